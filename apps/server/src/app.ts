@@ -1,0 +1,65 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Config } from './config.ts';
+import chatEngine from './plugins/chat-engine.ts';
+import cors from './plugins/cors.ts';
+import websocket from './plugins/websocket.ts';
+import chatSocketRoutes from './routes/chat-socket.ts';
+import healthRoutes from './routes/health.ts';
+import { registerSpa } from './routes/spa.ts';
+
+/** Options for tests and embedding; production passes none. */
+export interface BuildOptions {
+  /** Fastify logger options; defaults to JSON lines at the configured level. */
+  logger?: FastifyServerOptions['logger'];
+}
+
+/**
+ * Builds the Parley app: every plugin registered and ready, not yet listening.
+ *
+ * @param config The parsed configuration (see loadConfig).
+ * @param options Logger override for tests.
+ * @returns The ready Fastify instance; call listen() to serve, close() to release Redis and sockets.
+ */
+export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? { level: config.logLevel },
+    // Room names of 100 multi-byte characters are ~1,200 characters once percent-encoded.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1500 },
+    // Timeouts so a stalled HTTP client cannot hold a connection forever.
+    connectionTimeout: 30_000,
+    requestTimeout: 30_000,
+    keepAliveTimeout: 10_000,
+  });
+
+  // Order matters: third-party plugins first (routes depend on their decorators), then our
+  // own decorators, then routes. websocket is registered before chat-engine so that on close
+  // the sockets are closed before the engine's Redis connections.
+  await app.register(cors, { config });
+  await app.register(websocket, { config });
+  await app.register(chatEngine, { config });
+
+  await app.register(healthRoutes);
+  await app.register(chatSocketRoutes, { config });
+
+  if (config.webDistDir !== undefined) {
+    await registerSpa(app, config.webDistDir);
+  } else {
+    app.get('/', async () => ({
+      name: 'parley',
+      message: 'Parley chat server. WebSocket rooms at /ws/chat/<room>/; the web app is deployed separately.',
+    }));
+  }
+
+  app.setErrorHandler((err: { statusCode?: number; message: string; code?: string }, request, reply) => {
+    const status = err.statusCode ?? 500;
+    if (status >= 500) request.log.error({ err }, 'request failed');
+    // Client errors say what was wrong; server errors reveal nothing internal.
+    reply.code(status).send({
+      error: status >= 500 ? 'internal' : (err.code ?? 'bad_request'),
+      message: status >= 500 ? 'Internal Server Error' : err.message,
+    });
+  });
+
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,102 @@
+import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+
+/** Everything the server reads from its environment, parsed and checked once at start. */
+export interface Config {
+  /** TCP port to listen on. */
+  port: number;
+  /** Interface to bind; 0.0.0.0 so containers are reachable. */
+  host: string;
+  /** Redis URL; when absent the in-memory engine runs (one instance only). */
+  redisUrl: string | undefined;
+  /** Directory of the built web app to serve, or undefined to serve the API alone. */
+  webDistDir: string | undefined;
+  /** Origins besides the server's own that may open WebSockets and call the API ('*' for any). */
+  allowedOrigins: string[];
+  /** Pino log level. */
+  logLevel: string;
+  /** Largest WebSocket frame accepted, in bytes. */
+  maxPayloadBytes: number;
+  /** Largest chat message text accepted, in UTF-8 bytes. */
+  maxTextBytes: number;
+  /** Bytes queued for one socket before it is closed as a slow consumer. */
+  sendBufferLimitBytes: number;
+}
+
+/** Raised when the environment holds invalid values; lists every problem at once. */
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/**
+ * Reads the configuration from environment variables (see .env.example for each one).
+ *
+ * @param env Usually `process.env`.
+ * @returns The parsed configuration.
+ * @throws ConfigError naming every invalid variable.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv): Config {
+  const problems: string[] = [];
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name]?.trim();
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+      return fallback;
+    }
+    return value;
+  };
+
+  const redisUrl = env.REDIS_URL?.trim() || undefined;
+  if (redisUrl !== undefined && !/^rediss?:\/\/[^\s]+$/.test(redisUrl)) {
+    problems.push(`REDIS_URL must look like redis://host:6379 or rediss://host:6380, got "${redisUrl}"`);
+  }
+
+  let webDistDir = env.WEB_DIST_DIR?.trim() || undefined;
+  if (webDistDir !== undefined) {
+    webDistDir = resolve(webDistDir);
+    if (!existsSync(resolve(webDistDir, 'index.html'))) {
+      problems.push(`WEB_DIST_DIR must be a built web app containing index.html; none in "${webDistDir}" (run the build first)`);
+    }
+  }
+
+  const allowedOrigins = (env.ALLOWED_ORIGINS ?? '')
+    .split(',')
+    .map((o) => o.trim().replace(/\/+$/, ''))
+    .filter((o) => o !== '');
+  for (const origin of allowedOrigins) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
+      problems.push(`ALLOWED_ORIGINS entries must be origins like https://chat.example.com or *, got "${origin}"`);
+    }
+  }
+
+  const logLevel = env.LOG_LEVEL?.trim() || 'info';
+  if (!LOG_LEVELS.includes(logLevel)) {
+    problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  }
+
+  const config: Config = {
+    port: int('PORT', 3000, 0, 65535),
+    host: env.HOST?.trim() || '0.0.0.0',
+    redisUrl,
+    webDistDir,
+    allowedOrigins,
+    logLevel,
+    maxPayloadBytes: int('MAX_PAYLOAD_BYTES', 16 * 1024, 1024, 16 * 1024 * 1024),
+    maxTextBytes: int('MAX_TEXT_BYTES', 4096, 1, 1024 * 1024),
+    sendBufferLimitBytes: int('SEND_BUFFER_LIMIT_BYTES', 1024 * 1024, 16 * 1024, 1024 * 1024 * 1024),
+  };
+  if (config.maxTextBytes > config.maxPayloadBytes) {
+    problems.push(`MAX_TEXT_BYTES (${config.maxTextBytes}) must not exceed MAX_PAYLOAD_BYTES (${config.maxPayloadBytes})`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

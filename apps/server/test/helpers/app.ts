@@ -1,0 +1,33 @@
+import type { TestContext } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app.ts';
+import { loadConfig, type Config } from '../../src/config.ts';
+
+/** A listening app on an ephemeral loopback port, closed when the test ends. */
+export interface RunningApp {
+  app: FastifyInstance;
+  config: Config;
+  /** http://127.0.0.1:<port> */
+  httpUrl: string;
+  /** ws://127.0.0.1:<port> */
+  wsUrl: string;
+}
+
+/**
+ * Builds the real app exactly as production does (buildApp), from environment-style settings,
+ * and listens on port 0.
+ */
+export async function startApp(t: TestContext | undefined, env: Record<string, string | undefined> = {}): Promise<RunningApp> {
+  const config = loadConfig({ LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', ...env });
+  const app = await buildApp(config);
+  t?.after(() => app.close());
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  if (address === null || typeof address === 'string') throw new Error('no address');
+  return { app, config, httpUrl: `http://127.0.0.1:${address.port}`, wsUrl: `ws://127.0.0.1:${address.port}` };
+}
+
+/** Room URL path for a name, percent-encoded as browsers send it. */
+export function roomPath(room: string): string {
+  return `/ws/chat/${encodeURIComponent(room)}/`;
+}

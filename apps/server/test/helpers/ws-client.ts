@@ -1,0 +1,88 @@
+import WebSocket from 'ws';
+
+/** A real WebSocket client for tests, with a queue of received frames to await in order. */
+export class TestClient {
+  private readonly frames: string[] = [];
+  private waiters: Array<() => void> = [];
+  closeEvent: { code: number; reason: string } | undefined;
+  private readonly closed: Promise<{ code: number; reason: string }>;
+
+  private constructor(readonly socket: WebSocket) {
+    socket.on('message', (data) => {
+      this.frames.push(data.toString());
+      this.wake();
+    });
+    this.closed = new Promise((resolve) =>
+      socket.on('close', (code, reason) => {
+        this.closeEvent = { code, reason: reason.toString() };
+        resolve(this.closeEvent);
+        this.wake();
+      }),
+    );
+  }
+
+  /** Opens a socket and waits until it is open. */
+  static async connect(url: string, options: { protocols?: string[]; origin?: string } = {}): Promise<TestClient> {
+    const socket = new WebSocket(url, options.protocols ?? [], options.origin ? { origin: options.origin } : {});
+    const client = new TestClient(socket);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('open', () => resolve());
+      socket.once('error', reject);
+      socket.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: HTTP ${res.statusCode}`)));
+    });
+    return client;
+  }
+
+  send(value: unknown): void {
+    this.socket.send(typeof value === 'string' ? value : JSON.stringify(value));
+  }
+
+  /** The next frame, parsed as JSON; fails after `timeoutMs`. */
+  async next(timeoutMs = 3000): Promise<any> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.frames.length === 0) {
+      if (this.closeEvent) throw new Error(`socket closed (${this.closeEvent.code} ${this.closeEvent.reason}) while waiting for a frame`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no frame within ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    return JSON.parse(this.frames.shift()!);
+  }
+
+  /** The next `count` frames. */
+  async take(count: number, timeoutMs = 3000): Promise<any[]> {
+    const out = [];
+    for (let i = 0; i < count; i++) out.push(await this.next(timeoutMs));
+    return out;
+  }
+
+  /** Asserts nothing arrives for `ms` (use after a positive check has shown delivery works). */
+  async expectSilence(ms = 300): Promise<void> {
+    await new Promise((r) => setTimeout(r, ms));
+    if (this.frames.length > 0) throw new Error(`expected no frame, got ${this.frames[0]}`);
+  }
+
+  /** Waits for the server to close the socket. */
+  async waitClose(timeoutMs = 3000): Promise<{ code: number; reason: string }> {
+    return Promise.race([
+      this.closed,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`not closed within ${timeoutMs} ms`)), timeoutMs)),
+    ]);
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+}

@@ -1,0 +1,76 @@
+import * as v from 'valibot';
+import type { ErrorCode } from './error-codes.ts';
+import type { ErrorFrame } from './error-frame.ts';
+import { ReferenceClientFrameSchema, type ReferenceClientFrame, type ReferenceServerFrame } from './reference-frames.ts';
+
+/** A decoded value, or the error code and sentence to send back. Decoders never throw. */
+export type Decoded<T> = { ok: true; value: T } | { ok: false; code: ErrorCode; message: string };
+
+/**
+ * Parses JSON without throwing.
+ *
+ * @param text A text frame.
+ * @returns The parsed value, or `bad_json`.
+ */
+export function decodeJson(text: string): Decoded<unknown> {
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch {
+    return { ok: false, code: 'bad_json', message: 'Frame is not valid JSON.' };
+  }
+}
+
+/**
+ * Validates a value against a schema, turning the first issue into a readable `bad_frame`.
+ *
+ * @param schema A valibot schema.
+ * @param value The parsed JSON.
+ * @returns The typed value, or `bad_frame` with the path and problem.
+ */
+export function decodeWith<S extends v.GenericSchema>(schema: S, value: unknown): Decoded<v.InferOutput<S>> {
+  const result = v.safeParse(schema, value);
+  if (result.success) return { ok: true, value: result.output };
+  const issue = result.issues[0];
+  const path = issue.path?.map((p) => String(p.key)).join('.') ?? '';
+  return { ok: false, code: 'bad_frame', message: path ? `${path}: ${issue.message}` : issue.message };
+}
+
+/**
+ * Decodes a frame from a reference-protocol client.
+ *
+ * @param text The received text frame.
+ * @returns `{message}`, or why it is refused.
+ */
+export function decodeReferenceClientFrame(text: string): Decoded<ReferenceClientFrame> {
+  const json = decodeJson(text);
+  if (!json.ok) return json;
+  const frame = decodeWith(ReferenceClientFrameSchema, json.value);
+  if (!frame.ok) {
+    return { ok: false, code: 'bad_frame', message: `Expected {"message": "<text>"}; ${frame.message}` };
+  }
+  return frame;
+}
+
+/**
+ * Encodes a chat message for a reference-protocol client, exactly as the reference does.
+ *
+ * @param text The chat text.
+ * @returns The JSON text frame.
+ */
+export function encodeReferenceMessage(text: string): string {
+  const frame: ReferenceServerFrame = { message: text };
+  return JSON.stringify(frame);
+}
+
+/**
+ * Encodes an `error` frame.
+ *
+ * @param code The stable error code.
+ * @param message A sentence for people.
+ * @param clientMsgId The refused message's client id, if any.
+ * @returns The JSON text frame.
+ */
+export function encodeError(code: ErrorCode, message: string, clientMsgId?: string): string {
+  const frame: ErrorFrame = clientMsgId === undefined ? { type: 'error', code, message } : { type: 'error', code, message, clientMsgId };
+  return JSON.stringify(frame);
+}

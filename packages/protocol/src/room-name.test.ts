@@ -1,0 +1,48 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isRoomName, parseRoomName, ROOM_NAME_MAX_LENGTH } from './room-name.ts';
+
+test('accepts what the reference accepts, in any script', () => {
+  for (const name of ['lobby', 'room_1', '한국어', 'café', 'Ωmega', '数字123', '_', 'a'.repeat(ROOM_NAME_MAX_LENGTH), 'नमस्ते']) {
+    const result = parseRoomName(name);
+    assert.ok(result.ok, name);
+    assert.equal(result.value, name.normalize('NFC'));
+  }
+});
+
+test('normalizes to NFC so one word is one room', () => {
+  const decomposed = 'cafe\u0301';
+  const result = parseRoomName(decomposed);
+  assert.ok(result.ok);
+  assert.equal(result.value, 'caf\u00e9');
+  assert.equal(isRoomName(decomposed), false, 'not canonical as typed');
+  assert.equal(isRoomName('caf\u00e9'), true);
+});
+
+test('refuses empty, over-long and non-word names with a reason', () => {
+  const cases: Array<[string, string, RegExp]> = [
+    ['', 'empty', /empty/],
+    ['a'.repeat(ROOM_NAME_MAX_LENGTH + 1), 'too_long', /101 characters/],
+    ['😀'.repeat(ROOM_NAME_MAX_LENGTH + 1), 'too_long', /101/],
+    ['two words', 'invalid_character', /a space/],
+    ['dash-ed', 'invalid_character', /"-"/],
+    ['slash/ed', 'invalid_character', /"\/"/],
+    ['tab\there', 'invalid_character', /U\+0009/],
+    ['zero\u200bwidth', 'invalid_character', /U\+200B/],
+    ['brace{', 'invalid_character', /"\{"/],
+    ['emoji😀', 'invalid_character', /U\+1F600/],
+  ];
+  for (const [name, problem, reason] of cases) {
+    const result = parseRoomName(name);
+    assert.equal(result.ok, false, name);
+    if (!result.ok) {
+      assert.equal(result.problem, problem, name);
+      assert.match(result.reason, reason, name);
+    }
+  }
+});
+
+test('counts length in code points, not UTF-16 units', () => {
+  // 𝔸 is one code point but two UTF-16 units; 100 of them are allowed.
+  assert.ok(parseRoomName('𝔸'.repeat(ROOM_NAME_MAX_LENGTH)).ok);
+});

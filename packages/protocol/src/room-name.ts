@@ -1,0 +1,65 @@
+/** The longest room name accepted, counted in Unicode code points. */
+export const ROOM_NAME_MAX_LENGTH = 100;
+
+// The reference routes `\w+` (Python's Unicode word characters). We spell that out as
+// letters, combining marks, digits/numbers and the underscore, so `한국어` or `café` work.
+const ROOM_NAME_CHAR = /[\p{L}\p{M}\p{N}_]/u;
+
+/** Why a room name was refused; stable strings a client may branch on. */
+export type RoomNameProblem = 'empty' | 'too_long' | 'invalid_character';
+
+/** The outcome of {@link parseRoomName}: the normalized name, or a problem with a readable reason. */
+export type RoomNameResult =
+  | { ok: true; value: string }
+  | { ok: false; problem: RoomNameProblem; reason: string };
+
+/**
+ * Validates a room name and returns its canonical form.
+ *
+ * Names are NFC-normalized first, so the same word typed on different keyboards (precomposed
+ * `é` or `e` + combining accent) names the same room.
+ *
+ * @param raw The name as typed or as decoded from the URL.
+ * @returns The normalized name, or the first problem found with a sentence for people.
+ */
+export function parseRoomName(raw: string): RoomNameResult {
+  const value = raw.normalize('NFC');
+  const chars = [...value];
+  if (chars.length === 0) {
+    return { ok: false, problem: 'empty', reason: 'Room name is empty.' };
+  }
+  if (chars.length > ROOM_NAME_MAX_LENGTH) {
+    return {
+      ok: false,
+      problem: 'too_long',
+      reason: `Room name is ${chars.length} characters long; the limit is ${ROOM_NAME_MAX_LENGTH}.`,
+    };
+  }
+  const bad = chars.find((c) => !ROOM_NAME_CHAR.test(c));
+  if (bad !== undefined) {
+    return {
+      ok: false,
+      problem: 'invalid_character',
+      reason: `Room name may only contain letters, digits and underscores; ${describeChar(bad)} is not allowed.`,
+    };
+  }
+  return { ok: true, value };
+}
+
+/**
+ * Tells whether a string is already a valid, normalized room name.
+ *
+ * @param raw The candidate name.
+ * @returns True when {@link parseRoomName} accepts it unchanged.
+ */
+export function isRoomName(raw: string): boolean {
+  const result = parseRoomName(raw);
+  return result.ok && result.value === raw;
+}
+
+function describeChar(c: string): string {
+  if (c === ' ') return 'a space';
+  const code = `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+  // Control and invisible characters would print as nothing; show only their code point.
+  return /[\p{C}\p{Z}]/u.test(c) ? code : `"${c}" (${code})`;
+}
