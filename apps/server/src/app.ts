@@ -5,6 +5,7 @@ import cors from './plugins/cors.ts';
 import websocket from './plugins/websocket.ts';
 import chatSocketRoutes from './routes/chat-socket.ts';
 import healthRoutes from './routes/health.ts';
+import roomsApi from './routes/rooms-api.ts';
 import { registerSpa } from './routes/spa.ts';
 
 /** Options for tests and embedding; production passes none. */
@@ -40,6 +41,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   await app.register(healthRoutes);
   await app.register(chatSocketRoutes, { config });
+  await app.register(roomsApi, { config });
 
   if (config.webDistDir !== undefined) {
     await registerSpa(app, config.webDistDir);

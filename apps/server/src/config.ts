@@ -21,6 +21,16 @@ export interface Config {
   maxTextBytes: number;
   /** Bytes queued for one socket before it is closed as a slow consumer. */
   sendBufferLimitBytes: number;
+  /** Messages kept per room. */
+  historyLength: number;
+  /** Messages in the welcome's history and in a scroll-back page by default. */
+  historyPageSize: number;
+  /** A room with no activity for this long is forgotten. */
+  roomTtlSeconds: number;
+  /** People whose server stops refreshing their presence disappear after this long. */
+  presenceTtlSeconds: number;
+  /** Secret that signs identity tokens; when unset, instances share a random one through Redis. */
+  identitySecret: string | undefined;
 }
 
 /** Raised when the environment holds invalid values; lists every problem at once. */
@@ -93,7 +103,15 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     maxPayloadBytes: int('MAX_PAYLOAD_BYTES', 16 * 1024, 1024, 16 * 1024 * 1024),
     maxTextBytes: int('MAX_TEXT_BYTES', 4096, 1, 1024 * 1024),
     sendBufferLimitBytes: int('SEND_BUFFER_LIMIT_BYTES', 1024 * 1024, 16 * 1024, 1024 * 1024 * 1024),
+    historyLength: int('HISTORY_LENGTH', 1000, 1, 1_000_000),
+    historyPageSize: int('HISTORY_PAGE_SIZE', 50, 1, 500),
+    roomTtlSeconds: int('ROOM_TTL_SECONDS', 7 * 24 * 3600, 1, 365 * 24 * 3600),
+    presenceTtlSeconds: int('PRESENCE_TTL_SECONDS', 30, 1, 3600),
+    identitySecret: env.IDENTITY_SECRET?.trim() || undefined,
   };
+  if (config.identitySecret !== undefined && config.identitySecret.length < 16) {
+    problems.push('IDENTITY_SECRET must be at least 16 characters long');
+  }
   if (config.maxTextBytes > config.maxPayloadBytes) {
     problems.push(`MAX_TEXT_BYTES (${config.maxTextBytes}) must not exceed MAX_PAYLOAD_BYTES (${config.maxPayloadBytes})`);
   }

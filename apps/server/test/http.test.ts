@@ -7,15 +7,17 @@ import { startApp, roomPath } from './helpers/app.ts';
 import { TestRedis } from './helpers/redis-server.ts';
 import { TestClient } from './helpers/ws-client.ts';
 
+const json = async (res: Response): Promise<any> => res.json();
+
 describe('health and readiness', () => {
   test('memory engine: /healthz and /readyz answer JSON', async (t) => {
     const { httpUrl } = await startApp(t);
     const health = await fetch(`${httpUrl}/healthz`);
     assert.equal(health.status, 200);
-    assert.equal((await health.json()).status, 'ok');
+    assert.equal((await json(health)).status, 'ok');
     const ready = await fetch(`${httpUrl}/readyz`);
     assert.equal(ready.status, 200);
-    assert.deepEqual(await ready.json(), { status: 'ready', engine: 'memory', detail: 'memory engine (single instance)' });
+    assert.deepEqual(await json(ready), { status: 'ready', engine: 'memory', detail: 'memory engine (single instance)' });
   });
 
   test('redis engine: /readyz is 503 while Redis is down and 200 once it is back', async (t) => {
@@ -27,7 +29,7 @@ describe('health and readiness', () => {
     await redis.kill();
     const down = await fetch(`${httpUrl}/readyz`);
     assert.equal(down.status, 503);
-    const body = await down.json();
+    const body = await json(down);
     assert.equal(body.status, 'unready');
     assert.equal(body.engine, 'redis');
     assert.equal((await fetch(`${httpUrl}/healthz`)).status, 200, 'liveness does not depend on Redis');
@@ -92,7 +94,7 @@ describe('HTTP on the WebSocket path', () => {
     const { httpUrl } = await startApp(t);
     const res = await fetch(`${httpUrl}/ws/chat/lobby/`);
     assert.equal(res.status, 426);
-    assert.equal((await res.json()).error, 'upgrade_required');
+    assert.equal((await json(res)).error, 'upgrade_required');
   });
 });
 
@@ -124,14 +126,14 @@ describe('serving the web app', () => {
     assert.match(asset.headers.get('cache-control') ?? '', /immutable/);
     const api = await fetch(`${httpUrl}/api/nothing`);
     assert.equal(api.status, 404);
-    assert.equal((await api.json()).error, 'not_found');
+    assert.equal((await json(api)).error, 'not_found');
     assert.equal((await fetch(`${httpUrl}/healthz`)).status, 200);
   });
 
   test('without WEB_DIST_DIR the server runs the API alone', async (t) => {
     const { httpUrl } = await startApp(t);
     const root = await fetch(httpUrl + '/');
-    assert.equal((await root.json()).name, 'parley');
+    assert.equal((await json(root)).name, 'parley');
     assert.equal((await fetch(`${httpUrl}/chat/lobby/`)).status, 404);
   });
 });

@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import type { ErrorCode } from './error-codes.ts';
 import type { ErrorFrame } from './error-frame.ts';
+import { ClientFrameSchema, ServerFrameSchema, type ClientFrame, type ServerFrame } from './v1-frames.ts';
 import { ReferenceClientFrameSchema, type ReferenceClientFrame, type ReferenceServerFrame } from './reference-frames.ts';
 
 /** A decoded value, or the error code and sentence to send back. Decoders never throw. */
@@ -72,5 +73,39 @@ export function encodeReferenceMessage(text: string): string {
  */
 export function encodeError(code: ErrorCode, message: string, clientMsgId?: string): string {
   const frame: ErrorFrame = clientMsgId === undefined ? { type: 'error', code, message } : { type: 'error', code, message, clientMsgId };
+  return JSON.stringify(frame);
+}
+
+/**
+ * Decodes a frame from a `parley.v1` client.
+ *
+ * @param text The received text frame.
+ * @returns A message or typing frame, or why it is refused.
+ */
+export function decodeClientFrame(text: string): Decoded<ClientFrame> {
+  const json = decodeJson(text);
+  if (!json.ok) return json;
+  return decodeWith(ClientFrameSchema, json.value);
+}
+
+/**
+ * Decodes a frame the server sent on `parley.v1` (used by the web app and tests).
+ *
+ * @param text The received text frame.
+ * @returns The typed frame, or why it does not match the protocol.
+ */
+export function decodeServerFrame(text: string): Decoded<ServerFrame> {
+  const json = decodeJson(text);
+  if (!json.ok) return json;
+  return decodeWith(ServerFrameSchema, json.value);
+}
+
+/**
+ * Encodes any frame as JSON text. Typed, so only frames of the protocol can be encoded.
+ *
+ * @param frame A server or client frame.
+ * @returns The JSON text frame.
+ */
+export function encodeFrame(frame: ServerFrame | ClientFrame): string {
   return JSON.stringify(frame);
 }

@@ -15,6 +15,10 @@ export const ERROR_CODES = [
   'unavailable',
   /** The room name in the URL is not valid; the connection is closed. */
   'invalid_room',
+  /** The display name (`name` query parameter) is missing or not valid; the connection is closed. */
+  'invalid_name',
+  /** The `since` query parameter is not a message id; the connection is closed. */
+  'invalid_since',
   /** An unexpected server fault; the message was not sent. */
   'internal',
 ] as const;
@@ -27,7 +31,9 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
  * one of these should not blindly reconnect to the same URL, except for `goingAway`.
  */
 export const CLOSE_CODES = {
-  /** The room name in the URL is invalid. */
+  /** The request is invalid (room name, display name or `since`); an `error` frame says which. */
+  badRequest: 4400,
+  /** Same as badRequest; kept for clients written against the first protocol. */
   invalidRoom: 4400,
   /** The server is shutting down; reconnect (to another instance). */
   goingAway: 1001,

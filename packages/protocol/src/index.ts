@@ -8,4 +8,6 @@ export * from './error-codes.ts';
 export * from './error-frame.ts';
 export * from './reference-frames.ts';
 export * from './text.ts';
+export * from './identity.ts';
+export * from './v1-frames.ts';
 export * from './codec.ts';

@@ -1,24 +1,61 @@
+import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { FastifyBaseLogger } from 'fastify';
-import { EngineUnavailableError, type BusListener, type BusMessage, type ChatEngine, type EngineHealth } from './engine.ts';
-import { roomChannel, roomOfChannel } from './redis-keys.ts';
+import type { RoomSummary, User } from '@parley/protocol';
+import {
+  EngineUnavailableError,
+  idTime,
+  type BusEvent,
+  type BusListener,
+  type ChatEngine,
+  type EngineHealth,
+  type EngineOptions,
+  type HistoryQuery,
+  type HistoryResult,
+  type MessageDraft,
+  type PostResult,
+  type StoredMessage,
+} from './engine.ts';
+import { sinceIsRecoverable } from './history-window.ts';
+import { byActivity } from './memory-engine.ts';
+import { ROOM_INDEX_KEY, SECRET_KEY, roomChannel, roomKeys, roomOfChannel, sentKey } from './redis-keys.ts';
+import { COUNT_PRESENT, ENTER, EXIT, POST_MESSAGE } from './redis-scripts.ts';
 
 /** How long start-up waits for Redis before going on unready (the connection keeps retrying). */
 const CONNECT_WAIT_MS = 5000;
 const PING_TIMEOUT_MS = 1000;
+/** A retry of the same clientMsgId is recognised for this long. */
+const RETRY_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+type ScriptCommands = {
+  postMessage(log: string, sent: string, body: string, maxLen: number, ttl: number, channel: string, retryTtl: number, hasId: string): Promise<[string, number]>;
+  enterRoom(presence: string, tabs: string, people: string, now: number, channel: string, room: string, member: string, userId: string, user: string, expiry: number, ttl: number, wantPeople: string): Promise<string[]>;
+  exitRoom(presence: string, tabs: string, people: string, now: number, channel: string, room: string, member: string): Promise<number>;
+  countPresent(presence: string, tabs: string, people: string, now: number, channel: string, room: string): Promise<number>;
+};
 
 /**
- * The scaled-out engine: messages go through Redis pub/sub, so every instance on the same
- * Redis shares rooms. One connection sends commands; a second one, in subscriber mode, holds
- * one subscription per room that has local sockets.
+ * The scaled-out engine. Messages are appended to a Redis Stream per room and published on the
+ * room's channel by one Lua script; presence lives in per-room keys refreshed by heartbeats.
+ * One connection sends commands; a second one, in subscriber mode, holds one subscription per
+ * room that has local sockets.
  */
 export class RedisEngine implements ChatEngine {
   readonly kind = 'redis' as const;
-  private readonly commands: Redis;
+  /** Names this instance's presence entries, so another instance can tell them apart. */
+  private readonly instanceId = randomUUID();
+  private readonly commands: Redis & ScriptCommands;
   private readonly subscriber: Redis;
   private listener: BusListener = () => {};
+  /** (room, userId) → user, for every person present through this instance; refreshed by heartbeat. */
+  private readonly present = new Map<string, { room: string; user: User }>();
+  private readonly heartbeat: NodeJS.Timeout;
 
-  constructor(url: string, private readonly log: FastifyBaseLogger) {
+  constructor(
+    url: string,
+    private readonly options: EngineOptions,
+    private readonly log: FastifyBaseLogger,
+  ) {
     const retryStrategy = (attempt: number): number => Math.min(100 * 2 ** Math.min(attempt, 5), 2000);
     this.commands = new Redis(url, {
       lazyConnect: true,
@@ -29,7 +66,14 @@ export class RedisEngine implements ChatEngine {
       connectTimeout: 2000,
       retryStrategy,
       connectionName: 'parley-commands',
-    });
+      // Commands issued in the same tick share one round trip.
+      enableAutoPipelining: true,
+    }) as Redis & ScriptCommands;
+    this.commands.defineCommand('postMessage', { numberOfKeys: 2, lua: POST_MESSAGE });
+    this.commands.defineCommand('enterRoom', { numberOfKeys: 3, lua: ENTER });
+    this.commands.defineCommand('exitRoom', { numberOfKeys: 3, lua: EXIT });
+    this.commands.defineCommand('countPresent', { numberOfKeys: 3, lua: COUNT_PRESENT });
+
     // A connection that subscribes can run no other command, so the subscriber is separate.
     // Its queue holds only (un)subscribe calls, at most two per room, and ioredis resubscribes
     // every channel by itself after a reconnect.
@@ -46,6 +90,8 @@ export class RedisEngine implements ChatEngine {
       conn.on('reconnecting', () => this.log.warn({ redis: role }, 'redis reconnecting'));
       conn.on('ready', () => this.log.info({ redis: role }, 'redis ready'));
     }
+    // Refresh at a third of the expiry, so two missed beats still keep people present.
+    this.heartbeat = setInterval(() => this.refreshPresence(), Math.max(250, Math.floor(options.presenceTtlMs / 3))).unref();
   }
 
   /** Connects both connections, waiting a few seconds at most; the server starts unready otherwise. */
@@ -75,12 +121,87 @@ export class RedisEngine implements ChatEngine {
     await this.subscriber.unsubscribe(roomChannel(room));
   }
 
-  async publish(message: BusMessage): Promise<void> {
-    try {
-      await this.commands.publish(roomChannel(message.room), JSON.stringify(message));
-    } catch (err) {
-      throw new EngineUnavailableError('Redis is unavailable', { cause: err });
+  async post(draft: MessageDraft): Promise<PostResult> {
+    const keys = roomKeys(draft.room);
+    const body = JSON.stringify({ room: draft.room, user: draft.user, text: draft.text, clientMsgId: draft.clientMsgId });
+    const sent = draft.clientMsgId === undefined ? keys.log : sentKey(draft.room, draft.user.id, draft.clientMsgId);
+    const [id, duplicate] = await this.unavailableOnError(() =>
+      this.commands.postMessage(
+        keys.log, sent, body, this.options.historyLength, this.options.roomTtlMs, roomChannel(draft.room),
+        RETRY_WINDOW_MS, draft.clientMsgId === undefined ? '0' : '1',
+      ),
+    );
+    if (!duplicate) {
+      // The room list is one key for all rooms (another slot on a cluster), so it is updated apart.
+      this.commands.zadd(ROOM_INDEX_KEY, idTime(id), draft.room).catch(() => {});
     }
+    return { id, duplicate: duplicate === 1 };
+  }
+
+  async history(room: string, query: HistoryQuery): Promise<HistoryResult> {
+    const { log } = roomKeys(room);
+    return this.unavailableOnError(async () => {
+      if (query.since !== undefined) {
+        const bounds = await this.streamBounds(log);
+        // Trimming drops the oldest entries, so with a trimmed log only a since at or after the
+        // first retained entry is certain to have nothing missing after it.
+        if (sinceIsRecoverable(query.since, bounds.trimmed ? bounds.firstId : undefined, bounds.lastId)) {
+          const entries = (await this.commands.xrange(log, `(${query.since}`, '+')) as StreamEntry[];
+          const olderExists = bounds.trimmed || (bounds.firstId !== undefined && bounds.firstId !== entries[0]?.[0]);
+          return { messages: entries.map(toMessage), recovered: true, hasMore: olderExists };
+        }
+      }
+      const end = query.before === undefined ? '+' : `(${query.before}`;
+      // One more than asked tells whether older messages exist.
+      const entries = (await this.commands.xrevrange(log, end, '-', 'COUNT', query.limit + 1)) as StreamEntry[];
+      const hasMore = entries.length > query.limit;
+      return { messages: entries.slice(0, query.limit).reverse().map(toMessage), recovered: false, hasMore };
+    });
+  }
+
+  async enter(room: string, user: User): Promise<User[]> {
+    this.present.set(presenceId(room, user.id), { room, user });
+    const people = await this.unavailableOnError(() => this.runEnter(room, user, true));
+    this.commands.zadd(ROOM_INDEX_KEY, Date.now(), room).catch(() => {});
+    return people.map((p) => JSON.parse(p) as User);
+  }
+
+  async exit(room: string, user: User): Promise<void> {
+    this.present.delete(presenceId(room, user.id));
+    const keys = roomKeys(room);
+    await this.unavailableOnError(() =>
+      this.commands.exitRoom(keys.presence, keys.tabs, keys.people, Date.now(), roomChannel(room), JSON.stringify(room), `${user.id}|${this.instanceId}`),
+    );
+  }
+
+  async typing(room: string, user: User): Promise<void> {
+    const event: BusEvent = { kind: 'typing', room, user };
+    await this.unavailableOnError(() => this.commands.publish(roomChannel(room), JSON.stringify(event)));
+  }
+
+  async activeRooms(limit: number): Promise<RoomSummary[]> {
+    return this.unavailableOnError(async () => {
+      const now = Date.now();
+      // Rooms idle past their lifetime leave the index for good.
+      await this.commands.zremrangebyscore(ROOM_INDEX_KEY, '-inf', now - this.options.roomTtlMs);
+      const scored = await this.commands.zrevrange(ROOM_INDEX_KEY, 0, 199, 'WITHSCORES');
+      const rooms: RoomSummary[] = [];
+      for (let i = 0; i < scored.length; i += 2) {
+        const room = scored[i]!;
+        const keys = roomKeys(room);
+        const members = await this.commands.countPresent(keys.presence, keys.tabs, keys.people, now, roomChannel(room), JSON.stringify(room));
+        const lastActivity = Number(scored[i + 1]);
+        if (members > 0 || lastActivity >= now - this.options.activeWindowMs) rooms.push({ room, members, lastActivity });
+      }
+      return rooms.sort(byActivity).slice(0, limit);
+    });
+  }
+
+  async sharedSecret(candidate: string): Promise<string> {
+    return this.unavailableOnError(async () => {
+      await this.commands.set(SECRET_KEY, candidate, 'NX');
+      return (await this.commands.get(SECRET_KEY)) ?? candidate;
+    });
   }
 
   async health(): Promise<EngineHealth> {
@@ -103,6 +224,7 @@ export class RedisEngine implements ChatEngine {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.heartbeat);
     // quit() waits for replies in flight; disconnect() is the fallback when Redis is gone.
     await Promise.all(
       [this.commands, this.subscriber].map((conn) =>
@@ -111,21 +233,82 @@ export class RedisEngine implements ChatEngine {
     );
   }
 
+  private runEnter(room: string, user: User, wantPeople: boolean): Promise<string[]> {
+    const keys = roomKeys(room);
+    const now = Date.now();
+    return this.commands.enterRoom(
+      keys.presence, keys.tabs, keys.people, now, roomChannel(room), JSON.stringify(room), `${user.id}|${this.instanceId}`,
+      user.id, JSON.stringify(user), now + this.options.presenceTtlMs, this.options.roomTtlMs, wantPeople ? '1' : '0',
+    );
+  }
+
+  private refreshPresence(): void {
+    if (this.commands.status !== 'ready') return;
+    for (const { room, user } of this.present.values()) {
+      // Re-entering also restores an entry that expired while this instance could not reach Redis.
+      this.runEnter(room, user, false).catch((err: Error) => this.log.warn({ room, err: err.message }, 'presence refresh failed'));
+    }
+  }
+
+  /** First and last ids of a room's log, and whether entries were ever trimmed from it. */
+  private async streamBounds(log: string): Promise<{ firstId?: string; lastId?: string; trimmed: boolean }> {
+    let info: unknown[];
+    try {
+      info = (await this.commands.call('XINFO', 'STREAM', log)) as unknown[];
+    } catch {
+      return { trimmed: false }; // no such key: the room has no history (or it expired)
+    }
+    const field = (name: string) => info[info.indexOf(name) + 1];
+    const first = field('first-entry') as StreamEntry | null;
+    return {
+      firstId: first?.[0],
+      lastId: String(field('last-generated-id')),
+      trimmed: Number(field('entries-added')) > Number(field('length')),
+    };
+  }
+
+  private async unavailableOnError<T>(operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (err) {
+      throw new EngineUnavailableError('Redis is unavailable', { cause: err });
+    }
+  }
+
   private dispatch(channel: string, payload: string): void {
     const room = roomOfChannel(channel);
     if (room === undefined) return;
-    let message: BusMessage;
+    let event: BusEvent;
     try {
-      message = JSON.parse(payload) as BusMessage;
+      event = JSON.parse(payload) as BusEvent;
     } catch {
       // Someone else published on our channel; never let it reach clients or crash the process.
-      this.log.warn({ channel }, 'dropped a malformed bus message');
+      this.log.warn({ channel }, 'dropped a malformed bus event');
       return;
     }
-    if (typeof message?.text !== 'string' || message.room !== room) {
-      this.log.warn({ channel }, 'dropped a bus message of the wrong shape');
+    if (!isBusEvent(event, room)) {
+      this.log.warn({ channel }, 'dropped a bus event of the wrong shape');
       return;
     }
-    this.listener(room, message);
+    this.listener(room, event);
   }
+}
+
+type StreamEntry = [id: string, fields: string[]];
+
+function toMessage([id, fields]: StreamEntry): StoredMessage {
+  const body = JSON.parse(fields[1] ?? '{}') as Omit<StoredMessage, 'type' | 'id' | 'ts'>;
+  return { type: 'message', id, ts: idTime(id), ...body };
+}
+
+function presenceId(room: string, userId: string): string {
+  return `${room}\u0000${userId}`;
+}
+
+function isBusEvent(event: unknown, room: string): event is BusEvent {
+  if (typeof event !== 'object' || event === null) return false;
+  const e = event as Record<string, any>;
+  if (e.kind === 'message') return typeof e.message?.id === 'string' && e.message.room === room && typeof e.message.text === 'string';
+  if (e.kind === 'join' || e.kind === 'leave' || e.kind === 'typing') return e.room === room && typeof e.user?.id === 'string';
+  return false;
 }

@@ -4,7 +4,7 @@
 const PREFIX = 'parley:{';
 const EVENTS_SUFFIX = '}:events';
 
-/** The pub/sub channel that carries a room's messages between instances. */
+/** The pub/sub channel that carries a room's events between instances. */
 export function roomChannel(room: string): string {
   return `${PREFIX}${room}${EVENTS_SUFFIX}`;
 }
@@ -14,3 +14,29 @@ export function roomOfChannel(channel: string): string | undefined {
   if (!channel.startsWith(PREFIX) || !channel.endsWith(EVENTS_SUFFIX)) return undefined;
   return channel.slice(PREFIX.length, channel.length - EVENTS_SUFFIX.length);
 }
+
+/** The keys of one room, all on the same cluster slot. */
+export function roomKeys(room: string) {
+  const base = `${PREFIX}${room}}`;
+  return {
+    /** Stream: the message log, one entry per message, field `b` = message body JSON. */
+    log: `${base}:log`,
+    /** Sorted set: `<userId>|<instanceId>` scored by the expiry of that presence. */
+    presence: `${base}:presence`,
+    /** Hash: userId → number of live presence entries (instances) of that person. */
+    tabs: `${base}:tabs`,
+    /** Hash: userId → user JSON `{"id","name"}`. */
+    people: `${base}:people`,
+  };
+}
+
+/** Retry guard for one (user, clientMsgId): holds the id the message was stored under. */
+export function sentKey(room: string, userId: string, clientMsgId: string): string {
+  return `${PREFIX}${room}}:sent:${userId}:${clientMsgId}`;
+}
+
+/** Sorted set of room names scored by last activity (ms), for the room list. Not per room. */
+export const ROOM_INDEX_KEY = 'parley:rooms';
+
+/** The identity-token secret shared by every instance. */
+export const SECRET_KEY = 'parley:identity-secret';

@@ -1,24 +1,34 @@
+import { randomBytes } from 'node:crypto';
 import fp from 'fastify-plugin';
 import type { Config } from '../config.ts';
 import { createEngine } from '../engine/create-engine.ts';
 import type { ChatEngine } from '../engine/engine.ts';
+import { IdentityTokens } from '../identity/identity-tokens.ts';
 import { RoomHub } from '../rooms/room-hub.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** The message bus (memory or Redis). */
+    /** The message bus, log and presence (memory or Redis). */
     engine: ChatEngine;
-    /** Local sockets per room and their bus subscriptions. */
+    /** Local sockets per room, their bus subscriptions and presence. */
     rooms: RoomHub;
+    /** Issues and checks the tokens that keep a browser the same person. */
+    identity: IdentityTokens;
   }
 }
 
-/** Creates the engine chosen by the configuration and the room hub on top of it. */
+/** Creates the engine chosen by the configuration, the room hub on top of it, and identities. */
 export default fp<{ config: Config }>(
   async (fastify, { config }) => {
     const engine = await createEngine(config, fastify.log);
     fastify.decorate('engine', engine);
     fastify.decorate('rooms', new RoomHub(engine, fastify.log));
+    // Every instance must sign with the same secret: the configured one, or one shared in Redis.
+    const secret = config.identitySecret;
+    fastify.decorate(
+      'identity',
+      new IdentityTokens(() => (secret !== undefined ? Promise.resolve(secret) : engine.sharedSecret(randomBytes(32).toString('base64url')))),
+    );
     // Registered after @fastify/websocket, so it runs after the sockets are closed.
     fastify.addHook('onClose', async () => {
       await engine.close();

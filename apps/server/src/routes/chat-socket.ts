@@ -1,11 +1,29 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
-import { CLOSE_CODES, encodeError, parseRoomName } from '@parley/protocol';
+import {
+  CLOSE_CODES,
+  MESSAGE_ID_PATTERN,
+  PROTOCOL_V1,
+  encodeError,
+  parseDisplayName,
+  parseRoomName,
+  type ErrorCode,
+} from '@parley/protocol';
 import type { Config } from '../config.ts';
 import { isOriginAllowed } from '../plugins/origin-policy.ts';
 import { ReferenceSession } from '../sessions/reference-session.ts';
+import type { SessionDeps } from '../sessions/socket-session.ts';
+import { V1Session, type V1Params } from '../sessions/v1-session.ts';
 
-/** The room endpoint `/ws/chat/<room>/` (trailing slash optional; the name percent-encoded). */
+interface RoomRequest {
+  Params: { room: string };
+  Querystring: Record<string, string | string[] | undefined>;
+}
+
+/**
+ * The room endpoint `/ws/chat/<room>/` (trailing slash optional; the name percent-encoded).
+ * Clients offering subprotocol `parley.v1` get Parley's protocol; others the reference one.
+ */
 const chatSocketRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { config }) => {
   // Runs before the upgrade, so a page from a foreign origin gets a plain 403, not a socket.
   fastify.addHook('onRequest', async (request, reply) => {
@@ -24,23 +42,35 @@ const chatSocketRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify,
       message: 'This is a WebSocket endpoint: connect with a WebSocket client.',
     });
 
-  fastify.route<{ Params: { room: string } }>({
+  fastify.route<RoomRequest>({
     method: 'GET',
     url: '/ws/chat/:room/',
     handler: notUpgraded,
     wsHandler: (socket, request) => {
       const room = parseRoomName(request.params.room);
       if (!room.ok) {
-        refuse(socket, room.reason);
+        refuse(socket, 'invalid_room', room.reason);
         request.log.info({ event: 'ws_refused', reason: room.problem }, 'invalid room name');
         return;
       }
-      new ReferenceSession(socket, room.value, {
+      const deps: SessionDeps = {
         config,
         engine: fastify.engine,
         hub: fastify.rooms,
+        identity: fastify.identity,
         log: request.log,
-      }).start();
+      };
+      if (socket.protocol !== PROTOCOL_V1) {
+        new ReferenceSession(socket, room.value, deps).start();
+        return;
+      }
+      const params = parseV1Params(request.query);
+      if (!params.ok) {
+        refuse(socket, params.code, params.message);
+        request.log.info({ event: 'ws_refused', reason: params.code }, 'invalid connection parameters');
+        return;
+      }
+      new V1Session(socket, room.value, deps, params.value).start();
     },
   });
 
@@ -50,17 +80,33 @@ const chatSocketRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify,
     url: '/ws/chat/*',
     handler: notUpgraded,
     wsHandler: (socket, request) => {
-      refuse(socket, 'Room name is too long or contains "/"; use 1–100 letters, digits or underscores.');
+      refuse(socket, 'invalid_room', 'Room name is too long or contains "/"; use 1–100 letters, digits or underscores.');
       request.log.info({ event: 'ws_refused', reason: 'bad_path' }, 'invalid room path');
     },
   });
 };
 
+type ParamsResult = { ok: true; value: V1Params } | { ok: false; code: ErrorCode; message: string };
+
+function parseV1Params(query: RoomRequest['Querystring']): ParamsResult {
+  const single = (key: string) => {
+    const value = query[key];
+    return Array.isArray(value) ? value[0] : value;
+  };
+  const name = parseDisplayName(single('name') ?? '');
+  if (!name.ok) return { ok: false, code: 'invalid_name', message: `${name.reason} Pass ?name=<display name>.` };
+  const since = single('since') || undefined;
+  if (since !== undefined && !MESSAGE_ID_PATTERN.test(since)) {
+    return { ok: false, code: 'invalid_since', message: '"since" must be a message id such as 1700000000000-0.' };
+  }
+  return { ok: true, value: { name: name.value, token: single('token') || undefined, since } };
+}
+
 // A browser cannot read the body of a refused upgrade, so the socket is accepted and closed with
 // a reason it can show: an error frame first, then the close code.
-function refuse(socket: WebSocket, reason: string): void {
-  socket.send(encodeError('invalid_room', reason));
-  socket.close(CLOSE_CODES.invalidRoom, 'invalid room name');
+function refuse(socket: WebSocket, code: ErrorCode, reason: string): void {
+  socket.send(encodeError(code, reason));
+  socket.close(CLOSE_CODES.badRequest, code.replace('_', ' '));
 }
 
 export default chatSocketRoutes;

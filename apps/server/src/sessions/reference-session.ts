@@ -1,18 +1,21 @@
 import type { RawData } from 'ws';
-import { checkMessageText, decodeReferenceClientFrame } from '@parley/protocol';
-import { EngineUnavailableError } from '../engine/engine.ts';
-import type { OutgoingMessage } from '../rooms/outgoing-message.ts';
+import { checkMessageText, decodeReferenceClientFrame, type User } from '@parley/protocol';
+import type { OutgoingEvent } from '../rooms/outgoing-event.ts';
 import { SocketSession } from './socket-session.ts';
 
 /**
  * A client of the reference (Django Channels tutorial) protocol: it sends `{"message": text}`
- * and receives `{"message": text}` for every message of the room, its own included.
+ * and receives `{"message": text}` for every message of the room, its own included. It has no
+ * name, so it posts as "Anonymous" and does not appear among the members.
  */
 export class ReferenceSession extends SocketSession {
   protected readonly protocol = 'reference';
+  readonly userId = undefined;
+  private readonly author: User = { id: `anon_${this.id.slice(0, 8)}`, name: 'Anonymous' };
 
-  deliver(message: OutgoingMessage): void {
-    this.send(message.referenceFrame);
+  protected write(event: OutgoingEvent): void {
+    const frame = event.referenceFrame;
+    if (frame !== undefined) this.send(frame);
   }
 
   protected handleFrame(data: RawData, isBinary: boolean): void {
@@ -30,13 +33,8 @@ export class ReferenceSession extends SocketSession {
       this.sendError(text.code, text.message);
       return;
     }
-    this.deps.engine.publish({ room: this.room, text: text.value, ts: Date.now() }).catch((err: unknown) => {
-      if (err instanceof EngineUnavailableError) {
-        this.sendError('unavailable', 'The message was not sent: the chat service is briefly unavailable. Send it again.');
-      } else {
-        this.log.error({ err }, 'publish failed');
-        this.sendError('internal', 'The message was not sent because of a server error.');
-      }
-    });
+    this.deps.engine
+      .post({ room: this.room, user: this.author, text: text.value })
+      .catch((err: unknown) => this.reportPostFailure(err));
   }
 }

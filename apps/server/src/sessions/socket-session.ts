@@ -3,8 +3,9 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket, RawData } from 'ws';
 import { CLOSE_CODES, encodeError, type ErrorCode } from '@parley/protocol';
 import type { Config } from '../config.ts';
-import type { ChatEngine } from '../engine/engine.ts';
-import type { OutgoingMessage } from '../rooms/outgoing-message.ts';
+import { EngineUnavailableError, type ChatEngine } from '../engine/engine.ts';
+import type { IdentityTokens } from '../identity/identity-tokens.ts';
+import type { OutgoingEvent } from '../rooms/outgoing-event.ts';
 import type { RoomHub, RoomMember } from '../rooms/room-hub.ts';
 
 /** What a session needs from the app. */
@@ -12,19 +13,24 @@ export interface SessionDeps {
   config: Config;
   engine: ChatEngine;
   hub: RoomHub;
+  identity: IdentityTokens;
   log: FastifyBaseLogger;
 }
 
 /**
- * One WebSocket in one room: joins the room, forwards inbound frames to the protocol that the
- * subclass speaks, and writes outbound frames with a bound on what may queue up.
+ * One WebSocket in one room. Attaches its listeners at once, then sets up (identity, room
+ * subscription, welcome) and only then handles the frames and events that arrived meanwhile,
+ * in order. Outbound frames are written with a bound on what may queue up for a slow reader.
  */
 export abstract class SocketSession implements RoomMember {
   readonly id = randomUUID();
   protected readonly log: FastifyBaseLogger;
   private readonly openedAt = Date.now();
-  private joined = false;
-  private early: Array<{ data: RawData; isBinary: boolean }> = [];
+  /** True once set-up is done: frames and events flow directly. */
+  private ready = false;
+  protected closed = false;
+  private earlyFrames: Array<{ data: RawData; isBinary: boolean }> = [];
+  private heldEvents: OutgoingEvent[] = [];
 
   constructor(
     protected readonly socket: WebSocket,
@@ -34,25 +40,39 @@ export abstract class SocketSession implements RoomMember {
     this.log = deps.log.child({ conn: this.id, room });
   }
 
-  /** The protocol name for logs. */
+  /** The protocol name, for logs. */
   protected abstract readonly protocol: string;
+  abstract readonly userId: string | undefined;
 
-  /** Handles one inbound frame, after the room is joined. */
+  /** Work before joining the room (e.g. resolving the identity). */
+  protected async prepare(): Promise<void> {}
+  /** Work after the room's subscription is active, before events flow (e.g. the welcome frame). */
+  protected async welcome(): Promise<void> {}
+  /** Called once when the socket closes, after it left the room. */
+  protected onClose(): void {}
+  /** Handles one inbound frame, once set-up is done. */
   protected abstract handleFrame(data: RawData, isBinary: boolean): void;
+  /** Writes one room event to this socket in its protocol. */
+  protected abstract write(event: OutgoingEvent): void;
 
-  /** Writes a room message to this socket in its protocol. */
-  abstract deliver(message: OutgoingMessage): void;
+  /** Called by the room hub for every event of the room. */
+  deliver(event: OutgoingEvent): void {
+    if (this.ready) this.write(event);
+    else this.heldEvents.push(event);
+  }
 
   /**
-   * Attaches the socket's listeners, then joins the room. Listeners go on before any await:
-   * frames that arrive while the join is in progress are kept and handled in order after it.
+   * Attaches the socket's listeners, then sets up. Listeners go on before any await: frames
+   * that arrive during set-up are kept and handled in order after it.
    */
   start(): void {
     this.socket.on('message', (data, isBinary) => {
-      if (this.joined) this.handleFrameSafely(data, isBinary);
-      else this.early.push({ data, isBinary });
+      if (this.ready) this.handleFrameSafely(data, isBinary);
+      else this.earlyFrames.push({ data, isBinary });
     });
     this.socket.on('close', (code, reason) => {
+      this.closed = true;
+      this.onClose();
       this.deps.hub.leave(this.room, this);
       this.log.info(
         { event: 'ws_close', protocol: this.protocol, code, reason: reason.toString(), durationMs: Date.now() - this.openedAt },
@@ -62,19 +82,34 @@ export abstract class SocketSession implements RoomMember {
     this.socket.on('error', (err) => this.log.warn({ err: err.message }, 'socket error'));
     this.log.info({ event: 'ws_open', protocol: this.protocol }, 'connection opened');
 
-    this.deps.hub.join(this.room, this).then(
-      () => {
-        this.joined = true;
-        const early = this.early;
-        this.early = [];
-        for (const frame of early) this.handleFrameSafely(frame.data, frame.isBinary);
-      },
-      (err: unknown) => {
-        this.log.error({ err }, 'could not join room');
-        this.sendError('unavailable', 'The chat service cannot reach its message bus; reconnect later.');
+    this.setUp().catch((err: unknown) => {
+      if (this.closed) return;
+      if (err instanceof EngineUnavailableError) {
+        this.log.warn({ err: err.message }, 'could not set up: engine unavailable');
+        this.sendError('unavailable', 'The chat service cannot reach its message bus; reconnect in a moment.');
         this.socket.close(CLOSE_CODES.tryAgainLater, 'message bus unavailable');
-      },
-    );
+      } else {
+        this.log.error({ err }, 'could not set up the connection');
+        this.sendError('internal', 'The server could not open this room.');
+        this.socket.close(1011, 'internal error');
+      }
+    });
+  }
+
+  private async setUp(): Promise<void> {
+    await this.prepare();
+    if (this.closed) return;
+    await this.deps.hub.join(this.room, this);
+    if (this.closed) return;
+    await this.welcome();
+    if (this.closed) return;
+    this.ready = true;
+    const events = this.heldEvents;
+    const frames = this.earlyFrames;
+    this.heldEvents = [];
+    this.earlyFrames = [];
+    for (const event of events) this.write(event);
+    for (const frame of frames) this.handleFrameSafely(frame.data, frame.isBinary);
   }
 
   /** Sends a frame unless the socket is closed or too far behind; see {@link Config.sendBufferLimitBytes}. */
@@ -91,6 +126,16 @@ export abstract class SocketSession implements RoomMember {
 
   protected sendError(code: ErrorCode, message: string, clientMsgId?: string): void {
     this.send(encodeError(code, message, clientMsgId));
+  }
+
+  /** Tells the client why its message was not sent. */
+  protected reportPostFailure(err: unknown, clientMsgId?: string): void {
+    if (err instanceof EngineUnavailableError) {
+      this.sendError('unavailable', 'The message was not sent: the chat service is briefly unavailable. Send it again.', clientMsgId);
+    } else {
+      this.log.error({ err }, 'post failed');
+      this.sendError('internal', 'The message was not sent because of a server error.', clientMsgId);
+    }
   }
 
   private handleFrameSafely(data: RawData, isBinary: boolean): void {

@@ -86,3 +86,30 @@ export class TestClient {
     for (const w of waiters) w();
   }
 }
+
+/** Options of a `parley.v1` connection. */
+export interface V1Options {
+  name?: string;
+  token?: string;
+  since?: string;
+}
+
+/** Opens a `parley.v1` connection and returns it with its welcome frame. */
+export async function connectV1(wsUrl: string, room: string, options: V1Options = {}): Promise<{ client: TestClient; welcome: any }> {
+  const query = new URLSearchParams({ name: options.name ?? 'Tester' });
+  if (options.token) query.set('token', options.token);
+  if (options.since) query.set('since', options.since);
+  const client = await TestClient.connect(`${wsUrl}/ws/chat/${encodeURIComponent(room)}/?${query}`, { protocols: ['parley.v1'] });
+  const welcome = await client.next();
+  if (welcome.type !== 'welcome') throw new Error(`expected welcome, got ${JSON.stringify(welcome)}`);
+  return { client, welcome };
+}
+
+/** Reads frames until one matches, failing on timeout; returns it and the frames skipped. */
+export async function nextOfType(client: TestClient, type: string, timeoutMs = 3000): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const frame = await client.next(Math.max(1, deadline - Date.now()));
+    if (frame.type === type) return frame;
+  }
+}

@@ -1,0 +1,84 @@
+// Lua scripts run atomically inside Redis. Each touches only the keys of one room (one hash
+// tag), so they keep working on Redis Cluster.
+
+/**
+ * Append-and-publish. The retry check, the append and the publish happen in one step, so the
+ * publish order is the id order on every instance and a retried clientMsgId is stored once.
+ *
+ * KEYS: log, sent-key (or log again when there is no clientMsgId)
+ * ARGV: body JSON (without id and ts), history length, room TTL ms, channel,
+ *       retry TTL ms, '1' when there is a clientMsgId
+ * Returns {id, duplicate(0|1)}.
+ */
+export const POST_MESSAGE = `
+if ARGV[6] == '1' then
+  local earlier = redis.call('GET', KEYS[2])
+  if earlier then return {earlier, 1} end
+end
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[2], '*', 'b', ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+if ARGV[6] == '1' then redis.call('SET', KEYS[2], id, 'PX', ARGV[5]) end
+local ms = string.match(id, '^(%d+)-')
+-- The body is a JSON object; splice id and ts in front of its fields.
+local frame = '{"type":"message","id":"' .. id .. '","ts":' .. ms .. ',' .. string.sub(ARGV[1], 2)
+redis.call('PUBLISH', ARGV[4], '{"kind":"message","message":' .. frame .. '}')
+return {id, 0}
+`;
+
+// Drops presence entries whose instance stopped refreshing them, publishing `leave` for people
+// with no entry left. Shared by the presence scripts below (KEYS: presence, tabs, people;
+// ARGV[1] = now ms, ARGV[2] = channel, ARGV[3] = room JSON).
+const SWEEP = `
+local function leave(userId)
+  local user = redis.call('HGET', KEYS[3], userId)
+  redis.call('HDEL', KEYS[2], userId)
+  redis.call('HDEL', KEYS[3], userId)
+  if user then
+    redis.call('PUBLISH', ARGV[2], '{"kind":"leave","room":' .. ARGV[3] .. ',"user":' .. user .. ',"ts":' .. ARGV[1] .. '}')
+  end
+end
+local function drop(member)
+  if redis.call('ZREM', KEYS[1], member) == 1 then
+    local userId = string.match(member, '^(.*)|[^|]*$')
+    if redis.call('HINCRBY', KEYS[2], userId, -1) <= 0 then leave(userId) end
+  end
+end
+for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])) do drop(member) end
+`;
+
+/**
+ * Enter (or refresh) a person's presence on one instance.
+ * KEYS: presence, tabs, people
+ * ARGV: now, channel, room JSON, member (`userId|instanceId`), userId, user JSON, expiry ms,
+ *       room TTL ms, '1' to return the people present
+ * Returns the user JSON of everyone present (or an empty list).
+ */
+export const ENTER = `${SWEEP}
+local added = redis.call('ZADD', KEYS[1], ARGV[7], ARGV[4])
+redis.call('HSET', KEYS[3], ARGV[5], ARGV[6])
+if added == 1 and redis.call('HINCRBY', KEYS[2], ARGV[5], 1) == 1 then
+  redis.call('PUBLISH', ARGV[2], '{"kind":"join","room":' .. ARGV[3] .. ',"user":' .. ARGV[6] .. ',"ts":' .. ARGV[1] .. '}')
+end
+for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[8]) end
+if ARGV[9] == '1' then return redis.call('HVALS', KEYS[3]) end
+return {}
+`;
+
+/**
+ * End a person's presence on one instance.
+ * KEYS: presence, tabs, people
+ * ARGV: now, channel, room JSON, member
+ */
+export const EXIT = `${SWEEP}
+drop(ARGV[4])
+return 0
+`;
+
+/**
+ * Sweep only, then count the people present (for the room list).
+ * KEYS: presence, tabs, people
+ * ARGV: now, channel, room JSON
+ */
+export const COUNT_PRESENT = `${SWEEP}
+return redis.call('HLEN', KEYS[3])
+`;

@@ -1,0 +1,121 @@
+import type { RawData } from 'ws';
+import { checkMessageText, compareMessageIds, decodeClientFrame, encodeFrame, type User } from '@parley/protocol';
+import type { OutgoingEvent } from '../rooms/outgoing-event.ts';
+import { SocketSession, type SessionDeps } from './socket-session.ts';
+import type { WebSocket } from 'ws';
+
+/** Connection parameters, already validated by the route. */
+export interface V1Params {
+  name: string;
+  token: string | undefined;
+  since: string | undefined;
+}
+
+/** Typing notices from one connection are passed on at most this often. */
+const TYPING_INTERVAL_MS = 1000;
+
+/**
+ * A client of Parley's own protocol (`parley.v1`): identity, a welcome with history and members,
+ * acks, typing and presence. See packages/protocol/README.md.
+ */
+export class V1Session extends SocketSession {
+  protected readonly protocol = 'parley.v1';
+  private user: User | undefined;
+  private token = '';
+  private entered = false;
+  /** The newest message id this client has; older or equal ones are never sent again. */
+  private lastDelivered: string | undefined;
+  private lastTypingAt = 0;
+
+  constructor(socket: WebSocket, room: string, deps: SessionDeps, private readonly params: V1Params) {
+    super(socket, room, deps);
+  }
+
+  get userId(): string | undefined {
+    return this.user?.id;
+  }
+
+  protected override async prepare(): Promise<void> {
+    const { identity } = this.deps;
+    const known = this.params.token === undefined ? undefined : await identity.verify(this.params.token);
+    if (known !== undefined) {
+      this.user = { id: known, name: this.params.name };
+      this.token = this.params.token!;
+    } else {
+      // No token, or one this server did not issue: a new person.
+      const issued = await identity.issue();
+      this.user = { id: issued.id, name: this.params.name };
+      this.token = issued.token;
+    }
+  }
+
+  protected override async welcome(): Promise<void> {
+    const user = this.user!;
+    this.entered = true;
+    const members = await this.deps.hub.enter(this.room, user);
+    const since = this.params.since;
+    const history = await this.deps.engine.history(this.room, {
+      since,
+      limit: this.deps.config.historyPageSize,
+    });
+    // Events held during set-up that the history already holds must not be sent twice.
+    this.lastDelivered = history.messages.at(-1)?.id ?? (history.recovered ? since : undefined);
+    this.send(
+      encodeFrame({
+        type: 'welcome',
+        room: this.room,
+        you: user,
+        token: this.token,
+        members,
+        history: history.messages,
+        recovered: history.recovered,
+        hasMore: history.hasMore,
+      }),
+    );
+  }
+
+  protected override onClose(): void {
+    if (this.entered) this.deps.hub.exit(this.room, this.user!);
+  }
+
+  protected write(event: OutgoingEvent): void {
+    if (event.event.kind === 'message') {
+      const id = event.event.message.id;
+      if (this.lastDelivered !== undefined && compareMessageIds(id, this.lastDelivered) <= 0) return;
+      this.lastDelivered = id;
+    }
+    this.send(event.v1Frame);
+  }
+
+  protected handleFrame(data: RawData, isBinary: boolean): void {
+    if (isBinary) {
+      this.sendError('bad_frame', 'Binary frames are not supported; send JSON text.');
+      return;
+    }
+    const frame = decodeClientFrame(data.toString());
+    if (!frame.ok) {
+      this.sendError(frame.code, frame.message);
+      return;
+    }
+    const user = this.user!;
+    if (frame.value.type === 'typing') {
+      const now = Date.now();
+      if (now - this.lastTypingAt < TYPING_INTERVAL_MS) return;
+      this.lastTypingAt = now;
+      this.deps.engine.typing(this.room, user).catch(() => {
+        // A lost typing notice is harmless; the next keystroke sends another.
+      });
+      return;
+    }
+    const { clientMsgId } = frame.value;
+    const text = checkMessageText(frame.value.text, this.deps.config.maxTextBytes);
+    if (!text.ok) {
+      this.sendError(text.code, text.message, clientMsgId);
+      return;
+    }
+    this.deps.engine.post({ room: this.room, user, text: text.value, clientMsgId }).then(
+      ({ id }) => this.send(encodeFrame({ type: 'ack', clientMsgId, id })),
+      (err: unknown) => this.reportPostFailure(err, clientMsgId),
+    );
+  }
+}

@@ -1,0 +1,121 @@
+import * as v from 'valibot';
+import { CLIENT_MSG_ID_PATTERN, MESSAGE_ID_PATTERN } from './identity.ts';
+import { ErrorFrameSchema } from './error-frame.ts';
+
+/** The WebSocket subprotocol of Parley's own protocol. Clients offer it; the server echoes it. */
+export const PROTOCOL_V1 = 'parley.v1';
+
+/** A person in a room: the id the server issued and the display name they chose. */
+export const UserSchema = v.object({ id: v.string(), name: v.string() });
+export type User = v.InferOutput<typeof UserSchema>;
+
+const MessageId = v.pipe(v.string(), v.regex(MESSAGE_ID_PATTERN, 'must be a message id like 1700000000000-0'));
+const ClientMsgId = v.pipe(v.string(), v.regex(CLIENT_MSG_ID_PATTERN, 'must be 1–64 letters, digits, _ or -'));
+
+/**
+ * A chat message. `id` is unique and strictly increasing within a room across all server
+ * instances; `ts` is the server time in ms; `clientMsgId` is the sender's own id for it.
+ */
+export const MessageFrameSchema = v.object({
+  type: v.literal('message'),
+  id: MessageId,
+  room: v.string(),
+  user: UserSchema,
+  text: v.string(),
+  ts: v.number(),
+  clientMsgId: v.optional(v.string()),
+});
+export type MessageFrame = v.InferOutput<typeof MessageFrameSchema>;
+
+/**
+ * The first frame on every connection. `history` is oldest first. With `since`, it holds every
+ * retained message after that id and `recovered` is true; when messages after `since` are no
+ * longer retained, it holds the latest page and `recovered` is false.
+ */
+export const WelcomeFrameSchema = v.object({
+  type: v.literal('welcome'),
+  room: v.string(),
+  you: UserSchema,
+  /** Keep it (e.g. in localStorage) and pass it as `token` when reconnecting to stay the same person. */
+  token: v.string(),
+  members: v.array(UserSchema),
+  history: v.array(MessageFrameSchema),
+  recovered: v.boolean(),
+  /** True when older messages exist before the first one in `history` (scroll-back can load them). */
+  hasMore: v.boolean(),
+});
+export type WelcomeFrame = v.InferOutput<typeof WelcomeFrameSchema>;
+
+/** A person's first connection in the room opened. */
+export const JoinFrameSchema = v.object({ type: v.literal('join'), user: UserSchema, ts: v.number() });
+export type JoinFrame = v.InferOutput<typeof JoinFrameSchema>;
+
+/** A person's last connection in the room closed (or their server stopped answering). */
+export const LeaveFrameSchema = v.object({ type: v.literal('leave'), user: UserSchema, ts: v.number() });
+export type LeaveFrame = v.InferOutput<typeof LeaveFrameSchema>;
+
+/** Someone is typing; clients show it for a few seconds. */
+export const TypingFrameSchema = v.object({ type: v.literal('typing'), user: UserSchema });
+export type TypingFrame = v.InferOutput<typeof TypingFrameSchema>;
+
+/** The message with this clientMsgId is stored and published under `id`. */
+export const AckFrameSchema = v.object({ type: v.literal('ack'), clientMsgId: v.string(), id: MessageId });
+export type AckFrame = v.InferOutput<typeof AckFrameSchema>;
+
+/** Every frame the server sends on `parley.v1`. */
+export const ServerFrameSchema = v.variant('type', [
+  WelcomeFrameSchema,
+  MessageFrameSchema,
+  JoinFrameSchema,
+  LeaveFrameSchema,
+  TypingFrameSchema,
+  AckFrameSchema,
+  ErrorFrameSchema,
+]);
+export type ServerFrame = v.InferOutput<typeof ServerFrameSchema>;
+
+/** Sends a chat message; the server answers with `ack` (or `error` carrying the clientMsgId). */
+export const ClientMessageFrameSchema = v.object({
+  type: v.literal('message'),
+  text: v.string(),
+  clientMsgId: ClientMsgId,
+});
+export type ClientMessageFrame = v.InferOutput<typeof ClientMessageFrameSchema>;
+
+/** Tells the room this person is typing. */
+export const ClientTypingFrameSchema = v.object({ type: v.literal('typing') });
+export type ClientTypingFrame = v.InferOutput<typeof ClientTypingFrameSchema>;
+
+/** Every frame a client may send on `parley.v1`. */
+export const ClientFrameSchema = v.variant('type', [ClientMessageFrameSchema, ClientTypingFrameSchema]);
+export type ClientFrame = v.InferOutput<typeof ClientFrameSchema>;
+
+/** Query parameters of the room endpoint for `parley.v1`. */
+export interface ConnectParams {
+  /** Display name, 1–32 characters. */
+  name: string;
+  /** The token from an earlier `welcome`, to keep the same user id. */
+  token?: string;
+  /** The id of the last message this client has; the welcome then carries what came after it. */
+  since?: string;
+}
+
+/** A page of older messages from `GET /api/rooms/<room>/messages`. */
+export const HistoryPageSchema = v.object({
+  room: v.string(),
+  messages: v.array(MessageFrameSchema),
+  hasMore: v.boolean(),
+});
+export type HistoryPage = v.InferOutput<typeof HistoryPageSchema>;
+
+/** One active room in `GET /api/rooms`. */
+export const RoomSummarySchema = v.object({
+  room: v.string(),
+  members: v.number(),
+  lastActivity: v.number(),
+});
+export type RoomSummary = v.InferOutput<typeof RoomSummarySchema>;
+
+/** The body of `GET /api/rooms`: most active first. */
+export const RoomListSchema = v.object({ rooms: v.array(RoomSummarySchema) });
+export type RoomList = v.InferOutput<typeof RoomListSchema>;
