@@ -1,0 +1,53 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from './redis-server.ts';
+
+const serverDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** A Parley server in its own process, so a test can kill it the hard way. */
+export class ServerProcess {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly port: number,
+  ) {}
+
+  /** Starts `src/server.ts` with the given environment and waits for /healthz. */
+  static async start(env: Record<string, string>): Promise<ServerProcess> {
+    const port = await freePort();
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+      cwd: serverDir,
+      env: { ...process.env, LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    const server = new ServerProcess(child, port);
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+      try {
+        if ((await fetch(`${server.httpUrl}/healthz`)).ok) return server;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    child.kill('SIGKILL');
+    throw new Error('server process did not become healthy within 15 s');
+  }
+
+  get httpUrl(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get wsUrl(): string {
+    return `ws://127.0.0.1:${this.port}`;
+  }
+
+  /** Sends a signal and waits for the process to exit; returns its exit code or signal. */
+  async stop(signal: NodeJS.Signals = 'SIGKILL'): Promise<number | string | null> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode ?? this.child.signalCode;
+    const exited = new Promise<number | string | null>((resolve) => this.child.once('exit', (code, sig) => resolve(code ?? sig)));
+    this.child.kill(signal);
+    return exited;
+  }
+}

@@ -1,0 +1,100 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { compareMessageIds } from '@parley/protocol';
+import { startApp, type RunningApp } from './helpers/app.ts';
+import { TestRedis } from './helpers/redis-server.ts';
+import { ServerProcess } from './helpers/server-process.ts';
+import { connectV1, nextOfType, type TestClient } from './helpers/ws-client.ts';
+
+const json = async (res: Response): Promise<any> => res.json();
+
+/** Collects `count` message frames from a client, in arrival order. */
+async function messages(client: TestClient, count: number): Promise<any[]> {
+  const out = [];
+  while (out.length < count) {
+    const frame = await client.next(5000);
+    if (frame.type === 'message') out.push(frame);
+  }
+  return out;
+}
+
+describe('parley.v1 across two instances on one Redis', () => {
+  let redis: TestRedis;
+  let a: RunningApp;
+  let b: RunningApp;
+
+  before(async () => {
+    redis = await TestRedis.start();
+    // Short presence expiry so a dead instance's people go within the test's patience.
+    a = await startApp(undefined, { REDIS_URL: redis.url, PRESENCE_TTL_SECONDS: '2' });
+    b = await startApp(undefined, { REDIS_URL: redis.url, PRESENCE_TTL_SECONDS: '2' });
+  });
+  after(async () => {
+    await a.app.close();
+    await b.app.close();
+    await redis.stop();
+  });
+
+  test('ids strictly increase under concurrent senders on both instances, and all see one order', async () => {
+    const onA = await connectV1(a.wsUrl, 'x_order', { name: 'SenderA' });
+    const onB = await connectV1(b.wsUrl, 'x_order', { name: 'SenderB' });
+    const count = 100;
+    for (let i = 0; i < count; i++) {
+      onA.client.send({ type: 'message', text: `a${i}`, clientMsgId: `a${i}` });
+      onB.client.send({ type: 'message', text: `b${i}`, clientMsgId: `b${i}` });
+    }
+    const seenOnA = await messages(onA.client, 2 * count);
+    const seenOnB = await messages(onB.client, 2 * count);
+    const idsA = seenOnA.map((m) => m.id);
+    for (let i = 1; i < idsA.length; i++) assert.ok(compareMessageIds(idsA[i - 1], idsA[i]) < 0, `${idsA[i - 1]} < ${idsA[i]}`);
+    assert.deepEqual(seenOnB.map((m) => m.id), idsA, 'both instances deliver the same order');
+    assert.equal(new Set(idsA).size, 2 * count);
+    onA.client.close();
+    onB.client.close();
+  });
+
+  test('a token issued by one instance is honoured by the other', async () => {
+    const first = await connectV1(a.wsUrl, 'x_token', { name: 'Roamer' });
+    first.client.close();
+    const second = await connectV1(b.wsUrl, 'x_token', { name: 'Roamer', token: first.welcome.token });
+    assert.equal(second.welcome.you.id, first.welcome.you.id);
+    second.client.close();
+  });
+
+  test('a person with tabs on both instances is one member, and leaves once', async () => {
+    const watcher = await connectV1(a.wsUrl, 'x_tabs', { name: 'Watcher' });
+    const tabA = await connectV1(a.wsUrl, 'x_tabs', { name: 'Twin' });
+    const tabB = await connectV1(b.wsUrl, 'x_tabs', { name: 'Twin', token: tabA.welcome.token });
+    assert.equal(tabB.welcome.members.length, 2);
+    const { rooms } = await json(await fetch(`${b.httpUrl}/api/rooms`));
+    assert.equal(rooms.find((r: any) => r.room === 'x_tabs').members, 2);
+    assert.equal((await nextOfType(watcher.client, 'join')).user.id, tabA.welcome.you.id);
+    tabA.client.close();
+    await tabA.client.waitClose();
+    tabB.client.close();
+    const leave = await nextOfType(watcher.client, 'leave');
+    assert.equal(leave.user.id, tabA.welcome.you.id);
+    await watcher.client.expectSilence(300); // exactly one leave
+    watcher.client.close();
+  });
+
+  test('members of a killed instance disappear within the presence expiry', async () => {
+    const doomed = await ServerProcess.start({ REDIS_URL: redis.url, PRESENCE_TTL_SECONDS: '2' });
+    try {
+      const watcher = await connectV1(a.wsUrl, 'x_crash', { name: 'Watcher' });
+      const ghost = await connectV1(doomed.wsUrl, 'x_crash', { name: 'Ghost' });
+      assert.equal((await nextOfType(watcher.client, 'join')).user.name, 'Ghost');
+      const killedAt = Date.now();
+      await doomed.stop('SIGKILL');
+      const leave = await nextOfType(watcher.client, 'leave', 10_000);
+      assert.equal(leave.user.id, ghost.welcome.you.id);
+      const took = Date.now() - killedAt;
+      assert.ok(took < 10_000, `left after ${took} ms`);
+      const { rooms } = await json(await fetch(`${a.httpUrl}/api/rooms`));
+      assert.equal(rooms.find((r: any) => r.room === 'x_crash').members, 1);
+      watcher.client.close();
+    } finally {
+      await doomed.stop('SIGKILL');
+    }
+  });
+});
