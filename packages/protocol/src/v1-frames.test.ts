@@ -2,9 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeClientFrame, decodeServerFrame, encodeFrame } from './codec.ts';
 import { compareMessageIds, parseDisplayName } from './identity.ts';
+import type { ServerFrame } from './v1-frames.ts';
 
 const user = { id: 'u_abcdefghijkl', name: 'Alice' };
-const message = { type: 'message', id: '1700000000000-0', ts: 1700000000000, room: 'lobby', user, text: 'hi' } as const;
+const message: ServerFrame = { type: 'message', id: '1700000000000-0', ts: 1700000000000, room: 'lobby', user, text: 'hi' };
 
 test('client frames: message and typing decode; anything else is bad_frame', () => {
   assert.deepEqual(decodeClientFrame('{"type":"typing"}'), { ok: true, value: { type: 'typing' } });
@@ -29,7 +30,7 @@ test('client frames: message and typing decode; anything else is bad_frame', () 
 });
 
 test('server frames round-trip through encodeFrame and decodeServerFrame', () => {
-  const frames = [
+  const frames: ServerFrame[] = [
     { type: 'welcome', room: 'lobby', you: user, token: 't', members: [user], history: [message], recovered: false, hasMore: true },
     message,
     { ...message, clientMsgId: 'c1' },
@@ -38,7 +39,7 @@ test('server frames round-trip through encodeFrame and decodeServerFrame', () =>
     { type: 'typing', user },
     { type: 'ack', clientMsgId: 'c1', id: '1-0' },
     { type: 'error', code: 'rate_limited', message: 'slow down' },
-  ] as const;
+  ];
   for (const frame of frames) {
     const decoded = decodeServerFrame(encodeFrame(frame));
     assert.ok(decoded.ok, frame.type);

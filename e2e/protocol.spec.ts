@@ -1,0 +1,57 @@
+import { expect, test } from './fixtures.ts';
+
+// What the SPA relies on from the server, seen from a real browser's WebSocket.
+test.describe('server contract', () => {
+  test('an invalid room name in the socket URL gets an invalid_room error and close code 4400', async ({ page }) => {
+    await page.goto('/chat/');
+    const result = await page.evaluate(
+      () =>
+        new Promise<{ frames: string[]; code: number; reason: string }>((done) => {
+          const frames: string[] = [];
+          const url = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/ws/chat/${encodeURIComponent('no spaces')}/`;
+          const ws = new WebSocket(url);
+          ws.onmessage = (e) => frames.push(String(e.data));
+          ws.onclose = (e) => done({ frames, code: e.code, reason: e.reason });
+        }),
+    );
+    expect(result.code).toBe(4400);
+    expect(result.reason).not.toBe('');
+    expect(result.frames).toHaveLength(1);
+    expect(JSON.parse(result.frames[0] ?? '')).toMatchObject({ type: 'error', code: 'invalid_room' });
+  });
+
+  test('an error frame from the server is shown inline and the connection stays', async ({ roomPage, page, uniqueRoom }) => {
+    const room = uniqueRoom('refused');
+    // The app never sends a malformed frame itself, so one of its frames is rewritten on the
+    // way out; the real server answers it.
+    await page.routeWebSocket(/\/ws\/chat\//, (ws) => {
+      const server = ws.connectToServer();
+      ws.onMessage((frame) => {
+        server.send(frame === JSON.stringify({ message: 'break me' }) ? JSON.stringify({ message: 42 }) : frame);
+      });
+    });
+    await roomPage.goto(`/chat/${room}/`);
+    await roomPage.expectJoined(room);
+
+    await roomPage.send('break me');
+    await expect(roomPage.serverError).toBeVisible();
+    await expect(roomPage.serverError).toHaveAttribute('data-code', 'bad_frame');
+    await expect(roomPage.serverError).toHaveAttribute('role', 'alert');
+    await expect(roomPage.messages).toHaveCount(0);
+    await roomPage.expectStatus('connected');
+
+    await roomPage.send('this one is fine');
+    await roomPage.expectMessage('this one is fine');
+    await expect(roomPage.serverError).toHaveCount(0);
+  });
+
+  test('an oversized message is refused before it leaves the browser', async ({ roomPage, page, uniqueRoom }) => {
+    const room = uniqueRoom('oversized');
+    await roomPage.goto(`/chat/${room}/`);
+    await roomPage.expectJoined(room);
+    await roomPage.messageInput.fill('한'.repeat(1_400));
+    await roomPage.messageInput.press('Enter');
+    await expect(page.getByRole('alert')).toHaveText('Message is 4200 bytes; the limit is 4096.');
+    await expect(roomPage.messageInput).toHaveValue('한'.repeat(1_400));
+  });
+});

@@ -1,0 +1,124 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { resolve } from 'node:path';
+import { expect, repoRoot, test } from './fixtures.ts';
+
+test.describe('reconnecting', () => {
+  test('going offline shows "reconnecting"; messages typed meanwhile are sent once back online', async ({
+    openPerson,
+    uniqueRoom,
+  }) => {
+    const room = uniqueRoom('offline');
+    const alice = await openPerson('A');
+    const bob = await openPerson('B');
+    await alice.room.goto(`/chat/${room}/`);
+    await bob.room.goto(`/chat/${room}/`);
+    await alice.room.expectJoined(room);
+    await bob.room.expectJoined(room);
+
+    // In this Chromium, setOffline does not close an open WebSocket (checked: readyState stays
+    // OPEN); it flips navigator.onLine and fires `offline`, which the client answers by dropping
+    // the socket, as engine.io-client does. The crash test below drops it from the server side.
+    await alice.context.setOffline(true);
+    await alice.room.expectStatus('reconnecting');
+    await expect(alice.room.status).toHaveText(/reconnecting/i);
+
+    await alice.room.send('typed while offline');
+    await expect(alice.room.log.getByText('not sent yet')).toBeVisible();
+    await expect(bob.room.message('typed while offline')).toHaveCount(0);
+
+    await alice.context.setOffline(false);
+    await alice.room.expectStatus('connected');
+    await bob.room.expectMessage('typed while offline');
+    await alice.room.expectMessage('typed while offline');
+    await expect(alice.room.log.getByText('not sent yet')).toHaveCount(0);
+  });
+
+  test.describe('when the server goes away', () => {
+    // A server of its own, so that it can be killed without disturbing the other specs. In the
+    // redis project it shares the test Redis with the project's instances.
+    const port = Number(process.env.PARLEY_E2E_SPARE_PORT ?? 4319);
+    const origin = `http://127.0.0.1:${port}`;
+    let server: ChildProcess | undefined;
+    let output = '';
+
+    async function startServer(redisUrl: string): Promise<void> {
+      const child = spawn(process.execPath, [resolve(repoRoot, 'apps/server/dist/server.js')], {
+        cwd: repoRoot,
+        env: {
+          ...process.env,
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          REDIS_URL: redisUrl,
+          LOG_LEVEL: 'warn',
+          WEB_DIST_DIR: resolve(repoRoot, 'apps/web/dist'),
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      server = child;
+      await expect
+        .poll(async () => fetch(`${origin}/readyz`).then((r) => r.status, () => 0), {
+          timeout: 15_000,
+          message: `the spare server on port ${port} did not become ready`,
+        })
+        .toBe(200);
+    }
+
+    async function killServer(): Promise<void> {
+      const child = server;
+      server = undefined;
+      if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      // SIGKILL: no goodbye frame, no close handshake; the sockets just drop, as in a crash.
+      child.kill('SIGKILL');
+      await exited;
+    }
+
+    test.afterEach(async ({}, testInfo) => {
+      await killServer();
+      if (testInfo.status !== testInfo.expectedStatus) await testInfo.attach('spare server output', { body: output });
+      output = '';
+    });
+
+    test('a crashed server shows "reconnecting", then "connected" again when it is back', async ({
+      openPerson,
+      uniqueRoom,
+      engine,
+      redisUrl,
+    }) => {
+      const room = uniqueRoom('crash');
+      await startServer(redisUrl);
+      const alice = (await openPerson(origin)).room;
+      // With Redis, Bob stays on an instance that does not crash and must hear Alice again.
+      const bob = engine === 'redis' ? (await openPerson('B')).room : undefined;
+
+      await alice.goto(`/chat/${room}/`);
+      await alice.expectJoined(room);
+      if (bob !== undefined) {
+        await bob.goto(`/chat/${room}/`);
+        await bob.expectJoined(room);
+      }
+      await alice.send('before the crash');
+      await alice.expectMessage('before the crash');
+      await bob?.expectMessage('before the crash');
+
+      await killServer();
+      await alice.expectStatus('reconnecting');
+      await alice.send('during the outage');
+      await expect(alice.log.getByText('not sent yet')).toBeVisible();
+
+      await startServer(redisUrl);
+      // The backoff is capped at 10 s: allow a full wait plus start-up.
+      await expect(alice.status).toHaveAttribute('data-status', 'connected', { timeout: 20_000 });
+      await alice.expectMessage('during the outage');
+      await bob?.expectMessage('during the outage');
+      await alice.send('after the restart');
+      await alice.expectMessage('after the restart');
+      await bob?.expectMessage('after the restart');
+      // What was on screen before the crash is kept.
+      await alice.expectMessage('before the crash');
+    });
+  });
+});

@@ -1,0 +1,169 @@
+#!/usr/bin/env node
+// The two quick-start commands, with nothing but Node 20+ and npm on the machine:
+//   npm start  — install, build, and serve Parley (web app, API, WebSocket) on :3000
+//   npm test   — install, build, and run every test suite; ends with "N passed, N failed"
+// pnpm is taken at the version pinned in package.json (through npx when it is not installed).
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const outputDir = join(root, '.test-output');
+const pinned = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).packageManager; // "pnpm@x.y.z"
+
+function log(message) {
+  console.log(`\n▶ ${message}`);
+}
+
+/** Runs a command in the foreground; returns its exit code (or throws when `mustPass`). */
+function run(command, args, { cwd = root, env = process.env, mustPass = true } = {}) {
+  const result = spawnSync(command, args, { cwd, env, stdio: 'inherit' });
+  const code = result.status ?? 1;
+  if (mustPass && code !== 0) {
+    console.error(`\n✖ ${command} ${args.join(' ')} failed (exit ${code})`);
+    process.exit(code);
+  }
+  return code;
+}
+
+function has(command, args = ['--version']) {
+  return spawnSync(command, args, { stdio: 'ignore' }).status === 0;
+}
+
+/** The pinned pnpm: the installed one if it is that version, else through npx. */
+function pnpm() {
+  const version = pinned.split('@')[1];
+  const installed = spawnSync('pnpm', ['--version'], { encoding: 'utf8' });
+  if (installed.status === 0 && installed.stdout.trim() === version) return ['pnpm', []];
+  return ['npx', ['--yes', pinned]];
+}
+
+function runPnpm(args, options) {
+  const [command, prefix] = pnpm();
+  return run(command, [...prefix, ...args], options);
+}
+
+function installAndBuild() {
+  log(`Installing dependencies (${pinned})`);
+  runPnpm(['install', '--frozen-lockfile']);
+  log('Building the protocol package, the server and the web app');
+  runPnpm(['run', 'build']);
+}
+
+/** Installs the system packages the tests need, or says exactly what to install. */
+function ensureSystemPackages() {
+  const missing = [];
+  if (!has('redis-server')) missing.push('redis-server');
+  if (!existsSync('/usr/bin/chromium')) missing.push('chromium');
+  if (missing.length === 0) return;
+  const isRoot = process.getuid?.() === 0;
+  if (isRoot && has('apt-get', ['--version'])) {
+    log(`Installing ${missing.join(', ')} with apt-get`);
+    run('apt-get', ['update', '-qq']);
+    run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], {
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
+    return;
+  }
+  console.error(
+    `\n✖ The tests need ${missing.join(' and ')}. Install them and run again, e.g.:\n` +
+      `    sudo apt-get install -y ${missing.join(' ')}\n` +
+      '  (Chromium must be at /usr/bin/chromium; Playwright does not download browsers here.)',
+  );
+  process.exit(1);
+}
+
+/** Counts from a TAP stream written by node's test runner. */
+function tapCounts(file) {
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const count = (name) => Number(text.match(new RegExp(`^# ${name} (\\d+)$`, 'm'))?.[1] ?? 0);
+  return { passed: count('pass'), failed: count('fail') + count('cancelled') };
+}
+
+/** Runs one package's node:test files, showing spec output and keeping TAP for the totals. */
+function nodeTestSuite(name, dir, testDir) {
+  log(`Test suite: ${name}`);
+  const cwd = join(root, dir);
+  const files = readdirSync(join(cwd, testDir))
+    .filter((f) => f.endsWith('.test.ts'))
+    .map((f) => join(testDir, f));
+  const tap = join(outputDir, `${name}.tap`);
+  const code = run(
+    'node',
+    [
+      '--import', 'tsx', '--test', '--test-concurrency=1',
+      '--test-reporter=spec', '--test-reporter-destination=stdout',
+      '--test-reporter=tap', `--test-reporter-destination=${tap}`,
+      ...files,
+    ],
+    { cwd, mustPass: false },
+  );
+  const counts = tapCounts(tap);
+  // A crash before any test ran still has to count as a failure.
+  if (code !== 0 && counts.failed === 0) counts.failed = 1;
+  return { name, ...counts };
+}
+
+function commandSuite(name, command, args) {
+  log(`Check: ${name}`);
+  const code = run(command, args, { mustPass: false });
+  return { name, passed: code === 0 ? 1 : 0, failed: code === 0 ? 0 : 1 };
+}
+
+function e2eSuite() {
+  log('Test suite: end-to-end (Playwright, Debian Chromium)');
+  const report = join(outputDir, 'e2e.json');
+  rmSync(report, { force: true });
+  const code = runPnpm(['exec', 'playwright', 'test'], { mustPass: false });
+  let passed = 0;
+  let failed = 0;
+  if (existsSync(report)) {
+    const stats = JSON.parse(readFileSync(report, 'utf8')).stats ?? {};
+    passed = (stats.expected ?? 0) + (stats.flaky ?? 0);
+    failed = (stats.unexpected ?? 0) + (stats.skipped ?? 0);
+  }
+  if (code !== 0 && failed === 0) failed = 1;
+  return { name: 'e2e', passed, failed };
+}
+
+function test() {
+  ensureSystemPackages();
+  installAndBuild();
+  rmSync(outputDir, { recursive: true, force: true });
+  mkdirSync(outputDir, { recursive: true });
+
+  const results = [];
+  const [pnpmCommand, pnpmPrefix] = pnpm();
+  results.push(commandSuite('typecheck', pnpmCommand, [...pnpmPrefix, '-r', 'run', 'typecheck']));
+  results.push(nodeTestSuite('protocol', 'packages/protocol', 'src'));
+  results.push(nodeTestSuite('web-unit', 'apps/web', 'src/lib'));
+  results.push(nodeTestSuite('server', 'apps/server', 'test'));
+  results.push(commandSuite('docker-compose', 'bash', ['scripts/check-compose.sh']));
+  results.push(e2eSuite());
+
+  console.log('\nSuite totals:');
+  for (const r of results) console.log(`  ${r.name.padEnd(16)} ${r.passed} passed, ${r.failed} failed`);
+  const passed = results.reduce((n, r) => n + r.passed, 0);
+  const failed = results.reduce((n, r) => n + r.failed, 0);
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failed === 0 && passed > 0 ? 0 : 1);
+}
+
+function start() {
+  installAndBuild();
+  const env = { ...process.env, WEB_DIST_DIR: process.env.WEB_DIST_DIR ?? join(root, 'apps/web/dist') };
+  log(`Starting Parley on http://localhost:${env.PORT ?? 3000} (${env.REDIS_URL ? 'Redis engine' : 'memory engine'})`);
+  const server = spawn('node', [join(root, 'apps/server/dist/server.js')], { env, stdio: 'inherit' });
+  // Pass Ctrl-C and SIGTERM on, so the server shuts down gracefully.
+  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => server.kill(signal));
+  server.on('exit', (code) => process.exit(code ?? 0));
+}
+
+const command = process.argv[2];
+if (command === 'start') start();
+else if (command === 'test') test();
+else {
+  console.error('usage: node scripts/quickstart.mjs start|test');
+  process.exit(2);
+}
