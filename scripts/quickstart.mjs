@@ -139,6 +139,7 @@ function test() {
   results.push(nodeTestSuite('protocol', 'packages/protocol', 'src'));
   results.push(nodeTestSuite('web-unit', 'apps/web', 'src/lib'));
   results.push(nodeTestSuite('server', 'apps/server', 'test'));
+  results.push(nodeTestSuite('server-faults', 'apps/server', 'test/faults'));
   results.push(commandSuite('docker-compose', 'bash', ['scripts/check-compose.sh']));
   results.push(e2eSuite());
 

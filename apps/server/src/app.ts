@@ -5,6 +5,7 @@ import cors from './plugins/cors.ts';
 import websocket from './plugins/websocket.ts';
 import chatSocketRoutes from './routes/chat-socket.ts';
 import healthRoutes from './routes/health.ts';
+import metricsRoutes from './observability/metrics.ts';
 import roomsApi from './routes/rooms-api.ts';
 import { registerSpa } from './routes/spa.ts';
 
@@ -28,6 +29,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1500 },
     // Timeouts so a stalled HTTP client cannot hold a connection forever.
     connectionTimeout: 30_000,
+    // Behind a reverse proxy, the client address (for per-address limits) comes from X-Forwarded-For.
+    trustProxy: config.trustProxy,
     requestTimeout: 30_000,
     keepAliveTimeout: 10_000,
   });
@@ -40,6 +43,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(chatEngine, { config });
 
   await app.register(healthRoutes);
+  await app.register(metricsRoutes);
   await app.register(chatSocketRoutes, { config });
   await app.register(roomsApi, { config });
 

@@ -31,6 +31,21 @@ export interface Config {
   presenceTtlSeconds: number;
   /** Secret that signs identity tokens; when unset, instances share a random one through Redis. */
   identitySecret: string | undefined;
+  /** Messages per second one connection may send on average (0: no limit), and its burst. */
+  rateLimitPerConnection: number;
+  rateBurstPerConnection: number;
+  /** Messages per second all connections from one IP address may send together (0: no limit), and the burst. */
+  rateLimitPerIp: number;
+  rateBurstPerIp: number;
+  /** Open WebSockets allowed in total and from one IP address (0: no limit). */
+  maxConnections: number;
+  maxConnectionsPerIp: number;
+  /** Trust X-Forwarded-For from a reverse proxy for the client address (true, false, or a hop count/CIDR list). */
+  trustProxy: boolean | string | ((address: string, hop: number) => boolean);
+  /** On SIGTERM: sockets are closed spread over this long, so clients do not reconnect all at once. */
+  drainMs: number;
+  /** On SIGTERM: the process exits after this long even if work is still in flight. */
+  shutdownTimeoutMs: number;
 }
 
 /** Raised when the environment holds invalid values; lists every problem at once. */
@@ -108,7 +123,19 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     roomTtlSeconds: int('ROOM_TTL_SECONDS', 7 * 24 * 3600, 1, 365 * 24 * 3600),
     presenceTtlSeconds: int('PRESENCE_TTL_SECONDS', 30, 1, 3600),
     identitySecret: env.IDENTITY_SECRET?.trim() || undefined,
+    rateLimitPerConnection: int('RATE_LIMIT_PER_CONNECTION', 10, 0, 1_000_000),
+    rateBurstPerConnection: int('RATE_BURST_PER_CONNECTION', 20, 1, 1_000_000),
+    rateLimitPerIp: int('RATE_LIMIT_PER_IP', 50, 0, 1_000_000),
+    rateBurstPerIp: int('RATE_BURST_PER_IP', 100, 1, 1_000_000),
+    maxConnections: int('MAX_CONNECTIONS', 20_000, 0, 10_000_000),
+    maxConnectionsPerIp: int('MAX_CONNECTIONS_PER_IP', 100, 0, 10_000_000),
+    trustProxy: parseTrustProxy(env.TRUST_PROXY?.trim()),
+    drainMs: int('DRAIN_MS', 3000, 0, 600_000),
+    shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
   };
+  if (config.drainMs >= config.shutdownTimeoutMs) {
+    problems.push(`DRAIN_MS (${config.drainMs}) must be less than SHUTDOWN_TIMEOUT_MS (${config.shutdownTimeoutMs})`);
+  }
   if (config.identitySecret !== undefined && config.identitySecret.length < 16) {
     problems.push('IDENTITY_SECRET must be at least 16 characters long');
   }
@@ -117,4 +144,15 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+function parseTrustProxy(raw: string | undefined): Config['trustProxy'] {
+  if (raw === undefined || raw === '' || raw === 'false') return false;
+  if (raw === 'true') return true;
+  if (/^\d+$/.test(raw)) {
+    // Trust that many proxies in front of the server.
+    const hops = Number(raw);
+    return (_address, hop) => hop < hops;
+  }
+  return raw; // addresses or CIDR ranges, comma-separated, as Fastify takes them
 }

@@ -37,10 +37,16 @@ export const CLOSE_CODES = {
   invalidRoom: 4400,
   /** The server is shutting down; reconnect (to another instance). */
   goingAway: 1001,
+  /** The server is restarting or being redeployed; reconnect (after a short random delay). */
+  serviceRestart: 1012,
   /** The server could not join the room (message bus unreachable); reconnect later. */
   tryAgainLater: 1013,
   /** The client read too slowly and its send buffer overflowed; reconnect and recover. */
   slowConsumer: 4008,
+  /** The server lost messages it could not recover for this socket; reconnect with `since`. */
+  resync: 4009,
+  /** Too many connections from this address or in total; retry later. */
+  tooManyConnections: 4029,
 } as const;
 
 /** Limits shared by client and server, so the web app can warn before the server refuses. */

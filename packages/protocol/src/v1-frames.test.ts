@@ -39,6 +39,7 @@ test('server frames round-trip through encodeFrame and decodeServerFrame', () =>
     { type: 'typing', user },
     { type: 'ack', clientMsgId: 'c1', id: '1-0' },
     { type: 'error', code: 'rate_limited', message: 'slow down' },
+    { type: 'status', degraded: true, message: 'reconnecting to the message bus' },
   ];
   for (const frame of frames) {
     const decoded = decodeServerFrame(encodeFrame(frame));

@@ -62,6 +62,13 @@ export type TypingFrame = v.InferOutput<typeof TypingFrameSchema>;
 export const AckFrameSchema = v.object({ type: v.literal('ack'), clientMsgId: v.string(), id: MessageId });
 export type AckFrame = v.InferOutput<typeof AckFrameSchema>;
 
+/**
+ * The server's link to the message bus changed. While `degraded`, sending fails with
+ * `unavailable` (resend later) and live messages may pause; when it clears, nothing is missing.
+ */
+export const StatusFrameSchema = v.object({ type: v.literal('status'), degraded: v.boolean(), message: v.string() });
+export type StatusFrame = v.InferOutput<typeof StatusFrameSchema>;
+
 /** Every frame the server sends on `parley.v1`. */
 export const ServerFrameSchema = v.variant('type', [
   WelcomeFrameSchema,
@@ -70,6 +77,7 @@ export const ServerFrameSchema = v.variant('type', [
   LeaveFrameSchema,
   TypingFrameSchema,
   AckFrameSchema,
+  StatusFrameSchema,
   ErrorFrameSchema,
 ]);
 export type ServerFrame = v.InferOutput<typeof ServerFrameSchema>;

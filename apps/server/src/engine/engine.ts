@@ -22,12 +22,23 @@ export interface PostResult {
  * receives it from the bus and delivers it to its local sockets, so all clients see one order.
  */
 export type BusEvent =
-  | { kind: 'message'; message: StoredMessage }
+  /** `seq` counts the room's messages (Redis engine): a jump reveals a message pub/sub lost. */
+  | { kind: 'message'; message: StoredMessage; seq?: number }
   | { kind: 'join' | 'leave'; room: string; user: User; ts: number }
   | { kind: 'typing'; room: string; user: User };
 
-/** Called for every event of a room this instance is subscribed to. */
-export type BusListener = (room: string, event: BusEvent) => void;
+/** What the engine tells the room hub. */
+export interface BusListener {
+  /** An event of a room this instance is subscribed to. */
+  event(room: string, event: BusEvent): void;
+  /** The bus became unreachable (false) or reachable again (true). */
+  availability(up: boolean): void;
+  /**
+   * The subscriptions were restored after a reconnect. Pub/sub delivers at most once, so
+   * messages published meanwhile are missing and must be read back from the log.
+   */
+  resubscribed(): void;
+}
 
 /** Which part of a room's history to read. */
 export interface HistoryQuery {
@@ -44,6 +55,8 @@ export interface HistoryResult {
   messages: StoredMessage[];
   recovered: boolean;
   hasMore: boolean;
+  /** The room's message count at the newest message returned (Redis engine), for gap checks. */
+  lastSeq?: number;
 }
 
 /** Whether the engine can currently carry messages, for /readyz. */

@@ -33,7 +33,7 @@ export class MemoryEngine implements ChatEngine {
   readonly kind = 'memory' as const;
   private readonly rooms = new Map<string, MemoryRoom>();
   private readonly subscribed = new Set<string>();
-  private listener: BusListener = () => {};
+  private listener: BusListener | undefined;
   private lastMs = 0;
   private seq = 0;
   private readonly sweeper: NodeJS.Timeout;
@@ -146,7 +146,7 @@ export class MemoryEngine implements ChatEngine {
   private emit(room: string, event: BusEvent): void {
     // Deliver asynchronously, as Redis does, so callers never depend on synchronous delivery.
     queueMicrotask(() => {
-      if (this.subscribed.has(room)) this.listener(room, event);
+      if (this.subscribed.has(room)) this.listener?.event(room, event);
     });
   }
 

@@ -28,7 +28,7 @@ const PING_TIMEOUT_MS = 1000;
 const RETRY_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 type ScriptCommands = {
-  postMessage(log: string, sent: string, body: string, maxLen: number, ttl: number, channel: string, retryTtl: number, hasId: string): Promise<[string, number]>;
+  postMessage(log: string, sent: string, seq: string, body: string, maxLen: number, ttl: number, channel: string, retryTtl: number, hasId: string): Promise<[string, number]>;
   enterRoom(presence: string, tabs: string, people: string, now: number, channel: string, room: string, member: string, userId: string, user: string, expiry: number, ttl: number, wantPeople: string): Promise<string[]>;
   exitRoom(presence: string, tabs: string, people: string, now: number, channel: string, room: string, member: string): Promise<number>;
   countPresent(presence: string, tabs: string, people: string, now: number, channel: string, room: string): Promise<number>;
@@ -46,7 +46,11 @@ export class RedisEngine implements ChatEngine {
   private readonly instanceId = randomUUID();
   private readonly commands: Redis & ScriptCommands;
   private readonly subscriber: Redis;
-  private listener: BusListener = () => {};
+  private listener: BusListener | undefined;
+  /** Channels this instance wants; restored by hand after a reconnect (see `onSubscriberReady`). */
+  private readonly channels = new Set<string>();
+  private subscriberWasReady = false;
+  private up = false;
   /** (room, userId) → user, for every person present through this instance; refreshed by heartbeat. */
   private readonly present = new Map<string, { room: string; user: User }>();
   private readonly heartbeat: NodeJS.Timeout;
@@ -56,7 +60,8 @@ export class RedisEngine implements ChatEngine {
     private readonly options: EngineOptions,
     private readonly log: FastifyBaseLogger,
   ) {
-    const retryStrategy = (attempt: number): number => Math.min(100 * 2 ** Math.min(attempt, 5), 2000);
+    // Reconnect fast at first (50 ms), backing off to every 2 s while Redis stays away.
+    const retryStrategy = (attempt: number): number => Math.min(50 * 2 ** Math.min(attempt - 1, 6), 2000);
     this.commands = new Redis(url, {
       lazyConnect: true,
       // Without a queue, a command during an outage fails at once and the sender is told to
@@ -69,7 +74,7 @@ export class RedisEngine implements ChatEngine {
       // Commands issued in the same tick share one round trip.
       enableAutoPipelining: true,
     }) as Redis & ScriptCommands;
-    this.commands.defineCommand('postMessage', { numberOfKeys: 2, lua: POST_MESSAGE });
+    this.commands.defineCommand('postMessage', { numberOfKeys: 3, lua: POST_MESSAGE });
     this.commands.defineCommand('enterRoom', { numberOfKeys: 3, lua: ENTER });
     this.commands.defineCommand('exitRoom', { numberOfKeys: 3, lua: EXIT });
     this.commands.defineCommand('countPresent', { numberOfKeys: 3, lua: COUNT_PRESENT });
@@ -80,15 +85,20 @@ export class RedisEngine implements ChatEngine {
     this.subscriber = new Redis(url, {
       lazyConnect: true,
       maxRetriesPerRequest: null,
+      // We resubscribe ourselves, so we know when the subscriptions are back and can read what
+      // pub/sub dropped meanwhile from the log.
+      autoResubscribe: false,
       connectTimeout: 2000,
       retryStrategy,
       connectionName: 'parley-subscriber',
     });
     this.subscriber.on('message', (channel: string, payload: string) => this.dispatch(channel, payload));
+    this.subscriber.on('ready', () => this.onSubscriberReady());
     for (const [role, conn] of [['commands', this.commands], ['subscriber', this.subscriber]] as const) {
       conn.on('error', (err: Error) => this.log.warn({ redis: role, err: err.message }, 'redis connection error'));
       conn.on('reconnecting', () => this.log.warn({ redis: role }, 'redis reconnecting'));
       conn.on('ready', () => this.log.info({ redis: role }, 'redis ready'));
+      for (const event of ['ready', 'close', 'end']) conn.on(event, () => this.updateAvailability());
     }
     // Refresh at a third of the expiry, so two missed beats still keep people present.
     this.heartbeat = setInterval(() => this.refreshPresence(), Math.max(250, Math.floor(options.presenceTtlMs / 3))).unref();
@@ -114,10 +124,12 @@ export class RedisEngine implements ChatEngine {
   }
 
   async subscribe(room: string): Promise<void> {
+    this.channels.add(roomChannel(room));
     await this.subscriber.subscribe(roomChannel(room));
   }
 
   async unsubscribe(room: string): Promise<void> {
+    this.channels.delete(roomChannel(room));
     await this.subscriber.unsubscribe(roomChannel(room));
   }
 
@@ -127,7 +139,7 @@ export class RedisEngine implements ChatEngine {
     const sent = draft.clientMsgId === undefined ? keys.log : sentKey(draft.room, draft.user.id, draft.clientMsgId);
     const [id, duplicate] = await this.unavailableOnError(() =>
       this.commands.postMessage(
-        keys.log, sent, body, this.options.historyLength, this.options.roomTtlMs, roomChannel(draft.room),
+        keys.log, sent, keys.seq, body, this.options.historyLength, this.options.roomTtlMs, roomChannel(draft.room),
         RETRY_WINDOW_MS, draft.clientMsgId === undefined ? '0' : '1',
       ),
     );
@@ -148,14 +160,15 @@ export class RedisEngine implements ChatEngine {
         if (sinceIsRecoverable(query.since, bounds.trimmed ? bounds.firstId : undefined, bounds.lastId)) {
           const entries = (await this.commands.xrange(log, `(${query.since}`, '+')) as StreamEntry[];
           const olderExists = bounds.trimmed || (bounds.firstId !== undefined && bounds.firstId !== entries[0]?.[0]);
-          return { messages: entries.map(toMessage), recovered: true, hasMore: olderExists };
+          return { messages: entries.map(toMessage), recovered: true, hasMore: olderExists, lastSeq: seqOf(entries.at(-1)) };
         }
       }
       const end = query.before === undefined ? '+' : `(${query.before}`;
       // One more than asked tells whether older messages exist.
       const entries = (await this.commands.xrevrange(log, end, '-', 'COUNT', query.limit + 1)) as StreamEntry[];
       const hasMore = entries.length > query.limit;
-      return { messages: entries.slice(0, query.limit).reverse().map(toMessage), recovered: false, hasMore };
+      const page = entries.slice(0, query.limit).reverse();
+      return { messages: page.map(toMessage), recovered: false, hasMore, lastSeq: seqOf(page.at(-1)) };
     });
   }
 
@@ -233,6 +246,31 @@ export class RedisEngine implements ChatEngine {
     );
   }
 
+  private onSubscriberReady(): void {
+    if (!this.subscriberWasReady) {
+      this.subscriberWasReady = true;
+      return;
+    }
+    // A reconnect: subscribe again, and once Redis has confirmed, tell the hub so it can read
+    // back from the log whatever was published while the subscriber was away.
+    const channels = [...this.channels];
+    const restored = channels.length === 0 ? Promise.resolve() : this.subscriber.subscribe(...channels);
+    restored.then(
+      () => {
+        this.log.info({ channels: channels.length }, 'redis subscriptions restored');
+        this.listener?.resubscribed();
+      },
+      (err: Error) => this.log.error({ err: err.message }, 'resubscribe failed'),
+    );
+  }
+
+  private updateAvailability(): void {
+    const up = this.commands.status === 'ready' && this.subscriber.status === 'ready';
+    if (up === this.up) return;
+    this.up = up;
+    this.listener?.availability(up);
+  }
+
   private runEnter(room: string, user: User, wantPeople: boolean): Promise<string[]> {
     const keys = roomKeys(room);
     const now = Date.now();
@@ -290,15 +328,25 @@ export class RedisEngine implements ChatEngine {
       this.log.warn({ channel }, 'dropped a bus event of the wrong shape');
       return;
     }
-    this.listener(room, event);
+    this.listener?.event(room, event);
   }
 }
 
 type StreamEntry = [id: string, fields: string[]];
 
+function field(fields: string[], name: string): string | undefined {
+  for (let i = 0; i < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
+  return undefined;
+}
+
 function toMessage([id, fields]: StreamEntry): StoredMessage {
-  const body = JSON.parse(fields[1] ?? '{}') as Omit<StoredMessage, 'type' | 'id' | 'ts'>;
+  const body = JSON.parse(field(fields, 'b') ?? '{}') as Omit<StoredMessage, 'type' | 'id' | 'ts'>;
   return { type: 'message', id, ts: idTime(id), ...body };
+}
+
+function seqOf(entry: StreamEntry | undefined): number | undefined {
+  const seq = entry === undefined ? undefined : field(entry[1], 's');
+  return seq === undefined ? undefined : Number(seq);
 }
 
 function presenceId(room: string, userId: string): string {

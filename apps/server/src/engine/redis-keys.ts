@@ -19,8 +19,10 @@ export function roomOfChannel(channel: string): string | undefined {
 export function roomKeys(room: string) {
   const base = `${PREFIX}${room}}`;
   return {
-    /** Stream: the message log, one entry per message, field `b` = message body JSON. */
+    /** Stream: the message log, one entry per message: `b` = body JSON, `s` = seq. */
     log: `${base}:log`,
+    /** Counter: messages ever posted to the room; each published message carries it as `seq`. */
+    seq: `${base}:seq`,
     /** Sorted set: `<userId>|<instanceId>` scored by the expiry of that presence. */
     presence: `${base}:presence`,
     /** Hash: userId → number of live presence entries (instances) of that person. */

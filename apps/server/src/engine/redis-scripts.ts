@@ -5,7 +5,7 @@
  * Append-and-publish. The retry check, the append and the publish happen in one step, so the
  * publish order is the id order on every instance and a retried clientMsgId is stored once.
  *
- * KEYS: log, sent-key (or log again when there is no clientMsgId)
+ * KEYS: log, sent-key (or log again when there is no clientMsgId), seq
  * ARGV: body JSON (without id and ts), history length, room TTL ms, channel,
  *       retry TTL ms, '1' when there is a clientMsgId
  * Returns {id, duplicate(0|1)}.
@@ -15,13 +15,15 @@ if ARGV[6] == '1' then
   local earlier = redis.call('GET', KEYS[2])
   if earlier then return {earlier, 1} end
 end
-local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[2], '*', 'b', ARGV[1])
+local seq = redis.call('INCR', KEYS[3])
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[2], '*', 'b', ARGV[1], 's', seq)
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call('PEXPIRE', KEYS[3], ARGV[3])
 if ARGV[6] == '1' then redis.call('SET', KEYS[2], id, 'PX', ARGV[5]) end
 local ms = string.match(id, '^(%d+)-')
 -- The body is a JSON object; splice id and ts in front of its fields.
 local frame = '{"type":"message","id":"' .. id .. '","ts":' .. ms .. ',' .. string.sub(ARGV[1], 2)
-redis.call('PUBLISH', ARGV[4], '{"kind":"message","message":' .. frame .. '}')
+redis.call('PUBLISH', ARGV[4], '{"kind":"message","seq":' .. seq .. ',"message":' .. frame .. '}')
 return {id, 0}
 `;
 

@@ -4,6 +4,8 @@ import type { Config } from '../config.ts';
 import { createEngine } from '../engine/create-engine.ts';
 import type { ChatEngine } from '../engine/engine.ts';
 import { IdentityTokens } from '../identity/identity-tokens.ts';
+import { ClientLimits } from '../limits/client-limits.ts';
+import { Stats } from '../observability/stats.ts';
 import { RoomHub } from '../rooms/room-hub.ts';
 
 declare module 'fastify' {
@@ -14,6 +16,10 @@ declare module 'fastify' {
     rooms: RoomHub;
     /** Issues and checks the tokens that keep a browser the same person. */
     identity: IdentityTokens;
+    /** Connection caps and per-address message rates. */
+    limits: ClientLimits;
+    /** Counters for /metrics. */
+    stats: Stats;
   }
 }
 
@@ -21,8 +27,12 @@ declare module 'fastify' {
 export default fp<{ config: Config }>(
   async (fastify, { config }) => {
     const engine = await createEngine(config, fastify.log);
+    const stats = new Stats();
+    const limits = new ClientLimits(config);
     fastify.decorate('engine', engine);
-    fastify.decorate('rooms', new RoomHub(engine, fastify.log));
+    fastify.decorate('stats', stats);
+    fastify.decorate('limits', limits);
+    fastify.decorate('rooms', new RoomHub(engine, fastify.log, stats));
     // Every instance must sign with the same secret: the configured one, or one shared in Redis.
     const secret = config.identitySecret;
     fastify.decorate(
@@ -31,6 +41,7 @@ export default fp<{ config: Config }>(
     );
     // Registered after @fastify/websocket, so it runs after the sockets are closed.
     fastify.addHook('onClose', async () => {
+      limits.close();
       await engine.close();
     });
   },

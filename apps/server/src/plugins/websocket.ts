@@ -3,11 +3,20 @@ import websocket from '@fastify/websocket';
 import type { WebSocket } from 'ws';
 import { CLOSE_CODES, PROTOCOL_V1 } from '@parley/protocol';
 import type { Config } from '../config.ts';
+import { sessionOf } from '../sessions/socket-session.ts';
 
 /** How often every socket is pinged; one that has not answered the previous ping is dropped. */
 const PING_INTERVAL_MS = 30_000;
+/** Sockets are closed in this many groups, spread over DRAIN_MS. */
+const DRAIN_BATCHES = 10;
 
-/** WebSocket support with Parley's limits; on shutdown every client is told to go elsewhere. */
+/**
+ * WebSocket support with Parley's limits, keep-alive pings, and a graceful drain on shutdown:
+ * once closing starts, Fastify answers every new request (upgrades and /readyz included) with
+ * 503; the open sockets get their messages in flight acked, then are closed in jittered batches
+ * with "service restart" (1012), so the clients of a restarted instance do not all reconnect at
+ * the same moment.
+ */
 export default fp<{ config: Config }>(
   async (fastify, { config }) => {
     await fastify.register(websocket, {
@@ -22,9 +31,13 @@ export default fp<{ config: Config }>(
       },
       preClose(done) {
         clearInterval(pinger);
-        const server = fastify.websocketServer;
-        for (const client of server.clients) client.close(CLOSE_CODES.goingAway, 'server shutting down');
-        server.close(() => done());
+        drain([...fastify.websocketServer.clients], config).then(
+          () => fastify.websocketServer.close(() => done()),
+          (err: unknown) => {
+            fastify.log.error({ err }, 'drain failed');
+            fastify.websocketServer.close(() => done());
+          },
+        );
       },
     });
 
@@ -49,3 +62,37 @@ export default fp<{ config: Config }>(
   },
   { name: 'parley-websocket' },
 );
+
+async function drain(sockets: WebSocket[], config: Config): Promise<void> {
+  if (sockets.length === 0) return;
+  const reason = 'server restarting: reconnect';
+  const batches = Math.min(DRAIN_BATCHES, sockets.length);
+  const slot = config.drainMs / batches;
+  // What is left of the shutdown budget after the drain, for posts still in flight.
+  const flushMs = Math.max(100, config.shutdownTimeoutMs - config.drainMs - 500);
+  const closing: Array<Promise<void>> = [];
+  for (let b = 0; b < batches; b++) {
+    const batch = sockets.filter((_, i) => i % batches === b);
+    // Each batch at its slot, jittered within it, so reconnects arrive spread out.
+    const delay = b * slot + Math.random() * slot;
+    closing.push(
+      new Promise<void>((resolve) => setTimeout(resolve, delay)).then(async () => {
+        await Promise.all(
+          batch.map((socket) => {
+            const session = sessionOf(socket);
+            if (session !== undefined) return session.closeGracefully(CLOSE_CODES.serviceRestart, reason, flushMs);
+            socket.close(CLOSE_CODES.serviceRestart, reason);
+            return undefined;
+          }),
+        );
+      }),
+    );
+  }
+  await Promise.all(closing);
+  // Give the close handshakes a moment, then cut whatever did not answer.
+  const deadline = Date.now() + 1000;
+  while (sockets.some((s) => s.readyState !== s.CLOSED) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  for (const socket of sockets) if (socket.readyState !== socket.CLOSED) socket.terminate();
+}

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { User } from '@parley/protocol';
-import type { BusEvent, ChatEngine } from '../engine/engine.ts';
+import { compareMessageIds, type User } from '@parley/protocol';
+import type { BusEvent, ChatEngine, StoredMessage } from '../engine/engine.ts';
+import type { Stats } from '../observability/stats.ts';
 import { OutgoingEvent } from './outgoing-event.ts';
 
 /** A local socket's side of a room: the hub hands it each event once. */
@@ -8,6 +9,10 @@ export interface RoomMember {
   /** The person behind the socket, if it has one (their own presence and typing are not echoed to them). */
   readonly userId: string | undefined;
   deliver(event: OutgoingEvent): void;
+  /** The bus became unreachable (degraded) or reachable again. */
+  busStatus(degraded: boolean): void;
+  /** Messages were lost and could not be read back: the socket should reconnect and recover. */
+  resync(): void;
 }
 
 interface RoomState {
@@ -17,21 +22,40 @@ interface RoomState {
   chain: Promise<void>;
   /** Local connections per person, so several tabs enter and leave presence once. */
   connections: Map<string, number>;
+  /** The newest message delivered here, and its room sequence number when known. */
+  lastId: string | undefined;
+  lastSeq: number | undefined;
+  /** While the log is being read back after a gap, live events wait here, in order. */
+  held: BusEvent[] | undefined;
 }
 
 /**
  * Keeps the local sockets of each room: one bus subscription per room with local members
- * (subscribed when the first joins, unsubscribed when the last leaves), and one presence entry
- * per person however many tabs they have open on this instance.
+ * (subscribed when the first joins, unsubscribed when the last leaves), one presence entry per
+ * person however many tabs they have open on this instance, and an unbroken, duplicate-free
+ * message order even when pub/sub drops messages (they are read back from the room's log).
  */
 export class RoomHub {
   private readonly rooms = new Map<string, RoomState>();
+  private degraded = false;
 
   constructor(
     private readonly engine: ChatEngine,
     private readonly log: FastifyBaseLogger,
+    private readonly stats: Stats,
   ) {
-    engine.setListener((room, event) => this.fanOut(room, event));
+    engine.setListener({
+      event: (room, event) => this.receive(room, event),
+      availability: (up) => this.setDegraded(!up),
+      resubscribed: () => {
+        for (const [room, state] of this.rooms) if (state.subscribed) this.backfill(room, state);
+      },
+    });
+  }
+
+  /** True while the bus is unreachable. */
+  get isDegraded(): boolean {
+    return this.degraded;
   }
 
   /**
@@ -81,10 +105,23 @@ export class RoomHub {
     return this.rooms.get(room)?.members.size ?? 0;
   }
 
+  /** Every local member of every room (for shutdown). */
+  allMembers(): RoomMember[] {
+    return [...this.rooms.values()].flatMap((state) => [...state.members]);
+  }
+
   private state(room: string): RoomState {
     let state = this.rooms.get(room);
     if (state === undefined) {
-      state = { members: new Set(), subscribed: false, chain: Promise.resolve(), connections: new Map() };
+      state = {
+        members: new Set(),
+        subscribed: false,
+        chain: Promise.resolve(),
+        connections: new Map(),
+        lastId: undefined,
+        lastSeq: undefined,
+        held: undefined,
+      };
       this.rooms.set(room, state);
     }
     return state;
@@ -101,6 +138,9 @@ export class RoomHub {
       } else if (!wanted && state.subscribed) {
         await this.engine.unsubscribe(room);
         state.subscribed = false;
+        // Messages missed while unsubscribed are not ours to recover: start afresh next time.
+        state.lastId = undefined;
+        state.lastSeq = undefined;
       }
       if (state.members.size === 0 && !state.subscribed && state.connections.size === 0 && this.rooms.get(room) === state) {
         this.rooms.delete(room);
@@ -111,9 +151,75 @@ export class RoomHub {
     return step;
   }
 
-  private fanOut(room: string, event: BusEvent): void {
+  private receive(room: string, event: BusEvent): void {
     const state = this.rooms.get(room);
     if (state === undefined || state.members.size === 0) return;
+    if (state.held !== undefined) {
+      state.held.push(event);
+      return;
+    }
+    if (event.kind === 'message') {
+      const { seq } = event;
+      if (state.lastId !== undefined && compareMessageIds(event.message.id, state.lastId) <= 0) return; // already delivered
+      if (seq !== undefined && state.lastSeq !== undefined && seq > state.lastSeq + 1) {
+        // Pub/sub lost something between the last message and this one: read it back first.
+        this.log.warn({ room, expected: state.lastSeq + 1, got: seq }, 'gap in the message stream; reading back from the log');
+        this.backfill(room, state, [event]);
+        return;
+      }
+      state.lastId = event.message.id;
+      state.lastSeq = seq;
+    }
+    this.fanOut(room, state, event);
+  }
+
+  /**
+   * Reads the room's log after the last delivered message and delivers what is missing, holding
+   * live events meanwhile so the order stays the id order.
+   */
+  private backfill(room: string, state: RoomState, held: BusEvent[] = []): void {
+    if (state.held !== undefined) {
+      state.held.push(...held);
+      return;
+    }
+    const since = state.lastId;
+    if (since === undefined) {
+      for (const event of held) this.receive(room, event);
+      return;
+    }
+    state.held = held;
+    this.engine
+      .history(room, { since, limit: 1 })
+      .then((result) => {
+        if (!result.recovered) {
+          // Too much was missed to read back: every socket must start again from its own since.
+          this.log.warn({ room, since }, 'could not recover missed messages; asking clients to resync');
+          for (const member of state.members) member.resync();
+          return;
+        }
+        const before = state.lastId;
+        for (const message of result.messages) this.deliverMessage(room, state, message);
+        if (result.lastSeq !== undefined) state.lastSeq = result.lastSeq;
+        const recovered = result.messages.filter((m) => before === undefined || compareMessageIds(m.id, before) > 0).length;
+        this.stats.backfills += 1;
+        this.stats.backfilledMessages += recovered;
+        if (recovered > 0) this.log.info({ room, recovered }, 'read back missed messages');
+      })
+      .catch((err: unknown) => this.log.warn({ room, err }, 'reading back missed messages failed'))
+      .finally(() => {
+        const waiting = state.held ?? [];
+        state.held = undefined;
+        for (const event of waiting) this.receive(room, event);
+      });
+  }
+
+  private deliverMessage(room: string, state: RoomState, message: StoredMessage): void {
+    if (state.lastId !== undefined && compareMessageIds(message.id, state.lastId) <= 0) return;
+    state.lastId = message.id;
+    this.fanOut(room, state, { kind: 'message', message });
+  }
+
+  private fanOut(room: string, state: RoomState, event: BusEvent): void {
     const outgoing = new OutgoingEvent(event);
     // People are not told about their own arrival, departure or typing: the welcome already
     // lists them, and their other tabs do not change their presence.
@@ -127,5 +233,12 @@ export class RoomHub {
         this.log.warn({ room, err }, 'delivery to a member failed');
       }
     }
+  }
+
+  private setDegraded(degraded: boolean): void {
+    if (degraded === this.degraded) return;
+    this.degraded = degraded;
+    this.log.warn({ degraded }, degraded ? 'message bus unreachable: rooms degraded' : 'message bus reachable again');
+    for (const member of this.allMembers()) member.busStatus(degraded);
   }
 }

@@ -25,7 +25,7 @@ interface RoomRequest {
  * Clients offering subprotocol `parley.v1` get Parley's protocol; others the reference one.
  */
 const chatSocketRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { config }) => {
-  // Runs before the upgrade, so a page from a foreign origin gets a plain 403, not a socket.
+  // Runs before the upgrade: a refused socket gets a plain HTTP answer and costs nothing more.
   fastify.addHook('onRequest', async (request, reply) => {
     if (!isOriginAllowed(request.headers.origin, request.headers.host, config.allowedOrigins)) {
       request.log.warn({ origin: request.headers.origin }, 'refused WebSocket from a foreign origin');
@@ -33,6 +33,11 @@ const chatSocketRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify,
         error: 'origin_not_allowed',
         message: `Origin ${request.headers.origin} may not use this server; add it to ALLOWED_ORIGINS.`,
       });
+    }
+    const refusal = fastify.limits.refusal(request.ip);
+    if (refusal !== undefined) {
+      request.log.warn({ ip: request.ip }, 'refused WebSocket: connection limit');
+      return reply.code(refusal.status).send({ error: 'too_many_connections', message: refusal.message });
     }
   });
 
@@ -47,6 +52,7 @@ const chatSocketRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify,
     url: '/ws/chat/:room/',
     handler: notUpgraded,
     wsHandler: (socket, request) => {
+      socket.once('close', fastify.limits.opened(request.ip));
       const room = parseRoomName(request.params.room);
       if (!room.ok) {
         refuse(socket, 'invalid_room', room.reason);
@@ -58,7 +64,10 @@ const chatSocketRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify,
         engine: fastify.engine,
         hub: fastify.rooms,
         identity: fastify.identity,
+        limits: fastify.limits,
+        stats: fastify.stats,
         log: request.log,
+        ip: request.ip,
       };
       if (socket.protocol !== PROTOCOL_V1) {
         new ReferenceSession(socket, room.value, deps).start();

@@ -13,9 +13,17 @@ export class ReferenceSession extends SocketSession {
   readonly userId = undefined;
   private readonly author: User = { id: `anon_${this.id.slice(0, 8)}`, name: 'Anonymous' };
 
+  // The reference protocol has no way to say so; sends during an outage still get an error.
+  busStatus(): void {}
+
+  // Reference clients have no `since` to recover with; closing would only lose them the room.
+  override resync(): void {}
+
   protected write(event: OutgoingEvent): void {
     const frame = event.referenceFrame;
-    if (frame !== undefined) this.send(frame);
+    if (frame === undefined) return;
+    this.deps.stats.messagesOut += 1;
+    this.send(frame);
   }
 
   protected handleFrame(data: RawData, isBinary: boolean): void {
@@ -33,8 +41,12 @@ export class ReferenceSession extends SocketSession {
       this.sendError(text.code, text.message);
       return;
     }
-    this.deps.engine
-      .post({ room: this.room, user: this.author, text: text.value })
-      .catch((err: unknown) => this.reportPostFailure(err));
+    if (!this.allowMessage()) return;
+    this.track(this.deps.engine.post({ room: this.room, user: this.author, text: text.value })).then(
+      () => {
+        this.deps.stats.messagesIn += 1;
+      },
+      (err: unknown) => this.reportPostFailure(err),
+    );
   }
 }

@@ -5,6 +5,9 @@ import { CLOSE_CODES, encodeError, type ErrorCode } from '@parley/protocol';
 import type { Config } from '../config.ts';
 import { EngineUnavailableError, type ChatEngine } from '../engine/engine.ts';
 import type { IdentityTokens } from '../identity/identity-tokens.ts';
+import type { ClientLimits } from '../limits/client-limits.ts';
+import { TokenBucket } from '../limits/token-bucket.ts';
+import type { Stats } from '../observability/stats.ts';
 import type { OutgoingEvent } from '../rooms/outgoing-event.ts';
 import type { RoomHub, RoomMember } from '../rooms/room-hub.ts';
 
@@ -14,7 +17,18 @@ export interface SessionDeps {
   engine: ChatEngine;
   hub: RoomHub;
   identity: IdentityTokens;
+  limits: ClientLimits;
+  stats: Stats;
   log: FastifyBaseLogger;
+  /** The client's address (the proxy's view when TRUST_PROXY is set). */
+  ip: string;
+}
+
+const sessions = new WeakMap<WebSocket, SocketSession>();
+
+/** The session running on a socket, once it has started. */
+export function sessionOf(socket: WebSocket): SocketSession | undefined {
+  return sessions.get(socket);
 }
 
 /**
@@ -27,7 +41,7 @@ export abstract class SocketSession implements RoomMember {
   protected readonly log: FastifyBaseLogger;
   private readonly openedAt = Date.now();
   /** True once set-up is done: frames and events flow directly. */
-  private ready = false;
+  protected ready = false;
   protected closed = false;
   private earlyFrames: Array<{ data: RawData; isBinary: boolean }> = [];
   private heldEvents: OutgoingEvent[] = [];
@@ -38,10 +52,14 @@ export abstract class SocketSession implements RoomMember {
     protected readonly deps: SessionDeps,
   ) {
     this.log = deps.log.child({ conn: this.id, room });
+    this.messageRate = new TokenBucket(deps.config.rateLimitPerConnection, deps.config.rateBurstPerConnection);
   }
 
-  /** The protocol name, for logs. */
-  protected abstract readonly protocol: string;
+  /** The protocol name, for logs and metrics. */
+  protected abstract readonly protocol: 'reference' | 'parley.v1';
+  private readonly messageRate: TokenBucket;
+  /** Posts sent to the engine and not yet answered; a graceful close waits for them. */
+  private readonly inFlight = new Set<Promise<unknown>>();
   abstract readonly userId: string | undefined;
 
   /** Work before joining the room (e.g. resolving the identity). */
@@ -54,6 +72,13 @@ export abstract class SocketSession implements RoomMember {
   protected abstract handleFrame(data: RawData, isBinary: boolean): void;
   /** Writes one room event to this socket in its protocol. */
   protected abstract write(event: OutgoingEvent): void;
+  /** Tells the client the bus went away or came back (if its protocol can say so). */
+  abstract busStatus(degraded: boolean): void;
+
+  /** Lost messages could not be read back: the client must reconnect and recover by itself. */
+  resync(): void {
+    this.socket.close(CLOSE_CODES.resync, 'messages lost: reconnect with since');
+  }
 
   /** Called by the room hub for every event of the room. */
   deliver(event: OutgoingEvent): void {
@@ -66,12 +91,18 @@ export abstract class SocketSession implements RoomMember {
    * that arrive during set-up are kept and handled in order after it.
    */
   start(): void {
+    sessions.set(this.socket, this);
+    const { stats } = this.deps;
+    stats.open[this.protocol] += 1;
     this.socket.on('message', (data, isBinary) => {
+      stats.framesIn += 1;
+      stats.bytesIn += (data as Buffer).length;
       if (this.ready) this.handleFrameSafely(data, isBinary);
       else this.earlyFrames.push({ data, isBinary });
     });
     this.socket.on('close', (code, reason) => {
       this.closed = true;
+      stats.open[this.protocol] -= 1;
       this.onClose();
       this.deps.hub.leave(this.room, this);
       this.log.info(
@@ -118,14 +149,54 @@ export abstract class SocketSession implements RoomMember {
     if (this.socket.bufferedAmount > this.deps.config.sendBufferLimitBytes) {
       // A client that stops reading would otherwise make the server hold every message for it.
       this.log.warn({ buffered: this.socket.bufferedAmount }, 'closing slow consumer');
+      this.deps.stats.slowConsumerCloses += 1;
       this.socket.close(CLOSE_CODES.slowConsumer, 'send buffer full: reading too slowly');
       return;
     }
+    this.deps.stats.framesOut += 1;
+    this.deps.stats.bytesOut += frame.length;
     this.socket.send(frame);
   }
 
   protected sendError(code: ErrorCode, message: string, clientMsgId?: string): void {
+    this.deps.stats.error(code);
     this.send(encodeError(code, message, clientMsgId));
+  }
+
+  /**
+   * Checks the connection's and the address's message allowance; tells the client when it is
+   * used up (the message is not sent; it may retry after a moment).
+   */
+  protected allowMessage(clientMsgId?: string): boolean {
+    if (this.messageRate.take() && this.deps.limits.takeMessage(this.deps.ip)) return true;
+    this.sendError('rate_limited', 'Too many messages; wait a moment and send again.', clientMsgId);
+    return false;
+  }
+
+  /** Runs a post, remembering it until it settles so a graceful close can wait for it. */
+  protected track<T>(post: Promise<T>): Promise<T> {
+    this.inFlight.add(post);
+    const forget = () => this.inFlight.delete(post);
+    post.then(forget, forget);
+    return post;
+  }
+
+  /**
+   * Closes the socket once the posts in flight are answered (acked or refused), waiting at most
+   * `timeoutMs`, so a shutdown does not lose a message the client already sent.
+   */
+  async closeGracefully(code: number, reason: string, timeoutMs: number): Promise<void> {
+    if (this.inFlight.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...this.inFlight]),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, timeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+    this.socket.close(code, reason);
   }
 
   /** Tells the client why its message was not sent. */

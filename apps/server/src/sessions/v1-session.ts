@@ -78,11 +78,25 @@ export class V1Session extends SocketSession {
     if (this.entered) this.deps.hub.exit(this.room, this.user!);
   }
 
+  busStatus(degraded: boolean): void {
+    if (!this.ready) return;
+    this.send(
+      encodeFrame({
+        type: 'status',
+        degraded,
+        message: degraded
+          ? 'The chat service lost its message bus; sending is paused until it is back.'
+          : 'The chat service is back; nothing was lost.',
+      }),
+    );
+  }
+
   protected write(event: OutgoingEvent): void {
     if (event.event.kind === 'message') {
       const id = event.event.message.id;
       if (this.lastDelivered !== undefined && compareMessageIds(id, this.lastDelivered) <= 0) return;
       this.lastDelivered = id;
+      this.deps.stats.messagesOut += 1;
     }
     this.send(event.v1Frame);
   }
@@ -113,8 +127,12 @@ export class V1Session extends SocketSession {
       this.sendError(text.code, text.message, clientMsgId);
       return;
     }
-    this.deps.engine.post({ room: this.room, user, text: text.value, clientMsgId }).then(
-      ({ id }) => this.send(encodeFrame({ type: 'ack', clientMsgId, id })),
+    if (!this.allowMessage(clientMsgId)) return;
+    this.track(this.deps.engine.post({ room: this.room, user, text: text.value, clientMsgId })).then(
+      ({ id, duplicate }) => {
+        if (!duplicate) this.deps.stats.messagesIn += 1;
+        this.send(encodeFrame({ type: 'ack', clientMsgId, id }));
+      },
       (err: unknown) => this.reportPostFailure(err, clientMsgId),
     );
   }

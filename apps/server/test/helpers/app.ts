@@ -18,7 +18,14 @@ export interface RunningApp {
  * and listens on port 0.
  */
 export async function startApp(t: TestContext | undefined, env: Record<string, string | undefined> = {}): Promise<RunningApp> {
-  const config = loadConfig({ LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', ...env });
+  const config = loadConfig({
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    // Tests send bursts from one address; the limits have tests of their own that set them.
+    RATE_LIMIT_PER_CONNECTION: '0',
+    RATE_LIMIT_PER_IP: '0',
+    MAX_CONNECTIONS_PER_IP: '0',
+    ...env,
+  });
   const app = await buildApp(config);
   t?.after(() => app.close());
   await app.listen({ port: 0, host: '127.0.0.1' });

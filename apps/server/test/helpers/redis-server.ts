@@ -10,11 +10,17 @@ export class TestRedis {
   private process: ChildProcess | undefined;
   private readonly dir = mkdtempSync(join(tmpdir(), 'parley-redis-'));
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    private readonly persistent: boolean,
+  ) {}
 
-  /** Starts a redis-server on a free loopback port. */
-  static async start(): Promise<TestRedis> {
-    const redis = new TestRedis(await freePort());
+  /**
+   * Starts a redis-server on a free loopback port. `persistent` turns on the append-only file
+   * (fsync on every write), so data survives a kill and restart, as in production.
+   */
+  static async start(options: { persistent?: boolean } = {}): Promise<TestRedis> {
+    const redis = new TestRedis(await freePort(), options.persistent ?? false);
     await redis.restart();
     return redis;
   }
@@ -27,7 +33,10 @@ export class TestRedis {
   async restart(): Promise<void> {
     const child = spawn(
       'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir],
+      [
+        '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--dir', this.dir,
+        ...(this.persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
+      ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     this.process = child;

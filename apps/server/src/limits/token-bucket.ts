@@ -1,0 +1,38 @@
+/**
+ * A token bucket: holds up to `burst` tokens, refilled at `ratePerSecond`. Each message takes a
+ * token; with none left it is refused. A rate of 0 means no limit.
+ */
+export class TokenBucket {
+  private tokens: number;
+  private updatedAt: number;
+
+  constructor(
+    private readonly ratePerSecond: number,
+    private readonly burst: number,
+    now: number = Date.now(),
+  ) {
+    this.tokens = burst;
+    this.updatedAt = now;
+  }
+
+  /** Takes one token if there is one. */
+  take(now: number = Date.now()): boolean {
+    if (this.ratePerSecond === 0) return true;
+    this.refill(now);
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  /** True when the bucket is full again (an idle client's bucket can be forgotten). */
+  isFull(now: number = Date.now()): boolean {
+    this.refill(now);
+    return this.tokens >= this.burst;
+  }
+
+  private refill(now: number): void {
+    const elapsed = Math.max(0, now - this.updatedAt) / 1000;
+    this.tokens = Math.min(this.burst, this.tokens + elapsed * this.ratePerSecond);
+    this.updatedAt = now;
+  }
+}

@@ -1,0 +1,89 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { ERROR_CODES } from '@parley/protocol';
+
+/**
+ * `GET /metrics` in Prometheus text format. Counters are read from the app's Stats when
+ * scraped (hot paths only bump plain numbers); the registry is per app, so several apps in one
+ * process (tests) do not share metrics. Node's defaults include event-loop lag and memory.
+ */
+const metricsRoutes: FastifyPluginAsync = async (fastify) => {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'parley_process_' });
+  const { stats, rooms, engine } = fastify;
+
+  const counter = (name: string, help: string, read: () => number) =>
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(read());
+      },
+    });
+
+  new Gauge({
+    name: 'parley_connections',
+    help: 'Open WebSocket connections, by protocol',
+    labelNames: ['protocol'],
+    registers: [registry],
+    collect() {
+      for (const [protocol, open] of Object.entries(stats.open)) this.set({ protocol }, open);
+    },
+  });
+  new Gauge({
+    name: 'parley_rooms',
+    help: 'Rooms with sockets on this instance',
+    registers: [registry],
+    collect() {
+      this.set(rooms.roomCount);
+    },
+  });
+  new Gauge({
+    name: 'parley_bus_degraded',
+    help: '1 while the message bus (Redis) is unreachable',
+    registers: [registry],
+    collect() {
+      this.set(rooms.isDegraded ? 1 : 0);
+    },
+  });
+  counter('parley_messages_in_total', 'Chat messages accepted from clients', () => stats.messagesIn);
+  counter('parley_messages_out_total', 'Chat message frames written to sockets', () => stats.messagesOut);
+  counter('parley_frames_in_total', 'Frames read from sockets', () => stats.framesIn);
+  counter('parley_frames_out_total', 'Frames written to sockets', () => stats.framesOut);
+  counter('parley_bytes_in_total', 'Bytes read from sockets', () => stats.bytesIn);
+  counter('parley_bytes_out_total', 'Bytes (UTF-16 code units of JSON text) written to sockets', () => stats.bytesOut);
+  counter('parley_send_buffer_drops_total', 'Sockets closed because their send buffer was full (slow consumers)', () => stats.slowConsumerCloses);
+  counter('parley_backfills_total', 'Times the log was read back after pub/sub lost messages', () => stats.backfills);
+  counter('parley_backfilled_messages_total', 'Messages recovered from the log after a pub/sub gap', () => stats.backfilledMessages);
+  new Counter({
+    name: 'parley_errors_total',
+    help: 'Error frames sent to clients, by code',
+    labelNames: ['code'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const code of ERROR_CODES) this.inc({ code }, stats.errors.get(code) ?? 0);
+    },
+  });
+
+  // The engine's round trip, measured when scraped (a PING for Redis), not on the message path.
+  const roundTrip = new Histogram({
+    name: 'parley_bus_roundtrip_seconds',
+    help: 'Round-trip time to the message bus, sampled at each scrape',
+    labelNames: ['engine'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [registry],
+  });
+
+  fastify.get('/metrics', async (_request, reply) => {
+    const started = process.hrtime.bigint();
+    const health = await engine.health().catch((err: unknown) => ({ ok: false, detail: String(err) }));
+    if (health.ok) roundTrip.observe({ engine: engine.kind }, Number(process.hrtime.bigint() - started) / 1e9);
+    reply.header('content-type', registry.contentType);
+    return registry.metrics();
+  });
+};
+
+export default metricsRoutes;

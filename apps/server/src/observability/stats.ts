@@ -1,0 +1,31 @@
+import type { ErrorCode } from '@parley/protocol';
+
+/**
+ * Counters updated on hot paths as plain numbers (no map lookups or labels per frame); the
+ * metrics endpoint reads them when it is scraped.
+ */
+export class Stats {
+  /** Open sockets by protocol. */
+  readonly open = { reference: 0, 'parley.v1': 0 };
+  /** Chat messages accepted from clients and stored. */
+  messagesIn = 0;
+  /** Chat message frames written to sockets. */
+  messagesOut = 0;
+  /** Frames and bytes written to sockets (all kinds). */
+  framesOut = 0;
+  bytesOut = 0;
+  /** Frames and bytes read from sockets. */
+  framesIn = 0;
+  bytesIn = 0;
+  /** Sockets closed because their send buffer was full. */
+  slowConsumerCloses = 0;
+  /** Gaps in pub/sub found and read back from the log, and the messages recovered. */
+  backfills = 0;
+  backfilledMessages = 0;
+  /** `error` frames sent, by code. */
+  readonly errors = new Map<ErrorCode, number>();
+
+  error(code: ErrorCode): void {
+    this.errors.set(code, (this.errors.get(code) ?? 0) + 1);
+  }
+}
