@@ -26,6 +26,8 @@ const CONNECT_WAIT_MS = 5000;
 const PING_TIMEOUT_MS = 1000;
 /** A retry of the same clientMsgId is recognised for this long. */
 const RETRY_WINDOW_MS = 24 * 60 * 60 * 1000;
+/** A room's last activity in the room list is refreshed at most this often per instance. */
+const INDEX_INTERVAL_MS = 1000;
 
 type ScriptCommands = {
   postMessage(log: string, sent: string, seq: string, body: string, maxLen: number, ttl: number, channel: string, retryTtl: number, hasId: string): Promise<[string, number]>;
@@ -50,6 +52,8 @@ export class RedisEngine implements ChatEngine {
   /** Channels this instance wants; restored by hand after a reconnect (see `onSubscriberReady`). */
   private readonly channels = new Set<string>();
   private subscriberWasReady = false;
+  /** When each room's entry in the room list was last refreshed by this instance. */
+  private readonly indexedAt = new Map<string, number>();
   private up = false;
   /** (room, userId) → user, for every person present through this instance; refreshed by heartbeat. */
   private readonly present = new Map<string, { room: string; user: User }>();
@@ -143,10 +147,7 @@ export class RedisEngine implements ChatEngine {
         RETRY_WINDOW_MS, draft.clientMsgId === undefined ? '0' : '1',
       ),
     );
-    if (!duplicate) {
-      // The room list is one key for all rooms (another slot on a cluster), so it is updated apart.
-      this.commands.zadd(ROOM_INDEX_KEY, idTime(id), draft.room).catch(() => {});
-    }
+    if (!duplicate) this.touchRoom(draft.room, idTime(id));
     return { id, duplicate: duplicate === 1 };
   }
 
@@ -175,7 +176,7 @@ export class RedisEngine implements ChatEngine {
   async enter(room: string, user: User): Promise<User[]> {
     this.present.set(presenceId(room, user.id), { room, user });
     const people = await this.unavailableOnError(() => this.runEnter(room, user, true));
-    this.commands.zadd(ROOM_INDEX_KEY, Date.now(), room).catch(() => {});
+    this.touchRoom(room, Date.now());
     return people.map((p) => JSON.parse(p) as User);
   }
 
@@ -244,6 +245,19 @@ export class RedisEngine implements ChatEngine {
         conn.status === 'ready' ? conn.quit().catch(() => conn.disconnect()) : conn.disconnect(),
       ),
     );
+  }
+
+  /**
+   * Records a room's last activity in the room list. The list is one key for all rooms (another
+   * slot on a cluster), so it cannot join the message script; and a busy room updates it at
+   * most once a second, so messages stay at one Redis command each.
+   */
+  private touchRoom(room: string, at: number): void {
+    const last = this.indexedAt.get(room);
+    if (last !== undefined && at - last < INDEX_INTERVAL_MS) return;
+    this.indexedAt.set(room, at);
+    if (this.indexedAt.size > 10_000) this.indexedAt.clear(); // a bound; the worst case is an extra ZADD
+    this.commands.zadd(ROOM_INDEX_KEY, at, room).catch(() => {});
   }
 
   private onSubscriberReady(): void {

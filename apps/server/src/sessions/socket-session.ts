@@ -25,6 +25,7 @@ export interface SessionDeps {
 }
 
 const sessions = new WeakMap<WebSocket, SocketSession>();
+const TEXT_FRAME = { binary: false } as const;
 
 /** The session running on a socket, once it has started. */
 export function sessionOf(socket: WebSocket): SocketSession | undefined {
@@ -144,7 +145,7 @@ export abstract class SocketSession implements RoomMember {
   }
 
   /** Sends a frame unless the socket is closed or too far behind; see {@link Config.sendBufferLimitBytes}. */
-  protected send(frame: string): void {
+  protected send(frame: string | Buffer): void {
     if (this.socket.readyState !== this.socket.OPEN) return;
     if (this.socket.bufferedAmount > this.deps.config.sendBufferLimitBytes) {
       // A client that stops reading would otherwise make the server hold every message for it.
@@ -155,7 +156,8 @@ export abstract class SocketSession implements RoomMember {
     }
     this.deps.stats.framesOut += 1;
     this.deps.stats.bytesOut += frame.length;
-    this.socket.send(frame);
+    // Shared broadcast bytes go out as a text frame as they are, without a copy per socket.
+    this.socket.send(frame, TEXT_FRAME);
   }
 
   protected sendError(code: ErrorCode, message: string, clientMsgId?: string): void {
