@@ -5,9 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApp, roomPath } from './helpers/app.ts';
 import { TestRedis } from './helpers/redis-server.ts';
-import { TestClient } from './helpers/ws-client.ts';
-
-const json = async (res: Response): Promise<any> => res.json();
+import { TestClient, json } from './helpers/ws-client.ts';
 
 describe('health and readiness', () => {
   test('memory engine: /healthz and /readyz answer JSON', async (t) => {

@@ -4,9 +4,7 @@ import { compareMessageIds } from '@parley/protocol';
 import { startApp, type RunningApp } from './helpers/app.ts';
 import { TestRedis } from './helpers/redis-server.ts';
 import { ServerProcess } from './helpers/server-process.ts';
-import { connectV1, nextOfType, type TestClient } from './helpers/ws-client.ts';
-
-const json = async (res: Response): Promise<any> => res.json();
+import { connectV1, json, nextOfType, type TestClient } from './helpers/ws-client.ts';
 
 /** Collects `count` message frames from a client, in arrival order. */
 async function messages(client: TestClient, count: number): Promise<any[]> {

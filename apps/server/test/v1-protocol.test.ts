@@ -3,22 +3,9 @@ import assert from 'node:assert/strict';
 import { compareMessageIds, decodeServerFrame } from '@parley/protocol';
 import { startApp, type RunningApp } from './helpers/app.ts';
 import { TestRedis } from './helpers/redis-server.ts';
-import { TestClient, connectV1, nextOfType } from './helpers/ws-client.ts';
+import { TestClient, connectV1, json, nextOfType, postV1 as post } from './helpers/ws-client.ts';
 
-const json = async (res: Response): Promise<any> => res.json();
-let counter = 0;
 const isServerFrame = (frame: unknown) => decodeServerFrame(JSON.stringify(frame)).ok;
-const cid = () => `c${Date.now()}_${counter++}`;
-
-/** Sends a message and waits for its ack; returns the id. */
-async function post(client: TestClient, text: string, clientMsgId = cid()): Promise<string> {
-  client.send({ type: 'message', text, clientMsgId });
-  for (;;) {
-    const frame = await client.next();
-    if (frame.type === 'ack' && frame.clientMsgId === clientMsgId) return frame.id;
-    if (frame.type === 'error') throw new Error(`${frame.code}: ${frame.message}`);
-  }
-}
 
 for (const engine of ['memory', 'redis'] as const) {
   describe(`parley.v1 over the ${engine} engine`, () => {

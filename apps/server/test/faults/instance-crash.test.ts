@@ -2,17 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TestRedis } from '../helpers/redis-server.ts';
 import { ServerProcess } from '../helpers/server-process.ts';
-import { connectV1, type TestClient } from '../helpers/ws-client.ts';
-
-/** Sends and waits for the ack; returns the id. */
-async function post(client: TestClient, text: string, clientMsgId: string): Promise<string> {
-  client.send({ type: 'message', text, clientMsgId });
-  for (;;) {
-    const frame = await client.next(5000);
-    if (frame.type === 'ack' && frame.clientMsgId === clientMsgId) return frame.id;
-    if (frame.type === 'error') throw new Error(frame.message);
-  }
-}
+import { connectV1, postV1 as post } from '../helpers/ws-client.ts';
 
 test('an instance killed with SIGKILL: its clients move to the other instance, recover the gap, and lose no acked message', async (t) => {
   const redis = await TestRedis.start();

@@ -2,22 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startApp } from '../helpers/app.ts';
 import { TestRedis } from '../helpers/redis-server.ts';
-import { connectV1, nextOfType, type TestClient } from '../helpers/ws-client.ts';
+import { connectV1, nextOfType, sendV1 } from '../helpers/ws-client.ts';
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** Sends and returns the reply about that clientMsgId: an ack or an error frame. */
-async function send(client: TestClient, text: string, clientMsgId: string): Promise<any> {
-  client.send({ type: 'message', text, clientMsgId });
-  for (;;) {
-    const frame = await client.next(8000);
-    if ((frame.type === 'ack' || frame.type === 'error') && frame.clientMsgId === clientMsgId) return frame;
   }
 }
 
@@ -31,7 +22,7 @@ test('Redis stops and comes back: degraded, unavailable sends, then everything w
   const bob = await connectV1(b.wsUrl, 'outage', { name: 'Bob' });
   const acked: string[] = [];
   for (let i = 0; i < 3; i++) {
-    const reply = await send(alice.client, `before ${i}`, `before${i}`);
+    const reply = await sendV1(alice.client, `before ${i}`, `before${i}`);
     assert.equal(reply.type, 'ack');
     acked.push(reply.id);
   }
@@ -42,7 +33,7 @@ test('Redis stops and comes back: degraded, unavailable sends, then everything w
   assert.equal((await fetch(`${a.httpUrl}/readyz`)).status, 503);
   assert.equal((await fetch(`${a.httpUrl}/healthz`)).status, 200, 'the server stays up');
 
-  const refused = await send(alice.client, 'during the outage', 'during');
+  const refused = await sendV1(alice.client, 'during the outage', 'during');
   assert.equal(refused.type, 'error');
   assert.equal(refused.code, 'unavailable', 'never a silent drop');
   assert.equal(a.app.engine.kind, 'redis');
@@ -53,7 +44,7 @@ test('Redis stops and comes back: degraded, unavailable sends, then everything w
   await waitFor(async () => (await fetch(`${b.httpUrl}/readyz`)).status === 200, 10_000, 'instance B ready');
 
   // The refused message succeeds when resent, and reaches the other instance's clients.
-  const resent = await send(alice.client, 'during the outage', 'during');
+  const resent = await sendV1(alice.client, 'during the outage', 'during');
   assert.equal(resent.type, 'ack');
   acked.push(resent.id);
   const delivered = await nextOfType(bob.client, 'message', 8000);

@@ -113,3 +113,24 @@ export async function nextOfType(client: TestClient, type: string, timeoutMs = 3
     if (frame.type === type) return frame;
   }
 }
+
+let clientMsgCounter = 0;
+
+/** Sends a v1 message and returns the server's answer about it: its `ack` or its `error` frame. */
+export async function sendV1(client: TestClient, text: string, clientMsgId = `c${Date.now()}_${clientMsgCounter++}`, timeoutMs = 5000): Promise<any> {
+  client.send({ type: 'message', text, clientMsgId });
+  for (;;) {
+    const frame = await client.next(timeoutMs);
+    if ((frame.type === 'ack' || frame.type === 'error') && frame.clientMsgId === clientMsgId) return frame;
+  }
+}
+
+/** Sends a v1 message, expects it acked, and returns its id. */
+export async function postV1(client: TestClient, text: string, clientMsgId?: string): Promise<string> {
+  const reply = await sendV1(client, text, clientMsgId);
+  if (reply.type !== 'ack') throw new Error(`${reply.code}: ${reply.message}`);
+  return reply.id;
+}
+
+/** A fetch response's JSON body, untyped (tests assert on its shape). */
+export const json = async (res: Response): Promise<any> => res.json();
