@@ -2,6 +2,7 @@ import { defineConfig } from '@playwright/test';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ParleyOptions } from './e2e/fixtures.ts';
+import { TEST_SERVER_ENV } from './e2e/test-servers.ts';
 
 // The suite tests the built system: the caller builds apps/web and apps/server first
 // (`pnpm build`); nothing is built here. It starts its own Redis on a test port and never
@@ -34,6 +35,7 @@ function parleyServer(name: string, serverPort: number, redisUrl: string) {
       REDIS_URL: redisUrl,
       WEB_DIST_DIR: resolve(root, 'apps/web/dist'),
       LOG_LEVEL: process.env.PARLEY_E2E_LOG_LEVEL ?? 'warn',
+      ...TEST_SERVER_ENV,
       // e2e/server-url.spec.ts loads the app from http://localhost:<port> and points it at a
       // server on http://127.0.0.1:<port>: another origin, which the servers must admit.
       ALLOWED_ORIGINS: [MEMORY_PORT, REDIS_A_PORT].map((p) => `http://localhost:${p}`).join(','),
@@ -93,6 +95,22 @@ export default defineConfig<ParleyOptions>({
         serverB: origin(REDIS_B_PORT),
         engine: 'redis',
         redisUrl: REDIS_URL,
+      },
+    },
+    {
+      // A 375 px phone with touch, on the in-memory server: the chat, history, presence and
+      // accessibility specs again at that size.
+      name: 'phone',
+      testMatch: /(chat|history|presence|a11y)\.spec\.ts/,
+      use: {
+        baseURL: origin(MEMORY_PORT),
+        serverA: origin(MEMORY_PORT),
+        serverB: origin(MEMORY_PORT),
+        engine: 'memory',
+        redisUrl: '',
+        viewport: { width: 375, height: 667 },
+        isMobile: true,
+        hasTouch: true,
       },
     },
   ],

@@ -35,7 +35,7 @@ test.describe('chatting', () => {
     // Proves Carol's socket works and that the earlier messages had every chance to arrive.
     await carol.room.send('Anyone here?');
     await carol.room.expectMessage('Anyone here?');
-    await expect(carol.room.messages).toHaveText(['Anyone here?']);
+    await expect(carol.room.messageTexts).toHaveText(['Anyone here?']);
     await expect(alice.room.message('Anyone here?')).toHaveCount(0);
     await expect(bob.room.message('Anyone here?')).toHaveCount(0);
   });
@@ -55,6 +55,58 @@ test.describe('chatting', () => {
     await bob.room.expectMessage(markup);
     await expect(bob.room.log.locator('b, img')).toHaveCount(0);
     expect(await bob.page.evaluate(() => (window as { __pwned?: boolean }).__pwned)).toBeUndefined();
+  });
+
+  test('links in messages work, long words wrap, and a message shows its name and time', async ({ openPerson, uniqueRoom }) => {
+    const room = uniqueRoom('links');
+    const alice = await openPerson('A', { name: 'Alice' });
+    const bob = await openPerson('B', { name: 'Bob' });
+    await alice.room.goto(`/chat/${room}/`);
+    await bob.room.goto(`/chat/${room}/`);
+    await alice.room.expectJoined(room);
+    await bob.room.expectJoined(room);
+
+    await alice.room.send('Notes: https://example.com/notes?x=1. Ask me (or www.example.org)');
+    const message = bob.room.message('Notes: https://example.com/notes?x=1. Ask me (or www.example.org)');
+    await expect(message).toHaveCount(1);
+    const links = message.getByRole('link');
+    await expect(links).toHaveText(['https://example.com/notes?x=1', 'www.example.org']);
+    await expect(links.first()).toHaveAttribute('href', 'https://example.com/notes?x=1');
+    await expect(links.last()).toHaveAttribute('href', 'https://www.example.org/');
+    await expect(links.first()).toHaveAttribute('rel', /noopener/);
+    await expect(bob.room.groupOf('Notes: https://example.com/notes?x=1. Ask me (or www.example.org)')).toHaveAttribute(
+      'data-author',
+      'Alice',
+    );
+
+    const word = 'x'.repeat(400);
+    await alice.room.send(word);
+    const text = bob.room.message(word).getByTestId('message-text');
+    await expect(text).toBeVisible();
+    expect(await text.evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
+    expect(await bob.room.log.evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
+  });
+
+  test('your messages show sending, then sent', async ({ roomPage, page, uniqueRoom }) => {
+    const room = uniqueRoom('states');
+    // The message is held on its way to the server until the test lets it through.
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    await page.routeWebSocket(/\/ws\/chat\//, (ws) => {
+      const server = ws.connectToServer();
+      ws.onMessage(async (frame) => {
+        if (String(frame).includes('"held back"')) await released;
+        server.send(frame);
+      });
+    });
+    await roomPage.goto(`/chat/${room}/`);
+    await roomPage.expectJoined(room);
+    await roomPage.send('held back');
+    await roomPage.expectState('held back', 'sending');
+    await expect(roomPage.anyMessage('held back')).toContainText('Sending…');
+    release();
+    await roomPage.expectState('held back', 'delivered');
+    await expect(roomPage.anyMessage('held back').getByText('Sent')).toBeAttached();
   });
 
   test('the Send button sends too, and the message box is focused and cleared', async ({ openPerson, uniqueRoom }) => {

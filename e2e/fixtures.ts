@@ -1,4 +1,4 @@
-import { test as base, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { test as base, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from '@playwright/test';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LobbyPage } from './pages/lobby-page.ts';
@@ -21,10 +21,17 @@ export interface ParleyOptions {
 
 /** One person: their own browser context (cookies, storage, socket) and page objects. */
 export interface Person {
+  /** The display name the browser remembers, or `null` for someone who never chose one. */
+  name: string | null;
   context: BrowserContext;
   page: Page;
   lobby: LobbyPage;
   room: RoomPage;
+}
+
+export interface PersonOptions {
+  /** The display name already remembered by the browser; `null` for none. Default: Alice, Bob… */
+  name?: string | null;
 }
 
 export interface ParleyFixtures {
@@ -34,15 +41,37 @@ export interface ParleyFixtures {
    * Opens a new person on server A, server B or any other origin; their browser contexts are
    * closed after the test.
    */
-  openPerson: (server?: 'A' | 'B' | (string & {})) => Promise<Person>;
+  openPerson: (server?: 'A' | 'B' | (string & {}), options?: PersonOptions) => Promise<Person>;
   /** A room name no other test (or earlier run against the same Redis) uses. */
   uniqueRoom: (prefix?: string) => string;
+  /**
+   * Posts messages to a room straight over the protocol (server A, one author), each stored
+   * before the next is sent, and leaves again: history for others to find.
+   */
+  seedMessages: (room: string, texts: readonly string[], author?: string) => Promise<void>;
 }
 
-async function newPerson(browser: Browser, baseURL: string): Promise<Person> {
-  const context = await browser.newContext({ baseURL });
+const NAMES = ['Alice', 'Bob', 'Carol', 'Dave', 'Erin', 'Frank'];
+
+/** The localStorage key the app keeps the display name under (see apps/web client-store.ts). */
+export const NAME_KEY = 'parley.name';
+
+/** Makes a browser remember a display name, as if it had been typed in the lobby before. */
+export async function rememberName(context: BrowserContext, name: string): Promise<void> {
+  // Runs before every page load; only fills in a name, never overwrites one chosen since.
+  await context.addInitScript(
+    ([key, value]) => {
+      if (window.localStorage.getItem(key) === null) window.localStorage.setItem(key, value);
+    },
+    [NAME_KEY, name] as const,
+  );
+}
+
+async function newPerson(browser: Browser, options: BrowserContextOptions, name: string | null): Promise<Person> {
+  const context = await browser.newContext(options);
+  if (name !== null) await rememberName(context, name);
   const page = await context.newPage();
-  return { context, page, lobby: new LobbyPage(page), room: new RoomPage(page) };
+  return { name, context, page, lobby: new LobbyPage(page), room: new RoomPage(page) };
 }
 
 export const test = base.extend<ParleyFixtures, ParleyOptions>({
@@ -50,6 +79,12 @@ export const test = base.extend<ParleyFixtures, ParleyOptions>({
   serverB: ['http://127.0.0.1:4310', { option: true, scope: 'worker' }],
   engine: ['memory', { option: true, scope: 'worker' }],
   redisUrl: ['', { option: true, scope: 'worker' }],
+
+  // The default page belongs to someone who chose a name before.
+  context: async ({ context }, use) => {
+    await rememberName(context, 'Pat');
+    await use(context);
+  },
 
   lobbyPage: async ({ page }, use) => {
     await use(new LobbyPage(page));
@@ -59,14 +94,27 @@ export const test = base.extend<ParleyFixtures, ParleyOptions>({
     await use(new RoomPage(page));
   },
 
-  openPerson: async ({ browser, serverA, serverB }, use) => {
+  openPerson: async ({ browser, serverA, serverB, viewport, isMobile, hasTouch, deviceScaleFactor }, use) => {
     const contexts: BrowserContext[] = [];
-    await use(async (server = 'A') => {
-      const person = await newPerson(browser, server === 'A' ? serverA : server === 'B' ? serverB : server);
+    await use(async (server = 'A', options = {}) => {
+      const baseURL = server === 'A' ? serverA : server === 'B' ? serverB : server;
+      // The project's device settings (the phone project's small screen) apply to everyone.
+      const contextOptions: BrowserContextOptions = { baseURL, viewport, isMobile, hasTouch, deviceScaleFactor };
+      const name = options.name === undefined ? (NAMES[contexts.length] ?? `Person ${contexts.length + 1}`) : options.name;
+      const person = await newPerson(browser, contextOptions, name);
       contexts.push(person.context);
       return person;
     });
     await Promise.all(contexts.map((c) => c.close()));
+  },
+
+  seedMessages: async ({ browser, serverA }, use) => {
+    const context = await browser.newContext({ baseURL: serverA });
+    const page = await context.newPage();
+    // Any page of the server's own origin may open its sockets.
+    await page.goto('/healthz');
+    await use((room, texts, author = 'Seeder') => page.evaluate(postMessages, { room, texts: [...texts], author }));
+    await context.close();
   },
 
   uniqueRoom: async ({}, use, testInfo) => {
@@ -75,5 +123,41 @@ export const test = base.extend<ParleyFixtures, ParleyOptions>({
     await use((prefix = 'room') => `${prefix}_${run}_${testInfo.repeatEachIndex}${testInfo.retry}_${n++}`);
   },
 });
+
+// Runs in the page. Fresh sockets every few messages stay within the per-connection rate limit.
+async function postMessages({ room, texts, author }: { room: string; texts: string[]; author: string }): Promise<void> {
+  const PER_SOCKET = 15;
+  const url = `ws://${location.host}/ws/chat/${encodeURIComponent(room)}/?name=${encodeURIComponent(author)}`;
+  for (let start = 0; start < texts.length; start += PER_SOCKET) {
+    const socket = new WebSocket(url, ['parley.v1']);
+    const frames: { type: string; message?: string }[] = [];
+    let wake: () => void = () => {};
+    socket.onmessage = (event) => {
+      frames.push(JSON.parse(String(event.data)) as { type: string });
+      wake();
+    };
+    socket.onclose = () => wake();
+    const next = async (): Promise<{ type: string; message?: string }> => {
+      while (frames.length === 0) {
+        if (socket.readyState === WebSocket.CLOSED) throw new Error('the seeding socket closed');
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
+      return frames.shift()!;
+    };
+    const expectFrame = async (type: string) => {
+      for (;;) {
+        const frame = await next();
+        if (frame.type === type) return;
+        if (frame.type === 'error') throw new Error(`seeding refused: ${frame.message}`);
+      }
+    };
+    await expectFrame('welcome');
+    for (const [i, text] of texts.slice(start, start + PER_SOCKET).entries()) {
+      socket.send(JSON.stringify({ type: 'message', text, clientMsgId: `seed-${start + i}` }));
+      await expectFrame('ack');
+    }
+    socket.close();
+  }
+}
 
 export { expect } from '@playwright/test';

@@ -56,20 +56,20 @@ test.describe('navigation', () => {
   test('an invalid room name in the lobby gets an inline explanation', async ({ lobbyPage, page }) => {
     await lobbyPage.goto();
     await lobbyPage.enterRoom('no spaces please');
-    await expect(lobbyPage.problem).toContainText('a space is not allowed');
+    await expect(lobbyPage.roomProblem).toContainText('a space is not allowed');
     await expect(lobbyPage.roomName).toHaveAttribute('aria-invalid', 'true');
     await expect(page).toHaveURL(/\/chat\/$/);
 
     await lobbyPage.enterRoom('slash/room', 'button');
-    await expect(lobbyPage.problem).toContainText('"/" (U+002F) is not allowed');
+    await expect(lobbyPage.roomProblem).toContainText('"/" (U+002F) is not allowed');
 
     await lobbyPage.roomName.fill('');
     await lobbyPage.roomName.press('Enter');
-    await expect(lobbyPage.problem).toHaveText('Room name is empty.');
+    await expect(lobbyPage.roomProblem).toHaveText('Room name is empty.');
 
     // Typing again clears the complaint.
     await lobbyPage.roomName.pressSequentially('ok');
-    await expect(lobbyPage.problem).toHaveCount(0);
+    await expect(lobbyPage.roomProblem).toHaveCount(0);
   });
 
   test('an invalid room name in the URL shows the reason and a way back', async ({ page, lobbyPage }) => {

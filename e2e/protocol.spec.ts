@@ -20,29 +20,57 @@ test.describe('server contract', () => {
     expect(JSON.parse(result.frames[0] ?? '')).toMatchObject({ type: 'error', code: 'invalid_room' });
   });
 
-  test('an error frame from the server is shown inline and the connection stays', async ({ roomPage, page, uniqueRoom }) => {
+  test('a message the server refuses shows as failed with the reason; Retry sends it once', async ({ roomPage, page, uniqueRoom }) => {
     const room = uniqueRoom('refused');
-    // The app never sends a malformed frame itself, so one of its frames is rewritten on the
-    // way out; the real server answers it.
+    // The app never sends an invalid message itself, so the first copy of this one is spoiled
+    // on the way out (a control character, which the server refuses); the real server answers.
+    let spoil = true;
     await page.routeWebSocket(/\/ws\/chat\//, (ws) => {
       const server = ws.connectToServer();
       ws.onMessage((frame) => {
-        server.send(frame === JSON.stringify({ message: 'break me' }) ? JSON.stringify({ message: 42 }) : frame);
+        const data = JSON.parse(String(frame)) as { text?: string };
+        if (spoil && data.text === 'break me') {
+          spoil = false;
+          server.send(JSON.stringify({ ...data, text: 'break\u0001me' }));
+        } else {
+          server.send(frame);
+        }
       });
     });
     await roomPage.goto(`/chat/${room}/`);
     await roomPage.expectJoined(room);
 
     await roomPage.send('break me');
-    await expect(roomPage.serverError).toBeVisible();
-    await expect(roomPage.serverError).toHaveAttribute('data-code', 'bad_frame');
-    await expect(roomPage.serverError).toHaveAttribute('role', 'alert');
-    await expect(roomPage.messages).toHaveCount(0);
+    await roomPage.expectState('break me', 'failed');
+    await expect(roomPage.anyMessage('break me')).toContainText('Not sent: Message contains control characters.');
     await roomPage.expectStatus('connected');
 
+    await roomPage.anyMessage('break me').getByRole('button', { name: 'Retry' }).click();
+    await roomPage.expectMessage('break me');
+    await expect(roomPage.messages).toHaveCount(1);
+    await expect(roomPage.serverError).toHaveCount(0);
+  });
+
+  test('an error frame about no message in particular is shown inline and the connection stays', async ({ roomPage, page, uniqueRoom }) => {
+    const room = uniqueRoom('bad_json');
+    // The typing notice is turned into something that is not JSON on its way out.
+    await page.routeWebSocket(/\/ws\/chat\//, (ws) => {
+      const server = ws.connectToServer();
+      ws.onMessage((frame) => server.send(frame === JSON.stringify({ type: 'typing' }) ? 'not json' : frame));
+    });
+    await roomPage.goto(`/chat/${room}/`);
+    await roomPage.expectJoined(room);
+
+    await roomPage.messageInput.pressSequentially('hi');
+    await expect(roomPage.serverError).toBeVisible();
+    await expect(roomPage.serverError).toHaveAttribute('data-code', 'bad_json');
+    await expect(roomPage.serverError).toHaveAttribute('role', 'alert');
+    await roomPage.expectStatus('connected');
+
+    await roomPage.serverError.getByRole('button', { name: 'Dismiss' }).click();
+    await expect(roomPage.serverError).toHaveCount(0);
     await roomPage.send('this one is fine');
     await roomPage.expectMessage('this one is fine');
-    await expect(roomPage.serverError).toHaveCount(0);
   });
 
   test('an oversized message is refused before it leaves the browser', async ({ roomPage, page, uniqueRoom }) => {

@@ -61,6 +61,8 @@ test('the reference Django page chats through Parley, with Parley clients in the
 
   await expect(visitor.page.locator('#chat-log')).toHaveValue('hello from the Django page\n');
   await parleyUser.room.expectMessage('hello from the Django page');
+  // The reference protocol has no names: a Parley client shows such messages as Anonymous's.
+  await expect(parleyUser.room.groupOf('hello from the Django page')).toHaveAttribute('data-author', 'Anonymous');
 
   await parleyUser.room.send('and hello back from Parley');
   await expect(visitor.page.locator('#chat-log')).toHaveValue('hello from the Django page\nand hello back from Parley\n');

@@ -20,13 +20,19 @@ test('config.js can point the app at a chat server on another origin', async ({ 
   await alice.lobby.enterRoom(room);
   await alice.room.expectJoined(room);
   expect(new URL(alice.page.url()).origin).toBe(appOrigin);
-  expect((await socket).url()).toBe(`${serverB.replace('http:', 'ws:')}/ws/chat/${room}/`);
+  const socketUrl = new URL((await socket).url());
+  expect(socketUrl.origin + socketUrl.pathname).toBe(`${serverB.replace('http:', 'ws:')}/ws/chat/${room}/`);
+  expect(socketUrl.searchParams.get('name')).toBe('Alice');
 
   await bob.room.goto(`/chat/${room}/`);
   await bob.room.expectJoined(room);
   await alice.room.send('from another origin');
   await bob.room.expectMessage('from another origin');
   await alice.room.expectMessage('from another origin');
+
+  // The HTTP API is on that server too: the lobby lists the room (Bob is still in it).
+  await alice.room.lobbyLink.click();
+  await expect(alice.lobby.activeRoom(room)).toBeVisible();
 });
 
 test('the shipped config.js leaves the server at the page origin', async ({ page, request, serverA }) => {

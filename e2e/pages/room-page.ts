@@ -1,29 +1,60 @@
 import { expect, type Locator, type Page } from '@playwright/test';
 
 export type Status = 'connecting' | 'connected' | 'reconnecting' | 'closed';
+export type MessageState = 'delivered' | 'sent' | 'sending' | 'pending' | 'failed';
 
 /** A chat room at `/chat/<room>/`. */
 export class RoomPage {
   readonly page: Page;
   readonly status: Locator;
   readonly log: Locator;
+  /** Every message line in the log: delivered ones and the reader's unsent ones. */
   readonly messages: Locator;
+  /** The texts of {@link messages}, for `toHaveText([...])`. */
+  readonly messageTexts: Locator;
+  /** Groups of consecutive messages under one name; `data-author` holds the name. */
+  readonly groups: Locator;
   readonly messageInput: Locator;
   readonly sendButton: Locator;
   readonly lobbyLink: Locator;
   readonly serverError: Locator;
   readonly closeReason: Locator;
+  readonly memberList: Locator;
+  readonly members: Locator;
+  readonly typing: Locator;
+  readonly presence: Locator;
+  readonly gap: Locator;
+  readonly divider: Locator;
+  readonly jumpToNew: Locator;
+  readonly loadOlder: Locator;
+  readonly announcer: Locator;
+  /** The name form shown when a room link is opened before a name was chosen. */
+  readonly nameInput: Locator;
+  readonly joinButton: Locator;
 
   constructor(page: Page) {
     this.page = page;
     this.status = page.getByRole('status');
     this.log = page.getByRole('log');
-    this.messages = this.log.getByRole('listitem');
+    this.messages = this.log.getByTestId('message');
+    this.messageTexts = this.messages.getByTestId('message-text');
+    this.groups = this.log.getByTestId('group');
     this.messageInput = page.getByLabel('Message', { exact: true });
     this.sendButton = page.getByRole('button', { name: 'Send' });
     this.lobbyLink = page.getByRole('link', { name: 'Back to the lobby' });
     this.serverError = page.getByTestId('server-error');
     this.closeReason = page.getByTestId('close-reason');
+    this.memberList = page.getByRole('list', { name: 'People here' });
+    this.members = this.memberList.getByRole('listitem');
+    this.typing = page.getByTestId('typing');
+    this.presence = this.log.getByTestId('presence');
+    this.gap = this.log.getByTestId('gap');
+    this.divider = this.log.getByTestId('divider');
+    this.jumpToNew = page.getByTestId('jump-to-new');
+    this.loadOlder = page.getByRole('button', { name: /older messages/ });
+    this.announcer = page.getByTestId('announcer');
+    this.nameInput = page.getByLabel('Your name');
+    this.joinButton = page.getByRole('button', { name: 'Join the room' });
   }
 
   /** Opens a room by its URL (a deep link), e.g. `/chat/lobby/`. */
@@ -39,7 +70,7 @@ export class RoomPage {
     await expect(this.status).toHaveAttribute('data-status', status);
   }
 
-  /** Waits until the room is shown and its socket is open. */
+  /** Waits until the room is shown and welcomed. */
   async expectJoined(room: string): Promise<void> {
     await expect(this.heading(room)).toBeVisible();
     await this.expectStatus('connected');
@@ -52,13 +83,38 @@ export class RoomPage {
     await expect(this.messageInput).toHaveValue('');
   }
 
-  /** A delivered message (one still waiting in the outbox has extra text and does not match). */
+  /** Message lines with exactly this text, in any state. */
+  anyMessage(text: string): Locator {
+    return this.log.locator(this.#messageWithText(text));
+  }
+
+  /** A message in the room's log (not one of the reader's still unsent ones). */
   message(text: string): Locator {
-    return this.messages.filter({ hasText: new RegExp(`^${escapeRegExp(text)}$`) });
+    return this.anyMessage(text).and(this.page.locator('[data-state="delivered"]'));
   }
 
   async expectMessage(text: string): Promise<void> {
     await expect(this.message(text)).toHaveCount(1);
+  }
+
+  /** The reader's own message line with this text in the given state. */
+  async expectState(text: string, state: MessageState): Promise<void> {
+    await expect(this.anyMessage(text)).toHaveAttribute('data-state', state);
+  }
+
+  /** The group (name heading and its messages) that holds a message. */
+  groupOf(text: string): Locator {
+    return this.groups.filter({ has: this.#messageWithText(text) });
+  }
+
+  member(name: string): Locator {
+    return this.members.filter({ hasText: new RegExp(`^${escapeRegExp(name)}( \\(you\\))?$`) });
+  }
+
+  // Relative to whatever it is used in (the log, a group).
+  #messageWithText(text: string): Locator {
+    const exactly = new RegExp(`^${escapeRegExp(text)}$`);
+    return this.page.getByTestId('message').filter({ has: this.page.getByTestId('message-text').filter({ hasText: exactly }) });
   }
 
   /** The decoded path of the page, e.g. `/chat/한국어/`. */
@@ -67,6 +123,6 @@ export class RoomPage {
   }
 }
 
-function escapeRegExp(text: string): string {
+export function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -2,21 +2,34 @@
  * The app's configuration, read once at start-up from the build (`VITE_PARLEY_SERVER_URL`) and
  * from `config.js` (`window.PARLEY_CONFIG`), which deployments may overwrite.
  */
-import { chatSocketPath } from '@parley/protocol';
-import { parseServerUrl, pickServerUrl, socketUrl, type ServerUrlResult } from './server-url.ts';
+import { chatSocketPath, type ConnectParams } from '@parley/protocol';
+import { httpUrl, parseServerUrl, pickServerUrl, socketUrl, withConnectParams, type ServerUrlResult } from './server-url.ts';
 
 /** The server to talk to, or why the configured one is unusable. */
 export const server: ServerUrlResult = parseServerUrl(
   pickServerUrl(import.meta.env.VITE_PARLEY_SERVER_URL, window.PARLEY_CONFIG?.serverUrl),
 );
 
+export type UrlResult = { ok: true; url: string } | { ok: false; reason: string };
+
 /**
  * The WebSocket URL of a room on the configured server.
  *
  * @param room A valid, normalized room name.
+ * @param params The display name, token and `since` of this attempt.
  * @returns The URL, or the configuration problem.
  */
-export function roomSocketUrl(room: string): { ok: true; url: string } | { ok: false; reason: string } {
+export function roomSocketUrl(room: string, params: ConnectParams): UrlResult {
   if (!server.ok) return server;
-  return { ok: true, url: socketUrl(server.url, window.location, chatSocketPath(room)) };
+  return { ok: true, url: withConnectParams(socketUrl(server.url, window.location, chatSocketPath(room)), params) };
+}
+
+/**
+ * The URL of an HTTP API path on the configured server.
+ *
+ * @param path E.g. `/api/rooms`.
+ */
+export function apiUrl(path: string): UrlResult {
+  if (!server.ok) return server;
+  return { ok: true, url: httpUrl(server.url, path) };
 }

@@ -1,86 +1,151 @@
 /**
- * One chat room's WebSocket, with reconnects, as reactive state for the Room view.
- *
- * The wire format lives in a {@link ChatProtocol}; the socket comes from a factory. Both are
- * options so that a later protocol (or a test double) can be swapped in without touching the
- * lifecycle here.
+ * One chat room over `parley.v1`, as reactive state for the room view: the socket and its
+ * reconnects, the log (timeline), the outbox of the reader's own messages, members, typing, and
+ * what the reader has seen. The bookkeeping itself lives in plain modules (timeline, outbox,
+ * members, typing) with unit tests; this class only applies them to frames and events.
  */
-import { checkMessageText } from '@parley/protocol';
+import {
+  checkMessageText,
+  compareMessageIds,
+  CLOSE_CODES,
+  decodeServerFrame,
+  encodeFrame,
+  PROTOCOL_V1,
+  type ClientFrame,
+  type ConnectParams,
+  type HistoryPage,
+  type MessageFrame,
+  type User,
+  type WelcomeFrame,
+} from '@parley/protocol';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.ts';
-import { referenceProtocol, type ChatProtocol } from './chat-protocol.ts';
+import type { ClientStore } from './client-store.ts';
+import { addMember, removeMember } from './members.ts';
+import {
+  addToOutbox,
+  awaitingSend,
+  discard,
+  markAcked,
+  markDisconnected,
+  markFailed,
+  markRetry,
+  markSending,
+  newClientMsgId,
+  removeDelivered,
+  timedOut,
+  type OutboxItem,
+} from './outbox.ts';
+import {
+  appendEntry,
+  appendMessages,
+  countUnread,
+  firstUnread,
+  hasMessage,
+  newestMessageId,
+  oldestMessageId,
+  prependMessages,
+  type TimelineEntry,
+} from './timeline.ts';
+import { expireTypists, noteTyping, shouldSendTyping, stopTyping, typingText, type Typist } from './typing.ts';
 
 /**
- * - `connecting`: the first attempt is under way.
- * - `connected`: the socket is open; messages go out at once.
+ * - `connecting`: the first attempt is under way (until the first welcome).
+ * - `connected`: welcomed; messages go out at once.
  * - `reconnecting`: the connection dropped (or never opened); waiting for or making a retry.
- * - `closed`: given up (the server refused the room) or disposed; no more retries.
+ * - `closed`: given up (the server refused the room or the name) or disposed; no more retries.
  */
 export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
-/** A message as the log shows it; `id` is local to this page and only keys the list. */
-export interface ChatEntry {
-  id: number;
-  text: string;
-}
-
-/** A message typed while disconnected, sent when the connection is back. */
-export interface PendingMessage {
-  id: number;
-  text: string;
-}
-
-/** The latest problem the server reported about something this client sent. */
+/** A problem the server reported that concerns no particular message. */
 export interface ServerProblem {
   code: string;
   message: string;
 }
 
+/** A line for screen readers: something new happened while the reader was here. */
+export interface Announcement {
+  key: number;
+  text: string;
+}
+
 /** The outcome of {@link RoomConnection.send}. */
-export type SendResult = { ok: true; queued: boolean } | { ok: false; message: string };
+export type SendResult = { ok: true } | { ok: false; message: string };
 
 export interface RoomConnectionOptions {
-  /** The WebSocket URL of the room, e.g. from `socketUrl()`. */
-  url: string;
-  protocol?: ChatProtocol;
+  room: string;
+  /** A valid display name (see `parseDisplayName`). */
+  name: string;
+  /** Where the token and the last seen message are kept. */
+  store: ClientStore;
+  /** The socket URL for one attempt, or why none can be built (bad configuration). */
+  socketUrl: (params: ConnectParams) => { ok: true; url: string } | { ok: false; reason: string };
+  /** Fetches the page of messages before an id (scroll-back). */
+  fetchOlder: (before: string) => Promise<HistoryPage>;
   createSocket?: (url: string, protocols: string[]) => WebSocket;
   backoff?: BackoffOptions;
-  /** How many messages the log keeps; older ones are dropped to bound memory. */
-  maxMessages?: number;
+  /** A message on the wire this long without an ack is shown as failed (Retry is safe). */
+  sendTimeoutMs?: number;
 }
 
-// Close codes 4000–4999 are Parley's own (see CLOSE_CODES in @parley/protocol): the server
-// refused this room or this client, and retrying the same URL would only be refused again.
-function isFatalClose(code: number): boolean {
-  return code >= 4000 && code <= 4999;
-}
+/** Screen readers get the last few new things, not an ever-growing region. */
+const MAX_ANNOUNCEMENTS = 5;
 
 export class RoomConnection {
   status = $state<ConnectionStatus>('connecting');
-  messages = $state.raw<ChatEntry[]>([]);
-  outbox = $state.raw<PendingMessage[]>([]);
-  serverProblem = $state.raw<ServerProblem | null>(null);
   /** Why the connection is `closed`, for people. */
   closeReason = $state<string | null>(null);
-  /** Failed attempts since the last successful open. */
+  /** Failed attempts since the last welcome. */
   attempts = $state(0);
+  /** The reader as the server knows them, from the latest welcome. */
+  me = $state.raw<User | null>(null);
+  members = $state.raw<readonly User[]>([]);
+  timeline = $state.raw<readonly TimelineEntry[]>([]);
+  outbox = $state.raw<readonly OutboxItem[]>([]);
+  typists = $state.raw<readonly Typist[]>([]);
+  /** Older messages exist on the server before the oldest one held. */
+  hasMore = $state(false);
+  loadingOlder = $state(false);
+  olderProblem = $state<string | null>(null);
+  serverProblem = $state.raw<ServerProblem | null>(null);
+  /** Set while the server says it cannot reach its message bus (sending may fail meanwhile). */
+  degraded = $state<string | null>(null);
+  /** Where the "new since your last visit" divider goes; fixed by the first welcome. */
+  dividerBefore = $state<string | undefined>(undefined);
+  /** The newest message the reader has seen; later ones from others count as unread. */
+  readUpTo = $state<string | null>(null);
+  announcements = $state.raw<readonly Announcement[]>([]);
 
-  readonly url: string;
-  readonly #protocol: ChatProtocol;
+  readonly unreadCount = $derived(countUnread(this.timeline, this.readUpTo, this.me?.id));
+  readonly typingText = $derived(typingText(this.typists.map((t) => t.user.name)));
+
+  readonly room: string;
+  readonly name: string;
+  readonly #store: ClientStore;
+  readonly #socketUrl: RoomConnectionOptions['socketUrl'];
+  readonly #fetchOlder: RoomConnectionOptions['fetchOlder'];
   readonly #createSocket: (url: string, protocols: string[]) => WebSocket;
   readonly #backoff: BackoffOptions;
-  readonly #maxMessages: number;
+  readonly #sendTimeoutMs: number;
   #socket: WebSocket | null = null;
+  /** The `since` the current socket asked for: a welcome without recovery then means a gap. */
+  #askedSince: string | undefined;
+  #welcomedOnce = false;
   #retryTimer: ReturnType<typeof setTimeout> | null = null;
-  #nextId = 1;
+  #clock: ReturnType<typeof setInterval> | null = null;
+  #lastTypingSentAt: number | null = null;
+  #nextKey = 1;
   #started = false;
   #disposed = false;
 
   constructor(options: RoomConnectionOptions) {
-    this.url = options.url;
-    this.#protocol = options.protocol ?? referenceProtocol;
+    this.room = options.room;
+    this.name = options.name;
+    this.#store = options.store;
+    this.#socketUrl = options.socketUrl;
+    this.#fetchOlder = options.fetchOlder;
     this.#createSocket = options.createSocket ?? ((url, protocols) => new WebSocket(url, protocols));
     this.#backoff = options.backoff ?? DEFAULT_BACKOFF;
-    this.#maxMessages = options.maxMessages ?? 1000;
+    this.#sendTimeoutMs = options.sendTimeoutMs ?? 10_000;
   }
 
   /** Opens the connection and starts following the browser's online/offline events. */
@@ -89,6 +154,8 @@ export class RoomConnection {
     this.#started = true;
     window.addEventListener('online', this.#onOnline);
     window.addEventListener('offline', this.#onOffline);
+    // One clock for everything that expires: typing notices and unanswered sends.
+    this.#clock = setInterval(() => this.#tick(), 1_000);
     this.#connect();
   }
 
@@ -98,30 +165,74 @@ export class RoomConnection {
     this.#disposed = true;
     window.removeEventListener('online', this.#onOnline);
     window.removeEventListener('offline', this.#onOffline);
+    if (this.#clock !== null) clearInterval(this.#clock);
     this.#clearRetry();
     this.#dropSocket(1000, 'Left the room');
     this.status = 'closed';
   }
 
   /**
-   * Sends a message now, or queues it while disconnected; the queue is flushed in order as soon
-   * as the connection is back.
+   * Sends a message now, or keeps it as pending until the next welcome. Either way it is shown
+   * at once with its state.
    *
    * @param text What the user typed.
-   * @returns Whether it was accepted (sent or queued), or why not.
+   * @returns Whether it was accepted, or why not (shown next to the message box).
    */
   send(text: string): SendResult {
     const checked = checkMessageText(text);
     if (!checked.ok) return { ok: false, message: checked.message };
     if (this.status === 'closed') return { ok: false, message: this.closeReason ?? 'The connection is closed.' };
-    this.serverProblem = null;
-    const socket = this.#socket;
-    if (this.status === 'connected' && socket !== null && socket.readyState === WebSocket.OPEN) {
-      socket.send(this.#protocol.encodeMessage(checked.value));
-      return { ok: true, queued: false };
+    const clientMsgId = newClientMsgId();
+    this.outbox = addToOutbox(this.outbox, clientMsgId, checked.value, Date.now());
+    this.#transmit([clientMsgId]);
+    // The message ends "typing" on others' screens; the next keystroke may say so again at once.
+    this.#lastTypingSentAt = null;
+    return { ok: true };
+  }
+
+  /** Sends a failed message again, with its original clientMsgId (the server stores it once). */
+  retry(clientMsgId: string): void {
+    this.outbox = markRetry(this.outbox, clientMsgId);
+    this.#transmit([clientMsgId]);
+  }
+
+  /** Forgets a failed message. */
+  discard(clientMsgId: string): void {
+    this.outbox = discard(this.outbox, clientMsgId);
+  }
+
+  /** The reader is typing; tells the room, at most once per interval. */
+  notifyTyping(): void {
+    const now = Date.now();
+    if (this.status !== 'connected' || !shouldSendTyping(this.#lastTypingSentAt, now)) return;
+    this.#lastTypingSentAt = now;
+    this.#sendFrame({ type: 'typing' });
+  }
+
+  /** The reader has seen everything held (the log is at the bottom and visible): remember it. */
+  markRead(): void {
+    const newest = newestMessageId(this.timeline);
+    if (newest === undefined || (this.readUpTo !== null && compareMessageIds(newest, this.readUpTo) <= 0)) return;
+    this.readUpTo = newest;
+    this.#store.setLastSeen(this.room, newest);
+  }
+
+  /** Loads the page of messages before the oldest one held (scroll-back). */
+  async loadOlder(): Promise<void> {
+    const before = oldestMessageId(this.timeline);
+    if (this.loadingOlder || !this.hasMore || before === undefined) return;
+    this.loadingOlder = true;
+    this.olderProblem = null;
+    try {
+      const page = await this.#fetchOlder(before);
+      if (this.#disposed) return;
+      this.timeline = prependMessages(this.timeline, page.messages);
+      this.hasMore = page.hasMore;
+    } catch (error) {
+      this.olderProblem = error instanceof Error ? error.message : String(error);
+    } finally {
+      this.loadingOlder = false;
     }
-    this.outbox = [...this.outbox, { id: this.#nextId++, text: checked.value }];
-    return { ok: true, queued: true };
   }
 
   /** Forgets the last server problem (the user dismissed it). */
@@ -131,20 +242,29 @@ export class RoomConnection {
 
   #connect(): void {
     this.#retryTimer = null;
+    const since = newestMessageId(this.timeline);
+    const target = this.#socketUrl({ name: this.name, token: this.#store.token() ?? undefined, since });
+    if (!target.ok) {
+      this.#fail(target.reason);
+      return;
+    }
     let socket: WebSocket;
     try {
-      socket = this.#createSocket(this.url, [...this.#protocol.subprotocols]);
+      socket = this.#createSocket(target.url, [PROTOCOL_V1]);
     } catch (error) {
       // Only a malformed URL throws here; retrying cannot fix it.
-      this.#fail(`Cannot connect to ${this.url}: ${error instanceof Error ? error.message : String(error)}`);
+      this.#fail(`Cannot connect to the server: ${error instanceof Error ? error.message : String(error)}`);
       return;
     }
     this.#socket = socket;
+    this.#askedSince = since;
     socket.onopen = () => {
       if (socket !== this.#socket) return;
-      this.attempts = 0;
-      this.status = 'connected';
-      this.#flush(socket);
+      // A server without parley.v1 would talk the reference protocol and never welcome us.
+      if (socket.protocol !== PROTOCOL_V1) {
+        this.#dropSocket(1000, 'Protocol not supported');
+        this.#fail(`The server does not speak ${PROTOCOL_V1}.`);
+      }
     };
     socket.onmessage = (event: MessageEvent) => {
       if (socket !== this.#socket || typeof event.data !== 'string') return;
@@ -153,8 +273,11 @@ export class RoomConnection {
     socket.onclose = (event: CloseEvent) => {
       if (socket !== this.#socket) return;
       this.#socket = null;
-      if (isFatalClose(event.code)) {
-        this.#fail(event.reason || this.serverProblem?.message || `The server closed the connection (code ${event.code}).`);
+      this.#lost();
+      if (event.code === CLOSE_CODES.badRequest) {
+        // The room or name was refused; the error frame before the close says why.
+        this.#fail(this.serverProblem?.message ?? (event.reason || 'The server refused this room.'));
+        this.serverProblem = null;
       } else {
         this.#scheduleRetry();
       }
@@ -164,27 +287,143 @@ export class RoomConnection {
   }
 
   #receive(data: string): void {
-    const event = this.#protocol.decode(data);
-    switch (event.kind) {
-      case 'message': {
-        const next = [...this.messages, { id: this.#nextId++, text: event.text }];
-        this.messages = next.length > this.#maxMessages ? next.slice(-this.#maxMessages) : next;
+    const decoded = decodeServerFrame(data);
+    if (!decoded.ok) {
+      // A newer server may send an error code this build does not know yet; still show it.
+      const loose = looseError(data);
+      if (loose !== null) this.#onError(loose);
+      else console.warn(`[parley] ignored a frame: ${decoded.message}`);
+      return;
+    }
+    const frame = decoded.value;
+    switch (frame.type) {
+      case 'welcome':
+        this.#onWelcome(frame);
         break;
-      }
+      case 'message':
+        this.#onMessage(frame);
+        break;
+      case 'join':
+      case 'leave':
+        this.members = frame.type === 'join' ? addMember(this.members, frame.user) : removeMember(this.members, frame.user.id);
+        if (frame.type === 'leave') this.typists = stopTyping(this.typists, frame.user.id);
+        this.timeline = appendEntry(this.timeline, { kind: 'presence', key: this.#key('p'), action: frame.type, user: frame.user, ts: frame.ts });
+        break;
+      case 'typing':
+        if (frame.user.id !== this.me?.id) this.typists = noteTyping(this.typists, frame.user, Date.now());
+        break;
+      case 'ack':
+        this.outbox = markAcked(this.outbox, frame.clientMsgId, frame.id);
+        // The message itself may have arrived first: then the outbox item is done.
+        if (hasMessage(this.timeline, frame.id)) this.outbox = this.outbox.filter((item) => item.id !== frame.id);
+        break;
       case 'error':
-        this.serverProblem = { code: event.code, message: event.message };
+        this.#onError(frame);
         break;
-      case 'unknown':
-        console.warn(`[parley] ignored a frame (${this.#protocol.name} protocol): ${event.reason}`);
-        break;
+      default: {
+        // `status` (the server's link to its message bus), handled without naming its type so
+        // that this builds against protocol versions with or without it.
+        const other = frame as { type: string; degraded?: unknown; message?: unknown };
+        if (other.type === 'status' && typeof other.degraded === 'boolean') {
+          this.degraded = other.degraded ? String(other.message ?? 'The server is having trouble; messages may be delayed.') : null;
+        }
+      }
     }
   }
 
-  #flush(socket: WebSocket): void {
-    const pending = this.outbox;
-    if (pending.length === 0) return;
-    for (const message of pending) socket.send(this.#protocol.encodeMessage(message.text));
-    this.outbox = [];
+  #onWelcome(welcome: WelcomeFrame): void {
+    const first = !this.#welcomedOnce;
+    this.#welcomedOnce = true;
+    this.me = welcome.you;
+    this.#store.setToken(welcome.token);
+    this.members = welcome.members;
+    // Typing notices from before the drop are stale; nobody replays them.
+    this.typists = [];
+
+    let timeline = this.timeline;
+    if (this.#askedSince !== undefined && !welcome.recovered) {
+      // What was said after our newest message is gone from the server: say so, rather than
+      // quietly joining two stretches of history.
+      timeline = appendEntry(timeline, { kind: 'gap', key: this.#key('gap') });
+    }
+    if (oldestMessageId(timeline) === undefined) this.hasMore = welcome.hasMore;
+    this.timeline = appendMessages(timeline, welcome.history);
+    this.outbox = removeDelivered(this.outbox, welcome.history, welcome.you.id);
+
+    if (first) {
+      const lastSeen = this.#store.lastSeen(this.room);
+      this.dividerBefore = firstUnread(this.timeline, lastSeen, welcome.you.id);
+      // A first visit has no "new since": what the welcome shows counts as seen.
+      this.readUpTo = lastSeen ?? newestMessageId(this.timeline) ?? null;
+    }
+
+    this.status = 'connected';
+    this.attempts = 0;
+    this.closeReason = null;
+    // Everything typed offline or left unanswered by the last connection goes out now, with
+    // its original clientMsgId, so the server stores each once even if it got it before.
+    this.#transmit(awaitingSend(this.outbox).map((item) => item.clientMsgId));
+  }
+
+  #onMessage(message: MessageFrame): void {
+    const before = this.timeline;
+    this.timeline = appendMessages(before, [message]);
+    this.outbox = removeDelivered(this.outbox, [message], this.me?.id);
+    this.typists = stopTyping(this.typists, message.user.id);
+    if (this.timeline !== before && message.user.id !== this.me?.id) this.#announce(`${message.user.name}: ${message.text}`);
+  }
+
+  #onError(frame: { code: string; message: string; clientMsgId?: string | undefined }): void {
+    const item = frame.clientMsgId === undefined ? undefined : this.outbox.find((i) => i.clientMsgId === frame.clientMsgId);
+    if (item !== undefined) {
+      this.outbox = markFailed(this.outbox, item.clientMsgId, frame.message);
+      this.#announce(`Your message was not sent: ${frame.message}`);
+    } else {
+      this.serverProblem = { code: frame.code, message: frame.message };
+    }
+  }
+
+  /** Puts outbox items on the wire if the connection is ready; otherwise they stay pending. */
+  #transmit(clientMsgIds: readonly string[]): void {
+    if (this.status !== 'connected' || clientMsgIds.length === 0) return;
+    const ids = new Set(clientMsgIds);
+    const sent: string[] = [];
+    for (const item of this.outbox) {
+      if (!ids.has(item.clientMsgId) || (item.state !== 'pending' && item.state !== 'sending')) continue;
+      if (!this.#sendFrame({ type: 'message', text: item.text, clientMsgId: item.clientMsgId })) break;
+      sent.push(item.clientMsgId);
+    }
+    this.outbox = markSending(this.outbox, sent, Date.now());
+  }
+
+  #sendFrame(frame: ClientFrame): boolean {
+    const socket = this.#socket;
+    if (socket === null || socket.readyState !== WebSocket.OPEN) return false;
+    socket.send(encodeFrame(frame));
+    return true;
+  }
+
+  #tick(): void {
+    const now = Date.now();
+    this.typists = expireTypists(this.typists, now);
+    for (const clientMsgId of timedOut(this.outbox, now, this.#sendTimeoutMs)) {
+      this.outbox = markFailed(this.outbox, clientMsgId, 'The server did not confirm it in time.');
+    }
+  }
+
+  #announce(text: string): void {
+    this.announcements = [...this.announcements, { key: this.#nextKey++, text }].slice(-MAX_ANNOUNCEMENTS);
+  }
+
+  #key(prefix: string): string {
+    return `${prefix}:${this.#nextKey++}`;
+  }
+
+  /** The socket is gone: unanswered messages wait for the next welcome. */
+  #lost(): void {
+    this.outbox = markDisconnected(this.outbox);
+    this.typists = [];
+    this.degraded = null;
   }
 
   #scheduleRetry(): void {
@@ -224,10 +463,27 @@ export class RoomConnection {
   };
 
   // The browser knows the network is gone before TCP does; a socket left open would swallow
-  // whatever is sent meanwhile. Drop it and let messages queue (engine.io-client does the same).
+  // whatever is sent meanwhile. Drop it and let messages wait (engine.io-client does the same).
   #onOffline = (): void => {
     if (this.#socket === null || this.status === 'closed') return;
     this.#dropSocket(1000, 'Browser went offline');
+    this.#lost();
     this.#scheduleRetry();
   };
+}
+
+function looseError(data: string): { code: string; message: string; clientMsgId?: string } | null {
+  try {
+    const value: unknown = JSON.parse(data);
+    if (typeof value !== 'object' || value === null) return null;
+    const v = value as Record<string, unknown>;
+    if (v['type'] !== 'error' || typeof v['message'] !== 'string') return null;
+    return {
+      code: typeof v['code'] === 'string' ? v['code'] : 'unknown',
+      message: v['message'],
+      ...(typeof v['clientMsgId'] === 'string' ? { clientMsgId: v['clientMsgId'] } : {}),
+    };
+  } catch {
+    return null;
+  }
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { httpUrl, parseServerUrl, pickServerUrl, socketUrl } from './server-url.ts';
+import { httpUrl, parseServerUrl, pickServerUrl, socketUrl, withConnectParams } from './server-url.ts';
 
 const httpPage = { protocol: 'http:', host: 'localhost:5173' };
 const httpsPage = { protocol: 'https:', host: 'chat.example.org' };
@@ -70,5 +70,16 @@ describe('httpUrl', () => {
   test('another origin gives an absolute http(s) URL', () => {
     assert.equal(httpUrl(parsed('wss://chat.example.com'), '/healthz'), 'https://chat.example.com/healthz');
     assert.equal(httpUrl(parsed('http://127.0.0.1:4310/p'), '/healthz'), 'http://127.0.0.1:4310/p/healthz');
+  });
+});
+
+describe('withConnectParams', () => {
+  test('adds the name, and the token and since only when given, percent-encoded', () => {
+    const base = 'ws://h/ws/chat/a/';
+    assert.equal(withConnectParams(base, { name: 'Zoë & Bob' }), 'ws://h/ws/chat/a/?name=Zo%C3%AB+%26+Bob');
+    assert.equal(
+      withConnectParams(base, { name: 'A', token: 'u_1.x-y', since: '17-0' }),
+      'ws://h/ws/chat/a/?name=A&token=u_1.x-y&since=17-0',
+    );
   });
 });

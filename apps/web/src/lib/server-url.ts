@@ -6,6 +6,8 @@
  * `VITE_PARLEY_SERVER_URL` or, at run time, `window.PARLEY_CONFIG.serverUrl` from `config.js`.
  */
 
+import type { ConnectParams } from '@parley/protocol';
+
 /** The parts of `window.location` the URL derivation needs. */
 export interface PageLocation {
   protocol: string;
@@ -79,6 +81,20 @@ export function httpUrl(server: URL | null, path: string): string {
   if (server === null) return path;
   const scheme = server.protocol === 'https:' || server.protocol === 'wss:' ? 'https:' : 'http:';
   return `${scheme}//${server.host}${joinPath(server.pathname, path)}`;
+}
+
+/**
+ * Appends the room endpoint's `parley.v1` query parameters to a socket URL.
+ *
+ * @param url E.g. from {@link socketUrl}.
+ * @param params The display name, and the token and `since` when there are any.
+ * @returns E.g. `wss://chat.example.com/ws/chat/lobby/?name=Alice&since=17-0`.
+ */
+export function withConnectParams(url: string, params: ConnectParams): string {
+  const query = new URLSearchParams({ name: params.name });
+  if (params.token !== undefined) query.set('token', params.token);
+  if (params.since !== undefined) query.set('since', params.since);
+  return `${url}?${query}`;
 }
 
 // A server mounted under a prefix (`https://example.com/parley`) keeps that prefix.

@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ClientStore, type KeyValueStorage } from './client-store.ts';
+
+function memoryStorage(): KeyValueStorage & { data: Map<string, string> } {
+  const data = new Map<string, string>();
+  return { data, getItem: (k) => data.get(k) ?? null, setItem: (k, v) => void data.set(k, v) };
+}
+
+describe('ClientStore', () => {
+  test('remembers the name, the token and the last seen message per room', () => {
+    const storage = memoryStorage();
+    const store = new ClientStore(storage);
+    assert.equal(store.name(), null);
+    assert.equal(store.token(), null);
+    assert.equal(store.lastSeen('lobby'), null);
+
+    store.setName('Alice');
+    store.setToken('u_1.sig');
+    store.setLastSeen('lobby', '17-0');
+    store.setLastSeen('한국어', '18-2');
+
+    const again = new ClientStore(storage);
+    assert.equal(again.name(), 'Alice');
+    assert.equal(again.token(), 'u_1.sig');
+    assert.equal(again.lastSeen('lobby'), '17-0');
+    assert.equal(again.lastSeen('한국어'), '18-2');
+    assert.equal(again.lastSeen('other'), null);
+  });
+
+  test('works, remembering nothing, without storage or when storage throws', () => {
+    const none = new ClientStore(null);
+    none.setName('Alice');
+    assert.equal(none.name(), null);
+
+    const throwing = new ClientStore({
+      getItem: () => {
+        throw new Error('SecurityError');
+      },
+      setItem: () => {
+        throw new Error('QuotaExceededError');
+      },
+    });
+    assert.doesNotThrow(() => throwing.setToken('t'));
+    assert.equal(throwing.token(), null);
+  });
+});
