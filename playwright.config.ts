@@ -39,6 +39,10 @@ function parleyServer(name: string, serverPort: number, redisUrl: string) {
       // e2e/server-url.spec.ts loads the app from http://localhost:<port> and points it at a
       // server on http://127.0.0.1:<port>: another origin, which the servers must admit.
       ALLOWED_ORIGINS: [MEMORY_PORT, REDIS_A_PORT].map((p) => `http://localhost:${p}`).join(','),
+      // ...and that page's Content Security Policy must let it connect to the other server.
+      CSP_CONNECT_SRC: [MEMORY_PORT, REDIS_A_PORT, REDIS_B_PORT]
+        .flatMap((p) => [`http://127.0.0.1:${p}`, `ws://127.0.0.1:${p}`])
+        .join(' '),
     },
   };
 }

@@ -67,11 +67,24 @@ export async function rememberName(context: BrowserContext, name: string): Promi
   );
 }
 
-async function newPerson(browser: Browser, options: BrowserContextOptions, name: string | null): Promise<Person> {
+async function newPerson(browser: Browser, options: BrowserContextOptions, name: string | null, violations: string[]): Promise<Person> {
   const context = await browser.newContext(options);
   if (name !== null) await rememberName(context, name);
   const page = await context.newPage();
+  watchForCspViolations(page, violations);
   return { name, context, page, lobby: new LobbyPage(page), room: new RoomPage(page) };
+}
+
+/** Collects the page's Content Security Policy violations (Chromium reports them on the console). */
+function watchForCspViolations(page: Page, violations: string[]): void {
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) violations.push(message.text());
+  });
+}
+
+/** Fails the test when the app broke the server's Content Security Policy anywhere. */
+function assertNoCspViolations(violations: string[]): void {
+  if (violations.length > 0) throw new Error(`Content Security Policy violations:\n${violations.join('\n')}`);
 }
 
 export const test = base.extend<ParleyFixtures, ParleyOptions>({
@@ -86,6 +99,13 @@ export const test = base.extend<ParleyFixtures, ParleyOptions>({
     await use(context);
   },
 
+  page: async ({ page }, use) => {
+    const violations: string[] = [];
+    watchForCspViolations(page, violations);
+    await use(page);
+    assertNoCspViolations(violations);
+  },
+
   lobbyPage: async ({ page }, use) => {
     await use(new LobbyPage(page));
   },
@@ -96,16 +116,18 @@ export const test = base.extend<ParleyFixtures, ParleyOptions>({
 
   openPerson: async ({ browser, serverA, serverB, viewport, isMobile, hasTouch, deviceScaleFactor }, use) => {
     const contexts: BrowserContext[] = [];
+    const violations: string[] = [];
     await use(async (server = 'A', options = {}) => {
       const baseURL = server === 'A' ? serverA : server === 'B' ? serverB : server;
       // The project's device settings (the phone project's small screen) apply to everyone.
       const contextOptions: BrowserContextOptions = { baseURL, viewport, isMobile, hasTouch, deviceScaleFactor };
       const name = options.name === undefined ? (NAMES[contexts.length] ?? `Person ${contexts.length + 1}`) : options.name;
-      const person = await newPerson(browser, contextOptions, name);
+      const person = await newPerson(browser, contextOptions, name, violations);
       contexts.push(person.context);
       return person;
     });
     await Promise.all(contexts.map((c) => c.close()));
+    assertNoCspViolations(violations);
   },
 
   seedMessages: async ({ browser, serverA }, use) => {

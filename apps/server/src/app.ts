@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { Config } from './config.ts';
 import chatEngine from './plugins/chat-engine.ts';
 import cors from './plugins/cors.ts';
+import securityHeaders from './plugins/security-headers.ts';
 import websocket from './plugins/websocket.ts';
 import chatSocketRoutes from './routes/chat-socket.ts';
 import healthRoutes from './routes/health.ts';
@@ -38,6 +39,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   // Order matters: third-party plugins first (routes depend on their decorators), then our
   // own decorators, then routes. websocket is registered before chat-engine so that on close
   // the sockets are closed before the engine's Redis connections.
+  await app.register(securityHeaders, { config });
   await app.register(cors, { config });
   await app.register(websocket, { config });
   await app.register(chatEngine, { config });

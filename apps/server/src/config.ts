@@ -46,6 +46,8 @@ export interface Config {
   drainMs: number;
   /** On SIGTERM: the process exits after this long even if work is still in flight. */
   shutdownTimeoutMs: number;
+  /** Extra `connect-src` sources for the web app's Content Security Policy. */
+  cspConnectSrc: string[];
 }
 
 /** Raised when the environment holds invalid values; lists every problem at once. */
@@ -132,7 +134,13 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     trustProxy: parseTrustProxy(env.TRUST_PROXY?.trim()),
     drainMs: int('DRAIN_MS', 3000, 0, 600_000),
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
+    cspConnectSrc: (env.CSP_CONNECT_SRC ?? '').split(/[\s,]+/).filter((source) => source !== ''),
   };
+  for (const source of config.cspConnectSrc) {
+    if (!/^(https?|wss?):\/\/[^\s;,']+$/.test(source)) {
+      problems.push(`CSP_CONNECT_SRC entries must be http(s):// or ws(s):// sources, got "${source}"`);
+    }
+  }
   if (config.drainMs >= config.shutdownTimeoutMs) {
     problems.push(`DRAIN_MS (${config.drainMs}) must be less than SHUTDOWN_TIMEOUT_MS (${config.shutdownTimeoutMs})`);
   }

@@ -4,6 +4,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApp, roomPath } from './helpers/app.ts';
+import { loadConfig } from '../src/config.ts';
 import { TestRedis } from './helpers/redis-server.ts';
 import { TestClient, json } from './helpers/ws-client.ts';
 
@@ -133,5 +134,25 @@ describe('serving the web app', () => {
     const root = await fetch(httpUrl + '/');
     assert.equal((await json(root)).name, 'parley');
     assert.equal((await fetch(`${httpUrl}/chat/lobby/`)).status, 404);
+  });
+});
+
+describe('security headers', () => {
+  test('every response carries helmet headers and a CSP with no inline scripts and no framing', async (t) => {
+    const { httpUrl } = await startApp(t, { CSP_CONNECT_SRC: 'https://chat.example.com wss://chat.example.com' });
+    const res = await fetch(`${httpUrl}/healthz`);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    assert.match(csp, /default-src 'self'/);
+    assert.match(csp, /script-src 'self'(;|$)/);
+    assert.match(csp, /object-src 'none'/);
+    assert.match(csp, /frame-ancestors 'none'/);
+    assert.match(csp, /connect-src 'self' https:\/\/chat\.example\.com wss:\/\/chat\.example\.com/);
+    assert.doesNotMatch(csp, /upgrade-insecure-requests/);
+    assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+    assert.ok(res.headers.get('strict-transport-security'));
+  });
+
+  test('CSP_CONNECT_SRC must hold sources, not directives', () => {
+    assert.throws(() => loadConfig({ CSP_CONNECT_SRC: "'unsafe-inline'; script-src *" }), /CSP_CONNECT_SRC/);
   });
 });
