@@ -66,7 +66,8 @@ const chatSocketRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify,
         identity: fastify.identity,
         limits: fastify.limits,
         stats: fastify.stats,
-        log: request.log,
+        log: fastify.log,
+        reqId: request.id,
         ip: request.ip,
       };
       if (socket.protocol !== PROTOCOL_V1) {

@@ -11,7 +11,7 @@ import { SocketSession } from './socket-session.ts';
 export class ReferenceSession extends SocketSession {
   protected readonly protocol = 'reference';
   readonly userId = undefined;
-  private readonly author: User = { id: `anon_${this.id.slice(0, 8)}`, name: 'Anonymous' };
+  private author: User | undefined;
 
   // The reference protocol has no way to say so; sends during an outage still get an error.
   busStatus(): void {}
@@ -42,6 +42,7 @@ export class ReferenceSession extends SocketSession {
       return;
     }
     if (!this.allowMessage()) return;
+    this.author ??= { id: `anon_${this.id.slice(0, 8)}`, name: 'Anonymous' };
     this.track(this.deps.engine.post({ room: this.room, user: this.author, text: text.value })).then(
       () => {
         this.deps.stats.messagesIn += 1;

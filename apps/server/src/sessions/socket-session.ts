@@ -8,6 +8,7 @@ import type { IdentityTokens } from '../identity/identity-tokens.ts';
 import type { ClientLimits } from '../limits/client-limits.ts';
 import { TokenBucket } from '../limits/token-bucket.ts';
 import type { Stats } from '../observability/stats.ts';
+import { releaseUpgradeRequest } from './release-upgrade.ts';
 import type { OutgoingEvent } from '../rooms/outgoing-event.ts';
 import type { RoomHub, RoomMember } from '../rooms/room-hub.ts';
 
@@ -19,7 +20,10 @@ export interface SessionDeps {
   identity: IdentityTokens;
   limits: ClientLimits;
   stats: Stats;
+  /** The app's logger; sessions add their connection id, request id and room to each line. */
   log: FastifyBaseLogger;
+  /** Fastify's id of the upgrade request, to tie the socket's log lines to the HTTP log. */
+  reqId: string;
   /** The client's address (the proxy's view when TRUST_PROXY is set). */
   ip: string;
 }
@@ -39,28 +43,35 @@ export function sessionOf(socket: WebSocket): SocketSession | undefined {
  */
 export abstract class SocketSession implements RoomMember {
   readonly id = randomUUID();
-  protected readonly log: FastifyBaseLogger;
   private readonly openedAt = Date.now();
   /** True once set-up is done: frames and events flow directly. */
   protected ready = false;
   protected closed = false;
-  private earlyFrames: Array<{ data: RawData; isBinary: boolean }> = [];
-  private heldEvents: OutgoingEvent[] = [];
+  /** Frames and events that arrive during set-up, replayed after it (then dropped). */
+  private earlyFrames: Array<{ data: RawData; isBinary: boolean }> | undefined = [];
+  private heldEvents: OutgoingEvent[] | undefined = [];
 
   constructor(
     protected readonly socket: WebSocket,
     protected readonly room: string,
     protected readonly deps: SessionDeps,
   ) {
-    this.log = deps.log.child({ conn: this.id, room });
-    this.messageRate = new TokenBucket(deps.config.rateLimitPerConnection, deps.config.rateBurstPerConnection);
+  }
+
+  /**
+   * Writes a log line with this connection's id, request id and room. (Not a child logger per
+   * socket: with thousands of idle sockets, those would be a good part of their memory.)
+   */
+  protected report(level: 'info' | 'warn' | 'error', fields: Record<string, unknown>, message: string): void {
+    this.deps.log[level]({ conn: this.id, reqId: this.deps.reqId, room: this.room, ...fields }, message);
   }
 
   /** The protocol name, for logs and metrics. */
   protected abstract readonly protocol: 'reference' | 'parley.v1';
-  private readonly messageRate: TokenBucket;
+  /** Created at the first message: idle sockets, the most numerous, need none. */
+  private messageRate: TokenBucket | undefined;
   /** Posts sent to the engine and not yet answered; a graceful close waits for them. */
-  private readonly inFlight = new Set<Promise<unknown>>();
+  private inFlight: Set<Promise<unknown>> | undefined;
   abstract readonly userId: string | undefined;
 
   /** Work before joining the room (e.g. resolving the identity). */
@@ -84,7 +95,7 @@ export abstract class SocketSession implements RoomMember {
   /** Called by the room hub for every event of the room. */
   deliver(event: OutgoingEvent): void {
     if (this.ready) this.write(event);
-    else this.heldEvents.push(event);
+    else this.heldEvents?.push(event);
   }
 
   /**
@@ -99,29 +110,30 @@ export abstract class SocketSession implements RoomMember {
       stats.framesIn += 1;
       stats.bytesIn += (data as Buffer).length;
       if (this.ready) this.handleFrameSafely(data, isBinary);
-      else this.earlyFrames.push({ data, isBinary });
+      else this.earlyFrames?.push({ data, isBinary });
     });
     this.socket.on('close', (code, reason) => {
       this.closed = true;
       stats.open[this.protocol] -= 1;
       this.onClose();
       this.deps.hub.leave(this.room, this);
-      this.log.info(
-        { event: 'ws_close', protocol: this.protocol, code, reason: reason.toString(), durationMs: Date.now() - this.openedAt },
-        'connection closed',
-      );
+      const durationMs = Date.now() - this.openedAt;
+      const fields = { event: 'ws_close', protocol: this.protocol, code, reason: reason.toString(), durationMs };
+      this.report('info', fields, 'connection closed');
     });
-    this.socket.on('error', (err) => this.log.warn({ err: err.message }, 'socket error'));
-    this.log.info({ event: 'ws_open', protocol: this.protocol }, 'connection opened');
+    const onError = (err: Error) => this.report('warn', { err: err.message }, 'socket error');
+    this.socket.on('error', onError);
+    releaseUpgradeRequest(this.socket, onError);
+    this.report('info', { event: 'ws_open', protocol: this.protocol }, 'connection opened');
 
     this.setUp().catch((err: unknown) => {
       if (this.closed) return;
       if (err instanceof EngineUnavailableError) {
-        this.log.warn({ err: err.message }, 'could not set up: engine unavailable');
+        this.report('warn', { err: err.message }, 'could not set up: engine unavailable');
         this.sendError('unavailable', 'The chat service cannot reach its message bus; reconnect in a moment.');
         this.socket.close(CLOSE_CODES.tryAgainLater, 'message bus unavailable');
       } else {
-        this.log.error({ err }, 'could not set up the connection');
+        this.report('error', { err }, 'could not set up the connection');
         this.sendError('internal', 'The server could not open this room.');
         this.socket.close(1011, 'internal error');
       }
@@ -136,10 +148,10 @@ export abstract class SocketSession implements RoomMember {
     await this.welcome();
     if (this.closed) return;
     this.ready = true;
-    const events = this.heldEvents;
-    const frames = this.earlyFrames;
-    this.heldEvents = [];
-    this.earlyFrames = [];
+    const events = this.heldEvents ?? [];
+    const frames = this.earlyFrames ?? [];
+    this.heldEvents = undefined;
+    this.earlyFrames = undefined;
     for (const event of events) this.write(event);
     for (const frame of frames) this.handleFrameSafely(frame.data, frame.isBinary);
   }
@@ -149,7 +161,7 @@ export abstract class SocketSession implements RoomMember {
     if (this.socket.readyState !== this.socket.OPEN) return;
     if (this.socket.bufferedAmount > this.deps.config.sendBufferLimitBytes) {
       // A client that stops reading would otherwise make the server hold every message for it.
-      this.log.warn({ buffered: this.socket.bufferedAmount }, 'closing slow consumer');
+      this.report('warn', { buffered: this.socket.bufferedAmount }, 'closing slow consumer');
       this.deps.stats.slowConsumerCloses += 1;
       this.socket.close(CLOSE_CODES.slowConsumer, 'send buffer full: reading too slowly');
       return;
@@ -170,6 +182,8 @@ export abstract class SocketSession implements RoomMember {
    * used up (the message is not sent; it may retry after a moment).
    */
   protected allowMessage(clientMsgId?: string): boolean {
+    const { config } = this.deps;
+    this.messageRate ??= new TokenBucket(config.rateLimitPerConnection, config.rateBurstPerConnection);
     if (this.messageRate.take() && this.deps.limits.takeMessage(this.deps.ip)) return true;
     this.sendError('rate_limited', 'Too many messages; wait a moment and send again.', clientMsgId);
     return false;
@@ -177,8 +191,9 @@ export abstract class SocketSession implements RoomMember {
 
   /** Runs a post, remembering it until it settles so a graceful close can wait for it. */
   protected track<T>(post: Promise<T>): Promise<T> {
-    this.inFlight.add(post);
-    const forget = () => this.inFlight.delete(post);
+    const inFlight = (this.inFlight ??= new Set());
+    inFlight.add(post);
+    const forget = () => inFlight.delete(post);
     post.then(forget, forget);
     return post;
   }
@@ -188,7 +203,7 @@ export abstract class SocketSession implements RoomMember {
    * `timeoutMs`, so a shutdown does not lose a message the client already sent.
    */
   async closeGracefully(code: number, reason: string, timeoutMs: number): Promise<void> {
-    if (this.inFlight.size > 0) {
+    if (this.inFlight !== undefined && this.inFlight.size > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         Promise.allSettled([...this.inFlight]),
@@ -206,7 +221,7 @@ export abstract class SocketSession implements RoomMember {
     if (err instanceof EngineUnavailableError) {
       this.sendError('unavailable', 'The message was not sent: the chat service is briefly unavailable. Send it again.', clientMsgId);
     } else {
-      this.log.error({ err }, 'post failed');
+      this.report('error', { err }, 'post failed');
       this.sendError('internal', 'The message was not sent because of a server error.', clientMsgId);
     }
   }
@@ -216,7 +231,7 @@ export abstract class SocketSession implements RoomMember {
       this.handleFrame(data, isBinary);
     } catch (err) {
       // A bug in frame handling must cost this frame, not the process or the other sockets.
-      this.log.error({ err }, 'frame handler failed');
+      this.report('error', { err }, 'frame handler failed');
       this.sendError('internal', 'The server could not handle this frame.');
     }
   }
