@@ -23,7 +23,10 @@ export class V1Session extends SocketSession {
   private user: User | undefined;
   private token = '';
   private entered = false;
-  /** The newest message id this client has; older or equal ones are never sent again. */
+  /**
+   * The newest message id the welcome gave this client: messages held during set-up up to it
+   * are not sent again. Cleared at the first newer message.
+   */
   private lastDelivered: string | undefined;
   private lastTypingAt = 0;
 
@@ -93,9 +96,11 @@ export class V1Session extends SocketSession {
 
   protected write(event: OutgoingEvent): void {
     if (event.event.kind === 'message') {
-      const id = event.event.message.id;
-      if (this.lastDelivered !== undefined && compareMessageIds(id, this.lastDelivered) <= 0) return;
-      this.lastDelivered = id;
+      if (this.lastDelivered !== undefined) {
+        if (compareMessageIds(event.event.message.id, this.lastDelivered) <= 0) return;
+        // Past the welcome's history, the hub's order is the id order: no more overlap to check.
+        this.lastDelivered = undefined;
+      }
       this.deps.stats.messagesOut += 1;
     }
     this.send(event.v1Frame);
