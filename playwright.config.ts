@@ -49,6 +49,8 @@ function parleyServer(name: string, serverPort: number, redisUrl: string) {
 
 export default defineConfig<ParleyOptions>({
   testDir: 'e2e',
+  // The README's pictures are taken by `pnpm screenshots` (e2e/screenshots.config.ts) only.
+  testIgnore: /screenshots\.spec\.ts/,
   forbidOnly: !!process.env.CI,
   retries: process.env.CI ? 1 : 0,
   // Specs share three server processes and one Redis; one worker keeps rooms and timing simple.

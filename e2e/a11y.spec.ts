@@ -1,21 +1,5 @@
-import AxeBuilder from '@axe-core/playwright';
-import type { Page } from '@playwright/test';
+import { expectNoHorizontalScroll, expectNoSeriousViolations } from './checks.ts';
 import { expect, test } from './fixtures.ts';
-
-/** Runs axe on the page as it is and fails on any serious or critical violation. */
-async function expectNoSeriousViolations(page: Page): Promise<void> {
-  const results = await new AxeBuilder({ page }).analyze();
-  const serious = results.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  expect(serious).toEqual([]);
-}
-
-/** No sideways scrolling: everything fits the width, on a phone too. */
-async function expectNoHorizontalScroll(page: Page): Promise<void> {
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-  expect(overflow, 'no sideways scrolling').toBeLessThanOrEqual(0);
-}
 
 test.describe('accessibility', () => {
   test('the lobby, with active rooms and a refused name, has no serious axe violation', async ({ openPerson, uniqueRoom }) => {
@@ -58,6 +42,10 @@ test.describe('accessibility', () => {
     await alice.context.setOffline(true);
     await alice.room.send('waiting for the network');
     await alice.room.expectState('waiting for the network', 'pending');
+    await expect(alice.room.reconnecting).toBeVisible();
+    // The member panel is checked too, also where it is a closed sheet (a phone).
+    if ((await alice.room.membersToggle.getAttribute('aria-expanded')) === 'false') await alice.room.membersToggle.click();
+    await expect(alice.room.memberList).toBeVisible();
 
     await expectNoSeriousViolations(alice.page);
     await expectNoHorizontalScroll(alice.page);
@@ -90,8 +78,8 @@ test.describe('accessibility', () => {
     await keys.room.expectJoined(room);
 
     await expect(keys.room.messageInput).toBeFocused();
-    const outline = await keys.room.messageInput.evaluate((el) => getComputedStyle(el).outlineStyle);
-    expect(outline).not.toBe('none');
+    // The box around the message field shows its focus.
+    await expect(keys.room.messageInput.locator('xpath=..')).toHaveCSS('outline-style', 'solid');
     await page.keyboard.type('typed, not clicked');
     await page.keyboard.press('Enter');
     await keys.room.expectMessage('typed, not clicked');
@@ -104,7 +92,13 @@ test.describe('accessibility', () => {
     await page.keyboard.press('Enter');
     await expect(keys.room.messageTexts.last()).toHaveText('two\nlines', { useInnerText: true });
 
-    // The log scrolls with the keyboard: it is focusable, just before the message box.
+    // Just before the message box: the time of the last group of messages, whose exact time
+    // shows on focus, and before that the log itself, which scrolls with the arrow keys.
+    await page.keyboard.press('Shift+Tab');
+    const time = keys.room.groups.last().locator('time').first();
+    await expect(time).toBeFocused();
+    const tooltip = await time.evaluate((el) => getComputedStyle(el, '::after').content);
+    expect(tooltip).toContain(String(new Date().getFullYear()));
     await page.keyboard.press('Shift+Tab');
     await expect(keys.room.log).toBeFocused();
 

@@ -137,4 +137,31 @@ test.describe('chatting', () => {
     await expect(alice.page.getByRole('alert')).toHaveText('Message is empty.');
     await expect(alice.room.messages).toHaveCount(0);
   });
+
+  test('the message box grows with its lines and counts down near the limit', async ({ roomPage, uniqueRoom }) => {
+    const room = uniqueRoom('composer');
+    await roomPage.goto(`/chat/${room}/`);
+    await roomPage.expectJoined(room);
+    const input = roomPage.messageInput;
+    const height = async () => (await input.boundingBox())?.height ?? 0;
+    await input.fill('one line');
+    const oneLine = await height();
+
+    await input.fill('one\ntwo\nthree\nfour');
+    await expect.poll(height).toBeGreaterThan(oneLine * 2);
+    await expect(roomPage.budget).toHaveCount(0);
+
+    // The count is of UTF-8 bytes, as the server's limit is; it shows from 80 % of it.
+    await input.fill('x'.repeat(4_000));
+    await expect(roomPage.budget).toContainText('96 left');
+    await input.fill('한'.repeat(1_400));
+    await expect(roomPage.budget).toContainText('104 over the limit');
+
+    await input.fill('short again');
+    await expect(roomPage.budget).toHaveCount(0);
+    await input.press('Enter');
+    await roomPage.expectMessage('short again');
+    await input.fill('one line');
+    await expect.poll(height).toBe(oneLine);
+  });
 });

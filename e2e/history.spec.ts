@@ -28,10 +28,27 @@ test.describe('history', () => {
     await expect(carol.room.groups.nth(0)).toHaveAttribute('data-author', 'Alice');
     await expect(carol.room.groups.nth(0).getByTestId('message')).toHaveCount(2);
     await expect(carol.room.groups.nth(1)).toHaveAttribute('data-author', 'Bob');
-    await expect(carol.room.groups.nth(0).locator('time').first()).toHaveText(/\d\d:\d\d/);
+    // The time is relative, with the exact one in the title and the datetime attribute.
+    const time = carol.room.groups.nth(0).locator('time').first();
+    await expect(time).toHaveText(/just now|minutes? ago/);
+    await expect(time).toHaveAttribute('datetime', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    await expect(time).toHaveAttribute('title', /\d{4}/);
     // Only the reader's own messages are marked as theirs.
     await expect(alice.room.groupOf('first from Alice')).toContainText('(you)');
     await expect(carol.room.groupOf('first from Alice')).not.toContainText('(you)');
+  });
+
+  test('message times say how long ago, and move on by themselves', async ({ roomPage, page, uniqueRoom }) => {
+    const room = uniqueRoom('clock');
+    // The page's clock runs as usual, but the test can move it on.
+    await page.clock.install();
+    await roomPage.goto(`/chat/${room}/`);
+    await roomPage.expectJoined(room);
+    await roomPage.send('what time is it?');
+    const time = roomPage.groupOf('what time is it?').locator('time').first();
+    await expect(time).toHaveText('just now');
+    await page.clock.fastForward('02:00');
+    await expect(time).toHaveText('2 minutes ago');
   });
 
   test('scrolling back loads older pages and keeps the reading place', async ({ openPerson, uniqueRoom, seedMessages }) => {

@@ -19,8 +19,20 @@ export class RoomPage {
   readonly lobbyLink: Locator;
   readonly serverError: Locator;
   readonly closeReason: Locator;
+  /**
+   * The member list. On a phone it is in a closed sheet unless {@link membersToggle} opened it:
+   * these locators find it either way, for checking who is in the room.
+   */
   readonly memberList: Locator;
   readonly members: Locator;
+  /** The header's people button: opens and closes the member panel. */
+  readonly membersToggle: Locator;
+  /** The banner shown while the connection is down. */
+  readonly reconnecting: Locator;
+  /** The header's bell: mention notifications on or off. */
+  readonly notifyToggle: Locator;
+  /** The byte counter beside the message box, shown near the limit. */
+  readonly budget: Locator;
   readonly typing: Locator;
   readonly presence: Locator;
   readonly gap: Locator;
@@ -34,7 +46,7 @@ export class RoomPage {
 
   constructor(page: Page) {
     this.page = page;
-    this.status = page.getByRole('status');
+    this.status = page.getByTestId('connection-status');
     this.log = page.getByRole('log');
     this.messages = this.log.getByTestId('message');
     this.messageTexts = this.messages.getByTestId('message-text');
@@ -44,8 +56,12 @@ export class RoomPage {
     this.lobbyLink = page.getByRole('link', { name: 'Back to the lobby' });
     this.serverError = page.getByTestId('server-error');
     this.closeReason = page.getByTestId('close-reason');
-    this.memberList = page.getByRole('list', { name: 'People here' });
-    this.members = this.memberList.getByRole('listitem');
+    this.memberList = page.getByRole('list', { name: 'People here', includeHidden: true });
+    this.members = this.memberList.getByRole('listitem', { includeHidden: true });
+    this.membersToggle = page.getByRole('button', { name: /^People here/ });
+    this.reconnecting = page.getByTestId('reconnecting');
+    this.notifyToggle = page.getByRole('button', { name: 'Notify me of mentions' });
+    this.budget = page.getByTestId('message-budget');
     this.typing = page.getByTestId('typing');
     this.presence = this.log.getByTestId('presence');
     this.gap = this.log.getByTestId('gap');

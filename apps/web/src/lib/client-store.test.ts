@@ -28,6 +28,16 @@ describe('ClientStore', () => {
     assert.equal(again.lastSeen('other'), null);
   });
 
+  test('remembers the choice about mention notifications', () => {
+    const storage = memoryStorage();
+    const store = new ClientStore(storage);
+    assert.equal(store.notifyMentions(), null);
+    store.setNotifyMentions(false);
+    assert.equal(new ClientStore(storage).notifyMentions(), false);
+    store.setNotifyMentions(true);
+    assert.equal(new ClientStore(storage).notifyMentions(), true);
+  });
+
   test('works, remembering nothing, without storage or when storage throws', () => {
     const none = new ClientStore(null);
     none.setName('Alice');

@@ -1,7 +1,7 @@
 /**
  * What the browser remembers between visits, in localStorage: the display name, the identity
  * token from the last `welcome` (one identity for every room), and per room the newest message
- * the reader has seen. Storage may be unavailable (private windows, disabled cookies); the app
+ * the reader has seen, and whether they want mention notifications. Storage may be unavailable (private windows, disabled cookies); the app
  * then works for the current page only, so every access is guarded.
  */
 
@@ -14,6 +14,7 @@ export interface KeyValueStorage {
 const NAME_KEY = 'parley.name';
 const TOKEN_KEY = 'parley.token';
 const LAST_SEEN_PREFIX = 'parley.lastSeen.';
+const NOTIFY_KEY = 'parley.notifyMentions';
 
 export class ClientStore {
   readonly #storage: KeyValueStorage | null;
@@ -48,6 +49,16 @@ export class ClientStore {
 
   setLastSeen(room: string, id: string): void {
     this.#set(LAST_SEEN_PREFIX + room, id);
+  }
+
+  /** Whether the reader turned mention notifications on (`true`) or off (`false`); `null`: never chose. */
+  notifyMentions(): boolean | null {
+    const value = this.#get(NOTIFY_KEY);
+    return value === null ? null : value === 'on';
+  }
+
+  setNotifyMentions(on: boolean): void {
+    this.#set(NOTIFY_KEY, on ? 'on' : 'off');
   }
 
   #get(key: string): string | null {

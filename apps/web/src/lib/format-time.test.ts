@@ -24,4 +24,18 @@ describe('formatTime', () => {
     assert.equal(formatTime(Date.UTC(2026, 2, 14, 16, 0), now, tokyo).short, '01:00');
     assert.equal(formatTime(Date.UTC(2026, 2, 14, 14, 0), now, tokyo).short, '14 Mar, 23:00');
   });
+
+  test('relative: words for the last week, then the date', () => {
+    const ago = (ms: number) => formatTime(now - ms, now, utc).relative;
+    assert.equal(ago(0), 'just now');
+    assert.equal(ago(59_000), 'just now');
+    assert.equal(ago(-5_000), 'just now', 'a few seconds in the future (clock skew)');
+    assert.equal(ago(60_000), '1 minute ago');
+    assert.equal(ago(59 * 60_000), '59 minutes ago');
+    assert.equal(ago(2 * 3_600_000 + 5), '2 hours ago');
+    assert.equal(ago(30 * 3_600_000), 'yesterday');
+    assert.equal(ago(6 * 86_400_000), '6 days ago');
+    assert.equal(ago(8 * 86_400_000), '6 Mar');
+    assert.equal(formatTime(Date.UTC(2025, 11, 31, 8, 0), now, utc).relative, '31 Dec 2025');
+  });
 });

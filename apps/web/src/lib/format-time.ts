@@ -1,7 +1,12 @@
-/** Message times for people: "14:05" today, "3 Mar, 14:05" on other days, a full date on hover. */
+/**
+ * Message times for people: "5 minutes ago" beside a message, the clock time ("14:05" today,
+ * "3 Mar, 14:05" on other days) where space is short, and the full date in the tooltip.
+ */
 
 export interface FormattedTime {
-  /** Shown beside the message. */
+  /** How long ago, in words: "just now", "5 minutes ago", "yesterday", or the date when older. */
+  relative: string;
+  /** The clock time, with the date when not today. */
   short: string;
   /** For the `title` (and screen readers): weekday, date and time. */
   full: string;
@@ -10,8 +15,10 @@ export interface FormattedTime {
 }
 
 export interface TimeOptions {
-  /** BCP 47 locale; the browser's own when omitted. */
+  /** BCP 47 locale of dates and clock times; the browser's own when omitted. */
   locale?: string;
+  /** Locale of the relative wording: English by default, like the rest of the app's text. */
+  relativeLocale?: string;
   /** IANA time zone; the browser's own when omitted. */
   timeZone?: string;
 }
@@ -29,10 +36,39 @@ export function formatTime(ts: number, now: number, options: TimeOptions = {}): 
   const sameYear = day(ts).slice(0, 4) === day(now).slice(0, 4);
   const date = format(sameYear ? { day: 'numeric', month: 'short' } : { day: 'numeric', month: 'short', year: 'numeric' }, ts);
   return {
+    relative: relative(ts, now, options.relativeLocale ?? 'en') ?? date,
     short: day(ts) === day(now) ? time : `${date}, ${time}`,
     full: format({ dateStyle: 'full', timeStyle: 'short' }, ts),
     iso: new Date(ts).toISOString(),
   };
+}
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/** "just now" … "6 days ago"; `undefined` for anything older (then the date reads better). */
+function relative(ts: number, now: number, locale: string): string | undefined {
+  const ago = now - ts;
+  // A clock a little ahead of the server's makes new messages look a few seconds in the future.
+  if (ago < MINUTE) return 'just now';
+  const words = relativeFormatter(locale);
+  if (ago < HOUR) return words.format(-Math.floor(ago / MINUTE), 'minute');
+  if (ago < DAY) return words.format(-Math.floor(ago / HOUR), 'hour');
+  if (ago < 7 * DAY) return words.format(-Math.floor(ago / DAY), 'day');
+  return undefined;
+}
+
+const relativeFormatters = new Map<string, Intl.RelativeTimeFormat>();
+
+function relativeFormatter(locale: string): Intl.RelativeTimeFormat {
+  let cached = relativeFormatters.get(locale);
+  if (cached === undefined) {
+    // numeric: 'auto' says "yesterday" rather than "1 day ago".
+    cached = new Intl.RelativeTimeFormat(locale, { numeric: 'auto' });
+    relativeFormatters.set(locale, cached);
+  }
+  return cached;
 }
 
 // Building an Intl.DateTimeFormat is far slower than using one, and a log formats hundreds.

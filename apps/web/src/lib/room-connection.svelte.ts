@@ -1,16 +1,14 @@
 /**
- * One chat room over `parley.v1`, as reactive state for the room view: the socket and its
- * reconnects, the log (timeline), the outbox of the reader's own messages, members, typing, and
- * what the reader has seen. The bookkeeping itself lives in plain modules (timeline, outbox,
- * members, typing) with unit tests; this class only applies them to frames and events.
+ * One chat room over `parley.v1`, as reactive state for the room view: the log (timeline), the
+ * outbox of the reader's own messages, members, typing, and what the reader has seen. The socket
+ * and its reconnects are {@link RoomSocket}'s; the bookkeeping lives in plain modules (timeline,
+ * outbox, members, typing) with unit tests; this class applies them to frames and events.
  */
 import {
   checkMessageText,
   compareMessageIds,
-  CLOSE_CODES,
   decodeServerFrame,
   encodeFrame,
-  PROTOCOL_V1,
   type ClientFrame,
   type ConnectParams,
   type HistoryPage,
@@ -18,7 +16,7 @@ import {
   type User,
   type WelcomeFrame,
 } from '@parley/protocol';
-import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.ts';
+import type { BackoffOptions } from './backoff.ts';
 import type { ClientStore } from './client-store.ts';
 import { addMember, removeMember } from './members.ts';
 import {
@@ -35,6 +33,7 @@ import {
   timedOut,
   type OutboxItem,
 } from './outbox.ts';
+import { RoomSocket, type ConnectionStatus } from './room-socket.svelte.ts';
 import {
   appendEntry,
   appendMessages,
@@ -48,13 +47,7 @@ import {
 } from './timeline.ts';
 import { expireTypists, noteTyping, shouldSendTyping, stopTyping, typingText, type Typist } from './typing.ts';
 
-/**
- * - `connecting`: the first attempt is under way (until the first welcome).
- * - `connected`: welcomed; messages go out at once.
- * - `reconnecting`: the connection dropped (or never opened); waiting for or making a retry.
- * - `closed`: given up (the server refused the room or the name) or disposed; no more retries.
- */
-export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'closed';
+export type { ConnectionStatus } from './room-socket.svelte.ts';
 
 /** A problem the server reported that concerns no particular message. */
 export interface ServerProblem {
@@ -85,17 +78,14 @@ export interface RoomConnectionOptions {
   backoff?: BackoffOptions;
   /** A message on the wire this long without an ack is shown as failed (Retry is safe). */
   sendTimeoutMs?: number;
+  /** A new message from someone else arrived (not history, not a duplicate). */
+  onIncoming?: (message: MessageFrame) => void;
 }
 
 /** Screen readers get the last few new things, not an ever-growing region. */
 const MAX_ANNOUNCEMENTS = 5;
 
 export class RoomConnection {
-  status = $state<ConnectionStatus>('connecting');
-  /** Why the connection is `closed`, for people. */
-  closeReason = $state<string | null>(null);
-  /** Failed attempts since the last welcome. */
-  attempts = $state(0);
   /** The reader as the server knows them, from the latest welcome. */
   me = $state.raw<User | null>(null);
   members = $state.raw<readonly User[]>([]);
@@ -121,16 +111,13 @@ export class RoomConnection {
   readonly room: string;
   readonly name: string;
   readonly #store: ClientStore;
-  readonly #socketUrl: RoomConnectionOptions['socketUrl'];
   readonly #fetchOlder: RoomConnectionOptions['fetchOlder'];
-  readonly #createSocket: (url: string, protocols: string[]) => WebSocket;
-  readonly #backoff: BackoffOptions;
   readonly #sendTimeoutMs: number;
-  #socket: WebSocket | null = null;
+  readonly #onIncoming: RoomConnectionOptions['onIncoming'];
+  readonly #socket: RoomSocket;
   /** The `since` the current socket asked for: a welcome without recovery then means a gap. */
   #askedSince: string | undefined;
   #welcomedOnce = false;
-  #retryTimer: ReturnType<typeof setTimeout> | null = null;
   #clock: ReturnType<typeof setInterval> | null = null;
   #lastTypingSentAt: number | null = null;
   #nextKey = 1;
@@ -141,34 +128,62 @@ export class RoomConnection {
     this.room = options.room;
     this.name = options.name;
     this.#store = options.store;
-    this.#socketUrl = options.socketUrl;
     this.#fetchOlder = options.fetchOlder;
-    this.#createSocket = options.createSocket ?? ((url, protocols) => new WebSocket(url, protocols));
-    this.#backoff = options.backoff ?? DEFAULT_BACKOFF;
     this.#sendTimeoutMs = options.sendTimeoutMs ?? 10_000;
+    this.#onIncoming = options.onIncoming;
+    this.#socket = new RoomSocket({
+      url: () => {
+        const since = newestMessageId(this.timeline);
+        this.#askedSince = since;
+        return options.socketUrl({ name: this.name, token: this.#store.token() ?? undefined, since });
+      },
+      onText: (data) => this.#receive(data),
+      onLost: () => this.#lost(),
+      onRefused: (event) => {
+        // The error frame just before the close says what was refused.
+        const reason = this.serverProblem?.message ?? (event.reason || 'The server refused this room.');
+        this.serverProblem = null;
+        return reason;
+      },
+      createSocket: options.createSocket,
+      backoff: options.backoff,
+    });
   }
 
-  /** Opens the connection and starts following the browser's online/offline events. */
+  get status(): ConnectionStatus {
+    return this.#socket.status;
+  }
+
+  /** Why the connection is `closed`, for people. */
+  get closeReason(): string | null {
+    return this.#socket.closeReason;
+  }
+
+  /** Failed attempts since the last welcome. */
+  get attempts(): number {
+    return this.#socket.attempts;
+  }
+
+  /** Opens the connection. */
   start(): void {
     if (this.#started || this.#disposed) return;
     this.#started = true;
-    window.addEventListener('online', this.#onOnline);
-    window.addEventListener('offline', this.#onOffline);
     // One clock for everything that expires: typing notices and unanswered sends.
     this.#clock = setInterval(() => this.#tick(), 1_000);
-    this.#connect();
+    this.#socket.start();
   }
 
   /** Closes the connection for good; call when the view goes away. */
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    window.removeEventListener('online', this.#onOnline);
-    window.removeEventListener('offline', this.#onOffline);
     if (this.#clock !== null) clearInterval(this.#clock);
-    this.#clearRetry();
-    this.#dropSocket(1000, 'Left the room');
-    this.status = 'closed';
+    this.#socket.dispose();
+  }
+
+  /** Reconnects now instead of waiting out the backoff. */
+  retryNow(): void {
+    this.#socket.retryNow();
   }
 
   /**
@@ -240,52 +255,6 @@ export class RoomConnection {
     this.serverProblem = null;
   }
 
-  #connect(): void {
-    this.#retryTimer = null;
-    const since = newestMessageId(this.timeline);
-    const target = this.#socketUrl({ name: this.name, token: this.#store.token() ?? undefined, since });
-    if (!target.ok) {
-      this.#fail(target.reason);
-      return;
-    }
-    let socket: WebSocket;
-    try {
-      socket = this.#createSocket(target.url, [PROTOCOL_V1]);
-    } catch (error) {
-      // Only a malformed URL throws here; retrying cannot fix it.
-      this.#fail(`Cannot connect to the server: ${error instanceof Error ? error.message : String(error)}`);
-      return;
-    }
-    this.#socket = socket;
-    this.#askedSince = since;
-    socket.onopen = () => {
-      if (socket !== this.#socket) return;
-      // A server without parley.v1 would talk the reference protocol and never welcome us.
-      if (socket.protocol !== PROTOCOL_V1) {
-        this.#dropSocket(1000, 'Protocol not supported');
-        this.#fail(`The server does not speak ${PROTOCOL_V1}.`);
-      }
-    };
-    socket.onmessage = (event: MessageEvent) => {
-      if (socket !== this.#socket || typeof event.data !== 'string') return;
-      this.#receive(event.data);
-    };
-    socket.onclose = (event: CloseEvent) => {
-      if (socket !== this.#socket) return;
-      this.#socket = null;
-      this.#lost();
-      if (event.code === CLOSE_CODES.badRequest) {
-        // The room or name was refused; the error frame before the close says why.
-        this.#fail(this.serverProblem?.message ?? (event.reason || 'The server refused this room.'));
-        this.serverProblem = null;
-      } else {
-        this.#scheduleRetry();
-      }
-    };
-    // An error is always followed by a close event, which does the bookkeeping.
-    socket.onerror = () => {};
-  }
-
   #receive(data: string): void {
     const decoded = decodeServerFrame(data);
     if (!decoded.ok) {
@@ -320,14 +289,10 @@ export class RoomConnection {
       case 'error':
         this.#onError(frame);
         break;
-      default: {
-        // `status` (the server's link to its message bus), handled without naming its type so
-        // that this builds against protocol versions with or without it.
-        const other = frame as { type: string; degraded?: unknown; message?: unknown };
-        if (other.type === 'status' && typeof other.degraded === 'boolean') {
-          this.degraded = other.degraded ? String(other.message ?? 'The server is having trouble; messages may be delayed.') : null;
-        }
-      }
+      case 'status':
+        // The server's link to its message bus: sending may fail until it is back.
+        this.degraded = frame.degraded ? frame.message || 'The server is having trouble; messages may be delayed.' : null;
+        break;
     }
   }
 
@@ -357,9 +322,7 @@ export class RoomConnection {
       this.readUpTo = lastSeen ?? newestMessageId(this.timeline) ?? null;
     }
 
-    this.status = 'connected';
-    this.attempts = 0;
-    this.closeReason = null;
+    this.#socket.welcomed();
     // Everything typed offline or left unanswered by the last connection goes out now, with
     // its original clientMsgId, so the server stores each once even if it got it before.
     this.#transmit(awaitingSend(this.outbox).map((item) => item.clientMsgId));
@@ -370,7 +333,10 @@ export class RoomConnection {
     this.timeline = appendMessages(before, [message]);
     this.outbox = removeDelivered(this.outbox, [message], this.me?.id);
     this.typists = stopTyping(this.typists, message.user.id);
-    if (this.timeline !== before && message.user.id !== this.me?.id) this.#announce(`${message.user.name}: ${message.text}`);
+    if (this.timeline !== before && message.user.id !== this.me?.id) {
+      this.#announce(`${message.user.name}: ${message.text}`);
+      this.#onIncoming?.(message);
+    }
   }
 
   #onError(frame: { code: string; message: string; clientMsgId?: string | undefined }): void {
@@ -397,10 +363,7 @@ export class RoomConnection {
   }
 
   #sendFrame(frame: ClientFrame): boolean {
-    const socket = this.#socket;
-    if (socket === null || socket.readyState !== WebSocket.OPEN) return false;
-    socket.send(encodeFrame(frame));
-    return true;
+    return this.#socket.send(encodeFrame(frame));
   }
 
   #tick(): void {
@@ -425,51 +388,6 @@ export class RoomConnection {
     this.typists = [];
     this.degraded = null;
   }
-
-  #scheduleRetry(): void {
-    if (this.#disposed) return;
-    this.status = 'reconnecting';
-    const delay = backoffDelay(this.attempts, this.#backoff);
-    this.attempts += 1;
-    this.#clearRetry();
-    this.#retryTimer = setTimeout(() => this.#connect(), delay);
-  }
-
-  #fail(reason: string): void {
-    this.#clearRetry();
-    this.closeReason = reason;
-    this.status = 'closed';
-  }
-
-  #clearRetry(): void {
-    if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
-    this.#retryTimer = null;
-  }
-
-  #dropSocket(code: number, reason: string): void {
-    const socket = this.#socket;
-    this.#socket = null;
-    if (socket === null) return;
-    socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null;
-    if (socket.readyState === WebSocket.CONNECTING || socket.readyState === WebSocket.OPEN) socket.close(code, reason);
-  }
-
-  // Back online: do not sit out the rest of a long backoff.
-  #onOnline = (): void => {
-    if (this.status === 'reconnecting' && this.#retryTimer !== null) {
-      this.#clearRetry();
-      this.#connect();
-    }
-  };
-
-  // The browser knows the network is gone before TCP does; a socket left open would swallow
-  // whatever is sent meanwhile. Drop it and let messages wait (engine.io-client does the same).
-  #onOffline = (): void => {
-    if (this.#socket === null || this.status === 'closed') return;
-    this.#dropSocket(1000, 'Browser went offline');
-    this.#lost();
-    this.#scheduleRetry();
-  };
 }
 
 function looseError(data: string): { code: string; message: string; clientMsgId?: string } | null {

@@ -32,10 +32,14 @@ export class StickyScroll {
     this.#viewport = element;
     let lastTop = element.scrollTop;
     const onScroll = () => {
-      this.#measure();
-      // Only the reader scrolling up asks for more, not the log settling at the bottom.
       const up = element.scrollTop < lastTop;
       lastTop = element.scrollTop;
+      // Only the reader scrolling up leaves the bottom. A scroll event can arrive after the
+      // content grew past the position we scrolled to; measured then, it would look as if the
+      // reader had scrolled away, and the log would stop following.
+      if (this.#distanceFromBottom() <= BOTTOM_SLACK_PX) this.atBottom = true;
+      else if (up) this.atBottom = false;
+      // Only the reader scrolling up asks for more, not the log settling at the bottom.
       if (up && element.scrollTop < TOP_SLACK_PX) this.#onNearTop();
     };
     element.addEventListener('scroll', onScroll, { passive: true });
@@ -94,8 +98,11 @@ export class StickyScroll {
   }
 
   #measure(): void {
+    if (this.#viewport !== null) this.atBottom = this.#distanceFromBottom() <= BOTTOM_SLACK_PX;
+  }
+
+  #distanceFromBottom(): number {
     const viewport = this.#viewport;
-    if (viewport === null) return;
-    this.atBottom = viewport.scrollHeight - viewport.scrollTop - viewport.clientHeight <= BOTTOM_SLACK_PX;
+    return viewport === null ? 0 : viewport.scrollHeight - viewport.scrollTop - viewport.clientHeight;
   }
 }

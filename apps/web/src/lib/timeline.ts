@@ -113,10 +113,14 @@ export function firstUnread(entries: readonly TimelineEntry[], after: string | n
     ?.message.id;
 }
 
-/** How many messages from others are newer than `after`. */
+/**
+ * How many messages from others are newer than `after`.
+ *
+ * @param after The newest id the reader saw, or `null` when they saw none (a room that was
+ *   empty when they came in): then every message from others counts.
+ */
 export function countUnread(entries: readonly TimelineEntry[], after: string | null, myId: string | undefined): number {
-  if (after === null) return 0;
-  return entries.filter((e) => isMessage(e) && e.message.user.id !== myId && compareMessageIds(e.message.id, after) > 0).length;
+  return entries.filter((e) => isMessage(e) && e.message.user.id !== myId && (after === null || compareMessageIds(e.message.id, after) > 0)).length;
 }
 
 function lastGapIndex(entries: readonly TimelineEntry[]): number {

@@ -1,0 +1,96 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Browser, BrowserContextOptions, Page } from '@playwright/test';
+import { expectNoHorizontalScroll } from './checks.ts';
+import { expect, rememberName, repoRoot, test, type Person } from './fixtures.ts';
+import { RoomPage } from './pages/room-page.ts';
+import { LobbyPage } from './pages/lobby-page.ts';
+
+// The README's pictures: docs/screenshots/{lobby,room}-{light,dark}-{desktop,phone}.png. Run by
+// `pnpm screenshots` only (e2e/screenshots.config.ts), against a fresh server, so the room
+// names are fixed and the lobby lists exactly the rooms made here.
+const OUT = resolve(repoRoot, 'docs/screenshots');
+const ROOM = 'release_planning';
+
+const DEVICES = {
+  desktop: { viewport: { width: 1280, height: 800 } },
+  phone: { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true },
+} satisfies Record<string, BrowserContextOptions>;
+const SCHEMES = ['light', 'dark'] as const;
+
+test('README screenshots', async ({ browser, openPerson, serverA }) => {
+  const alice = await openPerson('A', { name: 'Alice' });
+  const bob = await openPerson('A', { name: 'Bob' });
+  const carol = await openPerson('A', { name: 'Carol' });
+  for (const person of [alice, bob]) {
+    await person.room.goto(`/chat/${ROOM}/`);
+    await person.room.expectJoined(ROOM);
+  }
+
+  const say = async (person: Person, text: string) => {
+    await person.room.messageInput.fill(text);
+    await person.room.messageInput.press('Enter');
+    await person.room.expectMessage(text);
+  };
+  await say(alice, "Morning! Is this where we plan Friday's release?");
+  await say(alice, 'The notes from last week are at https://example.com/notes');
+  await say(bob, 'It is. Welcome, Alice!');
+  await say(bob, 'Three things are left:\n1. the e2e suite green three times in a row\n2. screenshots in both themes\n3. the release notes');
+  await carol.room.goto(`/chat/${ROOM}/`);
+  await carol.room.expectJoined(ROOM);
+  await say(carol, 'I can write the release notes.');
+  await say(bob, 'Thanks Carol! @Alice, could you check the phone layout?');
+  await alice.room.expectMessage('Thanks Carol! @Alice, could you check the phone layout?');
+
+  // Two more rooms in use, for the lobby's list.
+  for (const [name, room, text] of [
+    ['Dave', 'frontend', 'The new header is merged.'],
+    ['Eun-ji', '한국어', '안녕하세요!'],
+  ] as const) {
+    const person = await openPerson('A', { name });
+    await person.room.goto(`/chat/${room}/`);
+    await person.room.expectJoined(room);
+    await say(person, text);
+  }
+
+  mkdirSync(OUT, { recursive: true });
+  for (const [device, options] of Object.entries(DEVICES)) {
+    for (const colorScheme of SCHEMES) {
+      // Alice again, in a second tab of hers (same identity: no "joined" line, her messages
+      // marked as hers), at this size and in this theme.
+      const room = await open(browser, { ...options, colorScheme, baseURL: serverA, storageState: await alice.context.storageState() });
+      const roomPage = new RoomPage(room);
+      await roomPage.goto(`/chat/${ROOM}/`);
+      await roomPage.expectJoined(ROOM);
+      await expect(roomPage.messages).toHaveCount(6);
+      await roomPage.messageInput.fill('Sure, on it');
+      // Bob keeps typing (the server passes on one typing notice a second) until Alice sees it.
+      await expect(async () => {
+        await bob.room.messageInput.press('a');
+        await expect(roomPage.typing).toHaveText('Bob is typing…', { timeout: 1_000 });
+      }).toPass();
+      await shoot(room, `room-${colorScheme}-${device}.png`);
+      await room.context().close();
+
+      const lobby = await open(browser, { ...options, colorScheme, baseURL: serverA }, 'Erin');
+      const lobbyPage = new LobbyPage(lobby);
+      await lobbyPage.goto();
+      await expect(lobbyPage.activeRooms.getByRole('listitem')).toHaveCount(3);
+      await expect(lobbyPage.activeRoom(ROOM)).toHaveAttribute('data-members', '3');
+      await shoot(lobby, `lobby-${colorScheme}-${device}.png`);
+      await lobby.context().close();
+    }
+  }
+});
+
+async function open(browser: Browser, options: BrowserContextOptions, name?: string): Promise<Page> {
+  const context = await browser.newContext(options);
+  if (name !== undefined) await rememberName(context, name);
+  return context.newPage();
+}
+
+async function shoot(page: Page, file: string): Promise<void> {
+  // Nothing may stick out sideways in a picture that is meant to show the layout.
+  await expectNoHorizontalScroll(page);
+  await page.screenshot({ path: resolve(OUT, file), animations: 'disabled' });
+}
