@@ -1,0 +1,154 @@
+import type { ConnectResult, RunResult } from './loadgen.ts';
+import type { Protocol } from './protocols.ts';
+
+export interface WorkloadDef {
+  id: string;
+  title: string;
+  rooms: number;
+  clientsPerRoom: number;
+  sendersPerRoom: number;
+  /** Idle workload: open connections only and measure memory and open rate. */
+  idle?: boolean;
+}
+
+/** `noisy`: a failed run repeated because other processes loaded the machine meanwhile. */
+export type StepPhase = 'search' | 'repeat' | 'half' | 'common' | 'profile' | 'noisy';
+
+/** One measured step: the generator's result plus the server-side figures of its window. */
+export interface StepRecord extends RunResult {
+  phase: StepPhase;
+  pass: boolean;
+  /** Why it did not pass (empty when it passed). */
+  reasons: string[];
+  /** Offered deliveries/s: rate × clients per room. */
+  offeredDeliveriesPerSec: number;
+  serverCpuMs: number;
+  /** Server CPU as % of one core over the window (all instances summed). */
+  serverCpuPct: number;
+  /** The cost figure: server CPU ms per 1,000 deliveries. */
+  serverCpuMsPer1k: number;
+  serverPeakRssKb: number;
+  redisCpuPct: number | null;
+  /** Generator + Redis: how busy the aux core was (% of one core). */
+  auxCorePct: number;
+  /** CPU used meanwhile by processes outside this benchmark (% of one core): the noise. */
+  otherCpuPct: number;
+  startedAt: string;
+}
+
+export interface SearchOutcome {
+  /** Highest total publish rate (msg/s) that passed all its runs, or null. */
+  maxRate: number | null;
+  /** Deliveries/s measured at that rate (median of its runs). */
+  maxDeliveriesPerSec: number | null;
+  /** Lowest rate that failed. */
+  failRate: number | null;
+  /** What stopped it: "latency", "loss", "server CPU", "generator/Redis core", … */
+  bound: string;
+  note: string;
+}
+
+export interface SystemWorkloadResult {
+  workload: string;
+  system: string;
+  label: string;
+  protocol: Protocol;
+  connect: ConnectResult | null;
+  steps: StepRecord[];
+  search: SearchOutcome | null;
+  serverHwmKb: number | null;
+  durationS: number;
+  error?: string;
+  skipped?: string;
+}
+
+export interface IdleResult {
+  system: string;
+  label: string;
+  protocol: Protocol;
+  requested: number;
+  connected: number;
+  elapsedMs: number;
+  openPerSec: number;
+  baselineRssKb: number;
+  rssKb: number;
+  peakRssKb: number;
+  kibPerConnection: number | null;
+  /** Server CPU while the connections sit idle (% of one core). */
+  idleCpuPct: number;
+  firstError?: string;
+  error?: string;
+  skipped?: string;
+}
+
+export interface ProfileFunction {
+  name: string;
+  location: string;
+  selfMs: number;
+  selfPct: number;
+}
+
+export interface ProfileSummary {
+  system: string;
+  workload: string;
+  rate: number;
+  step: StepRecord | null;
+  totalMs: number;
+  top: ProfileFunction[];
+  byCategory: Array<{ category: string; selfMs: number; selfPct: number }>;
+  files: string[];
+}
+
+export interface Machine {
+  nproc: number;
+  cpuModel: string;
+  memTotalGiB: number;
+  kernel: string;
+  os: string;
+  node: string;
+  redis: string;
+  python: string | undefined;
+  packages: Record<string, string>;
+  git: string;
+  pinning: string;
+}
+
+export interface Settings {
+  mode: 'quick' | 'full';
+  warmupMs: number;
+  durationMs: number;
+  drainMs: number;
+  textBytes: number;
+  repeats: number;
+  bisections: number;
+  maxStepsPerSearch: number;
+  commonRate: number;
+  idleConnections: number;
+  p99LimitMs: number;
+  minRatio: number;
+  noisyOtherPct: number;
+  noisyRetries: number;
+  redoMinutes: number;
+  budgetMinutes: number;
+}
+
+export interface Results {
+  version: 1;
+  date: string;
+  /** Suffix of the file names (`<date>-<label>`), for partial runs. */
+  label?: string;
+  startedAt: string;
+  finishedAt: string;
+  durationS: number;
+  machine: Machine;
+  commands: string[];
+  settings: Settings;
+  workloads: WorkloadDef[];
+  systems: Array<{ id: string; label: string; protocol: Protocol }>;
+  runs: SystemWorkloadResult[];
+  idle: IdleResult[];
+  profile?: ProfileSummary;
+  notes: string[];
+  /** Earlier measurements replaced by a re-run (noise-limited searches, servers that went down). */
+  superseded?: SystemWorkloadResult[];
+}
