@@ -442,8 +442,20 @@ class Bench {
       lastFail = runs.find((x) => !x.pass) ?? lastFail;
       hi = lo;
       const lower = steps.filter((x) => x.pass && x.rate < lo!).map((x) => x.rate);
-      if (lower.length === 0 || fallback >= 2 || !canStep()) {
+      if (lower.length === 0) {
         return { maxRate: null, maxDeliveriesPerSec: null, failRate: hi, bound: lastFail ? this.bound(lastFail) : 'latency', note: `the candidate ${lo} msg/s did not hold on repeat` };
+      }
+      if (fallback >= 2 || !canStep()) {
+        // Out of steps: the highest lower rate that passed stands, unrepeated, and says so.
+        const best = Math.max(...lower);
+        const runsAtBest = steps.filter((x) => x.rate === best && x.pass);
+        return {
+          maxRate: best,
+          maxDeliveriesPerSec: median(runsAtBest.map((x) => x.deliveredPerSec)),
+          failRate: hi,
+          bound: lastFail ? this.bound(lastFail) : 'latency',
+          note: `${lo} msg/s did not hold on repeat; ${best} msg/s passed but was not repeated (step budget)`,
+        };
       }
       lo = Math.max(...lower);
     }

@@ -225,7 +225,7 @@ export function findings(r: Results): string[] {
         `${raw ? `, raw ws ${us(raw)} (the floor: one socket write per delivery and nothing else)` : ''}.` +
         (r.profile
           ? ` The profile below puts ${f(r.profile.top.find((t) => t.name === 'writev')?.selfPct ?? 0, 0)}% of Parley's CPU in \`writev\`, the system call that writes each frame to its socket ` +
-            '(on loopback it also runs the receiving side\'s TCP processing): every system pays one per delivery, so getting well below Socket.IO means writing several frames per system call (coalescing the writes of one event-loop turn per socket), not trimming JavaScript alone.'
+            "(on loopback it also runs the receiving side's TCP processing). Every system pays one such write per delivery; raw ws shows what that floor costs at this load, and the gap between it and each server is that server's own work."
           : ''),
     );
   }
