@@ -1,4 +1,3 @@
-import type { RawData } from 'ws';
 import { checkMessageText, decodeReferenceClientFrame, type User } from '@parley/protocol';
 import type { OutgoingEvent } from '../rooms/outgoing-event.ts';
 import { SocketSession } from './socket-session.ts';
@@ -26,12 +25,8 @@ export class ReferenceSession extends SocketSession {
     this.send(frame);
   }
 
-  protected handleFrame(data: RawData, isBinary: boolean): void {
-    if (isBinary) {
-      this.sendError('bad_frame', 'Binary frames are not supported; send JSON text.');
-      return;
-    }
-    const frame = decodeReferenceClientFrame(data.toString());
+  protected handleText(raw: string): void {
+    const frame = decodeReferenceClientFrame(raw);
     if (!frame.ok) {
       this.sendError(frame.code, frame.message);
       return;

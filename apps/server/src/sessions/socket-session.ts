@@ -80,8 +80,8 @@ export abstract class SocketSession implements RoomMember {
   protected async welcome(): Promise<void> {}
   /** Called once when the socket closes, after it left the room. */
   protected onClose(): void {}
-  /** Handles one inbound frame, once set-up is done. */
-  protected abstract handleFrame(data: RawData, isBinary: boolean): void;
+  /** Handles one inbound text frame, once set-up is done (binary frames are refused here). */
+  protected abstract handleText(text: string): void;
   /** Writes one room event to this socket in its protocol. */
   protected abstract write(event: OutgoingEvent): void;
   /** Tells the client the bus went away or came back (if its protocol can say so). */
@@ -227,8 +227,13 @@ export abstract class SocketSession implements RoomMember {
   }
 
   private handleFrameSafely(data: RawData, isBinary: boolean): void {
+    if (isBinary) {
+      // Both protocols are JSON text; one refusal here serves them all.
+      this.sendError('bad_frame', 'Binary frames are not supported; send JSON text.');
+      return;
+    }
     try {
-      this.handleFrame(data, isBinary);
+      this.handleText(data.toString());
     } catch (err) {
       // A bug in frame handling must cost this frame, not the process or the other sockets.
       this.report('error', { err }, 'frame handler failed');

@@ -1,4 +1,3 @@
-import type { RawData } from 'ws';
 import { checkMessageText, compareMessageIds, decodeClientFrame, encodeFrame, type User } from '@parley/protocol';
 import type { OutgoingEvent } from '../rooms/outgoing-event.ts';
 import { SocketSession, type SessionDeps } from './socket-session.ts';
@@ -106,12 +105,8 @@ export class V1Session extends SocketSession {
     this.send(event.v1Frame);
   }
 
-  protected handleFrame(data: RawData, isBinary: boolean): void {
-    if (isBinary) {
-      this.sendError('bad_frame', 'Binary frames are not supported; send JSON text.');
-      return;
-    }
-    const frame = decodeClientFrame(data.toString());
+  protected handleText(raw: string): void {
+    const frame = decodeClientFrame(raw);
     if (!frame.ok) {
       this.sendError(frame.code, frame.message);
       return;
