@@ -39,6 +39,8 @@ const USAGE = `usage: pnpm bench [--quick] [options]
                           (% of a core) is measured again after a quiet moment …
   --noisy-retries=2       … at most this many times
   --no-profile            skip the CPU profile of Parley (redis engine) under load
+  --cost-only             only the cost comparison: workload b at --common-rate, --repeats times
+                          per system (no search); a quick check of CPU per delivery
   --profile-only=RATE     only profile Parley (redis engine) on workload b at RATE msg/s
   --render=FILE.json      only rewrite the Markdown and charts of an earlier run from its JSON
   --redo-min=N            extra minutes past the budget for re-running searches that outside
@@ -55,6 +57,7 @@ interface Args {
   workloads: string[];
   profile: boolean;
   profileOnly: number | undefined;
+  costOnly: boolean;
   mergeInto: string | undefined;
   serverCpus: string;
   auxCpus: string;
@@ -82,7 +85,7 @@ function parseArgs(argv: string[]): Args {
     if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a number`);
     return n;
   };
-  const known = new Set(['quick', 'systems', 'workloads', 'warmup-ms', 'duration-ms', 'drain-ms', 'repeats', 'bisections', 'common-rate', 'idle-connections', 'budget-min', 'no-profile', 'server-cpus', 'aux-cpus', 'out', 'echo', 'max-steps', 'noisy-other-pct', 'noisy-retries', 'profile-only', 'render', 'redo-min', 'merge-into']);
+  const known = new Set(['quick', 'systems', 'workloads', 'warmup-ms', 'duration-ms', 'drain-ms', 'repeats', 'bisections', 'common-rate', 'idle-connections', 'budget-min', 'no-profile', 'server-cpus', 'aux-cpus', 'out', 'echo', 'max-steps', 'noisy-other-pct', 'noisy-retries', 'profile-only', 'cost-only', 'render', 'redo-min', 'merge-into']);
   for (const k of flags.keys()) if (!known.has(k)) throw new Error(`unknown option --${k}\n${USAGE}`);
   const settings: Settings = {
     mode: quick ? 'quick' : 'full',
@@ -115,6 +118,7 @@ function parseArgs(argv: string[]): Args {
     workloads,
     profile: !flags.has('no-profile'),
     profileOnly: flags.has('profile-only') ? num('profile-only', 1000) : undefined,
+    costOnly: flags.has('cost-only'),
     mergeInto: flags.has('merge-into') ? resolve(flags.get('merge-into')!) : undefined,
     serverCpus: flags.get('server-cpus') ?? '0',
     auxCpus: flags.get('aux-cpus') ?? '1',
@@ -514,8 +518,13 @@ class Bench {
       if (result.connect.connected === 0) throw new Error(`no client could connect: ${result.connect.firstError ?? ''}`);
       const s = this.args.settings;
       if (wl.id === 'b' && !def.id.startsWith('django') && s.commonRate > 0) {
-        await this.measure(def, wl, sys, gen, s.commonRate, 'common', result.steps, reconnect);
+        const times = this.args.costOnly ? Math.max(1, s.repeats) : 1;
+        for (let i = 0; i < times; i++) {
+          const rec = await this.measure(def, wl, sys, gen, s.commonRate, 'common', result.steps, reconnect);
+          if (this.args.costOnly) this.log(`cost at ${s.commonRate} msg/s: ${fmt(rec.serverCpuMsPer1k, 3)} ms per 1k deliveries (server CPU ${fmt(rec.serverCpuPct, 0)}%, p99 ${fmt(rec.latencyMs.p99, 2)} ms, other ${fmt(rec.otherCpuPct, 0)}%)`);
+        }
       }
+      if (this.args.costOnly) return result;
       result.search = await this.search(def, wl, sys, gen, result.steps, reconnect);
       if (result.search.maxRate !== null && this.stepBudgetLeftMs > 0) {
         await this.measure(def, wl, sys, gen, nice(result.search.maxRate / 2), 'half', result.steps, reconnect);

@@ -139,8 +139,10 @@ function parleyEnv(redisUrl?: string): Record<string, string> {
   };
 }
 
-function profileArgs(ctx: Context, name: string): string[] {
-  return ctx.cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${join(ctx.cpuProfileDir, name)}`];
+/** Node flags for Parley's servers: the profiler when asked, plus BENCH_PARLEY_NODE_ARGS (for experiments, e.g. --trace-gc). */
+function parleyNodeArgs(ctx: Context, name: string): string[] {
+  const extra = process.env.BENCH_PARLEY_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
+  return [...extra, ...(ctx.cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${join(ctx.cpuProfileDir, name)}`])];
 }
 
 function parley(instances: number, redis: boolean, cpusOf: (ctx: Context, i: number) => string) {
@@ -156,7 +158,7 @@ function parley(instances: number, redis: boolean, cpusOf: (ctx: Context, i: num
           env: parleyEnv(r?.url),
           cpus: cpusOf(ctx, i),
           ready: '/readyz',
-          nodeArgs: profileArgs(ctx, `parley${i + 1}`),
+          nodeArgs: parleyNodeArgs(ctx, `parley${i + 1}`),
         });
         servers.push(s.process);
         endpoints.push(s.endpoint);

@@ -2,13 +2,20 @@ import type { FastifyBaseLogger } from 'fastify';
 import { compareMessageIds, type User } from '@parley/protocol';
 import type { BusEvent, ChatEngine, StoredMessage } from '../engine/engine.ts';
 import type { Stats } from '../observability/stats.ts';
-import { OutgoingEvent } from './outgoing-event.ts';
+import { OutgoingBatch, OutgoingEvent } from './outgoing-event.ts';
 
-/** A local socket's side of a room: the hub hands it each event once. */
+/**
+ * How long presence and typing events of a room may wait to be written together. A reconnect
+ * storm (a restarted instance's clients all coming back) would otherwise send every member a
+ * frame per arrival, each its own system call; messages never wait for this.
+ */
+const PRESENCE_BATCH_MS = 25;
+
+/** A local socket's side of a room: the hub hands it each event once, in batches, in order. */
 export interface RoomMember {
   /** The person behind the socket, if it has one (their own presence and typing are not echoed to them). */
   readonly userId: string | undefined;
-  deliver(event: OutgoingEvent): void;
+  deliver(batch: OutgoingBatch): void;
   /** The bus became unreachable (degraded) or reachable again. */
   busStatus(degraded: boolean): void;
   /** Messages were lost and could not be read back: the socket should reconnect and recover. */
@@ -27,6 +34,8 @@ interface RoomState {
   lastSeq: number | undefined;
   /** While the log is being read back after a gap, live events wait here, in order. */
   held: BusEvent[] | undefined;
+  /** Events on their way to the members, written at the next flush. */
+  outbox: OutgoingEvent[] | undefined;
 }
 
 /**
@@ -38,6 +47,10 @@ interface RoomState {
 export class RoomHub {
   private readonly rooms = new Map<string, RoomState>();
   private degraded = false;
+  /** Rooms with events in their outbox, and the pending flushes (soon: messages; later: presence alone). */
+  private readonly toFlush = new Map<RoomState, string>();
+  private flushSoon: NodeJS.Immediate | undefined;
+  private flushLater: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly engine: ChatEngine,
@@ -121,6 +134,7 @@ export class RoomHub {
         lastId: undefined,
         lastSeq: undefined,
         held: undefined,
+        outbox: undefined,
       };
       this.rooms.set(room, state);
     }
@@ -219,21 +233,40 @@ export class RoomHub {
     this.fanOut(room, state, { kind: 'message', message });
   }
 
+  /**
+   * Queues an event for the room's members. Messages go out at the end of this turn of the event
+   * loop, together with whatever else arrived for the room in it (one write per socket for the
+   * lot); presence and typing alone wait up to PRESENCE_BATCH_MS for company.
+   */
   private fanOut(room: string, state: RoomState, event: BusEvent): void {
-    const outgoing = new OutgoingEvent(event);
-    // People are not told about their own arrival, departure or typing: the welcome already
-    // lists them, and their other tabs do not change their presence.
-    const skipUser = event.kind === 'message' ? undefined : event.user.id;
-    for (const member of state.members) {
-      if (skipUser !== undefined && member.userId === skipUser) continue;
-      try {
-        member.deliver(outgoing);
-      } catch (err) {
-        // One broken socket must not stop delivery to the others.
-        this.log.warn({ room, err }, 'delivery to a member failed');
+    (state.outbox ??= []).push(new OutgoingEvent(event));
+    this.toFlush.set(state, room);
+    if (event.kind === 'message') this.flushSoon ??= setImmediate(this.flushAll);
+    else this.flushLater ??= setTimeout(this.flushAll, PRESENCE_BATCH_MS);
+  }
+
+  private readonly flushAll = (): void => {
+    if (this.flushSoon !== undefined) clearImmediate(this.flushSoon);
+    if (this.flushLater !== undefined) clearTimeout(this.flushLater);
+    this.flushSoon = undefined;
+    this.flushLater = undefined;
+    const rooms = [...this.toFlush];
+    this.toFlush.clear();
+    for (const [state, room] of rooms) {
+      const events = state.outbox;
+      state.outbox = undefined;
+      if (events === undefined || state.members.size === 0) continue;
+      const batch = new OutgoingBatch(events);
+      for (const member of state.members) {
+        try {
+          member.deliver(batch);
+        } catch (err) {
+          // One broken socket must not stop delivery to the others.
+          this.log.warn({ room, err }, 'delivery to a member failed');
+        }
       }
     }
-  }
+  };
 
   private setDegraded(degraded: boolean): void {
     if (degraded === this.degraded) return;

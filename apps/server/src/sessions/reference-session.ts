@@ -1,5 +1,5 @@
 import { checkMessageText, decodeReferenceClientFrame, type User } from '@parley/protocol';
-import type { OutgoingEvent } from '../rooms/outgoing-event.ts';
+import type { OutgoingBatch, OutgoingEvent } from '../rooms/outgoing-event.ts';
 import { SocketSession } from './socket-session.ts';
 
 /**
@@ -19,10 +19,22 @@ export class ReferenceSession extends SocketSession {
   override resync(): void {}
 
   protected write(event: OutgoingEvent): void {
-    const frame = event.referenceFrame;
-    if (frame === undefined) return;
+    const encoded = event.reference;
+    if (encoded === undefined) return;
     this.deps.stats.messagesOut += 1;
-    this.send(frame);
+    this.sendEncoded(encoded);
+  }
+
+  // Reference clients get every message and nothing else: a batch never needs sorting out.
+  protected takesWhole(): boolean {
+    return true;
+  }
+
+  protected writeWhole(batch: OutgoingBatch): void {
+    const encoded = batch.reference;
+    if (encoded === undefined) return;
+    this.deps.stats.messagesOut += batch.messageCount;
+    this.sendEncoded(encoded);
   }
 
   protected handleText(raw: string): void {

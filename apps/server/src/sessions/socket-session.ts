@@ -9,7 +9,8 @@ import type { ClientLimits } from '../limits/client-limits.ts';
 import { TokenBucket } from '../limits/token-bucket.ts';
 import type { Stats } from '../observability/stats.ts';
 import { releaseUpgradeRequest } from './release-upgrade.ts';
-import type { OutgoingEvent } from '../rooms/outgoing-event.ts';
+import type { EncodedFrames, OutgoingBatch, OutgoingEvent } from '../rooms/outgoing-event.ts';
+import { writeTextFrames } from './wire-frame.ts';
 import type { RoomHub, RoomMember } from '../rooms/room-hub.ts';
 
 /** What a session needs from the app. */
@@ -84,6 +85,10 @@ export abstract class SocketSession implements RoomMember {
   protected abstract handleText(text: string): void;
   /** Writes one room event to this socket in its protocol. */
   protected abstract write(event: OutgoingEvent): void;
+  /** True when every event of the batch goes to this socket as it is (nothing to skip). */
+  protected abstract takesWhole(batch: OutgoingBatch): boolean;
+  /** Writes a whole batch in one write (only called when {@link takesWhole} said so). */
+  protected abstract writeWhole(batch: OutgoingBatch): void;
   /** Tells the client the bus went away or came back (if its protocol can say so). */
   abstract busStatus(degraded: boolean): void;
 
@@ -92,10 +97,19 @@ export abstract class SocketSession implements RoomMember {
     this.socket.close(CLOSE_CODES.resync, 'messages lost: reconnect with since');
   }
 
-  /** Called by the room hub for every event of the room. */
-  deliver(event: OutgoingEvent): void {
-    if (this.ready) this.write(event);
-    else this.heldEvents?.push(event);
+  /** Called by the room hub with the room's events, in order. */
+  deliver(batch: OutgoingBatch): void {
+    if (this.ready && this.takesWhole(batch)) {
+      this.writeWhole(batch);
+      return;
+    }
+    for (const event of batch.events) {
+      // People are not told about their own arrival, departure or typing: the welcome already
+      // lists them, and their other tabs do not change their presence.
+      if (event.aboutUser !== undefined && event.aboutUser === this.userId) continue;
+      if (this.ready) this.write(event);
+      else this.heldEvents?.push(event);
+    }
   }
 
   /**
@@ -158,18 +172,30 @@ export abstract class SocketSession implements RoomMember {
 
   /** Sends a frame unless the socket is closed or too far behind; see {@link Config.sendBufferLimitBytes}. */
   protected send(frame: string | Buffer): void {
-    if (this.socket.readyState !== this.socket.OPEN) return;
+    if (!this.canSend()) return;
+    this.deps.stats.framesOut += 1;
+    this.deps.stats.bytesOut += frame.length;
+    this.socket.send(frame, TEXT_FRAME);
+  }
+
+  /** Sends a broadcast's shared, pre-built frames: the same bytes for every socket, one write. */
+  protected sendEncoded(encoded: EncodedFrames): void {
+    if (!this.canSend()) return;
+    this.deps.stats.framesOut += encoded.payloads.length;
+    this.deps.stats.bytesOut += encoded.payloadBytes;
+    writeTextFrames(this.socket, encoded.wire, encoded.payloads);
+  }
+
+  private canSend(): boolean {
+    if (this.socket.readyState !== this.socket.OPEN) return false;
     if (this.socket.bufferedAmount > this.deps.config.sendBufferLimitBytes) {
       // A client that stops reading would otherwise make the server hold every message for it.
       this.report('warn', { buffered: this.socket.bufferedAmount }, 'closing slow consumer');
       this.deps.stats.slowConsumerCloses += 1;
       this.socket.close(CLOSE_CODES.slowConsumer, 'send buffer full: reading too slowly');
-      return;
+      return false;
     }
-    this.deps.stats.framesOut += 1;
-    this.deps.stats.bytesOut += frame.length;
-    // Shared broadcast bytes go out as a text frame as they are, without a copy per socket.
-    this.socket.send(frame, TEXT_FRAME);
+    return true;
   }
 
   protected sendError(code: ErrorCode, message: string, clientMsgId?: string): void {

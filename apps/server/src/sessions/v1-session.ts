@@ -1,5 +1,5 @@
 import { checkMessageText, compareMessageIds, decodeClientFrame, encodeFrame, type User } from '@parley/protocol';
-import type { OutgoingEvent } from '../rooms/outgoing-event.ts';
+import type { OutgoingBatch, OutgoingEvent } from '../rooms/outgoing-event.ts';
 import { SocketSession, type SessionDeps } from './socket-session.ts';
 import type { WebSocket } from 'ws';
 
@@ -102,7 +102,18 @@ export class V1Session extends SocketSession {
       }
       this.deps.stats.messagesOut += 1;
     }
-    this.send(event.v1Frame);
+    this.sendEncoded(event.v1);
+  }
+
+  protected takesWhole(batch: OutgoingBatch): boolean {
+    // Not while the welcome's history may overlap the batch, nor when the batch has presence or
+    // typing of this person (skipped for them).
+    return this.lastDelivered === undefined && (batch.aboutUsers === undefined || !batch.aboutUsers.has(this.user!.id));
+  }
+
+  protected writeWhole(batch: OutgoingBatch): void {
+    this.deps.stats.messagesOut += batch.messageCount;
+    this.sendEncoded(batch.v1);
   }
 
   protected handleText(raw: string): void {

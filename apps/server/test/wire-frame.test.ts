@@ -1,0 +1,56 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as ws from 'ws';
+import { textFrame } from '../src/sessions/wire-frame.ts';
+import { OutgoingBatch, OutgoingEvent } from '../src/rooms/outgoing-event.ts';
+import type { BusEvent } from '../src/engine/engine.ts';
+
+// ws exports its frame parser at run time; @types/ws does not declare it.
+interface FrameReceiver {
+  on(event: string, listener: (...args: any[]) => void): void;
+  write(chunk: Buffer): void;
+}
+const { Receiver } = ws as unknown as { Receiver: new (options: { isServer: boolean }) => FrameReceiver };
+
+/** Decodes bytes with ws' own frame parser (as a client would) and returns the text messages. */
+function decode(bytes: Buffer): string[] {
+  const messages: string[] = [];
+  const receiver = new Receiver({ isServer: false });
+  receiver.on('message', (data: Buffer, isBinary: boolean) => {
+    assert.equal(isBinary, false);
+    messages.push(data.toString());
+  });
+  receiver.on('error', (err: Error) => assert.fail(err));
+  receiver.write(bytes);
+  return messages;
+}
+
+test('textFrame builds frames a WebSocket client parses, at every length boundary', () => {
+  // 125/126 and 65,535/65,536 are where the header changes size (7-bit, 16-bit, 64-bit lengths).
+  for (const length of [0, 1, 125, 126, 127, 65_535, 65_536, 200_000]) {
+    const text = 'x'.repeat(Math.max(0, length - 2)) + (length >= 2 ? 'é' : '').slice(0, length);
+    const payload = Buffer.from(text);
+    assert.deepEqual(decode(textFrame(payload)), [text], `payload of ${payload.length} bytes`);
+  }
+});
+
+test('a batch is the frames of its events back to back, each its own message', () => {
+  const message = (n: number): BusEvent => ({
+    kind: 'message',
+    message: { type: 'message', id: `0000000000${n}-0`, room: 'r', user: { id: 'u1', name: 'Ann' }, text: `hello ${n} ${'.'.repeat(n * 50)}`, ts: 1 },
+  });
+  const join: BusEvent = { kind: 'join', room: 'r', user: { id: 'u2', name: 'Bo' }, ts: 2 };
+  const events = [message(1), join, message(2), message(3)].map((e) => new OutgoingEvent(e));
+  const batch = new OutgoingBatch(events);
+
+  assert.equal(batch.messageCount, 3);
+  assert.deepEqual([...(batch.aboutUsers ?? [])], ['u2']);
+  const v1 = decode(batch.v1.wire).map((m) => JSON.parse(m));
+  assert.deepEqual(v1.map((m) => m.type), ['message', 'join', 'message', 'message']);
+  assert.deepEqual(batch.v1.payloads.map((p) => p.toString()), events.map((e) => e.v1.payloads[0]!.toString()));
+  assert.equal(batch.v1.payloadBytes, batch.v1.payloads.reduce((n, p) => n + p.length, 0));
+  // Reference clients get only the messages, as {"message": text}.
+  assert.deepEqual(decode(batch.reference!.wire).map((m) => JSON.parse(m).message), [1, 2, 3].map((n) => `hello ${n} ${'.'.repeat(n * 50)}`));
+  // A presence-only batch has nothing for reference clients.
+  assert.equal(new OutgoingBatch([new OutgoingEvent(join)]).reference, undefined);
+});
