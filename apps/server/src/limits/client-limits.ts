@@ -31,19 +31,18 @@ export class ClientLimits {
     return undefined;
   }
 
-  /** Counts a socket that opened; call the returned function when it closes. */
-  opened(ip: string): () => void {
+  /** Counts a socket that opened; call {@link closed} once when it closes. */
+  opened(ip: string): void {
     this.open += 1;
     this.openPerIp.set(ip, (this.openPerIp.get(ip) ?? 0) + 1);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.open -= 1;
-      const left = (this.openPerIp.get(ip) ?? 1) - 1;
-      if (left <= 0) this.openPerIp.delete(ip);
-      else this.openPerIp.set(ip, left);
-    };
+  }
+
+  /** Counts a socket that closed (once per {@link opened}). */
+  closed(ip: string): void {
+    this.open -= 1;
+    const left = (this.openPerIp.get(ip) ?? 1) - 1;
+    if (left <= 0) this.openPerIp.delete(ip);
+    else this.openPerIp.set(ip, left);
   }
 
   /** Takes one message from the address's shared allowance. */

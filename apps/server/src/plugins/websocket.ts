@@ -45,9 +45,13 @@ export default fp<{ config: Config }>(
     // socket, room membership and presence forever; pings find it, and keep proxies from timing
     // out idle connections.
     const alive = new WeakSet<WebSocket>();
+    // One listener for every socket (`this` is the socket), not a closure per socket.
+    const onPong = function (this: WebSocket) {
+      alive.add(this);
+    };
     fastify.websocketServer.on('connection', (socket: WebSocket) => {
       alive.add(socket);
-      socket.on('pong', () => alive.add(socket));
+      socket.on('pong', onPong);
     });
     const pinger = setInterval(() => {
       for (const socket of fastify.websocketServer.clients) {

@@ -25,6 +25,15 @@ interface RoomRequest {
  * Clients offering subprotocol `parley.v1` get Parley's protocol; others the reference one.
  */
 const chatSocketRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { config }) => {
+  const deps: SessionDeps = {
+    config,
+    engine: fastify.engine,
+    hub: fastify.rooms,
+    identity: fastify.identity,
+    limits: fastify.limits,
+    stats: fastify.stats,
+    log: fastify.log,
+  };
   // Runs before the upgrade: a refused socket gets a plain HTTP answer and costs nothing more.
   fastify.addHook('onRequest', async (request, reply) => {
     if (!isOriginAllowed(request.headers.origin, request.headers.host, config.allowedOrigins)) {
@@ -52,35 +61,31 @@ const chatSocketRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify,
     url: '/ws/chat/:room/',
     handler: notUpgraded,
     wsHandler: (socket, request) => {
-      socket.once('close', fastify.limits.opened(request.ip));
+      const { ip } = request;
+      fastify.limits.opened(ip);
+      // A session counts its own close; a socket refused here is counted by this listener.
+      const refuseCounted = (code: ErrorCode, message: string) => {
+        socket.once('close', () => fastify.limits.closed(ip));
+        refuse(socket, code, message);
+      };
       const room = parseRoomName(request.params.room);
       if (!room.ok) {
-        refuse(socket, 'invalid_room', room.reason);
+        refuseCounted('invalid_room', room.reason);
         request.log.info({ event: 'ws_refused', reason: room.problem }, 'invalid room name');
         return;
       }
-      const deps: SessionDeps = {
-        config,
-        engine: fastify.engine,
-        hub: fastify.rooms,
-        identity: fastify.identity,
-        limits: fastify.limits,
-        stats: fastify.stats,
-        log: fastify.log,
-        reqId: request.id,
-        ip: request.ip,
-      };
+      const origin = { reqId: request.id, ip };
       if (socket.protocol !== PROTOCOL_V1) {
-        new ReferenceSession(socket, room.value, deps).start();
+        new ReferenceSession(socket, room.value, deps, origin).start();
         return;
       }
       const params = parseV1Params(request.query);
       if (!params.ok) {
-        refuse(socket, params.code, params.message);
+        refuseCounted(params.code, params.message);
         request.log.info({ event: 'ws_refused', reason: params.code }, 'invalid connection parameters');
         return;
       }
-      new V1Session(socket, room.value, deps, params.value).start();
+      new V1Session(socket, room.value, deps, origin, params.value).start();
     },
   });
 

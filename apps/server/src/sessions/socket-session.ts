@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket, RawData } from 'ws';
 import { CLOSE_CODES, encodeError, type ErrorCode } from '@parley/protocol';
@@ -13,7 +13,7 @@ import type { EncodedFrames, OutgoingBatch, OutgoingEvent } from '../rooms/outgo
 import { writeTextFrames } from './wire-frame.ts';
 import type { RoomHub, RoomMember } from '../rooms/room-hub.ts';
 
-/** What a session needs from the app. */
+/** What sessions need from the app: one object shared by every session. */
 export interface SessionDeps {
   config: Config;
   engine: ChatEngine;
@@ -23,6 +23,10 @@ export interface SessionDeps {
   stats: Stats;
   /** The app's logger; sessions add their connection id, request id and room to each line. */
   log: FastifyBaseLogger;
+}
+
+/** Where a connection came from. */
+export interface ConnectionOrigin {
   /** Fastify's id of the upgrade request, to tie the socket's log lines to the HTTP log. */
   reqId: string;
   /** The client's address (the proxy's view when TRUST_PROXY is set). */
@@ -37,14 +41,29 @@ export function sessionOf(socket: WebSocket): SocketSession | undefined {
   return sessions.get(socket);
 }
 
+// One listener of each kind for all sockets (`this` is the socket), instead of closures per
+// socket: with tens of thousands of idle sockets, those closures are a good part of the memory.
+function onSocketMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  sessions.get(this)?.onFrame(data, isBinary);
+}
+function onSocketClose(this: WebSocket, code: number, reason: Buffer): void {
+  sessions.get(this)?.onClosed(code, reason);
+}
+function onSocketError(this: WebSocket, err: Error): void {
+  sessions.get(this)?.report('warn', { err: err.message }, 'socket error');
+}
+
 /**
  * One WebSocket in one room. Attaches its listeners at once, then sets up (identity, room
  * subscription, welcome) and only then handles the frames and events that arrived meanwhile,
  * in order. Outbound frames are written with a bound on what may queue up for a slow reader.
  */
 export abstract class SocketSession implements RoomMember {
-  readonly id = randomUUID();
+  /** A short random id for log lines (a flat string: a UUID is built of a dozen string pieces). */
+  readonly id = randomBytes(9).toString('base64url');
   private readonly openedAt = Date.now();
+  private readonly reqId: string;
+  protected readonly ip: string;
   /** True once set-up is done: frames and events flow directly. */
   protected ready = false;
   protected closed = false;
@@ -56,15 +75,18 @@ export abstract class SocketSession implements RoomMember {
     protected readonly socket: WebSocket,
     protected readonly room: string,
     protected readonly deps: SessionDeps,
+    origin: ConnectionOrigin,
   ) {
+    this.reqId = origin.reqId;
+    this.ip = origin.ip;
   }
 
   /**
    * Writes a log line with this connection's id, request id and room. (Not a child logger per
    * socket: with thousands of idle sockets, those would be a good part of their memory.)
    */
-  protected report(level: 'info' | 'warn' | 'error', fields: Record<string, unknown>, message: string): void {
-    this.deps.log[level]({ conn: this.id, reqId: this.deps.reqId, room: this.room, ...fields }, message);
+  report(level: 'info' | 'warn' | 'error', fields: Record<string, unknown>, message: string): void {
+    this.deps.log[level]({ conn: this.id, reqId: this.reqId, room: this.room, ...fields }, message);
   }
 
   /** The protocol name, for logs and metrics. */
@@ -118,26 +140,11 @@ export abstract class SocketSession implements RoomMember {
    */
   start(): void {
     sessions.set(this.socket, this);
-    const { stats } = this.deps;
-    stats.open[this.protocol] += 1;
-    this.socket.on('message', (data, isBinary) => {
-      stats.framesIn += 1;
-      stats.bytesIn += (data as Buffer).length;
-      if (this.ready) this.handleFrameSafely(data, isBinary);
-      else this.earlyFrames?.push({ data, isBinary });
-    });
-    this.socket.on('close', (code, reason) => {
-      this.closed = true;
-      stats.open[this.protocol] -= 1;
-      this.onClose();
-      this.deps.hub.leave(this.room, this);
-      const durationMs = Date.now() - this.openedAt;
-      const fields = { event: 'ws_close', protocol: this.protocol, code, reason: reason.toString(), durationMs };
-      this.report('info', fields, 'connection closed');
-    });
-    const onError = (err: Error) => this.report('warn', { err: err.message }, 'socket error');
-    this.socket.on('error', onError);
-    releaseUpgradeRequest(this.socket, onError);
+    this.deps.stats.open[this.protocol] += 1;
+    this.socket.on('message', onSocketMessage);
+    this.socket.on('close', onSocketClose);
+    this.socket.on('error', onSocketError);
+    releaseUpgradeRequest(this.socket, onSocketError);
     this.report('info', { event: 'ws_open', protocol: this.protocol }, 'connection opened');
 
     this.setUp().catch((err: unknown) => {
@@ -152,6 +159,26 @@ export abstract class SocketSession implements RoomMember {
         this.socket.close(1011, 'internal error');
       }
     });
+  }
+
+  /** A frame arrived (called by the shared socket listener). */
+  onFrame(data: RawData, isBinary: boolean): void {
+    this.deps.stats.framesIn += 1;
+    this.deps.stats.bytesIn += (data as Buffer).length;
+    if (this.ready) this.handleFrameSafely(data, isBinary);
+    else this.earlyFrames?.push({ data, isBinary });
+  }
+
+  /** The socket closed (called by the shared socket listener). */
+  onClosed(code: number, reason: Buffer): void {
+    this.closed = true;
+    this.deps.stats.open[this.protocol] -= 1;
+    this.deps.limits.closed(this.ip);
+    this.onClose();
+    this.deps.hub.leave(this.room, this);
+    const durationMs = Date.now() - this.openedAt;
+    const fields = { event: 'ws_close', protocol: this.protocol, code, reason: reason.toString(), durationMs };
+    this.report('info', fields, 'connection closed');
   }
 
   private async setUp(): Promise<void> {
@@ -210,7 +237,7 @@ export abstract class SocketSession implements RoomMember {
   protected allowMessage(clientMsgId?: string): boolean {
     const { config } = this.deps;
     this.messageRate ??= new TokenBucket(config.rateLimitPerConnection, config.rateBurstPerConnection);
-    if (this.messageRate.take() && this.deps.limits.takeMessage(this.deps.ip)) return true;
+    if (this.messageRate.take() && this.deps.limits.takeMessage(this.ip)) return true;
     this.sendError('rate_limited', 'Too many messages; wait a moment and send again.', clientMsgId);
     return false;
   }

@@ -1,6 +1,6 @@
 import { checkMessageText, compareMessageIds, decodeClientFrame, encodeFrame, type User } from '@parley/protocol';
 import type { OutgoingBatch, OutgoingEvent } from '../rooms/outgoing-event.ts';
-import { SocketSession, type SessionDeps } from './socket-session.ts';
+import { SocketSession, type ConnectionOrigin, type SessionDeps } from './socket-session.ts';
 import type { WebSocket } from 'ws';
 
 /** Connection parameters, already validated by the route. */
@@ -29,8 +29,12 @@ export class V1Session extends SocketSession {
   private lastDelivered: string | undefined;
   private lastTypingAt = 0;
 
-  constructor(socket: WebSocket, room: string, deps: SessionDeps, private readonly params: V1Params) {
-    super(socket, room, deps);
+  /** Dropped after the welcome: an idle socket keeps only what it still needs. */
+  private params: V1Params | undefined;
+
+  constructor(socket: WebSocket, room: string, deps: SessionDeps, origin: ConnectionOrigin, params: V1Params) {
+    super(socket, room, deps, origin);
+    this.params = params;
   }
 
   get userId(): string | undefined {
@@ -39,14 +43,15 @@ export class V1Session extends SocketSession {
 
   protected override async prepare(): Promise<void> {
     const { identity } = this.deps;
-    const known = this.params.token === undefined ? undefined : await identity.verify(this.params.token);
+    const params = this.params!;
+    const known = params.token === undefined ? undefined : await identity.verify(params.token);
     if (known !== undefined) {
-      this.user = { id: known, name: this.params.name };
-      this.token = this.params.token!;
+      this.user = { id: known, name: params.name };
+      this.token = params.token!;
     } else {
       // No token, or one this server did not issue: a new person.
       const issued = await identity.issue();
-      this.user = { id: issued.id, name: this.params.name };
+      this.user = { id: issued.id, name: params.name };
       this.token = issued.token;
     }
   }
@@ -55,7 +60,7 @@ export class V1Session extends SocketSession {
     const user = this.user!;
     this.entered = true;
     const members = await this.deps.hub.enter(this.room, user);
-    const since = this.params.since;
+    const since = this.params!.since;
     const history = await this.deps.engine.history(this.room, {
       since,
       limit: this.deps.config.historyPageSize,
@@ -74,6 +79,8 @@ export class V1Session extends SocketSession {
         hasMore: history.hasMore,
       }),
     );
+    this.params = undefined;
+    this.token = '';
   }
 
   protected override onClose(): void {
