@@ -5,6 +5,8 @@ import { startApp, type RunningApp } from './helpers/app.ts';
 import { TestRedis } from './helpers/redis-server.ts';
 import { ServerProcess } from './helpers/server-process.ts';
 import { connectV1, json, nextOfType, type TestClient } from './helpers/ws-client.ts';
+import { Redis } from 'ioredis';
+import { roomKeys } from '../src/engine/redis-keys.ts';
 
 /** Collects `count` message frames from a client, in arrival order. */
 async function messages(client: TestClient, count: number): Promise<any[]> {
@@ -74,6 +76,34 @@ describe('parley.v1 across two instances on one Redis', () => {
     assert.equal(leave.user.id, tabA.welcome.you.id);
     await watcher.client.expectSilence(300); // exactly one leave
     watcher.client.close();
+  });
+
+  test('heartbeats keep people present past the expiry, and restore an entry that vanished', async () => {
+    const watcher = await connectV1(a.wsUrl, 'x_beat', { name: 'Watcher' });
+    const stayer = await connectV1(b.wsUrl, 'x_beat', { name: 'Stayer' });
+    await nextOfType(watcher.client, 'join');
+    const members = async () => (await json(await fetch(`${a.httpUrl}/api/rooms`))).rooms.find((r: any) => r.room === 'x_beat')?.members;
+    // Three expiries (2 s each) later, both are still there, and nobody left meanwhile.
+    await new Promise((r) => setTimeout(r, 6000));
+    assert.equal(await members(), 2);
+    await watcher.client.expectSilence(100);
+
+    // As if Redis lost the entries (an outage longer than the expiry): the next beats put them back.
+    const redisClient = new Redis(redis.url);
+    try {
+      const keys = roomKeys('x_beat');
+      await redisClient.del(keys.presence, keys.tabs, keys.people);
+      let back: number | undefined;
+      for (let waited = 0; waited < 5000 && back !== 2; waited += 200) {
+        await new Promise((r) => setTimeout(r, 200));
+        back = await members();
+      }
+      assert.equal(back, 2, 'both entries restored by the heartbeat');
+    } finally {
+      redisClient.disconnect();
+    }
+    watcher.client.close();
+    stayer.client.close();
   });
 
   test('members of a killed instance disappear within the presence expiry', async () => {

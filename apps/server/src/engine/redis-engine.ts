@@ -19,7 +19,7 @@ import {
 import { sinceIsRecoverable } from './history-window.ts';
 import { byActivity } from './memory-engine.ts';
 import { ROOM_INDEX_KEY, SECRET_KEY, roomChannel, roomKeys, roomOfChannel, sentKey } from './redis-keys.ts';
-import { COUNT_PRESENT, ENTER, EXIT, POST_MESSAGE } from './redis-scripts.ts';
+import { COUNT_PRESENT, ENTER, EXIT, POST_MESSAGE, REFRESH } from './redis-scripts.ts';
 
 /** How long start-up waits for Redis before going on unready (the connection keeps retrying). */
 const CONNECT_WAIT_MS = 5000;
@@ -34,7 +34,11 @@ type ScriptCommands = {
   enterRoom(presence: string, tabs: string, people: string, now: number, channel: string, room: string, member: string, userId: string, user: string, expiry: number, ttl: number, wantPeople: string): Promise<string[]>;
   exitRoom(presence: string, tabs: string, people: string, now: number, channel: string, room: string, member: string): Promise<number>;
   countPresent(presence: string, tabs: string, people: string, now: number, channel: string, room: string): Promise<number>;
+  refreshPresence(presence: string, tabs: string, people: string, now: number, channel: string, room: string, expiry: number, ttl: number, ...members: string[]): Promise<string[]>;
 };
+
+/** The heartbeat refreshes at most this many people of a room per call (Redis runs a script alone). */
+const REFRESH_CHUNK = 500;
 
 /**
  * The scaled-out engine. Messages are appended to a Redis Stream per room and published on the
@@ -55,8 +59,8 @@ export class RedisEngine implements ChatEngine {
   /** When each room's entry in the room list was last refreshed by this instance. */
   private readonly indexedAt = new Map<string, number>();
   private up = false;
-  /** (room, userId) → user, for every person present through this instance; refreshed by heartbeat. */
-  private readonly present = new Map<string, { room: string; user: User }>();
+  /** room → userId → user, for every person present through this instance; refreshed by heartbeat. */
+  private readonly present = new Map<string, Map<string, User>>();
   private readonly heartbeat: NodeJS.Timeout;
 
   constructor(
@@ -82,6 +86,7 @@ export class RedisEngine implements ChatEngine {
     this.commands.defineCommand('enterRoom', { numberOfKeys: 3, lua: ENTER });
     this.commands.defineCommand('exitRoom', { numberOfKeys: 3, lua: EXIT });
     this.commands.defineCommand('countPresent', { numberOfKeys: 3, lua: COUNT_PRESENT });
+    this.commands.defineCommand('refreshPresence', { numberOfKeys: 3, lua: REFRESH });
 
     // A connection that subscribes can run no other command, so the subscriber is separate.
     // Its queue holds only (un)subscribe calls, at most two per room, and ioredis resubscribes
@@ -174,14 +179,18 @@ export class RedisEngine implements ChatEngine {
   }
 
   async enter(room: string, user: User): Promise<User[]> {
-    this.present.set(presenceId(room, user.id), { room, user });
+    let local = this.present.get(room);
+    if (local === undefined) this.present.set(room, (local = new Map()));
+    local.set(user.id, user);
     const people = await this.unavailableOnError(() => this.runEnter(room, user, true));
     this.touchRoom(room, Date.now());
     return people.map((p) => JSON.parse(p) as User);
   }
 
   async exit(room: string, user: User): Promise<void> {
-    this.present.delete(presenceId(room, user.id));
+    const local = this.present.get(room);
+    local?.delete(user.id);
+    if (local?.size === 0) this.present.delete(room);
     const keys = roomKeys(room);
     await this.unavailableOnError(() =>
       this.commands.exitRoom(keys.presence, keys.tabs, keys.people, Date.now(), roomChannel(room), JSON.stringify(room), `${user.id}|${this.instanceId}`),
@@ -296,9 +305,22 @@ export class RedisEngine implements ChatEngine {
 
   private refreshPresence(): void {
     if (this.commands.status !== 'ready') return;
-    for (const { room, user } of this.present.values()) {
-      // Re-entering also restores an entry that expired while this instance could not reach Redis.
-      this.runEnter(room, user, false).catch((err: Error) => this.log.warn({ room, err: err.message }, 'presence refresh failed'));
+    const now = Date.now();
+    for (const [room, people] of this.present) {
+      const keys = roomKeys(room);
+      const members = [...people.keys()].map((userId) => `${userId}|${this.instanceId}`);
+      for (let i = 0; i < members.length; i += REFRESH_CHUNK) {
+        this.commands
+          .refreshPresence(keys.presence, keys.tabs, keys.people, now, roomChannel(room), JSON.stringify(room), now + this.options.presenceTtlMs, this.options.roomTtlMs, ...members.slice(i, i + REFRESH_CHUNK))
+          .then((missing) => {
+            // Entries that expired while this instance could not reach Redis: enter them again.
+            for (const member of missing) {
+              const user = this.present.get(room)?.get(member.slice(0, member.lastIndexOf('|')));
+              if (user !== undefined) void this.runEnter(room, user, false).catch((err: Error) => this.log.warn({ room, err: err.message }, 'presence refresh failed'));
+            }
+          })
+          .catch((err: Error) => this.log.warn({ room, err: err.message }, 'presence refresh failed'));
+      }
     }
   }
 
@@ -361,10 +383,6 @@ function toMessage([id, fields]: StreamEntry): StoredMessage {
 function seqOf(entry: StreamEntry | undefined): number | undefined {
   const seq = entry === undefined ? undefined : field(entry[1], 's');
   return seq === undefined ? undefined : Number(seq);
-}
-
-function presenceId(room: string, userId: string): string {
-  return `${room}\u0000${userId}`;
 }
 
 function isBusEvent(event: unknown, room: string): event is BusEvent {

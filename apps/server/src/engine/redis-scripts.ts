@@ -67,6 +67,26 @@ return {}
 `;
 
 /**
+ * The heartbeat of one instance in one room: pushes back the expiry of each of its entries, in
+ * one call per room rather than one per person. Entries that are gone (they expired while the
+ * instance could not reach Redis) are returned, for the instance to enter again.
+ * KEYS: presence, tabs, people
+ * ARGV: now, channel, room JSON, expiry ms, room TTL ms, member... (`userId|instanceId`)
+ */
+export const REFRESH = `${SWEEP}
+local missing = {}
+for i = 6, #ARGV do
+  if redis.call('ZSCORE', KEYS[1], ARGV[i]) then
+    redis.call('ZADD', KEYS[1], ARGV[4], ARGV[i])
+  else
+    missing[#missing + 1] = ARGV[i]
+  end
+end
+for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[5]) end
+return missing
+`;
+
+/**
  * End a person's presence on one instance.
  * KEYS: presence, tabs, people
  * ARGV: now, channel, room JSON, member
