@@ -74,6 +74,10 @@ export interface IdleResult {
   rssKb: number;
   peakRssKb: number;
   kibPerConnection: number | null;
+  /** Lowest RSS within SETTLE seconds after all were open (V8 collects the storm's garbage lazily). */
+  settledRssKb?: number;
+  settledKibPerConnection?: number | null;
+  settleS?: number;
   /** Server CPU while the connections sit idle (% of one core). */
   idleCpuPct: number;
   firstError?: string;

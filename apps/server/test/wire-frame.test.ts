@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as ws from 'ws';
-import { textFrame } from '../src/sessions/wire-frame.ts';
+import { encodeTextFrame } from '../src/sessions/wire-frame.ts';
 import { OutgoingBatch, OutgoingEvent } from '../src/rooms/outgoing-event.ts';
 import type { BusEvent } from '../src/engine/engine.ts';
 
@@ -25,12 +25,15 @@ function decode(bytes: Buffer): string[] {
   return messages;
 }
 
-test('textFrame builds frames a WebSocket client parses, at every length boundary', () => {
-  // 125/126 and 65,535/65,536 are where the header changes size (7-bit, 16-bit, 64-bit lengths).
-  for (const length of [0, 1, 125, 126, 127, 65_535, 65_536, 200_000]) {
-    const text = 'x'.repeat(Math.max(0, length - 2)) + (length >= 2 ? 'é' : '').slice(0, length);
-    const payload = Buffer.from(text);
-    assert.deepEqual(decode(textFrame(payload)), [text], `payload of ${payload.length} bytes`);
+test('encodeTextFrame builds frames a WebSocket client parses, at every length boundary', () => {
+  // 125/126 and 65,535/65,536 bytes are where the header changes size (7-bit, 16-bit, 64-bit
+  // lengths); 'é' is two bytes, so the byte length, not the string length, must be used.
+  for (const bytes of [0, 1, 125, 126, 127, 65_535, 65_536, 200_000]) {
+    const text = bytes >= 2 ? 'x'.repeat(bytes - 2) + 'é' : 'x'.repeat(bytes);
+    const encoded = encodeTextFrame(text);
+    assert.equal(encoded.payloadBytes, bytes);
+    assert.deepEqual(decode(encoded.wire), [text], `payload of ${bytes} bytes`);
+    assert.equal(encoded.payloads[0]!.toString(), text);
   }
 });
 

@@ -1,17 +1,6 @@
 import { encodeReferenceMessage } from '@parley/protocol';
 import type { BusEvent } from '../engine/engine.ts';
-import { textFrame } from '../sessions/wire-frame.ts';
-
-/**
- * One or more events encoded for the wire: each event's JSON as UTF-8 bytes (one WebSocket
- * message each) and the complete frames of all of them, back to back, written with one call.
- */
-export interface EncodedFrames {
-  payloads: Buffer[];
-  wire: Buffer;
-  /** Sum of the payloads' lengths (for the bytes-out counter). */
-  payloadBytes: number;
-}
+import { concatFrames, encodeTextFrame, type EncodedFrames } from '../sessions/wire-frame.ts';
 
 /**
  * One bus event on its way to every local socket of a room. Each wire encoding is serialised,
@@ -26,14 +15,14 @@ export class OutgoingEvent {
 
   /** The `parley.v1` frame for this event. */
   get v1(): EncodedFrames {
-    this.v1Cache ??= encoded(JSON.stringify(toV1(this.event)));
+    this.v1Cache ??= encodeTextFrame(JSON.stringify(toV1(this.event)));
     return this.v1Cache;
   }
 
   /** The reference-protocol frame `{"message": text}`, or undefined: reference clients only get messages. */
   get reference(): EncodedFrames | undefined {
     if (this.event.kind !== 'message') return undefined;
-    this.referenceCache ??= encoded(encodeReferenceMessage(this.event.message.text));
+    this.referenceCache ??= encodeTextFrame(encodeReferenceMessage(this.event.message.text));
     return this.referenceCache;
   }
 
@@ -70,7 +59,7 @@ export class OutgoingBatch {
 
   /** Every event's `parley.v1` frame, in order. */
   get v1(): EncodedFrames {
-    this.v1Cache ??= concat(this.events.map((e) => e.v1));
+    this.v1Cache ??= concatFrames(this.events.map((e) => e.v1));
     return this.v1Cache;
   }
 
@@ -78,24 +67,10 @@ export class OutgoingBatch {
   get reference(): EncodedFrames | undefined {
     if (this.referenceCache === undefined) {
       const parts = this.events.map((e) => e.reference).filter((e): e is EncodedFrames => e !== undefined);
-      this.referenceCache = parts.length === 0 ? null : concat(parts);
+      this.referenceCache = parts.length === 0 ? null : concatFrames(parts);
     }
     return this.referenceCache ?? undefined;
   }
-}
-
-function encoded(json: string): EncodedFrames {
-  const payload = Buffer.from(json);
-  return { payloads: [payload], wire: textFrame(payload), payloadBytes: payload.length };
-}
-
-function concat(parts: EncodedFrames[]): EncodedFrames {
-  if (parts.length === 1) return parts[0]!;
-  return {
-    payloads: parts.flatMap((p) => p.payloads),
-    wire: Buffer.concat(parts.map((p) => p.wire)),
-    payloadBytes: parts.reduce((sum, p) => sum + p.payloadBytes, 0),
-  };
 }
 
 function toV1(event: BusEvent) {

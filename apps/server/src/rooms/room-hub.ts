@@ -11,6 +11,15 @@ import { OutgoingBatch, OutgoingEvent } from './outgoing-event.ts';
  */
 const PRESENCE_BATCH_MS = 25;
 
+/**
+ * A busy room is written to its sockets at most this often: messages that arrive sooner after
+ * the last write wait for the next one and go out together. Under load that turns k writes per
+ * socket into one (a socket write costs far more than the bytes in it), at the price of at most
+ * this much latency; a room with fewer than 1000 / FLUSH_INTERVAL_MS messages a second never
+ * waits.
+ */
+const FLUSH_INTERVAL_MS = 5;
+
 /** A local socket's side of a room: the hub hands it each event once, in batches, in order. */
 export interface RoomMember {
   /** The person behind the socket, if it has one (their own presence and typing are not echoed to them). */
@@ -36,6 +45,9 @@ interface RoomState {
   held: BusEvent[] | undefined;
   /** Events on their way to the members, written at the next flush. */
   outbox: OutgoingEvent[] | undefined;
+  /** When the outbox is due to be written, and when the room was last written (performance.now()). */
+  dueAt: number;
+  lastFlushAt: number;
 }
 
 /**
@@ -47,10 +59,11 @@ interface RoomState {
 export class RoomHub {
   private readonly rooms = new Map<string, RoomState>();
   private degraded = false;
-  /** Rooms with events in their outbox, and the pending flushes (soon: messages; later: presence alone). */
+  /** Rooms with events in their outbox, and the one pending flush (at the earliest due time). */
   private readonly toFlush = new Map<RoomState, string>();
   private flushSoon: NodeJS.Immediate | undefined;
   private flushLater: NodeJS.Timeout | undefined;
+  private flushLaterAt = Number.POSITIVE_INFINITY;
 
   constructor(
     private readonly engine: ChatEngine,
@@ -135,6 +148,8 @@ export class RoomHub {
         lastSeq: undefined,
         held: undefined,
         outbox: undefined,
+        dueAt: 0,
+        lastFlushAt: Number.NEGATIVE_INFINITY,
       };
       this.rooms.set(room, state);
     }
@@ -235,27 +250,54 @@ export class RoomHub {
 
   /**
    * Queues an event for the room's members. Messages go out at the end of this turn of the event
-   * loop, together with whatever else arrived for the room in it (one write per socket for the
-   * lot); presence and typing alone wait up to PRESENCE_BATCH_MS for company.
+   * loop (or, in a busy room, FLUSH_INTERVAL_MS after its last write), together with whatever
+   * else arrived for the room meanwhile: one write per socket for the lot. Presence and typing
+   * alone wait up to PRESENCE_BATCH_MS for company.
    */
   private fanOut(room: string, state: RoomState, event: BusEvent): void {
-    (state.outbox ??= []).push(new OutgoingEvent(event));
-    this.toFlush.set(state, room);
-    if (event.kind === 'message') this.flushSoon ??= setImmediate(this.flushAll);
-    else this.flushLater ??= setTimeout(this.flushAll, PRESENCE_BATCH_MS);
+    const now = performance.now();
+    const due = event.kind === 'message' ? Math.max(now, state.lastFlushAt + FLUSH_INTERVAL_MS) : now + PRESENCE_BATCH_MS;
+    if (state.outbox === undefined) {
+      state.outbox = [];
+      state.dueAt = due;
+      this.toFlush.set(state, room);
+    } else {
+      state.dueAt = Math.min(state.dueAt, due);
+    }
+    state.outbox.push(new OutgoingEvent(event));
+    this.schedule(state.dueAt, now);
   }
 
-  private readonly flushAll = (): void => {
+  private schedule(due: number, now: number): void {
+    if (due <= now) {
+      this.flushSoon ??= setImmediate(this.flushDue);
+    } else if (due < this.flushLaterAt) {
+      if (this.flushLater !== undefined) clearTimeout(this.flushLater);
+      this.flushLaterAt = due;
+      this.flushLater = setTimeout(this.flushDue, Math.max(1, Math.ceil(due - now)));
+    }
+  }
+
+  /** Writes every room whose outbox is due, and schedules the next flush for the others. */
+  private readonly flushDue = (): void => {
     if (this.flushSoon !== undefined) clearImmediate(this.flushSoon);
     if (this.flushLater !== undefined) clearTimeout(this.flushLater);
     this.flushSoon = undefined;
     this.flushLater = undefined;
-    const rooms = [...this.toFlush];
-    this.toFlush.clear();
-    for (const [state, room] of rooms) {
-      const events = state.outbox;
+    this.flushLaterAt = Number.POSITIVE_INFINITY;
+    // Timers fire at millisecond granularity: anything due within half a millisecond goes now.
+    const now = performance.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const [state, room] of this.toFlush) {
+      if (state.dueAt > now + 0.5) {
+        next = Math.min(next, state.dueAt);
+        continue;
+      }
+      this.toFlush.delete(state);
+      const events = state.outbox!;
       state.outbox = undefined;
-      if (events === undefined || state.members.size === 0) continue;
+      state.lastFlushAt = now;
+      if (state.members.size === 0) continue;
       const batch = new OutgoingBatch(events);
       for (const member of state.members) {
         try {
@@ -266,6 +308,7 @@ export class RoomHub {
         }
       }
     }
+    if (next !== Number.POSITIVE_INFINITY) this.schedule(next, performance.now());
   };
 
   private setDegraded(degraded: boolean): void {

@@ -9,8 +9,8 @@ import type { ClientLimits } from '../limits/client-limits.ts';
 import { TokenBucket } from '../limits/token-bucket.ts';
 import type { Stats } from '../observability/stats.ts';
 import { releaseUpgradeRequest } from './release-upgrade.ts';
-import type { EncodedFrames, OutgoingBatch, OutgoingEvent } from '../rooms/outgoing-event.ts';
-import { writeTextFrames } from './wire-frame.ts';
+import type { OutgoingBatch, OutgoingEvent } from '../rooms/outgoing-event.ts';
+import { encodeTextFrame, writeTextFrames, type EncodedFrames } from './wire-frame.ts';
 import type { RoomHub, RoomMember } from '../rooms/room-hub.ts';
 
 /** What sessions need from the app: one object shared by every session. */
@@ -34,7 +34,6 @@ export interface ConnectionOrigin {
 }
 
 const sessions = new WeakMap<WebSocket, SocketSession>();
-const TEXT_FRAME = { binary: false } as const;
 
 /** The session running on a socket, once it has started. */
 export function sessionOf(socket: WebSocket): SocketSession | undefined {
@@ -198,16 +197,16 @@ export abstract class SocketSession implements RoomMember {
   }
 
   /** Sends a frame unless the socket is closed or too far behind; see {@link Config.sendBufferLimitBytes}. */
-  protected send(frame: string | Buffer): void {
-    if (!this.canSend()) return;
-    this.deps.stats.framesOut += 1;
-    this.deps.stats.bytesOut += frame.length;
-    this.socket.send(frame, TEXT_FRAME);
+  protected send(frame: string): void {
+    if (this.canSend()) this.writeEncoded(encodeTextFrame(frame));
   }
 
   /** Sends a broadcast's shared, pre-built frames: the same bytes for every socket, one write. */
   protected sendEncoded(encoded: EncodedFrames): void {
-    if (!this.canSend()) return;
+    if (this.canSend()) this.writeEncoded(encoded);
+  }
+
+  private writeEncoded(encoded: EncodedFrames): void {
     this.deps.stats.framesOut += encoded.payloads.length;
     this.deps.stats.bytesOut += encoded.payloadBytes;
     writeTextFrames(this.socket, encoded.wire, encoded.payloads);

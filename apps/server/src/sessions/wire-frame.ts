@@ -2,28 +2,49 @@ import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 
 /**
- * Builds a complete WebSocket text frame (final, unmasked: server to client, RFC 6455 §5.2)
- * around UTF-8 bytes. A broadcast is framed once per instance and the same bytes are written to
- * every socket, instead of ws framing it again for each one (a header allocation, a cork and a
- * two-buffer writev per socket).
+ * One or more text messages encoded for the wire: each message's UTF-8 bytes and the complete
+ * frames of all of them, back to back, written with one call.
  */
-export function textFrame(payload: Buffer): Buffer {
-  const length = payload.length;
+export interface EncodedFrames {
+  payloads: Buffer[];
+  wire: Buffer;
+  /** Sum of the payloads' lengths (for the bytes-out counter). */
+  payloadBytes: number;
+}
+
+/**
+ * Encodes a text message as a complete WebSocket frame (final, unmasked: server to client, RFC
+ * 6455 §5.2), in one buffer. A broadcast is framed once per instance and the same bytes are
+ * written to every socket, instead of ws framing it again for each one (a header allocation, a
+ * cork and a two-buffer writev per socket); single frames too go out as one buffer, one write.
+ */
+export function encodeTextFrame(text: string): EncodedFrames {
+  const length = Buffer.byteLength(text);
   const headerLength = length < 126 ? 2 : length < 65_536 ? 4 : 10;
-  const frame = Buffer.allocUnsafe(headerLength + length);
-  frame[0] = 0x81; // FIN + text opcode
+  const wire = Buffer.allocUnsafe(headerLength + length);
+  wire[0] = 0x81; // FIN + text opcode
   if (length < 126) {
-    frame[1] = length;
+    wire[1] = length;
   } else if (length < 65_536) {
-    frame[1] = 126;
-    frame.writeUInt16BE(length, 2);
+    wire[1] = 126;
+    wire.writeUInt16BE(length, 2);
   } else {
-    frame[1] = 127;
-    frame.writeUInt32BE(0, 2);
-    frame.writeUInt32BE(length, 6);
+    wire[1] = 127;
+    wire.writeUInt32BE(0, 2);
+    wire.writeUInt32BE(length, 6);
   }
-  payload.copy(frame, headerLength);
-  return frame;
+  wire.write(text, headerLength);
+  return { payloads: [wire.subarray(headerLength)], wire, payloadBytes: length };
+}
+
+/** Several encoded messages as one: their frames back to back. */
+export function concatFrames(parts: readonly EncodedFrames[]): EncodedFrames {
+  if (parts.length === 1) return parts[0]!;
+  return {
+    payloads: parts.flatMap((p) => p.payloads),
+    wire: Buffer.concat(parts.map((p) => p.wire)),
+    payloadBytes: parts.reduce((sum, p) => sum + p.payloadBytes, 0),
+  };
 }
 
 /** The parts of ws' internals a pre-built frame goes through (long-standing, used by engine.io too). */
@@ -33,7 +54,7 @@ interface WebSocketInternals {
 }
 
 /**
- * Writes frames built by {@link textFrame} (one or several back to back) to an open socket in
+ * Writes frames built by {@link encodeTextFrame} (one or several back to back) to an open socket in
  * one call. Falls back to ws' own send, message by message, when ws is holding frames back (its
  * sender queues while compressing), so frames never interleave out of order. The bytes count in
  * `socket.bufferedAmount` like any other send.
