@@ -12,7 +12,7 @@ import { summariseProfiles } from './profile.ts';
 import { RssSampler, cpuMs, hwmKb, killAllNow, rssKb, sleep, stopAll, treeCpuMs } from './proc.ts';
 import { writeReport } from './report.ts';
 import { DEFAULT_SYSTEMS, parleyServerScript, prepareDjango, systemById, type Context, type RunningSystem, type SystemDef } from './systems.ts';
-import type { IdleResult, ProfileSummary, Results, SearchOutcome, Settings, StepPhase, StepRecord, SystemWorkloadResult, WorkloadDef } from './types.ts';
+import type { CostSample, IdleResult, ProfileSummary, Results, SearchOutcome, Settings, StepPhase, StepRecord, SystemWorkloadResult, WorkloadDef } from './types.ts';
 
 export const WORKLOADS: WorkloadDef[] = [
   { id: 'a', title: '10 rooms × 10 clients, 1 sender per room', rooms: 10, clientsPerRoom: 10, sendersPerRoom: 1 },
@@ -519,15 +519,6 @@ class Bench {
       result.connect = await reconnect();
       this.log(`connected ${result.connect.connected}/${result.connect.requested} in ${fmt(result.connect.elapsedMs / 1000, 1)} s`);
       if (result.connect.connected === 0) throw new Error(`no client could connect: ${result.connect.firstError ?? ''}`);
-      const s = this.args.settings;
-      if (wl.id === 'b' && !def.id.startsWith('django') && s.commonRate > 0) {
-        const times = this.args.costOnly ? Math.max(1, s.repeats) : 1;
-        for (let i = 0; i < times; i++) {
-          const rec = await this.measure(def, wl, sys, gen, s.commonRate, 'common', result.steps, reconnect);
-          if (this.args.costOnly) this.log(`cost at ${s.commonRate} msg/s: ${fmt(rec.serverCpuMsPer1k, 3)} ms per 1k deliveries (server CPU ${fmt(rec.serverCpuPct, 0)}%, p99 ${fmt(rec.latencyMs.p99, 2)} ms, other ${fmt(rec.otherCpuPct, 0)}%)`);
-        }
-      }
-      if (this.args.costOnly) return result;
       result.search = await this.search(def, wl, sys, gen, result.steps, reconnect);
       if (result.search.maxRate !== null && this.stepBudgetLeftMs > 0) {
         await this.measure(def, wl, sys, gen, nice(result.search.maxRate / 2), 'half', result.steps, reconnect);
@@ -544,6 +535,40 @@ class Bench {
     }
     result.durationS = (Date.now() - t0) / 1000;
     return result;
+  }
+
+  /**
+   * The cost comparison: each Node system on workload b at the common rate, `rounds` times,
+   * round-robin (a fresh server every time), so that a drift of the machine's speed during the
+   * run is shared by all systems instead of favouring whichever ran in a fast minute.
+   */
+  async runCostRounds(systems: string[], rounds: number): Promise<CostSample[]> {
+    const s = this.args.settings;
+    const wl = WORKLOADS.find((w) => w.id === 'b')!;
+    const defs = systems.map(systemById).filter((d) => !d.id.startsWith('django') && d.unavailable?.() === undefined);
+    const samples: CostSample[] = [];
+    for (let round = 1; round <= rounds; round++) {
+      for (const def of defs) {
+        let sys: RunningSystem | undefined;
+        let gen: GeneratorProcess | undefined;
+        try {
+          sys = await def.start(this.ctx);
+          gen = GeneratorProcess.start(this.ctx);
+          const reconnect = () => gen!.connect(this.connectRequest(def, wl, sys!, 0));
+          await reconnect();
+          const steps: StepRecord[] = [];
+          const rec = await this.measure(def, wl, sys, gen, s.commonRate, 'common', steps, reconnect, () => true);
+          samples.push({ system: def.id, round, step: rec });
+          this.log(`cost round ${round} · ${def.id}: ${fmt(rec.serverCpuMsPer1k, 3)} ms per 1k deliveries at ${s.commonRate} msg/s (server CPU ${fmt(rec.serverCpuPct, 0)}%, p99 ${fmt(rec.latencyMs.p99, 2)} ms, other ${fmt(rec.otherCpuPct, 0)}%)`);
+        } catch (err) {
+          this.log(`cost round ${round} · ${def.id} failed: ${(err as Error).message}`);
+        } finally {
+          await gen?.stop();
+          await sys?.stop();
+        }
+      }
+    }
+    return samples;
   }
 
   async runIdle(def: SystemDef, wl: WorkloadDef): Promise<IdleResult> {
@@ -728,6 +753,17 @@ async function main(): Promise<void> {
     await stopAll();
     return;
   }
+  if (args.costOnly || (args.workloads.includes('b') && s.commonRate > 0)) {
+    r.cost = await bench.runCostRounds(args.systems, Math.max(1, s.repeats));
+    bench.save();
+  }
+  if (args.costOnly) {
+    r.runs = [];
+    const files = args.mergeInto !== undefined ? mergeInto(args.mergeInto, r, argText) : bench.save();
+    console.log(`\nresults: ${files.map((f) => relative(process.cwd(), f)).join(', ')}`);
+    await stopAll();
+    return;
+  }
   for (const wid of args.workloads) {
     const wl = WORKLOADS.find((w) => w.id === wid)!;
     for (const sid of args.systems) {
@@ -788,6 +824,11 @@ function mergeInto(file: string, r: Results, argText: string): string[] {
     target.notes.push(
       `${run.system} on workload ${run.workload}: re-measured at ${when} UTC by a second invocation (\`pnpm bench ${argText}\`), because the first measurement was limited by outside load; the first attempt is in the JSON under "superseded".`,
     );
+  }
+  if (r.cost !== undefined && r.cost.length > 0) {
+    if (target.cost !== undefined && target.cost.length > 0) (target.supersededCost ??= []).push(...target.cost);
+    target.cost = r.cost;
+    target.notes.push(`The cost comparison was measured at ${when} UTC by a second invocation (\`pnpm bench ${argText}\`).`);
   }
   for (const idle of r.idle) {
     const i = target.idle.findIndex((x) => x.system === idle.system);

@@ -136,6 +136,12 @@ export interface Settings {
   budgetMinutes: number;
 }
 
+export interface CostSample {
+  system: string;
+  round: number;
+  step: StepRecord;
+}
+
 export interface Results {
   version: 1;
   date: string;
@@ -152,7 +158,15 @@ export interface Results {
   runs: SystemWorkloadResult[];
   idle: IdleResult[];
   profile?: ProfileSummary;
+  /**
+   * The cost comparison: every Node system on workload b at the common rate, in rounds (each
+   * round starts every system fresh, one after another), so drift of the machine's speed over
+   * the run hits all systems alike. The goal takes each system's median.
+   */
+  cost?: CostSample[];
   notes: string[];
   /** Earlier measurements replaced by a re-run (noise-limited searches, servers that went down). */
   superseded?: SystemWorkloadResult[];
+  /** Cost samples replaced by a later cost comparison. */
+  supersededCost?: CostSample[];
 }
