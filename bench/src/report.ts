@@ -168,7 +168,12 @@ export function goals(r: Results): Goal[] {
     measured: `Parley ${f(pc?.serverCpuMsPer1k, 2)} vs Socket.IO ${f(sc?.serverCpuMsPer1k, 2)} ms per 1,000 deliveries`,
   });
   const two = maxD('parley-redis-2x');
-  out.push({ ...ratioGoal('Two instances sustain more than one (b, both on the server core)', 1, two, pr, '2 instances', '1 instance', true), target: '> 1×', met: two !== null && pr !== null ? two > pr : null });
+  // Steps of the search are coarse and runs vary by a few percent: only a clear lead counts as more.
+  out.push({
+    ...ratioGoal('Two instances sustain more than one (b, both on the server core; a lead under 5% counts as equal)', 1, two, pr, '2 instances', '1 instance', true),
+    target: '> 1×',
+    met: two !== null && pr !== null ? two > pr * 1.05 : null,
+  });
   for (const id of ['parley-memory', 'parley-redis']) {
     const idle = r.idle.find((x) => x.system === id);
     if (idle === undefined) continue;
