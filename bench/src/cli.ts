@@ -47,6 +47,7 @@ const USAGE = `usage: pnpm bench [--quick] [options]
                           load limited (default 8, quick 3)
   --merge-into=FILE.json  put this run's system/workload results into an earlier run's results
                           (the replaced ones go to "superseded", with a note), then rewrite it
+  --merge-reason=TEXT     why they were measured again (goes into the notes)
   --server-cpus=0         taskset list for servers; --aux-cpus=1 for generator and Redis
   --out=DIR               results directory (default bench/results)
   --echo                  print the servers' output`;
@@ -62,6 +63,7 @@ interface Args {
   profileOnly: number | undefined;
   costOnly: boolean;
   mergeInto: string | undefined;
+  mergeReason: string | undefined;
   serverCpus: string;
   auxCpus: string;
   out: string;
@@ -88,7 +90,7 @@ function parseArgs(argv: string[]): Args {
     if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a number`);
     return n;
   };
-  const known = new Set(['quick', 'systems', 'workloads', 'warmup-ms', 'duration-ms', 'drain-ms', 'repeats', 'bisections', 'common-rate', 'idle-connections', 'budget-min', 'no-profile', 'server-cpus', 'aux-cpus', 'out', 'echo', 'max-steps', 'noisy-other-pct', 'noisy-retries', 'profile-only', 'cost-only', 'render', 'redo-min', 'merge-into']);
+  const known = new Set(['quick', 'systems', 'workloads', 'warmup-ms', 'duration-ms', 'drain-ms', 'repeats', 'bisections', 'common-rate', 'idle-connections', 'budget-min', 'no-profile', 'server-cpus', 'aux-cpus', 'out', 'echo', 'max-steps', 'noisy-other-pct', 'noisy-retries', 'profile-only', 'cost-only', 'render', 'redo-min', 'merge-into', 'merge-reason']);
   for (const k of flags.keys()) if (!known.has(k)) throw new Error(`unknown option --${k}\n${USAGE}`);
   const settings: Settings = {
     mode: quick ? 'quick' : 'full',
@@ -123,6 +125,7 @@ function parseArgs(argv: string[]): Args {
     profileOnly: flags.has('profile-only') ? num('profile-only', 1000) : undefined,
     costOnly: flags.has('cost-only'),
     mergeInto: flags.has('merge-into') ? resolve(flags.get('merge-into')!) : undefined,
+    mergeReason: flags.get('merge-reason'),
     serverCpus: flags.get('server-cpus') ?? '0',
     auxCpus: flags.get('aux-cpus') ?? '1',
     out: flags.get('out') ?? '',
@@ -759,7 +762,7 @@ async function main(): Promise<void> {
   }
   if (args.costOnly) {
     r.runs = [];
-    const files = args.mergeInto !== undefined ? mergeInto(args.mergeInto, r, argText) : bench.save();
+    const files = args.mergeInto !== undefined ? mergeInto(args.mergeInto, r, argText, args.mergeReason) : bench.save();
     console.log(`\nresults: ${files.map((f) => relative(process.cwd(), f)).join(', ')}`);
     await stopAll();
     return;
@@ -805,16 +808,18 @@ async function main(): Promise<void> {
   const files = bench.save();
   console.log(`\nresults: ${files.map((f) => relative(process.cwd(), f)).join(', ')}`);
   if (args.mergeInto !== undefined) {
-    const merged = mergeInto(args.mergeInto, r, argText);
+    const merged = mergeInto(args.mergeInto, r, argText, args.mergeReason);
     console.log(`merged into ${merged.map((f) => relative(process.cwd(), f)).join(', ')}`);
   }
   await stopAll();
 }
 
 /** Replaces the matching system/workload results of an earlier run with this run's, keeping the old ones as superseded. */
-function mergeInto(file: string, r: Results, argText: string): string[] {
+function mergeInto(file: string, r: Results, argText: string, reason: string | undefined): string[] {
   const target = JSON.parse(readFileSync(file, 'utf8')) as Results;
   const when = new Date().toISOString().slice(11, 16);
+  const why = reason ?? 'the first measurement was limited by outside load';
+  if (reason !== undefined) target.notes.push(`Second invocation at ${when} UTC (\`pnpm bench ${argText}\`): ${reason}.`);
   for (const run of r.runs) {
     if (run.skipped !== undefined) continue;
     const i = target.runs.findIndex((x) => x.system === run.system && x.workload === run.workload);
@@ -822,7 +827,7 @@ function mergeInto(file: string, r: Results, argText: string): string[] {
     if (i >= 0) target.runs[i] = run;
     else target.runs.push(run);
     target.notes.push(
-      `${run.system} on workload ${run.workload}: re-measured at ${when} UTC by a second invocation (\`pnpm bench ${argText}\`), because the first measurement was limited by outside load; the first attempt is in the JSON under "superseded".`,
+      `${run.system} on workload ${run.workload}: re-measured at ${when} UTC by a second invocation (\`pnpm bench ${argText}\`), because ${why}; the first attempt is in the JSON under "superseded".`,
     );
   }
   if (r.cost !== undefined && r.cost.length > 0) {
@@ -830,6 +835,7 @@ function mergeInto(file: string, r: Results, argText: string): string[] {
     target.cost = r.cost;
     target.notes.push(`The cost comparison was measured at ${when} UTC by a second invocation (\`pnpm bench ${argText}\`).`);
   }
+  if (r.profile !== undefined) target.profile = r.profile;
   for (const idle of r.idle) {
     const i = target.idle.findIndex((x) => x.system === idle.system);
     if (i >= 0) target.idle[i] = idle;
