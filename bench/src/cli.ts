@@ -827,13 +827,17 @@ function mergeInto(file: string, r: Results, argText: string, reason: string | u
     if (i >= 0) target.runs[i] = run;
     else target.runs.push(run);
     target.notes.push(
-      `${run.system} on workload ${run.workload}: re-measured at ${when} UTC by a second invocation (\`pnpm bench ${argText}\`), because ${why}; the first attempt is in the JSON under "superseded".`,
+      `${run.system} on workload ${run.workload}: re-measured at ${when} UTC ${reason !== undefined ? 'by the second invocation noted above' : `by a second invocation (\`pnpm bench ${argText}\`), because ${why}`}; the first attempt is in the JSON under "superseded".`,
     );
   }
   if (r.cost !== undefined && r.cost.length > 0) {
-    if (target.cost !== undefined && target.cost.length > 0) (target.supersededCost ??= []).push(...target.cost);
-    target.cost = r.cost;
-    target.notes.push(`The cost comparison was measured at ${when} UTC by a second invocation (\`pnpm bench ${argText}\`).`);
+    // Only the systems measured again are replaced (a comparison is fairest in one invocation:
+    // re-run every system with --cost-only after changing one).
+    const again = new Set(r.cost.map((c) => c.system));
+    const [replaced, kept] = [(target.cost ?? []).filter((c) => again.has(c.system)), (target.cost ?? []).filter((c) => !again.has(c.system))];
+    if (replaced.length > 0) (target.supersededCost ??= []).push(...replaced);
+    target.cost = [...kept, ...r.cost];
+    target.notes.push(`The cost comparison of ${[...again].join(', ')} was measured at ${when} UTC by ${reason !== undefined ? 'the second invocation noted above' : `a second invocation (\`pnpm bench ${argText}\`)`}.`);
   }
   if (r.profile !== undefined) target.profile = r.profile;
   for (const idle of r.idle) {

@@ -228,7 +228,7 @@ export function findings(r: Results): string[] {
       `- Cost at the same offered load (${int(r.settings.commonRate)} msg/s on b): Parley Redis ${us(p1)} per delivery, Socket.IO ${us(sio)}` +
         `${raw ? `, raw ws ${us(raw)} (one socket write per delivery and nothing else)` : ''}.` +
         (r.profile
-          ? ` The profile below puts ${f(socketWritePct(r.profile.top), 0)}% of Parley's CPU in the system calls that write frames to sockets (\`writeBuffer\`, \`writev\`, \`writeUtf8String\`; ` +
+          ? ` The profile below (at ${int(r.profile.rate)} msg/s) puts ${f(socketWritePct(r.profile.top), 0)}% of Parley's CPU in the system calls that write frames to sockets (\`writeBuffer\`, \`writev\`, \`writeUtf8String\`; ` +
             "on loopback they also run the receiving side's TCP processing). The peers make one such write per delivery; Parley makes one per socket per batch (a room's events of one event-loop turn, or of 5 ms in a busy room, pre-framed once for all sockets), so its cost per delivery falls as the load rises, while at a light load like this one, with about one message per batch, it pays the same write per delivery as the others, plus its own work (history, acks, Redis)."
           : ''),
     );
