@@ -46,10 +46,11 @@ const USAGE = `usage: pnpm bench [--quick] [options]
   --redo-min=N            extra minutes past the budget for re-running searches that outside
                           load limited (default 8, quick 3)
   --merge-into=FILE.json  put this run's system/workload results into an earlier run's results
-                          (the replaced ones go to "superseded", with a note), then rewrite it
+                          (the replaced ones go to "superseded", with a note), then rewrite it;
+                          the run's own files go to bench/.work/partial unless --out is given
   --merge-reason=TEXT     why they were measured again (goes into the notes)
   --server-cpus=0         taskset list for servers; --aux-cpus=1 for generator and Redis
-  --out=DIR               results directory (default bench/results)
+  --out=DIR               results directory (default bench/results; bench/.work/partial with --merge-into)
   --echo                  print the servers' output`;
 
 /** How long workload d watches the idle server after all connections are open (seconds). */
@@ -508,36 +509,44 @@ class Bench {
     }
     this.ignoreBudget = ignoreBudget;
     this.log(`=== workload ${wl.id} · ${def.label}`);
-    let sys: RunningSystem | undefined;
-    let gen: GeneratorProcess | undefined;
     try {
-      sys = await def.start(this.ctx);
-      gen = GeneratorProcess.start(this.ctx);
-      let n = 0;
-      const reconnect = async () => {
-        const c = await gen!.connect(this.connectRequest(def, wl, sys!, n++));
-        if (c.connected < c.requested) this.log(`connected ${c.connected}/${c.requested}: ${c.firstError ?? ''}`);
-        return c;
-      };
-      result.connect = await reconnect();
-      this.log(`connected ${result.connect.connected}/${result.connect.requested} in ${fmt(result.connect.elapsedMs / 1000, 1)} s`);
-      if (result.connect.connected === 0) throw new Error(`no client could connect: ${result.connect.firstError ?? ''}`);
-      result.search = await this.search(def, wl, sys, gen, result.steps, reconnect);
-      if (result.search.maxRate !== null && this.stepBudgetLeftMs > 0) {
-        await this.measure(def, wl, sys, gen, nice(result.search.maxRate / 2), 'half', result.steps, reconnect);
-      }
-      result.serverHwmKb = hwmKb(sys.serverPids);
-      const sr = result.search;
-      this.log(`→ ${def.id} on ${wl.id}: max sustainable ${sr.maxRate ?? 'none'} msg/s (${fmt(sr.maxDeliveriesPerSec ?? NaN, 0)} deliveries/s), bound: ${sr.bound} ${sr.note}`);
+      await this.withSystem(def, this.ctx, async (sys, gen) => {
+        let n = 0;
+        const reconnect = async () => {
+          const c = await gen.connect(this.connectRequest(def, wl, sys, n++));
+          if (c.connected < c.requested) this.log(`connected ${c.connected}/${c.requested}: ${c.firstError ?? ''}`);
+          return c;
+        };
+        result.connect = await reconnect();
+        this.log(`connected ${result.connect.connected}/${result.connect.requested} in ${fmt(result.connect.elapsedMs / 1000, 1)} s`);
+        if (result.connect.connected === 0) throw new Error(`no client could connect: ${result.connect.firstError ?? ''}`);
+        result.search = await this.search(def, wl, sys, gen, result.steps, reconnect);
+        if (result.search.maxRate !== null && this.stepBudgetLeftMs > 0) {
+          await this.measure(def, wl, sys, gen, nice(result.search.maxRate / 2), 'half', result.steps, reconnect);
+        }
+        result.serverHwmKb = hwmKb(sys.serverPids);
+        const sr = result.search;
+        this.log(`→ ${def.id} on ${wl.id}: max sustainable ${sr.maxRate ?? 'none'} msg/s (${fmt(sr.maxDeliveriesPerSec ?? NaN, 0)} deliveries/s), bound: ${sr.bound} ${sr.note}`);
+      });
     } catch (err) {
       result.error = (err as Error).message;
       this.log(`error: ${result.error}`);
-    } finally {
-      await gen?.stop();
-      await sys?.stop();
     }
     result.durationS = (Date.now() - t0) / 1000;
     return result;
+  }
+
+  /** Starts a system and a load generator, runs `body`, and stops both whatever happens. */
+  private async withSystem<T>(def: SystemDef, ctx: Context, body: (sys: RunningSystem, gen: GeneratorProcess) => Promise<T>): Promise<T> {
+    const sys = await def.start(ctx);
+    let gen: GeneratorProcess | undefined;
+    try {
+      gen = GeneratorProcess.start(ctx);
+      return await body(sys, gen);
+    } finally {
+      await gen?.stop();
+      await sys.stop();
+    }
   }
 
   /**
@@ -552,22 +561,16 @@ class Bench {
     const samples: CostSample[] = [];
     for (let round = 1; round <= rounds; round++) {
       for (const def of defs) {
-        let sys: RunningSystem | undefined;
-        let gen: GeneratorProcess | undefined;
         try {
-          sys = await def.start(this.ctx);
-          gen = GeneratorProcess.start(this.ctx);
-          const reconnect = () => gen!.connect(this.connectRequest(def, wl, sys!, 0));
-          await reconnect();
-          const steps: StepRecord[] = [];
-          const rec = await this.measure(def, wl, sys, gen, s.commonRate, 'common', steps, reconnect, () => true);
+          const rec = await this.withSystem(def, this.ctx, async (sys, gen) => {
+            const reconnect = () => gen.connect(this.connectRequest(def, wl, sys, 0));
+            await reconnect();
+            return this.measure(def, wl, sys, gen, s.commonRate, 'common', [], reconnect, () => true);
+          });
           samples.push({ system: def.id, round, step: rec });
           this.log(`cost round ${round} · ${def.id}: ${fmt(rec.serverCpuMsPer1k, 3)} ms per 1k deliveries at ${s.commonRate} msg/s (server CPU ${fmt(rec.serverCpuPct, 0)}%, p99 ${fmt(rec.latencyMs.p99, 2)} ms, other ${fmt(rec.otherCpuPct, 0)}%)`);
         } catch (err) {
           this.log(`cost round ${round} · ${def.id} failed: ${(err as Error).message}`);
-        } finally {
-          await gen?.stop();
-          await sys?.stop();
         }
       }
     }
@@ -596,51 +599,46 @@ class Bench {
     if (unavailable !== undefined) return { ...res, skipped: unavailable };
     if (this.budgetLeftMs <= -10 * 60_000) return { ...res, skipped: 'time budget used up' };
     this.log(`=== workload ${wl.id} · ${def.label}: ${res.requested} idle connections`);
-    let sys: RunningSystem | undefined;
-    let gen: GeneratorProcess | undefined;
     try {
-      sys = await def.start(this.ctx);
-      gen = GeneratorProcess.start(this.ctx);
-      await sleep(2000);
-      res.baselineRssKb = rssKb(sys.serverPids);
-      const sampler = new RssSampler(sys.serverPids, 250);
-      const c = await gen.connect({ ...this.connectRequest(def, { ...wl, rooms, clientsPerRoom: perRoom }, sys, 0), concurrency: def.id.startsWith('django') ? 50 : 200 });
-      res.connected = c.connected;
-      res.elapsedMs = c.elapsedMs;
-      res.openPerSec = c.openPerSec;
-      if (c.firstError !== undefined) res.firstError = c.firstError;
-      await sleep(2000);
-      const cpu0 = treeCpuMs(sys.serverPids);
-      const t0 = performance.now();
-      let low = Number.POSITIVE_INFINITY;
-      for (let i = 0; i < 16; i++) {
-        await sleep(250);
-        low = Math.min(low, rssKb(sys.serverPids));
-      }
-      res.idleCpuPct = (100 * (treeCpuMs(sys.serverPids) - cpu0)) / (performance.now() - t0);
-      res.rssKb = low;
-      res.kibPerConnection = c.connected > 0 ? (low - res.baselineRssKb) / c.connected : null;
-      // Garbage of the connection storm (handshakes, welcome frames, presence) is collected when
-      // the runtime gets to it, not at once: keep watching the idle server for a while.
-      const settleUntil = performance.now() + (IDLE_SETTLE_S - 6) * 1000;
-      let settled = low;
-      while (performance.now() < settleUntil) {
-        await sleep(500);
-        settled = Math.min(settled, rssKb(sys.serverPids));
-      }
-      res.settleS = IDLE_SETTLE_S;
-      res.settledRssKb = settled;
-      res.settledKibPerConnection = c.connected > 0 ? (settled - res.baselineRssKb) / c.connected : null;
-      res.peakRssKb = sampler.stop();
-      this.log(
-        `${def.id}: ${c.connected}/${res.requested} open in ${fmt(c.elapsedMs / 1000)} s (${fmt(c.openPerSec, 0)}/s), RSS ${fmt(res.baselineRssKb / 1024)} → ${fmt(low / 1024)} MiB = ${fmt(res.kibPerConnection ?? NaN, 2)} KiB/conn; settled (${IDLE_SETTLE_S} s) ${fmt(settled / 1024)} MiB = ${fmt(res.settledKibPerConnection ?? NaN, 2)} KiB/conn, idle CPU ${fmt(res.idleCpuPct)}%`,
-      );
+      await this.withSystem(def, this.ctx, async (sys, gen) => {
+        await sleep(2000);
+        res.baselineRssKb = rssKb(sys.serverPids);
+        const sampler = new RssSampler(sys.serverPids, 250);
+        const c = await gen.connect({ ...this.connectRequest(def, { ...wl, rooms, clientsPerRoom: perRoom }, sys, 0), concurrency: def.id.startsWith('django') ? 50 : 200 });
+        res.connected = c.connected;
+        res.elapsedMs = c.elapsedMs;
+        res.openPerSec = c.openPerSec;
+        if (c.firstError !== undefined) res.firstError = c.firstError;
+        await sleep(2000);
+        const cpu0 = treeCpuMs(sys.serverPids);
+        const t0 = performance.now();
+        let low = Number.POSITIVE_INFINITY;
+        for (let i = 0; i < 16; i++) {
+          await sleep(250);
+          low = Math.min(low, rssKb(sys.serverPids));
+        }
+        res.idleCpuPct = (100 * (treeCpuMs(sys.serverPids) - cpu0)) / (performance.now() - t0);
+        res.rssKb = low;
+        res.kibPerConnection = c.connected > 0 ? (low - res.baselineRssKb) / c.connected : null;
+        // Garbage of the connection storm (handshakes, welcome frames, presence) is collected when
+        // the runtime gets to it, not at once: keep watching the idle server for a while.
+        const settleUntil = performance.now() + (IDLE_SETTLE_S - 6) * 1000;
+        let settled = low;
+        while (performance.now() < settleUntil) {
+          await sleep(500);
+          settled = Math.min(settled, rssKb(sys.serverPids));
+        }
+        res.settleS = IDLE_SETTLE_S;
+        res.settledRssKb = settled;
+        res.settledKibPerConnection = c.connected > 0 ? (settled - res.baselineRssKb) / c.connected : null;
+        res.peakRssKb = sampler.stop();
+        this.log(
+          `${def.id}: ${c.connected}/${res.requested} open in ${fmt(c.elapsedMs / 1000)} s (${fmt(c.openPerSec, 0)}/s), RSS ${fmt(res.baselineRssKb / 1024)} → ${fmt(low / 1024)} MiB = ${fmt(res.kibPerConnection ?? NaN, 2)} KiB/conn; settled (${IDLE_SETTLE_S} s) ${fmt(settled / 1024)} MiB = ${fmt(res.settledKibPerConnection ?? NaN, 2)} KiB/conn, idle CPU ${fmt(res.idleCpuPct)}%`,
+        );
+      });
     } catch (err) {
       res.error = (err as Error).message;
       this.log(`error: ${res.error}`);
-    } finally {
-      await gen?.stop();
-      await sys?.stop();
     }
     return res;
   }
@@ -653,19 +651,14 @@ class Bench {
     mkdirSync(dir, { recursive: true });
     this.log(`=== CPU profile: ${def.label}, workload b at ${rate} msg/s`);
     const ctx: Context = { ...this.ctx, cpuProfileDir: dir };
-    let sys: RunningSystem | undefined;
-    let gen: GeneratorProcess | undefined;
     let rec: StepRecord | null = null;
     try {
-      sys = await def.start(ctx);
-      gen = GeneratorProcess.start(ctx);
-      await gen.connect(this.connectRequest(def, wl, sys, 0));
-      rec = await this.step(def, wl, sys, gen, rate, 'profile');
+      rec = await this.withSystem(def, ctx, async (sys, gen) => {
+        await gen.connect(this.connectRequest(def, wl, sys, 0));
+        return this.step(def, wl, sys, gen, rate, 'profile');
+      });
     } catch (err) {
       this.log(`profile run failed: ${(err as Error).message}`);
-    } finally {
-      await gen?.stop();
-      await sys?.stop();
     }
     const window = this.lastWindow;
     const summary = summariseProfiles(dir, window, this.repoRoot);
@@ -695,7 +688,9 @@ async function main(): Promise<void> {
   const here = dirname(fileURLToPath(import.meta.url));
   const repoRoot = findRepoRoot(here);
   const benchRoot = join(repoRoot, 'bench');
-  const outDir = args.out === '' ? join(benchRoot, 'results') : resolve(args.out);
+  // A run merged into an earlier file keeps its own files out of bench/results: with the same
+  // date they would overwrite the very file it is merged into.
+  const outDir = args.out !== '' ? resolve(args.out) : join(benchRoot, args.mergeInto !== undefined ? '.work/partial' : 'results');
   mkdirSync(outDir, { recursive: true });
 
   const stamp = new Date().toISOString().slice(0, 10);
@@ -758,7 +753,7 @@ async function main(): Promise<void> {
   }
   if (args.costOnly || (args.workloads.includes('b') && s.commonRate > 0)) {
     r.cost = await bench.runCostRounds(args.systems, Math.max(1, s.repeats));
-    bench.save();
+    if (!args.costOnly) bench.save();
   }
   if (args.costOnly) {
     r.runs = [];
