@@ -195,7 +195,7 @@ export class RedisEngine implements ChatEngine {
     if (local?.size === 0) this.present.delete(room);
     const keys = roomKeys(room);
     await this.unavailableOnError(() =>
-      this.commands.exitRoom(keys.presence, keys.tabs, keys.people, Date.now(), roomChannel(room), JSON.stringify(room), `${user.id}|${this.instanceId}`),
+      this.commands.exitRoom(keys.presence, keys.tabs, keys.people, Date.now(), roomChannel(room), JSON.stringify(room), this.presenceMember(user.id)),
     );
   }
 
@@ -300,9 +300,14 @@ export class RedisEngine implements ChatEngine {
     const keys = roomKeys(room);
     const now = Date.now();
     return this.commands.enterRoom(
-      keys.presence, keys.tabs, keys.people, now, roomChannel(room), JSON.stringify(room), `${user.id}|${this.instanceId}`,
+      keys.presence, keys.tabs, keys.people, now, roomChannel(room), JSON.stringify(room), this.presenceMember(user.id),
       user.id, JSON.stringify(user), now + this.options.presenceTtlMs, this.options.roomTtlMs, wantPeople ? '1' : '0',
     );
+  }
+
+  /** This instance's entry for a person in a room's presence set: `userId|instanceId`. */
+  private presenceMember(userId: string): string {
+    return `${userId}|${this.instanceId}`;
   }
 
   private refreshPresence(): void {
@@ -310,7 +315,7 @@ export class RedisEngine implements ChatEngine {
     const now = Date.now();
     for (const [room, people] of this.present) {
       const keys = roomKeys(room);
-      const members = [...people.keys()].map((userId) => `${userId}|${this.instanceId}`);
+      const members = [...people.keys()].map((userId) => this.presenceMember(userId));
       for (let i = 0; i < members.length; i += REFRESH_CHUNK) {
         this.commands
           .refreshPresence(keys.presence, keys.tabs, keys.people, now, roomChannel(room), JSON.stringify(room), now + this.options.presenceTtlMs, this.options.roomTtlMs, ...members.slice(i, i + REFRESH_CHUNK))
