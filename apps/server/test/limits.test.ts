@@ -87,3 +87,23 @@ test('/metrics reports connections, messages, errors, bus round trip and event-l
   client.close();
   reference.close();
 });
+
+test("a sender's ack shares one socket write with the echo of its message", async (t) => {
+  const { wsUrl, httpUrl } = await startApp(t);
+  const { client } = await connectV1(wsUrl, 'one_write', { name: 'W' });
+  const counters = async () => {
+    const body = await (await fetch(`${httpUrl}/metrics`)).text();
+    const value = (name: string) => Number(body.match(new RegExp(`^${name} (\\S+)$`, 'm'))?.[1]);
+    return { frames: value('parley_frames_out_total'), writes: value('parley_socket_writes_total') };
+  };
+  const before = await counters();
+  client.send({ type: 'message', text: 'together', clientMsgId: 'w1' });
+  const first = await client.next();
+  const second = await client.next();
+  assert.deepEqual([first.type, second.type], ['ack', 'message'], 'the ack comes first');
+  assert.equal(second.id, first.id);
+  const after = await counters();
+  assert.equal(after.frames - before.frames, 2);
+  assert.equal(after.writes - before.writes, 1, 'two frames, one write');
+  client.close();
+});

@@ -3,6 +3,13 @@ import type { MessageFrame, RoomSummary, User } from '@parley/protocol';
 /** A stored chat message, exactly as clients receive it (`parley.v1` message frame). */
 export type StoredMessage = MessageFrame;
 
+/**
+ * The people present in a room as a JSON array of `{id, name}`, ready to be spliced into a
+ * welcome frame. Kept as text: in a reconnect storm every arrival gets the whole list, and
+ * parsing it into objects only to serialise it again made most of the storm's garbage.
+ */
+export type MembersJson = string & { readonly __membersJson: unique symbol };
+
 /** What a session asks the engine to store and publish. */
 export interface MessageDraft {
   room: string;
@@ -90,9 +97,10 @@ export interface ChatEngine {
   history(room: string, query: HistoryQuery): Promise<HistoryResult>;
   /**
    * Marks a person present in a room on this instance and returns everyone present (across
-   * instances). Publishes `join` when it is their first presence anywhere.
+   * instances), as the JSON array the welcome carries. Publishes `join` when it is their first
+   * presence anywhere.
    */
-  enter(room: string, user: User): Promise<User[]>;
+  enter(room: string, user: User): Promise<MembersJson>;
   /** Ends a person's presence on this instance; publishes `leave` when it was their last. */
   exit(room: string, user: User): Promise<void>;
   /** Publishes a typing notice (not stored). */

@@ -7,6 +7,7 @@ import type {
   EngineOptions,
   HistoryQuery,
   HistoryResult,
+  MembersJson,
   MessageDraft,
   PostResult,
   StoredMessage,
@@ -81,13 +82,13 @@ export class MemoryEngine implements ChatEngine {
     return readHistory(room?.log ?? [], room?.maxDeletedId, room?.lastId, query);
   }
 
-  async enter(roomName: string, user: User): Promise<User[]> {
+  async enter(roomName: string, user: User): Promise<MembersJson> {
     const room = this.room(roomName);
     const known = room.present.has(user.id);
     room.present.set(user.id, user);
     room.lastActivity = Date.now();
     if (!known) this.emit(roomName, { kind: 'join', room: roomName, user, ts: Date.now() });
-    return [...room.present.values()];
+    return JSON.stringify([...room.present.values()]) as MembersJson;
   }
 
   async exit(roomName: string, user: User): Promise<void> {

@@ -12,6 +12,7 @@ import {
   type EngineOptions,
   type HistoryQuery,
   type HistoryResult,
+  type MembersJson,
   type MessageDraft,
   type PostResult,
   type StoredMessage,
@@ -31,7 +32,7 @@ const INDEX_INTERVAL_MS = 1000;
 
 type ScriptCommands = {
   postMessage(log: string, sent: string, seq: string, body: string, maxLen: number, ttl: number, channel: string, retryTtl: number, hasId: string): Promise<[string, number]>;
-  enterRoom(presence: string, tabs: string, people: string, now: number, channel: string, room: string, member: string, userId: string, user: string, expiry: number, ttl: number, wantPeople: string): Promise<string[]>;
+  enterRoom(presence: string, tabs: string, people: string, now: number, channel: string, room: string, member: string, userId: string, user: string, expiry: number, ttl: number, wantPeople: string): Promise<string>;
   exitRoom(presence: string, tabs: string, people: string, now: number, channel: string, room: string, member: string): Promise<number>;
   countPresent(presence: string, tabs: string, people: string, now: number, channel: string, room: string): Promise<number>;
   refreshPresence(presence: string, tabs: string, people: string, now: number, channel: string, room: string, expiry: number, ttl: number, ...members: string[]): Promise<string[]>;
@@ -180,13 +181,14 @@ export class RedisEngine implements ChatEngine {
     });
   }
 
-  async enter(room: string, user: User): Promise<User[]> {
+  async enter(room: string, user: User): Promise<MembersJson> {
     let local = this.present.get(room);
     if (local === undefined) this.present.set(room, (local = new Map()));
     local.set(user.id, user);
+    // The script joins the stored user JSON into one array: one string to read, nothing to parse.
     const people = await this.unavailableOnError(() => this.runEnter(room, user, true));
     this.touchRoom(room, Date.now());
-    return people.map((p) => JSON.parse(p) as User);
+    return people as MembersJson;
   }
 
   async exit(room: string, user: User): Promise<void> {
@@ -296,7 +298,7 @@ export class RedisEngine implements ChatEngine {
     this.listener?.availability(up);
   }
 
-  private runEnter(room: string, user: User, wantPeople: boolean): Promise<string[]> {
+  private runEnter(room: string, user: User, wantPeople: boolean): Promise<string> {
     const keys = roomKeys(room);
     const now = Date.now();
     return this.commands.enterRoom(

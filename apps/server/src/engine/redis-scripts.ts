@@ -53,7 +53,7 @@ for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])) d
  * KEYS: presence, tabs, people
  * ARGV: now, channel, room JSON, member (`userId|instanceId`), userId, user JSON, expiry ms,
  *       room TTL ms, '1' to return the people present
- * Returns the user JSON of everyone present (or an empty list).
+ * Returns everyone present as one JSON array of the stored user JSON (or '[]').
  */
 export const ENTER = `${SWEEP}
 local added = redis.call('ZADD', KEYS[1], ARGV[7], ARGV[4])
@@ -62,8 +62,8 @@ if added == 1 and redis.call('HINCRBY', KEYS[2], ARGV[5], 1) == 1 then
   redis.call('PUBLISH', ARGV[2], '{"kind":"join","room":' .. ARGV[3] .. ',"user":' .. ARGV[6] .. ',"ts":' .. ARGV[1] .. '}')
 end
 for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[8]) end
-if ARGV[9] == '1' then return redis.call('HVALS', KEYS[3]) end
-return {}
+if ARGV[9] == '1' then return '[' .. table.concat(redis.call('HVALS', KEYS[3]), ',') .. ']' end
+return '[]'
 `;
 
 /**

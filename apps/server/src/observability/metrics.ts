@@ -52,6 +52,7 @@ const metricsRoutes: FastifyPluginAsync = async (fastify) => {
   counter('parley_messages_out_total', 'Chat message frames written to sockets', () => stats.messagesOut);
   counter('parley_frames_in_total', 'Frames read from sockets', () => stats.framesIn);
   counter('parley_frames_out_total', 'Frames written to sockets', () => stats.framesOut);
+  counter('parley_socket_writes_total', 'Writes to sockets; frames for one socket at the same moment share one (frames out / writes = batching)', () => stats.socketWrites);
   counter('parley_bytes_in_total', 'Bytes read from sockets', () => stats.bytesIn);
   counter('parley_bytes_out_total', 'Bytes written to sockets (payloads; UTF-16 units for one-off frames)', () => stats.bytesOut);
   counter('parley_send_buffer_drops_total', 'Sockets closed because their send buffer was full (slow consumers)', () => stats.slowConsumerCloses);

@@ -14,6 +14,8 @@ export class Stats {
   /** Frames and bytes written to sockets (all kinds). */
   framesOut = 0;
   bytesOut = 0;
+  /** Socket writes: frames going to one socket together (a batch, an ack with its echo) share one. */
+  socketWrites = 0;
   /** Frames and bytes read from sockets. */
   framesIn = 0;
   bytesIn = 0;

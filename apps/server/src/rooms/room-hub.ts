@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { compareMessageIds, type User } from '@parley/protocol';
-import type { BusEvent, ChatEngine, StoredMessage } from '../engine/engine.ts';
+import type { BusEvent, ChatEngine, MembersJson, StoredMessage } from '../engine/engine.ts';
 import type { Stats } from '../observability/stats.ts';
 import { OutgoingBatch, OutgoingEvent } from './outgoing-event.ts';
 
@@ -25,6 +25,8 @@ export interface RoomMember {
   /** The person behind the socket, if it has one (their own presence and typing are not echoed to them). */
   readonly userId: string | undefined;
   deliver(batch: OutgoingBatch): void;
+  /** Writes the frames it asked the hub to wait for (see {@link RoomHub.writeSoon}). */
+  flushPending(): void;
   /** The bus became unreachable (degraded) or reachable again. */
   busStatus(degraded: boolean): void;
   /** Messages were lost and could not be read back: the socket should reconnect and recover. */
@@ -64,6 +66,8 @@ export class RoomHub {
   private flushSoon: NodeJS.Immediate | undefined;
   private flushLater: NodeJS.Timeout | undefined;
   private flushLaterAt = Number.POSITIVE_INFINITY;
+  /** Members with frames of their own waiting for the end of this turn (see {@link writeSoon}). */
+  private readonly pendingMembers = new Set<RoomMember>();
 
   constructor(
     private readonly engine: ChatEngine,
@@ -102,7 +106,7 @@ export class RoomHub {
   }
 
   /** Marks a person present (once per instance, however many tabs) and returns everyone present. */
-  async enter(room: string, user: User): Promise<User[]> {
+  async enter(room: string, user: User): Promise<MembersJson> {
     const state = this.state(room);
     state.connections.set(user.id, (state.connections.get(user.id) ?? 0) + 1);
     return this.engine.enter(room, user);
@@ -119,6 +123,16 @@ export class RoomHub {
     }
     state.connections.delete(user.id);
     this.engine.exit(room, user).catch((err: unknown) => this.log.warn({ room, err }, 'presence exit failed'));
+  }
+
+  /**
+   * Asks for `member.flushPending()` at the end of this turn of the event loop, after the rooms
+   * due by then are written: a frame for one socket (an ack) then shares the write of the room's
+   * batch (the echo of the acked message, usually) instead of costing a write of its own.
+   */
+  writeSoon(member: RoomMember): void {
+    this.pendingMembers.add(member);
+    this.flushSoon ??= setImmediate(this.flushDue);
   }
 
   /** Number of rooms with local members. */
@@ -308,6 +322,15 @@ export class RoomHub {
         }
       }
     }
+    // Whatever waited for a batch that did not come (or that a socket did not take whole).
+    for (const member of this.pendingMembers) {
+      try {
+        member.flushPending();
+      } catch (err) {
+        this.log.warn({ err }, 'writing to a member failed');
+      }
+    }
+    this.pendingMembers.clear();
     if (next !== Number.POSITIVE_INFINITY) this.schedule(next, performance.now());
   };
 

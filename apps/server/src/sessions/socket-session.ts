@@ -10,7 +10,7 @@ import { TokenBucket } from '../limits/token-bucket.ts';
 import type { Stats } from '../observability/stats.ts';
 import { releaseUpgradeRequest } from './release-upgrade.ts';
 import type { OutgoingBatch, OutgoingEvent } from '../rooms/outgoing-event.ts';
-import { encodeTextFrame, writeTextFrames, type EncodedFrames } from './wire-frame.ts';
+import { concatFrames, encodeTextFrame, writeTextFrames, type EncodedFrames } from './wire-frame.ts';
 import type { RoomHub, RoomMember } from '../rooms/room-hub.ts';
 
 /** What sessions need from the app: one object shared by every session. */
@@ -69,6 +69,12 @@ export abstract class SocketSession implements RoomMember {
   /** Frames and events that arrive during set-up, replayed after it (then dropped). */
   private earlyFrames: Array<{ data: RawData; isBinary: boolean }> | undefined = [];
   private heldEvents: OutgoingEvent[] | undefined = [];
+  /**
+   * Frames for this socket alone (acks) that wait for the end of this turn of the event loop, to
+   * share a write with whatever else goes to the socket meanwhile: the sender's ack and the echo
+   * of its message usually arrive together, and one write costs about as much as two frames.
+   */
+  private pending: EncodedFrames[] | undefined;
 
   constructor(
     protected readonly socket: WebSocket,
@@ -115,7 +121,7 @@ export abstract class SocketSession implements RoomMember {
 
   /** Lost messages could not be read back: the client must reconnect and recover by itself. */
   resync(): void {
-    this.socket.close(CLOSE_CODES.resync, 'messages lost: reconnect with since');
+    this.closeSocket(CLOSE_CODES.resync, 'messages lost: reconnect with since');
   }
 
   /** Called by the room hub with the room's events, in order. */
@@ -206,9 +212,42 @@ export abstract class SocketSession implements RoomMember {
     if (this.canSend()) this.writeEncoded(encoded);
   }
 
+  /**
+   * Sends a frame at the end of this turn of the event loop, in the same write as anything else
+   * this socket gets by then (the room's batch, usually). Never later: the hub writes what is
+   * still waiting once it has written the rooms.
+   */
+  protected sendSoon(frame: string): void {
+    if (this.pending === undefined) {
+      this.pending = [];
+      this.deps.hub.writeSoon(this);
+    }
+    this.pending.push(encodeTextFrame(frame));
+  }
+
+  /** Writes the frames that waited for company and got none (called by the hub). */
+  flushPending(): void {
+    const pending = this.pending;
+    if (pending === undefined) return;
+    this.pending = undefined;
+    this.sendEncoded(concatFrames(pending));
+  }
+
+  /** Closes the socket after writing what was waiting (an ack must not be lost to a close). */
+  protected closeSocket(code: number, reason: string): void {
+    this.flushPending();
+    this.socket.close(code, reason);
+  }
+
   private writeEncoded(encoded: EncodedFrames): void {
+    if (this.pending !== undefined) {
+      // Waiting frames go first, in the same write.
+      encoded = concatFrames([...this.pending, encoded]);
+      this.pending = undefined;
+    }
     this.deps.stats.framesOut += encoded.payloads.length;
     this.deps.stats.bytesOut += encoded.payloadBytes;
+    this.deps.stats.socketWrites += 1;
     writeTextFrames(this.socket, encoded.wire, encoded.payloads);
   }
 
@@ -265,7 +304,7 @@ export abstract class SocketSession implements RoomMember {
       ]);
       clearTimeout(timer);
     }
-    this.socket.close(code, reason);
+    this.closeSocket(code, reason);
   }
 
   /** Tells the client why its message was not sent. */

@@ -1,4 +1,5 @@
-import { checkMessageText, compareMessageIds, decodeClientFrame, encodeFrame, type User } from '@parley/protocol';
+import { checkMessageText, compareMessageIds, decodeClientFrame, encodeFrame, type User, type WelcomeFrame } from '@parley/protocol';
+import type { MembersJson } from '../engine/engine.ts';
 import type { OutgoingBatch, OutgoingEvent } from '../rooms/outgoing-event.ts';
 import { SocketSession, type ConnectionOrigin, type SessionDeps } from './socket-session.ts';
 import type { WebSocket } from 'ws';
@@ -8,6 +9,15 @@ export interface V1Params {
   name: string;
   token: string | undefined;
   since: string | undefined;
+}
+
+/**
+ * The welcome frame, with the member list the engine already holds as JSON spliced in as it is
+ * (see {@link MembersJson}).
+ */
+function encodeWelcome(frame: Omit<WelcomeFrame, 'members'>, members: MembersJson): string {
+  const json = encodeFrame(frame as WelcomeFrame);
+  return `${json.slice(0, -1)},"members":${members}}`;
 }
 
 /** Typing notices from one connection are passed on at most this often. */
@@ -68,16 +78,18 @@ export class V1Session extends SocketSession {
     // Events held during set-up that the history already holds must not be sent twice.
     this.lastDelivered = history.messages.at(-1)?.id ?? (history.recovered ? since : undefined);
     this.send(
-      encodeFrame({
-        type: 'welcome',
-        room: this.room,
-        you: user,
-        token: this.token,
+      encodeWelcome(
+        {
+          type: 'welcome',
+          room: this.room,
+          you: user,
+          token: this.token,
+          history: history.messages,
+          recovered: history.recovered,
+          hasMore: history.hasMore,
+        },
         members,
-        history: history.messages,
-        recovered: history.recovered,
-        hasMore: history.hasMore,
-      }),
+      ),
     );
     this.params = undefined;
     this.token = '';
@@ -149,7 +161,8 @@ export class V1Session extends SocketSession {
     this.track(this.deps.engine.post({ room: this.room, user, text: text.value, clientMsgId })).then(
       ({ id, duplicate }) => {
         if (!duplicate) this.deps.stats.messagesIn += 1;
-        this.send(encodeFrame({ type: 'ack', clientMsgId, id }));
+        // With the echo of the message, usually, which reaches this socket in the same turn.
+        this.sendSoon(encodeFrame({ type: 'ack', clientMsgId, id }));
       },
       (err: unknown) => this.reportPostFailure(err, clientMsgId),
     );
