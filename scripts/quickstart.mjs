@@ -152,11 +152,17 @@ function test() {
   process.exit(failed === 0 && passed > 0 ? 0 : 1);
 }
 
+/** The Node flags of the server's own start script (`node <flags> dist/server.js`), so both start it alike. */
+function serverNodeFlags() {
+  const { scripts } = JSON.parse(readFileSync(join(root, 'apps/server/package.json'), 'utf8'));
+  return scripts.start.split(/\s+/).filter((word) => word.startsWith('--'));
+}
+
 function start() {
   installAndBuild();
   const env = { ...process.env, WEB_DIST_DIR: process.env.WEB_DIST_DIR ?? join(root, 'apps/web/dist') };
   log(`Starting Parley on http://localhost:${env.PORT ?? 3000} (${env.REDIS_URL ? 'Redis engine' : 'memory engine'})`);
-  const server = spawn('node', [join(root, 'apps/server/dist/server.js')], { env, stdio: 'inherit' });
+  const server = spawn('node', [...serverNodeFlags(), join(root, 'apps/server/dist/server.js')], { env, stdio: 'inherit' });
   // Pass Ctrl-C and SIGTERM on, so the server shuts down gracefully.
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => server.kill(signal));
   server.on('exit', (code) => process.exit(code ?? 0));
