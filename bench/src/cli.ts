@@ -11,7 +11,7 @@ import { machineBusyMs, machineFacts } from './machine.ts';
 import { summariseProfiles } from './profile.ts';
 import { RssSampler, cpuMs, hwmKb, killAllNow, rssKb, sleep, stopAll, treeCpuMs } from './proc.ts';
 import { writeReport } from './report.ts';
-import { DEFAULT_SYSTEMS, parleyServerScript, prepareDjango, systemById, type Context, type RunningSystem, type SystemDef } from './systems.ts';
+import { DEFAULT_SYSTEMS, parleyNodeArgs, parleyServerScript, prepareDjango, systemById, type Context, type RunningSystem, type SystemDef } from './systems.ts';
 import type { CostSample, IdleResult, ProfileSummary, Results, SearchOutcome, Settings, StepPhase, StepRecord, SystemWorkloadResult, WorkloadDef } from './types.ts';
 
 export const WORKLOADS: WorkloadDef[] = [
@@ -32,7 +32,8 @@ const USAGE = `usage: pnpm bench [--quick] [options]
   --drain-ms=N            longest wait for deliveries in flight after a step
   --repeats=N             runs at the candidate limit (median p99 decides)
   --bisections=N          refinement steps between the last pass and first fail
-  --common-rate=N         msg/s at which every Node system runs workload b for the cost comparison
+  --common-rate=N[,N…]    msg/s at which every Node system runs workload b for the cost comparison
+                          (default 1000,2500; quick 1000)
   --idle-connections=N    connections of workload d (default 10000)
   --budget-min=N          stop starting new searches after N minutes
   --noisy-other-pct=30    a failed step during which other processes used more than this
@@ -93,6 +94,10 @@ function parseArgs(argv: string[]): Args {
   };
   const known = new Set(['quick', 'systems', 'workloads', 'warmup-ms', 'duration-ms', 'drain-ms', 'repeats', 'bisections', 'common-rate', 'idle-connections', 'budget-min', 'no-profile', 'server-cpus', 'aux-cpus', 'out', 'echo', 'max-steps', 'noisy-other-pct', 'noisy-retries', 'profile-only', 'cost-only', 'render', 'redo-min', 'merge-into', 'merge-reason']);
   for (const k of flags.keys()) if (!known.has(k)) throw new Error(`unknown option --${k}\n${USAGE}`);
+  // The cost comparison runs at each of these rates: light load, and one where batching starts
+  // to pay (both well within what Socket.IO sustains).
+  const commonRates = (flags.get('common-rate') ?? (quick ? '1000' : '1000,2500')).split(',').map((x) => Number(x.trim()));
+  if (commonRates.some((x) => !Number.isFinite(x) || x < 0)) throw new Error(`--common-rate must be numbers: ${flags.get('common-rate')}`);
   const settings: Settings = {
     mode: quick ? 'quick' : 'full',
     warmupMs: num('warmup-ms', quick ? 750 : 1000),
@@ -102,7 +107,8 @@ function parseArgs(argv: string[]): Args {
     repeats: num('repeats', quick ? 1 : 3),
     bisections: num('bisections', quick ? 1 : 2),
     maxStepsPerSearch: num('max-steps', quick ? 7 : 12),
-    commonRate: num('common-rate', 1000),
+    commonRate: commonRates[0]!,
+    commonRates,
     idleConnections: num('idle-connections', quick ? 2000 : 10_000),
     p99LimitMs: 100,
     minRatio: 0.999,
@@ -550,7 +556,7 @@ class Bench {
   }
 
   /**
-   * The cost comparison: each Node system on workload b at the common rate, `rounds` times,
+   * The cost comparison: each Node system on workload b at each common rate, `rounds` times,
    * round-robin (a fresh server every time), so that a drift of the machine's speed during the
    * run is shared by all systems instead of favouring whichever ran in a fast minute.
    */
@@ -560,17 +566,19 @@ class Bench {
     const defs = systems.map(systemById).filter((d) => !d.id.startsWith('django') && d.unavailable?.() === undefined);
     const samples: CostSample[] = [];
     for (let round = 1; round <= rounds; round++) {
-      for (const def of defs) {
-        try {
-          const rec = await this.withSystem(def, this.ctx, async (sys, gen) => {
-            const reconnect = () => gen.connect(this.connectRequest(def, wl, sys, 0));
-            await reconnect();
-            return this.measure(def, wl, sys, gen, s.commonRate, 'common', [], reconnect, () => true);
-          });
-          samples.push({ system: def.id, round, step: rec });
-          this.log(`cost round ${round} · ${def.id}: ${fmt(rec.serverCpuMsPer1k, 3)} ms per 1k deliveries at ${s.commonRate} msg/s (server CPU ${fmt(rec.serverCpuPct, 0)}%, p99 ${fmt(rec.latencyMs.p99, 2)} ms, other ${fmt(rec.otherCpuPct, 0)}%)`);
-        } catch (err) {
-          this.log(`cost round ${round} · ${def.id} failed: ${(err as Error).message}`);
+      for (const rate of s.commonRates ?? [s.commonRate]) {
+        for (const def of defs) {
+          try {
+            const rec = await this.withSystem(def, this.ctx, async (sys, gen) => {
+              const reconnect = () => gen.connect(this.connectRequest(def, wl, sys, 0));
+              await reconnect();
+              return this.measure(def, wl, sys, gen, rate, 'common', [], reconnect, () => true);
+            });
+            samples.push({ system: def.id, round, rate, step: rec });
+            this.log(`cost round ${round} · ${def.id}: ${fmt(rec.serverCpuMsPer1k, 3)} ms per 1k deliveries at ${rate} msg/s (server CPU ${fmt(rec.serverCpuPct, 0)}%, p99 ${fmt(rec.latencyMs.p99, 2)} ms, other ${fmt(rec.otherCpuPct, 0)}%)`);
+          } catch (err) {
+            this.log(`cost round ${round} · ${def.id} at ${rate} msg/s failed: ${(err as Error).message}`);
+          }
         }
       }
     }
@@ -714,7 +722,7 @@ async function main(): Promise<void> {
   const argText = process.argv.slice(2).filter((a) => a !== '--').join(' ');
   r.commands.push(
     `pnpm bench${argText === '' ? '' : ' ' + argText}   # = pnpm --filter @parley/server... run build && tsc -p bench/tsconfig.build.json && node bench/dist/src/cli.js${argText === '' ? '' : ' ' + argText}`,
-    `servers:    taskset -c ${args.serverCpus} node apps/server/dist/server.js   (PORT=<free> HOST=127.0.0.1 LOG_LEVEL=warn ROOM_TTL_SECONDS=900 RATE_LIMIT_PER_CONNECTION=0 RATE_LIMIT_PER_IP=0 MAX_CONNECTIONS=0 MAX_CONNECTIONS_PER_IP=0 DRAIN_MS=500 [REDIS_URL=redis://127.0.0.1:<port>]; history on, HISTORY_LENGTH default 1000)`,
+    `servers:    taskset -c ${args.serverCpus} node ${parleyNodeArgs(ctxCheck, 'parley').join(' ')} apps/server/dist/server.js   (flags from its start script; PORT=<free> HOST=127.0.0.1 LOG_LEVEL=warn ROOM_TTL_SECONDS=900 RATE_LIMIT_PER_CONNECTION=0 RATE_LIMIT_PER_IP=0 MAX_CONNECTIONS=0 MAX_CONNECTIONS_PER_IP=0 DRAIN_MS=500 [REDIS_URL=redis://127.0.0.1:<port>]; history on, HISTORY_LENGTH default 1000)`,
     `            taskset -c ${args.serverCpus} node bench/dist/peers/socketio-server.js   (REDIS_URL=…)   |   taskset -c ${args.serverCpus} node bench/dist/peers/ws-server.js`,
     `            taskset -c ${args.serverCpus} /usr/bin/python3 -m daphne -b 127.0.0.1 -p <free> mysite.asgi:application   (copy of ../shared/peers/django-channels, migrated; REDIS_PORT=…, CONSUMER=sync|async)`,
     `redis:      taskset -c ${args.auxCpus} redis-server --port <free> --bind 127.0.0.1 --save '' --appendonly no   (a fresh one per system and workload)`,
@@ -831,7 +839,11 @@ function mergeInto(file: string, r: Results, argText: string, reason: string | u
     const again = new Set(r.cost.map((c) => c.system));
     const [replaced, kept] = [(target.cost ?? []).filter((c) => again.has(c.system)), (target.cost ?? []).filter((c) => !again.has(c.system))];
     if (replaced.length > 0) (target.supersededCost ??= []).push(...replaced);
+    // Samples of earlier versions carry no rate: it was the settings' one.
+    for (const c of target.cost ?? []) c.rate ??= target.settings.commonRate;
     target.cost = [...kept, ...r.cost];
+    target.settings.commonRates = [...new Set(target.cost.map((c) => c.rate!))].sort((a, b) => a - b);
+    target.settings.commonRate = target.settings.commonRates[0]!;
     target.notes.push(`The cost comparison of ${[...again].join(', ')} was measured at ${when} UTC by ${reason !== undefined ? 'the second invocation noted above' : `a second invocation (\`pnpm bench ${argText}\`)`}.`);
   }
   if (r.profile !== undefined) target.profile = r.profile;
@@ -839,6 +851,9 @@ function mergeInto(file: string, r: Results, argText: string, reason: string | u
     const i = target.idle.findIndex((x) => x.system === idle.system);
     if (i >= 0) target.idle[i] = idle;
     else target.idle.push(idle);
+  }
+  if (r.idle.length > 0) {
+    target.notes.push(`Workload d of ${r.idle.map((x) => x.system).join(', ')} was measured at ${when} UTC by ${reason !== undefined ? 'the second invocation noted above' : `a second invocation (\`pnpm bench ${argText}\`)`}.`);
   }
   target.commands.push(`pnpm bench ${argText}   # second invocation, merged at ${when} UTC`);
   writeFileSync(file, JSON.stringify(target, null, 1) + '\n');

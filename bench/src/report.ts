@@ -153,20 +153,22 @@ export function goals(r: Results): Goal[] {
   out.push(ratioGoal('Max sustainable, Parley Redis vs Django async consumer (b)', 30, pr, da, 'Parley', 'Django async', true));
   out.push(ratioGoal('Max sustainable, Parley Redis vs Socket.IO (b)', 1, pr, sio, 'Parley', 'Socket.IO', true));
   if (ds !== null) out.push({ ...ratioGoal('(for reference) Parley Redis vs Django sync consumer (b)', 1, pr, ds, 'Parley', 'Django sync', true), target: '–', met: null });
-  const pc = costStep(r, 'parley-redis');
-  const sc = costStep(r, 'socketio');
-  out.push({
-    ...ratioGoal(
-      `Server CPU per delivery at the same offered load (${int(r.settings.commonRate)} msg/s on b), Parley Redis vs Socket.IO`,
-      0.7,
-      pc?.serverCpuMsPer1k ?? null,
-      sc?.serverCpuMsPer1k ?? null,
-      'Parley',
-      'Socket.IO',
-      false,
-    ),
-    measured: `Parley ${f(pc?.serverCpuMsPer1k, 2)} vs Socket.IO ${f(sc?.serverCpuMsPer1k, 2)} ms per 1,000 deliveries`,
-  });
+  for (const rate of costRates(r)) {
+    const pc = costStep(r, 'parley-redis', rate);
+    const sc = costStep(r, 'socketio', rate);
+    out.push({
+      ...ratioGoal(
+        `Server CPU per delivery at the same offered load (${int(rate)} msg/s on b), Parley Redis vs Socket.IO`,
+        0.7,
+        pc?.serverCpuMsPer1k ?? null,
+        sc?.serverCpuMsPer1k ?? null,
+        'Parley',
+        'Socket.IO',
+        false,
+      ),
+      measured: `Parley ${f(pc?.serverCpuMsPer1k, 2)} vs Socket.IO ${f(sc?.serverCpuMsPer1k, 2)} ms per 1,000 deliveries`,
+    });
+  }
   const two = maxD('parley-redis-2x');
   // Steps of the search are coarse and runs vary by a few percent: only a clear lead counts as more.
   out.push({
@@ -221,15 +223,23 @@ export function findings(r: Results): string[] {
   }
   const p1 = costStep(r, 'parley-redis');
   const p2 = costStep(r, 'parley-redis-2x');
-  const sio = costStep(r, 'socketio');
-  const raw = costStep(r, 'ws-raw');
-  if (p1 && sio) {
+  const atRate = costRates(r)
+    .map((rate) => ({ rate, p: costStep(r, 'parley-redis', rate), sio: costStep(r, 'socketio', rate), raw: costStep(r, 'ws-raw', rate) }))
+    .filter((x) => x.p !== undefined && x.sio !== undefined);
+  if (atRate.length > 0) {
+    const rawRatios = atRate.filter((x) => x.raw !== undefined).map((x) => `${(x.raw!.serverCpuMsPer1k / x.sio!.serverCpuMsPer1k).toFixed(2)}×`);
     out.push(
-      `- Cost at the same offered load (${int(r.settings.commonRate)} msg/s on b): Parley Redis ${us(p1)} per delivery, Socket.IO ${us(sio)}` +
-        `${raw ? `, raw ws ${us(raw)} (one socket write per delivery and nothing else)` : ''}.` +
+      `- Cost at the same offered load (b): ` +
+        atRate
+          .map((x) => `at ${int(x.rate)} msg/s Parley Redis ${us(x.p!)} per delivery, Socket.IO ${us(x.sio!)}${x.raw ? `, raw ws ${us(x.raw)}` : ''}`)
+          .join('; ') +
+        '.' +
+        (rawRatios.length > 0
+          ? ` The raw ws broadcast, which does nothing but parse and write one frame per delivery, costs ${rawRatios.join(' and ')} of Socket.IO's here: a ratio of 0.7 asks Parley, with history, acks and Redis, to cost about what that bare write costs.`
+          : '') +
         (r.profile
           ? ` The profile below (at ${int(r.profile.rate)} msg/s) puts ${f(socketWritePct(r.profile.top), 0)}% of Parley's CPU in the system calls that write frames to sockets (\`writeBuffer\`, \`writev\`, \`writeUtf8String\`; ` +
-            "on loopback they also run the receiving side's TCP processing). The peers make one such write per delivery; Parley makes one per socket per batch (a room's events of one event-loop turn, or of 5 ms in a busy room, pre-framed once for all sockets), so its cost per delivery falls as the load rises, while at a light load like this one, with about one message per batch, it pays the same write per delivery as the others, plus its own work (history, acks, Redis)."
+            "on loopback they also run the receiving side's TCP processing). The peers make one such write per delivery; Parley makes one per socket per batch (a room's events of one event-loop turn, or of 5 ms in a busy room, pre-framed once for all sockets; a sender's ack goes in the same write as the echo of its message), so its cost per delivery falls as the load rises, while at a light load, with about one message per batch, it pays the same write per delivery as the others, plus its own work (history, acks, Redis)."
           : ''),
     );
   }
@@ -276,12 +286,18 @@ export function findings(r: Results): string[] {
   return out;
 }
 
+/** The rates of the cost comparison, lowest first. */
+function costRates(r: Results): number[] {
+  return r.settings.commonRates ?? [r.settings.commonRate];
+}
+
 /**
- * A system's figures at the common rate on b: the median of its cost rounds when the run has
- * them, else the single 'common' step of its workload-b run (results of earlier versions).
+ * A system's figures at a common rate on b (the first one unless given): the median of its cost
+ * rounds when the run has them, else the single 'common' step of its workload-b run (results of
+ * earlier versions).
  */
-function costStep(r: Results, system: string): StepRecord | undefined {
-  const samples = (r.cost ?? []).filter((c) => c.system === system).map((c) => c.step);
+function costStep(r: Results, system: string, rate = r.settings.commonRate): StepRecord | undefined {
+  const samples = (r.cost ?? []).filter((c) => c.system === system && (c.rate ?? r.settings.commonRate) === rate).map((c) => c.step);
   if (samples.length > 0) {
     const sorted = [...samples].sort((a, b) => a.serverCpuMsPer1k - b.serverCpuMsPer1k);
     return sorted[Math.floor((sorted.length - 1) / 2)];
@@ -390,7 +406,7 @@ export function markdown(r: Results): string {
   const s = r.settings;
   L.push(
     `Settings: ${s.mode} mode; each step ${s.warmupMs} ms warm-up + ${s.durationMs} ms measured (+ up to ${s.drainMs} ms drain); ` +
-      `${s.repeats} run(s) at the candidate limit; ${s.bisections} bisection(s); message text ${s.textBytes} bytes; cost comparison at ${int(s.commonRate)} msg/s on b; ` +
+      `${s.repeats} run(s) at the candidate limit; ${s.bisections} bisection(s); message text ${s.textBytes} bytes; cost comparison at ${costRates(r).map(int).join(' and ')} msg/s on b; ` +
       `${int(s.idleConnections)} idle connections in d; time budget ${s.budgetMinutes} min.`,
     '',
   );
@@ -415,12 +431,13 @@ export function markdown(r: Results): string {
       '',
     );
     const systems = [...new Set([...(wl.id === 'b' ? (r.cost ?? []).map((c) => c.system) : []), ...runs.map((x) => x.system)])];
-    const common = systems.map((id) => ({ id, st: wl.id === 'b' ? costStep(r, id) : undefined })).filter((x) => x.st !== undefined);
-    if (common.length > 0) {
+    for (const rate of wl.id === 'b' ? costRates(r) : []) {
+      const common = systems.map((id) => ({ id, st: costStep(r, id, rate) })).filter((x) => x.st !== undefined);
+      if (common.length === 0) continue;
       const sio = common.find((x) => x.id === 'socketio')?.st;
       const rounds = r.cost !== undefined && r.cost.length > 0;
-      L.push(`### Same offered load: ${int(s.commonRate)} msg/s (${int(s.commonRate * wl.clientsPerRoom)} deliveries/s offered)`, '');
-      if (rounds) {
+      L.push(`### Same offered load: ${int(rate)} msg/s (${int(rate * wl.clientsPerRoom)} deliveries/s offered)`, '');
+      if (rounds && rate === costRates(r)[0]) {
         L.push(
           `Measured in rounds: each round starts every system fresh, one after another, so a change in the machine's speed during the run affects all of them alike; each row is the system's median round (by CPU per delivery), and the last column lists every round.`,
           '',
@@ -428,7 +445,7 @@ export function markdown(r: Results): string {
       }
       L.push(`| system | deliveries/s | ratio | p50 ms | p99 ms | server CPU % | server ms / 1k deliveries | vs Socket.IO | server peak RSS MiB |${rounds ? ' every round, ms / 1k |' : ''}`, `|---|--:|--:|--:|--:|--:|--:|--:|--:|${rounds ? '---|' : ''}`);
       for (const { id, st } of common) {
-        const all = (r.cost ?? []).filter((c) => c.system === id).map((c) => f(c.step.serverCpuMsPer1k, 2));
+        const all = (r.cost ?? []).filter((c) => c.system === id && (c.rate ?? r.settings.commonRate) === rate).map((c) => f(c.step.serverCpuMsPer1k, 2));
         L.push(
           `| ${id} | ${int(st!.deliveredPerSec)} | ${st!.ratio.toFixed(4)} | ${f(st!.latencyMs.p50, 2)} | ${f(st!.latencyMs.p99, 2)} | ${f(st!.serverCpuPct, 0)} | ${f(st!.serverCpuMsPer1k, 3)} | ${sio ? `${(st!.serverCpuMsPer1k / sio.serverCpuMsPer1k).toFixed(2)}×` : '–'} | ${mib(st!.serverPeakRssKb)} |${rounds ? ` ${all.join(', ')} |` : ''}`,
         );

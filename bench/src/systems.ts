@@ -1,7 +1,7 @@
 // The systems under test, each started and stopped by the harness. Servers are pinned to the
 // server core, Redis (and the load generator, in cli.ts) to the other one.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -139,10 +139,16 @@ function parleyEnv(redisUrl?: string): Record<string, string> {
   };
 }
 
-/** Node flags for Parley's servers: the profiler when asked, plus BENCH_PARLEY_NODE_ARGS (for experiments, e.g. --trace-gc). */
-function parleyNodeArgs(ctx: Context, name: string): string[] {
+/**
+ * Node flags for Parley's servers: those of its start script (`node <flags> dist/server.js` in
+ * apps/server/package.json), so the bench runs it as operators do; the profiler when asked; then
+ * BENCH_PARLEY_NODE_ARGS (for experiments, e.g. --trace-gc; a flag given again overrides).
+ */
+export function parleyNodeArgs(ctx: Context, name: string): string[] {
+  const { scripts } = JSON.parse(readFileSync(join(ctx.repoRoot, 'apps/server/package.json'), 'utf8')) as { scripts: { start: string } };
+  const own = scripts.start.split(/\s+/).filter((word) => word.startsWith('--'));
   const extra = process.env.BENCH_PARLEY_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
-  return [...extra, ...(ctx.cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${join(ctx.cpuProfileDir, name)}`])];
+  return [...own, ...(ctx.cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${join(ctx.cpuProfileDir, name)}`]), ...extra];
 }
 
 function parley(instances: number, redis: boolean, cpusOf: (ctx: Context, i: number) => string) {

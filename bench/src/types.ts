@@ -126,7 +126,10 @@ export interface Settings {
   repeats: number;
   bisections: number;
   maxStepsPerSearch: number;
+  /** The first of the cost comparison's rates: the one the CPU goal is headlined at. */
   commonRate: number;
+  /** Every rate of the cost comparison (results of earlier versions: only commonRate). */
+  commonRates?: number[];
   idleConnections: number;
   p99LimitMs: number;
   minRatio: number;
@@ -139,6 +142,8 @@ export interface Settings {
 export interface CostSample {
   system: string;
   round: number;
+  /** Offered msg/s (results of earlier versions: the settings' commonRate). */
+  rate?: number;
   step: StepRecord;
 }
 
