@@ -701,6 +701,8 @@ async function main(): Promise<void> {
   const outDir = args.out !== '' ? resolve(args.out) : join(benchRoot, args.mergeInto !== undefined ? '.work/partial' : 'results');
   mkdirSync(outDir, { recursive: true });
 
+  // Checked first: finding out after half an hour of measuring that the file is not there loses the run.
+  if (args.mergeInto !== undefined && !existsSync(args.mergeInto)) throw new Error(`--merge-into: no such file ${args.mergeInto} (a relative path is taken from bench/)`);
   const stamp = new Date().toISOString().slice(0, 10);
   const ctxCheck: Context = { repoRoot, benchRoot, serverCpus: args.serverCpus, auxCpus: args.auxCpus, echo: false };
   if (!existsSync(parleyServerScript(ctxCheck))) throw new Error('apps/server/dist/server.js is missing: run `pnpm build` first (pnpm bench does)');
