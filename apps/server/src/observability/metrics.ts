@@ -54,7 +54,7 @@ const metricsRoutes: FastifyPluginAsync = async (fastify) => {
   counter('parley_frames_out_total', 'Frames written to sockets', () => stats.framesOut);
   counter('parley_socket_writes_total', 'Writes to sockets; frames for one socket at the same moment share one (frames out / writes = batching)', () => stats.socketWrites);
   counter('parley_bytes_in_total', 'Bytes read from sockets', () => stats.bytesIn);
-  counter('parley_bytes_out_total', 'Bytes written to sockets (payloads; UTF-16 units for one-off frames)', () => stats.bytesOut);
+  counter('parley_bytes_out_total', 'Bytes written to sockets (UTF-8 payloads, without frame headers)', () => stats.bytesOut);
   counter('parley_send_buffer_drops_total', 'Sockets closed because their send buffer was full (slow consumers)', () => stats.slowConsumerCloses);
   counter('parley_backfills_total', 'Times the log was read back after pub/sub lost messages', () => stats.backfills);
   counter('parley_backfilled_messages_total', 'Messages recovered from the log after a pub/sub gap', () => stats.backfilledMessages);
