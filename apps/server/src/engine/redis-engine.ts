@@ -307,7 +307,7 @@ export class RedisEngine implements ChatEngine {
     );
   }
 
-  /** This instance's entry for a person in a room's presence set: `userId|instanceId`. */
+  /** This instance's entry for a person in a room's presence set: `userId|instanceId` (see {@link userOfPresenceMember}). */
   private presenceMember(userId: string): string {
     return `${userId}|${this.instanceId}`;
   }
@@ -324,7 +324,7 @@ export class RedisEngine implements ChatEngine {
           .then((missing) => {
             // Entries that expired while this instance could not reach Redis: enter them again.
             for (const member of missing) {
-              const user = this.present.get(room)?.get(member.slice(0, member.lastIndexOf('|')));
+              const user = this.present.get(room)?.get(userOfPresenceMember(member));
               if (user !== undefined) void this.runEnter(room, user, false).catch((err: Error) => this.log.warn({ room, err: err.message }, 'presence refresh failed'));
             }
           })
@@ -392,6 +392,11 @@ function toMessage([id, fields]: StreamEntry): StoredMessage {
 function seqOf(entry: StreamEntry | undefined): number | undefined {
   const seq = entry === undefined ? undefined : field(entry[1], 's');
   return seq === undefined ? undefined : Number(seq);
+}
+
+/** The user id of a presence entry (`userId|instanceId`; the SWEEP script splits it the same way). */
+function userOfPresenceMember(member: string): string {
+  return member.slice(0, member.lastIndexOf('|'));
 }
 
 function isBusEvent(event: unknown, room: string): event is BusEvent {
