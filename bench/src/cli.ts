@@ -824,6 +824,8 @@ function mergeInto(file: string, r: Results, argText: string, reason: string | u
   const target = JSON.parse(readFileSync(file, 'utf8')) as Results;
   const when = new Date().toISOString().slice(11, 16);
   const why = reason ?? 'the first measurement was limited by outside load';
+  // Who measured what is merged: said once in a note of its own when there is a reason.
+  const by = reason !== undefined ? 'the second invocation noted above' : `a second invocation (\`pnpm bench ${argText}\`)`;
   if (reason !== undefined) target.notes.push(`Second invocation at ${when} UTC (\`pnpm bench ${argText}\`): ${reason}.`);
   for (const run of r.runs) {
     if (run.skipped !== undefined) continue;
@@ -832,7 +834,7 @@ function mergeInto(file: string, r: Results, argText: string, reason: string | u
     if (i >= 0) target.runs[i] = run;
     else target.runs.push(run);
     target.notes.push(
-      `${run.system} on workload ${run.workload}: re-measured at ${when} UTC ${reason !== undefined ? 'by the second invocation noted above' : `by a second invocation (\`pnpm bench ${argText}\`), because ${why}`}; the first attempt is in the JSON under "superseded".`,
+      `${run.system} on workload ${run.workload}: re-measured at ${when} UTC by ${by}${reason !== undefined ? '' : `, because ${why}`}; the first attempt is in the JSON under "superseded".`,
     );
   }
   if (r.cost !== undefined && r.cost.length > 0) {
@@ -846,7 +848,7 @@ function mergeInto(file: string, r: Results, argText: string, reason: string | u
     target.cost = [...kept, ...r.cost];
     target.settings.commonRates = [...new Set(target.cost.map((c) => c.rate!))].sort((a, b) => a - b);
     target.settings.commonRate = target.settings.commonRates[0]!;
-    target.notes.push(`The cost comparison of ${[...again].join(', ')} was measured at ${when} UTC by ${reason !== undefined ? 'the second invocation noted above' : `a second invocation (\`pnpm bench ${argText}\`)`}.`);
+    target.notes.push(`The cost comparison of ${[...again].join(', ')} was measured at ${when} UTC by ${by}.`);
   }
   if (r.profile !== undefined) target.profile = r.profile;
   for (const idle of r.idle) {
@@ -855,7 +857,7 @@ function mergeInto(file: string, r: Results, argText: string, reason: string | u
     else target.idle.push(idle);
   }
   if (r.idle.length > 0) {
-    target.notes.push(`Workload d of ${r.idle.map((x) => x.system).join(', ')} was measured at ${when} UTC by ${reason !== undefined ? 'the second invocation noted above' : `a second invocation (\`pnpm bench ${argText}\`)`}.`);
+    target.notes.push(`Workload d of ${r.idle.map((x) => x.system).join(', ')} was measured at ${when} UTC by ${by}.`);
   }
   target.commands.push(`pnpm bench ${argText}   # second invocation, merged at ${when} UTC`);
   writeFileSync(file, JSON.stringify(target, null, 1) + '\n');
