@@ -9,7 +9,7 @@ import { GeneratorProcess } from './genproc.ts';
 import type { ConnectRequest, ConnectResult, RunResult } from './loadgen.ts';
 import { machineBusyMs, machineFacts } from './machine.ts';
 import { summariseProfiles } from './profile.ts';
-import { RssSampler, cpuMs, hwmKb, killAllNow, rssKb, sleep, stopAll, treeCpuMs } from './proc.ts';
+import { RssSampler, cpuMs, hwmKb, killAllNow, rssKb, sleep, stopAll, treeCpuMs, treeCpuSplitMs } from './proc.ts';
 import { writeReport } from './report.ts';
 import { DEFAULT_SYSTEMS, parleyNodeArgs, parleyServerScript, prepareDjango, systemById, type Context, type RunningSystem, type SystemDef } from './systems.ts';
 import type { CostSample, IdleResult, ProfileSummary, Results, SearchOutcome, Settings, StepPhase, StepRecord, SystemWorkloadResult, WorkloadDef } from './types.ts';
@@ -155,6 +155,8 @@ interface Snapshot {
   t: number;
   hr: bigint;
   server: number;
+  /** The part of `server` spent in the kernel (system calls, and the network stack they run). */
+  serverKernel: number;
   redis: number;
   gen: number;
   harness: number;
@@ -163,10 +165,12 @@ interface Snapshot {
 
 function snapshot(sys: RunningSystem, gen: GeneratorProcess): Snapshot {
   const own = process.cpuUsage();
+  const server = treeCpuSplitMs(sys.serverPids);
   return {
     t: performance.now(),
     hr: process.hrtime.bigint(),
-    server: treeCpuMs(sys.serverPids),
+    server: server.user + server.kernel,
+    serverKernel: server.kernel,
     redis: sys.redisPid === undefined ? 0 : cpuMs(sys.redisPid),
     gen: cpuMs(gen.pid),
     harness: (own.user + own.system) / 1000,
@@ -284,6 +288,7 @@ class Bench {
       serverCpuMs: server,
       serverCpuPct: (100 * server) / wall,
       serverCpuMsPer1k: deliveries > 0 ? server / (deliveries / 1000) : NaN,
+      serverKernelPct: server > 0 ? (100 * (end.serverKernel - start.serverKernel)) / server : NaN,
       serverPeakRssKb: peak,
       redisCpuPct: sys.redisPid === undefined ? null : (100 * redis) / wall,
       auxCorePct: (100 * (genCpu + redis)) / wall,

@@ -125,23 +125,41 @@ export function processTree(pid: number): number[] {
   return out;
 }
 
-/** User + system CPU time of one process (all its threads), in ms; 0 when it is gone. */
-export function cpuMs(pid: number): number {
+/** User and system (kernel) CPU time of one process (all its threads), in ms; 0 when it is gone. */
+export function cpuSplitMs(pid: number): { user: number; kernel: number } {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // Fields 14 and 15 of stat (utime, stime) are at 11 and 12 after the command name.
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
+    return { user: (Number(fields[11]) * 1000) / CLK_TCK, kernel: (Number(fields[12]) * 1000) / CLK_TCK };
   } catch {
-    return 0;
+    return { user: 0, kernel: 0 };
   }
+}
+
+/** User + system CPU time of one process (all its threads), in ms; 0 when it is gone. */
+export function cpuMs(pid: number): number {
+  const { user, kernel } = cpuSplitMs(pid);
+  return user + kernel;
+}
+
+/** CPU ms of each root process and its descendants, summed, split into user and kernel time. */
+export function treeCpuSplitMs(pids: number[]): { user: number; kernel: number } {
+  const total = { user: 0, kernel: 0 };
+  for (const root of pids) {
+    for (const p of processTree(root)) {
+      const { user, kernel } = cpuSplitMs(p);
+      total.user += user;
+      total.kernel += kernel;
+    }
+  }
+  return total;
 }
 
 /** CPU ms of each root process and its descendants, summed. */
 export function treeCpuMs(pids: number[]): number {
-  let total = 0;
-  for (const root of pids) for (const p of processTree(root)) total += cpuMs(p);
-  return total;
+  const { user, kernel } = treeCpuSplitMs(pids);
+  return user + kernel;
 }
 
 function statusKb(pid: number, field: string): number {

@@ -237,6 +237,7 @@ export function findings(r: Results): string[] {
         (rawRatios.length > 0
           ? ` The raw ws broadcast, which does nothing but parse and write one frame per delivery, costs ${rawRatios.join(' and ')} of Socket.IO's here: a ratio of 0.7 asks Parley, with history, acks and Redis, to cost about what that bare write costs.`
           : '') +
+        kernelShares(atRate[0]!) +
         (r.profile
           ? ` The profile below (at ${int(r.profile.rate)} msg/s) puts ${f(socketWritePct(r.profile.top), 0)}% of Parley's CPU in the system calls that write frames to sockets (\`writeBuffer\`, \`writev\`, \`writeUtf8String\`; ` +
             "on loopback they also run the receiving side's TCP processing). The peers make one such write per delivery; Parley makes one per socket per batch (a room's events of one event-loop turn, or of 5 ms in a busy room, pre-framed once for all sockets; a sender's ack goes in the same write as the echo of its message), so its cost per delivery falls as the load rises, while at a light load, with about one message per batch, it pays the same write per delivery as the others, plus its own work (history, acks, Redis)."
@@ -306,6 +307,26 @@ function costStep(r: Results, system: string, rate = r.settings.commonRate): Ste
 }
 
 /** Share of profile self time in the system calls that write to sockets. */
+/**
+ * How much of each system's cost at the lightest common rate was kernel time: the part every
+ * server pays for writing one frame per delivery, whatever it does in user space.
+ */
+function kernelShares(x: { rate: number; p?: StepRecord | undefined; sio?: StepRecord | undefined; raw?: StepRecord | undefined }): string {
+  const named = [
+    ['Parley Redis', x.p],
+    ['Socket.IO', x.sio],
+    ['raw ws', x.raw],
+  ] as const;
+  const parts = named
+    .filter(([, s]) => s?.serverKernelPct !== undefined && Number.isFinite(s.serverKernelPct))
+    .map(([name, s]) => `${name} ${f(s!.serverKernelPct, 0)}% (${f((s!.serverCpuMsPer1k * s!.serverKernelPct!) / 100, 1)} µs per delivery)`);
+  if (parts.length === 0) return '';
+  return (
+    ` At ${int(x.rate)} msg/s the kernel's share of the server's CPU (system calls: the socket writes, which on loopback also run the receiving side's TCP work) was ${parts.join(', ')}; ` +
+    'what is left for a server to save is its user-space time above that floor.'
+  );
+}
+
 function socketWritePct(top: Array<{ name: string; selfPct: number }>): number {
   const writes = new Set(['writev', 'writeBuffer', 'writeUtf8String', 'writeLatin1String']);
   return top.filter((t) => writes.has(t.name)).reduce((sum, t) => sum + t.selfPct, 0);
@@ -439,15 +460,18 @@ export function markdown(r: Results): string {
       L.push(`### Same offered load: ${int(rate)} msg/s (${int(rate * wl.clientsPerRoom)} deliveries/s offered)`, '');
       if (rounds && rate === costRates(r)[0]) {
         L.push(
-          `Measured in rounds: each round starts every system fresh, one after another, so a change in the machine's speed during the run affects all of them alike; each row is the system's median round (by CPU per delivery), and the last column lists every round.`,
+          `Measured in rounds: each round starts every system fresh, one after another, so a change in the machine's speed during the run affects all of them alike; each row is the system's median round (by CPU per delivery), and the last column lists every round. "of which kernel" is the share of the server's CPU that was system time (from /proc/<pid>/stat).`,
           '',
         );
       }
-      L.push(`| system | deliveries/s | ratio | p50 ms | p99 ms | server CPU % | server ms / 1k deliveries | vs Socket.IO | server peak RSS MiB |${rounds ? ' every round, ms / 1k |' : ''}`, `|---|--:|--:|--:|--:|--:|--:|--:|--:|${rounds ? '---|' : ''}`);
+      L.push(
+        `| system | deliveries/s | ratio | p50 ms | p99 ms | server CPU % | server ms / 1k deliveries | of which kernel | vs Socket.IO | server peak RSS MiB |${rounds ? ' every round, ms / 1k |' : ''}`,
+        `|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|${rounds ? '---|' : ''}`,
+      );
       for (const { id, st } of common) {
         const all = (r.cost ?? []).filter((c) => c.system === id && (c.rate ?? r.settings.commonRate) === rate).map((c) => f(c.step.serverCpuMsPer1k, 2));
         L.push(
-          `| ${id} | ${int(st!.deliveredPerSec)} | ${st!.ratio.toFixed(4)} | ${f(st!.latencyMs.p50, 2)} | ${f(st!.latencyMs.p99, 2)} | ${f(st!.serverCpuPct, 0)} | ${f(st!.serverCpuMsPer1k, 3)} | ${sio ? `${(st!.serverCpuMsPer1k / sio.serverCpuMsPer1k).toFixed(2)}×` : '–'} | ${mib(st!.serverPeakRssKb)} |${rounds ? ` ${all.join(', ')} |` : ''}`,
+          `| ${id} | ${int(st!.deliveredPerSec)} | ${st!.ratio.toFixed(4)} | ${f(st!.latencyMs.p50, 2)} | ${f(st!.latencyMs.p99, 2)} | ${f(st!.serverCpuPct, 0)} | ${f(st!.serverCpuMsPer1k, 3)} | ${st!.serverKernelPct === undefined ? '–' : `${f(st!.serverKernelPct, 0)}%`} | ${sio ? `${(st!.serverCpuMsPer1k / sio.serverCpuMsPer1k).toFixed(2)}×` : '–'} | ${mib(st!.serverPeakRssKb)} |${rounds ? ` ${all.join(', ')} |` : ''}`,
         );
       }
       L.push('');

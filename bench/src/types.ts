@@ -27,6 +27,11 @@ export interface StepRecord extends RunResult {
   serverCpuPct: number;
   /** The cost figure: server CPU ms per 1,000 deliveries. */
   serverCpuMsPer1k: number;
+  /**
+   * Share of the server's CPU spent in the kernel (% of serverCpuMs): mostly the socket writes,
+   * which on loopback also run the receiving side's TCP processing. Absent in older results.
+   */
+  serverKernelPct?: number;
   serverPeakRssKb: number;
   redisCpuPct: number | null;
   /** Generator + Redis: how busy the aux core was (% of one core). */
