@@ -42,6 +42,11 @@ export interface ParleyFixtures {
    * closed after the test.
    */
   openPerson: (server?: 'A' | 'B' | (string & {}), options?: PersonOptions) => Promise<Person>;
+  /**
+   * The usual start of a conversation: Alice on server A and Bob on server B, both in `room`
+   * and welcomed, so what one sends the other must see (across instances with Redis).
+   */
+  openPair: (room: string) => Promise<{ alice: Person; bob: Person }>;
   /** A room name no other test (or earlier run against the same Redis) uses. */
   uniqueRoom: (prefix?: string) => string;
   /**
@@ -128,6 +133,18 @@ export const test = base.extend<ParleyFixtures, ParleyOptions>({
     });
     await Promise.all(contexts.map((c) => c.close()));
     assertNoCspViolations(violations);
+  },
+
+  openPair: async ({ openPerson }, use) => {
+    await use(async (room) => {
+      const alice = await openPerson('A');
+      const bob = await openPerson('B');
+      await alice.room.goto(`/chat/${room}/`);
+      await bob.room.goto(`/chat/${room}/`);
+      await alice.room.expectJoined(room);
+      await bob.room.expectJoined(room);
+      return { alice, bob };
+    });
   },
 
   seedMessages: async ({ browser, serverA }, use) => {

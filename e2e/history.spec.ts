@@ -2,14 +2,9 @@ import { expect, test } from './fixtures.ts';
 import { HISTORY_PAGE_SIZE } from './test-servers.ts';
 
 test.describe('history', () => {
-  test('a late joiner sees the earlier messages with names, times and grouping', async ({ openPerson, uniqueRoom }) => {
+  test('a late joiner sees the earlier messages with names, times and grouping', async ({ openPair, openPerson, uniqueRoom }) => {
     const room = uniqueRoom('late');
-    const alice = await openPerson('A');
-    const bob = await openPerson('B');
-    await alice.room.goto(`/chat/${room}/`);
-    await bob.room.goto(`/chat/${room}/`);
-    await alice.room.expectJoined(room);
-    await bob.room.expectJoined(room);
+    const { alice, bob } = await openPair(room);
 
     await alice.room.send('first from Alice');
     await alice.room.send('second from Alice');
@@ -82,14 +77,9 @@ test.describe('history', () => {
     await expect(alice.room.messageTexts).toHaveText(texts);
   });
 
-  test('coming back to a room shows what is new since the last visit', async ({ openPerson, uniqueRoom }) => {
+  test('coming back to a room shows what is new since the last visit', async ({ openPair, uniqueRoom }) => {
     const room = uniqueRoom('divider');
-    const alice = await openPerson('A');
-    const bob = await openPerson('B');
-    await alice.room.goto(`/chat/${room}/`);
-    await bob.room.goto(`/chat/${room}/`);
-    await alice.room.expectJoined(room);
-    await bob.room.expectJoined(room);
+    const { alice, bob } = await openPair(room);
     await bob.room.send('seen by Alice');
     await alice.room.expectMessage('seen by Alice');
 
@@ -112,19 +102,10 @@ test.describe('history', () => {
     await expect(alice.room.divider).toHaveCount(0);
   });
 
-  test('the log follows new messages at the bottom; scrolled up, a button says how many are new', async ({
-    openPerson,
-    uniqueRoom,
-    seedMessages,
-  }) => {
+  test('the log follows new messages at the bottom; scrolled up, a button says how many are new', async ({ openPair, uniqueRoom, seedMessages }) => {
     const room = uniqueRoom('follow');
     await seedMessages(room, Array.from({ length: HISTORY_PAGE_SIZE }, (_, i) => `old ${i + 1}`));
-    const alice = await openPerson('A');
-    const bob = await openPerson('B');
-    await alice.room.goto(`/chat/${room}/`);
-    await bob.room.goto(`/chat/${room}/`);
-    await alice.room.expectJoined(room);
-    await bob.room.expectJoined(room);
+    const { alice, bob } = await openPair(room);
 
     await bob.room.send('while Alice is at the bottom');
     await expect(alice.room.message('while Alice is at the bottom')).toBeInViewport();

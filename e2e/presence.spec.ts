@@ -23,14 +23,9 @@ test.describe('presence', () => {
     await expect(alice.room.presence.last()).toContainText('Bob left');
   });
 
-  test('"is typing…" appears while someone types and clears when they stop or send', async ({ openPerson, uniqueRoom }) => {
+  test('"is typing…" appears while someone types and clears when they stop or send', async ({ openPair, uniqueRoom }) => {
     const room = uniqueRoom('typing');
-    const alice = await openPerson('A');
-    const bob = await openPerson('B');
-    await alice.room.goto(`/chat/${room}/`);
-    await bob.room.goto(`/chat/${room}/`);
-    await alice.room.expectJoined(room);
-    await bob.room.expectJoined(room);
+    const { alice, bob } = await openPair(room);
 
     await bob.room.messageInput.pressSequentially('hel');
     await expect(alice.room.typing).toHaveText('Bob is typing…');
@@ -45,14 +40,9 @@ test.describe('presence', () => {
     await expect(alice.room.typing).toHaveText('');
   });
 
-  test('a reload keeps the same person: one entry in the list, earlier messages still theirs', async ({ openPerson, uniqueRoom }) => {
+  test('a reload keeps the same person: one entry in the list, earlier messages still theirs', async ({ openPair, uniqueRoom }) => {
     const room = uniqueRoom('identity');
-    const alice = await openPerson('A');
-    const bob = await openPerson('B');
-    await alice.room.goto(`/chat/${room}/`);
-    await bob.room.goto(`/chat/${room}/`);
-    await alice.room.expectJoined(room);
-    await bob.room.expectJoined(room);
+    const { alice, bob } = await openPair(room);
     await alice.room.send('before the reload');
     await bob.room.expectMessage('before the reload');
     const token = await alice.page.evaluate(() => localStorage.getItem('parley.token'));

@@ -6,17 +6,9 @@ import { expect, repoRoot, test } from './fixtures.ts';
 import { TEST_SERVER_ENV } from './test-servers.ts';
 
 test.describe('reconnecting', () => {
-  test('going offline shows "reconnecting"; messages typed meanwhile are pending, then sent once', async ({
-    openPerson,
-    uniqueRoom,
-  }) => {
+  test('going offline shows "reconnecting"; messages typed meanwhile are pending, then sent once', async ({ openPair, uniqueRoom }) => {
     const room = uniqueRoom('offline');
-    const alice = await openPerson('A');
-    const bob = await openPerson('B');
-    await alice.room.goto(`/chat/${room}/`);
-    await bob.room.goto(`/chat/${room}/`);
-    await alice.room.expectJoined(room);
-    await bob.room.expectJoined(room);
+    const { alice, bob } = await openPair(room);
 
     // In this Chromium, setOffline does not close an open WebSocket (checked: readyState stays
     // OPEN); it flips navigator.onLine and fires `offline`, which the client answers by dropping
@@ -44,17 +36,49 @@ test.describe('reconnecting', () => {
     await expect(alice.room.messageTexts).toHaveText(['typed while offline', 'and one more']);
   });
 
-  test('messages others sent while the connection was down all show after the reconnect, once each', async ({
-    openPerson,
-    uniqueRoom,
-  }) => {
+  test('a message typed offline survives a reload of the page and is sent once when the server is reachable again', async ({ openPair, uniqueRoom }) => {
+    const room = uniqueRoom('reload');
+    const { alice, bob } = await openPair(room);
+
+    await alice.context.setOffline(true);
+    await alice.room.expectStatus('reconnecting');
+    await alice.room.send('typed before a reload');
+    await alice.room.expectState('typed before a reload', 'pending');
+
+    // Back online, but the chat server stays out of reach for the reloaded page: its socket
+    // opens and nothing comes through (no welcome), until `reachable`.
+    let reachable = false;
+    const held: WebSocketRoute[] = [];
+    await alice.page.routeWebSocket(/\/ws\/chat\//, (ws) => {
+      const server = ws.connectToServer();
+      if (reachable) return; // connected and forwarded both ways, untouched
+      held.push(ws);
+      server.onMessage(() => {});
+      ws.onMessage(() => {});
+    });
+    await alice.context.setOffline(false);
+    await alice.page.reload();
+    await expect.poll(() => held.length).toBeGreaterThan(0);
+    await alice.room.expectState('typed before a reload', 'pending');
+    await expect(bob.room.anyMessage('typed before a reload')).toHaveCount(0);
+
+    reachable = true;
+    for (const ws of held) await ws.close({ code: 1012, reason: 'service restart' });
+    await alice.room.expectStatus('connected');
+    await bob.room.expectMessage('typed before a reload');
+    await alice.room.expectMessage('typed before a reload');
+    await alice.room.send('and after it');
+    await bob.room.expectMessage('and after it');
+    await expect(bob.room.messageTexts).toHaveText(['typed before a reload', 'and after it']);
+    await expect(alice.room.messageTexts).toHaveText(['typed before a reload', 'and after it']);
+    // Nothing is left to come back after the next reload.
+    const kept = await alice.page.evaluate(() => Object.keys(sessionStorage).filter((key) => key.startsWith('parley.outbox.')));
+    expect(kept).toEqual([]);
+  });
+
+  test('messages others sent while the connection was down all show after the reconnect, once each', async ({ openPair, uniqueRoom }) => {
     const room = uniqueRoom('missed');
-    const alice = await openPerson('A');
-    const bob = await openPerson('B');
-    await alice.room.goto(`/chat/${room}/`);
-    await bob.room.goto(`/chat/${room}/`);
-    await alice.room.expectJoined(room);
-    await bob.room.expectJoined(room);
+    const { alice, bob } = await openPair(room);
     await bob.room.send('before the drop');
     await alice.room.expectMessage('before the drop');
 

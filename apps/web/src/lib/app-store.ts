@@ -1,13 +1,18 @@
-/** The app's one store of what the browser remembers (name, identity token, last seen ids). */
+/**
+ * The app's stores of what the browser remembers: name, identity token and last seen ids for
+ * every visit (localStorage), and each tab's unsent messages across a reload (sessionStorage).
+ */
 import { ClientStore, type KeyValueStorage } from './client-store.ts';
+import { OutboxStore } from './outbox-store.ts';
 
-function localStorageOrNothing(): KeyValueStorage | null {
+function storageOrNothing(kind: 'localStorage' | 'sessionStorage'): KeyValueStorage | null {
   try {
     // Reading the property itself throws in some privacy modes.
-    return window.localStorage;
+    return window[kind];
   } catch {
     return null;
   }
 }
 
-export const clientStore = new ClientStore(localStorageOrNothing());
+export const clientStore = new ClientStore(storageOrNothing('localStorage'));
+export const outboxStore = new OutboxStore(storageOrNothing('sessionStorage'));

@@ -4,7 +4,7 @@ import { ClientStore, type KeyValueStorage } from './client-store.ts';
 
 function memoryStorage(): KeyValueStorage & { data: Map<string, string> } {
   const data = new Map<string, string>();
-  return { data, getItem: (k) => data.get(k) ?? null, setItem: (k, v) => void data.set(k, v) };
+  return { data, getItem: (k) => data.get(k) ?? null, setItem: (k, v) => void data.set(k, v), removeItem: (k) => void data.delete(k) };
 }
 
 describe('ClientStore', () => {
@@ -49,6 +49,9 @@ describe('ClientStore', () => {
       },
       setItem: () => {
         throw new Error('QuotaExceededError');
+      },
+      removeItem: () => {
+        throw new Error('SecurityError');
       },
     });
     assert.doesNotThrow(() => throwing.setToken('t'));

@@ -5,6 +5,7 @@ import {
   addToOutbox,
   awaitingSend,
   discard,
+  keptOutbox,
   markAcked,
   markDisconnected,
   markFailed,
@@ -12,6 +13,7 @@ import {
   markSending,
   newClientMsgId,
   removeDelivered,
+  restoreOutbox,
   timedOut,
 } from './outbox.ts';
 
@@ -82,5 +84,44 @@ describe('outbox', () => {
     o = markSending(o, ['b'], 5_000);
     assert.deepEqual(timedOut(o, 10_999, 10_000), []);
     assert.deepEqual(timedOut(o, 11_000, 10_000), ['a']);
+  });
+});
+
+describe('keeping the outbox across a reload', () => {
+  test('keeps what the server has not confirmed: on the wire comes back pending, failed stays failed, acked is left out', () => {
+    let o = addToOutbox(addToOutbox(addToOutbox(addToOutbox([], 'c-a', 'one', 1), 'c-b', 'two', 2), 'c-c', 'three', 3), 'c-d', 'four', 4);
+    o = markSending(o, ['c-b', 'c-c', 'c-d'], 5);
+    o = markAcked(o, 'c-c', '9-0');
+    o = markFailed(o, 'c-d', 'too many messages');
+    const kept = keptOutbox(o);
+    assert.deepEqual(kept, [
+      { clientMsgId: 'c-a', text: 'one', createdAt: 1, state: 'pending' },
+      { clientMsgId: 'c-b', text: 'two', createdAt: 2, state: 'pending' },
+      { clientMsgId: 'c-d', text: 'four', createdAt: 4, state: 'failed', error: 'too many messages' },
+    ]);
+    const restored = restoreOutbox(JSON.parse(JSON.stringify(kept)));
+    assert.deepEqual(restored, kept);
+    assert.deepEqual(awaitingSend(restored).map((i) => i.clientMsgId), ['c-a', 'c-b'], 'sent again after the welcome, same ids');
+  });
+
+  test('skips anything malformed instead of sending it', () => {
+    const good = { clientMsgId: 'c-ok', text: 'fine', createdAt: 1, state: 'pending' };
+    assert.deepEqual(restoreOutbox(null), []);
+    assert.deepEqual(restoreOutbox({ clientMsgId: 'c-x' }), []);
+    assert.deepEqual(
+      restoreOutbox([
+        good,
+        null,
+        'text',
+        { ...good, clientMsgId: 'has space' },
+        { ...good, clientMsgId: 'c-empty', text: '   ' },
+        { ...good, clientMsgId: 'c-big', text: 'x'.repeat(100_000) },
+        { ...good, clientMsgId: 'c-time', createdAt: 'yesterday' },
+        { ...good, clientMsgId: 'c-sent', state: 'sent' },
+        { ...good, text: 'a second copy of c-ok' },
+      ]),
+      [good],
+    );
+    assert.deepEqual(restoreOutbox([{ ...good, state: 'failed' }]), [{ ...good, state: 'failed', error: 'Not sent.' }]);
   });
 });

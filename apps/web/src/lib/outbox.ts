@@ -7,7 +7,7 @@
  * `sent` (acked; waiting for the message itself to arrive) → removed once the log holds it.
  * `failed` when the server refused it or never answered; Retry makes it `pending` again.
  */
-import { CLIENT_MSG_ID_PATTERN, type MessageFrame } from '@parley/protocol';
+import { CLIENT_MSG_ID_PATTERN, checkMessageText, type MessageFrame } from '@parley/protocol';
 
 export type OutboxState = 'pending' | 'sending' | 'sent' | 'failed';
 
@@ -102,6 +102,44 @@ export function removeDelivered(outbox: readonly OutboxItem[], messages: readonl
 /** The clientMsgIds on the wire for longer than `timeoutMs` without an answer. */
 export function timedOut(outbox: readonly OutboxItem[], now: number, timeoutMs: number): string[] {
   return outbox.filter((item) => item.state === 'sending' && item.sentAt !== undefined && now - item.sentAt >= timeoutMs).map((i) => i.clientMsgId);
+}
+
+/**
+ * What of the outbox is worth keeping across a reload: every message the server has not
+ * confirmed (one on the wire comes back as pending: it is sent again, and the server stores a
+ * clientMsgId once), and failed ones, so Retry and Discard are still offered. Acked ones are
+ * left out; the welcome's history brings them back as messages.
+ */
+export function keptOutbox(outbox: readonly OutboxItem[]): OutboxItem[] {
+  return outbox
+    .filter((item) => item.state !== 'sent')
+    .map(({ clientMsgId, text, createdAt, state, error }) =>
+      state === 'failed' ? { clientMsgId, text, createdAt, state, error } : { clientMsgId, text, createdAt, state: 'pending' },
+    );
+}
+
+/**
+ * The items kept by {@link keptOutbox}, read back from storage. Anything malformed (another
+ * build's format, a hand-edited value) is skipped rather than sent.
+ */
+export function restoreOutbox(value: unknown): OutboxItem[] {
+  if (!Array.isArray(value)) return [];
+  const items: OutboxItem[] = [];
+  const seen = new Set<string>();
+  for (const entry of value as unknown[]) {
+    if (typeof entry !== 'object' || entry === null) continue;
+    const { clientMsgId, text, createdAt, state, error } = entry as Record<string, unknown>;
+    if (typeof clientMsgId !== 'string' || !CLIENT_MSG_ID_PATTERN.test(clientMsgId) || seen.has(clientMsgId)) continue;
+    if (typeof text !== 'string' || !checkMessageText(text).ok || typeof createdAt !== 'number') continue;
+    if (state !== 'pending' && state !== 'failed') continue;
+    seen.add(clientMsgId);
+    items.push(
+      state === 'failed'
+        ? { clientMsgId, text, createdAt, state, error: typeof error === 'string' ? error : 'Not sent.' }
+        : { clientMsgId, text, createdAt, state },
+    );
+  }
+  return items;
 }
 
 function update(outbox: readonly OutboxItem[], change: (item: OutboxItem) => OutboxItem): readonly OutboxItem[] {

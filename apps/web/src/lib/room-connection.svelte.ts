@@ -18,6 +18,7 @@ import {
 } from '@parley/protocol';
 import type { BackoffOptions } from './backoff.ts';
 import type { ClientStore } from './client-store.ts';
+import type { OutboxStore } from './outbox-store.ts';
 import { addMember, removeMember } from './members.ts';
 import {
   addToOutbox,
@@ -70,6 +71,8 @@ export interface RoomConnectionOptions {
   name: string;
   /** Where the token and the last seen message are kept. */
   store: ClientStore;
+  /** Where unsent messages wait across a reload of the page (none kept when absent). */
+  outboxStore?: OutboxStore;
   /** The socket URL for one attempt, or why none can be built (bad configuration). */
   socketUrl: (params: ConnectParams) => { ok: true; url: string } | { ok: false; reason: string };
   /** Fetches the page of messages before an id (scroll-back). */
@@ -90,7 +93,7 @@ export class RoomConnection {
   me = $state.raw<User | null>(null);
   members = $state.raw<readonly User[]>([]);
   timeline = $state.raw<readonly TimelineEntry[]>([]);
-  outbox = $state.raw<readonly OutboxItem[]>([]);
+  #outbox = $state.raw<readonly OutboxItem[]>([]);
   typists = $state.raw<readonly Typist[]>([]);
   /** Older messages exist on the server before the oldest one held. */
   hasMore = $state(false);
@@ -111,6 +114,7 @@ export class RoomConnection {
   readonly room: string;
   readonly name: string;
   readonly #store: ClientStore;
+  readonly #outboxStore: OutboxStore | undefined;
   readonly #fetchOlder: RoomConnectionOptions['fetchOlder'];
   readonly #sendTimeoutMs: number;
   readonly #onIncoming: RoomConnectionOptions['onIncoming'];
@@ -128,6 +132,9 @@ export class RoomConnection {
     this.room = options.room;
     this.name = options.name;
     this.#store = options.store;
+    this.#outboxStore = options.outboxStore;
+    // Messages a reload interrupted: shown at once, sent after the welcome like any pending one.
+    this.#outbox = options.outboxStore?.load(options.room) ?? [];
     this.#fetchOlder = options.fetchOlder;
     this.#sendTimeoutMs = options.sendTimeoutMs ?? 10_000;
     this.#onIncoming = options.onIncoming;
@@ -148,6 +155,11 @@ export class RoomConnection {
       createSocket: options.createSocket,
       backoff: options.backoff,
     });
+  }
+
+  /** The reader's own messages not yet in the log, oldest first. */
+  get outbox(): readonly OutboxItem[] {
+    return this.#outbox;
   }
 
   get status(): ConnectionStatus {
@@ -198,7 +210,7 @@ export class RoomConnection {
     if (!checked.ok) return { ok: false, message: checked.message };
     if (this.status === 'closed') return { ok: false, message: this.closeReason ?? 'The connection is closed.' };
     const clientMsgId = newClientMsgId();
-    this.outbox = addToOutbox(this.outbox, clientMsgId, checked.value, Date.now());
+    this.#setOutbox(addToOutbox(this.outbox, clientMsgId, checked.value, Date.now()));
     this.#transmit([clientMsgId]);
     // The message ends "typing" on others' screens; the next keystroke may say so again at once.
     this.#lastTypingSentAt = null;
@@ -207,13 +219,13 @@ export class RoomConnection {
 
   /** Sends a failed message again, with its original clientMsgId (the server stores it once). */
   retry(clientMsgId: string): void {
-    this.outbox = markRetry(this.outbox, clientMsgId);
+    this.#setOutbox(markRetry(this.outbox, clientMsgId));
     this.#transmit([clientMsgId]);
   }
 
   /** Forgets a failed message. */
   discard(clientMsgId: string): void {
-    this.outbox = discard(this.outbox, clientMsgId);
+    this.#setOutbox(discard(this.outbox, clientMsgId));
   }
 
   /** The reader is typing; tells the room, at most once per interval. */
@@ -282,9 +294,9 @@ export class RoomConnection {
         if (frame.user.id !== this.me?.id) this.typists = noteTyping(this.typists, frame.user, Date.now());
         break;
       case 'ack':
-        this.outbox = markAcked(this.outbox, frame.clientMsgId, frame.id);
+        this.#setOutbox(markAcked(this.outbox, frame.clientMsgId, frame.id));
         // The message itself may have arrived first: then the outbox item is done.
-        if (hasMessage(this.timeline, frame.id)) this.outbox = this.outbox.filter((item) => item.id !== frame.id);
+        if (hasMessage(this.timeline, frame.id)) this.#setOutbox(this.outbox.filter((item) => item.id !== frame.id));
         break;
       case 'error':
         this.#onError(frame);
@@ -313,7 +325,7 @@ export class RoomConnection {
     }
     if (oldestMessageId(timeline) === undefined) this.hasMore = welcome.hasMore;
     this.timeline = appendMessages(timeline, welcome.history);
-    this.outbox = removeDelivered(this.outbox, welcome.history, welcome.you.id);
+    this.#setOutbox(removeDelivered(this.outbox, welcome.history, welcome.you.id));
 
     if (first) {
       const lastSeen = this.#store.lastSeen(this.room);
@@ -331,7 +343,7 @@ export class RoomConnection {
   #onMessage(message: MessageFrame): void {
     const before = this.timeline;
     this.timeline = appendMessages(before, [message]);
-    this.outbox = removeDelivered(this.outbox, [message], this.me?.id);
+    this.#setOutbox(removeDelivered(this.outbox, [message], this.me?.id));
     this.typists = stopTyping(this.typists, message.user.id);
     if (this.timeline !== before && message.user.id !== this.me?.id) {
       this.#announce(`${message.user.name}: ${message.text}`);
@@ -342,7 +354,7 @@ export class RoomConnection {
   #onError(frame: { code: string; message: string; clientMsgId?: string | undefined }): void {
     const item = frame.clientMsgId === undefined ? undefined : this.outbox.find((i) => i.clientMsgId === frame.clientMsgId);
     if (item !== undefined) {
-      this.outbox = markFailed(this.outbox, item.clientMsgId, frame.message);
+      this.#setOutbox(markFailed(this.outbox, item.clientMsgId, frame.message));
       this.#announce(`Your message was not sent: ${frame.message}`);
     } else {
       this.serverProblem = { code: frame.code, message: frame.message };
@@ -359,7 +371,13 @@ export class RoomConnection {
       if (!this.#sendFrame({ type: 'message', text: item.text, clientMsgId: item.clientMsgId })) break;
       sent.push(item.clientMsgId);
     }
-    this.outbox = markSending(this.outbox, sent, Date.now());
+    this.#setOutbox(markSending(this.outbox, sent, Date.now()));
+  }
+
+  #setOutbox(outbox: readonly OutboxItem[]): void {
+    if (outbox === this.#outbox) return;
+    this.#outbox = outbox;
+    this.#outboxStore?.save(this.room, outbox);
   }
 
   #sendFrame(frame: ClientFrame): boolean {
@@ -370,7 +388,7 @@ export class RoomConnection {
     const now = Date.now();
     this.typists = expireTypists(this.typists, now);
     for (const clientMsgId of timedOut(this.outbox, now, this.#sendTimeoutMs)) {
-      this.outbox = markFailed(this.outbox, clientMsgId, 'The server did not confirm it in time.');
+      this.#setOutbox(markFailed(this.outbox, clientMsgId, 'The server did not confirm it in time.'));
     }
   }
 
@@ -384,7 +402,7 @@ export class RoomConnection {
 
   /** The socket is gone: unanswered messages wait for the next welcome. */
   #lost(): void {
-    this.outbox = markDisconnected(this.outbox);
+    this.#setOutbox(markDisconnected(this.outbox));
     this.typists = [];
     this.degraded = null;
   }
