@@ -88,14 +88,17 @@ test('/metrics reports connections, messages, errors, bus round trip and event-l
   reference.close();
 });
 
+/** Frames and socket writes the server made so far, from its metrics. */
+async function writeCounters(httpUrl: string): Promise<{ frames: number; writes: number }> {
+  const body = await (await fetch(`${httpUrl}/metrics`)).text();
+  const value = (name: string) => Number(body.match(new RegExp(`^${name} (\\S+)$`, 'm'))?.[1]);
+  return { frames: value('parley_frames_out_total'), writes: value('parley_socket_writes_total') };
+}
+
 test("a sender's ack shares one socket write with the echo of its message", async (t) => {
   const { wsUrl, httpUrl } = await startApp(t);
   const { client } = await connectV1(wsUrl, 'one_write', { name: 'W' });
-  const counters = async () => {
-    const body = await (await fetch(`${httpUrl}/metrics`)).text();
-    const value = (name: string) => Number(body.match(new RegExp(`^${name} (\\S+)$`, 'm'))?.[1]);
-    return { frames: value('parley_frames_out_total'), writes: value('parley_socket_writes_total') };
-  };
+  const counters = () => writeCounters(httpUrl);
   const before = await counters();
   client.send({ type: 'message', text: 'together', clientMsgId: 'w1' });
   const first = await client.next();
@@ -106,4 +109,27 @@ test("a sender's ack shares one socket write with the echo of its message", asyn
   assert.equal(after.frames - before.frames, 2);
   assert.equal(after.writes - before.writes, 1, 'two frames, one write');
   client.close();
+});
+
+test('a burst of arrivals costs each socket a few writes, and everyone still learns of everyone', async (t) => {
+  const { wsUrl, httpUrl } = await startApp(t);
+  const before = await writeCounters(httpUrl);
+  const people = 40;
+  // All at once, like a restarted instance's clients coming back: newcomers are still being set
+  // up while the others' arrivals reach the room, and their own arrival is in those batches.
+  const joined = await Promise.all(Array.from({ length: people }, (_, i) => connectV1(wsUrl, 'storm', { name: `P${i}` })));
+  for (const { client, welcome } of joined) {
+    const known = new Set<string>(welcome.members.map((m: { id: string }) => m.id));
+    // Presence waits up to 25 ms for company; read until everyone's arrival came through.
+    while (known.size < people) {
+      const frame = await client.next(2000);
+      if (frame.type === 'join') known.add(frame.user.id);
+    }
+    assert.equal(known.size, people);
+  }
+  const after = await writeCounters(httpUrl);
+  const writes = after.writes - before.writes;
+  // One frame per arrival per socket would be about people² / 2 writes (800 here).
+  assert.ok(writes <= 3 * people, `${writes} writes for ${people} arrivals (${after.frames - before.frames} frames)`);
+  for (const { client } of joined) client.close();
 });

@@ -1,6 +1,7 @@
 import { checkMessageText, decodeReferenceClientFrame, type User } from '@parley/protocol';
 import type { OutgoingBatch, OutgoingEvent } from '../rooms/outgoing-event.ts';
 import { SocketSession } from './socket-session.ts';
+import type { EncodedFrames } from './wire-frame.ts';
 
 /**
  * A client of the reference (Django Channels tutorial) protocol: it sends `{"message": text}`
@@ -18,11 +19,10 @@ export class ReferenceSession extends SocketSession {
   // Reference clients have no `since` to recover with; closing would only lose them the room.
   override resync(): void {}
 
-  protected write(event: OutgoingEvent): void {
+  protected encode(event: OutgoingEvent): EncodedFrames | undefined {
     const encoded = event.reference;
-    if (encoded === undefined) return;
-    this.deps.stats.messagesOut += 1;
-    this.sendEncoded(encoded);
+    if (encoded !== undefined) this.deps.stats.messagesOut += 1;
+    return encoded;
   }
 
   // Reference clients get every message and nothing else: a batch never needs sorting out.

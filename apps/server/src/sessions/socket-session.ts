@@ -110,8 +110,8 @@ export abstract class SocketSession implements RoomMember {
   protected onClose(): void {}
   /** Handles one inbound text frame, once set-up is done (binary frames are refused here). */
   protected abstract handleText(text: string): void;
-  /** Writes one room event to this socket in its protocol. */
-  protected abstract write(event: OutgoingEvent): void;
+  /** One room event in this socket's protocol, or undefined when this socket does not get it. */
+  protected abstract encode(event: OutgoingEvent): EncodedFrames | undefined;
   /** True when every event of the batch goes to this socket as it is (nothing to skip). */
   protected abstract takesWhole(batch: OutgoingBatch): boolean;
   /** Writes a whole batch in one write (only called when {@link takesWhole} said so). */
@@ -126,17 +126,29 @@ export abstract class SocketSession implements RoomMember {
 
   /** Called by the room hub with the room's events, in order. */
   deliver(batch: OutgoingBatch): void {
-    if (this.ready && this.takesWhole(batch)) {
+    if (!this.ready) {
+      this.heldEvents?.push(...batch.events);
+    } else if (this.takesWhole(batch)) {
       this.writeWhole(batch);
-      return;
+    } else {
+      this.writeEach(batch.events);
     }
-    for (const event of batch.events) {
+  }
+
+  /**
+   * Writes the events this socket gets, in one write however many there are: in a reconnect
+   * storm a newcomer's first batches hold its own arrival (skipped for it) among many others.
+   */
+  private writeEach(events: readonly OutgoingEvent[]): void {
+    const frames: EncodedFrames[] = [];
+    for (const event of events) {
       // People are not told about their own arrival, departure or typing: the welcome already
       // lists them, and their other tabs do not change their presence.
       if (event.aboutUser !== undefined && event.aboutUser === this.userId) continue;
-      if (this.ready) this.write(event);
-      else this.heldEvents?.push(event);
+      const encoded = this.encode(event);
+      if (encoded !== undefined) frames.push(encoded);
     }
+    if (frames.length > 0) this.sendEncoded(concatFrames(frames));
   }
 
   /**
@@ -198,7 +210,7 @@ export abstract class SocketSession implements RoomMember {
     const frames = this.earlyFrames ?? [];
     this.heldEvents = undefined;
     this.earlyFrames = undefined;
-    for (const event of events) this.write(event);
+    this.writeEach(events);
     for (const frame of frames) this.handleFrameSafely(frame.data, frame.isBinary);
   }
 

@@ -2,6 +2,7 @@ import { checkMessageText, compareMessageIds, decodeClientFrame, encodeFrame, ty
 import type { MembersJson } from '../engine/engine.ts';
 import type { OutgoingBatch, OutgoingEvent } from '../rooms/outgoing-event.ts';
 import { SocketSession, type ConnectionOrigin, type SessionDeps } from './socket-session.ts';
+import type { EncodedFrames } from './wire-frame.ts';
 import type { WebSocket } from 'ws';
 
 /** Connection parameters, already validated by the route. */
@@ -77,7 +78,8 @@ export class V1Session extends SocketSession {
     });
     // Events held during set-up that the history already holds must not be sent twice.
     this.lastDelivered = history.messages.at(-1)?.id ?? (history.recovered ? since : undefined);
-    this.send(
+    // Soon, not now: the events held during set-up, written right after this, share its write.
+    this.sendSoon(
       encodeWelcome(
         {
           type: 'welcome',
@@ -112,16 +114,16 @@ export class V1Session extends SocketSession {
     );
   }
 
-  protected write(event: OutgoingEvent): void {
+  protected encode(event: OutgoingEvent): EncodedFrames | undefined {
     if (event.event.kind === 'message') {
       if (this.lastDelivered !== undefined) {
-        if (compareMessageIds(event.event.message.id, this.lastDelivered) <= 0) return;
+        if (compareMessageIds(event.event.message.id, this.lastDelivered) <= 0) return undefined;
         // Past the welcome's history, the hub's order is the id order: no more overlap to check.
         this.lastDelivered = undefined;
       }
       this.deps.stats.messagesOut += 1;
     }
-    this.sendEncoded(event.v1);
+    return event.v1;
   }
 
   protected takesWhole(batch: OutgoingBatch): boolean {
