@@ -10,7 +10,7 @@ import { TokenBucket } from '../limits/token-bucket.ts';
 import type { Stats } from '../observability/stats.ts';
 import { releaseUpgradeRequest } from './release-upgrade.ts';
 import type { OutgoingBatch, OutgoingEvent } from '../rooms/outgoing-event.ts';
-import { concatFrames, encodeTextFrame, writeTextFrames, type EncodedFrames } from './wire-frame.ts';
+import { encodeTextFrame, writeTextFrames, type EncodedFrames } from './wire-frame.ts';
 import type { RoomHub, RoomMember } from '../rooms/room-hub.ts';
 
 /** What sessions need from the app: one object shared by every session. */
@@ -148,7 +148,7 @@ export abstract class SocketSession implements RoomMember {
       const encoded = this.encode(event);
       if (encoded !== undefined) frames.push(encoded);
     }
-    if (frames.length > 0) this.sendEncoded(concatFrames(frames));
+    if (frames.length > 0) this.sendEncoded(frames);
   }
 
   /**
@@ -216,12 +216,15 @@ export abstract class SocketSession implements RoomMember {
 
   /** Sends a frame unless the socket is closed or too far behind; see {@link Config.sendBufferLimitBytes}. */
   protected send(frame: string): void {
-    if (this.canSend()) this.writeEncoded(encodeTextFrame(frame));
+    if (this.canSend()) this.writeEncoded([encodeTextFrame(frame)]);
   }
 
-  /** Sends a broadcast's shared, pre-built frames: the same bytes for every socket, one write. */
-  protected sendEncoded(encoded: EncodedFrames): void {
-    if (this.canSend()) this.writeEncoded(encoded);
+  /**
+   * Sends pre-built frames (a broadcast's are the same bytes for every socket) in one write;
+   * several parts go out as one writev, without copying shared frames into a buffer per socket.
+   */
+  protected sendEncoded(encoded: EncodedFrames | readonly EncodedFrames[]): void {
+    if (this.canSend()) this.writeEncoded(Array.isArray(encoded) ? encoded : [encoded as EncodedFrames]);
   }
 
   /**
@@ -242,7 +245,7 @@ export abstract class SocketSession implements RoomMember {
     const pending = this.pending;
     if (pending === undefined) return;
     this.pending = undefined;
-    this.sendEncoded(concatFrames(pending));
+    this.sendEncoded(pending);
   }
 
   /** Closes the socket after writing what was waiting (an ack must not be lost to a close). */
@@ -251,16 +254,18 @@ export abstract class SocketSession implements RoomMember {
     this.socket.close(code, reason);
   }
 
-  private writeEncoded(encoded: EncodedFrames): void {
+  private writeEncoded(parts: readonly EncodedFrames[]): void {
     if (this.pending !== undefined) {
       // Waiting frames go first, in the same write.
-      encoded = concatFrames([...this.pending, encoded]);
+      parts = [...this.pending, ...parts];
       this.pending = undefined;
     }
-    this.deps.stats.framesOut += encoded.payloads.length;
-    this.deps.stats.bytesOut += encoded.payloadBytes;
+    for (const part of parts) {
+      this.deps.stats.framesOut += part.payloads.length;
+      this.deps.stats.bytesOut += part.payloadBytes;
+    }
     this.deps.stats.socketWrites += 1;
-    writeTextFrames(this.socket, encoded.wire, encoded.payloads);
+    writeTextFrames(this.socket, parts);
   }
 
   private canSend(): boolean {

@@ -78,8 +78,7 @@ export class V1Session extends SocketSession {
     });
     // Events held during set-up that the history already holds must not be sent twice.
     this.lastDelivered = history.messages.at(-1)?.id ?? (history.recovered ? since : undefined);
-    // Soon, not now: the events held during set-up, written right after this, share its write.
-    this.sendSoon(
+    this.send(
       encodeWelcome(
         {
           type: 'welcome',

@@ -54,20 +54,26 @@ interface WebSocketInternals {
 }
 
 /**
- * Writes frames built by {@link encodeTextFrame} (one or several back to back) to an open socket in
- * one call. Falls back to ws' own send, message by message, when ws is holding frames back (its
- * sender queues while compressing), so frames never interleave out of order. The bytes count in
+ * Writes frames built by {@link encodeTextFrame} (each part one or several frames back to back)
+ * to an open socket in one system call: several parts are written corked, so they leave as one
+ * writev and frames shared by many sockets are never copied per socket. Falls back to ws' own
+ * send, message by message, when ws is holding frames back (its sender queues while
+ * compressing), so frames never interleave out of order. The bytes count in
  * `socket.bufferedAmount` like any other send.
- *
- * @param wire The complete frames.
- * @param payloads Their payloads, for the fallback.
  */
-export function writeTextFrames(socket: WebSocket, wire: Buffer, payloads: readonly Buffer[]): void {
+export function writeTextFrames(socket: WebSocket, parts: readonly EncodedFrames[]): void {
   const internals = socket as unknown as WebSocketInternals;
+  const raw = internals._socket;
   const sender = internals._sender;
-  if (internals._socket !== undefined && sender?._state === 0 && sender._queue?.length === 0) {
-    internals._socket.write(wire);
+  if (raw !== undefined && sender?._state === 0 && sender._queue?.length === 0) {
+    if (parts.length === 1) {
+      raw.write(parts[0]!.wire);
+      return;
+    }
+    raw.cork();
+    for (const part of parts) raw.write(part.wire);
+    raw.uncork();
   } else {
-    for (const payload of payloads) socket.send(payload, { binary: false });
+    for (const part of parts) for (const payload of part.payloads) socket.send(payload, { binary: false });
   }
 }
