@@ -10,7 +10,7 @@ import { TokenBucket } from '../limits/token-bucket.ts';
 import type { Stats } from '../observability/stats.ts';
 import { releaseUpgradeRequest } from './release-upgrade.ts';
 import type { OutgoingBatch, OutgoingEvent } from '../rooms/outgoing-event.ts';
-import { encodeTextFrame, writeTextFrames, type EncodedFrames } from './wire-frame.ts';
+import { encodeTextFrame, isPartList, partList, writeTextFrames, type EncodedFrames, type FrameParts } from './wire-frame.ts';
 import type { RoomHub, RoomMember } from '../rooms/room-hub.ts';
 
 /** What sessions need from the app: one object shared by every session. */
@@ -216,15 +216,15 @@ export abstract class SocketSession implements RoomMember {
 
   /** Sends a frame unless the socket is closed or too far behind; see {@link Config.sendBufferLimitBytes}. */
   protected send(frame: string): void {
-    if (this.canSend()) this.writeEncoded([encodeTextFrame(frame)]);
+    if (this.canSend()) this.writeEncoded(encodeTextFrame(frame));
   }
 
   /**
    * Sends pre-built frames (a broadcast's are the same bytes for every socket) in one write;
    * several parts go out as one writev, without copying shared frames into a buffer per socket.
    */
-  protected sendEncoded(encoded: EncodedFrames | readonly EncodedFrames[]): void {
-    if (this.canSend()) this.writeEncoded(Array.isArray(encoded) ? encoded : [encoded as EncodedFrames]);
+  protected sendEncoded(encoded: FrameParts): void {
+    if (this.canSend()) this.writeEncoded(encoded);
   }
 
   /**
@@ -254,18 +254,25 @@ export abstract class SocketSession implements RoomMember {
     this.socket.close(code, reason);
   }
 
-  private writeEncoded(parts: readonly EncodedFrames[]): void {
+  private writeEncoded(encoded: FrameParts): void {
     if (this.pending !== undefined) {
       // Waiting frames go first, in the same write.
-      parts = [...this.pending, ...parts];
+      encoded = [...this.pending, ...partList(encoded)];
       this.pending = undefined;
     }
-    for (const part of parts) {
-      this.deps.stats.framesOut += part.payloads.length;
-      this.deps.stats.bytesOut += part.payloadBytes;
+    const { stats } = this.deps;
+    if (isPartList(encoded)) {
+      for (const part of encoded) {
+        stats.framesOut += part.payloads.length;
+        stats.bytesOut += part.payloadBytes;
+      }
+    } else {
+      // A broadcast's single part, the common case: nothing allocated per socket.
+      stats.framesOut += encoded.payloads.length;
+      stats.bytesOut += encoded.payloadBytes;
     }
-    this.deps.stats.socketWrites += 1;
-    writeTextFrames(this.socket, parts);
+    stats.socketWrites += 1;
+    writeTextFrames(this.socket, encoded);
   }
 
   private canSend(): boolean {

@@ -37,6 +37,19 @@ export function encodeTextFrame(text: string): EncodedFrames {
   return { payloads: [wire.subarray(headerLength)], wire, payloadBytes: length };
 }
 
+/** What one write to a socket sends: one part, or several written back to back. */
+export type FrameParts = EncodedFrames | readonly EncodedFrames[];
+
+/** The parts as a list (a single part is wrapped: for the less common paths). */
+export function partList(parts: FrameParts): readonly EncodedFrames[] {
+  return isPartList(parts) ? parts : [parts];
+}
+
+/** True when the write has several parts; a broadcast's single part is handled without a list. */
+export function isPartList(parts: FrameParts): parts is readonly EncodedFrames[] {
+  return Array.isArray(parts);
+}
+
 /** Several encoded messages as one: their frames back to back. */
 export function concatFrames(parts: readonly EncodedFrames[]): EncodedFrames {
   if (parts.length === 1) return parts[0]!;
@@ -61,19 +74,19 @@ interface WebSocketInternals {
  * compressing), so frames never interleave out of order. The bytes count in
  * `socket.bufferedAmount` like any other send.
  */
-export function writeTextFrames(socket: WebSocket, parts: readonly EncodedFrames[]): void {
+export function writeTextFrames(socket: WebSocket, parts: FrameParts): void {
   const internals = socket as unknown as WebSocketInternals;
   const raw = internals._socket;
   const sender = internals._sender;
   if (raw !== undefined && sender?._state === 0 && sender._queue?.length === 0) {
-    if (parts.length === 1) {
-      raw.write(parts[0]!.wire);
+    if (!isPartList(parts)) {
+      raw.write(parts.wire);
       return;
     }
     raw.cork();
     for (const part of parts) raw.write(part.wire);
     raw.uncork();
   } else {
-    for (const part of parts) for (const payload of part.payloads) socket.send(payload, { binary: false });
+    for (const part of partList(parts)) for (const payload of part.payloads) socket.send(payload, { binary: false });
   }
 }
