@@ -127,7 +127,8 @@ export abstract class SocketSession implements RoomMember {
   /** Called by the room hub with the room's events, in order. */
   deliver(batch: OutgoingBatch): void {
     if (!this.ready) {
-      this.heldEvents?.push(...batch.events);
+      // (A loop, not push(...events): a batch may be longer than a call may have arguments.)
+      for (const event of batch.events) this.heldEvents?.push(event);
     } else if (this.takesWhole(batch)) {
       this.writeWhole(batch);
     } else {
