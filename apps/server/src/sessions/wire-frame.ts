@@ -79,8 +79,9 @@ export function writeTextFrames(socket: WebSocket, parts: FrameParts): void {
   const raw = internals._socket;
   const sender = internals._sender;
   if (raw !== undefined && sender?._state === 0 && sender._queue?.length === 0) {
-    if (!isPartList(parts)) {
-      raw.write(parts.wire);
+    // One part (a broadcast, or an ack alone) needs no corking: it is one write already.
+    if (!isPartList(parts) || parts.length === 1) {
+      raw.write((isPartList(parts) ? parts[0]! : parts).wire);
       return;
     }
     raw.cork();
