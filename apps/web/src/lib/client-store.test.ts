@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ClientStore, type KeyValueStorage } from './client-store.ts';
-
-function memoryStorage(): KeyValueStorage & { data: Map<string, string> } {
-  const data = new Map<string, string>();
-  return { data, getItem: (k) => data.get(k) ?? null, setItem: (k, v) => void data.set(k, v), removeItem: (k) => void data.delete(k) };
-}
+import { ClientStore } from './client-store.ts';
+import { memoryStorage } from './memory-storage.test-support.ts';
 
 describe('ClientStore', () => {
   test('remembers the name, the token and the last seen message per room', () => {

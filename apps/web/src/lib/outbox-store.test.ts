@@ -1,13 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { KeyValueStorage } from './client-store.ts';
+import { memoryStorage } from './memory-storage.test-support.ts';
 import { addToOutbox, markAcked, markSending } from './outbox.ts';
 import { OutboxStore } from './outbox-store.ts';
-
-function memoryStorage(): KeyValueStorage & { data: Map<string, string> } {
-  const data = new Map<string, string>();
-  return { data, getItem: (k) => data.get(k) ?? null, setItem: (k, v) => void data.set(k, v), removeItem: (k) => void data.delete(k) };
-}
 
 describe('OutboxStore', () => {
   test('a reloaded page gets the room\'s unsent messages back; acked ones and other rooms are not mixed in', () => {
