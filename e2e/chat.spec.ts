@@ -40,16 +40,11 @@ test.describe('chatting', () => {
     await expect(bob.room.message('Anyone here?')).toHaveCount(0);
   });
 
-  test('messages are shown as text, never as HTML', async ({ openPerson, uniqueRoom }) => {
+  test('messages are shown as text, never as HTML', async ({ openPair, uniqueRoom }) => {
     const room = uniqueRoom('markup');
-    const alice = await openPerson('A');
-    const bob = await openPerson('B');
     const markup = '<b>bold</b> <img src=x onerror="window.__pwned = true"> & "quotes"';
 
-    await alice.room.goto(`/chat/${room}/`);
-    await bob.room.goto(`/chat/${room}/`);
-    await alice.room.expectJoined(room);
-    await bob.room.expectJoined(room);
+    const { alice, bob } = await openPair(room);
     await alice.room.send(markup);
 
     await bob.room.expectMessage(markup);
