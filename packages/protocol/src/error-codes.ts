@@ -9,9 +9,16 @@ export const ERROR_CODES = [
   'bad_frame',
   /** The frame or the message text exceeds a configured limit. */
   'too_large',
-  /** The sender is over its message rate; retry later. */
+  /** The sender is over its message or frame rate; retry later. */
   'rate_limited',
-  /** The message bus (Redis) is unreachable; the message was not sent, resend it later. */
+  /** The sender's address used up its daily message quota; the message was not sent. */
+  'quota_exceeded',
+  /** A clientMsgId was sent again with a different text; the new text was not sent. */
+  'client_msg_id_reused',
+  /**
+   * The message bus (Redis) is unreachable or did not answer in time; the message may not have
+   * been sent. Resend it with the same clientMsgId: that is always safe (it is stored once).
+   */
   'unavailable',
   /** The room name in the URL is not valid; the connection is closed. */
   'invalid_room',
@@ -27,26 +34,25 @@ export const ERROR_CODES = [
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /**
- * WebSocket close codes Parley uses, in the application range 4000–4999. A client that sees
- * one of these should not blindly reconnect to the same URL, except for `goingAway`.
+ * WebSocket close codes the server sends. Clients reconnect (with `since`, after a backoff) on
+ * every code except `badRequest`, which needs a different URL, and `policyViolation`, which
+ * needs the client to behave differently first.
  */
 export const CLOSE_CODES = {
-  /** The request is invalid (room name, display name or `since`); an `error` frame says which. */
-  badRequest: 4400,
-  /** Same as badRequest; kept for clients written against the first protocol. */
-  invalidRoom: 4400,
-  /** The server is shutting down; reconnect (to another instance). */
-  goingAway: 1001,
+  /** The client broke the protocol's rules (repeated invalid frames, a frame flood, too much sent before the welcome). */
+  policyViolation: 1008,
+  /** A frame over the payload limit (sent by the WebSocket library itself). */
+  messageTooBig: 1009,
   /** The server is restarting or being redeployed; reconnect (after a short random delay). */
   serviceRestart: 1012,
-  /** The server could not join the room (message bus unreachable); reconnect later. */
+  /** The server could not set up the room in time (message bus unreachable or slow); reconnect later. */
   tryAgainLater: 1013,
-  /** The client read too slowly and its send buffer overflowed; reconnect and recover. */
+  /** The client read too slowly and its send buffer stayed full; reconnect and recover. */
   slowConsumer: 4008,
   /** The server lost messages it could not recover for this socket; reconnect with `since`. */
   resync: 4009,
-  /** Too many connections from this address or in total; retry later. */
-  tooManyConnections: 4029,
+  /** The request is invalid (room name, display name or `since`); an `error` frame says which. */
+  badRequest: 4400,
 } as const;
 
 /** Limits shared by client and server, so the web app can warn before the server refuses. */

@@ -8,6 +8,7 @@ export * from './error-codes.ts';
 export * from './error-frame.ts';
 export * from './reference-frames.ts';
 export * from './text.ts';
-export * from './identity.ts';
+export * from './display-name.ts';
+export * from './message-id.ts';
 export * from './v1-frames.ts';
 export * from './codec.ts';

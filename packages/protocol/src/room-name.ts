@@ -6,7 +6,16 @@ export const ROOM_NAME_MAX_LENGTH = 100;
 const ROOM_NAME_CHAR = /[\p{L}\p{M}\p{N}_]/u;
 
 /** Why a room name was refused; stable strings a client may branch on. */
-export type RoomNameProblem = 'empty' | 'too_long' | 'invalid_character';
+export type RoomNameProblem = 'empty' | 'too_long' | 'invalid_character' | 'invisible';
+
+/** More combining marks than this on one character is stacking ("Zalgo"), not writing. */
+const MAX_MARKS_IN_A_ROW = 4;
+
+/**
+ * Letters that show nothing: the Hangul fillers (U+115F, U+1160, U+3164, U+FFA0) are letters by
+ * category but default-ignorable, so a name of them looks empty in the lobby.
+ */
+const INVISIBLE_LETTER = /\p{Default_Ignorable_Code_Point}/u;
 
 /** The outcome of {@link parseRoomName}: the normalized name, or a problem with a readable reason. */
 export type RoomNameResult =
@@ -41,6 +50,13 @@ export function parseRoomName(raw: string): RoomNameResult {
       ok: false,
       problem: 'invalid_character',
       reason: `Room name may only contain letters, digits and underscores; ${describeChar(bad)} is not allowed.`,
+    };
+  }
+  if (/^\p{M}/u.test(value) || INVISIBLE_LETTER.test(value) || new RegExp(`\\p{M}{${MAX_MARKS_IN_A_ROW + 1}}`, 'u').test(value)) {
+    return {
+      ok: false,
+      problem: 'invisible',
+      reason: 'Room name must start with a letter, digit or underscore, with no invisible letters and no stacks of accents.',
     };
   }
   return { ok: true, value };

@@ -4,9 +4,36 @@ import { LIMITS } from './error-codes.ts';
 export type TextCheck = { ok: true; value: string } | { ok: false; code: 'bad_frame' | 'too_large'; message: string };
 
 /**
- * Checks the text of a chat message before it is sent or accepted: not blank, within the byte
- * limit, and free of control characters other than newline and tab (they can forge log lines
- * or break terminals and screen readers).
+ * Characters that show nothing by themselves: white space, default-ignorable code points
+ * (zero-width spaces and joiners, Hangul fillers, variation selectors, tags), other format
+ * characters, and the blank Braille pattern. A text made only of these looks empty.
+ */
+const INVISIBLE = /[\p{White_Space}\p{Default_Ignorable_Code_Point}\p{Cf}\u2800]/gu;
+
+/**
+ * Bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069): they can
+ * make a link or a name read differently from what it is. The marks U+200E/U+200F, which
+ * right-to-left writers use, stay allowed.
+ */
+const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/u;
+
+/** A UTF-16 surrogate not paired with its other half (only possible through a JSON `\u` escape). */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * True when the text has at least one character that is not white space or invisible.
+ *
+ * @param text Any string.
+ */
+export function hasVisibleCharacter(text: string): boolean {
+  return text.replace(INVISIBLE, '').length > 0;
+}
+
+/**
+ * Checks the text of a chat message before it is sent or accepted: not blank or invisible,
+ * within the byte limit, free of control characters other than newline and tab (they can forge
+ * log lines or break terminals and screen readers), of bidirectional overrides, and of lone
+ * surrogates (not text at all).
  *
  * @param text The text as typed or received.
  * @param maxBytes The limit in UTF-8 bytes.
@@ -16,13 +43,22 @@ export function checkMessageText(text: string, maxBytes: number = LIMITS.maxText
   if (text.trim().length === 0) {
     return { ok: false, code: 'bad_frame', message: 'Message is empty.' };
   }
+  if (!hasVisibleCharacter(text)) {
+    return { ok: false, code: 'bad_frame', message: 'Message has no visible characters.' };
+  }
   const bytes = utf8ByteLength(text);
   if (bytes > maxBytes) {
     return { ok: false, code: 'too_large', message: `Message is ${bytes} bytes; the limit is ${maxBytes}.` };
   }
-  // C0/C1 controls except \t and \n; lone surrogates cannot occur after UTF-8 decoding.
+  // C0/C1 controls except \t and \n.
   if (/[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/.test(text)) {
     return { ok: false, code: 'bad_frame', message: 'Message contains control characters.' };
+  }
+  if (BIDI_CONTROLS.test(text)) {
+    return { ok: false, code: 'bad_frame', message: 'Message contains right-to-left override or embedding characters.' };
+  }
+  if (LONE_SURROGATE.test(text)) {
+    return { ok: false, code: 'bad_frame', message: 'Message contains an unpaired surrogate (invalid Unicode).' };
   }
   return { ok: true, value: text };
 }

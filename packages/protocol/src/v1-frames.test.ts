@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeClientFrame, decodeServerFrame, encodeFrame } from './codec.ts';
-import { compareMessageIds, parseDisplayName } from './identity.ts';
+import { parseDisplayName } from './display-name.ts';
+import { compareMessageIds } from './message-id.ts';
 import type { ServerFrame } from './v1-frames.ts';
 
 const user = { id: 'u_abcdefghijkl', name: 'Alice' };

@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { CLIENT_MSG_ID_PATTERN, MESSAGE_ID_PATTERN } from './identity.ts';
+import { CLIENT_MSG_ID_PATTERN, MESSAGE_ID_PATTERN } from './message-id.ts';
 import { ErrorFrameSchema } from './error-frame.ts';
 
 /** The WebSocket subprotocol of Parley's own protocol. Clients offer it; the server echoes it. */
@@ -28,9 +28,10 @@ export const MessageFrameSchema = v.object({
 export type MessageFrame = v.InferOutput<typeof MessageFrameSchema>;
 
 /**
- * The first frame on every connection. `history` is oldest first. With `since`, it holds every
- * retained message after that id and `recovered` is true; when messages after `since` are no
- * longer retained, it holds the latest page and `recovered` is false.
+ * The first frame on every connection. `history` is oldest first. With `since`, it holds the
+ * retained messages after that id (at most a bounded page of them) and `recovered` is true;
+ * when messages after `since` are no longer retained, it holds the latest page and `recovered`
+ * is false.
  */
 export const WelcomeFrameSchema = v.object({
   type: v.literal('welcome'),
@@ -43,6 +44,12 @@ export const WelcomeFrameSchema = v.object({
   recovered: v.boolean(),
   /** True when older messages exist before the first one in `history` (scroll-back can load them). */
   hasMore: v.boolean(),
+  /**
+   * True when a `since` recovery was cut short: more messages follow the last one in `history`
+   * than one welcome carries. Fetch them with `GET /api/rooms/<room>/messages?after=<last id>`
+   * until `hasNewer` is false. (Absent from servers before it existed: read as false.)
+   */
+  hasNewer: v.optional(v.boolean()),
 });
 export type WelcomeFrame = v.InferOutput<typeof WelcomeFrameSchema>;
 
@@ -98,21 +105,65 @@ export type ClientTypingFrame = v.InferOutput<typeof ClientTypingFrameSchema>;
 export const ClientFrameSchema = v.variant('type', [ClientMessageFrameSchema, ClientTypingFrameSchema]);
 export type ClientFrame = v.InferOutput<typeof ClientFrameSchema>;
 
-/** Query parameters of the room endpoint for `parley.v1`. */
+/** What a `parley.v1` client passes when it connects. */
 export interface ConnectParams {
-  /** Display name, 1–32 characters. */
+  /** Display name, 1–32 characters (query parameter `name`). */
   name: string;
-  /** The token from an earlier `welcome`, to keep the same user id. */
+  /**
+   * The token from an earlier `welcome`, to keep the same user id. Sent as the subprotocol
+   * {@link tokenProtocol}(token) beside `parley.v1`, never in the URL (URLs end up in logs).
+   */
   token?: string;
-  /** The id of the last message this client has; the welcome then carries what came after it. */
+  /** The id of the last message this client has (query parameter `since`); the welcome then carries what came after it. */
   since?: string;
 }
 
-/** A page of older messages from `GET /api/rooms/<room>/messages`. */
+/** Subprotocols starting with this carry the identity token; the server never selects them. */
+export const TOKEN_PROTOCOL_PREFIX = 'parley.token.';
+
+/**
+ * The subprotocol value that carries an identity token. Tokens are made of characters that are
+ * valid in a subprotocol name (letters, digits, `-`, `_`, `.`).
+ *
+ * @param token As received in a `welcome`.
+ * @returns E.g. `parley.token.u_Qm9iLWlzLWhl.k1.mq2x8.3q2-7w…`.
+ */
+export function tokenProtocol(token: string): string {
+  return TOKEN_PROTOCOL_PREFIX + token;
+}
+
+/**
+ * The identity token among the offered subprotocols, if any.
+ *
+ * @param offered The `Sec-WebSocket-Protocol` header (comma-separated) or its values.
+ */
+export function tokenFromProtocols(offered: string | readonly string[] | undefined): string | undefined {
+  const values = typeof offered === 'string' ? offered.split(',') : (offered ?? []);
+  for (const value of values) {
+    const trimmed = value.trim();
+    if (trimmed.startsWith(TOKEN_PROTOCOL_PREFIX) && trimmed.length > TOKEN_PROTOCOL_PREFIX.length) {
+      return trimmed.slice(TOKEN_PROTOCOL_PREFIX.length);
+    }
+  }
+  return undefined;
+}
+
+/**
+ * A page of messages from `GET /api/rooms/<room>/messages`: older ones (`before=<id>`, scroll-back)
+ * or newer ones (`after=<id>`, finishing a recovery the welcome cut short). Oldest first.
+ */
 export const HistoryPageSchema = v.object({
   room: v.string(),
   messages: v.array(MessageFrameSchema),
+  /** Older messages exist before the first one of the page. */
   hasMore: v.boolean(),
+  /** With `after`: newer messages exist after the last one of the page (fetch the next page). */
+  hasNewer: v.optional(v.boolean()),
+  /**
+   * With `after`: false when messages right after `after` are no longer retained (the room
+   * moved on too far); the page then starts at the oldest message kept, after a gap.
+   */
+  recovered: v.optional(v.boolean()),
 });
 export type HistoryPage = v.InferOutput<typeof HistoryPageSchema>;
 
