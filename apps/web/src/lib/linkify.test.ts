@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { linkify } from './linkify.ts';
+import { linkify, MAX_LINK_LENGTH, MAX_LINKS_PER_MESSAGE, trimmedLength } from './linkify.ts';
 
 const join = (text: string) =>
   linkify(text)
@@ -46,5 +46,75 @@ describe('linkify', () => {
     assert.equal(parts[1]?.kind, 'link');
     assert.equal(parts[1]?.text, 'https://ko.wikipedia.org/wiki/한국어');
     assert.equal(join('한국어 https://ko.wikipedia.org/wiki/한국어 좋아요'), '한국어 https://ko.wikipedia.org/wiki/한국어 좋아요');
+  });
+
+  test('stops making links after the cap; the rest stays text', () => {
+    const text = Array.from({ length: MAX_LINKS_PER_MESSAGE + 10 }, (_, i) => `http://x${i}.test`).join(' ');
+    const parts = linkify(text);
+    assert.equal(parts.filter((p) => p.kind === 'link').length, MAX_LINKS_PER_MESSAGE);
+    assert.equal(parts.at(-1)?.kind, 'text');
+    assert.match(parts.at(-1)?.text ?? '', new RegExp(`^ http://x${MAX_LINKS_PER_MESSAGE}\\.test `));
+    assert.equal(join(text), text);
+  });
+
+  test('a link longer than the cap stays plain text; one at the cap is a link', () => {
+    const atCap = `https://x.test/${'a'.repeat(MAX_LINK_LENGTH - 'https://x.test/'.length)}`;
+    assert.equal(atCap.length, MAX_LINK_LENGTH);
+    assert.deepEqual(linkify(`${atCap}.`).map((p) => p.kind), ['link', 'text']);
+    const tooLong = `${atCap}b`;
+    assert.deepEqual(linkify(`see ${tooLong} and http://ok.test`), [
+      { kind: 'text', text: `see ${tooLong} and ` },
+      { kind: 'link', text: 'http://ok.test', href: 'http://ok.test/' },
+    ]);
+  });
+});
+
+describe('link detection stays linear', () => {
+  // The work of trimmedLength is linear by construction (two passes); these inputs made the
+  // earlier version count brackets again after every character it dropped (~100 ms each).
+  const hostile = [
+    ...[')', ']', '}'].map((closer) => `http://a.io/${closer.repeat(4_000)}`),
+    `www.${').'.repeat(2_000)}`,
+    `http://a.io/${'(.'.repeat(1_000)}${').'.repeat(2_000)}`,
+  ];
+
+  test('thousands of unbalanced closers and dots are trimmed off, in the right place', () => {
+    assert.equal(trimmedLength(`http://a.io/${')'.repeat(4_000)}`), 'http://a.io/'.length);
+    assert.equal(trimmedLength(`www.${').'.repeat(2_000)}`), 'www'.length);
+    // Balanced ones belong to the link: 1,000 "(" pair with the first 1,000 ")".
+    const nested = `http://a.io/${'('.repeat(1_000)}${')'.repeat(3_000)}`;
+    assert.equal(trimmedLength(nested), 'http://a.io/'.length + 2_000);
+  });
+
+  test('each hostile message takes well under 20 ms, and doubling it does not quadruple the time', () => {
+    for (const text of hostile) {
+      linkify(text); // warm up
+      const started = performance.now();
+      const rounds = 20;
+      for (let i = 0; i < rounds; i++) linkify(text);
+      const perCall = (performance.now() - started) / rounds;
+      assert.ok(perCall < 20, `${perCall.toFixed(2)} ms per call for ${JSON.stringify(text.slice(0, 20))}…`);
+    }
+    const time = (text: string) => {
+      const started = performance.now();
+      for (let i = 0; i < 50; i++) trimmedLength(text);
+      return performance.now() - started;
+    };
+    const small = `http://a.io/${')'.repeat(20_000)}`;
+    const large = `http://a.io/${')'.repeat(40_000)}`;
+    time(small);
+    time(large);
+    // Quadratic work would take 4x as long; allow a wide margin for a noisy machine.
+    assert.ok(time(large) < time(small) * 3.5 + 5, 'trimming time grows faster than the input');
+  });
+
+  test('a whole 4 KB message of links and brackets keeps its text and stays fast', () => {
+    const text = Array.from({ length: 200 }, (_, i) => `(www.x${i}.io/)).`).join(' ').slice(0, 4_096);
+    const started = performance.now();
+    const parts = linkify(text);
+    assert.ok(performance.now() - started < 20);
+    assert.equal(join(text), text);
+    assert.equal(parts.filter((p) => p.kind === 'link').length, MAX_LINKS_PER_MESSAGE);
+    assert.equal(parts.find((p) => p.kind === 'link')?.text, 'www.x0.io/');
   });
 });
