@@ -6,10 +6,16 @@
 #
 # 1. docker-compose.yml: `docker compose config -q` (v2 plugin) and/or `docker-compose config -q`
 #    (v1), whichever exist; with neither, installs Debian's docker-compose when run as root.
+#    Every chat server service (built from apps/server/Dockerfile or running a parley-server
+#    image) sets TRUST_PROXY to a hop count: they sit behind nginx.
 # 2. apps/server/Dockerfile, apps/web/Dockerfile: every COPY source exists and is not excluded
 #    by .dockerignore; the pinned pnpm matches the root package.json "packageManager"; the
 #    --filter'ed workspace packages exist; the compose file's Dockerfiles exist.
 # 3. apps/web/nginx: every PARLEY_* variable in the templates is exported by the entrypoint hook;
+#    the config (rendered as the image does when envsubst is installed, else as written) sends a
+#    Content-Security-Policy with frame-ancestors 'none' and X-Frame-Options DENY, every location
+#    with add_header of its own includes security-headers.conf, access logs use a format that
+#    logs no query string, and nothing rate-limits (the servers do, per client address);
 #    and, when nginx and envsubst are installed, the rendered config passes `nginx -t`.
 #
 # Prints one line per check and exits non-zero on the first failure.
@@ -60,7 +66,40 @@ if have_v1; then
   validated_with+=("docker-compose")
 fi
 checked=$(printf ', %s' "${validated_with[@]}")
-echo "compose: $COMPOSE_FILE is valid (checked with ${checked#, })"
+
+# TRUST_PROXY on every chat server service, read from the resolved config (anchors merged).
+if have_v2; then
+  resolved=$(docker compose -f "$COMPOSE_FILE" config 2>/dev/null) || fail "docker compose config failed"
+else
+  resolved=$(docker-compose -f "$COMPOSE_FILE" config 2>/dev/null) || fail "docker-compose config failed"
+fi
+# One line per service: "<name> <server?> <TRUST_PROXY or ->". Services are the keys one level
+# under the top-level "services:"; environment is a mapping (KEY: value) or a list (- KEY=value).
+trust=$(printf '%s\n' "$resolved" | awk '
+  function unquote(v) { gsub(/^[ \t]+|[ \t]+$/, "", v); if (v ~ /^".*"$/ || v ~ /^\047.*\047$/) v = substr(v, 2, length(v) - 2); return v }
+  function flush() { if (svc != "") print svc, server, (tp == "" ? "-" : tp); svc = "" }
+  /^[^ \t#]/ { flush(); in_services = ($0 ~ /^services:[ \t]*$/); indent = 0; next }
+  !in_services || /^[ \t]*(#|$)/ { next }
+  {
+    match($0, /^ */); n = RLENGTH
+    if (indent == 0) indent = n
+    if (n == indent) { flush(); svc = $1; sub(/:$/, "", svc); server = 0; tp = ""; next }
+    if ($0 ~ /^[ \t]+dockerfile:[ \t]*["\047]?apps\/server\/Dockerfile["\047]?[ \t]*$/) server = 1
+    if ($0 ~ /^[ \t]+image:[ \t]*["\047]?([^ \t"\047]*\/)?parley-server([:@][^ \t"\047]*)?["\047]?[ \t]*$/) server = 1
+    if ($0 ~ /^[ \t]+TRUST_PROXY:/) { v = $0; sub(/^[ \t]+TRUST_PROXY:/, "", v); tp = unquote(v) }
+    if ($0 ~ /^[ \t]+-[ \t]+["\047]?TRUST_PROXY=/) { v = $0; sub(/^[ \t]+-[ \t]+/, "", v); v = unquote(v); sub(/^TRUST_PROXY=/, "", v); tp = v }
+  }
+  END { flush() }')
+servers=()
+while read -r svc is_server tp; do
+  [ "$is_server" = 1 ] || continue
+  servers+=("$svc")
+  [ -n "$tp" ] && [ "$tp" != - ] || fail "$COMPOSE_FILE: service $svc does not set TRUST_PROXY (it sits behind nginx: set it to the number of proxies, \"1\")"
+  [[ $tp =~ ^[1-9][0-9]*$ ]] \
+    || fail "$COMPOSE_FILE: service $svc sets TRUST_PROXY to '$tp'; it must be a hop count such as \"1\" (\"true\" would believe any X-Forwarded-For a client sends)"
+done <<<"$trust"
+[ "${#servers[@]}" -gt 0 ] || fail "$COMPOSE_FILE: found no chat server service (built from apps/server/Dockerfile)"
+echo "compose: $COMPOSE_FILE is valid (checked with ${checked#, }); TRUST_PROXY is a hop count on ${servers[*]}"
 
 # Dockerfiles named by the compose file (build contexts are the repo root).
 while read -r df; do
@@ -148,20 +187,35 @@ for v in $(grep -ho '\${PARLEY_[A-Z0-9_]*}' "$NGINX_DIR"/templates/*.template | 
   case " $exported " in *" $v "*) ;; *) fail "$NGINX_DIR/templates uses \${$v}, which $envsh does not export" ;; esac
 done
 
-if command -v nginx >/dev/null 2>&1 && command -v envsubst >/dev/null 2>&1; then
-  tmp=$(mktemp -d)
-  trap 'rm -rf "$tmp"' EXIT
+have_nginx=0
+command -v nginx >/dev/null 2>&1 && have_nginx=1
+have_envsubst=0
+command -v envsubst >/dev/null 2>&1 && have_envsubst=1
+
+# Render as the image does, into $tmp/<mode>: "proxy" (PARLEY_UPSTREAM set, the app on this
+# origin) and "none" (static only, the app pointed at another origin, whose http(s) and ws(s)
+# forms must join the CSP's connect-src). Needs envsubst; without it the checks below read the
+# files as written.
+SAMPLE_SERVER_URL=https://chat-api.example.com
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+if [ "$have_envsubst" = 1 ]; then
   for mode in proxy none; do
     t=$tmp/$mode
-    mkdir -p "$t/conf.d" "$t/parley" "$t/html" "$t/tmp"
+    mkdir -p "$t/conf.d" "$t/parley" "$t/html" "$t/tmp" "$t/log"
     for f in "$NGINX_DIR"/parley/*.conf; do
-      sed "s#/etc/nginx/parley/#$t/parley/#g" "$f" >"$t/parley/$(basename "$f")"
+      sed -e "s#/etc/nginx/parley/#$t/parley/#g" -e "s#/var/log/nginx/#$t/log/#g" "$f" >"$t/parley/$(basename "$f")"
     done
-    # Render as the image does: source the hook, then envsubst only the PARLEY_* names.
+    # Source the hook (in a known environment), then envsubst only the PARLEY_* names.
     # localhost resolves without DNS, which `nginx -t` needs for upstream server names.
-    if [ "$mode" = proxy ]; then upstream="localhost:3000 127.0.0.1:3001"; else upstream=""; fi
-    if ! vars=$(PARLEY_UPSTREAM=$upstream NGINX_ENTRYPOINT_QUIET_LOGS=1 sh -c '. "$1" && env' sh "$envsh" 2>&1); then
-      fail "$envsh failed: $vars"
+    if [ "$mode" = proxy ]; then
+      hook_env=(PARLEY_UPSTREAM="localhost:3000 127.0.0.1:3001")
+    else
+      hook_env=(PARLEY_UPSTREAM= PARLEY_SERVER_URL=$SAMPLE_SERVER_URL)
+    fi
+    if ! vars=$(env -u PARLEY_SERVER_URL -u PARLEY_BUILD_SERVER_URL -u PARLEY_CSP_CONNECT_SRC -u PARLEY_HSTS \
+      "${hook_env[@]}" NGINX_ENTRYPOINT_QUIET_LOGS=1 sh -c '. "$1" && env' sh "$envsh" 2>&1); then
+      fail "$envsh failed (${hook_env[*]}): $vars"
     fi
     names=$(printf '%s\n' "$vars" | sed -n 's/^\(PARLEY_[A-Z0-9_]*\)=.*/${\1}/p' | tr '\n' ' ')
     for tpl in "$NGINX_DIR"/templates/*.template; do
@@ -169,8 +223,117 @@ if command -v nginx >/dev/null 2>&1 && command -v envsubst >/dev/null 2>&1; then
       (
         while IFS= read -r kv; do case "$kv" in PARLEY_*=*) export "${kv?}" ;; esac; done <<<"$vars"
         envsubst "$names" <"$tpl"
-      ) | sed -e "s#/etc/nginx/parley/#$t/parley/#g" -e "s#/usr/share/nginx/html#$t/html#g" >"$out"
+      ) | sed -e "s#/etc/nginx/parley/#$t/parley/#g" -e "s#/usr/share/nginx/html#$t/html#g" \
+        -e "s#/var/log/nginx/#$t/log/#g" >"$out"
     done
+  done
+  check_sets=(proxy none)
+else
+  check_sets=(as-written)
+fi
+
+# A config as statements, one per line (each ends at ";", "{" or "}" outside quotes), comments
+# dropped, runs of white space as one space.
+statements() {
+  # shellcheck disable=SC2016 # an awk program
+  awk '
+    function emit() { gsub(/[ \t]+/, " ", cur); sub(/^ /, "", cur); if (cur != "") print cur; cur = "" }
+    {
+      n = length($0)
+      for (i = 1; i <= n; i++) {
+        c = substr($0, i, 1)
+        if (q != "") {
+          cur = cur c
+          if (c == "\\") { i++; cur = cur substr($0, i, 1) } else if (c == q) q = ""
+          continue
+        }
+        if (c == "#") break
+        if (c == "\"" || c == "\047") q = c
+        cur = cur c
+        if (c == ";" || c == "{" || c == "}") emit()
+      }
+      cur = cur " "
+    }
+    END { emit() }' "$@"
+}
+
+for set in "${check_sets[@]}"; do
+  if [ "$set" = as-written ]; then
+    # ${PARLEY_X} as a bare word, so its braces are not taken for blocks.
+    mkdir -p "$tmp/as-written"
+    files=()
+    for f in "$NGINX_DIR"/templates/*.template "$NGINX_DIR"/parley/*.conf; do
+      sed 's/\${\(PARLEY_[A-Z0-9_]*\)}/\1/g' "$f" >"$tmp/as-written/$(basename "$f")"
+      files+=("$tmp/as-written/$(basename "$f")")
+    done
+    what="$NGINX_DIR (as written; envsubst not installed)"
+  else
+    files=("$tmp/$set"/conf.d/*.conf "$tmp/$set"/parley/*.conf)
+    what="$NGINX_DIR rendered ($set)"
+  fi
+  stmts=$(statements "${files[@]}")
+
+  # Security headers: the server's CSP (no framing) and the older anti-framing header.
+  csp=$(printf '%s\n' "$stmts" | grep -E "^add_header Content-Security-Policy \"[^\"]*\" always;$" || true)
+  [ -n "$csp" ] || fail "$what: no 'add_header Content-Security-Policy \"...\" always;'"
+  grep -q "frame-ancestors 'none'" <<<"$csp" || fail "$what: the Content-Security-Policy lacks frame-ancestors 'none': $csp"
+  grep -q "script-src 'self'" <<<"$csp" || fail "$what: the Content-Security-Policy lacks script-src 'self': $csp"
+  grep -qE '^add_header X-Frame-Options "?DENY"? always;$' <<<"$stmts" \
+    || fail "$what: no 'add_header X-Frame-Options \"DENY\" always;'"
+  # connect-src, with the map variable security-headers.conf uses resolved to its value.
+  connect=$(sed -n 's/.*connect-src \([^;"]*\).*/\1/p' <<<"$csp")
+  [ -n "$connect" ] || fail "$what: the Content-Security-Policy has no connect-src: $csp"
+  if [[ $connect == *'$parley_connect_src'* ]]; then
+    value=$(printf '%s\n' "$stmts" | awk '
+      /^map [^ ]+ \$parley_connect_src \{$/ { inmap = 1; next }
+      inmap && /^\}$/ { exit }
+      inmap && /^default / { v = $0; sub(/^default "?/, "", v); sub(/"?;$/, "", v); print v; exit }')
+    [ -n "$value" ] || fail "$what: the CSP's connect-src uses \$parley_connect_src, which no map defines"
+    connect=${connect//'$parley_connect_src'/$value}
+  fi
+  # (As written, the map's value is the bare name PARLEY_CONNECT_SRC: nothing to check.)
+  [[ " $connect " == *" 'self' "* ]] || [ "$set" = as-written ] || fail "$what: the CSP's connect-src lacks 'self': $connect"
+  if [ "$set" = none ]; then
+    for source in "$SAMPLE_SERVER_URL" "wss://${SAMPLE_SERVER_URL#https://}"; do
+      [[ " $connect " == *" $source "* ]] \
+        || fail "$what: with PARLEY_SERVER_URL=$SAMPLE_SERVER_URL the CSP's connect-src lacks $source: $connect"
+    done
+  fi
+
+  # nginx drops inherited add_header directives in a block that has its own: every location that
+  # adds a header must include security-headers.conf again.
+  bad=$(printf '%s\n' "$stmts" | awk '
+    /^location .*\{$/ { depth++; loc[depth] = $0; adds[depth] = 0; incl[depth] = 0; next }
+    /\{$/ { if (depth) { depth++; loc[depth] = "" } next }
+    /^\}$/ { if (depth) { if (loc[depth] != "" && adds[depth] && !incl[depth]) print loc[depth]; depth-- } next }
+    depth && /^add_header / { adds[depth] = 1 }
+    depth && /^include [^ ]*security-headers\.conf;$/ { incl[depth] = 1 }')
+  [ -z "$bad" ] || fail "$what: these locations add headers without including security-headers.conf, so they lose every security header:"$'\n'"$bad"
+
+  # Access logs: every access_log names a format (nginx's default "combined" logs $request, the
+  # query string included) whose log_format logs no query string.
+  logs=$(printf '%s\n' "$stmts" | grep -E '^access_log ' | grep -vE '^access_log off;$' || true)
+  [ -n "$logs" ] || fail "$what: no access_log of its own (the stock one logs \$request, query strings included)"
+  while read -r _ _ format _; do
+    format=${format%;}
+    [ -n "$format" ] || fail "$what: an access_log without a format logs nginx's \"combined\", i.e. \$request with its query string"
+    def=$(printf '%s\n' "$stmts" | grep -E "^log_format $format " || true)
+    [ -n "$def" ] || fail "$what: access_log uses log_format $format, which is not defined here"
+    if grep -qE '\$\{?(request|request_uri|args|query_string|is_args|arg_[A-Za-z0-9_]+)([^A-Za-z0-9_]|$)' <<<"$def"; then
+      fail "$what: log_format $format logs a query string (\$request, \$request_uri, \$args, \$query_string or \$arg_*): $def"
+    fi
+  done <<<"$logs"
+
+  # Rate limits are the servers' (per client address, through X-Forwarded-For).
+  if limits=$(printf '%s\n' "$stmts" | grep -E '^(limit_req|limit_conn)'); then
+    fail "$what: nginx must not rate-limit (the chat servers do, per client address; both would count everyone twice): $limits"
+  fi
+done
+echo "nginx: security headers (CSP with frame-ancestors 'none', X-Frame-Options DENY) in every location; access logs without query strings; no nginx rate limits"
+
+if [ "$have_nginx" = 1 ] && [ "$have_envsubst" = 1 ]; then
+  for mode in proxy none; do
+    t=$tmp/$mode
     cat >"$t/nginx.conf" <<EOF
 pid $t/nginx.pid;
 error_log stderr;
@@ -187,7 +350,7 @@ http {
 }
 EOF
     if ! out=$(nginx -t -q -p "$t" -c "$t/nginx.conf" -e stderr 2>&1); then
-      fail "nginx -t rejects the rendered $NGINX_DIR config (PARLEY_UPSTREAM='$upstream'):"$'\n'"$out"
+      fail "nginx -t rejects the rendered $NGINX_DIR config ($mode):"$'\n'"$out"
     fi
   done
   echo "nginx: $NGINX_DIR templates render and pass nginx -t ($(nginx -v 2>&1 | sed 's/^nginx version: //'))"
