@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.ts';
 import chatEngine from './plugins/chat-engine.ts';
 import cors from './plugins/cors.ts';
@@ -25,16 +25,22 @@ export interface BuildOptions {
  */
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ?? { level: config.logLevel },
+    logger: options.logger ?? { level: config.logLevel, serializers: { req: requestForLog } },
     // Room names of 100 multi-byte characters are ~1,200 characters once percent-encoded.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1500 },
-    // Timeouts so a stalled HTTP client cannot hold a connection forever.
-    connectionTimeout: 30_000,
     // Behind a reverse proxy, the client address (for per-address limits) comes from X-Forwarded-For.
     trustProxy: config.trustProxy,
+    // Timeouts so a stalled HTTP client cannot hold a connection forever: idle sockets, whole
+    // requests, and (checked every second) requests that trickle their headers in (slowloris;
+    // upgrade requests included, which count toward no connection cap until they upgrade).
+    connectionTimeout: 30_000,
     requestTimeout: 30_000,
     keepAliveTimeout: 10_000,
+    http: { headersTimeout: config.headersTimeoutMs, connectionsCheckingInterval: 1000 },
   });
+  // TCP connections of every kind, so half-open requests cannot use up file descriptors.
+  if (config.maxTcpConnections > 0) app.server.maxConnections = config.maxTcpConnections;
+  warnAboutUntrustedProxy(app, config);
 
   // Order matters: third-party plugins first (routes depend on their decorators), then our
   // own decorators, then routes. websocket is registered before chat-engine so that on close
@@ -45,7 +51,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(chatEngine, { config });
 
   await app.register(healthRoutes);
-  await app.register(metricsRoutes);
+  await app.register(metricsRoutes, { token: config.metricsToken });
   await app.register(chatSocketRoutes, { config });
   await app.register(roomsApi, { config });
 
@@ -70,4 +76,33 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   await app.ready();
   return app;
+}
+
+/**
+ * What a request's log lines say about it: the path without its query string (old clients put
+ * their identity token there), never the query itself.
+ */
+function requestForLog(request: FastifyRequest) {
+  return {
+    method: request.method,
+    url: request.url.split('?')[0],
+    hostname: request.hostname,
+    remoteAddress: request.ip,
+  };
+}
+
+/**
+ * Per-address limits count the proxy's address for everyone when the server sits behind a proxy
+ * it does not trust: say so, once, the first time a request shows the signs of it.
+ */
+function warnAboutUntrustedProxy(app: FastifyInstance, config: Config): void {
+  if (config.trustProxy !== false) return;
+  let warned = false;
+  app.addHook('onRequest', async (request) => {
+    if (warned || request.headers['x-forwarded-for'] === undefined) return;
+    warned = true;
+    request.log.warn(
+      'requests carry X-Forwarded-For but TRUST_PROXY is off: every client behind the proxy shares one per-address budget; set TRUST_PROXY to the number of proxies in front of the server',
+    );
+  });
 }

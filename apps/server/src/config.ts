@@ -48,6 +48,53 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** Extra `connect-src` sources for the web app's Content Security Policy. */
   cspConnectSrc: string[];
+
+  // ---- Bounds on what one client address (and everyone together) can make the server do ----
+  /** New WebSockets one address may open per second on average (0: no limit), and its burst. */
+  connectRatePerIp: number;
+  connectBurstPerIp: number;
+  /** HTTP API requests (/api/*) one address may make per second (0: no limit), and its burst. */
+  httpRatePerIp: number;
+  httpBurstPerIp: number;
+  /** Frames one connection / one address may send per second, valid or not (0: no limit), and bursts. */
+  frameRatePerConnection: number;
+  frameBurstPerConnection: number;
+  frameRatePerIp: number;
+  frameBurstPerIp: number;
+  /** A connection that sends more invalid frames than this within a minute is closed (1008). */
+  invalidFramesMax: number;
+  /** Frames a connection may send before its welcome; more closes it (1008). */
+  setupFramesMax: number;
+  /** A connection whose set-up (identity, subscription, welcome) takes longer is closed (1013). */
+  setupTimeoutMs: number;
+  /** A socket whose send buffer stays over SEND_BUFFER_LIMIT_BYTES this long is closed (4008). */
+  slowConsumerGraceMs: number;
+  /** Messages in a `since` welcome at most; the client fetches the rest page by page. */
+  recoveryPageSize: number;
+  /** Bytes of message history in one welcome or one history page at most. */
+  historyPageMaxBytes: number;
+  /** Messages one address may post per day, across rooms and instances (0: no quota). */
+  messagesPerIpPerDay: number;
+  /** Memory engine: bytes of history kept across all rooms; the rooms idle longest are forgotten first. */
+  memoryHistoryBudgetBytes: number;
+  /** Rooms with messages kept in the active-room index (the lobby list); occupied rooms always rank first. */
+  roomIndexSize: number;
+  /** IPv6 clients are grouped by this prefix length for per-address limits (an ISP hands out a /64, not one address). */
+  ipv6PrefixBits: number;
+  /** Upgrade and HTTP requests must send their headers within this long. */
+  headersTimeoutMs: number;
+  /** TCP connections the HTTP server accepts at once (WebSockets and HTTP; 0: no limit). */
+  maxTcpConnections: number;
+  /** Redis commands that get no answer within this long fail with `unavailable`. */
+  redisCommandTimeoutMs: number;
+  /** Identity tokens unused for this long stop working (each welcome issues a fresh one). */
+  identityTokenTtlSeconds: number;
+  /** The secret tokens were signed with before IDENTITY_SECRET was rotated; accepted until removed. */
+  identitySecretPrevious: string | undefined;
+  /** The origins users load the web app from; when set, the origin check compares scheme and host to these instead of Host. */
+  publicOrigins: string[];
+  /** When set, /metrics answers only requests with `Authorization: Bearer <token>`. */
+  metricsToken: string | undefined;
 }
 
 /** Raised when the environment holds invalid values; lists every problem at once. */
@@ -95,15 +142,20 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     }
   }
 
-  const allowedOrigins = (env.ALLOWED_ORIGINS ?? '')
-    .split(',')
-    .map((o) => o.trim().replace(/\/+$/, ''))
-    .filter((o) => o !== '');
-  for (const origin of allowedOrigins) {
-    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
-      problems.push(`ALLOWED_ORIGINS entries must be origins like https://chat.example.com or *, got "${origin}"`);
+  const origins = (name: string, allowStar: boolean): string[] => {
+    const list = (env[name] ?? '')
+      .split(',')
+      .map((o) => o.trim().replace(/\/+$/, ''))
+      .filter((o) => o !== '');
+    for (const origin of list) {
+      if (!(allowStar && origin === '*') && !/^https?:\/\/[^/\s]+$/.test(origin)) {
+        problems.push(`${name} entries must be origins like https://chat.example.com${allowStar ? ' or *' : ''}, got "${origin}"`);
+      }
     }
-  }
+    return list;
+  };
+  const allowedOrigins = origins('ALLOWED_ORIGINS', true);
+  const publicOrigins = origins('PUBLIC_ORIGIN', false);
 
   const logLevel = env.LOG_LEVEL?.trim() || 'info';
   if (!LOG_LEVELS.includes(logLevel)) {
@@ -135,7 +187,55 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     drainMs: int('DRAIN_MS', 3000, 0, 600_000),
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
     cspConnectSrc: (env.CSP_CONNECT_SRC ?? '').split(/[\s,]+/).filter((source) => source !== ''),
+    connectRatePerIp: int('CONNECT_RATE_PER_IP', 10, 0, 1_000_000),
+    connectBurstPerIp: int('CONNECT_BURST_PER_IP', 40, 1, 1_000_000),
+    httpRatePerIp: int('HTTP_RATE_PER_IP', 20, 0, 1_000_000),
+    httpBurstPerIp: int('HTTP_BURST_PER_IP', 60, 1, 1_000_000),
+    frameRatePerConnection: int('FRAME_RATE_PER_CONNECTION', 20, 0, 1_000_000),
+    frameBurstPerConnection: int('FRAME_BURST_PER_CONNECTION', 40, 1, 1_000_000),
+    frameRatePerIp: int('FRAME_RATE_PER_IP', 200, 0, 1_000_000),
+    frameBurstPerIp: int('FRAME_BURST_PER_IP', 400, 1, 1_000_000),
+    invalidFramesMax: int('INVALID_FRAMES_MAX', 10, 0, 1_000_000),
+    setupFramesMax: int('SETUP_FRAMES_MAX', 32, 1, 10_000),
+    setupTimeoutMs: int('SETUP_TIMEOUT_MS', 10_000, 100, 600_000),
+    slowConsumerGraceMs: int('SLOW_CONSUMER_GRACE_MS', 5000, 0, 600_000),
+    recoveryPageSize: int('RECOVERY_PAGE_SIZE', 200, 1, 10_000),
+    historyPageMaxBytes: 0, // derived below: at most half the send buffer by default
+    messagesPerIpPerDay: int('MESSAGES_PER_IP_PER_DAY', 10_000, 0, 1_000_000_000),
+    memoryHistoryBudgetBytes: int('MEMORY_HISTORY_BUDGET_BYTES', 256 * 1024 * 1024, 1024 * 1024, 1024 * 1024 * 1024 * 1024),
+    roomIndexSize: int('ROOM_INDEX_SIZE', 10_000, 10, 10_000_000),
+    ipv6PrefixBits: int('IPV6_PREFIX_BITS', 64, 16, 128),
+    headersTimeoutMs: int('HEADERS_TIMEOUT_MS', 10_000, 1000, 30_000),
+    maxTcpConnections: 0, // derived below: MAX_TCP_CONNECTIONS, or MAX_CONNECTIONS plus room for HTTP
+    redisCommandTimeoutMs: int('REDIS_COMMAND_TIMEOUT_MS', 3000, 100, 600_000),
+    identityTokenTtlSeconds: int('IDENTITY_TOKEN_TTL_SECONDS', 30 * 24 * 3600, 60, 10 * 365 * 24 * 3600),
+    identitySecretPrevious: env.IDENTITY_SECRET_PREVIOUS?.trim() || undefined,
+    publicOrigins,
+    metricsToken: env.METRICS_TOKEN?.trim() || undefined,
   };
+  // A welcome must fit in what one socket may have queued, with room to spare for what follows it.
+  const sendBuffer = config.sendBufferLimitBytes;
+  config.historyPageMaxBytes = int('HISTORY_PAGE_MAX_BYTES', Math.min(256 * 1024, Math.floor(sendBuffer / 2)), 8 * 1024, 64 * 1024 * 1024);
+  // Beyond the WebSockets, leave room for HTTP requests (the web app, the API, health checks).
+  config.maxTcpConnections = int('MAX_TCP_CONNECTIONS', config.maxConnections === 0 ? 0 : config.maxConnections + 1000, 0, 10_000_000);
+  if (config.maxTcpConnections > 0 && config.maxConnections > 0 && config.maxTcpConnections <= config.maxConnections) {
+    problems.push(`MAX_TCP_CONNECTIONS (${config.maxTcpConnections}) must exceed MAX_CONNECTIONS (${config.maxConnections}), leaving room for HTTP requests`);
+  }
+  if (config.historyPageMaxBytes > config.sendBufferLimitBytes) {
+    // A welcome alone must fit in what one socket may have queued.
+    problems.push(`HISTORY_PAGE_MAX_BYTES (${config.historyPageMaxBytes}) must not exceed SEND_BUFFER_LIMIT_BYTES (${config.sendBufferLimitBytes})`);
+  }
+  if (config.identitySecretPrevious !== undefined && config.identitySecret === undefined) {
+    problems.push('IDENTITY_SECRET_PREVIOUS needs IDENTITY_SECRET: it names the secret IDENTITY_SECRET replaced');
+  }
+  if (config.metricsToken !== undefined && config.metricsToken.length < 16) {
+    problems.push('METRICS_TOKEN must be at least 16 characters long');
+  }
+  if (config.redisUrl === undefined && config.memoryHistoryBudgetBytes < config.historyLength * config.maxTextBytes) {
+    problems.push(
+      `MEMORY_HISTORY_BUDGET_BYTES (${config.memoryHistoryBudgetBytes}) must hold at least one full room: HISTORY_LENGTH × MAX_TEXT_BYTES = ${config.historyLength * config.maxTextBytes}`,
+    );
+  }
   for (const source of config.cspConnectSrc) {
     if (!/^(https?|wss?):\/\/[^\s;,']+$/.test(source)) {
       problems.push(`CSP_CONNECT_SRC entries must be http(s):// or ws(s):// sources, got "${source}"`);
@@ -144,8 +244,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   if (config.drainMs >= config.shutdownTimeoutMs) {
     problems.push(`DRAIN_MS (${config.drainMs}) must be less than SHUTDOWN_TIMEOUT_MS (${config.shutdownTimeoutMs})`);
   }
-  if (config.identitySecret !== undefined && config.identitySecret.length < 16) {
-    problems.push('IDENTITY_SECRET must be at least 16 characters long');
+  for (const name of ['IDENTITY_SECRET', 'IDENTITY_SECRET_PREVIOUS'] as const) {
+    const secret = name === 'IDENTITY_SECRET' ? config.identitySecret : config.identitySecretPrevious;
+    if (secret !== undefined && secret.length < 16) problems.push(`${name} must be at least 16 characters long`);
   }
   if (config.maxTextBytes > config.maxPayloadBytes) {
     problems.push(`MAX_TEXT_BYTES (${config.maxTextBytes}) must not exceed MAX_PAYLOAD_BYTES (${config.maxPayloadBytes})`);
@@ -158,7 +259,7 @@ function parseTrustProxy(raw: string | undefined): Config['trustProxy'] {
   if (raw === undefined || raw === '' || raw === 'false') return false;
   if (raw === 'true') return true;
   if (/^\d+$/.test(raw)) {
-    // Trust that many proxies in front of the server.
+    // Fastify counts hops from the socket: hop 0 is the proxy that connected to us.
     const hops = Number(raw);
     return (_address, hop) => hop < hops;
   }

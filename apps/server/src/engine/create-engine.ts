@@ -14,6 +14,9 @@ import { RedisEngine } from './redis-engine.ts';
 export async function createEngine(config: Config, log: FastifyBaseLogger): Promise<ChatEngine> {
   const options: EngineOptions = {
     historyLength: config.historyLength,
+    historyBudgetBytes: config.memoryHistoryBudgetBytes,
+    roomIndexSize: config.roomIndexSize,
+    commandTimeoutMs: config.redisCommandTimeoutMs,
     roomTtlMs: config.roomTtlSeconds * 1000,
     presenceTtlMs: config.presenceTtlSeconds * 1000,
     activeWindowMs: 60 * 60 * 1000,

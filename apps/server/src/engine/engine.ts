@@ -1,4 +1,5 @@
 import type { MessageFrame, RoomSummary, User } from '@parley/protocol';
+import type { QuotaStore } from '../limits/daily-quota.ts';
 
 /** A stored chat message, exactly as clients receive it (`parley.v1` message frame). */
 export type StoredMessage = MessageFrame;
@@ -18,11 +19,12 @@ export interface MessageDraft {
   clientMsgId?: string;
 }
 
-/** The outcome of a post: the message's id, and whether it was a retry of one already stored. */
-export interface PostResult {
-  id: string;
-  duplicate: boolean;
-}
+/**
+ * The outcome of a post: stored under a new id; a retry of a message already stored (the same
+ * clientMsgId and text: its first id); or a clientMsgId already used for a different text
+ * (nothing stored).
+ */
+export type PostResult = { outcome: 'stored' | 'duplicate'; id: string } | { outcome: 'reused' };
 
 /**
  * What travels between instances on a room's channel. Every instance, the sender's included,
@@ -47,21 +49,33 @@ export interface BusListener {
   resubscribed(): void;
 }
 
-/** Which part of a room's history to read. */
+/**
+ * Which part of a room's history to read: the latest page (none of since/after/before), the
+ * page before an id (scroll-back), or the messages after an id, oldest first (`since`: a
+ * reconnect's recovery; `after`: the next page of one). Every page holds at most `limit`
+ * messages and about `maxBytes` bytes of them (never less than one message).
+ */
 export interface HistoryQuery {
-  /** Messages after this id (reconnect recovery). */
+  /** Messages after this id, for a reconnect; when they are no longer all retained, the latest page instead. */
   since?: string;
+  /** Messages after this id; when they are no longer all retained, the oldest retained ones. */
+  after?: string;
   /** Messages before this id (scroll-back). */
   before?: string;
-  /** Page size for latest/before pages. */
   limit: number;
+  maxBytes: number;
 }
 
-/** Messages oldest first, whether `since` was fully recovered, and whether older ones exist. */
+/**
+ * Messages oldest first. `recovered`: a since/after page starts right after its id (nothing
+ * trimmed in between). `hasMore`: older messages exist before the first one. `hasNewer`: a
+ * since/after page stopped at `limit` or `maxBytes` and newer messages follow.
+ */
 export interface HistoryResult {
   messages: StoredMessage[];
   recovered: boolean;
   hasMore: boolean;
+  hasNewer: boolean;
   /** The room's message count at the newest message returned (Redis engine), for gap checks. */
   lastSeq?: number;
 }
@@ -78,7 +92,7 @@ export interface EngineHealth {
  * The room hub reference-counts rooms and calls subscribe/unsubscribe once per room per
  * instance, and enter/exit once per person per room per instance.
  */
-export interface ChatEngine {
+export interface ChatEngine extends QuotaStore {
   readonly kind: 'memory' | 'redis';
   /** Starts delivering a room's events to the listener. Resolves once the subscription is active. */
   subscribe(room: string): Promise<void>;
@@ -89,8 +103,9 @@ export interface ChatEngine {
   /**
    * Appends a message to the room's log and publishes it, in one atomic step, so the publish
    * order is the id order. A draft whose (user, clientMsgId) was already stored is not stored
-   * again: the result carries the first id and `duplicate: true`.
-   * @throws EngineUnavailableError when the bus cannot take it; nothing was stored.
+   * again: the result is `duplicate` with the first id, or `reused` when the text differs.
+   * @throws EngineUnavailableError when the bus cannot take it or did not answer in time; the
+   *   message may still have been stored (a resend with the same clientMsgId is safe).
    */
   post(draft: MessageDraft): Promise<PostResult>;
   /** Reads the room's retained history. */
@@ -105,7 +120,10 @@ export interface ChatEngine {
   exit(room: string, user: User): Promise<void>;
   /** Publishes a typing notice (not stored). */
   typing(room: string, user: User): Promise<void>;
-  /** Rooms with people present or recent messages, most active first. */
+  /**
+   * Rooms with people present or recent messages: every occupied room first (most people
+   * first), then rooms by their last message. Reads a bounded index, never every room.
+   */
   activeRooms(limit: number): Promise<RoomSummary[]>;
   /** A secret all instances share (for identity tokens): the stored one, or `candidate` if none yet. */
   sharedSecret(candidate: string): Promise<string>;
@@ -117,6 +135,12 @@ export interface ChatEngine {
 export interface EngineOptions {
   /** Messages kept per room. */
   historyLength: number;
+  /** Memory engine: bytes of history kept across all rooms (the rooms idle longest go first). */
+  historyBudgetBytes: number;
+  /** Rooms with messages kept in the active-room index. */
+  roomIndexSize: number;
+  /** Redis engine: a command unanswered this long fails (EngineUnavailableError). */
+  commandTimeoutMs: number;
   /** A room with no activity for this long is forgotten (log, presence). */
   roomTtlMs: number;
   /** A presence entry not refreshed for this long is dropped (crashed instance). */
@@ -136,4 +160,30 @@ export class EngineUnavailableError extends Error {
 /** Milliseconds part of a message id. */
 export function idTime(id: string): number {
   return Number(id.slice(0, id.indexOf('-')));
+}
+
+/**
+ * About how many bytes a message takes in a page (its JSON) and in the memory engine's heap
+ * (two bytes per character plus the objects around it): one estimate serves both bounds.
+ */
+export function messageCost(message: StoredMessage): number {
+  return 200 + 2 * (message.text.length + message.user.name.length + (message.clientMsgId?.length ?? 0));
+}
+
+/**
+ * The first messages of `messages` that fit in a page of `limit` messages and `maxBytes` bytes
+ * (at least one, so a page always moves forward).
+ *
+ * @param fromEnd Take from the newest end (latest and scroll-back pages) instead of the oldest.
+ */
+export function fitPage(messages: readonly StoredMessage[], limit: number, maxBytes: number, fromEnd = false): StoredMessage[] {
+  const page: StoredMessage[] = [];
+  let bytes = 0;
+  for (let i = 0; i < messages.length && page.length < limit; i++) {
+    const message = messages[fromEnd ? messages.length - 1 - i : i]!;
+    bytes += messageCost(message);
+    if (bytes > maxBytes && page.length > 0) break;
+    page.push(message);
+  }
+  return fromEnd ? page.reverse() : page;
 }

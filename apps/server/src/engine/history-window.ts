@@ -1,15 +1,14 @@
 import { compareMessageIds } from '@parley/protocol';
-import type { HistoryQuery, HistoryResult, StoredMessage } from './engine.ts';
+import { fitPage, type HistoryQuery, type HistoryResult, type StoredMessage } from './engine.ts';
 
 /**
- * Picks the requested window from a room's retained log (oldest first). Shared by both engines'
- * semantics: the Redis engine reads the same windows with XRANGE/XREVRANGE.
+ * Picks the requested page from a room's retained log (oldest first), with the semantics both
+ * engines share (the Redis engine reads the same pages with XRANGE/XREVRANGE).
  *
  * @param log Retained messages, oldest first.
  * @param maxDeletedId The newest id ever trimmed from the log, if any.
  * @param lastId The newest id ever written, if any.
- * @param query since / before / latest page.
- * @returns The window, oldest first.
+ * @param query since / after / before / latest page, with its bounds.
  */
 export function readHistory(
   log: readonly StoredMessage[],
@@ -17,16 +16,21 @@ export function readHistory(
   lastId: string | undefined,
   query: HistoryQuery,
 ): HistoryResult {
-  if (query.since !== undefined && sinceIsRecoverable(query.since, maxDeletedId, lastId)) {
-    const messages = log.filter((m) => compareMessageIds(m.id, query.since!) > 0);
-    // `messages` is a suffix of the log: anything before it is older history.
-    const hasMore = messages.length < log.length || maxDeletedId !== undefined;
-    return { messages, recovered: true, hasMore };
+  const from = query.since ?? query.after;
+  if (from !== undefined) {
+    const recoverable = sinceIsRecoverable(from, maxDeletedId, lastId);
+    if (recoverable || query.after !== undefined) {
+      // Not recoverable (after): what follows the trimmed stretch, from the oldest kept.
+      const newer = recoverable ? log.filter((m) => compareMessageIds(m.id, from) > 0) : log;
+      const messages = fitPage(newer, query.limit, query.maxBytes);
+      const hasMore = messages.length === 0 ? log.length > 0 || maxDeletedId !== undefined : log[0] !== messages[0] || maxDeletedId !== undefined;
+      return { messages, recovered: recoverable, hasMore, hasNewer: messages.length < newer.length };
+    }
   }
   const older = query.before === undefined ? log : log.filter((m) => compareMessageIds(m.id, query.before!) < 0);
-  const messages = older.slice(Math.max(0, older.length - query.limit));
+  const messages = fitPage(older, query.limit, query.maxBytes, true);
   const hasMore = older.length > messages.length || maxDeletedId !== undefined;
-  return { messages, recovered: false, hasMore };
+  return { messages, recovered: false, hasMore, hasNewer: false };
 }
 
 /**

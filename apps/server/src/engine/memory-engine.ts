@@ -1,18 +1,20 @@
 import type { RoomSummary, User } from '@parley/protocol';
-import type {
-  BusEvent,
-  BusListener,
-  ChatEngine,
-  EngineHealth,
-  EngineOptions,
-  HistoryQuery,
-  HistoryResult,
-  MembersJson,
-  MessageDraft,
-  PostResult,
-  StoredMessage,
+import {
+  messageCost,
+  type BusEvent,
+  type BusListener,
+  type ChatEngine,
+  type EngineHealth,
+  type EngineOptions,
+  type HistoryQuery,
+  type HistoryResult,
+  type MembersJson,
+  type MessageDraft,
+  type PostResult,
+  type StoredMessage,
 } from './engine.ts';
 import { readHistory } from './history-window.ts';
+import { byActivity, RecentRooms } from './room-index.ts';
 
 interface MemoryRoom {
   /** Retained messages, oldest first (a bounded buffer: the oldest is dropped past the limit). */
@@ -20,26 +22,43 @@ interface MemoryRoom {
   /** The newest id ever dropped from the log, to tell whether a `since` can be recovered. */
   maxDeletedId: string | undefined;
   lastId: string | undefined;
-  /** (userId, clientMsgId) → id, for retries; dropped with the message it names. */
-  sent: Map<string, string>;
+  /** (userId, clientMsgId) → the stored message, for retries; dropped with the message. */
+  sent: Map<string, StoredMessage>;
   present: Map<string, User>;
   lastActivity: number;
+  /** What the room's history costs, by {@link messageCost}, plus {@link ROOM_COST}. */
+  bytes: number;
 }
+
+/** What a room itself costs besides its messages (its maps and strings), in the byte budget. */
+const ROOM_COST = 1024;
 
 /**
  * The embedded engine: rooms live in this process only. Fine for one instance and for
  * development; two instances on it do not see each other.
+ *
+ * Bounded: a room exists only while it has messages or people present; all rooms' history
+ * together stays within `historyBudgetBytes` (the rooms idle longest are forgotten first, and
+ * then a client's `since` for them is answered as not recovered); the active-room index keeps
+ * the `roomIndexSize` most recently active rooms.
  */
 export class MemoryEngine implements ChatEngine {
   readonly kind = 'memory' as const;
+  /** Every room, in order of last message (oldest first): the budget evicts from the front. */
   private readonly rooms = new Map<string, MemoryRoom>();
+  private readonly occupied = new Set<string>();
+  private readonly recent: RecentRooms;
   private readonly subscribed = new Set<string>();
+  private storedBytes = 0;
   private listener: BusListener | undefined;
   private lastMs = 0;
   private seq = 0;
   private readonly sweeper: NodeJS.Timeout;
+  private quotaDay = '';
+  private readonly quotaTotals = new Map<string, number>();
 
   constructor(private readonly options: EngineOptions) {
+    this.recent = new RecentRooms(options.roomIndexSize);
     this.sweeper = setInterval(() => this.forgetIdleRooms(), Math.min(60_000, options.roomTtlMs)).unref();
   }
 
@@ -59,22 +78,25 @@ export class MemoryEngine implements ChatEngine {
     const room = this.room(draft.room);
     const retryKey = draft.clientMsgId === undefined ? undefined : `${draft.user.id}\u0000${draft.clientMsgId}`;
     const earlier = retryKey === undefined ? undefined : room.sent.get(retryKey);
-    if (earlier !== undefined) return { id: earlier, duplicate: true };
+    if (earlier !== undefined) return earlier.text === draft.text ? { outcome: 'duplicate', id: earlier.id } : { outcome: 'reused' };
 
     const id = this.nextId();
-    const message: StoredMessage = { type: 'message', id, ts: Number(id.split('-')[0]), room: draft.room, user: draft.user, text: draft.text };
+    const ts = this.lastMs;
+    const message: StoredMessage = { type: 'message', id, ts, room: draft.room, user: draft.user, text: draft.text };
     if (draft.clientMsgId !== undefined) message.clientMsgId = draft.clientMsgId;
     room.log.push(message);
     room.lastId = id;
-    room.lastActivity = message.ts;
-    if (retryKey !== undefined) room.sent.set(retryKey, id);
-    while (room.log.length > this.options.historyLength) {
-      const dropped = room.log.shift()!;
-      room.maxDeletedId = dropped.id;
-      if (dropped.clientMsgId !== undefined) room.sent.delete(`${dropped.user.id}\u0000${dropped.clientMsgId}`);
-    }
+    room.lastActivity = ts;
+    this.charge(room, messageCost(message));
+    if (retryKey !== undefined) room.sent.set(retryKey, message);
+    while (room.log.length > this.options.historyLength) this.dropOldest(room);
+    // Most recently active last: the budget forgets from the front.
+    this.rooms.delete(draft.room);
+    this.rooms.set(draft.room, room);
+    this.recent.touch(draft.room, ts);
+    this.enforceBudget(draft.room);
     this.emit(draft.room, { kind: 'message', message });
-    return { id, duplicate: false };
+    return { outcome: 'stored', id };
   }
 
   async history(roomName: string, query: HistoryQuery): Promise<HistoryResult> {
@@ -86,7 +108,7 @@ export class MemoryEngine implements ChatEngine {
     const room = this.room(roomName);
     const known = room.present.has(user.id);
     room.present.set(user.id, user);
-    room.lastActivity = Date.now();
+    this.occupied.add(roomName);
     if (!known) this.emit(roomName, { kind: 'join', room: roomName, user, ts: Date.now() });
     return JSON.stringify([...room.present.values()]) as MembersJson;
   }
@@ -95,6 +117,11 @@ export class MemoryEngine implements ChatEngine {
     const room = this.rooms.get(roomName);
     if (room === undefined || !room.present.delete(user.id)) return;
     this.emit(roomName, { kind: 'leave', room: roomName, user, ts: Date.now() });
+    if (room.present.size === 0) {
+      this.occupied.delete(roomName);
+      // A visit alone leaves nothing behind.
+      if (room.lastId === undefined) this.forget(roomName, room);
+    }
   }
 
   async typing(room: string, user: User): Promise<void> {
@@ -103,15 +130,33 @@ export class MemoryEngine implements ChatEngine {
 
   async activeRooms(limit: number): Promise<RoomSummary[]> {
     const since = Date.now() - this.options.activeWindowMs;
-    return [...this.rooms.entries()]
-      .filter(([, r]) => r.present.size > 0 || r.lastActivity >= since)
-      .map(([room, r]) => ({ room, members: r.present.size, lastActivity: r.lastActivity }))
-      .sort(byActivity)
-      .slice(0, limit);
+    const summaries = new Map<string, RoomSummary>();
+    for (const name of this.occupied) {
+      const room = this.rooms.get(name);
+      if (room !== undefined) summaries.set(name, { room: name, members: room.present.size, lastActivity: room.lastActivity });
+    }
+    for (const [name, lastActivity] of this.recent.newest(limit)) {
+      if (!summaries.has(name) && lastActivity >= since) summaries.set(name, { room: name, members: 0, lastActivity });
+    }
+    return [...summaries.values()].sort(byActivity).slice(0, limit);
   }
 
   async sharedSecret(candidate: string): Promise<string> {
     return candidate;
+  }
+
+  async addMessageCounts(day: string, counts: ReadonlyMap<string, number>): Promise<Map<string, number>> {
+    if (day !== this.quotaDay) {
+      this.quotaDay = day;
+      this.quotaTotals.clear();
+    }
+    const totals = new Map<string, number>();
+    for (const [key, n] of counts) {
+      const total = (this.quotaTotals.get(key) ?? 0) + n;
+      this.quotaTotals.set(key, total);
+      totals.set(key, total);
+    }
+    return totals;
   }
 
   async health(): Promise<EngineHealth> {
@@ -123,13 +168,54 @@ export class MemoryEngine implements ChatEngine {
     this.subscribed.clear();
   }
 
+  /** Rooms held and the bytes their history is estimated to take (for tests and metrics). */
+  get usage(): { rooms: number; bytes: number; indexed: number } {
+    return { rooms: this.rooms.size, bytes: this.storedBytes, indexed: this.recent.size };
+  }
+
   private room(name: string): MemoryRoom {
     let room = this.rooms.get(name);
     if (room === undefined) {
-      room = { log: [], maxDeletedId: undefined, lastId: undefined, sent: new Map(), present: new Map(), lastActivity: Date.now() };
+      room = { log: [], maxDeletedId: undefined, lastId: undefined, sent: new Map(), present: new Map(), lastActivity: Date.now(), bytes: 0 };
       this.rooms.set(name, room);
+      this.charge(room, ROOM_COST);
     }
     return room;
+  }
+
+  private charge(room: MemoryRoom, bytes: number): void {
+    room.bytes += bytes;
+    this.storedBytes += bytes;
+  }
+
+  private dropOldest(room: MemoryRoom): void {
+    const dropped = room.log.shift()!;
+    room.maxDeletedId = dropped.id;
+    this.charge(room, -messageCost(dropped));
+    if (dropped.clientMsgId !== undefined) room.sent.delete(`${dropped.user.id}\u0000${dropped.clientMsgId}`);
+  }
+
+  /**
+   * Forgets the history of the rooms idle longest until all history fits the budget again. A
+   * room with people present keeps existing (without history); one without is dropped whole.
+   * The room just written to goes last, and keeps at least its newest message.
+   */
+  private enforceBudget(current: string): void {
+    for (const [name, room] of this.rooms) {
+      if (this.storedBytes <= this.options.historyBudgetBytes) return;
+      if (name === current) continue;
+      while (room.log.length > 0) this.dropOldest(room);
+      room.sent.clear();
+      if (room.present.size === 0) this.forget(name, room);
+    }
+    const room = this.rooms.get(current);
+    while (room !== undefined && this.storedBytes > this.options.historyBudgetBytes && room.log.length > 1) this.dropOldest(room);
+  }
+
+  private forget(name: string, room: MemoryRoom): void {
+    this.rooms.delete(name);
+    this.recent.remove(name);
+    this.storedBytes -= room.bytes;
   }
 
   // Ids look like Redis stream ids (`<ms>-<seq>`) and increase strictly, even if the clock steps back.
@@ -154,13 +240,7 @@ export class MemoryEngine implements ChatEngine {
   private forgetIdleRooms(): void {
     const cutoff = Date.now() - this.options.roomTtlMs;
     for (const [name, room] of this.rooms) {
-      if (room.present.size === 0 && room.lastActivity < cutoff) this.rooms.delete(name);
+      if (room.present.size === 0 && room.lastActivity < cutoff) this.forget(name, room);
     }
   }
 }
-
-/** Most members first, then most recent activity. */
-export function byActivity(a: RoomSummary, b: RoomSummary): number {
-  return b.members - a.members || b.lastActivity - a.lastActivity || (a.room < b.room ? -1 : 1);
-}
-

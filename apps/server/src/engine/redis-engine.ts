@@ -1,9 +1,10 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { FastifyBaseLogger } from 'fastify';
 import type { RoomSummary, User } from '@parley/protocol';
 import {
   EngineUnavailableError,
+  fitPage,
   idTime,
   type BusEvent,
   type BusListener,
@@ -18,9 +19,9 @@ import {
   type StoredMessage,
 } from './engine.ts';
 import { sinceIsRecoverable } from './history-window.ts';
-import { byActivity } from './memory-engine.ts';
-import { ROOM_INDEX_KEY, SECRET_KEY, roomChannel, roomKeys, roomOfChannel, sentKey } from './redis-keys.ts';
-import { COUNT_PRESENT, ENTER, EXIT, POST_MESSAGE, REFRESH } from './redis-scripts.ts';
+import { OCCUPIED_INDEX_KEY, ROOM_INDEX_KEY, SECRET_KEY, quotaKey, roomChannel, roomKeys, roomOfChannel, sentKey } from './redis-keys.ts';
+import { ENTER, EXIT, POST_MESSAGE, REFRESH } from './redis-scripts.ts';
+import { byActivity } from './room-index.ts';
 
 /** How long start-up waits for Redis before going on unready (the connection keeps retrying). */
 const CONNECT_WAIT_MS = 5000;
@@ -31,15 +32,18 @@ const RETRY_WINDOW_MS = 24 * 60 * 60 * 1000;
 const INDEX_INTERVAL_MS = 1000;
 
 type ScriptCommands = {
-  postMessage(log: string, sent: string, seq: string, body: string, maxLen: number, ttl: number, channel: string, retryTtl: number, hasId: string): Promise<[string, number]>;
+  postMessage(log: string, sent: string, seq: string, body: string, maxLen: number, ttl: number, channel: string, retryTtl: number, hasId: string, textHash: string): Promise<[string, 0 | 1 | 2]>;
   enterRoom(presence: string, tabs: string, people: string, now: number, channel: string, room: string, member: string, userId: string, user: string, expiry: number, ttl: number, wantPeople: string): Promise<string>;
   exitRoom(presence: string, tabs: string, people: string, now: number, channel: string, room: string, member: string): Promise<number>;
-  countPresent(presence: string, tabs: string, people: string, now: number, channel: string, room: string): Promise<number>;
   refreshPresence(presence: string, tabs: string, people: string, now: number, channel: string, room: string, expiry: number, ttl: number, ...members: string[]): Promise<string[]>;
 };
 
 /** The heartbeat refreshes at most this many people of a room per call (Redis runs a script alone). */
 const REFRESH_CHUNK = 500;
+/** Daily quota counts expire this long after their day began. */
+const QUOTA_TTL_SECONDS = 2 * 24 * 3600;
+/** The largest id Redis can store: a `since` or `after` at it has nothing after it. */
+const MAX_STREAM_ID = '18446744073709551615-18446744073709551615';
 
 /**
  * The scaled-out engine. Messages are appended to a Redis Stream per room and published on the
@@ -80,6 +84,9 @@ export class RedisEngine implements ChatEngine {
       connectTimeout: 2000,
       retryStrategy,
       connectionName: 'parley-commands',
+      // A Redis that stalls without closing the connection (paused, partitioned, a slow script)
+      // must not leave a sender waiting: the command fails and the client is told to resend.
+      commandTimeout: options.commandTimeoutMs,
       // Each command is written at once. Auto-pipelining (commands of one tick sharing a write)
       // was measured with the benchmark: no less CPU at any load, and a p99 two to three times
       // higher (a command waits for the pipeline to be flushed).
@@ -88,7 +95,6 @@ export class RedisEngine implements ChatEngine {
     this.commands.defineCommand('postMessage', { numberOfKeys: 3, lua: POST_MESSAGE });
     this.commands.defineCommand('enterRoom', { numberOfKeys: 3, lua: ENTER });
     this.commands.defineCommand('exitRoom', { numberOfKeys: 3, lua: EXIT });
-    this.commands.defineCommand('countPresent', { numberOfKeys: 3, lua: COUNT_PRESENT });
     this.commands.defineCommand('refreshPresence', { numberOfKeys: 3, lua: REFRESH });
 
     // A connection that subscribes can run no other command, so the subscriber is separate.
@@ -137,7 +143,9 @@ export class RedisEngine implements ChatEngine {
 
   async subscribe(room: string): Promise<void> {
     this.channels.add(roomChannel(room));
-    await this.subscriber.subscribe(roomChannel(room));
+    // The subscriber connection queues commands while Redis is away (it must, to resubscribe);
+    // a set-up waiting on it must still end, with `unavailable`.
+    await this.unavailableOnError(() => withTimeout(this.subscriber.subscribe(roomChannel(room)), this.options.commandTimeoutMs, 'subscribe'));
   }
 
   async unsubscribe(room: string): Promise<void> {
@@ -149,35 +157,48 @@ export class RedisEngine implements ChatEngine {
     const keys = roomKeys(draft.room);
     const body = JSON.stringify({ room: draft.room, user: draft.user, text: draft.text, clientMsgId: draft.clientMsgId });
     const sent = draft.clientMsgId === undefined ? keys.log : sentKey(draft.room, draft.user.id, draft.clientMsgId);
-    const [id, duplicate] = await this.unavailableOnError(() =>
+    const textHash = createHash('sha256').update(draft.text).digest('base64url').slice(0, 22);
+    const [id, outcome] = await this.unavailableOnError(() =>
       this.commands.postMessage(
         keys.log, sent, keys.seq, body, this.options.historyLength, this.options.roomTtlMs, roomChannel(draft.room),
-        RETRY_WINDOW_MS, draft.clientMsgId === undefined ? '0' : '1',
+        RETRY_WINDOW_MS, draft.clientMsgId === undefined ? '0' : '1', textHash,
       ),
     );
-    if (!duplicate) this.touchRoom(draft.room, idTime(id));
-    return { id, duplicate: duplicate === 1 };
+    if (outcome === 2) return { outcome: 'reused' };
+    if (outcome === 1) return { outcome: 'duplicate', id };
+    this.touchRoom(draft.room, idTime(id));
+    return { outcome: 'stored', id };
   }
 
   async history(room: string, query: HistoryQuery): Promise<HistoryResult> {
     const { log } = roomKeys(room);
     return this.unavailableOnError(async () => {
-      if (query.since !== undefined) {
+      const from = query.since ?? query.after;
+      if (from !== undefined) {
         const bounds = await this.streamBounds(log);
         // Trimming drops the oldest entries, so with a trimmed log only a since at or after the
         // first retained entry is certain to have nothing missing after it.
-        if (sinceIsRecoverable(query.since, bounds.trimmed ? bounds.firstId : undefined, bounds.lastId)) {
-          const entries = (await this.commands.xrange(log, `(${query.since}`, '+')) as StreamEntry[];
-          const olderExists = bounds.trimmed || (bounds.firstId !== undefined && bounds.firstId !== entries[0]?.[0]);
-          return { messages: entries.map(toMessage), recovered: true, hasMore: olderExists, lastSeq: seqOf(entries.at(-1)) };
+        const recovered = sinceIsRecoverable(from, bounds.trimmed ? bounds.firstId : undefined, bounds.lastId);
+        if (recovered || query.after !== undefined) {
+          // Not recoverable (after): what follows the trimmed stretch, from the oldest kept.
+          const start = !recovered ? '-' : from === MAX_STREAM_ID ? undefined : `(${from}`;
+          // One more than asked tells whether newer messages follow.
+          const entries = start === undefined ? [] : ((await this.commands.xrange(log, start, '+', 'COUNT', query.limit + 1)) as StreamEntry[]);
+          const messages = fitPage(entries.map(toMessage), query.limit, query.maxBytes);
+          const olderExists = bounds.trimmed || (bounds.firstId !== undefined && bounds.firstId !== messages[0]?.id);
+          const lastSeq = seqOf(entries[messages.length - 1]);
+          return { messages, recovered, hasMore: olderExists, hasNewer: entries.length > messages.length, lastSeq };
         }
       }
+      // `(0-0` is no id Redis accepts as an exclusive end: nothing is before 0-0.
+      if (query.before === '0-0') return { messages: [], recovered: false, hasMore: false, hasNewer: false };
       const end = query.before === undefined ? '+' : `(${query.before}`;
       // One more than asked tells whether older messages exist.
       const entries = (await this.commands.xrevrange(log, end, '-', 'COUNT', query.limit + 1)) as StreamEntry[];
-      const hasMore = entries.length > query.limit;
-      const page = entries.slice(0, query.limit).reverse();
-      return { messages: page.map(toMessage), recovered: false, hasMore, lastSeq: seqOf(page.at(-1)) };
+      const newestFirst = entries.slice(0, query.limit).map(toMessage).reverse();
+      const messages = fitPage(newestFirst, query.limit, query.maxBytes, true);
+      const hasMore = entries.length > messages.length;
+      return { messages, recovered: false, hasMore, hasNewer: false, lastSeq: seqOf(entries[0]) };
     });
   }
 
@@ -187,7 +208,7 @@ export class RedisEngine implements ChatEngine {
     local.set(user.id, user);
     // The script joins the stored user JSON into one array: one string to read, nothing to parse.
     const people = await this.unavailableOnError(() => this.runEnter(room, user, true));
-    this.touchRoom(room, Date.now());
+    this.commands.zadd(OCCUPIED_INDEX_KEY, Date.now(), room).catch(() => {});
     return people as MembersJson;
   }
 
@@ -196,9 +217,12 @@ export class RedisEngine implements ChatEngine {
     local?.delete(user.id);
     if (local?.size === 0) this.present.delete(room);
     const keys = roomKeys(room);
-    await this.unavailableOnError(() =>
+    const left = await this.unavailableOnError(() =>
       this.commands.exitRoom(keys.presence, keys.tabs, keys.people, Date.now(), roomChannel(room), JSON.stringify(room), this.presenceMember(user.id)),
     );
+    // The last person out takes the room off the occupied list (a room with no message and
+    // nobody present leaves nothing behind; its presence keys are empty, so Redis dropped them).
+    if (left === 0) this.commands.zrem(OCCUPIED_INDEX_KEY, room).catch(() => {});
   }
 
   async typing(room: string, user: User): Promise<void> {
@@ -209,19 +233,51 @@ export class RedisEngine implements ChatEngine {
   async activeRooms(limit: number): Promise<RoomSummary[]> {
     return this.unavailableOnError(async () => {
       const now = Date.now();
-      // Rooms idle past their lifetime leave the index for good.
-      await this.commands.zremrangebyscore(ROOM_INDEX_KEY, '-inf', now - this.options.roomTtlMs);
-      const scored = await this.commands.zrevrange(ROOM_INDEX_KEY, 0, 199, 'WITHSCORES');
-      const rooms: RoomSummary[] = [];
-      for (let i = 0; i < scored.length; i += 2) {
-        const room = scored[i]!;
-        const keys = roomKeys(room);
-        const members = await this.commands.countPresent(keys.presence, keys.tabs, keys.people, now, roomChannel(room), JSON.stringify(room));
-        const lastActivity = Number(scored[i + 1]);
-        if (members > 0 || lastActivity >= now - this.options.activeWindowMs) rooms.push({ room, members, lastActivity });
+      const staleBefore = now - this.options.presenceTtlMs;
+      // Rooms whose instances stopped confirming them, and rooms idle past their lifetime, go.
+      const [[, occupied], [, recent]] = (await this.commands
+        .multi()
+        .zremrangebyscore(OCCUPIED_INDEX_KEY, '-inf', staleBefore)
+        .zremrangebyscore(ROOM_INDEX_KEY, '-inf', now - this.options.roomTtlMs)
+        .exec()
+        .then(() =>
+          this.commands
+            .pipeline()
+            .zrevrange(OCCUPIED_INDEX_KEY, 0, this.options.roomIndexSize - 1)
+            .zrevrange(ROOM_INDEX_KEY, 0, limit - 1, 'WITHSCORES')
+            .exec(),
+        )) as [[Error | null, string[]], [Error | null, string[]]];
+      const lastActivity = new Map<string, number>();
+      for (let i = 0; i < recent.length; i += 2) lastActivity.set(recent[i]!, Number(recent[i + 1]));
+      // One round trip for every occupied room's head count and last message.
+      const counts = this.commands.pipeline();
+      for (const room of occupied) counts.hlen(roomKeys(room).people).zscore(ROOM_INDEX_KEY, room);
+      const replies = occupied.length === 0 ? [] : ((await counts.exec()) ?? []);
+      const rooms = new Map<string, RoomSummary>();
+      occupied.forEach((room, i) => {
+        const members = Number(replies[2 * i]?.[1] ?? 0);
+        const last = Number(replies[2 * i + 1]?.[1] ?? 0);
+        if (members > 0) rooms.set(room, { room, members, lastActivity: last });
+      });
+      for (const [room, last] of lastActivity) {
+        if (!rooms.has(room) && last >= now - this.options.activeWindowMs) rooms.set(room, { room, members: 0, lastActivity: last });
       }
-      return rooms.sort(byActivity).slice(0, limit);
+      return [...rooms.values()].sort(byActivity).slice(0, limit);
     });
+  }
+
+  async addMessageCounts(day: string, counts: ReadonlyMap<string, number>): Promise<Map<string, number>> {
+    const key = quotaKey(day);
+    const batch = this.commands.pipeline();
+    for (const [address, n] of counts) batch.hincrby(key, address, n);
+    batch.expire(key, QUOTA_TTL_SECONDS);
+    const replies = (await this.unavailableOnError(() => batch.exec())) ?? [];
+    const totals = new Map<string, number>();
+    [...counts.keys()].forEach((address, i) => {
+      const [err, total] = replies[i] ?? [new Error('no reply')];
+      if (err === null) totals.set(address, Number(total));
+    });
+    return totals;
   }
 
   async sharedSecret(candidate: string): Promise<string> {
@@ -270,7 +326,13 @@ export class RedisEngine implements ChatEngine {
     if (last !== undefined && at - last < INDEX_INTERVAL_MS) return;
     this.indexedAt.set(room, at);
     if (this.indexedAt.size > 10_000) this.indexedAt.clear(); // a bound; the worst case is an extra ZADD
-    this.commands.zadd(ROOM_INDEX_KEY, at, room).catch(() => {});
+    // The index keeps the ROOM_INDEX_SIZE most recently active rooms, whatever their number.
+    this.commands
+      .multi()
+      .zadd(ROOM_INDEX_KEY, at, room)
+      .zremrangebyrank(ROOM_INDEX_KEY, 0, -this.options.roomIndexSize - 1)
+      .exec()
+      .catch(() => {});
   }
 
   private onSubscriberReady(): void {
@@ -315,6 +377,11 @@ export class RedisEngine implements ChatEngine {
   private refreshPresence(): void {
     if (this.commands.status !== 'ready') return;
     const now = Date.now();
+    if (this.present.size > 0) {
+      // Confirms this instance's rooms as occupied, in one command (entries of a dead instance age out).
+      const scored = [...this.present.keys()].flatMap((room) => [now, room]);
+      this.commands.zadd(OCCUPIED_INDEX_KEY, ...scored).catch((err: Error) => this.log.warn({ err: err.message }, 'occupied-room index refresh failed'));
+    }
     for (const [room, people] of this.present) {
       const keys = roomKeys(room);
       const members = [...people.keys()].map((userId) => this.presenceMember(userId));
@@ -392,6 +459,15 @@ function toMessage([id, fields]: StreamEntry): StoredMessage {
 function seqOf(entry: StreamEntry | undefined): number | undefined {
   const seq = entry === undefined ? undefined : field(entry[1], 's');
   return seq === undefined ? undefined : Number(seq);
+}
+
+/** Rejects with an error when `promise` has not settled within `ms`. */
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** The user id of a presence entry (`userId|instanceId`; the SWEEP script splits it the same way). */

@@ -37,8 +37,24 @@ export function sentKey(room: string, userId: string, clientMsgId: string): stri
   return `${PREFIX}${room}}:sent:${userId}:${clientMsgId}`;
 }
 
-/** Sorted set of room names scored by last activity (ms), for the room list. Not per room. */
+/**
+ * Sorted set of room names scored by the time of their last message (ms), for the room list;
+ * trimmed to the ROOM_INDEX_SIZE newest. Not per room (its own slot on a cluster); written at
+ * most once a second per room per instance, never per message.
+ */
 export const ROOM_INDEX_KEY = 'parley:rooms';
+
+/**
+ * Sorted set of the rooms with people present, scored by when an instance last confirmed it
+ * (on entry and at every presence heartbeat); an entry older than the presence TTL is a room
+ * whose instance died. The room list reads it so occupied rooms always rank first.
+ */
+export const OCCUPIED_INDEX_KEY = 'parley:occupied';
+
+/** Hash of client address → messages posted that UTC day, for the daily quota; expires after two days. */
+export function quotaKey(day: string): string {
+  return `parley:quota:${day}`;
+}
 
 /** The identity-token secret shared by every instance. */
 export const SECRET_KEY = 'parley:identity-secret';

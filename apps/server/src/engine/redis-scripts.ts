@@ -4,22 +4,30 @@
 /**
  * Append-and-publish. The retry check, the append and the publish happen in one step, so the
  * publish order is the id order on every instance and a retried clientMsgId is stored once.
+ * The retry guard holds `<id>|<hash of the text>`: a clientMsgId sent again with another text is
+ * refused (2) instead of acked for a message it is not. (Guards written before the hash existed
+ * hold the id alone and are taken as a match.)
  *
  * KEYS: log, sent-key (or log again when there is no clientMsgId), seq
  * ARGV: body JSON (without id and ts), history length, room TTL ms, channel,
- *       retry TTL ms, '1' when there is a clientMsgId
- * Returns {id, duplicate(0|1)}.
+ *       retry TTL ms, '1' when there is a clientMsgId, text hash
+ * Returns {id, 0 stored | 1 duplicate | 2 clientMsgId reused with another text}.
  */
 export const POST_MESSAGE = `
 if ARGV[6] == '1' then
   local earlier = redis.call('GET', KEYS[2])
-  if earlier then return {earlier, 1} end
+  if earlier then
+    local id, hash = string.match(earlier, '^([^|]*)|(.*)$')
+    if not id then return {earlier, 1} end
+    if hash ~= ARGV[7] then return {id, 2} end
+    return {id, 1}
+  end
 end
 local seq = redis.call('INCR', KEYS[3])
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[2], '*', 'b', ARGV[1], 's', seq)
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('PEXPIRE', KEYS[3], ARGV[3])
-if ARGV[6] == '1' then redis.call('SET', KEYS[2], id, 'PX', ARGV[5]) end
+if ARGV[6] == '1' then redis.call('SET', KEYS[2], id .. '|' .. ARGV[7], 'PX', ARGV[5]) end
 local ms = string.match(id, '^(%d+)-')
 -- The body is a JSON object; splice id and ts in front of its fields.
 local frame = '{"type":"message","id":"' .. id .. '","ts":' .. ms .. ',' .. string.sub(ARGV[1], 2)
@@ -90,17 +98,9 @@ return missing
  * End a person's presence on one instance.
  * KEYS: presence, tabs, people
  * ARGV: now, channel, room JSON, member
+ * Returns how many people are still present (0: the room is empty).
  */
 export const EXIT = `${SWEEP}
 drop(ARGV[4])
-return 0
-`;
-
-/**
- * Sweep only, then count the people present (for the room list).
- * KEYS: presence, tabs, people
- * ARGV: now, channel, room JSON
- */
-export const COUNT_PRESENT = `${SWEEP}
 return redis.call('HLEN', KEYS[3])
 `;

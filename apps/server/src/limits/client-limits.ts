@@ -1,67 +1,133 @@
 import type { Config } from '../config.ts';
-import { TokenBucket } from './token-bucket.ts';
+import { addressKey } from './address-key.ts';
+import { DailyQuota, type QuotaStore } from './daily-quota.ts';
+import { KeyedBuckets } from './keyed-buckets.ts';
+
+/** Why a request is refused: the HTTP status, a sentence, and when to try again. */
+export interface Refusal {
+  status: 429 | 503;
+  code: 'rate_limited' | 'too_many_connections';
+  message: string;
+  /** Whole seconds, for the Retry-After header. */
+  retryAfterSeconds: number;
+}
 
 /**
- * Per-address accounting: open WebSockets per IP and in total, and the message rate shared by
- * all connections of one IP. Per-connection rates live in each session.
+ * Per-address accounting, every limit keyed by {@link addressKey} (IPv6 by prefix): open
+ * WebSockets per address and in total, how fast an address opens new ones, its HTTP API
+ * requests, the frames and messages all its connections send together, and its daily message
+ * quota. Per-connection rates live in each session.
  */
 export class ClientLimits {
   private open = 0;
-  private readonly openPerIp = new Map<string, number>();
-  private readonly ratePerIp = new Map<string, TokenBucket>();
+  private readonly openPerKey = new Map<string, number>();
+  private readonly connectRate: KeyedBuckets;
+  private readonly httpRate: KeyedBuckets;
+  private readonly messageRate: KeyedBuckets;
+  private readonly frameRate: KeyedBuckets;
+  readonly dailyQuota: DailyQuota;
   private readonly sweeper: NodeJS.Timeout;
 
-  constructor(private readonly config: Config) {
-    // Buckets of addresses that went quiet are full again and carry no state worth keeping.
+  constructor(
+    private readonly config: Config,
+    quotaStore: QuotaStore,
+    onQuotaError?: (err: unknown) => void,
+  ) {
+    this.connectRate = new KeyedBuckets(config.connectRatePerIp, config.connectBurstPerIp);
+    this.httpRate = new KeyedBuckets(config.httpRatePerIp, config.httpBurstPerIp);
+    this.messageRate = new KeyedBuckets(config.rateLimitPerIp, config.rateBurstPerIp);
+    this.frameRate = new KeyedBuckets(config.frameRatePerIp, config.frameBurstPerIp);
+    this.dailyQuota = new DailyQuota(config.messagesPerIpPerDay, quotaStore, onQuotaError);
     this.sweeper = setInterval(() => {
       const now = Date.now();
-      for (const [ip, bucket] of this.ratePerIp) if (bucket.isFull(now)) this.ratePerIp.delete(ip);
+      for (const buckets of [this.connectRate, this.httpRate, this.messageRate, this.frameRate]) buckets.sweep(now);
     }, 60_000).unref();
   }
 
-  /** Why a new socket from `ip` must be refused, or undefined when it may open. */
-  refusal(ip: string): { status: number; message: string } | undefined {
+  /** The key an address is counted under (IPv6 grouped by IPV6_PREFIX_BITS). */
+  keyOf(ip: string): string {
+    return addressKey(ip, this.config.ipv6PrefixBits);
+  }
+
+  /**
+   * Why a new socket from `key` must be refused, or undefined when it may open. Takes one of
+   * the address's connection tokens when it may.
+   */
+  refusal(key: string): Refusal | undefined {
     const { maxConnections, maxConnectionsPerIp } = this.config;
     if (maxConnections > 0 && this.open >= maxConnections) {
-      return { status: 503, message: `The server is at its limit of ${maxConnections} connections; try again later.` };
+      return {
+        status: 503,
+        code: 'too_many_connections',
+        message: `The server is at its limit of ${maxConnections} connections; try again later.`,
+        retryAfterSeconds: 5,
+      };
     }
-    if (maxConnectionsPerIp > 0 && (this.openPerIp.get(ip) ?? 0) >= maxConnectionsPerIp) {
-      return { status: 429, message: `Too many connections from your address (limit ${maxConnectionsPerIp}).` };
+    if (maxConnectionsPerIp > 0 && (this.openPerKey.get(key) ?? 0) >= maxConnectionsPerIp) {
+      return {
+        status: 429,
+        code: 'too_many_connections',
+        message: `Too many connections from your address (limit ${maxConnectionsPerIp}).`,
+        retryAfterSeconds: 5,
+      };
+    }
+    if (!this.connectRate.take(key)) {
+      return {
+        status: 429,
+        code: 'rate_limited',
+        message: `Your address opens connections too fast (limit ${this.config.connectRatePerIp} a second); wait a moment.`,
+        retryAfterSeconds: seconds(this.connectRate.retryAfterMs(key)),
+      };
     }
     return undefined;
   }
 
+  /** Why an HTTP API request from `key` must be refused (rate), or undefined. */
+  httpRefusal(key: string): Refusal | undefined {
+    if (this.httpRate.take(key)) return undefined;
+    return {
+      status: 429,
+      code: 'rate_limited',
+      message: `Too many requests from your address (limit ${this.config.httpRatePerIp} a second); wait a moment.`,
+      retryAfterSeconds: seconds(this.httpRate.retryAfterMs(key)),
+    };
+  }
+
   /** Counts a socket that opened; call {@link closed} once when it closes. */
-  opened(ip: string): void {
+  opened(key: string): void {
     this.open += 1;
-    this.openPerIp.set(ip, (this.openPerIp.get(ip) ?? 0) + 1);
+    this.openPerKey.set(key, (this.openPerKey.get(key) ?? 0) + 1);
   }
 
   /** Counts a socket that closed (once per {@link opened}). */
-  closed(ip: string): void {
+  closed(key: string): void {
     this.open -= 1;
-    const left = (this.openPerIp.get(ip) ?? 1) - 1;
-    if (left <= 0) this.openPerIp.delete(ip);
-    else this.openPerIp.set(ip, left);
+    const left = (this.openPerKey.get(key) ?? 1) - 1;
+    if (left <= 0) this.openPerKey.delete(key);
+    else this.openPerKey.set(key, left);
   }
 
-  /** Takes one message from the address's shared allowance. */
-  takeMessage(ip: string): boolean {
-    if (this.config.rateLimitPerIp === 0) return true;
-    let bucket = this.ratePerIp.get(ip);
-    if (bucket === undefined) {
-      bucket = new TokenBucket(this.config.rateLimitPerIp, this.config.rateBurstPerIp);
-      this.ratePerIp.set(ip, bucket);
-    }
-    return bucket.take();
+  /** Takes one message from the address's shared rate allowance. */
+  takeMessage(key: string): boolean {
+    return this.messageRate.take(key);
   }
 
-  /** Open sockets in total. */
-  get openConnections(): number {
-    return this.open;
+  /** Takes one frame (of any kind, valid or not) from the address's shared frame allowance. */
+  takeFrame(key: string): boolean {
+    return this.frameRate.take(key);
+  }
+
+  /** Counts one stored message against the address's daily quota; false when it is used up. */
+  takeDailyMessage(key: string): boolean {
+    return this.dailyQuota.take(key);
   }
 
   close(): void {
     clearInterval(this.sweeper);
+    this.dailyQuota.close();
   }
+}
+
+function seconds(ms: number): number {
+  return Math.max(1, Math.ceil(ms / 1000));
 }

@@ -24,6 +24,13 @@ export class TokenBucket {
     return true;
   }
 
+  /** Milliseconds until a token is available again (0 when one is). */
+  retryAfterMs(now: number = Date.now()): number {
+    if (this.ratePerSecond === 0) return 0;
+    this.refill(now);
+    return this.tokens >= 1 ? 0 : Math.ceil(((1 - this.tokens) / this.ratePerSecond) * 1000);
+  }
+
   /** True when the bucket is full again (an idle client's bucket can be forgotten). */
   isFull(now: number = Date.now()): boolean {
     this.refill(now);

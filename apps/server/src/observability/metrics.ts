@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { ERROR_CODES } from '@parley/protocol';
@@ -7,7 +8,7 @@ import { ERROR_CODES } from '@parley/protocol';
  * scraped (hot paths only bump plain numbers); the registry is per app, so several apps in one
  * process (tests) do not share metrics. Node's defaults include event-loop lag and memory.
  */
-const metricsRoutes: FastifyPluginAsync = async (fastify) => {
+const metricsRoutes: FastifyPluginAsync<{ token?: string | undefined }> = async (fastify, { token }) => {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'parley_process_' });
   const { stats, rooms, engine } = fastify;
@@ -56,6 +57,9 @@ const metricsRoutes: FastifyPluginAsync = async (fastify) => {
   counter('parley_bytes_in_total', 'Bytes read from sockets', () => stats.bytesIn);
   counter('parley_bytes_out_total', 'Bytes written to sockets (UTF-8 payloads, without frame headers)', () => stats.bytesOut);
   counter('parley_send_buffer_drops_total', 'Sockets closed because their send buffer was full (slow consumers)', () => stats.slowConsumerCloses);
+  counter('parley_frames_dropped_total', 'Frames dropped because their connection or address was over its frame rate', () => stats.framesDropped);
+  counter('parley_policy_closes_total', 'Sockets closed for breaking the protocol rules (1008)', () => stats.policyCloses);
+  counter('parley_refused_requests_total', 'Upgrades and API requests refused by a per-address or total limit (HTTP 429/503)', () => stats.refusedRequests);
   counter('parley_backfills_total', 'Times the log was read back after pub/sub lost messages', () => stats.backfills);
   counter('parley_backfilled_messages_total', 'Messages recovered from the log after a pub/sub gap', () => stats.backfilledMessages);
   new Counter({
@@ -78,7 +82,15 @@ const metricsRoutes: FastifyPluginAsync = async (fastify) => {
     registers: [registry],
   });
 
-  fastify.get('/metrics', async (_request, reply) => {
+  // With METRICS_TOKEN set, only the scraper that presents it may read the server's internals.
+  const expected = token === undefined ? undefined : Buffer.from(`Bearer ${token}`);
+  fastify.get('/metrics', async (request, reply) => {
+    if (expected !== undefined) {
+      const given = Buffer.from(request.headers.authorization ?? '');
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+        return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'This endpoint needs Authorization: Bearer <METRICS_TOKEN>.' });
+      }
+    }
     const started = process.hrtime.bigint();
     const health = await engine.health().catch((err: unknown) => ({ ok: false, detail: String(err) }));
     if (health.ok) roundTrip.observe({ engine: engine.kind }, Number(process.hrtime.bigint() - started) / 1e9);

@@ -21,6 +21,12 @@ export class Stats {
   bytesIn = 0;
   /** Sockets closed because their send buffer was full. */
   slowConsumerCloses = 0;
+  /** Frames dropped because their connection or address was over its frame rate. */
+  framesDropped = 0;
+  /** Sockets closed for breaking the protocol's rules (1008). */
+  policyCloses = 0;
+  /** Upgrades and API requests refused by a per-address or total limit (HTTP 429/503). */
+  refusedRequests = 0;
   /** Gaps in pub/sub found and read back from the log, and the messages recovered. */
   backfills = 0;
   backfilledMessages = 0;

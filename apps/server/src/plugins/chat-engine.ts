@@ -28,16 +28,22 @@ export default fp<{ config: Config }>(
   async (fastify, { config }) => {
     const engine = await createEngine(config, fastify.log);
     const stats = new Stats();
-    const limits = new ClientLimits(config);
+    const limits = new ClientLimits(config, engine, (err) => fastify.log.warn({ err }, 'daily quota sync failed'));
     fastify.decorate('engine', engine);
     fastify.decorate('stats', stats);
     fastify.decorate('limits', limits);
     fastify.decorate('rooms', new RoomHub(engine, fastify.log, stats));
     // Every instance must sign with the same secret: the configured one, or one shared in Redis.
-    const secret = config.identitySecret;
+    const { identitySecret, identitySecretPrevious } = config;
     fastify.decorate(
       'identity',
-      new IdentityTokens(() => (secret !== undefined ? Promise.resolve(secret) : engine.sharedSecret(randomBytes(32).toString('base64url')))),
+      new IdentityTokens(
+        async () =>
+          identitySecret !== undefined
+            ? { current: identitySecret, previous: identitySecretPrevious }
+            : { current: await engine.sharedSecret(randomBytes(32).toString('base64url')) },
+        config.identityTokenTtlSeconds * 1000,
+      ),
     );
     // Registered after @fastify/websocket, so it runs after the sockets are closed.
     fastify.addHook('onClose', async () => {

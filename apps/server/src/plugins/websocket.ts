@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import fp from 'fastify-plugin';
 import websocket from '@fastify/websocket';
 import type { WebSocket } from 'ws';
@@ -43,24 +44,27 @@ export default fp<{ config: Config }>(
 
     // A peer that vanished without a close (a laptop lid, a dropped NAT mapping) would hold its
     // socket, room membership and presence forever; pings find it, and keep proxies from timing
-    // out idle connections.
+    // out idle connections. Each round's ping carries a fresh random payload and only a pong
+    // echoing it counts: a client that never reads cannot stay "alive" by sending pongs unasked.
     const alive = new WeakSet<WebSocket>();
+    let payload = randomBytes(8);
     // One listener for every socket (`this` is the socket), not a closure per socket.
-    const onPong = function (this: WebSocket) {
-      alive.add(this);
+    const onPong = function (this: WebSocket, data: Buffer) {
+      if (data.equals(payload)) alive.add(this);
     };
     fastify.websocketServer.on('connection', (socket: WebSocket) => {
       alive.add(socket);
       socket.on('pong', onPong);
     });
     const pinger = setInterval(() => {
+      payload = randomBytes(8);
       for (const socket of fastify.websocketServer.clients) {
         if (!alive.has(socket)) {
           socket.terminate();
           continue;
         }
         alive.delete(socket);
-        socket.ping();
+        socket.ping(payload);
       }
     }, PING_INTERVAL_MS).unref();
   },

@@ -20,6 +20,13 @@ const PRESENCE_BATCH_MS = 25;
  */
 const FLUSH_INTERVAL_MS = 5;
 
+/** Typing notices of one person in one room are passed on at most this often. */
+const TYPING_INTERVAL_MS = 1000;
+
+/** Pages of a read-back after a pub/sub gap: internal reads, so larger than a client's. */
+const BACKFILL_PAGE = 1000;
+const BACKFILL_PAGE_BYTES = 8 * 1024 * 1024;
+
 /** A local socket's side of a room: the hub hands it each event once, in batches, in order. */
 export interface RoomMember {
   /** The person behind the socket, if it has one (their own presence and typing are not echoed to them). */
@@ -40,6 +47,8 @@ interface RoomState {
   chain: Promise<void>;
   /** Local connections per person, so several tabs enter and leave presence once. */
   connections: Map<string, number>;
+  /** When each person here last had a typing notice passed on (see {@link RoomHub.allowTyping}). */
+  typingAt: Map<string, number>;
   /** The newest message delivered here, and its room sequence number when known. */
   lastId: string | undefined;
   lastSeq: number | undefined;
@@ -122,6 +131,7 @@ export class RoomHub {
       return;
     }
     state.connections.delete(user.id);
+    state.typingAt.delete(user.id);
     this.engine.exit(room, user).catch((err: unknown) => this.log.warn({ room, err }, 'presence exit failed'));
   }
 
@@ -133,6 +143,18 @@ export class RoomHub {
   writeSoon(member: RoomMember): void {
     this.pendingMembers.add(member);
     this.flushSoon ??= setImmediate(this.flushDue);
+  }
+
+  /**
+   * Whether a person's typing notice may go out now: at most one per TYPING_INTERVAL_MS per
+   * person and room on this instance, however many tabs they type in.
+   */
+  allowTyping(room: string, userId: string, now: number = Date.now()): boolean {
+    const state = this.rooms.get(room);
+    if (state === undefined || !state.connections.has(userId)) return false;
+    if (now - (state.typingAt.get(userId) ?? Number.NEGATIVE_INFINITY) < TYPING_INTERVAL_MS) return false;
+    state.typingAt.set(userId, now);
+    return true;
   }
 
   /** Number of rooms with local members. */
@@ -158,6 +180,7 @@ export class RoomHub {
         subscribed: false,
         chain: Promise.resolve(),
         connections: new Map(),
+        typingAt: new Map(),
         lastId: undefined,
         lastSeq: undefined,
         held: undefined,
@@ -218,7 +241,8 @@ export class RoomHub {
 
   /**
    * Reads the room's log after the last delivered message and delivers what is missing, holding
-   * live events meanwhile so the order stays the id order.
+   * live events meanwhile so the order stays the id order. Reads page by page (at most the
+   * room's whole retained history, HISTORY_LENGTH messages).
    */
   private backfill(room: string, state: RoomState, held: BusEvent[] = []): void {
     if (state.held !== undefined) {
@@ -231,19 +255,8 @@ export class RoomHub {
       return;
     }
     state.held = held;
-    this.engine
-      .history(room, { since, limit: 1 })
-      .then((result) => {
-        if (!result.recovered) {
-          // Too much was missed to read back: every socket must start again from its own since.
-          this.log.warn({ room, since }, 'could not recover missed messages; asking clients to resync');
-          for (const member of state.members) member.resync();
-          return;
-        }
-        const before = state.lastId;
-        for (const message of result.messages) this.deliverMessage(room, state, message);
-        if (result.lastSeq !== undefined) state.lastSeq = result.lastSeq;
-        const recovered = result.messages.filter((m) => before === undefined || compareMessageIds(m.id, before) > 0).length;
+    this.readBack(room, state, since)
+      .then((recovered) => {
         this.stats.backfills += 1;
         this.stats.backfilledMessages += recovered;
         if (recovered > 0) this.log.info({ room, recovered }, 'read back missed messages');
@@ -256,10 +269,31 @@ export class RoomHub {
       });
   }
 
-  private deliverMessage(room: string, state: RoomState, message: StoredMessage): void {
-    if (state.lastId !== undefined && compareMessageIds(message.id, state.lastId) <= 0) return;
+  /** Delivers the logged messages after `since`, page by page; returns how many were new here. */
+  private async readBack(room: string, state: RoomState, since: string): Promise<number> {
+    let recovered = 0;
+    for (let from = since; ; ) {
+      const result = await this.engine.history(room, { since: from, limit: BACKFILL_PAGE, maxBytes: BACKFILL_PAGE_BYTES });
+      if (!result.recovered) {
+        // Too much was missed to read back: every socket must start again from its own since.
+        this.log.warn({ room, since: from }, 'could not recover missed messages; asking clients to resync');
+        for (const member of state.members) member.resync();
+        return recovered;
+      }
+      for (const message of result.messages) if (this.deliverMessage(room, state, message)) recovered += 1;
+      if (result.lastSeq !== undefined) state.lastSeq = result.lastSeq;
+      const last = result.messages.at(-1);
+      if (!result.hasNewer || last === undefined) return recovered;
+      from = last.id;
+    }
+  }
+
+  /** Delivers a message read back from the log, unless it was delivered already; true when it was new. */
+  private deliverMessage(room: string, state: RoomState, message: StoredMessage): boolean {
+    if (state.lastId !== undefined && compareMessageIds(message.id, state.lastId) <= 0) return false;
     state.lastId = message.id;
     this.fanOut(room, state, { kind: 'message', message });
+    return true;
   }
 
   /**

@@ -2,11 +2,12 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import {
   CLOSE_CODES,
-  MESSAGE_ID_PATTERN,
   PROTOCOL_V1,
   encodeError,
+  isMessageId,
   parseDisplayName,
   parseRoomName,
+  tokenFromProtocols,
   type ErrorCode,
 } from '@parley/protocol';
 import type { Config } from '../config.ts';
@@ -36,17 +37,19 @@ const chatSocketRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify,
   };
   // Runs before the upgrade: a refused socket gets a plain HTTP answer and costs nothing more.
   fastify.addHook('onRequest', async (request, reply) => {
-    if (!isOriginAllowed(request.headers.origin, request.headers.host, config.allowedOrigins)) {
+    if (!isOriginAllowed(request.headers.origin, request.headers.host, config.allowedOrigins, config.publicOrigins)) {
       request.log.warn({ origin: request.headers.origin }, 'refused WebSocket from a foreign origin');
       return reply.code(403).send({
         error: 'origin_not_allowed',
         message: `Origin ${request.headers.origin} may not use this server; add it to ALLOWED_ORIGINS.`,
       });
     }
-    const refusal = fastify.limits.refusal(request.ip);
+    const refusal = fastify.limits.refusal(fastify.limits.keyOf(request.ip));
     if (refusal !== undefined) {
-      request.log.warn({ ip: request.ip }, 'refused WebSocket: connection limit');
-      return reply.code(refusal.status).send({ error: 'too_many_connections', message: refusal.message });
+      fastify.stats.refusedRequests += 1;
+      // Debug, not warn: a flood of refusals would otherwise flood the log too.
+      request.log.debug({ ip: request.ip, code: refusal.code }, 'refused WebSocket: connection limit');
+      return reply.code(refusal.status).header('retry-after', String(refusal.retryAfterSeconds)).send({ error: refusal.code, message: refusal.message });
     }
   });
 
@@ -61,11 +64,11 @@ const chatSocketRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify,
     url: '/ws/chat/:room/',
     handler: notUpgraded,
     wsHandler: (socket, request) => {
-      const { ip } = request;
-      fastify.limits.opened(ip);
+      const addressKey = fastify.limits.keyOf(request.ip);
+      fastify.limits.opened(addressKey);
       // A session counts its own close; a socket refused here is counted by this listener.
       const refuseCounted = (code: ErrorCode, message: string) => {
-        socket.once('close', () => fastify.limits.closed(ip));
+        socket.once('close', () => fastify.limits.closed(addressKey));
         refuse(socket, code, message);
       };
       const room = parseRoomName(request.params.room);
@@ -74,12 +77,12 @@ const chatSocketRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify,
         request.log.info({ event: 'ws_refused', reason: room.problem }, 'invalid room name');
         return;
       }
-      const origin = { reqId: request.id, ip };
+      const origin = { reqId: request.id, addressKey };
       if (socket.protocol !== PROTOCOL_V1) {
         new ReferenceSession(socket, room.value, deps, origin).start();
         return;
       }
-      const params = parseV1Params(request.query);
+      const params = parseV1Params(request.query, request.headers['sec-websocket-protocol']);
       if (!params.ok) {
         refuseCounted(params.code, params.message);
         request.log.info({ event: 'ws_refused', reason: params.code }, 'invalid connection parameters');
@@ -103,7 +106,12 @@ const chatSocketRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify,
 
 type ParamsResult = { ok: true; value: V1Params } | { ok: false; code: ErrorCode; message: string };
 
-function parseV1Params(query: RoomRequest['Querystring']): ParamsResult {
+/**
+ * The `parley.v1` connection parameters: `name` and `since` from the query, the identity token
+ * from the offered subprotocols (`parley.token.<token>`). Clients of the first release sent the
+ * token as `?token=`; that still works in this release (and is never logged).
+ */
+function parseV1Params(query: RoomRequest['Querystring'], protocols: string | undefined): ParamsResult {
   const single = (key: string) => {
     const value = query[key];
     return Array.isArray(value) ? value[0] : value;
@@ -111,10 +119,11 @@ function parseV1Params(query: RoomRequest['Querystring']): ParamsResult {
   const name = parseDisplayName(single('name') ?? '');
   if (!name.ok) return { ok: false, code: 'invalid_name', message: `${name.reason} Pass ?name=<display name>.` };
   const since = single('since') || undefined;
-  if (since !== undefined && !MESSAGE_ID_PATTERN.test(since)) {
+  if (since !== undefined && !isMessageId(since)) {
     return { ok: false, code: 'invalid_since', message: '"since" must be a message id such as 1700000000000-0.' };
   }
-  return { ok: true, value: { name: name.value, token: single('token') || undefined, since } };
+  const token = tokenFromProtocols(protocols) ?? (single('token') || undefined);
+  return { ok: true, value: { name: name.value, token, since } };
 }
 
 // A browser cannot read the body of a refused upgrade, so the socket is accepted and closed with

@@ -40,12 +40,12 @@ export class ReferenceSession extends SocketSession {
   protected handleText(raw: string): void {
     const frame = decodeReferenceClientFrame(raw);
     if (!frame.ok) {
-      this.sendError(frame.code, frame.message);
+      this.refuseFrame(frame.code, frame.message);
       return;
     }
     const text = checkMessageText(frame.value.message, this.deps.config.maxTextBytes);
     if (!text.ok) {
-      this.sendError(text.code, text.message);
+      this.refuseFrame(text.code, text.message);
       return;
     }
     if (!this.allowMessage()) return;

@@ -29,9 +29,12 @@ export interface SessionDeps {
 export interface ConnectionOrigin {
   /** Fastify's id of the upgrade request, to tie the socket's log lines to the HTTP log. */
   reqId: string;
-  /** The client's address (the proxy's view when TRUST_PROXY is set). */
-  ip: string;
+  /** The key of the client's address that per-address limits count under (see ClientLimits.keyOf). */
+  addressKey: string;
 }
+
+/** Invalid frames and frames over the budget are counted over this window for the close rule. */
+const STRIKE_WINDOW_MS = 60_000;
 
 const sessions = new WeakMap<WebSocket, SocketSession>();
 
@@ -62,12 +65,23 @@ export abstract class SocketSession implements RoomMember {
   readonly id = randomBytes(9).toString('base64url');
   private readonly openedAt = Date.now();
   private readonly reqId: string;
-  protected readonly ip: string;
+  protected readonly addressKey: string;
   /** True once set-up is done: frames and events flow directly. */
   protected ready = false;
   protected closed = false;
-  /** Frames and events that arrive during set-up, replayed after it (then dropped). */
+  /**
+   * Frames and events that arrive during set-up, replayed after it (then dropped). At most
+   * SETUP_FRAMES_MAX frames: a client has no reason to send before its welcome.
+   */
   private earlyFrames: Array<{ data: RawData; isBinary: boolean }> | undefined = [];
+  /** Ends a set-up that takes longer than SETUP_TIMEOUT_MS (a stalled bus). */
+  private setupTimer: NodeJS.Timeout | undefined;
+  /** Frames this connection may send (any kind, valid or not); made at the first frame. */
+  private frameRate: TokenBucket | undefined;
+  /** Invalid frames and frames dropped over the budget, in the current window (see {@link strike}). */
+  private strikes: { invalid: number; dropped: number; windowStart: number } | undefined;
+  /** Armed when a write leaves the send buffer over its limit (see {@link watchSendBuffer}). */
+  private slowTimer: NodeJS.Timeout | undefined;
   private heldEvents: OutgoingEvent[] | undefined = [];
   /**
    * Frames for this socket alone (acks) that wait for the end of this turn of the event loop, to
@@ -83,7 +97,7 @@ export abstract class SocketSession implements RoomMember {
     origin: ConnectionOrigin,
   ) {
     this.reqId = origin.reqId;
-    this.ip = origin.ip;
+    this.addressKey = origin.addressKey;
   }
 
   /**
@@ -165,8 +179,16 @@ export abstract class SocketSession implements RoomMember {
     releaseUpgradeRequest(this.socket, onSocketError);
     this.report('info', { event: 'ws_open', protocol: this.protocol }, 'connection opened');
 
+    // A set-up stuck behind a stalled bus must not hold the socket (and what it sends) forever.
+    this.setupTimer = setTimeout(() => {
+      if (this.ready || this.closed) return;
+      this.report('warn', { timeoutMs: this.deps.config.setupTimeoutMs }, 'set-up timed out');
+      this.sendError('unavailable', 'The chat service did not open the room in time; reconnect in a moment.');
+      this.socket.close(CLOSE_CODES.tryAgainLater, 'set-up timed out');
+    }, this.deps.config.setupTimeoutMs);
+
     this.setUp().catch((err: unknown) => {
-      if (this.closed) return;
+      if (this.closed || this.socket.readyState !== this.socket.OPEN) return;
       if (err instanceof EngineUnavailableError) {
         this.report('warn', { err: err.message }, 'could not set up: engine unavailable');
         this.sendError('unavailable', 'The chat service cannot reach its message bus; reconnect in a moment.');
@@ -179,19 +201,67 @@ export abstract class SocketSession implements RoomMember {
     });
   }
 
-  /** A frame arrived (called by the shared socket listener). */
+  /**
+   * A frame arrived (called by the shared socket listener). Every frame, valid or not, is
+   * charged to the connection's and the address's frame budget before it is even parsed.
+   */
   onFrame(data: RawData, isBinary: boolean): void {
-    this.deps.stats.framesIn += 1;
-    this.deps.stats.bytesIn += (data as Buffer).length;
-    if (this.ready) this.handleFrameSafely(data, isBinary);
-    else this.earlyFrames?.push({ data, isBinary });
+    const { stats, limits, config } = this.deps;
+    stats.framesIn += 1;
+    stats.bytesIn += (data as Buffer).length;
+    if (this.closed) return;
+    this.frameRate ??= new TokenBucket(config.frameRatePerConnection, config.frameBurstPerConnection);
+    if (!this.frameRate.take() || !limits.takeFrame(this.addressKey)) {
+      stats.framesDropped += 1;
+      this.sendError('rate_limited', 'Too many frames; slow down. This frame was dropped.');
+      this.strike('dropped');
+      return;
+    }
+    if (this.ready) {
+      this.handleFrameSafely(data, isBinary);
+    } else if (this.earlyFrames !== undefined && this.earlyFrames.length < config.setupFramesMax) {
+      this.earlyFrames.push({ data, isBinary });
+    } else {
+      this.closeForAbuse(`more than ${config.setupFramesMax} frames before the welcome`);
+    }
+  }
+
+  /**
+   * Counts an invalid frame or a frame dropped over the budget. A connection with more than
+   * INVALID_FRAMES_MAX invalid frames, or more than FRAME_BURST_PER_CONNECTION dropped ones,
+   * within a minute is closed (1008): a client that keeps sending what the server refuses is
+   * broken or hostile, and each refusal costs the server a parse and an error frame.
+   */
+  protected strike(kind: 'invalid' | 'dropped'): void {
+    const now = Date.now();
+    if (this.strikes === undefined || now - this.strikes.windowStart > STRIKE_WINDOW_MS) {
+      this.strikes = { invalid: 0, dropped: 0, windowStart: now };
+    }
+    this.strikes[kind] += 1;
+    const { invalidFramesMax, frameBurstPerConnection } = this.deps.config;
+    if (kind === 'invalid' && invalidFramesMax > 0 && this.strikes.invalid > invalidFramesMax) {
+      this.closeForAbuse(`more than ${invalidFramesMax} invalid frames in a minute`);
+    } else if (kind === 'dropped' && this.strikes.dropped > frameBurstPerConnection) {
+      this.closeForAbuse(`more than ${frameBurstPerConnection} frames over the rate limit in a minute`);
+    }
+  }
+
+  /** Closes a connection that broke the protocol's rules, with 1008 and the rule in the reason. */
+  private closeForAbuse(reason: string): void {
+    if (this.closed) return;
+    this.closed = true; // no more frames are handled, whatever is still buffered
+    this.deps.stats.policyCloses += 1;
+    this.report('warn', { reason }, 'closing a connection that broke the rules');
+    this.closeSocket(CLOSE_CODES.policyViolation, reason);
   }
 
   /** The socket closed (called by the shared socket listener). */
   onClosed(code: number, reason: Buffer): void {
     this.closed = true;
+    clearTimeout(this.setupTimer);
+    clearTimeout(this.slowTimer);
     this.deps.stats.open[this.protocol] -= 1;
-    this.deps.limits.closed(this.ip);
+    this.deps.limits.closed(this.addressKey);
     this.onClose();
     this.deps.hub.leave(this.room, this);
     const durationMs = Date.now() - this.openedAt;
@@ -207,12 +277,14 @@ export abstract class SocketSession implements RoomMember {
     await this.welcome();
     if (this.closed) return;
     this.ready = true;
+    clearTimeout(this.setupTimer);
     const events = this.heldEvents ?? [];
     const frames = this.earlyFrames ?? [];
     this.heldEvents = undefined;
     this.earlyFrames = undefined;
     this.writeEach(events);
     for (const frame of frames) this.handleFrameSafely(frame.data, frame.isBinary);
+    // (handleFrameSafely stops once a frame got the connection closed.)
   }
 
   /** Sends a frame unless the socket is closed or too far behind; see {@link Config.sendBufferLimitBytes}. */
@@ -274,18 +346,43 @@ export abstract class SocketSession implements RoomMember {
     }
     stats.socketWrites += 1;
     writeTextFrames(this.socket, encoded);
+    this.watchSendBuffer();
   }
 
   private canSend(): boolean {
     if (this.socket.readyState !== this.socket.OPEN) return false;
     if (this.socket.bufferedAmount > this.deps.config.sendBufferLimitBytes) {
       // A client that stops reading would otherwise make the server hold every message for it.
-      this.report('warn', { buffered: this.socket.bufferedAmount }, 'closing slow consumer');
-      this.deps.stats.slowConsumerCloses += 1;
-      this.socket.close(CLOSE_CODES.slowConsumer, 'send buffer full: reading too slowly');
+      this.closeSlowConsumer();
       return false;
     }
     return true;
+  }
+
+  /**
+   * After a write: when the send buffer is over its limit (a large welcome to a client that does
+   * not read, with nothing else sent after it), the client has SLOW_CONSUMER_GRACE_MS to read it
+   * down, or it is closed. Without this, a buffer is only checked before the next write, which
+   * may never come.
+   */
+  private watchSendBuffer(): void {
+    const { sendBufferLimitBytes, slowConsumerGraceMs } = this.deps.config;
+    if (this.slowTimer !== undefined || this.socket.bufferedAmount <= sendBufferLimitBytes) return;
+    this.slowTimer = setTimeout(() => {
+      this.slowTimer = undefined;
+      if (this.socket.readyState === this.socket.OPEN && this.socket.bufferedAmount > sendBufferLimitBytes) this.closeSlowConsumer();
+    }, slowConsumerGraceMs);
+  }
+
+  private closeSlowConsumer(): void {
+    this.report('warn', { buffered: this.socket.bufferedAmount }, 'closing slow consumer');
+    this.deps.stats.slowConsumerCloses += 1;
+    this.socket.close(CLOSE_CODES.slowConsumer, 'send buffer full: reading too slowly');
+    // The close frame waits behind the unread bytes; a client that reads nothing would keep them
+    // (and the socket) for ws' 30 s close timeout. Cut it after the grace period instead.
+    setTimeout(() => {
+      if (this.socket.readyState !== this.socket.CLOSED) this.socket.terminate();
+    }, Math.max(1000, this.deps.config.slowConsumerGraceMs)).unref();
   }
 
   protected sendError(code: ErrorCode, message: string, clientMsgId?: string): void {
@@ -294,15 +391,21 @@ export abstract class SocketSession implements RoomMember {
   }
 
   /**
-   * Checks the connection's and the address's message allowance; tells the client when it is
-   * used up (the message is not sent; it may retry after a moment).
+   * Checks the connection's and the address's message allowance and the address's daily quota;
+   * tells the client when one is used up (the message is not sent; it may retry later).
    */
   protected allowMessage(clientMsgId?: string): boolean {
-    const { config } = this.deps;
+    const { config, limits } = this.deps;
     this.messageRate ??= new TokenBucket(config.rateLimitPerConnection, config.rateBurstPerConnection);
-    if (this.messageRate.take() && this.deps.limits.takeMessage(this.ip)) return true;
-    this.sendError('rate_limited', 'Too many messages; wait a moment and send again.', clientMsgId);
-    return false;
+    if (!this.messageRate.take() || !limits.takeMessage(this.addressKey)) {
+      this.sendError('rate_limited', 'Too many messages; wait a moment and send again.', clientMsgId);
+      return false;
+    }
+    if (!limits.takeDailyMessage(this.addressKey)) {
+      this.sendError('quota_exceeded', `Your address sent its ${config.messagesPerIpPerDay} messages for today; try again tomorrow.`, clientMsgId);
+      return false;
+    }
+    return true;
   }
 
   /** Runs a post, remembering it until it settles so a graceful close can wait for it. */
@@ -335,17 +438,26 @@ export abstract class SocketSession implements RoomMember {
   /** Tells the client why its message was not sent. */
   protected reportPostFailure(err: unknown, clientMsgId?: string): void {
     if (err instanceof EngineUnavailableError) {
-      this.sendError('unavailable', 'The message was not sent: the chat service is briefly unavailable. Send it again.', clientMsgId);
+      // A command that timed out may still have run: the message may be stored after all. A
+      // resend with the same clientMsgId is safe either way (it is stored once).
+      this.sendError('unavailable', 'The message may not have been sent: the chat service is briefly unavailable. Send it again (that is safe).', clientMsgId);
     } else {
       this.report('error', { err }, 'post failed');
       this.sendError('internal', 'The message was not sent because of a server error.', clientMsgId);
     }
   }
 
+  /** Refuses an invalid frame with an error, and counts it (see {@link strike}). */
+  protected refuseFrame(code: ErrorCode, message: string, clientMsgId?: string): void {
+    this.sendError(code, message, clientMsgId);
+    this.strike('invalid');
+  }
+
   private handleFrameSafely(data: RawData, isBinary: boolean): void {
+    if (this.closed) return;
     if (isBinary) {
       // Both protocols are JSON text; one refusal here serves them all.
-      this.sendError('bad_frame', 'Binary frames are not supported; send JSON text.');
+      this.refuseFrame('bad_frame', 'Binary frames are not supported; send JSON text.');
       return;
     }
     try {

@@ -21,9 +21,6 @@ function encodeWelcome(frame: Omit<WelcomeFrame, 'members'>, members: MembersJso
   return `${json.slice(0, -1)},"members":${members}}`;
 }
 
-/** Typing notices from one connection are passed on at most this often. */
-const TYPING_INTERVAL_MS = 1000;
-
 /**
  * A client of Parley's own protocol (`parley.v1`): identity, a welcome with history and members,
  * acks, typing and presence. See packages/protocol/README.md.
@@ -38,7 +35,6 @@ export class V1Session extends SocketSession {
    * are not sent again. Cleared at the first newer message.
    */
   private lastDelivered: string | undefined;
-  private lastTypingAt = 0;
 
   /** Dropped after the welcome: an idle socket keeps only what it still needs. */
   private params: V1Params | undefined;
@@ -56,15 +52,11 @@ export class V1Session extends SocketSession {
     const { identity } = this.deps;
     const params = this.params!;
     const known = params.token === undefined ? undefined : await identity.verify(params.token);
-    if (known !== undefined) {
-      this.user = { id: known, name: params.name };
-      this.token = params.token!;
-    } else {
-      // No token, or one this server did not issue: a new person.
-      const issued = await identity.issue();
-      this.user = { id: issued.id, name: params.name };
-      this.token = issued.token;
-    }
+    // A known person gets a fresh token for the same id (tokens expire when unused); no token,
+    // an expired one or one this server did not issue: a new person.
+    const issued = await identity.issue(known);
+    this.user = { id: issued.id, name: params.name };
+    this.token = issued.token;
   }
 
   protected override async welcome(): Promise<void> {
@@ -72,9 +64,13 @@ export class V1Session extends SocketSession {
     this.entered = true;
     const members = await this.deps.hub.enter(this.room, user);
     const since = this.params!.since;
+    const { config } = this.deps;
+    // A recovery is bounded like any page: when more was missed, `hasNewer` tells the client to
+    // fetch the rest over HTTP, so no welcome grows with the history.
     const history = await this.deps.engine.history(this.room, {
       since,
-      limit: this.deps.config.historyPageSize,
+      limit: since === undefined ? config.historyPageSize : config.recoveryPageSize,
+      maxBytes: config.historyPageMaxBytes,
     });
     // Events held during set-up that the history already holds must not be sent twice.
     this.lastDelivered = history.messages.at(-1)?.id ?? (history.recovered ? since : undefined);
@@ -88,6 +84,7 @@ export class V1Session extends SocketSession {
           history: history.messages,
           recovered: history.recovered,
           hasMore: history.hasMore,
+          hasNewer: history.hasNewer,
         },
         members,
       ),
@@ -139,14 +136,13 @@ export class V1Session extends SocketSession {
   protected handleText(raw: string): void {
     const frame = decodeClientFrame(raw);
     if (!frame.ok) {
-      this.sendError(frame.code, frame.message);
+      this.refuseFrame(frame.code, frame.message);
       return;
     }
     const user = this.user!;
     if (frame.value.type === 'typing') {
-      const now = Date.now();
-      if (now - this.lastTypingAt < TYPING_INTERVAL_MS) return;
-      this.lastTypingAt = now;
+      // At most one notice a second per person in the room, however many tabs they type in.
+      if (!this.deps.hub.allowTyping(this.room, user.id)) return;
       this.deps.engine.typing(this.room, user).catch(() => {
         // A lost typing notice is harmless; the next keystroke sends another.
       });
@@ -155,15 +151,19 @@ export class V1Session extends SocketSession {
     const { clientMsgId } = frame.value;
     const text = checkMessageText(frame.value.text, this.deps.config.maxTextBytes);
     if (!text.ok) {
-      this.sendError(text.code, text.message, clientMsgId);
+      this.refuseFrame(text.code, text.message, clientMsgId);
       return;
     }
     if (!this.allowMessage(clientMsgId)) return;
     this.track(this.deps.engine.post({ room: this.room, user, text: text.value, clientMsgId })).then(
-      ({ id, duplicate }) => {
-        if (!duplicate) this.deps.stats.messagesIn += 1;
+      (result) => {
+        if (result.outcome === 'reused') {
+          this.sendError('client_msg_id_reused', `clientMsgId "${clientMsgId}" was already used for a different message; pick a new one.`, clientMsgId);
+          return;
+        }
+        if (result.outcome === 'stored') this.deps.stats.messagesIn += 1;
         // With the echo of the message, usually, which reaches this socket in the same turn.
-        this.sendSoon(encodeFrame({ type: 'ack', clientMsgId, id }));
+        this.sendSoon(encodeFrame({ type: 'ack', clientMsgId, id: result.id }));
       },
       (err: unknown) => this.reportPostFailure(err, clientMsgId),
     );

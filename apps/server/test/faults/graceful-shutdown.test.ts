@@ -1,3 +1,4 @@
+import { UNLIMITED } from '../helpers/app.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ServerProcess } from '../helpers/server-process.ts';
@@ -5,7 +6,7 @@ import { TestClient, connectV1 } from '../helpers/ws-client.ts';
 
 test('SIGTERM: in-flight messages are acked, sockets close in spread-out batches with 1012, new sockets are refused, exit 0 in time', async () => {
   const drainMs = 1500;
-  const server = await ServerProcess.start({ DRAIN_MS: String(drainMs), SHUTDOWN_TIMEOUT_MS: '5000', RATE_LIMIT_PER_IP: '0', MAX_CONNECTIONS_PER_IP: '0' });
+  const server = await ServerProcess.start({ DRAIN_MS: String(drainMs), SHUTDOWN_TIMEOUT_MS: '5000', ...UNLIMITED });
   const sender = await connectV1(server.wsUrl, 'deploy', { name: 'Sender' });
   const others: TestClient[] = [];
   for (let i = 0; i < 30; i++) others.push(await TestClient.connect(`${server.wsUrl}/ws/chat/deploy/`));

@@ -1,3 +1,4 @@
+import { UNLIMITED } from '../helpers/app.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TestRedis } from '../helpers/redis-server.ts';
@@ -7,7 +8,7 @@ import { connectV1, postV1 as post } from '../helpers/ws-client.ts';
 test('an instance killed with SIGKILL: its clients move to the other instance, recover the gap, and lose no acked message', async (t) => {
   const redis = await TestRedis.start();
   t.after(() => redis.stop());
-  const env = { REDIS_URL: redis.url, RATE_LIMIT_PER_CONNECTION: '0', RATE_LIMIT_PER_IP: '0' };
+  const env = { REDIS_URL: redis.url, ...UNLIMITED };
   const doomed = await ServerProcess.start(env);
   const survivor = await ServerProcess.start(env);
   t.after(() => doomed.stop('SIGKILL'));

@@ -3,6 +3,21 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 
+/**
+ * Tests send bursts from one address; the limits have tests of their own that set them (the
+ * abuse suite runs with the defaults).
+ */
+export const UNLIMITED = {
+  RATE_LIMIT_PER_CONNECTION: '0',
+  RATE_LIMIT_PER_IP: '0',
+  MAX_CONNECTIONS_PER_IP: '0',
+  CONNECT_RATE_PER_IP: '0',
+  HTTP_RATE_PER_IP: '0',
+  FRAME_RATE_PER_CONNECTION: '0',
+  FRAME_RATE_PER_IP: '0',
+  MESSAGES_PER_IP_PER_DAY: '0',
+} as const;
+
 /** A listening app on an ephemeral loopback port, closed when the test ends. */
 export interface RunningApp {
   app: FastifyInstance;
@@ -20,10 +35,7 @@ export interface RunningApp {
 export async function startApp(t: TestContext | undefined, env: Record<string, string | undefined> = {}): Promise<RunningApp> {
   const config = loadConfig({
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    // Tests send bursts from one address; the limits have tests of their own that set them.
-    RATE_LIMIT_PER_CONNECTION: '0',
-    RATE_LIMIT_PER_IP: '0',
-    MAX_CONNECTIONS_PER_IP: '0',
+    ...UNLIMITED,
     // Close leftover sockets at once when a test's app closes.
     DRAIN_MS: '0',
     ...env,
