@@ -12,9 +12,11 @@ export const DEFAULT_BACKOFF: BackoffOptions = { minMs: 500, maxMs: 10_000 };
 /**
  * How long to wait before reconnect attempt number `attempt` (0 for the first retry).
  *
- * Full jitter (AWS "Exponential Backoff and Jitter", as centrifuge-js does it): a random share of
- * an exponentially growing window, so that after a server restart thousands of clients do not
- * reconnect in lock-step. The result is floored at `minMs` so that a client never spins.
+ * Jittered (after AWS "Exponential Backoff and Jitter"): a random point between `minMs` and a
+ * window that doubles with every failed attempt, so that after a server restart, or while it
+ * refuses upgrades (HTTP 429 or 503), thousands of clients do not come back in lock-step. Even
+ * the first retry is spread, over [minMs, 2 × minMs); no wait is ever shorter than `minMs`, so a
+ * client never spins.
  *
  * @param attempt How many attempts have failed since the last successful open.
  * @param options The bounds; {@link DEFAULT_BACKOFF} unless given.
@@ -28,8 +30,8 @@ export function backoffDelay(
 ): number {
   const { minMs, maxMs } = options;
   // 2 ** 31 already exceeds any sane maximum; capping the exponent keeps the maths finite.
-  const exponent = Number.isNaN(attempt) ? 0 : Math.min(Math.max(0, Math.floor(attempt)), 31);
-  const window = Math.min(maxMs, minMs * 2 ** exponent);
-  const jittered = Math.floor(random() * window);
+  const exponent = Number.isNaN(attempt) ? 0 : Math.min(Math.max(0, Math.floor(attempt)), 30);
+  const window = Math.min(maxMs, minMs * 2 ** (exponent + 1));
+  const jittered = minMs + Math.floor(random() * Math.max(0, window - minMs));
   return Math.min(maxMs, Math.max(minMs, jittered));
 }
