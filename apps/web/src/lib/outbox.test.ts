@@ -13,6 +13,7 @@ import {
   markSending,
   newClientMsgId,
   removeDelivered,
+  renewClientMsgId,
   restoreOutbox,
   timedOut,
 } from './outbox.ts';
@@ -76,6 +77,16 @@ describe('outbox', () => {
     o = markAcked(o, 'a', '9-0');
     assert.deepEqual(states(o), ['a:sent'], 'a late ack wins over a timeout');
     assert.equal(markFailed(o, 'a', 'late error'), o, 'an acked message cannot fail');
+  });
+
+  test('a message refused because its clientMsgId holds another text gets a new one for Retry', () => {
+    const o = markFailed(markSending(addToOutbox([], 'a', 'hi', 1), ['a'], 2), 'a', 'clientMsgId reused');
+    const renewed = renewClientMsgId(o, 'a', 'b');
+    assert.deepEqual(states(renewed), ['b:failed']);
+    assert.equal(renewed[0]?.text, 'hi');
+    assert.deepEqual(states(markRetry(renewed, 'b')), ['b:pending']);
+    const sending = markSending(addToOutbox([], 'a', 'hi', 1), ['a'], 2);
+    assert.equal(renewClientMsgId(sending, 'a', 'b'), sending, 'only a failed message');
   });
 
   test('times out messages on the wire too long', () => {

@@ -79,6 +79,14 @@ export function markRetry(outbox: readonly OutboxItem[], clientMsgId: string): r
   );
 }
 
+/**
+ * Gives a failed message a new clientMsgId, for when the server holds another text under the old
+ * one (`client_msg_id_reused`): a Retry with the old id would be refused again.
+ */
+export function renewClientMsgId(outbox: readonly OutboxItem[], clientMsgId: string, fresh: string): readonly OutboxItem[] {
+  return update(outbox, (item) => (item.clientMsgId === clientMsgId && item.state === 'failed' ? { ...item, clientMsgId: fresh } : item));
+}
+
 /** The user gave up on a failed message. */
 export function discard(outbox: readonly OutboxItem[], clientMsgId: string): readonly OutboxItem[] {
   return outbox.filter((item) => item.clientMsgId !== clientMsgId || item.state !== 'failed');

@@ -1,13 +1,40 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { fetchOlderMessages, fetchRoomList, olderMessagesPath } from './rooms-api.ts';
+import { ApiError, fetchMessagePage, fetchOlderMessages, fetchRoomList, newerMessagesPath, olderMessagesPath, parseRetryAfter } from './rooms-api.ts';
 
-const respond = (status: number, body: unknown) => async () => new Response(JSON.stringify(body), { status });
+const respond = (status: number, body: unknown, headers: Record<string, string> = {}) => async () =>
+  new Response(JSON.stringify(body), { status, headers });
 
 describe('rooms API', () => {
   test('the scroll-back path encodes the room and asks for a page before an id', () => {
     assert.equal(olderMessagesPath('한국어', '17-3', 20), '/api/rooms/%ED%95%9C%EA%B5%AD%EC%96%B4/messages?before=17-3&limit=20');
     assert.equal(olderMessagesPath('lobby', '17-3'), '/api/rooms/lobby/messages?before=17-3');
+  });
+
+  test('the recovery path asks for a page of 200 after an id', () => {
+    assert.equal(newerMessagesPath('한국어', '17-3'), '/api/rooms/%ED%95%9C%EA%B5%AD%EC%96%B4/messages?after=17-3&limit=200');
+  });
+
+  test('decodes a page of newer messages with hasNewer and recovered', async () => {
+    const page = { room: 'lobby', hasMore: true, hasNewer: true, recovered: true, messages: [] };
+    assert.deepEqual(await fetchMessagePage('/x', { fetch: respond(200, page) }), page);
+  });
+
+  test('a refusal carries its status and Retry-After', async () => {
+    const error = await fetchMessagePage('/x', { fetch: respond(429, { message: 'Slow down.' }, { 'retry-after': '3' }) }).catch((e: unknown) => e);
+    assert.ok(error instanceof ApiError);
+    assert.equal(error.status, 429);
+    assert.equal(error.retryAfterMs, 3_000);
+    assert.match(error.message, /Slow down/);
+  });
+
+  test('Retry-After in seconds or as a date', () => {
+    assert.equal(parseRetryAfter('2'), 2_000);
+    assert.equal(parseRetryAfter(' 0 '), 0);
+    assert.equal(parseRetryAfter(new Date(10_000).toUTCString(), 4_000), 6_000);
+    assert.equal(parseRetryAfter(new Date(1_000).toUTCString(), 4_000), 0);
+    assert.equal(parseRetryAfter(null), undefined);
+    assert.equal(parseRetryAfter('soon'), undefined);
   });
 
   test('decodes a room list and a page of messages', async () => {

@@ -1,6 +1,7 @@
 /**
- * The server's HTTP API: the list of active rooms (lobby) and pages of older messages
- * (scroll-back). Responses are validated with the protocol's schemas like socket frames are.
+ * The server's HTTP API: the list of active rooms (lobby), pages of older messages (scroll-back)
+ * and of newer ones (finishing a recovery the welcome cut short). Responses are validated with
+ * the protocol's schemas like socket frames are.
  */
 import { decodeWith, HistoryPageSchema, RoomListSchema, type HistoryPage, type RoomSummary } from '@parley/protocol';
 
@@ -20,7 +21,55 @@ export function olderMessagesPath(room: string, before: string, limit?: number):
   return `/api/rooms/${encodeURIComponent(room)}/messages?${query}`;
 }
 
+/** Messages per page of a recovery: the most the server gives at once. */
+export const NEWER_PAGE_LIMIT = 200;
+
+/**
+ * The path of the page of messages after `after` in a room.
+ *
+ * @param room A valid room name (percent-encoded here).
+ * @param after The newest message id of the stretch being recovered.
+ * @param limit Messages per page (1–200).
+ */
+export function newerMessagesPath(room: string, after: string, limit = NEWER_PAGE_LIMIT): string {
+  const query = new URLSearchParams({ after, limit: String(limit) });
+  return `/api/rooms/${encodeURIComponent(room)}/messages?${query}`;
+}
+
 type Fetch = (url: string, init?: { signal?: AbortSignal; headers?: Record<string, string> }) => Promise<Response>;
+
+/**
+ * A request that failed on the way or was refused. Thrown with a sentence for people; the
+ * status and Retry-After tell {@link withRetry} whether and when to try again.
+ */
+export class ApiError extends Error {
+  /**
+   * @param status The HTTP status, or `null` when the server could not be reached.
+   * @param retryAfterMs What the server's Retry-After asked for, if anything.
+   */
+  constructor(
+    message: string,
+    readonly status: number | null,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/**
+ * A Retry-After header as a wait in ms: delta-seconds or an HTTP date.
+ *
+ * @param now The current time (ms), for a date.
+ * @returns The wait, or `undefined` when absent or unreadable.
+ */
+export function parseRetryAfter(value: string | null, now: number = Date.now()): number | undefined {
+  if (value === null) return undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1_000;
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
 
 /** Fetches the active rooms; throws an Error with a sentence for people on any failure. */
 export async function fetchRoomList(url: string, options: { fetch?: Fetch; signal?: AbortSignal } = {}): Promise<RoomSummary[]> {
@@ -30,13 +79,16 @@ export async function fetchRoomList(url: string, options: { fetch?: Fetch; signa
   return list.value.rooms;
 }
 
-/** Fetches a page of older messages; throws an Error with a sentence for people on any failure. */
-export async function fetchOlderMessages(url: string, options: { fetch?: Fetch; signal?: AbortSignal } = {}): Promise<HistoryPage> {
+/** Fetches a page of messages (older or newer); throws an Error with a sentence for people on any failure. */
+export async function fetchMessagePage(url: string, options: { fetch?: Fetch; signal?: AbortSignal } = {}): Promise<HistoryPage> {
   const body = await getJson(url, options);
   const page = decodeWith(HistoryPageSchema, body);
   if (!page.ok) throw new Error(`The server sent messages this app does not understand (${page.message}).`);
   return page.value;
 }
+
+/** Fetches a page of older messages (scroll-back); see {@link fetchMessagePage}. */
+export const fetchOlderMessages = fetchMessagePage;
 
 async function getJson(url: string, options: { fetch?: Fetch; signal?: AbortSignal }): Promise<unknown> {
   const doFetch: Fetch = options.fetch ?? ((u, init) => fetch(u, init));
@@ -45,12 +97,12 @@ async function getJson(url: string, options: { fetch?: Fetch; signal?: AbortSign
     response = await doFetch(url, { signal: options.signal, headers: { accept: 'application/json' } });
   } catch (error) {
     if (error instanceof DOMException && error.name === 'AbortError') throw error;
-    throw new Error('Could not reach the server.');
+    throw new ApiError('Could not reach the server.', null);
   }
   const body: unknown = await response.json().catch(() => undefined);
   if (!response.ok) {
     const message = isErrorBody(body) ? body.message : `HTTP ${response.status}`;
-    throw new Error(`The server refused: ${message}`);
+    throw new ApiError(`The server refused: ${message}`, response.status, parseRetryAfter(response.headers.get('retry-after')));
   }
   return body;
 }
