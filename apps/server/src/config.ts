@@ -69,6 +69,8 @@ export interface Config {
   setupTimeoutMs: number;
   /** A socket whose send buffer stays over SEND_BUFFER_LIMIT_BYTES this long is closed (4008). */
   slowConsumerGraceMs: number;
+  /** Every socket is pinged this often; one that did not answer the previous ping is dropped. */
+  pingIntervalMs: number;
   /** Messages in a `since` welcome at most; the client fetches the rest page by page. */
   recoveryPageSize: number;
   /** Bytes of message history in one welcome or one history page at most. */
@@ -196,9 +198,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     frameRatePerIp: int('FRAME_RATE_PER_IP', 200, 0, 1_000_000),
     frameBurstPerIp: int('FRAME_BURST_PER_IP', 400, 1, 1_000_000),
     invalidFramesMax: int('INVALID_FRAMES_MAX', 10, 0, 1_000_000),
-    setupFramesMax: int('SETUP_FRAMES_MAX', 32, 1, 10_000),
+    setupFramesMax: int('SETUP_FRAMES_MAX', 16, 1, 10_000),
     setupTimeoutMs: int('SETUP_TIMEOUT_MS', 10_000, 100, 600_000),
     slowConsumerGraceMs: int('SLOW_CONSUMER_GRACE_MS', 5000, 0, 600_000),
+    pingIntervalMs: int('PING_INTERVAL_MS', 30_000, 1000, 600_000),
     recoveryPageSize: int('RECOVERY_PAGE_SIZE', 200, 1, 10_000),
     historyPageMaxBytes: 0, // derived below: at most half the send buffer by default
     messagesPerIpPerDay: int('MESSAGES_PER_IP_PER_DAY', 10_000, 0, 1_000_000_000),

@@ -196,17 +196,20 @@ export class MemoryEngine implements ChatEngine {
   }
 
   /**
-   * Forgets the history of the rooms idle longest until all history fits the budget again. A
-   * room with people present keeps existing (without history); one without is dropped whole.
-   * The room just written to goes last, and keeps at least its newest message.
+   * Forgets the history of the rooms idle longest until all history fits the budget again:
+   * first rooms nobody is in (dropped whole), then rooms with people present (they keep
+   * existing, without history). The room just written to goes last, and keeps at least its
+   * newest message.
    */
   private enforceBudget(current: string): void {
-    for (const [name, room] of this.rooms) {
-      if (this.storedBytes <= this.options.historyBudgetBytes) return;
-      if (name === current) continue;
-      while (room.log.length > 0) this.dropOldest(room);
-      room.sent.clear();
-      if (room.present.size === 0) this.forget(name, room);
+    for (const occupied of [false, true]) {
+      for (const [name, room] of this.rooms) {
+        if (this.storedBytes <= this.options.historyBudgetBytes) return;
+        if (name === current || room.present.size > 0 !== occupied || room.log.length === 0) continue;
+        while (room.log.length > 0) this.dropOldest(room);
+        room.sent.clear();
+        if (!occupied) this.forget(name, room);
+      }
     }
     const room = this.rooms.get(current);
     while (room !== undefined && this.storedBytes > this.options.historyBudgetBytes && room.log.length > 1) this.dropOldest(room);

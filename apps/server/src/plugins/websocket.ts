@@ -6,8 +6,6 @@ import { CLOSE_CODES, PROTOCOL_V1 } from '@parley/protocol';
 import type { Config } from '../config.ts';
 import { sessionOf } from '../sessions/socket-session.ts';
 
-/** How often every socket is pinged; one that has not answered the previous ping is dropped. */
-const PING_INTERVAL_MS = 30_000;
 /** Sockets are closed in this many groups, spread over DRAIN_MS. */
 const DRAIN_BATCHES = 10;
 
@@ -66,7 +64,7 @@ export default fp<{ config: Config }>(
         alive.delete(socket);
         socket.ping(payload);
       }
-    }, PING_INTERVAL_MS).unref();
+    }, config.pingIntervalMs).unref();
   },
   { name: 'parley-websocket' },
 );

@@ -58,7 +58,18 @@ export class TestRedis {
     this.process = undefined;
   }
 
+  /** Freezes the server (SIGSTOP): connections stay open and nothing answers, like a hung Redis. */
+  pause(): void {
+    this.process?.kill('SIGSTOP');
+  }
+
+  /** Lets a paused server go on (SIGCONT). */
+  resume(): void {
+    this.process?.kill('SIGCONT');
+  }
+
   async stop(): Promise<void> {
+    this.resume();
     await this.kill();
     rmSync(this.dir, { recursive: true, force: true });
   }

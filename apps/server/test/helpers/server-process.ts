@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './redis-server.ts';
@@ -33,6 +34,17 @@ export class ServerProcess {
     }
     child.kill('SIGKILL');
     throw new Error('server process did not become healthy within 15 s');
+  }
+
+  /** The server's resident memory now, from /proc (Linux). */
+  rssBytes(): number {
+    const status = readFileSync(`/proc/${this.child.pid}/status`, 'utf8');
+    return Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1] ?? NaN) * 1024;
+  }
+
+  /** The server's process id (to pause it, or read its stats). */
+  get pid(): number {
+    return this.child.pid!;
   }
 
   get httpUrl(): string {

@@ -1,4 +1,5 @@
 import WebSocket from 'ws';
+import { tokenProtocol } from '@parley/protocol';
 
 /** A real WebSocket client for tests, with a queue of received frames to await in order. */
 export class TestClient {
@@ -22,8 +23,12 @@ export class TestClient {
   }
 
   /** Opens a socket and waits until it is open. */
-  static async connect(url: string, options: { protocols?: string[]; origin?: string } = {}): Promise<TestClient> {
-    const socket = new WebSocket(url, options.protocols ?? [], options.origin ? { origin: options.origin } : {});
+  static async connect(url: string, options: { protocols?: string[]; origin?: string; localAddress?: string } = {}): Promise<TestClient> {
+    const socket = new WebSocket(url, options.protocols ?? [], {
+      ...(options.origin ? { origin: options.origin } : {}),
+      // Another loopback address (127.0.0.2, …) is another client address for per-address limits.
+      ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+    });
     const client = new TestClient(socket);
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve());
@@ -90,16 +95,26 @@ export class TestClient {
 /** Options of a `parley.v1` connection. */
 export interface V1Options {
   name?: string;
+  /** Sent as a subprotocol (`parley.token.<token>`), as clients do; see `tokenInQuery`. */
   token?: string;
+  /** Send the token as `?token=`, as clients of the first release did. */
+  tokenInQuery?: boolean;
   since?: string;
+  /** The client address to connect from (another loopback address is another client). */
+  localAddress?: string;
 }
 
 /** Opens a `parley.v1` connection and returns it with its welcome frame. */
 export async function connectV1(wsUrl: string, room: string, options: V1Options = {}): Promise<{ client: TestClient; welcome: any }> {
   const query = new URLSearchParams({ name: options.name ?? 'Tester' });
-  if (options.token) query.set('token', options.token);
+  const protocols = ['parley.v1'];
+  if (options.token && options.tokenInQuery) query.set('token', options.token);
+  else if (options.token) protocols.push(tokenProtocol(options.token));
   if (options.since) query.set('since', options.since);
-  const client = await TestClient.connect(`${wsUrl}/ws/chat/${encodeURIComponent(room)}/?${query}`, { protocols: ['parley.v1'] });
+  const client = await TestClient.connect(`${wsUrl}/ws/chat/${encodeURIComponent(room)}/?${query}`, {
+    protocols,
+    ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+  });
   const welcome = await client.next();
   if (welcome.type !== 'welcome') throw new Error(`expected welcome, got ${JSON.stringify(welcome)}`);
   return { client, welcome };
