@@ -16,10 +16,10 @@ export type UrlResult = { ok: true; url: string } | { ok: false; reason: string 
  * The WebSocket URL of a room on the configured server.
  *
  * @param room A valid, normalized room name.
- * @param params The display name, token and `since` of this attempt.
+ * @param params The display name and `since` of this attempt (the token is not part of a URL).
  * @returns The URL, or the configuration problem.
  */
-export function roomSocketUrl(room: string, params: ConnectParams): UrlResult {
+export function roomSocketUrl(room: string, params: Pick<ConnectParams, 'name' | 'since'>): UrlResult {
   if (!server.ok) return server;
   return { ok: true, url: withConnectParams(socketUrl(server.url, window.location, chatSocketPath(room)), params) };
 }

@@ -3,10 +3,14 @@
  * within a few minutes form a group under one name, broken by join/leave lines, gap markers and
  * the "new since your last visit" divider. Messages not yet in the log (the outbox) come last,
  * as the reader's own.
+ *
+ * The rows are rebuilt on every change of the log, but what did not change keeps its objects
+ * (a message's item, a whole group): a keyed list then leaves those elements alone, so one new
+ * join line does not make the view look at every message (and its links) again.
  */
 import type { User } from '@parley/protocol';
 import type { OutboxItem } from './outbox.ts';
-import type { TimelineEntry } from './timeline.ts';
+import type { MessageEntry, PresenceEntry, TimelineEntry } from './timeline.ts';
 
 /** Messages this close together (ms) by the same person share one name heading. */
 export const GROUP_WINDOW_MS = 5 * 60_000;
@@ -29,7 +33,7 @@ export interface LogItem {
 
 export type LogRow =
   | { kind: 'group'; key: string; user: User; mine: boolean; items: LogItem[] }
-  | { kind: 'presence'; key: string; action: 'join' | 'leave'; user: User; ts: number }
+  | PresenceEntry
   | { kind: 'gap'; key: string }
   | { kind: 'divider'; key: string };
 
@@ -43,7 +47,42 @@ export interface RowOptions {
   groupWindowMs?: number;
 }
 
-export function buildRows(timeline: readonly TimelineEntry[], outbox: readonly OutboxItem[], options: RowOptions): LogRow[] {
+/** There is one divider at most, always this row. */
+const DIVIDER: LogRow = { kind: 'divider', key: 'divider' };
+
+// One item per message entry and per outbox item: both are replaced, never changed, when they change.
+const messageItems = new WeakMap<MessageEntry, LogItem>();
+const outboxItems = new WeakMap<OutboxItem, LogItem>();
+
+function messageItem(entry: MessageEntry): LogItem {
+  let item = messageItems.get(entry);
+  if (item === undefined) {
+    const { message } = entry;
+    item = { key: entry.key, text: message.text, ts: message.ts, state: 'delivered', id: message.id };
+    messageItems.set(entry, item);
+  }
+  return item;
+}
+
+function outboxItem(entry: OutboxItem): LogItem {
+  let item = outboxItems.get(entry);
+  if (item === undefined) {
+    const { clientMsgId, text, createdAt, state, id, error } = entry;
+    item = { key: `o:${clientMsgId}`, text, ts: createdAt, state, id, clientMsgId, error };
+    outboxItems.set(entry, item);
+  }
+  return item;
+}
+
+/**
+ * @param previous The rows of the last call: rows that came out the same are these objects.
+ */
+export function buildRows(
+  timeline: readonly TimelineEntry[],
+  outbox: readonly OutboxItem[],
+  options: RowOptions,
+  previous: readonly LogRow[] = [],
+): LogRow[] {
   const { me, myName, dividerBefore, groupWindowMs = GROUP_WINDOW_MS } = options;
   const rows: LogRow[] = [];
   let group: Extract<LogRow, { kind: 'group' }> | null = null;
@@ -65,27 +104,34 @@ export function buildRows(timeline: readonly TimelineEntry[], outbox: readonly O
       group = null;
       continue;
     }
-    const { message } = entry;
-    if (message.id === dividerBefore) {
-      rows.push({ kind: 'divider', key: 'divider' });
+    if (entry.message.id === dividerBefore) {
+      rows.push(DIVIDER);
       group = null;
     }
-    addItem(message.user, { key: entry.key, text: message.text, ts: message.ts, state: 'delivered', id: message.id });
+    addItem(entry.message.user, messageItem(entry));
   }
 
   const author: User = me ?? { id: '', name: myName };
-  for (const item of outbox) {
-    addItem(author, {
-      key: `o:${item.clientMsgId}`,
-      text: item.text,
-      ts: item.createdAt,
-      state: item.state,
-      id: item.id,
-      clientMsgId: item.clientMsgId,
-      error: item.error,
-    });
-  }
+  for (const item of outbox) addItem(author, outboxItem(item));
   // Before the first welcome the outbox's author has no id: mark it as the reader's anyway.
   if (me === null) for (const row of rows) if (row.kind === 'group' && row.user.id === '') row.mine = true;
+  return reuseRows(rows, previous);
+}
+
+/** `rows`, with each group that equals one of `previous` (same items, author, ownership) replaced by it. */
+function reuseRows(rows: LogRow[], previous: readonly LogRow[]): LogRow[] {
+  if (previous.length === 0) return rows;
+  const before = new Map<string, LogRow>();
+  for (const row of previous) if (row.kind === 'group') before.set(row.key, row);
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    const old = before.get(row.key);
+    if (row.kind === 'group' && old?.kind === 'group' && sameGroup(row, old)) rows[i] = old;
+  }
   return rows;
+}
+
+function sameGroup(a: Extract<LogRow, { kind: 'group' }>, b: Extract<LogRow, { kind: 'group' }>): boolean {
+  if (a.mine !== b.mine || a.user.id !== b.user.id || a.user.name !== b.user.name || a.items.length !== b.items.length) return false;
+  return a.items.every((item, i) => item === b.items[i]);
 }

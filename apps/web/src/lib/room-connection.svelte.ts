@@ -2,9 +2,12 @@
  * One chat room over `parley.v1`, as reactive state for the room view: the log (timeline), the
  * outbox of the reader's own messages, members, typing, and what the reader has seen. The socket
  * and its reconnects are {@link RoomSocket}'s; the bookkeeping lives in plain modules (timeline,
- * outbox, members, typing) with unit tests; this class applies them to frames and events.
+ * outbox, members, typing, recovery) with unit tests; this class applies them to frames and
+ * events. Frames are applied in batches, one per animation frame, so that a flood of them
+ * re-renders the room at most once per frame painted.
  */
 import {
+  CLOSE_CODES,
   checkMessageText,
   compareMessageIds,
   decodeServerFrame,
@@ -18,6 +21,7 @@ import {
 } from '@parley/protocol';
 import type { BackoffOptions } from './backoff.ts';
 import type { ClientStore } from './client-store.ts';
+import { FrameBatch, nextFrame, type Scheduler } from './frame-batch.ts';
 import type { OutboxStore } from './outbox-store.ts';
 import { addMember, removeMember } from './members.ts';
 import {
@@ -31,21 +35,14 @@ import {
   markSending,
   newClientMsgId,
   removeDelivered,
+  renewClientMsgId,
   timedOut,
   type OutboxItem,
 } from './outbox.ts';
+import { MAX_RECOVERY_PAGES, recoverNewer } from './recovery.ts';
 import { RoomSocket, type ConnectionStatus } from './room-socket.svelte.ts';
-import {
-  appendEntry,
-  appendMessages,
-  countUnread,
-  firstUnread,
-  hasMessage,
-  newestMessageId,
-  oldestMessageId,
-  prependMessages,
-  type TimelineEntry,
-} from './timeline.ts';
+import { connectProtocols } from './server-url.ts';
+import { countUnread, firstUnread, Timeline, type TimelineEntry } from './timeline.ts';
 import { expireTypists, noteTyping, shouldSendTyping, stopTyping, typingText, type Typist } from './typing.ts';
 
 export type { ConnectionStatus } from './room-socket.svelte.ts';
@@ -73,10 +70,19 @@ export interface RoomConnectionOptions {
   store: ClientStore;
   /** Where unsent messages wait across a reload of the page (none kept when absent). */
   outboxStore?: OutboxStore;
-  /** The socket URL for one attempt, or why none can be built (bad configuration). */
-  socketUrl: (params: ConnectParams) => { ok: true; url: string } | { ok: false; reason: string };
+  /**
+   * The socket URL for one attempt (name and `since`; the token goes as a subprotocol), or why
+   * none can be built (bad configuration).
+   */
+  socketUrl: (params: Pick<ConnectParams, 'name' | 'since'>) => { ok: true; url: string } | { ok: false; reason: string };
   /** Fetches the page of messages before an id (scroll-back). */
   fetchOlder: (before: string) => Promise<HistoryPage>;
+  /** Fetches the page of messages after an id (the rest of a recovery the welcome cut short). */
+  fetchNewer: (after: string, signal: AbortSignal) => Promise<HistoryPage>;
+  /** Most pages one recovery fetches before it gives up and shows a gap. */
+  maxRecoveryPages?: number;
+  /** When to apply the frames received; the next animation frame unless given. */
+  schedule?: Scheduler;
   createSocket?: (url: string, protocols: string[]) => WebSocket;
   backoff?: BackoffOptions;
   /** A message on the wire this long without an ack is shown as failed (Retry is safe). */
@@ -92,7 +98,6 @@ export class RoomConnection {
   /** The reader as the server knows them, from the latest welcome. */
   me = $state.raw<User | null>(null);
   members = $state.raw<readonly User[]>([]);
-  timeline = $state.raw<readonly TimelineEntry[]>([]);
   #outbox = $state.raw<readonly OutboxItem[]>([]);
   typists = $state.raw<readonly Typist[]>([]);
   /** Older messages exist on the server before the oldest one held. */
@@ -113,9 +118,21 @@ export class RoomConnection {
 
   readonly room: string;
   readonly name: string;
+  /** The log, changed in place; {@link timeline} reads it and {@link #version} says it changed. */
+  readonly #log = new Timeline();
+  #version = $state(0);
+  readonly #frames: FrameBatch<string>;
   readonly #store: ClientStore;
   readonly #outboxStore: OutboxStore | undefined;
   readonly #fetchOlder: RoomConnectionOptions['fetchOlder'];
+  readonly #fetchNewer: RoomConnectionOptions['fetchNewer'];
+  readonly #maxRecoveryPages: number;
+  /**
+   * While a recovery fetches pages: the last id held with no hole before it. A reconnect asks
+   * for what follows it, not for what follows the newest (live messages came after the hole).
+   */
+  #contiguous: string | undefined;
+  #recovery: AbortController | null = null;
   readonly #sendTimeoutMs: number;
   readonly #onIncoming: RoomConnectionOptions['onIncoming'];
   readonly #socket: RoomSocket;
@@ -124,7 +141,7 @@ export class RoomConnection {
   #welcomedOnce = false;
   #clock: ReturnType<typeof setInterval> | null = null;
   #lastTypingSentAt: number | null = null;
-  #nextKey = 1;
+  #nextAnnouncement = 1;
   #started = false;
   #disposed = false;
 
@@ -136,25 +153,39 @@ export class RoomConnection {
     // Messages a reload interrupted: shown at once, sent after the welcome like any pending one.
     this.#outbox = options.outboxStore?.load(options.room) ?? [];
     this.#fetchOlder = options.fetchOlder;
+    this.#fetchNewer = options.fetchNewer;
+    this.#maxRecoveryPages = options.maxRecoveryPages ?? MAX_RECOVERY_PAGES;
+    this.#frames = new FrameBatch((frames) => this.#receiveAll(frames), options.schedule ?? nextFrame);
     this.#sendTimeoutMs = options.sendTimeoutMs ?? 10_000;
     this.#onIncoming = options.onIncoming;
     this.#socket = new RoomSocket({
       url: () => {
-        const since = newestMessageId(this.timeline);
+        const since = this.#contiguous ?? this.#log.newestMessageId();
         this.#askedSince = since;
-        return options.socketUrl({ name: this.name, token: this.#store.token() ?? undefined, since });
+        const target = options.socketUrl({ name: this.name, since });
+        return target.ok ? { ...target, protocols: connectProtocols(this.#store.token() ?? undefined) } : target;
       },
-      onText: (data) => this.#receive(data),
+      onText: (data) => this.#frames.push(data),
       onLost: () => this.#lost(),
       onRefused: (event) => {
-        // The error frame just before the close says what was refused.
-        const reason = this.serverProblem?.message ?? (event.reason || 'The server refused this room.');
+        // A close for a broken rule says why itself; for a refused room or name, the error
+        // frame just before the close does.
+        const reason =
+          event.code === CLOSE_CODES.policyViolation
+            ? event.reason || this.serverProblem?.message || 'The server closed the connection: this page sent something it does not allow.'
+            : (this.serverProblem?.message ?? (event.reason || 'The server refused this room.'));
         this.serverProblem = null;
         return reason;
       },
       createSocket: options.createSocket,
       backoff: options.backoff,
     });
+  }
+
+  /** The log: messages, join/leave lines, gap markers. Read it in a reactive context to follow it. */
+  get timeline(): readonly TimelineEntry[] {
+    void this.#version;
+    return this.#log.entries;
   }
 
   /** The reader's own messages not yet in the log, oldest first. */
@@ -190,6 +221,8 @@ export class RoomConnection {
     if (this.#disposed) return;
     this.#disposed = true;
     if (this.#clock !== null) clearInterval(this.#clock);
+    this.#frames.clear();
+    this.#recovery?.abort();
     this.#socket.dispose();
   }
 
@@ -238,7 +271,7 @@ export class RoomConnection {
 
   /** The reader has seen everything held (the log is at the bottom and visible): remember it. */
   markRead(): void {
-    const newest = newestMessageId(this.timeline);
+    const newest = this.#log.newestMessageId();
     if (newest === undefined || (this.readUpTo !== null && compareMessageIds(newest, this.readUpTo) <= 0)) return;
     this.readUpTo = newest;
     this.#store.setLastSeen(this.room, newest);
@@ -246,14 +279,14 @@ export class RoomConnection {
 
   /** Loads the page of messages before the oldest one held (scroll-back). */
   async loadOlder(): Promise<void> {
-    const before = oldestMessageId(this.timeline);
+    const before = this.#log.oldestMessageId();
     if (this.loadingOlder || !this.hasMore || before === undefined) return;
     this.loadingOlder = true;
     this.olderProblem = null;
     try {
       const page = await this.#fetchOlder(before);
       if (this.#disposed) return;
-      this.timeline = prependMessages(this.timeline, page.messages);
+      if (this.#log.prependMessages(page.messages) > 0) this.#changed();
       this.hasMore = page.hasMore;
     } catch (error) {
       this.olderProblem = error instanceof Error ? error.message : String(error);
@@ -265,6 +298,18 @@ export class RoomConnection {
   /** Forgets the last server problem (the user dismissed it). */
   dismissProblem(): void {
     this.serverProblem = null;
+  }
+
+  /** Applies a batch of frames; the view re-renders once for all of them. */
+  #receiveAll(frames: readonly string[]): void {
+    for (const data of frames) {
+      try {
+        this.#receive(data);
+      } catch (error) {
+        // One frame this code cannot handle must not cost the others in the batch.
+        console.error('[parley] a frame could not be applied', error);
+      }
+    }
   }
 
   #receive(data: string): void {
@@ -288,7 +333,8 @@ export class RoomConnection {
       case 'leave':
         this.members = frame.type === 'join' ? addMember(this.members, frame.user) : removeMember(this.members, frame.user.id);
         if (frame.type === 'leave') this.typists = stopTyping(this.typists, frame.user.id);
-        this.timeline = appendEntry(this.timeline, { kind: 'presence', key: this.#key('p'), action: frame.type, user: frame.user, ts: frame.ts });
+        this.#log.addPresence(frame.type, frame.user, frame.ts);
+        this.#changed();
         break;
       case 'typing':
         if (frame.user.id !== this.me?.id) this.typists = noteTyping(this.typists, frame.user, Date.now());
@@ -296,7 +342,7 @@ export class RoomConnection {
       case 'ack':
         this.#setOutbox(markAcked(this.outbox, frame.clientMsgId, frame.id));
         // The message itself may have arrived first: then the outbox item is done.
-        if (hasMessage(this.timeline, frame.id)) this.#setOutbox(this.outbox.filter((item) => item.id !== frame.id));
+        if (this.#log.hasMessage(frame.id)) this.#setOutbox(this.outbox.filter((item) => item.id !== frame.id));
         break;
       case 'error':
         this.#onError(frame);
@@ -312,27 +358,36 @@ export class RoomConnection {
     const first = !this.#welcomedOnce;
     this.#welcomedOnce = true;
     this.me = welcome.you;
+    // A fresh token in every welcome (its expiry slides): keep the latest.
     this.#store.setToken(welcome.token);
     this.members = welcome.members;
     // Typing notices from before the drop are stale; nobody replays them.
     this.typists = [];
 
-    let timeline = this.timeline;
-    if (this.#askedSince !== undefined && !welcome.recovered) {
+    const asked = this.#askedSince;
+    if (asked !== undefined && !welcome.recovered) {
       // What was said after our newest message is gone from the server: say so, rather than
-      // quietly joining two stretches of history.
-      timeline = appendEntry(timeline, { kind: 'gap', key: this.#key('gap') });
+      // quietly joining two stretches of history. If a recovery was under way, live messages
+      // newer than its hole are held too: the hole (after `asked`) gets its own marker.
+      if (this.#contiguous !== undefined) this.#log.insertGapAfter(asked);
+      this.#log.appendGap();
     }
-    if (oldestMessageId(timeline) === undefined) this.hasMore = welcome.hasMore;
-    this.timeline = appendMessages(timeline, welcome.history);
+    if (this.#log.oldestMessageId() === undefined) this.hasMore = welcome.hasMore;
+    this.#log.appendMessages(welcome.history);
+    this.#changed();
     this.#setOutbox(removeDelivered(this.outbox, welcome.history, welcome.you.id));
 
     if (first) {
       const lastSeen = this.#store.lastSeen(this.room);
-      this.dividerBefore = firstUnread(this.timeline, lastSeen, welcome.you.id);
+      this.dividerBefore = firstUnread(this.#log.entries, lastSeen, welcome.you.id);
       // A first visit has no "new since": what the welcome shows counts as seen.
-      this.readUpTo = lastSeen ?? newestMessageId(this.timeline) ?? null;
+      this.readUpTo = lastSeen ?? this.#log.newestMessageId() ?? null;
     }
+
+    // More was missed than one welcome carries: fetch the rest, page by page.
+    this.#contiguous = undefined;
+    const last = welcome.history.at(-1)?.id ?? asked;
+    if (welcome.hasNewer === true && last !== undefined) this.#recover(last);
 
     this.#socket.welcomed();
     // Everything typed offline or left unanswered by the last connection goes out now, with
@@ -340,12 +395,44 @@ export class RoomConnection {
     this.#transmit(awaitingSend(this.outbox).map((item) => item.clientMsgId));
   }
 
+  /**
+   * Fetches what the welcome left out, after `after`, merging each page in its place among the
+   * live messages that keep arriving. Until it ends, a reconnect asks from the last id without a
+   * hole before it; if it cannot finish, a gap marker shows where the hole stays.
+   */
+  #recover(after: string): void {
+    this.#recovery?.abort();
+    const controller = new AbortController();
+    this.#recovery = controller;
+    this.#contiguous = after;
+    const onPage = (page: HistoryPage, from: string, cursor: string) => {
+      // The room moved on too far: what followed `from` is gone; the page starts after a hole.
+      if (page.recovered === false) this.#log.insertGapAfter(from);
+      this.#log.appendMessages(page.messages);
+      this.#contiguous = cursor;
+      this.#changed();
+      this.#setOutbox(removeDelivered(this.outbox, page.messages, this.me?.id));
+    };
+    void recoverNewer(after, { fetchNewer: this.#fetchNewer, onPage }, controller.signal, this.#maxRecoveryPages).then((outcome) => {
+      if (this.#recovery !== controller) return;
+      this.#recovery = null;
+      // Aborted: the socket dropped; the next welcome starts again from #contiguous.
+      if (outcome.kind === 'aborted') return;
+      if (outcome.kind === 'incomplete') {
+        console.warn(`[parley] recovery stopped: ${outcome.reason}`);
+        this.#log.insertGapAfter(outcome.cursor);
+        this.#changed();
+      }
+      this.#contiguous = undefined;
+    });
+  }
+
   #onMessage(message: MessageFrame): void {
-    const before = this.timeline;
-    this.timeline = appendMessages(before, [message]);
+    const added = this.#log.appendMessages([message]).length > 0;
+    if (added) this.#changed();
     this.#setOutbox(removeDelivered(this.outbox, [message], this.me?.id));
     this.typists = stopTyping(this.typists, message.user.id);
-    if (this.timeline !== before && message.user.id !== this.me?.id) {
+    if (added && message.user.id !== this.me?.id) {
       this.#announce(`${message.user.name}: ${message.text}`);
       this.#onIncoming?.(message);
     }
@@ -355,6 +442,8 @@ export class RoomConnection {
     const item = frame.clientMsgId === undefined ? undefined : this.outbox.find((i) => i.clientMsgId === frame.clientMsgId);
     if (item !== undefined) {
       this.#setOutbox(markFailed(this.outbox, item.clientMsgId, frame.message));
+      // The server holds another text under this clientMsgId: a Retry must not reuse it.
+      if (frame.code === 'client_msg_id_reused') this.#setOutbox(renewClientMsgId(this.outbox, item.clientMsgId, newClientMsgId()));
       this.#announce(`Your message was not sent: ${frame.message}`);
     } else {
       this.serverProblem = { code: frame.code, message: frame.message };
@@ -393,15 +482,21 @@ export class RoomConnection {
   }
 
   #announce(text: string): void {
-    this.announcements = [...this.announcements, { key: this.#nextKey++, text }].slice(-MAX_ANNOUNCEMENTS);
+    this.announcements = [...this.announcements, { key: this.#nextAnnouncement++, text }].slice(-MAX_ANNOUNCEMENTS);
   }
 
-  #key(prefix: string): string {
-    return `${prefix}:${this.#nextKey++}`;
+  /** The log changed: whatever reads {@link timeline} updates (once per batch of frames). */
+  #changed(): void {
+    this.#version += 1;
   }
 
   /** The socket is gone: unanswered messages wait for the next welcome. */
   #lost(): void {
+    // The last frames before a close come first (the error frame that says why, say).
+    this.#frames.flush();
+    // Pages keep coming over HTTP, but the next welcome restarts the recovery from #contiguous.
+    this.#recovery?.abort();
+    this.#recovery = null;
     this.#setOutbox(markDisconnected(this.outbox));
     this.typists = [];
     this.degraded = null;

@@ -1,7 +1,9 @@
 /**
  * One room's WebSocket over `parley.v1`, kept open: it reconnects with full-jitter backoff when
- * the connection drops, at once when the browser comes back online, and gives up only when the
- * server refuses the room or the name. What the frames mean is {@link RoomConnection}'s business.
+ * the connection drops (or an upgrade is refused, e.g. with HTTP 429 or 503, which a browser
+ * only sees as a failed connection), at once when the browser comes back online, and gives up
+ * only when the server refuses the room or the name (4400) or closes for a broken rule (1008).
+ * What the frames mean is {@link RoomConnection}'s business.
  */
 import { CLOSE_CODES, PROTOCOL_V1 } from '@parley/protocol';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.ts';
@@ -15,14 +17,18 @@ import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.ts
 export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
 export interface RoomSocketOptions {
-  /** The URL for the next attempt (it may change: `since` moves on), or why none can be built. */
-  url: () => { ok: true; url: string } | { ok: false; reason: string };
+  /**
+   * The URL and subprotocols for the next attempt (they change: `since` moves on, the token is
+   * renewed), or why none can be built. The subprotocols start with `parley.v1`.
+   */
+  url: () => { ok: true; url: string; protocols: string[] } | { ok: false; reason: string };
   /** A text frame arrived. */
   onText: (data: string) => void;
   /** The connection went away, for whatever reason; a retry may follow. */
   onLost: () => void;
   /**
-   * The server refused the room or the name (close code 4400).
+   * The server refused the room or the name (close code 4400), or closed the connection because
+   * this client broke a rule (1008): trying again as is would be refused again.
    *
    * @returns Why, for people.
    */
@@ -109,7 +115,7 @@ export class RoomSocket {
     }
     let socket: WebSocket;
     try {
-      socket = this.#createSocket(target.url, [PROTOCOL_V1]);
+      socket = this.#createSocket(target.url, target.protocols);
     } catch (error) {
       // Only a malformed URL throws here; retrying cannot fix it.
       this.fail(`Cannot connect to the server: ${error instanceof Error ? error.message : String(error)}`);
@@ -131,7 +137,7 @@ export class RoomSocket {
       if (socket !== this.#socket) return;
       this.#socket = null;
       this.#options.onLost();
-      if (event.code === CLOSE_CODES.badRequest) this.fail(this.#options.onRefused(event));
+      if (event.code === CLOSE_CODES.badRequest || event.code === CLOSE_CODES.policyViolation) this.fail(this.#options.onRefused(event));
       else this.#scheduleRetry();
     };
     // An error is always followed by a close event, which does the bookkeeping.

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { httpUrl, parseServerUrl, pickServerUrl, socketUrl, withConnectParams } from './server-url.ts';
+import { TOKEN_PROTOCOL_PREFIX, tokenFromProtocols, type ConnectParams } from '@parley/protocol';
+import { connectProtocols, httpUrl, parseServerUrl, pickServerUrl, socketUrl, withConnectParams } from './server-url.ts';
 
 const httpPage = { protocol: 'http:', host: 'localhost:5173' };
 const httpsPage = { protocol: 'https:', host: 'chat.example.org' };
@@ -74,12 +75,24 @@ describe('httpUrl', () => {
 });
 
 describe('withConnectParams', () => {
-  test('adds the name, and the token and since only when given, percent-encoded', () => {
+  test('adds the name, and since only when given, percent-encoded; never the token', () => {
     const base = 'ws://h/ws/chat/a/';
     assert.equal(withConnectParams(base, { name: 'Zoë & Bob' }), 'ws://h/ws/chat/a/?name=Zo%C3%AB+%26+Bob');
-    assert.equal(
-      withConnectParams(base, { name: 'A', token: 'u_1.x-y', since: '17-0' }),
-      'ws://h/ws/chat/a/?name=A&token=u_1.x-y&since=17-0',
-    );
+    const params: ConnectParams = { name: 'A', token: 'u_1.x-y', since: '17-0' };
+    assert.equal(withConnectParams(base, params), 'ws://h/ws/chat/a/?name=A&since=17-0');
+  });
+});
+
+describe('connectProtocols', () => {
+  test('offers parley.v1, and the token as a second subprotocol when there is one', () => {
+    assert.deepEqual(connectProtocols(undefined), ['parley.v1']);
+    assert.deepEqual(connectProtocols(''), ['parley.v1']);
+    const offered = connectProtocols('u_Qm9iLWlzLWhl.k1.mq2x8.3q2-7w_x');
+    assert.deepEqual(offered, ['parley.v1', `${TOKEN_PROTOCOL_PREFIX}u_Qm9iLWlzLWhl.k1.mq2x8.3q2-7w_x`]);
+    assert.equal(tokenFromProtocols(offered), 'u_Qm9iLWlzLWhl.k1.mq2x8.3q2-7w_x');
+  });
+
+  test('leaves out a token that is not a valid subprotocol (the WebSocket constructor would throw)', () => {
+    for (const bad of ['a b', 'a,b', 'x"y', 'é', 'a/b']) assert.deepEqual(connectProtocols(bad), ['parley.v1'], bad);
   });
 });

@@ -6,7 +6,7 @@
  * `VITE_PARLEY_SERVER_URL` or, at run time, `window.PARLEY_CONFIG.serverUrl` from `config.js`.
  */
 
-import type { ConnectParams } from '@parley/protocol';
+import { PROTOCOL_V1, tokenProtocol, type ConnectParams } from '@parley/protocol';
 
 /** The parts of `window.location` the URL derivation needs. */
 export interface PageLocation {
@@ -84,17 +84,34 @@ export function httpUrl(server: URL | null, path: string): string {
 }
 
 /**
- * Appends the room endpoint's `parley.v1` query parameters to a socket URL.
+ * Appends the room endpoint's `parley.v1` query parameters to a socket URL. The identity token is
+ * not one of them: URLs end up in proxies' logs and the browser's history; it travels as a
+ * subprotocol instead ({@link connectProtocols}).
  *
  * @param url E.g. from {@link socketUrl}.
- * @param params The display name, and the token and `since` when there are any.
+ * @param params The display name, and `since` when there is one.
  * @returns E.g. `wss://chat.example.com/ws/chat/lobby/?name=Alice&since=17-0`.
  */
-export function withConnectParams(url: string, params: ConnectParams): string {
+export function withConnectParams(url: string, params: Pick<ConnectParams, 'name' | 'since'>): string {
   const query = new URLSearchParams({ name: params.name });
-  if (params.token !== undefined) query.set('token', params.token);
   if (params.since !== undefined) query.set('since', params.since);
   return `${url}?${query}`;
+}
+
+/** What a subprotocol may be made of (an RFC 7230 token); the WebSocket constructor throws on anything else. */
+const SUBPROTOCOL = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * The subprotocols to offer: `parley.v1`, and the identity token as a second one when there is
+ * a token. The server selects `parley.v1` and reads the token from the offer.
+ *
+ * @param token The token from the last welcome; one that could not be offered (damaged in
+ *   storage) is left out, and the server hands out a new identity.
+ */
+export function connectProtocols(token: string | undefined): string[] {
+  if (token === undefined || token === '') return [PROTOCOL_V1];
+  const offered = tokenProtocol(token);
+  return SUBPROTOCOL.test(offered) ? [PROTOCOL_V1, offered] : [PROTOCOL_V1];
 }
 
 // A server mounted under a prefix (`https://example.com/parley`) keeps that prefix.

@@ -1,17 +1,26 @@
 /**
  * The room's log as the client holds it: messages in id order, join/leave lines where they
- * happened, and "gap" markers where a reconnect could not recover what was missed. Pure
- * functions over immutable arrays, so the reactive state can replace its array on each change.
+ * happened (a run of them as one line), and "gap" markers where a reconnect could not recover
+ * what was missed.
+ *
+ * {@link Timeline} changes its array in place, so that adding a message or a join costs O(1)
+ * amortised however long the log is (copying the array on every frame made a join/leave flood
+ * quadratic); the reactive state around it counts versions instead of replacing the array. Each
+ * entry object is immutable: one that changes (a presence line growing) is replaced, so views
+ * that compare entries by identity see the change.
  */
 import { compareMessageIds, type MessageFrame, type User } from '@parley/protocol';
+import { PresenceRun, type PresenceSummary } from './presence-run.ts';
 
 export type TimelineEntry =
   | { kind: 'message'; key: string; message: MessageFrame }
-  | { kind: 'presence'; key: string; action: 'join' | 'leave'; user: User; ts: number }
+  /** One or more consecutive joins and leaves, with no message between them. */
+  | { kind: 'presence'; key: string; summary: PresenceSummary }
   /** Messages may be missing here: the server no longer had everything since the last one. */
   | { kind: 'gap'; key: string };
 
 export type MessageEntry = Extract<TimelineEntry, { kind: 'message' }>;
+export type PresenceEntry = Extract<TimelineEntry, { kind: 'presence' }>;
 
 /** The key of a message entry; stable, so keyed lists never re-create a message's element. */
 export function messageKey(id: string): string {
@@ -26,78 +35,178 @@ function isMessage(entry: TimelineEntry): entry is MessageEntry {
   return entry.kind === 'message';
 }
 
-/**
- * Adds messages that arrived live or in a welcome. A message already present (same id) is
- * skipped, so a reconnect can never show one twice. Messages normally arrive in id order and go
- * to the end; one that is older than the newest is put in its place, but never across a gap
- * marker: what follows a gap is a separate stretch of history (the room may even have started
- * over with smaller ids), and mixing the two would be a lie.
- *
- * @param entries The current timeline.
- * @param messages The new messages, in any order.
- * @returns A new timeline, or the same array when nothing was added.
- */
-export function appendMessages(entries: readonly TimelineEntry[], messages: readonly MessageFrame[]): readonly TimelineEntry[] {
-  const known = new Set(entries.filter(isMessage).map((e) => e.message.id));
-  const fresh = uniqueById(messages.filter((m) => !known.has(m.id))).sort((a, b) => compareMessageIds(a.id, b.id));
-  if (fresh.length === 0) return entries;
+export class Timeline {
+  readonly #entries: TimelineEntry[] = [];
+  /** The id of every message held, so a replay is recognised without a scan. */
+  readonly #ids = new Set<string>();
+  /** Where the last gap marker is (-1: none); the current stretch of history follows it. */
+  #lastGap = -1;
+  /** The run of joins and leaves the last entry shows, while it is the last entry. */
+  #run: { key: string; run: PresenceRun } | null = null;
+  #nextKey = 1;
 
-  const result = [...entries];
-  const segmentStart = lastGapIndex(result) + 1;
-  for (const message of fresh) {
-    // The first message of the current stretch that is newer than this one, if any.
-    let at = result.length;
-    for (let i = result.length - 1; i >= segmentStart; i--) {
-      const entry = result[i]!;
+  /** The entries in order. The same array, changed in place: read it, do not keep it. */
+  get entries(): readonly TimelineEntry[] {
+    return this.#entries;
+  }
+
+  /**
+   * Adds messages that arrived live, in a welcome or in a recovery page. A message already
+   * present (same id) is skipped, so a reconnect can never show one twice. Messages normally
+   * arrive in id order and go to the end; older ones than the newest are put in their place,
+   * but never across a gap marker: what follows a gap is a separate stretch of history (the
+   * room may even have started over with smaller ids), and mixing the two would be a lie.
+   *
+   * O(k log k) for k messages at the end; O(k + m) when they go before the last m entries.
+   *
+   * @param messages The new messages, in any order.
+   * @returns The messages added (not held before), in id order.
+   */
+  appendMessages(messages: readonly MessageFrame[]): MessageFrame[] {
+    const fresh = this.#fresh(messages);
+    if (fresh.length === 0) return fresh;
+    const newest = this.#newestInStretch();
+    if (newest === undefined || compareMessageIds(fresh[0]!.id, newest) > 0) {
+      for (const message of fresh) this.#entries.push(messageEntry(message));
+    } else {
+      this.#merge(fresh);
+    }
+    return fresh;
+  }
+
+  /**
+   * Puts a page of older history (scroll-back) before everything else, without duplicates.
+   * O(n): the whole array moves, once per page the reader asks for.
+   *
+   * @returns How many messages were added.
+   */
+  prependMessages(older: readonly MessageFrame[]): number {
+    const fresh = this.#fresh(older);
+    if (fresh.length === 0) return 0;
+    // Not unshift(...page): spreading a long array into arguments can overflow the stack.
+    const held = this.#entries.splice(0);
+    for (const message of fresh) this.#entries.push(messageEntry(message));
+    for (const entry of held) this.#entries.push(entry);
+    if (this.#lastGap >= 0) this.#lastGap += fresh.length;
+    return fresh.length;
+  }
+
+  /**
+   * Someone joined or left. Consecutive joins and leaves make one line, whose entry is
+   * replaced (O(1)) on each; a message or a gap marker after it starts a new line next time.
+   */
+  addPresence(action: 'join' | 'leave', user: User, ts: number): void {
+    const last = this.#entries.at(-1);
+    if (this.#run === null || last?.key !== this.#run.key) {
+      this.#run = { key: this.#key('p'), run: new PresenceRun() };
+      this.#entries.push({ kind: 'presence', key: this.#run.key, summary: { parts: [], ts, people: 0 } });
+    }
+    this.#run.run.add(action, user, ts);
+    this.#entries[this.#entries.length - 1] = { kind: 'presence', key: this.#run.key, summary: this.#run.run.summary() };
+  }
+
+  /** Marks the end of what is known: what comes next may not follow on from it. */
+  appendGap(): void {
+    this.#entries.push({ kind: 'gap', key: this.#key('gap') });
+    this.#lastGap = this.#entries.length - 1;
+  }
+
+  /**
+   * Marks a hole right after a message held: what follows it (messages that arrived live while
+   * the hole was being filled) becomes a separate stretch. O(n), for a recovery that failed.
+   *
+   * @param id The last message before the hole; when it is not held, the marker goes at the end.
+   */
+  insertGapAfter(id: string): void {
+    let at = -1;
+    for (let i = this.#entries.length - 1; i >= 0; i--) {
+      const entry = this.#entries[i]!;
+      if (isMessage(entry) && entry.message.id === id) {
+        at = i + 1;
+        break;
+      }
+    }
+    if (at === -1 || at === this.#entries.length) {
+      this.appendGap();
+      return;
+    }
+    this.#entries.splice(at, 0, { kind: 'gap', key: this.#key('gap') });
+    this.#lastGap = this.#lastGap >= at ? this.#lastGap + 1 : at;
+  }
+
+  /** Whether a message with this id is held: O(1). */
+  hasMessage(id: string): boolean {
+    return this.#ids.has(id);
+  }
+
+  /**
+   * The newest message id held, i.e. the `since` to reconnect with: the last message in the
+   * timeline, which is in id order within each stretch and whose stretches are in arrival order
+   * (after a room started over, its new, smaller ids are still the newest).
+   */
+  newestMessageId(): string | undefined {
+    return newestMessageId(this.#entries);
+  }
+
+  /** The oldest message id held, i.e. the `before` of the next scroll-back page. */
+  oldestMessageId(): string | undefined {
+    return this.#entries.find(isMessage)?.message.id;
+  }
+
+  #fresh(messages: readonly MessageFrame[]): MessageFrame[] {
+    const fresh: MessageFrame[] = [];
+    for (const message of messages) {
+      if (this.#ids.has(message.id)) continue;
+      this.#ids.add(message.id);
+      fresh.push(message);
+    }
+    return fresh.sort((a, b) => compareMessageIds(a.id, b.id));
+  }
+
+  #newestInStretch(): string | undefined {
+    for (let i = this.#entries.length - 1; i > this.#lastGap; i--) {
+      const entry = this.#entries[i]!;
+      if (isMessage(entry)) return entry.message.id;
+    }
+    return undefined;
+  }
+
+  /**
+   * Merges sorted messages into the current stretch: each goes right before the first message
+   * newer than it (after the join/leave lines before that one), or at the end.
+   */
+  #merge(fresh: readonly MessageFrame[]): void {
+    const first = fresh[0]!.id;
+    let at = this.#entries.length;
+    for (let i = this.#entries.length - 1; i > this.#lastGap; i--) {
+      const entry = this.#entries[i]!;
       if (!isMessage(entry)) continue;
-      if (compareMessageIds(entry.message.id, message.id) < 0) break;
+      if (compareMessageIds(entry.message.id, first) < 0) break;
       at = i;
     }
-    result.splice(at, 0, messageEntry(message));
+    const tail = this.#entries.splice(at);
+    let next = 0;
+    for (const entry of tail) {
+      if (isMessage(entry)) {
+        while (next < fresh.length && compareMessageIds(fresh[next]!.id, entry.message.id) < 0) this.#entries.push(messageEntry(fresh[next++]!));
+      }
+      this.#entries.push(entry);
+    }
+    while (next < fresh.length) this.#entries.push(messageEntry(fresh[next++]!));
   }
-  return result;
+
+  #key(prefix: string): string {
+    return `${prefix}:${this.#nextKey++}`;
+  }
 }
 
-/**
- * Puts a page of older history (scroll-back) before everything else, without duplicates.
- *
- * @param entries The current timeline.
- * @param older Messages older than the oldest one held.
- * @returns A new timeline, or the same array when nothing was added.
- */
-export function prependMessages(entries: readonly TimelineEntry[], older: readonly MessageFrame[]): readonly TimelineEntry[] {
-  const known = new Set(entries.filter(isMessage).map((e) => e.message.id));
-  const fresh = uniqueById(older.filter((m) => !known.has(m.id))).sort((a, b) => compareMessageIds(a.id, b.id));
-  if (fresh.length === 0) return entries;
-  return [...fresh.map(messageEntry), ...entries];
-}
-
-/** Adds a join/leave line or a gap marker at the end. */
-export function appendEntry(entries: readonly TimelineEntry[], entry: TimelineEntry): readonly TimelineEntry[] {
-  return [...entries, entry];
-}
-
-/**
- * The newest message id held, i.e. the `since` to reconnect with: the last message in the
- * timeline, which is in id order within each stretch and whose stretches are in arrival order
- * (after a room started over, its new, smaller ids are still the newest).
- */
+/** The newest message id in entries (see {@link Timeline.newestMessageId}). */
 export function newestMessageId(entries: readonly TimelineEntry[]): string | undefined {
   for (let i = entries.length - 1; i >= 0; i--) {
     const entry = entries[i]!;
     if (isMessage(entry)) return entry.message.id;
   }
   return undefined;
-}
-
-/** The oldest message id held, i.e. the `before` of the next scroll-back page. */
-export function oldestMessageId(entries: readonly TimelineEntry[]): string | undefined {
-  return entries.find(isMessage)?.message.id;
-}
-
-/** Whether a message with this id is held. */
-export function hasMessage(entries: readonly TimelineEntry[], id: string): boolean {
-  return entries.some((e) => isMessage(e) && e.message.id === id);
 }
 
 /**
@@ -120,15 +229,7 @@ export function firstUnread(entries: readonly TimelineEntry[], after: string | n
  *   empty when they came in): then every message from others counts.
  */
 export function countUnread(entries: readonly TimelineEntry[], after: string | null, myId: string | undefined): number {
-  return entries.filter((e) => isMessage(e) && e.message.user.id !== myId && (after === null || compareMessageIds(e.message.id, after) > 0)).length;
-}
-
-function lastGapIndex(entries: readonly TimelineEntry[]): number {
-  for (let i = entries.length - 1; i >= 0; i--) if (entries[i]!.kind === 'gap') return i;
-  return -1;
-}
-
-function uniqueById(messages: readonly MessageFrame[]): MessageFrame[] {
-  const seen = new Set<string>();
-  return messages.filter((m) => !seen.has(m.id) && seen.add(m.id));
+  let count = 0;
+  for (const e of entries) if (isMessage(e) && e.message.user.id !== myId && (after === null || compareMessageIds(e.message.id, after) > 0)) count++;
+  return count;
 }
