@@ -20,7 +20,43 @@ test.describe('presence', () => {
 
     await bob.room.lobbyLink.click();
     await expect(alice.room.members).toHaveText(['Alice (you)']);
-    await expect(alice.room.presence.last()).toContainText('Bob left');
+    // Joins and leaves with no message between them are one line.
+    await expect(alice.room.presence).toHaveCount(1);
+    await expect(alice.room.presence.last()).toContainText('Bob joined and left');
+
+    // A message ends the line; the next arrival starts another.
+    await alice.room.send('anyone?');
+    await bob.lobby.enterRoom(room);
+    await bob.room.expectJoined(room);
+    await expect(alice.room.presence).toHaveCount(2);
+    await expect(alice.room.presence.last()).toContainText('Bob joined');
+    await expect(alice.room.presence.last()).not.toContainText('left');
+  });
+
+  test('a crowd arriving and leaving at once is one line that names a few people and counts the rest', async ({
+    openPerson,
+    uniqueRoom,
+    browser,
+    serverA,
+  }) => {
+    const room = uniqueRoom('crowd');
+    const alice = await openPerson('A');
+    await alice.room.goto(`/chat/${room}/`);
+    await alice.room.expectJoined(room);
+
+    // Twelve guests connect straight over the protocol, one after the other.
+    const context = await browser.newContext({ baseURL: serverA });
+    const page = await context.newPage();
+    await page.goto('/healthz');
+    await page.evaluate(openGuests, { room, count: 12 });
+    await expect(alice.room.members).toHaveCount(13);
+    await expect(alice.room.presence).toHaveCount(1);
+    await expect(alice.room.presence).toContainText('Guest 1, Guest 2, Guest 3 and 9 others joined');
+
+    await context.close();
+    await expect(alice.room.members).toHaveCount(1);
+    await expect(alice.room.presence).toHaveCount(1);
+    await expect(alice.room.presence).toContainText('Guest 1, Guest 2, Guest 3 and 9 others joined and left');
   });
 
   test('"is typing…" appears while someone types and clears when they stop or send', async ({ openPair, uniqueRoom }) => {
@@ -47,10 +83,19 @@ test.describe('presence', () => {
     await bob.room.expectMessage('before the reload');
     const token = await alice.page.evaluate(() => localStorage.getItem('parley.token'));
     expect(token).not.toBeNull();
+    const socketUrls: string[] = [];
+    alice.page.on('websocket', (ws) => socketUrls.push(ws.url()));
 
     await alice.page.reload();
     await alice.room.expectJoined(room);
-    expect(await alice.page.evaluate(() => localStorage.getItem('parley.token'))).toBe(token);
+    // The same identity, though the token is not in the socket's URL (it goes as a subprotocol);
+    // the server hands out a fresh token with a later expiry in every welcome.
+    expect(socketUrls.length).toBeGreaterThan(0);
+    for (const url of socketUrls) {
+      expect(new URL(url).searchParams.has('token'), url).toBe(false);
+      expect(url).not.toContain(token!);
+    }
+    expect(await alice.page.evaluate(() => localStorage.getItem('parley.token'))).toBeTruthy();
     await expect(alice.room.groupOf('before the reload')).toContainText('(you)');
     await expect(alice.room.members).toHaveText(['Alice (you)', 'Bob']);
     await alice.room.send('after the reload');
@@ -59,3 +104,21 @@ test.describe('presence', () => {
     await expect(bob.room.groupOf('after the reload')).toHaveAttribute('data-author', 'Alice');
   });
 });
+
+// Runs in a page of the server's origin: opens `count` sockets as Guest 1…n, each welcomed before
+// the next opens, and keeps them open until the page closes.
+async function openGuests({ room, count }: { room: string; count: number }): Promise<void> {
+  const keep: WebSocket[] = [];
+  for (let i = 1; i <= count; i++) {
+    const url = `ws://${location.host}/ws/chat/${encodeURIComponent(room)}/?name=${encodeURIComponent(`Guest ${i}`)}`;
+    const socket = new WebSocket(url, ['parley.v1']);
+    keep.push(socket);
+    await new Promise<void>((resolve, reject) => {
+      socket.onmessage = (event) => {
+        if (String(event.data).startsWith('{"type":"welcome"')) resolve();
+      };
+      socket.onclose = (event) => reject(new Error(`guest ${i} was refused: ${event.code} ${event.reason}`));
+    });
+  }
+  (window as unknown as { guests: WebSocket[] }).guests = keep;
+}

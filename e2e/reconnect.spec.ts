@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { resolve } from 'node:path';
 import type { WebSocketRoute } from '@playwright/test';
 import { expect, repoRoot, test } from './fixtures.ts';
-import { TEST_SERVER_ENV } from './test-servers.ts';
+import { RECOVERY_PAGE_SIZE, TEST_SERVER_ENV } from './test-servers.ts';
 
 test.describe('reconnecting', () => {
   test('going offline shows "reconnecting"; messages typed meanwhile are pending, then sent once', async ({ openPair, uniqueRoom }) => {
@@ -97,6 +97,43 @@ test.describe('reconnecting', () => {
     await expect(alice.room.messageTexts).toHaveText(['before the drop', ...missed, 'after the reconnect']);
   });
 
+  test('more missed than one welcome holds is fetched page by page: every message once, in order', async ({
+    openPerson,
+    uniqueRoom,
+    seedMessages,
+  }) => {
+    const room = uniqueRoom('pages');
+    const alice = await openPerson('A');
+    await alice.room.goto(`/chat/${room}/`);
+    await alice.room.expectJoined(room);
+    await seedMessages(room, ['before the drop']);
+    await alice.room.expectMessage('before the drop');
+
+    await alice.context.setOffline(true);
+    await alice.room.expectStatus('reconnecting');
+    // The welcome brings RECOVERY_PAGE_SIZE of them; the rest takes two pages of up to 200.
+    const missed = Array.from({ length: RECOVERY_PAGE_SIZE + 200 + 10 }, (_, i) => `missed ${i + 1}`);
+    await seedMessages(room, missed);
+    const pages: URL[] = [];
+    alice.page.on('request', (request) => {
+      const url = new URL(request.url());
+      if (url.pathname.endsWith('/messages') && url.searchParams.has('after')) pages.push(url);
+    });
+
+    await alice.context.setOffline(false);
+    await alice.room.expectStatus('connected');
+    await expect(alice.room.messageTexts).toHaveText(['before the drop', ...missed], { timeout: 20_000 });
+    await expect(alice.room.gap).toHaveCount(0);
+    expect(pages.map((url) => url.searchParams.get('limit'))).toEqual(['200', '200']);
+    // Each page starts after the last message of the one before.
+    const ids = await alice.room.messages.evaluateAll((lines) => lines.map((line) => line.getAttribute('data-id')));
+    expect(pages.map((url) => url.searchParams.get('after'))).toEqual([ids[RECOVERY_PAGE_SIZE], ids[RECOVERY_PAGE_SIZE + 200]]);
+
+    await seedMessages(room, ['after the recovery']);
+    await expect(alice.room.messageTexts.last()).toHaveText('after the recovery');
+    await expect(alice.room.messages).toHaveCount(missed.length + 2);
+  });
+
   test('a reconnect asks for what came after the newest message; a gap the server cannot fill is shown', async ({
     openPerson,
     uniqueRoom,
@@ -134,7 +171,8 @@ test.describe('reconnecting', () => {
 
     const again = urls[1];
     expect(again?.searchParams.get('since')).toBe(lastId);
-    expect(again?.searchParams.get('token')).toBeTruthy();
+    // The identity token travels as a subprotocol, never in the URL (which ends up in logs).
+    expect(again?.searchParams.has('token')).toBe(false);
     expect(again?.searchParams.get('name')).toBe('Alice');
     await expect(alice.room.gap).toBeVisible();
     await expect(alice.room.gap.locator('xpath=following-sibling::li[1]')).toContainText('during the drop');

@@ -3,11 +3,21 @@
 /** Messages in a welcome and in a scroll-back page on the test servers. */
 export const HISTORY_PAGE_SIZE = 20;
 
+/** Messages in the welcome of a reconnect with `since` on the test servers (more: fetched in pages). */
+export const RECOVERY_PAGE_SIZE = 30;
+
 /** Server environment that every test server gets, on top of its port and engine. */
 export const TEST_SERVER_ENV = {
   // A small page, so that scroll-back is tested with few messages.
   HISTORY_PAGE_SIZE: String(HISTORY_PAGE_SIZE),
-  // Every test browser connects from 127.0.0.1: a shared per-address message allowance would let
-  // one spec's messages throttle another's. Per-connection limits still apply.
+  // A small recovery welcome, so that finishing a recovery over HTTP is tested with few messages.
+  RECOVERY_PAGE_SIZE: String(RECOVERY_PAGE_SIZE),
+  // Every test browser connects from 127.0.0.1: shared per-address allowances (messages, frames,
+  // new connections, HTTP requests) would let one spec's traffic throttle another's, and the
+  // suite opens far more connections a second than one person would. Per-connection limits still
+  // apply; the per-address limits have server tests of their own.
   RATE_LIMIT_PER_IP: '0',
+  FRAME_RATE_PER_IP: '0',
+  CONNECT_RATE_PER_IP: '0',
+  HTTP_RATE_PER_IP: '0',
 } as const;
