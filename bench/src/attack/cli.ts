@@ -1,0 +1,237 @@
+// `pnpm attack [options]`: a neighbour's send → ack latency while one address attacks Parley,
+// against the same neighbour with no attack, for every attack on both engines; writes
+// bench/results/attack-<date>[-label].{md,json}. See bench/README.md, "Attacks".
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { machineFacts } from '../machine.ts';
+import { killAllNow, stopAll } from '../proc.ts';
+import type { Context } from '../systems.ts';
+import { ATTACK_TITLES } from './attacks.ts';
+import { writeAttackReport } from './report.ts';
+import { runOne, waitForQuietMachine } from './run.ts';
+import { buildRevision, startFlags } from './target.ts';
+import { ATTACK_IDS, ATTACK_SYSTEMS, type AttackId, type AttackResults, type AttackSettings, type AttackSystem } from './types.ts';
+
+const USAGE = `usage: pnpm attack [options]
+
+  --quick               shorter windows (4 s quiet, 6 s attack, 2 s after): a few minutes
+  --attacks=a,b         attacks to run, in this order (default: all)
+${ATTACK_IDS.map((id) => `                          ${id.padEnd(15)} ${ATTACK_TITLES[id]}`).join('\n')}
+  --systems=a,b         parley-memory, parley-redis (default: both)
+  --quiet-ms=N          the neighbour alone, before the attack (default 10000)
+  --attack-ms=N         the attack (default 12000)
+  --after-ms=N          the neighbour after the attack (default 4000)
+  --rate=N              neighbour messages per second (default 20), spread over --senders
+  --senders=N           neighbour sending sockets (default: one per 5 msg/s)
+  --seed-messages=N     messages of 4 KiB in the big room (default 1000 = HISTORY_LENGTH)
+  --server-rev=REV      attack the server of git revision REV, built aside in bench/.work/servers
+                        (default: the working tree's apps/server/dist, which pnpm attack builds)
+  --label=NAME          results file suffix: attack-<date>-NAME.{md,json} (quick runs: "quick")
+  --before=FILE.json    an earlier run shown side by side ("before" column); default: the newest
+                        bench/results/attack-*-before.json; --before=none for none
+  --log-level=LEVEL     the server's LOG_LEVEL (default info, as operators run it)
+  --server-cpus=0       taskset list for the server; --aux-cpus=1 for everything else
+  --out=DIR             results directory (default bench/results)`;
+
+interface Args {
+  settings: AttackSettings;
+  attacks: AttackId[];
+  systems: AttackSystem[];
+  serverRev: string | undefined;
+  label: string | undefined;
+  before: string | undefined;
+  serverCpus: string;
+  auxCpus: string;
+  out: string;
+}
+
+function parseArgs(argv: string[]): Args {
+  const flags = new Map<string, string>();
+  for (const a of argv) {
+    if (a === '--') continue;
+    const m = /^--([a-z0-9-]+)(?:=(.*))?$/.exec(a);
+    if (m === null) throw new Error(`unknown argument "${a}"\n${USAGE}`);
+    flags.set(m[1]!, m[2] ?? 'true');
+  }
+  if (flags.has('help')) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const known = ['quick', 'attacks', 'systems', 'quiet-ms', 'attack-ms', 'after-ms', 'rate', 'senders', 'seed-messages', 'server-rev', 'label', 'before', 'log-level', 'server-cpus', 'aux-cpus', 'out'];
+  for (const k of flags.keys()) if (!known.includes(k)) throw new Error(`unknown option --${k}\n${USAGE}`);
+  const quick = flags.has('quick');
+  const num = (name: string, fallback: number) => {
+    const v = flags.get(name);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number`);
+    return n;
+  };
+  const list = <T extends string>(name: string, all: readonly T[]): T[] => {
+    const picked = flags.get(name)?.split(',').map((x) => x.trim()).filter(Boolean) ?? [...all];
+    for (const p of picked) if (!all.includes(p as T)) throw new Error(`--${name}: unknown "${p}"; known: ${all.join(', ')}`);
+    return picked as T[];
+  };
+  const rate = num('rate', 20);
+  return {
+    settings: {
+      warmupMs: 1000,
+      quietMs: num('quiet-ms', quick ? 4000 : 10_000),
+      attackMs: num('attack-ms', quick ? 6000 : 12_000),
+      afterMs: num('after-ms', quick ? 2000 : 4000),
+      drainMs: 3000,
+      rate,
+      // At most 5 msg/s per socket: half the default per-connection message rate.
+      senders: num('senders', Math.max(1, Math.ceil(rate / 5))),
+      seedMessages: num('seed-messages', 1000),
+      seedTextBytes: 4096,
+      goalFactor: 3,
+      logLevel: flags.get('log-level') ?? 'info',
+      server: 'the working tree’s build',
+    },
+    attacks: list('attacks', ATTACK_IDS),
+    systems: list('systems', ATTACK_SYSTEMS),
+    serverRev: flags.get('server-rev'),
+    label: flags.get('label') ?? (quick ? 'quick' : undefined),
+    before: flags.get('before'),
+    serverCpus: flags.get('server-cpus') ?? '0',
+    auxCpus: flags.get('aux-cpus') ?? '1',
+    out: flags.get('out') ?? '',
+  };
+}
+
+function findRepoRoot(from: string): string {
+  let dir = from;
+  for (let i = 0; i < 8; i++) {
+    if (existsSync(join(dir, 'pnpm-workspace.yaml'))) return dir;
+    dir = dirname(dir);
+  }
+  throw new Error('cannot find the repository root (pnpm-workspace.yaml)');
+}
+
+/** The newest attack-<date>-before.json in `dir`, if any. */
+function newestBefore(dir: string): string | undefined {
+  if (!existsSync(dir)) return undefined;
+  const files = readdirSync(dir).filter((f) => /^attack-\d{4}-\d{2}-\d{2}-before\.json$/.test(f)).sort();
+  return files.length === 0 ? undefined : join(dir, files.at(-1)!);
+}
+
+function gitShort(repoRoot: string, rev: string): string {
+  return execFileSync('git', ['-C', repoRoot, 'rev-parse', '--short', rev], { encoding: 'utf8' }).trim();
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const repoRoot = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
+  const benchRoot = join(repoRoot, 'bench');
+  const outDir = args.out !== '' ? resolve(args.out) : join(benchRoot, 'results');
+  mkdirSync(outDir, { recursive: true });
+  const ctx: Context = { repoRoot, benchRoot, serverCpus: args.serverCpus, auxCpus: args.auxCpus, echo: false };
+  const s = args.settings;
+
+  let script = join(repoRoot, 'apps/server/dist/server.js');
+  if (args.serverRev !== undefined) {
+    console.log(`building the server of ${args.serverRev} aside …`);
+    const built = buildRevision(repoRoot, benchRoot, args.serverRev);
+    script = built.script;
+    s.server = `the server of commit ${built.commit.slice(0, 12)}`;
+  } else {
+    if (!existsSync(script)) throw new Error('apps/server/dist/server.js is missing: run `pnpm build` first (pnpm attack does)');
+    const dirty = execFileSync('git', ['-C', repoRoot, 'status', '--porcelain', '--', 'apps/server', 'packages/protocol'], { encoding: 'utf8' }).trim();
+    s.server = `the working tree’s build (commit ${gitShort(repoRoot, 'HEAD')}${dirty === '' ? '' : ' + uncommitted changes in apps/server or packages/protocol'})`;
+  }
+  const stamp = new Date().toISOString().slice(0, 10);
+  const logDir = join(benchRoot, '.work/attack-logs', `${stamp}${args.label === undefined ? '' : `-${args.label}`}`);
+  mkdirSync(logDir, { recursive: true });
+
+  const results: AttackResults = {
+    kind: 'attack',
+    version: 1,
+    date: stamp,
+    ...(args.label === undefined ? {} : { label: args.label }),
+    startedAt: new Date().toISOString(),
+    finishedAt: '',
+    durationS: 0,
+    machine: { ...machineFacts(repoRoot, benchRoot, args.serverCpus, args.auxCpus), pinning: `server: taskset -c ${args.serverCpus}; attacker (nice 10), neighbour, redis-server and harness: taskset -c ${args.auxCpus}` },
+    commands: [],
+    settings: s,
+    runs: [],
+    notes: [],
+  };
+  const beforeFile = args.before === 'none' || args.label === 'before' ? undefined : (args.before !== undefined ? resolve(args.before) : newestBefore(outDir));
+  if (beforeFile !== undefined) {
+    const prior = JSON.parse(readFileSync(beforeFile, 'utf8')) as AttackResults;
+    results.before = { file: relative(outDir, beforeFile), server: prior.settings.server, date: prior.date, runs: prior.runs };
+  }
+
+  // The harness stays off the server core (after the machine facts: nproc honours it).
+  try {
+    execFileSync('taskset', ['-cp', args.auxCpus, String(process.pid)], { stdio: 'ignore' });
+  } catch {
+    console.warn('taskset failed: processes are not pinned');
+  }
+  const argText = process.argv.slice(2).filter((a) => a !== '--').join(' ');
+  const flags = startFlags(script).join(' ');
+  results.commands.push(
+    `pnpm attack${argText === '' ? '' : ' ' + argText}   # = pnpm --filter @parley/server... run build && tsc -p bench/tsconfig.build.json && node bench/dist/src/attack/cli.js${argText === '' ? '' : ' ' + argText}`,
+    `server:    taskset -c ${args.serverCpus} node ${flags} ${relative(repoRoot, script)}   (env: NODE_ENV=production PORT=<free> HOST=127.0.0.1 LOG_LEVEL=${s.logLevel} [REDIS_URL=redis://127.0.0.1:<free>], nothing else: every limit at its default)`,
+    `redis:     taskset -c ${args.auxCpus} redis-server --port <free> --bind 127.0.0.1 --save '' --appendonly no   (parley-redis: a fresh one per run)`,
+    `attacker:  taskset -c ${args.auxCpus} nice -n 10 node bench/dist/src/attack/attacker.js   (source address 127.0.0.1)`,
+    `neighbour: taskset -c ${args.auxCpus} node bench/dist/src/attack/neighbour.js   (source address 127.0.0.2)`,
+  );
+  results.notes.push(
+    'Every run starts a fresh server (and Redis), seeds the big room when the attack needs it, connects the neighbour, then: 1 s warm-up, the quiet window (neighbour alone), the attack window (until the attacker stops), and the "after" window. The neighbour sends throughout, open loop (its sends never wait for acks); a message counts in the window it was sent in.',
+    `The neighbour sends ${s.rate} msg/s over ${s.senders} sockets (≤ 5 msg/s each, half the default per-connection message rate) in its own room, with one more socket there receiving; it measures send → ack and send → arrival at the receiving socket. An unacknowledged message (refused, or no answer within ${s.drainMs / 1000} s after the run) counts as infinitely late.`,
+    'Addresses: attacker 127.0.0.1, neighbour 127.0.0.2, seeders 127.0.0.3–12, the harness\'s own look-ups (/readyz, /metrics, the welcome probe) 127.0.0.13: per-address limits see them as different people.',
+    'The attacker runs at nice 10 on the client core: the neighbour, on the same core, must measure the server, not a client core the attacker keeps busy. Every attack loop is capped in count, and ends at the deadline.',
+    'Other people use this machine: before each run the harness waits (up to 30 s) for a second in which processes outside the benchmark use less than 30 % of a core, and the tables show how busy the machine was in the quiet and attack windows ("other CPU").',
+    'The goal compares each run\'s attack window with its own quiet window (same fresh server, moments apart). With the default 20 msg/s, a p99 rests on the 2–3 slowest of ~200–240 messages: a single hiccup of the shared machine can move it; "other CPU" says how busy the machine was.',
+  );
+
+  const cleanExit = async (code: number) => {
+    await stopAll();
+    process.exit(code);
+  };
+  process.on('SIGINT', () => {
+    console.error('\ninterrupted: stopping every process this run started');
+    void cleanExit(130);
+  });
+  process.on('SIGTERM', () => void cleanExit(143));
+  process.on('exit', killAllNow);
+
+  const started = Date.now();
+  const save = () => {
+    results.finishedAt = new Date().toISOString();
+    results.durationS = Math.round((Date.now() - started) / 1000);
+    return writeAttackReport(results, outDir);
+  };
+  console.log(`server: ${s.server}; ${args.attacks.length} attacks × ${args.systems.length} systems`);
+  // Attack by attack, both systems back to back: a change in the machine's load hits both alike.
+  for (const attack of args.attacks) {
+    for (const system of args.systems) {
+      const calm = await waitForQuietMachine(30_000, 30);
+      console.log(`${attack} on ${system} …${calm.waitedMs > 0 ? ` (waited ${(calm.waitedMs / 1000).toFixed(0)} s for other processes to calm down: ${calm.otherPct} % of a core)` : ''}`);
+      const run = await runOne(ctx, system, attack, s, { script, logDir }, (line) => console.log(line));
+      run.waitedForQuietS = Math.round(calm.waitedMs / 1000);
+      run.otherCpuPctAtStart = calm.otherPct;
+      results.runs.push(run);
+      const ratio = run.p99Ratio === null ? '–' : `${run.p99Ratio}×`;
+      console.log(
+        `  quiet p99 ${run.quiet?.ack.p99 ?? '–'} ms, under attack p99 ${run.underAttack?.ack.p99 === null ? '∞' : (run.underAttack?.ack.p99 ?? '–')} ms (${ratio}): goal ${run.goalMet ? 'met' : 'missed'}` +
+          `${run.error === undefined ? '' : `; error: ${run.error.split('\n')[0]}`}`,
+      );
+      save();
+    }
+  }
+  const files = save();
+  console.log(`\nresults: ${files.map((f) => relative(process.cwd(), f)).join(', ')}`);
+  await stopAll();
+}
+
+main().catch(async (err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  await stopAll();
+  process.exit(1);
+});
