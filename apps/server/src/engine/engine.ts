@@ -1,4 +1,4 @@
-import type { MessageFrame, RoomSummary, User } from '@parley/protocol';
+import { utf8ByteLength, type MessageFrame, type RoomSummary, type User } from '@parley/protocol';
 import type { QuotaStore } from '../limits/daily-quota.ts';
 
 /** A stored chat message, exactly as clients receive it (`parley.v1` message frame). */
@@ -163,11 +163,16 @@ export function idTime(id: string): number {
 }
 
 /**
- * About how many bytes a message takes in a page (its JSON) and in the memory engine's heap
- * (two bytes per character plus the objects around it): one estimate serves both bounds.
+ * About how many bytes a message takes in the memory engine's heap: two bytes per character
+ * (the worst case of V8's string encodings) plus the objects around it.
  */
 export function messageCost(message: StoredMessage): number {
   return 200 + 2 * (message.text.length + message.user.name.length + (message.clientMsgId?.length ?? 0));
+}
+
+/** About how many bytes a message takes on the wire: its JSON, escapes aside. */
+export function messageWireBytes(message: StoredMessage): number {
+  return 120 + utf8ByteLength(message.text) + utf8ByteLength(message.user.name) + utf8ByteLength(message.room) + (message.clientMsgId?.length ?? 0);
 }
 
 /**
@@ -181,7 +186,7 @@ export function fitPage(messages: readonly StoredMessage[], limit: number, maxBy
   let bytes = 0;
   for (let i = 0; i < messages.length && page.length < limit; i++) {
     const message = messages[fromEnd ? messages.length - 1 - i : i]!;
-    bytes += messageCost(message);
+    bytes += messageWireBytes(message);
     if (bytes > maxBytes && page.length > 0) break;
     page.push(message);
   }

@@ -207,9 +207,9 @@ export abstract class SocketSession implements RoomMember {
    */
   onFrame(data: RawData, isBinary: boolean): void {
     const { stats, limits, config } = this.deps;
+    if (this.closed) return; // closed for abuse: what it still sends is not even counted
     stats.framesIn += 1;
     stats.bytesIn += (data as Buffer).length;
-    if (this.closed) return;
     this.frameRate ??= new TokenBucket(config.frameRatePerConnection, config.frameBurstPerConnection);
     if (!this.frameRate.take() || !limits.takeFrame(this.addressKey)) {
       stats.framesDropped += 1;
@@ -253,6 +253,16 @@ export abstract class SocketSession implements RoomMember {
     this.deps.stats.policyCloses += 1;
     this.report('warn', { reason }, 'closing a connection that broke the rules');
     this.closeSocket(CLOSE_CODES.policyViolation, reason);
+    // Without this, ws would keep reading (and discarding) whatever it sends until its close
+    // handshake times out (30 s).
+    this.terminateSoon(1000);
+  }
+
+  /** Cuts the TCP connection after `ms` unless the close handshake has finished by then. */
+  private terminateSoon(ms: number): void {
+    setTimeout(() => {
+      if (this.socket.readyState !== this.socket.CLOSED) this.socket.terminate();
+    }, ms).unref();
   }
 
   /** The socket closed (called by the shared socket listener). */
@@ -380,9 +390,7 @@ export abstract class SocketSession implements RoomMember {
     this.socket.close(CLOSE_CODES.slowConsumer, 'send buffer full: reading too slowly');
     // The close frame waits behind the unread bytes; a client that reads nothing would keep them
     // (and the socket) for ws' 30 s close timeout. Cut it after the grace period instead.
-    setTimeout(() => {
-      if (this.socket.readyState !== this.socket.CLOSED) this.socket.terminate();
-    }, Math.max(1000, this.deps.config.slowConsumerGraceMs)).unref();
+    this.terminateSoon(Math.max(1000, this.deps.config.slowConsumerGraceMs));
   }
 
   protected sendError(code: ErrorCode, message: string, clientMsgId?: string): void {

@@ -18,6 +18,11 @@ export const UNLIMITED = {
   MESSAGES_PER_IP_PER_DAY: '0',
 } as const;
 
+/** Passed to {@link startApp}, puts every limit UNLIMITED turns off back to its default. */
+export const DEFAULT_LIMITS: Record<keyof typeof UNLIMITED, undefined> = Object.fromEntries(
+  Object.keys(UNLIMITED).map((name) => [name, undefined]),
+) as Record<keyof typeof UNLIMITED, undefined>;
+
 /** A listening app on an ephemeral loopback port, closed when the test ends. */
 export interface RunningApp {
   app: FastifyInstance;

@@ -33,7 +33,7 @@ export class Neighbour {
   }
 
   /** Sends a message every `intervalMs` until {@link stop}. */
-  start(intervalMs = 100): void {
+  start(intervalMs = 150): void {
     this.running = (async () => {
       for (let i = 0; !this.stopped && i < 10_000; i++) {
         const sentAt = performance.now();
