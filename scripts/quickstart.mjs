@@ -140,6 +140,7 @@ function test() {
   results.push(nodeTestSuite('web-unit', 'apps/web', 'src/lib'));
   results.push(nodeTestSuite('server', 'apps/server', 'test'));
   results.push(nodeTestSuite('server-faults', 'apps/server', 'test/faults'));
+  results.push(nodeTestSuite('server-abuse', 'apps/server', 'test/abuse'));
   results.push(nodeTestSuite('bench-smoke', 'bench', 'test'));
   results.push(commandSuite('docker-compose', 'bash', ['scripts/check-compose.sh']));
   results.push(e2eSuite());
