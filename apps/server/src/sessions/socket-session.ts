@@ -287,7 +287,9 @@ export abstract class SocketSession implements RoomMember {
     await this.welcome();
     if (this.closed) return;
     this.ready = true;
+    // Dropped, not only cleared: an idle socket should not keep the timer object.
     clearTimeout(this.setupTimer);
+    this.setupTimer = undefined;
     const events = this.heldEvents ?? [];
     const frames = this.earlyFrames ?? [];
     this.heldEvents = undefined;

@@ -61,8 +61,8 @@ for (const engine of ['memory', 'redis'] as const) {
       } else {
         const keys = await redis!.keys('parley:{*');
         assert.ok(keys.every((key) => key.startsWith('parley:{quiet_neighbours}')), `leftover keys: ${keys.filter((k) => !k.includes('quiet')).slice(0, 3)}`);
-        assert.deepEqual(await redis!.zrange('parley:rooms', 0, -1), ['quiet_neighbours']);
-        assert.deepEqual(await redis!.zrange('parley:occupied', 0, -1), [], 'the neighbours left, so no room is occupied');
+        assert.deepEqual(await redis!.zrange('parley:rooms', '0', '-1'), ['quiet_neighbours']);
+        assert.deepEqual(await redis!.zrange('parley:occupied', '0', '-1'), [], 'the neighbours left, so no room is occupied');
       }
     });
 
