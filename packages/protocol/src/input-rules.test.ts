@@ -47,7 +47,7 @@ test('room names: a leading mark, an invisible letter or a stack of marks is ref
 
 test('message ids: the <ms>-<seq> shape with parts at most 2^64 - 1', () => {
   for (const id of ['0-0', '1700000000000-0', '18446744073709551615-18446744073709551615']) assert.equal(isMessageId(id), true, id);
-  for (const id of ['18446744073709551616-0', '0-18446744073709551616', '99999999999999999999-0', '1-', '-1', '1.0-0', 'abc', '']) {
+  for (const id of ['18446744073709551616-0', '0-18446744073709551616', '99999999999999999999-0', '1-', '-1', '1.0-0', 'abc', '', '01-0', '1-00', '0001-5']) {
     assert.equal(isMessageId(id), false, id);
   }
 });

@@ -1,8 +1,11 @@
 /** Client message ids: what a client picks to recognise the ack of its message and retry safely. */
 export const CLIENT_MSG_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
-/** Message ids are `<milliseconds>-<sequence>`, both decimal (the shape of Redis stream ids). */
-export const MESSAGE_ID_PATTERN = /^\d{1,20}-\d{1,20}$/;
+/**
+ * Message ids are `<milliseconds>-<sequence>`, both decimal without leading zeros (the shape of
+ * Redis stream ids; ids are compared by length first, so `007-0` would compare wrongly).
+ */
+export const MESSAGE_ID_PATTERN = /^(?:0|[1-9]\d{0,19})-(?:0|[1-9]\d{0,19})$/;
 
 /** The largest value either part of a message id may have (Redis stream ids are two 64-bit numbers). */
 const MAX_ID_PART = 18_446_744_073_709_551_615n;

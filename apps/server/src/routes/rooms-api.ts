@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { isMessageId, parseRoomName, type HistoryPage, type RoomList, type RoomSummary } from '@parley/protocol';
 import type { Config } from '../config.ts';
 import { EngineUnavailableError } from '../engine/engine.ts';
+import { httpRateHook } from '../limits/http-rate-hook.ts';
 
 /** Largest page a client may ask for. */
 const MAX_PAGE = 200;
@@ -32,12 +33,7 @@ const roomsApi: FastifyPluginAsync<{ config: Config }> = async (fastify, { confi
     return reply.code(status).send({ error: status >= 500 ? 'internal' : 'bad_request', message: status >= 500 ? 'Internal Server Error' : err.message });
   });
 
-  fastify.addHook('onRequest', async (request, reply) => {
-    const refusal = fastify.limits.httpRefusal(fastify.limits.keyOf(request.ip));
-    if (refusal === undefined) return;
-    fastify.stats.refusedRequests += 1;
-    return reply.code(refusal.status).header('retry-after', String(refusal.retryAfterSeconds)).send({ error: refusal.code, message: refusal.message });
-  });
+  fastify.addHook('onRequest', httpRateHook(fastify));
 
   let roomList: { at: number; rooms: Promise<RoomSummary[]> } | undefined;
   fastify.get('/api/rooms', async (): Promise<RoomList> => {
