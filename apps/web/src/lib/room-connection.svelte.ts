@@ -172,7 +172,7 @@ export class RoomConnection {
         // frame just before the close does.
         const reason =
           event.code === CLOSE_CODES.policyViolation
-            ? event.reason || this.serverProblem?.message || 'The server closed the connection: this page sent something it does not allow.'
+            ? `The server closed the connection: ${(event.reason || 'this page sent what it does not allow').replace(/\.$/, '')}. Reload the page to try again.`
             : (this.serverProblem?.message ?? (event.reason || 'The server refused this room.'));
         this.serverProblem = null;
         return reason;
