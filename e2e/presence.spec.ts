@@ -1,3 +1,4 @@
+import type { WebSocketRoute } from '@playwright/test';
 import { expect, test } from './fixtures.ts';
 
 test.describe('presence', () => {
@@ -57,6 +58,42 @@ test.describe('presence', () => {
     await expect(alice.room.members).toHaveCount(1);
     await expect(alice.room.presence).toHaveCount(1);
     await expect(alice.room.presence).toContainText('Guest 1, Guest 2, Guest 3 and 9 others joined and left');
+  });
+
+  test('a flood of joins and leaves stays one line, and the page keeps up', async ({ roomPage, page, uniqueRoom }) => {
+    const room = uniqueRoom('flood');
+    // The frames come from the route, as fast as it can send them, as from a server under attack.
+    let route: WebSocketRoute | undefined;
+    await page.routeWebSocket(/\/ws\/chat\//, (ws) => {
+      route = ws;
+      ws.connectToServer();
+    });
+    await roomPage.goto(`/chat/${room}/`);
+    await roomPage.expectJoined(room);
+    await roomPage.send('before the flood');
+    await roomPage.expectMessage('before the flood');
+    // Each change of the page's DOM made in one go counts as one render.
+    await page.evaluate(() => {
+      const w = window as unknown as { renders: number };
+      w.renders = 0;
+      new MutationObserver(() => (w.renders += 1)).observe(document.body, { subtree: true, childList: true, characterData: true });
+    });
+
+    const bots = 1_500;
+    const user = (i: number) => ({ id: `u_bot${i}`, name: `Bot ${i}` });
+    for (let i = 0; i < bots; i++) route?.send(JSON.stringify({ type: 'join', user: user(i), ts: Date.now() }));
+    for (let i = 0; i < bots; i++) route?.send(JSON.stringify({ type: 'leave', user: user(i), ts: Date.now() }));
+    await expect(roomPage.presence).toContainText(`Bot 0, Bot 1, Bot 2 and ${bots - 3} others joined and left`);
+    await expect(roomPage.presence).toHaveCount(1);
+    await expect(roomPage.members).toHaveCount(1);
+
+    await roomPage.send('after the flood');
+    await roomPage.expectMessage('after the flood');
+    await expect(roomPage.messageTexts).toHaveText(['before the flood', 'after the flood']);
+    // Applied one by one, 3,000 frames were 3,000 renders (and 30 s behind); in batches, one per
+    // animation frame, they are a few dozen.
+    const renders = await page.evaluate(() => (window as unknown as { renders: number }).renders);
+    expect(renders).toBeLessThan(300);
   });
 
   test('"is typing…" appears while someone types and clears when they stop or send', async ({ openPair, uniqueRoom }) => {

@@ -73,6 +73,80 @@ test.describe('server contract', () => {
     await roomPage.expectMessage('this one is fine');
   });
 
+  test('a message over the daily quota shows as failed with the server\'s reason; the connection stays', async ({ roomPage, page, uniqueRoom }) => {
+    const room = uniqueRoom('quota');
+    // Reaching the real quota takes 10,000 messages: the refusal is the server's wording, sent
+    // back by the route in its place.
+    await page.routeWebSocket(/\/ws\/chat\//, (ws) => {
+      const server = ws.connectToServer();
+      ws.onMessage((frame) => {
+        const data = JSON.parse(String(frame)) as { text?: string; clientMsgId?: string };
+        if (data.text !== 'one too many') server.send(frame);
+        else {
+          const message = 'Your address sent its 10000 messages for today; try again tomorrow.';
+          ws.send(JSON.stringify({ type: 'error', code: 'quota_exceeded', message, clientMsgId: data.clientMsgId }));
+        }
+      });
+    });
+    await roomPage.goto(`/chat/${room}/`);
+    await roomPage.expectJoined(room);
+    await roomPage.send('one too many');
+    await roomPage.expectState('one too many', 'failed');
+    await expect(roomPage.anyMessage('one too many')).toContainText('Not sent: Your address sent its 10000 messages for today; try again tomorrow.');
+    await roomPage.expectStatus('connected');
+    await roomPage.send('still connected');
+    await roomPage.expectMessage('still connected');
+  });
+
+  test('a clientMsgId the server holds another text under is not reused by Retry', async ({ roomPage, page, uniqueRoom }) => {
+    const room = uniqueRoom('reused');
+    const sentIds: string[] = [];
+    await page.routeWebSocket(/\/ws\/chat\//, (ws) => {
+      const server = ws.connectToServer();
+      ws.onMessage((frame) => {
+        const data = JSON.parse(String(frame)) as { text?: string; clientMsgId?: string };
+        if (data.text !== 'say it again') return server.send(frame);
+        sentIds.push(data.clientMsgId ?? '');
+        if (sentIds.length > 1) return server.send(frame);
+        const message = 'This clientMsgId was already used for another text.';
+        ws.send(JSON.stringify({ type: 'error', code: 'client_msg_id_reused', message, clientMsgId: data.clientMsgId }));
+      });
+    });
+    await roomPage.goto(`/chat/${room}/`);
+    await roomPage.expectJoined(room);
+    await roomPage.send('say it again');
+    await expect(roomPage.anyMessage('say it again')).toContainText('Not sent: This clientMsgId was already used for another text.');
+    await roomPage.anyMessage('say it again').getByRole('button', { name: 'Retry' }).click();
+    await roomPage.expectMessage('say it again');
+    expect(sentIds).toHaveLength(2);
+    expect(sentIds[1]).not.toBe(sentIds[0]);
+  });
+
+  test('a socket closed for breaking the rules (1008) stops reconnecting and says why', async ({ roomPage, page, uniqueRoom }) => {
+    const room = uniqueRoom('policy');
+    // The page's typing notice goes to the server as a burst of invalid frames: the real
+    // server closes the socket with 1008.
+    let sockets = 0;
+    await page.routeWebSocket(/\/ws\/chat\//, (ws) => {
+      sockets += 1;
+      const server = ws.connectToServer();
+      ws.onMessage((frame) => {
+        if (frame !== JSON.stringify({ type: 'typing' })) return server.send(frame);
+        for (let i = 0; i < 20; i++) server.send('not json');
+      });
+    });
+    await roomPage.goto(`/chat/${room}/`);
+    await roomPage.expectJoined(room);
+    await roomPage.messageInput.pressSequentially('hi');
+    await roomPage.expectStatus('closed');
+    await expect(roomPage.closeReason).toContainText('The server closed the connection: more than');
+    await expect(roomPage.closeReason).toContainText('invalid frames');
+    // No retry follows, whatever the backoff (its first retry comes within a second).
+    await page.waitForTimeout(2_500);
+    expect(sockets).toBe(1);
+    await roomPage.expectStatus('closed');
+  });
+
   test('an oversized message is refused before it leaves the browser', async ({ roomPage, page, uniqueRoom }) => {
     const room = uniqueRoom('oversized');
     await roomPage.goto(`/chat/${room}/`);
