@@ -31,6 +31,8 @@ const settings: AttackSettings = {
   seedMessages: 0,
   seedTextBytes: 4096,
   goalFactor: 3,
+  noisyOtherPct: 50,
+  noisyRetries: 0,
   logLevel: 'warn',
   server: 'the working tree’s build',
 };

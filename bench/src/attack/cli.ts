@@ -10,9 +10,9 @@ import { killAllNow, stopAll } from '../proc.ts';
 import type { Context } from '../systems.ts';
 import { ATTACK_TITLES } from './attacks.ts';
 import { writeAttackReport } from './report.ts';
-import { runOne, waitForQuietMachine } from './run.ts';
+import { runOne, waitForQuietMachine, type RunPaths } from './run.ts';
 import { buildRevision, startFlags } from './target.ts';
-import { ATTACK_IDS, ATTACK_SYSTEMS, type AttackId, type AttackResults, type AttackSettings, type AttackSystem } from './types.ts';
+import { ATTACK_IDS, ATTACK_SYSTEMS, type AttackId, type AttackResults, type AttackRun, type AttackSettings, type AttackSystem } from './types.ts';
 
 const USAGE = `usage: pnpm attack [options]
 
@@ -26,6 +26,9 @@ ${ATTACK_IDS.map((id) => `                          ${id.padEnd(15)} ${ATTACK_TI
   --rate=N              neighbour messages per second (default 20), spread over --senders
   --senders=N           neighbour sending sockets (default: one per 5 msg/s)
   --seed-messages=N     messages of 4 KiB in the big room (default 1000 = HISTORY_LENGTH)
+  --noisy-other-pct=50  a run during which other processes used more than this (% of a core) in
+                        its quiet or attack window is measured again …
+  --noisy-retries=2     … at most this many times (the least noisy attempt is kept)
   --server-rev=REV      attack the server of git revision REV, built aside in bench/.work/servers
                         (default: the working tree's apps/server/dist, which pnpm attack builds)
   --label=NAME          results file suffix: attack-<date>-NAME.{md,json} (quick runs: "quick")
@@ -59,7 +62,7 @@ function parseArgs(argv: string[]): Args {
     console.log(USAGE);
     process.exit(0);
   }
-  const known = ['quick', 'attacks', 'systems', 'quiet-ms', 'attack-ms', 'after-ms', 'rate', 'senders', 'seed-messages', 'server-rev', 'label', 'before', 'log-level', 'server-cpus', 'aux-cpus', 'out'];
+  const known = ['quick', 'attacks', 'systems', 'quiet-ms', 'attack-ms', 'after-ms', 'rate', 'senders', 'seed-messages', 'noisy-other-pct', 'noisy-retries', 'server-rev', 'label', 'before', 'log-level', 'server-cpus', 'aux-cpus', 'out'];
   for (const k of flags.keys()) if (!known.includes(k)) throw new Error(`unknown option --${k}\n${USAGE}`);
   const quick = flags.has('quick');
   const num = (name: string, fallback: number) => {
@@ -88,6 +91,8 @@ function parseArgs(argv: string[]): Args {
       seedMessages: num('seed-messages', 1000),
       seedTextBytes: 4096,
       goalFactor: 3,
+      noisyOtherPct: num('noisy-other-pct', 50),
+      noisyRetries: flags.get('noisy-retries') === '0' ? 0 : num('noisy-retries', 2),
       logLevel: flags.get('log-level') ?? 'info',
       server: 'the working tree’s build',
     },
@@ -100,6 +105,51 @@ function parseArgs(argv: string[]): Args {
     auxCpus: flags.get('aux-cpus') ?? '1',
     out: flags.get('out') ?? '',
   };
+}
+
+/** Before each run: wait up to this long for two seconds in a row in which other processes use under QUIET_PCT % of a core. */
+const QUIET_WAIT_MS = 60_000;
+const QUIET_PCT = 30;
+
+/** Noise of a run: the most CPU other processes used in its quiet or attack window (% of a core). */
+function noise(run: AttackRun): number {
+  return Math.max(run.otherCpuPctQuiet ?? 0, run.otherCpuPctAttack ?? 0);
+}
+
+/**
+ * One run, after waiting for a quiet moment; measured again (up to --noisy-retries times) when
+ * other processes loaded the machine during it, keeping the least noisy attempt.
+ */
+async function measure(ctx: Context, system: AttackSystem, attack: AttackId, s: AttackSettings, paths: RunPaths): Promise<AttackRun> {
+  const attempts: AttackRun[] = [];
+  for (let i = 0; i <= s.noisyRetries; i++) {
+    const calm = await waitForQuietMachine(QUIET_WAIT_MS, QUIET_PCT);
+    const waited = calm.waitedMs > 0 ? ` (waited ${(calm.waitedMs / 1000).toFixed(0)} s for other processes to calm down: ${calm.otherPct} % of a core)` : '';
+    console.log(`${attack} on ${system}${i > 0 ? ', again' : ''} …${waited}`);
+    const run = await runOne(ctx, system, attack, s, paths, (line) => console.log(line));
+    run.waitedForQuietS = Math.round(calm.waitedMs / 1000);
+    run.otherCpuPctAtStart = calm.otherPct;
+    attempts.push(run);
+    const ratio = run.p99Ratio === null ? '–' : `${run.p99Ratio}×`;
+    console.log(
+      `  quiet p99 ${run.quiet?.ack.p99 ?? '–'} ms, under attack p99 ${run.underAttack?.ack.p99 === null ? '∞' : (run.underAttack?.ack.p99 ?? '–')} ms (${ratio}): goal ${run.goalMet ? 'met' : 'missed'}` +
+        `; other processes ${run.otherCpuPctQuiet ?? '–'} / ${run.otherCpuPctAttack ?? '–'} % of a core` +
+        `${run.error === undefined ? '' : `; error: ${run.error.split('\n')[0]}`}`,
+    );
+    if (noise(run) <= s.noisyOtherPct || run.error !== undefined) break;
+  }
+  const kept = attempts.reduce((best, run) => (noise(run) < noise(best) ? run : best));
+  const aside = attempts.filter((run) => run !== kept);
+  if (aside.length > 0) {
+    kept.noisyAttempts = aside.map((run) => ({
+      startedAt: run.startedAt,
+      ...(run.otherCpuPctQuiet === undefined ? {} : { otherCpuPctQuiet: run.otherCpuPctQuiet }),
+      ...(run.otherCpuPctAttack === undefined ? {} : { otherCpuPctAttack: run.otherCpuPctAttack }),
+      quietP99: run.quiet?.ack.p99,
+      attackP99: run.underAttack?.ack.p99,
+    }));
+  }
+  return kept;
 }
 
 function findRepoRoot(from: string): string {
@@ -186,7 +236,7 @@ async function main(): Promise<void> {
     `The neighbour sends ${s.rate} msg/s over ${s.senders} sockets (≤ 5 msg/s each, half the default per-connection message rate) in its own room, with one more socket there receiving; it measures send → ack and send → arrival at the receiving socket. An unacknowledged message (refused, or no answer within ${s.drainMs / 1000} s after the run) counts as infinitely late.`,
     'Addresses: attacker 127.0.0.1, neighbour 127.0.0.2, seeders 127.0.0.3–12, the harness\'s own look-ups (/readyz, /metrics, the welcome probe) 127.0.0.13: per-address limits see them as different people.',
     'The attacker runs at nice 10 on the client core: the neighbour, on the same core, must measure the server, not a client core the attacker keeps busy. Every attack loop is capped in count, and ends at the deadline.',
-    'Other people use this machine: before each run the harness waits (up to 30 s) for a second in which processes outside the benchmark use less than 30 % of a core, and the tables show how busy the machine was in the quiet and attack windows ("other CPU").',
+    `Other people use this machine: before each run the harness waits (up to ${QUIET_WAIT_MS / 1000} s) for two seconds in a row in which processes outside the benchmark use less than ${QUIET_PCT} % of a core; a run during which they used more than ${s.noisyOtherPct} % of a core in its quiet or attack window is measured again (at most ${s.noisyRetries} time${s.noisyRetries === 1 ? '' : 's'}), keeping the least noisy attempt (the others are in the JSON under "noisyAttempts"). The tables show how busy the machine was ("other CPU"); rows marked ‡ stayed above ${s.noisyOtherPct} %.`,
     'The goal compares each run\'s attack window with its own quiet window (same fresh server, moments apart). With the default 20 msg/s, a p99 rests on the 2–3 slowest of ~200–240 messages: a single hiccup of the shared machine can move it; "other CPU" says how busy the machine was.',
   );
 
@@ -211,17 +261,9 @@ async function main(): Promise<void> {
   // Attack by attack, both systems back to back: a change in the machine's load hits both alike.
   for (const attack of args.attacks) {
     for (const system of args.systems) {
-      const calm = await waitForQuietMachine(30_000, 30);
-      console.log(`${attack} on ${system} …${calm.waitedMs > 0 ? ` (waited ${(calm.waitedMs / 1000).toFixed(0)} s for other processes to calm down: ${calm.otherPct} % of a core)` : ''}`);
-      const run = await runOne(ctx, system, attack, s, { script, logDir }, (line) => console.log(line));
-      run.waitedForQuietS = Math.round(calm.waitedMs / 1000);
-      run.otherCpuPctAtStart = calm.otherPct;
+      const run = await measure(ctx, system, attack, s, { script, logDir });
       results.runs.push(run);
-      const ratio = run.p99Ratio === null ? '–' : `${run.p99Ratio}×`;
-      console.log(
-        `  quiet p99 ${run.quiet?.ack.p99 ?? '–'} ms, under attack p99 ${run.underAttack?.ack.p99 === null ? '∞' : (run.underAttack?.ack.p99 ?? '–')} ms (${ratio}): goal ${run.goalMet ? 'met' : 'missed'}` +
-          `${run.error === undefined ? '' : `; error: ${run.error.split('\n')[0]}`}`,
-      );
+      if (run.noisyAttempts !== undefined) console.log(`  kept the attempt of ${run.startedAt.slice(11, 19)} (the least noisy)`);
       save();
     }
   }

@@ -63,6 +63,11 @@ export function achieved(run: AttackRun): string {
   }
 }
 
+/** Other processes loaded the machine beyond the threshold during the run's quiet or attack window. */
+function noisy(run: AttackRun, threshold: number | undefined): boolean {
+  return Math.max(run.otherCpuPctQuiet ?? 0, run.otherCpuPctAttack ?? 0) > (threshold ?? 50);
+}
+
 function goalCell(run: AttackRun, factor: number): string {
   if (run.error !== undefined && run.underAttack === undefined) return '**error**';
   if (run.server?.survived === false) return '**missed** (server down)';
@@ -81,7 +86,7 @@ function summaryTable(r: AttackResults): string[] {
     const priorCell = prior === undefined ? '–' : `${ms(prior.underAttack?.ack.p99)} (${prior.p99Ratio === null ? '∞' : `${prior.p99Ratio}×`})`;
     const sv = run.server;
     lines.push(
-      `| ${run.attack} | ${run.system} | ${p50p99(run.quiet?.ack)} | ${p50p99(run.underAttack?.ack)} | ${run.p99Ratio === null ? '–' : `${run.p99Ratio}×`} | ${goalCell(run, r.settings.goalFactor)} | ${ms(run.after?.ack.p99)} |` +
+      `| ${run.attack}${noisy(run, r.settings.noisyOtherPct) ? ' ‡' : ''} | ${run.system} | ${p50p99(run.quiet?.ack)} | ${p50p99(run.underAttack?.ack)} | ${run.p99Ratio === null ? '–' : `${run.p99Ratio}×`} | ${goalCell(run, r.settings.goalFactor)} | ${ms(run.after?.ack.p99)} |` +
         `${before ? ` ${priorCell} |` : ''} ${hurt(run.underAttack)} | ${achieved(run)} | ${sv ? `${mib(sv.rssBeforeKb)} → ${mib(sv.rssPeakKb)}` : '–'} | ${sv ? `${sv.cpuPctQuiet} → ${sv.cpuPctAttack} %` : '–'} |`,
     );
   }
@@ -90,8 +95,8 @@ function summaryTable(r: AttackResults): string[] {
 
 function detailTable(r: AttackResults): string[] {
   const lines = [
-    '| attack | system | attempts | opened | refused | Retry-After | max held / at end | closed by server | frames sent | error frames back | welcomes (largest) | bytes received | HTTP answers | attacker-side errors | server log during attack | server after | other CPU quiet / attack |',
-    '|---|---|--:|--:|---|---|--:|---|--:|---|--:|--:|---|---|--:|---|--:|',
+    '| attack | system | attempts | opened | refused | Retry-After | max held / at end | closed by server | frames sent | error frames back | welcomes (largest) | bytes received | HTTP answers | attacker-side errors | server log during attack | server after | Redis RSS before → peak (MiB) | other CPU quiet / attack |',
+    '|---|---|--:|--:|---|---|--:|---|--:|---|--:|--:|---|---|--:|---|--:|--:|',
   ];
   for (const run of r.runs) {
     const a = run.attacker;
@@ -99,7 +104,7 @@ function detailTable(r: AttackResults): string[] {
     const after = sv === undefined ? '–' : sv.survived ? `up; RSS ${mib(sv.rssAfterKb)} MiB${sv.metricsAfter?.parley_rooms === undefined ? '' : `, ${int(sv.metricsAfter.parley_rooms)} rooms`}` : `**down**`;
     lines.push(
       `| ${run.attack} | ${run.system} | ${int(a?.attempts)} | ${int(a?.opened)} | ${counts(a?.refused)} | ${a?.retryAfter ?? '–'} | ${a ? `${int(a.maxHeld)} / ${int(a.heldAtEnd)}` : '–'} | ${counts(a?.closes)} | ${int(a?.framesSent)} | ${counts(a?.errorFrames)} | ` +
-        `${a ? `${int(a.welcomes)} (${bytes(a.maxWelcomeBytes)})` : '–'} | ${bytes(a?.bytesReceived)} | ${counts(a?.httpStatus)} | ${counts(a?.attackerErrors)}${a?.capped ? `; capped at ${a.capped}` : ''} | ${bytes(sv?.logBytesAttack)} | ${after} | ${run.otherCpuPctQuiet ?? '–'} / ${run.otherCpuPctAttack ?? '–'} % |`,
+        `${a ? `${int(a.welcomes)} (${bytes(a.maxWelcomeBytes)})` : '–'} | ${bytes(a?.bytesReceived)} | ${counts(a?.httpStatus)} | ${counts(a?.attackerErrors)}${a?.capped ? `; capped at ${a.capped}` : ''} | ${bytes(sv?.logBytesAttack)} | ${after} | ${sv?.redisRssBeforeKb === undefined ? '–' : `${mib(sv.redisRssBeforeKb)} → ${mib(sv.redisRssPeakKb)}`} | ${run.otherCpuPctQuiet ?? '–'} / ${run.otherCpuPctAttack ?? '–'} % |`,
     );
   }
   return lines;
@@ -139,6 +144,7 @@ export function renderMarkdown(r: AttackResults): string {
     ...summaryTable(r),
     '',
     'Latencies in ms; ∞: the percentile falls on messages never acknowledged. "neighbour hurt" lists the neighbour\'s unacknowledged messages, refusals and dropped sockets during the attack. ' +
+      '‡: other processes used more than ' + `${r.settings.noisyOtherPct ?? 50} % of a core during the quiet or attack window (see "other CPU" below): the machine, not only the attack, moved that row. ` +
       'RSS peak: the highest VmRSS of the server process sampled every 100 ms from the start of the attack to the end of the "after" window. CPU: % of the server\'s one core.',
   ];
   if (r.before !== undefined) out.push('', `"before": the same attack on ${r.before.server} (${r.before.file}, ${r.before.date}).`);

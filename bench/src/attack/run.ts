@@ -72,21 +72,23 @@ function otherPct(from: Clock, to: Clock): number {
 }
 
 /**
- * Waits (up to `maxWaitMs`) for a second in which processes outside this benchmark use less than
- * `thresholdPct` of a core: other people use this machine too, and a run is only as good as its
- * quiet window. Returns how long it waited and the last second's figure.
+ * Waits (up to `maxWaitMs`) for two seconds in a row in which processes outside this benchmark
+ * use less than `thresholdPct` of a core: other people use this machine too, and a run is only
+ * as good as its quiet window. Returns how long it waited and the last second's figure.
  */
 export async function waitForQuietMachine(maxWaitMs: number, thresholdPct: number): Promise<{ waitedMs: number; otherPct: number }> {
   const started = performance.now();
+  let calmSeconds = 0;
   for (;;) {
     const own0 = process.cpuUsage();
     const machine0 = machineBusyMs();
     const t0 = performance.now();
     await sleep(1000);
     const own = process.cpuUsage(own0);
-    const other = pct(machineBusyMs() - machine0 - (own.user + own.system) / 1000, performance.now() - t0);
+    const other = Math.max(0, pct(machineBusyMs() - machine0 - (own.user + own.system) / 1000, performance.now() - t0));
+    calmSeconds = other < thresholdPct ? calmSeconds + 1 : 0;
     const waitedMs = performance.now() - started;
-    if (other < thresholdPct || waitedMs >= maxWaitMs) return { waitedMs: Math.round(waitedMs - 1000), otherPct: Math.max(0, other) };
+    if (calmSeconds >= 2 || waitedMs >= maxWaitMs) return { waitedMs: Math.round(waitedMs - 2000), otherPct: other };
   }
 }
 

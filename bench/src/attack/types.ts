@@ -162,6 +162,8 @@ export interface AttackRun {
   /** How long the run waited for the machine to calm down before starting, and how busy it still was then. */
   waitedForQuietS?: number;
   otherCpuPctAtStart?: number;
+  /** Other attempts at this run, set aside because other processes loaded the machine more during them. */
+  noisyAttempts?: Array<{ startedAt: string; otherCpuPctQuiet?: number; otherCpuPctAttack?: number; quietP99: number | null | undefined; attackP99: number | null | undefined }>;
   /** p99 under attack ÷ quiet p99 (null when a p99 is unknown or infinite). */
   p99Ratio: number | null;
   goalMet: boolean;
@@ -180,6 +182,10 @@ export interface AttackSettings {
   seedMessages: number;
   seedTextBytes: number;
   goalFactor: number;
+  /** A run during which other processes used more than this (% of a core) is measured again … */
+  noisyOtherPct: number;
+  /** … at most this many times; the least noisy attempt is kept. */
+  noisyRetries: number;
   logLevel: string;
   /** The server that ran: the working tree's build, or a git revision built aside. */
   server: string;
