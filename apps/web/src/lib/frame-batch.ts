@@ -16,7 +16,7 @@ export class FrameBatch<T> {
 
   /**
    * @param apply Called with every item pushed since the last call, oldest first.
-   * @param schedule When to call it; {@link nextFrame} in the browser.
+   * @param schedule When to call it; `nextFrame` (next-frame.ts) in the browser.
    */
   constructor(apply: (items: readonly T[]) => void, schedule: Scheduler) {
     this.#apply = apply;
@@ -49,26 +49,3 @@ export class FrameBatch<T> {
     this.#items = [];
   }
 }
-
-/**
- * The next animation frame; in a hidden tab, where animation frames stop, a timer instead
- * (browsers run those about once a second there, which is all a hidden tab needs: the title's
- * unread count and mention notifications).
- */
-export const nextFrame: Scheduler = (run) => {
-  let done = false;
-  const once = () => {
-    if (done) return;
-    done = true;
-    cancelAnimationFrame(frame);
-    clearTimeout(timer);
-    run();
-  };
-  const frame = requestAnimationFrame(once);
-  const timer = setTimeout(once, 100);
-  return () => {
-    done = true;
-    cancelAnimationFrame(frame);
-    clearTimeout(timer);
-  };
-};

@@ -21,7 +21,8 @@ import {
 } from '@parley/protocol';
 import type { BackoffOptions } from './backoff.ts';
 import type { ClientStore } from './client-store.ts';
-import { FrameBatch, nextFrame, type Scheduler } from './frame-batch.ts';
+import { FrameBatch, type Scheduler } from './frame-batch.ts';
+import { nextFrame } from './next-frame.ts';
 import type { OutboxStore } from './outbox-store.ts';
 import { addMember, removeMember } from './members.ts';
 import {
