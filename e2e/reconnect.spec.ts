@@ -97,7 +97,7 @@ test.describe('reconnecting', () => {
     await expect(alice.room.messageTexts).toHaveText(['before the drop', ...missed, 'after the reconnect']);
   });
 
-  test('more missed than one welcome holds is fetched page by page: every message once, in order', async ({
+  test('more missed than one welcome holds is fetched page by page (a 429 waited out): every message once, in order', async ({
     openPerson,
     uniqueRoom,
     seedMessages,
@@ -119,19 +119,77 @@ test.describe('reconnecting', () => {
       const url = new URL(request.url());
       if (url.pathname.endsWith('/messages') && url.searchParams.has('after')) pages.push(url);
     });
+    // The first request is turned away as over the server's rate, to be asked again a second later.
+    let refused = false;
+    await alice.page.route(/\/messages\?after=/, async (route) => {
+      if (refused) return route.continue();
+      refused = true;
+      await route.fulfill({ status: 429, headers: { 'retry-after': '1' }, json: { error: 'rate_limited', message: 'Too many requests.' } });
+    });
 
     await alice.context.setOffline(false);
     await alice.room.expectStatus('connected');
     await expect(alice.room.messageTexts).toHaveText(['before the drop', ...missed], { timeout: 20_000 });
     await expect(alice.room.gap).toHaveCount(0);
-    expect(pages.map((url) => url.searchParams.get('limit'))).toEqual(['200', '200']);
-    // Each page starts after the last message of the one before.
+    expect(pages.map((url) => url.searchParams.get('limit'))).toEqual(['200', '200', '200']);
+    // Each page starts after the last message of the one before; the refused one is asked again.
     const ids = await alice.room.messages.evaluateAll((lines) => lines.map((line) => line.getAttribute('data-id')));
-    expect(pages.map((url) => url.searchParams.get('after'))).toEqual([ids[RECOVERY_PAGE_SIZE], ids[RECOVERY_PAGE_SIZE + 200]]);
+    const [first, second] = [ids[RECOVERY_PAGE_SIZE], ids[RECOVERY_PAGE_SIZE + 200]];
+    expect(pages.map((url) => url.searchParams.get('after'))).toEqual([first, first, second]);
 
     await seedMessages(room, ['after the recovery']);
     await expect(alice.room.messageTexts.last()).toHaveText('after the recovery');
     await expect(alice.room.messages).toHaveCount(missed.length + 2);
+  });
+
+  test('a drop while the rest is being fetched reconnects from the last message before the hole, not the newest', async ({
+    openPerson,
+    uniqueRoom,
+    seedMessages,
+  }) => {
+    const room = uniqueRoom('hole');
+    const alice = await openPerson('A');
+    const urls: URL[] = [];
+    let current: WebSocketRoute | undefined;
+    await alice.page.routeWebSocket(/\/ws\/chat\//, (ws) => {
+      urls.push(new URL(ws.url()));
+      current = ws;
+      ws.connectToServer();
+    });
+    // The first page of the recovery is held until the test lets it go.
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let held = 0;
+    await alice.page.route(/\/messages\?after=/, async (route) => {
+      held += 1;
+      await released;
+      await route.continue().catch(() => {}); // the page may have given up on it meanwhile
+    });
+    await alice.room.goto(`/chat/${room}/`);
+    await alice.room.expectJoined(room);
+    await seedMessages(room, ['before the drop']);
+    await alice.room.expectMessage('before the drop');
+
+    await alice.context.setOffline(true);
+    await alice.room.expectStatus('reconnecting');
+    const missed = Array.from({ length: RECOVERY_PAGE_SIZE + 20 }, (_, i) => `missed ${i + 1}`);
+    await seedMessages(room, missed);
+    await alice.context.setOffline(false);
+    await alice.room.expectStatus('connected');
+    await expect.poll(() => held).toBe(1);
+    // Live messages keep coming while the hole is open, and show after it.
+    await seedMessages(room, ['live during the hole']);
+    await expect(alice.room.messageTexts).toHaveText(['before the drop', ...missed.slice(0, RECOVERY_PAGE_SIZE), 'live during the hole']);
+
+    const socketsBefore = urls.length;
+    await current?.close({ code: 1012, reason: 'restarting' });
+    await alice.room.expectStatus('connected');
+    const lastBeforeHole = await alice.room.message(`missed ${RECOVERY_PAGE_SIZE}`).getAttribute('data-id');
+    expect(urls.length).toBeGreaterThan(socketsBefore);
+    expect(urls[socketsBefore]?.searchParams.get('since')).toBe(lastBeforeHole);
+    release();
+    await expect(alice.room.messageTexts).toHaveText(['before the drop', ...missed, 'live during the hole']);
+    await expect(alice.room.gap).toHaveCount(0);
   });
 
   test('a reconnect asks for what came after the newest message; a gap the server cannot fill is shown', async ({
