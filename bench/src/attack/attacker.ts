@@ -11,9 +11,17 @@ const send = (event: Record<string, unknown>) => process.send?.(event);
 
 process.on('message', (msg: { cmd: 'run'; request: AttackRequest }) => {
   if (msg.cmd !== 'run') return;
-  runAttack(msg.request, () => send({ event: 'stopped' })).then(
+  let stopped = false;
+  const stop = () => {
+    if (!stopped) send({ event: 'stopped' });
+    stopped = true;
+  };
+  runAttack(msg.request, stop).then(
     (outcome) => send({ event: 'done', outcome }),
-    (err: unknown) => send({ event: 'done', error: (err as Error).stack ?? String(err) }),
+    (err: unknown) => {
+      stop();
+      send({ event: 'done', error: (err as Error).stack ?? String(err) });
+    },
   );
 });
 // The harness went away: so does the attack.

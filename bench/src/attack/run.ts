@@ -13,7 +13,7 @@ import { Child, type ChildEvent } from './child.ts';
 import type { NeighbourConfig } from './neighbour.ts';
 import { seedRoom } from './seed.ts';
 import { fileBytes, parleyMetrics, probe, rssOf, startTarget, type TargetServer } from './target.ts';
-import { ADDRESSES, type AttackId, type AttackOutcome, type AttackRequest, type AttackRun, type AttackSettings, type AttackSystem, type NeighbourWindow } from './types.ts';
+import { ADDRESSES, type AttackId, type AttackOutcome, type AttackRequest, type AttackRun, type AttackSettings, type AttackSystem, type NeighbourWindow, type ServerFigures } from './types.ts';
 
 export const NEIGHBOUR_ROOM = 'neighbours';
 export const SEED_ROOM = 'archive';
@@ -92,89 +92,159 @@ export async function waitForQuietMachine(maxWaitMs: number, thresholdPct: numbe
   }
 }
 
+/** The attacker and neighbour processes of one run, started and connected. */
+interface Helpers {
+  attacker: Child;
+  neighbour: Child;
+}
+
+async function startHelpers(ctx: Context, server: TargetServer, s: AttackSettings): Promise<Helpers> {
+  const helpers = { attacker: Child.start(ctx, 'attacker', 10), neighbour: Child.start(ctx, 'neighbour') };
+  try {
+    await helpers.attacker.next('ready', 20_000);
+    const config: NeighbourConfig = { base: `ws://127.0.0.1:${server.port}`, room: NEIGHBOUR_ROOM, localAddress: ADDRESSES.neighbour, rate: s.rate, senders: s.senders };
+    helpers.neighbour.send({ cmd: 'start', config });
+    const ready = await helpers.neighbour.next<ChildEvent & { error?: string }>('ready', 20_000);
+    if (ready.error !== undefined) throw new Error(ready.error);
+    return helpers;
+  } catch (err) {
+    await Promise.all([helpers.attacker.stop(), helpers.neighbour.stop()]);
+    throw err;
+  }
+}
+
+/** What the harness watches on the server side through the windows. */
+class ServerWatch {
+  readonly clocks: Record<'quietStart' | 'quietEnd' | 'attackEnd', Clock | undefined> = { quietStart: undefined, quietEnd: undefined, attackEnd: undefined };
+  rssBeforeKb = 0;
+  redisRssBeforeKb: number | undefined;
+  logBytes = { attackStart: 0, attackEnd: 0 };
+  private peak: PeakRss | undefined;
+  private redisPeak: PeakRss | undefined;
+
+  constructor(
+    private readonly server: TargetServer,
+    private readonly helperPids: number[],
+  ) {}
+
+  mark(name: keyof ServerWatch['clocks']): Clock {
+    const c = clock(this.server, this.helperPids);
+    this.clocks[name] = c;
+    return c;
+  }
+
+  /** Before the quiet window: the memory baseline. */
+  baseline(): void {
+    this.rssBeforeKb = rssOf(this.server.pid);
+    if (this.server.redis !== undefined) this.redisRssBeforeKb = rssOf(this.server.redis.process.pid);
+  }
+
+  /** At the attack's start: peak sampling begins. */
+  attackStarts(): void {
+    this.peak = new PeakRss(this.server.pid);
+    if (this.server.redis !== undefined) this.redisPeak = new PeakRss(this.server.redis.process.pid);
+    this.logBytes.attackStart = fileBytes(this.server.logFile);
+  }
+
+  attackEnds(): void {
+    this.mark('attackEnd');
+    this.logBytes.attackEnd = fileBytes(this.server.logFile);
+  }
+
+  /** Stops the samplers (always called, also after a failure); returns the peaks. */
+  stop(): { rssPeakKb: number; redisRssPeakKb: number | undefined } {
+    return { rssPeakKb: this.peak?.stop() ?? 0, redisRssPeakKb: this.redisPeak?.stop() };
+  }
+}
+
+/**
+ * The windows: warm-up, quiet, attack (until the attacker says it stopped), after. Fills in the
+ * neighbour's windows and the attacker's outcome.
+ */
+async function runWindows(run: AttackRun, server: TargetServer, { attacker, neighbour }: Helpers, watch: ServerWatch, s: AttackSettings): Promise<void> {
+  neighbour.send({ cmd: 'phase', name: 'warmup' });
+  await sleep(s.warmupMs);
+  watch.baseline();
+  watch.mark('quietStart');
+  neighbour.send({ cmd: 'phase', name: 'quiet' });
+  await sleep(s.quietMs);
+  watch.mark('quietEnd');
+
+  const request: AttackRequest = {
+    attack: run.attack,
+    durationMs: s.attackMs,
+    target: { host: '127.0.0.1', port: server.port, localAddress: ADDRESSES.attacker, neighbourRoom: NEIGHBOUR_ROOM, seedRoom: SEED_ROOM },
+  };
+  watch.attackStarts();
+  neighbour.send({ cmd: 'phase', name: 'attack' });
+  attacker.send({ cmd: 'run', request });
+  await attacker.next('stopped', s.attackMs + 30_000);
+  watch.attackEnds();
+  neighbour.send({ cmd: 'phase', name: 'after' });
+  const afterStart = performance.now();
+  // The attacker cleans up (and reports) during the "after" window.
+  const done = await attacker.next<ChildEvent & { outcome?: AttackOutcome; error?: string }>('done', 30_000);
+  if (done.outcome !== undefined) run.attacker = done.outcome;
+  else run.error = `attacker failed: ${done.error}`;
+  await sleep(s.afterMs - (performance.now() - afterStart));
+
+  neighbour.send({ cmd: 'finish', windows: ['quiet', 'attack', 'after'], drainMs: s.drainMs });
+  const { windows } = await neighbour.next<ChildEvent & { windows: NeighbourWindow[] }>('windows', s.drainMs + 15_000);
+  run.quiet = windows.find((w) => w.phase === 'quiet');
+  run.underAttack = windows.find((w) => w.phase === 'attack');
+  run.after = windows.find((w) => w.phase === 'after');
+}
+
+/** The server's side of a finished run: memory, CPU, log growth, and whether it is still up. */
+async function serverFigures(server: TargetServer, watch: ServerWatch): Promise<ServerFigures> {
+  const { quietStart: q0, quietEnd: q1, attackEnd: a1 } = watch.clocks as Record<string, Clock>;
+  const peaks = watch.stop();
+  const down = server.down();
+  const ready = down === undefined ? (await probe(server.port, '/readyz')).status : 0;
+  const metricsAfter = down === undefined ? await parleyMetrics(server.port) : undefined;
+  return {
+    pid: server.pid,
+    rssBeforeKb: watch.rssBeforeKb,
+    rssPeakKb: peaks.rssPeakKb,
+    rssAfterKb: rssOf(server.pid),
+    cpuPctQuiet: pct(q1!.server - q0!.server, q1!.at - q0!.at),
+    cpuPctAttack: pct(a1!.server - q1!.server, a1!.at - q1!.at),
+    logBytesAttack: watch.logBytes.attackEnd - watch.logBytes.attackStart,
+    ...(watch.redisRssBeforeKb === undefined ? {} : { redisRssBeforeKb: watch.redisRssBeforeKb, redisRssPeakKb: peaks.redisRssPeakKb ?? 0 }),
+    survived: down === undefined && ready === 200,
+    ...(metricsAfter === undefined ? {} : { metricsAfter }),
+    ...(down === undefined ? {} : { exit: down }),
+  };
+}
+
 /** Runs one attack against one fresh system; never throws (a failure is the run's `error`). */
 export async function runOne(ctx: Context, system: AttackSystem, attack: AttackId, s: AttackSettings, paths: RunPaths, log: (line: string) => void = () => {}): Promise<AttackRun> {
   const started = Date.now();
   const run: AttackRun = { system, attack, startedAt: new Date(started).toISOString(), durationS: 0, p99Ratio: null, goalMet: false };
   let server: TargetServer | undefined;
-  let attacker: Child | undefined;
-  let neighbour: Child | undefined;
+  let helpers: Helpers | undefined;
+  let watch: ServerWatch | undefined;
   try {
     server = await startTarget(ctx, system, { script: paths.script, logLevel: s.logLevel, logFile: join(paths.logDir, `${system}-${attack}.log`) });
     if (NEEDS_SEED.has(attack)) {
       run.seed = await seedRoom(server.port, SEED_ROOM, s.seedMessages, s.seedTextBytes);
       log(`  seeded ${run.seed.stored} × ${s.seedTextBytes} B in ${(run.seed.elapsedMs / 1000).toFixed(1)} s; a since=0-0 welcome is ${(run.seed.welcomeBytes / 1e6).toFixed(2)} MB (${run.seed.welcomeMessages} messages)`);
     }
-    attacker = Child.start(ctx, 'attacker', 10);
-    neighbour = Child.start(ctx, 'neighbour');
-    await attacker.next('ready', 20_000);
-    const config: NeighbourConfig = { base: `ws://127.0.0.1:${server.port}`, room: NEIGHBOUR_ROOM, localAddress: ADDRESSES.neighbour, rate: s.rate, senders: s.senders };
-    neighbour.send({ cmd: 'start', config });
-    const ready = await neighbour.next<ChildEvent & { error?: string }>('ready', 20_000);
-    if (ready.error !== undefined) throw new Error(ready.error);
-
-    const helpers = [attacker.pid, neighbour.pid];
-    neighbour.send({ cmd: 'phase', name: 'warmup' });
-    await sleep(s.warmupMs);
-    const rssBefore = rssOf(server.pid);
-    const redisRssBefore = server.redis === undefined ? undefined : rssOf(server.redis.process.pid);
-    const q0 = clock(server, helpers);
-    neighbour.send({ cmd: 'phase', name: 'quiet' });
-    await sleep(s.quietMs);
-    const q1 = clock(server, helpers);
-
-    const peak = new PeakRss(server.pid);
-    const redisPeak = server.redis === undefined ? undefined : new PeakRss(server.redis.process.pid);
-    const log0 = fileBytes(server.logFile);
-    const request: AttackRequest = {
-      attack,
-      durationMs: s.attackMs,
-      target: { host: '127.0.0.1', port: server.port, localAddress: ADDRESSES.attacker, neighbourRoom: NEIGHBOUR_ROOM, seedRoom: SEED_ROOM },
-    };
-    neighbour.send({ cmd: 'phase', name: 'attack' });
-    attacker.send({ cmd: 'run', request });
-    await attacker.next('stopped', s.attackMs + 30_000);
-    const a1 = clock(server, helpers);
-    const log1 = fileBytes(server.logFile);
-    neighbour.send({ cmd: 'phase', name: 'after' });
-    const afterStart = performance.now();
-    const done = await attacker.next<ChildEvent & { outcome?: AttackOutcome; error?: string }>('done', 30_000);
-    if (done.outcome !== undefined) run.attacker = done.outcome;
-    else run.error = `attacker failed: ${done.error}`;
-    await sleep(s.afterMs - (performance.now() - afterStart));
-
-    neighbour.send({ cmd: 'finish', windows: ['quiet', 'attack', 'after'], drainMs: s.drainMs });
-    const { windows } = await neighbour.next<ChildEvent & { windows: NeighbourWindow[] }>('windows', s.drainMs + 15_000);
-    run.quiet = windows.find((w) => w.phase === 'quiet');
-    run.underAttack = windows.find((w) => w.phase === 'attack');
-    run.after = windows.find((w) => w.phase === 'after');
-
-    const attackWindow = a1.at - q1.at;
-    run.otherCpuPctQuiet = otherPct(q0, q1);
-    run.otherCpuPctAttack = otherPct(q1, a1);
-    const down = server.down();
-    const ready2 = down === undefined ? (await probe(server.port, '/readyz')).status : 0;
-    const metricsAfter = down === undefined ? await parleyMetrics(server.port) : undefined;
-    run.server = {
-      pid: server.pid,
-      rssBeforeKb: rssBefore,
-      rssPeakKb: peak.stop(),
-      rssAfterKb: rssOf(server.pid),
-      cpuPctQuiet: pct(q1.server - q0.server, q1.at - q0.at),
-      cpuPctAttack: pct(a1.server - q1.server, attackWindow),
-      logBytesAttack: log1 - log0,
-      ...(redisRssBefore === undefined ? {} : { redisRssBeforeKb: redisRssBefore, redisRssPeakKb: redisPeak!.stop() }),
-      survived: down === undefined && ready2 === 200,
-      ...(metricsAfter === undefined ? {} : { metricsAfter }),
-      ...(down === undefined ? {} : { exit: down }),
-    };
+    helpers = await startHelpers(ctx, server, s);
+    watch = new ServerWatch(server, [helpers.attacker.pid, helpers.neighbour.pid]);
+    await runWindows(run, server, helpers, watch, s);
+    const { quietStart, quietEnd, attackEnd } = watch.clocks;
+    run.otherCpuPctQuiet = otherPct(quietStart!, quietEnd!);
+    run.otherCpuPctAttack = otherPct(quietEnd!, attackEnd!);
+    run.server = await serverFigures(server, watch);
     judge(run, s.goalFactor);
   } catch (err) {
     run.error = (err as Error).message;
     const down = server?.down();
     if (down !== undefined) run.error += `\n${down}`;
   } finally {
-    await Promise.all([attacker?.stop(), neighbour?.stop()]);
+    watch?.stop();
+    await Promise.all([helpers?.attacker.stop(), helpers?.neighbour.stop()]);
     await server?.stop();
     run.durationS = Math.round((Date.now() - started) / 100) / 10;
   }
