@@ -25,7 +25,7 @@ export interface BuildOptions {
  */
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ?? { level: config.logLevel, serializers: { req: requestForLog } },
+    logger: withRequestSerializer(options.logger ?? { level: config.logLevel }),
     // Room names of 100 multi-byte characters are ~1,200 characters once percent-encoded.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1500 },
     // Behind a reverse proxy, the client address (for per-address limits) comes from X-Forwarded-For.
@@ -76,6 +76,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   await app.ready();
   return app;
+}
+
+/** Adds {@link requestForLog} to logger options (a ready-made logger instance is left as it is). */
+function withRequestSerializer(logger: NonNullable<FastifyServerOptions['logger']>): FastifyServerOptions['logger'] {
+  if (typeof logger !== 'object') return logger;
+  return { ...logger, serializers: { ...logger.serializers, req: requestForLog } };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { utf8ByteLength, type MessageFrame, type RoomSummary, type User } from '@parley/protocol';
+import type { MessageFrame, RoomSummary, User } from '@parley/protocol';
 import type { QuotaStore } from '../limits/daily-quota.ts';
 
 /** A stored chat message, exactly as clients receive it (`parley.v1` message frame). */
@@ -170,9 +170,9 @@ export function messageCost(message: StoredMessage): number {
   return 200 + 2 * (message.text.length + message.user.name.length + (message.clientMsgId?.length ?? 0));
 }
 
-/** About how many bytes a message takes on the wire: its JSON, escapes aside. */
+/** The bytes a message takes in a page on the wire: its JSON and the comma after it. */
 export function messageWireBytes(message: StoredMessage): number {
-  return 120 + utf8ByteLength(message.text) + utf8ByteLength(message.user.name) + utf8ByteLength(message.room) + (message.clientMsgId?.length ?? 0);
+  return Buffer.byteLength(JSON.stringify(message)) + 1;
 }
 
 /**

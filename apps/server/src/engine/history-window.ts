@@ -23,13 +23,14 @@ export function readHistory(
       // Not recoverable (after): what follows the trimmed stretch, from the oldest kept.
       const newer = recoverable ? log.filter((m) => compareMessageIds(m.id, from) > 0) : log;
       const messages = fitPage(newer, query.limit, query.maxBytes);
-      const hasMore = messages.length === 0 ? log.length > 0 || maxDeletedId !== undefined : log[0] !== messages[0] || maxDeletedId !== undefined;
+      // Older messages that can still be fetched (trimmed ones cannot).
+      const hasMore = messages.length === 0 ? log.length > 0 : log[0] !== messages[0];
       return { messages, recovered: recoverable, hasMore, hasNewer: messages.length < newer.length };
     }
   }
   const older = query.before === undefined ? log : log.filter((m) => compareMessageIds(m.id, query.before!) < 0);
   const messages = fitPage(older, query.limit, query.maxBytes, true);
-  const hasMore = older.length > messages.length || maxDeletedId !== undefined;
+  const hasMore = older.length > messages.length;
   return { messages, recovered: false, hasMore, hasNewer: false };
 }
 
@@ -39,7 +40,8 @@ export function readHistory(
  *
  * @param since The last id the client has.
  * @param oldestRecoverable The smallest `since` with nothing trimmed after it (undefined: nothing
- *   was ever trimmed). Exact engines pass the newest trimmed id; Redis passes its first retained id.
+ *   was ever trimmed): the newest trimmed id. (Redis logs written before it kept that id have
+ *   only their first retained id to offer, which is one message stricter.)
  * @param lastId The newest id ever written, if any.
  */
 export function sinceIsRecoverable(since: string, oldestRecoverable: string | undefined, lastId: string | undefined): boolean {

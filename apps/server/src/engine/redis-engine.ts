@@ -32,7 +32,7 @@ const RETRY_WINDOW_MS = 24 * 60 * 60 * 1000;
 const INDEX_INTERVAL_MS = 1000;
 
 type ScriptCommands = {
-  postMessage(log: string, sent: string, seq: string, body: string, maxLen: number, ttl: number, channel: string, retryTtl: number, hasId: string, textHash: string): Promise<[string, 0 | 1 | 2]>;
+  postMessage(log: string, sent: string, seq: string, trimmed: string, body: string, maxLen: number, ttl: number, channel: string, retryTtl: number, hasId: string, textHash: string): Promise<[string, 0 | 1 | 2]>;
   enterRoom(presence: string, tabs: string, people: string, now: number, channel: string, room: string, member: string, userId: string, user: string, expiry: number, ttl: number, wantPeople: string): Promise<string>;
   exitRoom(presence: string, tabs: string, people: string, now: number, channel: string, room: string, member: string): Promise<number>;
   refreshPresence(presence: string, tabs: string, people: string, now: number, channel: string, room: string, expiry: number, ttl: number, ...members: string[]): Promise<string[]>;
@@ -92,7 +92,7 @@ export class RedisEngine implements ChatEngine {
       // higher (a command waits for the pipeline to be flushed).
       enableAutoPipelining: false,
     }) as Redis & ScriptCommands;
-    this.commands.defineCommand('postMessage', { numberOfKeys: 3, lua: POST_MESSAGE });
+    this.commands.defineCommand('postMessage', { numberOfKeys: 4, lua: POST_MESSAGE });
     this.commands.defineCommand('enterRoom', { numberOfKeys: 3, lua: ENTER });
     this.commands.defineCommand('exitRoom', { numberOfKeys: 3, lua: EXIT });
     this.commands.defineCommand('refreshPresence', { numberOfKeys: 3, lua: REFRESH });
@@ -160,7 +160,7 @@ export class RedisEngine implements ChatEngine {
     const textHash = createHash('sha256').update(draft.text).digest('base64url').slice(0, 22);
     const [id, outcome] = await this.unavailableOnError(() =>
       this.commands.postMessage(
-        keys.log, sent, keys.seq, body, this.options.historyLength, this.options.roomTtlMs, roomChannel(draft.room),
+        keys.log, sent, keys.seq, keys.trimmed, body, this.options.historyLength, this.options.roomTtlMs, roomChannel(draft.room),
         RETRY_WINDOW_MS, draft.clientMsgId === undefined ? '0' : '1', textHash,
       ),
     );
@@ -175,17 +175,15 @@ export class RedisEngine implements ChatEngine {
     return this.unavailableOnError(async () => {
       const from = query.since ?? query.after;
       if (from !== undefined) {
-        const bounds = await this.streamBounds(log);
-        // Trimming drops the oldest entries, so with a trimmed log only a since at or after the
-        // first retained entry is certain to have nothing missing after it.
-        const recovered = sinceIsRecoverable(from, bounds.trimmed ? bounds.firstId : undefined, bounds.lastId);
+        const bounds = await this.streamBounds(room);
+        const recovered = sinceIsRecoverable(from, bounds.oldestRecoverable, bounds.lastId);
         if (recovered || query.after !== undefined) {
           // Not recoverable (after): what follows the trimmed stretch, from the oldest kept.
           const start = !recovered ? '-' : from === MAX_STREAM_ID ? undefined : `(${from}`;
           // One more than asked tells whether newer messages follow.
           const entries = start === undefined ? [] : ((await this.commands.xrange(log, start, '+', 'COUNT', query.limit + 1)) as StreamEntry[]);
           const messages = fitPage(entries.map(toMessage), query.limit, query.maxBytes);
-          const olderExists = bounds.trimmed || (bounds.firstId !== undefined && bounds.firstId !== messages[0]?.id);
+          const olderExists = bounds.firstId !== undefined && bounds.firstId !== messages[0]?.id;
           const lastSeq = seqOf(entries[messages.length - 1]);
           return { messages, recovered, hasMore: olderExists, hasNewer: entries.length > messages.length, lastSeq };
         }
@@ -400,20 +398,28 @@ export class RedisEngine implements ChatEngine {
     }
   }
 
-  /** First and last ids of a room's log, and whether entries were ever trimmed from it. */
-  private async streamBounds(log: string): Promise<{ firstId?: string; lastId?: string; trimmed: boolean }> {
-    let info: unknown[];
-    try {
-      info = (await this.commands.call('XINFO', 'STREAM', log)) as unknown[];
-    } catch {
-      return { trimmed: false }; // no such key: the room has no history (or it expired)
+  /**
+   * First and last ids of a room's log, and the smallest `since` with nothing trimmed after it:
+   * none when nothing was ever trimmed, else the newest trimmed id (kept by the post script), or
+   * for a log written before that was kept, its first retained id (one message stricter).
+   */
+  private async streamBounds(room: string): Promise<{ firstId?: string; lastId?: string; oldestRecoverable?: string }> {
+    const keys = roomKeys(room);
+    const [[infoError, info], [, trimmedId]] = (await this.commands.pipeline().call('XINFO', 'STREAM', keys.log).get(keys.trimmed).exec()) as [
+      [Error | null, unknown[]],
+      [Error | null, string | null],
+    ];
+    if (infoError !== null) {
+      if (/no such key/i.test(infoError.message)) return {}; // the room has no history (or it expired)
+      throw infoError;
     }
     const field = (name: string) => info[info.indexOf(name) + 1];
     const first = field('first-entry') as StreamEntry | null;
+    const trimmed = Number(field('entries-added')) > Number(field('length'));
     return {
       firstId: first?.[0],
       lastId: String(field('last-generated-id')),
-      trimmed: Number(field('entries-added')) > Number(field('length')),
+      oldestRecoverable: !trimmed ? undefined : (trimmedId ?? first?.[0]),
     };
   }
 

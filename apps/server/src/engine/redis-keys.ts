@@ -23,6 +23,8 @@ export function roomKeys(room: string) {
     log: `${base}:log`,
     /** Counter: messages ever posted to the room; each published message carries it as `seq`. */
     seq: `${base}:seq`,
+    /** String: the newest id trimmed from the log, so a `since` at it is known to be recoverable. */
+    trimmed: `${base}:trimmed`,
     /** Sorted set: `<userId>|<instanceId>` scored by the expiry of that presence. */
     presence: `${base}:presence`,
     /** Hash: userId → number of live presence entries (instances) of that person. */

@@ -8,7 +8,11 @@
  * refused (2) instead of acked for a message it is not. (Guards written before the hash existed
  * hold the id alone and are taken as a match.)
  *
- * KEYS: log, sent-key (or log again when there is no clientMsgId), seq
+ * Before the append trims the log to its length, the newest id it is about to trim is kept (in
+ * the `trimmed` key), so that a client whose `since` is exactly that id is known to have missed
+ * nothing (the log alone only tells its first retained id).
+ *
+ * KEYS: log, sent-key (or log again when there is no clientMsgId), seq, trimmed
  * ARGV: body JSON (without id and ts), history length, room TTL ms, channel,
  *       retry TTL ms, '1' when there is a clientMsgId, text hash
  * Returns {id, 0 stored | 1 duplicate | 2 clientMsgId reused with another text}.
@@ -23,10 +27,16 @@ if ARGV[6] == '1' then
     return {id, 1}
   end
 end
+local excess = redis.call('XLEN', KEYS[1]) + 1 - tonumber(ARGV[2])
+if excess > 0 then
+  local doomed = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', excess)
+  redis.call('SET', KEYS[4], doomed[#doomed][1], 'PX', ARGV[3])
+end
 local seq = redis.call('INCR', KEYS[3])
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[2], '*', 'b', ARGV[1], 's', seq)
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('PEXPIRE', KEYS[3], ARGV[3])
+if excess <= 0 then redis.call('PEXPIRE', KEYS[4], ARGV[3]) end
 if ARGV[6] == '1' then redis.call('SET', KEYS[2], id .. '|' .. ARGV[7], 'PX', ARGV[5]) end
 local ms = string.match(id, '^(%d+)-')
 -- The body is a JSON object; splice id and ts in front of its fields.
