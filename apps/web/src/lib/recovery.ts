@@ -8,8 +8,12 @@
  */
 import type { HistoryPage } from '@parley/protocol';
 
-/** Most pages one recovery fetches: the default history (1,000 messages) in pages of 200, and some slack. */
-export const MAX_RECOVERY_PAGES = Math.ceil(1_000 / 200) + 2;
+/**
+ * Most pages one recovery fetches. A page holds up to 200 messages but also at most 256 KiB of
+ * them (by default), about 60 messages of the full 4 KiB: the default history of 1,000 such
+ * messages is 17 pages. 40 leaves room for that and bounds what one reconnect fetches (10 MiB).
+ */
+export const MAX_RECOVERY_PAGES = 40;
 
 export interface RecoveryCallbacks {
   /**
