@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as v from 'valibot';
 import { decodeReferenceClientFrame, encodeError, encodeReferenceMessage } from './codec.ts';
-import { ErrorFrameSchema } from './error-frame.ts';
+import { ErrorFrameSchema } from './server-frames.ts';
 import { ReferenceServerFrameSchema } from './reference-frames.ts';
 import { checkMessageText, utf8ByteLength } from './text.ts';
 import { chatSocketPath, roomPagePath } from './paths.ts';

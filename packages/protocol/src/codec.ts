@@ -1,11 +1,12 @@
 import * as v from 'valibot';
+import { ClientFrameSchema, type ClientFrame } from './client-frames.ts';
 import type { ErrorCode } from './error-codes.ts';
-import type { ErrorFrame } from './error-frame.ts';
-import { ClientFrameSchema, ServerFrameSchema, type ClientFrame, type ServerFrame } from './v1-frames.ts';
 import { ReferenceClientFrameSchema, type ReferenceClientFrame, type ReferenceServerFrame } from './reference-frames.ts';
+import { fail, ok, type Result } from './result.ts';
+import { ServerFrameSchema, type ErrorFrame, type ServerFrame } from './server-frames.ts';
 
 /** A decoded value, or the error code and sentence to send back. Decoders never throw. */
-export type Decoded<T> = { ok: true; value: T } | { ok: false; code: ErrorCode; message: string };
+export type Decoded<T> = Result<T, ErrorCode>;
 
 /**
  * Parses JSON without throwing.
@@ -15,9 +16,9 @@ export type Decoded<T> = { ok: true; value: T } | { ok: false; code: ErrorCode; 
  */
 export function decodeJson(text: string): Decoded<unknown> {
   try {
-    return { ok: true, value: JSON.parse(text) as unknown };
+    return ok(JSON.parse(text) as unknown);
   } catch {
-    return { ok: false, code: 'bad_json', message: 'Frame is not valid JSON.' };
+    return fail('bad_json', 'Frame is not valid JSON.');
   }
 }
 
@@ -30,10 +31,10 @@ export function decodeJson(text: string): Decoded<unknown> {
  */
 export function decodeWith<S extends v.GenericSchema>(schema: S, value: unknown): Decoded<v.InferOutput<S>> {
   const result = v.safeParse(schema, value);
-  if (result.success) return { ok: true, value: result.output };
+  if (result.success) return ok(result.output);
   const issue = result.issues[0];
   const path = issue.path?.map((p) => String(p.key)).join('.') ?? '';
-  return { ok: false, code: 'bad_frame', message: path ? `${path}: ${issue.message}` : issue.message };
+  return fail('bad_frame', path ? `${path}: ${issue.message}` : issue.message);
 }
 
 /**
@@ -47,7 +48,7 @@ export function decodeReferenceClientFrame(text: string): Decoded<ReferenceClien
   if (!json.ok) return json;
   const frame = decodeWith(ReferenceClientFrameSchema, json.value);
   if (!frame.ok) {
-    return { ok: false, code: 'bad_frame', message: `Expected {"message": "<text>"}; ${frame.message}` };
+    return fail('bad_frame', `Expected {"message": "<text>"}; ${frame.message}`);
   }
   return frame;
 }

@@ -1,8 +1,13 @@
+import { fail, ok, type Result } from './result.ts';
+
 /** Longest display name, in Unicode code points, after trimming. */
 export const DISPLAY_NAME_MAX_LENGTH = 32;
 
-/** The outcome of {@link parseDisplayName}. */
-export type DisplayNameResult = { ok: true; value: string } | { ok: false; reason: string };
+/** Why a display name was refused; stable strings a client may branch on. */
+export type DisplayNameProblem = 'empty' | 'too_long' | 'invisible' | 'no_letter' | 'stacked_marks' | 'reserved';
+
+/** The outcome of {@link parseDisplayName}: the cleaned name, or a problem with a sentence. */
+export type DisplayNameResult = Result<string, DisplayNameProblem>;
 
 /**
  * The name reference-protocol clients post under; nobody may choose it (case-insensitively), so
@@ -32,21 +37,21 @@ const MAX_MARKS_IN_A_ROW = 4;
 export function parseDisplayName(raw: string): DisplayNameResult {
   const value = raw.normalize('NFC').trim().replace(/\s+/gu, ' ');
   const length = [...value].length;
-  if (length === 0) return { ok: false, reason: 'Display name is empty.' };
+  if (length === 0) return fail('empty', 'Display name is empty.');
   if (length > DISPLAY_NAME_MAX_LENGTH) {
-    return { ok: false, reason: `Display name is ${length} characters long; the limit is ${DISPLAY_NAME_MAX_LENGTH}.` };
+    return fail('too_long', `Display name is ${length} characters long; the limit is ${DISPLAY_NAME_MAX_LENGTH}.`);
   }
   if (/[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Zl}\p{Zp}]/u.test(value) || INVISIBLE_IN_NAMES.test(value)) {
-    return { ok: false, reason: 'Display name contains control or invisible characters.' };
+    return fail('invisible', 'Display name contains control or invisible characters.');
   }
   if (!/[\p{L}\p{N}]/u.test(value)) {
-    return { ok: false, reason: 'Display name needs at least one letter or digit.' };
+    return fail('no_letter', 'Display name needs at least one letter or digit.');
   }
   if (new RegExp(`\\p{M}{${MAX_MARKS_IN_A_ROW + 1}}`, 'u').test(value)) {
-    return { ok: false, reason: 'Display name stacks too many accents on one letter.' };
+    return fail('stacked_marks', 'Display name stacks too many accents on one letter.');
   }
   if (RESERVED_DISPLAY_NAMES.includes(value.toLowerCase())) {
-    return { ok: false, reason: `"${value}" is reserved; choose another name.` };
+    return fail('reserved', `"${value}" is reserved; choose another name.`);
   }
-  return { ok: true, value };
+  return ok(value);
 }

@@ -55,8 +55,32 @@ export const CLOSE_CODES = {
   badRequest: 4400,
 } as const;
 
-/** Limits shared by client and server, so the web app can warn before the server refuses. */
-export const LIMITS = {
-  /** Longest message text, in UTF-8 bytes. */
-  maxTextBytes: 4096,
+/**
+ * Every `error` code an HTTP answer of the server can carry (`{"error": code, "message": …}`),
+ * with its status. Clients branch on the code; the message is for people.
+ */
+export const HTTP_ERROR_CODES = {
+  /** 400: a parameter is malformed (a message id, a page size). */
+  bad_request: 400,
+  /** 400: the room name in the path is not valid. */
+  invalid_room: 400,
+  /** 401: the endpoint needs a token (`/metrics` with METRICS_TOKEN set). */
+  unauthorized: 401,
+  /** 403: the page's origin may not use this server. */
+  origin_not_allowed: 403,
+  /** 404: no such route. */
+  not_found: 404,
+  /** 426: a WebSocket endpoint was asked over plain HTTP. */
+  upgrade_required: 426,
+  /** 429: too many requests or connections from this address; see Retry-After. */
+  rate_limited: 429,
+  /** 429 / 503: too many open connections from this address / in total; see Retry-After. */
+  too_many_connections: 429,
+  /** 503: the message bus (Redis) is unreachable; try again shortly. */
+  unavailable: 503,
+  /** 500: an unexpected server fault (no details are given). */
+  internal: 500,
 } as const;
+
+/** A stable HTTP error code; see {@link HTTP_ERROR_CODES}. */
+export type HttpErrorCode = keyof typeof HTTP_ERROR_CODES;

@@ -4,7 +4,7 @@ import { parseDisplayName } from './display-name.ts';
 import { isMessageId } from './message-id.ts';
 import { parseRoomName } from './room-name.ts';
 import { checkMessageText, hasVisibleCharacter } from './text.ts';
-import { TOKEN_PROTOCOL_PREFIX, tokenFromProtocols, tokenProtocol } from './v1-frames.ts';
+import { TOKEN_PROTOCOL_PREFIX, tokenFromProtocols, tokenProtocol } from './connect.ts';
 
 test('message texts: lone surrogates, bidi overrides and invisible-only texts are refused', () => {
   const refused = [
@@ -40,7 +40,7 @@ test('room names: a leading mark, an invisible letter or a stack of marks is ref
   for (const name of ['\u0301abc', '\u3164', 'lo\u3164bby', 'a\u0301\u0302\u0303\u0304\u0305\u0306']) {
     const result = parseRoomName(name);
     assert.equal(result.ok, false, JSON.stringify(name));
-    if (!result.ok) assert.equal(result.problem, 'invisible');
+    if (!result.ok) assert.equal(result.code, 'invisible');
   }
   for (const name of ['lobby', 'café', 'cafe\u0301', '한국어', '_x', 'ภาษาไทย']) assert.equal(parseRoomName(name).ok, true, name);
 });

@@ -1,6 +1,36 @@
+// Where things are: the WebSocket endpoint, the HTTP API and the web app's pages. Route
+// patterns (with `:room`) are what the server registers; the functions build concrete paths.
+
+/** The room endpoint's route pattern (trailing slash optional on the wire). */
+export const CHAT_SOCKET_ROUTE = '/ws/chat/:room/';
+
 /** Path of the WebSocket endpoint of a room, with the name percent-encoded as on the wire. */
 export function chatSocketPath(room: string): string {
   return `/ws/chat/${encodeURIComponent(room)}/`;
+}
+
+/** `GET`: the active rooms (`RoomList`). */
+export const ROOM_LIST_PATH = '/api/rooms';
+
+/** The room history route pattern: `GET` a `HistoryPage`. */
+export const ROOM_MESSAGES_ROUTE = '/api/rooms/:room/messages';
+
+/** Which page of a room's history to fetch. */
+export type RoomMessagesQuery = { before?: string; after?: string; limit?: number };
+
+/**
+ * Path of a page of a room's history.
+ *
+ * @param room The room name (percent-encoded here).
+ * @param query `before` (older messages) or `after` (newer ones), and the page size.
+ */
+export function roomMessagesPath(room: string, query: RoomMessagesQuery = {}): string {
+  const params = new URLSearchParams();
+  if (query.before !== undefined) params.set('before', query.before);
+  if (query.after !== undefined) params.set('after', query.after);
+  if (query.limit !== undefined) params.set('limit', String(query.limit));
+  const search = params.toString();
+  return `/api/rooms/${encodeURIComponent(room)}/messages${search === '' ? '' : `?${search}`}`;
 }
 
 /** Path of a room's page in the web app. */

@@ -36,8 +36,8 @@ test('refuses empty, over-long and non-word names with a reason', () => {
     const result = parseRoomName(name);
     assert.equal(result.ok, false, name);
     if (!result.ok) {
-      assert.equal(result.problem, problem, name);
-      assert.match(result.reason, reason, name);
+      assert.equal(result.code, problem, name);
+      assert.match(result.message, reason, name);
     }
   }
 });

@@ -1,3 +1,5 @@
+import { fail, ok, type Result } from './result.ts';
+
 /** The longest room name accepted, counted in Unicode code points. */
 export const ROOM_NAME_MAX_LENGTH = 100;
 
@@ -17,10 +19,8 @@ const MAX_MARKS_IN_A_ROW = 4;
  */
 const INVISIBLE_LETTER = /\p{Default_Ignorable_Code_Point}/u;
 
-/** The outcome of {@link parseRoomName}: the normalized name, or a problem with a readable reason. */
-export type RoomNameResult =
-  | { ok: true; value: string }
-  | { ok: false; problem: RoomNameProblem; reason: string };
+/** The outcome of {@link parseRoomName}: the normalized name, or a problem with a sentence. */
+export type RoomNameResult = Result<string, RoomNameProblem>;
 
 /**
  * Validates a room name and returns its canonical form.
@@ -35,31 +35,19 @@ export function parseRoomName(raw: string): RoomNameResult {
   const value = raw.normalize('NFC');
   const chars = [...value];
   if (chars.length === 0) {
-    return { ok: false, problem: 'empty', reason: 'Room name is empty.' };
+    return fail('empty', 'Room name is empty.');
   }
   if (chars.length > ROOM_NAME_MAX_LENGTH) {
-    return {
-      ok: false,
-      problem: 'too_long',
-      reason: `Room name is ${chars.length} characters long; the limit is ${ROOM_NAME_MAX_LENGTH}.`,
-    };
+    return fail('too_long', `Room name is ${chars.length} characters long; the limit is ${ROOM_NAME_MAX_LENGTH}.`);
   }
   const bad = chars.find((c) => !ROOM_NAME_CHAR.test(c));
   if (bad !== undefined) {
-    return {
-      ok: false,
-      problem: 'invalid_character',
-      reason: `Room name may only contain letters, digits and underscores; ${describeChar(bad)} is not allowed.`,
-    };
+    return fail('invalid_character', `Room name may only contain letters, digits and underscores; ${describeChar(bad)} is not allowed.`);
   }
   if (/^\p{M}/u.test(value) || INVISIBLE_LETTER.test(value) || new RegExp(`\\p{M}{${MAX_MARKS_IN_A_ROW + 1}}`, 'u').test(value)) {
-    return {
-      ok: false,
-      problem: 'invisible',
-      reason: 'Room name must start with a letter, digit or underscore, with no invisible letters and no stacks of accents.',
-    };
+    return fail('invisible', 'Room name must start with a letter, digit or underscore, with no invisible letters and no stacks of accents.');
   }
-  return { ok: true, value };
+  return ok(value);
 }
 
 /**

@@ -1,7 +1,8 @@
-import { LIMITS } from './error-codes.ts';
+import { LIMITS } from './limits.ts';
+import { fail, ok, type Result } from './result.ts';
 
-/** The outcome of {@link checkMessageText}. */
-export type TextCheck = { ok: true; value: string } | { ok: false; code: 'bad_frame' | 'too_large'; message: string };
+/** The outcome of {@link checkMessageText}: the text, or `bad_frame` / `too_large`. */
+export type TextCheck = Result<string, 'bad_frame' | 'too_large'>;
 
 /**
  * Characters that show nothing by themselves: white space, default-ignorable code points
@@ -41,26 +42,26 @@ export function hasVisibleCharacter(text: string): boolean {
  */
 export function checkMessageText(text: string, maxBytes: number = LIMITS.maxTextBytes): TextCheck {
   if (text.trim().length === 0) {
-    return { ok: false, code: 'bad_frame', message: 'Message is empty.' };
+    return fail('bad_frame', 'Message is empty.');
   }
   if (!hasVisibleCharacter(text)) {
-    return { ok: false, code: 'bad_frame', message: 'Message has no visible characters.' };
+    return fail('bad_frame', 'Message has no visible characters.');
   }
   const bytes = utf8ByteLength(text);
   if (bytes > maxBytes) {
-    return { ok: false, code: 'too_large', message: `Message is ${bytes} bytes; the limit is ${maxBytes}.` };
+    return fail('too_large', `Message is ${bytes} bytes; the limit is ${maxBytes}.`);
   }
   // C0/C1 controls except \t and \n.
   if (/[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/.test(text)) {
-    return { ok: false, code: 'bad_frame', message: 'Message contains control characters.' };
+    return fail('bad_frame', 'Message contains control characters.');
   }
   if (BIDI_CONTROLS.test(text)) {
-    return { ok: false, code: 'bad_frame', message: 'Message contains right-to-left override or embedding characters.' };
+    return fail('bad_frame', 'Message contains right-to-left override or embedding characters.');
   }
   if (LONE_SURROGATE.test(text)) {
-    return { ok: false, code: 'bad_frame', message: 'Message contains an unpaired surrogate (invalid Unicode).' };
+    return fail('bad_frame', 'Message contains an unpaired surrogate (invalid Unicode).');
   }
-  return { ok: true, value: text };
+  return ok(text);
 }
 
 /**

@@ -73,8 +73,8 @@ const chatSocketRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify,
       };
       const room = parseRoomName(request.params.room);
       if (!room.ok) {
-        refuseCounted('invalid_room', room.reason);
-        request.log.info({ event: 'ws_refused', reason: room.problem }, 'invalid room name');
+        refuseCounted('invalid_room', room.message);
+        request.log.info({ event: 'ws_refused', reason: room.code }, 'invalid room name');
         return;
       }
       const origin = { reqId: request.id, addressKey };
@@ -117,7 +117,7 @@ function parseV1Params(query: RoomRequest['Querystring'], protocols: string | un
     return Array.isArray(value) ? value[0] : value;
   };
   const name = parseDisplayName(single('name') ?? '');
-  if (!name.ok) return { ok: false, code: 'invalid_name', message: `${name.reason} Pass ?name=<display name>.` };
+  if (!name.ok) return { ok: false, code: 'invalid_name', message: `${name.message} Pass ?name=<display name>.` };
   const since = single('since') || undefined;
   if (since !== undefined && !isMessageId(since)) {
     return { ok: false, code: 'invalid_since', message: '"since" must be a message id such as 1700000000000-0.' };

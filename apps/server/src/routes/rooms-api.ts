@@ -51,7 +51,7 @@ const roomsApi: FastifyPluginAsync<{ config: Config }> = async (fastify, { confi
 
   fastify.get<MessagesRequest>('/api/rooms/:room/messages', async (request, reply): Promise<HistoryPage | undefined> => {
     const room = parseRoomName(request.params.room);
-    if (!room.ok) return reply.code(400).send({ error: 'invalid_room', message: room.reason });
+    if (!room.ok) return reply.code(400).send({ error: 'invalid_room', message: room.message });
     const { before, after } = request.query;
     if (before !== undefined && after !== undefined) {
       return reply.code(400).send({ error: 'bad_request', message: 'Pass "before" (older messages) or "after" (newer ones), not both.' });

@@ -44,7 +44,7 @@ export function matchRoute(pathname: string): RouteMatch {
     };
   }
   const parsed = parseRoomName(raw);
-  if (!parsed.ok) return { route: { name: 'invalid-room', raw, reason: parsed.reason } };
+  if (!parsed.ok) return { route: { name: 'invalid-room', raw, reason: parsed.message } };
 
   const canonical = roomPagePath(parsed.value);
   const route: Route = { name: 'room', room: parsed.value };

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { decodeClientFrame, decodeServerFrame, encodeFrame } from './codec.ts';
 import { parseDisplayName } from './display-name.ts';
 import { compareMessageIds } from './message-id.ts';
-import type { ServerFrame } from './v1-frames.ts';
+import type { ServerFrame } from './server-frames.ts';
 
 const user = { id: 'u_abcdefghijkl', name: 'Alice' };
 const message: ServerFrame = { type: 'message', id: '1700000000000-0', ts: 1700000000000, room: 'lobby', user, text: 'hi' };

@@ -1,0 +1,42 @@
+import * as v from 'valibot';
+import type { HttpErrorCode } from './error-codes.ts';
+import { MessageFrameSchema } from './server-frames.ts';
+
+// The bodies of the HTTP API (see paths.ts for the routes).
+
+/**
+ * A page of messages from `GET /api/rooms/<room>/messages`: older ones (`before=<id>`, scroll-back)
+ * or newer ones (`after=<id>`, finishing a recovery the welcome cut short). Oldest first.
+ */
+export const HistoryPageSchema = v.object({
+  room: v.string(),
+  messages: v.array(MessageFrameSchema),
+  /** Older messages exist before the first one of the page. */
+  hasMore: v.boolean(),
+  /** With `after`: newer messages exist after the last one of the page (fetch the next page). */
+  hasNewer: v.optional(v.boolean()),
+  /**
+   * With `after`: false when messages right after `after` are no longer retained (the room
+   * moved on too far); the page then starts at the oldest message kept, after a gap.
+   */
+  recovered: v.optional(v.boolean()),
+});
+export type HistoryPage = v.InferOutput<typeof HistoryPageSchema>;
+
+/** One active room in `GET /api/rooms`. */
+export const RoomSummarySchema = v.object({
+  room: v.string(),
+  members: v.number(),
+  lastActivity: v.number(),
+});
+export type RoomSummary = v.InferOutput<typeof RoomSummarySchema>;
+
+/** The body of `GET /api/rooms`: most active first. */
+export const RoomListSchema = v.object({ rooms: v.array(RoomSummarySchema) });
+export type RoomList = v.InferOutput<typeof RoomListSchema>;
+
+/** The body of every HTTP error answer. */
+export interface HttpErrorBody {
+  error: HttpErrorCode;
+  message: string;
+}
