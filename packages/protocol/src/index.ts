@@ -15,4 +15,5 @@ export * from './client-frames.ts';
 export * from './connect.ts';
 export * from './http-bodies.ts';
 export * from './reference-frames.ts';
+export * from './room-events.ts';
 export * from './codec.ts';

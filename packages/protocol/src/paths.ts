@@ -25,12 +25,11 @@ export type RoomMessagesQuery = { before?: string; after?: string; limit?: numbe
  * @param query `before` (older messages) or `after` (newer ones), and the page size.
  */
 export function roomMessagesPath(room: string, query: RoomMessagesQuery = {}): string {
-  const params = new URLSearchParams();
-  if (query.before !== undefined) params.set('before', query.before);
-  if (query.after !== undefined) params.set('after', query.after);
-  if (query.limit !== undefined) params.set('limit', String(query.limit));
-  const search = params.toString();
-  return `/api/rooms/${encodeURIComponent(room)}/messages${search === '' ? '' : `?${search}`}`;
+  // (No URLSearchParams: the package uses the language alone, for browsers and Node alike.)
+  const params = Object.entries(query)
+    .filter(([, value]) => value !== undefined)
+    .map(([key, value]) => `${key}=${encodeURIComponent(String(value))}`);
+  return `/api/rooms/${encodeURIComponent(room)}/messages${params.length === 0 ? '' : `?${params.join('&')}`}`;
 }
 
 /** Path of a room's page in the web app. */

@@ -1,0 +1,64 @@
+import * as v from 'valibot';
+import { MessageFrameSchema, UserSchema } from './server-frames.ts';
+
+// The catalogue of room events: every kind of event that can be stored in a room's log or
+// published to the room, defined once. Three forms, each with its schema:
+//
+//  - the event itself (`RoomEvent`), as the server handles it between the bus and the sockets;
+//  - its stored record (`RoomRecord`): a versioned object kept in the room's log and carried
+//    between instances (distinct from the wire frames, so either can change on its own);
+//  - its wire frames, built from the event in one place (the server's rooms/room-events.ts).
+//
+// Adding a kind: add its event and record schemas here, then handle it wherever the compiler
+// points (every conversion is an exhaustive switch); see docs/architecture.md.
+
+/** A chat message, as stored and delivered (its `id` gives its place in the room's order). */
+export const MessageEventSchema = v.object({ kind: v.literal('message'), message: MessageFrameSchema });
+/** A person's first connection in the room opened. */
+export const JoinEventSchema = v.object({ kind: v.literal('join'), room: v.string(), user: UserSchema, ts: v.number() });
+/** A person's last connection in the room closed (or their server stopped answering). */
+export const LeaveEventSchema = v.object({ kind: v.literal('leave'), room: v.string(), user: UserSchema, ts: v.number() });
+/** Someone is typing (not stored). */
+export const TypingEventSchema = v.object({ kind: v.literal('typing'), room: v.string(), user: UserSchema });
+
+/** Every event of a room. */
+export const RoomEventSchema = v.variant('kind', [MessageEventSchema, JoinEventSchema, LeaveEventSchema, TypingEventSchema]);
+export type RoomEvent = v.InferOutput<typeof RoomEventSchema>;
+export type RoomEventKind = RoomEvent['kind'];
+/** A message event (not the DOM's MessageEvent). */
+export type MessageRoomEvent = v.InferOutput<typeof MessageEventSchema>;
+
+/** The version of the records this release writes. Readers accept it and the versions before. */
+export const ROOM_RECORD_VERSION = 1;
+
+/**
+ * A message as stored in the room's log (Redis: the stream entry's `r` field). The id and time
+ * are the log entry's own, so they are not repeated here.
+ */
+export const MessageRecordSchema = v.object({
+  v: v.literal(ROOM_RECORD_VERSION),
+  kind: v.literal('message'),
+  room: v.string(),
+  user: UserSchema,
+  text: v.string(),
+  clientMsgId: v.optional(v.string()),
+});
+export type MessageRecord = v.InferOutput<typeof MessageRecordSchema>;
+
+/**
+ * A message record of the first release (stream field `b`): the same fields without `v` and
+ * `kind`. Read as a v1 message record; never written any more.
+ */
+export const MessageRecordV0Schema = v.object({
+  room: v.string(),
+  user: UserSchema,
+  text: v.string(),
+  clientMsgId: v.optional(v.string()),
+});
+
+/**
+ * What travels between instances for presence and typing: the person (the room is the
+ * channel's, the time the publisher's). Redis scripts publish the user JSON the server stored,
+ * as it was written, never rebuilt in Lua.
+ */
+export const PresencePayloadSchema = UserSchema;
