@@ -2,7 +2,7 @@ import { mount } from 'svelte';
 import App from './App.svelte';
 import './styles/tokens.css';
 import './styles/base.css';
-import { router } from './lib/router.svelte.ts';
+import { router } from './lib/app/router.svelte.ts';
 
 router.start();
 

@@ -19,10 +19,10 @@ import {
   type User,
   type WelcomeFrame,
 } from '@parley/protocol';
-import type { BackoffOptions } from './backoff.ts';
-import type { ClientStore } from './client-store.ts';
+import type { BackoffOptions } from '../app/backoff.ts';
+import type { ClientStore } from '../app/client-store.ts';
 import { FrameBatch, type Scheduler } from './frame-batch.ts';
-import { nextFrame } from './next-frame.ts';
+import { nextFrame } from '../ui/next-frame.ts';
 import type { OutboxStore } from './outbox-store.ts';
 import { addMember, removeMember } from './members.ts';
 import {
@@ -42,7 +42,7 @@ import {
 } from './outbox.ts';
 import { MAX_RECOVERY_PAGES, recoverNewer } from './recovery.ts';
 import { RoomSocket, type ConnectionStatus } from './room-socket.svelte.ts';
-import { connectProtocols } from './server-url.ts';
+import { connectProtocols } from '../app/server-url.ts';
 import { countUnread, firstUnread, Timeline, type TimelineEntry } from './timeline.ts';
 import { expireTypists, noteTyping, shouldSendTyping, stopTyping, typingText, type Typist } from './typing.ts';
 

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { AVATAR_COLOURS } from './avatar.ts';
 
-const css = readFileSync(new URL('../styles/tokens.css', import.meta.url), 'utf8');
+const css = readFileSync(new URL('../../styles/tokens.css', import.meta.url), 'utf8');
 const darkStart = css.indexOf('@media (prefers-color-scheme: dark)');
 
 /** The `--name: #rrggbb` declarations of a stretch of the file. */

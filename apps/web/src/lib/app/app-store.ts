@@ -3,7 +3,7 @@
  * every visit (localStorage), and each tab's unsent messages across a reload (sessionStorage).
  */
 import { ClientStore, type KeyValueStorage } from './client-store.ts';
-import { OutboxStore } from './outbox-store.ts';
+import { OutboxStore } from '../room/outbox-store.ts';
 
 function storageOrNothing(kind: 'localStorage' | 'sessionStorage'): KeyValueStorage | null {
   try {

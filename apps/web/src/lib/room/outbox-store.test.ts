@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { memoryStorage } from './memory-storage.test-support.ts';
+import { memoryStorage } from '../app/memory-storage.test-support.ts';
 import { addToOutbox, markAcked, markSending } from './outbox.ts';
 import { OutboxStore } from './outbox-store.ts';
 

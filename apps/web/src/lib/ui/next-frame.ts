@@ -1,5 +1,5 @@
 /** The browser's part of {@link FrameBatch}: when a batch of frames is applied. */
-import type { Scheduler } from './frame-batch.ts';
+import type { Scheduler } from '../room/frame-batch.ts';
 
 /**
  * The next animation frame; in a hidden tab, where animation frames stop, a timer instead

@@ -6,7 +6,7 @@
  * What the frames mean is {@link RoomConnection}'s business.
  */
 import { CLOSE_CODES, PROTOCOL_V1 } from '@parley/protocol';
-import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.ts';
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from '../app/backoff.ts';
 
 /**
  * - `connecting`: the first attempt is under way (until the first welcome).

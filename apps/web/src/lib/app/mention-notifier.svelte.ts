@@ -3,7 +3,7 @@
  * the browser's permission is granted; the reader can turn them off again (remembered).
  */
 import type { MessageFrame } from '@parley/protocol';
-import { mentions } from './attention.ts';
+import { mentions } from '../ui/attention.ts';
 import type { ClientStore } from './client-store.ts';
 
 /**
