@@ -58,7 +58,7 @@ export interface ParleyFixtures {
 
 const NAMES = ['Alice', 'Bob', 'Carol', 'Dave', 'Erin', 'Frank'];
 
-/** The localStorage key the app keeps the display name under (see apps/web client-store.ts). */
+/** The localStorage key the app keeps the display name under (see apps/web client-storage.ts). */
 export const NAME_KEY = 'parley.name';
 
 /** Makes a browser remember a display name, as if it had been typed in the lobby before. */

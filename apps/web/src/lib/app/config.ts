@@ -5,8 +5,11 @@
 import { chatSocketPath, type ConnectParams } from '@parley/protocol';
 import { httpUrl, parseServerUrl, pickServerUrl, socketUrl, withConnectParams, type ServerUrlResult } from './server-url.ts';
 
-/** The server to talk to, or why the configured one is unusable. */
-export const server: ServerUrlResult = parseServerUrl(
+/**
+ * The configured server's URL (`null`: the page's own origin), or why the configured one is
+ * unusable.
+ */
+export const configuredServerUrl: ServerUrlResult = parseServerUrl(
   pickServerUrl(import.meta.env.VITE_PARLEY_SERVER_URL, window.PARLEY_CONFIG?.serverUrl),
 );
 
@@ -20,8 +23,8 @@ export type UrlResult = { ok: true; url: string } | { ok: false; reason: string 
  * @returns The URL, or the configuration problem.
  */
 export function roomSocketUrl(room: string, params: Pick<ConnectParams, 'name' | 'since'>): UrlResult {
-  if (!server.ok) return server;
-  return { ok: true, url: withConnectParams(socketUrl(server.url, window.location, chatSocketPath(room)), params) };
+  if (!configuredServerUrl.ok) return configuredServerUrl;
+  return { ok: true, url: withConnectParams(socketUrl(configuredServerUrl.url, window.location, chatSocketPath(room)), params) };
 }
 
 /**
@@ -30,6 +33,6 @@ export function roomSocketUrl(room: string, params: Pick<ConnectParams, 'name' |
  * @param path E.g. `/api/rooms`.
  */
 export function apiUrl(path: string): UrlResult {
-  if (!server.ok) return server;
-  return { ok: true, url: httpUrl(server.url, path) };
+  if (!configuredServerUrl.ok) return configuredServerUrl;
+  return { ok: true, url: httpUrl(configuredServerUrl.url, path) };
 }

@@ -1,4 +1,4 @@
-import type { KeyValueStorage } from './client-store.ts';
+import type { KeyValueStorage } from './client-storage.ts';
 
 /** A Map-backed stand-in for Web Storage in unit tests; `data` shows what was kept. */
 export function memoryStorage(): KeyValueStorage & { data: Map<string, string> } {

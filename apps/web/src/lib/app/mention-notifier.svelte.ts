@@ -4,7 +4,7 @@
  */
 import type { MessageFrame } from '@parley/protocol';
 import { mentions } from '../ui/attention.ts';
-import type { ClientStore } from './client-store.ts';
+import type { ClientStorage } from './client-storage.ts';
 
 /**
  * - `unsupported`: no Notification API (e.g. an iPhone browser outside the home screen).
@@ -24,11 +24,11 @@ export class MentionNotifier {
   #permission = $state<Permission>(currentPermission());
   /** The reader's own choice; with the permission granted and no choice made, they are on. */
   #wanted = $state<boolean | null>(null);
-  readonly #store: ClientStore;
+  readonly #storage: ClientStorage;
 
-  constructor(store: ClientStore) {
-    this.#store = store;
-    this.#wanted = store.notifyMentions();
+  constructor(storage: ClientStorage) {
+    this.#storage = storage;
+    this.#wanted = storage.notifyMentions();
   }
 
   readonly state: NotifyState = $derived.by(() => {
@@ -74,6 +74,6 @@ export class MentionNotifier {
 
   #choose(on: boolean): void {
     this.#wanted = on;
-    this.#store.setNotifyMentions(on);
+    this.#storage.setNotifyMentions(on);
   }
 }

@@ -1,18 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ApiError, fetchMessagePage, fetchOlderMessages, fetchRoomList, newerMessagesPath, olderMessagesPath, parseRetryAfter } from './rooms-api.ts';
+import { roomMessagesPath } from '@parley/protocol';
+import { ApiError, fetchMessagePage, fetchOlderMessages, fetchRoomList, parseRetryAfter } from './rooms-api.ts';
 
 const respond = (status: number, body: unknown, headers: Record<string, string> = {}) => async () =>
   new Response(JSON.stringify(body), { status, headers });
 
 describe('rooms API', () => {
   test('the scroll-back path encodes the room and asks for a page before an id', () => {
-    assert.equal(olderMessagesPath('한국어', '17-3', 20), '/api/rooms/%ED%95%9C%EA%B5%AD%EC%96%B4/messages?before=17-3&limit=20');
-    assert.equal(olderMessagesPath('lobby', '17-3'), '/api/rooms/lobby/messages?before=17-3');
-  });
-
-  test('the recovery path asks for a page of 200 after an id', () => {
-    assert.equal(newerMessagesPath('한국어', '17-3'), '/api/rooms/%ED%95%9C%EA%B5%AD%EC%96%B4/messages?after=17-3&limit=200');
+    assert.equal(roomMessagesPath('한국어', { before: '17-3', limit: 20 }), '/api/rooms/%ED%95%9C%EA%B5%AD%EC%96%B4/messages?before=17-3&limit=20');
+    assert.equal(roomMessagesPath('lobby', { before: '17-3' }), '/api/rooms/lobby/messages?before=17-3');
   });
 
   test('decodes a page of newer messages with hasNewer and recovered', async () => {

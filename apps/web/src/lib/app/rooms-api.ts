@@ -1,40 +1,10 @@
 /**
  * The server's HTTP API: the list of active rooms (lobby), pages of older messages (scroll-back)
  * and of newer ones (finishing a recovery the welcome cut short). Responses are validated with
- * the protocol's schemas like socket frames are.
+ * the protocol's schemas like socket frames are. The paths are the protocol's (`ROOM_LIST_PATH`,
+ * `roomMessagesPath`).
  */
 import { decodeWith, HistoryPageSchema, RoomListSchema, type HistoryPage, type RoomSummary } from '@parley/protocol';
-
-/** `GET /api/rooms`: the active rooms, most active first. */
-export const ROOM_LIST_PATH = '/api/rooms';
-
-/**
- * The path of the page of messages before `before` in a room.
- *
- * @param room A valid room name (percent-encoded here).
- * @param before The oldest message id held.
- * @param limit Messages per page (1–200); by default the server's page size, as in a welcome.
- */
-export function olderMessagesPath(room: string, before: string, limit?: number): string {
-  const query = new URLSearchParams({ before });
-  if (limit !== undefined) query.set('limit', String(limit));
-  return `/api/rooms/${encodeURIComponent(room)}/messages?${query}`;
-}
-
-/** Messages per page of a recovery: the most the server gives at once. */
-export const NEWER_PAGE_LIMIT = 200;
-
-/**
- * The path of the page of messages after `after` in a room.
- *
- * @param room A valid room name (percent-encoded here).
- * @param after The newest message id of the stretch being recovered.
- * @param limit Messages per page (1–200).
- */
-export function newerMessagesPath(room: string, after: string, limit = NEWER_PAGE_LIMIT): string {
-  const query = new URLSearchParams({ after, limit: String(limit) });
-  return `/api/rooms/${encodeURIComponent(room)}/messages?${query}`;
-}
 
 type Fetch = (url: string, init?: { signal?: AbortSignal; headers?: Record<string, string> }) => Promise<Response>;
 

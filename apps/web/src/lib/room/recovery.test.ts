@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { HistoryPage, MessageFrame } from '@parley/protocol';
-import { MAX_RECOVERY_PAGES, recoverNewer, type RecoveryCallbacks } from './recovery.ts';
+import { roomMessagesPath, type HistoryPage, type MessageFrame } from '@parley/protocol';
+import { MAX_RECOVERY_PAGES, RECOVERY_PAGE_LIMIT, recoverNewer, type RecoveryCallbacks } from './recovery.ts';
 import { Timeline, type TimelineEntry } from './timeline.ts';
 
 const user = { id: 'u_bob', name: 'Bob' };
@@ -33,6 +33,10 @@ function applyTo(timeline: Timeline, cursors: string[]): RecoveryCallbacks['onPa
 }
 
 describe('recoverNewer', () => {
+  test('the recovery path asks for a page of 200 after an id', () => {
+    assert.equal(roomMessagesPath('한국어', { after: '17-3', limit: RECOVERY_PAGE_LIMIT }), '/api/rooms/%ED%95%9C%EA%B5%AD%EC%96%B4/messages?after=17-3&limit=200');
+  });
+
   test('fetches page after page until nothing newer is left, merging below the live messages', async () => {
     // The welcome brought 1..30 (hasNewer); 31..95 are missing; 96..100 arrived live meanwhile.
     const timeline = new Timeline();

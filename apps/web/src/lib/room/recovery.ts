@@ -15,6 +15,9 @@ import type { HistoryPage } from '@parley/protocol';
  */
 export const MAX_RECOVERY_PAGES = 40;
 
+/** Messages per page of a recovery (`limit`): the most the server gives at once. */
+export const RECOVERY_PAGE_LIMIT = 200;
+
 export interface RecoveryCallbacks {
   /**
    * Fetches the page after an id (retrying as it sees fit); rejects when it cannot.

@@ -20,10 +20,10 @@ import {
   type WelcomeFrame,
 } from '@parley/protocol';
 import type { BackoffOptions } from '../app/backoff.ts';
-import type { ClientStore } from '../app/client-store.ts';
+import type { ClientStorage } from '../app/client-storage.ts';
 import { FrameBatch, type Scheduler } from './frame-batch.ts';
 import { nextFrame } from '../ui/next-frame.ts';
-import type { OutboxStore } from './outbox-store.ts';
+import type { OutboxStorage } from './outbox-storage.ts';
 import { addMember, removeMember } from './members.ts';
 import {
   addToOutbox,
@@ -68,9 +68,9 @@ export interface RoomConnectionOptions {
   /** A valid display name (see `parseDisplayName`). */
   name: string;
   /** Where the token and the last seen message are kept. */
-  store: ClientStore;
+  storage: ClientStorage;
   /** Where unsent messages wait across a reload of the page (none kept when absent). */
-  outboxStore?: OutboxStore;
+  outboxStorage?: OutboxStorage;
   /**
    * The socket URL for one attempt (name and `since`; the token goes as a subprotocol), or why
    * none can be built (bad configuration).
@@ -123,8 +123,8 @@ export class RoomConnection {
   readonly #log = new Timeline();
   #version = $state(0);
   readonly #frames: FrameBatch<string>;
-  readonly #store: ClientStore;
-  readonly #outboxStore: OutboxStore | undefined;
+  readonly #storage: ClientStorage;
+  readonly #outboxStorage: OutboxStorage | undefined;
   readonly #fetchOlder: RoomConnectionOptions['fetchOlder'];
   readonly #fetchNewer: RoomConnectionOptions['fetchNewer'];
   readonly #maxRecoveryPages: number;
@@ -149,10 +149,10 @@ export class RoomConnection {
   constructor(options: RoomConnectionOptions) {
     this.room = options.room;
     this.name = options.name;
-    this.#store = options.store;
-    this.#outboxStore = options.outboxStore;
+    this.#storage = options.storage;
+    this.#outboxStorage = options.outboxStorage;
     // Messages a reload interrupted: shown at once, sent after the welcome like any pending one.
-    this.#outbox = options.outboxStore?.load(options.room) ?? [];
+    this.#outbox = options.outboxStorage?.load(options.room) ?? [];
     this.#fetchOlder = options.fetchOlder;
     this.#fetchNewer = options.fetchNewer;
     this.#maxRecoveryPages = options.maxRecoveryPages ?? MAX_RECOVERY_PAGES;
@@ -164,7 +164,7 @@ export class RoomConnection {
         const since = this.#contiguous ?? this.#log.newestMessageId();
         this.#askedSince = since;
         const target = options.socketUrl({ name: this.name, since });
-        return target.ok ? { ...target, protocols: connectProtocols(this.#store.token() ?? undefined) } : target;
+        return target.ok ? { ...target, protocols: connectProtocols(this.#storage.token() ?? undefined) } : target;
       },
       onText: (data) => this.#frames.push(data),
       onLost: () => this.#lost(),
@@ -275,7 +275,7 @@ export class RoomConnection {
     const newest = this.#log.newestMessageId();
     if (newest === undefined || (this.readUpTo !== null && compareMessageIds(newest, this.readUpTo) <= 0)) return;
     this.readUpTo = newest;
-    this.#store.setLastSeen(this.room, newest);
+    this.#storage.setLastSeen(this.room, newest);
   }
 
   /** Loads the page of messages before the oldest one held (scroll-back). */
@@ -360,7 +360,7 @@ export class RoomConnection {
     this.#welcomedOnce = true;
     this.me = welcome.you;
     // A fresh token in every welcome (its expiry slides): keep the latest.
-    this.#store.setToken(welcome.token);
+    this.#storage.setToken(welcome.token);
     this.members = welcome.members;
     // Typing notices from before the drop are stale; nobody replays them.
     this.typists = [];
@@ -379,7 +379,7 @@ export class RoomConnection {
     this.#setOutbox(removeDelivered(this.outbox, welcome.history, welcome.you.id));
 
     if (first) {
-      const lastSeen = this.#store.lastSeen(this.room);
+      const lastSeen = this.#storage.lastSeen(this.room);
       this.dividerBefore = firstUnread(this.#log.entries, lastSeen, welcome.you.id);
       // A first visit has no "new since": what the welcome shows counts as seen.
       this.readUpTo = lastSeen ?? this.#log.newestMessageId() ?? null;
@@ -467,7 +467,7 @@ export class RoomConnection {
   #setOutbox(outbox: readonly OutboxItem[]): void {
     if (outbox === this.#outbox) return;
     this.#outbox = outbox;
-    this.#outboxStore?.save(this.room, outbox);
+    this.#outboxStorage?.save(this.room, outbox);
   }
 
   #sendFrame(frame: ClientFrame): boolean {

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ClientStore } from './client-store.ts';
+import { ClientStorage } from './client-storage.ts';
 import { memoryStorage } from './memory-storage.test-support.ts';
 
-describe('ClientStore', () => {
+describe('ClientStorage', () => {
   test('remembers the name, the token and the last seen message per room', () => {
     const storage = memoryStorage();
-    const store = new ClientStore(storage);
+    const store = new ClientStorage(storage);
     assert.equal(store.name(), null);
     assert.equal(store.token(), null);
     assert.equal(store.lastSeen('lobby'), null);
@@ -16,7 +16,7 @@ describe('ClientStore', () => {
     store.setLastSeen('lobby', '17-0');
     store.setLastSeen('한국어', '18-2');
 
-    const again = new ClientStore(storage);
+    const again = new ClientStorage(storage);
     assert.equal(again.name(), 'Alice');
     assert.equal(again.token(), 'u_1.sig');
     assert.equal(again.lastSeen('lobby'), '17-0');
@@ -26,20 +26,20 @@ describe('ClientStore', () => {
 
   test('remembers the choice about mention notifications', () => {
     const storage = memoryStorage();
-    const store = new ClientStore(storage);
+    const store = new ClientStorage(storage);
     assert.equal(store.notifyMentions(), null);
     store.setNotifyMentions(false);
-    assert.equal(new ClientStore(storage).notifyMentions(), false);
+    assert.equal(new ClientStorage(storage).notifyMentions(), false);
     store.setNotifyMentions(true);
-    assert.equal(new ClientStore(storage).notifyMentions(), true);
+    assert.equal(new ClientStorage(storage).notifyMentions(), true);
   });
 
   test('works, remembering nothing, without storage or when storage throws', () => {
-    const none = new ClientStore(null);
+    const none = new ClientStorage(null);
     none.setName('Alice');
     assert.equal(none.name(), null);
 
-    const throwing = new ClientStore({
+    const throwing = new ClientStorage({
       getItem: () => {
         throw new Error('SecurityError');
       },

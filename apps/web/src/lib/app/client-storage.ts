@@ -17,7 +17,7 @@ const TOKEN_KEY = 'parley.token';
 const LAST_SEEN_PREFIX = 'parley.lastSeen.';
 const NOTIFY_KEY = 'parley.notifyMentions';
 
-export class ClientStore {
+export class ClientStorage {
   readonly #storage: KeyValueStorage | null;
 
   /** @param storage Usually `window.localStorage`; `null` keeps nothing. */

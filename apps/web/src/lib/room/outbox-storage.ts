@@ -5,12 +5,12 @@
  * other's outbox (each sends its own). Storage may be unavailable or full; then the outbox lives
  * for the current page only, as before.
  */
-import type { KeyValueStorage } from '../app/client-store.ts';
+import type { KeyValueStorage } from '../app/client-storage.ts';
 import { keptOutbox, restoreOutbox, type OutboxItem } from './outbox.ts';
 
 const OUTBOX_PREFIX = 'parley.outbox.';
 
-export class OutboxStore {
+export class OutboxStorage {
   readonly #storage: KeyValueStorage | null;
 
   /** @param storage Usually `window.sessionStorage`; `null` keeps nothing. */
