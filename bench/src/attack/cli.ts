@@ -36,7 +36,8 @@ ${ATTACK_IDS.map((id) => `                          ${id.padEnd(15)} ${ATTACK_TI
                         bench/results/attack-*-before.json; --before=none for none
   --log-level=LEVEL     the server's LOG_LEVEL (default info, as operators run it)
   --server-cpus=0       taskset list for the server; --aux-cpus=1 for everything else
-  --out=DIR             results directory (default bench/results)`;
+  --out=DIR             results directory (default bench/results)
+  --render=FILE.json    only rewrite the Markdown of an earlier run from its JSON`;
 
 interface Args {
   settings: AttackSettings;
@@ -173,6 +174,13 @@ function gitShort(repoRoot: string, rev: string): string {
 }
 
 async function main(): Promise<void> {
+  const render = process.argv.slice(2).find((a) => a.startsWith('--render='));
+  if (render !== undefined) {
+    const file = resolve(render.slice('--render='.length));
+    const written = writeAttackReport(JSON.parse(readFileSync(file, 'utf8')) as AttackResults, dirname(file));
+    console.log(`rewrote ${written.map((f) => relative(process.cwd(), f)).join(', ')}`);
+    return;
+  }
   const args = parseArgs(process.argv.slice(2));
   const repoRoot = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
   const benchRoot = join(repoRoot, 'bench');

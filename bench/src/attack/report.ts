@@ -10,6 +10,7 @@ const int = (n: number | undefined): string => (n === undefined ? '–' : Math.r
 const mib = (kb: number | undefined): string => (kb === undefined ? '–' : (kb / 1024).toFixed(0));
 const bytes = (b: number | undefined): string => {
   if (b === undefined) return '–';
+  if (b >= 1e9) return `${(b / 1e9).toFixed(1)} GB`;
   if (b >= 1e6) return `${(b / 1e6).toFixed(1)} MB`;
   if (b >= 1e3) return `${(b / 1e3).toFixed(0)} kB`;
   return `${b} B`;
@@ -93,6 +94,14 @@ function summaryTable(r: AttackResults): string[] {
   return lines;
 }
 
+/** The attacker's own failures, and a loop cap that ended it early. */
+function attackerSide(a: AttackRun['attacker']): string {
+  if (a === undefined) return '–';
+  const parts = Object.keys(a.attackerErrors).length > 0 ? [counts(a.attackerErrors)] : [];
+  if (a.capped !== undefined) parts.push(`stopped early: capped at ${a.capped} (after ${(a.elapsedMs / 1000).toFixed(1)} s)`);
+  return parts.length === 0 ? '–' : parts.join('; ');
+}
+
 function detailTable(r: AttackResults): string[] {
   const lines = [
     '| attack | system | attempts | opened | refused | Retry-After | max held / at end | closed by server | frames sent | error frames back | welcomes (largest) | bytes received | HTTP answers | attacker-side errors | server log during attack | server after | Redis RSS before → peak (MiB) | other CPU quiet / attack |',
@@ -104,7 +113,7 @@ function detailTable(r: AttackResults): string[] {
     const after = sv === undefined ? '–' : sv.survived ? `up; RSS ${mib(sv.rssAfterKb)} MiB${sv.metricsAfter?.parley_rooms === undefined ? '' : `, ${int(sv.metricsAfter.parley_rooms)} rooms`}` : `**down**`;
     lines.push(
       `| ${run.attack} | ${run.system} | ${int(a?.attempts)} | ${int(a?.opened)} | ${counts(a?.refused)} | ${a?.retryAfter ?? '–'} | ${a ? `${int(a.maxHeld)} / ${int(a.heldAtEnd)}` : '–'} | ${counts(a?.closes)} | ${int(a?.framesSent)} | ${counts(a?.errorFrames)} | ` +
-        `${a ? `${int(a.welcomes)} (${bytes(a.maxWelcomeBytes)})` : '–'} | ${bytes(a?.bytesReceived)} | ${counts(a?.httpStatus)} | ${counts(a?.attackerErrors)}${a?.capped ? `; capped at ${a.capped}` : ''} | ${bytes(sv?.logBytesAttack)} | ${after} | ${sv?.redisRssBeforeKb === undefined ? '–' : `${mib(sv.redisRssBeforeKb)} → ${mib(sv.redisRssPeakKb)}`} | ${run.otherCpuPctQuiet ?? '–'} / ${run.otherCpuPctAttack ?? '–'} % |`,
+        `${a ? `${int(a.welcomes)} (${bytes(a.maxWelcomeBytes)})` : '–'} | ${bytes(a?.bytesReceived)} | ${counts(a?.httpStatus)} | ${attackerSide(a)} | ${bytes(sv?.logBytesAttack)} | ${after} | ${sv?.redisRssBeforeKb === undefined ? '–' : `${mib(sv.redisRssBeforeKb)} → ${mib(sv.redisRssPeakKb)}`} | ${run.otherCpuPctQuiet ?? '–'} / ${run.otherCpuPctAttack ?? '–'} % |`,
     );
   }
   return lines;
