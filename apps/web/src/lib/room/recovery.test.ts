@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { roomMessagesPath, type HistoryPage, type MessageFrame } from '@parley/protocol';
+import { applyRecoveryPage, initialRoomState } from './apply-frame.ts';
 import { MAX_RECOVERY_PAGES, RECOVERY_PAGE_LIMIT, recoverNewer, type RecoveryCallbacks } from './recovery.ts';
 import { Timeline, type TimelineEntry } from './timeline.ts';
 
@@ -23,11 +24,11 @@ function server(oldest: number, newest: number, size: number) {
   return { asked, fetchNewer };
 }
 
-/** What RoomConnection does with a page: mark a hole the server could not fill, merge. */
+/** What RoomConnection does with a page (applyRecoveryPage: mark a hole the server could not fill, merge). */
 function applyTo(timeline: Timeline, cursors: string[]): RecoveryCallbacks['onPage'] {
+  let state = initialRoomState(timeline);
   return (page, after, cursor) => {
-    if (page.recovered === false) timeline.insertGapAfter(after);
-    timeline.appendMessages(page.messages);
+    state = applyRecoveryPage(state, page, after, cursor);
     cursors.push(cursor);
   };
 }

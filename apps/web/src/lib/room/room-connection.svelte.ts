@@ -1,58 +1,58 @@
 /**
  * One chat room over `parley.v1`, as reactive state for the room view: the log (timeline), the
- * outbox of the reader's own messages, members, typing, and what the reader has seen. The socket
- * and its reconnects are {@link RoomSocket}'s; the bookkeeping lives in plain modules (timeline,
- * outbox, members, typing, recovery) with unit tests; this class applies them to frames and
- * events. Frames are applied in batches, one per animation frame, so that a flood of them
- * re-renders the room at most once per frame painted.
+ * outbox of the reader's own messages, members, typing, and what the reader has seen. This class
+ * is the shell: it owns the socket ({@link RoomSocket}: reconnects, backoff), the timers and the
+ * `$state`. What a frame from the server does is decided by the pure {@link applyFrame}
+ * (apply-frame.ts), which returns the room's new state and the effects for this class to run;
+ * the rest of the bookkeeping lives in plain modules (timeline, outbox, members, typing,
+ * recovery) with unit tests. Frames are applied in batches, one per animation frame, so that a
+ * flood of them re-renders the room at most once per frame painted.
  */
 import {
   CLOSE_CODES,
   checkMessageText,
   compareMessageIds,
-  decodeServerFrame,
   encodeFrame,
   type ClientFrame,
   type ConnectParams,
   type HistoryPage,
   type MessageFrame,
   type User,
-  type WelcomeFrame,
 } from '@parley/protocol';
 import type { BackoffOptions } from '../app/backoff.ts';
 import type { ClientStorage } from '../app/client-storage.ts';
-import { FrameBatch, type Scheduler } from './frame-batch.ts';
+import { connectProtocols } from '../app/server-url.ts';
 import { nextFrame } from '../ui/next-frame.ts';
-import type { OutboxStorage } from './outbox-storage.ts';
-import { addMember, removeMember } from './members.ts';
+import {
+  applyFrame,
+  applyRecoveryPage,
+  decodeRoomFrame,
+  type FrameContext,
+  type FrameOutcome,
+  type RoomEffect,
+  type RoomState,
+  type ServerProblem,
+} from './apply-frame.ts';
+import { FrameBatch, type Scheduler } from './frame-batch.ts';
 import {
   addToOutbox,
-  awaitingSend,
   discard,
-  markAcked,
   markDisconnected,
   markFailed,
   markRetry,
   markSending,
   newClientMsgId,
-  removeDelivered,
-  renewClientMsgId,
   timedOut,
   type OutboxItem,
 } from './outbox.ts';
+import type { OutboxStorage } from './outbox-storage.ts';
 import { MAX_RECOVERY_PAGES, recoverNewer } from './recovery.ts';
 import { RoomSocket, type ConnectionStatus } from './room-socket.svelte.ts';
-import { connectProtocols } from '../app/server-url.ts';
-import { countUnread, firstUnread, Timeline, type TimelineEntry } from './timeline.ts';
-import { expireTypists, noteTyping, shouldSendTyping, stopTyping, typingText, type Typist } from './typing.ts';
+import { countUnread, Timeline, type TimelineEntry } from './timeline.ts';
+import { expireTypists, shouldSendTyping, typingText, type Typist } from './typing.ts';
 
+export type { ServerProblem } from './apply-frame.ts';
 export type { ConnectionStatus } from './room-socket.svelte.ts';
-
-/** A problem the server reported that concerns no particular message. */
-export interface ServerProblem {
-  code: string;
-  message: string;
-}
 
 /** A line for screen readers: something new happened while the reader was here. */
 export interface Announcement {
@@ -128,18 +128,14 @@ export class RoomConnection {
   readonly #fetchOlder: RoomConnectionOptions['fetchOlder'];
   readonly #fetchNewer: RoomConnectionOptions['fetchNewer'];
   readonly #maxRecoveryPages: number;
-  /**
-   * While a recovery fetches pages: the last id held with no hole before it. A reconnect asks
-   * for what follows it, not for what follows the newest (live messages came after the hole).
-   */
+  /** The parts of {@link RoomState} no view shows (see there). */
+  #welcomedOnce = false;
+  #askedSince: string | undefined;
   #contiguous: string | undefined;
   #recovery: AbortController | null = null;
   readonly #sendTimeoutMs: number;
   readonly #onIncoming: RoomConnectionOptions['onIncoming'];
   readonly #socket: RoomSocket;
-  /** The `since` the current socket asked for: a welcome without recovery then means a gap. */
-  #askedSince: string | undefined;
-  #welcomedOnce = false;
   #clock: ReturnType<typeof setInterval> | null = null;
   #lastTypingSentAt: number | null = null;
   #nextAnnouncement = 1;
@@ -314,105 +310,98 @@ export class RoomConnection {
   }
 
   #receive(data: string): void {
-    const decoded = decodeServerFrame(data);
+    const decoded = decodeRoomFrame(data);
     if (!decoded.ok) {
-      // A newer server may send an error code this build does not know yet; still show it.
-      const loose = looseError(data);
-      if (loose !== null) this.#onError(loose);
-      else console.warn(`[parley] ignored a frame: ${decoded.message}`);
+      console.warn(`[parley] ignored a frame: ${decoded.message}`);
       return;
     }
-    const frame = decoded.value;
-    switch (frame.type) {
-      case 'welcome':
-        this.#onWelcome(frame);
-        break;
-      case 'message':
-        this.#onMessage(frame);
-        break;
-      case 'join':
-      case 'leave':
-        this.members = frame.type === 'join' ? addMember(this.members, frame.user) : removeMember(this.members, frame.user.id);
-        if (frame.type === 'leave') this.typists = stopTyping(this.typists, frame.user.id);
-        this.#log.addPresence(frame.type, frame.user, frame.ts);
-        this.#changed();
-        break;
-      case 'typing':
-        if (frame.user.id !== this.me?.id) this.typists = noteTyping(this.typists, frame.user, Date.now());
-        break;
-      case 'ack':
-        this.#setOutbox(markAcked(this.outbox, frame.clientMsgId, frame.id));
-        // The message itself may have arrived first: then the outbox item is done.
-        if (this.#log.hasMessage(frame.id)) this.#setOutbox(this.outbox.filter((item) => item.id !== frame.id));
-        break;
-      case 'error':
-        this.#onError(frame);
-        break;
-      case 'status':
-        // The server's link to its message bus: sending may fail until it is back.
-        this.degraded = frame.degraded ? frame.message || 'The server is having trouble; messages may be delayed.' : null;
-        break;
-    }
+    const context: FrameContext = { now: Date.now(), lastSeen: () => this.#storage.lastSeen(this.room), newClientMsgId: () => newClientMsgId() };
+    this.#apply(applyFrame(this.#state(), decoded.value, context));
   }
 
-  #onWelcome(welcome: WelcomeFrame): void {
-    const first = !this.#welcomedOnce;
-    this.#welcomedOnce = true;
-    this.me = welcome.you;
-    // A fresh token in every welcome (its expiry slides): keep the latest.
-    this.#storage.setToken(welcome.token);
-    this.members = welcome.members;
-    // Typing notices from before the drop are stale; nobody replays them.
-    this.typists = [];
+  /** The room as {@link applyFrame} sees it: every field, read from the reactive ones. */
+  #state(): RoomState {
+    return {
+      timeline: this.#log,
+      me: this.me,
+      members: this.members,
+      typists: this.typists,
+      outbox: this.#outbox,
+      hasMore: this.hasMore,
+      serverProblem: this.serverProblem,
+      degraded: this.degraded,
+      dividerBefore: this.dividerBefore,
+      readUpTo: this.readUpTo,
+      welcomedOnce: this.#welcomedOnce,
+      askedSince: this.#askedSince,
+      contiguous: this.#contiguous,
+    };
+  }
 
-    const asked = this.#askedSince;
-    if (asked !== undefined && !welcome.recovered) {
-      // What was said after our newest message is gone from the server: say so, rather than
-      // quietly joining two stretches of history. If a recovery was under way, live messages
-      // newer than its hole are held too: the hole (after `asked`) gets its own marker.
-      if (this.#contiguous !== undefined) this.#log.insertGapAfter(asked);
-      this.#log.appendGap();
+  /** Takes the room's new state; a field given its current value again wakes nothing. */
+  #commit(state: RoomState): void {
+    this.me = state.me;
+    this.members = state.members;
+    this.typists = state.typists;
+    this.#setOutbox(state.outbox);
+    this.hasMore = state.hasMore;
+    this.serverProblem = state.serverProblem;
+    this.degraded = state.degraded;
+    this.dividerBefore = state.dividerBefore;
+    this.readUpTo = state.readUpTo;
+    this.#welcomedOnce = state.welcomedOnce;
+    this.#askedSince = state.askedSince;
+    this.#contiguous = state.contiguous;
+  }
+
+  /** Takes the outcome of a frame: the new state first, then the effects, in order. */
+  #apply(outcome: FrameOutcome): void {
+    this.#commit(outcome.state);
+    if (outcome.timelineChanged) this.#changed();
+    for (const effect of outcome.effects) this.#run(effect);
+  }
+
+  #run(effect: RoomEffect): void {
+    switch (effect.kind) {
+      case 'save-token':
+        this.#storage.setToken(effect.token);
+        break;
+      case 'recover':
+        this.#recover(effect.after);
+        break;
+      case 'welcomed':
+        this.#socket.welcomed();
+        break;
+      case 'transmit':
+        this.#transmit(effect.clientMsgIds);
+        break;
+      case 'announce':
+        this.#announce(effect.text);
+        break;
+      case 'incoming':
+        this.#onIncoming?.(effect.message);
+        break;
+      default: {
+        // Every kind is handled above: a new one does not compile until it is.
+        const unknown: never = effect;
+        throw new Error(`no handler for the effect ${(unknown as { kind?: unknown }).kind}`);
+      }
     }
-    if (this.#log.oldestMessageId() === undefined) this.hasMore = welcome.hasMore;
-    this.#log.appendMessages(welcome.history);
-    this.#changed();
-    this.#setOutbox(removeDelivered(this.outbox, welcome.history, welcome.you.id));
-
-    if (first) {
-      const lastSeen = this.#storage.lastSeen(this.room);
-      this.dividerBefore = firstUnread(this.#log.entries, lastSeen, welcome.you.id);
-      // A first visit has no "new since": what the welcome shows counts as seen.
-      this.readUpTo = lastSeen ?? this.#log.newestMessageId() ?? null;
-    }
-
-    // More was missed than one welcome carries: fetch the rest, page by page.
-    this.#contiguous = undefined;
-    const last = welcome.history.at(-1)?.id ?? asked;
-    if (welcome.hasNewer === true && last !== undefined) this.#recover(last);
-
-    this.#socket.welcomed();
-    // Everything typed offline or left unanswered by the last connection goes out now, with
-    // its original clientMsgId, so the server stores each once even if it got it before.
-    this.#transmit(awaitingSend(this.outbox).map((item) => item.clientMsgId));
   }
 
   /**
    * Fetches what the welcome left out, after `after`, merging each page in its place among the
    * live messages that keep arriving. Until it ends, a reconnect asks from the last id without a
-   * hole before it; if it cannot finish, a gap marker shows where the hole stays.
+   * hole before it (the welcome set it to `after`); if it cannot finish, a gap marker shows where
+   * the hole stays.
    */
   #recover(after: string): void {
     this.#recovery?.abort();
     const controller = new AbortController();
     this.#recovery = controller;
-    this.#contiguous = after;
     const onPage = (page: HistoryPage, from: string, cursor: string) => {
-      // The room moved on too far: what followed `from` is gone; the page starts after a hole.
-      if (page.recovered === false) this.#log.insertGapAfter(from);
-      this.#log.appendMessages(page.messages);
-      this.#contiguous = cursor;
+      this.#commit(applyRecoveryPage(this.#state(), page, from, cursor));
       this.#changed();
-      this.#setOutbox(removeDelivered(this.outbox, page.messages, this.me?.id));
     };
     void recoverNewer(after, { fetchNewer: this.#fetchNewer, onPage }, controller.signal, this.#maxRecoveryPages).then((outcome) => {
       if (this.#recovery !== controller) return;
@@ -426,29 +415,6 @@ export class RoomConnection {
       }
       this.#contiguous = undefined;
     });
-  }
-
-  #onMessage(message: MessageFrame): void {
-    const added = this.#log.appendMessages([message]).length > 0;
-    if (added) this.#changed();
-    this.#setOutbox(removeDelivered(this.outbox, [message], this.me?.id));
-    this.typists = stopTyping(this.typists, message.user.id);
-    if (added && message.user.id !== this.me?.id) {
-      this.#announce(`${message.user.name}: ${message.text}`);
-      this.#onIncoming?.(message);
-    }
-  }
-
-  #onError(frame: { code: string; message: string; clientMsgId?: string | undefined }): void {
-    const item = frame.clientMsgId === undefined ? undefined : this.outbox.find((i) => i.clientMsgId === frame.clientMsgId);
-    if (item !== undefined) {
-      this.#setOutbox(markFailed(this.outbox, item.clientMsgId, frame.message));
-      // The server holds another text under this clientMsgId: a Retry must not reuse it.
-      if (frame.code === 'client_msg_id_reused') this.#setOutbox(renewClientMsgId(this.outbox, item.clientMsgId, newClientMsgId()));
-      this.#announce(`Your message was not sent: ${frame.message}`);
-    } else {
-      this.serverProblem = { code: frame.code, message: frame.message };
-    }
   }
 
   /** Puts outbox items on the wire if the connection is ready; otherwise they stay pending. */
@@ -501,21 +467,5 @@ export class RoomConnection {
     this.#setOutbox(markDisconnected(this.outbox));
     this.typists = [];
     this.degraded = null;
-  }
-}
-
-function looseError(data: string): { code: string; message: string; clientMsgId?: string } | null {
-  try {
-    const value: unknown = JSON.parse(data);
-    if (typeof value !== 'object' || value === null) return null;
-    const v = value as Record<string, unknown>;
-    if (v['type'] !== 'error' || typeof v['message'] !== 'string') return null;
-    return {
-      code: typeof v['code'] === 'string' ? v['code'] : 'unknown',
-      message: v['message'],
-      ...(typeof v['clientMsgId'] === 'string' ? { clientMsgId: v['clientMsgId'] } : {}),
-    };
-  } catch {
-    return null;
   }
 }

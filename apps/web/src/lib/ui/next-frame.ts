@@ -1,12 +1,12 @@
-/** The browser's part of {@link FrameBatch}: when a batch of frames is applied. */
-import type { Scheduler } from '../room/frame-batch.ts';
-
 /**
- * The next animation frame; in a hidden tab, where animation frames stop, a timer instead
- * (browsers run those about once a second there, which is all a hidden tab needs: the title's
- * unread count and mention notifications).
+ * Runs `run` once at the next animation frame; in a hidden tab, where animation frames stop, after
+ * a timer instead (browsers run those about once a second there, which is all a hidden tab needs:
+ * the title's unread count and mention notifications). The browser's `Scheduler` for the room's
+ * `FrameBatch` (room/frame-batch.ts): when a batch of frames is applied.
+ *
+ * @returns A function that cancels it.
  */
-export const nextFrame: Scheduler = (run) => {
+export function nextFrame(run: () => void): () => void {
   let done = false;
   const once = () => {
     if (done) return;
@@ -22,4 +22,4 @@ export const nextFrame: Scheduler = (run) => {
     cancelAnimationFrame(frame);
     clearTimeout(timer);
   };
-};
+}

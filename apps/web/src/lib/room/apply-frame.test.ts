@@ -1,0 +1,325 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { HistoryPage, MessageFrame, ServerFrame, User, WelcomeFrame } from '@parley/protocol';
+import {
+  applyFrame,
+  applyRecoveryPage,
+  decodeRoomFrame,
+  initialRoomState,
+  type FrameContext,
+  type FrameOutcome,
+  type RoomFrame,
+  type RoomState,
+} from './apply-frame.ts';
+import { addToOutbox, markSending, type OutboxItem } from './outbox.ts';
+import { presenceText } from './presence-run.ts';
+import { Timeline, type TimelineEntry } from './timeline.ts';
+import { TYPING_SHOW_MS } from './typing.ts';
+
+const me: User = { id: 'u_me', name: 'Me' };
+const bob: User = { id: 'u_bob', name: 'Bob' };
+const alice: User = { id: 'u_alice', name: 'Alice' };
+const carol: User = { id: 'u_carol', name: 'Carol' };
+
+function msg(id: string, user: User = bob, clientMsgId?: string): MessageFrame {
+  return { type: 'message', id, room: 'r', user, text: `text ${id}`, ts: Number(id.split('-')[0]), ...(clientMsgId === undefined ? {} : { clientMsgId }) };
+}
+
+function welcome(history: MessageFrame[], fields: Partial<WelcomeFrame> = {}): WelcomeFrame {
+  return { type: 'welcome', room: 'r', you: me, token: 'tok-1', members: [me, bob], history, recovered: false, hasMore: false, hasNewer: false, ...fields };
+}
+
+/** A context whose lastSeen is `lastSeen` and counts how often it was asked. */
+function context(lastSeen: string | null = null, now = 1_000): FrameContext & { asked: number } {
+  let fresh = 0;
+  const ctx = {
+    now,
+    asked: 0,
+    lastSeen: () => {
+      ctx.asked += 1;
+      return lastSeen;
+    },
+    newClientMsgId: () => `c-fresh-${++fresh}`,
+  };
+  return ctx;
+}
+
+const ids = (entries: readonly TimelineEntry[]) =>
+  entries.map((e) => (e.kind === 'message' ? e.message.id : e.kind === 'gap' ? 'gap' : presenceText(e.summary)));
+const kinds = (outcome: FrameOutcome) => outcome.effects.map((e) => e.kind);
+
+/** Applies frames one after the other, as the shell does; returns the last outcome. */
+function apply(state: RoomState, frames: RoomFrame[], ctx: FrameContext = context()): FrameOutcome {
+  let outcome: FrameOutcome = { state, effects: [], timelineChanged: false };
+  for (const frame of frames) outcome = applyFrame(outcome.state, frame, ctx);
+  return outcome;
+}
+
+/** A room welcomed once with `history` (no `since`). */
+function welcomed(history: MessageFrame[] = [], outbox: readonly OutboxItem[] = []): RoomState {
+  return applyFrame(initialRoomState(new Timeline(), outbox), welcome(history), context()).state;
+}
+
+/** One message of mine on the wire. */
+function sending(clientMsgId: string, text = 'hi'): readonly OutboxItem[] {
+  return markSending(addToOutbox([], clientMsgId, text, 1), [clientMsgId], 2);
+}
+
+describe('applyFrame: welcome', () => {
+  test('a first welcome: who I am, the members, the history; the token is kept, the socket welcomed, waiting messages sent', () => {
+    const waiting = addToOutbox([], 'c-1', 'typed offline', 1);
+    const outcome = applyFrame(initialRoomState(new Timeline(), waiting), welcome([msg('1-0'), msg('2-0')], { hasMore: true }), context());
+    const { state } = outcome;
+    assert.deepEqual(state.me, me);
+    assert.deepEqual(state.members, [me, bob]);
+    assert.deepEqual(ids(state.timeline.entries), ['1-0', '2-0']);
+    assert.equal(state.hasMore, true);
+    assert.equal(state.welcomedOnce, true);
+    assert.equal(state.contiguous, undefined);
+    assert.equal(outcome.timelineChanged, true);
+    assert.deepEqual(outcome.effects, [
+      { kind: 'save-token', token: 'tok-1' },
+      { kind: 'welcomed' },
+      { kind: 'transmit', clientMsgIds: ['c-1'] },
+    ]);
+  });
+
+  test('a first visit has no divider, and what the welcome shows counts as seen', () => {
+    const { state } = applyFrame(initialRoomState(new Timeline()), welcome([msg('1-0'), msg('2-0')]), context(null));
+    assert.equal(state.dividerBefore, undefined);
+    assert.equal(state.readUpTo, '2-0');
+  });
+
+  test('coming back: the divider goes before the first message from others after the last seen one; asked once only', () => {
+    const ctx = context('2-0');
+    const first = applyFrame(initialRoomState(new Timeline()), welcome([msg('1-0'), msg('2-0'), msg('3-0', me), msg('4-0')]), ctx);
+    assert.equal(first.state.dividerBefore, '4-0');
+    assert.equal(first.state.readUpTo, '2-0');
+    const again = applyFrame({ ...first.state, askedSince: '4-0' }, welcome([msg('5-0')], { recovered: true }), ctx);
+    assert.equal(again.state.dividerBefore, '4-0', 'fixed by the first welcome');
+    assert.equal(ctx.asked, 1);
+  });
+
+  test('a reconnect that recovered everything continues the log without a gap', () => {
+    const state = { ...welcomed([msg('1-0'), msg('2-0')]), askedSince: '2-0' };
+    const { state: after } = applyFrame(state, welcome([msg('3-0')], { recovered: true, hasMore: false }), context());
+    assert.deepEqual(ids(after.timeline.entries), ['1-0', '2-0', '3-0']);
+  });
+
+  test('a reconnect the server could not recover from marks a gap before the new stretch', () => {
+    const state = { ...welcomed([msg('1-0'), msg('2-0')]), askedSince: '2-0' };
+    const { state: after } = applyFrame(state, welcome([msg('8-0'), msg('9-0')], { recovered: false }), context());
+    assert.deepEqual(ids(after.timeline.entries), ['1-0', '2-0', 'gap', '8-0', '9-0']);
+  });
+
+  test('a recovery under way that the server can no longer finish: the hole after `since` gets its own gap', () => {
+    const state = welcomed([msg('1-0'), msg('2-0')]);
+    // The recovery had got to 2-0 when live 5-0 arrived; the reconnect asked since 2-0.
+    const during = applyFrame({ ...state, contiguous: '2-0' }, msg('5-0'), context()).state;
+    const { state: after } = applyFrame({ ...during, askedSince: '2-0' }, welcome([msg('9-0')], { recovered: false }), context());
+    assert.deepEqual(ids(after.timeline.entries), ['1-0', '2-0', 'gap', '5-0', 'gap', '9-0']);
+  });
+
+  test('hasNewer: the rest is fetched after the last id of the history, and a reconnect asks from there meanwhile', () => {
+    const state = { ...welcomed([msg('1-0')]), askedSince: '1-0' };
+    const outcome = applyFrame(state, welcome([msg('2-0'), msg('3-0')], { recovered: true, hasNewer: true }), context());
+    assert.deepEqual(kinds(outcome), ['save-token', 'recover', 'welcomed', 'transmit']);
+    assert.deepEqual(outcome.effects[1], { kind: 'recover', after: '3-0' });
+    assert.equal(outcome.state.contiguous, '3-0');
+  });
+
+  test('hasNewer with an empty history recovers after the `since` asked', () => {
+    const state = { ...welcomed([msg('1-0')]), askedSince: '1-0' };
+    const outcome = applyFrame(state, welcome([], { recovered: true, hasNewer: true }), context());
+    assert.deepEqual(outcome.effects[1], { kind: 'recover', after: '1-0' });
+  });
+
+  test('hasMore is the welcome’s only while nothing is held; typing notices are forgotten; delivered messages leave the outbox', () => {
+    let state = welcomed([msg('1-0')], sending('c-1'));
+    state = applyFrame(state, { type: 'typing', user: bob }, context()).state;
+    assert.equal(state.typists.length, 1);
+    const outcome = applyFrame({ ...state, askedSince: '1-0' }, welcome([msg('2-0', me, 'c-1')], { recovered: true, hasMore: true }), context());
+    assert.equal(outcome.state.hasMore, false, 'scroll-back state is not reset by a reconnect');
+    assert.deepEqual(outcome.state.typists, []);
+    assert.deepEqual(outcome.state.outbox, []);
+    assert.deepEqual(outcome.effects.at(-1), { kind: 'transmit', clientMsgIds: [] });
+  });
+});
+
+describe('applyFrame: message', () => {
+  test('a message from someone else is added, announced and passed on, and ends their typing', () => {
+    let state = welcomed([msg('1-0')]);
+    state = applyFrame(state, { type: 'typing', user: bob }, context()).state;
+    const message = msg('2-0');
+    const outcome = applyFrame(state, message, context());
+    assert.deepEqual(ids(outcome.state.timeline.entries), ['1-0', '2-0']);
+    assert.equal(outcome.timelineChanged, true);
+    assert.deepEqual(outcome.state.typists, []);
+    assert.deepEqual(outcome.effects, [
+      { kind: 'announce', text: 'Bob: text 2-0' },
+      { kind: 'incoming', message },
+    ]);
+  });
+
+  test('my own message is not news, and takes its item out of the outbox', () => {
+    const outcome = applyFrame(welcomed([], sending('c-1')), msg('2-0', me, 'c-1'), context());
+    assert.deepEqual(outcome.effects, []);
+    assert.deepEqual(outcome.state.outbox, []);
+    assert.deepEqual(ids(outcome.state.timeline.entries), ['2-0']);
+  });
+
+  test('a message held already changes nothing and announces nothing', () => {
+    const state = welcomed([msg('1-0')]);
+    const outcome = applyFrame(state, msg('1-0'), context());
+    assert.equal(outcome.timelineChanged, false);
+    assert.deepEqual(outcome.effects, []);
+    assert.deepEqual(ids(outcome.state.timeline.entries), ['1-0']);
+  });
+});
+
+describe('applyFrame: join and leave', () => {
+  test('consecutive joins and leaves make one line, and keep the member list', () => {
+    const outcome = apply(welcomed(), [
+      { type: 'join', user: alice, ts: 1 },
+      { type: 'join', user: carol, ts: 2 },
+      { type: 'leave', user: alice, ts: 3 },
+    ]);
+    assert.deepEqual(ids(outcome.state.timeline.entries), ['Carol joined, Alice joined and left']);
+    assert.deepEqual(outcome.state.members, [me, bob, carol]);
+    assert.equal(outcome.timelineChanged, true);
+  });
+
+  test('a message between them starts a new line', () => {
+    const outcome = apply(welcomed(), [{ type: 'join', user: alice, ts: 1 }, msg('2-0'), { type: 'join', user: carol, ts: 3 }]);
+    assert.deepEqual(ids(outcome.state.timeline.entries), ['Alice joined', '2-0', 'Carol joined']);
+  });
+
+  test('someone who leaves stops typing', () => {
+    const outcome = apply(welcomed(), [{ type: 'typing', user: bob }, { type: 'leave', user: bob, ts: 5 }]);
+    assert.deepEqual(outcome.state.typists, []);
+    assert.deepEqual(outcome.state.members, [me]);
+  });
+});
+
+describe('applyFrame: typing', () => {
+  test('someone typing is shown for a few seconds from now', () => {
+    const outcome = applyFrame(welcomed(), { type: 'typing', user: bob }, context(null, 5_000));
+    assert.deepEqual(outcome.state.typists, [{ user: bob, until: 5_000 + TYPING_SHOW_MS }]);
+    assert.equal(outcome.timelineChanged, false);
+    assert.deepEqual(outcome.effects, []);
+  });
+
+  test('my own typing (another tab) is not shown', () => {
+    const state = welcomed();
+    assert.equal(applyFrame(state, { type: 'typing', user: me }, context()).state, state);
+  });
+});
+
+describe('applyFrame: ack', () => {
+  test('an ack before the echo marks the message sent; the echo then removes it', () => {
+    const acked = applyFrame(welcomed([], sending('c-1')), { type: 'ack', clientMsgId: 'c-1', id: '2-0' }, context()).state;
+    assert.equal(acked.outbox[0]?.state, 'sent');
+    assert.equal(acked.outbox[0]?.id, '2-0');
+    assert.deepEqual(applyFrame(acked, msg('2-0', me, 'c-1'), context()).state.outbox, []);
+  });
+
+  test('an ack after the echo: the item goes', () => {
+    // An echo that does not name the clientMsgId leaves the item until the ack names its id.
+    const echoed = applyFrame(welcomed([], sending('c-1')), msg('2-0', me), context()).state;
+    assert.equal(echoed.outbox.length, 1);
+    const outcome = applyFrame(echoed, { type: 'ack', clientMsgId: 'c-1', id: '2-0' }, context());
+    assert.deepEqual(outcome.state.outbox, []);
+    assert.deepEqual(outcome.effects, []);
+  });
+
+  test('an ack after an echo that took the item already changes nothing', () => {
+    const echoed = applyFrame(welcomed([], sending('c-1')), msg('2-0', me, 'c-1'), context()).state;
+    assert.deepEqual(echoed.outbox, []);
+    assert.equal(applyFrame(echoed, { type: 'ack', clientMsgId: 'c-1', id: '2-0' }, context()).state.outbox, echoed.outbox);
+  });
+});
+
+describe('applyFrame: error', () => {
+  test('an error for a message of mine marks it failed and says so', () => {
+    const outcome = applyFrame(welcomed([], sending('c-1')), { type: 'error', code: 'too_large', message: 'Too long.', clientMsgId: 'c-1' }, context());
+    assert.equal(outcome.state.outbox[0]?.state, 'failed');
+    assert.equal(outcome.state.outbox[0]?.error, 'Too long.');
+    assert.equal(outcome.state.serverProblem, null);
+    assert.deepEqual(outcome.effects, [{ kind: 'announce', text: 'Your message was not sent: Too long.' }]);
+  });
+
+  test('client_msg_id_reused: the failed message gets a new clientMsgId for its Retry', () => {
+    const outcome = applyFrame(
+      welcomed([], sending('c-1')),
+      { type: 'error', code: 'client_msg_id_reused', message: 'Used before.', clientMsgId: 'c-1' },
+      context(),
+    );
+    assert.equal(outcome.state.outbox[0]?.clientMsgId, 'c-fresh-1');
+    assert.equal(outcome.state.outbox[0]?.state, 'failed');
+  });
+
+  test('an error for no message, or for a clientMsgId not in the outbox, is a problem of the room', () => {
+    const state = welcomed([], sending('c-1'));
+    for (const frame of [
+      { type: 'error', code: 'rate_limited', message: 'Slow down.' },
+      { type: 'error', code: 'rate_limited', message: 'Slow down.', clientMsgId: 'c-other' },
+    ] as const) {
+      const outcome = applyFrame(state, frame, context());
+      assert.deepEqual(outcome.state.serverProblem, { code: 'rate_limited', message: 'Slow down.' });
+      assert.equal(outcome.state.outbox, state.outbox);
+      assert.deepEqual(outcome.effects, []);
+    }
+  });
+
+  test('an error with a code this build does not know is still read and shown', () => {
+    const decoded = decodeRoomFrame(JSON.stringify({ type: 'error', code: 'brand_new', message: 'Something new.' }));
+    assert.ok(decoded.ok);
+    assert.deepEqual(applyFrame(welcomed(), decoded.value, context()).state.serverProblem, { code: 'brand_new', message: 'Something new.' });
+  });
+});
+
+describe('applyFrame: status', () => {
+  test('a degraded bus is shown with the server’s words, or a default; then cleared', () => {
+    const state = welcomed();
+    const said = applyFrame(state, { type: 'status', degraded: true, message: 'Redis is down.' }, context()).state;
+    assert.equal(said.degraded, 'Redis is down.');
+    assert.match(applyFrame(state, { type: 'status', degraded: true, message: '' }, context()).state.degraded ?? '', /having trouble/);
+    assert.equal(applyFrame(said, { type: 'status', degraded: false, message: '' }, context()).state.degraded, null);
+  });
+});
+
+describe('applyFrame: the contract', () => {
+  test('the state given is not changed (only its timeline is)', () => {
+    const state = welcomed([msg('1-0')], sending('c-1'));
+    const copy = { ...state, members: [...state.members], outbox: [...state.outbox] };
+    apply(state, [msg('2-0'), { type: 'join', user: alice, ts: 1 }, { type: 'ack', clientMsgId: 'c-1', id: '3-0' }, { type: 'typing', user: bob }]);
+    assert.deepEqual({ ...state, timeline: null }, { ...copy, timeline: null });
+  });
+
+  test('a frame type without a case throws (the compiler refuses it first)', () => {
+    assert.throws(() => applyFrame(welcomed(), { type: 'reaction' } as unknown as ServerFrame, context()), /no handler/);
+  });
+
+  test('decodes the frames of the protocol and refuses what is not one', () => {
+    assert.deepEqual(decodeRoomFrame(JSON.stringify(msg('1-0'))), { ok: true, value: msg('1-0') });
+    assert.equal(decodeRoomFrame('not json').ok, false);
+    assert.equal(decodeRoomFrame(JSON.stringify({ type: 'reaction' })).ok, false);
+  });
+});
+
+describe('applyRecoveryPage', () => {
+  test('merges a page among the live messages, moves the reconnect point, and takes delivered messages out of the outbox', () => {
+    let state = applyFrame(welcomed([msg('1-0')], sending('c-1')), msg('9-0'), context()).state;
+    const page: HistoryPage = { room: 'r', messages: [msg('2-0'), msg('3-0', me, 'c-1')], hasMore: true, hasNewer: true, recovered: true };
+    state = applyRecoveryPage({ ...state, contiguous: '1-0' }, page, '1-0', '3-0');
+    assert.deepEqual(ids(state.timeline.entries), ['1-0', '2-0', '3-0', '9-0']);
+    assert.equal(state.contiguous, '3-0');
+    assert.deepEqual(state.outbox, []);
+  });
+
+  test('a page the server could not recover from starts after a gap', () => {
+    const state = applyFrame(welcomed([msg('1-0')]), msg('9-0'), context()).state;
+    const page: HistoryPage = { room: 'r', messages: [msg('5-0')], hasMore: true, hasNewer: false, recovered: false };
+    assert.deepEqual(ids(applyRecoveryPage(state, page, '1-0', '5-0').timeline.entries), ['1-0', 'gap', '5-0', '9-0']);
+  });
+});

@@ -1,0 +1,300 @@
+/**
+ * What a frame from the server does to one room: {@link applyFrame} takes the room's state and a
+ * decoded frame and returns the new state and the effects to run, with one `case` per frame type
+ * and a `never` check after them, so a frame type added to the protocol does not compile until it
+ * is handled here. {@link RoomConnection} is the reactive shell around it: it owns the socket, the
+ * timers and the `$state`, applies this, and runs the effects in order.
+ *
+ * Pure, with one deliberate exception: the log. {@link Timeline} is mutable so that a message or
+ * a join costs O(1) however long the log is (copying it on every frame made a flood of joins
+ * quadratic), so `applyFrame` changes `state.timeline` in place and says so (`timelineChanged`);
+ * the shell then bumps the version its views follow. Everything else in {@link RoomState} is
+ * immutable: a field that changes is replaced, one that does not keeps its identity, so the shell
+ * can assign every field back without waking anything that did not change.
+ */
+import {
+  decodeServerFrame,
+  type ErrorFrame,
+  type HistoryPage,
+  type MessageFrame,
+  type Result,
+  type ServerFrame,
+  type User,
+  type WelcomeFrame,
+} from '@parley/protocol';
+import { addMember, removeMember } from './members.ts';
+import { awaitingSend, markAcked, markFailed, removeDelivered, renewClientMsgId, type OutboxItem } from './outbox.ts';
+import { firstUnread, type Timeline } from './timeline.ts';
+import { noteTyping, stopTyping, type Typist } from './typing.ts';
+
+/** A problem the server reported that concerns no particular message. */
+export interface ServerProblem {
+  code: string;
+  message: string;
+}
+
+/** One room as the client holds it: what the views show and what the next frames need to know. */
+export interface RoomState {
+  /** The log; changed in place (see the module's comment). */
+  readonly timeline: Timeline;
+  /** The reader as the server knows them, from the latest welcome. */
+  readonly me: User | null;
+  readonly members: readonly User[];
+  readonly typists: readonly Typist[];
+  /** The reader's own messages not yet in the log, oldest first. */
+  readonly outbox: readonly OutboxItem[];
+  /** Older messages exist on the server before the oldest one held. */
+  readonly hasMore: boolean;
+  readonly serverProblem: ServerProblem | null;
+  /** Set while the server says it cannot reach its message bus (sending may fail meanwhile). */
+  readonly degraded: string | null;
+  /** Where the "new since your last visit" divider goes; fixed by the first welcome. */
+  readonly dividerBefore: string | undefined;
+  /** The newest message the reader has seen; later ones from others count as unread. */
+  readonly readUpTo: string | null;
+  /** Whether a welcome came on any connection yet: only the first one places the divider. */
+  readonly welcomedOnce: boolean;
+  /** The `since` the current socket asked for: a welcome without recovery then means a gap. */
+  readonly askedSince: string | undefined;
+  /**
+   * While a recovery fetches pages: the last id held with no hole before it. A reconnect asks
+   * for what follows it, not for what follows the newest (live messages came after the hole).
+   */
+  readonly contiguous: string | undefined;
+}
+
+/** A room before its first welcome: an empty log, and the messages a reload left unsent. */
+export function initialRoomState(timeline: Timeline, outbox: readonly OutboxItem[] = []): RoomState {
+  return {
+    timeline,
+    me: null,
+    members: [],
+    typists: [],
+    outbox,
+    hasMore: false,
+    serverProblem: null,
+    degraded: null,
+    dividerBefore: undefined,
+    readUpTo: null,
+    welcomedOnce: false,
+    askedSince: undefined,
+    contiguous: undefined,
+  };
+}
+
+/** What the shell does after a frame, in the order given. */
+export type RoomEffect =
+  /** Keep this identity token: every welcome brings a fresh one (its expiry slides). */
+  | { kind: 'save-token'; token: string }
+  /** More was missed than the welcome carried: fetch the rest, page by page, after `after`. */
+  | { kind: 'recover'; after: string }
+  /** The socket is usable (status `connected`), and its backoff starts over. */
+  | { kind: 'welcomed' }
+  /** Put these outbox items on the wire, if the socket is open (they stay pending otherwise). */
+  | { kind: 'transmit'; clientMsgIds: readonly string[] }
+  /** A line for screen readers. */
+  | { kind: 'announce'; text: string }
+  /** A new message from someone else arrived (not history, not a duplicate). */
+  | { kind: 'incoming'; message: MessageFrame };
+
+/** What {@link applyFrame} returns. */
+export interface FrameOutcome {
+  state: RoomState;
+  effects: RoomEffect[];
+  /** `state.timeline` was changed in place. */
+  timelineChanged: boolean;
+}
+
+/** What a frame may need besides the state; injected so that tests decide. */
+export interface FrameContext {
+  /** The current time (ms): how long a typing notice shows counts from it. */
+  now: number;
+  /** The newest message the reader saw in this room on an earlier visit; asked at the first welcome only. */
+  lastSeen: () => string | null;
+  /** A fresh clientMsgId (see `newClientMsgId` in outbox.ts). */
+  newClientMsgId: () => string;
+}
+
+/**
+ * An `error` frame whose code this build does not know: a newer server may send one. Its
+ * message is still worth showing.
+ */
+export type UnknownErrorFrame = Omit<ErrorFrame, 'code'> & { code: string };
+
+/** A frame {@link applyFrame} takes: any frame of the protocol, or an error it does not know. */
+export type RoomFrame = ServerFrame | UnknownErrorFrame;
+
+/**
+ * Decodes a text frame from the server; an error frame with an unknown code is read all the same.
+ *
+ * @returns The frame, or why it is ignored.
+ */
+export function decodeRoomFrame(data: string): Result<RoomFrame> {
+  const decoded = decodeServerFrame(data);
+  if (decoded.ok) return decoded;
+  const loose = looseError(data);
+  return loose === null ? decoded : { ok: true, value: loose };
+}
+
+/**
+ * Applies one frame to the room.
+ *
+ * @param state The room now; its timeline is changed in place, nothing else is.
+ * @returns The room after the frame, the effects to run in order, and whether the log changed.
+ */
+export function applyFrame(state: RoomState, frame: RoomFrame, context: FrameContext): FrameOutcome {
+  switch (frame.type) {
+    case 'welcome':
+      return applyWelcome(state, frame, context);
+    case 'message':
+      return applyMessage(state, frame);
+    case 'join':
+    case 'leave':
+      state.timeline.addPresence(frame.type, frame.user, frame.ts);
+      return {
+        state: {
+          ...state,
+          members: frame.type === 'join' ? addMember(state.members, frame.user) : removeMember(state.members, frame.user.id),
+          typists: frame.type === 'leave' ? stopTyping(state.typists, frame.user.id) : state.typists,
+        },
+        effects: [],
+        timelineChanged: true,
+      };
+    case 'typing':
+      // Another tab of the reader's own is not someone else typing.
+      if (frame.user.id === state.me?.id) return only(state);
+      return only({ ...state, typists: noteTyping(state.typists, frame.user, context.now) });
+    case 'ack': {
+      const acked = markAcked(state.outbox, frame.clientMsgId, frame.id);
+      // The message itself may have arrived first: then the outbox item is done.
+      const outbox =
+        state.timeline.hasMessage(frame.id) && acked.some((item) => item.id === frame.id) ? acked.filter((item) => item.id !== frame.id) : acked;
+      return only({ ...state, outbox });
+    }
+    case 'error':
+      return applyError(state, frame, context);
+    case 'status':
+      // The server's link to its message bus: sending may fail until it is back.
+      return only({ ...state, degraded: frame.degraded ? frame.message || 'The server is having trouble; messages may be delayed.' : null });
+    default:
+      return unhandled(frame);
+  }
+}
+
+function applyWelcome(state: RoomState, welcome: WelcomeFrame, context: FrameContext): FrameOutcome {
+  const { timeline } = state;
+  const asked = state.askedSince;
+  if (asked !== undefined && !welcome.recovered) {
+    // What was said after our newest message is gone from the server: say so, rather than
+    // quietly joining two stretches of history. If a recovery was under way, live messages
+    // newer than its hole are held too: the hole (after `asked`) gets its own marker.
+    if (state.contiguous !== undefined) timeline.insertGapAfter(asked);
+    timeline.appendGap();
+  }
+  const hasMore = timeline.oldestMessageId() === undefined ? welcome.hasMore : state.hasMore;
+  timeline.appendMessages(welcome.history);
+  const outbox = removeDelivered(state.outbox, welcome.history, welcome.you.id);
+
+  let { dividerBefore, readUpTo } = state;
+  if (!state.welcomedOnce) {
+    const lastSeen = context.lastSeen();
+    dividerBefore = firstUnread(timeline.entries, lastSeen, welcome.you.id);
+    // A first visit has no "new since": what the welcome shows counts as seen.
+    readUpTo = lastSeen ?? timeline.newestMessageId() ?? null;
+  }
+
+  // More was missed than one welcome carries: the rest is fetched page by page, and until then
+  // a reconnect asks from the last id without a hole before it.
+  const last = welcome.history.at(-1)?.id ?? asked;
+  const recoverAfter = welcome.hasNewer === true ? last : undefined;
+
+  const effects: RoomEffect[] = [{ kind: 'save-token', token: welcome.token }];
+  if (recoverAfter !== undefined) effects.push({ kind: 'recover', after: recoverAfter });
+  effects.push({ kind: 'welcomed' });
+  // Everything typed offline or left unanswered by the last connection goes out now, with its
+  // original clientMsgId, so the server stores each once even if it got it before.
+  effects.push({ kind: 'transmit', clientMsgIds: awaitingSend(outbox).map((item) => item.clientMsgId) });
+
+  return {
+    state: {
+      ...state,
+      welcomedOnce: true,
+      me: welcome.you,
+      members: welcome.members,
+      // Typing notices from before the drop are stale; nobody replays them.
+      typists: state.typists.length === 0 ? state.typists : [],
+      hasMore,
+      outbox,
+      dividerBefore,
+      readUpTo,
+      contiguous: recoverAfter,
+    },
+    effects,
+    timelineChanged: true,
+  };
+}
+
+function applyMessage(state: RoomState, message: MessageFrame): FrameOutcome {
+  const added = state.timeline.appendMessages([message]).length > 0;
+  const next: RoomState = {
+    ...state,
+    outbox: removeDelivered(state.outbox, [message], state.me?.id),
+    typists: stopTyping(state.typists, message.user.id),
+  };
+  const news = added && message.user.id !== state.me?.id;
+  return {
+    state: next,
+    effects: news ? [{ kind: 'announce', text: `${message.user.name}: ${message.text}` }, { kind: 'incoming', message }] : [],
+    timelineChanged: added,
+  };
+}
+
+function applyError(state: RoomState, frame: ErrorFrame | UnknownErrorFrame, context: FrameContext): FrameOutcome {
+  const item = frame.clientMsgId === undefined ? undefined : state.outbox.find((i) => i.clientMsgId === frame.clientMsgId);
+  if (item === undefined) return only({ ...state, serverProblem: { code: frame.code, message: frame.message } });
+  let outbox = markFailed(state.outbox, item.clientMsgId, frame.message);
+  // The server holds another text under this clientMsgId: a Retry must not reuse it.
+  if (frame.code === 'client_msg_id_reused') outbox = renewClientMsgId(outbox, item.clientMsgId, context.newClientMsgId());
+  return { state: { ...state, outbox }, effects: [{ kind: 'announce', text: `Your message was not sent: ${frame.message}` }], timelineChanged: false };
+}
+
+/**
+ * Applies a page of a recovery (see recovery.ts): its messages go in their place among the live
+ * ones, and a reconnect now asks from `cursor`.
+ *
+ * @param after The id the page was asked after: when the page says `recovered: false`, what
+ *   followed it is gone, and a gap marker goes right after it.
+ * @param cursor The last id held without a hole before it.
+ * @returns The room after the page; its timeline was changed in place.
+ */
+export function applyRecoveryPage(state: RoomState, page: HistoryPage, after: string, cursor: string): RoomState {
+  if (page.recovered === false) state.timeline.insertGapAfter(after);
+  state.timeline.appendMessages(page.messages);
+  return { ...state, contiguous: cursor, outbox: removeDelivered(state.outbox, page.messages, state.me?.id) };
+}
+
+function only(state: RoomState): FrameOutcome {
+  return { state, effects: [], timelineChanged: false };
+}
+
+/** Reached only if a frame type is missing above, which the compiler reports first. */
+function unhandled(frame: never): never {
+  throw new Error(`no handler for the frame type ${(frame as { type?: unknown }).type}`);
+}
+
+function looseError(data: string): UnknownErrorFrame | null {
+  try {
+    const value: unknown = JSON.parse(data);
+    if (typeof value !== 'object' || value === null) return null;
+    const v = value as Record<string, unknown>;
+    if (v['type'] !== 'error' || typeof v['message'] !== 'string') return null;
+    return {
+      type: 'error',
+      code: typeof v['code'] === 'string' ? v['code'] : 'unknown',
+      message: v['message'],
+      ...(typeof v['clientMsgId'] === 'string' ? { clientMsgId: v['clientMsgId'] } : {}),
+    };
+  } catch {
+    return null;
+  }
+}
