@@ -157,9 +157,20 @@ for (const setup of setups) {
       await reader.client.waitClose();
 
       // 1,000 missed: 300 short, 400 of 4,000 bytes (the byte cap cuts those pages), 300 short.
+      // A watcher on the instance the reader comes back to tells when that instance has delivered
+      // them all: an ack can come before the bus has brought the message to every instance, and
+      // a reconnect before that would (rightly) get the stragglers live as well.
+      const watcher = await connectV1(b.wsUrl, room, { name: 'Watcher' });
+      let watched = '';
+      watcher.client.socket.on('message', (data) => {
+        const frame = JSON.parse(data.toString());
+        if (frame.type === 'message') watched = frame.id;
+      });
       const texts = Array.from({ length: 1000 }, (_, i) => textOf(i, i >= 300 && i < 700));
       const missed = await postMany(writer.client, texts, 'miss');
       assertStrictlyIncreasing(missed, 'the acked ids');
+      for (let waited = 0; watched !== missed.at(-1) && waited < 10_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(watched, missed.at(-1), 'the instance delivered every missed message');
 
       const back = await Recorder.open(b.wsUrl, room, { name: 'Reader', token: reader.welcome.token, since: seenId });
       const welcomeRaw = back.raw[0]!;
@@ -207,6 +218,7 @@ for (const setup of setups) {
       const union = [...new Set([...pagedIds, ...back.live.map((m) => m.id)])].sort(compareMessageIds);
       assert.deepEqual(union, [...missed, ...during], 'the union is complete and ordered');
       writer.client.close();
+      watcher.client.close();
       back.close();
     });
 

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as ws from 'ws';
-import { encodeTextFrame } from '../src/sessions/wire-frame.ts';
+import { encodeTextFrame } from '../src/wire/frames.ts';
 import { OutgoingBatch, OutgoingEvent } from '../src/rooms/outgoing-event.ts';
-import type { BusEvent } from '../src/engine/engine.ts';
+import type { RoomEvent } from '@parley/protocol';
 
 // ws exports its frame parser at run time; @types/ws does not declare it.
 interface FrameReceiver {
@@ -38,16 +38,16 @@ test('encodeTextFrame builds frames a WebSocket client parses, at every length b
 });
 
 test('a batch is the frames of its events back to back, each its own message', () => {
-  const message = (n: number): BusEvent => ({
+  const message = (n: number): RoomEvent => ({
     kind: 'message',
     message: { type: 'message', id: `0000000000${n}-0`, room: 'r', user: { id: 'u1', name: 'Ann' }, text: `hello ${n} ${'.'.repeat(n * 50)}`, ts: 1 },
   });
-  const join: BusEvent = { kind: 'join', room: 'r', user: { id: 'u2', name: 'Bo' }, ts: 2 };
+  const join: RoomEvent = { kind: 'join', room: 'r', user: { id: 'u2', name: 'Bo' }, ts: 2 };
   const events = [message(1), join, message(2), message(3)].map((e) => new OutgoingEvent(e));
   const batch = new OutgoingBatch(events);
 
   assert.equal(batch.messageCount, 3);
-  assert.deepEqual([...(batch.aboutUsers ?? [])], ['u2']);
+  assert.deepEqual([...(batch.skippedFor ?? [])], ['u2']);
   const v1 = decode(batch.v1.wire).map((m) => JSON.parse(m));
   assert.deepEqual(v1.map((m) => m.type), ['message', 'join', 'message', 'message']);
   assert.deepEqual(batch.v1.payloads.map((p) => p.toString()), events.map((e) => e.v1.payloads[0]!.toString()));

@@ -1,4 +1,4 @@
-import type { MessageFrame, RoomSummary, User } from '@parley/protocol';
+import type { MessageFrame, RoomEvent, RoomSummary, User } from '@parley/protocol';
 import type { QuotaStore } from '../limits/daily-quota.ts';
 
 /** A stored chat message, exactly as clients receive it (`parley.v1` message frame). */
@@ -26,20 +26,17 @@ export interface MessageDraft {
  */
 export type PostResult = { outcome: 'stored' | 'duplicate'; id: string } | { outcome: 'reused' };
 
-/**
- * What travels between instances on a room's channel. Every instance, the sender's included,
- * receives it from the bus and delivers it to its local sockets, so all clients see one order.
- */
-export type BusEvent =
-  /** `seq` counts the room's messages (Redis engine): a jump reveals a message pub/sub lost. */
-  | { kind: 'message'; message: StoredMessage; seq?: number }
-  | { kind: 'join' | 'leave'; room: string; user: User; ts: number }
-  | { kind: 'typing'; room: string; user: User };
-
 /** What the engine tells the room hub. */
 export interface BusListener {
-  /** An event of a room this instance is subscribed to. */
-  event(room: string, event: BusEvent): void;
+  /**
+   * An event of a room this instance is subscribed to (the kinds are the protocol's catalogue
+   * of room events). Every instance, the sender's included, receives each event from the bus
+   * and delivers it to its local sockets, so all clients see one order.
+   *
+   * @param seq For a message on the Redis engine: the room's message count, so that a jump
+   *   reveals a message pub/sub lost.
+   */
+  event(room: string, event: RoomEvent, seq?: number): void;
   /** The bus became unreachable (false) or reachable again (true). */
   availability(up: boolean): void;
   /**

@@ -1,7 +1,6 @@
-import type { RoomSummary, User } from '@parley/protocol';
+import type { RoomEvent, RoomSummary, User } from '@parley/protocol';
 import {
   messageCost,
-  type BusEvent,
   type BusListener,
   type ChatEngine,
   type EngineHealth,
@@ -233,7 +232,7 @@ export class MemoryEngine implements ChatEngine {
     return `${this.lastMs}-${this.seq}`;
   }
 
-  private emit(room: string, event: BusEvent): void {
+  private emit(room: string, event: RoomEvent): void {
     // Deliver asynchronously, as Redis does, so callers never depend on synchronous delivery.
     queueMicrotask(() => {
       if (this.subscribed.has(room)) this.listener?.event(room, event);

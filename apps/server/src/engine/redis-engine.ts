@@ -6,7 +6,6 @@ import {
   EngineUnavailableError,
   fitPage,
   idTime,
-  type BusEvent,
   type BusListener,
   type ChatEngine,
   type EngineHealth,
@@ -20,6 +19,7 @@ import {
 } from './engine.ts';
 import { sinceIsRecoverable } from './history-window.ts';
 import { OCCUPIED_INDEX_KEY, ROOM_INDEX_KEY, SECRET_KEY, quotaKey, roomChannel, roomKeys, roomOfChannel, sentKey } from './redis-keys.ts';
+import { decodeBusFrame, messageOfEntry, messageRecord, presencePayload, seqOfEntry, typingBusFrame } from './redis-records.ts';
 import { ENTER, EXIT, POST_MESSAGE, REFRESH } from './redis-scripts.ts';
 import { byActivity } from './room-index.ts';
 
@@ -33,9 +33,9 @@ const INDEX_INTERVAL_MS = 1000;
 
 type ScriptCommands = {
   postMessage(log: string, sent: string, seq: string, trimmed: string, body: string, maxLen: number, ttl: number, channel: string, retryTtl: number, hasId: string, textHash: string): Promise<[string, 0 | 1 | 2]>;
-  enterRoom(presence: string, tabs: string, people: string, now: number, channel: string, room: string, member: string, userId: string, user: string, expiry: number, ttl: number, wantPeople: string): Promise<string>;
-  exitRoom(presence: string, tabs: string, people: string, now: number, channel: string, room: string, member: string): Promise<number>;
-  refreshPresence(presence: string, tabs: string, people: string, now: number, channel: string, room: string, expiry: number, ttl: number, ...members: string[]): Promise<string[]>;
+  enterRoom(presence: string, tabs: string, people: string, now: number, channel: string, member: string, userId: string, user: string, expiry: number, ttl: number, wantPeople: string): Promise<string[]>;
+  exitRoom(presence: string, tabs: string, people: string, now: number, channel: string, member: string): Promise<number>;
+  refreshPresence(presence: string, tabs: string, people: string, now: number, channel: string, expiry: number, ttl: number, ...members: string[]): Promise<string[]>;
 };
 
 /** The heartbeat refreshes at most this many people of a room per call (Redis runs a script alone). */
@@ -155,12 +155,12 @@ export class RedisEngine implements ChatEngine {
 
   async post(draft: MessageDraft): Promise<PostResult> {
     const keys = roomKeys(draft.room);
-    const body = JSON.stringify({ room: draft.room, user: draft.user, text: draft.text, clientMsgId: draft.clientMsgId });
+    const record = messageRecord(draft);
     const sent = draft.clientMsgId === undefined ? keys.log : sentKey(draft.room, draft.user.id, draft.clientMsgId);
     const textHash = createHash('sha256').update(draft.text).digest('base64url').slice(0, 22);
     const [id, outcome] = await this.unavailableOnError(() =>
       this.commands.postMessage(
-        keys.log, sent, keys.seq, keys.trimmed, body, this.options.historyLength, this.options.roomTtlMs, roomChannel(draft.room),
+        keys.log, sent, keys.seq, keys.trimmed, record, this.options.historyLength, this.options.roomTtlMs, roomChannel(draft.room),
         RETRY_WINDOW_MS, draft.clientMsgId === undefined ? '0' : '1', textHash,
       ),
     );
@@ -182,9 +182,9 @@ export class RedisEngine implements ChatEngine {
           const start = !recovered ? '-' : from === MAX_STREAM_ID ? undefined : `(${from}`;
           // One more than asked tells whether newer messages follow.
           const entries = start === undefined ? [] : ((await this.commands.xrange(log, start, '+', 'COUNT', query.limit + 1)) as StreamEntry[]);
-          const messages = fitPage(entries.map(toMessage), query.limit, query.maxBytes);
+          const messages = fitPage(messagesOf(entries), query.limit, query.maxBytes);
           const olderExists = bounds.firstId !== undefined && bounds.firstId !== messages[0]?.id;
-          const lastSeq = seqOf(entries[messages.length - 1]);
+          const lastSeq = seqOfEntry(entries.find((entry) => entry[0] === messages.at(-1)?.id));
           return { messages, recovered, hasMore: olderExists, hasNewer: entries.length > messages.length, lastSeq };
         }
       }
@@ -193,10 +193,10 @@ export class RedisEngine implements ChatEngine {
       const end = query.before === undefined ? '+' : `(${query.before}`;
       // One more than asked tells whether older messages exist.
       const entries = (await this.commands.xrevrange(log, end, '-', 'COUNT', query.limit + 1)) as StreamEntry[];
-      const newestFirst = entries.slice(0, query.limit).map(toMessage).reverse();
-      const messages = fitPage(newestFirst, query.limit, query.maxBytes, true);
+      const oldestFirst = messagesOf(entries.slice(0, query.limit).reverse());
+      const messages = fitPage(oldestFirst, query.limit, query.maxBytes, true);
       const hasMore = entries.length > messages.length;
-      return { messages, recovered: false, hasMore, hasNewer: false, lastSeq: seqOf(entries[0]) };
+      return { messages, recovered: false, hasMore, hasNewer: false, lastSeq: seqOfEntry(entries[0]) };
     });
   }
 
@@ -204,10 +204,10 @@ export class RedisEngine implements ChatEngine {
     let local = this.present.get(room);
     if (local === undefined) this.present.set(room, (local = new Map()));
     local.set(user.id, user);
-    // The script joins the stored user JSON into one array: one string to read, nothing to parse.
+    // The stored JSON of each person, joined into one array as it is: nothing to parse.
     const people = await this.unavailableOnError(() => this.runEnter(room, user, true));
     this.commands.zadd(OCCUPIED_INDEX_KEY, Date.now(), room).catch(() => {});
-    return people as MembersJson;
+    return `[${people.join(',')}]` as MembersJson;
   }
 
   async exit(room: string, user: User): Promise<void> {
@@ -216,7 +216,7 @@ export class RedisEngine implements ChatEngine {
     if (local?.size === 0) this.present.delete(room);
     const keys = roomKeys(room);
     const left = await this.unavailableOnError(() =>
-      this.commands.exitRoom(keys.presence, keys.tabs, keys.people, Date.now(), roomChannel(room), JSON.stringify(room), this.presenceMember(user.id)),
+      this.commands.exitRoom(keys.presence, keys.tabs, keys.people, Date.now(), roomChannel(room), this.presenceMember(user.id)),
     );
     // The last person out takes the room off the occupied list (a room with no message and
     // nobody present leaves nothing behind; its presence keys are empty, so Redis dropped them).
@@ -224,8 +224,7 @@ export class RedisEngine implements ChatEngine {
   }
 
   async typing(room: string, user: User): Promise<void> {
-    const event: BusEvent = { kind: 'typing', room, user };
-    await this.unavailableOnError(() => this.commands.publish(roomChannel(room), JSON.stringify(event)));
+    await this.unavailableOnError(() => this.commands.publish(roomChannel(room), typingBusFrame(user)));
   }
 
   async activeRooms(limit: number): Promise<RoomSummary[]> {
@@ -358,12 +357,12 @@ export class RedisEngine implements ChatEngine {
     this.listener?.availability(up);
   }
 
-  private runEnter(room: string, user: User, wantPeople: boolean): Promise<string> {
+  private runEnter(room: string, user: User, wantPeople: boolean): Promise<string[]> {
     const keys = roomKeys(room);
     const now = Date.now();
     return this.commands.enterRoom(
-      keys.presence, keys.tabs, keys.people, now, roomChannel(room), JSON.stringify(room), this.presenceMember(user.id),
-      user.id, JSON.stringify(user), now + this.options.presenceTtlMs, this.options.roomTtlMs, wantPeople ? '1' : '0',
+      keys.presence, keys.tabs, keys.people, now, roomChannel(room), this.presenceMember(user.id),
+      user.id, presencePayload(user), now + this.options.presenceTtlMs, this.options.roomTtlMs, wantPeople ? '1' : '0',
     );
   }
 
@@ -385,7 +384,7 @@ export class RedisEngine implements ChatEngine {
       const members = [...people.keys()].map((userId) => this.presenceMember(userId));
       for (let i = 0; i < members.length; i += REFRESH_CHUNK) {
         this.commands
-          .refreshPresence(keys.presence, keys.tabs, keys.people, now, roomChannel(room), JSON.stringify(room), now + this.options.presenceTtlMs, this.options.roomTtlMs, ...members.slice(i, i + REFRESH_CHUNK))
+          .refreshPresence(keys.presence, keys.tabs, keys.people, now, roomChannel(room), now + this.options.presenceTtlMs, this.options.roomTtlMs, ...members.slice(i, i + REFRESH_CHUNK))
           .then((missing) => {
             // Entries that expired while this instance could not reach Redis: enter them again.
             for (const member of missing) {
@@ -434,37 +433,26 @@ export class RedisEngine implements ChatEngine {
   private dispatch(channel: string, payload: string): void {
     const room = roomOfChannel(channel);
     if (room === undefined) return;
-    let event: BusEvent;
-    try {
-      event = JSON.parse(payload) as BusEvent;
-    } catch {
-      // Someone else published on our channel; never let it reach clients or crash the process.
-      this.log.warn({ channel }, 'dropped a malformed bus event');
+    const frame = decodeBusFrame(payload, room);
+    if (typeof frame === 'string') {
+      // Someone else published on our channel, or a bug: never let it reach clients or crash the process.
+      this.log.warn({ channel, problem: frame }, 'dropped a bus frame');
       return;
     }
-    if (!isBusEvent(event, room)) {
-      this.log.warn({ channel }, 'dropped a bus event of the wrong shape');
-      return;
-    }
-    this.listener?.event(room, event);
+    this.listener?.event(room, frame.event, frame.seq);
   }
 }
 
 type StreamEntry = [id: string, fields: string[]];
 
-function field(fields: string[], name: string): string | undefined {
-  for (let i = 0; i < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
-  return undefined;
-}
-
-function toMessage([id, fields]: StreamEntry): StoredMessage {
-  const body = JSON.parse(field(fields, 'b') ?? '{}') as Omit<StoredMessage, 'type' | 'id' | 'ts'>;
-  return { type: 'message', id, ts: idTime(id), ...body };
-}
-
-function seqOf(entry: StreamEntry | undefined): number | undefined {
-  const seq = entry === undefined ? undefined : field(entry[1], 's');
-  return seq === undefined ? undefined : Number(seq);
+/** The messages of log entries, in order (an entry that cannot be read is skipped). */
+function messagesOf(entries: readonly StreamEntry[]): StoredMessage[] {
+  const messages: StoredMessage[] = [];
+  for (const entry of entries) {
+    const message = messageOfEntry(entry);
+    if (message !== undefined) messages.push(message);
+  }
+  return messages;
 }
 
 /** Rejects with an error when `promise` has not settled within `ms`. */
@@ -479,12 +467,4 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 /** The user id of a presence entry (`userId|instanceId`; the SWEEP script splits it the same way). */
 function userOfPresenceMember(member: string): string {
   return member.slice(0, member.lastIndexOf('|'));
-}
-
-function isBusEvent(event: unknown, room: string): event is BusEvent {
-  if (typeof event !== 'object' || event === null) return false;
-  const e = event as Record<string, any>;
-  if (e.kind === 'message') return typeof e.message?.id === 'string' && e.message.room === room && typeof e.message.text === 'string';
-  if (e.kind === 'join' || e.kind === 'leave' || e.kind === 'typing') return e.room === room && typeof e.user?.id === 'string';
-  return false;
 }

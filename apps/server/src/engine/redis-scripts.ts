@@ -12,8 +12,11 @@
  * the `trimmed` key), so that a client whose `since` is exactly that id is known to have missed
  * nothing (the log alone only tells its first retained id).
  *
+ * The message record is serialised by the server (redis-records.ts); the script stores it as
+ * it is (stream field `r`) and publishes it behind a header of plain values.
+ *
  * KEYS: log, sent-key (or log again when there is no clientMsgId), seq, trimmed
- * ARGV: body JSON (without id and ts), history length, room TTL ms, channel,
+ * ARGV: message record JSON, history length, room TTL ms, channel,
  *       retry TTL ms, '1' when there is a clientMsgId, text hash
  * Returns {id, 0 stored | 1 duplicate | 2 clientMsgId reused with another text}.
  */
@@ -33,28 +36,26 @@ if excess > 0 then
   redis.call('SET', KEYS[4], doomed[#doomed][1], 'PX', ARGV[3])
 end
 local seq = redis.call('INCR', KEYS[3])
-local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[2], '*', 'b', ARGV[1], 's', seq)
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[2], '*', 'r', ARGV[1], 's', seq)
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('PEXPIRE', KEYS[3], ARGV[3])
 if excess <= 0 then redis.call('PEXPIRE', KEYS[4], ARGV[3]) end
 if ARGV[6] == '1' then redis.call('SET', KEYS[2], id .. '|' .. ARGV[7], 'PX', ARGV[5]) end
-local ms = string.match(id, '^(%d+)-')
--- The body is a JSON object; splice id and ts in front of its fields.
-local frame = '{"type":"message","id":"' .. id .. '","ts":' .. ms .. ',' .. string.sub(ARGV[1], 2)
-redis.call('PUBLISH', ARGV[4], '{"kind":"message","seq":' .. seq .. ',"message":' .. frame .. '}')
+redis.call('PUBLISH', ARGV[4], 'v1 message ' .. id .. ' ' .. seq .. ' -\\n' .. ARGV[1])
 return {id, 0}
 `;
 
 // Drops presence entries whose instance stopped refreshing them, publishing `leave` for people
-// with no entry left. Shared by the presence scripts below (KEYS: presence, tabs, people;
-// ARGV[1] = now ms, ARGV[2] = channel, ARGV[3] = room JSON).
+// with no entry left (the person's JSON as the server stored it, behind a plain header; see
+// redis-records.ts). Shared by the presence scripts below (KEYS: presence, tabs, people;
+// ARGV[1] = now ms, ARGV[2] = channel).
 const SWEEP = `
 local function leave(userId)
   local user = redis.call('HGET', KEYS[3], userId)
   redis.call('HDEL', KEYS[2], userId)
   redis.call('HDEL', KEYS[3], userId)
   if user then
-    redis.call('PUBLISH', ARGV[2], '{"kind":"leave","room":' .. ARGV[3] .. ',"user":' .. user .. ',"ts":' .. ARGV[1] .. '}')
+    redis.call('PUBLISH', ARGV[2], 'v1 leave - - ' .. ARGV[1] .. '\\n' .. user)
   end
 end
 local function drop(member)
@@ -69,19 +70,19 @@ for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])) d
 /**
  * Enter (or refresh) a person's presence on one instance.
  * KEYS: presence, tabs, people
- * ARGV: now, channel, room JSON, member (`userId|instanceId`), userId, user JSON, expiry ms,
- *       room TTL ms, '1' to return the people present
- * Returns everyone present as one JSON array of the stored user JSON (or '[]').
+ * ARGV: now, channel, member (`userId|instanceId`), userId, user JSON, expiry ms, room TTL ms,
+ *       '1' to return the people present
+ * Returns the stored JSON of everyone present (or nothing), for the server to join into a list.
  */
 export const ENTER = `${SWEEP}
-local added = redis.call('ZADD', KEYS[1], ARGV[7], ARGV[4])
-redis.call('HSET', KEYS[3], ARGV[5], ARGV[6])
-if added == 1 and redis.call('HINCRBY', KEYS[2], ARGV[5], 1) == 1 then
-  redis.call('PUBLISH', ARGV[2], '{"kind":"join","room":' .. ARGV[3] .. ',"user":' .. ARGV[6] .. ',"ts":' .. ARGV[1] .. '}')
+local added = redis.call('ZADD', KEYS[1], ARGV[6], ARGV[3])
+redis.call('HSET', KEYS[3], ARGV[4], ARGV[5])
+if added == 1 and redis.call('HINCRBY', KEYS[2], ARGV[4], 1) == 1 then
+  redis.call('PUBLISH', ARGV[2], 'v1 join - - ' .. ARGV[1] .. '\\n' .. ARGV[5])
 end
-for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[8]) end
-if ARGV[9] == '1' then return '[' .. table.concat(redis.call('HVALS', KEYS[3]), ',') .. ']' end
-return '[]'
+for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[7]) end
+if ARGV[8] == '1' then return redis.call('HVALS', KEYS[3]) end
+return {}
 `;
 
 /**
@@ -89,28 +90,28 @@ return '[]'
  * one call per room rather than one per person. Entries that are gone (they expired while the
  * instance could not reach Redis) are returned, for the instance to enter again.
  * KEYS: presence, tabs, people
- * ARGV: now, channel, room JSON, expiry ms, room TTL ms, member... (`userId|instanceId`)
+ * ARGV: now, channel, expiry ms, room TTL ms, member... (`userId|instanceId`)
  */
 export const REFRESH = `${SWEEP}
 local missing = {}
-for i = 6, #ARGV do
+for i = 5, #ARGV do
   if redis.call('ZSCORE', KEYS[1], ARGV[i]) then
-    redis.call('ZADD', KEYS[1], ARGV[4], ARGV[i])
+    redis.call('ZADD', KEYS[1], ARGV[3], ARGV[i])
   else
     missing[#missing + 1] = ARGV[i]
   end
 end
-for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[5]) end
+for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[4]) end
 return missing
 `;
 
 /**
  * End a person's presence on one instance.
  * KEYS: presence, tabs, people
- * ARGV: now, channel, room JSON, member
+ * ARGV: now, channel, member
  * Returns how many people are still present (0: the room is empty).
  */
 export const EXIT = `${SWEEP}
-drop(ARGV[4])
+drop(ARGV[3])
 return redis.call('HLEN', KEYS[3])
 `;

@@ -1,8 +1,20 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { compareMessageIds, type User } from '@parley/protocol';
-import type { BusEvent, ChatEngine, MembersJson, StoredMessage } from '../engine/engine.ts';
+import { compareMessageIds, type RoomEvent, type User } from '@parley/protocol';
+import type { ChatEngine, HistoryQuery, HistoryResult, MembersJson, MessageDraft, PostResult, StoredMessage } from '../engine/engine.ts';
 import type { Stats } from '../observability/stats.ts';
 import { OutgoingBatch, OutgoingEvent } from './outgoing-event.ts';
+import { batchWindow } from './room-events.ts';
+
+/** A room event as it arrived from the bus, with the room's message count when known. */
+interface Arrival {
+  event: RoomEvent;
+  seq?: number | undefined;
+}
+
+/** Something with frames waiting for the end of the turn (a socket's writer). */
+export interface EndOfTurnWrites {
+  writeWaiting(): void;
+}
 
 /**
  * How long presence and typing events of a room may wait to be written together. A reconnect
@@ -32,8 +44,6 @@ export interface RoomMember {
   /** The person behind the socket, if it has one (their own presence and typing are not echoed to them). */
   readonly userId: string | undefined;
   deliver(batch: OutgoingBatch): void;
-  /** Writes the frames it asked the hub to wait for (see {@link RoomHub.writeSoon}). */
-  flushPending(): void;
   /** The bus became unreachable (degraded) or reachable again. */
   busStatus(degraded: boolean): void;
   /** Messages were lost and could not be read back: the socket should reconnect and recover. */
@@ -53,7 +63,7 @@ interface RoomState {
   lastId: string | undefined;
   lastSeq: number | undefined;
   /** While the log is being read back after a gap, live events wait here, in order. */
-  held: BusEvent[] | undefined;
+  held: Arrival[] | undefined;
   /** Events on their way to the members, written at the next flush. */
   outbox: OutgoingEvent[] | undefined;
   /** When the outbox is due to be written, and when the room was last written (performance.now()). */
@@ -66,6 +76,8 @@ interface RoomState {
  * (subscribed when the first joins, unsubscribed when the last leaves), one presence entry per
  * person however many tabs they have open on this instance, and an unbroken, duplicate-free
  * message order even when pub/sub drops messages (they are read back from the room's log).
+ * It is the sessions' one door to the engine: they post, read history, type, enter and leave
+ * through it.
  */
 export class RoomHub {
   private readonly rooms = new Map<string, RoomState>();
@@ -75,8 +87,8 @@ export class RoomHub {
   private flushSoon: NodeJS.Immediate | undefined;
   private flushLater: NodeJS.Timeout | undefined;
   private flushLaterAt = Number.POSITIVE_INFINITY;
-  /** Members with frames of their own waiting for the end of this turn (see {@link writeSoon}). */
-  private readonly pendingMembers = new Set<RoomMember>();
+  /** Writers with frames of their own waiting for the end of this turn (see {@link writeAtEndOfTurn}). */
+  private readonly waitingWriters = new Set<EndOfTurnWrites>();
 
   constructor(
     private readonly engine: ChatEngine,
@@ -84,7 +96,7 @@ export class RoomHub {
     private readonly stats: Stats,
   ) {
     engine.setListener({
-      event: (room, event) => this.receive(room, event),
+      event: (room, event, seq) => this.receive(room, { event, seq }),
       availability: (up) => this.setDegraded(!up),
       resubscribed: () => {
         for (const [room, state] of this.rooms) if (state.subscribed) this.backfill(room, state);
@@ -136,25 +148,37 @@ export class RoomHub {
   }
 
   /**
-   * Asks for `member.flushPending()` at the end of this turn of the event loop, after the rooms
+   * Asks for `writer.writeWaiting()` at the end of this turn of the event loop, after the rooms
    * due by then are written: a frame for one socket (an ack) then shares the write of the room's
    * batch (the echo of the acked message, usually) instead of costing a write of its own.
    */
-  writeSoon(member: RoomMember): void {
-    this.pendingMembers.add(member);
+  writeAtEndOfTurn(writer: EndOfTurnWrites): void {
+    this.waitingWriters.add(writer);
     this.flushSoon ??= setImmediate(this.flushDue);
   }
 
+  /** Stores and publishes a message (see ChatEngine.post); it comes back through the bus. */
+  post(draft: MessageDraft): Promise<PostResult> {
+    return this.engine.post(draft);
+  }
+
+  /** Reads a page of a room's history (see ChatEngine.history). */
+  history(room: string, query: HistoryQuery): Promise<HistoryResult> {
+    return this.engine.history(room, query);
+  }
+
   /**
-   * Whether a person's typing notice may go out now: at most one per TYPING_INTERVAL_MS per
-   * person and room on this instance, however many tabs they type in.
+   * Passes a typing notice on, at most one per TYPING_INTERVAL_MS per person and room on this
+   * instance however many tabs they type in; extra ones are dropped (a lost notice is harmless).
    */
-  allowTyping(room: string, userId: string, now: number = Date.now()): boolean {
+  typing(room: string, user: User, now: number = Date.now()): void {
     const state = this.rooms.get(room);
-    if (state === undefined || !state.connections.has(userId)) return false;
-    if (now - (state.typingAt.get(userId) ?? Number.NEGATIVE_INFINITY) < TYPING_INTERVAL_MS) return false;
-    state.typingAt.set(userId, now);
-    return true;
+    if (state === undefined || !state.connections.has(user.id)) return;
+    if (now - (state.typingAt.get(user.id) ?? Number.NEGATIVE_INFINITY) < TYPING_INTERVAL_MS) return;
+    state.typingAt.set(user.id, now);
+    this.engine.typing(room, user).catch(() => {
+      // The next keystroke sends another.
+    });
   }
 
   /** Number of rooms with local members. */
@@ -217,20 +241,20 @@ export class RoomHub {
     return step;
   }
 
-  private receive(room: string, event: BusEvent): void {
+  private receive(room: string, arrival: Arrival): void {
     const state = this.rooms.get(room);
     if (state === undefined || state.members.size === 0) return;
     if (state.held !== undefined) {
-      state.held.push(event);
+      state.held.push(arrival);
       return;
     }
+    const { event, seq } = arrival;
     if (event.kind === 'message') {
-      const { seq } = event;
       if (state.lastId !== undefined && compareMessageIds(event.message.id, state.lastId) <= 0) return; // already delivered
       if (seq !== undefined && state.lastSeq !== undefined && seq > state.lastSeq + 1) {
         // Pub/sub lost something between the last message and this one: read it back first.
         this.log.warn({ room, expected: state.lastSeq + 1, got: seq }, 'gap in the message stream; reading back from the log');
-        this.backfill(room, state, [event]);
+        this.backfill(room, state, [arrival]);
         return;
       }
       state.lastId = event.message.id;
@@ -244,14 +268,14 @@ export class RoomHub {
    * live events meanwhile so the order stays the id order. Reads page by page (at most the
    * room's whole retained history, HISTORY_LENGTH messages).
    */
-  private backfill(room: string, state: RoomState, held: BusEvent[] = []): void {
+  private backfill(room: string, state: RoomState, held: Arrival[] = []): void {
     if (state.held !== undefined) {
       state.held.push(...held);
       return;
     }
     const since = state.lastId;
     if (since === undefined) {
-      for (const event of held) this.receive(room, event);
+      for (const arrival of held) this.receive(room, arrival);
       return;
     }
     state.held = held;
@@ -265,7 +289,7 @@ export class RoomHub {
       .finally(() => {
         const waiting = state.held ?? [];
         state.held = undefined;
-        for (const event of waiting) this.receive(room, event);
+        for (const arrival of waiting) this.receive(room, arrival);
       });
   }
 
@@ -300,11 +324,11 @@ export class RoomHub {
    * Queues an event for the room's members. Messages go out at the end of this turn of the event
    * loop (or, in a busy room, FLUSH_INTERVAL_MS after its last write), together with whatever
    * else arrived for the room meanwhile: one write per socket for the lot. Presence and typing
-   * alone wait up to PRESENCE_BATCH_MS for company.
+   * alone wait up to PRESENCE_BATCH_MS for company (see room-events.ts, batchWindow).
    */
-  private fanOut(room: string, state: RoomState, event: BusEvent): void {
+  private fanOut(room: string, state: RoomState, event: RoomEvent): void {
     const now = performance.now();
-    const due = event.kind === 'message' ? Math.max(now, state.lastFlushAt + FLUSH_INTERVAL_MS) : now + PRESENCE_BATCH_MS;
+    const due = batchWindow(event) === 'messages' ? Math.max(now, state.lastFlushAt + FLUSH_INTERVAL_MS) : now + PRESENCE_BATCH_MS;
     if (state.outbox === undefined) {
       state.outbox = [];
       state.dueAt = due;
@@ -357,14 +381,14 @@ export class RoomHub {
       }
     }
     // Whatever waited for a batch that did not come (or that a socket did not take whole).
-    for (const member of this.pendingMembers) {
+    for (const writer of this.waitingWriters) {
       try {
-        member.flushPending();
+        writer.writeWaiting();
       } catch (err) {
         this.log.warn({ err }, 'writing to a member failed');
       }
     }
-    this.pendingMembers.clear();
+    this.waitingWriters.clear();
     if (next !== Number.POSITIVE_INFINITY) this.schedule(next, performance.now());
   };
 

@@ -13,7 +13,7 @@ import {
 import type { Config } from '../config.ts';
 import { isOriginAllowed } from '../plugins/origin-policy.ts';
 import { ReferenceSession } from '../sessions/reference-session.ts';
-import type { SessionDeps } from '../sessions/socket-session.ts';
+import { sessionOf, type SessionDeps } from '../sessions/socket-session.ts';
 import { V1Session, type V1Params } from '../sessions/v1-session.ts';
 
 interface RoomRequest {
@@ -28,11 +28,17 @@ interface RoomRequest {
 const chatSocketRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { config }) => {
   const deps: SessionDeps = {
     config,
-    engine: fastify.engine,
     hub: fastify.rooms,
     identity: fastify.identity,
     limits: fastify.limits,
     stats: fastify.stats,
+    writer: {
+      sendBufferLimitBytes: config.sendBufferLimitBytes,
+      slowConsumerGraceMs: config.slowConsumerGraceMs,
+      stats: fastify.stats,
+      atEndOfTurn: (writer) => fastify.rooms.writeAtEndOfTurn(writer),
+      onSlowConsumer: (writer, buffered) => sessionOf(writer.socket)?.report('warn', { buffered }, 'closing slow consumer'),
+    },
     log: fastify.log,
   };
   // Runs before the upgrade: a refused socket gets a plain HTTP answer and costs nothing more.

@@ -1,7 +1,7 @@
 import { checkMessageText, decodeReferenceClientFrame, type User } from '@parley/protocol';
-import type { OutgoingBatch, OutgoingEvent } from '../rooms/outgoing-event.ts';
+import type { OutgoingBatch } from '../rooms/outgoing-event.ts';
+import type { FrameParts } from '../wire/frames.ts';
 import { SocketSession } from './socket-session.ts';
-import type { EncodedFrames } from './wire-frame.ts';
 
 /**
  * A client of the reference (Django Channels tutorial) protocol: it sends `{"message": text}`
@@ -19,22 +19,11 @@ export class ReferenceSession extends SocketSession {
   // Reference clients have no `since` to recover with; closing would only lose them the room.
   override resync(): void {}
 
-  protected encode(event: OutgoingEvent): EncodedFrames | undefined {
-    const encoded = event.reference;
-    if (encoded !== undefined) this.deps.stats.messagesOut += 1;
-    return encoded;
-  }
-
-  // Reference clients get every message and nothing else: a batch never needs sorting out.
-  protected takesWhole(): boolean {
-    return true;
-  }
-
-  protected writeWhole(batch: OutgoingBatch): void {
-    const encoded = batch.reference;
-    if (encoded === undefined) return;
-    this.deps.stats.messagesOut += batch.messageCount;
-    this.sendEncoded(encoded);
+  // Reference clients get every message of the room and nothing else.
+  protected framesFor(batch: OutgoingBatch): FrameParts | undefined {
+    const frames = batch.reference;
+    if (frames !== undefined) this.deps.stats.messagesOut += batch.messageCount;
+    return frames;
   }
 
   protected handleText(raw: string): void {
@@ -50,7 +39,7 @@ export class ReferenceSession extends SocketSession {
     }
     if (!this.allowMessage()) return;
     this.author ??= { id: `anon_${this.id.slice(0, 8)}`, name: 'Anonymous' };
-    this.track(this.deps.engine.post({ room: this.room, user: this.author, text: text.value })).then(
+    this.track(this.deps.hub.post({ room: this.room, user: this.author, text: text.value })).then(
       () => {
         this.deps.stats.messagesIn += 1;
       },

@@ -1,9 +1,9 @@
+import type { WebSocket } from 'ws';
 import { checkMessageText, compareMessageIds, decodeClientFrame, encodeFrame, type User, type WelcomeFrame } from '@parley/protocol';
 import type { MembersJson } from '../engine/engine.ts';
-import type { OutgoingBatch, OutgoingEvent } from '../rooms/outgoing-event.ts';
+import type { OutgoingBatch } from '../rooms/outgoing-event.ts';
+import type { EncodedFrames, FrameParts } from '../wire/frames.ts';
 import { SocketSession, type ConnectionOrigin, type SessionDeps } from './socket-session.ts';
-import type { EncodedFrames } from './wire-frame.ts';
-import type { WebSocket } from 'ws';
 
 /** Connection parameters, already validated by the route. */
 export interface V1Params {
@@ -67,14 +67,14 @@ export class V1Session extends SocketSession {
     const { config } = this.deps;
     // A recovery is bounded like any page: when more was missed, `hasNewer` tells the client to
     // fetch the rest over HTTP, so no welcome grows with the history.
-    const history = await this.deps.engine.history(this.room, {
+    const history = await this.deps.hub.history(this.room, {
       since,
       limit: since === undefined ? config.historyPageSize : config.recoveryPageSize,
       maxBytes: config.historyPageMaxBytes,
     });
     // Events held during set-up that the history already holds must not be sent twice.
     this.lastDelivered = history.messages.at(-1)?.id ?? (history.recovered ? since : undefined);
-    this.send(
+    this.writer.writeText(
       encodeWelcome(
         {
           type: 'welcome',
@@ -99,7 +99,7 @@ export class V1Session extends SocketSession {
 
   busStatus(degraded: boolean): void {
     if (!this.ready) return;
-    this.send(
+    this.writer.writeText(
       encodeFrame({
         type: 'status',
         degraded,
@@ -110,27 +110,32 @@ export class V1Session extends SocketSession {
     );
   }
 
-  protected encode(event: OutgoingEvent): EncodedFrames | undefined {
-    if (event.event.kind === 'message') {
-      if (this.lastDelivered !== undefined) {
-        if (compareMessageIds(event.event.message.id, this.lastDelivered) <= 0) return undefined;
-        // Past the welcome's history, the hub's order is the id order: no more overlap to check.
-        this.lastDelivered = undefined;
-      }
-      this.deps.stats.messagesOut += 1;
+  /**
+   * The whole batch in one part when nothing in it is to be skipped (the common case: the same
+   * bytes as every other socket); otherwise the frames this client gets: not its own presence or
+   * typing, and not the messages its welcome already held.
+   */
+  protected framesFor(batch: OutgoingBatch): FrameParts | undefined {
+    const me = this.user!.id;
+    if (this.lastDelivered === undefined && (batch.skippedFor === undefined || !batch.skippedFor.has(me))) {
+      this.deps.stats.messagesOut += batch.messageCount;
+      return batch.v1;
     }
-    return event.v1;
-  }
-
-  protected takesWhole(batch: OutgoingBatch): boolean {
-    // Not while the welcome's history may overlap the batch, nor when the batch has presence or
-    // typing of this person (skipped for them).
-    return this.lastDelivered === undefined && (batch.aboutUsers === undefined || !batch.aboutUsers.has(this.user!.id));
-  }
-
-  protected writeWhole(batch: OutgoingBatch): void {
-    this.deps.stats.messagesOut += batch.messageCount;
-    this.sendEncoded(batch.v1);
+    const frames: EncodedFrames[] = [];
+    for (const outgoing of batch.events) {
+      if (outgoing.skippedFor === me) continue;
+      const { event } = outgoing;
+      if (event.kind === 'message') {
+        if (this.lastDelivered !== undefined) {
+          if (compareMessageIds(event.message.id, this.lastDelivered) <= 0) continue;
+          // Past the welcome's history, the hub's order is the id order: no more overlap to check.
+          this.lastDelivered = undefined;
+        }
+        this.deps.stats.messagesOut += 1;
+      }
+      frames.push(outgoing.v1);
+    }
+    return frames.length === 0 ? undefined : frames;
   }
 
   protected handleText(raw: string): void {
@@ -141,11 +146,7 @@ export class V1Session extends SocketSession {
     }
     const user = this.user!;
     if (frame.value.type === 'typing') {
-      // At most one notice a second per person in the room, however many tabs they type in.
-      if (!this.deps.hub.allowTyping(this.room, user.id)) return;
-      this.deps.engine.typing(this.room, user).catch(() => {
-        // A lost typing notice is harmless; the next keystroke sends another.
-      });
+      this.deps.hub.typing(this.room, user);
       return;
     }
     const { clientMsgId } = frame.value;
@@ -155,7 +156,7 @@ export class V1Session extends SocketSession {
       return;
     }
     if (!this.allowMessage(clientMsgId)) return;
-    this.track(this.deps.engine.post({ room: this.room, user, text: text.value, clientMsgId })).then(
+    this.track(this.deps.hub.post({ room: this.room, user, text: text.value, clientMsgId })).then(
       (result) => {
         if (result.outcome === 'reused') {
           this.sendError('client_msg_id_reused', `clientMsgId "${clientMsgId}" was already used for a different message; pick a new one.`, clientMsgId);
@@ -163,7 +164,7 @@ export class V1Session extends SocketSession {
         }
         if (result.outcome === 'stored') this.deps.stats.messagesIn += 1;
         // With the echo of the message, usually, which reaches this socket in the same turn.
-        this.sendSoon(encodeFrame({ type: 'ack', clientMsgId, id: result.id }));
+        this.writer.writeAtEndOfTurn(encodeFrame({ type: 'ack', clientMsgId, id: result.id }));
       },
       (err: unknown) => this.reportPostFailure(err, clientMsgId),
     );
