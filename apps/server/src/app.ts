@@ -1,14 +1,19 @@
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.ts';
-import chatEngine from './plugins/chat-engine.ts';
+import { handleErrors, notFound } from './http/http-error.ts';
 import cors from './plugins/cors.ts';
+import engine from './plugins/engine.ts';
+import identity from './plugins/identity.ts';
+import limits from './plugins/limits.ts';
+import roomHub from './plugins/room-hub.ts';
 import securityHeaders from './plugins/security-headers.ts';
+import stats from './plugins/stats.ts';
 import websocket from './plugins/websocket.ts';
 import chatSocketRoutes from './routes/chat-socket.ts';
 import healthRoutes from './routes/health.ts';
-import metricsRoutes from './observability/metrics.ts';
+import metricsRoutes from './routes/metrics.ts';
 import roomsApi from './routes/rooms-api.ts';
-import { registerSpa } from './routes/spa.ts';
+import spa from './routes/spa.ts';
 
 /** Options for tests and embedding; production passes none. */
 export interface BuildOptions {
@@ -42,13 +47,21 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   if (config.maxTcpConnections > 0) app.server.maxConnections = config.maxTcpConnections;
   warnAboutUntrustedProxy(app, config);
 
+  // One error handler for every route: coded answers, nothing internal revealed.
+  handleErrors(app);
+
   // Order matters: third-party plugins first (routes depend on their decorators), then our
-  // own decorators, then routes. websocket is registered before chat-engine so that on close
-  // the sockets are closed before the engine's Redis connections.
+  // own decorators (each declares what it depends on), then routes. websocket is registered
+  // before the engine so that on close the sockets are closed before the engine's Redis
+  // connections (onClose hooks run in registration order).
   await app.register(securityHeaders, { config });
   await app.register(cors, { config });
   await app.register(websocket, { config });
-  await app.register(chatEngine, { config });
+  await app.register(stats);
+  await app.register(engine, { config });
+  await app.register(limits, { config });
+  await app.register(roomHub);
+  await app.register(identity, { config });
 
   await app.register(healthRoutes);
   await app.register(metricsRoutes, { token: config.metricsToken });
@@ -56,23 +69,16 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(roomsApi, { config });
 
   if (config.webDistDir !== undefined) {
-    await registerSpa(app, config.webDistDir);
+    await app.register(spa, { root: config.webDistDir });
   } else {
     app.get('/', async () => ({
       name: 'parley',
       message: 'Parley chat server. WebSocket rooms at /ws/chat/<room>/; the web app is deployed separately.',
     }));
-  }
-
-  app.setErrorHandler((err: { statusCode?: number; message: string; code?: string }, request, reply) => {
-    const status = err.statusCode ?? 500;
-    if (status >= 500) request.log.error({ err }, 'request failed');
-    // Client errors say what was wrong; server errors reveal nothing internal.
-    reply.code(status).send({
-      error: status >= 500 ? 'internal' : (err.code ?? 'bad_request'),
-      message: status >= 500 ? 'Internal Server Error' : err.message,
+    app.setNotFoundHandler((request) => {
+      throw notFound(request.method, request.url);
     });
-  });
+  }
 
   await app.ready();
   return app;

@@ -59,7 +59,7 @@ describe('two instances on one Redis', () => {
     sockets[0]!.send({ message: 'sync' });
     for (const s of sockets) assert.deepEqual(await s.next(), { message: 'sync' });
     assert.equal(await subscribers('counted'), 2, 'one per instance');
-    assert.equal(a.app.rooms.memberCount('counted'), 3);
+    assert.equal(a.app.roomHub.memberCount('counted'), 3);
 
     for (const s of sockets) {
       s.close();
@@ -68,7 +68,7 @@ describe('two instances on one Redis', () => {
     const deadline = Date.now() + 3000;
     while ((await subscribers('counted')) !== 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     assert.equal(await subscribers('counted'), 0);
-    assert.equal(a.app.rooms.memberCount('counted'), 0);
+    assert.equal(a.app.roomHub.memberCount('counted'), 0);
   });
 
   test('leaving and rejoining quickly keeps the room subscribed', async () => {

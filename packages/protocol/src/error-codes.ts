@@ -74,8 +74,10 @@ export const HTTP_ERROR_CODES = {
   upgrade_required: 426,
   /** 429: too many requests or connections from this address; see Retry-After. */
   rate_limited: 429,
-  /** 429 / 503: too many open connections from this address / in total; see Retry-After. */
+  /** 429: too many open connections from this address; see Retry-After. */
   too_many_connections: 429,
+  /** 503: the server holds as many connections as it takes in total; see Retry-After. */
+  server_full: 503,
   /** 503: the message bus (Redis) is unreachable; try again shortly. */
   unavailable: 503,
   /** 500: an unexpected server fault (no details are given). */

@@ -3,10 +3,9 @@ import { addressKey } from './address-key.ts';
 import { DailyQuota, type QuotaStore } from './daily-quota.ts';
 import { KeyedBuckets } from './keyed-buckets.ts';
 
-/** Why a request is refused: the HTTP status, a sentence, and when to try again. */
+/** Why a request is refused: the code (its HTTP status comes with it), a sentence, and when to try again. */
 export interface Refusal {
-  status: 429 | 503;
-  code: 'rate_limited' | 'too_many_connections';
+  code: 'rate_limited' | 'too_many_connections' | 'server_full';
   message: string;
   /** Whole seconds, for the Retry-After header. */
   retryAfterSeconds: number;
@@ -57,15 +56,13 @@ export class ClientLimits {
     const { maxConnections, maxConnectionsPerIp } = this.config;
     if (maxConnections > 0 && this.open >= maxConnections) {
       return {
-        status: 503,
-        code: 'too_many_connections',
+        code: 'server_full',
         message: `The server is at its limit of ${maxConnections} connections; try again later.`,
         retryAfterSeconds: 5,
       };
     }
     if (maxConnectionsPerIp > 0 && (this.openPerKey.get(key) ?? 0) >= maxConnectionsPerIp) {
       return {
-        status: 429,
         code: 'too_many_connections',
         message: `Too many connections from your address (limit ${maxConnectionsPerIp}).`,
         retryAfterSeconds: 5,
@@ -73,7 +70,6 @@ export class ClientLimits {
     }
     if (!this.connectRate.take(key)) {
       return {
-        status: 429,
         code: 'rate_limited',
         message: `Your address opens connections too fast (limit ${this.config.connectRatePerIp} a second); wait a moment.`,
         retryAfterSeconds: seconds(this.connectRate.retryAfterMs(key)),
@@ -86,7 +82,6 @@ export class ClientLimits {
   httpRefusal(key: string): Refusal | undefined {
     if (this.httpRate.take(key)) return undefined;
     return {
-      status: 429,
       code: 'rate_limited',
       message: `Too many requests from your address (limit ${this.config.httpRatePerIp} a second); wait a moment.`,
       retryAfterSeconds: seconds(this.httpRate.retryAfterMs(key)),

@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin';
 import cors from '@fastify/cors';
 import type { Config } from '../config.ts';
-import { isOriginAllowed } from './origin-policy.ts';
+import { isOriginAllowed } from '../http/origin-policy.ts';
 
 /** Lets a web app served from an allowed origin call the HTTP API. */
 export default fp<{ config: Config }>(

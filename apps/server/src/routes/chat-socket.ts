@@ -1,17 +1,20 @@
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { WebSocket } from 'ws';
 import {
+  CHAT_SOCKET_ROUTE,
   CLOSE_CODES,
+  ConnectQuerySchema,
   PROTOCOL_V1,
+  decodeWith,
   encodeError,
-  isMessageId,
   parseDisplayName,
   parseRoomName,
   tokenFromProtocols,
   type ErrorCode,
 } from '@parley/protocol';
 import type { Config } from '../config.ts';
-import { isOriginAllowed } from '../plugins/origin-policy.ts';
+import { HttpError } from '../http/http-error.ts';
+import { isOriginAllowed } from '../http/origin-policy.ts';
 import { ReferenceSession } from '../sessions/reference-session.ts';
 import { sessionOf, type SessionDeps } from '../sessions/socket-session.ts';
 import { V1Session, type V1Params } from '../sessions/v1-session.ts';
@@ -28,7 +31,7 @@ interface RoomRequest {
 const chatSocketRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { config }) => {
   const deps: SessionDeps = {
     config,
-    hub: fastify.rooms,
+    hub: fastify.roomHub,
     identity: fastify.identity,
     limits: fastify.limits,
     stats: fastify.stats,
@@ -36,38 +39,33 @@ const chatSocketRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify,
       sendBufferLimitBytes: config.sendBufferLimitBytes,
       slowConsumerGraceMs: config.slowConsumerGraceMs,
       stats: fastify.stats,
-      atEndOfTurn: (writer) => fastify.rooms.writeAtEndOfTurn(writer),
+      atEndOfTurn: (writer) => fastify.roomHub.writeAtEndOfTurn(writer),
       onSlowConsumer: (writer, buffered) => sessionOf(writer.socket)?.report('warn', { buffered }, 'closing slow consumer'),
     },
     log: fastify.log,
   };
   // Runs before the upgrade: a refused socket gets a plain HTTP answer and costs nothing more.
-  fastify.addHook('onRequest', async (request, reply) => {
+  fastify.addHook('onRequest', async (request) => {
     if (!isOriginAllowed(request.headers.origin, request.headers.host, config.allowedOrigins, config.publicOrigins)) {
       request.log.warn({ origin: request.headers.origin }, 'refused WebSocket from a foreign origin');
-      return reply.code(403).send({
-        error: 'origin_not_allowed',
-        message: `Origin ${request.headers.origin} may not use this server; add it to ALLOWED_ORIGINS.`,
-      });
+      throw new HttpError('origin_not_allowed', `Origin ${request.headers.origin} may not use this server; add it to ALLOWED_ORIGINS.`);
     }
     const refusal = fastify.limits.refusal(fastify.limits.keyOf(request.ip));
     if (refusal !== undefined) {
       fastify.stats.refusedRequests += 1;
       // Debug, not warn: a flood of refusals would otherwise flood the log too.
       request.log.debug({ ip: request.ip, code: refusal.code }, 'refused WebSocket: connection limit');
-      return reply.code(refusal.status).header('retry-after', String(refusal.retryAfterSeconds)).send({ error: refusal.code, message: refusal.message });
+      throw new HttpError(refusal.code, refusal.message, { 'retry-after': String(refusal.retryAfterSeconds) });
     }
   });
 
-  const notUpgraded = async (_request: FastifyRequest, reply: FastifyReply) =>
-    reply.code(426).header('upgrade', 'websocket').send({
-      error: 'upgrade_required',
-      message: 'This is a WebSocket endpoint: connect with a WebSocket client.',
-    });
+  const notUpgraded = async () => {
+    throw new HttpError('upgrade_required', 'This is a WebSocket endpoint: connect with a WebSocket client.', { upgrade: 'websocket' });
+  };
 
   fastify.route<RoomRequest>({
     method: 'GET',
-    url: '/ws/chat/:room/',
+    url: CHAT_SOCKET_ROUTE,
     handler: notUpgraded,
     wsHandler: (socket, request) => {
       const addressKey = fastify.limits.keyOf(request.ip);
@@ -113,23 +111,26 @@ const chatSocketRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify,
 type ParamsResult = { ok: true; value: V1Params } | { ok: false; code: ErrorCode; message: string };
 
 /**
- * The `parley.v1` connection parameters: `name` and `since` from the query, the identity token
- * from the offered subprotocols (`parley.token.<token>`). Clients of the first release sent the
- * token as `?token=`; that still works in this release (and is never logged).
+ * The `parley.v1` connection parameters: `name` and `since` from the query (the protocol's
+ * ConnectQuerySchema, then the display-name rules), the identity token from the offered
+ * subprotocols (`parley.token.<token>`). Clients of the first release sent the token as
+ * `?token=`; that still works in this release (and is never logged).
  */
 function parseV1Params(query: RoomRequest['Querystring'], protocols: string | undefined): ParamsResult {
   const single = (key: string) => {
     const value = query[key];
-    return Array.isArray(value) ? value[0] : value;
+    return (Array.isArray(value) ? value[0] : value) || undefined;
   };
-  const name = parseDisplayName(single('name') ?? '');
-  if (!name.ok) return { ok: false, code: 'invalid_name', message: `${name.message} Pass ?name=<display name>.` };
-  const since = single('since') || undefined;
-  if (since !== undefined && !isMessageId(since)) {
-    return { ok: false, code: 'invalid_since', message: '"since" must be a message id such as 1700000000000-0.' };
+  const parsed = decodeWith(ConnectQuerySchema, { name: single('name') ?? '', since: single('since') });
+  if (!parsed.ok) {
+    return parsed.message.startsWith('since')
+      ? { ok: false, code: 'invalid_since', message: '"since" must be a message id such as 1700000000000-0.' }
+      : { ok: false, code: 'invalid_name', message: 'Display name is empty. Pass ?name=<display name>.' };
   }
-  const token = tokenFromProtocols(protocols) ?? (single('token') || undefined);
-  return { ok: true, value: { name: name.value, token, since } };
+  const name = parseDisplayName(parsed.value.name);
+  if (!name.ok) return { ok: false, code: 'invalid_name', message: `${name.message} Pass ?name=<display name>.` };
+  const token = tokenFromProtocols(protocols) ?? single('token');
+  return { ok: true, value: { name: name.value, token, since: parsed.value.since } };
 }
 
 // A browser cannot read the body of a refused upgrade, so the socket is accepted and closed with

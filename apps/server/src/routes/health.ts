@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { httpRateHook } from '../limits/http-rate-hook.ts';
+import { httpRateHook } from '../http/rate-hook.ts';
 
 /** Liveness (/healthz: the process answers) and readiness (/readyz: it can carry messages). */
 const healthRoutes: FastifyPluginAsync = async (fastify) => {

@@ -2,7 +2,8 @@ import { timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { ERROR_CODES } from '@parley/protocol';
-import { httpRateHook } from '../limits/http-rate-hook.ts';
+import { HttpError } from '../http/http-error.ts';
+import { httpRateHook } from '../http/rate-hook.ts';
 
 /**
  * `GET /metrics` in Prometheus text format. Counters are read from the app's Stats when
@@ -12,7 +13,7 @@ import { httpRateHook } from '../limits/http-rate-hook.ts';
 const metricsRoutes: FastifyPluginAsync<{ token?: string | undefined }> = async (fastify, { token }) => {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'parley_process_' });
-  const { stats, rooms, engine } = fastify;
+  const { stats, roomHub, engine } = fastify;
 
   const counter = (name: string, help: string, read: () => number) =>
     new Counter({
@@ -39,7 +40,7 @@ const metricsRoutes: FastifyPluginAsync<{ token?: string | undefined }> = async 
     help: 'Rooms with sockets on this instance',
     registers: [registry],
     collect() {
-      this.set(rooms.roomCount);
+      this.set(roomHub.roomCount);
     },
   });
   new Gauge({
@@ -47,7 +48,7 @@ const metricsRoutes: FastifyPluginAsync<{ token?: string | undefined }> = async 
     help: '1 while the message bus (Redis) is unreachable',
     registers: [registry],
     collect() {
-      this.set(rooms.isDegraded ? 1 : 0);
+      this.set(roomHub.isDegraded ? 1 : 0);
     },
   });
   counter('parley_messages_in_total', 'Chat messages accepted from clients', () => stats.messagesIn);
@@ -89,7 +90,7 @@ const metricsRoutes: FastifyPluginAsync<{ token?: string | undefined }> = async 
     if (expected !== undefined) {
       const given = Buffer.from(request.headers.authorization ?? '');
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-        return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'This endpoint needs Authorization: Bearer <METRICS_TOKEN>.' });
+        throw new HttpError('unauthorized', 'This endpoint needs Authorization: Bearer <METRICS_TOKEN>.', { 'www-authenticate': 'Bearer' });
       }
     }
     const started = process.hrtime.bigint();

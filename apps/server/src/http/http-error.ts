@@ -1,0 +1,45 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { HTTP_ERROR_CODES, type HttpErrorBody, type HttpErrorCode } from '@parley/protocol';
+import { EngineUnavailableError } from '../engine/engine.ts';
+
+/**
+ * An HTTP answer that is an error: a code of the protocol's closed list (its status comes with
+ * it), a sentence, and headers (Retry-After). Routes and hooks throw it; the one error handler
+ * ({@link handleErrors}) answers `{"error": code, "message": …}`.
+ */
+export class HttpError extends Error {
+  readonly status: number;
+
+  constructor(
+    readonly code: HttpErrorCode,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = 'HttpError';
+    this.status = HTTP_ERROR_CODES[code];
+  }
+}
+
+/**
+ * Sets the app's one error handler and its not-found answer. Client errors say what was wrong;
+ * server errors reveal nothing internal and are logged.
+ */
+export function handleErrors(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError | HttpError | EngineUnavailableError, request, reply) => {
+    const answer = (code: HttpErrorCode, message: string, status: number = HTTP_ERROR_CODES[code], headers: Record<string, string> = {}) =>
+      reply.code(status).headers(headers).send({ error: code, message } satisfies HttpErrorBody);
+    if (err instanceof HttpError) return answer(err.code, err.message, err.status, err.headers);
+    if (err instanceof EngineUnavailableError) return answer('unavailable', 'The chat service cannot reach its message bus; try again shortly.');
+    const status = 'statusCode' in err && err.statusCode !== undefined ? err.statusCode : 500;
+    // Fastify's own client errors (a body too large, bad headers): their status, our code.
+    if (status < 500) return answer('bad_request', err.message, status);
+    request.log.error({ err }, 'request failed');
+    return answer('internal', 'Internal Server Error');
+  });
+}
+
+/** The answer to a request no route matches. */
+export function notFound(method: string, url: string): HttpError {
+  return new HttpError('not_found', `No route for ${method} ${url.split('?')[0]}`);
+}
