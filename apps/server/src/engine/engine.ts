@@ -1,5 +1,4 @@
 import type { MessageFrame, RoomEvent, RoomSummary, User } from '@parley/protocol';
-import type { QuotaStore } from '../limits/daily-quota.ts';
 
 /** A stored chat message, exactly as clients receive it (`parley.v1` message frame). */
 export type StoredMessage = MessageFrame;
@@ -25,6 +24,17 @@ export interface MessageDraft {
  * (nothing stored).
  */
 export type PostResult = { outcome: 'stored' | 'duplicate'; id: string } | { outcome: 'reused' };
+
+/** Where the day's message counts of every address are added up (one place for all instances; see limits/daily-quota.ts). */
+export interface QuotaStore {
+  /**
+   * Adds this instance's new counts to the day's totals and returns the totals of those addresses.
+   *
+   * @param day The UTC day, e.g. `2026-11-30`.
+   * @param counts Address key → messages posted through this instance since the last call.
+   */
+  addMessageCounts(day: string, counts: ReadonlyMap<string, number>): Promise<Map<string, number>>;
+}
 
 /** What the engine tells the room hub. */
 export interface BusListener {

@@ -1,6 +1,7 @@
 import type { Config } from '../config.ts';
 import { addressKey } from './address-key.ts';
-import { DailyQuota, type QuotaStore } from './daily-quota.ts';
+import type { QuotaStore } from '../engine/engine.ts';
+import { DailyQuota } from './daily-quota.ts';
 import { KeyedBuckets } from './keyed-buckets.ts';
 
 /** Why a request is refused: the code (its HTTP status comes with it), a sentence, and when to try again. */

@@ -1,13 +1,4 @@
-/** Where the day's message counts of every address are added up (one place for all instances). */
-export interface QuotaStore {
-  /**
-   * Adds this instance's new counts to the day's totals and returns the totals of those addresses.
-   *
-   * @param day The UTC day, e.g. `2026-11-30`.
-   * @param counts Address key → messages posted through this instance since the last call.
-   */
-  addMessageCounts(day: string, counts: ReadonlyMap<string, number>): Promise<Map<string, number>>;
-}
+import type { QuotaStore } from '../engine/engine.ts';
 
 /** How often this instance adds its counts to the shared totals. */
 const SYNC_INTERVAL_MS = 2000;
