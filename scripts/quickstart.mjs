@@ -143,6 +143,7 @@ function test() {
   const results = [];
   const [pnpmCommand, pnpmPrefix] = pnpm();
   results.push(commandSuite('typecheck', pnpmCommand, [...pnpmPrefix, '-r', 'run', 'typecheck']));
+  results.push(commandSuite('lint', pnpmCommand, [...pnpmPrefix, 'run', 'lint']));
   results.push(nodeTestSuite('protocol', 'packages/protocol', 'src'));
   results.push(nodeTestSuite('web-unit', 'apps/web', 'src/lib'));
   results.push(nodeTestSuite('server', 'apps/server', 'test', ['faults', 'abuse']));

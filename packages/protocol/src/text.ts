@@ -51,7 +51,8 @@ export function checkMessageText(text: string, maxBytes: number = LIMITS.maxText
   if (bytes > maxBytes) {
     return fail('too_large', `Message is ${bytes} bytes; the limit is ${maxBytes}.`);
   }
-  // C0/C1 controls except \t and \n.
+  // C0/C1 controls except \t and \n (matching them is the point of this pattern).
+  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/.test(text)) {
     return fail('bad_frame', 'Message contains control characters.');
   }
