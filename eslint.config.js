@@ -8,7 +8,14 @@ import ts from 'typescript-eslint';
 
 export default ts.config(
   {
-    ignores: ['**/dist/**', '**/node_modules/**', '**/.test-output/**', 'bench/.work/**', 'bench/results/**', '**/.svelte-kit/**'],
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      '**/.test-output/**',
+      'bench/.work/**',
+      'bench/results/**',
+      '**/.svelte-kit/**',
+    ],
   },
   js.configs.recommended,
   ...ts.configs.recommended,
@@ -19,7 +26,10 @@ export default ts.config(
     languageOptions: { globals: { ...globals.node } },
     rules: {
       // Unused values are mistakes, except a leading underscore that says "deliberately unused".
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
       // Tests and a few typed boundaries (ws internals, parsed JSON) use `any` on purpose.
       '@typescript-eslint/no-explicit-any': 'off',
     },

@@ -90,7 +90,13 @@ export default defineConfig<ParleyOptions>({
     {
       // One instance, in-memory engine: both people on the same server.
       name: 'memory',
-      use: { baseURL: origin(MEMORY_PORT), serverA: origin(MEMORY_PORT), serverB: origin(MEMORY_PORT), engine: 'memory', redisUrl: '' },
+      use: {
+        baseURL: origin(MEMORY_PORT),
+        serverA: origin(MEMORY_PORT),
+        serverB: origin(MEMORY_PORT),
+        engine: 'memory',
+        redisUrl: '',
+      },
     },
     {
       // Two instances sharing one Redis: every message must cross from one to the other.

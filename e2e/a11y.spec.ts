@@ -2,7 +2,10 @@ import { expectNoHorizontalScroll, expectNoSeriousViolations } from './checks.ts
 import { expect, test } from './fixtures.ts';
 
 test.describe('accessibility', () => {
-  test('the lobby, with active rooms and a refused name, has no serious axe violation', async ({ openPerson, uniqueRoom }) => {
+  test('the lobby, with active rooms and a refused name, has no serious axe violation', async ({
+    openPerson,
+    uniqueRoom,
+  }) => {
     const room = uniqueRoom('axe_lobby');
     const bob = await openPerson('B', { name: 'Bob' });
     await bob.room.goto(`/chat/${room}/`);
@@ -44,7 +47,8 @@ test.describe('accessibility', () => {
     await alice.room.expectState('waiting for the network', 'pending');
     await expect(alice.room.reconnecting).toBeVisible();
     // The member panel is checked too, also where it is a closed sheet (a phone).
-    if ((await alice.room.membersToggle.getAttribute('aria-expanded')) === 'false') await alice.room.membersToggle.click();
+    if ((await alice.room.membersToggle.getAttribute('aria-expanded')) === 'false')
+      await alice.room.membersToggle.click();
     await expect(alice.room.memberList).toBeVisible();
 
     await expectNoSeriousViolations(alice.page);
@@ -107,7 +111,10 @@ test.describe('accessibility', () => {
     await expect(keys.room.members).toHaveText(['Kim (you)', 'Bob']);
   });
 
-  test('new messages are announced to screen readers; the history shown on entry is not', async ({ openPerson, uniqueRoom }) => {
+  test('new messages are announced to screen readers; the history shown on entry is not', async ({
+    openPerson,
+    uniqueRoom,
+  }) => {
     const room = uniqueRoom('announce');
     const alice = await openPerson('A', { name: 'Alice' });
     const bob = await openPerson('B', { name: 'Bob' });

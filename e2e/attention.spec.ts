@@ -9,7 +9,10 @@ import { expect, test } from './fixtures.ts';
  */
 async function setHidden(page: Page, hidden: boolean): Promise<void> {
   await page.evaluate((hide) => {
-    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (hide ? 'hidden' : 'visible') });
+    Object.defineProperty(document, 'visibilityState', {
+      configurable: true,
+      get: () => (hide ? 'hidden' : 'visible'),
+    });
     Object.defineProperty(document, 'hidden', { configurable: true, get: () => hide });
     document.dispatchEvent(new Event('visibilitychange'));
     if (!hide) window.dispatchEvent(new Event('focus'));
@@ -34,10 +37,14 @@ function recordNotifications(): void {
   });
 }
 
-const notifications = (page: Page): Promise<Shown[]> => page.evaluate(() => (window as unknown as { __notifications: Shown[] }).__notifications);
+const notifications = (page: Page): Promise<Shown[]> =>
+  page.evaluate(() => (window as unknown as { __notifications: Shown[] }).__notifications);
 
 test.describe('while the tab is hidden', () => {
-  test('the title counts unread messages until the tab is back; mentions notify if allowed', async ({ openPerson, uniqueRoom }) => {
+  test('the title counts unread messages until the tab is back; mentions notify if allowed', async ({
+    openPerson,
+    uniqueRoom,
+  }) => {
     const room = uniqueRoom('away');
     const alice = await openPerson('A', { name: 'Alice' });
     const bob = await openPerson('B', { name: 'Bob' });
@@ -58,7 +65,9 @@ test.describe('while the tab is hidden', () => {
     await bob.room.send('Alice, the build is green');
     await expect(alice.page).toHaveTitle(`(2) ${title}`);
     // Only the message that mentions her notifies.
-    await expect.poll(() => notifications(alice.page)).toEqual([{ title: `Bob in ${room}`, body: 'Alice, the build is green' }]);
+    await expect
+      .poll(() => notifications(alice.page))
+      .toEqual([{ title: `Bob in ${room}`, body: 'Alice, the build is green' }]);
 
     await setHidden(alice.page, false);
     await expect(alice.page).toHaveTitle(title);

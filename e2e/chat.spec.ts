@@ -52,7 +52,10 @@ test.describe('chatting', () => {
     expect(await bob.page.evaluate(() => (window as { __pwned?: boolean }).__pwned)).toBeUndefined();
   });
 
-  test('links in messages work, long words wrap, and a message shows its name and time', async ({ openPerson, uniqueRoom }) => {
+  test('links in messages work, long words wrap, and a message shows its name and time', async ({
+    openPerson,
+    uniqueRoom,
+  }) => {
     const room = uniqueRoom('links');
     const alice = await openPerson('A', { name: 'Alice' });
     const bob = await openPerson('B', { name: 'Bob' });

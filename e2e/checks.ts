@@ -13,7 +13,12 @@ export async function expectNoSeriousViolations(page: Page): Promise<void> {
     await page.emulateMedia({ colorScheme, reducedMotion: 'reduce' });
     await page.evaluate(() =>
       // A transition replaced by another one rejects `finished` (AbortError): that is fine too.
-      Promise.all(document.getAnimations().filter((a) => a instanceof CSSTransition).map((a) => a.finished.catch(() => undefined))),
+      Promise.all(
+        document
+          .getAnimations()
+          .filter((a) => a instanceof CSSTransition)
+          .map((a) => a.finished.catch(() => undefined)),
+      ),
     );
     const results = await new AxeBuilder({ page }).analyze();
     const serious = results.violations
@@ -26,6 +31,8 @@ export async function expectNoSeriousViolations(page: Page): Promise<void> {
 
 /** No sideways scrolling: everything fits the width, on a phone too. */
 export async function expectNoHorizontalScroll(page: Page): Promise<void> {
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  const overflow = await page.evaluate(
+    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  );
   expect(overflow, 'no sideways scrolling').toBeLessThanOrEqual(0);
 }

@@ -1,4 +1,10 @@
-import { test as base, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from '@playwright/test';
+import {
+  test as base,
+  type Browser,
+  type BrowserContext,
+  type BrowserContextOptions,
+  type Page,
+} from '@playwright/test';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LobbyPage } from './pages/lobby-page.ts';
@@ -72,7 +78,12 @@ export async function rememberName(context: BrowserContext, name: string): Promi
   );
 }
 
-async function newPerson(browser: Browser, options: BrowserContextOptions, name: string | null, violations: string[]): Promise<Person> {
+async function newPerson(
+  browser: Browser,
+  options: BrowserContextOptions,
+  name: string | null,
+  violations: string[],
+): Promise<Person> {
   const context = await browser.newContext(options);
   if (name !== null) await rememberName(context, name);
   const page = await context.newPage();
@@ -126,7 +137,8 @@ export const test = base.extend<ParleyFixtures, ParleyOptions>({
       const baseURL = server === 'A' ? serverA : server === 'B' ? serverB : server;
       // The project's device settings (the phone project's small screen) apply to everyone.
       const contextOptions: BrowserContextOptions = { baseURL, viewport, isMobile, hasTouch, deviceScaleFactor };
-      const name = options.name === undefined ? (NAMES[contexts.length] ?? `Person ${contexts.length + 1}`) : options.name;
+      const name =
+        options.name === undefined ? (NAMES[contexts.length] ?? `Person ${contexts.length + 1}`) : options.name;
       const person = await newPerson(browser, contextOptions, name, violations);
       contexts.push(person.context);
       return person;

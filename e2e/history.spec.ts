@@ -2,7 +2,11 @@ import { expect, test } from './fixtures.ts';
 import { HISTORY_PAGE_SIZE } from './test-servers.ts';
 
 test.describe('history', () => {
-  test('a late joiner sees the earlier messages with names, times and grouping', async ({ openPair, openPerson, uniqueRoom }) => {
+  test('a late joiner sees the earlier messages with names, times and grouping', async ({
+    openPair,
+    openPerson,
+    uniqueRoom,
+  }) => {
     const room = uniqueRoom('late');
     const { alice, bob } = await openPair(room);
 
@@ -17,7 +21,12 @@ test.describe('history', () => {
     const carol = await openPerson('B');
     await carol.room.goto(`/chat/${room}/`);
     await carol.room.expectJoined(room);
-    await expect(carol.room.messageTexts).toHaveText(['first from Alice', 'second from Alice', 'one from Bob', 'third from Alice']);
+    await expect(carol.room.messageTexts).toHaveText([
+      'first from Alice',
+      'second from Alice',
+      'one from Bob',
+      'third from Alice',
+    ]);
     // Consecutive messages by one person share one name heading.
     await expect(carol.room.groups).toHaveCount(3);
     await expect(carol.room.groups.nth(0)).toHaveAttribute('data-author', 'Alice');
@@ -46,7 +55,11 @@ test.describe('history', () => {
     await expect(time).toHaveText('2 minutes ago');
   });
 
-  test('scrolling back loads older pages and keeps the reading place', async ({ openPerson, uniqueRoom, seedMessages }) => {
+  test('scrolling back loads older pages and keeps the reading place', async ({
+    openPerson,
+    uniqueRoom,
+    seedMessages,
+  }) => {
     const room = uniqueRoom('scrollback');
     const total = HISTORY_PAGE_SIZE * 2 + 5;
     const texts = Array.from({ length: total }, (_, i) => `message ${i + 1}`);
@@ -102,9 +115,16 @@ test.describe('history', () => {
     await expect(alice.room.divider).toHaveCount(0);
   });
 
-  test('the log follows new messages at the bottom; scrolled up, a button says how many are new', async ({ openPair, uniqueRoom, seedMessages }) => {
+  test('the log follows new messages at the bottom; scrolled up, a button says how many are new', async ({
+    openPair,
+    uniqueRoom,
+    seedMessages,
+  }) => {
     const room = uniqueRoom('follow');
-    await seedMessages(room, Array.from({ length: HISTORY_PAGE_SIZE }, (_, i) => `old ${i + 1}`));
+    await seedMessages(
+      room,
+      Array.from({ length: HISTORY_PAGE_SIZE }, (_, i) => `old ${i + 1}`),
+    );
     const { alice, bob } = await openPair(room);
 
     await bob.room.send('while Alice is at the bottom');

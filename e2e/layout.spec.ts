@@ -19,7 +19,9 @@ test.describe('layout', () => {
     await alice.room.send('The notes from last week are at https://example.com/notes');
     await bob.room.send('Three things are left:\n1. the e2e suite\n2. the screenshots\n3. the release notes');
     await bob.room.send('A long word, to check wrapping: Donaudampfschifffahrtsgesellschaftskapitänsmützenabzeichen');
-    await alice.room.expectMessage('A long word, to check wrapping: Donaudampfschifffahrtsgesellschaftskapitänsmützenabzeichen');
+    await alice.room.expectMessage(
+      'A long word, to check wrapping: Donaudampfschifffahrtsgesellschaftskapitänsmützenabzeichen',
+    );
 
     // Wide: the member list is a panel beside the conversation, open unless closed.
     await expect(bob.room.memberList).toBeVisible();

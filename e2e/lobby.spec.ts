@@ -1,7 +1,10 @@
 import { expect, test } from './fixtures.ts';
 
 test.describe('lobby', () => {
-  test('lists active rooms with member counts, refreshes on its own, and enters one on click', async ({ openPerson, uniqueRoom }) => {
+  test('lists active rooms with member counts, refreshes on its own, and enters one on click', async ({
+    openPerson,
+    uniqueRoom,
+  }) => {
     const room = uniqueRoom('listed');
     const bob = await openPerson('B', { name: 'Bob' });
     await bob.room.goto(`/chat/${room}/`);

@@ -88,7 +88,12 @@ test.describe('navigation', () => {
     await expect(lobbyPage.question).toBeVisible();
   });
 
-  test('moving between lobby and rooms does not reload the page; Back works', async ({ page, lobbyPage, roomPage, uniqueRoom }) => {
+  test('moving between lobby and rooms does not reload the page; Back works', async ({
+    page,
+    lobbyPage,
+    roomPage,
+    uniqueRoom,
+  }) => {
     const room = uniqueRoom('history');
     await lobbyPage.goto();
     // A marker on window survives client-side navigation only.

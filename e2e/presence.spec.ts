@@ -76,7 +76,11 @@ test.describe('presence', () => {
     await page.evaluate(() => {
       const w = window as unknown as { renders: number };
       w.renders = 0;
-      new MutationObserver(() => (w.renders += 1)).observe(document.body, { subtree: true, childList: true, characterData: true });
+      new MutationObserver(() => (w.renders += 1)).observe(document.body, {
+        subtree: true,
+        childList: true,
+        characterData: true,
+      });
     });
 
     const bots = 1_500;
@@ -96,7 +100,10 @@ test.describe('presence', () => {
     expect(renders).toBeLessThan(300);
   });
 
-  test('"is typing…" appears while someone types and clears when they stop or send', async ({ openPair, uniqueRoom }) => {
+  test('"is typing…" appears while someone types and clears when they stop or send', async ({
+    openPair,
+    uniqueRoom,
+  }) => {
     const room = uniqueRoom('typing');
     const { alice, bob } = await openPair(room);
 
@@ -113,7 +120,10 @@ test.describe('presence', () => {
     await expect(alice.room.typing).toHaveText('');
   });
 
-  test('a reload keeps the same person: one entry in the list, earlier messages still theirs', async ({ openPair, uniqueRoom }) => {
+  test('a reload keeps the same person: one entry in the list, earlier messages still theirs', async ({
+    openPair,
+    uniqueRoom,
+  }) => {
     const room = uniqueRoom('identity');
     const { alice, bob } = await openPair(room);
     await alice.room.send('before the reload');

@@ -20,7 +20,11 @@ test.describe('server contract', () => {
     expect(JSON.parse(result.frames[0] ?? '')).toMatchObject({ type: 'error', code: 'invalid_room' });
   });
 
-  test('a message the server refuses shows as failed with the reason; Retry sends it once', async ({ roomPage, page, uniqueRoom }) => {
+  test('a message the server refuses shows as failed with the reason; Retry sends it once', async ({
+    roomPage,
+    page,
+    uniqueRoom,
+  }) => {
     const room = uniqueRoom('refused');
     // The app never sends an invalid message itself, so the first copy of this one is spoiled
     // on the way out (a control character, which the server refuses); the real server answers.
@@ -51,7 +55,11 @@ test.describe('server contract', () => {
     await expect(roomPage.serverError).toHaveCount(0);
   });
 
-  test('an error frame about no message in particular is shown inline and the connection stays', async ({ roomPage, page, uniqueRoom }) => {
+  test('an error frame about no message in particular is shown inline and the connection stays', async ({
+    roomPage,
+    page,
+    uniqueRoom,
+  }) => {
     const room = uniqueRoom('bad_json');
     // The typing notice is turned into something that is not JSON on its way out.
     await page.routeWebSocket(/\/ws\/chat\//, (ws) => {
@@ -73,7 +81,11 @@ test.describe('server contract', () => {
     await roomPage.expectMessage('this one is fine');
   });
 
-  test('a message over the daily quota shows as failed with the server\'s reason; the connection stays', async ({ roomPage, page, uniqueRoom }) => {
+  test("a message over the daily quota shows as failed with the server's reason; the connection stays", async ({
+    roomPage,
+    page,
+    uniqueRoom,
+  }) => {
     const room = uniqueRoom('quota');
     // Reaching the real quota takes 10,000 messages: the refusal is the server's wording, sent
     // back by the route in its place.
@@ -92,13 +104,19 @@ test.describe('server contract', () => {
     await roomPage.expectJoined(room);
     await roomPage.send('one too many');
     await roomPage.expectState('one too many', 'failed');
-    await expect(roomPage.anyMessage('one too many')).toContainText('Not sent: Your address sent its 10000 messages for today; try again tomorrow.');
+    await expect(roomPage.anyMessage('one too many')).toContainText(
+      'Not sent: Your address sent its 10000 messages for today; try again tomorrow.',
+    );
     await roomPage.expectStatus('connected');
     await roomPage.send('still connected');
     await roomPage.expectMessage('still connected');
   });
 
-  test('a clientMsgId the server holds another text under is not reused by Retry', async ({ roomPage, page, uniqueRoom }) => {
+  test('a clientMsgId the server holds another text under is not reused by Retry', async ({
+    roomPage,
+    page,
+    uniqueRoom,
+  }) => {
     const room = uniqueRoom('reused');
     const sentIds: string[] = [];
     await page.routeWebSocket(/\/ws\/chat\//, (ws) => {
@@ -109,20 +127,28 @@ test.describe('server contract', () => {
         sentIds.push(data.clientMsgId ?? '');
         if (sentIds.length > 1) return server.send(frame);
         const message = 'This clientMsgId was already used for another text.';
-        ws.send(JSON.stringify({ type: 'error', code: 'client_msg_id_reused', message, clientMsgId: data.clientMsgId }));
+        ws.send(
+          JSON.stringify({ type: 'error', code: 'client_msg_id_reused', message, clientMsgId: data.clientMsgId }),
+        );
       });
     });
     await roomPage.goto(`/chat/${room}/`);
     await roomPage.expectJoined(room);
     await roomPage.send('say it again');
-    await expect(roomPage.anyMessage('say it again')).toContainText('Not sent: This clientMsgId was already used for another text.');
+    await expect(roomPage.anyMessage('say it again')).toContainText(
+      'Not sent: This clientMsgId was already used for another text.',
+    );
     await roomPage.anyMessage('say it again').getByRole('button', { name: 'Retry' }).click();
     await roomPage.expectMessage('say it again');
     expect(sentIds).toHaveLength(2);
     expect(sentIds[1]).not.toBe(sentIds[0]);
   });
 
-  test('a socket closed for breaking the rules (1008) stops reconnecting and says why', async ({ roomPage, page, uniqueRoom }) => {
+  test('a socket closed for breaking the rules (1008) stops reconnecting and says why', async ({
+    roomPage,
+    page,
+    uniqueRoom,
+  }) => {
     const room = uniqueRoom('policy');
     // The page's typing notice goes to the server as a burst of invalid frames: the real
     // server closes the socket with 1008.

@@ -6,7 +6,10 @@ import { expect, repoRoot, test } from './fixtures.ts';
 import { RECOVERY_PAGE_SIZE, TEST_SERVER_ENV } from './test-servers.ts';
 
 test.describe('reconnecting', () => {
-  test('going offline shows "reconnecting"; messages typed meanwhile are pending, then sent once', async ({ openPair, uniqueRoom }) => {
+  test('going offline shows "reconnecting"; messages typed meanwhile are pending, then sent once', async ({
+    openPair,
+    uniqueRoom,
+  }) => {
     const room = uniqueRoom('offline');
     const { alice, bob } = await openPair(room);
 
@@ -36,7 +39,10 @@ test.describe('reconnecting', () => {
     await expect(alice.room.messageTexts).toHaveText(['typed while offline', 'and one more']);
   });
 
-  test('a message typed offline survives a reload of the page and is sent once when the server is reachable again', async ({ openPair, uniqueRoom }) => {
+  test('a message typed offline survives a reload of the page and is sent once when the server is reachable again', async ({
+    openPair,
+    uniqueRoom,
+  }) => {
     const room = uniqueRoom('reload');
     const { alice, bob } = await openPair(room);
 
@@ -72,11 +78,16 @@ test.describe('reconnecting', () => {
     await expect(bob.room.messageTexts).toHaveText(['typed before a reload', 'and after it']);
     await expect(alice.room.messageTexts).toHaveText(['typed before a reload', 'and after it']);
     // Nothing is left to come back after the next reload.
-    const kept = await alice.page.evaluate(() => Object.keys(sessionStorage).filter((key) => key.startsWith('parley.outbox.')));
+    const kept = await alice.page.evaluate(() =>
+      Object.keys(sessionStorage).filter((key) => key.startsWith('parley.outbox.')),
+    );
     expect(kept).toEqual([]);
   });
 
-  test('messages others sent while the connection was down all show after the reconnect, once each', async ({ openPair, uniqueRoom }) => {
+  test('messages others sent while the connection was down all show after the reconnect, once each', async ({
+    openPair,
+    uniqueRoom,
+  }) => {
     const room = uniqueRoom('missed');
     const { alice, bob } = await openPair(room);
     await bob.room.send('before the drop');
@@ -124,7 +135,11 @@ test.describe('reconnecting', () => {
     await alice.page.route(/\/messages\?after=/, async (route) => {
       if (refused) return route.continue();
       refused = true;
-      await route.fulfill({ status: 429, headers: { 'retry-after': '1' }, json: { error: 'rate_limited', message: 'Too many requests.' } });
+      await route.fulfill({
+        status: 429,
+        headers: { 'retry-after': '1' },
+        json: { error: 'rate_limited', message: 'Too many requests.' },
+      });
     });
 
     await alice.context.setOffline(false);
@@ -179,7 +194,11 @@ test.describe('reconnecting', () => {
     await expect.poll(() => held).toBe(1);
     // Live messages keep coming while the hole is open, and show after it.
     await seedMessages(room, ['live during the hole']);
-    await expect(alice.room.messageTexts).toHaveText(['before the drop', ...missed.slice(0, RECOVERY_PAGE_SIZE), 'live during the hole']);
+    await expect(alice.room.messageTexts).toHaveText([
+      'before the drop',
+      ...missed.slice(0, RECOVERY_PAGE_SIZE),
+      'live during the hole',
+    ]);
 
     const socketsBefore = urls.length;
     await current?.close({ code: 1012, reason: 'restarting' });
@@ -210,7 +229,8 @@ test.describe('reconnecting', () => {
       const server = ws.connectToServer();
       server.onMessage((frame) => {
         const text = String(frame);
-        if (!isFirst && text.startsWith('{"type":"welcome"')) ws.send(JSON.stringify({ ...JSON.parse(text), recovered: false }));
+        if (!isFirst && text.startsWith('{"type":"welcome"'))
+          ws.send(JSON.stringify({ ...JSON.parse(text), recovered: false }));
         else ws.send(frame);
       });
     });
@@ -263,10 +283,17 @@ test.describe('reconnecting', () => {
       child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
       server = child;
       await expect
-        .poll(async () => fetch(`${origin}/readyz`).then((r) => r.status, () => 0), {
-          timeout: 15_000,
-          message: `the spare server on port ${port} did not become ready`,
-        })
+        .poll(
+          async () =>
+            fetch(`${origin}/readyz`).then(
+              (r) => r.status,
+              () => 0,
+            ),
+          {
+            timeout: 15_000,
+            message: `the spare server on port ${port} did not become ready`,
+          },
+        )
         .toBe(200);
     }
 

@@ -12,7 +12,8 @@ import { expect, repoRoot, test } from './fixtures.ts';
 //   names it (relative to the repository). Tested too when found; when not, the test output
 //   says so.
 const IN_REPO_PAGE = resolve(repoRoot, 'e2e/reference/room.html');
-const TUTORIAL_PATH = process.env.PARLEY_REFERENCE_TEMPLATE || '../shared/peers/django-channels/chat/templates/chat/room.html';
+const TUTORIAL_PATH =
+  process.env.PARLEY_REFERENCE_TEMPLATE || '../shared/peers/django-channels/chat/templates/chat/room.html';
 const TUTORIAL_TEMPLATE = resolve(repoRoot, TUTORIAL_PATH);
 const tutorialFound = existsSync(TUTORIAL_TEMPLATE);
 const TUTORIAL_MISSING =
@@ -41,7 +42,10 @@ for (const { label, file } of PAGES) {
     serverA,
     uniqueRoom,
   }, testInfo) => {
-    testInfo.annotations.push({ type: 'reference page', description: file === IN_REPO_PAGE ? 'e2e/reference/room.html' : TUTORIAL_PATH });
+    testInfo.annotations.push({
+      type: 'reference page',
+      description: file === IN_REPO_PAGE ? 'e2e/reference/room.html' : TUTORIAL_PATH,
+    });
     if (file === IN_REPO_PAGE && !tutorialFound) {
       testInfo.annotations.push({ type: 'notice', description: TUTORIAL_MISSING });
       console.log(`[${testInfo.project.name}] ${TUTORIAL_MISSING}`);
@@ -59,7 +63,9 @@ for (const { label, file } of PAGES) {
     // (ERR_BLOCKED_BY_LOCAL_NETWORK_ACCESS_CHECKS). A page really served by Parley is loopback
     // itself and needs no permission; the route is what needs it.
     await visitor.context.grantPermissions(['local-network-access'], { origin: serverA });
-    await visitor.page.route(pageUrl, (route) => route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: html }));
+    await visitor.page.route(pageUrl, (route) =>
+      route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: html }),
+    );
 
     await parleyUser.room.goto(`/chat/${room}/`);
     await parleyUser.room.expectJoined(room);

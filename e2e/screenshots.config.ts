@@ -8,7 +8,8 @@ import base from '../playwright.config.ts';
 // e2e run left for reuse) rather than photograph someone else's rooms.
 const memory = base.projects?.find((p) => p.name === 'memory');
 const server = (Array.isArray(base.webServer) ? base.webServer : []).find((s) => s.name === 'memory');
-if (memory === undefined || server === undefined) throw new Error('playwright.config.ts has no memory project or server');
+if (memory === undefined || server === undefined)
+  throw new Error('playwright.config.ts has no memory project or server');
 
 export default defineConfig<ParleyOptions>({
   ...base,

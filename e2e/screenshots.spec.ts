@@ -35,7 +35,10 @@ test('README screenshots', async ({ browser, openPerson, serverA }) => {
   await say(alice, "Morning! Is this where we plan Friday's release?");
   await say(alice, 'The notes from last week are at https://example.com/notes');
   await say(bob, 'It is. Welcome, Alice!');
-  await say(bob, 'Three things are left:\n1. the e2e suite green three times in a row\n2. screenshots in both themes\n3. the release notes');
+  await say(
+    bob,
+    'Three things are left:\n1. the e2e suite green three times in a row\n2. screenshots in both themes\n3. the release notes',
+  );
   await carol.room.goto(`/chat/${ROOM}/`);
   await carol.room.expectJoined(ROOM);
   await say(carol, 'I can write the release notes.');
@@ -58,7 +61,12 @@ test('README screenshots', async ({ browser, openPerson, serverA }) => {
     for (const colorScheme of SCHEMES) {
       // Alice again, in a second tab of hers (same identity: no "joined" line, her messages
       // marked as hers), at this size and in this theme.
-      const room = await open(browser, { ...options, colorScheme, baseURL: serverA, storageState: await alice.context.storageState() });
+      const room = await open(browser, {
+        ...options,
+        colorScheme,
+        baseURL: serverA,
+        storageState: await alice.context.storageState(),
+      });
       const roomPage = new RoomPage(room);
       await roomPage.goto(`/chat/${ROOM}/`);
       await roomPage.expectJoined(ROOM);

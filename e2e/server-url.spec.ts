@@ -3,7 +3,12 @@ import { expect, test } from './fixtures.ts';
 // Operators may host the SPA on one origin and the chat server on another, and say so in
 // config.js without rebuilding. Here the app comes from http://localhost:<A> and is pointed at
 // the server B as http://127.0.0.1:<B>: a different origin even in the memory project.
-test('config.js can point the app at a chat server on another origin', async ({ openPerson, serverA, serverB, uniqueRoom }) => {
+test('config.js can point the app at a chat server on another origin', async ({
+  openPerson,
+  serverA,
+  serverB,
+  uniqueRoom,
+}) => {
   const room = uniqueRoom('elsewhere');
   const appOrigin = serverA.replace('127.0.0.1', 'localhost');
   const alice = await openPerson(appOrigin);

@@ -99,9 +99,14 @@ function nodeTestSuite(name, dir, testDir, except = []) {
   const code = run(
     'node',
     [
-      '--import', 'tsx', '--test', '--test-concurrency=1',
-      '--test-reporter=spec', '--test-reporter-destination=stdout',
-      '--test-reporter=tap', `--test-reporter-destination=${tap}`,
+      '--import',
+      'tsx',
+      '--test',
+      '--test-concurrency=1',
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      '--test-reporter=tap',
+      `--test-reporter-destination=${tap}`,
       ...files,
     ],
     { cwd, mustPass: false },
@@ -171,7 +176,10 @@ function start() {
   installAndBuild();
   const env = { ...process.env, WEB_DIST_DIR: process.env.WEB_DIST_DIR ?? join(root, 'apps/web/dist') };
   log(`Starting Parley on http://localhost:${env.PORT ?? 3000} (${env.REDIS_URL ? 'Redis engine' : 'memory engine'})`);
-  const server = spawn('node', [...serverNodeFlags(), join(root, 'apps/server/dist/server.js')], { env, stdio: 'inherit' });
+  const server = spawn('node', [...serverNodeFlags(), join(root, 'apps/server/dist/server.js')], {
+    env,
+    stdio: 'inherit',
+  });
   // Pass Ctrl-C and SIGTERM on, so the server shuts down gracefully.
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => server.kill(signal));
   server.on('exit', (code) => process.exit(code ?? 0));

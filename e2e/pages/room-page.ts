@@ -130,7 +130,9 @@ export class RoomPage {
   // Relative to whatever it is used in (the log, a group).
   #messageWithText(text: string): Locator {
     const exactly = new RegExp(`^${escapeRegExp(text)}$`);
-    return this.page.getByTestId('message').filter({ has: this.page.getByTestId('message-text').filter({ hasText: exactly }) });
+    return this.page
+      .getByTestId('message')
+      .filter({ has: this.page.getByTestId('message-text').filter({ hasText: exactly }) });
   }
 
   /** The decoded path of the page, e.g. `/chat/한국어/`. */

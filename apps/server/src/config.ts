@@ -140,7 +140,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   if (webDistDir !== undefined) {
     webDistDir = resolve(webDistDir);
     if (!existsSync(resolve(webDistDir, 'index.html'))) {
-      problems.push(`WEB_DIST_DIR must be a built web app containing index.html; none in "${webDistDir}" (run the build first)`);
+      problems.push(
+        `WEB_DIST_DIR must be a built web app containing index.html; none in "${webDistDir}" (run the build first)`,
+      );
     }
   }
 
@@ -151,7 +153,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       .filter((o) => o !== '');
     for (const origin of list) {
       if (!(allowStar && origin === '*') && !/^https?:\/\/[^/\s]+$/.test(origin)) {
-        problems.push(`${name} entries must be origins like https://chat.example.com${allowStar ? ' or *' : ''}, got "${origin}"`);
+        problems.push(
+          `${name} entries must be origins like https://chat.example.com${allowStar ? ' or *' : ''}, got "${origin}"`,
+        );
       }
     }
     return list;
@@ -205,7 +209,12 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     recoveryPageSize: int('RECOVERY_PAGE_SIZE', 200, 1, 10_000),
     historyPageMaxBytes: 0, // derived below: at most half the send buffer by default
     messagesPerIpPerDay: int('MESSAGES_PER_IP_PER_DAY', 10_000, 0, 1_000_000_000),
-    memoryHistoryBudgetBytes: int('MEMORY_HISTORY_BUDGET_BYTES', 256 * 1024 * 1024, 1024 * 1024, 1024 * 1024 * 1024 * 1024),
+    memoryHistoryBudgetBytes: int(
+      'MEMORY_HISTORY_BUDGET_BYTES',
+      256 * 1024 * 1024,
+      1024 * 1024,
+      1024 * 1024 * 1024 * 1024,
+    ),
     roomIndexSize: int('ROOM_INDEX_SIZE', 10_000, 10, 10_000_000),
     ipv6PrefixBits: int('IPV6_PREFIX_BITS', 64, 16, 128),
     headersTimeoutMs: int('HEADERS_TIMEOUT_MS', 10_000, 1000, 30_000),
@@ -218,15 +227,29 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   };
   // A welcome must fit in what one socket may have queued, with room to spare for what follows it.
   const sendBuffer = config.sendBufferLimitBytes;
-  config.historyPageMaxBytes = int('HISTORY_PAGE_MAX_BYTES', Math.min(256 * 1024, Math.floor(sendBuffer / 2)), 8 * 1024, 64 * 1024 * 1024);
+  config.historyPageMaxBytes = int(
+    'HISTORY_PAGE_MAX_BYTES',
+    Math.min(256 * 1024, Math.floor(sendBuffer / 2)),
+    8 * 1024,
+    64 * 1024 * 1024,
+  );
   // Beyond the WebSockets, leave room for HTTP requests (the web app, the API, health checks).
-  config.maxTcpConnections = int('MAX_TCP_CONNECTIONS', config.maxConnections === 0 ? 0 : config.maxConnections + 1000, 0, 10_000_000);
+  config.maxTcpConnections = int(
+    'MAX_TCP_CONNECTIONS',
+    config.maxConnections === 0 ? 0 : config.maxConnections + 1000,
+    0,
+    10_000_000,
+  );
   if (config.maxTcpConnections > 0 && config.maxConnections > 0 && config.maxTcpConnections <= config.maxConnections) {
-    problems.push(`MAX_TCP_CONNECTIONS (${config.maxTcpConnections}) must exceed MAX_CONNECTIONS (${config.maxConnections}), leaving room for HTTP requests`);
+    problems.push(
+      `MAX_TCP_CONNECTIONS (${config.maxTcpConnections}) must exceed MAX_CONNECTIONS (${config.maxConnections}), leaving room for HTTP requests`,
+    );
   }
   if (config.historyPageMaxBytes > config.sendBufferLimitBytes) {
     // A welcome alone must fit in what one socket may have queued.
-    problems.push(`HISTORY_PAGE_MAX_BYTES (${config.historyPageMaxBytes}) must not exceed SEND_BUFFER_LIMIT_BYTES (${config.sendBufferLimitBytes})`);
+    problems.push(
+      `HISTORY_PAGE_MAX_BYTES (${config.historyPageMaxBytes}) must not exceed SEND_BUFFER_LIMIT_BYTES (${config.sendBufferLimitBytes})`,
+    );
   }
   if (config.identitySecretPrevious !== undefined && config.identitySecret === undefined) {
     problems.push('IDENTITY_SECRET_PREVIOUS needs IDENTITY_SECRET: it names the secret IDENTITY_SECRET replaced');
@@ -252,7 +275,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     if (secret !== undefined && secret.length < 16) problems.push(`${name} must be at least 16 characters long`);
   }
   if (config.maxTextBytes > config.maxPayloadBytes) {
-    problems.push(`MAX_TEXT_BYTES (${config.maxTextBytes}) must not exceed MAX_PAYLOAD_BYTES (${config.maxPayloadBytes})`);
+    problems.push(
+      `MAX_TEXT_BYTES (${config.maxTextBytes}) must not exceed MAX_PAYLOAD_BYTES (${config.maxPayloadBytes})`,
+    );
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

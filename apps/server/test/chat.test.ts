@@ -52,7 +52,10 @@ for (const engine of ['memory', 'redis'] as const) {
       const reader = await join('ordered');
       for (let i = 0; i < 50; i++) sender.send({ message: `m${i}` });
       const got = await reader.take(50);
-      assert.deepEqual(got.map((f) => f.message), Array.from({ length: 50 }, (_, i) => `m${i}`));
+      assert.deepEqual(
+        got.map((f) => f.message),
+        Array.from({ length: 50 }, (_, i) => `m${i}`),
+      );
       sender.close();
       reader.close();
     });
@@ -142,7 +145,10 @@ for (const engine of ['memory', 'redis'] as const) {
       const writer = await join('early');
       writer.send({ message: 'first' });
       writer.send({ message: 'second' });
-      assert.deepEqual((await writer.take(2)).map((f) => f.message), ['first', 'second']);
+      assert.deepEqual(
+        (await writer.take(2)).map((f) => f.message),
+        ['first', 'second'],
+      );
       writer.close();
     });
   });

@@ -20,7 +20,10 @@ interface UpgradeAnswer {
 }
 
 /** Tries a WebSocket upgrade and reports how it was answered; an opened socket is closed again. */
-function upgrade(url: string, options: { origin?: string; headers?: Record<string, string>; protocols?: string[] } = {}): Promise<UpgradeAnswer> {
+function upgrade(
+  url: string,
+  options: { origin?: string; headers?: Record<string, string>; protocols?: string[] } = {},
+): Promise<UpgradeAnswer> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url, options.protocols ?? [], {
       ...(options.origin === undefined ? {} : { origin: options.origin }),
@@ -62,11 +65,18 @@ for (const engine of ['memory', 'redis'] as const) {
       const { wsUrl } = await startApp(t, { REDIS_URL, PUBLIC_ORIGIN: 'https://chat.example.com' });
       const url = wsUrl + roomPath('lobby');
       assert.equal((await upgrade(url, { origin: 'https://chat.example.com' })).status, 101, 'the public origin');
-      assert.equal((await upgrade(url, { origin: 'https://chat.example.com', protocols: ['parley.v1'] })).status, 101, 'the public origin, parley.v1');
+      assert.equal(
+        (await upgrade(url, { origin: 'https://chat.example.com', protocols: ['parley.v1'] })).status,
+        101,
+        'the public origin, parley.v1',
+      );
       const refusals: Array<[string, { origin: string; headers?: Record<string, string> }]> = [
         ['the scheme differs', { origin: 'http://chat.example.com' }],
         ['the port differs', { origin: 'https://chat.example.com:8443' }],
-        ['a foreign page whose Host matches its origin (DNS rebinding)', { origin: 'http://evil.example', headers: { Host: 'evil.example' } }],
+        [
+          'a foreign page whose Host matches its origin (DNS rebinding)',
+          { origin: 'http://evil.example', headers: { Host: 'evil.example' } },
+        ],
         ['the Host the server was reached at', { origin: wsUrl.replace('ws:', 'http:') }],
       ];
       for (const [what, options] of refusals) {
@@ -90,7 +100,8 @@ for (const engine of ['memory', 'redis'] as const) {
     test('METRICS_TOKEN: /metrics answers 401 without the bearer token or with a wrong one, 200 with it', async (t) => {
       const token = 'metrics-token-for-the-tests-0001';
       const { httpUrl } = await startApp(t, { REDIS_URL, METRICS_TOKEN: token });
-      const get = (authorization?: string) => fetch(`${httpUrl}/metrics`, { headers: authorization === undefined ? {} : { authorization } });
+      const get = (authorization?: string) =>
+        fetch(`${httpUrl}/metrics`, { headers: authorization === undefined ? {} : { authorization } });
       for (const [what, authorization] of [
         ['no Authorization', undefined],
         ['a wrong token of the same length', `Bearer ${token.slice(0, -1)}X`],
@@ -119,15 +130,24 @@ for (const engine of ['memory', 'redis'] as const) {
       assert.equal((await fetch(`${untrusted.httpUrl}/healthz`)).status, 200);
       assert.equal(warnings(untrusted.log.records).length, 0, 'no warning without the header');
       for (const path of ['/healthz', '/api/rooms', '/healthz']) {
-        assert.equal((await fetch(`${untrusted.httpUrl}${path}`, { headers: { 'x-forwarded-for': '203.0.113.7' } })).status, 200);
+        assert.equal(
+          (await fetch(`${untrusted.httpUrl}${path}`, { headers: { 'x-forwarded-for': '203.0.113.7' } })).status,
+          200,
+        );
       }
-      assert.equal((await upgrade(untrusted.wsUrl + roomPath('lobby'), { headers: { 'X-Forwarded-For': '203.0.113.8' } })).status, 101);
+      assert.equal(
+        (await upgrade(untrusted.wsUrl + roomPath('lobby'), { headers: { 'X-Forwarded-For': '203.0.113.8' } })).status,
+        101,
+      );
       assert.equal(warnings(untrusted.log.records).length, 1, 'one warning line');
       assert.match(warnings(untrusted.log.records)[0].msg, /TRUST_PROXY/);
 
       const trusted = await startAppWithLog(t, { REDIS_URL, TRUST_PROXY: '1' });
       for (const path of ['/healthz', '/api/rooms']) {
-        assert.equal((await fetch(`${trusted.httpUrl}${path}`, { headers: { 'x-forwarded-for': '203.0.113.7' } })).status, 200);
+        assert.equal(
+          (await fetch(`${trusted.httpUrl}${path}`, { headers: { 'x-forwarded-for': '203.0.113.7' } })).status,
+          200,
+        );
       }
       assert.equal(warnings(trusted.log.records).length, 0, 'the proxy is trusted: nothing to warn about');
       assert.ok(trusted.log.lines.length > 0, 'the trusted app did log its requests');
@@ -151,7 +171,8 @@ for (const engine of ['memory', 'redis'] as const) {
     test('upgrade rate: with CONNECT_RATE_PER_IP=1 and a burst of 3, the 4th quick upgrade is refused with HTTP 429 and Retry-After', async (t) => {
       const { wsUrl } = await startApp(t, { REDIS_URL, CONNECT_RATE_PER_IP: '1', CONNECT_BURST_PER_IP: '3' });
       const url = `${wsUrl}${roomPath('lobby')}?name=Quick`;
-      for (let i = 0; i < 3; i++) assert.equal((await upgrade(url, { protocols: ['parley.v1'] })).status, 101, `upgrade ${i + 1}`);
+      for (let i = 0; i < 3; i++)
+        assert.equal((await upgrade(url, { protocols: ['parley.v1'] })).status, 101, `upgrade ${i + 1}`);
       const refused = await upgrade(url, { protocols: ['parley.v1'] });
       assert.equal(refused.status, 429);
       assert.match(String(refused.headers['retry-after']), /^\d+$/);

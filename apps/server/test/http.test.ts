@@ -16,7 +16,11 @@ describe('health and readiness', () => {
     assert.equal((await json(health)).status, 'ok');
     const ready = await fetch(`${httpUrl}/readyz`);
     assert.equal(ready.status, 200);
-    assert.deepEqual(await json(ready), { status: 'ready', engine: 'memory', detail: 'memory engine (single instance)' });
+    assert.deepEqual(await json(ready), {
+      status: 'ready',
+      engine: 'memory',
+      detail: 'memory engine (single instance)',
+    });
   });
 
   test('redis engine: /readyz is 503 while Redis is down and 200 once it is back', async (t) => {

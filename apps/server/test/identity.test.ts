@@ -24,11 +24,19 @@ const DAY_MS = 24 * 3600 * 1000;
 const signer = (current: string, ttlMs = 30 * DAY_MS) => new IdentityTokens(async () => ({ current }), ttlMs);
 
 /** A token of the first release's format: `<id>.<base64url HMAC-SHA256(secret, id)>`. */
-const firstFormatToken = (id: string, secret: string) => `${id}.${createHmac('sha256', secret).update(id).digest('base64url')}`;
+const firstFormatToken = (id: string, secret: string) =>
+  `${id}.${createHmac('sha256', secret).update(id).digest('base64url')}`;
 
 /** The user id a server gives a connection presenting `token` (subprotocol unless `inQuery`), and the welcome's token. */
-async function identify(wsUrl: string, token: string | undefined, inQuery = false): Promise<{ id: string; token: string; protocol: string }> {
-  const { client, welcome } = await connectV1(wsUrl, 'identity', { name: 'Ida', ...(token === undefined ? {} : { token, tokenInQuery: inQuery }) });
+async function identify(
+  wsUrl: string,
+  token: string | undefined,
+  inQuery = false,
+): Promise<{ id: string; token: string; protocol: string }> {
+  const { client, welcome } = await connectV1(wsUrl, 'identity', {
+    name: 'Ida',
+    ...(token === undefined ? {} : { token, tokenInQuery: inQuery }),
+  });
   const protocol = client.socket.protocol;
   client.close();
   await client.waitClose();
@@ -68,7 +76,10 @@ for (const engine of ['memory', 'redis'] as const) {
         assert.equal(next.id, first.id, `reconnect ${i + 1}: the same person`);
         assert.notEqual(next.token, token, `reconnect ${i + 1}: a fresh token`);
         assert.equal(parts(next.token).id, first.id, 'for the same id');
-        assert.ok(Number.parseInt(parts(next.token).issued, 36) > Number.parseInt(parts(token).issued, 36), 'issued later');
+        assert.ok(
+          Number.parseInt(parts(next.token).issued, 36) > Number.parseInt(parts(token).issued, 36),
+          'issued later',
+        );
         token = next.token;
         tokens.push(token);
       }
@@ -87,7 +98,11 @@ for (const engine of ['memory', 'redis'] as const) {
     });
 
     test('a token unused for longer than IDENTITY_TOKEN_TTL_SECONDS is refused: a new id is issued', async (t) => {
-      const ttl = await startApp(t, { REDIS_URL: redis?.url, IDENTITY_SECRET: SECRET, IDENTITY_TOKEN_TTL_SECONDS: '60' });
+      const ttl = await startApp(t, {
+        REDIS_URL: redis?.url,
+        IDENTITY_SECRET: SECRET,
+        IDENTITY_TOKEN_TTL_SECONDS: '60',
+      });
       const { id } = await identify(ttl.wsUrl, undefined);
       const tokens = signer(SECRET, 60_000);
       const now = Date.now();
@@ -108,15 +123,27 @@ for (const engine of ['memory', 'redis'] as const) {
       const oldServer = await startApp(t, { REDIS_URL: redis?.url, IDENTITY_SECRET: OLD_SECRET });
       const before = await identify(oldServer.wsUrl, undefined);
 
-      const rotated = await startApp(t, { REDIS_URL: redis?.url, IDENTITY_SECRET: SECRET, IDENTITY_SECRET_PREVIOUS: OLD_SECRET });
+      const rotated = await startApp(t, {
+        REDIS_URL: redis?.url,
+        IDENTITY_SECRET: SECRET,
+        IDENTITY_SECRET_PREVIOUS: OLD_SECRET,
+      });
       const during = await identify(rotated.wsUrl, before.token);
       assert.equal(during.id, before.id, 'the old secret is still accepted');
       assert.notEqual(parts(during.token).keyId, parts(before.token).keyId, 'the fresh token names another key');
-      assert.equal(await signer(SECRET).verify(during.token), before.id, 'the fresh token is signed with the new secret');
+      assert.equal(
+        await signer(SECRET).verify(during.token),
+        before.id,
+        'the fresh token is signed with the new secret',
+      );
       assert.equal(await signer(OLD_SECRET).verify(during.token), undefined, 'and not with the old one');
 
       const done = await startApp(t, { REDIS_URL: redis?.url, IDENTITY_SECRET: SECRET });
-      assert.notEqual((await identify(done.wsUrl, before.token)).id, before.id, 'PREVIOUS removed: the old token no longer works');
+      assert.notEqual(
+        (await identify(done.wsUrl, before.token)).id,
+        before.id,
+        'PREVIOUS removed: the old token no longer works',
+      );
       assert.equal((await identify(done.wsUrl, during.token)).id, before.id, 'the replacement does');
     });
 
@@ -132,7 +159,11 @@ for (const engine of ['memory', 'redis'] as const) {
 
       // Signed with the previous secret: accepted during a rotation, refused after it.
       const legacyOld = firstFormatToken(id, OLD_SECRET);
-      const rotated = await startApp(t, { REDIS_URL: redis?.url, IDENTITY_SECRET: SECRET, IDENTITY_SECRET_PREVIOUS: OLD_SECRET });
+      const rotated = await startApp(t, {
+        REDIS_URL: redis?.url,
+        IDENTITY_SECRET: SECRET,
+        IDENTITY_SECRET_PREVIOUS: OLD_SECRET,
+      });
       assert.equal((await identify(rotated.wsUrl, legacyOld)).id, id);
       assert.notEqual((await identify(server.wsUrl, legacyOld)).id, id);
     });
@@ -141,7 +172,8 @@ for (const engine of ['memory', 'redis'] as const) {
       const real = await identify(server.wsUrl, undefined);
       const other = await identify(server.wsUrl, undefined);
       const { id, keyId, issued, mac } = parts(real.token);
-      const flip = (text: string, at: number) => text.slice(0, at) + (text[at] === 'A' ? 'B' : 'A') + text.slice(at + 1);
+      const flip = (text: string, at: number) =>
+        text.slice(0, at) + (text[at] === 'A' ? 'B' : 'A') + text.slice(at + 1);
       const foreign = await signer('a-secret-this-server-never-had-0').issue(id);
       const forgeries: Array<[string, string, boolean?]> = [
         ['the MAC altered', `${id}.${keyId}.${issued}.${flip(mac, 5)}`],
@@ -175,26 +207,40 @@ for (const engine of ['memory', 'redis'] as const) {
       const { id, token } = await identify(app.wsUrl, undefined);
       // First-release clients put the token in the URL: accepted, refused (bad name) and over HTTP.
       assert.equal((await identify(app.wsUrl, token, true)).id, id);
-      const refused = await TestClient.connect(`${app.wsUrl}/ws/chat/identity/?name=&token=${token}`, { protocols: ['parley.v1'] });
+      const refused = await TestClient.connect(`${app.wsUrl}/ws/chat/identity/?name=&token=${token}`, {
+        protocols: ['parley.v1'],
+      });
       assert.equal((await refused.next()).code, 'invalid_name');
       await refused.waitClose();
       assert.equal((await fetch(`${app.httpUrl}/api/rooms?token=${token}`)).status, 200);
       await waitForLines(app.log.lines, 6);
-      assert.ok(app.log.lines.some((line) => line.includes('/ws/chat/identity/')), 'the requests were logged (with their path)');
+      assert.ok(
+        app.log.lines.some((line) => line.includes('/ws/chat/identity/')),
+        'the requests were logged (with their path)',
+      );
       assertNoSecretsIn(app.log.lines, token);
     });
 
     test('no log line holds the token or the query string (the production logger, src/server.ts)', async (t) => {
-      const lines = await runServerProcess(t, { REDIS_URL: redis?.url, IDENTITY_SECRET: SECRET }, async (wsUrl, httpUrl) => {
-        const { id, token } = await identify(wsUrl, undefined);
-        assert.equal((await identify(wsUrl, token, true)).id, id);
-        const refused = await TestClient.connect(`${wsUrl}/ws/chat/identity/?name=&token=${token}`, { protocols: ['parley.v1'] });
-        assert.equal((await refused.next()).code, 'invalid_name');
-        await refused.waitClose();
-        assert.equal((await fetch(`${httpUrl}/api/rooms?token=${token}`)).status, 200);
-        return token;
-      });
-      assert.ok(lines.lines.some((line) => line.includes('/ws/chat/identity/')), 'the requests were logged (with their path)');
+      const lines = await runServerProcess(
+        t,
+        { REDIS_URL: redis?.url, IDENTITY_SECRET: SECRET },
+        async (wsUrl, httpUrl) => {
+          const { id, token } = await identify(wsUrl, undefined);
+          assert.equal((await identify(wsUrl, token, true)).id, id);
+          const refused = await TestClient.connect(`${wsUrl}/ws/chat/identity/?name=&token=${token}`, {
+            protocols: ['parley.v1'],
+          });
+          assert.equal((await refused.next()).code, 'invalid_name');
+          await refused.waitClose();
+          assert.equal((await fetch(`${httpUrl}/api/rooms?token=${token}`)).status, 200);
+          return token;
+        },
+      );
+      assert.ok(
+        lines.lines.some((line) => line.includes('/ws/chat/identity/')),
+        'the requests were logged (with their path)',
+      );
       assertNoSecretsIn(lines.lines, lines.token);
     });
   });
@@ -202,8 +248,14 @@ for (const engine of ['memory', 'redis'] as const) {
 
 function assertNoSecretsIn(lines: readonly string[], token: string): void {
   const [id, , , mac] = token.split('.');
-  const leaks = lines.filter((line) => line.includes(token) || line.includes(mac!) || line.includes('token=') || line.includes('?name='));
-  assert.deepEqual(leaks, [], `${leaks.length} of ${lines.length} log lines hold the token or a query string (user ${id})`);
+  const leaks = lines.filter(
+    (line) => line.includes(token) || line.includes(mac!) || line.includes('token=') || line.includes('?name='),
+  );
+  assert.deepEqual(
+    leaks,
+    [],
+    `${leaks.length} of ${lines.length} log lines hold the token or a query string (user ${id})`,
+  );
 }
 
 async function waitForLines(lines: readonly string[], count: number): Promise<void> {
@@ -226,7 +278,15 @@ async function runServerProcess(
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: serverDir,
-    env: { ...process.env, ...UNLIMITED, DRAIN_MS: '0', LOG_LEVEL: 'info', ...env, PORT: String(port), HOST: '127.0.0.1' },
+    env: {
+      ...process.env,
+      ...UNLIMITED,
+      DRAIN_MS: '0',
+      LOG_LEVEL: 'info',
+      ...env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   t.after(() => {

@@ -42,9 +42,18 @@ for (const engine of ['memory', 'redis'] as const) {
         // Raw JSON, so the \ud800 escape reaches the server as an escape (JSON.stringify would keep it too, but this is what an attacker sends).
         ['lone high surrogate', '{"type":"message","text":"a\\ud800b","clientMsgId":"surrogate-1"}'],
         ['lone low surrogate', '{"type":"message","text":"x\\udc00","clientMsgId":"surrogate-2"}'],
-        ['right-to-left override', JSON.stringify({ type: 'message', text: 'abc\u202Egnp.exe', clientMsgId: 'bidi-1' })],
-        ['zero-width spaces only', JSON.stringify({ type: 'message', text: '\u200b\u200b\u200b', clientMsgId: 'invisible-1' })],
-        ['Hangul filler and Braille blank only', JSON.stringify({ type: 'message', text: '\u3164 \u2800', clientMsgId: 'invisible-2' })],
+        [
+          'right-to-left override',
+          JSON.stringify({ type: 'message', text: 'abc\u202Egnp.exe', clientMsgId: 'bidi-1' }),
+        ],
+        [
+          'zero-width spaces only',
+          JSON.stringify({ type: 'message', text: '\u200b\u200b\u200b', clientMsgId: 'invisible-1' }),
+        ],
+        [
+          'Hangul filler and Braille blank only',
+          JSON.stringify({ type: 'message', text: '\u3164 \u2800', clientMsgId: 'invisible-2' }),
+        ],
       ];
       for (const [what, raw] of refused) {
         const clientMsgId = JSON.parse(raw).clientMsgId;
@@ -59,7 +68,11 @@ for (const engine of ['memory', 'redis'] as const) {
       const delivered = await nextOfType(observer.client, 'message');
       assert.equal(delivered.id, ok, 'no refused text reached anyone');
       assert.equal(sender.client.closeEvent, undefined);
-      assert.deepEqual((await roomHistory(server.httpUrl, room)).map((m) => m.id), [ok], 'none was stored');
+      assert.deepEqual(
+        (await roomHistory(server.httpUrl, room)).map((m) => m.id),
+        [ok],
+        'none was stored',
+      );
       sender.client.close();
       observer.client.close();
     });
@@ -67,7 +80,9 @@ for (const engine of ['memory', 'redis'] as const) {
     test('names refused at connect: "Anonymous", a Hangul filler, a Braille blank → invalid_name and close 4400', async () => {
       for (const name of ['Anonymous', 'anonymous', 'Alice\u3164', '\u2800', 'Al\u200bice']) {
         const query = new URLSearchParams({ name });
-        const client = await TestClient.connect(`${server.wsUrl}/ws/chat/rules_names/?${query}`, { protocols: ['parley.v1'] });
+        const client = await TestClient.connect(`${server.wsUrl}/ws/chat/rules_names/?${query}`, {
+          protocols: ['parley.v1'],
+        });
         const frame = await client.next();
         assert.equal(frame.type, 'error', JSON.stringify(name));
         assert.equal(frame.code, 'invalid_name', JSON.stringify(name));
@@ -97,10 +112,17 @@ for (const engine of ['memory', 'redis'] as const) {
       assert.equal(again.id, first, 'acked with the first id');
 
       const marker = await postV1(sender.client, 'marker', 'reuse-marker');
-      assert.equal((await nextOfType(observer.client, 'message')).id, marker, 'nothing was delivered before the marker');
+      assert.equal(
+        (await nextOfType(observer.client, 'message')).id,
+        marker,
+        'nothing was delivered before the marker',
+      );
       assert.deepEqual(
         (await roomHistory(server.httpUrl, room)).map((m) => [m.text, m.clientMsgId]),
-        [['the first text', 'reuse-1'], ['marker', 'reuse-marker']],
+        [
+          ['the first text', 'reuse-1'],
+          ['marker', 'reuse-marker'],
+        ],
         'nothing else was stored',
       );
       sender.client.close();
@@ -140,7 +162,11 @@ for (const engine of ['memory', 'redis'] as const) {
 
       const { client, welcome } = await connectV1(server.wsUrl, room, { name: 'Reader', since: '0-0' });
       assert.equal(welcome.recovered, true, 'nothing is missing after 0-0');
-      assert.deepEqual(welcome.history.map((m: any) => m.id), ids, 'the history from the start');
+      assert.deepEqual(
+        welcome.history.map((m: any) => m.id),
+        ids,
+        'the history from the start',
+      );
       client.close();
 
       const before = await fetch(`${server.httpUrl}/api/rooms/${room}/messages?before=0-0`);
@@ -152,14 +178,20 @@ for (const engine of ['memory', 'redis'] as const) {
       const afterRes = await fetch(`${server.httpUrl}/api/rooms/${room}/messages?after=0-0&limit=2`);
       assert.equal(afterRes.status, 200);
       const afterPage = await json(afterRes);
-      assert.deepEqual(afterPage.messages.map((m: any) => m.id), ids.slice(0, 2));
+      assert.deepEqual(
+        afterPage.messages.map((m: any) => m.id),
+        ids.slice(0, 2),
+      );
       assert.equal(afterPage.recovered, true);
       assert.equal(afterPage.hasNewer, true);
 
       // The largest id there is: nothing is after it, everything is before it.
       const max = '18446744073709551615-18446744073709551615';
       const beforeMax = await json(await fetch(`${server.httpUrl}/api/rooms/${room}/messages?before=${max}`));
-      assert.deepEqual(beforeMax.messages.map((m: any) => m.id), ids);
+      assert.deepEqual(
+        beforeMax.messages.map((m: any) => m.id),
+        ids,
+      );
       const afterMaxRes = await fetch(`${server.httpUrl}/api/rooms/${room}/messages?after=${max}`);
       assert.equal(afterMaxRes.status, 200, 'an id from the future is not a server error');
       writer.client.close();
@@ -171,7 +203,9 @@ for (const engine of ['memory', 'redis'] as const) {
       await postV1(writer.client, 'something to read');
 
       for (const since of ['18446744073709551616-0', '0-18446744073709551616', '99999999999999999999-0', '1-', 'x-1']) {
-        const client = await TestClient.connect(`${server.wsUrl}/ws/chat/${room}/?name=Reader&since=${since}`, { protocols: ['parley.v1'] });
+        const client = await TestClient.connect(`${server.wsUrl}/ws/chat/${room}/?name=Reader&since=${since}`, {
+          protocols: ['parley.v1'],
+        });
         const frame = await client.next();
         assert.equal(frame.code, 'invalid_since', since);
         assert.equal((await client.waitClose()).code, 4400, since);
@@ -218,21 +252,26 @@ for (const engine of ['memory', 'redis'] as const) {
         if (res.status === 400 && body.error === 'bad_request') return; // refused: fine too
         assert.equal(res.status, 200, `${query}: ${JSON.stringify(body)}`);
         const got = body.messages.map((m: any) => m.id);
-        if (JSON.stringify(got) !== JSON.stringify(expected.ids)) problems.push(`${query}: got ${got.length} messages, expected ${expected.ids.length}`);
-        if (expected.recovered !== undefined && body.recovered !== expected.recovered) problems.push(`${query}: recovered ${body.recovered}`);
+        if (JSON.stringify(got) !== JSON.stringify(expected.ids))
+          problems.push(`${query}: got ${got.length} messages, expected ${expected.ids.length}`);
+        if (expected.recovered !== undefined && body.recovered !== expected.recovered)
+          problems.push(`${query}: recovered ${body.recovered}`);
       };
       await check(`before=${zeros}`, { ids: [] });
       await check(`after=${zeros}`, { ids, recovered: true });
       await check(`before=${paddedFirst}`, { ids: [] });
       await check(`after=${paddedFirst}`, { ids: ids.slice(1), recovered: true });
       for (const since of [zeros, paddedFirst]) {
-        const client = await TestClient.connect(`${server.wsUrl}/ws/chat/${room}/?name=Reader&since=${since}`, { protocols: ['parley.v1'] });
+        const client = await TestClient.connect(`${server.wsUrl}/ws/chat/${room}/?name=Reader&since=${since}`, {
+          protocols: ['parley.v1'],
+        });
         const frame = await client.next();
         if (frame.type === 'error') {
           assert.equal(frame.code, 'invalid_since');
         } else {
           const expected = since === zeros ? ids : ids.slice(1);
-          if (JSON.stringify(frame.history.map((m: any) => m.id)) !== JSON.stringify(expected)) problems.push(`since=${since}: got ${frame.history.length} messages, expected ${expected.length}`);
+          if (JSON.stringify(frame.history.map((m: any) => m.id)) !== JSON.stringify(expected))
+            problems.push(`since=${since}: got ${frame.history.length} messages, expected ${expected.length}`);
           if (frame.recovered !== true) problems.push(`since=${since}: recovered ${frame.recovered}`);
         }
         client.close();

@@ -4,8 +4,13 @@ import { startApp } from './helpers/app.ts';
 import { TestClient, connectV1 } from './helpers/ws-client.ts';
 
 /** Sends `count` messages at once and sorts the answers into acks and refusals. */
-async function burst(client: TestClient, count: number, prefix: string): Promise<{ acked: string[]; limited: string[] }> {
-  for (let i = 0; i < count; i++) client.send({ type: 'message', text: `${prefix} ${i}`, clientMsgId: `${prefix}${i}` });
+async function burst(
+  client: TestClient,
+  count: number,
+  prefix: string,
+): Promise<{ acked: string[]; limited: string[] }> {
+  for (let i = 0; i < count; i++)
+    client.send({ type: 'message', text: `${prefix} ${i}`, clientMsgId: `${prefix}${i}` });
   const acked: string[] = [];
   const limited: string[] = [];
   while (acked.length + limited.length < count) {
@@ -117,7 +122,9 @@ test('a burst of arrivals costs each socket a few writes, and everyone still lea
   const people = 40;
   // All at once, like a restarted instance's clients coming back: newcomers are still being set
   // up while the others' arrivals reach the room, and their own arrival is in those batches.
-  const joined = await Promise.all(Array.from({ length: people }, (_, i) => connectV1(wsUrl, 'storm', { name: `P${i}` })));
+  const joined = await Promise.all(
+    Array.from({ length: people }, (_, i) => connectV1(wsUrl, 'storm', { name: `P${i}` })),
+  );
   for (const { client, welcome } of joined) {
     const known = new Set<string>(welcome.members.map((m: { id: string }) => m.id));
     // Presence waits up to 25 ms for company; read until everyone's arrival came through.

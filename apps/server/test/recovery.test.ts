@@ -36,7 +36,11 @@ class Recorder {
     });
   }
 
-  static async open(wsUrl: string, room: string, options: { name: string; token?: string; since?: string }): Promise<Recorder> {
+  static async open(
+    wsUrl: string,
+    room: string,
+    options: { name: string; token?: string; since?: string },
+  ): Promise<Recorder> {
     const query = new URLSearchParams({ name: options.name });
     if (options.since !== undefined) query.set('since', options.since);
     const protocols = ['parley.v1', ...(options.token === undefined ? [] : [tokenProtocol(options.token)])];
@@ -91,7 +95,12 @@ async function postMany(client: TestClient, texts: readonly string[], prefix: st
 }
 
 /** Fetches one `after` page; returns it with the byte length of its body. */
-async function afterPage(httpUrl: string, room: string, after: string, limit = 200): Promise<{ page: any; bytes: number }> {
+async function afterPage(
+  httpUrl: string,
+  room: string,
+  after: string,
+  limit = 200,
+): Promise<{ page: any; bytes: number }> {
   const res = await fetch(`${httpUrl}/api/rooms/${encodeURIComponent(room)}/messages?after=${after}&limit=${limit}`);
   const body = await res.text();
   assert.equal(res.status, 200, body);
@@ -169,7 +178,8 @@ for (const setup of setups) {
       const texts = Array.from({ length: 1000 }, (_, i) => textOf(i, i >= 300 && i < 700));
       const missed = await postMany(writer.client, texts, 'miss');
       assertStrictlyIncreasing(missed, 'the acked ids');
-      for (let waited = 0; watched !== missed.at(-1) && waited < 10_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+      for (let waited = 0; watched !== missed.at(-1) && waited < 10_000; waited += 10)
+        await new Promise((r) => setTimeout(r, 10));
       assert.equal(watched, missed.at(-1), 'the instance delivered every missed message');
 
       const back = await Recorder.open(b.wsUrl, room, { name: 'Reader', token: reader.welcome.token, since: seenId });
@@ -181,7 +191,10 @@ for (const setup of setups) {
       assert.equal(welcome.hasNewer, true, 'more was missed than one welcome carries');
       assert.equal(welcome.history.length, recoveryPageSize, 'the welcome stops at RECOVERY_PAGE_SIZE');
       // Bounded in bytes (the exact bound, for every kind of text, has a test of its own below).
-      assert.ok(Buffer.byteLength(welcomeRaw) <= LOOSE_BOUND * historyPageMaxBytes, `welcome frame: ${Buffer.byteLength(welcomeRaw)} bytes`);
+      assert.ok(
+        Buffer.byteLength(welcomeRaw) <= LOOSE_BOUND * historyPageMaxBytes,
+        `welcome frame: ${Buffer.byteLength(welcomeRaw)} bytes`,
+      );
 
       const fromPages: any[] = [...welcome.history];
       const during: string[] = [];
@@ -193,7 +206,10 @@ for (const setup of setups) {
         pages += 1;
         assert.ok(pages <= 100, 'paging ends');
         assert.equal(page.recovered, true, `page ${pages} follows its after id`);
-        assert.ok(page.messages.length >= 1 && page.messages.length <= 200, `page ${pages}: ${page.messages.length} messages`);
+        assert.ok(
+          page.messages.length >= 1 && page.messages.length <= 200,
+          `page ${pages}: ${page.messages.length} messages`,
+        );
         assert.ok(bytes <= LOOSE_BOUND * historyPageMaxBytes, `page ${pages}: a body of ${bytes} bytes`);
         if (page.hasNewer && page.messages.length < 200) cutByBytes += 1;
         fromPages.push(...page.messages);
@@ -209,12 +225,20 @@ for (const setup of setups) {
       const pagedIds = fromPages.map((m) => m.id);
       assertStrictlyIncreasing(pagedIds, 'welcome + pages');
       assert.deepEqual(pagedIds, [...missed, ...during], 'no gap, no duplicate');
-      assert.deepEqual(fromPages.slice(0, 1000).map((m) => m.text), texts, 'the texts too');
+      assert.deepEqual(
+        fromPages.slice(0, 1000).map((m) => m.text),
+        texts,
+        'the texts too',
+      );
 
       // Live: exactly the messages posted after the reconnect, in order, none of the history again.
       await back.waitFor(() => back.live.length >= during.length, 5000, 'the live messages');
       await new Promise((r) => setTimeout(r, 100));
-      assert.deepEqual(back.live.map((m) => m.id), during, 'live delivery: the new messages once each, nothing replayed');
+      assert.deepEqual(
+        back.live.map((m) => m.id),
+        during,
+        'live delivery: the new messages once each, nothing replayed',
+      );
       const union = [...new Set([...pagedIds, ...back.live.map((m) => m.id)])].sort(compareMessageIds);
       assert.deepEqual(union, [...missed, ...during], 'the union is complete and ordered');
       writer.client.close();
@@ -237,7 +261,11 @@ for (const setup of setups) {
         const writer = await connectV1(a.wsUrl, room, { name: 'Writer' });
         const seenId = await postV1(writer.client, 'seen');
         assert.ok(Math.abs(Buffer.byteLength(text(0)) - BIG_TEXT_BYTES) <= 1);
-        await postMany(writer.client, Array.from({ length: 300 }, (_, i) => text(i)), 'bytes');
+        await postMany(
+          writer.client,
+          Array.from({ length: 300 }, (_, i) => text(i)),
+          'bytes',
+        );
 
         const back = await Recorder.open(b.wsUrl, room, { name: 'Reader', since: seenId });
         const welcome = JSON.parse(back.raw[0]!);
@@ -269,26 +297,44 @@ for (const setup of setups) {
       const short = await startApp(t, { REDIS_URL: redis?.url, HISTORY_LENGTH: '50' });
       const reading = setup.twoInstances ? b : short;
       const writer = await connectV1(short.wsUrl, room, { name: 'Writer' });
-      const ids = await postMany(writer.client, Array.from({ length: 80 }, (_, i) => `t${i}`), 'trim');
+      const ids = await postMany(
+        writer.client,
+        Array.from({ length: 80 }, (_, i) => `t${i}`),
+        'trim',
+      );
 
       // The reader had t5; t6..t29 are gone.
       const back = await Recorder.open(reading.wsUrl, room, { name: 'Reader', since: ids[5] });
       const welcome = JSON.parse(back.raw[0]!);
       assert.equal(welcome.recovered, false, 'a gap: the welcome says so');
-      assert.deepEqual(welcome.history.map((m: any) => m.text), Array.from({ length: 50 }, (_, i) => `t${30 + i}`), 'the latest messages');
+      assert.deepEqual(
+        welcome.history.map((m: any) => m.text),
+        Array.from({ length: 50 }, (_, i) => `t${30 + i}`),
+        'the latest messages',
+      );
 
       const first = (await afterPage(reading.httpUrl, room, ids[5]!, 20)).page;
       assert.equal(first.recovered, false, 'the after page says there is a gap before it');
-      assert.deepEqual(first.messages.map((m: any) => m.text), Array.from({ length: 20 }, (_, i) => `t${30 + i}`), 'from the oldest kept message');
+      assert.deepEqual(
+        first.messages.map((m: any) => m.text),
+        Array.from({ length: 20 }, (_, i) => `t${30 + i}`),
+        'from the oldest kept message',
+      );
       assert.equal(first.hasNewer, true);
       // From there on, the pages follow each other without a gap.
       const second = (await afterPage(reading.httpUrl, room, first.messages.at(-1).id, 20)).page;
       assert.equal(second.recovered, true);
-      assert.deepEqual(second.messages.map((m: any) => m.text), Array.from({ length: 20 }, (_, i) => `t${50 + i}`));
+      assert.deepEqual(
+        second.messages.map((m: any) => m.text),
+        Array.from({ length: 20 }, (_, i) => `t${50 + i}`),
+      );
       assert.equal(second.hasNewer, true);
       const third = (await afterPage(reading.httpUrl, room, second.messages.at(-1).id, 20)).page;
       assert.equal(third.recovered, true);
-      assert.deepEqual(third.messages.map((m: any) => m.text), Array.from({ length: 10 }, (_, i) => `t${70 + i}`));
+      assert.deepEqual(
+        third.messages.map((m: any) => m.text),
+        Array.from({ length: 10 }, (_, i) => `t${70 + i}`),
+      );
       assert.equal(third.hasNewer, false);
       writer.client.close();
       back.close();
@@ -299,25 +345,37 @@ for (const setup of setups) {
       const short = await startApp(t, { REDIS_URL: redis?.url, HISTORY_LENGTH: '50' });
       const reading = setup.twoInstances ? b : short;
       const writer = await connectV1(short.wsUrl, room, { name: 'Writer' });
-      await postMany(writer.client, Array.from({ length: 80 }, (_, i) => `s${i}`), 'scroll');
+      await postMany(
+        writer.client,
+        Array.from({ length: 80 }, (_, i) => `s${i}`),
+        'scroll',
+      );
 
       // A client pages back while hasMore says there is more (bounded here: it must end by itself).
       const seen: string[] = [];
       let url = `${reading.httpUrl}/api/rooms/${room}/messages?limit=20`;
       let requests = 0;
       let last: any;
-      for (; requests < 10; ) {
+      for (; requests < 10;) {
         const res = await fetch(url);
         assert.equal(res.status, 200);
-        last = await res.json() as any;
+        last = (await res.json()) as any;
         requests += 1;
         seen.unshift(...last.messages.map((m: any) => m.text));
         if (!last.hasMore) break;
         if (last.messages.length === 0) break; // hasMore with nothing in the page: a client would loop here
         url = `${reading.httpUrl}/api/rooms/${room}/messages?limit=20&before=${last.messages[0].id}`;
       }
-      assert.deepEqual(seen, Array.from({ length: 50 }, (_, i) => `s${30 + i}`), 'every kept message, once');
-      assert.equal(last.hasMore, false, `the last page (${last.messages.length} messages, after ${requests} requests) says nothing older can be fetched`);
+      assert.deepEqual(
+        seen,
+        Array.from({ length: 50 }, (_, i) => `s${30 + i}`),
+        'every kept message, once',
+      );
+      assert.equal(
+        last.hasMore,
+        false,
+        `the last page (${last.messages.length} messages, after ${requests} requests) says nothing older can be fetched`,
+      );
       writer.client.close();
     });
 
@@ -328,14 +386,29 @@ for (const setup of setups) {
       const writer = await connectV1(short.wsUrl, room, { name: 'Writer' });
       const seenId = await postV1(writer.client, 'seen');
       // 50 more: "seen" is trimmed, and the log holds exactly what the reader missed.
-      const missed = await postMany(writer.client, Array.from({ length: 50 }, (_, i) => `e${i}`), 'edge');
+      const missed = await postMany(
+        writer.client,
+        Array.from({ length: 50 }, (_, i) => `e${i}`),
+        'edge',
+      );
 
       const back = await Recorder.open(reading.wsUrl, room, { name: 'Reader', since: seenId });
       const welcome = JSON.parse(back.raw[0]!);
-      assert.deepEqual(welcome.history.map((m: any) => m.id), missed, 'every missed message is there');
-      assert.equal(welcome.recovered, true, 'nothing after since was trimmed, so the welcome should not announce a gap');
+      assert.deepEqual(
+        welcome.history.map((m: any) => m.id),
+        missed,
+        'every missed message is there',
+      );
+      assert.equal(
+        welcome.recovered,
+        true,
+        'nothing after since was trimmed, so the welcome should not announce a gap',
+      );
       const { page } = await afterPage(reading.httpUrl, room, seenId, 200);
-      assert.deepEqual(page.messages.map((m: any) => m.id), missed);
+      assert.deepEqual(
+        page.messages.map((m: any) => m.id),
+        missed,
+      );
       assert.equal(page.recovered, true, 'nor should the after page');
       writer.client.close();
       back.close();
@@ -375,7 +448,11 @@ describe('the hub reads back a pub/sub gap longer than one backfill page (Redis,
          local seq = redis.call('INCR', KEYS[2])
          redis.call('XADD', KEYS[1], '*', 'b', string.format(ARGV[1], i - 1), 's', seq)
        end`,
-      2, keys.log, keys.seq, body, count,
+      2,
+      keys.log,
+      keys.seq,
+      body,
+      count,
     );
   }
 
@@ -406,7 +483,10 @@ describe('the hub reads back a pub/sub gap longer than one backfill page (Redis,
       [...Array.from({ length: 1500 }, (_, i) => `lost ${i}`), 'after the gap'],
       'every lost message, once, in order, then the live one',
     );
-    assertStrictlyIncreasing(got.map((m) => m.id), 'delivered ids');
+    assertStrictlyIncreasing(
+      got.map((m) => m.id),
+      'delivered ids',
+    );
     assert.equal(got.at(-1).id, liveId);
     // More than BACKFILL_PAGE (1,000) messages came back, so the read-back took more than one page:
     // the 1,500 lost and the live one (in the log too, so read back with them and not sent twice).
@@ -428,8 +508,14 @@ describe('the hub reads back a pub/sub gap longer than one backfill page (Redis,
     // Every subscriber connection drops; each instance resubscribes and reads back from its last id.
     await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
     const got = await messages(reader.client, 1200);
-    assert.deepEqual(got.map((m) => m.text), Array.from({ length: 1200 }, (_, i) => `missed ${i}`));
-    assertStrictlyIncreasing(got.map((m) => m.id), 'delivered ids');
+    assert.deepEqual(
+      got.map((m) => m.text),
+      Array.from({ length: 1200 }, (_, i) => `missed ${i}`),
+    );
+    assertStrictlyIncreasing(
+      got.map((m) => m.id),
+      'delivered ids',
+    );
     assert.equal(b.app.stats.backfilledMessages - backfilledBefore, 1200);
 
     // And live delivery goes on after it, without repeats.

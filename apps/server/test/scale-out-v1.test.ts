@@ -46,8 +46,13 @@ describe('parley.v1 across two instances on one Redis', () => {
     const seenOnA = await messages(onA.client, 2 * count);
     const seenOnB = await messages(onB.client, 2 * count);
     const idsA = seenOnA.map((m) => m.id);
-    for (let i = 1; i < idsA.length; i++) assert.ok(compareMessageIds(idsA[i - 1], idsA[i]) < 0, `${idsA[i - 1]} < ${idsA[i]}`);
-    assert.deepEqual(seenOnB.map((m) => m.id), idsA, 'both instances deliver the same order');
+    for (let i = 1; i < idsA.length; i++)
+      assert.ok(compareMessageIds(idsA[i - 1], idsA[i]) < 0, `${idsA[i - 1]} < ${idsA[i]}`);
+    assert.deepEqual(
+      seenOnB.map((m) => m.id),
+      idsA,
+      'both instances deliver the same order',
+    );
     assert.equal(new Set(idsA).size, 2 * count);
     onA.client.close();
     onB.client.close();
@@ -82,7 +87,8 @@ describe('parley.v1 across two instances on one Redis', () => {
     const watcher = await connectV1(a.wsUrl, 'x_beat', { name: 'Watcher' });
     const stayer = await connectV1(b.wsUrl, 'x_beat', { name: 'Stayer' });
     await nextOfType(watcher.client, 'join');
-    const members = async () => (await json(await fetch(`${a.httpUrl}/api/rooms`))).rooms.find((r: any) => r.room === 'x_beat')?.members;
+    const members = async () =>
+      (await json(await fetch(`${a.httpUrl}/api/rooms`))).rooms.find((r: any) => r.room === 'x_beat')?.members;
     // Three expiries (2 s each) later, both are still there, and nobody left meanwhile.
     await new Promise((r) => setTimeout(r, 6000));
     assert.equal(await members(), 2);

@@ -75,8 +75,13 @@ for (const engine of ['memory', 'redis'] as const) {
       assert.equal(late.welcome.hasMore, true);
 
       const firstId = late.welcome.history[0].id;
-      const page = await json(await fetch(`${server.httpUrl}/api/rooms/v1_history/messages?before=${firstId}&limit=20`));
-      assert.deepEqual(page.messages.map((m: any) => m.text), Array.from({ length: 10 }, (_, i) => `m${i}`));
+      const page = await json(
+        await fetch(`${server.httpUrl}/api/rooms/v1_history/messages?before=${firstId}&limit=20`),
+      );
+      assert.deepEqual(
+        page.messages.map((m: any) => m.text),
+        Array.from({ length: 10 }, (_, i) => `m${i}`),
+      );
       assert.equal(page.hasMore, false);
       const bad = await fetch(`${server.httpUrl}/api/rooms/v1_history/messages?before=garbage`);
       assert.equal(bad.status, 400);
@@ -94,9 +99,16 @@ for (const engine of ['memory', 'redis'] as const) {
       await leaver.client.waitClose();
       const missed = [];
       for (let i = 0; i < 7; i++) missed.push(await post(stayer.client, `missed ${i}`));
-      const back = await connectV1(server.wsUrl, 'v1_recover', { name: 'Leaver', token: leaver.welcome.token, since: seen });
+      const back = await connectV1(server.wsUrl, 'v1_recover', {
+        name: 'Leaver',
+        token: leaver.welcome.token,
+        since: seen,
+      });
       assert.equal(back.welcome.recovered, true);
-      assert.deepEqual(back.welcome.history.map((m: any) => m.id), missed);
+      assert.deepEqual(
+        back.welcome.history.map((m: any) => m.id),
+        missed,
+      );
       assert.equal(back.welcome.you.id, leaver.welcome.you.id, 'same person after reconnect');
       // Nothing from the history is delivered a second time after the welcome.
       const next = await post(stayer.client, 'after');
@@ -112,11 +124,17 @@ for (const engine of ['memory', 'redis'] as const) {
       for (let i = 0; i < 10; i++) ids.push(await post(writer.client, `t${i}`));
       const back = await connectV1(small.wsUrl, 'v1_trimmed', { name: 'R', since: ids[1] });
       assert.equal(back.welcome.recovered, false);
-      assert.deepEqual(back.welcome.history.map((m: any) => m.text), ['t5', 't6', 't7', 't8', 't9']);
+      assert.deepEqual(
+        back.welcome.history.map((m: any) => m.text),
+        ['t5', 't6', 't7', 't8', 't9'],
+      );
       // A since within what is retained still recovers.
       const ok = await connectV1(small.wsUrl, 'v1_trimmed', { name: 'R', since: ids[6] });
       assert.equal(ok.welcome.recovered, true);
-      assert.deepEqual(ok.welcome.history.map((m: any) => m.text), ['t7', 't8', 't9']);
+      assert.deepEqual(
+        ok.welcome.history.map((m: any) => m.text),
+        ['t7', 't8', 't9'],
+      );
       for (const c of [writer.client, back.client, ok.client]) c.close();
     });
 
@@ -223,7 +241,11 @@ for (const engine of ['memory', 'redis'] as const) {
       assert.equal(got.user.name, 'Anonymous');
       assert.deepEqual(await classic.next(), { message: 'from the reference page' });
       await post(modern.client, 'from parley');
-      assert.deepEqual(await classic.next(), { message: 'from parley' }, 'no join/typing/ack frames reach reference clients');
+      assert.deepEqual(
+        await classic.next(),
+        { message: 'from parley' },
+        'no join/typing/ack frames reach reference clients',
+      );
       modern.client.close();
       classic.close();
     });

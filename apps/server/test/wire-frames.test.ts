@@ -40,7 +40,14 @@ test('encodeTextFrame builds frames a WebSocket client parses, at every length b
 test('a batch is the frames of its events back to back, each its own message', () => {
   const message = (n: number): RoomEvent => ({
     kind: 'message',
-    message: { type: 'message', id: `0000000000${n}-0`, room: 'r', user: { id: 'u1', name: 'Ann' }, text: `hello ${n} ${'.'.repeat(n * 50)}`, ts: 1 },
+    message: {
+      type: 'message',
+      id: `0000000000${n}-0`,
+      room: 'r',
+      user: { id: 'u1', name: 'Ann' },
+      text: `hello ${n} ${'.'.repeat(n * 50)}`,
+      ts: 1,
+    },
   });
   const join: RoomEvent = { kind: 'join', room: 'r', user: { id: 'u2', name: 'Bo' }, ts: 2 };
   const events = [message(1), join, message(2), message(3)].map((e) => new OutgoingEvent(e));
@@ -49,11 +56,23 @@ test('a batch is the frames of its events back to back, each its own message', (
   assert.equal(batch.messageCount, 3);
   assert.deepEqual([...(batch.skippedFor ?? [])], ['u2']);
   const v1 = decode(batch.v1.wire).map((m) => JSON.parse(m));
-  assert.deepEqual(v1.map((m) => m.type), ['message', 'join', 'message', 'message']);
-  assert.deepEqual(batch.v1.payloads.map((p) => p.toString()), events.map((e) => e.v1.payloads[0]!.toString()));
-  assert.equal(batch.v1.payloadBytes, batch.v1.payloads.reduce((n, p) => n + p.length, 0));
+  assert.deepEqual(
+    v1.map((m) => m.type),
+    ['message', 'join', 'message', 'message'],
+  );
+  assert.deepEqual(
+    batch.v1.payloads.map((p) => p.toString()),
+    events.map((e) => e.v1.payloads[0]!.toString()),
+  );
+  assert.equal(
+    batch.v1.payloadBytes,
+    batch.v1.payloads.reduce((n, p) => n + p.length, 0),
+  );
   // Reference clients get only the messages, as {"message": text}.
-  assert.deepEqual(decode(batch.reference!.wire).map((m) => JSON.parse(m).message), [1, 2, 3].map((n) => `hello ${n} ${'.'.repeat(n * 50)}`));
+  assert.deepEqual(
+    decode(batch.reference!.wire).map((m) => JSON.parse(m).message),
+    [1, 2, 3].map((n) => `hello ${n} ${'.'.repeat(n * 50)}`),
+  );
   // A presence-only batch has nothing for reference clients.
   assert.equal(new OutgoingBatch([new OutgoingEvent(join)]).reference, undefined);
 });

@@ -75,6 +75,9 @@ test('paths: history pages with before, after and limit, the room percent-encode
   const { roomMessagesPath, ROOM_LIST_PATH } = await import('./paths.ts');
   assert.equal(ROOM_LIST_PATH, '/api/rooms');
   assert.equal(roomMessagesPath('lobby'), '/api/rooms/lobby/messages');
-  assert.equal(roomMessagesPath('한국어', { before: '5-0', limit: 20 }), '/api/rooms/%ED%95%9C%EA%B5%AD%EC%96%B4/messages?before=5-0&limit=20');
+  assert.equal(
+    roomMessagesPath('한국어', { before: '5-0', limit: 20 }),
+    '/api/rooms/%ED%95%9C%EA%B5%AD%EC%96%B4/messages?before=5-0&limit=20',
+  );
   assert.equal(roomMessagesPath('a', { after: '1-2' }), '/api/rooms/a/messages?after=1-2');
 });

@@ -1,7 +1,11 @@
 import * as v from 'valibot';
 import { ClientFrameSchema, type ClientFrame } from './client-frames.ts';
 import type { ErrorCode } from './error-codes.ts';
-import { ReferenceClientFrameSchema, type ReferenceClientFrame, type ReferenceServerFrame } from './reference-frames.ts';
+import {
+  ReferenceClientFrameSchema,
+  type ReferenceClientFrame,
+  type ReferenceServerFrame,
+} from './reference-frames.ts';
 import { fail, ok, type Result } from './result.ts';
 import { ServerFrameSchema, type ErrorFrame, type ServerFrame } from './server-frames.ts';
 
@@ -73,7 +77,8 @@ export function encodeReferenceMessage(text: string): string {
  * @returns The JSON text frame.
  */
 export function encodeError(code: ErrorCode, message: string, clientMsgId?: string): string {
-  const frame: ErrorFrame = clientMsgId === undefined ? { type: 'error', code, message } : { type: 'error', code, message, clientMsgId };
+  const frame: ErrorFrame =
+    clientMsgId === undefined ? { type: 'error', code, message } : { type: 'error', code, message, clientMsgId };
   return JSON.stringify(frame);
 }
 

@@ -47,7 +47,6 @@ export function tokenFromProtocols(offered: string | readonly string[] | undefin
   return undefined;
 }
 
-
 /**
  * The query of the room endpoint for `parley.v1`, as the server reads it: `name` (checked further
  * by `parseDisplayName`) and an optional `since`. Other parameters are ignored (`token` from

@@ -6,7 +6,14 @@ import { compareMessageIds } from './message-id.ts';
 import type { ServerFrame } from './server-frames.ts';
 
 const user = { id: 'u_abcdefghijkl', name: 'Alice' };
-const message: ServerFrame = { type: 'message', id: '1700000000000-0', ts: 1700000000000, room: 'lobby', user, text: 'hi' };
+const message: ServerFrame = {
+  type: 'message',
+  id: '1700000000000-0',
+  ts: 1700000000000,
+  room: 'lobby',
+  user,
+  text: 'hi',
+};
 
 test('client frames: message and typing decode; anything else is bad_frame', () => {
   assert.deepEqual(decodeClientFrame('{"type":"typing"}'), { ok: true, value: { type: 'typing' } });
@@ -32,7 +39,16 @@ test('client frames: message and typing decode; anything else is bad_frame', () 
 
 test('server frames round-trip through encodeFrame and decodeServerFrame', () => {
   const frames: ServerFrame[] = [
-    { type: 'welcome', room: 'lobby', you: user, token: 't', members: [user], history: [message], recovered: false, hasMore: true },
+    {
+      type: 'welcome',
+      room: 'lobby',
+      you: user,
+      token: 't',
+      members: [user],
+      history: [message],
+      recovered: false,
+      hasMore: true,
+    },
     message,
     { ...message, clientMsgId: 'c1' },
     { type: 'join', user, ts: 1 },

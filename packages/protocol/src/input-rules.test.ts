@@ -30,7 +30,18 @@ test('message texts: lone surrogates, bidi overrides and invisible-only texts ar
 });
 
 test('display names: fillers, blanks and invisible characters are refused; "Anonymous" is reserved', () => {
-  const refused = ['Alice\u3164', 'Alice\u2800', '\u115F', '\u1160x', 'Al\uFFA0ice', 'Anonymous', 'anonymous', 'ANONYMOUS', '...', 'A\u0301\u0301\u0301\u0301\u0301\u0301'];
+  const refused = [
+    'Alice\u3164',
+    'Alice\u2800',
+    '\u115F',
+    '\u1160x',
+    'Al\uFFA0ice',
+    'Anonymous',
+    'anonymous',
+    'ANONYMOUS',
+    '...',
+    'A\u0301\u0301\u0301\u0301\u0301\u0301',
+  ];
   for (const name of refused) assert.equal(parseDisplayName(name).ok, false, JSON.stringify(name));
   const accepted = ['Alice', 'Sam ❤️', 'Zoë', '李小龍', 'R2-D2', 'Anonymous Coward', 'José'];
   for (const name of accepted) assert.equal(parseDisplayName(name).ok, true, JSON.stringify(name));
@@ -42,12 +53,26 @@ test('room names: a leading mark, an invisible letter or a stack of marks is ref
     assert.equal(result.ok, false, JSON.stringify(name));
     if (!result.ok) assert.equal(result.code, 'invisible');
   }
-  for (const name of ['lobby', 'café', 'cafe\u0301', '한국어', '_x', 'ภาษาไทย']) assert.equal(parseRoomName(name).ok, true, name);
+  for (const name of ['lobby', 'café', 'cafe\u0301', '한국어', '_x', 'ภาษาไทย'])
+    assert.equal(parseRoomName(name).ok, true, name);
 });
 
 test('message ids: the <ms>-<seq> shape with parts at most 2^64 - 1', () => {
-  for (const id of ['0-0', '1700000000000-0', '18446744073709551615-18446744073709551615']) assert.equal(isMessageId(id), true, id);
-  for (const id of ['18446744073709551616-0', '0-18446744073709551616', '99999999999999999999-0', '1-', '-1', '1.0-0', 'abc', '', '01-0', '1-00', '0001-5']) {
+  for (const id of ['0-0', '1700000000000-0', '18446744073709551615-18446744073709551615'])
+    assert.equal(isMessageId(id), true, id);
+  for (const id of [
+    '18446744073709551616-0',
+    '0-18446744073709551616',
+    '99999999999999999999-0',
+    '1-',
+    '-1',
+    '1.0-0',
+    'abc',
+    '',
+    '01-0',
+    '1-00',
+    '0001-5',
+  ]) {
     assert.equal(isMessageId(id), false, id);
   }
 });

@@ -31,5 +31,10 @@ export function compareMessageIds(a: string, b: string): number {
   const [aMs = '0', aSeq = '0'] = a.split('-');
   const [bMs = '0', bSeq = '0'] = b.split('-');
   // Lengths first: ids are decimal strings beyond Number's safe range (leading zeros aside).
-  return aMs.length - bMs.length || (aMs < bMs ? -1 : aMs > bMs ? 1 : 0) || aSeq.length - bSeq.length || (aSeq < bSeq ? -1 : aSeq > bSeq ? 1 : 0);
+  return (
+    aMs.length - bMs.length ||
+    (aMs < bMs ? -1 : aMs > bMs ? 1 : 0) ||
+    aSeq.length - bSeq.length ||
+    (aSeq < bSeq ? -1 : aSeq > bSeq ? 1 : 0)
+  );
 }

@@ -15,14 +15,29 @@ import { MessageFrameSchema, UserSchema } from './server-frames.ts';
 /** A chat message, as stored and delivered (its `id` gives its place in the room's order). */
 export const MessageEventSchema = v.object({ kind: v.literal('message'), message: MessageFrameSchema });
 /** A person's first connection in the room opened. */
-export const JoinEventSchema = v.object({ kind: v.literal('join'), room: v.string(), user: UserSchema, ts: v.number() });
+export const JoinEventSchema = v.object({
+  kind: v.literal('join'),
+  room: v.string(),
+  user: UserSchema,
+  ts: v.number(),
+});
 /** A person's last connection in the room closed (or their server stopped answering). */
-export const LeaveEventSchema = v.object({ kind: v.literal('leave'), room: v.string(), user: UserSchema, ts: v.number() });
+export const LeaveEventSchema = v.object({
+  kind: v.literal('leave'),
+  room: v.string(),
+  user: UserSchema,
+  ts: v.number(),
+});
 /** Someone is typing (not stored). */
 export const TypingEventSchema = v.object({ kind: v.literal('typing'), room: v.string(), user: UserSchema });
 
 /** Every event of a room. */
-export const RoomEventSchema = v.variant('kind', [MessageEventSchema, JoinEventSchema, LeaveEventSchema, TypingEventSchema]);
+export const RoomEventSchema = v.variant('kind', [
+  MessageEventSchema,
+  JoinEventSchema,
+  LeaveEventSchema,
+  TypingEventSchema,
+]);
 export type RoomEvent = v.InferOutput<typeof RoomEventSchema>;
 export type RoomEventKind = RoomEvent['kind'];
 /** A message event (not the DOM's MessageEvent). */

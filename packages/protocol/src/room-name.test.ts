@@ -3,7 +3,17 @@ import assert from 'node:assert/strict';
 import { isRoomName, parseRoomName, ROOM_NAME_MAX_LENGTH } from './room-name.ts';
 
 test('accepts what the reference accepts, in any script', () => {
-  for (const name of ['lobby', 'room_1', '한국어', 'café', 'Ωmega', '数字123', '_', 'a'.repeat(ROOM_NAME_MAX_LENGTH), 'नमस्ते']) {
+  for (const name of [
+    'lobby',
+    'room_1',
+    '한국어',
+    'café',
+    'Ωmega',
+    '数字123',
+    '_',
+    'a'.repeat(ROOM_NAME_MAX_LENGTH),
+    'नमस्ते',
+  ]) {
     const result = parseRoomName(name);
     assert.ok(result.ok, name);
     assert.equal(result.value, name.normalize('NFC'));

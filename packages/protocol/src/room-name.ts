@@ -42,10 +42,20 @@ export function parseRoomName(raw: string): RoomNameResult {
   }
   const bad = chars.find((c) => !ROOM_NAME_CHAR.test(c));
   if (bad !== undefined) {
-    return fail('invalid_character', `Room name may only contain letters, digits and underscores; ${describeChar(bad)} is not allowed.`);
+    return fail(
+      'invalid_character',
+      `Room name may only contain letters, digits and underscores; ${describeChar(bad)} is not allowed.`,
+    );
   }
-  if (/^\p{M}/u.test(value) || INVISIBLE_LETTER.test(value) || new RegExp(`\\p{M}{${MAX_MARKS_IN_A_ROW + 1}}`, 'u').test(value)) {
-    return fail('invisible', 'Room name must start with a letter, digit or underscore, with no invisible letters and no stacks of accents.');
+  if (
+    /^\p{M}/u.test(value) ||
+    INVISIBLE_LETTER.test(value) ||
+    new RegExp(`\\p{M}{${MAX_MARKS_IN_A_ROW + 1}}`, 'u').test(value)
+  ) {
+    return fail(
+      'invisible',
+      'Room name must start with a letter, digit or underscore, with no invisible letters and no stacks of accents.',
+    );
   }
   return ok(value);
 }

@@ -26,7 +26,9 @@ expectType<Equal<RoomNameResult, Result<string, 'empty' | 'too_long' | 'invalid_
 expectType<Equal<DisplayNameResult['ok'], boolean>>();
 
 // The frame unions are closed: a `type` outside them is no frame.
-expectType<Equal<ServerFrame['type'], 'welcome' | 'message' | 'join' | 'leave' | 'typing' | 'ack' | 'status' | 'error'>>();
+expectType<
+  Equal<ServerFrame['type'], 'welcome' | 'message' | 'join' | 'leave' | 'typing' | 'ack' | 'status' | 'error'>
+>();
 expectType<Equal<ClientFrame['type'], 'message' | 'typing'>>();
 
 // Narrowing on `type` gives each frame its fields.
@@ -36,7 +38,14 @@ export function narrow(frame: ServerFrame): string {
   return frame.type;
 }
 
-export const fromServer: MessageFrame = { type: 'message', id: '1-0', room: 'r', user: { id: 'u', name: 'n' }, text: 't', ts: 1 };
+export const fromServer: MessageFrame = {
+  type: 'message',
+  id: '1-0',
+  room: 'r',
+  user: { id: 'u', name: 'n' },
+  text: 't',
+  ts: 1,
+};
 // @ts-expect-error a message needs its text
 export const noText: MessageFrame = { type: 'message', id: '1-0', room: 'r', user: { id: 'u', name: 'n' }, ts: 1 };
 // @ts-expect-error clients send message and typing frames only
@@ -46,7 +55,14 @@ export const noClientMsgId: ClientFrame = { type: 'message', text: 'hi' };
 
 // hasNewer is optional (servers before it existed do not send it); the rest of a welcome is not.
 export const oldWelcome: Omit<WelcomeFrame, 'hasNewer'> = {
-  type: 'welcome', room: 'r', you: { id: 'u', name: 'n' }, token: 't', members: [], history: [], recovered: false, hasMore: false,
+  type: 'welcome',
+  room: 'r',
+  you: { id: 'u', name: 'n' },
+  token: 't',
+  members: [],
+  history: [],
+  recovered: false,
+  hasMore: false,
 };
 export const newerPage: HistoryPage = { room: 'r', messages: [], hasMore: false, hasNewer: true, recovered: true };
 export const query: ConnectQuery = { name: 'Alice' };

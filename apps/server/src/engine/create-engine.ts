@@ -11,9 +11,15 @@ import { RedisEngine } from './redis-engine.ts';
  * @param log Where the engine reports connection changes.
  * @returns A connected (or connecting) engine.
  */
-export async function createEngine(redisUrl: string | undefined, options: EngineOptions, log: FastifyBaseLogger): Promise<ChatEngine> {
+export async function createEngine(
+  redisUrl: string | undefined,
+  options: EngineOptions,
+  log: FastifyBaseLogger,
+): Promise<ChatEngine> {
   if (redisUrl === undefined) {
-    log.warn('REDIS_URL is not set: using the in-memory engine. Rooms are not shared between instances; set REDIS_URL to scale out.');
+    log.warn(
+      'REDIS_URL is not set: using the in-memory engine. Rooms are not shared between instances; set REDIS_URL to scale out.',
+    );
     return new MemoryEngine(options);
   }
   const engine = new RedisEngine(redisUrl, options, log);

@@ -188,7 +188,12 @@ export function messageWireBytes(message: StoredMessage): number {
  *
  * @param fromEnd Take from the newest end (latest and scroll-back pages) instead of the oldest.
  */
-export function fitPage(messages: readonly StoredMessage[], limit: number, maxBytes: number, fromEnd = false): StoredMessage[] {
+export function fitPage(
+  messages: readonly StoredMessage[],
+  limit: number,
+  maxBytes: number,
+  fromEnd = false,
+): StoredMessage[] {
   const page: StoredMessage[] = [];
   let bytes = 0;
   for (let i = 0; i < messages.length && page.length < limit; i++) {

@@ -44,7 +44,11 @@ export function readHistory(
  *   only their first retained id to offer, which is one message stricter.)
  * @param lastId The newest id ever written, if any.
  */
-export function sinceIsRecoverable(since: string, oldestRecoverable: string | undefined, lastId: string | undefined): boolean {
+export function sinceIsRecoverable(
+  since: string,
+  oldestRecoverable: string | undefined,
+  lastId: string | undefined,
+): boolean {
   if (lastId === undefined) return false;
   if (compareMessageIds(since, lastId) > 0) return false;
   return oldestRecoverable === undefined || compareMessageIds(since, oldestRecoverable) >= 0;

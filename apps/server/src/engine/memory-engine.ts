@@ -77,7 +77,8 @@ export class MemoryEngine implements ChatEngine {
     const room = this.room(draft.room);
     const retryKey = draft.clientMsgId === undefined ? undefined : `${draft.user.id}\u0000${draft.clientMsgId}`;
     const earlier = retryKey === undefined ? undefined : room.sent.get(retryKey);
-    if (earlier !== undefined) return earlier.text === draft.text ? { outcome: 'duplicate', id: earlier.id } : { outcome: 'reused' };
+    if (earlier !== undefined)
+      return earlier.text === draft.text ? { outcome: 'duplicate', id: earlier.id } : { outcome: 'reused' };
 
     const id = this.nextId();
     const ts = this.lastMs;
@@ -132,7 +133,8 @@ export class MemoryEngine implements ChatEngine {
     const summaries = new Map<string, RoomSummary>();
     for (const name of this.occupied) {
       const room = this.rooms.get(name);
-      if (room !== undefined) summaries.set(name, { room: name, members: room.present.size, lastActivity: room.lastActivity });
+      if (room !== undefined)
+        summaries.set(name, { room: name, members: room.present.size, lastActivity: room.lastActivity });
     }
     for (const [name, lastActivity] of this.recent.newest(limit)) {
       if (!summaries.has(name) && lastActivity >= since) summaries.set(name, { room: name, members: 0, lastActivity });
@@ -175,7 +177,15 @@ export class MemoryEngine implements ChatEngine {
   private room(name: string): MemoryRoom {
     let room = this.rooms.get(name);
     if (room === undefined) {
-      room = { log: [], maxDeletedId: undefined, lastId: undefined, sent: new Map(), present: new Map(), lastActivity: Date.now(), bytes: 0 };
+      room = {
+        log: [],
+        maxDeletedId: undefined,
+        lastId: undefined,
+        sent: new Map(),
+        present: new Map(),
+        lastActivity: Date.now(),
+        bytes: 0,
+      };
       this.rooms.set(name, room);
       this.charge(room, ROOM_COST);
     }
@@ -211,7 +221,8 @@ export class MemoryEngine implements ChatEngine {
       }
     }
     const room = this.rooms.get(current);
-    while (room !== undefined && this.storedBytes > this.options.historyBudgetBytes && room.log.length > 1) this.dropOldest(room);
+    while (room !== undefined && this.storedBytes > this.options.historyBudgetBytes && room.log.length > 1)
+      this.dropOldest(room);
   }
 
   private forget(name: string, room: MemoryRoom): void {

@@ -18,8 +18,24 @@ import {
   type StoredMessage,
 } from './engine.ts';
 import { sinceIsRecoverable } from './history-window.ts';
-import { OCCUPIED_INDEX_KEY, ROOM_INDEX_KEY, SECRET_KEY, quotaKey, roomChannel, roomKeys, roomOfChannel, sentKey } from './redis-keys.ts';
-import { decodeBusFrame, messageOfEntry, messageRecord, presencePayload, seqOfEntry, typingBusFrame } from './redis-records.ts';
+import {
+  OCCUPIED_INDEX_KEY,
+  ROOM_INDEX_KEY,
+  SECRET_KEY,
+  quotaKey,
+  roomChannel,
+  roomKeys,
+  roomOfChannel,
+  sentKey,
+} from './redis-keys.ts';
+import {
+  decodeBusFrame,
+  messageOfEntry,
+  messageRecord,
+  presencePayload,
+  seqOfEntry,
+  typingBusFrame,
+} from './redis-records.ts';
 import { ENTER, EXIT, POST_MESSAGE, REFRESH } from './redis-scripts.ts';
 import { byActivity } from './room-index.ts';
 
@@ -32,10 +48,50 @@ const RETRY_WINDOW_MS = 24 * 60 * 60 * 1000;
 const INDEX_INTERVAL_MS = 1000;
 
 type ScriptCommands = {
-  postMessage(log: string, sent: string, seq: string, trimmed: string, body: string, maxLen: number, ttl: number, channel: string, retryTtl: number, hasId: string, textHash: string): Promise<[string, 0 | 1 | 2]>;
-  enterRoom(presence: string, tabs: string, people: string, now: number, channel: string, member: string, userId: string, user: string, expiry: number, ttl: number, wantPeople: string): Promise<string[]>;
-  exitRoom(presence: string, tabs: string, people: string, now: number, channel: string, member: string): Promise<number>;
-  refreshPresence(presence: string, tabs: string, people: string, now: number, channel: string, expiry: number, ttl: number, ...members: string[]): Promise<string[]>;
+  postMessage(
+    log: string,
+    sent: string,
+    seq: string,
+    trimmed: string,
+    body: string,
+    maxLen: number,
+    ttl: number,
+    channel: string,
+    retryTtl: number,
+    hasId: string,
+    textHash: string,
+  ): Promise<[string, 0 | 1 | 2]>;
+  enterRoom(
+    presence: string,
+    tabs: string,
+    people: string,
+    now: number,
+    channel: string,
+    member: string,
+    userId: string,
+    user: string,
+    expiry: number,
+    ttl: number,
+    wantPeople: string,
+  ): Promise<string[]>;
+  exitRoom(
+    presence: string,
+    tabs: string,
+    people: string,
+    now: number,
+    channel: string,
+    member: string,
+  ): Promise<number>;
+  refreshPresence(
+    presence: string,
+    tabs: string,
+    people: string,
+    now: number,
+    channel: string,
+    expiry: number,
+    ttl: number,
+    ...members: string[]
+  ): Promise<string[]>;
 };
 
 /** The heartbeat refreshes at most this many people of a room per call (Redis runs a script alone). */
@@ -112,14 +168,20 @@ export class RedisEngine implements ChatEngine {
     });
     this.subscriber.on('message', (channel: string, payload: string) => this.dispatch(channel, payload));
     this.subscriber.on('ready', () => this.onSubscriberReady());
-    for (const [role, conn] of [['commands', this.commands], ['subscriber', this.subscriber]] as const) {
+    for (const [role, conn] of [
+      ['commands', this.commands],
+      ['subscriber', this.subscriber],
+    ] as const) {
       conn.on('error', (err: Error) => this.log.warn({ redis: role, err: err.message }, 'redis connection error'));
       conn.on('reconnecting', () => this.log.warn({ redis: role }, 'redis reconnecting'));
       conn.on('ready', () => this.log.info({ redis: role }, 'redis ready'));
       for (const event of ['ready', 'close', 'end']) conn.on(event, () => this.updateAvailability());
     }
     // Refresh at a third of the expiry, so two missed beats still keep people present.
-    this.heartbeat = setInterval(() => this.refreshPresence(), Math.max(250, Math.floor(options.presenceTtlMs / 3))).unref();
+    this.heartbeat = setInterval(
+      () => this.refreshPresence(),
+      Math.max(250, Math.floor(options.presenceTtlMs / 3)),
+    ).unref();
   }
 
   /** Connects both connections, waiting a few seconds at most; the server starts unready otherwise. */
@@ -145,7 +207,9 @@ export class RedisEngine implements ChatEngine {
     this.channels.add(roomChannel(room));
     // The subscriber connection queues commands while Redis is away (it must, to resubscribe);
     // a set-up waiting on it must still end, with `unavailable`.
-    await this.unavailableOnError(() => withTimeout(this.subscriber.subscribe(roomChannel(room)), this.options.commandTimeoutMs, 'subscribe'));
+    await this.unavailableOnError(() =>
+      withTimeout(this.subscriber.subscribe(roomChannel(room)), this.options.commandTimeoutMs, 'subscribe'),
+    );
   }
 
   async unsubscribe(room: string): Promise<void> {
@@ -160,8 +224,17 @@ export class RedisEngine implements ChatEngine {
     const textHash = createHash('sha256').update(draft.text).digest('base64url').slice(0, 22);
     const [id, outcome] = await this.unavailableOnError(() =>
       this.commands.postMessage(
-        keys.log, sent, keys.seq, keys.trimmed, record, this.options.historyLength, this.options.roomTtlMs, roomChannel(draft.room),
-        RETRY_WINDOW_MS, draft.clientMsgId === undefined ? '0' : '1', textHash,
+        keys.log,
+        sent,
+        keys.seq,
+        keys.trimmed,
+        record,
+        this.options.historyLength,
+        this.options.roomTtlMs,
+        roomChannel(draft.room),
+        RETRY_WINDOW_MS,
+        draft.clientMsgId === undefined ? '0' : '1',
+        textHash,
       ),
     );
     if (outcome === 2) return { outcome: 'reused' };
@@ -181,7 +254,10 @@ export class RedisEngine implements ChatEngine {
           // Not recoverable (after): what follows the trimmed stretch, from the oldest kept.
           const start = !recovered ? '-' : from === MAX_STREAM_ID ? undefined : `(${from}`;
           // One more than asked tells whether newer messages follow.
-          const entries = start === undefined ? [] : ((await this.commands.xrange(log, start, '+', 'COUNT', query.limit + 1)) as StreamEntry[]);
+          const entries =
+            start === undefined
+              ? []
+              : ((await this.commands.xrange(log, start, '+', 'COUNT', query.limit + 1)) as StreamEntry[]);
           const messages = fitPage(messagesOf(entries), query.limit, query.maxBytes);
           const olderExists = bounds.firstId !== undefined && bounds.firstId !== messages[0]?.id;
           const lastSeq = seqOfEntry(entries.find((entry) => entry[0] === messages.at(-1)?.id));
@@ -216,7 +292,14 @@ export class RedisEngine implements ChatEngine {
     if (local?.size === 0) this.present.delete(room);
     const keys = roomKeys(room);
     const left = await this.unavailableOnError(() =>
-      this.commands.exitRoom(keys.presence, keys.tabs, keys.people, Date.now(), roomChannel(room), this.presenceMember(user.id)),
+      this.commands.exitRoom(
+        keys.presence,
+        keys.tabs,
+        keys.people,
+        Date.now(),
+        roomChannel(room),
+        this.presenceMember(user.id),
+      ),
     );
     // The last person out takes the room off the occupied list (a room with no message and
     // nobody present leaves nothing behind; its presence keys are empty, so Redis dropped them).
@@ -257,7 +340,8 @@ export class RedisEngine implements ChatEngine {
         if (members > 0) rooms.set(room, { room, members, lastActivity: last });
       });
       for (const [room, last] of lastActivity) {
-        if (!rooms.has(room) && last >= now - this.options.activeWindowMs) rooms.set(room, { room, members: 0, lastActivity: last });
+        if (!rooms.has(room) && last >= now - this.options.activeWindowMs)
+          rooms.set(room, { room, members: 0, lastActivity: last });
       }
       return [...rooms.values()].sort(byActivity).slice(0, limit);
     });
@@ -295,7 +379,10 @@ export class RedisEngine implements ChatEngine {
         }),
       ]);
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      return { ok: this.subscriber.status === 'ready', detail: `redis up (${ms.toFixed(1)} ms), subscriber ${this.subscriber.status}` };
+      return {
+        ok: this.subscriber.status === 'ready',
+        detail: `redis up (${ms.toFixed(1)} ms), subscriber ${this.subscriber.status}`,
+      };
     } catch (err) {
       return { ok: false, detail: `redis down: ${(err as Error).message}` };
     } finally {
@@ -361,8 +448,17 @@ export class RedisEngine implements ChatEngine {
     const keys = roomKeys(room);
     const now = Date.now();
     return this.commands.enterRoom(
-      keys.presence, keys.tabs, keys.people, now, roomChannel(room), this.presenceMember(user.id),
-      user.id, presencePayload(user), now + this.options.presenceTtlMs, this.options.roomTtlMs, wantPeople ? '1' : '0',
+      keys.presence,
+      keys.tabs,
+      keys.people,
+      now,
+      roomChannel(room),
+      this.presenceMember(user.id),
+      user.id,
+      presencePayload(user),
+      now + this.options.presenceTtlMs,
+      this.options.roomTtlMs,
+      wantPeople ? '1' : '0',
     );
   }
 
@@ -377,19 +473,33 @@ export class RedisEngine implements ChatEngine {
     if (this.present.size > 0) {
       // Confirms this instance's rooms as occupied, in one command (entries of a dead instance age out).
       const scored = [...this.present.keys()].flatMap((room) => [now, room]);
-      this.commands.zadd(OCCUPIED_INDEX_KEY, ...scored).catch((err: Error) => this.log.warn({ err: err.message }, 'occupied-room index refresh failed'));
+      this.commands
+        .zadd(OCCUPIED_INDEX_KEY, ...scored)
+        .catch((err: Error) => this.log.warn({ err: err.message }, 'occupied-room index refresh failed'));
     }
     for (const [room, people] of this.present) {
       const keys = roomKeys(room);
       const members = [...people.keys()].map((userId) => this.presenceMember(userId));
       for (let i = 0; i < members.length; i += REFRESH_CHUNK) {
         this.commands
-          .refreshPresence(keys.presence, keys.tabs, keys.people, now, roomChannel(room), now + this.options.presenceTtlMs, this.options.roomTtlMs, ...members.slice(i, i + REFRESH_CHUNK))
+          .refreshPresence(
+            keys.presence,
+            keys.tabs,
+            keys.people,
+            now,
+            roomChannel(room),
+            now + this.options.presenceTtlMs,
+            this.options.roomTtlMs,
+            ...members.slice(i, i + REFRESH_CHUNK),
+          )
           .then((missing) => {
             // Entries that expired while this instance could not reach Redis: enter them again.
             for (const member of missing) {
               const user = this.present.get(room)?.get(userOfPresenceMember(member));
-              if (user !== undefined) void this.runEnter(room, user, false).catch((err: Error) => this.log.warn({ room, err: err.message }, 'presence refresh failed'));
+              if (user !== undefined)
+                void this.runEnter(room, user, false).catch((err: Error) =>
+                  this.log.warn({ room, err: err.message }, 'presence refresh failed'),
+                );
             }
           })
           .catch((err: Error) => this.log.warn({ room, err: err.message }, 'presence refresh failed'));
@@ -404,10 +514,11 @@ export class RedisEngine implements ChatEngine {
    */
   private async streamBounds(room: string): Promise<{ firstId?: string; lastId?: string; oldestRecoverable?: string }> {
     const keys = roomKeys(room);
-    const [[infoError, info], [, trimmedId]] = (await this.commands.pipeline().call('XINFO', 'STREAM', keys.log).get(keys.trimmed).exec()) as [
-      [Error | null, unknown[]],
-      [Error | null, string | null],
-    ];
+    const [[infoError, info], [, trimmedId]] = (await this.commands
+      .pipeline()
+      .call('XINFO', 'STREAM', keys.log)
+      .get(keys.trimmed)
+      .exec()) as [[Error | null, unknown[]], [Error | null, string | null]];
     if (infoError !== null) {
       if (/no such key/i.test(infoError.message)) return {}; // the room has no history (or it expired)
       throw infoError;

@@ -19,7 +19,13 @@ import { idTime, type StoredMessage } from './engine.ts';
 
 /** The record of a message, as the post script stores it (stream field `r`) and publishes it. */
 export function messageRecord(message: Omit<MessageRecord, 'v' | 'kind'>): string {
-  const record: MessageRecord = { v: ROOM_RECORD_VERSION, kind: 'message', room: message.room, user: message.user, text: message.text };
+  const record: MessageRecord = {
+    v: ROOM_RECORD_VERSION,
+    kind: 'message',
+    room: message.room,
+    user: message.user,
+    text: message.text,
+  };
   if (message.clientMsgId !== undefined) record.clientMsgId = message.clientMsgId;
   return JSON.stringify(record);
 }
@@ -44,8 +50,16 @@ export function messageOfEntry([id, fields]: StreamEntry): StoredMessage | undef
   } catch {
     return undefined;
   }
-  if (typeof record?.text !== 'string' || typeof record.user?.id !== 'string' || typeof record.room !== 'string') return undefined;
-  const message: MessageFrame = { type: 'message', id, ts: idTime(id), room: record.room, user: record.user, text: record.text };
+  if (typeof record?.text !== 'string' || typeof record.user?.id !== 'string' || typeof record.room !== 'string')
+    return undefined;
+  const message: MessageFrame = {
+    type: 'message',
+    id,
+    ts: idTime(id),
+    room: record.room,
+    user: record.user,
+    text: record.text,
+  };
   if (record.clientMsgId !== undefined) message.clientMsgId = record.clientMsgId;
   return message;
 }
@@ -91,7 +105,14 @@ export function decodeBusFrame(payload: string, room: string): BusFrame | string
     case 'message': {
       const record = decodeWith(MessageRecordSchema, body);
       if (!record.ok || record.value.room !== room || id === undefined || !isMessageId(id)) return 'malformed message';
-      const message: MessageFrame = { type: 'message', id, ts: idTime(id), room, user: record.value.user, text: record.value.text };
+      const message: MessageFrame = {
+        type: 'message',
+        id,
+        ts: idTime(id),
+        room,
+        user: record.value.user,
+        text: record.value.text,
+      };
       if (record.value.clientMsgId !== undefined) message.clientMsgId = record.value.clientMsgId;
       return { event: { kind: 'message', message }, seq: Number(seq) };
     }

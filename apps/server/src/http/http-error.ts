@@ -27,10 +27,19 @@ export class HttpError extends Error {
  */
 export function handleErrors(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | HttpError | EngineUnavailableError, request, reply) => {
-    const answer = (code: HttpErrorCode, message: string, status: number = HTTP_ERROR_CODES[code], headers: Record<string, string> = {}) =>
-      reply.code(status).headers(headers).send({ error: code, message } satisfies HttpErrorBody);
+    const answer = (
+      code: HttpErrorCode,
+      message: string,
+      status: number = HTTP_ERROR_CODES[code],
+      headers: Record<string, string> = {},
+    ) =>
+      reply
+        .code(status)
+        .headers(headers)
+        .send({ error: code, message } satisfies HttpErrorBody);
     if (err instanceof HttpError) return answer(err.code, err.message, err.status, err.headers);
-    if (err instanceof EngineUnavailableError) return answer('unavailable', 'The chat service cannot reach its message bus; try again shortly.');
+    if (err instanceof EngineUnavailableError)
+      return answer('unavailable', 'The chat service cannot reach its message bus; try again shortly.');
     const status = 'statusCode' in err && err.statusCode !== undefined ? err.statusCode : 500;
     // Fastify's own client errors (a body too large, bad headers): their status, our code.
     if (status < 500) return answer('bad_request', err.message, status);

@@ -39,7 +39,10 @@ export class IdentityTokens {
    *
    * @returns The id and its token, issued now.
    */
-  async issue(id: string = `u_${randomBytes(9).toString('base64url')}`, now: number = Date.now()): Promise<{ id: string; token: string }> {
+  async issue(
+    id: string = `u_${randomBytes(9).toString('base64url')}`,
+    now: number = Date.now(),
+  ): Promise<{ id: string; token: string }> {
     const { current } = await this.keys();
     const body = `${id}.${current.id}.${now.toString(36)}`;
     return { id, token: `${body}.${mac(current.secret, body)}` };
@@ -59,7 +62,9 @@ export class IdentityTokens {
       // The first format: `<id>.<HMAC(id)>`, signed with the current or the previous secret.
       const [id = '', given = ''] = parts;
       if (!USER_ID.test(id)) return undefined;
-      return [keys.current, keys.previous].some((key) => key !== undefined && sameText(given, mac(key.secret, id))) ? id : undefined;
+      return [keys.current, keys.previous].some((key) => key !== undefined && sameText(given, mac(key.secret, id)))
+        ? id
+        : undefined;
     }
     if (parts.length !== 4) return undefined;
     const [id = '', keyId = '', issued = '', given = ''] = parts;
@@ -73,7 +78,10 @@ export class IdentityTokens {
 
   private keys(): Promise<{ current: Key; previous: Key | undefined }> {
     this.secrets ??= this.loadSecrets().then(
-      ({ current, previous }) => ({ current: keyOf(current), previous: previous === undefined ? undefined : keyOf(previous) }),
+      ({ current, previous }) => ({
+        current: keyOf(current),
+        previous: previous === undefined ? undefined : keyOf(previous),
+      }),
       (err: unknown) => {
         this.secrets = undefined;
         throw err;
@@ -90,7 +98,10 @@ interface Key {
 }
 
 function keyOf(secret: string): Key {
-  return { secret, id: createHash('sha256').update(`parley key id:${secret}`).digest('base64url').replace(/[-_]/g, '').slice(0, 6) };
+  return {
+    secret,
+    id: createHash('sha256').update(`parley key id:${secret}`).digest('base64url').replace(/[-_]/g, '').slice(0, 6),
+  };
 }
 
 function mac(secret: string, text: string): string {

@@ -23,7 +23,10 @@ export function addressKey(ip: string, prefixBits: number): string {
     return bitsHere === 0 ? 0 : group & (0xffff << (16 - bitsHere)) & 0xffff;
   });
   const full = Math.ceil(prefixBits / 16);
-  return `${kept.slice(0, full).map((g) => g.toString(16)).join(':')}::/${prefixBits}`;
+  return `${kept
+    .slice(0, full)
+    .map((g) => g.toString(16))
+    .join(':')}::/${prefixBits}`;
 }
 
 /** The eight 16-bit groups of an IPv6 address (with `::` expanded and a trailing IPv4 part converted). */

@@ -77,7 +77,8 @@ export class DailyQuota {
     }
     if (day !== this.day) return; // the day turned meanwhile: those totals are yesterday's
     for (const [key] of this.totals) {
-      if (!counts.has(key) && !this.pending.has(key) && (this.totals.get(key) ?? 0) < this.perDay / 2) this.totals.delete(key);
+      if (!counts.has(key) && !this.pending.has(key) && (this.totals.get(key) ?? 0) < this.perDay / 2)
+        this.totals.delete(key);
     }
     for (const [key, total] of shared) this.totals.set(key, total + (this.pending.get(key) ?? 0));
   }

@@ -8,7 +8,9 @@ export default fp<{ config: Config }>(
   async (fastify, { config }) => {
     await fastify.register(cors, {
       delegator: (req, callback) => {
-        callback(null, { origin: isOriginAllowed(req.headers.origin, req.headers.host, config.allowedOrigins, config.publicOrigins) });
+        callback(null, {
+          origin: isOriginAllowed(req.headers.origin, req.headers.host, config.allowedOrigins, config.publicOrigins),
+        });
       },
     });
   },

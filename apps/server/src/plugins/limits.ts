@@ -12,7 +12,9 @@ declare module 'fastify' {
 /** The client limits; the daily quota adds its counts up through the engine. */
 export default fp<{ config: Config }>(
   async (fastify, { config }) => {
-    const limits = new ClientLimits(config, fastify.engine, (err) => fastify.log.warn({ err }, 'daily quota sync failed'));
+    const limits = new ClientLimits(config, fastify.engine, (err) =>
+      fastify.log.warn({ err }, 'daily quota sync failed'),
+    );
     fastify.decorate('limits', limits);
     fastify.addHook('onClose', async () => limits.close());
   },

@@ -1,6 +1,14 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { compareMessageIds, type RoomEvent, type User } from '@parley/protocol';
-import type { ChatEngine, HistoryQuery, HistoryResult, MembersJson, MessageDraft, PostResult, StoredMessage } from '../engine/engine.ts';
+import type {
+  ChatEngine,
+  HistoryQuery,
+  HistoryResult,
+  MembersJson,
+  MessageDraft,
+  PostResult,
+  StoredMessage,
+} from '../engine/engine.ts';
 import type { Stats } from '../observability/stats.ts';
 import { OutgoingBatch, OutgoingEvent } from './outgoing-event.ts';
 import { batchWindow } from './room-events.ts';
@@ -232,7 +240,12 @@ export class RoomHub {
         state.lastId = undefined;
         state.lastSeq = undefined;
       }
-      if (state.members.size === 0 && !state.subscribed && state.connections.size === 0 && this.rooms.get(room) === state) {
+      if (
+        state.members.size === 0 &&
+        !state.subscribed &&
+        state.connections.size === 0 &&
+        this.rooms.get(room) === state
+      ) {
         this.rooms.delete(room);
       }
     });
@@ -253,7 +266,10 @@ export class RoomHub {
       if (state.lastId !== undefined && compareMessageIds(event.message.id, state.lastId) <= 0) return; // already delivered
       if (seq !== undefined && state.lastSeq !== undefined && seq > state.lastSeq + 1) {
         // Pub/sub lost something between the last message and this one: read it back first.
-        this.log.warn({ room, expected: state.lastSeq + 1, got: seq }, 'gap in the message stream; reading back from the log');
+        this.log.warn(
+          { room, expected: state.lastSeq + 1, got: seq },
+          'gap in the message stream; reading back from the log',
+        );
         this.backfill(room, state, [arrival]);
         return;
       }
@@ -296,8 +312,12 @@ export class RoomHub {
   /** Delivers the logged messages after `since`, page by page; returns how many were new here. */
   private async readBack(room: string, state: RoomState, since: string): Promise<number> {
     let recovered = 0;
-    for (let from = since; ; ) {
-      const result = await this.engine.history(room, { since: from, limit: BACKFILL_PAGE, maxBytes: BACKFILL_PAGE_BYTES });
+    for (let from = since; ;) {
+      const result = await this.engine.history(room, {
+        since: from,
+        limit: BACKFILL_PAGE,
+        maxBytes: BACKFILL_PAGE_BYTES,
+      });
       if (!result.recovered) {
         // Too much was missed to read back: every socket must start again from its own since.
         this.log.warn({ room, since: from }, 'could not recover missed messages; asking clients to resync');
@@ -328,7 +348,10 @@ export class RoomHub {
    */
   private fanOut(room: string, state: RoomState, event: RoomEvent): void {
     const now = performance.now();
-    const due = batchWindow(event) === 'messages' ? Math.max(now, state.lastFlushAt + FLUSH_INTERVAL_MS) : now + PRESENCE_BATCH_MS;
+    const due =
+      batchWindow(event) === 'messages'
+        ? Math.max(now, state.lastFlushAt + FLUSH_INTERVAL_MS)
+        : now + PRESENCE_BATCH_MS;
     if (state.outbox === undefined) {
       state.outbox = [];
       state.dueAt = due;

@@ -40,7 +40,8 @@ const chatSocketRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify,
       slowConsumerGraceMs: config.slowConsumerGraceMs,
       stats: fastify.stats,
       atEndOfTurn: (writer) => fastify.roomHub.writeAtEndOfTurn(writer),
-      onSlowConsumer: (writer, buffered) => sessionOf(writer.socket)?.report('warn', { buffered }, 'closing slow consumer'),
+      onSlowConsumer: (writer, buffered) =>
+        sessionOf(writer.socket)?.report('warn', { buffered }, 'closing slow consumer'),
     },
     log: fastify.log,
   };
@@ -48,7 +49,10 @@ const chatSocketRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify,
   fastify.addHook('onRequest', async (request) => {
     if (!isOriginAllowed(request.headers.origin, request.headers.host, config.allowedOrigins, config.publicOrigins)) {
       request.log.warn({ origin: request.headers.origin }, 'refused WebSocket from a foreign origin');
-      throw new HttpError('origin_not_allowed', `Origin ${request.headers.origin} may not use this server; add it to ALLOWED_ORIGINS.`);
+      throw new HttpError(
+        'origin_not_allowed',
+        `Origin ${request.headers.origin} may not use this server; add it to ALLOWED_ORIGINS.`,
+      );
     }
     const refusal = fastify.limits.refusal(fastify.limits.keyOf(request.ip));
     if (refusal !== undefined) {
@@ -60,7 +64,9 @@ const chatSocketRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify,
   });
 
   const notUpgraded = async () => {
-    throw new HttpError('upgrade_required', 'This is a WebSocket endpoint: connect with a WebSocket client.', { upgrade: 'websocket' });
+    throw new HttpError('upgrade_required', 'This is a WebSocket endpoint: connect with a WebSocket client.', {
+      upgrade: 'websocket',
+    });
   };
 
   fastify.route<RoomRequest>({
@@ -102,7 +108,11 @@ const chatSocketRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify,
     url: '/ws/chat/*',
     handler: notUpgraded,
     wsHandler: (socket, request) => {
-      refuse(socket, 'invalid_room', 'Room name is too long or contains "/"; use 1–100 letters, digits or underscores.');
+      refuse(
+        socket,
+        'invalid_room',
+        'Room name is too long or contains "/"; use 1–100 letters, digits or underscores.',
+      );
       request.log.info({ event: 'ws_refused', reason: 'bad_path' }, 'invalid room path');
     },
   });

@@ -55,15 +55,43 @@ const metricsRoutes: FastifyPluginAsync<{ token?: string | undefined }> = async 
   counter('parley_messages_out_total', 'Chat message frames written to sockets', () => stats.messagesOut);
   counter('parley_frames_in_total', 'Frames read from sockets', () => stats.framesIn);
   counter('parley_frames_out_total', 'Frames written to sockets', () => stats.framesOut);
-  counter('parley_socket_writes_total', 'Writes to sockets; frames for one socket at the same moment share one (frames out / writes = batching)', () => stats.socketWrites);
+  counter(
+    'parley_socket_writes_total',
+    'Writes to sockets; frames for one socket at the same moment share one (frames out / writes = batching)',
+    () => stats.socketWrites,
+  );
   counter('parley_bytes_in_total', 'Bytes read from sockets', () => stats.bytesIn);
-  counter('parley_bytes_out_total', 'Bytes written to sockets (UTF-8 payloads, without frame headers)', () => stats.bytesOut);
-  counter('parley_send_buffer_drops_total', 'Sockets closed because their send buffer was full (slow consumers)', () => stats.slowConsumerCloses);
-  counter('parley_frames_dropped_total', 'Frames dropped because their connection or address was over its frame rate', () => stats.framesDropped);
-  counter('parley_policy_closes_total', 'Sockets closed for breaking the protocol rules (1008)', () => stats.policyCloses);
-  counter('parley_refused_requests_total', 'Upgrades and API requests refused by a per-address or total limit (HTTP 429/503)', () => stats.refusedRequests);
+  counter(
+    'parley_bytes_out_total',
+    'Bytes written to sockets (UTF-8 payloads, without frame headers)',
+    () => stats.bytesOut,
+  );
+  counter(
+    'parley_send_buffer_drops_total',
+    'Sockets closed because their send buffer was full (slow consumers)',
+    () => stats.slowConsumerCloses,
+  );
+  counter(
+    'parley_frames_dropped_total',
+    'Frames dropped because their connection or address was over its frame rate',
+    () => stats.framesDropped,
+  );
+  counter(
+    'parley_policy_closes_total',
+    'Sockets closed for breaking the protocol rules (1008)',
+    () => stats.policyCloses,
+  );
+  counter(
+    'parley_refused_requests_total',
+    'Upgrades and API requests refused by a per-address or total limit (HTTP 429/503)',
+    () => stats.refusedRequests,
+  );
   counter('parley_backfills_total', 'Times the log was read back after pub/sub lost messages', () => stats.backfills);
-  counter('parley_backfilled_messages_total', 'Messages recovered from the log after a pub/sub gap', () => stats.backfilledMessages);
+  counter(
+    'parley_backfilled_messages_total',
+    'Messages recovered from the log after a pub/sub gap',
+    () => stats.backfilledMessages,
+  );
   new Counter({
     name: 'parley_errors_total',
     help: 'Error frames sent to clients, by code',
@@ -90,7 +118,9 @@ const metricsRoutes: FastifyPluginAsync<{ token?: string | undefined }> = async 
     if (expected !== undefined) {
       const given = Buffer.from(request.headers.authorization ?? '');
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-        throw new HttpError('unauthorized', 'This endpoint needs Authorization: Bearer <METRICS_TOKEN>.', { 'www-authenticate': 'Bearer' });
+        throw new HttpError('unauthorized', 'This endpoint needs Authorization: Bearer <METRICS_TOKEN>.', {
+          'www-authenticate': 'Bearer',
+        });
       }
     }
     const started = process.hrtime.bigint();

@@ -1,5 +1,13 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { ROOM_LIST_PATH, ROOM_MESSAGES_ROUTE, isMessageId, parseRoomName, type HistoryPage, type RoomList, type RoomSummary } from '@parley/protocol';
+import {
+  ROOM_LIST_PATH,
+  ROOM_MESSAGES_ROUTE,
+  isMessageId,
+  parseRoomName,
+  type HistoryPage,
+  type RoomList,
+  type RoomSummary,
+} from '@parley/protocol';
 import type { Config } from '../config.ts';
 import { HttpError } from '../http/http-error.ts';
 import { httpRateHook } from '../http/rate-hook.ts';
@@ -47,14 +55,23 @@ const roomsApi: FastifyPluginAsync<{ config: Config }> = async (fastify, { confi
     if (before !== undefined && after !== undefined) {
       throw new HttpError('bad_request', 'Pass "before" (older messages) or "after" (newer ones), not both.');
     }
-    for (const [name, id] of [['before', before], ['after', after]] as const) {
-      if (id !== undefined && !isMessageId(id)) throw new HttpError('bad_request', `"${name}" must be a message id such as 1700000000000-0.`);
+    for (const [name, id] of [
+      ['before', before],
+      ['after', after],
+    ] as const) {
+      if (id !== undefined && !isMessageId(id))
+        throw new HttpError('bad_request', `"${name}" must be a message id such as 1700000000000-0.`);
     }
     const limit = request.query.limit === undefined ? config.historyPageSize : Number(request.query.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {
       throw new HttpError('bad_request', `"limit" must be an integer from 1 to ${MAX_PAGE}.`);
     }
-    const page = await fastify.engine.history(room.value, { before, after, limit, maxBytes: config.historyPageMaxBytes });
+    const page = await fastify.engine.history(room.value, {
+      before,
+      after,
+      limit,
+      maxBytes: config.historyPageMaxBytes,
+    });
     const body: HistoryPage = { room: room.value, messages: page.messages, hasMore: page.hasMore };
     if (after !== undefined) {
       body.hasNewer = page.hasNewer;

@@ -17,13 +17,17 @@ export default fp<{ root: string }>(
       index: false,
       setHeaders(reply, path) {
         // Vite puts content-hashed files under assets/; everything else may change between deploys.
-        reply.header('cache-control', /[\\/]assets[\\/]/.test(path) ? 'public, max-age=31536000, immutable' : 'no-cache');
+        reply.header(
+          'cache-control',
+          /[\\/]assets[\\/]/.test(path) ? 'public, max-age=31536000, immutable' : 'no-cache',
+        );
       },
     });
 
     fastify.setNotFoundHandler((request, reply) => {
       const path = request.url.split('?')[0] ?? '';
-      const isPage = (request.method === 'GET' || request.method === 'HEAD') && !API_PREFIXES.some((p) => path.startsWith(p));
+      const isPage =
+        (request.method === 'GET' || request.method === 'HEAD') && !API_PREFIXES.some((p) => path.startsWith(p));
       if (isPage) return reply.header('cache-control', 'no-cache').sendFile('index.html');
       throw notFound(request.method, request.url);
     });

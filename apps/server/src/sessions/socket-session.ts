@@ -258,7 +258,11 @@ export abstract class SocketSession implements RoomMember {
       return false;
     }
     if (!limits.takeDailyMessage(this.addressKey)) {
-      this.sendError('quota_exceeded', `Your address sent its ${config.messagesPerIpPerDay} messages for today; try again tomorrow.`, clientMsgId);
+      this.sendError(
+        'quota_exceeded',
+        `Your address sent its ${config.messagesPerIpPerDay} messages for today; try again tomorrow.`,
+        clientMsgId,
+      );
       return false;
     }
     return true;
@@ -278,7 +282,11 @@ export abstract class SocketSession implements RoomMember {
     if (err instanceof EngineUnavailableError) {
       // A command that timed out may still have run: the message may be stored after all. A
       // resend with the same clientMsgId is safe either way (it is stored once).
-      this.sendError('unavailable', 'The message may not have been sent: the chat service is briefly unavailable. Send it again (that is safe).', clientMsgId);
+      this.sendError(
+        'unavailable',
+        'The message may not have been sent: the chat service is briefly unavailable. Send it again (that is safe).',
+        clientMsgId,
+      );
     } else {
       this.report('error', { err }, 'post failed');
       this.sendError('internal', 'The message was not sent because of a server error.', clientMsgId);

@@ -1,5 +1,12 @@
 import type { WebSocket } from 'ws';
-import { checkMessageText, compareMessageIds, decodeClientFrame, encodeFrame, type User, type WelcomeFrame } from '@parley/protocol';
+import {
+  checkMessageText,
+  compareMessageIds,
+  decodeClientFrame,
+  encodeFrame,
+  type User,
+  type WelcomeFrame,
+} from '@parley/protocol';
 import type { MembersJson } from '../engine/engine.ts';
 import type { OutgoingBatch } from '../rooms/outgoing-event.ts';
 import type { EncodedFrames, FrameParts } from '../wire/frames.ts';
@@ -159,7 +166,11 @@ export class V1Session extends SocketSession {
     this.track(this.deps.hub.post({ room: this.room, user, text: text.value, clientMsgId })).then(
       (result) => {
         if (result.outcome === 'reused') {
-          this.sendError('client_msg_id_reused', `clientMsgId "${clientMsgId}" was already used for a different message; pick a new one.`, clientMsgId);
+          this.sendError(
+            'client_msg_id_reused',
+            `clientMsgId "${clientMsgId}" was already used for a different message; pick a new one.`,
+            clientMsgId,
+          );
           return;
         }
         if (result.outcome === 'stored') this.deps.stats.messagesIn += 1;

@@ -1,7 +1,14 @@
 import type { WebSocket } from 'ws';
 import { CLOSE_CODES } from '@parley/protocol';
 import type { Stats } from '../observability/stats.ts';
-import { encodeTextFrame, isPartList, partList, writeTextFrames, type EncodedFrames, type FrameParts } from './frames.ts';
+import {
+  encodeTextFrame,
+  isPartList,
+  partList,
+  writeTextFrames,
+  type EncodedFrames,
+  type FrameParts,
+} from './frames.ts';
 
 /** What every writer needs from the app: one object shared by all sockets. */
 export interface WriterDeps {
@@ -128,7 +135,8 @@ export class SocketWriter {
     if (this.slowTimer !== undefined || this.socket.bufferedAmount <= sendBufferLimitBytes) return;
     this.slowTimer = setTimeout(() => {
       this.slowTimer = undefined;
-      if (this.socket.readyState === this.socket.OPEN && this.socket.bufferedAmount > sendBufferLimitBytes) this.closeSlowConsumer();
+      if (this.socket.readyState === this.socket.OPEN && this.socket.bufferedAmount > sendBufferLimitBytes)
+        this.closeSlowConsumer();
     }, slowConsumerGraceMs);
   }
 

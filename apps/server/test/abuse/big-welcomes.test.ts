@@ -53,7 +53,9 @@ test('non-reading sockets with big since welcomes: bounded welcomes, bounded mem
   let refused = 0;
   const deadline = Date.now() + 12_000;
   while (held.length < 100 && Date.now() < deadline) {
-    const attempt = await rawUpgrade(server.port, `/ws/chat/${ROOM}/?name=Slow&since=0-0`, { protocols: ['parley.v1'] });
+    const attempt = await rawUpgrade(server.port, `/ws/chat/${ROOM}/?name=Slow&since=0-0`, {
+      protocols: ['parley.v1'],
+    });
     if (attempt.status === 101) {
       attempt.socket.pause(); // never read again
       held.push(attempt);
@@ -73,13 +75,17 @@ test('non-reading sockets with big since welcomes: bounded welcomes, bounded mem
   // Two ping rounds later, every one of them is gone: unsolicited pongs do not count.
   await Promise.race([
     Promise.all(held.map(({ socket }) => closedBy(socket))),
-    new Promise((_, reject) => setTimeout(() => reject(new Error('non-reading sockets still open after 15 s')), 15_000)),
+    new Promise((_, reject) =>
+      setTimeout(() => reject(new Error('non-reading sockets still open after 15 s')), 15_000),
+    ),
   ]);
   clearInterval(pongs);
   clearInterval(sampler);
   await neighbour.stop();
   const growth = rssPeak - rssBefore;
-  console.log(`  server RSS ${mib(rssBefore)} MiB before, peak ${mib(rssPeak)} MiB (+${mib(growth)} MiB; limit +${mib(RSS_GROWTH_LIMIT)})`);
+  console.log(
+    `  server RSS ${mib(rssBefore)} MiB before, peak ${mib(rssPeak)} MiB (+${mib(growth)} MiB; limit +${mib(RSS_GROWTH_LIMIT)})`,
+  );
   assert.ok(growth < RSS_GROWTH_LIMIT, `RSS grew by ${mib(growth)} MiB`);
 });
 

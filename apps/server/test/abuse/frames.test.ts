@@ -6,7 +6,11 @@ import { DEFAULT_LIMITS, startApp } from '../helpers/app.ts';
 import { Neighbour } from '../helpers/neighbour.ts';
 import { connectV1, nextOfType, TestClient } from '../helpers/ws-client.ts';
 
-async function floodUntilClosed(client: TestClient, frame: () => string, max = 5000): Promise<{ sent: number; code: number; reason: string }> {
+async function floodUntilClosed(
+  client: TestClient,
+  frame: () => string,
+  max = 5000,
+): Promise<{ sent: number; code: number; reason: string }> {
   let sent = 0;
   while (client.closeEvent === undefined && sent < max) {
     client.socket.send(frame());
@@ -31,7 +35,9 @@ test('invalid frames: a connection that keeps sending them is closed with 1008; 
     const errors: string[] = [];
     client.socket.on('message', (data) => errors.push(JSON.parse(data.toString()).code));
     const result = await floodUntilClosed(client, frame);
-    console.log(`  ${what}: closed with ${result.code} after ${result.sent} frames sent, ${errors.length} error frames`);
+    console.log(
+      `  ${what}: closed with ${result.code} after ${result.sent} frames sent, ${errors.length} error frames`,
+    );
     assert.equal(result.code, 1008, what);
     assert.match(result.reason, /invalid frames/);
     // At most INVALID_FRAMES_MAX + 1 were answered: the rest were never parsed.
@@ -51,7 +57,9 @@ test('valid frames over the frame rate are dropped, and a connection that keeps 
   neighbour.start();
   const { client } = await connectV1(wsUrl, 'attack');
   const result = await floodUntilClosed(client, () => '{"type":"typing"}');
-  console.log(`  typing flood: closed with ${result.code} after ${result.sent} frames; ${app.stats.framesDropped} dropped`);
+  console.log(
+    `  typing flood: closed with ${result.code} after ${result.sent} frames; ${app.stats.framesDropped} dropped`,
+  );
   assert.equal(result.code, 1008);
   assert.match(result.reason, /over the rate limit/);
   // The burst (40) passed; past it, at most FRAME_BURST_PER_CONNECTION more were dropped before the close.
@@ -63,14 +71,17 @@ test('valid frames over the frame rate are dropped, and a connection that keeps 
   const droppedBefore = app.stats.framesDropped;
   const started = Date.now();
   for (let round = 0; round < 3; round++) {
-    for (const { client: c } of sockets) for (let i = 0; i < 30; i++) if (c.closeEvent === undefined) c.socket.send('{"type":"typing"}');
+    for (const { client: c } of sockets)
+      for (let i = 0; i < 30; i++) if (c.closeEvent === undefined) c.socket.send('{"type":"typing"}');
     await new Promise((r) => setTimeout(r, 100));
   }
   await new Promise((r) => setTimeout(r, 200));
   const elapsed = (Date.now() - started) / 1000;
   const dropped = app.stats.framesDropped - droppedBefore;
   const letThrough = app.stats.framesIn - framesBefore - dropped;
-  console.log(`  20 connections, 1,800 frames in ${elapsed.toFixed(1)} s: ${letThrough} let through, ${dropped} dropped`);
+  console.log(
+    `  20 connections, 1,800 frames in ${elapsed.toFixed(1)} s: ${letThrough} let through, ${dropped} dropped`,
+  );
   assert.ok(letThrough <= 400 + 200 * elapsed, `${letThrough} frames let through`);
   await neighbour.stop(1);
   for (const { client: c } of sockets) c.socket.terminate();
@@ -80,7 +91,12 @@ test('a typing flood through many tabs of one person reaches the room at most on
   const { wsUrl } = await startApp(t, { ...DEFAULT_LIMITS });
   const watcher = await connectV1(wsUrl, 'typing_room', { name: 'Watcher', localAddress: '127.0.0.2' });
   const first = await connectV1(wsUrl, 'typing_room', { name: 'Typist' });
-  const tabs = [first, ...(await Promise.all(Array.from({ length: 19 }, () => connectV1(wsUrl, 'typing_room', { name: 'Typist', token: first.welcome.token }))))];
+  const tabs = [
+    first,
+    ...(await Promise.all(
+      Array.from({ length: 19 }, () => connectV1(wsUrl, 'typing_room', { name: 'Typist', token: first.welcome.token })),
+    )),
+  ];
   let typing = 0;
   watcher.client.socket.on('message', (data) => {
     if (JSON.parse(data.toString()).type === 'typing') typing += 1;

@@ -52,7 +52,9 @@ test('the lobby under 200,000 rooms (memory engine): a bounded index, occupied r
   const user = { id: 'u_spammerspamm', name: 'Spam' };
   for (let i = 0; i < 200_000; i++) await engine.post({ room: `r${i}`, user, text: 'x' });
   const usage = engine.usage;
-  console.log(`  memory engine: ${usage.rooms} rooms, ${(usage.bytes / 1048576).toFixed(0)} MiB of history held, ${usage.indexed} indexed`);
+  console.log(
+    `  memory engine: ${usage.rooms} rooms, ${(usage.bytes / 1048576).toFixed(0)} MiB of history held, ${usage.indexed} indexed`,
+  );
   assert.ok(usage.indexed <= 10_000, 'the active-room index keeps ROOM_INDEX_SIZE rooms');
   assert.ok(usage.bytes <= 256 * 1024 * 1024, 'all history within MEMORY_HISTORY_BUDGET_BYTES');
 
@@ -89,7 +91,10 @@ test('the lobby over 200,000 rooms left in Redis by an older release: a few comm
 
   const commands = async () => {
     const info = await redis.info('commandstats');
-    return [...info.matchAll(/^cmdstat_([a-z|]+):calls=(\d+)/gm)].reduce((sum, m) => sum + (m[1] === 'info' ? 0 : Number(m[2])), 0);
+    return [...info.matchAll(/^cmdstat_([a-z|]+):calls=(\d+)/gm)].reduce(
+      (sum, m) => sum + (m[1] === 'info' ? 0 : Number(m[2])),
+      0,
+    );
   };
   const before = await commands();
   const lists = await Promise.all(Array.from({ length: 20 }, () => fetch(`${running.httpUrl}/api/rooms`).then(json)));

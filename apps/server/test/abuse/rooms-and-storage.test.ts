@@ -12,7 +12,10 @@ import { connectV1, json, postV1, sendV1 } from '../helpers/ws-client.ts';
 
 for (const engine of ['memory', 'redis'] as const) {
   describe(`rooms and storage, ${engine} engine`, () => {
-    async function start(t: Parameters<typeof startApp>[0], env: Record<string, string> = {}): Promise<{ running: RunningApp; redis?: Redis }> {
+    async function start(
+      t: Parameters<typeof startApp>[0],
+      env: Record<string, string> = {},
+    ): Promise<{ running: RunningApp; redis?: Redis }> {
       let redisUrl: string | undefined;
       let redis: Redis | undefined;
       if (engine === 'redis') {
@@ -60,9 +63,16 @@ for (const engine of ['memory', 'redis'] as const) {
         assert.equal((running.app.engine as MemoryEngine).usage.rooms, 1, 'the memory engine holds one room');
       } else {
         const keys = await redis!.keys('parley:{*');
-        assert.ok(keys.every((key) => key.startsWith('parley:{quiet_neighbours}')), `leftover keys: ${keys.filter((k) => !k.includes('quiet')).slice(0, 3)}`);
+        assert.ok(
+          keys.every((key) => key.startsWith('parley:{quiet_neighbours}')),
+          `leftover keys: ${keys.filter((k) => !k.includes('quiet')).slice(0, 3)}`,
+        );
         assert.deepEqual(await redis!.zrange('parley:rooms', '0', '-1'), ['quiet_neighbours']);
-        assert.deepEqual(await redis!.zrange('parley:occupied', '0', '-1'), [], 'the neighbours left, so no room is occupied');
+        assert.deepEqual(
+          await redis!.zrange('parley:occupied', '0', '-1'),
+          [],
+          'the neighbours left, so no room is occupied',
+        );
       }
     });
 
@@ -74,7 +84,9 @@ for (const engine of ['memory', 'redis'] as const) {
 
       let posted = 0;
       for (let i = 0; i < 60; i++) {
-        const { client } = await connectV1(running.wsUrl, `spam_${i}`, { localAddress: `127.0.0.${10 + Math.floor(i / 30)}` });
+        const { client } = await connectV1(running.wsUrl, `spam_${i}`, {
+          localAddress: `127.0.0.${10 + Math.floor(i / 30)}`,
+        });
         await postV1(client, `spam ${i}`);
         posted += 1;
         client.close();
@@ -115,7 +127,13 @@ for (const engine of ['memory', 'redis'] as const) {
 test('redis engine: the daily quota is shared by instances, overshooting by at most one sync window', async (t) => {
   const redis = await TestRedis.start();
   t.after(() => redis.stop());
-  const env = { ...DEFAULT_LIMITS, REDIS_URL: redis.url, MESSAGES_PER_IP_PER_DAY: '30', RATE_LIMIT_PER_CONNECTION: '0', RATE_LIMIT_PER_IP: '0' };
+  const env = {
+    ...DEFAULT_LIMITS,
+    REDIS_URL: redis.url,
+    MESSAGES_PER_IP_PER_DAY: '30',
+    RATE_LIMIT_PER_CONNECTION: '0',
+    RATE_LIMIT_PER_IP: '0',
+  };
   const a = await startApp(t, env);
   const b = await startApp(t, env);
   const onA = await connectV1(a.wsUrl, 'quota_shared');
@@ -133,15 +151,23 @@ test('redis engine: the daily quota is shared by instances, overshooting by at m
   const redisClient = new Redis(redis.url);
   t.after(() => redisClient.quit());
   const [day] = new Date().toISOString().split('T');
-  assert.equal(Number(await redisClient.hget(`parley:quota:${day}`, '127.0.0.1')), 31, 'the shared total counts both instances');
-  assert.ok((await redisClient.ttl(`parley:quota:${day}`)) > 24 * 3600, 'the day\'s counts expire');
+  assert.equal(
+    Number(await redisClient.hget(`parley:quota:${day}`, '127.0.0.1')),
+    31,
+    'the shared total counts both instances',
+  );
+  assert.ok((await redisClient.ttl(`parley:quota:${day}`)) > 24 * 3600, "the day's counts expire");
   onA.client.close();
   onB.client.close();
 });
 
 test('memory engine: a history flood past the budget forgets the rooms idle longest, never the budget', async (t) => {
   const budget = 1024 * 1024;
-  const running = await startApp(t, { ...DEFAULT_LIMITS, MEMORY_HISTORY_BUDGET_BYTES: String(budget), HISTORY_LENGTH: '100' });
+  const running = await startApp(t, {
+    ...DEFAULT_LIMITS,
+    MEMORY_HISTORY_BUDGET_BYTES: String(budget),
+    HISTORY_LENGTH: '100',
+  });
   const engine = running.app.engine as MemoryEngine;
   const neighbour = await Neighbour.join(running.wsUrl);
   neighbour.start();

@@ -15,7 +15,12 @@ const RSS_GROWTH_LIMIT = 64 * 1024 * 1024;
 test('Redis hangs: sends get unavailable within the command timeout, set-ups time out, pre-welcome floods are cut, nothing acked is lost', async (t) => {
   const redis = await TestRedis.start({ persistent: true });
   t.after(() => redis.stop());
-  const server = await ServerProcess.start({ REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: '1000', SETUP_TIMEOUT_MS: '2000', LOG_LEVEL: 'error' });
+  const server = await ServerProcess.start({
+    REDIS_URL: redis.url,
+    REDIS_COMMAND_TIMEOUT_MS: '1000',
+    SETUP_TIMEOUT_MS: '2000',
+    LOG_LEVEL: 'error',
+  });
   t.after(() => server.stop());
   const alice = await connectV1(server.wsUrl, 'hung', { name: 'Alice' });
   const before = await sendV1(alice.client, 'before the hang', 'm-before');
@@ -45,7 +50,10 @@ test('Redis hangs: sends get unavailable within the command timeout, set-ups tim
     const flood = Buffer.concat(Array(64).fill(clientFrame(0x1, Buffer.from('{"type":"typing"}'.padEnd(15_000, ' ')))));
     const closes = await Promise.all(
       Array.from({ length: 30 }, async (_, i) => {
-        const attack = await rawUpgrade(server.port, `/ws/chat/flood_${i}/?name=Early`, { protocols: ['parley.v1'], after: flood });
+        const attack = await rawUpgrade(server.port, `/ws/chat/flood_${i}/?name=Early`, {
+          protocols: ['parley.v1'],
+          after: flood,
+        });
         const chunks = [attack.rest];
         attack.socket.on('data', (c: Buffer) => chunks.push(c));
         await closedBy(attack.socket);
@@ -53,8 +61,11 @@ test('Redis hangs: sends get unavailable within the command timeout, set-ups tim
       }),
     );
     clearInterval(sampler);
-    for (const bytes of closes) assert.ok(bytes.includes(Buffer.from([0x88])) && bytes.includes(Buffer.from([0x03, 0xf0])), 'closed with 1008');
-    console.log(`  30 pre-welcome floods of 1 MB: all closed with 1008; server RSS +${((rssPeak - rssBefore) / 1048576).toFixed(1)} MiB`);
+    for (const bytes of closes)
+      assert.ok(bytes.includes(Buffer.from([0x88])) && bytes.includes(Buffer.from([0x03, 0xf0])), 'closed with 1008');
+    console.log(
+      `  30 pre-welcome floods of 1 MB: all closed with 1008; server RSS +${((rssPeak - rssBefore) / 1048576).toFixed(1)} MiB`,
+    );
     assert.ok(rssPeak - rssBefore < RSS_GROWTH_LIMIT);
   } finally {
     redis.resume();

@@ -57,7 +57,10 @@ test('while draining, /readyz is 503 and new sockets are refused', async () => {
   if (ready !== undefined) {
     // Fastify answers every request with 503 once closing has begun, so load balancers stop routing here.
     assert.equal(ready.status, 503);
-    await assert.rejects(TestClient.connect(`${server.wsUrl}/ws/chat/hold/`), /HTTP 503|ECONNREFUSED|ECONNRESET|socket hang up/);
+    await assert.rejects(
+      TestClient.connect(`${server.wsUrl}/ws/chat/hold/`),
+      /HTTP 503|ECONNREFUSED|ECONNRESET|socket hang up/,
+    );
   }
   await holder.waitClose(5000);
   assert.equal(await exited, 0);

@@ -13,7 +13,12 @@ const anyFrame: fc.Arbitrary<string | Buffer> = fc.oneof(
     .record(
       {
         type: fc.constantFrom('message', 'typing', 'welcome', 'ack', 'join', '__proto__', 'constructor', ''),
-        text: fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), fc.integer(), fc.constant(null), fc.array(fc.string())),
+        text: fc.oneof(
+          fc.string({ unit: 'binary', maxLength: 300 }),
+          fc.integer(),
+          fc.constant(null),
+          fc.array(fc.string()),
+        ),
         clientMsgId: fc.oneof(fc.string({ maxLength: 80 }), fc.stringMatching(/^[a-z0-9]{1,10}$/), fc.integer()),
         message: fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), fc.integer(), fc.object()),
       },

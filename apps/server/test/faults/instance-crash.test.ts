@@ -33,10 +33,17 @@ test('an instance killed with SIGKILL: its clients move to the other instance, r
   for (let i = 0; i < 5; i++) acked.push(await post(stayer.client, `while away ${i}`, `st${i}`));
 
   // The client reconnects to the surviving instance with its token and the last id it saw.
-  const back = await connectV1(survivor.wsUrl, 'crash', { name: 'Mover', token: movers.welcome.token, since: lastSeen });
+  const back = await connectV1(survivor.wsUrl, 'crash', {
+    name: 'Mover',
+    token: movers.welcome.token,
+    since: lastSeen,
+  });
   assert.equal(back.welcome.recovered, true);
   assert.equal(back.welcome.you.id, movers.welcome.you.id);
-  assert.deepEqual(back.welcome.history.map((m: any) => m.text), Array.from({ length: 5 }, (_, i) => `while away ${i}`));
+  assert.deepEqual(
+    back.welcome.history.map((m: any) => m.text),
+    Array.from({ length: 5 }, (_, i) => `while away ${i}`),
+  );
   // Every acked message exists exactly once in the room's history.
   const fresh = await connectV1(survivor.wsUrl, 'crash', { name: 'Auditor' });
   const ids = fresh.welcome.history.map((m: any) => m.id);

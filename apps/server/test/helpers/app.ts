@@ -37,7 +37,10 @@ export interface RunningApp {
  * Builds the real app exactly as production does (buildApp), from environment-style settings,
  * and listens on port 0.
  */
-export async function startApp(t: TestContext | undefined, env: Record<string, string | undefined> = {}): Promise<RunningApp> {
+export async function startApp(
+  t: TestContext | undefined,
+  env: Record<string, string | undefined> = {},
+): Promise<RunningApp> {
   const config = loadConfig({
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...UNLIMITED,

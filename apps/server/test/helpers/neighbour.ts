@@ -54,8 +54,12 @@ export class Neighbour {
     this.stopped = true;
     await this.running;
     const deadline = Date.now() + 5000;
-    while (this.received.length < this.acked.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    assert.ok(this.acked.length >= minMessages, `the neighbour got ${this.acked.length} messages acked during the attack`);
+    while (this.received.length < this.acked.length && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    assert.ok(
+      this.acked.length >= minMessages,
+      `the neighbour got ${this.acked.length} messages acked during the attack`,
+    );
     assert.deepEqual(this.received, this.acked, 'every acked message reached the other neighbour, once, in order');
     const sorted = [...this.ackMs].sort((a, b) => a - b);
     const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))]!.toFixed(1);
@@ -66,7 +70,11 @@ export class Neighbour {
 }
 
 /** Waits until `check` holds, polling; fails after `timeoutMs`. */
-export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+export async function waitUntil(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

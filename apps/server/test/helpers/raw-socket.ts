@@ -24,7 +24,11 @@ export function rawUpgrade(
   options: { protocols?: string[]; localAddress?: string; after?: Buffer } = {},
 ): Promise<RawUpgrade> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ port, host: '127.0.0.1', ...(options.localAddress ? { localAddress: options.localAddress } : {}) });
+    const socket = connect({
+      port,
+      host: '127.0.0.1',
+      ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+    });
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new Error('no answer to the upgrade within 10 s'));
@@ -34,7 +38,8 @@ export function rawUpgrade(
       reject(err);
     });
     socket.once('connect', () => {
-      const protocols = options.protocols === undefined ? '' : `Sec-WebSocket-Protocol: ${options.protocols.join(', ')}\r\n`;
+      const protocols =
+        options.protocols === undefined ? '' : `Sec-WebSocket-Protocol: ${options.protocols.join(', ')}\r\n`;
       socket.write(
         `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
           `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n${protocols}\r\n`,

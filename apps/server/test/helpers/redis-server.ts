@@ -34,7 +34,14 @@ export class TestRedis {
     const child = spawn(
       'redis-server',
       [
-        '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--dir', this.dir,
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--dir',
+        this.dir,
         ...(this.persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
@@ -42,7 +49,9 @@ export class TestRedis {
     this.process = child;
     const spawnError = new Promise<never>((_, reject) =>
       child.once('error', (err) =>
-        reject(new Error(`could not start redis-server (is it installed? apt-get install redis-server): ${err.message}`)),
+        reject(
+          new Error(`could not start redis-server (is it installed? apt-get install redis-server): ${err.message}`),
+        ),
       ),
     );
     await Promise.race([waitForPing(this.port), spawnError]);
@@ -83,7 +92,9 @@ export async function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -91,7 +102,13 @@ export async function freePort(): Promise<number> {
 async function waitForPing(port: number): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
-    const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const client = new Redis({
+      port,
+      host: '127.0.0.1',
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
     client.on('error', () => {});
     try {
       await client.connect();

@@ -6,7 +6,12 @@ import { connectV1, postV1 } from './ws-client.ts';
  * per-connection allowance is exceeded: 10 connections per address, 10 messages each (within
  * the default bursts). Returns the acked ids.
  */
-export async function seedRoom(wsUrl: string, room: string, count: number, text: (i: number) => string): Promise<string[]> {
+export async function seedRoom(
+  wsUrl: string,
+  room: string,
+  count: number,
+  text: (i: number) => string,
+): Promise<string[]> {
   const perConnection = 10;
   const connections = Math.ceil(count / perConnection);
   const ids: string[] = [];
@@ -14,7 +19,8 @@ export async function seedRoom(wsUrl: string, room: string, count: number, text:
     Array.from({ length: connections }, async (_, c) => {
       const localAddress = `127.0.0.${10 + Math.floor(c / 10)}`;
       const { client } = await connectV1(wsUrl, room, { name: `Seeder ${c}`, localAddress });
-      for (let i = c * perConnection; i < Math.min(count, (c + 1) * perConnection); i++) ids.push(await postV1(client, text(i)));
+      for (let i = c * perConnection; i < Math.min(count, (c + 1) * perConnection); i++)
+        ids.push(await postV1(client, text(i)));
       client.close();
     }),
   );

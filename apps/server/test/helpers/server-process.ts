@@ -57,8 +57,11 @@ export class ServerProcess {
 
   /** Sends a signal and waits for the process to exit; returns its exit code or signal. */
   async stop(signal: NodeJS.Signals = 'SIGKILL'): Promise<number | string | null> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode ?? this.child.signalCode;
-    const exited = new Promise<number | string | null>((resolve) => this.child.once('exit', (code, sig) => resolve(code ?? sig)));
+    if (this.child.exitCode !== null || this.child.signalCode !== null)
+      return this.child.exitCode ?? this.child.signalCode;
+    const exited = new Promise<number | string | null>((resolve) =>
+      this.child.once('exit', (code, sig) => resolve(code ?? sig)),
+    );
     this.child.kill(signal);
     return exited;
   }

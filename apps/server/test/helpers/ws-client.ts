@@ -23,7 +23,10 @@ export class TestClient {
   }
 
   /** Opens a socket and waits until it is open. */
-  static async connect(url: string, options: { protocols?: string[]; origin?: string; localAddress?: string } = {}): Promise<TestClient> {
+  static async connect(
+    url: string,
+    options: { protocols?: string[]; origin?: string; localAddress?: string } = {},
+  ): Promise<TestClient> {
     const socket = new WebSocket(url, options.protocols ?? [], {
       ...(options.origin ? { origin: options.origin } : {}),
       // Another loopback address (127.0.0.2, …) is another client address for per-address limits.
@@ -46,7 +49,8 @@ export class TestClient {
   async next(timeoutMs = 3000): Promise<any> {
     const deadline = Date.now() + timeoutMs;
     while (this.frames.length === 0) {
-      if (this.closeEvent) throw new Error(`socket closed (${this.closeEvent.code} ${this.closeEvent.reason}) while waiting for a frame`);
+      if (this.closeEvent)
+        throw new Error(`socket closed (${this.closeEvent.code} ${this.closeEvent.reason}) while waiting for a frame`);
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`no frame within ${timeoutMs} ms`);
       await new Promise<void>((resolve) => {
@@ -77,7 +81,9 @@ export class TestClient {
   async waitClose(timeoutMs = 3000): Promise<{ code: number; reason: string }> {
     return Promise.race([
       this.closed,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`not closed within ${timeoutMs} ms`)), timeoutMs)),
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error(`not closed within ${timeoutMs} ms`)), timeoutMs),
+      ),
     ]);
   }
 
@@ -105,7 +111,11 @@ export interface V1Options {
 }
 
 /** Opens a `parley.v1` connection and returns it with its welcome frame. */
-export async function connectV1(wsUrl: string, room: string, options: V1Options = {}): Promise<{ client: TestClient; welcome: any }> {
+export async function connectV1(
+  wsUrl: string,
+  room: string,
+  options: V1Options = {},
+): Promise<{ client: TestClient; welcome: any }> {
   const query = new URLSearchParams({ name: options.name ?? 'Tester' });
   const protocols = ['parley.v1'];
   if (options.token && options.tokenInQuery) query.set('token', options.token);
@@ -132,7 +142,12 @@ export async function nextOfType(client: TestClient, type: string, timeoutMs = 3
 let clientMsgCounter = 0;
 
 /** Sends a v1 message and returns the server's answer about it: its `ack` or its `error` frame. */
-export async function sendV1(client: TestClient, text: string, clientMsgId = `c${Date.now()}_${clientMsgCounter++}`, timeoutMs = 5000): Promise<any> {
+export async function sendV1(
+  client: TestClient,
+  text: string,
+  clientMsgId = `c${Date.now()}_${clientMsgCounter++}`,
+  timeoutMs = 5000,
+): Promise<any> {
   client.send({ type: 'message', text, clientMsgId });
   for (;;) {
     const frame = await client.next(timeoutMs);

@@ -36,7 +36,13 @@ describe('lib/ layers', () => {
   test('every module lives in a folder of its concern', () => {
     const loose = readdirSync(lib).filter((f) => f.endsWith('.ts') && f !== 'layers.test.ts');
     assert.deepEqual(loose, []);
-    assert.deepEqual(readdirSync(lib, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort(), Object.keys(ALLOWED).sort());
+    assert.deepEqual(
+      readdirSync(lib, { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => d.name)
+        .sort(),
+      Object.keys(ALLOWED).sort(),
+    );
   });
 
   test('room/ builds on app/ and ui/, app/ on ui/, ui/ on nothing; nothing imports a view', () => {

@@ -25,19 +25,43 @@ describe('backoffDelay', () => {
 
   test('is jittered from the first retry on, never below min', () => {
     const options = { minMs: 100, maxMs: 10_000 };
-    assert.equal(backoffDelay(0, options, () => 0), 100);
-    assert.equal(backoffDelay(0, options, () => 0.5), 150);
-    assert.equal(backoffDelay(5, options, () => 0), 100);
-    assert.equal(backoffDelay(5, options, () => 0.5), 3_250);
+    assert.equal(
+      backoffDelay(0, options, () => 0),
+      100,
+    );
+    assert.equal(
+      backoffDelay(0, options, () => 0.5),
+      150,
+    );
+    assert.equal(
+      backoffDelay(5, options, () => 0),
+      100,
+    );
+    assert.equal(
+      backoffDelay(5, options, () => 0.5),
+      3_250,
+    );
     const first = new Set(Array.from({ length: 50 }, () => backoffDelay(0)));
     assert.ok(first.size > 10, `the first retry took only ${first.size} distinct delays`);
   });
 
   test('tolerates odd attempt numbers', () => {
-    assert.equal(backoffDelay(-3, DEFAULT_BACKOFF, () => 0.5), 750);
-    assert.equal(backoffDelay(Number.POSITIVE_INFINITY, DEFAULT_BACKOFF, () => 0.5), 5_250);
-    assert.equal(backoffDelay(Number.NaN, DEFAULT_BACKOFF, () => 0.5), 750);
-    assert.equal(backoffDelay(2.7, { minMs: 100, maxMs: 10_000 }, () => 0.5), 450);
+    assert.equal(
+      backoffDelay(-3, DEFAULT_BACKOFF, () => 0.5),
+      750,
+    );
+    assert.equal(
+      backoffDelay(Number.POSITIVE_INFINITY, DEFAULT_BACKOFF, () => 0.5),
+      5_250,
+    );
+    assert.equal(
+      backoffDelay(Number.NaN, DEFAULT_BACKOFF, () => 0.5),
+      750,
+    );
+    assert.equal(
+      backoffDelay(2.7, { minMs: 100, maxMs: 10_000 }, () => 0.5),
+      450,
+    );
   });
 
   test('uses Math.random by default and spreads the delays', () => {

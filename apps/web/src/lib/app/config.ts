@@ -3,7 +3,14 @@
  * from `config.js` (`window.PARLEY_CONFIG`), which deployments may overwrite.
  */
 import { chatSocketPath, type ConnectParams } from '@parley/protocol';
-import { httpUrl, parseServerUrl, pickServerUrl, socketUrl, withConnectParams, type ServerUrlResult } from './server-url.ts';
+import {
+  httpUrl,
+  parseServerUrl,
+  pickServerUrl,
+  socketUrl,
+  withConnectParams,
+  type ServerUrlResult,
+} from './server-url.ts';
 
 /**
  * The configured server's URL (`null`: the page's own origin), or why the configured one is
@@ -24,7 +31,10 @@ export type UrlResult = { ok: true; url: string } | { ok: false; reason: string 
  */
 export function roomSocketUrl(room: string, params: Pick<ConnectParams, 'name' | 'since'>): UrlResult {
   if (!configuredServerUrl.ok) return configuredServerUrl;
-  return { ok: true, url: withConnectParams(socketUrl(configuredServerUrl.url, window.location, chatSocketPath(room)), params) };
+  return {
+    ok: true,
+    url: withConnectParams(socketUrl(configuredServerUrl.url, window.location, chatSocketPath(room)), params),
+  };
 }
 
 /**

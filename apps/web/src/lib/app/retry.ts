@@ -28,7 +28,11 @@ const DEFAULT_MAX_WAIT_MS = 60_000;
  *
  * @param attempt Tries that failed before this one (0 after the first).
  */
-export function retryDelay(error: unknown, attempt: number, options: Omit<RetryOptions, 'attempts' | 'signal' | 'sleep'> = {}): number | undefined {
+export function retryDelay(
+  error: unknown,
+  attempt: number,
+  options: Omit<RetryOptions, 'attempts' | 'signal' | 'sleep'> = {},
+): number | undefined {
   if (!(error instanceof ApiError)) return undefined;
   const backoff = () => backoffDelay(attempt, options.backoff ?? DEFAULT_RETRY_BACKOFF, options.random);
   if (error.status === 429) {

@@ -3,12 +3,17 @@ import { describe, test } from 'node:test';
 import { roomMessagesPath } from '@parley/protocol';
 import { ApiError, fetchMessagePage, fetchOlderMessages, fetchRoomList, parseRetryAfter } from './rooms-api.ts';
 
-const respond = (status: number, body: unknown, headers: Record<string, string> = {}) => async () =>
-  new Response(JSON.stringify(body), { status, headers });
+const respond =
+  (status: number, body: unknown, headers: Record<string, string> = {}) =>
+  async () =>
+    new Response(JSON.stringify(body), { status, headers });
 
 describe('rooms API', () => {
   test('the scroll-back path encodes the room and asks for a page before an id', () => {
-    assert.equal(roomMessagesPath('한국어', { before: '17-3', limit: 20 }), '/api/rooms/%ED%95%9C%EA%B5%AD%EC%96%B4/messages?before=17-3&limit=20');
+    assert.equal(
+      roomMessagesPath('한국어', { before: '17-3', limit: 20 }),
+      '/api/rooms/%ED%95%9C%EA%B5%AD%EC%96%B4/messages?before=17-3&limit=20',
+    );
     assert.equal(roomMessagesPath('lobby', { before: '17-3' }), '/api/rooms/lobby/messages?before=17-3');
   });
 
@@ -18,7 +23,9 @@ describe('rooms API', () => {
   });
 
   test('a refusal carries its status and Retry-After', async () => {
-    const error = await fetchMessagePage('/x', { fetch: respond(429, { message: 'Slow down.' }, { 'retry-after': '3' }) }).catch((e: unknown) => e);
+    const error = await fetchMessagePage('/x', {
+      fetch: respond(429, { message: 'Slow down.' }, { 'retry-after': '3' }),
+    }).catch((e: unknown) => e);
     assert.ok(error instanceof ApiError);
     assert.equal(error.status, 429);
     assert.equal(error.retryAfterMs, 3_000);
@@ -54,6 +61,9 @@ describe('rooms API', () => {
       }),
       /Could not reach the server/,
     );
-    await assert.rejects(fetchRoomList('/api/rooms', { fetch: respond(200, { rooms: [{ room: 1 }] }) }), /does not understand/);
+    await assert.rejects(
+      fetchRoomList('/api/rooms', { fetch: respond(200, { rooms: [{ room: 1 }] }) }),
+      /does not understand/,
+    );
   });
 });

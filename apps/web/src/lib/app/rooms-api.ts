@@ -42,7 +42,10 @@ export function parseRetryAfter(value: string | null, now: number = Date.now()):
 }
 
 /** Fetches the active rooms; throws an Error with a sentence for people on any failure. */
-export async function fetchRoomList(url: string, options: { fetch?: Fetch; signal?: AbortSignal } = {}): Promise<RoomSummary[]> {
+export async function fetchRoomList(
+  url: string,
+  options: { fetch?: Fetch; signal?: AbortSignal } = {},
+): Promise<RoomSummary[]> {
   const body = await getJson(url, options);
   const list = decodeWith(RoomListSchema, body);
   if (!list.ok) throw new Error(`The server sent a room list this app does not understand (${list.message}).`);
@@ -50,7 +53,10 @@ export async function fetchRoomList(url: string, options: { fetch?: Fetch; signa
 }
 
 /** Fetches a page of messages (older or newer); throws an Error with a sentence for people on any failure. */
-export async function fetchMessagePage(url: string, options: { fetch?: Fetch; signal?: AbortSignal } = {}): Promise<HistoryPage> {
+export async function fetchMessagePage(
+  url: string,
+  options: { fetch?: Fetch; signal?: AbortSignal } = {},
+): Promise<HistoryPage> {
   const body = await getJson(url, options);
   const page = decodeWith(HistoryPageSchema, body);
   if (!page.ok) throw new Error(`The server sent messages this app does not understand (${page.message}).`);
@@ -72,7 +78,11 @@ async function getJson(url: string, options: { fetch?: Fetch; signal?: AbortSign
   const body: unknown = await response.json().catch(() => undefined);
   if (!response.ok) {
     const message = isErrorBody(body) ? body.message : `HTTP ${response.status}`;
-    throw new ApiError(`The server refused: ${message}`, response.status, parseRetryAfter(response.headers.get('retry-after')));
+    throw new ApiError(
+      `The server refused: ${message}`,
+      response.status,
+      parseRetryAfter(response.headers.get('retry-after')),
+    );
   }
   return body;
 }

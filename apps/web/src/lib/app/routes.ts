@@ -40,7 +40,11 @@ export function matchRoute(pathname: string): RouteMatch {
   const raw = safeDecode(segment);
   if (raw === undefined) {
     return {
-      route: { name: 'invalid-room', raw: segment, reason: 'The room name in the address is not valid percent-encoding.' },
+      route: {
+        name: 'invalid-room',
+        raw: segment,
+        reason: 'The room name in the address is not valid percent-encoding.',
+      },
     };
   }
   const parsed = parseRoomName(raw);

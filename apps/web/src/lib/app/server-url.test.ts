@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { TOKEN_PROTOCOL_PREFIX, tokenFromProtocols, type ConnectParams } from '@parley/protocol';
-import { connectProtocols, httpUrl, parseServerUrl, pickServerUrl, socketUrl, withConnectParams } from './server-url.ts';
+import {
+  connectProtocols,
+  httpUrl,
+  parseServerUrl,
+  pickServerUrl,
+  socketUrl,
+  withConnectParams,
+} from './server-url.ts';
 
 const httpPage = { protocol: 'http:', host: 'localhost:5173' };
 const httpsPage = { protocol: 'https:', host: 'chat.example.org' };
@@ -50,12 +57,24 @@ describe('socketUrl', () => {
     assert.equal(socketUrl(null, httpsPage, '/ws/chat/lobby/'), 'wss://chat.example.org/ws/chat/lobby/');
   });
   test('another origin: http -> ws, https -> wss, whatever the page is', () => {
-    assert.equal(socketUrl(parsed('http://127.0.0.1:4310'), httpsPage, '/ws/chat/a/'), 'ws://127.0.0.1:4310/ws/chat/a/');
-    assert.equal(socketUrl(parsed('https://chat.example.com'), httpPage, '/ws/chat/a/'), 'wss://chat.example.com/ws/chat/a/');
-    assert.equal(socketUrl(parsed('wss://chat.example.com'), httpPage, '/ws/chat/a/'), 'wss://chat.example.com/ws/chat/a/');
+    assert.equal(
+      socketUrl(parsed('http://127.0.0.1:4310'), httpsPage, '/ws/chat/a/'),
+      'ws://127.0.0.1:4310/ws/chat/a/',
+    );
+    assert.equal(
+      socketUrl(parsed('https://chat.example.com'), httpPage, '/ws/chat/a/'),
+      'wss://chat.example.com/ws/chat/a/',
+    );
+    assert.equal(
+      socketUrl(parsed('wss://chat.example.com'), httpPage, '/ws/chat/a/'),
+      'wss://chat.example.com/ws/chat/a/',
+    );
   });
   test('keeps a path prefix and avoids double slashes', () => {
-    assert.equal(socketUrl(parsed('https://example.com/parley/'), httpPage, '/ws/chat/a/'), 'wss://example.com/parley/ws/chat/a/');
+    assert.equal(
+      socketUrl(parsed('https://example.com/parley/'), httpPage, '/ws/chat/a/'),
+      'wss://example.com/parley/ws/chat/a/',
+    );
     assert.equal(socketUrl(parsed('https://example.com/'), httpPage, '/ws/chat/a/'), 'wss://example.com/ws/chat/a/');
   });
   test('keeps percent-encoded room names as they are', () => {

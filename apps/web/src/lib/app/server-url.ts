@@ -45,7 +45,10 @@ export function parseServerUrl(raw: string): ServerUrlResult {
     return { ok: false, reason: `The configured server URL "${raw}" is not an absolute URL.` };
   }
   if (!['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol)) {
-    return { ok: false, reason: `The configured server URL "${raw}" must start with http://, https://, ws:// or wss://.` };
+    return {
+      ok: false,
+      reason: `The configured server URL "${raw}" must start with http://, https://, ws:// or wss://.`,
+    };
   }
   if (url.search !== '' || url.hash !== '') {
     return { ok: false, reason: `The configured server URL "${raw}" must not have a query or a fragment.` };

@@ -22,11 +22,30 @@ const alice: User = { id: 'u_alice', name: 'Alice' };
 const carol: User = { id: 'u_carol', name: 'Carol' };
 
 function msg(id: string, user: User = bob, clientMsgId?: string): MessageFrame {
-  return { type: 'message', id, room: 'r', user, text: `text ${id}`, ts: Number(id.split('-')[0]), ...(clientMsgId === undefined ? {} : { clientMsgId }) };
+  return {
+    type: 'message',
+    id,
+    room: 'r',
+    user,
+    text: `text ${id}`,
+    ts: Number(id.split('-')[0]),
+    ...(clientMsgId === undefined ? {} : { clientMsgId }),
+  };
 }
 
 function welcome(history: MessageFrame[], fields: Partial<WelcomeFrame> = {}): WelcomeFrame {
-  return { type: 'welcome', room: 'r', you: me, token: 'tok-1', members: [me, bob], history, recovered: false, hasMore: false, hasNewer: false, ...fields };
+  return {
+    type: 'welcome',
+    room: 'r',
+    you: me,
+    token: 'tok-1',
+    members: [me, bob],
+    history,
+    recovered: false,
+    hasMore: false,
+    hasNewer: false,
+    ...fields,
+  };
 }
 
 /** A context whose lastSeen is `lastSeen` and counts how often it was asked. */
@@ -68,7 +87,11 @@ function sending(clientMsgId: string, text = 'hi'): readonly OutboxItem[] {
 describe('applyFrame: welcome', () => {
   test('a first welcome: who I am, the members, the history; the token is kept, the socket welcomed, waiting messages sent', () => {
     const waiting = addToOutbox([], 'c-1', 'typed offline', 1);
-    const outcome = applyFrame(initialRoomState(new Timeline(), waiting), welcome([msg('1-0'), msg('2-0')], { hasMore: true }), context());
+    const outcome = applyFrame(
+      initialRoomState(new Timeline(), waiting),
+      welcome([msg('1-0'), msg('2-0')], { hasMore: true }),
+      context(),
+    );
     const { state } = outcome;
     assert.deepEqual(state.me, me);
     assert.deepEqual(state.members, [me, bob]);
@@ -92,7 +115,11 @@ describe('applyFrame: welcome', () => {
 
   test('coming back: the divider goes before the first message from others after the last seen one; asked once only', () => {
     const ctx = context('2-0');
-    const first = applyFrame(initialRoomState(new Timeline()), welcome([msg('1-0'), msg('2-0'), msg('3-0', me), msg('4-0')]), ctx);
+    const first = applyFrame(
+      initialRoomState(new Timeline()),
+      welcome([msg('1-0'), msg('2-0'), msg('3-0', me), msg('4-0')]),
+      ctx,
+    );
     assert.equal(first.state.dividerBefore, '4-0');
     assert.equal(first.state.readUpTo, '2-0');
     const again = applyFrame({ ...first.state, askedSince: '4-0' }, welcome([msg('5-0')], { recovered: true }), ctx);
@@ -116,13 +143,21 @@ describe('applyFrame: welcome', () => {
     const state = welcomed([msg('1-0'), msg('2-0')]);
     // The recovery had got to 2-0 when live 5-0 arrived; the reconnect asked since 2-0.
     const during = applyFrame({ ...state, contiguous: '2-0' }, msg('5-0'), context()).state;
-    const { state: after } = applyFrame({ ...during, askedSince: '2-0' }, welcome([msg('9-0')], { recovered: false }), context());
+    const { state: after } = applyFrame(
+      { ...during, askedSince: '2-0' },
+      welcome([msg('9-0')], { recovered: false }),
+      context(),
+    );
     assert.deepEqual(ids(after.timeline.entries), ['1-0', '2-0', 'gap', '5-0', 'gap', '9-0']);
   });
 
   test('hasNewer: the rest is fetched after the last id of the history, and a reconnect asks from there meanwhile', () => {
     const state = { ...welcomed([msg('1-0')]), askedSince: '1-0' };
-    const outcome = applyFrame(state, welcome([msg('2-0'), msg('3-0')], { recovered: true, hasNewer: true }), context());
+    const outcome = applyFrame(
+      state,
+      welcome([msg('2-0'), msg('3-0')], { recovered: true, hasNewer: true }),
+      context(),
+    );
     assert.deepEqual(kinds(outcome), ['save-token', 'recover', 'welcomed', 'transmit']);
     assert.deepEqual(outcome.effects[1], { kind: 'recover', after: '3-0' });
     assert.equal(outcome.state.contiguous, '3-0');
@@ -138,7 +173,11 @@ describe('applyFrame: welcome', () => {
     let state = welcomed([msg('1-0')], sending('c-1'));
     state = applyFrame(state, { type: 'typing', user: bob }, context()).state;
     assert.equal(state.typists.length, 1);
-    const outcome = applyFrame({ ...state, askedSince: '1-0' }, welcome([msg('2-0', me, 'c-1')], { recovered: true, hasMore: true }), context());
+    const outcome = applyFrame(
+      { ...state, askedSince: '1-0' },
+      welcome([msg('2-0', me, 'c-1')], { recovered: true, hasMore: true }),
+      context(),
+    );
     assert.equal(outcome.state.hasMore, false, 'scroll-back state is not reset by a reconnect');
     assert.deepEqual(outcome.state.typists, []);
     assert.deepEqual(outcome.state.outbox, []);
@@ -190,12 +229,19 @@ describe('applyFrame: join and leave', () => {
   });
 
   test('a message between them starts a new line', () => {
-    const outcome = apply(welcomed(), [{ type: 'join', user: alice, ts: 1 }, msg('2-0'), { type: 'join', user: carol, ts: 3 }]);
+    const outcome = apply(welcomed(), [
+      { type: 'join', user: alice, ts: 1 },
+      msg('2-0'),
+      { type: 'join', user: carol, ts: 3 },
+    ]);
     assert.deepEqual(ids(outcome.state.timeline.entries), ['Alice joined', '2-0', 'Carol joined']);
   });
 
   test('someone who leaves stops typing', () => {
-    const outcome = apply(welcomed(), [{ type: 'typing', user: bob }, { type: 'leave', user: bob, ts: 5 }]);
+    const outcome = apply(welcomed(), [
+      { type: 'typing', user: bob },
+      { type: 'leave', user: bob, ts: 5 },
+    ]);
     assert.deepEqual(outcome.state.typists, []);
     assert.deepEqual(outcome.state.members, [me]);
   });
@@ -217,7 +263,11 @@ describe('applyFrame: typing', () => {
 
 describe('applyFrame: ack', () => {
   test('an ack before the echo marks the message sent; the echo then removes it', () => {
-    const acked = applyFrame(welcomed([], sending('c-1')), { type: 'ack', clientMsgId: 'c-1', id: '2-0' }, context()).state;
+    const acked = applyFrame(
+      welcomed([], sending('c-1')),
+      { type: 'ack', clientMsgId: 'c-1', id: '2-0' },
+      context(),
+    ).state;
     assert.equal(acked.outbox[0]?.state, 'sent');
     assert.equal(acked.outbox[0]?.id, '2-0');
     assert.deepEqual(applyFrame(acked, msg('2-0', me, 'c-1'), context()).state.outbox, []);
@@ -235,13 +285,20 @@ describe('applyFrame: ack', () => {
   test('an ack after an echo that took the item already changes nothing', () => {
     const echoed = applyFrame(welcomed([], sending('c-1')), msg('2-0', me, 'c-1'), context()).state;
     assert.deepEqual(echoed.outbox, []);
-    assert.equal(applyFrame(echoed, { type: 'ack', clientMsgId: 'c-1', id: '2-0' }, context()).state.outbox, echoed.outbox);
+    assert.equal(
+      applyFrame(echoed, { type: 'ack', clientMsgId: 'c-1', id: '2-0' }, context()).state.outbox,
+      echoed.outbox,
+    );
   });
 });
 
 describe('applyFrame: error', () => {
   test('an error for a message of mine marks it failed and says so', () => {
-    const outcome = applyFrame(welcomed([], sending('c-1')), { type: 'error', code: 'too_large', message: 'Too long.', clientMsgId: 'c-1' }, context());
+    const outcome = applyFrame(
+      welcomed([], sending('c-1')),
+      { type: 'error', code: 'too_large', message: 'Too long.', clientMsgId: 'c-1' },
+      context(),
+    );
     assert.equal(outcome.state.outbox[0]?.state, 'failed');
     assert.equal(outcome.state.outbox[0]?.error, 'Too long.');
     assert.equal(outcome.state.serverProblem, null);
@@ -274,7 +331,10 @@ describe('applyFrame: error', () => {
   test('an error with a code this build does not know is still read and shown', () => {
     const decoded = decodeRoomFrame(JSON.stringify({ type: 'error', code: 'brand_new', message: 'Something new.' }));
     assert.ok(decoded.ok);
-    assert.deepEqual(applyFrame(welcomed(), decoded.value, context()).state.serverProblem, { code: 'brand_new', message: 'Something new.' });
+    assert.deepEqual(applyFrame(welcomed(), decoded.value, context()).state.serverProblem, {
+      code: 'brand_new',
+      message: 'Something new.',
+    });
   });
 });
 
@@ -283,7 +343,10 @@ describe('applyFrame: status', () => {
     const state = welcomed();
     const said = applyFrame(state, { type: 'status', degraded: true, message: 'Redis is down.' }, context()).state;
     assert.equal(said.degraded, 'Redis is down.');
-    assert.match(applyFrame(state, { type: 'status', degraded: true, message: '' }, context()).state.degraded ?? '', /having trouble/);
+    assert.match(
+      applyFrame(state, { type: 'status', degraded: true, message: '' }, context()).state.degraded ?? '',
+      /having trouble/,
+    );
     assert.equal(applyFrame(said, { type: 'status', degraded: false, message: '' }, context()).state.degraded, null);
   });
 });
@@ -292,12 +355,20 @@ describe('applyFrame: the contract', () => {
   test('the state given is not changed (only its timeline is)', () => {
     const state = welcomed([msg('1-0')], sending('c-1'));
     const copy = { ...state, members: [...state.members], outbox: [...state.outbox] };
-    apply(state, [msg('2-0'), { type: 'join', user: alice, ts: 1 }, { type: 'ack', clientMsgId: 'c-1', id: '3-0' }, { type: 'typing', user: bob }]);
+    apply(state, [
+      msg('2-0'),
+      { type: 'join', user: alice, ts: 1 },
+      { type: 'ack', clientMsgId: 'c-1', id: '3-0' },
+      { type: 'typing', user: bob },
+    ]);
     assert.deepEqual({ ...state, timeline: null }, { ...copy, timeline: null });
   });
 
   test('a frame type without a case throws (the compiler refuses it first)', () => {
-    assert.throws(() => applyFrame(welcomed(), { type: 'reaction' } as unknown as ServerFrame, context()), /no handler/);
+    assert.throws(
+      () => applyFrame(welcomed(), { type: 'reaction' } as unknown as ServerFrame, context()),
+      /no handler/,
+    );
   });
 
   test('decodes the frames of the protocol and refuses what is not one', () => {
@@ -310,7 +381,13 @@ describe('applyFrame: the contract', () => {
 describe('applyRecoveryPage', () => {
   test('merges a page among the live messages, moves the reconnect point, and takes delivered messages out of the outbox', () => {
     let state = applyFrame(welcomed([msg('1-0')], sending('c-1')), msg('9-0'), context()).state;
-    const page: HistoryPage = { room: 'r', messages: [msg('2-0'), msg('3-0', me, 'c-1')], hasMore: true, hasNewer: true, recovered: true };
+    const page: HistoryPage = {
+      room: 'r',
+      messages: [msg('2-0'), msg('3-0', me, 'c-1')],
+      hasMore: true,
+      hasNewer: true,
+      recovered: true,
+    };
     state = applyRecoveryPage({ ...state, contiguous: '1-0' }, page, '1-0', '3-0');
     assert.deepEqual(ids(state.timeline.entries), ['1-0', '2-0', '3-0', '9-0']);
     assert.equal(state.contiguous, '3-0');

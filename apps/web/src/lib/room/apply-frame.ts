@@ -154,7 +154,8 @@ export function applyFrame(state: RoomState, frame: RoomFrame, context: FrameCon
       return {
         state: {
           ...state,
-          members: frame.type === 'join' ? addMember(state.members, frame.user) : removeMember(state.members, frame.user.id),
+          members:
+            frame.type === 'join' ? addMember(state.members, frame.user) : removeMember(state.members, frame.user.id),
           typists: frame.type === 'leave' ? stopTyping(state.typists, frame.user.id) : state.typists,
         },
         effects: [],
@@ -168,14 +169,19 @@ export function applyFrame(state: RoomState, frame: RoomFrame, context: FrameCon
       const acked = markAcked(state.outbox, frame.clientMsgId, frame.id);
       // The message itself may have arrived first: then the outbox item is done.
       const outbox =
-        state.timeline.hasMessage(frame.id) && acked.some((item) => item.id === frame.id) ? acked.filter((item) => item.id !== frame.id) : acked;
+        state.timeline.hasMessage(frame.id) && acked.some((item) => item.id === frame.id)
+          ? acked.filter((item) => item.id !== frame.id)
+          : acked;
       return only({ ...state, outbox });
     }
     case 'error':
       return applyError(state, frame, context);
     case 'status':
       // The server's link to its message bus: sending may fail until it is back.
-      return only({ ...state, degraded: frame.degraded ? frame.message || 'The server is having trouble; messages may be delayed.' : null });
+      return only({
+        ...state,
+        degraded: frame.degraded ? frame.message || 'The server is having trouble; messages may be delayed.' : null,
+      });
     default:
       return unhandled(frame);
   }
@@ -244,18 +250,29 @@ function applyMessage(state: RoomState, message: MessageFrame): FrameOutcome {
   const news = added && message.user.id !== state.me?.id;
   return {
     state: next,
-    effects: news ? [{ kind: 'announce', text: `${message.user.name}: ${message.text}` }, { kind: 'incoming', message }] : [],
+    effects: news
+      ? [
+          { kind: 'announce', text: `${message.user.name}: ${message.text}` },
+          { kind: 'incoming', message },
+        ]
+      : [],
     timelineChanged: added,
   };
 }
 
 function applyError(state: RoomState, frame: ErrorFrame | UnknownErrorFrame, context: FrameContext): FrameOutcome {
-  const item = frame.clientMsgId === undefined ? undefined : state.outbox.find((i) => i.clientMsgId === frame.clientMsgId);
+  const item =
+    frame.clientMsgId === undefined ? undefined : state.outbox.find((i) => i.clientMsgId === frame.clientMsgId);
   if (item === undefined) return only({ ...state, serverProblem: { code: frame.code, message: frame.message } });
   let outbox = markFailed(state.outbox, item.clientMsgId, frame.message);
   // The server holds another text under this clientMsgId: a Retry must not reuse it.
-  if (frame.code === 'client_msg_id_reused') outbox = renewClientMsgId(outbox, item.clientMsgId, context.newClientMsgId());
-  return { state: { ...state, outbox }, effects: [{ kind: 'announce', text: `Your message was not sent: ${frame.message}` }], timelineChanged: false };
+  if (frame.code === 'client_msg_id_reused')
+    outbox = renewClientMsgId(outbox, item.clientMsgId, context.newClientMsgId());
+  return {
+    state: { ...state, outbox },
+    effects: [{ kind: 'announce', text: `Your message was not sent: ${frame.message}` }],
+    timelineChanged: false,
+  };
 }
 
 /**

@@ -21,13 +21,26 @@ function msg(id: string, user: User, ts: number): MessageFrame {
 
 const shape = (rows: LogRow[]) =>
   rows.map((r) =>
-    r.kind === 'group' ? `${r.mine ? '*' : ''}${r.user.name}[${r.items.map((i) => i.id ?? i.clientMsgId).join(',')}]` : r.kind,
+    r.kind === 'group'
+      ? `${r.mine ? '*' : ''}${r.user.name}[${r.items.map((i) => i.id ?? i.clientMsgId).join(',')}]`
+      : r.kind,
   );
 
 describe('buildRows', () => {
   test('groups consecutive messages by the same person within the window', () => {
-    const t = timeline(msg('1-0', bob, 0), msg('2-0', bob, minute), msg('3-0', me, 2 * minute), msg('4-0', bob, 3 * minute), msg('5-0', bob, 20 * minute));
-    assert.deepEqual(shape(buildRows(t.entries, [], { me, myName: 'Me' })), ['Bob[1-0,2-0]', '*Me[3-0]', 'Bob[4-0]', 'Bob[5-0]']);
+    const t = timeline(
+      msg('1-0', bob, 0),
+      msg('2-0', bob, minute),
+      msg('3-0', me, 2 * minute),
+      msg('4-0', bob, 3 * minute),
+      msg('5-0', bob, 20 * minute),
+    );
+    assert.deepEqual(shape(buildRows(t.entries, [], { me, myName: 'Me' })), [
+      'Bob[1-0,2-0]',
+      '*Me[3-0]',
+      'Bob[4-0]',
+      'Bob[5-0]',
+    ]);
   });
 
   test('join/leave lines, gaps and the divider break groups', () => {
@@ -50,12 +63,18 @@ describe('buildRows', () => {
     assert.deepEqual(shape(rows), ['*Me[1-0,c1,c2]']);
     const group = rows[0];
     assert.ok(group?.kind === 'group');
-    assert.deepEqual(group.items.map((i) => i.state), ['delivered', 'sending', 'failed']);
+    assert.deepEqual(
+      group.items.map((i) => i.state),
+      ['delivered', 'sending', 'failed'],
+    );
     assert.equal(group.items[2]?.error, 'nope');
   });
 
   test('before the first welcome, the outbox is still marked as the reader’s', () => {
-    const rows = buildRows([], [{ clientMsgId: 'c1', text: 'a', createdAt: 1, state: 'pending' }], { me: null, myName: 'Me' });
+    const rows = buildRows([], [{ clientMsgId: 'c1', text: 'a', createdAt: 1, state: 'pending' }], {
+      me: null,
+      myName: 'Me',
+    });
     assert.deepEqual(shape(rows), ['*Me[c1]']);
   });
 

@@ -132,6 +132,7 @@ function reuseRows(rows: LogRow[], previous: readonly LogRow[]): LogRow[] {
 }
 
 function sameGroup(a: Extract<LogRow, { kind: 'group' }>, b: Extract<LogRow, { kind: 'group' }>): boolean {
-  if (a.mine !== b.mine || a.user.id !== b.user.id || a.user.name !== b.user.name || a.items.length !== b.items.length) return false;
+  if (a.mine !== b.mine || a.user.id !== b.user.id || a.user.name !== b.user.name || a.items.length !== b.items.length)
+    return false;
   return a.items.every((item, i) => item === b.items[i]);
 }

@@ -5,7 +5,7 @@ import { addToOutbox, markAcked, markSending } from './outbox.ts';
 import { OutboxStorage } from './outbox-storage.ts';
 
 describe('OutboxStorage', () => {
-  test('a reloaded page gets the room\'s unsent messages back; acked ones and other rooms are not mixed in', () => {
+  test("a reloaded page gets the room's unsent messages back; acked ones and other rooms are not mixed in", () => {
     const storage = memoryStorage();
     const store = new OutboxStorage(storage);
     let lobby = addToOutbox(addToOutbox([], 'c-1', 'typed offline', 1), 'c-2', 'on the wire', 2);
@@ -18,7 +18,10 @@ describe('OutboxStorage', () => {
       again.load('lobby').map((i) => `${i.clientMsgId}:${i.state}`),
       ['c-1:pending', 'c-2:pending'],
     );
-    assert.deepEqual(again.load('한국어').map((i) => i.text), ['안녕']);
+    assert.deepEqual(
+      again.load('한국어').map((i) => i.text),
+      ['안녕'],
+    );
     assert.deepEqual(again.load('elsewhere'), []);
 
     // Once the server confirmed everything, nothing is left behind in storage.

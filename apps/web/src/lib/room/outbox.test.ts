@@ -44,7 +44,10 @@ describe('outbox', () => {
   test('offline: pending, then sending after the welcome, then sent, then gone when it arrives', () => {
     let o = addToOutbox([], 'a', 'hi', 1);
     assert.deepEqual(states(o), ['a:pending']);
-    assert.deepEqual(awaitingSend(o).map((i) => i.clientMsgId), ['a']);
+    assert.deepEqual(
+      awaitingSend(o).map((i) => i.clientMsgId),
+      ['a'],
+    );
     o = markSending(o, ['a'], 2);
     assert.deepEqual(states(o), ['a:sending']);
     o = markAcked(o, 'a', '5-0');
@@ -100,7 +103,12 @@ describe('outbox', () => {
 
 describe('keeping the outbox across a reload', () => {
   test('keeps what the server has not confirmed: on the wire comes back pending, failed stays failed, acked is left out', () => {
-    let o = addToOutbox(addToOutbox(addToOutbox(addToOutbox([], 'c-a', 'one', 1), 'c-b', 'two', 2), 'c-c', 'three', 3), 'c-d', 'four', 4);
+    let o = addToOutbox(
+      addToOutbox(addToOutbox(addToOutbox([], 'c-a', 'one', 1), 'c-b', 'two', 2), 'c-c', 'three', 3),
+      'c-d',
+      'four',
+      4,
+    );
     o = markSending(o, ['c-b', 'c-c', 'c-d'], 5);
     o = markAcked(o, 'c-c', '9-0');
     o = markFailed(o, 'c-d', 'too many messages');
@@ -112,7 +120,11 @@ describe('keeping the outbox across a reload', () => {
     ]);
     const restored = restoreOutbox(JSON.parse(JSON.stringify(kept)));
     assert.deepEqual(restored, kept);
-    assert.deepEqual(awaitingSend(restored).map((i) => i.clientMsgId), ['c-a', 'c-b'], 'sent again after the welcome, same ids');
+    assert.deepEqual(
+      awaitingSend(restored).map((i) => i.clientMsgId),
+      ['c-a', 'c-b'],
+      'sent again after the welcome, same ids',
+    );
   });
 
   test('skips anything malformed instead of sending it', () => {

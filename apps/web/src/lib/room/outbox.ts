@@ -37,7 +37,12 @@ export function newClientMsgId(random: () => string = () => crypto.randomUUID())
 }
 
 /** Adds a message the user just typed, not yet on the wire. */
-export function addToOutbox(outbox: readonly OutboxItem[], clientMsgId: string, text: string, now: number): readonly OutboxItem[] {
+export function addToOutbox(
+  outbox: readonly OutboxItem[],
+  clientMsgId: string,
+  text: string,
+  now: number,
+): readonly OutboxItem[] {
   return [...outbox, { clientMsgId, text, createdAt: now, state: 'pending' }];
 }
 
@@ -47,9 +52,15 @@ export function awaitingSend(outbox: readonly OutboxItem[]): readonly OutboxItem
 }
 
 /** Marks items as sent over the socket just now. */
-export function markSending(outbox: readonly OutboxItem[], clientMsgIds: readonly string[], now: number): readonly OutboxItem[] {
+export function markSending(
+  outbox: readonly OutboxItem[],
+  clientMsgIds: readonly string[],
+  now: number,
+): readonly OutboxItem[] {
   const ids = new Set(clientMsgIds);
-  return update(outbox, (item) => (ids.has(item.clientMsgId) ? { ...item, state: 'sending', sentAt: now, error: undefined } : item));
+  return update(outbox, (item) =>
+    ids.has(item.clientMsgId) ? { ...item, state: 'sending', sentAt: now, error: undefined } : item,
+  );
 }
 
 /** The connection dropped: whatever was on the wire unanswered waits for the next welcome. */
@@ -62,20 +73,26 @@ export function markDisconnected(outbox: readonly OutboxItem[]): readonly Outbox
  * (a late answer after the timeout): it was sent after all.
  */
 export function markAcked(outbox: readonly OutboxItem[], clientMsgId: string, id: string): readonly OutboxItem[] {
-  return update(outbox, (item) => (item.clientMsgId === clientMsgId ? { ...item, state: 'sent', id, error: undefined } : item));
+  return update(outbox, (item) =>
+    item.clientMsgId === clientMsgId ? { ...item, state: 'sent', id, error: undefined } : item,
+  );
 }
 
 /** The server refused the message, or never answered. */
 export function markFailed(outbox: readonly OutboxItem[], clientMsgId: string, reason: string): readonly OutboxItem[] {
   return update(outbox, (item) =>
-    item.clientMsgId === clientMsgId && item.state !== 'sent' ? { ...item, state: 'failed', error: reason, sentAt: undefined } : item,
+    item.clientMsgId === clientMsgId && item.state !== 'sent'
+      ? { ...item, state: 'failed', error: reason, sentAt: undefined }
+      : item,
   );
 }
 
 /** The user pressed Retry: the same clientMsgId goes out again. */
 export function markRetry(outbox: readonly OutboxItem[], clientMsgId: string): readonly OutboxItem[] {
   return update(outbox, (item) =>
-    item.clientMsgId === clientMsgId && item.state === 'failed' ? { ...item, state: 'pending', error: undefined } : item,
+    item.clientMsgId === clientMsgId && item.state === 'failed'
+      ? { ...item, state: 'pending', error: undefined }
+      : item,
   );
 }
 
@@ -83,8 +100,14 @@ export function markRetry(outbox: readonly OutboxItem[], clientMsgId: string): r
  * Gives a failed message a new clientMsgId, for when the server holds another text under the old
  * one (`client_msg_id_reused`): a Retry with the old id would be refused again.
  */
-export function renewClientMsgId(outbox: readonly OutboxItem[], clientMsgId: string, fresh: string): readonly OutboxItem[] {
-  return update(outbox, (item) => (item.clientMsgId === clientMsgId && item.state === 'failed' ? { ...item, clientMsgId: fresh } : item));
+export function renewClientMsgId(
+  outbox: readonly OutboxItem[],
+  clientMsgId: string,
+  fresh: string,
+): readonly OutboxItem[] {
+  return update(outbox, (item) =>
+    item.clientMsgId === clientMsgId && item.state === 'failed' ? { ...item, clientMsgId: fresh } : item,
+  );
 }
 
 /** The user gave up on a failed message. */
@@ -99,17 +122,25 @@ export function discard(outbox: readonly OutboxItem[], clientMsgId: string): rea
  * @param messages Messages that just arrived (live or in a welcome).
  * @param myId The user id this page has now.
  */
-export function removeDelivered(outbox: readonly OutboxItem[], messages: readonly MessageFrame[], myId: string | undefined): readonly OutboxItem[] {
+export function removeDelivered(
+  outbox: readonly OutboxItem[],
+  messages: readonly MessageFrame[],
+  myId: string | undefined,
+): readonly OutboxItem[] {
   if (outbox.length === 0 || messages.length === 0) return outbox;
   const ids = new Set(messages.map((m) => m.id));
-  const mine = new Set(messages.filter((m) => m.user.id === myId && m.clientMsgId !== undefined).map((m) => m.clientMsgId));
+  const mine = new Set(
+    messages.filter((m) => m.user.id === myId && m.clientMsgId !== undefined).map((m) => m.clientMsgId),
+  );
   const left = outbox.filter((item) => !(mine.has(item.clientMsgId) || (item.id !== undefined && ids.has(item.id))));
   return left.length === outbox.length ? outbox : left;
 }
 
 /** The clientMsgIds on the wire for longer than `timeoutMs` without an answer. */
 export function timedOut(outbox: readonly OutboxItem[], now: number, timeoutMs: number): string[] {
-  return outbox.filter((item) => item.state === 'sending' && item.sentAt !== undefined && now - item.sentAt >= timeoutMs).map((i) => i.clientMsgId);
+  return outbox
+    .filter((item) => item.state === 'sending' && item.sentAt !== undefined && now - item.sentAt >= timeoutMs)
+    .map((i) => i.clientMsgId);
 }
 
 /**
@@ -122,7 +153,9 @@ export function keptOutbox(outbox: readonly OutboxItem[]): OutboxItem[] {
   return outbox
     .filter((item) => item.state !== 'sent')
     .map(({ clientMsgId, text, createdAt, state, error }) =>
-      state === 'failed' ? { clientMsgId, text, createdAt, state, error } : { clientMsgId, text, createdAt, state: 'pending' },
+      state === 'failed'
+        ? { clientMsgId, text, createdAt, state, error }
+        : { clientMsgId, text, createdAt, state: 'pending' },
     );
 }
 

@@ -4,7 +4,13 @@ import type { User } from '@parley/protocol';
 import { PresenceRun, presenceSegments, presenceText, SHOWN_NAMES } from './presence-run.ts';
 
 const person = (name: string): User => ({ id: `u_${name}`, name });
-const [alice, bob, carol, dave, erin] = ['Alice', 'Bob', 'Carol', 'Dave', 'Erin'].map(person) as [User, User, User, User, User];
+const [alice, bob, carol, dave, erin] = ['Alice', 'Bob', 'Carol', 'Dave', 'Erin'].map(person) as [
+  User,
+  User,
+  User,
+  User,
+  User,
+];
 
 function run(...frames: ['join' | 'leave', User][]): PresenceRun {
   const r = new PresenceRun();
@@ -24,7 +30,10 @@ describe('presence lines', () => {
   });
 
   test('counts everyone after the first few', () => {
-    assert.equal(text(run(['join', alice], ['join', bob], ['join', carol], ['join', dave])), 'Alice, Bob, Carol and 1 other joined');
+    assert.equal(
+      text(run(['join', alice], ['join', bob], ['join', carol], ['join', dave])),
+      'Alice, Bob, Carol and 1 other joined',
+    );
     const many = new PresenceRun();
     for (let i = 0; i < 12; i++) many.add('join', person(`P${i}`), i);
     assert.equal(presenceText(many.summary()), 'P0, P1, P2 and 9 others joined');
@@ -39,7 +48,17 @@ describe('presence lines', () => {
     assert.equal(text(run(['join', bob], ['leave', bob], ['join', bob], ['leave', bob])), 'Bob joined and left');
     assert.equal(text(run(['leave', bob], ['join', bob])), 'Bob left and came back');
     assert.equal(
-      text(run(['join', alice], ['leave', bob], ['join', carol], ['leave', carol], ['join', bob], ['join', dave], ['leave', erin])),
+      text(
+        run(
+          ['join', alice],
+          ['leave', bob],
+          ['join', carol],
+          ['leave', carol],
+          ['join', bob],
+          ['join', dave],
+          ['leave', erin],
+        ),
+      ),
       'Alice and 1 other joined, 1 person left, Carol joined and left, Bob left and came back',
     );
   });

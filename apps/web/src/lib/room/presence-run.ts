@@ -51,7 +51,12 @@ function changeOf(person: Person): PresenceChange {
 /** The frames of one run. Mutable; {@link summary} gives an immutable picture of it. */
 export class PresenceRun {
   readonly #people = new Map<string, Person>();
-  readonly #counts: Record<PresenceChange, number> = { joined: 0, left: 0, 'joined and left': 0, 'left and came back': 0 };
+  readonly #counts: Record<PresenceChange, number> = {
+    joined: 0,
+    left: 0,
+    'joined and left': 0,
+    'left and came back': 0,
+  };
   /** The first few people of the run: the only ones ever named. */
   readonly #named: Person[] = [];
   #ts = 0;
@@ -106,7 +111,8 @@ export function presenceSegments(summary: PresenceSummary): PresenceSegment[] {
     if (p > 0) words(', ');
     const items: PresenceSegment[] = part.named.map((user) => ({ kind: 'name', text: user.name }));
     if (part.others > 0) {
-      const noun = part.named.length === 0 ? (part.others === 1 ? 'person' : 'people') : part.others === 1 ? 'other' : 'others';
+      const noun =
+        part.named.length === 0 ? (part.others === 1 ? 'person' : 'people') : part.others === 1 ? 'other' : 'others';
       items.push({ kind: 'words', text: `${part.others} ${noun}` });
     }
     items.forEach((item, i) => {

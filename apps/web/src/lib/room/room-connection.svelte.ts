@@ -75,7 +75,9 @@ export interface RoomConnectionOptions {
    * The socket URL for one attempt (name and `since`; the token goes as a subprotocol), or why
    * none can be built (bad configuration).
    */
-  socketUrl: (params: Pick<ConnectParams, 'name' | 'since'>) => { ok: true; url: string } | { ok: false; reason: string };
+  socketUrl: (
+    params: Pick<ConnectParams, 'name' | 'since'>,
+  ) => { ok: true; url: string } | { ok: false; reason: string };
   /** Fetches the page of messages before an id (scroll-back). */
   fetchOlder: (before: string) => Promise<HistoryPage>;
   /** Fetches the page of messages after an id (the rest of a recovery the welcome cut short). */
@@ -315,7 +317,11 @@ export class RoomConnection {
       console.warn(`[parley] ignored a frame: ${decoded.message}`);
       return;
     }
-    const context: FrameContext = { now: Date.now(), lastSeen: () => this.#storage.lastSeen(this.room), newClientMsgId: () => newClientMsgId() };
+    const context: FrameContext = {
+      now: Date.now(),
+      lastSeen: () => this.#storage.lastSeen(this.room),
+      newClientMsgId: () => newClientMsgId(),
+    };
     this.#apply(applyFrame(this.#state(), decoded.value, context));
   }
 
@@ -403,23 +409,27 @@ export class RoomConnection {
       this.#commit(applyRecoveryPage(this.#state(), page, from, cursor));
       this.#changed();
     };
-    void recoverNewer(after, { fetchNewer: this.#fetchNewer, onPage }, controller.signal, this.#maxRecoveryPages).then((outcome) => {
-      if (this.#recovery !== controller) return;
-      this.#recovery = null;
-      // Aborted: the socket dropped; the next welcome starts again from #contiguous.
-      if (outcome.kind === 'aborted') return;
-      if (outcome.kind === 'incomplete') {
-        console.warn(`[parley] recovery stopped: ${outcome.reason}`);
-        this.#log.insertGapAfter(outcome.cursor);
-        this.#changed();
-      }
-      this.#contiguous = undefined;
-    });
+    void recoverNewer(after, { fetchNewer: this.#fetchNewer, onPage }, controller.signal, this.#maxRecoveryPages).then(
+      (outcome) => {
+        if (this.#recovery !== controller) return;
+        this.#recovery = null;
+        // Aborted: the socket dropped; the next welcome starts again from #contiguous.
+        if (outcome.kind === 'aborted') return;
+        if (outcome.kind === 'incomplete') {
+          console.warn(`[parley] recovery stopped: ${outcome.reason}`);
+          this.#log.insertGapAfter(outcome.cursor);
+          this.#changed();
+        }
+        this.#contiguous = undefined;
+      },
+    );
   }
 
   /** Puts outbox items on the wire if the connection is ready; otherwise they stay pending. */
   #transmit(clientMsgIds: readonly string[]): void {
     if (this.status !== 'connected' || clientMsgIds.length === 0) return;
+    // A lookup for this loop, not reactive state.
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity
     const ids = new Set(clientMsgIds);
     const sent: string[] = [];
     for (const item of this.outbox) {

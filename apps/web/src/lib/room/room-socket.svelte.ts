@@ -137,7 +137,8 @@ export class RoomSocket {
       if (socket !== this.#socket) return;
       this.#socket = null;
       this.#options.onLost();
-      if (event.code === CLOSE_CODES.badRequest || event.code === CLOSE_CODES.policyViolation) this.fail(this.#options.onRefused(event));
+      if (event.code === CLOSE_CODES.badRequest || event.code === CLOSE_CODES.policyViolation)
+        this.fail(this.#options.onRefused(event));
       else this.#scheduleRetry();
     };
     // An error is always followed by a close event, which does the bookkeeping.

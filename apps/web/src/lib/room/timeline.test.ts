@@ -117,7 +117,14 @@ describe('Timeline.addPresence', () => {
     t.addPresence('leave', alice, 6);
     t.appendGap();
     t.addPresence('join', alice, 7);
-    assert.deepEqual(ids(t.entries), ['1-0', 'Alice and Bob joined, Me left', '5-0', 'Alice left', 'gap', 'Alice joined']);
+    assert.deepEqual(ids(t.entries), [
+      '1-0',
+      'Alice and Bob joined, Me left',
+      '5-0',
+      'Alice left',
+      'gap',
+      'Alice joined',
+    ]);
   });
 
   test('a late message put before the line does not end it', () => {
@@ -131,7 +138,8 @@ describe('Timeline.addPresence', () => {
   test('a flood of joins and leaves stays one small line, and each costs O(1)', () => {
     const t = timeline(msg('1-0'));
     const started = performance.now();
-    for (let i = 0; i < 100_000; i++) t.addPresence(i % 3 === 2 ? 'leave' : 'join', { id: `u_${i % 60_000}`, name: `N${i}` }, i);
+    for (let i = 0; i < 100_000; i++)
+      t.addPresence(i % 3 === 2 ? 'leave' : 'join', { id: `u_${i % 60_000}`, name: `N${i}` }, i);
     const elapsed = performance.now() - started;
     assert.equal(t.entries.length, 2);
     const line = t.entries[1];

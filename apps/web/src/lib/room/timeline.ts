@@ -102,7 +102,11 @@ export class Timeline {
       this.#entries.push({ kind: 'presence', key: this.#run.key, summary: { parts: [], ts, people: 0 } });
     }
     this.#run.run.add(action, user, ts);
-    this.#entries[this.#entries.length - 1] = { kind: 'presence', key: this.#run.key, summary: this.#run.run.summary() };
+    this.#entries[this.#entries.length - 1] = {
+      kind: 'presence',
+      key: this.#run.key,
+      summary: this.#run.run.summary(),
+    };
   }
 
   /** Marks the end of what is known: what comes next may not follow on from it. */
@@ -188,7 +192,8 @@ export class Timeline {
     let next = 0;
     for (const entry of tail) {
       if (isMessage(entry)) {
-        while (next < fresh.length && compareMessageIds(fresh[next]!.id, entry.message.id) < 0) this.#entries.push(messageEntry(fresh[next++]!));
+        while (next < fresh.length && compareMessageIds(fresh[next]!.id, entry.message.id) < 0)
+          this.#entries.push(messageEntry(fresh[next++]!));
       }
       this.#entries.push(entry);
     }
@@ -216,10 +221,15 @@ export function newestMessageId(entries: readonly TimelineEntry[]): string | und
  * @param after The newest id the reader saw, or `null` when they saw nothing yet.
  * @param myId The reader's own user id: their own messages are never news to them.
  */
-export function firstUnread(entries: readonly TimelineEntry[], after: string | null, myId: string | undefined): string | undefined {
+export function firstUnread(
+  entries: readonly TimelineEntry[],
+  after: string | null,
+  myId: string | undefined,
+): string | undefined {
   if (after === null) return undefined;
-  return entries.find((e): e is MessageEntry => isMessage(e) && e.message.user.id !== myId && compareMessageIds(e.message.id, after) > 0)
-    ?.message.id;
+  return entries.find(
+    (e): e is MessageEntry => isMessage(e) && e.message.user.id !== myId && compareMessageIds(e.message.id, after) > 0,
+  )?.message.id;
 }
 
 /**
@@ -230,6 +240,8 @@ export function firstUnread(entries: readonly TimelineEntry[], after: string | n
  */
 export function countUnread(entries: readonly TimelineEntry[], after: string | null, myId: string | undefined): number {
   let count = 0;
-  for (const e of entries) if (isMessage(e) && e.message.user.id !== myId && (after === null || compareMessageIds(e.message.id, after) > 0)) count++;
+  for (const e of entries)
+    if (isMessage(e) && e.message.user.id !== myId && (after === null || compareMessageIds(e.message.id, after) > 0))
+      count++;
   return count;
 }

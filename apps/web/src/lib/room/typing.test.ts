@@ -10,10 +10,22 @@ describe('typing', () => {
     let t = noteTyping([], bob, 1_000, 4_000);
     t = noteTyping(t, carol, 2_000, 4_000);
     t = noteTyping(t, bob, 3_000, 4_000);
-    assert.deepEqual(t.map((x) => [x.user.name, x.until]), [['Carol', 6_000], ['Bob', 7_000]]);
-    assert.deepEqual(expireTypists(t, 6_000).map((x) => x.user.name), ['Bob']);
+    assert.deepEqual(
+      t.map((x) => [x.user.name, x.until]),
+      [
+        ['Carol', 6_000],
+        ['Bob', 7_000],
+      ],
+    );
+    assert.deepEqual(
+      expireTypists(t, 6_000).map((x) => x.user.name),
+      ['Bob'],
+    );
     assert.equal(expireTypists(t, 5_000), t);
-    assert.deepEqual(stopTyping(t, bob.id).map((x) => x.user.name), ['Carol']);
+    assert.deepEqual(
+      stopTyping(t, bob.id).map((x) => x.user.name),
+      ['Carol'],
+    );
   });
 
   test('sentences for one, two, three and more people', () => {

@@ -16,7 +16,12 @@ export interface Typist {
 }
 
 /** Someone is typing: show them (again) from now. */
-export function noteTyping(typists: readonly Typist[], user: User, now: number, showMs = TYPING_SHOW_MS): readonly Typist[] {
+export function noteTyping(
+  typists: readonly Typist[],
+  user: User,
+  now: number,
+  showMs = TYPING_SHOW_MS,
+): readonly Typist[] {
   return [...typists.filter((t) => t.user.id !== user.id), { user, until: now + showMs }];
 }
 
@@ -47,6 +52,10 @@ export function typingText(names: readonly string[]): string {
 }
 
 /** Whether to send another `typing` frame, given when the last one went out. */
-export function shouldSendTyping(lastSentAt: number | null, now: number, intervalMs = TYPING_SEND_INTERVAL_MS): boolean {
+export function shouldSendTyping(
+  lastSentAt: number | null,
+  now: number,
+  intervalMs = TYPING_SEND_INTERVAL_MS,
+): boolean {
   return lastSentAt === null || now - lastSentAt >= intervalMs;
 }

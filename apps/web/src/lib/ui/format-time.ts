@@ -29,12 +29,16 @@ export interface TimeOptions {
  */
 export function formatTime(ts: number, now: number, options: TimeOptions = {}): FormattedTime {
   const { locale, timeZone } = options;
-  const format = (style: Intl.DateTimeFormatOptions, t: number, lang = locale) => formatter(lang, { ...style, timeZone }).format(t);
+  const format = (style: Intl.DateTimeFormatOptions, t: number, lang = locale) =>
+    formatter(lang, { ...style, timeZone }).format(t);
   // en-CA writes dates as YYYY-MM-DD: easy to compare days and years.
   const day = (t: number) => format({ year: 'numeric', month: '2-digit', day: '2-digit' }, t, 'en-CA');
   const time = format({ hour: '2-digit', minute: '2-digit' }, ts);
   const sameYear = day(ts).slice(0, 4) === day(now).slice(0, 4);
-  const date = format(sameYear ? { day: 'numeric', month: 'short' } : { day: 'numeric', month: 'short', year: 'numeric' }, ts);
+  const date = format(
+    sameYear ? { day: 'numeric', month: 'short' } : { day: 'numeric', month: 'short', year: 'numeric' },
+    ts,
+  );
   return {
     relative: relative(ts, now, options.relativeLocale ?? 'en') ?? date,
     short: day(ts) === day(now) ? time : `${date}, ${time}`,

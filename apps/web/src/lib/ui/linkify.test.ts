@@ -25,17 +25,27 @@ describe('linkify', () => {
 
   test('leaves sentence punctuation and unbalanced brackets outside the link', () => {
     assert.deepEqual(
-      linkify('(see https://en.wikipedia.org/wiki/Rust_(language)).').filter((p) => p.kind === 'link').map((p) => p.text),
+      linkify('(see https://en.wikipedia.org/wiki/Rust_(language)).')
+        .filter((p) => p.kind === 'link')
+        .map((p) => p.text),
       ['https://en.wikipedia.org/wiki/Rust_(language)'],
     );
     assert.deepEqual(
-      linkify('Go to http://x.test/path, then stop!').filter((p) => p.kind === 'link').map((p) => p.text),
+      linkify('Go to http://x.test/path, then stop!')
+        .filter((p) => p.kind === 'link')
+        .map((p) => p.text),
       ['http://x.test/path'],
     );
   });
 
   test('never links other schemes, and keeps the text intact whatever it holds', () => {
-    for (const text of ['javascript:alert(1)', 'data:text/html,<script>', 'http://', 'mailto:a@b.c', 'https://a.test/"onmouseover="x']) {
+    for (const text of [
+      'javascript:alert(1)',
+      'data:text/html,<script>',
+      'http://',
+      'mailto:a@b.c',
+      'https://a.test/"onmouseover="x',
+    ]) {
       assert.equal(join(text), text, text);
       for (const part of linkify(text)) if (part.kind === 'link') assert.match(part.href, /^https?:\/\/[^"]+$/, text);
     }
@@ -45,7 +55,10 @@ describe('linkify', () => {
     const parts = linkify('한국어 https://ko.wikipedia.org/wiki/한국어 좋아요');
     assert.equal(parts[1]?.kind, 'link');
     assert.equal(parts[1]?.text, 'https://ko.wikipedia.org/wiki/한국어');
-    assert.equal(join('한국어 https://ko.wikipedia.org/wiki/한국어 좋아요'), '한국어 https://ko.wikipedia.org/wiki/한국어 좋아요');
+    assert.equal(
+      join('한국어 https://ko.wikipedia.org/wiki/한국어 좋아요'),
+      '한국어 https://ko.wikipedia.org/wiki/한국어 좋아요',
+    );
   });
 
   test('stops making links after the cap; the rest stays text', () => {
@@ -60,7 +73,10 @@ describe('linkify', () => {
   test('a link longer than the cap stays plain text; one at the cap is a link', () => {
     const atCap = `https://x.test/${'a'.repeat(MAX_LINK_LENGTH - 'https://x.test/'.length)}`;
     assert.equal(atCap.length, MAX_LINK_LENGTH);
-    assert.deepEqual(linkify(`${atCap}.`).map((p) => p.kind), ['link', 'text']);
+    assert.deepEqual(
+      linkify(`${atCap}.`).map((p) => p.kind),
+      ['link', 'text'],
+    );
     const tooLong = `${atCap}b`;
     assert.deepEqual(linkify(`see ${tooLong} and http://ok.test`), [
       { kind: 'text', text: `see ${tooLong} and ` },
@@ -109,7 +125,9 @@ describe('link detection stays linear', () => {
   });
 
   test('a whole 4 KB message of links and brackets keeps its text and stays fast', () => {
-    const text = Array.from({ length: 200 }, (_, i) => `(www.x${i}.io/)).`).join(' ').slice(0, 4_096);
+    const text = Array.from({ length: 200 }, (_, i) => `(www.x${i}.io/)).`)
+      .join(' ')
+      .slice(0, 4_096);
     const started = performance.now();
     const parts = linkify(text);
     assert.ok(performance.now() - started < 20);
