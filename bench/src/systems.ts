@@ -130,10 +130,16 @@ function parleyEnv(redisUrl?: string): Record<string, string> {
     // Bench rooms are used once; let them expire soon instead of after a week.
     ROOM_TTL_SECONDS: '900',
     // The abuse limits would refuse a load generator on one address: off (0 = no limit).
+    // (`pnpm attack` is the benchmark that runs Parley with its limits on.)
     RATE_LIMIT_PER_CONNECTION: '0',
     RATE_LIMIT_PER_IP: '0',
     MAX_CONNECTIONS: '0',
     MAX_CONNECTIONS_PER_IP: '0',
+    CONNECT_RATE_PER_IP: '0',
+    FRAME_RATE_PER_CONNECTION: '0',
+    FRAME_RATE_PER_IP: '0',
+    MESSAGES_PER_IP_PER_DAY: '0',
+    HTTP_RATE_PER_IP: '0',
     DRAIN_MS: '500',
     ...(redisUrl === undefined ? {} : { REDIS_URL: redisUrl }),
   };
