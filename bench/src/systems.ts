@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort, httpOk, spawnPinned, stop, waitFor, type Spawned } from './proc.ts';
 import type { Protocol } from './protocols.ts';
+import { buildRevision } from './revision.ts';
 
 /** Where things are and how to pin them. */
 export interface Context {
@@ -124,6 +125,20 @@ export function parleyServerScript(ctx: Context): string {
   return join(ctx.repoRoot, 'apps/server/dist/server.js');
 }
 
+/**
+ * The git revision the `-before` systems run (BENCH_BEFORE_REV): Parley as it was, built aside
+ * (bench/.work/servers), measured in the same run as the working tree's build, side by side.
+ */
+function beforeRevision(): string {
+  const rev = process.env.BENCH_BEFORE_REV;
+  if (rev === undefined || rev === '') throw new Error('the -before systems need BENCH_BEFORE_REV=<git revision>');
+  return rev;
+}
+
+function beforeServerScript(ctx: Context): string {
+  return buildRevision(ctx.repoRoot, join(ctx.repoRoot, 'bench'), beforeRevision()).script;
+}
+
 function parleyEnv(redisUrl?: string): Record<string, string> {
   return {
     LOG_LEVEL: 'warn',
@@ -157,7 +172,7 @@ export function parleyNodeArgs(ctx: Context, name: string): string[] {
   return [...own, ...(ctx.cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${join(ctx.cpuProfileDir, name)}`]), ...extra];
 }
 
-function parley(instances: number, redis: boolean, cpusOf: (ctx: Context, i: number) => string) {
+function parley(instances: number, redis: boolean, cpusOf: (ctx: Context, i: number) => string, scriptOf = parleyServerScript) {
   return async (ctx: Context): Promise<RunningSystem> => {
     const r = redis ? await startRedis(ctx) : undefined;
     const servers: Spawned[] = [];
@@ -166,7 +181,7 @@ function parley(instances: number, redis: boolean, cpusOf: (ctx: Context, i: num
       for (let i = 0; i < instances; i++) {
         const s = await startNodeServer(ctx, {
           name: `parley${instances > 1 ? i + 1 : ''}`,
-          script: parleyServerScript(ctx),
+          script: scriptOf(ctx),
           env: parleyEnv(r?.url),
           cpus: cpusOf(ctx, i),
           ready: '/readyz',
@@ -331,6 +346,23 @@ export const SYSTEMS: SystemDef[] = [
     lossless: true,
     startDeliveriesPerSec: 5000,
     start: parley(1, true, (ctx) => ctx.serverCpus),
+  },
+  {
+    // Not in the default list: for a before/after comparison, with BENCH_BEFORE_REV set.
+    id: 'parley-memory-before',
+    label: 'Parley, memory engine, 1 instance, at BENCH_BEFORE_REV',
+    protocol: 'v1',
+    lossless: true,
+    startDeliveriesPerSec: 5000,
+    start: parley(1, false, (ctx) => ctx.serverCpus, beforeServerScript),
+  },
+  {
+    id: 'parley-redis-before',
+    label: 'Parley, Redis engine, 1 instance, at BENCH_BEFORE_REV',
+    protocol: 'v1',
+    lossless: true,
+    startDeliveriesPerSec: 5000,
+    start: parley(1, true, (ctx) => ctx.serverCpus, beforeServerScript),
   },
   {
     id: 'parley-redis-2x',

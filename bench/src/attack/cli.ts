@@ -11,7 +11,8 @@ import type { Context } from '../systems.ts';
 import { ATTACK_TITLES } from './attacks.ts';
 import { writeAttackReport } from './report.ts';
 import { runOne, waitForQuietMachine, type RunPaths } from './run.ts';
-import { buildRevision, startFlags } from './target.ts';
+import { buildRevision } from '../revision.ts';
+import { startFlags } from './target.ts';
 import { ATTACK_IDS, ATTACK_SYSTEMS, type AttackId, type AttackResults, type AttackRun, type AttackSettings, type AttackSystem } from './types.ts';
 
 const USAGE = `usage: pnpm attack [options]

@@ -1,11 +1,9 @@
 // The server under attack: Parley as operators run it (the Node flags of its start script, every
 // limit at its default), memory or Redis engine, pinned to the server core, its log going to a
-// file (whose growth is itself a measure). Also: building the server of another git revision
-// aside (for "before" runs), and the harness's HTTP look-ups from its own address.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, symlinkSync } from 'node:fs';
+// file (whose growth is itself a measure). Also: the harness's HTTP look-ups from its own
+// address. (The server of another git revision is built by ../revision.ts.)
+import { readFileSync, statSync } from 'node:fs';
 import { get } from 'node:http';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { freePort, sleep, spawnPinned, stop, type Spawned } from '../proc.ts';
 import { startRedis, type Context, type RunningRedis } from '../systems.ts';
@@ -127,52 +125,5 @@ export function rssOf(pid: number): number {
     return Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
   } catch {
     return 0;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The server of another revision
-
-/**
- * Builds the protocol and server of git revision `rev` aside, in `<benchRoot>/.work/servers/<sha>`
- * (reused when it is there), with this checkout's installed dependencies linked in, and returns
- * its server.js and the full commit. For a "before" run while apps/server is being changed.
- */
-export function buildRevision(repoRoot: string, benchRoot: string, rev: string): { script: string; commit: string } {
-  const git = (...args: string[]) => {
-    const r = spawnSync('git', ['-C', repoRoot, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
-    if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr.trim()}`);
-    return r.stdout.trim();
-  };
-  const commit = git('rev-parse', '--verify', `${rev}^{commit}`);
-  const dir = join(benchRoot, '.work/servers', commit.slice(0, 12));
-  const script = join(dir, 'apps/server/dist/server.js');
-  if (existsSync(script)) return { script, commit };
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  const archive = spawnSync('sh', ['-c', 'git -C "$1" archive "$2" tsconfig.base.json packages/protocol apps/server | tar -x -C "$3"', 'sh', repoRoot, commit, dir], { encoding: 'utf8' });
-  if (archive.status !== 0) throw new Error(`git archive ${commit}: ${archive.stderr.trim()}`);
-  for (const pkg of ['packages/protocol', 'apps/server']) linkDependencies(join(repoRoot, pkg), join(dir, pkg), join(dir, 'packages/protocol'));
-  const tsc = createRequire(join(benchRoot, 'package.json')).resolve('typescript/bin/tsc');
-  for (const pkg of ['packages/protocol', 'apps/server']) {
-    const built = spawnSync(process.execPath, [tsc, '-p', join(dir, pkg, 'tsconfig.build.json')], { encoding: 'utf8' });
-    if (built.status !== 0) throw new Error(`building ${pkg} at ${commit.slice(0, 12)} failed:\n${built.stdout}${built.stderr}`);
-  }
-  return { script, commit };
-}
-
-/** node_modules of `into` as links to what `from` has installed, @parley/protocol to the copy. */
-function linkDependencies(from: string, into: string, protocolCopy: string): void {
-  const source = join(from, 'node_modules');
-  if (!existsSync(source)) return;
-  const link = (name: string) => {
-    const target = name === '@parley/protocol' ? protocolCopy : realpathSync(join(source, name));
-    mkdirSync(join(into, 'node_modules', name, '..'), { recursive: true });
-    symlinkSync(target, join(into, 'node_modules', name));
-  };
-  for (const entry of readdirSync(source)) {
-    if (entry.startsWith('.')) continue;
-    if (entry.startsWith('@')) for (const sub of readdirSync(join(source, entry))) link(`${entry}/${sub}`);
-    else link(entry);
   }
 }
