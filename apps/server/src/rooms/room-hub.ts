@@ -73,10 +73,10 @@ interface RoomState {
   /** While the log is being read back after a gap, live events wait here, in order. */
   held: Arrival[] | undefined;
   /** Events on their way to the members, written at the next flush. */
-  outbox: OutgoingEvent[] | undefined;
-  /** When the outbox is due to be written, and when the room was last written (performance.now()). */
+  queued: OutgoingEvent[] | undefined;
+  /** When the queued events are due to be written, and when the room was last written (performance.now()). */
   dueAt: number;
-  lastFlushAt: number;
+  lastWrittenAt: number;
 }
 
 /**
@@ -90,11 +90,11 @@ interface RoomState {
 export class RoomHub {
   private readonly rooms = new Map<string, RoomState>();
   private degraded = false;
-  /** Rooms with events in their outbox, and the one pending flush (at the earliest due time). */
-  private readonly toFlush = new Map<RoomState, string>();
-  private flushSoon: NodeJS.Immediate | undefined;
-  private flushLater: NodeJS.Timeout | undefined;
-  private flushLaterAt = Number.POSITIVE_INFINITY;
+  /** Rooms with queued events, and the one flush to come: at the end of this turn, or timed for the earliest due room. */
+  private readonly roomsQueued = new Map<RoomState, string>();
+  private endOfTurnFlush: NodeJS.Immediate | undefined;
+  private timedFlush: NodeJS.Timeout | undefined;
+  private timedFlushAt = Number.POSITIVE_INFINITY;
   /** Writers with frames of their own waiting for the end of this turn (see {@link writeAtEndOfTurn}). */
   private readonly waitingWriters = new Set<EndOfTurnWrites>();
 
@@ -162,7 +162,7 @@ export class RoomHub {
    */
   writeAtEndOfTurn(writer: EndOfTurnWrites): void {
     this.waitingWriters.add(writer);
-    this.flushSoon ??= setImmediate(this.flushDue);
+    this.endOfTurnFlush ??= setImmediate(this.flush);
   }
 
   /** Stores and publishes a message (see ChatEngine.post); it comes back through the bus. */
@@ -216,9 +216,9 @@ export class RoomHub {
         lastId: undefined,
         lastSeq: undefined,
         held: undefined,
-        outbox: undefined,
+        queued: undefined,
         dueAt: 0,
-        lastFlushAt: Number.NEGATIVE_INFINITY,
+        lastWrittenAt: Number.NEGATIVE_INFINITY,
       };
       this.rooms.set(room, state);
     }
@@ -350,48 +350,48 @@ export class RoomHub {
     const now = performance.now();
     const due =
       batchWindow(event) === 'messages'
-        ? Math.max(now, state.lastFlushAt + FLUSH_INTERVAL_MS)
+        ? Math.max(now, state.lastWrittenAt + FLUSH_INTERVAL_MS)
         : now + PRESENCE_BATCH_MS;
-    if (state.outbox === undefined) {
-      state.outbox = [];
+    if (state.queued === undefined) {
+      state.queued = [];
       state.dueAt = due;
-      this.toFlush.set(state, room);
+      this.roomsQueued.set(state, room);
     } else {
       state.dueAt = Math.min(state.dueAt, due);
     }
-    state.outbox.push(new OutgoingEvent(event));
+    state.queued.push(new OutgoingEvent(event));
     this.schedule(state.dueAt, now);
   }
 
   private schedule(due: number, now: number): void {
     if (due <= now) {
-      this.flushSoon ??= setImmediate(this.flushDue);
-    } else if (due < this.flushLaterAt) {
-      if (this.flushLater !== undefined) clearTimeout(this.flushLater);
-      this.flushLaterAt = due;
-      this.flushLater = setTimeout(this.flushDue, Math.max(1, Math.ceil(due - now)));
+      this.endOfTurnFlush ??= setImmediate(this.flush);
+    } else if (due < this.timedFlushAt) {
+      if (this.timedFlush !== undefined) clearTimeout(this.timedFlush);
+      this.timedFlushAt = due;
+      this.timedFlush = setTimeout(this.flush, Math.max(1, Math.ceil(due - now)));
     }
   }
 
-  /** Writes every room whose outbox is due, and schedules the next flush for the others. */
-  private readonly flushDue = (): void => {
-    if (this.flushSoon !== undefined) clearImmediate(this.flushSoon);
-    if (this.flushLater !== undefined) clearTimeout(this.flushLater);
-    this.flushSoon = undefined;
-    this.flushLater = undefined;
-    this.flushLaterAt = Number.POSITIVE_INFINITY;
+  /** Writes every room whose queued events are due, then every waiting writer, and times the next flush for the rest. */
+  private readonly flush = (): void => {
+    if (this.endOfTurnFlush !== undefined) clearImmediate(this.endOfTurnFlush);
+    if (this.timedFlush !== undefined) clearTimeout(this.timedFlush);
+    this.endOfTurnFlush = undefined;
+    this.timedFlush = undefined;
+    this.timedFlushAt = Number.POSITIVE_INFINITY;
     // Timers fire at millisecond granularity: anything due within half a millisecond goes now.
     const now = performance.now();
     let next = Number.POSITIVE_INFINITY;
-    for (const [state, room] of this.toFlush) {
+    for (const [state, room] of this.roomsQueued) {
       if (state.dueAt > now + 0.5) {
         next = Math.min(next, state.dueAt);
         continue;
       }
-      this.toFlush.delete(state);
-      const events = state.outbox!;
-      state.outbox = undefined;
-      state.lastFlushAt = now;
+      this.roomsQueued.delete(state);
+      const events = state.queued!;
+      state.queued = undefined;
+      state.lastWrittenAt = now;
       if (state.members.size === 0) continue;
       const batch = new OutgoingBatch(events);
       for (const member of state.members) {
