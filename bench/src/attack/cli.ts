@@ -38,6 +38,10 @@ ${ATTACK_IDS.map((id) => `                          ${id.padEnd(15)} ${ATTACK_TI
   --log-level=LEVEL     the server's LOG_LEVEL (default info, as operators run it)
   --server-cpus=0       taskset list for the server; --aux-cpus=1 for everything else
   --out=DIR             results directory (default bench/results)
+  --merge-into=FILE.json  measure the given attacks and systems again and put them into an earlier
+                        run's results (same server and settings), the replaced runs kept under
+                        "superseded"; this run's own files go to bench/.work/partial
+  --merge-reason=TEXT   why they were measured again (goes into the notes)
   --render=FILE.json    only rewrite the Markdown of an earlier run from its JSON`;
 
 interface Args {
@@ -46,6 +50,8 @@ interface Args {
   systems: AttackSystem[];
   serverRev: string | undefined;
   label: string | undefined;
+  mergeInto: string | undefined;
+  mergeReason: string | undefined;
   before: string | undefined;
   serverCpus: string;
   auxCpus: string;
@@ -64,7 +70,7 @@ function parseArgs(argv: string[]): Args {
     console.log(USAGE);
     process.exit(0);
   }
-  const known = ['quick', 'attacks', 'systems', 'quiet-ms', 'attack-ms', 'after-ms', 'rate', 'senders', 'seed-messages', 'noisy-other-pct', 'noisy-retries', 'server-rev', 'label', 'before', 'log-level', 'server-cpus', 'aux-cpus', 'out'];
+  const known = ['quick', 'attacks', 'systems', 'quiet-ms', 'attack-ms', 'after-ms', 'rate', 'senders', 'seed-messages', 'noisy-other-pct', 'noisy-retries', 'server-rev', 'label', 'merge-into', 'merge-reason', 'before', 'log-level', 'server-cpus', 'aux-cpus', 'out'];
   for (const k of flags.keys()) if (!known.includes(k)) throw new Error(`unknown option --${k}\n${USAGE}`);
   const quick = flags.has('quick');
   const num = (name: string, fallback: number) => {
@@ -102,6 +108,8 @@ function parseArgs(argv: string[]): Args {
     systems: list('systems', ATTACK_SYSTEMS),
     serverRev: flags.get('server-rev'),
     label: flags.get('label') ?? (quick ? 'quick' : undefined),
+    mergeInto: flags.has('merge-into') ? resolve(flags.get('merge-into')!) : undefined,
+    mergeReason: flags.get('merge-reason'),
     before: flags.get('before'),
     serverCpus: flags.get('server-cpus') ?? '0',
     auxCpus: flags.get('aux-cpus') ?? '1',
@@ -185,7 +193,10 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const repoRoot = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
   const benchRoot = join(repoRoot, 'bench');
-  const outDir = args.out !== '' ? resolve(args.out) : join(benchRoot, 'results');
+  // A run merged into an earlier file keeps its own files out of bench/results (the same date
+  // and label would overwrite the very file it is merged into).
+  const outDir = args.out !== '' ? resolve(args.out) : join(benchRoot, args.mergeInto !== undefined ? '.work/partial' : 'results');
+  if (args.mergeInto !== undefined && !existsSync(args.mergeInto)) throw new Error(`--merge-into: no such file ${args.mergeInto}`);
   mkdirSync(outDir, { recursive: true });
   const ctx: Context = { repoRoot, benchRoot, serverCpus: args.serverCpus, auxCpus: args.auxCpus, echo: false };
   const s = args.settings;
@@ -278,7 +289,35 @@ async function main(): Promise<void> {
   }
   const files = save();
   console.log(`\nresults: ${files.map((f) => relative(process.cwd(), f)).join(', ')}`);
+  if (args.mergeInto !== undefined) {
+    const merged = mergeInto(args.mergeInto, results, argText, args.mergeReason);
+    console.log(`merged into ${merged.map((f) => relative(process.cwd(), f)).join(', ')}`);
+  }
   await stopAll();
+}
+
+/**
+ * Replaces the matching runs (same system and attack) of an earlier results file with this
+ * run's, keeping the replaced ones under `superseded`, and rewrites it. Refuses results of
+ * another server or other windows: those would not be comparable rows of one table.
+ */
+function mergeInto(file: string, r: AttackResults, argText: string, reason: string | undefined): string[] {
+  const target = JSON.parse(readFileSync(file, 'utf8')) as AttackResults;
+  const a = target.settings;
+  const b = r.settings;
+  const differs = (['server', 'quietMs', 'attackMs', 'afterMs', 'rate', 'senders', 'seedMessages', 'logLevel'] as const).filter((k) => a[k] !== b[k]);
+  if (differs.length > 0) throw new Error(`--merge-into: ${relative(process.cwd(), file)} was measured with other settings (${differs.join(', ')}); not merged`);
+  const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
+  for (const run of r.runs) {
+    const i = target.runs.findIndex((x) => x.system === run.system && x.attack === run.attack);
+    if (i >= 0) (target.superseded ??= []).push(target.runs[i]!);
+    if (i >= 0) target.runs[i] = run;
+    else target.runs.push(run);
+  }
+  const which = r.runs.map((x) => `${x.attack} on ${x.system}`).join(', ');
+  target.notes.push(`${which}: measured again on ${when} UTC${reason === undefined ? '' : ` (${reason})`} and merged in; the runs replaced are in the JSON under "superseded".`);
+  target.commands.push(`pnpm attack ${argText}   # merged in on ${when} UTC`);
+  return writeAttackReport(target, dirname(file));
 }
 
 main().catch(async (err: unknown) => {

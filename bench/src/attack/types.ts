@@ -204,6 +204,8 @@ export interface AttackResults {
   settings: AttackSettings;
   runs: AttackRun[];
   notes: string[];
+  /** Runs replaced by a later measurement merged in (--merge-into), with the notes saying why. */
+  superseded?: AttackRun[];
   /** Results of an earlier run shown side by side ("before"), by system and attack. */
   before?: { file: string; server: string; date: string; runs: AttackRun[] };
 }
