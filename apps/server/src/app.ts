@@ -1,5 +1,6 @@
-import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.ts';
+import { admission } from './http/admission.ts';
 import { handleErrors, notFound } from './http/http-error.ts';
 import cors from './plugins/cors.ts';
 import engine from './plugins/engine.ts';
@@ -42,6 +43,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     requestTimeout: 30_000,
     keepAliveTimeout: 10_000,
     http: { headersTimeout: config.headersTimeoutMs, connectionsCheckingInterval: 1000 },
+    // One line per request, written below (Fastify's own are two, and would log refusals too).
+    logController: new LogController({ disableRequestLogging: true }),
   });
   // TCP connections of every kind, so half-open requests cannot use up file descriptors.
   if (config.maxTcpConnections > 0) app.server.maxConnections = config.maxTcpConnections;
@@ -49,14 +52,20 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   // One error handler for every route: coded answers, nothing internal revealed.
   handleErrors(app);
+  app.addHook('onResponse', async (request, reply) => {
+    if (request.refused) return;
+    request.log.info({ req: request, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+  });
 
-  // Order matters: third-party plugins first (routes depend on their decorators), then our
-  // own decorators (each declares what it depends on), then routes. websocket is registered
-  // before the engine so that on close the sockets are closed before the engine's Redis
-  // connections (onClose hooks run in registration order).
+  // Order matters. WebSocket support first: its own hook must see every upgrade request, even
+  // one refused next. Then the admission hook, which refuses what an address may not do now
+  // before anything else runs; then the other third-party plugins, then our own decorators
+  // (each declares what it depends on), then routes. The sockets close before the engine's
+  // Redis connections (onClose hooks run in registration order).
+  await app.register(websocket, { config });
+  app.addHook('onRequest', admission(app, config));
   await app.register(securityHeaders, { config });
   await app.register(cors, { config });
-  await app.register(websocket, { config });
   await app.register(stats);
   await app.register(engine, { config });
   await app.register(limits, { config });

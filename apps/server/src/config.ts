@@ -65,6 +65,10 @@ export interface Config {
   invalidFramesMax: number;
   /** Frames a connection may send before its welcome; more closes it (1008). */
   setupFramesMax: number;
+  /** An address whose connections were closed for breaking the rules (1008) this often in a minute (0: never)… */
+  abuseClosesMax: number;
+  /** …may open no connection for this long. */
+  abuseCooldownSeconds: number;
   /** A connection whose set-up (identity, subscription, welcome) takes longer is closed (1013). */
   setupTimeoutMs: number;
   /** A socket whose send buffer stays over SEND_BUFFER_LIMIT_BYTES this long is closed (4008). */
@@ -203,6 +207,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     frameBurstPerIp: int('FRAME_BURST_PER_IP', 400, 1, 1_000_000),
     invalidFramesMax: int('INVALID_FRAMES_MAX', 10, 0, 1_000_000),
     setupFramesMax: int('SETUP_FRAMES_MAX', 16, 1, 10_000),
+    abuseClosesMax: int('ABUSE_CLOSES_MAX', 3, 0, 1_000_000),
+    abuseCooldownSeconds: int('ABUSE_COOLDOWN_SECONDS', 60, 1, 24 * 3600),
     setupTimeoutMs: int('SETUP_TIMEOUT_MS', 10_000, 100, 600_000),
     slowConsumerGraceMs: int('SLOW_CONSUMER_GRACE_MS', 5000, 0, 600_000),
     pingIntervalMs: int('PING_INTERVAL_MS', 30_000, 1000, 600_000),

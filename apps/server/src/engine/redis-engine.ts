@@ -104,14 +104,16 @@ const MAX_STREAM_ID = '18446744073709551615-18446744073709551615';
 /**
  * The scaled-out engine. Messages are appended to a Redis Stream per room and published on the
  * room's channel by one Lua script; presence lives in per-room keys refreshed by heartbeats.
- * One connection sends commands; a second one, in subscriber mode, holds one subscription per
- * room that has local sockets.
+ * One connection sends commands, a second reads history, and a third, in subscriber mode,
+ * holds one subscription per room that has local sockets.
  */
 export class RedisEngine implements ChatEngine {
   readonly kind = 'redis' as const;
   /** Names this instance's presence entries, so another instance can tell them apart. */
   private readonly instanceId = randomUUID();
   private readonly commands: Redis & ScriptCommands;
+  /** Reads (history pages, the room list), so that posts never wait behind them (see the constructor). */
+  private readonly reader: Redis;
   private readonly subscriber: Redis;
   private listener: BusListener | undefined;
   /** Channels this instance wants; restored by hand after a reconnect (see `onSubscriberReady`). */
@@ -131,23 +133,30 @@ export class RedisEngine implements ChatEngine {
   ) {
     // Reconnect fast at first (50 ms), backing off to every 2 s while Redis stays away.
     const retryStrategy = (attempt: number): number => Math.min(50 * 2 ** Math.min(attempt - 1, 6), 2000);
-    this.commands = new Redis(url, {
-      lazyConnect: true,
-      // Without a queue, a command during an outage fails at once and the sender is told to
-      // resend; ioredis' default queue is unbounded and would grow for as long as Redis is away.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      connectTimeout: 2000,
-      retryStrategy,
-      connectionName: 'parley-commands',
-      // A Redis that stalls without closing the connection (paused, partitioned, a slow script)
-      // must not leave a sender waiting: the command fails and the client is told to resend.
-      commandTimeout: options.commandTimeoutMs,
-      // Each command is written at once. Auto-pipelining (commands of one tick sharing a write)
-      // was measured with the benchmark: no less CPU at any load, and a p99 two to three times
-      // higher (a command waits for the pipeline to be flushed).
-      enableAutoPipelining: false,
-    }) as Redis & ScriptCommands;
+    const commandConnection = (connectionName: string) =>
+      new Redis(url, {
+        lazyConnect: true,
+        // Without a queue, a command during an outage fails at once and the sender is told to
+        // resend; ioredis' default queue is unbounded and would grow for as long as Redis is away.
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 1,
+        connectTimeout: 2000,
+        retryStrategy,
+        connectionName,
+        // A Redis that stalls without closing the connection (paused, partitioned, a slow script)
+        // must not leave a sender waiting: the command fails and the client is told to resend.
+        commandTimeout: options.commandTimeoutMs,
+        // Each command is written at once. Auto-pipelining (commands of one tick sharing a write)
+        // was measured with the benchmark: no less CPU at any load, and a p99 two to three times
+        // higher (a command waits for the pipeline to be flushed).
+        enableAutoPipelining: false,
+      });
+    this.commands = commandConnection('parley-commands') as Redis & ScriptCommands;
+    // History pages (welcomes, scroll-back, recovery pages) and the room list are read on a
+    // connection of their own: Redis answers a connection's commands in order, so a post's reply
+    // would otherwise wait behind a 256 KiB page read for someone else (measured with pnpm
+    // attack: the acks of a room's messages slowed by a flood of big reconnects).
+    this.reader = commandConnection('parley-reader');
     this.commands.defineCommand('postMessage', { numberOfKeys: 4, lua: POST_MESSAGE });
     this.commands.defineCommand('enterRoom', { numberOfKeys: 3, lua: ENTER });
     this.commands.defineCommand('exitRoom', { numberOfKeys: 3, lua: EXIT });
@@ -170,6 +179,7 @@ export class RedisEngine implements ChatEngine {
     this.subscriber.on('ready', () => this.onSubscriberReady());
     for (const [role, conn] of [
       ['commands', this.commands],
+      ['reader', this.reader],
       ['subscriber', this.subscriber],
     ] as const) {
       conn.on('error', (err: Error) => this.log.warn({ redis: role, err: err.message }, 'redis connection error'));
@@ -184,10 +194,10 @@ export class RedisEngine implements ChatEngine {
     ).unref();
   }
 
-  /** Connects both connections, waiting a few seconds at most; the server starts unready otherwise. */
+  /** Connects the three connections, waiting a few seconds at most; the server starts unready otherwise. */
   async connect(): Promise<void> {
     const connectOne = (conn: Redis) => conn.connect().catch(() => {});
-    const ready = Promise.all([connectOne(this.commands), connectOne(this.subscriber)]);
+    const ready = Promise.all([connectOne(this.commands), connectOne(this.reader), connectOne(this.subscriber)]);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, CONNECT_WAIT_MS);
@@ -257,7 +267,7 @@ export class RedisEngine implements ChatEngine {
           const entries =
             start === undefined
               ? []
-              : ((await this.commands.xrange(log, start, '+', 'COUNT', query.limit + 1)) as StreamEntry[]);
+              : ((await this.reader.xrange(log, start, '+', 'COUNT', query.limit + 1)) as StreamEntry[]);
           const messages = fitPage(messagesOf(entries), query.limit, query.maxBytes);
           const olderExists = bounds.firstId !== undefined && bounds.firstId !== messages[0]?.id;
           const lastSeq = seqOfEntry(entries.find((entry) => entry[0] === messages.at(-1)?.id));
@@ -268,7 +278,7 @@ export class RedisEngine implements ChatEngine {
       if (query.before === '0-0') return { messages: [], recovered: false, hasMore: false, hasNewer: false };
       const end = query.before === undefined ? '+' : `(${query.before}`;
       // One more than asked tells whether older messages exist.
-      const entries = (await this.commands.xrevrange(log, end, '-', 'COUNT', query.limit + 1)) as StreamEntry[];
+      const entries = (await this.reader.xrevrange(log, end, '-', 'COUNT', query.limit + 1)) as StreamEntry[];
       const oldestFirst = messagesOf(entries.slice(0, query.limit).reverse());
       const messages = fitPage(oldestFirst, query.limit, query.maxBytes, true);
       const hasMore = entries.length > messages.length;
@@ -315,13 +325,13 @@ export class RedisEngine implements ChatEngine {
       const now = Date.now();
       const staleBefore = now - this.options.presenceTtlMs;
       // Rooms whose instances stopped confirming them, and rooms idle past their lifetime, go.
-      const [[, occupied], [, recent]] = (await this.commands
+      const [[, occupied], [, recent]] = (await this.reader
         .multi()
         .zremrangebyscore(OCCUPIED_INDEX_KEY, '-inf', staleBefore)
         .zremrangebyscore(ROOM_INDEX_KEY, '-inf', now - this.options.roomTtlMs)
         .exec()
         .then(() =>
-          this.commands
+          this.reader
             .pipeline()
             .zrevrange(OCCUPIED_INDEX_KEY, 0, this.options.roomIndexSize - 1)
             .zrevrange(ROOM_INDEX_KEY, 0, limit - 1, 'WITHSCORES')
@@ -330,7 +340,7 @@ export class RedisEngine implements ChatEngine {
       const lastActivity = new Map<string, number>();
       for (let i = 0; i < recent.length; i += 2) lastActivity.set(recent[i]!, Number(recent[i + 1]));
       // One round trip for every occupied room's head count and last message.
-      const counts = this.commands.pipeline();
+      const counts = this.reader.pipeline();
       for (const room of occupied) counts.hlen(roomKeys(room).people).zscore(ROOM_INDEX_KEY, room);
       const replies = occupied.length === 0 ? [] : ((await counts.exec()) ?? []);
       const rooms = new Map<string, RoomSummary>();
@@ -394,7 +404,7 @@ export class RedisEngine implements ChatEngine {
     clearInterval(this.heartbeat);
     // quit() waits for replies in flight; disconnect() is the fallback when Redis is gone.
     await Promise.all(
-      [this.commands, this.subscriber].map((conn) =>
+      [this.commands, this.reader, this.subscriber].map((conn) =>
         conn.status === 'ready' ? conn.quit().catch(() => conn.disconnect()) : conn.disconnect(),
       ),
     );
@@ -438,7 +448,7 @@ export class RedisEngine implements ChatEngine {
   }
 
   private updateAvailability(): void {
-    const up = this.commands.status === 'ready' && this.subscriber.status === 'ready';
+    const up = this.commands.status === 'ready' && this.reader.status === 'ready' && this.subscriber.status === 'ready';
     if (up === this.up) return;
     this.up = up;
     this.listener?.availability(up);
@@ -514,7 +524,7 @@ export class RedisEngine implements ChatEngine {
    */
   private async streamBounds(room: string): Promise<{ firstId?: string; lastId?: string; oldestRecoverable?: string }> {
     const keys = roomKeys(room);
-    const [[infoError, info], [, trimmedId]] = (await this.commands
+    const [[infoError, info], [, trimmedId]] = (await this.reader
       .pipeline()
       .call('XINFO', 'STREAM', keys.log)
       .get(keys.trimmed)

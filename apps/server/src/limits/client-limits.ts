@@ -25,6 +25,8 @@ export class ClientLimits {
   private readonly httpRate: KeyedBuckets;
   private readonly messageRate: KeyedBuckets;
   private readonly frameRate: KeyedBuckets;
+  /** Addresses whose connections broke the rules: their recent 1008 closes, and until when they must wait. */
+  private readonly abuse = new Map<string, { closes: number; since: number; until: number }>();
   readonly dailyQuota: DailyQuota;
   private readonly sweeper: NodeJS.Timeout;
 
@@ -41,6 +43,8 @@ export class ClientLimits {
     this.sweeper = setInterval(() => {
       const now = Date.now();
       for (const buckets of [this.connectRate, this.httpRate, this.messageRate, this.frameRate]) buckets.sweep(now);
+      for (const [key, record] of this.abuse)
+        if (record.until < now && now - record.since > ABUSE_WINDOW_MS) this.abuse.delete(key);
     }, 60_000).unref();
   }
 
@@ -69,6 +73,14 @@ export class ClientLimits {
         retryAfterSeconds: 5,
       };
     }
+    const cooldown = this.abuse.get(key)?.until ?? 0;
+    if (cooldown > Date.now()) {
+      return {
+        code: 'rate_limited',
+        message: "Connections from your address kept breaking the protocol's rules; wait before connecting again.",
+        retryAfterSeconds: seconds(cooldown - Date.now()),
+      };
+    }
     if (!this.connectRate.take(key)) {
       return {
         code: 'rate_limited',
@@ -87,6 +99,23 @@ export class ClientLimits {
       message: `Too many requests from your address (limit ${this.config.httpRatePerIp} a second); wait a moment.`,
       retryAfterSeconds: seconds(this.httpRate.retryAfterMs(key)),
     };
+  }
+
+  /**
+   * Counts a connection of `key` closed for breaking the rules (1008). Past ABUSE_CLOSES_MAX in
+   * a minute, the address may open no connection for ABUSE_COOLDOWN_SECONDS: a client that
+   * reconnects only to be closed again (a flood of junk frames) costs the server at every turn.
+   */
+  policyClosed(key: string, now: number = Date.now()): void {
+    const { abuseClosesMax, abuseCooldownSeconds } = this.config;
+    if (abuseClosesMax === 0) return;
+    let record = this.abuse.get(key);
+    if (record === undefined || now - record.since > ABUSE_WINDOW_MS) {
+      record = { closes: 0, since: now, until: record?.until ?? 0 };
+      this.abuse.set(key, record);
+    }
+    record.closes += 1;
+    if (record.closes >= abuseClosesMax) record.until = now + abuseCooldownSeconds * 1000;
   }
 
   /** Counts a socket that opened; call {@link closed} once when it closes. */
@@ -123,6 +152,9 @@ export class ClientLimits {
     this.dailyQuota.close();
   }
 }
+
+/** Policy closes are counted over this window for the cool-down. */
+const ABUSE_WINDOW_MS = 60_000;
 
 function seconds(ms: number): number {
   return Math.max(1, Math.ceil(ms / 1000));

@@ -14,7 +14,6 @@ import {
 } from '@parley/protocol';
 import type { Config } from '../config.ts';
 import { HttpError } from '../http/http-error.ts';
-import { isOriginAllowed } from '../http/origin-policy.ts';
 import { ReferenceSession } from '../sessions/reference-session.ts';
 import { sessionOf, type SessionDeps } from '../sessions/socket-session.ts';
 import { V1Session, type V1Params } from '../sessions/v1-session.ts';
@@ -45,23 +44,8 @@ const chatSocketRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify,
     },
     log: fastify.log,
   };
-  // Runs before the upgrade: a refused socket gets a plain HTTP answer and costs nothing more.
-  fastify.addHook('onRequest', async (request) => {
-    if (!isOriginAllowed(request.headers.origin, request.headers.host, config.allowedOrigins, config.publicOrigins)) {
-      request.log.warn({ origin: request.headers.origin }, 'refused WebSocket from a foreign origin');
-      throw new HttpError(
-        'origin_not_allowed',
-        `Origin ${request.headers.origin} may not use this server; add it to ALLOWED_ORIGINS.`,
-      );
-    }
-    const refusal = fastify.limits.refusal(fastify.limits.keyOf(request.ip));
-    if (refusal !== undefined) {
-      fastify.stats.refusedRequests += 1;
-      // Debug, not warn: a flood of refusals would otherwise flood the log too.
-      request.log.debug({ ip: request.ip, code: refusal.code }, 'refused WebSocket: connection limit');
-      throw new HttpError(refusal.code, refusal.message, { 'retry-after': String(refusal.retryAfterSeconds) });
-    }
-  });
+  // The origin policy and the connection limits are checked before the upgrade, by the app's
+  // first hook (http/admission.ts): a refused socket gets a plain HTTP answer and costs nothing more.
 
   const notUpgraded = async () => {
     throw new HttpError('upgrade_required', 'This is a WebSocket endpoint: connect with a WebSocket client.', {

@@ -10,7 +10,6 @@ import {
 } from '@parley/protocol';
 import type { Config } from '../config.ts';
 import { HttpError } from '../http/http-error.ts';
-import { httpRateHook } from '../http/rate-hook.ts';
 
 /** Largest page a client may ask for. */
 const MAX_PAGE = 200;
@@ -29,11 +28,10 @@ interface MessagesRequest {
 
 /**
  * The HTTP API: active rooms, older history for scroll-back, and newer history to finish a
- * recovery the welcome cut short. Every request is charged to its address's HTTP rate.
+ * recovery the welcome cut short. (Each request is charged to its address's HTTP rate before it
+ * gets here: see http/admission.ts.)
  */
 const roomsApi: FastifyPluginAsync<{ config: Config }> = async (fastify, { config }) => {
-  fastify.addHook('onRequest', httpRateHook(fastify));
-
   let roomList: { at: number; rooms: Promise<RoomSummary[]> } | undefined;
   fastify.get(ROOM_LIST_PATH, async (): Promise<RoomList> => {
     const now = Date.now();

@@ -324,10 +324,13 @@ export abstract class SocketSession implements RoomMember {
     if (this.closed) return;
     this.closed = true; // no more frames are handled, whatever is still buffered
     this.deps.stats.policyCloses += 1;
+    this.deps.limits.policyClosed(this.addressKey);
     this.report('warn', { reason }, 'closing a connection that broke the rules');
     this.writer.close(CLOSE_CODES.policyViolation, reason);
-    // Without this, ws would keep reading (and discarding) whatever it sends until its close
-    // handshake times out (30 s).
+    // Nothing more is read from it (ws would otherwise read and discard whatever it sends until
+    // its close handshake times out, 30 s); the close frame still goes out, then the connection
+    // is cut.
+    this.writer.stopReading();
     this.writer.terminateSoon(1000);
   }
 

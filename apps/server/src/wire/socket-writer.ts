@@ -87,6 +87,14 @@ export class SocketWriter {
     }, ms).unref();
   }
 
+  /**
+   * Stops reading from the connection: what the client still sends stays in the kernel's
+   * buffers (and TCP then stops it), instead of being read, parsed and thrown away.
+   */
+  stopReading(): void {
+    (this.socket as unknown as { _socket?: { pause(): void } })._socket?.pause();
+  }
+
   /** Forgets its timer (the socket closed). */
   dispose(): void {
     clearTimeout(this.slowTimer);

@@ -6,6 +6,7 @@ import { connect, type Socket } from 'node:net';
 import WebSocket from 'ws';
 import { DEFAULT_LIMITS, startApp } from '../helpers/app.ts';
 import { Neighbour } from '../helpers/neighbour.ts';
+import { startAppWithLog } from '../helpers/captured-log.ts';
 import { closedBy } from '../helpers/raw-socket.ts';
 
 test('a connection flood from one address: 429 with Retry-After past its allowance; the neighbours chat on', async (t) => {
@@ -94,4 +95,25 @@ test('TCP connections past MAX_TCP_CONNECTIONS are not accepted', async (t) => {
   for (const socket of sockets) socket.destroy();
   await new Promise((r) => setTimeout(r, 200));
   assert.equal((await fetch(`${httpUrl}/healthz`)).status, 200, 'the server serves again once they are gone');
+});
+
+test('an HTTP flood: refusals cost one line a minute in the log, not one each; the keep-alive connection is closed', async (t) => {
+  const { httpUrl, log } = await startAppWithLog(t, { ...DEFAULT_LIMITS });
+  const statuses = new Map<number, number>();
+  let connectionClose = 0;
+  for (let i = 0; i < 200; i++) {
+    const res = await fetch(`${httpUrl}/api/rooms`);
+    statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+    if (res.status === 429 && res.headers.get('connection') === 'close') connectionClose += 1;
+    await res.arrayBuffer();
+  }
+  const refused = statuses.get(429) ?? 0;
+  console.log(`  200 GET /api/rooms: ${JSON.stringify(Object.fromEntries(statuses))}; ${log.lines.length} log lines`);
+  // The burst (60) passed, the rest were refused, and each refusal asked to close the connection.
+  assert.ok(refused >= 100, `${refused} refused`);
+  assert.equal(connectionClose, refused);
+  // One line per answered request; none per refusal.
+  const requestLines = log.records.filter((r) => r.msg === 'request');
+  assert.equal(requestLines.length, 200 - refused);
+  assert.ok(log.lines.length < 200 - refused + 20, `${log.lines.length} log lines`);
 });

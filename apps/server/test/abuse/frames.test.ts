@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_LIMITS, startApp } from '../helpers/app.ts';
 import { Neighbour } from '../helpers/neighbour.ts';
+import WebSocket from 'ws';
 import { connectV1, nextOfType, TestClient } from '../helpers/ws-client.ts';
 
 async function floodUntilClosed(
@@ -21,7 +22,7 @@ async function floodUntilClosed(
   return { sent, ...closed };
 }
 
-test('invalid frames: a connection that keeps sending them is closed with 1008; the neighbours chat on', async (t) => {
+test('invalid frames: a connection that keeps sending them is closed with 1008, and an address that keeps doing it must wait; the neighbours chat on', async (t) => {
   const { wsUrl, app } = await startApp(t, { ...DEFAULT_LIMITS });
   const neighbour = await Neighbour.join(wsUrl);
   neighbour.start();
@@ -43,8 +44,18 @@ test('invalid frames: a connection that keeps sending them is closed with 1008; 
     // At most INVALID_FRAMES_MAX + 1 were answered: the rest were never parsed.
     assert.ok(errors.filter((c) => c !== undefined).length <= 11, `${errors.length} errors`);
   }
-  // A reference-protocol client is held to the same rule.
-  const classic = await TestClient.connect(`${wsUrl}/ws/chat/attack/`);
+  // Three such closes in a minute: the address may not connect for ABUSE_COOLDOWN_SECONDS.
+  const refused = await new Promise<{ status?: number; retryAfter?: string }>((resolve) => {
+    const socket = new WebSocket(`${wsUrl}/ws/chat/attack/`);
+    socket.once('unexpected-response', (_req, res) =>
+      resolve({ status: res.statusCode, retryAfter: res.headers['retry-after'] }),
+    );
+    socket.once('open', () => resolve({ status: 101 }));
+  });
+  assert.equal(refused.status, 429, 'the address is cooling down');
+  assert.ok(Number(refused.retryAfter) > 50, `Retry-After: ${refused.retryAfter}`);
+  // A reference-protocol client (from another address) is held to the same rule.
+  const classic = await TestClient.connect(`${wsUrl}/ws/chat/attack/`, { localAddress: '127.0.0.3' });
   const classicResult = await floodUntilClosed(classic, () => 'not json');
   assert.equal(classicResult.code, 1008);
   await neighbour.stop(1);
