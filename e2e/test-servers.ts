@@ -13,11 +13,12 @@ export const TEST_SERVER_ENV = {
   // A small recovery welcome, so that finishing a recovery over HTTP is tested with few messages.
   RECOVERY_PAGE_SIZE: String(RECOVERY_PAGE_SIZE),
   // Every test browser connects from 127.0.0.1: shared per-address allowances (messages, frames,
-  // new connections, HTTP requests) would let one spec's traffic throttle another's, and the
+  // new connections, HTTP requests, history bytes) would let one spec's traffic throttle another's, and the
   // suite opens far more connections a second than one person would. Per-connection limits still
   // apply; the per-address limits have server tests of their own.
   RATE_LIMIT_PER_IP: '0',
   FRAME_RATE_PER_IP: '0',
   CONNECT_RATE_PER_IP: '0',
   HTTP_RATE_PER_IP: '0',
+  HISTORY_BYTES_PER_IP: '0',
 } as const;

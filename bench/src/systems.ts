@@ -155,6 +155,7 @@ function parleyEnv(redisUrl?: string): Record<string, string> {
     FRAME_RATE_PER_IP: '0',
     MESSAGES_PER_IP_PER_DAY: '0',
     HTTP_RATE_PER_IP: '0',
+    HISTORY_BYTES_PER_IP: '0',
     DRAIN_MS: '500',
     ...(redisUrl === undefined ? {} : { REDIS_URL: redisUrl }),
   };

@@ -79,6 +79,9 @@ export interface Config {
   recoveryPageSize: number;
   /** Bytes of message history in one welcome or one history page at most. */
   historyPageMaxBytes: number;
+  /** Bytes of history one address may be sent per second (welcomes and pages), and the burst (0: no limit). */
+  historyBytesPerIp: number;
+  historyBytesBurstPerIp: number;
   /** Messages one address may post per day, across rooms and instances (0: no quota). */
   messagesPerIpPerDay: number;
   /** Memory engine: bytes of history kept across all rooms; the rooms idle longest are forgotten first. */
@@ -215,6 +218,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     recoveryPageSize: int('RECOVERY_PAGE_SIZE', 200, 1, 10_000),
     historyPageMaxBytes: 0, // derived below: at most half the send buffer by default
     messagesPerIpPerDay: int('MESSAGES_PER_IP_PER_DAY', 10_000, 0, 1_000_000_000),
+    historyBytesPerIp: int('HISTORY_BYTES_PER_IP', 1024 * 1024, 0, 1024 * 1024 * 1024),
+    historyBytesBurstPerIp: int('HISTORY_BYTES_BURST_PER_IP', 1024 * 1024, 16 * 1024, 1024 * 1024 * 1024),
     memoryHistoryBudgetBytes: int(
       'MEMORY_HISTORY_BUDGET_BYTES',
       256 * 1024 * 1024,

@@ -25,6 +25,7 @@ export class ClientLimits {
   private readonly httpRate: KeyedBuckets;
   private readonly messageRate: KeyedBuckets;
   private readonly frameRate: KeyedBuckets;
+  private readonly historyBytes: KeyedBuckets;
   /** Addresses whose connections broke the rules: their recent 1008 closes, and until when they must wait. */
   private readonly abuse = new Map<string, { closes: number; since: number; until: number }>();
   readonly dailyQuota: DailyQuota;
@@ -39,10 +40,13 @@ export class ClientLimits {
     this.httpRate = new KeyedBuckets(config.httpRatePerIp, config.httpBurstPerIp);
     this.messageRate = new KeyedBuckets(config.rateLimitPerIp, config.rateBurstPerIp);
     this.frameRate = new KeyedBuckets(config.frameRatePerIp, config.frameBurstPerIp);
+    this.historyBytes = new KeyedBuckets(config.historyBytesPerIp, config.historyBytesBurstPerIp);
     this.dailyQuota = new DailyQuota(config.messagesPerIpPerDay, quotaStore, onQuotaError);
     this.sweeper = setInterval(() => {
       const now = Date.now();
-      for (const buckets of [this.connectRate, this.httpRate, this.messageRate, this.frameRate]) buckets.sweep(now);
+      for (const buckets of [this.connectRate, this.httpRate, this.messageRate, this.frameRate, this.historyBytes]) {
+        buckets.sweep(now);
+      }
       for (const [key, record] of this.abuse)
         if (record.until < now && now - record.since > ABUSE_WINDOW_MS) this.abuse.delete(key);
     }, 60_000).unref();
@@ -130,6 +134,26 @@ export class ClientLimits {
     const left = (this.openPerKey.get(key) ?? 1) - 1;
     if (left <= 0) this.openPerKey.delete(key);
     else this.openPerKey.set(key, left);
+  }
+
+  /**
+   * How many bytes of history the address may be sent now (HISTORY_BYTES_PER_IP): the most a
+   * welcome's or a page's history may hold for it. Reading a room's history is the costliest
+   * thing a client can ask for, and reconnects and page requests can ask for it again and again.
+   */
+  historyAllowance(key: string): number {
+    return Math.max(0, this.historyBytes.available(key));
+  }
+
+  /** Charges the bytes of history sent to the address. */
+  chargeHistory(key: string, bytes: number): void {
+    this.historyBytes.spend(key, bytes);
+  }
+
+  /** Milliseconds until the address may be sent `bytes` of history again. */
+  historyWaitMs(key: string, bytes: number): number {
+    const missing = bytes - this.historyBytes.available(key);
+    return missing <= 0 ? 0 : Math.ceil((missing / Math.max(1, this.config.historyBytesPerIp)) * 1000);
   }
 
   /** Takes one message from the address's shared rate allowance. */

@@ -19,6 +19,18 @@ export class KeyedBuckets {
     return this.bucket(key, now).take(now);
   }
 
+  /** The tokens `key` has now (a full burst for a key not seen lately; unlimited when the rate is 0). */
+  available(key: string, now: number = Date.now()): number {
+    if (this.ratePerSecond === 0) return Number.POSITIVE_INFINITY;
+    return this.bucket(key, now).available(now);
+  }
+
+  /** Spends `amount` of `key`'s tokens (see TokenBucket.spend). */
+  spend(key: string, amount: number, now: number = Date.now()): void {
+    if (this.ratePerSecond === 0) return;
+    this.bucket(key, now).spend(amount, now);
+  }
+
   /** Milliseconds until `key` has a token again. */
   retryAfterMs(key: string, now: number = Date.now()): number {
     return this.buckets.get(key)?.retryAfterMs(now) ?? 0;

@@ -24,6 +24,20 @@ export class TokenBucket {
     return true;
   }
 
+  /** The tokens there are now (for budgets that are spent in amounts, not one at a time). */
+  available(now: number = Date.now()): number {
+    if (this.ratePerSecond === 0) return Number.POSITIVE_INFINITY;
+    this.refill(now);
+    return this.tokens;
+  }
+
+  /** Spends `amount` tokens, going into debt if there are fewer (the debt is paid by the refill). */
+  spend(amount: number, now: number = Date.now()): void {
+    if (this.ratePerSecond === 0) return;
+    this.refill(now);
+    this.tokens -= amount;
+  }
+
   /** Milliseconds until a token is available again (0 when one is). */
   retryAfterMs(now: number = Date.now()): number {
     if (this.ratePerSecond === 0) return 0;

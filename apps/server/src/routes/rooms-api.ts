@@ -13,6 +13,8 @@ import { HttpError } from '../http/http-error.ts';
 
 /** Largest page a client may ask for. */
 const MAX_PAGE = 200;
+/** A page is refused (429) when the address may not be sent at least this much history now. */
+const MIN_PAGE_BYTES = 16 * 1024;
 /** Rooms listed by GET /api/rooms. */
 const ROOM_LIST_SIZE = 50;
 /**
@@ -46,7 +48,7 @@ const roomsApi: FastifyPluginAsync<{ config: Config }> = async (fastify, { confi
     return { rooms: await roomList.rooms };
   });
 
-  fastify.get<MessagesRequest>(ROOM_MESSAGES_ROUTE, async (request): Promise<HistoryPage> => {
+  fastify.get<MessagesRequest>(ROOM_MESSAGES_ROUTE, async (request, reply) => {
     const room = parseRoomName(request.params.room);
     if (!room.ok) throw new HttpError('invalid_room', room.message);
     const { before, after } = request.query;
@@ -64,18 +66,30 @@ const roomsApi: FastifyPluginAsync<{ config: Config }> = async (fastify, { confi
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {
       throw new HttpError('bad_request', `"limit" must be an integer from 1 to ${MAX_PAGE}.`);
     }
+    // Pages are cut to what the address may still be sent (HISTORY_BYTES_PER_IP); below a
+    // useful page, it must wait.
+    const key = fastify.limits.keyOf(request.ip);
+    const allowance = fastify.limits.historyAllowance(key);
+    if (allowance < MIN_PAGE_BYTES) {
+      const wait = Math.max(1, Math.ceil(fastify.limits.historyWaitMs(key, MIN_PAGE_BYTES) / 1000));
+      throw new HttpError('rate_limited', 'Too much history asked for from your address; wait a moment.', {
+        'retry-after': String(wait),
+      });
+    }
     const page = await fastify.engine.history(room.value, {
       before,
       after,
       limit,
-      maxBytes: config.historyPageMaxBytes,
+      maxBytes: Math.min(config.historyPageMaxBytes, allowance),
     });
     const body: HistoryPage = { room: room.value, messages: page.messages, hasMore: page.hasMore };
     if (after !== undefined) {
       body.hasNewer = page.hasNewer;
       body.recovered = page.recovered;
     }
-    return body;
+    const json = JSON.stringify(body);
+    fastify.limits.chargeHistory(key, Buffer.byteLength(json));
+    return reply.type('application/json; charset=utf-8').send(json);
   });
 };
 

@@ -71,31 +71,33 @@ export class V1Session extends SocketSession {
     this.entered = true;
     const members = await this.deps.hub.enter(this.room, user);
     const since = this.params!.since;
-    const { config } = this.deps;
+    const { config, limits } = this.deps;
     // A recovery is bounded like any page: when more was missed, `hasNewer` tells the client to
-    // fetch the rest over HTTP, so no welcome grows with the history.
+    // fetch the rest over HTTP, so no welcome grows with the history. And by what the address
+    // may still be sent (HISTORY_BYTES_PER_IP): a flood of reconnects gets ever smaller welcomes
+    // (one message at least, so the client always moves on).
     const history = await this.deps.hub.history(this.room, {
       since,
       limit: since === undefined ? config.historyPageSize : config.recoveryPageSize,
-      maxBytes: config.historyPageMaxBytes,
+      maxBytes: Math.min(config.historyPageMaxBytes, limits.historyAllowance(this.addressKey)),
     });
     // Events held during set-up that the history already holds must not be sent twice.
     this.lastDelivered = history.messages.at(-1)?.id ?? (history.recovered ? since : undefined);
-    this.writer.writeText(
-      encodeWelcome(
-        {
-          type: 'welcome',
-          room: this.room,
-          you: user,
-          token: this.token,
-          history: history.messages,
-          recovered: history.recovered,
-          hasMore: history.hasMore,
-          hasNewer: history.hasNewer,
-        },
-        members,
-      ),
+    const welcome = encodeWelcome(
+      {
+        type: 'welcome',
+        room: this.room,
+        you: user,
+        token: this.token,
+        history: history.messages,
+        recovered: history.recovered,
+        hasMore: history.hasMore,
+        hasNewer: history.hasNewer,
+      },
+      members,
     );
+    limits.chargeHistory(this.addressKey, Buffer.byteLength(welcome));
+    this.writer.writeText(welcome);
     this.params = undefined;
     this.token = '';
   }

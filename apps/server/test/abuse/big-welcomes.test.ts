@@ -29,8 +29,15 @@ test('non-reading sockets with big since welcomes: bounded welcomes, bounded mem
   assert.ok(reader.welcome.history.length <= 200, `${reader.welcome.history.length} messages in the welcome`);
   assert.ok(welcomeBytes <= 300 * 1024, `the welcome is ${welcomeBytes} bytes`);
   const recovered = reader.welcome.history.map((m: any) => m.id);
-  for (let page = 0, more = true; more && page < 40; page++) {
+  // As the web app does: a page refused because the address was sent too much history lately
+  // is asked again after its Retry-After.
+  for (let page = 0, more = true; more && page < 80; page++) {
     const res = await fetch(`${server.httpUrl}/api/rooms/${ROOM}/messages?after=${recovered.at(-1)}&limit=200`);
+    if (res.status === 429) {
+      await res.arrayBuffer();
+      await new Promise((r) => setTimeout(r, Number(res.headers.get('retry-after')) * 1000));
+      continue;
+    }
     assert.equal(res.status, 200);
     const body = Buffer.from(await res.arrayBuffer());
     assert.ok(body.length <= 300 * 1024, `a page is ${body.length} bytes`);
@@ -133,3 +140,39 @@ function compareIds(a: string, b: string): number {
 function mib(bytes: number): string {
   return (bytes / 1024 / 1024).toFixed(1);
 }
+
+test('history sent to one address is bounded in bytes a second: welcomes shrink, pages wait (429)', async (t) => {
+  const server = await ServerProcess.start({ LOG_LEVEL: 'error' });
+  t.after(() => server.stop());
+  await seedRoom(server.wsUrl, ROOM, 200, TEXT);
+
+  // Reconnects asking for everything, one after the other, faster than the allowance refills.
+  const sizes: number[] = [];
+  for (let i = 0; i < 12; i++) {
+    const { client, welcome } = await connectV1(server.wsUrl, ROOM, { since: '0-0' });
+    sizes.push(Buffer.byteLength(JSON.stringify(welcome.history)));
+    assert.ok(welcome.history.length >= 1, 'a welcome always holds at least one message');
+    client.socket.terminate();
+  }
+  const total = sizes.reduce((a, b) => a + b, 0);
+  console.log(
+    `  12 big reconnects: welcome history of ${sizes.map((b) => Math.round(b / 1024)).join(', ')} KiB (${Math.round(total / 1024)} KiB in all)`,
+  );
+  // The default allowance: a burst of 1 MiB, then 1 MiB a second (plus a message per welcome).
+  assert.ok(sizes[0]! > 200 * 1024, 'the first welcome is full');
+  assert.ok(sizes.at(-1)! < 64 * 1024, 'the last ones are cut short');
+  assert.ok(total < 3 * 1024 * 1024, `${total} bytes of history in all`);
+
+  // HTTP pages once the allowance is spent: 429 with Retry-After, then served again.
+  let refused: Response | undefined;
+  for (let i = 0; i < 20 && refused === undefined; i++) {
+    const res = await fetch(`${server.httpUrl}/api/rooms/${ROOM}/messages?limit=200`);
+    if (res.status === 429) refused = res;
+    await res.arrayBuffer();
+  }
+  assert.ok(refused !== undefined, 'a page is refused when the allowance is spent');
+  const wait = Number(refused.headers.get('retry-after'));
+  assert.ok(wait >= 1 && wait <= 2, `Retry-After: ${wait}`);
+  await new Promise((r) => setTimeout(r, wait * 1000));
+  assert.equal((await fetch(`${server.httpUrl}/api/rooms/${ROOM}/messages?limit=200`)).status, 200);
+});

@@ -16,6 +16,7 @@ export const UNLIMITED = {
   FRAME_RATE_PER_CONNECTION: '0',
   FRAME_RATE_PER_IP: '0',
   MESSAGES_PER_IP_PER_DAY: '0',
+  HISTORY_BYTES_PER_IP: '0',
 } as const;
 
 /** Passed to {@link startApp}, puts every limit UNLIMITED turns off back to its default. */
