@@ -11,14 +11,53 @@ import { machineBusyMs, machineFacts } from './machine.ts';
 import { summariseProfiles } from './profile.ts';
 import { RssSampler, cpuMs, hwmKb, killAllNow, rssKb, sleep, stopAll, treeCpuMs, treeCpuSplitMs } from './proc.ts';
 import { writeReport } from './report.ts';
-import { DEFAULT_SYSTEMS, parleyNodeArgs, parleyServerScript, prepareDjango, systemById, type Context, type RunningSystem, type SystemDef } from './systems.ts';
-import type { CostSample, IdleResult, ProfileSummary, Results, SearchOutcome, Settings, StepPhase, StepRecord, SystemWorkloadResult, WorkloadDef } from './types.ts';
+import {
+  DEFAULT_SYSTEMS,
+  parleyNodeArgs,
+  parleyServerScript,
+  prepareDjango,
+  systemById,
+  type Context,
+  type RunningSystem,
+  type SystemDef,
+} from './systems.ts';
+import type {
+  CostSample,
+  IdleResult,
+  ProfileSummary,
+  Results,
+  SearchOutcome,
+  Settings,
+  StepPhase,
+  StepRecord,
+  SystemWorkloadResult,
+  WorkloadDef,
+} from './types.ts';
 
 export const WORKLOADS: WorkloadDef[] = [
   { id: 'a', title: '10 rooms × 10 clients, 1 sender per room', rooms: 10, clientsPerRoom: 10, sendersPerRoom: 1 },
-  { id: 'b', title: '20 rooms × 25 clients, 2 senders per room (500 connections)', rooms: 20, clientsPerRoom: 25, sendersPerRoom: 2 },
-  { id: 'c', title: '1 room × 1,000 clients, 1 sender (large fan-out)', rooms: 1, clientsPerRoom: 1000, sendersPerRoom: 1 },
-  { id: 'd', title: '10,000 idle connections: RSS per connection and open rate', rooms: 100, clientsPerRoom: 100, sendersPerRoom: 0, idle: true },
+  {
+    id: 'b',
+    title: '20 rooms × 25 clients, 2 senders per room (500 connections)',
+    rooms: 20,
+    clientsPerRoom: 25,
+    sendersPerRoom: 2,
+  },
+  {
+    id: 'c',
+    title: '1 room × 1,000 clients, 1 sender (large fan-out)',
+    rooms: 1,
+    clientsPerRoom: 1000,
+    sendersPerRoom: 1,
+  },
+  {
+    id: 'd',
+    title: '10,000 idle connections: RSS per connection and open rate',
+    rooms: 100,
+    clientsPerRoom: 100,
+    sendersPerRoom: 0,
+    idle: true,
+  },
 ];
 
 const USAGE = `usage: pnpm bench [--quick] [options]
@@ -92,12 +131,41 @@ function parseArgs(argv: string[]): Args {
     if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a number`);
     return n;
   };
-  const known = new Set(['quick', 'systems', 'workloads', 'warmup-ms', 'duration-ms', 'drain-ms', 'repeats', 'bisections', 'common-rate', 'idle-connections', 'budget-min', 'no-profile', 'server-cpus', 'aux-cpus', 'out', 'echo', 'max-steps', 'noisy-other-pct', 'noisy-retries', 'profile-only', 'cost-only', 'render', 'redo-min', 'merge-into', 'merge-reason']);
+  const known = new Set([
+    'quick',
+    'systems',
+    'workloads',
+    'warmup-ms',
+    'duration-ms',
+    'drain-ms',
+    'repeats',
+    'bisections',
+    'common-rate',
+    'idle-connections',
+    'budget-min',
+    'no-profile',
+    'server-cpus',
+    'aux-cpus',
+    'out',
+    'echo',
+    'max-steps',
+    'noisy-other-pct',
+    'noisy-retries',
+    'profile-only',
+    'cost-only',
+    'render',
+    'redo-min',
+    'merge-into',
+    'merge-reason',
+  ]);
   for (const k of flags.keys()) if (!known.has(k)) throw new Error(`unknown option --${k}\n${USAGE}`);
   // The cost comparison runs at each of these rates: light load, and one where batching starts
   // to pay (both well within what Socket.IO sustains).
-  const commonRates = (flags.get('common-rate') ?? (quick ? '1000' : '1000,2500')).split(',').map((x) => Number(x.trim()));
-  if (commonRates.some((x) => !Number.isFinite(x) || x < 0)) throw new Error(`--common-rate must be numbers: ${flags.get('common-rate')}`);
+  const commonRates = (flags.get('common-rate') ?? (quick ? '1000' : '1000,2500'))
+    .split(',')
+    .map((x) => Number(x.trim()));
+  if (commonRates.some((x) => !Number.isFinite(x) || x < 0))
+    throw new Error(`--common-rate must be numbers: ${flags.get('common-rate')}`);
   const settings: Settings = {
     mode: quick ? 'quick' : 'full',
     warmupMs: num('warmup-ms', quick ? 750 : 1000),
@@ -117,7 +185,12 @@ function parseArgs(argv: string[]): Args {
     redoMinutes: num('redo-min', quick ? 3 : 8),
     budgetMinutes: num('budget-min', quick ? 8 : 40),
   };
-  const list = (name: string, fallback: string[]) => flags.get(name)?.split(',').map((s) => s.trim()).filter(Boolean) ?? fallback;
+  const list = (name: string, fallback: string[]) =>
+    flags
+      .get(name)
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean) ?? fallback;
   const systems = list('systems', DEFAULT_SYSTEMS);
   systems.forEach(systemById);
   // b first: it carries the goals, and it must not be the one a used-up budget skips. The quick
@@ -206,7 +279,13 @@ class Bench {
   readonly results: Results;
   private lastWindow: { from: bigint; to: bigint } | undefined;
 
-  constructor(readonly args: Args, readonly repoRoot: string, readonly benchRoot: string, readonly outDir: string, readonly stamp: string) {
+  constructor(
+    readonly args: Args,
+    readonly repoRoot: string,
+    readonly benchRoot: string,
+    readonly outDir: string,
+    readonly stamp: string,
+  ) {
     this.ctx = { repoRoot, benchRoot, serverCpus: args.serverCpus, auxCpus: args.auxCpus, echo: args.echo };
     const now = new Date();
     this.results = {
@@ -247,7 +326,14 @@ class Bench {
   }
 
   /** Runs one measured step and derives the server-side figures of its window. */
-  async step(def: SystemDef, wl: WorkloadDef, sys: RunningSystem, gen: GeneratorProcess, rate: number, phase: StepPhase): Promise<StepRecord> {
+  async step(
+    def: SystemDef,
+    wl: WorkloadDef,
+    sys: RunningSystem,
+    gen: GeneratorProcess,
+    rate: number,
+    phase: StepPhase,
+  ): Promise<StepRecord> {
     const s = this.args.settings;
     // Enough messages for a percentile even at the Django consumers' low rates (capped at 20 s).
     const durationMs = Math.min(20_000, Math.max(s.durationMs, Math.ceil((40 / rate) * 1000)));
@@ -312,14 +398,18 @@ class Bench {
     const reasons: string[] = [];
     const minRatio = def.lossless ? 1 : s.minRatio;
     if (r.sent === 0) reasons.push('nothing sent');
-    if (r.ratio < minRatio) reasons.push(`delivered ${(100 * r.ratio).toFixed(3)}% < ${(100 * minRatio).toFixed(1)}% by the end of the drain`);
+    if (r.ratio < minRatio)
+      reasons.push(
+        `delivered ${(100 * r.ratio).toFixed(3)}% < ${(100 * minRatio).toFixed(1)}% by the end of the drain`,
+      );
     if (def.lossless && r.duplicates > 0) reasons.push(`${r.duplicates} duplicate deliveries`);
     if (def.lossless && r.errors > 0) reasons.push(`${r.errors} error frames (${r.firstError ?? ''})`);
     if (r.latencyMs.p99 >= s.p99LimitMs) reasons.push(`p99 ${fmt(r.latencyMs.p99)} ms ≥ ${s.p99LimitMs} ms`);
     if (r.openAtStart < r.clients) reasons.push(`only ${r.openAtStart}/${r.clients} clients open`);
     if (r.disconnects > 0) reasons.push(`${r.disconnects} clients disconnected`);
     const owed = (r.rate * r.windowMs) / 1000;
-    if (r.sent + r.unsent < owed * 0.97 - wl.rooms * wl.sendersPerRoom) reasons.push(`generator fell behind: sent ${fmt((100 * r.sent) / owed, 0)}% of the offered rate`);
+    if (r.sent + r.unsent < owed * 0.97 - wl.rooms * wl.sendersPerRoom)
+      reasons.push(`generator fell behind: sent ${fmt((100 * r.sent) / owed, 0)}% of the offered rate`);
     return reasons;
   }
 
@@ -332,7 +422,8 @@ class Bench {
     if (r.serverCpuPct >= 90) return 'server CPU';
     if (r.auxCorePct >= 90 || r.reasons.some((x) => x.startsWith('generator'))) return 'generator/Redis core';
     const late = r.reasons.some((x) => x.startsWith('p99'));
-    if (late && r.otherCpuPct > this.args.settings.noisyOtherPct) return `latency while other processes used ${r.otherCpuPct.toFixed(0)}% of a core`;
+    if (late && r.otherCpuPct > this.args.settings.noisyOtherPct)
+      return `latency while other processes used ${r.otherCpuPct.toFixed(0)}% of a core`;
     if (late) return 'latency (queueing below full server CPU)';
     return 'loss';
   }
@@ -375,14 +466,19 @@ class Bench {
       const a = snapshot(sys, gen);
       await sleep(1000);
       const b = snapshot(sys, gen);
-      const other = b.machine - a.machine - (b.server - a.server) - (b.redis - a.redis) - (b.gen - a.gen) - (b.harness - a.harness);
+      const other =
+        b.machine - a.machine - (b.server - a.server) - (b.redis - a.redis) - (b.gen - a.gen) - (b.harness - a.harness);
       if ((100 * other) / (b.t - a.t) < this.args.settings.noisyOtherPct) return;
     }
     this.log('the machine stayed busy with other work; measuring anyway');
   }
 
   /** After a failed step: drop the connections, let the server drain its backlog, reconnect. */
-  private async recover(sys: RunningSystem, gen: GeneratorProcess, reconnect: () => Promise<ConnectResult>): Promise<void> {
+  private async recover(
+    sys: RunningSystem,
+    gen: GeneratorProcess,
+    reconnect: () => Promise<ConnectResult>,
+  ): Promise<void> {
     await gen.close();
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
@@ -395,7 +491,14 @@ class Bench {
   }
 
   /** The maximum-sustainable-rate search for one system on one workload. */
-  async search(def: SystemDef, wl: WorkloadDef, sys: RunningSystem, gen: GeneratorProcess, steps: StepRecord[], reconnect: () => Promise<ConnectResult>): Promise<SearchOutcome> {
+  async search(
+    def: SystemDef,
+    wl: WorkloadDef,
+    sys: RunningSystem,
+    gen: GeneratorProcess,
+    steps: StepRecord[],
+    reconnect: () => Promise<ConnectResult>,
+  ): Promise<SearchOutcome> {
     const s = this.args.settings;
     const searchBudgetMs = (s.mode === 'quick' ? 1.5 : 4) * 60_000;
     const until = Date.now() + searchBudgetMs;
@@ -422,7 +525,13 @@ class Bench {
       }
     }
     if (lo === null) {
-      return { maxRate: null, maxDeliveriesPerSec: null, failRate: hi, bound: lastFail ? this.bound(lastFail) : 'budget', note: `no rate passed (lowest tried ${hi ?? '-'} msg/s)` };
+      return {
+        maxRate: null,
+        maxDeliveriesPerSec: null,
+        failRate: hi,
+        bound: lastFail ? this.bound(lastFail) : 'budget',
+        note: `no rate passed (lowest tried ${hi ?? '-'} msg/s)`,
+      };
     }
     while (hi === null && canStep()) {
       rate = nice(lo * 2);
@@ -465,7 +574,13 @@ class Bench {
       hi = lo;
       const lower = steps.filter((x) => x.pass && x.rate < lo!).map((x) => x.rate);
       if (lower.length === 0) {
-        return { maxRate: null, maxDeliveriesPerSec: null, failRate: hi, bound: lastFail ? this.bound(lastFail) : 'latency', note: `the candidate ${lo} msg/s did not hold on repeat` };
+        return {
+          maxRate: null,
+          maxDeliveriesPerSec: null,
+          failRate: hi,
+          bound: lastFail ? this.bound(lastFail) : 'latency',
+          note: `the candidate ${lo} msg/s did not hold on repeat`,
+        };
       }
       if (fallback >= 2 || !canStep()) {
         // Out of steps: the highest lower rate that passed stands, unrepeated, and says so.
@@ -529,15 +644,20 @@ class Bench {
           return c;
         };
         result.connect = await reconnect();
-        this.log(`connected ${result.connect.connected}/${result.connect.requested} in ${fmt(result.connect.elapsedMs / 1000, 1)} s`);
-        if (result.connect.connected === 0) throw new Error(`no client could connect: ${result.connect.firstError ?? ''}`);
+        this.log(
+          `connected ${result.connect.connected}/${result.connect.requested} in ${fmt(result.connect.elapsedMs / 1000, 1)} s`,
+        );
+        if (result.connect.connected === 0)
+          throw new Error(`no client could connect: ${result.connect.firstError ?? ''}`);
         result.search = await this.search(def, wl, sys, gen, result.steps, reconnect);
         if (result.search.maxRate !== null && this.stepBudgetLeftMs > 0) {
           await this.measure(def, wl, sys, gen, nice(result.search.maxRate / 2), 'half', result.steps, reconnect);
         }
         result.serverHwmKb = hwmKb(sys.serverPids);
         const sr = result.search;
-        this.log(`→ ${def.id} on ${wl.id}: max sustainable ${sr.maxRate ?? 'none'} msg/s (${fmt(sr.maxDeliveriesPerSec ?? NaN, 0)} deliveries/s), bound: ${sr.bound} ${sr.note}`);
+        this.log(
+          `→ ${def.id} on ${wl.id}: max sustainable ${sr.maxRate ?? 'none'} msg/s (${fmt(sr.maxDeliveriesPerSec ?? NaN, 0)} deliveries/s), bound: ${sr.bound} ${sr.note}`,
+        );
       });
     } catch (err) {
       result.error = (err as Error).message;
@@ -548,7 +668,11 @@ class Bench {
   }
 
   /** Starts a system and a load generator, runs `body`, and stops both whatever happens. */
-  private async withSystem<T>(def: SystemDef, ctx: Context, body: (sys: RunningSystem, gen: GeneratorProcess) => Promise<T>): Promise<T> {
+  private async withSystem<T>(
+    def: SystemDef,
+    ctx: Context,
+    body: (sys: RunningSystem, gen: GeneratorProcess) => Promise<T>,
+  ): Promise<T> {
     const sys = await def.start(ctx);
     let gen: GeneratorProcess | undefined;
     try {
@@ -580,7 +704,9 @@ class Bench {
               return this.measure(def, wl, sys, gen, rate, 'common', [], reconnect, () => true);
             });
             samples.push({ system: def.id, round, rate, step: rec });
-            this.log(`cost round ${round} · ${def.id}: ${fmt(rec.serverCpuMsPer1k, 3)} ms per 1k deliveries at ${rate} msg/s (server CPU ${fmt(rec.serverCpuPct, 0)}%, p99 ${fmt(rec.latencyMs.p99, 2)} ms, other ${fmt(rec.otherCpuPct, 0)}%)`);
+            this.log(
+              `cost round ${round} · ${def.id}: ${fmt(rec.serverCpuMsPer1k, 3)} ms per 1k deliveries at ${rate} msg/s (server CPU ${fmt(rec.serverCpuPct, 0)}%, p99 ${fmt(rec.latencyMs.p99, 2)} ms, other ${fmt(rec.otherCpuPct, 0)}%)`,
+            );
           } catch (err) {
             this.log(`cost round ${round} · ${def.id} at ${rate} msg/s failed: ${(err as Error).message}`);
           }
@@ -617,7 +743,10 @@ class Bench {
         await sleep(2000);
         res.baselineRssKb = rssKb(sys.serverPids);
         const sampler = new RssSampler(sys.serverPids, 250);
-        const c = await gen.connect({ ...this.connectRequest(def, { ...wl, rooms, clientsPerRoom: perRoom }, sys, 0), concurrency: def.id.startsWith('django') ? 50 : 200 });
+        const c = await gen.connect({
+          ...this.connectRequest(def, { ...wl, rooms, clientsPerRoom: perRoom }, sys, 0),
+          concurrency: def.id.startsWith('django') ? 50 : 200,
+        });
         res.connected = c.connected;
         res.elapsedMs = c.elapsedMs;
         res.openPerSec = c.openPerSec;
@@ -677,8 +806,16 @@ class Bench {
     const summary = summariseProfiles(dir, window, this.repoRoot);
     if (summary === undefined) return undefined;
     for (const c of summary.byCategory.slice(0, 8)) this.log(`profile ${fmt(c.selfPct).padStart(5)}%  ${c.category}`);
-    for (const t of summary.top.slice(0, 15)) this.log(`profile ${fmt(t.selfPct).padStart(5)}%  ${t.name}  ${t.location}`);
-    return { system: def.id, workload: 'b', rate, step: rec, ...summary, files: summary.files.map((f) => relative(this.repoRoot, f)) };
+    for (const t of summary.top.slice(0, 15))
+      this.log(`profile ${fmt(t.selfPct).padStart(5)}%  ${t.name}  ${t.location}`);
+    return {
+      system: def.id,
+      workload: 'b',
+      rate,
+      step: rec,
+      ...summary,
+      files: summary.files.map((f) => relative(this.repoRoot, f)),
+    };
   }
 
   save(): string[] {
@@ -703,14 +840,17 @@ async function main(): Promise<void> {
   const benchRoot = join(repoRoot, 'bench');
   // A run merged into an earlier file keeps its own files out of bench/results: with the same
   // date they would overwrite the very file it is merged into.
-  const outDir = args.out !== '' ? resolve(args.out) : join(benchRoot, args.mergeInto !== undefined ? '.work/partial' : 'results');
+  const outDir =
+    args.out !== '' ? resolve(args.out) : join(benchRoot, args.mergeInto !== undefined ? '.work/partial' : 'results');
   mkdirSync(outDir, { recursive: true });
 
   // Checked first: finding out after half an hour of measuring that the file is not there loses the run.
-  if (args.mergeInto !== undefined && !existsSync(args.mergeInto)) throw new Error(`--merge-into: no such file ${args.mergeInto} (a relative path is taken from bench/)`);
+  if (args.mergeInto !== undefined && !existsSync(args.mergeInto))
+    throw new Error(`--merge-into: no such file ${args.mergeInto} (a relative path is taken from bench/)`);
   const stamp = new Date().toISOString().slice(0, 10);
   const ctxCheck: Context = { repoRoot, benchRoot, serverCpus: args.serverCpus, auxCpus: args.auxCpus, echo: false };
-  if (!existsSync(parleyServerScript(ctxCheck))) throw new Error('apps/server/dist/server.js is missing: run `pnpm build` first (pnpm bench does)');
+  if (!existsSync(parleyServerScript(ctxCheck)))
+    throw new Error('apps/server/dist/server.js is missing: run `pnpm build` first (pnpm bench does)');
   if (args.systems.some((s) => s.startsWith('django'))) {
     const problem = prepareDjango(repoRoot, (l) => console.log(l));
     if (problem !== undefined) console.warn(`Django Channels reference unavailable: ${problem}`);
@@ -726,7 +866,10 @@ async function main(): Promise<void> {
   }
   const r = bench.results;
   const s = args.settings;
-  const argText = process.argv.slice(2).filter((a) => a !== '--').join(' ');
+  const argText = process.argv
+    .slice(2)
+    .filter((a) => a !== '--')
+    .join(' ');
   r.commands.push(
     `pnpm bench${argText === '' ? '' : ' ' + argText}   # = pnpm --filter @parley/server... run build && tsc -p bench/tsconfig.build.json && node bench/dist/src/cli.js${argText === '' ? '' : ' ' + argText}`,
     `servers:    taskset -c ${args.serverCpus} node ${parleyNodeArgs(ctxCheck, 'parley').join(' ')} apps/server/dist/server.js   (flags from its start script; PORT=<free> HOST=127.0.0.1 LOG_LEVEL=warn ROOM_TTL_SECONDS=900 RATE_LIMIT_PER_CONNECTION=0 RATE_LIMIT_PER_IP=0 MAX_CONNECTIONS=0 MAX_CONNECTIONS_PER_IP=0 DRAIN_MS=500 [REDIS_URL=redis://127.0.0.1:<port>]; history on, HISTORY_LENGTH default 1000)`,
@@ -787,7 +930,9 @@ async function main(): Promise<void> {
         if (run.error?.includes(' exited (') && bench.budgetLeftMs > 0) {
           // A server that died (a crash, or another user's clean-up killing it) is reported and
           // the system measured once more from a fresh start.
-          r.notes.push(`${def.id} on workload ${wl.id}: the first attempt stopped after ${run.durationS.toFixed(0)} s because ${run.error.split('\n')[0]}; it was run again from a fresh start.`);
+          r.notes.push(
+            `${def.id} on workload ${wl.id}: the first attempt stopped after ${run.durationS.toFixed(0)} s because ${run.error.split('\n')[0]}; it was run again from a fresh start.`,
+          );
           bench.log(`${def.id} went down; running workload ${wl.id} again from a fresh start`);
           run = await bench.runWorkload(def, wl);
         }
@@ -802,11 +947,15 @@ async function main(): Promise<void> {
   for (const [i, run] of r.runs.entries()) {
     if (!noiseLimited(run) || bench.budgetLeftMs < -s.redoMinutes * 60_000) continue;
     const wl = WORKLOADS.find((w) => w.id === run.workload)!;
-    bench.log(`${run.system} on ${run.workload} was limited by outside load (${run.search?.bound}); measuring it again`);
+    bench.log(
+      `${run.system} on ${run.workload} was limited by outside load (${run.search?.bound}); measuring it again`,
+    );
     const again = await bench.runWorkload(systemById(run.system), wl, true);
     (r.superseded ??= []).push(run);
     r.runs[i] = again;
-    r.notes.push(`${run.system} on workload ${run.workload} was measured again at the end of the run because its first search was limited by outside load (${run.search?.bound}); the first attempt is in the JSON under "superseded".`);
+    r.notes.push(
+      `${run.system} on workload ${run.workload} was measured again at the end of the run because its first search was limited by outside load (${run.search?.bound}); the first attempt is in the JSON under "superseded".`,
+    );
     bench.save();
   }
   if (args.profile && args.systems.includes('parley-redis')) {
@@ -830,8 +979,10 @@ function mergeInto(file: string, r: Results, argText: string, reason: string | u
   const when = new Date().toISOString().slice(11, 16);
   const why = reason ?? 'the first measurement was limited by outside load';
   // Who measured what is merged: said once in a note of its own when there is a reason.
-  const by = reason !== undefined ? 'the second invocation noted above' : `a second invocation (\`pnpm bench ${argText}\`)`;
-  if (reason !== undefined) target.notes.push(`Second invocation at ${when} UTC (\`pnpm bench ${argText}\`): ${reason}.`);
+  const by =
+    reason !== undefined ? 'the second invocation noted above' : `a second invocation (\`pnpm bench ${argText}\`)`;
+  if (reason !== undefined)
+    target.notes.push(`Second invocation at ${when} UTC (\`pnpm bench ${argText}\`): ${reason}.`);
   for (const run of r.runs) {
     if (run.skipped !== undefined) continue;
     const i = target.runs.findIndex((x) => x.system === run.system && x.workload === run.workload);
@@ -846,7 +997,10 @@ function mergeInto(file: string, r: Results, argText: string, reason: string | u
     // Only the systems measured again are replaced (a comparison is fairest in one invocation:
     // re-run every system with --cost-only after changing one).
     const again = new Set(r.cost.map((c) => c.system));
-    const [replaced, kept] = [(target.cost ?? []).filter((c) => again.has(c.system)), (target.cost ?? []).filter((c) => !again.has(c.system))];
+    const [replaced, kept] = [
+      (target.cost ?? []).filter((c) => again.has(c.system)),
+      (target.cost ?? []).filter((c) => !again.has(c.system)),
+    ];
     if (replaced.length > 0) (target.supersededCost ??= []).push(...replaced);
     // Samples of earlier versions carry no rate: it was the settings' one.
     for (const c of target.cost ?? []) c.rate ??= target.settings.commonRate;

@@ -1,7 +1,14 @@
 // The harness's handle on a load-generator process (src/loadgen.ts), pinned to the aux core.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ConnectRequest, ConnectResult, GeneratorCommand, GeneratorReply, RunRequest, RunResult } from './loadgen.ts';
+import type {
+  ConnectRequest,
+  ConnectResult,
+  GeneratorCommand,
+  GeneratorReply,
+  RunRequest,
+  RunResult,
+} from './loadgen.ts';
 import { spawnPinned, stop, type Spawned } from './proc.ts';
 import type { Context } from './systems.ts';
 

@@ -161,14 +161,21 @@ export class LoadGenerator {
       const room: Room = { name: `${req.roomPrefix}r${r}`, clients: [], open: 0 };
       for (let c = 0; c < req.clientsPerRoom; c++) {
         const endpoint = req.endpoints[c % req.endpoints.length]!;
-        const client: Client = { room, url: connectUrl(req.protocol, endpoint, room.name, `b${r}c${c}`), ws: undefined, open: false, ready: undefined };
+        const client: Client = {
+          room,
+          url: connectUrl(req.protocol, endpoint, room.name, `b${r}c${c}`),
+          ws: undefined,
+          open: false,
+          ready: undefined,
+        };
         room.clients.push(client);
         this.clients.push(client);
       }
       this.rooms.push(room);
     }
     // Senders interleaved room by room, so a partial send loop spreads over the rooms.
-    for (let c = 0; c < req.sendersPerRoom; c++) for (const room of this.rooms) if (room.clients[c]) this.senders.push(room.clients[c]!);
+    for (let c = 0; c < req.sendersPerRoom; c++)
+      for (const room of this.rooms) if (room.clients[c]) this.senders.push(room.clients[c]!);
 
     const started = performance.now();
     const deadline = Date.now() + req.timeoutMs;
@@ -473,10 +480,15 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   process.on('disconnect', () => process.exit(0));
   process.on('message', (msg: GeneratorCommand) => {
     const work =
-      msg.cmd === 'connect' ? gen.connect(msg.args) : msg.cmd === 'run' ? gen.run(msg.args) : gen.close().then(() => null);
+      msg.cmd === 'connect'
+        ? gen.connect(msg.args)
+        : msg.cmd === 'run'
+          ? gen.run(msg.args)
+          : gen.close().then(() => null);
     work.then(
       (result) => send({ id: msg.id, ok: true, result }),
-      (err: unknown) => send({ id: msg.id, ok: false, error: err instanceof Error ? err.stack ?? err.message : String(err) }),
+      (err: unknown) =>
+        send({ id: msg.id, ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
     );
   });
 }

@@ -16,7 +16,9 @@ function read(path: string): string {
 
 function packageVersion(benchRoot: string, name: string): string {
   try {
-    return (JSON.parse(readFileSync(join(benchRoot, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+    return (
+      JSON.parse(readFileSync(join(benchRoot, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }
+    ).version;
   } catch {
     return 'missing';
   }
@@ -24,7 +26,8 @@ function packageVersion(benchRoot: string, name: string): string {
 
 /** Read-only git facts: the commit and whether the server or protocol had local changes. */
 function gitState(repoRoot: string): string {
-  const git = (...args: string[]) => spawnSync('git', ['-C', repoRoot, ...args], { encoding: 'utf8' }).stdout?.trim() ?? '';
+  const git = (...args: string[]) =>
+    spawnSync('git', ['-C', repoRoot, ...args], { encoding: 'utf8' }).stdout?.trim() ?? '';
   const commit = git('rev-parse', '--short', 'HEAD') || 'unknown';
   const dirty = git('status', '--porcelain', '--', 'apps/server', 'packages/protocol');
   return dirty === '' ? commit : `${commit} + uncommitted changes in apps/server or packages/protocol`;
@@ -45,7 +48,10 @@ export function machineFacts(repoRoot: string, benchRoot: string, serverCpus: st
     redis: redisVersion(),
     python: djangoVersions(),
     packages: Object.fromEntries(
-      ['ws', 'hdr-histogram-js', 'socket.io', '@socket.io/redis-adapter', 'ioredis'].map((n) => [n, packageVersion(benchRoot, n)]),
+      ['ws', 'hdr-histogram-js', 'socket.io', '@socket.io/redis-adapter', 'ioredis'].map((n) => [
+        n,
+        packageVersion(benchRoot, n),
+      ]),
     ),
     git: gitState(repoRoot),
     pinning: `servers: taskset -c ${serverCpus}; load generator and redis-server: taskset -c ${auxCpus}; harness: ${auxCpus}`,

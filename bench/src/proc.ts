@@ -96,7 +96,9 @@ export function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -190,7 +192,10 @@ export function hwmKb(pids: number[]): number {
 export class RssSampler {
   private peak = 0;
   private readonly timer: NodeJS.Timeout;
-  constructor(private readonly pids: number[], everyMs = 200) {
+  constructor(
+    private readonly pids: number[],
+    everyMs = 200,
+  ) {
     this.sample();
     this.timer = setInterval(() => this.sample(), everyMs);
   }
@@ -210,7 +215,12 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Polls `check` every 100 ms until it returns true, or throws after `timeoutMs`. */
-export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, alive?: Spawned): Promise<void> {
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  alive?: Spawned,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (alive && (alive.child.exitCode !== null || alive.child.signalCode !== null)) {

@@ -52,7 +52,14 @@ export function summariseProfiles(
   window: { from: bigint; to: bigint } | undefined,
   repoRoot: string,
   top = 25,
-): { totalMs: number; top: ProfileFunction[]; byCategory: Array<{ category: string; selfMs: number; selfPct: number }>; files: string[] } | undefined {
+):
+  | {
+      totalMs: number;
+      top: ProfileFunction[];
+      byCategory: Array<{ category: string; selfMs: number; selfPct: number }>;
+      files: string[];
+    }
+  | undefined {
   const files = listProfiles(dir);
   if (files.length === 0) return undefined;
   const selfUs = new Map<string, { name: string; location: string; us: number }>();
@@ -76,7 +83,10 @@ export function summariseProfiles(
       if (functionName === '(idle)') continue;
       const name = functionName === '' ? '(anonymous)' : functionName;
       const shortUrl = url.startsWith('file://') ? relative(repoRoot, url.slice('file://'.length)) : url;
-      const location = shortUrl === '' ? '' : `${shortUrl.replace(/^.*node_modules\/(\.pnpm\/[^/]+\/node_modules\/)?/, '')}:${lineNumber + 1}`;
+      const location =
+        shortUrl === ''
+          ? ''
+          : `${shortUrl.replace(/^.*node_modules\/(\.pnpm\/[^/]+\/node_modules\/)?/, '')}:${lineNumber + 1}`;
       const key = `${name}@${location}`;
       const entry = selfUs.get(key) ?? { name, location, us: 0 };
       entry.us += weight;
@@ -115,5 +125,8 @@ if (process.argv[1]?.endsWith('profile.js') || process.argv[1]?.endsWith('profil
   console.log(`busy ${s.totalMs.toFixed(0)} ms`);
   for (const c of s.byCategory) console.log(`${c.selfPct.toFixed(1).padStart(5)}%  ${c.category}`);
   console.log('');
-  for (const f of s.top) console.log(`${f.selfPct.toFixed(1).padStart(5)}%  ${f.selfMs.toFixed(0).padStart(6)} ms  ${f.name}  ${f.location}`);
+  for (const f of s.top)
+    console.log(
+      `${f.selfPct.toFixed(1).padStart(5)}%  ${f.selfMs.toFixed(0).padStart(6)} ms  ${f.name}  ${f.location}`,
+    );
 }

@@ -6,9 +6,12 @@ import type { IdleResult, Results, StepRecord, SystemWorkloadResult } from './ty
 
 const COLORS = ['#1f77b4', '#d62728', '#ff7f0e', '#8c564b', '#e377c2', '#2ca02c', '#7f7f7f', '#17becf', '#9467bd'];
 
-const f = (n: number | null | undefined, digits = 1): string => (n === null || n === undefined || !Number.isFinite(n) ? '–' : n.toFixed(digits));
-const int = (n: number | null | undefined): string => (n === null || n === undefined || !Number.isFinite(n) ? '–' : Math.round(n).toLocaleString('en-US'));
-const mib = (kb: number | null | undefined): string => (kb === null || kb === undefined || !Number.isFinite(kb) ? '–' : (kb / 1024).toFixed(0));
+const f = (n: number | null | undefined, digits = 1): string =>
+  n === null || n === undefined || !Number.isFinite(n) ? '–' : n.toFixed(digits);
+const int = (n: number | null | undefined): string =>
+  n === null || n === undefined || !Number.isFinite(n) ? '–' : Math.round(n).toLocaleString('en-US');
+const mib = (kb: number | null | undefined): string =>
+  kb === null || kb === undefined || !Number.isFinite(kb) ? '–' : (kb / 1024).toFixed(0);
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -25,7 +28,9 @@ export function perCore(s: StepRecord): number {
 export function runAtMax(run: SystemWorkloadResult): StepRecord | undefined {
   const rate = run.search?.maxRate;
   if (rate === null || rate === undefined) return undefined;
-  const runs = run.steps.filter((s) => s.rate === rate && (s.phase === 'search' || s.phase === 'repeat')).sort((a, b) => a.latencyMs.p99 - b.latencyMs.p99);
+  const runs = run.steps
+    .filter((s) => s.rate === rate && (s.phase === 'search' || s.phase === 'repeat'))
+    .sort((a, b) => a.latencyMs.p99 - b.latencyMs.p99);
   return runs[Math.floor((runs.length - 1) / 2)];
 }
 
@@ -51,7 +56,11 @@ function chart(r: Results, workload: string): string | undefined {
     }
     const points = [...byRate.entries()]
       .sort((a, b) => a[0] - b[0])
-      .map(([x, steps]) => ({ x, y: median(steps.map((s) => s.latencyMs.p99)), pass: steps.filter((s) => s.pass).length * 2 > steps.length }));
+      .map(([x, steps]) => ({
+        x,
+        y: median(steps.map((s) => s.latencyMs.p99)),
+        pass: steps.filter((s) => s.pass).length * 2 > steps.length,
+      }));
     const color = COLORS[r.systems.findIndex((s) => s.id === run.system) % COLORS.length] ?? COLORS[i % COLORS.length]!;
     return { id: run.system, color, points };
   });
@@ -69,17 +78,24 @@ function chart(r: Results, workload: string): string | undefined {
   const X = (v: number) => m.l + ((Math.log10(v) - x0) / Math.max(1, x1 - x0)) * pw;
   const Y = (v: number) => m.t + ph - ((Math.log10(Math.max(v, 10 ** y0)) - y0) / Math.max(1, y1 - y0)) * ph;
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="12">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="12">`,
+  );
   out.push(`<rect width="${W}" height="${H}" fill="white"/>`);
   const wl = r.workloads.find((w) => w.id === workload);
-  out.push(`<text x="${m.l}" y="20" font-size="14" font-weight="bold">Workload ${workload}: ${esc(wl?.title ?? '')} — p99 latency vs offered load</text>`);
+  out.push(
+    `<text x="${m.l}" y="20" font-size="14" font-weight="bold">Workload ${workload}: ${esc(wl?.title ?? '')} — p99 latency vs offered load</text>`,
+  );
   for (let e = x0; e <= x1; e++) {
     for (const k of [1, 2, 5]) {
       const v = k * 10 ** e;
       if (Math.log10(v) > x1 + 1e-9) continue;
       const x = X(v);
-      out.push(`<line x1="${x.toFixed(1)}" y1="${m.t}" x2="${x.toFixed(1)}" y2="${m.t + ph}" stroke="${k === 1 ? '#ccc' : '#eee'}"/>`);
-      if (k === 1 || x1 - x0 <= 3) out.push(`<text x="${x.toFixed(1)}" y="${m.t + ph + 16}" text-anchor="middle">${short(v)}</text>`);
+      out.push(
+        `<line x1="${x.toFixed(1)}" y1="${m.t}" x2="${x.toFixed(1)}" y2="${m.t + ph}" stroke="${k === 1 ? '#ccc' : '#eee'}"/>`,
+      );
+      if (k === 1 || x1 - x0 <= 3)
+        out.push(`<text x="${x.toFixed(1)}" y="${m.t + ph + 16}" text-anchor="middle">${short(v)}</text>`);
     }
   }
   for (let e = y0; e <= y1; e++) {
@@ -88,25 +104,43 @@ function chart(r: Results, workload: string): string | undefined {
     out.push(`<text x="${m.l - 6}" y="${(y + 4).toFixed(1)}" text-anchor="end">${short(10 ** e)}</text>`);
   }
   const yl = Y(100);
-  out.push(`<line x1="${m.l}" y1="${yl.toFixed(1)}" x2="${m.l + pw}" y2="${yl.toFixed(1)}" stroke="#000" stroke-dasharray="5,4"/>`);
-  out.push(`<text x="${m.l + pw - 4}" y="${(yl - 5).toFixed(1)}" text-anchor="end" font-size="11">p99 limit 100 ms</text>`);
+  out.push(
+    `<line x1="${m.l}" y1="${yl.toFixed(1)}" x2="${m.l + pw}" y2="${yl.toFixed(1)}" stroke="#000" stroke-dasharray="5,4"/>`,
+  );
+  out.push(
+    `<text x="${m.l + pw - 4}" y="${(yl - 5).toFixed(1)}" text-anchor="end" font-size="11">p99 limit 100 ms</text>`,
+  );
   out.push(`<rect x="${m.l}" y="${m.t}" width="${pw}" height="${ph}" fill="none" stroke="#666"/>`);
-  out.push(`<text x="${m.l + pw / 2}" y="${H - 12}" text-anchor="middle">offered deliveries/s (publish rate × clients per room), log scale</text>`);
-  out.push(`<text transform="translate(16 ${m.t + ph / 2}) rotate(-90)" text-anchor="middle">p99 end-to-end latency, ms (log)</text>`);
+  out.push(
+    `<text x="${m.l + pw / 2}" y="${H - 12}" text-anchor="middle">offered deliveries/s (publish rate × clients per room), log scale</text>`,
+  );
+  out.push(
+    `<text transform="translate(16 ${m.t + ph / 2}) rotate(-90)" text-anchor="middle">p99 end-to-end latency, ms (log)</text>`,
+  );
   series.forEach((s, i) => {
     if (s.points.length > 1) {
-      out.push(`<polyline fill="none" stroke="${s.color}" stroke-width="1.8" points="${s.points.map((p) => `${X(p.x).toFixed(1)},${Y(p.y).toFixed(1)}`).join(' ')}"/>`);
+      out.push(
+        `<polyline fill="none" stroke="${s.color}" stroke-width="1.8" points="${s.points.map((p) => `${X(p.x).toFixed(1)},${Y(p.y).toFixed(1)}`).join(' ')}"/>`,
+      );
     }
     for (const p of s.points) {
-      out.push(`<circle cx="${X(p.x).toFixed(1)}" cy="${Y(p.y).toFixed(1)}" r="3.5" fill="${p.pass ? s.color : 'white'}" stroke="${s.color}" stroke-width="1.5"/>`);
+      out.push(
+        `<circle cx="${X(p.x).toFixed(1)}" cy="${Y(p.y).toFixed(1)}" r="3.5" fill="${p.pass ? s.color : 'white'}" stroke="${s.color}" stroke-width="1.5"/>`,
+      );
     }
     const ly = m.t + 10 + i * 20;
-    out.push(`<line x1="${m.l + pw + 16}" y1="${ly}" x2="${m.l + pw + 40}" y2="${ly}" stroke="${s.color}" stroke-width="2.5"/>`);
+    out.push(
+      `<line x1="${m.l + pw + 16}" y1="${ly}" x2="${m.l + pw + 40}" y2="${ly}" stroke="${s.color}" stroke-width="2.5"/>`,
+    );
     out.push(`<text x="${m.l + pw + 46}" y="${ly + 4}">${esc(s.id)}</text>`);
   });
   const ly = m.t + 10 + series.length * 20 + 10;
-  out.push(`<circle cx="${m.l + pw + 28}" cy="${ly}" r="3.5" fill="#444"/><text x="${m.l + pw + 46}" y="${ly + 4}">sustained (median of runs)</text>`);
-  out.push(`<circle cx="${m.l + pw + 28}" cy="${ly + 18}" r="3.5" fill="white" stroke="#444" stroke-width="1.5"/><text x="${m.l + pw + 46}" y="${ly + 22}">failed (loss or p99)</text>`);
+  out.push(
+    `<circle cx="${m.l + pw + 28}" cy="${ly}" r="3.5" fill="#444"/><text x="${m.l + pw + 46}" y="${ly + 4}">sustained (median of runs)</text>`,
+  );
+  out.push(
+    `<circle cx="${m.l + pw + 28}" cy="${ly + 18}" r="3.5" fill="white" stroke="#444" stroke-width="1.5"/><text x="${m.l + pw + 46}" y="${ly + 22}">failed (loss or p99)</text>`,
+  );
   out.push('</svg>');
   return out.join('\n');
 }
@@ -140,7 +174,15 @@ export function goals(r: Results): Goal[] {
   const da = maxD('django-async');
   const ds = maxD('django-sync');
   const sio = maxD('socketio');
-  const ratioGoal = (goal: string, target: number, a: number | null, bb: number | null, an: string, bn: string, higherIsBetter = true): Goal => {
+  const ratioGoal = (
+    goal: string,
+    target: number,
+    a: number | null,
+    bb: number | null,
+    an: string,
+    bn: string,
+    higherIsBetter = true,
+  ): Goal => {
     const ratio = a !== null && bb !== null && bb > 0 ? a / bb : null;
     return {
       goal,
@@ -150,9 +192,24 @@ export function goals(r: Results): Goal[] {
       met: ratio === null ? null : higherIsBetter ? ratio >= target : ratio <= target,
     };
   };
-  out.push(ratioGoal('Max sustainable, Parley Redis vs Django async consumer (b)', 30, pr, da, 'Parley', 'Django async', true));
+  out.push(
+    ratioGoal('Max sustainable, Parley Redis vs Django async consumer (b)', 30, pr, da, 'Parley', 'Django async', true),
+  );
   out.push(ratioGoal('Max sustainable, Parley Redis vs Socket.IO (b)', 1, pr, sio, 'Parley', 'Socket.IO', true));
-  if (ds !== null) out.push({ ...ratioGoal('(for reference) Parley Redis vs Django sync consumer (b)', 1, pr, ds, 'Parley', 'Django sync', true), target: '–', met: null });
+  if (ds !== null)
+    out.push({
+      ...ratioGoal(
+        '(for reference) Parley Redis vs Django sync consumer (b)',
+        1,
+        pr,
+        ds,
+        'Parley',
+        'Django sync',
+        true,
+      ),
+      target: '–',
+      met: null,
+    });
   for (const rate of costRates(r)) {
     const pc = costStep(r, 'parley-redis', rate);
     const sc = costStep(r, 'socketio', rate);
@@ -172,7 +229,15 @@ export function goals(r: Results): Goal[] {
   const two = maxD('parley-redis-2x');
   // Steps of the search are coarse and runs vary by a few percent: only a clear lead counts as more.
   out.push({
-    ...ratioGoal('Two instances sustain more than one (b, both on the server core; a lead under 5% counts as equal)', 1, two, pr, '2 instances', '1 instance', true),
+    ...ratioGoal(
+      'Two instances sustain more than one (b, both on the server core; a lead under 5% counts as equal)',
+      1,
+      two,
+      pr,
+      '2 instances',
+      '1 instance',
+      true,
+    ),
     target: '> 1×',
     met: two !== null && pr !== null ? two > pr * 1.05 : null,
   });
@@ -209,29 +274,53 @@ export function findings(r: Results): string[] {
     if (run === undefined || run.search === null) return undefined;
     const at = runAtMax(run);
     const sr = run.search;
-    const fail = run.steps.filter((x) => !x.pass && x.phase !== 'noisy' && sr.failRate !== null && x.rate === sr.failRate).at(-1);
+    const fail = run.steps
+      .filter((x) => !x.pass && x.phase !== 'noisy' && sr.failRate !== null && x.rate === sr.failRate)
+      .at(-1);
     return (
       `**${id}**: sustained ${int(sr.maxRate)} msg/s (${int(sr.maxDeliveriesPerSec)} deliveries/s)` +
-      (at ? ` with the server at ${f(at.serverCpuPct, 0)}% of its core, ${us(at)} of server CPU per delivery (≈ ${int(perCore(at))} deliveries/s per core), generator at ${f(at.genCpuPct, 0)}%` : '') +
-      (fail ? `; at ${int(fail.rate)} msg/s it failed (${fail.reasons.join('; ')}) with the server at ${f(fail.serverCpuPct, 0)}% and the generator + Redis core at ${f(fail.auxCorePct, 0)}%` : '') +
+      (at
+        ? ` with the server at ${f(at.serverCpuPct, 0)}% of its core, ${us(at)} of server CPU per delivery (≈ ${int(perCore(at))} deliveries/s per core), generator at ${f(at.genCpuPct, 0)}%`
+        : '') +
+      (fail
+        ? `; at ${int(fail.rate)} msg/s it failed (${fail.reasons.join('; ')}) with the server at ${f(fail.serverCpuPct, 0)}% and the generator + Redis core at ${f(fail.auxCorePct, 0)}%`
+        : '') +
       `. Limited by: ${sr.bound}.`
     );
   };
-  for (const id of ['parley-redis', 'parley-memory', 'parley-redis-2x', 'socketio', 'ws-raw', 'django-async', 'django-sync']) {
+  for (const id of [
+    'parley-redis',
+    'parley-memory',
+    'parley-redis-2x',
+    'socketio',
+    'ws-raw',
+    'django-async',
+    'django-sync',
+  ]) {
     const line = describe(id);
     if (line !== undefined) out.push(`- ${line}`);
   }
   const p1 = costStep(r, 'parley-redis');
   const p2 = costStep(r, 'parley-redis-2x');
   const atRate = costRates(r)
-    .map((rate) => ({ rate, p: costStep(r, 'parley-redis', rate), sio: costStep(r, 'socketio', rate), raw: costStep(r, 'ws-raw', rate) }))
+    .map((rate) => ({
+      rate,
+      p: costStep(r, 'parley-redis', rate),
+      sio: costStep(r, 'socketio', rate),
+      raw: costStep(r, 'ws-raw', rate),
+    }))
     .filter((x) => x.p !== undefined && x.sio !== undefined);
   if (atRate.length > 0) {
-    const rawRatios = atRate.filter((x) => x.raw !== undefined).map((x) => `${(x.raw!.serverCpuMsPer1k / x.sio!.serverCpuMsPer1k).toFixed(2)}×`);
+    const rawRatios = atRate
+      .filter((x) => x.raw !== undefined)
+      .map((x) => `${(x.raw!.serverCpuMsPer1k / x.sio!.serverCpuMsPer1k).toFixed(2)}×`);
     out.push(
       `- Cost at the same offered load (b): ` +
         atRate
-          .map((x) => `at ${int(x.rate)} msg/s Parley Redis ${us(x.p!)} per delivery, Socket.IO ${us(x.sio!)}${x.raw ? `, raw ws ${us(x.raw)}` : ''}`)
+          .map(
+            (x) =>
+              `at ${int(x.rate)} msg/s Parley Redis ${us(x.p!)} per delivery, Socket.IO ${us(x.sio!)}${x.raw ? `, raw ws ${us(x.raw)}` : ''}`,
+          )
           .join('; ') +
         '.' +
         (rawRatios.length > 0
@@ -256,7 +345,9 @@ export function findings(r: Results): string[] {
     return at !== undefined && at.genCpuPct >= 90;
   });
   if (saturated.length > 0) {
-    out.push(`- The generator was near saturation (≥ 90% of its core) at the max of: ${saturated.map((x) => `${x.system} on ${x.workload}`).join(', ')}; there the limit is partly the generator's, and the CPU per delivery is the fair comparison.`);
+    out.push(
+      `- The generator was near saturation (≥ 90% of its core) at the max of: ${saturated.map((x) => `${x.system} on ${x.workload}`).join(', ')}; there the limit is partly the generator's, and the CPU per delivery is the fair comparison.`,
+    );
   }
   for (const id of ['parley-memory', 'parley-redis']) {
     const idle = r.idle.find((x) => x.system === id);
@@ -266,7 +357,9 @@ export function findings(r: Results): string[] {
     const socketKib = socket === undefined ? null : idleKib(socket);
     out.push(
       `- Idle memory (${id}): ${f(kib, 1)} KiB per connection, ${f(kib / 8, 2)}× the 8 KiB goal` +
-        (socketKib != null ? `; a bare \`ws\` socket costs ${f(socketKib, 1)} KiB in the raw ws server, so about ${f(kib - socketKib, 1)} KiB is Parley's own per-connection state and garbage not yet collected. Heap snapshots taken by hand on this build after a forced full GC (not part of this run) show about 3.5 KiB of live heap per Parley connection against 2.8 KiB for raw ws; the rest is garbage of the connection storm (welcome frames with the member list, join frames, Redis replies) that V8 had not collected when the RSS was sampled` : '') +
+        (socketKib != null
+          ? `; a bare \`ws\` socket costs ${f(socketKib, 1)} KiB in the raw ws server, so about ${f(kib - socketKib, 1)} KiB is Parley's own per-connection state and garbage not yet collected. Heap snapshots taken by hand on this build after a forced full GC (not part of this run) show about 3.5 KiB of live heap per Parley connection against 2.8 KiB for raw ws; the rest is garbage of the connection storm (welcome frames with the member list, join frames, Redis replies) that V8 had not collected when the RSS was sampled`
+          : '') +
         '.',
     );
   }
@@ -275,15 +368,25 @@ export function findings(r: Results): string[] {
   if (half !== undefined && half.latencyMs.p99 >= 20) {
     // What the same system's p99 was at loads the others can carry: the passing step closest to Socket.IO's max.
     const sioMax = b('socketio')?.search?.maxRate ?? null;
-    const near = sioMax === null ? undefined : prRun!.steps.filter((x) => x.pass && x.phase !== 'half' && x.rate >= sioMax).sort((x, y) => x.rate - y.rate)[0];
+    const near =
+      sioMax === null
+        ? undefined
+        : prRun!.steps
+            .filter((x) => x.pass && x.phase !== 'half' && x.rate >= sioMax)
+            .sort((x, y) => x.rate - y.rate)[0];
     out.push(
       `- p99 at half the max (Parley Redis, b): ${f(half.latencyMs.p99, 1)} ms at ${int(half.rate)} msg/s (${int(half.deliveredPerSec)} deliveries/s), with the server at ${f(half.serverCpuPct, 0)}% of its core and the generator + Redis core at ${f(half.auxCorePct, 0)}%. ` +
         'Writing a busy room at most every 5 ms, several messages per write, is what lets one core carry this load; it also means that half the max is still heavy work for both cores, not the light load the goal has in mind.' +
-        (near !== undefined && sioMax !== null ? ` At ${int(near.rate)} msg/s, the first step at or above Socket.IO's max (${int(sioMax)} msg/s), Parley's p99 was ${f(near.latencyMs.p99, 1)} ms.` : ''),
+        (near !== undefined && sioMax !== null
+          ? ` At ${int(near.rate)} msg/s, the first step at or above Socket.IO's max (${int(sioMax)} msg/s), Parley's p99 was ${f(near.latencyMs.p99, 1)} ms.`
+          : ''),
     );
   }
   const noisy = r.runs.flatMap((x) => x.steps).filter((x) => x.phase === 'noisy').length;
-  if (noisy > 0) out.push(`- ${noisy} failed step(s) were measured again because other processes loaded the machine meanwhile (marked \`noisy\` in the step tables).`);
+  if (noisy > 0)
+    out.push(
+      `- ${noisy} failed step(s) were measured again because other processes loaded the machine meanwhile (marked \`noisy\` in the step tables).`,
+    );
   return out;
 }
 
@@ -298,7 +401,9 @@ function costRates(r: Results): number[] {
  * earlier versions).
  */
 function costStep(r: Results, system: string, rate = r.settings.commonRate): StepRecord | undefined {
-  const samples = (r.cost ?? []).filter((c) => c.system === system && (c.rate ?? r.settings.commonRate) === rate).map((c) => c.step);
+  const samples = (r.cost ?? [])
+    .filter((c) => c.system === system && (c.rate ?? r.settings.commonRate) === rate)
+    .map((c) => c.step);
   if (samples.length > 0) {
     const sorted = [...samples].sort((a, b) => a.serverCpuMsPer1k - b.serverCpuMsPer1k);
     return sorted[Math.floor((sorted.length - 1) / 2)];
@@ -311,7 +416,12 @@ function costStep(r: Results, system: string, rate = r.settings.commonRate): Ste
  * How much of each system's cost at the lightest common rate was kernel time: the part every
  * server pays for writing one frame per delivery, whatever it does in user space.
  */
-function kernelShares(x: { rate: number; p?: StepRecord | undefined; sio?: StepRecord | undefined; raw?: StepRecord | undefined }): string {
+function kernelShares(x: {
+  rate: number;
+  p?: StepRecord | undefined;
+  sio?: StepRecord | undefined;
+  raw?: StepRecord | undefined;
+}): string {
   const named = [
     ['Parley Redis', x.p],
     ['Socket.IO', x.sio],
@@ -319,7 +429,10 @@ function kernelShares(x: { rate: number; p?: StepRecord | undefined; sio?: StepR
   ] as const;
   const parts = named
     .filter(([, s]) => s?.serverKernelPct !== undefined && Number.isFinite(s.serverKernelPct))
-    .map(([name, s]) => `${name} ${f(s!.serverKernelPct, 0)}% (${f((s!.serverCpuMsPer1k * s!.serverKernelPct!) / 100, 1)} µs per delivery)`);
+    .map(
+      ([name, s]) =>
+        `${name} ${f(s!.serverKernelPct, 0)}% (${f((s!.serverCpuMsPer1k * s!.serverKernelPct!) / 100, 1)} µs per delivery)`,
+    );
   if (parts.length === 0) return '';
   return (
     ` At ${int(x.rate)} msg/s the kernel's share of the server's CPU (system calls: the socket writes, which on loopback also run the receiving side's TCP work) was ${parts.join(', ')}; ` +
@@ -343,7 +456,9 @@ function workloadTable(r: Results, workload: string): string[] {
   );
   for (const run of r.runs.filter((x) => x.workload === workload)) {
     if (run.skipped !== undefined || run.error !== undefined) {
-      lines.push(`| ${run.system} | ${run.skipped ? `skipped: ${run.skipped}` : `error: ${run.error!.split('\n')[0]}`} ||||||||||||||| |`);
+      lines.push(
+        `| ${run.system} | ${run.skipped ? `skipped: ${run.skipped}` : `error: ${run.error!.split('\n')[0]}`} ||||||||||||||| |`,
+      );
       continue;
     }
     const s = runAtMax(run);
@@ -420,7 +535,11 @@ export function markdown(r: Results): string {
   L.push(`| Node.js | ${m.node} |`);
   L.push(`| redis-server | ${m.redis} (one build for every system) |`);
   L.push(`| Python side | ${m.python ?? 'not installed'} |`);
-  L.push(`| npm packages | ${Object.entries(m.packages).map(([k, v]) => `${k} ${v}`).join(', ')} |`);
+  L.push(
+    `| npm packages | ${Object.entries(m.packages)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')} |`,
+  );
   L.push(`| Parley | git ${m.git} |`);
   L.push(`| pinning | ${m.pinning} |`, '');
   L.push('## Commands', '', '```sh', ...r.commands, '```', '');
@@ -433,8 +552,16 @@ export function markdown(r: Results): string {
   );
 
   if (r.runs.some((x) => x.workload === 'b')) {
-    L.push('## Goals (workload b unless noted; every ratio from this run)', '', '| goal | target | measured | ratio | met |', '|---|---|---|--:|---|');
-    for (const g of goals(r)) L.push(`| ${g.goal} | ${g.target} | ${g.measured} | ${g.ratio} | ${g.met === null ? 'n/a' : g.met ? 'yes' : '**no**'} |`);
+    L.push(
+      '## Goals (workload b unless noted; every ratio from this run)',
+      '',
+      '| goal | target | measured | ratio | met |',
+      '|---|---|---|--:|---|',
+    );
+    for (const g of goals(r))
+      L.push(
+        `| ${g.goal} | ${g.target} | ${g.measured} | ${g.ratio} | ${g.met === null ? 'n/a' : g.met ? 'yes' : '**no**'} |`,
+      );
     L.push('', '### What bounds it', '', ...findings(r), '');
   }
 
@@ -443,7 +570,10 @@ export function markdown(r: Results): string {
     const runs = r.runs.filter((x) => x.workload === wl.id);
     if (runs.length === 0) continue;
     L.push(`## Workload ${wl.id}: ${wl.title}`, '');
-    L.push(`${wl.rooms} × ${wl.clientsPerRoom} = ${int(wl.rooms * wl.clientsPerRoom)} connections; every message is delivered to the ${wl.clientsPerRoom} clients of its room, the sender included.`, '');
+    L.push(
+      `${wl.rooms} × ${wl.clientsPerRoom} = ${int(wl.rooms * wl.clientsPerRoom)} connections; every message is delivered to the ${wl.clientsPerRoom} clients of its room, the sender included.`,
+      '',
+    );
     L.push(`![p99 latency vs offered load, workload ${wl.id}](${base}-${wl.id}.svg)`, '');
     L.push(...workloadTable(r, wl.id), '');
     L.push(
@@ -451,7 +581,9 @@ export function markdown(r: Results): string {
         'the cost figure that stays fair when the generator saturates or the machine is noisy. "deliveries/s per server core" = 10⁶ / µs per delivery at that point: what one core would carry at that cost if the server had it to itself.',
       '',
     );
-    const systems = [...new Set([...(wl.id === 'b' ? (r.cost ?? []).map((c) => c.system) : []), ...runs.map((x) => x.system)])];
+    const systems = [
+      ...new Set([...(wl.id === 'b' ? (r.cost ?? []).map((c) => c.system) : []), ...runs.map((x) => x.system)]),
+    ];
     for (const rate of wl.id === 'b' ? costRates(r) : []) {
       const common = systems.map((id) => ({ id, st: costStep(r, id, rate) })).filter((x) => x.st !== undefined);
       if (common.length === 0) continue;
@@ -469,7 +601,9 @@ export function markdown(r: Results): string {
         `|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|${rounds ? '---|' : ''}`,
       );
       for (const { id, st } of common) {
-        const all = (r.cost ?? []).filter((c) => c.system === id && (c.rate ?? r.settings.commonRate) === rate).map((c) => f(c.step.serverCpuMsPer1k, 2));
+        const all = (r.cost ?? [])
+          .filter((c) => c.system === id && (c.rate ?? r.settings.commonRate) === rate)
+          .map((c) => f(c.step.serverCpuMsPer1k, 2));
         L.push(
           `| ${id} | ${int(st!.deliveredPerSec)} | ${st!.ratio.toFixed(4)} | ${f(st!.latencyMs.p50, 2)} | ${f(st!.latencyMs.p99, 2)} | ${f(st!.serverCpuPct, 0)} | ${f(st!.serverCpuMsPer1k, 3)} | ${st!.serverKernelPct === undefined ? '–' : `${f(st!.serverKernelPct, 0)}%`} | ${sio ? `${(st!.serverCpuMsPer1k / sio.serverCpuMsPer1k).toFixed(2)}×` : '–'} | ${mib(st!.serverPeakRssKb)} |${rounds ? ` ${all.join(', ')} |` : ''}`,
         );
@@ -519,7 +653,14 @@ export function markdown(r: Results): string {
   for (const wl of r.workloads) {
     const runs = r.runs.filter((x) => x.workload === wl.id && x.steps.length > 0);
     if (runs.length === 0) continue;
-    L.push(`<details><summary>Every step of workload ${wl.id}</summary>`, '', ...stepsTable(runs), '', '</details>', '');
+    L.push(
+      `<details><summary>Every step of workload ${wl.id}</summary>`,
+      '',
+      ...stepsTable(runs),
+      '',
+      '</details>',
+      '',
+    );
   }
   return L.join('\n');
 }

@@ -22,13 +22,26 @@ export function buildRevision(repoRoot: string, benchRoot: string, rev: string):
   if (existsSync(script)) return { script, commit };
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const archive = spawnSync('sh', ['-c', 'git -C "$1" archive "$2" tsconfig.base.json packages/protocol apps/server | tar -x -C "$3"', 'sh', repoRoot, commit, dir], { encoding: 'utf8' });
+  const archive = spawnSync(
+    'sh',
+    [
+      '-c',
+      'git -C "$1" archive "$2" tsconfig.base.json packages/protocol apps/server | tar -x -C "$3"',
+      'sh',
+      repoRoot,
+      commit,
+      dir,
+    ],
+    { encoding: 'utf8' },
+  );
   if (archive.status !== 0) throw new Error(`git archive ${commit}: ${archive.stderr.trim()}`);
-  for (const pkg of ['packages/protocol', 'apps/server']) linkDependencies(join(repoRoot, pkg), join(dir, pkg), join(dir, 'packages/protocol'));
+  for (const pkg of ['packages/protocol', 'apps/server'])
+    linkDependencies(join(repoRoot, pkg), join(dir, pkg), join(dir, 'packages/protocol'));
   const tsc = createRequire(join(benchRoot, 'package.json')).resolve('typescript/bin/tsc');
   for (const pkg of ['packages/protocol', 'apps/server']) {
     const built = spawnSync(process.execPath, [tsc, '-p', join(dir, pkg, 'tsconfig.build.json')], { encoding: 'utf8' });
-    if (built.status !== 0) throw new Error(`building ${pkg} at ${commit.slice(0, 12)} failed:\n${built.stdout}${built.stderr}`);
+    if (built.status !== 0)
+      throw new Error(`building ${pkg} at ${commit.slice(0, 12)} failed:\n${built.stdout}${built.stderr}`);
   }
   return { script, commit };
 }

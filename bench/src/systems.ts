@@ -38,7 +38,8 @@ export interface RunningSystem {
 function downReason(processes: Spawned[]): string | undefined {
   for (const p of processes) {
     const { exitCode, signalCode } = p.child;
-    if (exitCode !== null || signalCode !== null) return `${p.name} exited (${signalCode ?? `code ${exitCode}`}):\n${p.tail()}`;
+    if (exitCode !== null || signalCode !== null)
+      return `${p.name} exited (${signalCode ?? `code ${exitCode}`}):\n${p.tail()}`;
   }
   return undefined;
 }
@@ -72,7 +73,22 @@ export async function startRedis(ctx: Context): Promise<RunningRedis> {
     'redis',
     ctx.auxCpus,
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no', '--loglevel', 'warning', '--maxclients', '20000'],
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--protected-mode',
+      'no',
+      '--loglevel',
+      'warning',
+      '--maxclients',
+      '20000',
+    ],
     { echo: ctx.echo },
   );
   await waitFor('redis', () => redisPing(port), 10_000, p);
@@ -113,10 +129,20 @@ interface NodeServerOptions {
 
 async function startNodeServer(ctx: Context, o: NodeServerOptions): Promise<{ process: Spawned; endpoint: string }> {
   const port = await freePort();
-  const env: NodeJS.ProcessEnv = { ...process.env, ...o.env, PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...o.env,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    NODE_ENV: 'production',
+  };
   if (o.env.REDIS_URL === undefined) delete env.REDIS_URL;
   delete env.NODE_OPTIONS;
-  const p = spawnPinned(o.name, o.cpus, process.execPath, [...(o.nodeArgs ?? []), o.script], { env, cwd: ctx.repoRoot, echo: ctx.echo });
+  const p = spawnPinned(o.name, o.cpus, process.execPath, [...(o.nodeArgs ?? []), o.script], {
+    env,
+    cwd: ctx.repoRoot,
+    echo: ctx.echo,
+  });
   await waitFor(`${o.name} ${o.ready}`, () => httpOk(`http://127.0.0.1:${port}${o.ready}`), 20_000, p);
   return { process: p, endpoint: `ws://127.0.0.1:${port}` };
 }
@@ -167,13 +193,24 @@ function parleyEnv(redisUrl?: string): Record<string, string> {
  * BENCH_PARLEY_NODE_ARGS (for experiments, e.g. --trace-gc; a flag given again overrides).
  */
 export function parleyNodeArgs(ctx: Context, name: string): string[] {
-  const { scripts } = JSON.parse(readFileSync(join(ctx.repoRoot, 'apps/server/package.json'), 'utf8')) as { scripts: { start: string } };
+  const { scripts } = JSON.parse(readFileSync(join(ctx.repoRoot, 'apps/server/package.json'), 'utf8')) as {
+    scripts: { start: string };
+  };
   const own = scripts.start.split(/\s+/).filter((word) => word.startsWith('--'));
   const extra = process.env.BENCH_PARLEY_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
-  return [...own, ...(ctx.cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${join(ctx.cpuProfileDir, name)}`]), ...extra];
+  return [
+    ...own,
+    ...(ctx.cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${join(ctx.cpuProfileDir, name)}`]),
+    ...extra,
+  ];
 }
 
-function parley(instances: number, redis: boolean, cpusOf: (ctx: Context, i: number) => string, scriptOf = parleyServerScript) {
+function parley(
+  instances: number,
+  redis: boolean,
+  cpusOf: (ctx: Context, i: number) => string,
+  scriptOf = parleyServerScript,
+) {
   return async (ctx: Context): Promise<RunningSystem> => {
     const r = redis ? await startRedis(ctx) : undefined;
     const servers: Spawned[] = [];
@@ -267,7 +304,10 @@ export function prepareDjango(repoRoot: string, log: (line: string) => void): st
     log(`installing ${DJANGO_PACKAGES.join(' ')} with apt-get …`);
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-    spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...DJANGO_PACKAGES], { stdio: 'inherit', env });
+    spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...DJANGO_PACKAGES], {
+      stdio: 'inherit',
+      env,
+    });
     if (!djangoImportable()) {
       djangoState = { problem: 'apt-get could not install Django Channels' };
       return djangoState.problem;
@@ -290,7 +330,10 @@ export function djangoVersions(): string | undefined {
   if (!djangoImportable()) return undefined;
   return execFileSync(
     PYTHON,
-    ['-c', "import sys, django, channels, channels_redis, daphne; print(f'Python {sys.version.split()[0]}, Django {django.get_version()}, channels {channels.__version__}, channels_redis {channels_redis.__version__}, daphne {daphne.__version__}')"],
+    [
+      '-c',
+      "import sys, django, channels, channels_redis, daphne; print(f'Python {sys.version.split()[0]}, Django {django.get_version()}, channels {channels.__version__}, channels_redis {channels_redis.__version__}, daphne {daphne.__version__}')",
+    ],
     { encoding: 'utf8' },
   ).trim();
 }
@@ -301,12 +344,24 @@ function django(consumer: 'sync' | 'async') {
     if (problem !== undefined || djangoState?.dir === undefined) throw new Error(problem ?? 'django not prepared');
     const r = await startRedis(ctx);
     const port = await freePort();
-    const env: NodeJS.ProcessEnv = { ...process.env, REDIS_HOST: '127.0.0.1', REDIS_PORT: String(r.port), CONSUMER: consumer, PYTHONUNBUFFERED: '1' };
-    const p = spawnPinned(`daphne-${consumer}`, ctx.serverCpus, PYTHON, ['-m', 'daphne', '-b', '127.0.0.1', '-p', String(port), 'mysite.asgi:application'], {
-      env,
-      cwd: djangoState.dir,
-      echo: ctx.echo,
-    });
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      REDIS_HOST: '127.0.0.1',
+      REDIS_PORT: String(r.port),
+      CONSUMER: consumer,
+      PYTHONUNBUFFERED: '1',
+    };
+    const p = spawnPinned(
+      `daphne-${consumer}`,
+      ctx.serverCpus,
+      PYTHON,
+      ['-m', 'daphne', '-b', '127.0.0.1', '-p', String(port), 'mysite.asgi:application'],
+      {
+        env,
+        cwd: djangoState.dir,
+        echo: ctx.echo,
+      },
+    );
     try {
       await waitFor('daphne', () => httpOk(`http://127.0.0.1:${port}/chat/`), 30_000, p);
     } catch (err) {
@@ -419,7 +474,15 @@ export const SYSTEMS: SystemDef[] = [
   },
 ];
 
-export const DEFAULT_SYSTEMS = ['parley-memory', 'parley-redis', 'parley-redis-2x', 'django-sync', 'django-async', 'socketio', 'ws-raw'];
+export const DEFAULT_SYSTEMS = [
+  'parley-memory',
+  'parley-redis',
+  'parley-redis-2x',
+  'django-sync',
+  'django-async',
+  'socketio',
+  'ws-raw',
+];
 
 export function systemById(id: string): SystemDef {
   const s = SYSTEMS.find((x) => x.id === id);

@@ -41,7 +41,9 @@ function buildServerIfMissing(): void {
   if (existsSync(script)) return;
   const tsc = createRequire(join(repoRoot, 'package.json')).resolve('typescript/bin/tsc');
   for (const pkg of ['packages/protocol', 'apps/server']) {
-    const built = spawnSync(process.execPath, [tsc, '-p', join(repoRoot, pkg, 'tsconfig.build.json')], { stdio: 'inherit' });
+    const built = spawnSync(process.execPath, [tsc, '-p', join(repoRoot, pkg, 'tsconfig.build.json')], {
+      stdio: 'inherit',
+    });
     assert.equal(built.status, 0, `building ${pkg} failed`);
   }
 }
@@ -80,7 +82,19 @@ test('one short attack runs end to end and reports every figure', { timeout: 30_
     startedAt: run.startedAt,
     finishedAt: run.startedAt,
     durationS: run.durationS,
-    machine: { nproc: 2, cpuModel: 'test', memTotalGiB: 1, kernel: 'test', os: 'test', node: process.version, redis: '-', python: undefined, packages: {}, git: 'test', pinning: 'none' },
+    machine: {
+      nproc: 2,
+      cpuModel: 'test',
+      memTotalGiB: 1,
+      kernel: 'test',
+      os: 'test',
+      node: process.version,
+      redis: '-',
+      python: undefined,
+      packages: {},
+      git: 'test',
+      pinning: 'none',
+    },
     commands: ['node --test'],
     settings,
     runs: [run],

@@ -26,7 +26,9 @@ before(async () => {
   if (!existsSync(serverScript)) {
     const tsc = createRequire(join(repoRoot, 'package.json')).resolve('typescript/bin/tsc');
     for (const pkg of ['packages/protocol', 'apps/server']) {
-      const built = spawnSync(process.execPath, [tsc, '-p', join(repoRoot, pkg, 'tsconfig.build.json')], { stdio: 'inherit' });
+      const built = spawnSync(process.execPath, [tsc, '-p', join(repoRoot, pkg, 'tsconfig.build.json')], {
+        stdio: 'inherit',
+      });
       assert.equal(built.status, 0, `building ${pkg} failed`);
     }
   }

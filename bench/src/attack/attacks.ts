@@ -305,7 +305,10 @@ async function preWelcome(t: Tally): Promise<void> {
 // as the socket takes them, on 8 sockets (reopened when the server closes one).
 
 async function invalidFrames(t: Tally): Promise<void> {
-  const frames = [clientFrame(OPCODE.text, '{' + 'x'.repeat(FRAME_BYTES - 1)), clientFrame(OPCODE.text, oversizedMessage(FRAME_BYTES))];
+  const frames = [
+    clientFrame(OPCODE.text, '{' + 'x'.repeat(FRAME_BYTES - 1)),
+    clientFrame(OPCODE.text, oversizedMessage(FRAME_BYTES)),
+  ];
   const path = roomPath('attack_junk');
   await loops(t, 8, CAPS.connections, async () => {
     const ws = await t.open(path);
@@ -368,14 +371,22 @@ async function hammerApi(t: Tally): Promise<void> {
   agent.destroy();
 }
 
-function get(agent: Agent, target: AttackTarget, path: string): Promise<{ status: number; bytes: number; retryAfter?: string; error?: string }> {
+function get(
+  agent: Agent,
+  target: AttackTarget,
+  path: string,
+): Promise<{ status: number; bytes: number; retryAfter?: string; error?: string }> {
   return new Promise((resolve) => {
     const req = request({ host: target.host, port: target.port, path, agent, timeout: 5000 }, (res) => {
       let bytes = 0;
       res.on('data', (chunk: Buffer) => (bytes += chunk.length));
       res.on('end', () => {
         const retryAfter = res.headers['retry-after'];
-        resolve({ status: res.statusCode ?? 0, bytes, ...(retryAfter === undefined ? {} : { retryAfter: String(retryAfter) }) });
+        resolve({
+          status: res.statusCode ?? 0,
+          bytes,
+          ...(retryAfter === undefined ? {} : { retryAfter: String(retryAfter) }),
+        });
       });
       res.on('error', () => resolve({ status: 0, bytes, error: 'response_error' }));
     });

@@ -42,7 +42,9 @@ export class Child {
     delete env.NODE_OPTIONS;
     const node = [process.execPath, ...script];
     const [command, ...args] = nice > 0 ? ['nice', '-n', String(nice), ...node] : node;
-    return new Child(spawnPinned(file, ctx.auxCpus, command!, args, { ipc: true, cwd: ctx.benchRoot, env, echo: true }));
+    return new Child(
+      spawnPinned(file, ctx.auxCpus, command!, args, { ipc: true, cwd: ctx.benchRoot, env, echo: true }),
+    );
   }
 
   send(command: Record<string, unknown>): void {

@@ -13,7 +13,15 @@ import { writeAttackReport } from './report.ts';
 import { runOne, waitForQuietMachine, type RunPaths } from './run.ts';
 import { buildRevision } from '../revision.ts';
 import { startFlags } from './target.ts';
-import { ATTACK_IDS, ATTACK_SYSTEMS, type AttackId, type AttackResults, type AttackRun, type AttackSettings, type AttackSystem } from './types.ts';
+import {
+  ATTACK_IDS,
+  ATTACK_SYSTEMS,
+  type AttackId,
+  type AttackResults,
+  type AttackRun,
+  type AttackSettings,
+  type AttackSystem,
+} from './types.ts';
 
 const USAGE = `usage: pnpm attack [options]
 
@@ -70,7 +78,28 @@ function parseArgs(argv: string[]): Args {
     console.log(USAGE);
     process.exit(0);
   }
-  const known = ['quick', 'attacks', 'systems', 'quiet-ms', 'attack-ms', 'after-ms', 'rate', 'senders', 'seed-messages', 'noisy-other-pct', 'noisy-retries', 'server-rev', 'label', 'merge-into', 'merge-reason', 'before', 'log-level', 'server-cpus', 'aux-cpus', 'out'];
+  const known = [
+    'quick',
+    'attacks',
+    'systems',
+    'quiet-ms',
+    'attack-ms',
+    'after-ms',
+    'rate',
+    'senders',
+    'seed-messages',
+    'noisy-other-pct',
+    'noisy-retries',
+    'server-rev',
+    'label',
+    'merge-into',
+    'merge-reason',
+    'before',
+    'log-level',
+    'server-cpus',
+    'aux-cpus',
+    'out',
+  ];
   for (const k of flags.keys()) if (!known.includes(k)) throw new Error(`unknown option --${k}\n${USAGE}`);
   const quick = flags.has('quick');
   const num = (name: string, fallback: number) => {
@@ -81,8 +110,13 @@ function parseArgs(argv: string[]): Args {
     return n;
   };
   const list = <T extends string>(name: string, all: readonly T[]): T[] => {
-    const picked = flags.get(name)?.split(',').map((x) => x.trim()).filter(Boolean) ?? [...all];
-    for (const p of picked) if (!all.includes(p as T)) throw new Error(`--${name}: unknown "${p}"; known: ${all.join(', ')}`);
+    const picked = flags
+      .get(name)
+      ?.split(',')
+      .map((x) => x.trim())
+      .filter(Boolean) ?? [...all];
+    for (const p of picked)
+      if (!all.includes(p as T)) throw new Error(`--${name}: unknown "${p}"; known: ${all.join(', ')}`);
     return picked as T[];
   };
   const rate = num('rate', 20);
@@ -130,11 +164,20 @@ function noise(run: AttackRun): number {
  * One run, after waiting for a quiet moment; measured again (up to --noisy-retries times) when
  * other processes loaded the machine during it, keeping the least noisy attempt.
  */
-async function measure(ctx: Context, system: AttackSystem, attack: AttackId, s: AttackSettings, paths: RunPaths): Promise<AttackRun> {
+async function measure(
+  ctx: Context,
+  system: AttackSystem,
+  attack: AttackId,
+  s: AttackSettings,
+  paths: RunPaths,
+): Promise<AttackRun> {
   const attempts: AttackRun[] = [];
   for (let i = 0; i <= s.noisyRetries; i++) {
     const calm = await waitForQuietMachine(QUIET_WAIT_MS, QUIET_PCT);
-    const waited = calm.waitedMs > 0 ? ` (waited ${(calm.waitedMs / 1000).toFixed(0)} s for other processes to calm down: ${calm.otherPct} % of a core)` : '';
+    const waited =
+      calm.waitedMs > 0
+        ? ` (waited ${(calm.waitedMs / 1000).toFixed(0)} s for other processes to calm down: ${calm.otherPct} % of a core)`
+        : '';
     console.log(`${attack} on ${system}${i > 0 ? ', again' : ''} …${waited}`);
     const run = await runOne(ctx, system, attack, s, paths, (line) => console.log(line));
     run.waitedForQuietS = Math.round(calm.waitedMs / 1000);
@@ -174,7 +217,9 @@ function findRepoRoot(from: string): string {
 /** The newest attack-<date>-before.json in `dir`, if any. */
 function newestBefore(dir: string): string | undefined {
   if (!existsSync(dir)) return undefined;
-  const files = readdirSync(dir).filter((f) => /^attack-\d{4}-\d{2}-\d{2}-before\.json$/.test(f)).sort();
+  const files = readdirSync(dir)
+    .filter((f) => /^attack-\d{4}-\d{2}-\d{2}-before\.json$/.test(f))
+    .sort();
   return files.length === 0 ? undefined : join(dir, files.at(-1)!);
 }
 
@@ -195,8 +240,10 @@ async function main(): Promise<void> {
   const benchRoot = join(repoRoot, 'bench');
   // A run merged into an earlier file keeps its own files out of bench/results (the same date
   // and label would overwrite the very file it is merged into).
-  const outDir = args.out !== '' ? resolve(args.out) : join(benchRoot, args.mergeInto !== undefined ? '.work/partial' : 'results');
-  if (args.mergeInto !== undefined && !existsSync(args.mergeInto)) throw new Error(`--merge-into: no such file ${args.mergeInto}`);
+  const outDir =
+    args.out !== '' ? resolve(args.out) : join(benchRoot, args.mergeInto !== undefined ? '.work/partial' : 'results');
+  if (args.mergeInto !== undefined && !existsSync(args.mergeInto))
+    throw new Error(`--merge-into: no such file ${args.mergeInto}`);
   mkdirSync(outDir, { recursive: true });
   const ctx: Context = { repoRoot, benchRoot, serverCpus: args.serverCpus, auxCpus: args.auxCpus, echo: false };
   const s = args.settings;
@@ -208,8 +255,13 @@ async function main(): Promise<void> {
     script = built.script;
     s.server = `the server of commit ${built.commit.slice(0, 12)}`;
   } else {
-    if (!existsSync(script)) throw new Error('apps/server/dist/server.js is missing: run `pnpm build` first (pnpm attack does)');
-    const dirty = execFileSync('git', ['-C', repoRoot, 'status', '--porcelain', '--', 'apps/server', 'packages/protocol'], { encoding: 'utf8' }).trim();
+    if (!existsSync(script))
+      throw new Error('apps/server/dist/server.js is missing: run `pnpm build` first (pnpm attack does)');
+    const dirty = execFileSync(
+      'git',
+      ['-C', repoRoot, 'status', '--porcelain', '--', 'apps/server', 'packages/protocol'],
+      { encoding: 'utf8' },
+    ).trim();
     s.server = `the working tree’s build (commit ${gitShort(repoRoot, 'HEAD')}${dirty === '' ? '' : ' + uncommitted changes in apps/server or packages/protocol'})`;
   }
   const stamp = new Date().toISOString().slice(0, 10);
@@ -224,16 +276,29 @@ async function main(): Promise<void> {
     startedAt: new Date().toISOString(),
     finishedAt: '',
     durationS: 0,
-    machine: { ...machineFacts(repoRoot, benchRoot, args.serverCpus, args.auxCpus), pinning: `server: taskset -c ${args.serverCpus}; attacker (nice 10), neighbour, redis-server and harness: taskset -c ${args.auxCpus}` },
+    machine: {
+      ...machineFacts(repoRoot, benchRoot, args.serverCpus, args.auxCpus),
+      pinning: `server: taskset -c ${args.serverCpus}; attacker (nice 10), neighbour, redis-server and harness: taskset -c ${args.auxCpus}`,
+    },
     commands: [],
     settings: s,
     runs: [],
     notes: [],
   };
-  const beforeFile = args.before === 'none' || args.label === 'before' ? undefined : (args.before !== undefined ? resolve(args.before) : newestBefore(outDir));
+  const beforeFile =
+    args.before === 'none' || args.label === 'before'
+      ? undefined
+      : args.before !== undefined
+        ? resolve(args.before)
+        : newestBefore(outDir);
   if (beforeFile !== undefined) {
     const prior = JSON.parse(readFileSync(beforeFile, 'utf8')) as AttackResults;
-    results.before = { file: relative(outDir, beforeFile), server: prior.settings.server, date: prior.date, runs: prior.runs };
+    results.before = {
+      file: relative(outDir, beforeFile),
+      server: prior.settings.server,
+      date: prior.date,
+      runs: prior.runs,
+    };
   }
 
   // The harness stays off the server core (after the machine facts: nproc honours it).
@@ -242,7 +307,10 @@ async function main(): Promise<void> {
   } catch {
     console.warn('taskset failed: processes are not pinned');
   }
-  const argText = process.argv.slice(2).filter((a) => a !== '--').join(' ');
+  const argText = process.argv
+    .slice(2)
+    .filter((a) => a !== '--')
+    .join(' ');
   const flags = startFlags(script).join(' ');
   results.commands.push(
     `pnpm attack${argText === '' ? '' : ' ' + argText}   # = pnpm --filter @parley/server... run build && tsc -p bench/tsconfig.build.json && node bench/dist/src/attack/cli.js${argText === '' ? '' : ' ' + argText}`,
@@ -254,7 +322,7 @@ async function main(): Promise<void> {
   results.notes.push(
     'Every run starts a fresh server (and Redis), seeds the big room when the attack needs it, connects the neighbour, then: 1 s warm-up, the quiet window (neighbour alone), the attack window (until the attacker stops), and the "after" window. The neighbour sends throughout, open loop (its sends never wait for acks); a message counts in the window it was sent in.',
     `The neighbour sends ${s.rate} msg/s over ${s.senders} sockets (≤ 5 msg/s each, half the default per-connection message rate) in its own room, with one more socket there receiving; it measures send → ack and send → arrival at the receiving socket. An unacknowledged message (refused, or no answer within ${s.drainMs / 1000} s after the run) counts as infinitely late.`,
-    'Addresses: attacker 127.0.0.1, neighbour 127.0.0.2, seeders 127.0.0.3–12, the harness\'s own look-ups (/readyz, /metrics, the welcome probe) 127.0.0.13: per-address limits see them as different people.',
+    "Addresses: attacker 127.0.0.1, neighbour 127.0.0.2, seeders 127.0.0.3–12, the harness's own look-ups (/readyz, /metrics, the welcome probe) 127.0.0.13: per-address limits see them as different people.",
     'The attacker runs at nice 10 on the client core: the neighbour, on the same core, must measure the server, not a client core the attacker keeps busy. Every attack loop is capped in count, and ends at the deadline.',
     `Other people use this machine: before each run the harness waits (up to ${QUIET_WAIT_MS / 1000} s) for two seconds in a row in which processes outside the benchmark use less than ${QUIET_PCT} % of a core; a run during which they used more than ${s.noisyOtherPct} % of a core in its quiet or attack window is measured again (at most ${s.noisyRetries} time${s.noisyRetries === 1 ? '' : 's'}), keeping the least noisy attempt (the others are in the JSON under "noisyAttempts"). The tables show how busy the machine was ("other CPU"); rows marked ‡ stayed above ${s.noisyOtherPct} %.`,
     'The goal compares each run\'s attack window with its own quiet window (same fresh server, moments apart). With the default 20 msg/s, a p99 rests on the 2–3 slowest of ~200–240 messages: a single hiccup of the shared machine can move it; "other CPU" says how busy the machine was.',
@@ -283,7 +351,8 @@ async function main(): Promise<void> {
     for (const system of args.systems) {
       const run = await measure(ctx, system, attack, s, { script, logDir });
       results.runs.push(run);
-      if (run.noisyAttempts !== undefined) console.log(`  kept the attempt of ${run.startedAt.slice(11, 19)} (the least noisy)`);
+      if (run.noisyAttempts !== undefined)
+        console.log(`  kept the attempt of ${run.startedAt.slice(11, 19)} (the least noisy)`);
       save();
     }
   }
@@ -305,8 +374,13 @@ function mergeInto(file: string, r: AttackResults, argText: string, reason: stri
   const target = JSON.parse(readFileSync(file, 'utf8')) as AttackResults;
   const a = target.settings;
   const b = r.settings;
-  const differs = (['server', 'quietMs', 'attackMs', 'afterMs', 'rate', 'senders', 'seedMessages', 'logLevel'] as const).filter((k) => a[k] !== b[k]);
-  if (differs.length > 0) throw new Error(`--merge-into: ${relative(process.cwd(), file)} was measured with other settings (${differs.join(', ')}); not merged`);
+  const differs = (
+    ['server', 'quietMs', 'attackMs', 'afterMs', 'rate', 'senders', 'seedMessages', 'logLevel'] as const
+  ).filter((k) => a[k] !== b[k]);
+  if (differs.length > 0)
+    throw new Error(
+      `--merge-into: ${relative(process.cwd(), file)} was measured with other settings (${differs.join(', ')}); not merged`,
+    );
   const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
   for (const run of r.runs) {
     const i = target.runs.findIndex((x) => x.system === run.system && x.attack === run.attack);
@@ -315,7 +389,9 @@ function mergeInto(file: string, r: AttackResults, argText: string, reason: stri
     else target.runs.push(run);
   }
   const which = r.runs.map((x) => `${x.attack} on ${x.system}`).join(', ');
-  target.notes.push(`${which}: measured again on ${when} UTC${reason === undefined ? '' : ` (${reason})`} and merged in; the runs replaced are in the JSON under "superseded".`);
+  target.notes.push(
+    `${which}: measured again on ${when} UTC${reason === undefined ? '' : ` (${reason})`} and merged in; the runs replaced are in the JSON under "superseded".`,
+  );
   target.commands.push(`pnpm attack ${argText}   # merged in on ${when} UTC`);
   return writeAttackReport(target, dirname(file));
 }

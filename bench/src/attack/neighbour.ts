@@ -68,7 +68,11 @@ class Connection {
   }
 
   private connect(): void {
-    const ws = new WebSocket(this.url, ['parley.v1'], { localAddress: this.localAddress, perMessageDeflate: false, handshakeTimeout: 5000 });
+    const ws = new WebSocket(this.url, ['parley.v1'], {
+      localAddress: this.localAddress,
+      perMessageDeflate: false,
+      handshakeTimeout: 5000,
+    });
     this.ws = ws;
     let dropped = false;
     const drop = (why: string) => {
@@ -109,9 +113,13 @@ export class Neighbour {
   private readonly loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
 
   constructor(private readonly config: NeighbourConfig) {
-    const url = (i: number) => `${config.base}/ws/chat/${encodeURIComponent(config.room)}/?name=${encodeURIComponent(`Neighbour ${i}`)}`;
+    const url = (i: number) =>
+      `${config.base}/ws/chat/${encodeURIComponent(config.room)}/?name=${encodeURIComponent(`Neighbour ${i}`)}`;
     const drop = (why: string) => bump(this.current.disconnects, why);
-    this.senders = Array.from({ length: config.senders }, (_, i) => new Connection(url(i + 1), config.localAddress, (f) => this.onSenderFrame(f), drop));
+    this.senders = Array.from(
+      { length: config.senders },
+      (_, i) => new Connection(url(i + 1), config.localAddress, (f) => this.onSenderFrame(f), drop),
+    );
     this.receiver = new Connection(url(0), config.localAddress, (f) => this.onReceiverFrame(f), drop);
     this.phases.set(this.phase, emptyPhase());
     this.loopDelay.enable();
@@ -145,7 +153,10 @@ export class Neighbour {
     clearTimeout(this.timer);
     this.setPhase('drain');
     const deadline = performance.now() + drainMs;
-    while (performance.now() < deadline && [...this.sent.values()].some((s) => s.ackMs === undefined && s.refused === undefined)) {
+    while (
+      performance.now() < deadline &&
+      [...this.sent.values()].some((s) => s.ackMs === undefined && s.refused === undefined)
+    ) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     // Deliveries trail acks by a moment.
@@ -249,17 +260,20 @@ export function latencies(values: Array<number | undefined>): LatencySummary {
 if (process.send !== undefined && process.argv[1]?.includes('neighbour')) {
   let neighbour: Neighbour | undefined;
   const send = (event: Record<string, unknown>) => process.send?.(event);
-  process.on('message', (msg: { cmd: string; config?: NeighbourConfig; name?: string; windows?: string[]; drainMs?: number }) => {
-    if (msg.cmd === 'start') {
-      neighbour = new Neighbour(msg.config!);
-      neighbour.start(15_000).then(
-        () => send({ event: 'ready' }),
-        (err: unknown) => send({ event: 'ready', error: (err as Error).message }),
-      );
-    } else if (msg.cmd === 'phase') neighbour?.setPhase(msg.name!);
-    else if (msg.cmd === 'finish') {
-      void neighbour?.finish(msg.windows!, msg.drainMs!).then((windows) => send({ event: 'windows', windows }));
-    }
-  });
+  process.on(
+    'message',
+    (msg: { cmd: string; config?: NeighbourConfig; name?: string; windows?: string[]; drainMs?: number }) => {
+      if (msg.cmd === 'start') {
+        neighbour = new Neighbour(msg.config!);
+        neighbour.start(15_000).then(
+          () => send({ event: 'ready' }),
+          (err: unknown) => send({ event: 'ready', error: (err as Error).message }),
+        );
+      } else if (msg.cmd === 'phase') neighbour?.setPhase(msg.name!);
+      else if (msg.cmd === 'finish') {
+        void neighbour?.finish(msg.windows!, msg.drainMs!).then((windows) => send({ event: 'windows', windows }));
+      }
+    },
+  );
   process.on('disconnect', () => process.exit(0));
 }

@@ -85,7 +85,8 @@ export class FrameReader {
   private startPayload(): void {
     const len7 = this.header[1]! & 0x7f;
     this.opcode = this.header[0]! & 0x0f;
-    this.length = len7 === 126 ? this.header.readUInt16BE(2) : len7 === 127 ? Number(this.header.readBigUInt64BE(2)) : len7;
+    this.length =
+      len7 === 126 ? this.header.readUInt16BE(2) : len7 === 127 ? Number(this.header.readBigUInt64BE(2)) : len7;
     this.headerLength = 0;
     this.remaining = this.length;
     this.kept = [];

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { ATTACK_TITLES } from './attacks.ts';
 import type { AttackResults, AttackRun, Counts, LatencySummary, NeighbourWindow } from './types.ts';
 
-const ms = (v: number | null | undefined): string => (v === undefined ? '–' : v === null ? '∞' : v < 10 ? v.toFixed(2) : v.toFixed(1));
+const ms = (v: number | null | undefined): string =>
+  v === undefined ? '–' : v === null ? '∞' : v < 10 ? v.toFixed(2) : v.toFixed(1);
 const int = (n: number | undefined): string => (n === undefined ? '–' : Math.round(n).toLocaleString('en-US'));
 const mib = (kb: number | undefined): string => (kb === undefined ? '–' : (kb / 1024).toFixed(0));
 const bytes = (b: number | undefined): string => {
@@ -84,7 +85,10 @@ function summaryTable(r: AttackResults): string[] {
   ];
   for (const run of r.runs) {
     const prior = before?.runs.find((b) => b.system === run.system && b.attack === run.attack);
-    const priorCell = prior === undefined ? '–' : `${ms(prior.underAttack?.ack.p99)} (${prior.p99Ratio === null ? '∞' : `${prior.p99Ratio}×`})`;
+    const priorCell =
+      prior === undefined
+        ? '–'
+        : `${ms(prior.underAttack?.ack.p99)} (${prior.p99Ratio === null ? '∞' : `${prior.p99Ratio}×`})`;
     const sv = run.server;
     lines.push(
       `| ${run.attack}${noisy(run, r.settings.noisyOtherPct) ? ' ‡' : ''} | ${run.system} | ${p50p99(run.quiet?.ack)} | ${p50p99(run.underAttack?.ack)} | ${run.p99Ratio === null ? '–' : `${run.p99Ratio}×`} | ${goalCell(run, r.settings.goalFactor)} | ${ms(run.after?.ack.p99)} |` +
@@ -98,7 +102,8 @@ function summaryTable(r: AttackResults): string[] {
 function attackerSide(a: AttackRun['attacker']): string {
   if (a === undefined) return '–';
   const parts = Object.keys(a.attackerErrors).length > 0 ? [counts(a.attackerErrors)] : [];
-  if (a.capped !== undefined) parts.push(`stopped early: capped at ${a.capped} (after ${(a.elapsedMs / 1000).toFixed(1)} s)`);
+  if (a.capped !== undefined)
+    parts.push(`stopped early: capped at ${a.capped} (after ${(a.elapsedMs / 1000).toFixed(1)} s)`);
   return parts.length === 0 ? '–' : parts.join('; ');
 }
 
@@ -110,7 +115,12 @@ function detailTable(r: AttackResults): string[] {
   for (const run of r.runs) {
     const a = run.attacker;
     const sv = run.server;
-    const after = sv === undefined ? '–' : sv.survived ? `up; RSS ${mib(sv.rssAfterKb)} MiB${sv.metricsAfter?.parley_rooms === undefined ? '' : `, ${int(sv.metricsAfter.parley_rooms)} rooms`}` : `**down**`;
+    const after =
+      sv === undefined
+        ? '–'
+        : sv.survived
+          ? `up; RSS ${mib(sv.rssAfterKb)} MiB${sv.metricsAfter?.parley_rooms === undefined ? '' : `, ${int(sv.metricsAfter.parley_rooms)} rooms`}`
+          : `**down**`;
     lines.push(
       `| ${run.attack} | ${run.system} | ${int(a?.attempts)} | ${int(a?.opened)} | ${counts(a?.refused)} | ${a?.retryAfter ?? '–'} | ${a ? `${int(a.maxHeld)} / ${int(a.heldAtEnd)}` : '–'} | ${counts(a?.closes)} | ${int(a?.framesSent)} | ${counts(a?.errorFrames)} | ` +
         `${a ? `${int(a.welcomes)} (${bytes(a.maxWelcomeBytes)})` : '–'} | ${bytes(a?.bytesReceived)} | ${counts(a?.httpStatus)} | ${attackerSide(a)} | ${bytes(sv?.logBytesAttack)} | ${after} | ${sv?.redisRssBeforeKb === undefined ? '–' : `${mib(sv.redisRssBeforeKb)} → ${mib(sv.redisRssPeakKb)}`} | ${run.otherCpuPctQuiet ?? '–'} / ${run.otherCpuPctAttack ?? '–'} % |`,
@@ -153,11 +163,14 @@ export function renderMarkdown(r: AttackResults): string {
     ...summaryTable(r),
     '',
     'Latencies in ms; ∞: the percentile falls on messages never acknowledged. "neighbour hurt" lists the neighbour\'s unacknowledged messages, refusals and dropped sockets during the attack. ' +
-      '‡: other processes used more than ' + `${r.settings.noisyOtherPct ?? 50} % of a core during the quiet or attack window (see "other CPU" below): the machine, not only the attack, moved that row. ` +
+      '‡: other processes used more than ' +
+      `${r.settings.noisyOtherPct ?? 50} % of a core during the quiet or attack window (see "other CPU" below): the machine, not only the attack, moved that row. ` +
       'RSS peak: the highest VmRSS of the server process sampled every 100 ms from the start of the attack to the end of the "after" window. CPU: % of the server\'s one core.',
   ];
-  if (r.before !== undefined) out.push('', `"before": the same attack on ${r.before.server} (${r.before.file}, ${r.before.date}).`);
-  for (const run of r.runs.filter((x) => x.error !== undefined)) out.push('', `**${run.attack} on ${run.system}**: ${run.error!.split('\n').join(' ')}`);
+  if (r.before !== undefined)
+    out.push('', `"before": the same attack on ${r.before.server} (${r.before.file}, ${r.before.date}).`);
+  for (const run of r.runs.filter((x) => x.error !== undefined))
+    out.push('', `**${run.attack} on ${run.system}**: ${run.error!.split('\n').join(' ')}`);
   out.push(
     '',
     '## What the attacker achieved',
@@ -178,7 +191,7 @@ export function renderMarkdown(r: AttackResults): string {
     seeded === undefined
       ? ''
       : `The seeded room (\`big-since\`, \`reconnect\`, \`http\`): ${int(seeded.stored)} messages of ${int(seeded.textBytes)} bytes, sent from 127.0.0.3–12 before the quiet window; ` +
-        `a \`since=0-0\` welcome of it was ${bytes(seeded.welcomeBytes)} (${int(seeded.welcomeMessages)} messages${seeded.welcomeHasNewer === undefined ? '' : `, hasNewer ${seeded.welcomeHasNewer}`}).`,
+          `a \`since=0-0\` welcome of it was ${bytes(seeded.welcomeBytes)} (${int(seeded.welcomeMessages)} messages${seeded.welcomeHasNewer === undefined ? '' : `, hasNewer ${seeded.welcomeHasNewer}`}).`,
     '',
     '## Method',
     '',

@@ -13,7 +13,17 @@ import { Child, type ChildEvent } from './child.ts';
 import type { NeighbourConfig } from './neighbour.ts';
 import { seedRoom } from './seed.ts';
 import { fileBytes, parleyMetrics, probe, rssOf, startTarget, type TargetServer } from './target.ts';
-import { ADDRESSES, type AttackId, type AttackOutcome, type AttackRequest, type AttackRun, type AttackSettings, type AttackSystem, type NeighbourWindow, type ServerFigures } from './types.ts';
+import {
+  ADDRESSES,
+  type AttackId,
+  type AttackOutcome,
+  type AttackRequest,
+  type AttackRun,
+  type AttackSettings,
+  type AttackSystem,
+  type NeighbourWindow,
+  type ServerFigures,
+} from './types.ts';
 
 export const NEIGHBOUR_ROOM = 'neighbours';
 export const SEED_ROOM = 'archive';
@@ -76,7 +86,10 @@ function otherPct(from: Clock, to: Clock): number {
  * use less than `thresholdPct` of a core: other people use this machine too, and a run is only
  * as good as its quiet window. Returns how long it waited and the last second's figure.
  */
-export async function waitForQuietMachine(maxWaitMs: number, thresholdPct: number): Promise<{ waitedMs: number; otherPct: number }> {
+export async function waitForQuietMachine(
+  maxWaitMs: number,
+  thresholdPct: number,
+): Promise<{ waitedMs: number; otherPct: number }> {
   const started = performance.now();
   let calmSeconds = 0;
   for (;;) {
@@ -102,7 +115,13 @@ async function startHelpers(ctx: Context, server: TargetServer, s: AttackSetting
   const helpers = { attacker: Child.start(ctx, 'attacker', 10), neighbour: Child.start(ctx, 'neighbour') };
   try {
     await helpers.attacker.next('ready', 20_000);
-    const config: NeighbourConfig = { base: `ws://127.0.0.1:${server.port}`, room: NEIGHBOUR_ROOM, localAddress: ADDRESSES.neighbour, rate: s.rate, senders: s.senders };
+    const config: NeighbourConfig = {
+      base: `ws://127.0.0.1:${server.port}`,
+      room: NEIGHBOUR_ROOM,
+      localAddress: ADDRESSES.neighbour,
+      rate: s.rate,
+      senders: s.senders,
+    };
     helpers.neighbour.send({ cmd: 'start', config });
     const ready = await helpers.neighbour.next<ChildEvent & { error?: string }>('ready', 20_000);
     if (ready.error !== undefined) throw new Error(ready.error);
@@ -115,7 +134,11 @@ async function startHelpers(ctx: Context, server: TargetServer, s: AttackSetting
 
 /** What the harness watches on the server side through the windows. */
 class ServerWatch {
-  readonly clocks: Record<'quietStart' | 'quietEnd' | 'attackEnd', Clock | undefined> = { quietStart: undefined, quietEnd: undefined, attackEnd: undefined };
+  readonly clocks: Record<'quietStart' | 'quietEnd' | 'attackEnd', Clock | undefined> = {
+    quietStart: undefined,
+    quietEnd: undefined,
+    attackEnd: undefined,
+  };
   rssBeforeKb = 0;
   redisRssBeforeKb: number | undefined;
   logBytes = { attackStart: 0, attackEnd: 0 };
@@ -161,7 +184,13 @@ class ServerWatch {
  * The windows: warm-up, quiet, attack (until the attacker says it stopped), after. Fills in the
  * neighbour's windows and the attacker's outcome.
  */
-async function runWindows(run: AttackRun, server: TargetServer, { attacker, neighbour }: Helpers, watch: ServerWatch, s: AttackSettings): Promise<void> {
+async function runWindows(
+  run: AttackRun,
+  server: TargetServer,
+  { attacker, neighbour }: Helpers,
+  watch: ServerWatch,
+  s: AttackSettings,
+): Promise<void> {
   neighbour.send({ cmd: 'phase', name: 'warmup' });
   await sleep(s.warmupMs);
   watch.baseline();
@@ -173,7 +202,13 @@ async function runWindows(run: AttackRun, server: TargetServer, { attacker, neig
   const request: AttackRequest = {
     attack: run.attack,
     durationMs: s.attackMs,
-    target: { host: '127.0.0.1', port: server.port, localAddress: ADDRESSES.attacker, neighbourRoom: NEIGHBOUR_ROOM, seedRoom: SEED_ROOM },
+    target: {
+      host: '127.0.0.1',
+      port: server.port,
+      localAddress: ADDRESSES.attacker,
+      neighbourRoom: NEIGHBOUR_ROOM,
+      seedRoom: SEED_ROOM,
+    },
   };
   watch.attackStarts();
   neighbour.send({ cmd: 'phase', name: 'attack' });
@@ -210,7 +245,9 @@ async function serverFigures(server: TargetServer, watch: ServerWatch): Promise<
     cpuPctQuiet: pct(q1!.server - q0!.server, q1!.at - q0!.at),
     cpuPctAttack: pct(a1!.server - q1!.server, a1!.at - q1!.at),
     logBytesAttack: watch.logBytes.attackEnd - watch.logBytes.attackStart,
-    ...(watch.redisRssBeforeKb === undefined ? {} : { redisRssBeforeKb: watch.redisRssBeforeKb, redisRssPeakKb: peaks.redisRssPeakKb ?? 0 }),
+    ...(watch.redisRssBeforeKb === undefined
+      ? {}
+      : { redisRssBeforeKb: watch.redisRssBeforeKb, redisRssPeakKb: peaks.redisRssPeakKb ?? 0 }),
     survived: down === undefined && ready === 200,
     ...(metricsAfter === undefined ? {} : { metricsAfter }),
     ...(down === undefined ? {} : { exit: down }),
@@ -218,17 +255,37 @@ async function serverFigures(server: TargetServer, watch: ServerWatch): Promise<
 }
 
 /** Runs one attack against one fresh system; never throws (a failure is the run's `error`). */
-export async function runOne(ctx: Context, system: AttackSystem, attack: AttackId, s: AttackSettings, paths: RunPaths, log: (line: string) => void = () => {}): Promise<AttackRun> {
+export async function runOne(
+  ctx: Context,
+  system: AttackSystem,
+  attack: AttackId,
+  s: AttackSettings,
+  paths: RunPaths,
+  log: (line: string) => void = () => {},
+): Promise<AttackRun> {
   const started = Date.now();
-  const run: AttackRun = { system, attack, startedAt: new Date(started).toISOString(), durationS: 0, p99Ratio: null, goalMet: false };
+  const run: AttackRun = {
+    system,
+    attack,
+    startedAt: new Date(started).toISOString(),
+    durationS: 0,
+    p99Ratio: null,
+    goalMet: false,
+  };
   let server: TargetServer | undefined;
   let helpers: Helpers | undefined;
   let watch: ServerWatch | undefined;
   try {
-    server = await startTarget(ctx, system, { script: paths.script, logLevel: s.logLevel, logFile: join(paths.logDir, `${system}-${attack}.log`) });
+    server = await startTarget(ctx, system, {
+      script: paths.script,
+      logLevel: s.logLevel,
+      logFile: join(paths.logDir, `${system}-${attack}.log`),
+    });
     if (NEEDS_SEED.has(attack)) {
       run.seed = await seedRoom(server.port, SEED_ROOM, s.seedMessages, s.seedTextBytes);
-      log(`  seeded ${run.seed.stored} × ${s.seedTextBytes} B in ${(run.seed.elapsedMs / 1000).toFixed(1)} s; a since=0-0 welcome is ${(run.seed.welcomeBytes / 1e6).toFixed(2)} MB (${run.seed.welcomeMessages} messages)`);
+      log(
+        `  seeded ${run.seed.stored} × ${s.seedTextBytes} B in ${(run.seed.elapsedMs / 1000).toFixed(1)} s; a since=0-0 welcome is ${(run.seed.welcomeBytes / 1e6).toFixed(2)} MB (${run.seed.welcomeMessages} messages)`,
+      );
     }
     helpers = await startHelpers(ctx, server, s);
     watch = new ServerWatch(server, [helpers.attacker.pid, helpers.neighbour.pid]);

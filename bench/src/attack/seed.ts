@@ -17,15 +17,31 @@ function seedText(i: number, bytes: number): string {
   return head + 'abcdefghij'.repeat(Math.ceil(bytes / 10)).slice(0, bytes - head.length);
 }
 
-export async function seedRoom(port: number, room: string, count: number, textBytes: number, timeoutMs = 60_000): Promise<SeedFigures> {
+export async function seedRoom(
+  port: number,
+  room: string,
+  count: number,
+  textBytes: number,
+  timeoutMs = 60_000,
+): Promise<SeedFigures> {
   const started = performance.now();
   const deadline = started + timeoutMs;
   const queue = Array.from({ length: count }, (_, i) => i);
-  const figures: SeedFigures = { room, requested: count, stored: 0, textBytes, elapsedMs: 0, rateLimited: 0, welcomeBytes: 0, welcomeMessages: 0 };
+  const figures: SeedFigures = {
+    room,
+    requested: count,
+    stored: 0,
+    textBytes,
+    elapsedMs: 0,
+    rateLimited: 0,
+    welcomeBytes: 0,
+    welcomeMessages: 0,
+  };
   const seeders: Array<Promise<void>> = [];
   for (let a = 0; a < ADDRESSES.seedCount; a++) {
     const address = `127.0.0.${ADDRESSES.seedFirst + a}`;
-    for (let s = 0; s < SOCKETS_PER_ADDRESS; s++) seeders.push(seeder(port, room, address, `Seeder ${a}-${s}`, queue, figures, deadline));
+    for (let s = 0; s < SOCKETS_PER_ADDRESS; s++)
+      seeders.push(seeder(port, room, address, `Seeder ${a}-${s}`, queue, figures, deadline));
   }
   const outcomes = await Promise.allSettled(seeders);
   figures.elapsedMs = Math.round(performance.now() - started);
@@ -38,20 +54,35 @@ export async function seedRoom(port: number, room: string, count: number, textBy
 }
 
 /** One seeding socket: takes the next message off the shared queue, sends it, waits for its ack. */
-async function seeder(port: number, room: string, address: string, name: string, queue: number[], figures: SeedFigures, deadline: number): Promise<void> {
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/ws/chat/${encodeURIComponent(room)}/?name=${encodeURIComponent(name)}`, ['parley.v1'], {
-    localAddress: address,
-    perMessageDeflate: false,
-  });
+async function seeder(
+  port: number,
+  room: string,
+  address: string,
+  name: string,
+  queue: number[],
+  figures: SeedFigures,
+  deadline: number,
+): Promise<void> {
+  const ws = new WebSocket(
+    `ws://127.0.0.1:${port}/ws/chat/${encodeURIComponent(room)}/?name=${encodeURIComponent(name)}`,
+    ['parley.v1'],
+    {
+      localAddress: address,
+      perMessageDeflate: false,
+    },
+  );
   const waiting = new Map<string, (code: string | undefined) => void>();
   let welcomed!: () => void;
   const welcome = new Promise<void>((resolve) => (welcomed = resolve));
   ws.on('message', (data) => {
     const frame = JSON.parse(data.toString()) as { type: string; clientMsgId?: string; code?: string };
     if (frame.type === 'welcome') welcomed();
-    else if ((frame.type === 'ack' || frame.type === 'error') && frame.clientMsgId !== undefined) waiting.get(frame.clientMsgId)?.(frame.type === 'ack' ? undefined : frame.code);
+    else if ((frame.type === 'ack' || frame.type === 'error') && frame.clientMsgId !== undefined)
+      waiting.get(frame.clientMsgId)?.(frame.type === 'ack' ? undefined : frame.code);
   });
-  const closed = new Promise<never>((_, reject) => ws.on('close', (code) => reject(new Error(`seeding socket closed (${code})`))));
+  const closed = new Promise<never>((_, reject) =>
+    ws.on('close', (code) => reject(new Error(`seeding socket closed (${code})`))),
+  );
   closed.catch(() => {});
   ws.on('error', () => {});
   try {
@@ -93,12 +124,23 @@ async function probeWelcome(port: number, room: string): Promise<Partial<SeedFig
       resolve(figures);
     };
     const ws = new RawWs(
-      { host: '127.0.0.1', port, localAddress: ADDRESSES.probe, path: `/ws/chat/${encodeURIComponent(room)}/?name=Probe&since=0-0`, protocols: ['parley.v1'], keep: 64 << 20 },
+      {
+        host: '127.0.0.1',
+        port,
+        localAddress: ADDRESSES.probe,
+        path: `/ws/chat/${encodeURIComponent(room)}/?name=Probe&since=0-0`,
+        protocols: ['parley.v1'],
+        keep: 64 << 20,
+      },
       {
         frame: (_opcode, length, head) => {
           if (frameType(head) !== 'welcome') return;
           const welcome = JSON.parse(head.toString()) as { history: unknown[]; hasNewer?: boolean };
-          finish({ welcomeBytes: length, welcomeMessages: welcome.history.length, ...(welcome.hasNewer === undefined ? {} : { welcomeHasNewer: welcome.hasNewer }) });
+          finish({
+            welcomeBytes: length,
+            welcomeMessages: welcome.history.length,
+            ...(welcome.hasNewer === undefined ? {} : { welcomeHasNewer: welcome.hasNewer }),
+          });
         },
         closed: () => finish({}),
       },

@@ -24,22 +24,40 @@ export interface TargetServer {
  * so no limit can leak in from the harness's own environment: every limit stays at its default.
  */
 function serverEnv(port: number, logLevel: string, redisUrl: string | undefined): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: logLevel };
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NODE_ENV: 'production',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: logLevel,
+  };
   if (redisUrl !== undefined) env.REDIS_URL = redisUrl;
   return env;
 }
 
-export async function startTarget(ctx: Context, system: AttackSystem, o: { script: string; logLevel: string; logFile: string }): Promise<TargetServer> {
+export async function startTarget(
+  ctx: Context,
+  system: AttackSystem,
+  o: { script: string; logLevel: string; logFile: string },
+): Promise<TargetServer> {
   const redis = system === 'parley-redis' ? await startRedis(ctx) : undefined;
   const port = await freePort();
   // `sh` sends the log to a file and execs node (the pid stays node's): a flood of log lines
   // would otherwise land on the harness, which shares the client core with the neighbour.
   const node = [process.execPath, ...startFlags(o.script), o.script];
-  const server = spawnPinned('parley', ctx.serverCpus, '/bin/sh', ['-c', 'log=$1; shift; exec "$@" >"$log" 2>&1', 'sh', o.logFile, ...node], {
-    env: serverEnv(port, o.logLevel, redis?.url),
-    cwd: ctx.repoRoot,
-  });
-  const down = () => exitReason(server, o.logFile) ?? (redis === undefined ? undefined : exitReason(redis.process, undefined));
+  const server = spawnPinned(
+    'parley',
+    ctx.serverCpus,
+    '/bin/sh',
+    ['-c', 'log=$1; shift; exec "$@" >"$log" 2>&1', 'sh', o.logFile, ...node],
+    {
+      env: serverEnv(port, o.logLevel, redis?.url),
+      cwd: ctx.repoRoot,
+    },
+  );
+  const down = () =>
+    exitReason(server, o.logFile) ?? (redis === undefined ? undefined : exitReason(redis.process, undefined));
   const stopAll = async () => {
     await stop(server, 10_000);
     if (redis !== undefined) await stop(redis.process);
@@ -61,7 +79,9 @@ export async function startTarget(ctx: Context, system: AttackSystem, o: { scrip
  * package.json beside its dist/), as operators run it.
  */
 export function startFlags(script: string): string[] {
-  const pkg = JSON.parse(readFileSync(join(dirname(script), '..', 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const pkg = JSON.parse(readFileSync(join(dirname(script), '..', 'package.json'), 'utf8')) as {
+    scripts: { start: string };
+  };
   return pkg.scripts.start.split(/\s+/).filter((word) => word.startsWith('--'));
 }
 

@@ -2,7 +2,16 @@
 // report. Everything here goes into the results JSON, so it holds numbers and strings only.
 import type { Machine } from '../types.ts';
 
-export const ATTACK_IDS = ['big-since', 'reconnect', 'room-flood', 'conn-flood', 'pre-welcome', 'invalid-frames', 'join-leave', 'http'] as const;
+export const ATTACK_IDS = [
+  'big-since',
+  'reconnect',
+  'room-flood',
+  'conn-flood',
+  'pre-welcome',
+  'invalid-frames',
+  'join-leave',
+  'http',
+] as const;
 export type AttackId = (typeof ATTACK_IDS)[number];
 
 export const ATTACK_SYSTEMS = ['parley-memory', 'parley-redis'] as const;
@@ -163,7 +172,13 @@ export interface AttackRun {
   waitedForQuietS?: number;
   otherCpuPctAtStart?: number;
   /** Other attempts at this run, set aside because other processes loaded the machine more during them. */
-  noisyAttempts?: Array<{ startedAt: string; otherCpuPctQuiet?: number; otherCpuPctAttack?: number; quietP99: number | null | undefined; attackP99: number | null | undefined }>;
+  noisyAttempts?: Array<{
+    startedAt: string;
+    otherCpuPctQuiet?: number;
+    otherCpuPctAttack?: number;
+    quietP99: number | null | undefined;
+    attackP99: number | null | undefined;
+  }>;
   /** p99 under attack ÷ quiet p99 (null when a p99 is unknown or infinite). */
   p99Ratio: number | null;
   goalMet: boolean;
