@@ -4,8 +4,8 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { RoomSummary, User } from '@parley/protocol';
 import {
   EngineUnavailableError,
-  fitPage,
   idTime,
+  messageWireBytes,
   type BusListener,
   type ChatEngine,
   type EngineHealth,
@@ -98,6 +98,8 @@ type ScriptCommands = {
 const REFRESH_CHUNK = 500;
 /** Daily quota counts expire this long after their day began. */
 const QUOTA_TTL_SECONDS = 2 * 24 * 3600;
+/** The most entries one read of a history page asks for at first. */
+const MAX_READ_CHUNK = 64;
 /** The largest id Redis can store: a `since` or `after` at it has nothing after it. */
 const MAX_STREAM_ID = '18446744073709551615-18446744073709551615';
 
@@ -263,27 +265,64 @@ export class RedisEngine implements ChatEngine {
         if (recovered || query.after !== undefined) {
           // Not recoverable (after): what follows the trimmed stretch, from the oldest kept.
           const start = !recovered ? '-' : from === MAX_STREAM_ID ? undefined : `(${from}`;
-          // One more than asked tells whether newer messages follow.
-          const entries =
-            start === undefined
-              ? []
-              : ((await this.reader.xrange(log, start, '+', 'COUNT', query.limit + 1)) as StreamEntry[]);
-          const messages = fitPage(messagesOf(entries), query.limit, query.maxBytes);
+          const page =
+            start === undefined ? { entries: [], more: false } : await this.readPage(log, 'forward', start, query);
+          const messages = messagesOf(page.entries);
           const olderExists = bounds.firstId !== undefined && bounds.firstId !== messages[0]?.id;
-          const lastSeq = seqOfEntry(entries.find((entry) => entry[0] === messages.at(-1)?.id));
-          return { messages, recovered, hasMore: olderExists, hasNewer: entries.length > messages.length, lastSeq };
+          return {
+            messages,
+            recovered,
+            hasMore: olderExists,
+            hasNewer: page.more,
+            lastSeq: seqOfEntry(page.entries.at(-1)),
+          };
         }
       }
       // `(0-0` is no id Redis accepts as an exclusive end: nothing is before 0-0.
       if (query.before === '0-0') return { messages: [], recovered: false, hasMore: false, hasNewer: false };
-      const end = query.before === undefined ? '+' : `(${query.before}`;
-      // One more than asked tells whether older messages exist.
-      const entries = (await this.reader.xrevrange(log, end, '-', 'COUNT', query.limit + 1)) as StreamEntry[];
-      const oldestFirst = messagesOf(entries.slice(0, query.limit).reverse());
-      const messages = fitPage(oldestFirst, query.limit, query.maxBytes, true);
-      const hasMore = entries.length > messages.length;
-      return { messages, recovered: false, hasMore, hasNewer: false, lastSeq: seqOfEntry(entries[0]) };
+      const page = await this.readPage(log, 'backward', query.before === undefined ? '+' : `(${query.before}`, query);
+      const messages = messagesOf([...page.entries].reverse());
+      return { messages, recovered: false, hasMore: page.more, hasNewer: false, lastSeq: seqOfEntry(page.entries[0]) };
     });
+  }
+
+  /**
+   * Reads a page of a room's log from `start` (forward: oldest first; backward: newest first),
+   * at most `limit` entries and about `maxBytes` of messages (at least one entry), in chunks
+   * sized by what the page can still hold: reading `limit + 1` entries at once would make Redis
+   * send, and ioredis parse, hundreds of large entries for a page that holds a few dozen (a
+   * 256 KiB page of 4 KiB messages fetched 800 KiB). `more` says entries follow the page.
+   */
+  private async readPage(
+    log: string,
+    direction: 'forward' | 'backward',
+    start: string,
+    { limit, maxBytes }: { limit: number; maxBytes: number },
+  ): Promise<{ entries: StreamEntry[]; more: boolean }> {
+    const entries: StreamEntry[] = [];
+    let bytes = 0;
+    let cursor = start;
+    // A first guess of 4 KiB an entry (the largest text), then what the entries so far weigh.
+    let chunk = Math.max(2, Math.min(MAX_READ_CHUNK, Math.ceil(maxBytes / 4096) + 1));
+    for (;;) {
+      const want = Math.min(chunk, limit + 1 - entries.length);
+      const read = (
+        direction === 'forward'
+          ? await this.reader.xrange(log, cursor, '+', 'COUNT', want)
+          : await this.reader.xrevrange(log, cursor, '-', 'COUNT', want)
+      ) as StreamEntry[];
+      for (const entry of read) {
+        const message = messageOfEntry(entry);
+        const size = message === undefined ? 0 : messageWireBytes(message);
+        if (entries.length === limit || (entries.length > 0 && bytes + size > maxBytes)) return { entries, more: true };
+        entries.push(entry);
+        bytes += size;
+      }
+      if (read.length < want) return { entries, more: false };
+      cursor = `(${read.at(-1)![0]}`;
+      const average = bytes / Math.max(1, entries.length);
+      chunk = Math.max(1, Math.ceil((maxBytes - bytes) / Math.max(1, average)) + 1);
+    }
   }
 
   async enter(room: string, user: User): Promise<MembersJson> {
