@@ -201,7 +201,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
     cspConnectSrc: (env.CSP_CONNECT_SRC ?? '').split(/[\s,]+/).filter((source) => source !== ''),
     connectRatePerIp: int('CONNECT_RATE_PER_IP', 10, 0, 1_000_000),
-    connectBurstPerIp: int('CONNECT_BURST_PER_IP', 40, 1, 1_000_000),
+    connectBurstPerIp: int('CONNECT_BURST_PER_IP', 20, 1, 1_000_000),
     httpRatePerIp: int('HTTP_RATE_PER_IP', 20, 0, 1_000_000),
     httpBurstPerIp: int('HTTP_BURST_PER_IP', 60, 1, 1_000_000),
     frameRatePerConnection: int('FRAME_RATE_PER_CONNECTION', 20, 0, 1_000_000),

@@ -123,8 +123,8 @@ test('reconnect amplification: connect with since=0-0, read the welcome, drop, i
   );
   await neighbour.stop();
   console.log(`  attacker: ${welcomes} welcomes in ${seconds} s, ${refused} upgrades refused`);
-  // The default allowance: a burst of 40, then 10 a second.
-  assert.ok(welcomes <= 40 + 10 * (seconds + 1), `${welcomes} welcomes`);
+  // The default allowance: a burst of 20, then 10 a second.
+  assert.ok(welcomes <= 20 + 10 * (seconds + 1), `${welcomes} welcomes`);
   assert.ok(refused > 0);
   const metrics = await (await fetch(`${server.httpUrl}/metrics`)).text();
   assert.match(metrics, /parley_refused_requests_total [1-9]/);

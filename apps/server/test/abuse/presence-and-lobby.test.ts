@@ -37,7 +37,7 @@ test("a join/leave flood: new identities coming and going reach the room's membe
   await new Promise((r) => setTimeout(r, 300));
   await neighbour.stop();
   console.log(`  attacker: ${cycles} joins and leaves in ${seconds} s; the watcher got ${presence} presence frames`);
-  const allowed = 40 + 10 * (seconds + 1);
+  const allowed = 20 + 10 * (seconds + 1);
   assert.ok(cycles <= allowed, `${cycles} cycles`);
   assert.ok(presence <= 2 * allowed, `${presence} presence frames`);
   watcher.client.close();

@@ -54,7 +54,7 @@ for (const engine of ['memory', 'redis'] as const) {
       );
       await neighbour.stop();
       console.log(`  attacker: ${visits} rooms visited in ${seconds} s, ${refused} upgrades refused`);
-      assert.ok(visits <= 40 + 10 * (seconds + 1), `${visits} visits: the connection rate bounds them`);
+      assert.ok(visits <= 20 + 10 * (seconds + 1), `${visits} visits: the connection rate bounds them`);
       assert.ok(refused > 0);
 
       // Once the visitors are gone, the only room with lasting state is the neighbours'.
@@ -85,7 +85,7 @@ for (const engine of ['memory', 'redis'] as const) {
       let posted = 0;
       for (let i = 0; i < 60; i++) {
         const { client } = await connectV1(running.wsUrl, `spam_${i}`, {
-          localAddress: `127.0.0.${10 + Math.floor(i / 30)}`,
+          localAddress: `127.0.0.${10 + Math.floor(i / 15)}`,
         });
         await postV1(client, `spam ${i}`);
         posted += 1;
