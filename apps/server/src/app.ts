@@ -64,6 +64,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   // Redis connections (onClose hooks run in registration order).
   await app.register(websocket, { config });
   app.addHook('onRequest', admission(app, config));
+  // An upgraded request never reaches onResponse (the socket is handed over), so admitted
+  // upgrades are logged here, once each; refusals are summed up by the admission hook.
+  app.addHook('onRequest', async (request) => {
+    if (request.headers.upgrade !== undefined) request.log.info({ req: request }, 'websocket upgrade');
+  });
   await app.register(securityHeaders, { config });
   await app.register(cors, { config });
   await app.register(stats);

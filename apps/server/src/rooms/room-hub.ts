@@ -32,6 +32,13 @@ export interface EndOfTurnWrites {
 const PRESENCE_BATCH_MS = 25;
 
 /**
+ * Presence and typing alone reach a room's sockets at most this often: in a storm of arrivals
+ * (or a join/leave flood) each socket gets a few writes a second, however many people come.
+ * They still ride along with any message written sooner.
+ */
+const PRESENCE_INTERVAL_MS = 100;
+
+/**
  * A busy room is written to its sockets at most this often: messages that arrive sooner after
  * the last write wait for the next one and go out together. Under load that turns k writes per
  * socket into one (a socket write costs far more than the bytes in it), at the price of at most
@@ -344,14 +351,15 @@ export class RoomHub {
    * Queues an event for the room's members. Messages go out at the end of this turn of the event
    * loop (or, in a busy room, FLUSH_INTERVAL_MS after its last write), together with whatever
    * else arrived for the room meanwhile: one write per socket for the lot. Presence and typing
-   * alone wait up to PRESENCE_BATCH_MS for company (see room-events.ts, batchWindow).
+   * alone wait PRESENCE_BATCH_MS for company, and PRESENCE_INTERVAL_MS after the room's last
+   * write (see room-events.ts, batchWindow).
    */
   private fanOut(room: string, state: RoomState, event: RoomEvent): void {
     const now = performance.now();
     const due =
       batchWindow(event) === 'messages'
         ? Math.max(now, state.lastWrittenAt + FLUSH_INTERVAL_MS)
-        : now + PRESENCE_BATCH_MS;
+        : Math.max(now + PRESENCE_BATCH_MS, state.lastWrittenAt + PRESENCE_INTERVAL_MS);
     if (state.queued === undefined) {
       state.queued = [];
       state.dueAt = due;
