@@ -1,22 +1,73 @@
 import * as v from 'valibot';
+import { isEmoji } from './emoji.ts';
 import { CLIENT_MSG_ID_PATTERN } from './message-id.ts';
+import { MessageIdSchema } from './server-frames.ts';
 
-// Every frame a client may send on `parley.v1`, one schema each, and their union.
+// Every frame a client may send on `parley.v1`, one schema each, and their union. Every frame
+// that changes the room carries a clientMsgId: the server answers it with `ack` (or an `error`
+// carrying the clientMsgId), and a resend with the same clientMsgId is applied once.
 
 const ClientMsgId = v.pipe(v.string(), v.regex(CLIENT_MSG_ID_PATTERN, 'must be 1–64 letters, digits, _ or -'));
+const Emoji = v.pipe(v.string(), v.check(isEmoji, 'must be a single emoji'));
 
-/** Sends a chat message; the server answers with `ack` (or `error` carrying the clientMsgId). */
+/** Sends a chat message, optionally as a reply to an earlier message of the room. */
 export const ClientMessageFrameSchema = v.object({
   type: v.literal('message'),
   text: v.string(),
   clientMsgId: ClientMsgId,
+  /** The id of the message this one answers (a message of the same room, still retained). */
+  replyTo: v.optional(MessageIdSchema),
 });
 export type ClientMessageFrame = v.InferOutput<typeof ClientMessageFrameSchema>;
+
+/** Replaces the text of one of your own messages (within the server's edit window). */
+export const ClientEditFrameSchema = v.object({
+  type: v.literal('edit'),
+  id: MessageIdSchema,
+  text: v.string(),
+  clientMsgId: ClientMsgId,
+});
+export type ClientEditFrame = v.InferOutput<typeof ClientEditFrameSchema>;
+
+/** Deletes one of your own messages: its text is removed for good, a tombstone stays. */
+export const ClientDeleteFrameSchema = v.object({
+  type: v.literal('delete'),
+  id: MessageIdSchema,
+  clientMsgId: ClientMsgId,
+});
+export type ClientDeleteFrame = v.InferOutput<typeof ClientDeleteFrameSchema>;
+
+/** Adds your reaction (one emoji) to a message; reacting twice with one emoji counts once. */
+export const ClientReactFrameSchema = v.object({
+  type: v.literal('react'),
+  id: MessageIdSchema,
+  emoji: Emoji,
+  clientMsgId: ClientMsgId,
+});
+export type ClientReactFrame = v.InferOutput<typeof ClientReactFrameSchema>;
+
+/** Takes your reaction back. */
+export const ClientUnreactFrameSchema = v.object({
+  type: v.literal('unreact'),
+  id: MessageIdSchema,
+  emoji: Emoji,
+  clientMsgId: ClientMsgId,
+});
+export type ClientUnreactFrame = v.InferOutput<typeof ClientUnreactFrameSchema>;
 
 /** Tells the room this person is typing. */
 export const ClientTypingFrameSchema = v.object({ type: v.literal('typing') });
 export type ClientTypingFrame = v.InferOutput<typeof ClientTypingFrameSchema>;
 
 /** Every frame a client may send on `parley.v1`. */
-export const ClientFrameSchema = v.variant('type', [ClientMessageFrameSchema, ClientTypingFrameSchema]);
+export const ClientFrameSchema = v.variant('type', [
+  ClientMessageFrameSchema,
+  ClientEditFrameSchema,
+  ClientDeleteFrameSchema,
+  ClientReactFrameSchema,
+  ClientUnreactFrameSchema,
+  ClientTypingFrameSchema,
+]);
 export type ClientFrame = v.InferOutput<typeof ClientFrameSchema>;
+/** A client frame that changes a message (answered with an ack carrying the change's own log id). */
+export type ClientChangeFrame = ClientEditFrame | ClientDeleteFrame | ClientReactFrame | ClientUnreactFrame;

@@ -15,6 +15,14 @@ export const ERROR_CODES = [
   'quota_exceeded',
   /** A clientMsgId was sent again with a different text; the new text was not sent. */
   'client_msg_id_reused',
+  /** No such message in this room's retained history (to edit, delete, react to or reply to). */
+  'not_found',
+  /** The message is someone else's (only its author may edit or delete it). */
+  'forbidden',
+  /** The message is older than the edit window (EDIT_WINDOW_SECONDS); it can still be deleted. */
+  'edit_window_closed',
+  /** The message has as many distinct reactions (or reactions in all) as it may hold. */
+  'too_many_reactions',
   /**
    * The message bus (Redis) is unreachable or did not answer in time; the message may not have
    * been sent. Resend it with the same clientMsgId: that is always safe (it is stored once).

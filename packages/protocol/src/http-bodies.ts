@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import type { HttpErrorCode } from './error-codes.ts';
-import { MessageFrameSchema } from './server-frames.ts';
+import { ChangeFrameSchema, MessageFrameSchema } from './server-frames.ts';
 
 // The bodies of the HTTP API (see paths.ts for the routes).
 
@@ -20,6 +20,10 @@ export const HistoryPageSchema = v.object({
    * moved on too far); the page then starts at the oldest message kept, after a gap.
    */
   recovered: v.optional(v.boolean()),
+  /** With `after`: changes made after `after` to messages older than the page (as in the welcome). */
+  changes: v.optional(v.array(ChangeFrameSchema)),
+  /** With `after`: the newest log entry (message or change) the page covers; pass it as the next `after`. */
+  lastEventId: v.optional(v.string()),
 });
 export type HistoryPage = v.InferOutput<typeof HistoryPageSchema>;
 

@@ -9,6 +9,7 @@ export * from './room-name.ts';
 export * from './display-name.ts';
 export * from './message-id.ts';
 export * from './text.ts';
+export * from './emoji.ts';
 export * from './paths.ts';
 export * from './server-frames.ts';
 export * from './client-frames.ts';

@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { MessageFrameSchema, UserSchema } from './server-frames.ts';
+import { ChangeFrameSchema, MessageFrameSchema, UserSchema } from './server-frames.ts';
 
 // The catalogue of room events: every kind of event that can be stored in a room's log or
 // published to the room, defined once. Three forms, each with its schema:
@@ -28,12 +28,18 @@ export const LeaveEventSchema = v.object({
   user: UserSchema,
   ts: v.number(),
 });
+/**
+ * A message was edited, deleted or reacted to. Stored in the log as an entry of its own (its
+ * `eventId`), so recovery replays it; the frame carries the message's state after the change.
+ */
+export const ChangeEventSchema = v.object({ kind: v.literal('change'), room: v.string(), change: ChangeFrameSchema });
 /** Someone is typing (not stored). */
 export const TypingEventSchema = v.object({ kind: v.literal('typing'), room: v.string(), user: UserSchema });
 
 /** Every event of a room. */
 export const RoomEventSchema = v.variant('kind', [
   MessageEventSchema,
+  ChangeEventSchema,
   JoinEventSchema,
   LeaveEventSchema,
   TypingEventSchema,
@@ -42,23 +48,53 @@ export type RoomEvent = v.InferOutput<typeof RoomEventSchema>;
 export type RoomEventKind = RoomEvent['kind'];
 /** A message event (not the DOM's MessageEvent). */
 export type MessageRoomEvent = v.InferOutput<typeof MessageEventSchema>;
-
-/** The version of the records this release writes. Readers accept it and the versions before. */
-export const ROOM_RECORD_VERSION = 1;
+export type ChangeRoomEvent = v.InferOutput<typeof ChangeEventSchema>;
 
 /**
- * A message as stored in the room's log (Redis: the stream entry's `r` field). The id and time
- * are the log entry's own, so they are not repeated here.
+ * The version of the records this release writes. Readers accept it and the versions before.
+ * Version 2 keeps a message's text out of its log entry (Redis: in the room's texts hash), so
+ * that deleting a message can remove its text for good.
+ */
+export const ROOM_RECORD_VERSION = 2;
+
+/**
+ * A message as stored in the room's log (Redis: the stream entry's `r` field) and published
+ * between instances. The id and time are the log entry's own, so they are not repeated here.
+ * `text` is in version 1 records; version 2 keeps it beside the record (the texts hash, and
+ * after the record in a bus frame). `replyTo` names the message answered and its author.
  */
 export const MessageRecordSchema = v.object({
-  v: v.literal(ROOM_RECORD_VERSION),
+  v: v.picklist([1, ROOM_RECORD_VERSION]),
   kind: v.literal('message'),
   room: v.string(),
   user: UserSchema,
-  text: v.string(),
+  text: v.optional(v.string()),
   clientMsgId: v.optional(v.string()),
+  replyTo: v.optional(v.object({ id: v.string(), user: UserSchema })),
 });
 export type MessageRecord = v.InferOutput<typeof MessageRecordSchema>;
+
+/** What a change does to its message. */
+export const CHANGE_OPS = ['edit', 'delete', 'react', 'unreact'] as const;
+export type ChangeOp = (typeof CHANGE_OPS)[number];
+
+/**
+ * A change as stored in the room's log: who changed which message how. The new text of an
+ * edit and the reactions after a change live beside the log (they are the message's state),
+ * never in the change's own entry, so a deletion leaves no copy of the text behind.
+ */
+export const ChangeRecordSchema = v.object({
+  v: v.literal(ROOM_RECORD_VERSION),
+  kind: v.literal('change'),
+  op: v.picklist(CHANGE_OPS),
+  room: v.string(),
+  user: UserSchema,
+  /** The message changed. */
+  id: v.string(),
+  emoji: v.optional(v.string()),
+  clientMsgId: v.optional(v.string()),
+});
+export type ChangeRecord = v.InferOutput<typeof ChangeRecordSchema>;
 
 /**
  * A message record of the first release (stream field `b`): the same fields without `v` and

@@ -11,20 +11,76 @@ export type User = v.InferOutput<typeof UserSchema>;
 /** A message id (`<ms>-<seq>`, each part at most 2^64 − 1; see isMessageId). */
 export const MessageIdSchema = v.pipe(v.string(), v.check(isMessageId, 'must be a message id like 1700000000000-0'));
 
+/** One emoji's reactions to a message: who reacted (oldest first) and how many they are. */
+export const ReactionSchema = v.object({ emoji: v.string(), count: v.number(), userIds: v.array(v.string()) });
+export type Reaction = v.InferOutput<typeof ReactionSchema>;
+
+/**
+ * What a reply shows of the message it answers: its id and author, and the first
+ * LIMITS.replyExcerptLength characters of its text (none once it was deleted or left the history).
+ */
+export const ReplyRefSchema = v.object({
+  id: MessageIdSchema,
+  user: UserSchema,
+  excerpt: v.optional(v.string()),
+});
+export type ReplyRef = v.InferOutput<typeof ReplyRefSchema>;
+
 /**
  * A chat message. `id` is unique and strictly increasing within a room across all server
  * instances; `ts` is the server time in ms; `clientMsgId` is the sender's own id for it.
+ * Live and in history, a message shows its latest state: `editedTs` once edited, `deleted`
+ * (and no `text`) once deleted, `reactions` while it has any, `replyTo` when it answers another.
  */
 export const MessageFrameSchema = v.object({
   type: v.literal('message'),
   id: MessageIdSchema,
   room: v.string(),
   user: UserSchema,
-  text: v.string(),
+  /** Absent only when `deleted`. */
+  text: v.optional(v.string()),
   ts: v.number(),
   clientMsgId: v.optional(v.string()),
+  replyTo: v.optional(ReplyRefSchema),
+  editedTs: v.optional(v.number()),
+  deleted: v.optional(v.literal(true)),
+  reactions: v.optional(v.array(ReactionSchema)),
 });
 export type MessageFrame = v.InferOutput<typeof MessageFrameSchema>;
+
+/**
+ * A message's text was edited. `id` is the message's; `eventId` is the edit's own place in the
+ * room's log (pass the newest id seen, message or change, as `since` when reconnecting).
+ */
+export const EditFrameSchema = v.object({
+  type: v.literal('edit'),
+  id: MessageIdSchema,
+  text: v.string(),
+  editedTs: v.number(),
+  eventId: MessageIdSchema,
+});
+export type EditFrame = v.InferOutput<typeof EditFrameSchema>;
+
+/** A message was deleted: show a tombstone in its place. */
+export const DeleteFrameSchema = v.object({
+  type: v.literal('delete'),
+  id: MessageIdSchema,
+  eventId: MessageIdSchema,
+});
+export type DeleteFrame = v.InferOutput<typeof DeleteFrameSchema>;
+
+/** A message's reactions changed: `reactions` is the whole summary after the change (applying it twice is harmless). */
+export const ReactionsFrameSchema = v.object({
+  type: v.literal('reactions'),
+  id: MessageIdSchema,
+  reactions: v.array(ReactionSchema),
+  eventId: MessageIdSchema,
+});
+export type ReactionsFrame = v.InferOutput<typeof ReactionsFrameSchema>;
+
+/** Every frame that changes a message already sent. */
+export const ChangeFrameSchema = v.variant('type', [EditFrameSchema, DeleteFrameSchema, ReactionsFrameSchema]);
+export type ChangeFrame = v.InferOutput<typeof ChangeFrameSchema>;
 
 /**
  * The first frame on every connection. `history` is oldest first. With `since`, it holds the
@@ -49,6 +105,18 @@ export const WelcomeFrameSchema = v.object({
    * until `hasNewer` is false. (Absent from servers before it existed: read as false.)
    */
   hasNewer: v.optional(v.boolean()),
+  /**
+   * With `since`: changes (edits, deletions, reactions) made after `since` to messages older
+   * than `history`, oldest first, each carrying the message's latest state. (Messages in
+   * `history` already show theirs.) Absent when there are none.
+   */
+  changes: v.optional(v.array(ChangeFrameSchema)),
+  /**
+   * The newest log entry (message or change) this welcome covers. Continue a cut-short recovery
+   * with `after=<lastEventId>`, and reconnect with it as `since` if nothing newer arrives.
+   * (Absent when the room has no entries, and from servers before changes existed.)
+   */
+  lastEventId: v.optional(v.string()),
 });
 export type WelcomeFrame = v.InferOutput<typeof WelcomeFrameSchema>;
 
@@ -64,7 +132,10 @@ export type LeaveFrame = v.InferOutput<typeof LeaveFrameSchema>;
 export const TypingFrameSchema = v.object({ type: v.literal('typing'), user: UserSchema });
 export type TypingFrame = v.InferOutput<typeof TypingFrameSchema>;
 
-/** The message with this clientMsgId is stored and published under `id`. */
+/**
+ * The message (or change) with this clientMsgId is stored and published under `id`: for a
+ * change, its own place in the room's log, which the change frame carries as `eventId`.
+ */
 export const AckFrameSchema = v.object({ type: v.literal('ack'), clientMsgId: v.string(), id: MessageIdSchema });
 export type AckFrame = v.InferOutput<typeof AckFrameSchema>;
 
@@ -96,6 +167,9 @@ export const ServerFrameSchema = v.variant('type', [
   JoinFrameSchema,
   LeaveFrameSchema,
   TypingFrameSchema,
+  EditFrameSchema,
+  DeleteFrameSchema,
+  ReactionsFrameSchema,
   AckFrameSchema,
   StatusFrameSchema,
   ErrorFrameSchema,

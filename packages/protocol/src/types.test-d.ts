@@ -27,13 +27,19 @@ expectType<Equal<DisplayNameResult['ok'], boolean>>();
 
 // The frame unions are closed: a `type` outside them is no frame.
 expectType<
-  Equal<ServerFrame['type'], 'welcome' | 'message' | 'join' | 'leave' | 'typing' | 'ack' | 'status' | 'error'>
+  Equal<
+    ServerFrame['type'],
+    'welcome' | 'message' | 'join' | 'leave' | 'typing' | 'edit' | 'delete' | 'reactions' | 'ack' | 'status' | 'error'
+  >
 >();
-expectType<Equal<ClientFrame['type'], 'message' | 'typing'>>();
+expectType<Equal<ClientFrame['type'], 'message' | 'edit' | 'delete' | 'react' | 'unreact' | 'typing'>>();
 
 // Narrowing on `type` gives each frame its fields.
 export function narrow(frame: ServerFrame): string {
-  if (frame.type === 'message') return frame.text;
+  // A deleted message has no text.
+  if (frame.type === 'message') return frame.text ?? '(deleted)';
+  if (frame.type === 'edit') return frame.text;
+  if (frame.type === 'reactions') return frame.reactions.map((r) => r.emoji).join('');
   if (frame.type === 'welcome') return String(frame.hasNewer ?? false);
   return frame.type;
 }
@@ -46,12 +52,14 @@ export const fromServer: MessageFrame = {
   text: 't',
   ts: 1,
 };
-// @ts-expect-error a message needs its text
-export const noText: MessageFrame = { type: 'message', id: '1-0', room: 'r', user: { id: 'u', name: 'n' }, ts: 1 };
-// @ts-expect-error clients send message and typing frames only
+// @ts-expect-error a message's `deleted` is true or absent
+export const notDeleted: MessageFrame = { ...fromServer, deleted: false };
+// @ts-expect-error clients send messages, changes and typing only
 export const notAClientFrame: ClientFrame = { type: 'welcome' };
 // @ts-expect-error a client message needs a clientMsgId
 export const noClientMsgId: ClientFrame = { type: 'message', text: 'hi' };
+// @ts-expect-error a change names its message
+export const reactToNothing: ClientFrame = { type: 'react', emoji: '👍', clientMsgId: 'c1' };
 
 // hasNewer is optional (servers before it existed do not send it); the rest of a welcome is not.
 export const oldWelcome: Omit<WelcomeFrame, 'hasNewer'> = {
