@@ -25,6 +25,10 @@ export interface Config {
   historyLength: number;
   /** Messages in the welcome's history and in a scroll-back page by default. */
   historyPageSize: number;
+  /** How long after sending a message its author may edit it, in seconds (0: always). */
+  editWindowSeconds: number;
+  /** Reactions one message may carry in all (every person's every emoji). */
+  reactionsPerMessageMax: number;
   /** A room with no activity for this long is forgotten. */
   roomTtlSeconds: number;
   /** People whose server stops refreshing their presence disappear after this long. */
@@ -187,6 +191,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     sendBufferLimitBytes: int('SEND_BUFFER_LIMIT_BYTES', 1024 * 1024, 16 * 1024, 1024 * 1024 * 1024),
     historyLength: int('HISTORY_LENGTH', 1000, 1, 1_000_000),
     historyPageSize: int('HISTORY_PAGE_SIZE', 50, 1, 500),
+    editWindowSeconds: int('EDIT_WINDOW_SECONDS', 900, 0, 365 * 24 * 3600),
+    reactionsPerMessageMax: int('REACTIONS_PER_MESSAGE_MAX', 500, 1, 100_000),
     roomTtlSeconds: int('ROOM_TTL_SECONDS', 7 * 24 * 3600, 1, 365 * 24 * 3600),
     presenceTtlSeconds: int('PRESENCE_TTL_SECONDS', 30, 1, 3600),
     identitySecret: env.IDENTITY_SECRET?.trim() || undefined,

@@ -1,4 +1,4 @@
-import type { MessageFrame, RoomEvent, RoomSummary, User } from '@parley/protocol';
+import type { ChangeFrame, ChangeOp, MessageFrame, RoomEvent, RoomSummary, User } from '@parley/protocol';
 
 /** A stored chat message, exactly as clients receive it (`parley.v1` message frame). */
 export type StoredMessage = MessageFrame;
@@ -16,14 +16,35 @@ export interface MessageDraft {
   user: User;
   text: string;
   clientMsgId?: string;
+  /** The id of the message this one answers (it must be a retained message of the room). */
+  replyTo?: string;
 }
 
+/** What a session asks the engine to change about a message (see the protocol's ChangeRecord). */
+export interface ChangeDraft {
+  room: string;
+  user: User;
+  op: ChangeOp;
+  /** The message changed. */
+  id: string;
+  /** The new text of an edit. */
+  text?: string;
+  /** The emoji of a reaction. */
+  emoji?: string;
+  clientMsgId: string;
+}
+
+/** Why a change (or a reply) was refused; each is an error code of the protocol. */
+export type ChangeRefusal = 'not_found' | 'forbidden' | 'edit_window_closed' | 'too_many_reactions';
+
 /**
- * The outcome of a post: stored under a new id; a retry of a message already stored (the same
- * clientMsgId and text: its first id); or a clientMsgId already used for a different text
- * (nothing stored).
+ * The outcome of a post or a change: stored under a new log id; a retry of one already stored
+ * (the same clientMsgId and content: its first id; a change that changes nothing: the newest
+ * id of the log); a clientMsgId already used for different content (nothing stored); or
+ * refused (nothing stored).
  */
-export type PostResult = { outcome: 'stored' | 'duplicate'; id: string } | { outcome: 'reused' };
+export type PostResult =
+  { outcome: 'stored' | 'duplicate'; id: string } | { outcome: 'reused' } | { outcome: 'refused'; code: ChangeRefusal };
 
 /** Where the day's message counts of every address are added up (one place for all instances; see limits/daily-quota.ts). */
 export interface QuotaStore {
@@ -80,6 +101,17 @@ export interface HistoryQuery {
  */
 export interface HistoryResult {
   messages: StoredMessage[];
+  /**
+   * since/after pages: changes in the page's stretch of the log to messages older than the
+   * page, oldest first, each with its message's latest state (the page's own messages already
+   * show theirs). Empty for other pages.
+   */
+  changes: ChangeFrame[];
+  /**
+   * since/after pages: the newest log entry the page covers (a message or a change), to read
+   * the next page after; undefined when the page is empty.
+   */
+  lastEventId?: string | undefined;
   recovered: boolean;
   hasMore: boolean;
   hasNewer: boolean;
@@ -115,6 +147,14 @@ export interface ChatEngine extends QuotaStore {
    *   message may still have been stored (a resend with the same clientMsgId is safe).
    */
   post(draft: MessageDraft): Promise<PostResult>;
+  /**
+   * Checks and applies a change to a message (edit and delete: the author's own, an edit within
+   * the edit window; reactions: at most `maxReactionEmoji` emoji and `maxReactionsPerMessage`
+   * reactions a message), appends it to the log and publishes the message's new state, in one
+   * atomic step. Retries are recognised by clientMsgId like posts.
+   * @throws EngineUnavailableError like post.
+   */
+  change(draft: ChangeDraft): Promise<PostResult>;
   /** Reads the room's retained history. */
   history(room: string, query: HistoryQuery): Promise<HistoryResult>;
   /**
@@ -154,6 +194,12 @@ export interface EngineOptions {
   presenceTtlMs: number;
   /** A room counts as active in the room list this long after its last message. */
   activeWindowMs: number;
+  /** How long after sending a message its author may edit it (0: always). */
+  editWindowMs: number;
+  /** Distinct emoji one message may carry as reactions. */
+  maxReactionEmoji: number;
+  /** Reactions one message may carry in all (every person's every emoji). */
+  maxReactionsPerMessage: number;
 }
 
 /** The bus is unreachable; the caller should tell the client to resend later. */
@@ -174,8 +220,15 @@ export function idTime(id: string): number {
  * (the worst case of V8's string encodings) plus the objects around it.
  */
 export function messageCost(message: StoredMessage): number {
-  return 200 + 2 * (message.text.length + message.user.name.length + (message.clientMsgId?.length ?? 0));
+  let reactions = 0;
+  for (const reaction of message.reactions ?? []) reactions += 40 + 40 * reaction.userIds.length;
+  const text = message.text?.length ?? 0;
+  const reply = message.replyTo === undefined ? 0 : 100 + 2 * message.replyTo.user.name.length;
+  return 200 + 2 * (text + message.user.name.length + (message.clientMsgId?.length ?? 0)) + reactions + reply;
 }
+
+/** What a change entry of the log costs in the memory engine's heap (its record and index). */
+export const CHANGE_COST = 150;
 
 /** The bytes a message takes in a page on the wire: its JSON and the comma after it. */
 export function messageWireBytes(message: StoredMessage): number {

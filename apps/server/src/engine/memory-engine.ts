@@ -1,6 +1,8 @@
-import type { RoomEvent, RoomSummary, User } from '@parley/protocol';
+import { compareMessageIds, type ChangeOp, type RoomEvent, type RoomSummary, type User } from '@parley/protocol';
 import {
+  CHANGE_COST,
   messageCost,
+  messageWireBytes,
   type BusListener,
   type ChatEngine,
   type EngineHealth,
@@ -8,24 +10,49 @@ import {
   type HistoryQuery,
   type HistoryResult,
   type MembersJson,
+  type ChangeDraft,
   type MessageDraft,
   type PostResult,
   type StoredMessage,
 } from './engine.ts';
-import { readHistory } from './history-window.ts';
+import { sinceIsRecoverable } from './history-window.ts';
+import {
+  applyReaction,
+  ChangeCollector,
+  changeFrameFor,
+  changeWireBytes,
+  replyExcerpt,
+  retryFingerprint,
+} from './message-state.ts';
 import { byActivity, RecentRooms } from './room-index.ts';
 
+/** An entry of a room's log: a message (its state is in `messages`) or a change to one. */
+type LogEntry =
+  | { kind: 'message'; id: string; retryKey: string | undefined }
+  | { kind: 'change'; id: string; retryKey: string | undefined; op: ChangeOp; target: string };
+
+/**
+ * What a clientMsgId was used for: the log id, and a hash of what was sent (to tell a retry from
+ * a reuse; a hash, so that a deleted message's text is not kept here either).
+ */
+interface SentRecord {
+  id: string;
+  content: string;
+}
+
 interface MemoryRoom {
-  /** Retained messages, oldest first (a bounded buffer: the oldest is dropped past the limit). */
-  log: StoredMessage[];
+  /** Retained log entries, oldest first (a bounded buffer: the oldest is dropped past the limit). */
+  log: LogEntry[];
+  /** Retained messages by id, each in its latest state (replies without their excerpt). */
+  messages: Map<string, StoredMessage>;
   /** The newest id ever dropped from the log, to tell whether a `since` can be recovered. */
   maxDeletedId: string | undefined;
   lastId: string | undefined;
-  /** (userId, clientMsgId) → the stored message, for retries; dropped with the message. */
-  sent: Map<string, StoredMessage>;
+  /** (userId, clientMsgId) → what was stored, for retries; dropped with the entry. */
+  sent: Map<string, SentRecord>;
   present: Map<string, User>;
   lastActivity: number;
-  /** What the room's history costs, by {@link messageCost}, plus {@link ROOM_COST}. */
+  /** What the room's history costs, by {@link messageCost} and CHANGE_COST, plus {@link ROOM_COST}. */
   bytes: number;
 }
 
@@ -76,32 +103,89 @@ export class MemoryEngine implements ChatEngine {
   async post(draft: MessageDraft): Promise<PostResult> {
     const room = this.room(draft.room);
     const retryKey = draft.clientMsgId === undefined ? undefined : `${draft.user.id}\u0000${draft.clientMsgId}`;
+    const content = retryFingerprint(draft);
     const earlier = retryKey === undefined ? undefined : room.sent.get(retryKey);
     if (earlier !== undefined)
-      return earlier.text === draft.text ? { outcome: 'duplicate', id: earlier.id } : { outcome: 'reused' };
+      return earlier.content === content ? { outcome: 'duplicate', id: earlier.id } : { outcome: 'reused' };
+    const answered = draft.replyTo === undefined ? undefined : room.messages.get(draft.replyTo);
+    if (draft.replyTo !== undefined && (answered === undefined || answered.deleted === true))
+      return { outcome: 'refused', code: 'not_found' };
 
     const id = this.nextId();
     const ts = this.lastMs;
     const message: StoredMessage = { type: 'message', id, ts, room: draft.room, user: draft.user, text: draft.text };
     if (draft.clientMsgId !== undefined) message.clientMsgId = draft.clientMsgId;
-    room.log.push(message);
-    room.lastId = id;
-    room.lastActivity = ts;
-    this.charge(room, messageCost(message));
-    if (retryKey !== undefined) room.sent.set(retryKey, message);
-    while (room.log.length > this.options.historyLength) this.dropOldest(room);
-    // Most recently active last: the budget forgets from the front.
-    this.rooms.delete(draft.room);
-    this.rooms.set(draft.room, room);
-    this.recent.touch(draft.room, ts);
-    this.enforceBudget(draft.room);
-    this.emit(draft.room, { kind: 'message', message });
+    if (answered !== undefined) message.replyTo = { id: answered.id, user: answered.user };
+    room.messages.set(id, message);
+    this.append(draft.room, room, { kind: 'message', id, retryKey }, messageCost(message), content);
+    this.emit(draft.room, { kind: 'message', message: this.withExcerpt(room, message) });
+    return { outcome: 'stored', id };
+  }
+
+  async change(draft: ChangeDraft): Promise<PostResult> {
+    const room = this.rooms.get(draft.room);
+    if (room === undefined) return { outcome: 'refused', code: 'not_found' };
+    const retryKey = `${draft.user.id}\u0000${draft.clientMsgId}`;
+    const content = retryFingerprint(draft);
+    const earlier = room.sent.get(retryKey);
+    if (earlier !== undefined)
+      return earlier.content === content ? { outcome: 'duplicate', id: earlier.id } : { outcome: 'reused' };
+    const message = room.messages.get(draft.id);
+    if (message === undefined || message.deleted === true) return { outcome: 'refused', code: 'not_found' };
+
+    let changed: StoredMessage;
+    switch (draft.op) {
+      case 'edit': {
+        if (message.user.id !== draft.user.id) return { outcome: 'refused', code: 'forbidden' };
+        const window = this.options.editWindowMs;
+        if (window > 0 && Date.now() - message.ts > window) return { outcome: 'refused', code: 'edit_window_closed' };
+        changed = { ...message, text: draft.text ?? '' };
+        break;
+      }
+      case 'delete': {
+        if (message.user.id !== draft.user.id) return { outcome: 'refused', code: 'forbidden' };
+        // The text goes for good (and with it the edit time and reactions): a tombstone stays.
+        const { text: _text, editedTs: _editedTs, reactions: _reactions, ...rest } = message;
+        changed = { ...rest, deleted: true };
+        break;
+      }
+      case 'react':
+      case 'unreact': {
+        const reactions = applyReaction(message.reactions, draft.op, draft.emoji ?? '', draft.user.id, this.options);
+        if (reactions === 'unchanged') return { outcome: 'duplicate', id: room.lastId ?? draft.id };
+        if (typeof reactions === 'string') return { outcome: 'refused', code: reactions };
+        const { reactions: _old, ...rest } = message;
+        changed = reactions.length === 0 ? rest : { ...rest, reactions };
+        break;
+      }
+    }
+    const id = this.nextId();
+    if (draft.op === 'edit') changed.editedTs = this.lastMs;
+    room.messages.set(message.id, changed);
+    this.charge(room, messageCost(changed) - messageCost(message));
+    this.append(
+      draft.room,
+      room,
+      { kind: 'change', id, retryKey, op: draft.op, target: message.id },
+      CHANGE_COST,
+      content,
+    );
+    const frame = changeFrameFor(draft.op, changed, id);
+    if (frame !== undefined) this.emit(draft.room, { kind: 'change', room: draft.room, change: frame });
     return { outcome: 'stored', id };
   }
 
   async history(roomName: string, query: HistoryQuery): Promise<HistoryResult> {
     const room = this.rooms.get(roomName);
-    return readHistory(room?.log ?? [], room?.maxDeletedId, room?.lastId, query);
+    if (room === undefined) return { messages: [], changes: [], recovered: false, hasMore: false, hasNewer: false };
+    const from = query.since ?? query.after;
+    if (from !== undefined) {
+      const recoverable = sinceIsRecoverable(from, room.maxDeletedId, room.lastId);
+      // Not recoverable (after): what follows the trimmed stretch, from the oldest kept.
+      if (recoverable || query.after !== undefined)
+        return this.readForward(room, recoverable ? from : undefined, recoverable, query);
+    }
+    return this.readBackward(room, query);
   }
 
   async enter(roomName: string, user: User): Promise<MembersJson> {
@@ -179,6 +263,7 @@ export class MemoryEngine implements ChatEngine {
     if (room === undefined) {
       room = {
         log: [],
+        messages: new Map(),
         maxDeletedId: undefined,
         lastId: undefined,
         sent: new Map(),
@@ -197,11 +282,114 @@ export class MemoryEngine implements ChatEngine {
     this.storedBytes += bytes;
   }
 
+  /** Appends an entry to a room's log, trimming the log to its length and all rooms to the budget. */
+  private append(name: string, room: MemoryRoom, entry: LogEntry, cost: number, content: string): void {
+    room.log.push(entry);
+    room.lastId = entry.id;
+    room.lastActivity = this.lastMs;
+    this.charge(room, cost);
+    if (entry.retryKey !== undefined) room.sent.set(entry.retryKey, { id: entry.id, content });
+    while (room.log.length > this.options.historyLength) this.dropOldest(room);
+    // Most recently active last: the budget forgets from the front.
+    this.rooms.delete(name);
+    this.rooms.set(name, room);
+    this.recent.touch(name, this.lastMs);
+    this.enforceBudget(name);
+  }
+
+  /** Drops the oldest log entry; a message takes its state (edits, reactions) with it. */
   private dropOldest(room: MemoryRoom): void {
     const dropped = room.log.shift()!;
     room.maxDeletedId = dropped.id;
-    this.charge(room, -messageCost(dropped));
-    if (dropped.clientMsgId !== undefined) room.sent.delete(`${dropped.user.id}\u0000${dropped.clientMsgId}`);
+    if (dropped.kind === 'message') {
+      const message = room.messages.get(dropped.id);
+      room.messages.delete(dropped.id);
+      if (message !== undefined) this.charge(room, -messageCost(message));
+    } else {
+      this.charge(room, -CHANGE_COST);
+    }
+    if (dropped.retryKey !== undefined) room.sent.delete(dropped.retryKey);
+  }
+
+  /** A message as clients see it: a reply quotes the start of its original's current text. */
+  private withExcerpt(room: MemoryRoom, message: StoredMessage): StoredMessage {
+    if (message.replyTo === undefined) return message;
+    const excerpt = replyExcerpt(room.messages.get(message.replyTo.id)?.text);
+    const replyTo = { id: message.replyTo.id, user: message.replyTo.user };
+    return { ...message, replyTo: excerpt === undefined ? replyTo : { ...replyTo, excerpt } };
+  }
+
+  /**
+   * The entries after `from` (all retained ones when undefined), oldest first: messages in
+   * their latest state, and the changes to messages older than `from`. Bounded like every page.
+   */
+  private readForward(
+    room: MemoryRoom,
+    from: string | undefined,
+    recovered: boolean,
+    query: HistoryQuery,
+  ): HistoryResult {
+    const { log } = room;
+    let start = 0;
+    if (from !== undefined) while (start < log.length && compareMessageIds(log[start]!.id, from) <= 0) start += 1;
+    const messages: StoredMessage[] = [];
+    const changes = new ChangeCollector();
+    let bytes = 0;
+    let i = start;
+    for (; i < log.length; i++) {
+      const entry = log[i]!;
+      if (entry.kind === 'message') {
+        const message = this.withExcerpt(room, room.messages.get(entry.id)!);
+        const size = messageWireBytes(message);
+        if (messages.length === query.limit || (i > start && bytes + size > query.maxBytes)) break;
+        messages.push(message);
+        bytes += size;
+        continue;
+      }
+      // A change to a message of this page is in the message's state already.
+      if (from !== undefined && compareMessageIds(entry.target, from) > 0) continue;
+      const target = room.messages.get(entry.target);
+      const frame = target === undefined ? undefined : changeFrameFor(entry.op, target, entry.id);
+      if (frame === undefined) continue;
+      const size = changeWireBytes(frame);
+      if (i > start && bytes + size > query.maxBytes) break;
+      changes.add(frame);
+      bytes += size;
+    }
+    const firstMessage = log.find((entry) => entry.kind === 'message');
+    // Older messages that can still be fetched (trimmed ones cannot).
+    const hasMore = firstMessage !== undefined && firstMessage.id !== messages[0]?.id;
+    return {
+      messages,
+      changes: changes.list(),
+      recovered,
+      hasMore,
+      hasNewer: i < log.length,
+      lastEventId: i > start ? log[i - 1]!.id : undefined,
+    };
+  }
+
+  /** The latest messages (before `before`, for scroll-back), in their latest state, oldest first. */
+  private readBackward(room: MemoryRoom, query: HistoryQuery): HistoryResult {
+    const page: StoredMessage[] = [];
+    let bytes = 0;
+    let hasMore = false;
+    for (let i = room.log.length - 1; i >= 0; i--) {
+      const entry = room.log[i]!;
+      if (entry.kind !== 'message') continue;
+      if (query.before !== undefined && compareMessageIds(entry.id, query.before) >= 0) continue;
+      const message = this.withExcerpt(room, room.messages.get(entry.id)!);
+      const size = messageWireBytes(message);
+      if (page.length === query.limit || (page.length > 0 && bytes + size > query.maxBytes)) {
+        hasMore = true;
+        break;
+      }
+      page.push(message);
+      bytes += size;
+    }
+    // The latest page shows the state of every message as of the newest entry.
+    const lastEventId = query.before === undefined ? room.lastId : undefined;
+    return { messages: page.reverse(), changes: [], recovered: false, hasMore, hasNewer: false, lastEventId };
   }
 
   /**

@@ -1,7 +1,7 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { FastifyBaseLogger } from 'fastify';
-import type { RoomSummary, User } from '@parley/protocol';
+import { compareMessageIds, type RoomSummary, type User } from '@parley/protocol';
 import {
   EngineUnavailableError,
   idTime,
@@ -13,6 +13,8 @@ import {
   type HistoryQuery,
   type HistoryResult,
   type MembersJson,
+  type ChangeDraft,
+  type ChangeRefusal,
   type MessageDraft,
   type PostResult,
   type StoredMessage,
@@ -28,15 +30,18 @@ import {
   roomOfChannel,
   sentKey,
 } from './redis-keys.ts';
+import { ChangeCollector, changeWireBytes, retryFingerprint } from './message-state.ts';
 import {
+  changeRecord,
   decodeBusFrame,
-  messageOfEntry,
   messageRecord,
   presencePayload,
+  recordOfItem,
   seqOfEntry,
   typingBusFrame,
+  type LogItem,
 } from './redis-records.ts';
-import { ENTER, EXIT, POST_MESSAGE, REFRESH } from './redis-scripts.ts';
+import { CHANGE_MESSAGE, ENTER, EXIT, POST_MESSAGE, READ_LOG, REFRESH } from './redis-scripts.ts';
 import { byActivity } from './room-index.ts';
 
 /** How long start-up waits for Redis before going on unready (the connection keeps retrying). */
@@ -47,20 +52,51 @@ const RETRY_WINDOW_MS = 24 * 60 * 60 * 1000;
 /** A room's last activity in the room list is refreshed at most this often per instance. */
 const INDEX_INTERVAL_MS = 1000;
 
+/** The keys of a room the log scripts take, in their order (see LOG_HELPERS in redis-scripts.ts). */
+type LogKeys = [
+  log: string,
+  sent: string,
+  seq: string,
+  trimmed: string,
+  texts: string,
+  edited: string,
+  reactions: string,
+];
+
 type ScriptCommands = {
   postMessage(
-    log: string,
-    sent: string,
-    seq: string,
-    trimmed: string,
-    body: string,
-    maxLen: number,
-    ttl: number,
-    channel: string,
-    retryTtl: number,
-    hasId: string,
-    textHash: string,
-  ): Promise<[string, 0 | 1 | 2]>;
+    ...args: [
+      ...keys: LogKeys,
+      record: string,
+      maxLen: number,
+      ttl: number,
+      channel: string,
+      retryTtl: number,
+      hasId: string,
+      contentHash: string,
+      text: string,
+      authorId: string,
+      replyTo: string,
+    ]
+  ): Promise<[string, 0 | 1 | 2 | 3]>;
+  changeMessage(
+    ...args: [
+      ...keys: LogKeys,
+      op: string,
+      id: string,
+      record: string,
+      maxLen: number,
+      ttl: number,
+      channel: string,
+      retryTtl: number,
+      contentHash: string,
+      userId: string,
+      editWindowMs: number,
+      textOrEmoji: string,
+      maxEmoji: number,
+      maxReactions: number,
+    ]
+  ): Promise<[string, 0 | 1 | 2 | 3 | 4 | 5 | 6]>;
   enterRoom(
     presence: string,
     tabs: string,
@@ -94,6 +130,35 @@ type ScriptCommands = {
   ): Promise<string[]>;
 };
 
+type ReaderCommands = {
+  readLog(
+    log: string,
+    texts: string,
+    edited: string,
+    reactions: string,
+    direction: 'f' | 'b',
+    start: string,
+    count: number,
+  ): Promise<LogItem[]>;
+};
+
+/** What the change script's outcomes 3–6 mean. */
+const REFUSALS: Record<number, ChangeRefusal> = {
+  3: 'not_found',
+  4: 'forbidden',
+  5: 'edit_window_closed',
+  6: 'too_many_reactions',
+};
+
+/** The bounds of one page of the log and where it stands (see readPage). */
+interface LogPage {
+  messages: StoredMessage[];
+  changes: ChangeCollector;
+  lastEventId: string | undefined;
+  lastSeq: number | undefined;
+  more: boolean;
+}
+
 /** The heartbeat refreshes at most this many people of a room per call (Redis runs a script alone). */
 const REFRESH_CHUNK = 500;
 /** Daily quota counts expire this long after their day began. */
@@ -115,7 +180,7 @@ export class RedisEngine implements ChatEngine {
   private readonly instanceId = randomUUID();
   private readonly commands: Redis & ScriptCommands;
   /** Reads (history pages, the room list), so that posts never wait behind them (see the constructor). */
-  private readonly reader: Redis;
+  private readonly reader: Redis & ReaderCommands;
   private readonly subscriber: Redis;
   private listener: BusListener | undefined;
   /** Channels this instance wants; restored by hand after a reconnect (see `onSubscriberReady`). */
@@ -158,8 +223,10 @@ export class RedisEngine implements ChatEngine {
     // connection of their own: Redis answers a connection's commands in order, so a post's reply
     // would otherwise wait behind a 256 KiB page read for someone else (measured with pnpm
     // attack: the acks of a room's messages slowed by a flood of big reconnects).
-    this.reader = commandConnection('parley-reader');
-    this.commands.defineCommand('postMessage', { numberOfKeys: 4, lua: POST_MESSAGE });
+    this.reader = commandConnection('parley-reader') as Redis & ReaderCommands;
+    this.reader.defineCommand('readLog', { numberOfKeys: 4, lua: READ_LOG });
+    this.commands.defineCommand('postMessage', { numberOfKeys: 7, lua: POST_MESSAGE });
+    this.commands.defineCommand('changeMessage', { numberOfKeys: 7, lua: CHANGE_MESSAGE });
     this.commands.defineCommand('enterRoom', { numberOfKeys: 3, lua: ENTER });
     this.commands.defineCommand('exitRoom', { numberOfKeys: 3, lua: EXIT });
     this.commands.defineCommand('refreshPresence', { numberOfKeys: 3, lua: REFRESH });
@@ -231,24 +298,68 @@ export class RedisEngine implements ChatEngine {
 
   async post(draft: MessageDraft): Promise<PostResult> {
     const keys = roomKeys(draft.room);
-    const record = messageRecord(draft);
     const sent = draft.clientMsgId === undefined ? keys.log : sentKey(draft.room, draft.user.id, draft.clientMsgId);
-    const textHash = createHash('sha256').update(draft.text).digest('base64url').slice(0, 22);
-    const [id, outcome] = await this.unavailableOnError(() =>
-      this.commands.postMessage(
-        keys.log,
-        sent,
-        keys.seq,
-        keys.trimmed,
-        record,
+    return this.unavailableOnError(async () => {
+      // A reply names the author of the message it answers (a message's author never changes);
+      // the script then checks, with the append, that the message is still there.
+      let answered: { id: string; user: User } | undefined;
+      if (draft.replyTo !== undefined) {
+        const [item] = await this.reader.readLog(
+          keys.log,
+          keys.texts,
+          keys.edited,
+          keys.reactions,
+          'f',
+          draft.replyTo,
+          1,
+        );
+        const record = item === undefined || item[0] !== draft.replyTo ? undefined : recordOfItem(item);
+        if (record?.kind !== 'message' || record.message.deleted === true)
+          return { outcome: 'refused', code: 'not_found' };
+        answered = { id: record.message.id, user: record.message.user };
+      }
+      const [id, outcome] = await this.commands.postMessage(
+        ...this.logKeys(draft.room, sent),
+        messageRecord(draft, answered),
         this.options.historyLength,
         this.options.roomTtlMs,
         roomChannel(draft.room),
         RETRY_WINDOW_MS,
         draft.clientMsgId === undefined ? '0' : '1',
-        textHash,
+        retryFingerprint(draft),
+        draft.text,
+        draft.user.id,
+        draft.replyTo ?? '',
+      );
+      if (outcome === 3) return { outcome: 'refused', code: 'not_found' };
+      if (outcome === 2) return { outcome: 'reused' };
+      if (outcome === 1) return { outcome: 'duplicate', id };
+      this.touchRoom(draft.room, idTime(id));
+      return { outcome: 'stored', id };
+    });
+  }
+
+  async change(draft: ChangeDraft): Promise<PostResult> {
+    const [id, outcome] = await this.unavailableOnError(() =>
+      this.commands.changeMessage(
+        ...this.logKeys(draft.room, sentKey(draft.room, draft.user.id, draft.clientMsgId)),
+        draft.op,
+        draft.id,
+        changeRecord(draft),
+        this.options.historyLength,
+        this.options.roomTtlMs,
+        roomChannel(draft.room),
+        RETRY_WINDOW_MS,
+        retryFingerprint(draft),
+        draft.user.id,
+        this.options.editWindowMs,
+        draft.op === 'edit' ? (draft.text ?? '') : (draft.emoji ?? ''),
+        this.options.maxReactionEmoji,
+        this.options.maxReactionsPerMessage,
       ),
     );
+    const refusal = REFUSALS[outcome];
+    if (refusal !== undefined) return { outcome: 'refused', code: refusal };
     if (outcome === 2) return { outcome: 'reused' };
     if (outcome === 1) return { outcome: 'duplicate', id };
     this.touchRoom(draft.room, idTime(id));
@@ -256,7 +367,6 @@ export class RedisEngine implements ChatEngine {
   }
 
   async history(room: string, query: HistoryQuery): Promise<HistoryResult> {
-    const { log } = roomKeys(room);
     return this.unavailableOnError(async () => {
       const from = query.since ?? query.after;
       if (from !== undefined) {
@@ -265,64 +375,119 @@ export class RedisEngine implements ChatEngine {
         if (recovered || query.after !== undefined) {
           // Not recoverable (after): what follows the trimmed stretch, from the oldest kept.
           const start = !recovered ? '-' : from === MAX_STREAM_ID ? undefined : `(${from}`;
-          const page =
-            start === undefined ? { entries: [], more: false } : await this.readPage(log, 'forward', start, query);
-          const messages = messagesOf(page.entries);
-          const olderExists = bounds.firstId !== undefined && bounds.firstId !== messages[0]?.id;
+          if (start === undefined)
+            return { messages: [], changes: [], recovered, hasMore: bounds.firstId !== undefined, hasNewer: false };
+          const page = await this.readPage(room, 'forward', start, query, recovered ? from : undefined);
+          const olderExists = bounds.firstId !== undefined && bounds.firstId !== page.messages[0]?.id;
           return {
-            messages,
+            messages: page.messages,
+            changes: page.changes.list(),
             recovered,
             hasMore: olderExists,
             hasNewer: page.more,
-            lastSeq: seqOfEntry(page.entries.at(-1)),
+            lastEventId: page.lastEventId,
+            lastSeq: page.lastSeq,
           };
         }
       }
       // `(0-0` is no id Redis accepts as an exclusive end: nothing is before 0-0.
-      if (query.before === '0-0') return { messages: [], recovered: false, hasMore: false, hasNewer: false };
-      const page = await this.readPage(log, 'backward', query.before === undefined ? '+' : `(${query.before}`, query);
-      const messages = messagesOf([...page.entries].reverse());
-      return { messages, recovered: false, hasMore: page.more, hasNewer: false, lastSeq: seqOfEntry(page.entries[0]) };
+      if (query.before === '0-0')
+        return { messages: [], changes: [], recovered: false, hasMore: false, hasNewer: false };
+      const page = await this.readPage(room, 'backward', query.before === undefined ? '+' : `(${query.before}`, query);
+      return {
+        messages: page.messages.reverse(),
+        changes: [],
+        recovered: false,
+        hasMore: page.more,
+        hasNewer: false,
+        // The latest page shows the state of every message as of its newest entry.
+        lastEventId: query.before === undefined ? page.lastEventId : undefined,
+        lastSeq: page.lastSeq,
+      };
     });
   }
 
   /**
-   * Reads a page of a room's log from `start` (forward: oldest first; backward: newest first),
-   * at most `limit` entries and about `maxBytes` of messages (at least one entry), in chunks
-   * sized by what the page can still hold: reading `limit + 1` entries at once would make Redis
-   * send, and ioredis parse, hundreds of large entries for a page that holds a few dozen (a
-   * 256 KiB page of 4 KiB messages fetched 800 KiB). `more` says entries follow the page.
+   * Reads a page of a room's log from `start`, in chunks sized by what the page can still hold
+   * (reading `limit + 1` entries at once would make Redis send, and ioredis parse, hundreds of
+   * large entries for a page that holds a few dozen: a 256 KiB page of 4 KiB messages fetched
+   * 800 KiB).
+   *
+   * Forward (oldest first, a since/after page): messages in their latest state, and changes to
+   * messages older than `from` (a change to a message of the page is in its state already).
+   * Backward (newest first, the latest page or scroll-back): messages only. At most `limit`
+   * messages and about `maxBytes` (at least one entry). `more`: messages (backward) or entries
+   * (forward) follow the page. `lastEventId` and `lastSeq`: the newest entry read (forward: the
+   * last one taken; backward: the first one read).
    */
   private async readPage(
-    log: string,
+    room: string,
     direction: 'forward' | 'backward',
     start: string,
     { limit, maxBytes }: { limit: number; maxBytes: number },
-  ): Promise<{ entries: StreamEntry[]; more: boolean }> {
-    const entries: StreamEntry[] = [];
+    from?: string,
+  ): Promise<LogPage> {
+    const keys = roomKeys(room);
+    const page: LogPage = {
+      messages: [],
+      changes: new ChangeCollector(),
+      lastEventId: undefined,
+      lastSeq: undefined,
+      more: false,
+    };
+    let taken = 0;
     let bytes = 0;
     let cursor = start;
     // A first guess of 4 KiB an entry (the largest text), then what the entries so far weigh.
     let chunk = Math.max(2, Math.min(MAX_READ_CHUNK, Math.ceil(maxBytes / 4096) + 1));
     for (;;) {
-      const want = Math.min(chunk, limit + 1 - entries.length);
-      const read = (
-        direction === 'forward'
-          ? await this.reader.xrange(log, cursor, '+', 'COUNT', want)
-          : await this.reader.xrevrange(log, cursor, '-', 'COUNT', want)
-      ) as StreamEntry[];
-      for (const entry of read) {
-        const message = messageOfEntry(entry);
-        const size = message === undefined ? 0 : messageWireBytes(message);
-        if (entries.length === limit || (entries.length > 0 && bytes + size > maxBytes)) return { entries, more: true };
-        entries.push(entry);
-        bytes += size;
+      const want = Math.max(1, Math.min(chunk, MAX_READ_CHUNK * 4));
+      const items = await this.reader.readLog(
+        keys.log,
+        keys.texts,
+        keys.edited,
+        keys.reactions,
+        direction === 'forward' ? 'f' : 'b',
+        cursor,
+        want,
+      );
+      for (const item of items) {
+        if (direction === 'backward' && page.lastEventId === undefined) {
+          page.lastEventId = item[0];
+          page.lastSeq = seqOfEntry(item);
+        }
+        const record = recordOfItem(item);
+        if (record === undefined) continue;
+        if (record.kind === 'change') {
+          if (direction === 'backward' || record.frame === undefined) continue;
+          if (from !== undefined && compareMessageIds(record.target, from) > 0) continue;
+          const size = changeWireBytes(record.frame);
+          if (taken > 0 && bytes + size > maxBytes) return { ...page, more: true };
+          page.changes.add(record.frame);
+          bytes += size;
+        } else {
+          const size = messageWireBytes(record.message);
+          if (page.messages.length === limit || (taken > 0 && bytes + size > maxBytes)) return { ...page, more: true };
+          page.messages.push(record.message);
+          bytes += size;
+        }
+        taken += 1;
+        if (direction === 'forward') {
+          page.lastEventId = item[0];
+          page.lastSeq = seqOfEntry(item);
+        }
       }
-      if (read.length < want) return { entries, more: false };
-      cursor = `(${read.at(-1)![0]}`;
-      const average = bytes / Math.max(1, entries.length);
-      chunk = Math.max(1, Math.ceil((maxBytes - bytes) / Math.max(1, average)) + 1);
+      if (items.length < want) return page;
+      cursor = `(${items.at(-1)![0]}`;
+      const average = bytes / Math.max(1, taken);
+      chunk = Math.ceil((maxBytes - bytes) / Math.max(1, average)) + 1;
     }
+  }
+
+  /** The keys the log scripts take (see LOG_HELPERS in redis-scripts.ts), with a retry guard. */
+  private logKeys(room: string, sent: string): LogKeys {
+    const keys = roomKeys(room);
+    return [keys.log, sent, keys.seq, keys.trimmed, keys.texts, keys.edited, keys.reactions];
   }
 
   async enter(room: string, user: User): Promise<MembersJson> {
@@ -606,14 +771,6 @@ export class RedisEngine implements ChatEngine {
 type StreamEntry = [id: string, fields: string[]];
 
 /** The messages of log entries, in order (an entry that cannot be read is skipped). */
-function messagesOf(entries: readonly StreamEntry[]): StoredMessage[] {
-  const messages: StoredMessage[] = [];
-  for (const entry of entries) {
-    const message = messageOfEntry(entry);
-    if (message !== undefined) messages.push(message);
-  }
-  return messages;
-}
 
 /** Rejects with an error when `promise` has not settled within `ms`. */
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {

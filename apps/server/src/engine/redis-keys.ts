@@ -19,9 +19,19 @@ export function roomOfChannel(channel: string): string | undefined {
 export function roomKeys(room: string) {
   const base = `${PREFIX}${room}}`;
   return {
-    /** Stream: the message log, one entry per message: `b` = body JSON, `s` = seq. */
+    /**
+     * Stream: the room's log, one entry per message or change: `r` = record JSON (`b` in the
+     * first release), `s` = seq; a message's `a` = author id and `rt` = id answered; a change's
+     * `t` = id of the message changed (see redis-scripts.ts).
+     */
     log: `${base}:log`,
-    /** Counter: messages ever posted to the room; each published message carries it as `seq`. */
+    /** Hash: message id → its current text (messages of record version 2; gone once deleted). */
+    texts: `${base}:texts`,
+    /** Hash: message id → time of its last edit (ms). */
+    edited: `${base}:edited`,
+    /** Hash: message id → its emoji, space separated; `<id> <emoji>` → user ids, space separated, oldest first. */
+    reactions: `${base}:reactions`,
+    /** Counter: entries ever appended to the room's log; each published entry carries it as `seq`. */
     seq: `${base}:seq`,
     /** String: the newest id trimmed from the log, so a `since` at it is known to be recoverable. */
     trimmed: `${base}:trimmed`,

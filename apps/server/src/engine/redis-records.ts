@@ -1,32 +1,54 @@
 import {
+  ChangeRecordSchema,
   MessageRecordSchema,
   PresencePayloadSchema,
   ROOM_RECORD_VERSION,
   RoomEventSchema,
   decodeWith,
   isMessageId,
+  type ChangeFrame,
+  type ChangeOp,
+  type ChangeRecord,
   type MessageFrame,
   type MessageRecord,
+  type Reaction,
   type RoomEvent,
   type User,
 } from '@parley/protocol';
 import { idTime, type StoredMessage } from './engine.ts';
+import { changeFrameFor, replyExcerpt } from './message-state.ts';
 
 // How room events are written to and read from Redis: the stored record of a message (a
 // stream entry), and the frames instances publish to each other. Everything here is built and
 // checked in TypeScript against the protocol's catalogue; the Lua scripts only put a header of
 // plain values (kind, id, seq, time) in front of a body serialised here, and never build JSON.
 
-/** The record of a message, as the post script stores it (stream field `r`) and publishes it. */
-export function messageRecord(message: Omit<MessageRecord, 'v' | 'kind'>): string {
-  const record: MessageRecord = {
-    v: ROOM_RECORD_VERSION,
-    kind: 'message',
-    room: message.room,
-    user: message.user,
-    text: message.text,
-  };
+/**
+ * The record of a message, as the post script stores it (stream field `r`) and publishes it:
+ * without its text, which the script keeps in the room's texts hash (record version 2).
+ */
+export function messageRecord(
+  message: Pick<MessageRecord, 'room' | 'user' | 'clientMsgId'>,
+  replyTo?: { id: string; user: User },
+): string {
+  const record: MessageRecord = { v: ROOM_RECORD_VERSION, kind: 'message', room: message.room, user: message.user };
   if (message.clientMsgId !== undefined) record.clientMsgId = message.clientMsgId;
+  if (replyTo !== undefined) record.replyTo = { id: replyTo.id, user: replyTo.user };
+  return JSON.stringify(record);
+}
+
+/** The record of a change, as the change script stores it and publishes it. */
+export function changeRecord(change: Omit<ChangeRecord, 'v' | 'kind'>): string {
+  const record: ChangeRecord = {
+    v: ROOM_RECORD_VERSION,
+    kind: 'change',
+    op: change.op,
+    room: change.room,
+    user: change.user,
+    id: change.id,
+  };
+  if (change.emoji !== undefined) record.emoji = change.emoji;
+  if (change.clientMsgId !== undefined) record.clientMsgId = change.clientMsgId;
   return JSON.stringify(record);
 }
 
@@ -38,34 +60,110 @@ export function presencePayload(user: User): string {
 type StreamEntry = [id: string, fields: string[]];
 
 /**
- * A message from a log entry: `r` holds a record of this release, `b` one of the first release
- * (its fields without `v` and `kind`). Entries are written only by the post script, so they are
- * read without a full schema check (a welcome reads hundreds); a malformed one is skipped.
+ * A log entry as the read script returns it: the entry, then the state of the message it is
+ * about (its own, or the one it changed), each null when there is none: current text, time of
+ * the last edit, reaction lines, and the current text of the message a reply answers.
  */
-export function messageOfEntry([id, fields]: StreamEntry): StoredMessage | undefined {
-  const body = field(fields, 'r') ?? field(fields, 'b');
-  let record: Partial<MessageRecord>;
+export type LogItem = [
+  id: string,
+  fields: string[],
+  text: string | null,
+  editedTs: string | null,
+  reactions: string | null,
+  answeredText: string | null,
+];
+
+/** A log entry read back: a message in its latest state, or a change (the message changed and how). */
+export type LogRecord =
+  | { kind: 'message'; message: StoredMessage }
+  | { kind: 'change'; op: ChangeOp; target: string; frame: ChangeFrame | undefined };
+
+/**
+ * What a log entry holds, with its message's state. `r` holds a record of this release or the
+ * one before (whose message records carry their text), `b` one of the first release. Entries are
+ * written only by the scripts, so they are read without a full schema check (a welcome reads
+ * hundreds); a malformed one is skipped (undefined).
+ */
+export function recordOfItem(item: LogItem): LogRecord | undefined {
+  const [id, fields, text, editedTs, reactions, answeredText] = item;
+  let record: Partial<MessageRecord> | Partial<ChangeRecord>;
   try {
-    record = JSON.parse(body ?? 'null') as Partial<MessageRecord>;
+    record = JSON.parse(field(fields, 'r') ?? field(fields, 'b') ?? 'null') as typeof record;
   } catch {
     return undefined;
   }
-  if (typeof record?.text !== 'string' || typeof record.user?.id !== 'string' || typeof record.room !== 'string')
-    return undefined;
-  const message: MessageFrame = {
-    type: 'message',
-    id,
-    ts: idTime(id),
-    room: record.room,
-    user: record.user,
-    text: record.text,
-  };
-  if (record.clientMsgId !== undefined) message.clientMsgId = record.clientMsgId;
+  if (typeof record?.user?.id !== 'string' || typeof record.room !== 'string') return undefined;
+  if (record.kind === 'change') {
+    const target = field(fields, 't');
+    if (target === undefined || typeof record.op !== 'string') return undefined;
+    // The state of the message changed, as the change's frame shows it.
+    const state = messageWithState(
+      { type: 'message', id: target, ts: idTime(target), room: record.room, user: record.user },
+      text,
+      editedTs,
+      reactions,
+    );
+    return { kind: 'change', op: record.op, target, frame: changeFrameFor(record.op, state, id) };
+  }
+  const inline = (record as Partial<MessageRecord>).text;
+  // Version 2 keeps the text beside the log: none there means deleted. Earlier ones carry it.
+  const message = messageWithState(
+    { type: 'message', id, ts: idTime(id), room: record.room, user: record.user },
+    text ?? (typeof inline === 'string' ? inline : null),
+    editedTs,
+    reactions,
+  );
+  const { clientMsgId, replyTo } = record as Partial<MessageRecord>;
+  if (clientMsgId !== undefined) message.clientMsgId = clientMsgId;
+  if (replyTo !== undefined) message.replyTo = replyRef(replyTo, answeredText);
+  return { kind: 'message', message };
+}
+
+/** A message with the state kept beside the log: its text (null: deleted), edit time, reactions. */
+function messageWithState(
+  message: StoredMessage,
+  text: string | null,
+  editedTs: string | null,
+  reactions: string | null,
+): StoredMessage {
+  if (text === null) {
+    message.deleted = true;
+    return message;
+  }
+  message.text = text;
+  if (editedTs !== null) message.editedTs = Number(editedTs);
+  if (reactions !== null && reactions !== '') message.reactions = parseReactionLines(reactions);
   return message;
 }
 
+/** What a reply shows of the message it answers (no excerpt once that one is deleted or gone). */
+function replyRef(
+  replyTo: { id: string; user: User },
+  answeredText: string | null | undefined,
+): MessageFrame['replyTo'] {
+  const excerpt = replyExcerpt(answeredText ?? undefined);
+  return excerpt === undefined
+    ? { id: replyTo.id, user: replyTo.user }
+    : { id: replyTo.id, user: replyTo.user, excerpt };
+}
+
+/** Reaction lines as the scripts write them: `<emoji>\t<user id> <user id>…`, one per emoji. */
+export function parseReactionLines(lines: string): Reaction[] {
+  const reactions: Reaction[] = [];
+  for (const line of lines.split('\n')) {
+    const tab = line.indexOf('\t');
+    if (tab <= 0) continue;
+    const userIds = line
+      .slice(tab + 1)
+      .split(' ')
+      .filter((id) => id !== '');
+    if (userIds.length > 0) reactions.push({ emoji: line.slice(0, tab), count: userIds.length, userIds });
+  }
+  return reactions;
+}
+
 /** The room's message count at a log entry (`s`), for the hub's gap check. */
-export function seqOfEntry(entry: StreamEntry | undefined): number | undefined {
+export function seqOfEntry(entry: StreamEntry | LogItem | undefined): number | undefined {
   const seq = entry === undefined ? undefined : field(entry[1], 's');
   return seq === undefined ? undefined : Number(seq);
 }
@@ -93,42 +191,70 @@ export function typingBusFrame(user: User): string {
 export function decodeBusFrame(payload: string, room: string): BusFrame | string {
   if (payload.startsWith('{')) return decodeFirstReleaseFrame(payload, room);
   const newline = payload.indexOf('\n');
-  const [format, kind, id, seq, ts] = payload.slice(0, newline).split(' ');
+  const [format, kind, id, seq, ts, textBytes] = payload.slice(0, newline).split(' ');
   if (newline < 0 || format !== BUS_FORMAT) return 'not a bus frame of this release';
-  let body: unknown;
+  // The body: a JSON line (JSON text has no raw newline), then for messages and changes what
+  // the scripts put after it (text, reaction lines).
+  const end = payload.indexOf('\n', newline + 1);
+  const rest = end < 0 ? '' : payload.slice(end + 1);
+  let json: unknown;
   try {
-    body = JSON.parse(payload.slice(newline + 1));
+    json = JSON.parse(end < 0 ? payload.slice(newline + 1) : payload.slice(newline + 1, end));
   } catch {
     return 'malformed body';
   }
   switch (kind) {
     case 'message': {
-      const record = decodeWith(MessageRecordSchema, body);
+      const record = decodeWith(MessageRecordSchema, json);
       if (!record.ok || record.value.room !== room || id === undefined || !isMessageId(id)) return 'malformed message';
-      const message: MessageFrame = {
-        type: 'message',
-        id,
-        ts: idTime(id),
-        room,
-        user: record.value.user,
-        text: record.value.text,
-      };
+      // This release publishes the text after the record (its length in bytes in the header),
+      // then, for a reply, the current text of the message answered; the one before, inside it.
+      let text = record.value.text;
+      let answered: string | undefined;
+      if (text === undefined) {
+        if (textBytes === undefined || !/^\d+$/.test(textBytes)) return 'malformed message';
+        const tail = Buffer.from(rest);
+        text = tail.subarray(0, Number(textBytes)).toString();
+        answered = tail.subarray(Number(textBytes)).toString();
+      }
+      const message: MessageFrame = { type: 'message', id, ts: idTime(id), room, user: record.value.user, text };
       if (record.value.clientMsgId !== undefined) message.clientMsgId = record.value.clientMsgId;
+      if (record.value.replyTo !== undefined) message.replyTo = replyRef(record.value.replyTo, answered || undefined);
       return { event: { kind: 'message', message }, seq: Number(seq) };
+    }
+    case 'change': {
+      const record = decodeWith(ChangeRecordSchema, json);
+      if (!record.ok || record.value.room !== room || id === undefined || !isMessageId(id)) return 'malformed change';
+      const change = changeOfBus(record.value, id, rest);
+      if (change === undefined) return 'malformed change';
+      return { event: { kind: 'change', room, change }, seq: Number(seq) };
     }
     case 'join':
     case 'leave': {
-      const user = decodeWith(PresencePayloadSchema, body);
+      const user = decodeWith(PresencePayloadSchema, json);
       if (!user.ok || !/^\d+$/.test(ts ?? '')) return `malformed ${kind}`;
       return { event: { kind, room, user: user.value, ts: Number(ts) } };
     }
     case 'typing': {
-      const user = decodeWith(PresencePayloadSchema, body);
+      const user = decodeWith(PresencePayloadSchema, json);
       if (!user.ok) return 'malformed typing';
       return { event: { kind: 'typing', room, user: user.value } };
     }
     default:
       return `unknown kind ${kind}`;
+  }
+}
+
+/** The frame of a published change: the record, then the new text (edit) or reaction lines. */
+function changeOfBus(record: ChangeRecord, eventId: string, tail: string): ChangeFrame | undefined {
+  switch (record.op) {
+    case 'edit':
+      return { type: 'edit', id: record.id, text: tail, editedTs: idTime(eventId), eventId };
+    case 'delete':
+      return { type: 'delete', id: record.id, eventId };
+    case 'react':
+    case 'unreact':
+      return { type: 'reactions', id: record.id, reactions: parseReactionLines(tail), eventId };
   }
 }
 

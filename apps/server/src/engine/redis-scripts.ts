@@ -1,48 +1,224 @@
 // Lua scripts run atomically inside Redis. Each touches only the keys of one room (one hash
-// tag), so they keep working on Redis Cluster.
+// tag), so they keep working on Redis Cluster. They never build JSON: records are serialised
+// by the server (redis-records.ts) and stored or published as they are.
 
-/**
- * Append-and-publish. The retry check, the append and the publish happen in one step, so the
- * publish order is the id order on every instance and a retried clientMsgId is stored once.
- * The retry guard holds `<id>|<hash of the text>`: a clientMsgId sent again with another text is
- * refused (2) instead of acked for a message it is not. (Guards written before the hash existed
- * hold the id alone and are taken as a match.)
- *
- * Before the append trims the log to its length, the newest id it is about to trim is kept (in
- * the `trimmed` key), so that a client whose `since` is exactly that id is known to have missed
- * nothing (the log alone only tells its first retained id).
- *
- * The message record is serialised by the server (redis-records.ts); the script stores it as
- * it is (stream field `r`) and publishes it behind a header of plain values.
- *
- * KEYS: log, sent-key (or log again when there is no clientMsgId), seq, trimmed
- * ARGV: message record JSON, history length, room TTL ms, channel,
- *       retry TTL ms, '1' when there is a clientMsgId, text hash
- * Returns {id, 0 stored | 1 duplicate | 2 clientMsgId reused with another text}.
- */
-export const POST_MESSAGE = `
-if ARGV[6] == '1' then
-  local earlier = redis.call('GET', KEYS[2])
-  if earlier then
-    local id, hash = string.match(earlier, '^([^|]*)|(.*)$')
-    if not id then return {earlier, 1} end
-    if hash ~= ARGV[7] then return {id, 2} end
-    return {id, 1}
+// The log scripts share these keys, all of one room (see redis-keys.ts):
+//   KEYS[1] log, KEYS[2] retry guard (or the log again), KEYS[3] seq, KEYS[4] trimmed,
+//   KEYS[5] texts, KEYS[6] edited, KEYS[7] reactions
+// and these helpers. A message's state (its current text, edit time and reactions) lives beside
+// the log, in the three hashes, keyed by the message's id; its log entry holds the record
+// (without the text), the room's count `s`, the author's id `a` and, for a reply, the id
+// answered `rt`. A change's entry holds its record, `s` and the id of the message changed `t`.
+const LOG_HELPERS = `
+local function forget_state(id)
+  redis.call('HDEL', KEYS[5], id)
+  redis.call('HDEL', KEYS[6], id)
+  local list = redis.call('HGET', KEYS[7], id)
+  if list then
+    for emoji in string.gmatch(list, '%S+') do redis.call('HDEL', KEYS[7], id .. ' ' .. emoji) end
+    redis.call('HDEL', KEYS[7], id)
   end
 end
-local excess = redis.call('XLEN', KEYS[1]) + 1 - tonumber(ARGV[2])
-if excess > 0 then
-  local doomed = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', excess)
-  redis.call('SET', KEYS[4], doomed[#doomed][1], 'PX', ARGV[3])
+-- The reactions of a message, one line per emoji: the emoji, a tab, the user ids (space separated).
+local function reaction_lines(id)
+  local list = redis.call('HGET', KEYS[7], id)
+  if not list then return '' end
+  local lines = {}
+  for emoji in string.gmatch(list, '%S+') do
+    lines[#lines + 1] = emoji .. '\\t' .. (redis.call('HGET', KEYS[7], id .. ' ' .. emoji) or '')
+  end
+  return table.concat(lines, '\\n')
 end
-local seq = redis.call('INCR', KEYS[3])
-local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[2], '*', 'r', ARGV[1], 's', seq)
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-redis.call('PEXPIRE', KEYS[3], ARGV[3])
-if excess <= 0 then redis.call('PEXPIRE', KEYS[4], ARGV[3]) end
+-- A clientMsgId already used: {id, 1} when it carried the same content (hash), {id, 2} when not.
+local function earlier_use(hash)
+  local earlier = redis.call('GET', KEYS[2])
+  if not earlier then return nil end
+  local id, h = string.match(earlier, '^([^|]*)|(.*)$')
+  if not id then return {earlier, 1} end
+  if h ~= hash then return {id, 2} end
+  return {id, 1}
+end
+-- Appends an entry, trimming the log to its length first: the newest id trimmed is kept (in the
+-- trimmed key) so that a client whose since is exactly that id is known to have missed nothing,
+-- and a trimmed message's state goes with it. Returns the new id and the room's count.
+local function append(maxlen, ttl, fields)
+  local excess = redis.call('XLEN', KEYS[1]) + 1 - maxlen
+  if excess > 0 then
+    local doomed = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', excess)
+    for _, entry in ipairs(doomed) do forget_state(entry[1]) end
+    redis.call('SET', KEYS[4], doomed[#doomed][1], 'PX', ttl)
+  end
+  local seq = redis.call('INCR', KEYS[3])
+  local id = redis.call('XADD', KEYS[1], 'MAXLEN', maxlen, '*', 's', seq, unpack(fields))
+  for _, i in ipairs({1, 3, 5, 6, 7}) do redis.call('PEXPIRE', KEYS[i], ttl) end
+  if excess <= 0 then redis.call('PEXPIRE', KEYS[4], ttl) end
+  return id, seq
+end
+`;
+
+/**
+ * Append-and-publish a message. The retry check, the append and the publish happen in one step,
+ * so the publish order is the id order on every instance and a retried clientMsgId is stored
+ * once. The retry guard holds `<id>|<hash of the content>`: a clientMsgId sent again with other
+ * content is refused (2) instead of acked for a message it is not. (Guards written before the
+ * hash existed hold the id alone and are taken as a match.) A reply must answer a message the
+ * log still holds, not deleted (3 otherwise).
+ *
+ * The record is serialised by the server (redis-records.ts); the script stores it as it is and
+ * publishes it behind a header of plain values, followed by the text and, for a reply, the
+ * current text of the message answered (the header gives the text's length in bytes).
+ *
+ * KEYS: see LOG_HELPERS (KEYS[2] is the log again when there is no clientMsgId)
+ * ARGV: record JSON, history length, room TTL ms, channel, retry TTL ms, '1' when there is a
+ *       clientMsgId, content hash, text, author id, id answered ('' for none)
+ * Returns {id, 0 stored | 1 duplicate | 2 clientMsgId reused | 3 nothing to reply to}.
+ */
+export const POST_MESSAGE = `${LOG_HELPERS}
+if ARGV[6] == '1' then
+  local earlier = earlier_use(ARGV[7])
+  if earlier then return earlier end
+end
+local answered = ''
+local fields = {'r', ARGV[1], 'a', ARGV[9]}
+if ARGV[10] ~= '' then
+  answered = redis.call('HGET', KEYS[5], ARGV[10])
+  if not answered then return {'', 3} end
+  fields[#fields + 1] = 'rt'
+  fields[#fields + 1] = ARGV[10]
+end
+local id, seq = append(tonumber(ARGV[2]), ARGV[3], fields)
+redis.call('HSET', KEYS[5], id, ARGV[8])
 if ARGV[6] == '1' then redis.call('SET', KEYS[2], id .. '|' .. ARGV[7], 'PX', ARGV[5]) end
-redis.call('PUBLISH', ARGV[4], 'v1 message ' .. id .. ' ' .. seq .. ' -\\n' .. ARGV[1])
+redis.call('PUBLISH', ARGV[4], 'v1 message ' .. id .. ' ' .. seq .. ' - ' .. #ARGV[8] .. '\\n' .. ARGV[1] .. '\\n' .. ARGV[8] .. answered)
 return {id, 0}
+`;
+
+/**
+ * Checks and applies a change to a message, appends it and publishes the message's new state,
+ * in one step (so concurrent changes from several instances end in one state everywhere). The
+ * rules are the memory engine's (message-state.ts): edit and delete are the author's, an edit
+ * within the window; one reaction per person and emoji; at most so many emoji and reactions.
+ * A deletion removes the text, edit time and reactions for good. A change that changes nothing
+ * (a second identical reaction) is answered with the newest id of the log and stores nothing.
+ *
+ * The published frame: the header, the record, then the new text (edit) or reaction lines.
+ *
+ * KEYS: see LOG_HELPERS
+ * ARGV: op, id changed, record JSON, history length, room TTL ms, channel, retry TTL ms,
+ *       content hash, user id, edit window ms (0: none), text (edit) or emoji (reactions),
+ *       most emoji, most reactions
+ * Returns {id, 0 stored | 1 duplicate or unchanged | 2 reused | 3 not found | 4 not yours |
+ *          5 edit window closed | 6 too many reactions}.
+ */
+export const CHANGE_MESSAGE = `${LOG_HELPERS}
+local earlier = earlier_use(ARGV[8])
+if earlier then return earlier end
+local target = ARGV[2]
+-- Messages of releases before this one (text inside the entry) cannot be changed: not found.
+if not redis.call('HGET', KEYS[5], target) then return {'', 3} end
+local entry = redis.call('XRANGE', KEYS[1], target, target)[1]
+if not entry then return {'', 3} end
+local author
+for i = 1, #entry[2], 2 do if entry[2][i] == 'a' then author = entry[2][i + 1] end end
+local op = ARGV[1]
+local user = ARGV[9]
+local function newest() return redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1][1] end
+if (op == 'edit' or op == 'delete') and author ~= user then return {'', 4} end
+if op == 'edit' and tonumber(ARGV[10]) > 0 then
+  local time = redis.call('TIME')
+  local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+  if now - tonumber(string.match(target, '^(%d+)')) > tonumber(ARGV[10]) then return {'', 5} end
+end
+if op == 'react' or op == 'unreact' then
+  local emoji = ARGV[11]
+  local list = redis.call('HGET', KEYS[7], target) or ''
+  local field = target .. ' ' .. emoji
+  local users = redis.call('HGET', KEYS[7], field) or ''
+  local has = string.find(' ' .. users .. ' ', ' ' .. user .. ' ', 1, true) ~= nil
+  if op == 'react' then
+    if has then return {newest(), 1} end
+    local total, distinct, known = 0, 0, false
+    for e in string.gmatch(list, '%S+') do
+      distinct = distinct + 1
+      if e == emoji then known = true end
+      for _ in string.gmatch(redis.call('HGET', KEYS[7], target .. ' ' .. e) or '', '%S+') do total = total + 1 end
+    end
+    if total >= tonumber(ARGV[13]) then return {'', 6} end
+    if not known then
+      if distinct >= tonumber(ARGV[12]) then return {'', 6} end
+      redis.call('HSET', KEYS[7], target, list == '' and emoji or (list .. ' ' .. emoji))
+    end
+    redis.call('HSET', KEYS[7], field, users == '' and user or (users .. ' ' .. user))
+  else
+    if not has then return {newest(), 1} end
+    local kept = {}
+    for u in string.gmatch(users, '%S+') do if u ~= user then kept[#kept + 1] = u end end
+    if #kept > 0 then
+      redis.call('HSET', KEYS[7], field, table.concat(kept, ' '))
+    else
+      redis.call('HDEL', KEYS[7], field)
+      local emojis = {}
+      for e in string.gmatch(list, '%S+') do if e ~= emoji then emojis[#emojis + 1] = e end end
+      if #emojis > 0 then redis.call('HSET', KEYS[7], target, table.concat(emojis, ' ')) else redis.call('HDEL', KEYS[7], target) end
+    end
+  end
+end
+local id, seq = append(tonumber(ARGV[4]), ARGV[5], {'r', ARGV[3], 't', target})
+local tail = ''
+if op == 'edit' then
+  redis.call('HSET', KEYS[5], target, ARGV[11])
+  redis.call('HSET', KEYS[6], target, string.match(id, '^(%d+)'))
+  tail = ARGV[11]
+elseif op == 'delete' then
+  forget_state(target)
+else
+  tail = reaction_lines(target)
+end
+redis.call('SET', KEYS[2], id .. '|' .. ARGV[8], 'PX', ARGV[7])
+redis.call('PUBLISH', ARGV[6], 'v1 change ' .. id .. ' ' .. seq .. ' -\\n' .. ARGV[3] .. '\\n' .. tail)
+return {id, 0}
+`;
+
+/**
+ * Reads up to COUNT log entries from a start (forward: XRANGE; backward: XREVRANGE), each with
+ * the state of the message it is about (its own for a message; the one changed for a change):
+ * {id, fields, text, edit time, reaction lines, text of the message a reply answers}, each
+ * absent (nil) when there is none. One script, so a page never mixes states of two moments.
+ *
+ * KEYS: log, texts, edited, reactions (as KEYS 1, 5, 6, 7 above: the helpers are not used)
+ * ARGV: 'f' or 'b', start, count
+ */
+export const READ_LOG = `
+local entries
+if ARGV[1] == 'f' then
+  entries = redis.call('XRANGE', KEYS[1], ARGV[2], '+', 'COUNT', ARGV[3])
+else
+  entries = redis.call('XREVRANGE', KEYS[1], ARGV[2], '-', 'COUNT', ARGV[3])
+end
+local out = {}
+for _, entry in ipairs(entries) do
+  local subject, answered = entry[1], nil
+  local fields = entry[2]
+  for i = 1, #fields, 2 do
+    if fields[i] == 't' then subject = fields[i + 1] elseif fields[i] == 'rt' then answered = fields[i + 1] end
+  end
+  local lines = {}
+  local list = redis.call('HGET', KEYS[4], subject)
+  if list then
+    for emoji in string.gmatch(list, '%S+') do
+      lines[#lines + 1] = emoji .. '\\t' .. (redis.call('HGET', KEYS[4], subject .. ' ' .. emoji) or '')
+    end
+  end
+  out[#out + 1] = {
+    entry[1],
+    fields,
+    redis.call('HGET', KEYS[2], subject),
+    redis.call('HGET', KEYS[3], subject),
+    #lines > 0 and table.concat(lines, '\\n') or false,
+    answered and redis.call('HGET', KEYS[2], answered) or false,
+  }
+end
+return out
 `;
 
 // Drops presence entries whose instance stopped refreshing them, publishing `leave` for people

@@ -1,3 +1,4 @@
+import { LIMITS } from '@parley/protocol';
 import fp from 'fastify-plugin';
 import type { Config } from '../config.ts';
 import { createEngine } from '../engine/create-engine.ts';
@@ -20,6 +21,9 @@ function engineOptionsOf(config: Config): EngineOptions {
     roomTtlMs: config.roomTtlSeconds * 1000,
     presenceTtlMs: config.presenceTtlSeconds * 1000,
     activeWindowMs: 60 * 60 * 1000,
+    editWindowMs: config.editWindowSeconds * 1000,
+    maxReactionEmoji: LIMITS.maxReactionEmoji,
+    maxReactionsPerMessage: config.reactionsPerMessageMax,
   };
 }
 

@@ -9,6 +9,8 @@ export function toV1Frame(event: RoomEvent): ServerFrame {
   switch (event.kind) {
     case 'message':
       return event.message;
+    case 'change':
+      return event.change;
     case 'join':
     case 'leave':
       return { type: event.kind, user: event.user, ts: event.ts };
@@ -28,7 +30,10 @@ export function encodeV1(event: RoomEvent): string {
 export function encodeReference(event: RoomEvent): string | undefined {
   switch (event.kind) {
     case 'message':
-      return encodeReferenceMessage(event.message.text);
+      // (A new message always has its text; only a deletion, a change of its own, removes it.)
+      return encodeReferenceMessage(event.message.text ?? '');
+    case 'change':
+      return undefined;
     case 'join':
     case 'leave':
     case 'typing':
@@ -47,6 +52,7 @@ export function encodeReference(event: RoomEvent): string | undefined {
 export function skippedFor(event: RoomEvent): string | undefined {
   switch (event.kind) {
     case 'message':
+    case 'change':
       return undefined;
     case 'join':
     case 'leave':
@@ -65,11 +71,31 @@ export function skippedFor(event: RoomEvent): string | undefined {
 export function batchWindow(event: RoomEvent): 'messages' | 'presence' {
   switch (event.kind) {
     case 'message':
+    case 'change':
       return 'messages';
     case 'join':
     case 'leave':
     case 'typing':
       return 'presence';
+    default:
+      return unhandled(event);
+  }
+}
+
+/**
+ * The event's place in the room's log (messages and changes are stored), or undefined for
+ * events that are not stored (presence and typing): the hub orders and de-duplicates by it.
+ */
+export function logIdOf(event: RoomEvent): string | undefined {
+  switch (event.kind) {
+    case 'message':
+      return event.message.id;
+    case 'change':
+      return event.change.eventId;
+    case 'join':
+    case 'leave':
+    case 'typing':
+      return undefined;
     default:
       return unhandled(event);
   }

@@ -1,17 +1,17 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { compareMessageIds, type RoomEvent, type User } from '@parley/protocol';
 import type {
+  ChangeDraft,
   ChatEngine,
   HistoryQuery,
   HistoryResult,
   MembersJson,
   MessageDraft,
   PostResult,
-  StoredMessage,
 } from '../engine/engine.ts';
 import type { Stats } from '../observability/stats.ts';
 import { OutgoingBatch, OutgoingEvent } from './outgoing-event.ts';
-import { batchWindow } from './room-events.ts';
+import { batchWindow, logIdOf } from './room-events.ts';
 
 /** A room event as it arrived from the bus, with the room's message count when known. */
 interface Arrival {
@@ -74,7 +74,7 @@ interface RoomState {
   connections: Map<string, number>;
   /** When each person here last had a typing notice passed on (see {@link RoomHub.allowTyping}). */
   typingAt: Map<string, number>;
-  /** The newest message delivered here, and its room sequence number when known. */
+  /** The newest log entry (message or change) delivered here, and its room sequence number when known. */
   lastId: string | undefined;
   lastSeq: number | undefined;
   /** While the log is being read back after a gap, live events wait here, in order. */
@@ -177,6 +177,11 @@ export class RoomHub {
     return this.engine.post(draft);
   }
 
+  /** Checks, stores and publishes a change to a message (see ChatEngine.change); it comes back through the bus. */
+  change(draft: ChangeDraft): Promise<PostResult> {
+    return this.engine.change(draft);
+  }
+
   /** Reads a page of a room's history (see ChatEngine.history). */
   history(room: string, query: HistoryQuery): Promise<HistoryResult> {
     return this.engine.history(room, query);
@@ -269,10 +274,11 @@ export class RoomHub {
       return;
     }
     const { event, seq } = arrival;
-    if (event.kind === 'message') {
-      if (state.lastId !== undefined && compareMessageIds(event.message.id, state.lastId) <= 0) return; // already delivered
+    const logId = logIdOf(event);
+    if (logId !== undefined) {
+      if (state.lastId !== undefined && compareMessageIds(logId, state.lastId) <= 0) return; // already delivered
       if (seq !== undefined && state.lastSeq !== undefined && seq > state.lastSeq + 1) {
-        // Pub/sub lost something between the last message and this one: read it back first.
+        // Pub/sub lost something between the last entry and this one: read it back first.
         this.log.warn(
           { room, expected: state.lastSeq + 1, got: seq },
           'gap in the message stream; reading back from the log',
@@ -280,7 +286,7 @@ export class RoomHub {
         this.backfill(room, state, [arrival]);
         return;
       }
-      state.lastId = event.message.id;
+      state.lastId = logId;
       state.lastSeq = seq;
     }
     this.fanOut(room, state, event);
@@ -316,7 +322,10 @@ export class RoomHub {
       });
   }
 
-  /** Delivers the logged messages after `since`, page by page; returns how many were new here. */
+  /**
+   * Delivers the log entries after `since`, page by page: messages in their latest state, and
+   * the changes to older messages. Returns how many entries were new here.
+   */
   private async readBack(room: string, state: RoomState, since: string): Promise<number> {
     let recovered = 0;
     for (let from = since; ;) {
@@ -331,20 +340,26 @@ export class RoomHub {
         for (const member of state.members) member.resync();
         return recovered;
       }
-      for (const message of result.messages) if (this.deliverMessage(room, state, message)) recovered += 1;
+      // What live delivery brought already is not delivered twice (the page's messages and
+      // changes are two lists: both are checked against where delivery stood before the page).
+      const delivered = state.lastId;
+      const isNew = (id: string) => delivered === undefined || compareMessageIds(id, delivered) > 0;
+      for (const message of result.messages) {
+        if (!isNew(message.id)) continue;
+        this.fanOut(room, state, { kind: 'message', message });
+        recovered += 1;
+      }
+      for (const change of result.changes) {
+        if (!isNew(change.eventId)) continue;
+        this.fanOut(room, state, { kind: 'change', room, change });
+        recovered += 1;
+      }
+      const last = result.lastEventId;
+      if (last !== undefined && isNew(last)) state.lastId = last;
       if (result.lastSeq !== undefined) state.lastSeq = result.lastSeq;
-      const last = result.messages.at(-1);
       if (!result.hasNewer || last === undefined) return recovered;
-      from = last.id;
+      from = last;
     }
-  }
-
-  /** Delivers a message read back from the log, unless it was delivered already; true when it was new. */
-  private deliverMessage(room: string, state: RoomState, message: StoredMessage): boolean {
-    if (state.lastId !== undefined && compareMessageIds(message.id, state.lastId) <= 0) return false;
-    state.lastId = message.id;
-    this.fanOut(room, state, { kind: 'message', message });
-    return true;
   }
 
   /**

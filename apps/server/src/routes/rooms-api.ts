@@ -86,6 +86,8 @@ const roomsApi: FastifyPluginAsync<{ config: Config }> = async (fastify, { confi
     if (after !== undefined) {
       body.hasNewer = page.hasNewer;
       body.recovered = page.recovered;
+      if (page.changes.length > 0) body.changes = page.changes;
+      if (page.lastEventId !== undefined) body.lastEventId = page.lastEventId;
     }
     const json = JSON.stringify(body);
     fastify.limits.chargeHistory(key, Buffer.byteLength(json));

@@ -1,13 +1,16 @@
 import type { WebSocket } from 'ws';
 import {
+  CLIENT_MSG_ID_PATTERN,
   checkMessageText,
   compareMessageIds,
   decodeClientFrame,
   encodeFrame,
+  type ClientFrame,
   type User,
   type WelcomeFrame,
 } from '@parley/protocol';
-import type { MembersJson } from '../engine/engine.ts';
+import type { ChangeRefusal, MembersJson, PostResult } from '../engine/engine.ts';
+import { logIdOf } from '../rooms/room-events.ts';
 import type { OutgoingBatch } from '../rooms/outgoing-event.ts';
 import type { EncodedFrames, FrameParts } from '../wire/frames.ts';
 import { SocketSession, type ConnectionOrigin, type SessionDeps } from './socket-session.ts';
@@ -38,8 +41,8 @@ export class V1Session extends SocketSession {
   private token = '';
   private entered = false;
   /**
-   * The newest message id the welcome gave this client: messages held during set-up up to it
-   * are not sent again. Cleared at the first newer message.
+   * The newest log id (message or change) the welcome covered: events held during set-up up to
+   * it are not sent again. Cleared at the first newer one.
    */
   private lastDelivered: string | undefined;
 
@@ -82,7 +85,7 @@ export class V1Session extends SocketSession {
       maxBytes: Math.min(config.historyPageMaxBytes, limits.historyAllowance(this.addressKey)),
     });
     // Events held during set-up that the history already holds must not be sent twice.
-    this.lastDelivered = history.messages.at(-1)?.id ?? (history.recovered ? since : undefined);
+    this.lastDelivered = history.lastEventId ?? history.messages.at(-1)?.id ?? (history.recovered ? since : undefined);
     const welcome = encodeWelcome(
       {
         type: 'welcome',
@@ -93,6 +96,8 @@ export class V1Session extends SocketSession {
         recovered: history.recovered,
         hasMore: history.hasMore,
         hasNewer: history.hasNewer,
+        ...(history.changes.length > 0 ? { changes: history.changes } : {}),
+        ...(history.lastEventId !== undefined ? { lastEventId: history.lastEventId } : {}),
       },
       members,
     );
@@ -134,14 +139,13 @@ export class V1Session extends SocketSession {
     for (const outgoing of batch.events) {
       if (outgoing.skippedFor === me) continue;
       const { event } = outgoing;
-      if (event.kind === 'message') {
-        if (this.lastDelivered !== undefined) {
-          if (compareMessageIds(event.message.id, this.lastDelivered) <= 0) continue;
-          // Past the welcome's history, the hub's order is the id order: no more overlap to check.
-          this.lastDelivered = undefined;
-        }
-        this.deps.stats.messagesOut += 1;
+      const logId = logIdOf(event);
+      if (logId !== undefined && this.lastDelivered !== undefined) {
+        if (compareMessageIds(logId, this.lastDelivered) <= 0) continue;
+        // Past the welcome's history, the hub's order is the id order: no more overlap to check.
+        this.lastDelivered = undefined;
       }
+      if (event.kind === 'message') this.deps.stats.messagesOut += 1;
       frames.push(outgoing.v1);
     }
     return frames.length === 0 ? undefined : frames;
@@ -150,36 +154,89 @@ export class V1Session extends SocketSession {
   protected handleText(raw: string): void {
     const frame = decodeClientFrame(raw);
     if (!frame.ok) {
-      this.refuseFrame(frame.code, frame.message);
+      // The error names the refused frame when it has a usable clientMsgId, so the client
+      // knows which of its messages or changes failed.
+      this.refuseFrame(frame.code, frame.message, clientMsgIdOf(raw));
       return;
     }
     const user = this.user!;
-    if (frame.value.type === 'typing') {
+    const sent = frame.value;
+    if (sent.type === 'typing') {
       this.deps.hub.typing(this.room, user);
       return;
     }
-    const { clientMsgId } = frame.value;
-    const text = checkMessageText(frame.value.text, this.deps.config.maxTextBytes);
-    if (!text.ok) {
-      this.refuseFrame(text.code, text.message, clientMsgId);
-      return;
+    const { clientMsgId } = sent;
+    let text: string | undefined;
+    if (sent.type === 'message' || sent.type === 'edit') {
+      const checked = checkMessageText(sent.text, this.deps.config.maxTextBytes);
+      if (!checked.ok) {
+        this.refuseFrame(checked.code, checked.message, clientMsgId);
+        return;
+      }
+      text = checked.value;
     }
+    // Changes are stored like messages, so they count like messages (rate and daily quota).
     if (!this.allowMessage(clientMsgId)) return;
-    this.track(this.deps.hub.post({ room: this.room, user, text: text.value, clientMsgId })).then(
-      (result) => {
-        if (result.outcome === 'reused') {
-          this.sendError(
-            'client_msg_id_reused',
-            `clientMsgId "${clientMsgId}" was already used for a different message; pick a new one.`,
+    const result =
+      sent.type === 'message'
+        ? this.deps.hub.post({ room: this.room, user, text: text!, clientMsgId, replyTo: sent.replyTo })
+        : this.deps.hub.change({
+            room: this.room,
+            user,
+            op: sent.type,
+            id: sent.id,
             clientMsgId,
-          );
-          return;
-        }
-        if (result.outcome === 'stored') this.deps.stats.messagesIn += 1;
-        // With the echo of the message, usually, which reaches this socket in the same turn.
-        this.writer.writeAtEndOfTurn(encodeFrame({ type: 'ack', clientMsgId, id: result.id }));
-      },
+            ...(text !== undefined ? { text } : {}),
+            ...(sent.type === 'react' || sent.type === 'unreact' ? { emoji: sent.emoji } : {}),
+          });
+    this.track(result).then(
+      (outcome) => this.answer(sent, outcome),
       (err: unknown) => this.reportPostFailure(err, clientMsgId),
     );
+  }
+
+  /** Acks a stored (or already stored) message or change, or says why it was not. */
+  private answer(sent: Exclude<ClientFrame, { type: 'typing' }>, result: PostResult): void {
+    const { clientMsgId } = sent;
+    if (result.outcome === 'reused') {
+      this.sendError(
+        'client_msg_id_reused',
+        `clientMsgId "${clientMsgId}" was already used for something else; pick a new one.`,
+        clientMsgId,
+      );
+      return;
+    }
+    if (result.outcome === 'refused') {
+      this.sendError(result.code, this.refusalMessage(result.code), clientMsgId);
+      return;
+    }
+    if (result.outcome === 'stored' && sent.type === 'message') this.deps.stats.messagesIn += 1;
+    // With the echo of the message, usually, which reaches this socket in the same turn.
+    this.writer.writeAtEndOfTurn(encodeFrame({ type: 'ack', clientMsgId, id: result.id }));
+  }
+
+  private refusalMessage(code: ChangeRefusal): string {
+    switch (code) {
+      case 'not_found':
+        return 'No such message in this room: it was deleted, or is older than the history the room keeps.';
+      case 'forbidden':
+        return 'Only its author can edit or delete a message.';
+      case 'edit_window_closed': {
+        const minutes = Math.round(this.deps.config.editWindowSeconds / 60);
+        return `A message can be edited for ${minutes} minute${minutes === 1 ? '' : 's'} after it is sent; it can still be deleted.`;
+      }
+      case 'too_many_reactions':
+        return 'This message has as many reactions as it can hold.';
+    }
+  }
+}
+
+/** The clientMsgId of a frame the protocol refused, when it has a valid one. */
+function clientMsgIdOf(raw: string): string | undefined {
+  try {
+    const id = (JSON.parse(raw) as { clientMsgId?: unknown } | null)?.clientMsgId;
+    return typeof id === 'string' && CLIENT_MSG_ID_PATTERN.test(id) ? id : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -1,0 +1,113 @@
+import { createHash } from 'node:crypto';
+import { LIMITS, type ChangeFrame, type ChangeOp, type Reaction } from '@parley/protocol';
+import type { ChangeDraft, ChangeRefusal, MessageDraft, StoredMessage } from './engine.ts';
+
+// The rules of a message's state after edits, deletions and reactions, shared by both engines
+// (the Redis engine's scripts apply the same rules inside Redis; its tests and the memory
+// engine's run the same cases).
+
+/** The first characters of a message's text that a reply quotes (whole code points). */
+export function replyExcerpt(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  if (text.length <= LIMITS.replyExcerptLength) return text;
+  return Array.from(text).slice(0, LIMITS.replyExcerptLength).join('');
+}
+
+/** The limits a reaction is checked against. */
+export interface ReactionLimits {
+  maxReactionEmoji: number;
+  maxReactionsPerMessage: number;
+}
+
+/**
+ * A message's reactions after someone reacts or takes a reaction back: each emoji lists its
+ * people oldest first, emoji in the order they were first used, none left empty.
+ *
+ * @returns The new summary; 'unchanged' when there is nothing to do (a second reaction with
+ *   the same emoji, or taking back one never given); or the refusal when a limit is reached.
+ */
+export function applyReaction(
+  reactions: readonly Reaction[] | undefined,
+  op: 'react' | 'unreact',
+  emoji: string,
+  userId: string,
+  limits: ReactionLimits,
+): Reaction[] | 'unchanged' | ChangeRefusal {
+  const current = reactions ?? [];
+  const index = current.findIndex((reaction) => reaction.emoji === emoji);
+  const existing = index < 0 ? undefined : current[index]!;
+  const has = existing?.userIds.includes(userId) ?? false;
+  if (op === 'react') {
+    if (has) return 'unchanged';
+    const total = current.reduce((sum, reaction) => sum + reaction.count, 0);
+    if (total >= limits.maxReactionsPerMessage) return 'too_many_reactions';
+    if (existing === undefined) {
+      if (current.length >= limits.maxReactionEmoji) return 'too_many_reactions';
+      return [...current, { emoji, count: 1, userIds: [userId] }];
+    }
+    const userIds = [...existing.userIds, userId];
+    return current.map((reaction, i) => (i === index ? { emoji, count: userIds.length, userIds } : reaction));
+  }
+  if (!has) return 'unchanged';
+  const userIds = existing!.userIds.filter((id) => id !== userId);
+  if (userIds.length === 0) return current.filter((_, i) => i !== index);
+  return current.map((reaction, i) => (i === index ? { emoji, count: userIds.length, userIds } : reaction));
+}
+
+/**
+ * The frame a change entry of the log stands for, with its message's latest state; undefined
+ * when it says nothing any more (an edit or reaction of a message deleted since: the deletion
+ * has its own entry).
+ */
+export function changeFrameFor(op: ChangeOp, message: StoredMessage, eventId: string): ChangeFrame | undefined {
+  switch (op) {
+    case 'edit':
+      if (message.deleted === true || message.text === undefined) return undefined;
+      return { type: 'edit', id: message.id, text: message.text, editedTs: message.editedTs ?? message.ts, eventId };
+    case 'delete':
+      return { type: 'delete', id: message.id, eventId };
+    case 'react':
+    case 'unreact':
+      if (message.deleted === true) return undefined;
+      return { type: 'reactions', id: message.id, reactions: message.reactions ?? [], eventId };
+  }
+}
+
+/**
+ * Change frames of a page, one per message and kind of frame (the latest: each carries the
+ * latest state anyway), in the order of their last change.
+ */
+export class ChangeCollector {
+  private readonly frames = new Map<string, ChangeFrame>();
+
+  add(frame: ChangeFrame): void {
+    const key = `${frame.type} ${frame.id}`;
+    this.frames.delete(key);
+    this.frames.set(key, frame);
+  }
+
+  get size(): number {
+    return this.frames.size;
+  }
+
+  list(): ChangeFrame[] {
+    return [...this.frames.values()];
+  }
+}
+
+/** The bytes a change frame takes in a page (its JSON and a comma). */
+export function changeWireBytes(frame: ChangeFrame): number {
+  return Buffer.byteLength(JSON.stringify(frame)) + 1;
+}
+
+/**
+ * What a clientMsgId was used for, as a short hash: a resend with the same hash is a retry, with
+ * another a reuse. A hash, so that the retry guard keeps no copy of a text a deletion removes.
+ */
+export function retryFingerprint(draft: MessageDraft | ChangeDraft): string {
+  const content =
+    'op' in draft
+      ? `${draft.op}\u0000${draft.id}\u0000${draft.emoji ?? ''}\u0000${draft.text ?? ''}`
+      : `message\u0000${draft.replyTo ?? ''}\u0000${draft.text}`;
+  return createHash('sha256').update(content).digest('base64url').slice(0, 22);
+}
