@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { compareMessageIds } from '@parley/protocol';
-import { startApp, type RunningApp } from './helpers/app.ts';
+import { DEFAULT_LIMITS, startApp, type RunningApp } from './helpers/app.ts';
 import { TestRedis } from './helpers/redis-server.ts';
 import { connectV1, json, nextOfType, postV1, TestClient } from './helpers/ws-client.ts';
 import { roomKeys } from '../src/engine/redis-keys.ts';
@@ -317,6 +317,26 @@ describe('message changes: limits and retention', () => {
       bob.close();
     });
   }
+});
+
+test('changes count as messages: a reaction flood hits the message rate like a message flood', async (t) => {
+  const app = await startApp(t, { ...DEFAULT_LIMITS });
+  const { client } = await connectV1(app.wsUrl, 'flood', { name: 'Ann' });
+  const id = await postV1(client, 'flood me');
+  // 40 changes at once: the burst of a connection is 20 (RATE_BURST_PER_CONNECTION).
+  for (let i = 0; i < 40; i++) {
+    client.send({ type: i % 2 === 0 ? 'react' : 'unreact', id, emoji: '👍', clientMsgId: `f${i}` });
+  }
+  const answers = new Map<string, string>();
+  while (answers.size < 40) {
+    const frame = await client.next(5000);
+    if (frame.type === 'ack') answers.set(frame.clientMsgId, 'ack');
+    if (frame.type === 'error') answers.set(frame.clientMsgId, frame.code);
+  }
+  const limited = [...answers.values()].filter((answer) => answer === 'rate_limited').length;
+  assert.ok(limited >= 15 && limited <= 21, `${limited} of 40 refused with rate_limited`);
+  assert.equal([...answers.values()].filter((answer) => answer === 'ack').length, 40 - limited);
+  client.close();
 });
 
 describe('message changes across two instances (redis engine)', () => {
