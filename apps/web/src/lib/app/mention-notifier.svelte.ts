@@ -60,7 +60,8 @@ export class MentionNotifier {
   consider(message: MessageFrame, me: string, hidden: boolean): void {
     // The permission may have been changed in the browser's settings since.
     this.#permission = currentPermission();
-    if (!hidden || this.state !== 'on' || !mentions(message.text, me)) return;
+    // A deleted message has no text, and so no mention.
+    if (!hidden || this.state !== 'on' || message.text === undefined || !mentions(message.text, me)) return;
     const notification = new Notification(`${message.user.name} in ${message.room}`, {
       body: message.text,
       // One notification per room: a newer mention replaces the older one.

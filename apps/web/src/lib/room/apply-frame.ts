@@ -14,6 +14,7 @@
  */
 import {
   decodeServerFrame,
+  type ChangeFrame,
   type ErrorFrame,
   type HistoryPage,
   type MessageFrame,
@@ -22,8 +23,18 @@ import {
   type User,
   type WelcomeFrame,
 } from '@parley/protocol';
+import { newestInBatch } from './changes.ts';
 import { addMember, removeMember } from './members.ts';
-import { awaitingSend, markAcked, markFailed, removeDelivered, renewClientMsgId, type OutboxItem } from './outbox.ts';
+import {
+  awaitingSend,
+  failureText,
+  markAcked,
+  markFailed,
+  removeAppliedChanges,
+  removeDelivered,
+  renewClientMsgId,
+  type OutboxItem,
+} from './outbox.ts';
 import { firstUnread, type Timeline } from './timeline.ts';
 import { noteTyping, stopTyping, type Typist } from './typing.ts';
 
@@ -148,6 +159,10 @@ export function applyFrame(state: RoomState, frame: RoomFrame, context: FrameCon
       return applyWelcome(state, frame, context);
     case 'message':
       return applyMessage(state, frame);
+    case 'edit':
+    case 'delete':
+    case 'reactions':
+      return applyChangeFrame(state, frame);
     case 'join':
     case 'leave':
       state.timeline.addPresence(frame.type, frame.user, frame.ts);
@@ -172,7 +187,8 @@ export function applyFrame(state: RoomState, frame: RoomFrame, context: FrameCon
         state.timeline.hasMessage(frame.id) && acked.some((item) => item.id === frame.id)
           ? acked.filter((item) => item.id !== frame.id)
           : acked;
-      return only({ ...state, outbox });
+      // So may a change (or something after it: the log arrives in order).
+      return only({ ...state, outbox: removeAppliedChanges(outbox, state.timeline.cursor()) });
     }
     case 'error':
       return applyError(state, frame, context);
@@ -199,7 +215,15 @@ function applyWelcome(state: RoomState, welcome: WelcomeFrame, context: FrameCon
   }
   const hasMore = timeline.oldestMessageId() === undefined ? welcome.hasMore : state.hasMore;
   timeline.appendMessages(welcome.history);
-  const outbox = removeDelivered(state.outbox, welcome.history, welcome.you.id);
+  // Changes to messages older than the history, each with its latest state: after the history.
+  for (const change of welcome.changes ?? []) timeline.applyChange(change);
+  // Whatever the welcome covered (changes folded into its messages too) is not asked for again.
+  const covered = newestInBatch(welcome);
+  if (covered !== undefined) timeline.noteLogId(covered);
+  const outbox = removeAppliedChanges(
+    removeDelivered(state.outbox, welcome.history, welcome.you.id),
+    timeline.cursor(),
+  );
 
   let { dividerBefore, readUpTo } = state;
   if (!state.welcomedOnce) {
@@ -211,7 +235,7 @@ function applyWelcome(state: RoomState, welcome: WelcomeFrame, context: FrameCon
 
   // More was missed than one welcome carries: the rest is fetched page by page, and until then
   // a reconnect asks from the last id without a hole before it.
-  const last = welcome.history.at(-1)?.id ?? asked;
+  const last = covered ?? asked;
   const recoverAfter = welcome.hasNewer === true ? last : undefined;
 
   const effects: RoomEffect[] = [{ kind: 'save-token', token: welcome.token }];
@@ -244,7 +268,7 @@ function applyMessage(state: RoomState, message: MessageFrame): FrameOutcome {
   const added = state.timeline.appendMessages([message]).length > 0;
   const next: RoomState = {
     ...state,
-    outbox: removeDelivered(state.outbox, [message], state.me?.id),
+    outbox: removeAppliedChanges(removeDelivered(state.outbox, [message], state.me?.id), state.timeline.cursor()),
     typists: stopTyping(state.typists, message.user.id),
   };
   const news = added && message.user.id !== state.me?.id;
@@ -252,12 +276,37 @@ function applyMessage(state: RoomState, message: MessageFrame): FrameOutcome {
     state: next,
     effects: news
       ? [
-          { kind: 'announce', text: `${message.user.name}: ${message.text}` },
+          {
+            kind: 'announce',
+            text:
+              message.replyTo === undefined
+                ? `${message.user.name}: ${message.text ?? ''}`
+                : `${message.user.name}, replying to ${message.replyTo.user.name}: ${message.text ?? ''}`,
+          },
           { kind: 'incoming', message },
         ]
       : [],
     timelineChanged: added,
   };
+}
+
+/**
+ * An edit, a deletion or new reactions: the message changes in its place. Someone else's edit or
+ * deletion is read out (politely, like their messages); reactions are not, they would be noise.
+ */
+function applyChangeFrame(state: RoomState, change: ChangeFrame): FrameOutcome {
+  const changed = state.timeline.applyChange(change);
+  const outbox = removeAppliedChanges(state.outbox, state.timeline.cursor());
+  const next = outbox === state.outbox ? state : { ...state, outbox };
+  if (changed === undefined) return only(next);
+  const effects: RoomEffect[] = [];
+  if (changed.user.id !== state.me?.id) {
+    if (change.type === 'edit')
+      effects.push({ kind: 'announce', text: `${changed.user.name} edited a message: ${change.text}` });
+    else if (change.type === 'delete')
+      effects.push({ kind: 'announce', text: `${changed.user.name} deleted a message` });
+  }
+  return { state: next, effects, timelineChanged: true };
 }
 
 function applyError(state: RoomState, frame: ErrorFrame | UnknownErrorFrame, context: FrameContext): FrameOutcome {
@@ -270,7 +319,7 @@ function applyError(state: RoomState, frame: ErrorFrame | UnknownErrorFrame, con
     outbox = renewClientMsgId(outbox, item.clientMsgId, context.newClientMsgId());
   return {
     state: { ...state, outbox },
-    effects: [{ kind: 'announce', text: `Your message was not sent: ${frame.message}` }],
+    effects: [{ kind: 'announce', text: `${failureText(item)}: ${frame.message}` }],
     timelineChanged: false,
   };
 }
@@ -287,7 +336,14 @@ function applyError(state: RoomState, frame: ErrorFrame | UnknownErrorFrame, con
 export function applyRecoveryPage(state: RoomState, page: HistoryPage, after: string, cursor: string): RoomState {
   if (page.recovered === false) state.timeline.insertGapAfter(after);
   state.timeline.appendMessages(page.messages);
-  return { ...state, contiguous: cursor, outbox: removeDelivered(state.outbox, page.messages, state.me?.id) };
+  for (const change of page.changes ?? []) state.timeline.applyChange(change);
+  const covered = newestInBatch(page);
+  if (covered !== undefined) state.timeline.noteLogId(covered);
+  const outbox = removeAppliedChanges(
+    removeDelivered(state.outbox, page.messages, state.me?.id),
+    state.timeline.cursor(),
+  );
+  return { ...state, contiguous: cursor, outbox };
 }
 
 function only(state: RoomState): FrameOutcome {

@@ -8,7 +8,8 @@
  * (a message's item, a whole group): a keyed list then leaves those elements alone, so one new
  * join line does not make the view look at every message (and its links) again.
  */
-import type { User } from '@parley/protocol';
+import type { MessageFrame, Reaction, ReplyRef, User } from '@parley/protocol';
+import { toggledReactions } from './changes.ts';
 import type { OutboxItem } from './outbox.ts';
 import type { MessageEntry, PresenceEntry, TimelineEntry } from './timeline.ts';
 
@@ -21,6 +22,7 @@ export type ItemState = 'delivered' | OutboxItem['state'];
 /** One message line. */
 export interface LogItem {
   key: string;
+  /** What it says now: with the reader's own unconfirmed edit, if any ('' once deleted). */
   text: string;
   ts: number;
   state: ItemState;
@@ -29,6 +31,15 @@ export interface LogItem {
   /** For Retry and Discard of the reader's own unsent messages. */
   clientMsgId?: string;
   error?: string;
+  /** When it was last edited (server time), once it was. */
+  editedTs?: number;
+  /** Deleted: a tombstone shows in its place. */
+  deleted?: boolean;
+  /** Its reactions, the reader's own unconfirmed ones included. */
+  reactions?: readonly Reaction[];
+  replyTo?: ReplyRef;
+  /** The reader's own changes to it that are not confirmed yet (pending, on the wire, failed). */
+  changes?: readonly OutboxItem[];
 }
 
 export type LogRow =
@@ -54,21 +65,66 @@ const DIVIDER: LogRow = { kind: 'divider', key: 'divider' };
 const messageItems = new WeakMap<MessageEntry, LogItem>();
 const outboxItems = new WeakMap<OutboxItem, LogItem>();
 
-function messageItem(entry: MessageEntry): LogItem {
+function messageItem(
+  entry: MessageEntry,
+  changes: readonly OutboxItem[] | undefined,
+  myId: string | undefined,
+): LogItem {
+  // An item with changes of the reader's own is built afresh: it shows what they did until the
+  // server confirms it (rare, and short-lived).
+  if (changes !== undefined) return withChanges(fromMessage(entry.key, entry.message), changes, myId);
   let item = messageItems.get(entry);
   if (item === undefined) {
-    const { message } = entry;
-    item = { key: entry.key, text: message.text, ts: message.ts, state: 'delivered', id: message.id };
+    item = fromMessage(entry.key, entry.message);
     messageItems.set(entry, item);
   }
   return item;
 }
 
+function fromMessage(key: string, message: MessageFrame): LogItem {
+  const item: LogItem = { key, text: message.text ?? '', ts: message.ts, state: 'delivered', id: message.id };
+  if (message.editedTs !== undefined) item.editedTs = message.editedTs;
+  if (message.deleted === true) item.deleted = true;
+  if (message.reactions !== undefined && message.reactions.length > 0) item.reactions = message.reactions;
+  if (message.replyTo !== undefined) item.replyTo = message.replyTo;
+  return item;
+}
+
+/**
+ * A message as the reader's own changes would leave it, in the order they were made: an edit
+ * shows its text, a deletion on the wire or acked shows the tombstone, a reaction shows in the
+ * counts. A failed change shows nothing but its failure (the message is as the server has it).
+ *
+ * @param myId The reader's user id (their reactions carry it).
+ */
+export function withChanges(item: LogItem, changes: readonly OutboxItem[], myId: string | undefined): LogItem {
+  const next: LogItem = { ...item, changes: changes.filter((c) => c.state !== 'sent') };
+  for (const { change, state, text } of changes) {
+    if (change === undefined || state === 'failed' || next.deleted === true) continue;
+    if (change.kind === 'edit') next.text = text;
+    else if (change.kind === 'delete') {
+      // Pending or on the wire, it is still there (with a note); acked, it is gone.
+      if (state === 'sent') {
+        next.deleted = true;
+        next.text = '';
+        delete next.reactions;
+      }
+    } else if (myId !== undefined) {
+      const reactions = toggledReactions(next.reactions ?? [], change.emoji, myId, change.kind === 'react');
+      if (reactions.length === 0) delete next.reactions;
+      else next.reactions = reactions;
+    }
+  }
+  if (next.changes!.length === 0) delete next.changes;
+  return next;
+}
+
 function outboxItem(entry: OutboxItem): LogItem {
   let item = outboxItems.get(entry);
   if (item === undefined) {
-    const { clientMsgId, text, createdAt, state, id, error } = entry;
+    const { clientMsgId, text, createdAt, state, id, error, replyTo } = entry;
     item = { key: `o:${clientMsgId}`, text, ts: createdAt, state, id, clientMsgId, error };
+    if (replyTo !== undefined) item.replyTo = replyTo;
     outboxItems.set(entry, item);
   }
   return item;
@@ -98,6 +154,15 @@ export function buildRows(
     rows.push(group);
   };
 
+  // The reader's changes, by the message they change: a lookup per message, not a scan.
+  const changes = new Map<string, OutboxItem[]>();
+  for (const item of outbox) {
+    if (item.change === undefined) continue;
+    const list = changes.get(item.change.target);
+    if (list === undefined) changes.set(item.change.target, [item]);
+    else list.push(item);
+  }
+
   for (const entry of timeline) {
     if (entry.kind !== 'message') {
       rows.push(entry);
@@ -108,11 +173,11 @@ export function buildRows(
       rows.push(DIVIDER);
       group = null;
     }
-    addItem(entry.message.user, messageItem(entry));
+    addItem(entry.message.user, messageItem(entry, changes.get(entry.message.id), me?.id));
   }
 
   const author: User = me ?? { id: '', name: myName };
-  for (const item of outbox) addItem(author, outboxItem(item));
+  for (const item of outbox) if (item.change === undefined) addItem(author, outboxItem(item));
   // Before the first welcome the outbox's author has no id: mark it as the reader's anyway.
   if (me === null) for (const row of rows) if (row.kind === 'group' && row.user.id === '') row.mine = true;
   return reuseRows(rows, previous);

@@ -1,25 +1,46 @@
 /**
- * The messages this page sent (or will send) that the server has not yet shown back. Each one
- * has a `clientMsgId` chosen here; the server stores a retried clientMsgId only once, so a
- * message can safely be resent after a reconnect or by the Retry button.
+ * The messages this page sent (or will send) that the server has not yet shown back, and the
+ * changes to messages already sent (edits, deletions, reactions). Each one has a `clientMsgId`
+ * chosen here; the server applies a retried clientMsgId only once, so an item can safely be
+ * resent after a reconnect or by the Retry button.
  *
  * Life of an item: `pending` (offline, or waiting for the welcome) → `sending` (on the wire) →
- * `sent` (acked; waiting for the message itself to arrive) → removed once the log holds it.
- * `failed` when the server refused it or never answered; Retry makes it `pending` again.
+ * `sent` (acked; waiting for the message, or the change, to arrive) → removed once the log holds
+ * it. `failed` when the server refused it or never answered; Retry makes it `pending` again.
  */
-import { CLIENT_MSG_ID_PATTERN, checkMessageText, type MessageFrame } from '@parley/protocol';
+import {
+  CLIENT_MSG_ID_PATTERN,
+  checkMessageText,
+  compareMessageIds,
+  isEmoji,
+  isMessageId,
+  type ClientFrame,
+  type MessageFrame,
+  type ReplyRef,
+} from '@parley/protocol';
 
 export type OutboxState = 'pending' | 'sending' | 'sent' | 'failed';
 
+/** A change to a message already in the log; its `target` is that message's id. */
+export type MessageChange =
+  | { kind: 'edit'; target: string }
+  | { kind: 'delete'; target: string }
+  | { kind: 'react' | 'unreact'; target: string; emoji: string };
+
 export interface OutboxItem {
   clientMsgId: string;
+  /** A message's text, or an edit's new text ('' for the other changes). */
   text: string;
+  /** Set for a change to a message already sent; absent for a new message. */
+  change?: MessageChange;
+  /** For a new message: the message it answers, as the reply shows it. */
+  replyTo?: ReplyRef;
   /** When it was typed (local clock), for the time shown beside it. */
   createdAt: number;
   state: OutboxState;
   /** When it was last put on the wire; the send timeout counts from here. */
   sentAt?: number;
-  /** The message id from the ack. */
+  /** The id from the ack: the message's, or for a change its own place in the log. */
   id?: string;
   /** Why it failed, for people. */
   error?: string;
@@ -36,14 +57,69 @@ export function newClientMsgId(random: () => string = () => crypto.randomUUID())
   return id;
 }
 
-/** Adds a message the user just typed, not yet on the wire. */
+/** Adds a message the user just typed, not yet on the wire (a reply when `replyTo` is given). */
 export function addToOutbox(
   outbox: readonly OutboxItem[],
   clientMsgId: string,
   text: string,
   now: number,
+  replyTo?: ReplyRef,
 ): readonly OutboxItem[] {
-  return [...outbox, { clientMsgId, text, createdAt: now, state: 'pending' }];
+  const item: OutboxItem = { clientMsgId, text, createdAt: now, state: 'pending' };
+  if (replyTo !== undefined) item.replyTo = replyTo;
+  return [...outbox, item];
+}
+
+/**
+ * Adds a change to a message already sent, not yet on the wire. It follows the rules of a
+ * message: pending while offline, sent once, retried with the same clientMsgId.
+ *
+ * @param text An edit's new text ('' for the other changes).
+ */
+export function addChange(
+  outbox: readonly OutboxItem[],
+  clientMsgId: string,
+  change: MessageChange,
+  text: string,
+  now: number,
+): readonly OutboxItem[] {
+  return [
+    ...outbox,
+    { clientMsgId, text: change.kind === 'edit' ? text : '', change, createdAt: now, state: 'pending' },
+  ];
+}
+
+/** The frame that puts an item on the wire. */
+export function outboxFrame(item: OutboxItem): ClientFrame {
+  const { clientMsgId, change } = item;
+  if (change === undefined) {
+    return item.replyTo === undefined
+      ? { type: 'message', text: item.text, clientMsgId }
+      : { type: 'message', text: item.text, clientMsgId, replyTo: item.replyTo.id };
+  }
+  switch (change.kind) {
+    case 'edit':
+      return { type: 'edit', id: change.target, text: item.text, clientMsgId };
+    case 'delete':
+      return { type: 'delete', id: change.target, clientMsgId };
+    default:
+      return { type: change.kind, id: change.target, emoji: change.emoji, clientMsgId };
+  }
+}
+
+/** What people read when an item failed: "Your message was not sent: …" and the like. */
+export function failureText(item: OutboxItem | undefined): string {
+  switch (item?.change?.kind) {
+    case 'edit':
+      return 'Your edit was not saved';
+    case 'delete':
+      return 'Your message was not deleted';
+    case 'react':
+    case 'unreact':
+      return 'Your reaction was not saved';
+    default:
+      return 'Your message was not sent';
+  }
 }
 
 /** What to put on the wire after a (re)connect's welcome: everything not yet acked or failed. */
@@ -132,7 +208,28 @@ export function removeDelivered(
   const mine = new Set(
     messages.filter((m) => m.user.id === myId && m.clientMsgId !== undefined).map((m) => m.clientMsgId),
   );
-  const left = outbox.filter((item) => !(mine.has(item.clientMsgId) || (item.id !== undefined && ids.has(item.id))));
+  const left = outbox.filter(
+    (item) => item.change !== undefined || !(mine.has(item.clientMsgId) || (item.id !== undefined && ids.has(item.id))),
+  );
+  return left.length === outbox.length ? outbox : left;
+}
+
+/**
+ * Removes the acked changes the log has reached: the room's log is delivered in order, so once
+ * the newest id seen is at or past a change's own id, the change was applied (live, or folded
+ * into a welcome or a page). Until then an acked change keeps showing as done.
+ *
+ * @param cursor The newest id seen (see Timeline.cursor).
+ */
+export function removeAppliedChanges(outbox: readonly OutboxItem[], cursor: string | undefined): readonly OutboxItem[] {
+  if (cursor === undefined) return outbox;
+  const left = outbox.filter(
+    (item) =>
+      item.change === undefined ||
+      item.state !== 'sent' ||
+      item.id === undefined ||
+      compareMessageIds(item.id, cursor) > 0,
+  );
   return left.length === outbox.length ? outbox : left;
 }
 
@@ -152,11 +249,15 @@ export function timedOut(outbox: readonly OutboxItem[], now: number, timeoutMs: 
 export function keptOutbox(outbox: readonly OutboxItem[]): OutboxItem[] {
   return outbox
     .filter((item) => item.state !== 'sent')
-    .map(({ clientMsgId, text, createdAt, state, error }) =>
-      state === 'failed'
-        ? { clientMsgId, text, createdAt, state, error }
-        : { clientMsgId, text, createdAt, state: 'pending' },
-    );
+    .map(({ clientMsgId, text, createdAt, state, error, change, replyTo }) => {
+      const kept: OutboxItem =
+        state === 'failed'
+          ? { clientMsgId, text, createdAt, state, error }
+          : { clientMsgId, text, createdAt, state: 'pending' };
+      if (change !== undefined) kept.change = change;
+      if (replyTo !== undefined) kept.replyTo = replyTo;
+      return kept;
+    });
 }
 
 /**
@@ -169,18 +270,48 @@ export function restoreOutbox(value: unknown): OutboxItem[] {
   const seen = new Set<string>();
   for (const entry of value as unknown[]) {
     if (typeof entry !== 'object' || entry === null) continue;
-    const { clientMsgId, text, createdAt, state, error } = entry as Record<string, unknown>;
+    const { clientMsgId, text, createdAt, state, error, change, replyTo } = entry as Record<string, unknown>;
     if (typeof clientMsgId !== 'string' || !CLIENT_MSG_ID_PATTERN.test(clientMsgId) || seen.has(clientMsgId)) continue;
-    if (typeof text !== 'string' || !checkMessageText(text).ok || typeof createdAt !== 'number') continue;
+    if (typeof text !== 'string' || typeof createdAt !== 'number') continue;
     if (state !== 'pending' && state !== 'failed') continue;
+    const restoredChange = change === undefined ? undefined : restoreChange(change);
+    if (restoredChange === null) continue;
+    // Text is needed for a message and an edit only.
+    if ((restoredChange === undefined || restoredChange.kind === 'edit') && !checkMessageText(text).ok) continue;
+    const restoredReply = replyTo === undefined || restoredChange !== undefined ? undefined : restoreReply(replyTo);
+    if (restoredReply === null) continue;
     seen.add(clientMsgId);
-    items.push(
+    const item: OutboxItem =
       state === 'failed'
         ? { clientMsgId, text, createdAt, state, error: typeof error === 'string' ? error : 'Not sent.' }
-        : { clientMsgId, text, createdAt, state },
-    );
+        : { clientMsgId, text, createdAt, state };
+    if (restoredChange !== undefined) item.change = restoredChange;
+    if (restoredReply !== undefined) item.replyTo = restoredReply;
+    items.push(item);
   }
   return items;
+}
+
+/** A stored change, or `null` when it is not one this build would send. */
+function restoreChange(value: unknown): MessageChange | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const { kind, target, emoji } = value as Record<string, unknown>;
+  if (typeof target !== 'string' || !isMessageId(target)) return null;
+  if (kind === 'edit' || kind === 'delete') return { kind, target };
+  if ((kind === 'react' || kind === 'unreact') && typeof emoji === 'string' && isEmoji(emoji))
+    return { kind, target, emoji };
+  return null;
+}
+
+/** A stored reply reference, or `null` when malformed. */
+function restoreReply(value: unknown): ReplyRef | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const { id, user, excerpt } = value as Record<string, unknown>;
+  if (typeof id !== 'string' || !isMessageId(id) || typeof user !== 'object' || user === null) return null;
+  const { id: userId, name } = user as Record<string, unknown>;
+  if (typeof userId !== 'string' || typeof name !== 'string') return null;
+  if (excerpt !== undefined && typeof excerpt !== 'string') return null;
+  return excerpt === undefined ? { id, user: { id: userId, name } } : { id, user: { id: userId, name }, excerpt };
 }
 
 function update(outbox: readonly OutboxItem[], change: (item: OutboxItem) => OutboxItem): readonly OutboxItem[] {

@@ -1,12 +1,13 @@
 /**
  * Finishing a recovery that the welcome cut short. A reconnect with `since` gets at most one
  * bounded page of what it missed; `hasNewer: true` says more follows. The rest is fetched page
- * by page over HTTP (`after=<last id of the stretch so far>`) until the server says nothing
+ * by page over HTTP (`after=<newest id of the stretch so far>`, a message's or a change's) until the server says nothing
  * newer is left. Live messages keep arriving meanwhile and may be newer than the hole: the caller
  * merges each page in its place and, until the loop ends, reconnects from the last id that
  * follows on without a hole ({@link RecoveryCallbacks.onPage}'s `cursor`), never from the newest.
  */
 import type { HistoryPage } from '@parley/protocol';
+import { newestInBatch } from './changes.ts';
 
 /**
  * Most pages one recovery fetches. A page holds up to 200 messages but also at most 256 KiB of
@@ -65,7 +66,8 @@ export async function recoverNewer(
     }
     if (signal.aborted) return { kind: 'aborted', cursor };
     const previous = cursor;
-    cursor = page.messages.at(-1)?.id ?? cursor;
+    // The newest id of the page, a message's or a change's: the next page follows it.
+    cursor = newestInBatch(page) ?? cursor;
     callbacks.onPage(page, previous, cursor);
     if (page.hasNewer !== true) return { kind: 'complete' };
     // "More to come" with nothing in this page would ask for the same page forever.

@@ -13,10 +13,12 @@ import {
   checkMessageText,
   compareMessageIds,
   encodeFrame,
+  LIMITS,
   type ClientFrame,
   type ConnectParams,
   type HistoryPage,
   type MessageFrame,
+  type ReplyRef,
   type User,
 } from '@parley/protocol';
 import type { BackoffOptions } from '../app/backoff.ts';
@@ -35,6 +37,7 @@ import {
 } from './apply-frame.ts';
 import { FrameBatch, type Scheduler } from './frame-batch.ts';
 import {
+  addChange,
   addToOutbox,
   discard,
   markDisconnected,
@@ -42,7 +45,9 @@ import {
   markRetry,
   markSending,
   newClientMsgId,
+  outboxFrame,
   timedOut,
+  type MessageChange,
   type OutboxItem,
 } from './outbox.ts';
 import type { OutboxStorage } from './outbox-storage.ts';
@@ -135,6 +140,7 @@ export class RoomConnection {
   #askedSince: string | undefined;
   #contiguous: string | undefined;
   #recovery: AbortController | null = null;
+  #olderLoad: Promise<void> | null = null;
   readonly #sendTimeoutMs: number;
   readonly #onIncoming: RoomConnectionOptions['onIncoming'];
   readonly #socket: RoomSocket;
@@ -159,7 +165,7 @@ export class RoomConnection {
     this.#onIncoming = options.onIncoming;
     this.#socket = new RoomSocket({
       url: () => {
-        const since = this.#contiguous ?? this.#log.newestMessageId();
+        const since = this.#contiguous ?? this.#log.cursor();
         this.#askedSince = since;
         const target = options.socketUrl({ name: this.name, since });
         return target.ok ? { ...target, protocols: connectProtocols(this.#storage.token() ?? undefined) } : target;
@@ -237,15 +243,96 @@ export class RoomConnection {
    * @param text What the user typed.
    * @returns Whether it was accepted, or why not (shown next to the message box).
    */
-  send(text: string): SendResult {
+  send(text: string, replyTo?: string): SendResult {
     const checked = checkMessageText(text);
     if (!checked.ok) return { ok: false, message: checked.message };
     if (this.status === 'closed') return { ok: false, message: this.closeReason ?? 'The connection is closed.' };
     const clientMsgId = newClientMsgId();
-    this.#setOutbox(addToOutbox(this.outbox, clientMsgId, checked.value, Date.now()));
+    const reply = replyTo === undefined ? undefined : this.replyRef(replyTo);
+    this.#setOutbox(addToOutbox(this.outbox, clientMsgId, checked.value, Date.now(), reply));
     this.#transmit([clientMsgId]);
     // The message ends "typing" on others' screens; the next keystroke may say so again at once.
     this.#lastTypingSentAt = null;
+    return { ok: true };
+  }
+
+  /**
+   * Replaces the text of one of the reader's messages. Like a message, the edit waits while
+   * offline and is shown at once; the server may still refuse it (its edit window closed).
+   */
+  edit(id: string, text: string): SendResult {
+    const checked = checkMessageText(text);
+    if (!checked.ok) return { ok: false, message: checked.message };
+    // Nothing changed: nothing to send.
+    if (this.#log.message(id)?.text === checked.value) return { ok: true };
+    return this.#change({ kind: 'edit', target: id }, checked.value);
+  }
+
+  /** Deletes one of the reader's messages (a tombstone stays in its place). */
+  delete(id: string): SendResult {
+    return this.#change({ kind: 'delete', target: id }, '');
+  }
+
+  /** Adds (`on`) or takes back the reader's reaction to a message. */
+  react(id: string, emoji: string, on: boolean): SendResult {
+    return this.#change({ kind: on ? 'react' : 'unreact', target: id, emoji }, '');
+  }
+
+  /** A message of the log, if held. */
+  message(id: string): MessageFrame | undefined {
+    void this.#version;
+    return this.#log.message(id);
+  }
+
+  /** The reader's newest message that can still be edited: what Up in an empty composer edits. */
+  lastOwnMessage(): MessageFrame | undefined {
+    const me = this.me;
+    return me === null ? undefined : this.#log.lastMessageBy(me.id);
+  }
+
+  /** Someone's display name: a member's, or an author's in the log; `undefined` when unknown. */
+  nameOf(userId: string): string | undefined {
+    void this.#version;
+    return this.members.find((m) => m.id === userId)?.name ?? this.#log.nameOf(userId);
+  }
+
+  /**
+   * What a reply to a message shows of it, as the server will send it: its author and the first
+   * characters of its text (none once deleted).
+   */
+  replyRef(id: string): ReplyRef | undefined {
+    void this.#version;
+    const message = this.#log.message(id);
+    if (message === undefined) return undefined;
+    const ref: ReplyRef = { id, user: message.user };
+    if (message.text !== undefined && message.deleted !== true)
+      ref.excerpt = [...message.text].slice(0, LIMITS.replyExcerptLength).join('');
+    return ref;
+  }
+
+  /**
+   * Loads older pages until the message with this id is held (to show the original of a reply),
+   * at most `maxPages` of them.
+   *
+   * @returns Whether it is held now.
+   */
+  async reveal(id: string, maxPages = 10): Promise<boolean> {
+    for (let pages = 0; !this.#log.hasMessage(id); pages++) {
+      const oldest = this.#log.oldestMessageId();
+      // Newer than the oldest held and not held: it is not in this log (a gap, or gone).
+      if (pages === maxPages || !this.hasMore || oldest === undefined || compareMessageIds(id, oldest) > 0)
+        return false;
+      await this.loadOlder();
+      if (this.#disposed || this.olderProblem !== null) return false;
+    }
+    return true;
+  }
+
+  #change(change: MessageChange, text: string): SendResult {
+    if (this.status === 'closed') return { ok: false, message: this.closeReason ?? 'The connection is closed.' };
+    const clientMsgId = newClientMsgId();
+    this.#setOutbox(addChange(this.outbox, clientMsgId, change, text, Date.now()));
+    this.#transmit([clientMsgId]);
     return { ok: true };
   }
 
@@ -276,10 +363,19 @@ export class RoomConnection {
     this.#storage.setLastSeen(this.room, newest);
   }
 
-  /** Loads the page of messages before the oldest one held (scroll-back). */
-  async loadOlder(): Promise<void> {
+  /** Loads the page of messages before the oldest one held (scroll-back); one page at a time. */
+  loadOlder(): Promise<void> {
+    if (this.#olderLoad !== null) return this.#olderLoad;
+    const load = this.#loadOlderPage().finally(() => {
+      this.#olderLoad = null;
+    });
+    this.#olderLoad = load;
+    return load;
+  }
+
+  async #loadOlderPage(): Promise<void> {
     const before = this.#log.oldestMessageId();
-    if (this.loadingOlder || !this.hasMore || before === undefined) return;
+    if (!this.hasMore || before === undefined) return;
     this.loadingOlder = true;
     this.olderProblem = null;
     try {
@@ -434,7 +530,7 @@ export class RoomConnection {
     const sent: string[] = [];
     for (const item of this.outbox) {
       if (!ids.has(item.clientMsgId) || (item.state !== 'pending' && item.state !== 'sending')) continue;
-      if (!this.#sendFrame({ type: 'message', text: item.text, clientMsgId: item.clientMsgId })) break;
+      if (!this.#sendFrame(outboxFrame(item))) break;
       sent.push(item.clientMsgId);
     }
     this.#setOutbox(markSending(this.outbox, sent, Date.now()));
@@ -456,6 +552,11 @@ export class RoomConnection {
     for (const clientMsgId of timedOut(this.outbox, now, this.#sendTimeoutMs)) {
       this.#setOutbox(markFailed(this.outbox, clientMsgId, 'The server did not confirm it in time.'));
     }
+  }
+
+  /** A line for screen readers, from the views (what an action of the reader did). */
+  announce(text: string): void {
+    this.#announce(text);
   }
 
   #announce(text: string): void {

@@ -6,10 +6,12 @@
  * {@link Timeline} changes its array in place, so that adding a message or a join costs O(1)
  * amortised however long the log is (copying the array on every frame made a join/leave flood
  * quadratic); the reactive state around it counts versions instead of replacing the array. Each
- * entry object is immutable: one that changes (a presence line growing) is replaced, so views
- * that compare entries by identity see the change.
+ * entry object is immutable: one that changes (a presence line growing, a message edited) is
+ * replaced, so views that compare entries by identity see the change. Messages are found by id
+ * through an index of their positions, so an edit, a deletion or a reaction costs O(1) too.
  */
-import { compareMessageIds, type MessageFrame, type User } from '@parley/protocol';
+import { compareMessageIds, type ChangeFrame, type MessageFrame, type User } from '@parley/protocol';
+import { applyChange, newestId } from './changes.ts';
 import { PresenceRun, type PresenceSummary } from './presence-run.ts';
 
 export type TimelineEntry =
@@ -39,6 +41,12 @@ export class Timeline {
   readonly #entries: TimelineEntry[] = [];
   /** The id of every message held, so a replay is recognised without a scan. */
   readonly #ids = new Set<string>();
+  /** Where each message held is in #entries: kept up to date whenever entries move. */
+  readonly #positions = new Map<string, number>();
+  /** Display names by user id, of everyone seen in the log (who reacted is sent as ids). */
+  readonly #names = new Map<string, string>();
+  /** The newest log id seen in the current stretch besides messages (changes, covered entries). */
+  #newestChange: string | undefined;
   /** Where the last gap marker is (-1: none); the current stretch of history follows it. */
   #lastGap = -1;
   /** The run of joins and leaves the last entry shows, while it is the last entry. */
@@ -67,7 +75,7 @@ export class Timeline {
     if (fresh.length === 0) return fresh;
     const newest = this.#newestInStretch();
     if (newest === undefined || compareMessageIds(fresh[0]!.id, newest) > 0) {
-      for (const message of fresh) this.#entries.push(messageEntry(message));
+      for (const message of fresh) this.#pushMessage(message);
     } else {
       this.#merge(fresh);
     }
@@ -88,6 +96,7 @@ export class Timeline {
     for (const message of fresh) this.#entries.push(messageEntry(message));
     for (const entry of held) this.#entries.push(entry);
     if (this.#lastGap >= 0) this.#lastGap += fresh.length;
+    this.#reindex(0);
     return fresh.length;
   }
 
@@ -96,6 +105,7 @@ export class Timeline {
    * replaced (O(1)) on each; a message or a gap marker after it starts a new line next time.
    */
   addPresence(action: 'join' | 'leave', user: User, ts: number): void {
+    this.#names.set(user.id, user.name);
     const last = this.#entries.at(-1);
     if (this.#run === null || last?.key !== this.#run.key) {
       this.#run = { key: this.#key('p'), run: new PresenceRun() };
@@ -113,21 +123,28 @@ export class Timeline {
   appendGap(): void {
     this.#entries.push({ kind: 'gap', key: this.#key('gap') });
     this.#lastGap = this.#entries.length - 1;
+    // What follows may be a room that started over: its ids are compared among themselves.
+    this.#newestChange = undefined;
   }
 
   /**
    * Marks a hole right after a message held: what follows it (messages that arrived live while
    * the hole was being filled) becomes a separate stretch. O(n), for a recovery that failed.
    *
-   * @param id The last message before the hole; when it is not held, the marker goes at the end.
+   * @param id The last id held before the hole: a message's, or a change's (then the marker
+   *   goes after the last message older than it). When none is held, the marker goes at the end.
    */
   insertGapAfter(id: string): void {
     let at = -1;
-    for (let i = this.#entries.length - 1; i >= 0; i--) {
-      const entry = this.#entries[i]!;
-      if (isMessage(entry) && entry.message.id === id) {
-        at = i + 1;
-        break;
+    const exact = this.#positions.get(id);
+    if (exact !== undefined) at = exact + 1;
+    else {
+      for (let i = this.#entries.length - 1; i >= 0; i--) {
+        const entry = this.#entries[i]!;
+        if (isMessage(entry) && compareMessageIds(entry.message.id, id) < 0) {
+          at = i + 1;
+          break;
+        }
       }
     }
     if (at === -1 || at === this.#entries.length) {
@@ -136,6 +153,57 @@ export class Timeline {
     }
     this.#entries.splice(at, 0, { kind: 'gap', key: this.#key('gap') });
     this.#lastGap = this.#lastGap >= at ? this.#lastGap + 1 : at;
+    this.#reindex(at);
+  }
+
+  /**
+   * Applies an edit, a deletion or a reactions summary to the message it names, in place: the
+   * entry is replaced (same key), so the message keeps its place. O(1). Its log id counts for
+   * {@link cursor} whether or not the message is held (it may be older than the history held).
+   *
+   * @returns The message after the change, or `undefined` when it is not held or did not change.
+   */
+  applyChange(change: ChangeFrame): MessageFrame | undefined {
+    this.noteLogId(change.eventId);
+    const at = this.#positions.get(change.id);
+    if (at === undefined) return undefined;
+    const entry = this.#entries[at] as MessageEntry;
+    const message = applyChange(entry.message, change);
+    if (message === entry.message) return undefined;
+    this.#entries[at] = { kind: 'message', key: entry.key, message };
+    return message;
+  }
+
+  /**
+   * An id of the room's log was seen: a change's, or the newest entry a welcome or a page
+   * covered. A reconnect asks for what follows it.
+   */
+  noteLogId(eventId: string): void {
+    if (this.#newestChange === undefined || compareMessageIds(eventId, this.#newestChange) > 0)
+      this.#newestChange = eventId;
+  }
+
+  /** The message with this id, if held: O(1). */
+  message(id: string): MessageFrame | undefined {
+    const at = this.#positions.get(id);
+    return at === undefined ? undefined : (this.#entries[at] as MessageEntry).message;
+  }
+
+  /** The display name of someone seen in the log (as an author or in a join or leave line). */
+  nameOf(userId: string): string | undefined {
+    return this.#names.get(userId);
+  }
+
+  /**
+   * The newest message of this person that is not deleted, i.e. what Up in an empty composer
+   * edits. O(messages after it).
+   */
+  lastMessageBy(userId: string): MessageFrame | undefined {
+    for (let i = this.#entries.length - 1; i >= 0; i--) {
+      const entry = this.#entries[i]!;
+      if (isMessage(entry) && entry.message.user.id === userId && entry.message.deleted !== true) return entry.message;
+    }
+    return undefined;
   }
 
   /** Whether a message with this id is held: O(1). */
@@ -152,6 +220,16 @@ export class Timeline {
     return newestMessageId(this.#entries);
   }
 
+  /**
+   * The `since` to reconnect with: the newest id seen, a message's or a change's (both have their
+   * place in the room's log, so a reconnect neither misses a change nor gets it twice).
+   */
+  cursor(): string | undefined {
+    // Changes before the last gap marker are forgotten (appendGap): a room that started over
+    // has smaller ids, which are compared among themselves only.
+    return newestId([this.newestMessageId(), this.#newestChange]);
+  }
+
   /** The oldest message id held, i.e. the `before` of the next scroll-back page. */
   oldestMessageId(): string | undefined {
     return this.#entries.find(isMessage)?.message.id;
@@ -162,6 +240,7 @@ export class Timeline {
     for (const message of messages) {
       if (this.#ids.has(message.id)) continue;
       this.#ids.add(message.id);
+      this.#names.set(message.user.id, message.user.name);
       fresh.push(message);
     }
     return fresh.sort((a, b) => compareMessageIds(a.id, b.id));
@@ -198,6 +277,20 @@ export class Timeline {
       this.#entries.push(entry);
     }
     while (next < fresh.length) this.#entries.push(messageEntry(fresh[next++]!));
+    this.#reindex(at);
+  }
+
+  #pushMessage(message: MessageFrame): void {
+    this.#positions.set(message.id, this.#entries.length);
+    this.#entries.push(messageEntry(message));
+  }
+
+  /** Records the positions of the messages from `from` on, after entries moved. */
+  #reindex(from: number): void {
+    for (let i = from; i < this.#entries.length; i++) {
+      const entry = this.#entries[i]!;
+      if (isMessage(entry)) this.#positions.set(entry.message.id, i);
+    }
   }
 
   #key(prefix: string): string {
