@@ -87,9 +87,13 @@ export class StickyScroll {
     this.#measure();
   }
 
-  /** Scrolls an element of the log into view (e.g. the "new since your last visit" divider). */
-  reveal(element: Element): void {
-    element.scrollIntoView({ block: 'start' });
+  /**
+   * Scrolls an element of the log into view (e.g. the "new since your last visit" divider, or
+   * the original of a reply, centred); the log stops following new messages unless it is still
+   * at the bottom.
+   */
+  reveal(element: Element, block: ScrollLogicalPosition = 'start'): void {
+    element.scrollIntoView({ block });
     this.#measure();
   }
 
