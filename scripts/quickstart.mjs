@@ -55,6 +55,8 @@ function installAndBuild() {
 function ensureSystemPackages() {
   const missing = [];
   if (!has('redis-server')) missing.push('redis-server');
+  // redis-cli creates the Redis Cluster of the cluster tests (redis-tools, which redis-server depends on).
+  if (!has('redis-cli') && !missing.includes('redis-server')) missing.push('redis-tools');
   if (!existsSync('/usr/bin/chromium')) missing.push('chromium');
   if (missing.length === 0) return;
   const isRoot = process.getuid?.() === 0;
@@ -151,9 +153,10 @@ function test() {
   results.push(commandSuite('lint', pnpmCommand, [...pnpmPrefix, 'run', 'lint']));
   results.push(nodeTestSuite('protocol', 'packages/protocol', 'src'));
   results.push(nodeTestSuite('web-unit', 'apps/web', 'src/lib'));
-  results.push(nodeTestSuite('server', 'apps/server', 'test', ['faults', 'abuse']));
+  results.push(nodeTestSuite('server', 'apps/server', 'test', ['faults', 'abuse', 'cluster']));
   results.push(nodeTestSuite('server-faults', 'apps/server', 'test/faults'));
   results.push(nodeTestSuite('server-abuse', 'apps/server', 'test/abuse'));
+  results.push(nodeTestSuite('server-cluster', 'apps/server', 'test/cluster'));
   results.push(nodeTestSuite('bench-smoke', 'bench', 'test'));
   results.push(commandSuite('docker-compose', 'bash', ['scripts/check-compose.sh']));
   results.push(e2eSuite());

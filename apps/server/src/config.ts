@@ -9,6 +9,12 @@ export interface Config {
   host: string;
   /** Redis URL; when absent the in-memory engine runs (one instance only). */
   redisUrl: string | undefined;
+  /** Seed nodes of a Redis Cluster (REDIS_CLUSTER_NODES); set instead of redisUrl, never with it. */
+  redisClusterNodes: Array<{ host: string; port: number }> | undefined;
+  /** Replicas that must confirm a message or change (Redis WAIT) before it is acked; 0: none. */
+  redisWaitReplicas: number;
+  /** How long to wait for them before answering `unavailable`. */
+  redisWaitTimeoutMs: number;
   /** Directory of the built web app to serve, or undefined to serve the API alone. */
   webDistDir: string | undefined;
   /** Origins besides the server's own that may open WebSockets and call the API ('*' for any). */
@@ -147,6 +153,23 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     problems.push(`REDIS_URL must look like redis://host:6379 or rediss://host:6380, got "${redisUrl}"`);
   }
 
+  const clusterSeeds = env.REDIS_CLUSTER_NODES?.trim() || undefined;
+  let redisClusterNodes: Array<{ host: string; port: number }> | undefined;
+  if (clusterSeeds !== undefined) {
+    redisClusterNodes = [];
+    for (const seed of clusterSeeds.split(/[\s,]+/).filter((part) => part !== '')) {
+      const match = /^(\[[0-9a-fA-F:]+\]|[^\s:[\]]+):(\d{1,5})$/.exec(seed);
+      const port = Number(match?.[2]);
+      if (match === null || port < 1 || port > 65535) {
+        problems.push(`REDIS_CLUSTER_NODES must be host:port pairs separated by commas, got "${seed}"`);
+        continue;
+      }
+      redisClusterNodes.push({ host: match[1]!.replace(/^\[|\]$/g, ''), port });
+    }
+    if (redisUrl !== undefined)
+      problems.push('Set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both');
+  }
+
   let webDistDir = env.WEB_DIST_DIR?.trim() || undefined;
   if (webDistDir !== undefined) {
     webDistDir = resolve(webDistDir);
@@ -183,6 +206,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     port: int('PORT', 3000, 0, 65535),
     host: env.HOST?.trim() || '0.0.0.0',
     redisUrl,
+    redisClusterNodes,
+    redisWaitReplicas: int('REDIS_WAIT_REPLICAS', 0, 0, 16),
+    redisWaitTimeoutMs: int('REDIS_WAIT_TIMEOUT_MS', 500, 1, 60_000),
     webDistDir,
     allowedOrigins,
     logLevel,
@@ -274,7 +300,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   if (config.metricsToken !== undefined && config.metricsToken.length < 16) {
     problems.push('METRICS_TOKEN must be at least 16 characters long');
   }
-  if (config.redisUrl === undefined && config.memoryHistoryBudgetBytes < config.historyLength * config.maxTextBytes) {
+  if (
+    config.redisUrl === undefined &&
+    config.redisClusterNodes === undefined &&
+    config.memoryHistoryBudgetBytes < config.historyLength * config.maxTextBytes
+  ) {
     problems.push(
       `MEMORY_HISTORY_BUDGET_BYTES (${config.memoryHistoryBudgetBytes}) must hold at least one full room: HISTORY_LENGTH × MAX_TEXT_BYTES = ${config.historyLength * config.maxTextBytes}`,
     );

@@ -38,3 +38,22 @@ test('origins are trimmed and lose trailing slashes', () => {
   const config = loadConfig({ ALLOWED_ORIGINS: ' https://a.example.com/ ,https://b.example.com' });
   assert.deepEqual(config.allowedOrigins, ['https://a.example.com', 'https://b.example.com']);
 });
+
+test('REDIS_CLUSTER_NODES: host:port seeds (IPv6 in brackets); not together with REDIS_URL', () => {
+  const config = loadConfig({ REDIS_CLUSTER_NODES: 'redis-1:7000, 10.0.0.2:7001,[::1]:7002' });
+  assert.deepEqual(config.redisClusterNodes, [
+    { host: 'redis-1', port: 7000 },
+    { host: '10.0.0.2', port: 7001 },
+    { host: '::1', port: 7002 },
+  ]);
+  assert.throws(
+    () => loadConfig({ REDIS_CLUSTER_NODES: 'redis-1', REDIS_URL: 'redis://x:6379' }),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.equal(err.problems.length, 2, err.message);
+      assert.match(err.message, /host:port/);
+      assert.match(err.message, /not both/);
+      return true;
+    },
+  );
+});

@@ -200,6 +200,10 @@ export interface EngineOptions {
   maxReactionEmoji: number;
   /** Reactions one message may carry in all (every person's every emoji). */
   maxReactionsPerMessage: number;
+  /** Redis engine: replicas that must confirm an entry (WAIT) before it is acked; 0: none. */
+  waitReplicas: number;
+  /** Redis engine: how long to wait for them. */
+  waitTimeoutMs: number;
 }
 
 /** The bus is unreachable; the caller should tell the client to resend later. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import type { FastifyBaseLogger } from 'fastify';
 import { compareMessageIds, type RoomSummary, type User } from '@parley/protocol';
 import {
@@ -49,8 +49,13 @@ const CONNECT_WAIT_MS = 5000;
 const PING_TIMEOUT_MS = 1000;
 /** A retry of the same clientMsgId is recognised for this long. */
 const RETRY_WINDOW_MS = 24 * 60 * 60 * 1000;
+/** Redis Cluster: how often the slot map is read again (failovers and slot moves are learnt this fast). */
+const SLOTS_REFRESH_MS = 1000;
 /** A room's last activity in the room list is refreshed at most this often per instance. */
 const INDEX_INTERVAL_MS = 1000;
+
+/** Where Redis is: one server (REDIS_URL), or the seed nodes of a Redis Cluster (REDIS_CLUSTER_NODES). */
+export type RedisTarget = { url: string } | { clusterNodes: Array<{ host: string; port: number }> };
 
 /** The keys of a room the log scripts take, in their order (see LOG_HELPERS in redis-scripts.ts). */
 type LogKeys = [
@@ -178,10 +183,12 @@ export class RedisEngine implements ChatEngine {
   readonly kind = 'redis' as const;
   /** Names this instance's presence entries, so another instance can tell them apart. */
   private readonly instanceId = randomUUID();
-  private readonly commands: Redis & ScriptCommands;
+  /** Redis Cluster (sharded pub/sub, a client that follows the slots) rather than one Redis. */
+  private readonly cluster: boolean;
+  private readonly commands: (Redis | Cluster) & ScriptCommands;
   /** Reads (history pages, the room list), so that posts never wait behind them (see the constructor). */
-  private readonly reader: Redis & ReaderCommands;
-  private readonly subscriber: Redis;
+  private readonly reader: (Redis | Cluster) & ReaderCommands;
+  private readonly subscriber: Redis | Cluster;
   private listener: BusListener | undefined;
   /** Channels this instance wants; restored by hand after a reconnect (see `onSubscriberReady`). */
   private readonly channels = new Set<string>();
@@ -194,67 +201,110 @@ export class RedisEngine implements ChatEngine {
   private readonly heartbeat: NodeJS.Timeout;
 
   constructor(
-    url: string,
+    target: RedisTarget,
     private readonly options: EngineOptions,
     private readonly log: FastifyBaseLogger,
   ) {
+    this.cluster = 'clusterNodes' in target;
     // Reconnect fast at first (50 ms), backing off to every 2 s while Redis stays away.
     const retryStrategy = (attempt: number): number => Math.min(50 * 2 ** Math.min(attempt - 1, 6), 2000);
-    const commandConnection = (connectionName: string) =>
-      new Redis(url, {
-        lazyConnect: true,
-        // Without a queue, a command during an outage fails at once and the sender is told to
-        // resend; ioredis' default queue is unbounded and would grow for as long as Redis is away.
-        enableOfflineQueue: false,
-        maxRetriesPerRequest: 1,
-        connectTimeout: 2000,
-        retryStrategy,
-        connectionName,
-        // A Redis that stalls without closing the connection (paused, partitioned, a slow script)
-        // must not leave a sender waiting: the command fails and the client is told to resend.
-        commandTimeout: options.commandTimeoutMs,
-        // Each command is written at once. Auto-pipelining (commands of one tick sharing a write)
-        // was measured with the benchmark: no less CPU at any load, and a p99 two to three times
-        // higher (a command waits for the pipeline to be flushed).
-        enableAutoPipelining: false,
-      });
-    this.commands = commandConnection('parley-commands') as Redis & ScriptCommands;
+    const connectionOptions = (connectionName: string) => ({
+      connectTimeout: 2000,
+      connectionName,
+      // A Redis that stalls without closing the connection (paused, partitioned, a slow script)
+      // must not leave a sender waiting: the command fails and the client is told to resend.
+      commandTimeout: options.commandTimeoutMs,
+      // Each command is written at once. Auto-pipelining (commands of one tick sharing a write)
+      // was measured with the benchmark: no less CPU at any load, and a p99 two to three times
+      // higher (a command waits for the pipeline to be flushed).
+      enableAutoPipelining: false,
+    });
+    const commandConnection = (connectionName: string): Redis | Cluster =>
+      'clusterNodes' in target
+        ? new Cluster(target.clusterNodes, {
+            lazyConnect: true,
+            // As below: during a failover or a slot move, a command fails at once (the sender is
+            // told to resend) instead of waiting in a queue that grows for as long as it lasts.
+            enableOfflineQueue: false,
+            clusterRetryStrategy: retryStrategy,
+            // Ask for the slot map every second: a primary that died does not answer MOVED, and
+            // its replica's promotion is learnt from the others.
+            slotsRefreshInterval: SLOTS_REFRESH_MS,
+            // Primaries only: a replica may not have the newest entries yet, and a reconnect's
+            // `since` would then look like a gap.
+            scaleReads: 'master',
+            redisOptions: { ...connectionOptions(connectionName), maxRetriesPerRequest: 1 },
+          })
+        : new Redis(target.url, {
+            ...connectionOptions(connectionName),
+            lazyConnect: true,
+            // Without a queue, a command during an outage fails at once and the sender is told to
+            // resend; ioredis' default queue is unbounded and would grow for as long as Redis is away.
+            enableOfflineQueue: false,
+            maxRetriesPerRequest: 1,
+            retryStrategy,
+          });
+    this.commands = commandConnection('parley-commands') as (Redis | Cluster) & ScriptCommands;
     // History pages (welcomes, scroll-back, recovery pages) and the room list are read on a
     // connection of their own: Redis answers a connection's commands in order, so a post's reply
     // would otherwise wait behind a 256 KiB page read for someone else (measured with pnpm
     // attack: the acks of a room's messages slowed by a flood of big reconnects).
-    this.reader = commandConnection('parley-reader') as Redis & ReaderCommands;
+    this.reader = commandConnection('parley-reader') as (Redis | Cluster) & ReaderCommands;
+    // On a cluster the scripts publish on the room's shard channel (same slot as its keys).
+    const script = (lua: string) =>
+      this.cluster ? lua.replaceAll("redis.call('PUBLISH'", "redis.call('SPUBLISH'") : lua;
     this.reader.defineCommand('readLog', { numberOfKeys: 4, lua: READ_LOG });
-    this.commands.defineCommand('postMessage', { numberOfKeys: 7, lua: POST_MESSAGE });
-    this.commands.defineCommand('changeMessage', { numberOfKeys: 7, lua: CHANGE_MESSAGE });
-    this.commands.defineCommand('enterRoom', { numberOfKeys: 3, lua: ENTER });
-    this.commands.defineCommand('exitRoom', { numberOfKeys: 3, lua: EXIT });
-    this.commands.defineCommand('refreshPresence', { numberOfKeys: 3, lua: REFRESH });
+    this.commands.defineCommand('postMessage', { numberOfKeys: 7, lua: script(POST_MESSAGE) });
+    this.commands.defineCommand('changeMessage', { numberOfKeys: 7, lua: script(CHANGE_MESSAGE) });
+    this.commands.defineCommand('enterRoom', { numberOfKeys: 3, lua: script(ENTER) });
+    this.commands.defineCommand('exitRoom', { numberOfKeys: 3, lua: script(EXIT) });
+    this.commands.defineCommand('refreshPresence', { numberOfKeys: 3, lua: script(REFRESH) });
 
-    // A connection that subscribes can run no other command, so the subscriber is separate.
-    // Its queue holds only (un)subscribe calls, at most two per room, and ioredis resubscribes
-    // every channel by itself after a reconnect.
-    this.subscriber = new Redis(url, {
-      lazyConnect: true,
-      maxRetriesPerRequest: null,
-      // We resubscribe ourselves, so we know when the subscriptions are back and can read what
-      // pub/sub dropped meanwhile from the log.
-      autoResubscribe: false,
-      connectTimeout: 2000,
-      retryStrategy,
-      connectionName: 'parley-subscriber',
-    });
-    this.subscriber.on('message', (channel: string, payload: string) => this.dispatch(channel, payload));
-    this.subscriber.on('ready', () => this.onSubscriberReady());
+    if ('clusterNodes' in target) {
+      // Sharded pub/sub: one subscriber connection per primary (ioredis' subscriber group),
+      // which follows the slots through failovers and resharding and subscribes again on the
+      // node that now serves a room. Each time it has, messages published meanwhile are read
+      // back from the logs (`subscribersReady`).
+      this.subscriber = new Cluster(target.clusterNodes, {
+        lazyConnect: true,
+        shardedSubscribers: true,
+        clusterRetryStrategy: retryStrategy,
+        slotsRefreshInterval: SLOTS_REFRESH_MS,
+        redisOptions: { connectTimeout: 2000, connectionName: 'parley-subscriber' },
+      });
+      this.subscriber.on('smessage', (channel: string, payload: string) => this.dispatch(channel, payload));
+      this.subscriber.on('subscribersReady', () => {
+        if (this.channels.size === 0) return;
+        this.log.info({ channels: this.channels.size }, 'redis cluster subscriptions ready');
+        this.listener?.resubscribed();
+      });
+    } else {
+      // A connection that subscribes can run no other command, so the subscriber is separate.
+      // Its queue holds only (un)subscribe calls, at most two per room.
+      this.subscriber = new Redis(target.url, {
+        lazyConnect: true,
+        maxRetriesPerRequest: null,
+        // We resubscribe ourselves, so we know when the subscriptions are back and can read what
+        // pub/sub dropped meanwhile from the log.
+        autoResubscribe: false,
+        connectTimeout: 2000,
+        retryStrategy,
+        connectionName: 'parley-subscriber',
+      });
+      this.subscriber.on('message', (channel: string, payload: string) => this.dispatch(channel, payload));
+      this.subscriber.on('ready', () => this.onSubscriberReady());
+    }
     for (const [role, conn] of [
       ['commands', this.commands],
       ['reader', this.reader],
       ['subscriber', this.subscriber],
     ] as const) {
-      conn.on('error', (err: Error) => this.log.warn({ redis: role, err: err.message }, 'redis connection error'));
-      conn.on('reconnecting', () => this.log.warn({ redis: role }, 'redis reconnecting'));
-      conn.on('ready', () => this.log.info({ redis: role }, 'redis ready'));
-      for (const event of ['ready', 'close', 'end']) conn.on(event, () => this.updateAvailability());
+      // (Both kinds of client are event emitters with these events.)
+      const events = conn as unknown as NodeJS.EventEmitter;
+      events.on('error', (err: Error) => this.log.warn({ redis: role, err: err.message }, 'redis connection error'));
+      events.on('reconnecting', () => this.log.warn({ redis: role }, 'redis reconnecting'));
+      events.on('ready', () => this.log.info({ redis: role }, 'redis ready'));
+      for (const event of ['ready', 'close', 'end']) events.on(event, () => this.updateAvailability());
     }
     // Refresh at a third of the expiry, so two missed beats still keep people present.
     this.heartbeat = setInterval(
@@ -265,7 +315,7 @@ export class RedisEngine implements ChatEngine {
 
   /** Connects the three connections, waiting a few seconds at most; the server starts unready otherwise. */
   async connect(): Promise<void> {
-    const connectOne = (conn: Redis) => conn.connect().catch(() => {});
+    const connectOne = (conn: Redis | Cluster) => conn.connect().catch(() => {});
     const ready = Promise.all([connectOne(this.commands), connectOne(this.reader), connectOne(this.subscriber)]);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => {
@@ -286,14 +336,20 @@ export class RedisEngine implements ChatEngine {
     this.channels.add(roomChannel(room));
     // The subscriber connection queues commands while Redis is away (it must, to resubscribe);
     // a set-up waiting on it must still end, with `unavailable`.
+    const channel = roomChannel(room);
     await this.unavailableOnError(() =>
-      withTimeout(this.subscriber.subscribe(roomChannel(room)), this.options.commandTimeoutMs, 'subscribe'),
+      withTimeout(
+        this.cluster ? this.subscriber.ssubscribe(channel) : this.subscriber.subscribe(channel),
+        this.options.commandTimeoutMs,
+        'subscribe',
+      ),
     );
   }
 
   async unsubscribe(room: string): Promise<void> {
-    this.channels.delete(roomChannel(room));
-    await this.subscriber.unsubscribe(roomChannel(room));
+    const channel = roomChannel(room);
+    this.channels.delete(channel);
+    await (this.cluster ? this.subscriber.sunsubscribe(channel) : this.subscriber.unsubscribe(channel));
   }
 
   async post(draft: MessageDraft): Promise<PostResult> {
@@ -318,7 +374,7 @@ export class RedisEngine implements ChatEngine {
           return { outcome: 'refused', code: 'not_found' };
         answered = { id: record.message.id, user: record.message.user };
       }
-      const [id, outcome] = await this.commands.postMessage(
+      const [id, outcome] = await this.replicated('postMessage', [
         ...this.logKeys(draft.room, sent),
         messageRecord(draft, answered),
         this.options.historyLength,
@@ -330,7 +386,7 @@ export class RedisEngine implements ChatEngine {
         draft.text,
         draft.user.id,
         draft.replyTo ?? '',
-      );
+      ]);
       if (outcome === 3) return { outcome: 'refused', code: 'not_found' };
       if (outcome === 2) return { outcome: 'reused' };
       if (outcome === 1) return { outcome: 'duplicate', id };
@@ -341,7 +397,7 @@ export class RedisEngine implements ChatEngine {
 
   async change(draft: ChangeDraft): Promise<PostResult> {
     const [id, outcome] = await this.unavailableOnError(() =>
-      this.commands.changeMessage(
+      this.replicated('changeMessage', [
         ...this.logKeys(draft.room, sentKey(draft.room, draft.user.id, draft.clientMsgId)),
         draft.op,
         draft.id,
@@ -356,7 +412,7 @@ export class RedisEngine implements ChatEngine {
         draft.op === 'edit' ? (draft.text ?? '') : (draft.emoji ?? ''),
         this.options.maxReactionEmoji,
         this.options.maxReactionsPerMessage,
-      ),
+      ]),
     );
     const refusal = REFUSALS[outcome];
     if (refusal !== undefined) return { outcome: 'refused', code: refusal };
@@ -484,6 +540,40 @@ export class RedisEngine implements ChatEngine {
     }
   }
 
+  /**
+   * Runs a log script and, with REDIS_WAIT_REPLICAS set, `WAIT` right behind it on the same
+   * connection (one pipeline: on a cluster, the same primary): the answer counts only once that
+   * many replicas have the entry, so a failover cannot lose what was acked. Fewer replicas in
+   * time: EngineUnavailableError (the entry may be stored; a resend with the same clientMsgId is
+   * stored once and waits again).
+   */
+  private async replicated<C extends 'postMessage' | 'changeMessage'>(
+    script: C,
+    args: Parameters<ScriptCommands[C]>,
+  ): Promise<Awaited<ReturnType<ScriptCommands[C]>>> {
+    const run = this.commands[script] as (...args: unknown[]) => ReturnType<ScriptCommands[C]>;
+    if (this.options.waitReplicas === 0)
+      return (await run.apply(this.commands, args)) as Awaited<ReturnType<ScriptCommands[C]>>;
+    const pipeline = this.commands.pipeline() as unknown as Record<string, (...args: unknown[]) => unknown> & {
+      wait(replicas: number, timeoutMs: number): unknown;
+      exec(): Promise<Array<[Error | null, unknown]> | null>;
+    };
+    pipeline[script]!(...args);
+    pipeline.wait(this.options.waitReplicas, this.options.waitTimeoutMs);
+    const replies = (await pipeline.exec()) ?? [];
+    const [scriptError, result] = replies[0] ?? [new Error('no reply')];
+    if (scriptError !== null) throw scriptError;
+    const [waitError, replicas] = replies[1] ?? [new Error('no reply')];
+    if (waitError !== null) throw waitError;
+    const outcome = (result as [string, number])[1];
+    // Only what was written needs replicas: a refusal stored nothing.
+    if ((outcome === 0 || outcome === 1) && Number(replicas) < this.options.waitReplicas)
+      throw new EngineUnavailableError(
+        `only ${String(replicas)} of ${this.options.waitReplicas} replicas confirmed in time`,
+      );
+    return result as Awaited<ReturnType<ScriptCommands[C]>>;
+  }
+
   /** The keys the log scripts take (see LOG_HELPERS in redis-scripts.ts), with a retry guard. */
   private logKeys(room: string, sent: string): LogKeys {
     const keys = roomKeys(room);
@@ -521,7 +611,11 @@ export class RedisEngine implements ChatEngine {
   }
 
   async typing(room: string, user: User): Promise<void> {
-    await this.unavailableOnError(() => this.commands.publish(roomChannel(room), typingBusFrame(user)));
+    const channel = roomChannel(room);
+    const frame = typingBusFrame(user);
+    await this.unavailableOnError(() =>
+      this.cluster ? this.commands.spublish(channel, frame) : this.commands.publish(channel, frame),
+    );
   }
 
   async activeRooms(limit: number): Promise<RoomSummary[]> {
@@ -529,28 +623,28 @@ export class RedisEngine implements ChatEngine {
       const now = Date.now();
       const staleBefore = now - this.options.presenceTtlMs;
       // Rooms whose instances stopped confirming them, and rooms idle past their lifetime, go.
-      const [[, occupied], [, recent]] = (await this.reader
-        .multi()
-        .zremrangebyscore(OCCUPIED_INDEX_KEY, '-inf', staleBefore)
-        .zremrangebyscore(ROOM_INDEX_KEY, '-inf', now - this.options.roomTtlMs)
-        .exec()
-        .then(() =>
-          this.reader
-            .pipeline()
-            .zrevrange(OCCUPIED_INDEX_KEY, 0, this.options.roomIndexSize - 1)
-            .zrevrange(ROOM_INDEX_KEY, 0, limit - 1, 'WITHSCORES')
-            .exec(),
-        )) as [[Error | null, string[]], [Error | null, string[]]];
+      // (Commands one by one, not in a transaction or pipeline: on a cluster the two indexes
+      // and each room live on slots of their own.)
+      await Promise.all([
+        this.reader.zremrangebyscore(OCCUPIED_INDEX_KEY, '-inf', staleBefore),
+        this.reader.zremrangebyscore(ROOM_INDEX_KEY, '-inf', now - this.options.roomTtlMs),
+      ]);
+      const [occupied, recent] = await Promise.all([
+        this.reader.zrevrange(OCCUPIED_INDEX_KEY, 0, this.options.roomIndexSize - 1),
+        this.reader.zrevrange(ROOM_INDEX_KEY, 0, limit - 1, 'WITHSCORES'),
+      ]);
       const lastActivity = new Map<string, number>();
       for (let i = 0; i < recent.length; i += 2) lastActivity.set(recent[i]!, Number(recent[i + 1]));
-      // One round trip for every occupied room's head count and last message.
-      const counts = this.reader.pipeline();
-      for (const room of occupied) counts.hlen(roomKeys(room).people).zscore(ROOM_INDEX_KEY, room);
-      const replies = occupied.length === 0 ? [] : ((await counts.exec()) ?? []);
+      // Every occupied room's head count and last message, all asked at once.
+      const replies = await Promise.all(
+        occupied.map((room) =>
+          Promise.all([this.reader.hlen(roomKeys(room).people), this.reader.zscore(ROOM_INDEX_KEY, room)]),
+        ),
+      );
       const rooms = new Map<string, RoomSummary>();
       occupied.forEach((room, i) => {
-        const members = Number(replies[2 * i]?.[1] ?? 0);
-        const last = Number(replies[2 * i + 1]?.[1] ?? 0);
+        const members = Number(replies[i]?.[0] ?? 0);
+        const last = Number(replies[i]?.[1] ?? 0);
         if (members > 0) rooms.set(room, { room, members, lastActivity: last });
       });
       for (const [room, last] of lastActivity) {
@@ -727,6 +821,7 @@ export class RedisEngine implements ChatEngine {
    * for a log written before that was kept, its first retained id (one message stricter).
    */
   private async streamBounds(room: string): Promise<{ firstId?: string; lastId?: string; oldestRecoverable?: string }> {
+    // (A pipeline of two keys of one room: one slot, so it works on a cluster too.)
     const keys = roomKeys(room);
     const [[infoError, info], [, trimmedId]] = (await this.reader
       .pipeline()

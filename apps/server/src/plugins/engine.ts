@@ -24,6 +24,8 @@ function engineOptionsOf(config: Config): EngineOptions {
     editWindowMs: config.editWindowSeconds * 1000,
     maxReactionEmoji: LIMITS.maxReactionEmoji,
     maxReactionsPerMessage: config.reactionsPerMessageMax,
+    waitReplicas: config.redisWaitReplicas,
+    waitTimeoutMs: config.redisWaitTimeoutMs,
   };
 }
 
@@ -33,7 +35,13 @@ function engineOptionsOf(config: Config): EngineOptions {
  */
 export default fp<{ config: Config }>(
   async (fastify, { config }) => {
-    const engine = await createEngine(config.redisUrl, engineOptionsOf(config), fastify.log);
+    const target =
+      config.redisClusterNodes !== undefined
+        ? { clusterNodes: config.redisClusterNodes }
+        : config.redisUrl !== undefined
+          ? { url: config.redisUrl }
+          : undefined;
+    const engine = await createEngine(target, engineOptionsOf(config), fastify.log);
     fastify.decorate('engine', engine);
     fastify.addHook('onClose', () => engine.close());
   },

@@ -53,6 +53,8 @@ const TYPING_INTERVAL_MS = 1000;
 /** Pages of a read-back after a pub/sub gap: internal reads, so larger than a client's. */
 const BACKFILL_PAGE = 1000;
 const BACKFILL_PAGE_BYTES = 8 * 1024 * 1024;
+/** A read-back that failed is tried again after this long. */
+const BACKFILL_RETRY_MS = 1000;
 
 /** A local socket's side of a room: the hub hands it each event once, in batches, in order. */
 export interface RoomMember {
@@ -314,7 +316,14 @@ export class RoomHub {
         this.stats.backfilledMessages += recovered;
         if (recovered > 0) this.log.info({ room, recovered }, 'read back missed messages');
       })
-      .catch((err: unknown) => this.log.warn({ room, err }, 'reading back missed messages failed'))
+      .catch((err: unknown) => {
+        // (A failover or a slot move in progress, say.) Try again shortly while anyone is here:
+        // an idle room would otherwise wait for its next message to notice the gap.
+        this.log.warn({ room, err }, 'reading back missed messages failed; trying again');
+        setTimeout(() => {
+          if (this.rooms.get(room) === state && state.subscribed) this.backfill(room, state);
+        }, BACKFILL_RETRY_MS).unref();
+      })
       .finally(() => {
         const waiting = state.held ?? [];
         state.held = undefined;

@@ -1,0 +1,188 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import { freePort } from './redis-server.ts';
+
+const run = promisify(execFile);
+
+/** One node of a test cluster. */
+export interface ClusterNode {
+  port: number;
+  process: ChildProcess | undefined;
+}
+
+/**
+ * A real Redis Cluster owned by a test: six `redis-server` processes with `cluster-enabled yes`
+ * on free loopback ports, joined by `redis-cli --cluster create … --cluster-replicas 1` (three
+ * primaries, three replicas). Nodes can be killed (a crash) to make a replica take over.
+ */
+export class TestRedisCluster {
+  private readonly dir = mkdtempSync(join(tmpdir(), 'parley-cluster-'));
+
+  private constructor(readonly nodes: ClusterNode[]) {}
+
+  static async start(size = 6): Promise<TestRedisCluster> {
+    const ports: number[] = [];
+    for (let i = 0; i < size; i++) ports.push(await freePort());
+    const cluster = new TestRedisCluster(ports.map((port) => ({ port, process: undefined })));
+    try {
+      for (const node of cluster.nodes) cluster.spawnNode(node);
+      for (const node of cluster.nodes) await waitForPing(node.port);
+      await run(
+        'redis-cli',
+        [
+          '--cluster',
+          'create',
+          ...ports.map((port) => `127.0.0.1:${port}`),
+          '--cluster-replicas',
+          '1',
+          '--cluster-yes',
+        ],
+        { timeout: 30_000 },
+      );
+      await cluster.waitUntilHealthy(30_000, true);
+    } catch (err) {
+      await cluster.stop();
+      throw err;
+    }
+    return cluster;
+  }
+
+  /** `host:port` of every node, as REDIS_CLUSTER_NODES takes them. */
+  get seeds(): string {
+    return this.nodes.map((node) => `127.0.0.1:${node.port}`).join(',');
+  }
+
+  /** A client of the cluster, for tests that look at keys or the topology. */
+  client(): Redis {
+    return new Redis(this.nodes.find((node) => node.process !== undefined)!.port, '127.0.0.1');
+  }
+
+  /** The port of the primary that serves a slot now. */
+  async primaryOf(slot: number): Promise<number> {
+    const client = this.client();
+    try {
+      const ranges = (await client.call('CLUSTER', 'SLOTS')) as Array<[number, number, [string, number]]>;
+      const range = ranges.find(([from, to]) => slot >= from && slot <= to);
+      if (range === undefined) throw new Error(`no node serves slot ${slot}`);
+      return Number(range[2][1]);
+    } finally {
+      client.disconnect();
+    }
+  }
+
+  /** The ports of the three primaries. */
+  async primaries(): Promise<number[]> {
+    const client = this.client();
+    try {
+      const ranges = (await client.call('CLUSTER', 'SLOTS')) as Array<[number, number, [string, number]]>;
+      return [...new Set(ranges.map((range) => Number(range[2][1])))].sort();
+    } finally {
+      client.disconnect();
+    }
+  }
+
+  /** Kills a node at once (SIGKILL), as a crash would. */
+  async kill(port: number): Promise<void> {
+    const node = this.nodes.find((n) => n.port === port);
+    const child = node?.process;
+    if (node === undefined || child === undefined || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+    node.process = undefined;
+  }
+
+  /** Starts a killed node again: it rejoins the cluster (as the replica of whoever took over). */
+  async restart(port: number): Promise<void> {
+    const node = this.nodes.find((n) => n.port === port);
+    if (node === undefined || node.process !== undefined) return;
+    this.spawnNode(node);
+    await waitForPing(port);
+  }
+
+  /**
+   * Waits until every live node says the cluster is ok and all slots are served, and with
+   * `replicated`, until every primary's replica is in sync (WAIT counts only those).
+   */
+  async waitUntilHealthy(timeoutMs = 30_000, replicated = false): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      let healthy = true;
+      for (const node of this.nodes.filter((n) => n.process !== undefined)) {
+        const client = new Redis(node.port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0 });
+        client.on('error', () => {});
+        try {
+          await client.connect();
+          const info = String(await client.call('CLUSTER', 'INFO'));
+          if (!info.includes('cluster_state:ok') || !info.includes('cluster_slots_ok:16384')) healthy = false;
+          const replication = String(await client.call('INFO', 'replication'));
+          if (replicated && replication.includes('role:master') && !/slave0:.*state=online/.test(replication))
+            healthy = false;
+        } catch {
+          healthy = false;
+        } finally {
+          client.disconnect();
+        }
+      }
+      if (healthy) return;
+      if (Date.now() > deadline) throw new Error('the test cluster did not become healthy');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const node of this.nodes) await this.kill(node.port);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private spawnNode(node: ClusterNode): void {
+    node.process = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(node.port),
+        '--bind',
+        '127.0.0.1',
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        join(this.dir, `nodes-${node.port}.conf`),
+        // A primary that stops answering is replaced by its replica within about a second.
+        '--cluster-node-timeout',
+        '1000',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        this.dir,
+      ],
+      { stdio: ['ignore', 'ignore', 'ignore'] },
+    );
+  }
+}
+
+async function waitForPing(port: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const client = new Redis(port, '127.0.0.1', {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    client.on('error', () => {});
+    try {
+      await client.connect();
+      if ((await client.ping()) === 'PONG') return;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`redis-server on ${port} did not start`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      client.disconnect();
+    }
+  }
+}
