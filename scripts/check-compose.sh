@@ -4,7 +4,7 @@
 #
 #   scripts/check-compose.sh
 #
-# 1. docker-compose.yml: `docker compose config -q` (v2 plugin) and/or `docker-compose config -q`
+# 1. docker-compose.yml and docker-compose.cluster.yml: `docker compose config -q` (v2 plugin) and/or `docker-compose config -q`
 #    (v1), whichever exist; with neither, installs Debian's docker-compose when run as root.
 #    Every chat server service (built from apps/server/Dockerfile or running a parley-server
 #    image) sets TRUST_PROXY to a hop count: they sit behind nginx.
@@ -24,7 +24,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
-COMPOSE_FILE=docker-compose.yml
+# The stack on one Redis, and the one on a Redis Cluster.
+COMPOSE_FILES=(docker-compose.yml docker-compose.cluster.yml)
 DOCKERFILES=(apps/server/Dockerfile apps/web/Dockerfile)
 NGINX_DIR=apps/web/nginx
 
@@ -35,8 +36,6 @@ fail() {
 note() { echo "check-compose: $*"; }
 
 # --- 1. compose ---------------------------------------------------------------------------------
-[ -f "$COMPOSE_FILE" ] || fail "$COMPOSE_FILE not found in $ROOT"
-
 have_v2() { command -v docker >/dev/null 2>&1 && docker compose version >/dev/null 2>&1; }
 have_v1() { command -v docker-compose >/dev/null 2>&1; }
 
@@ -52,59 +51,66 @@ if ! have_v2 && ! have_v1; then
   fi
 fi
 
-validated_with=()
-if have_v2; then
-  if ! out=$(docker compose -f "$COMPOSE_FILE" config -q 2>&1); then
-    fail "$COMPOSE_FILE is invalid for 'docker compose':"$'\n'"$out"
+# Validates one compose file, checks TRUST_PROXY on its chat servers and that its Dockerfiles exist.
+check_compose_file() {
+  local COMPOSE_FILE=$1
+  [ -f "$COMPOSE_FILE" ] || fail "$COMPOSE_FILE not found in $ROOT"
+  validated_with=()
+  if have_v2; then
+    if ! out=$(docker compose -f "$COMPOSE_FILE" config -q 2>&1); then
+      fail "$COMPOSE_FILE is invalid for 'docker compose':"$'\n'"$out"
+    fi
+    validated_with+=("docker compose")
   fi
-  validated_with+=("docker compose")
-fi
-if have_v1; then
-  if ! out=$(docker-compose -f "$COMPOSE_FILE" config -q 2>&1); then
-    fail "$COMPOSE_FILE is invalid for 'docker-compose':"$'\n'"$out"
+  if have_v1; then
+    if ! out=$(docker-compose -f "$COMPOSE_FILE" config -q 2>&1); then
+      fail "$COMPOSE_FILE is invalid for 'docker-compose':"$'\n'"$out"
+    fi
+    validated_with+=("docker-compose")
   fi
-  validated_with+=("docker-compose")
-fi
-checked=$(printf ', %s' "${validated_with[@]}")
+  checked=$(printf ', %s' "${validated_with[@]}")
 
-# TRUST_PROXY on every chat server service, read from the resolved config (anchors merged).
-if have_v2; then
-  resolved=$(docker compose -f "$COMPOSE_FILE" config 2>/dev/null) || fail "docker compose config failed"
-else
-  resolved=$(docker-compose -f "$COMPOSE_FILE" config 2>/dev/null) || fail "docker-compose config failed"
-fi
-# One line per service: "<name> <server?> <TRUST_PROXY or ->". Services are the keys one level
-# under the top-level "services:"; environment is a mapping (KEY: value) or a list (- KEY=value).
-trust=$(printf '%s\n' "$resolved" | awk '
-  function unquote(v) { gsub(/^[ \t]+|[ \t]+$/, "", v); if (v ~ /^".*"$/ || v ~ /^\047.*\047$/) v = substr(v, 2, length(v) - 2); return v }
-  function flush() { if (svc != "") print svc, server, (tp == "" ? "-" : tp); svc = "" }
-  /^[^ \t#]/ { flush(); in_services = ($0 ~ /^services:[ \t]*$/); indent = 0; next }
-  !in_services || /^[ \t]*(#|$)/ { next }
-  {
-    match($0, /^ */); n = RLENGTH
-    if (indent == 0) indent = n
-    if (n == indent) { flush(); svc = $1; sub(/:$/, "", svc); server = 0; tp = ""; next }
-    if ($0 ~ /^[ \t]+dockerfile:[ \t]*["\047]?apps\/server\/Dockerfile["\047]?[ \t]*$/) server = 1
-    if ($0 ~ /^[ \t]+image:[ \t]*["\047]?([^ \t"\047]*\/)?parley-server([:@][^ \t"\047]*)?["\047]?[ \t]*$/) server = 1
-    if ($0 ~ /^[ \t]+TRUST_PROXY:/) { v = $0; sub(/^[ \t]+TRUST_PROXY:/, "", v); tp = unquote(v) }
-    if ($0 ~ /^[ \t]+-[ \t]+["\047]?TRUST_PROXY=/) { v = $0; sub(/^[ \t]+-[ \t]+/, "", v); v = unquote(v); sub(/^TRUST_PROXY=/, "", v); tp = v }
-  }
-  END { flush() }')
-servers=()
-while read -r svc is_server tp; do
-  [ "$is_server" = 1 ] || continue
-  servers+=("$svc")
-  [ -n "$tp" ] && [ "$tp" != - ] || fail "$COMPOSE_FILE: service $svc does not set TRUST_PROXY (it sits behind nginx: set it to the number of proxies, \"1\")"
-  [[ $tp =~ ^[1-9][0-9]*$ ]] \
-    || fail "$COMPOSE_FILE: service $svc sets TRUST_PROXY to '$tp'; it must be a hop count such as \"1\" (\"true\" would believe any X-Forwarded-For a client sends)"
-done <<<"$trust"
-[ "${#servers[@]}" -gt 0 ] || fail "$COMPOSE_FILE: found no chat server service (built from apps/server/Dockerfile)"
-echo "compose: $COMPOSE_FILE is valid (checked with ${checked#, }); TRUST_PROXY is a hop count on ${servers[*]}"
+  # TRUST_PROXY on every chat server service, read from the resolved config (anchors merged).
+  if have_v2; then
+    resolved=$(docker compose -f "$COMPOSE_FILE" config 2>/dev/null) || fail "docker compose config failed"
+  else
+    resolved=$(docker-compose -f "$COMPOSE_FILE" config 2>/dev/null) || fail "docker-compose config failed"
+  fi
+  # One line per service: "<name> <server?> <TRUST_PROXY or ->". Services are the keys one level
+  # under the top-level "services:"; environment is a mapping (KEY: value) or a list (- KEY=value).
+  trust=$(printf '%s\n' "$resolved" | awk '
+    function unquote(v) { gsub(/^[ \t]+|[ \t]+$/, "", v); if (v ~ /^".*"$/ || v ~ /^\047.*\047$/) v = substr(v, 2, length(v) - 2); return v }
+    function flush() { if (svc != "") print svc, server, (tp == "" ? "-" : tp); svc = "" }
+    /^[^ \t#]/ { flush(); in_services = ($0 ~ /^services:[ \t]*$/); indent = 0; next }
+    !in_services || /^[ \t]*(#|$)/ { next }
+    {
+      match($0, /^ */); n = RLENGTH
+      if (indent == 0) indent = n
+      if (n == indent) { flush(); svc = $1; sub(/:$/, "", svc); server = 0; tp = ""; next }
+      if ($0 ~ /^[ \t]+dockerfile:[ \t]*["\047]?apps\/server\/Dockerfile["\047]?[ \t]*$/) server = 1
+      if ($0 ~ /^[ \t]+image:[ \t]*["\047]?([^ \t"\047]*\/)?parley-server([:@][^ \t"\047]*)?["\047]?[ \t]*$/) server = 1
+      if ($0 ~ /^[ \t]+TRUST_PROXY:/) { v = $0; sub(/^[ \t]+TRUST_PROXY:/, "", v); tp = unquote(v) }
+      if ($0 ~ /^[ \t]+-[ \t]+["\047]?TRUST_PROXY=/) { v = $0; sub(/^[ \t]+-[ \t]+/, "", v); v = unquote(v); sub(/^TRUST_PROXY=/, "", v); tp = v }
+    }
+    END { flush() }')
+  servers=()
+  while read -r svc is_server tp; do
+    [ "$is_server" = 1 ] || continue
+    servers+=("$svc")
+    [ -n "$tp" ] && [ "$tp" != - ] || fail "$COMPOSE_FILE: service $svc does not set TRUST_PROXY (it sits behind nginx: set it to the number of proxies, \"1\")"
+    [[ $tp =~ ^[1-9][0-9]*$ ]] \
+      || fail "$COMPOSE_FILE: service $svc sets TRUST_PROXY to '$tp'; it must be a hop count such as \"1\" (\"true\" would believe any X-Forwarded-For a client sends)"
+  done <<<"$trust"
+  [ "${#servers[@]}" -gt 0 ] || fail "$COMPOSE_FILE: found no chat server service (built from apps/server/Dockerfile)"
+  echo "compose: $COMPOSE_FILE is valid (checked with ${checked#, }); TRUST_PROXY is a hop count on ${servers[*]}"
 
-# Dockerfiles named by the compose file (build contexts are the repo root).
-while read -r df; do
-  [ -f "$df" ] || fail "$COMPOSE_FILE builds with $df, which does not exist"
-done < <(sed -n 's/^[[:space:]]*dockerfile:[[:space:]]*\([^[:space:]#]*\).*/\1/p' "$COMPOSE_FILE" | tr -d "\"'" | sort -u)
+  # Dockerfiles named by the compose file (build contexts are the repo root).
+  while read -r df; do
+    [ -f "$df" ] || fail "$COMPOSE_FILE builds with $df, which does not exist"
+  done < <(sed -n 's/^[[:space:]]*dockerfile:[[:space:]]*\([^[:space:]#]*\).*/\1/p' "$COMPOSE_FILE" | tr -d "\"'" | sort -u)
+}
+
+for file in "${COMPOSE_FILES[@]}"; do check_compose_file "$file"; done
 
 # --- 2. Dockerfiles -----------------------------------------------------------------------------
 for f in package.json pnpm-lock.yaml pnpm-workspace.yaml tsconfig.base.json .dockerignore \

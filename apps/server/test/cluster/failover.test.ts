@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startApp } from '../helpers/app.ts';
 import { TestRedisCluster } from '../helpers/redis-cluster.ts';
-import { connectV1, type TestClient } from '../helpers/ws-client.ts';
+import { connectV1, sendUntilAcked } from '../helpers/ws-client.ts';
 import { roomKeys } from '../../src/engine/redis-keys.ts';
 
 /**
@@ -38,25 +38,6 @@ test('a primary killed under traffic: nothing acked is lost, nothing is duplicat
       reader: (await connectV1(b.wsUrl, room, { name: 'Reader' })).client,
     })),
   );
-
-  /** Sends one message until it is acked (resending after `unavailable`), within 20 s. */
-  const sendUntilAcked = async (client: TestClient, text: string, clientMsgId: string): Promise<number> => {
-    let refusals = 0;
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      client.send({ type: 'message', text, clientMsgId });
-      for (;;) {
-        const frame = await client.next(10_000);
-        if (frame.clientMsgId !== clientMsgId || (frame.type !== 'ack' && frame.type !== 'error')) continue;
-        if (frame.type === 'ack') return refusals;
-        assert.equal(frame.code, 'unavailable', `only unavailable, never silence or another error: ${frame.message}`);
-        refusals += 1;
-        break;
-      }
-      assert.ok(Date.now() < deadline, `${text} was acked within 20 s`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  };
 
   const total = 40;
   let refused = 0;

@@ -85,6 +85,41 @@ export class TestRedisCluster {
     }
   }
 
+  /**
+   * Moves one slot, keys and all, from the primary serving it to another, the way
+   * `redis-cli --cluster reshard` does: IMPORTING and MIGRATING, MIGRATE in batches (clients
+   * meanwhile get ASK or TRYAGAIN), then the new owner announced to every primary.
+   */
+  async moveSlot(slot: number, toPort: number): Promise<void> {
+    const fromPort = await this.primaryOf(slot);
+    if (fromPort === toPort) return;
+    const from = new Redis(fromPort, '127.0.0.1');
+    const to = new Redis(toPort, '127.0.0.1');
+    try {
+      const fromId = String(await from.call('CLUSTER', 'MYID'));
+      const toId = String(await to.call('CLUSTER', 'MYID'));
+      await to.call('CLUSTER', 'SETSLOT', slot, 'IMPORTING', fromId);
+      await from.call('CLUSTER', 'SETSLOT', slot, 'MIGRATING', toId);
+      for (;;) {
+        const keys = (await from.call('CLUSTER', 'GETKEYSINSLOT', slot, 10)) as string[];
+        if (keys.length === 0) break;
+        await from.call('MIGRATE', '127.0.0.1', toPort, '', 0, 5000, 'REPLACE', 'KEYS', ...keys);
+        // A slot with live traffic moves a few keys at a time, as resharding tools do.
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await to.call('CLUSTER', 'SETSLOT', slot, 'NODE', toId);
+      await from.call('CLUSTER', 'SETSLOT', slot, 'NODE', toId);
+      for (const port of await this.primaries()) {
+        if (port === fromPort || port === toPort) continue;
+        const other = new Redis(port, '127.0.0.1');
+        await other.call('CLUSTER', 'SETSLOT', slot, 'NODE', toId).finally(() => other.disconnect());
+      }
+    } finally {
+      from.disconnect();
+      to.disconnect();
+    }
+  }
+
   /** Kills a node at once (SIGKILL), as a crash would. */
   async kill(port: number): Promise<void> {
     const node = this.nodes.find((n) => n.port === port);

@@ -164,3 +164,31 @@ export async function postV1(client: TestClient, text: string, clientMsgId?: str
 
 /** A fetch response's JSON body, untyped (tests assert on its shape). */
 export const json = async (res: Response): Promise<any> => res.json();
+
+/**
+ * Sends a v1 message until it is acked, resending it (same clientMsgId) after each
+ * `unavailable`, as the web app does; any other answer fails the test. Returns how many times
+ * it was refused.
+ */
+export async function sendUntilAcked(
+  client: TestClient,
+  text: string,
+  clientMsgId: string,
+  timeoutMs = 20_000,
+): Promise<number> {
+  let refusals = 0;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    client.send({ type: 'message', text, clientMsgId });
+    for (;;) {
+      const frame = await client.next(10_000);
+      if (frame.clientMsgId !== clientMsgId || (frame.type !== 'ack' && frame.type !== 'error')) continue;
+      if (frame.type === 'ack') return refusals;
+      if (frame.code !== 'unavailable') throw new Error(`"${text}" refused with ${frame.code}: ${frame.message}`);
+      refusals += 1;
+      break;
+    }
+    if (Date.now() > deadline) throw new Error(`"${text}" was not acked within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
