@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { formatMessage, plainText, safeHref, tokenize, type Block, type Inline } from './format.ts';
+import { formatMessage, plainText, quoteText, safeHref, tokenize, type Block, type Inline } from './format.ts';
 
 /** Every node of a tree, depth first. */
 function nodes(tree: readonly (Block | Inline)[]): (Block | Inline)[] {
@@ -41,7 +41,8 @@ describe('formatMessage: the subset', () => {
     assert.equal(tree[0]?.kind, 'quote');
     assert.equal(plainText(tree[0]?.kind === 'quote' ? tree[0].children : []), 'quoted bold');
     assert.ok(kinds(tree).includes('strong'));
-    assert.match(plainText(tree), /\nreply$/);
+    // The blank line that ends the quote is the quote's margin, not an empty line.
+    assert.deepEqual(tree[1], { kind: 'inline', children: [{ kind: 'text', text: 'reply' }] });
   });
 
   test('links: http, https and mailto only; bare addresses as before', () => {
@@ -113,6 +114,12 @@ describe('formatMessage: nothing is ever markup', () => {
       { href: 'https://example.com/', text: 'x' },
       { href: 'https://example.com/y', text: 'https://example.com/y' },
     ]);
+  });
+
+  test('a quote of a message is its plain text on one line, cut to length', () => {
+    assert.equal(quoteText('the **Continue** button\nsays `Contine`', 100), 'the Continue button says Contine');
+    assert.equal(quoteText('👍'.repeat(10), 3), '👍👍👍');
+    assert.equal(quoteText('<script>x</script>', 100), '<script>x</script>');
   });
 
   test('safeHref', () => {

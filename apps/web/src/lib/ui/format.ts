@@ -175,24 +175,29 @@ function trailingNewlines(raw: string): string {
 }
 
 /**
- * A code block or a quote starts and ends a line by itself: drop the one line break before it
- * and the one after it, or each would show as an extra empty line.
+ * A code block or a quote starts and ends a line by itself, with some space around it: drop the
+ * line break before it, and after it the line break and the blank line that Markdown needs to
+ * end a quote, or each would show as an extra empty line.
  */
 function trimAroundElements(out: Block[]): Block[] {
   for (let i = 0; i < out.length; i++) {
     const block = out[i]!;
     if (block.kind !== 'inline') continue;
-    if (out[i + 1] !== undefined) trimEdge(block.children, 'end');
-    if (i > 0) trimEdge(block.children, 'start');
+    if (out[i + 1] !== undefined) trimEdge(block.children, 'end', 1);
+    if (i > 0) trimEdge(block.children, 'start', 2);
   }
   return out.filter((b) => b.kind !== 'inline' || b.children.length > 0);
 }
 
-function trimEdge(children: Inline[], edge: 'start' | 'end'): void {
+function trimEdge(children: Inline[], edge: 'start' | 'end', breaks: number): void {
   const at = edge === 'end' ? children.length - 1 : 0;
   const node = children[at];
   if (node?.kind !== 'text') return;
-  const text = edge === 'end' ? node.text.replace(/\n$/, '') : node.text.replace(/^\n/, '');
+  let { text } = node;
+  for (let n = 0; n < breaks; n++) {
+    if (edge === 'end' && text.endsWith('\n')) text = text.slice(0, -1);
+    else if (edge === 'start' && text.startsWith('\n')) text = text.slice(1);
+  }
   if (text === '') children.splice(at, 1);
   else children[at] = { kind: 'text', text };
 }
@@ -305,4 +310,15 @@ export function plainText(tree: readonly (Block | Inline)[]): string {
       }
     })
     .join('');
+}
+
+/**
+ * A message's text as a reply quotes it: the formatting marks left out, on one line, the first
+ * `length` characters (code points) of it.
+ */
+export function quoteText(text: string, length: number): string {
+  const plain = plainText(formatMessage([...text].slice(0, length * 2).join('')))
+    .replace(/\s+/g, ' ')
+    .trim();
+  return [...plain].slice(0, length).join('');
 }
