@@ -110,10 +110,10 @@ export default defineConfig<ParleyOptions>({
       },
     },
     {
-      // A 375 px phone with touch, on the in-memory server: the chat, history, presence and
-      // accessibility specs again at that size.
+      // A 375 px phone with touch, on the in-memory server: the chat, history, presence,
+      // accessibility and message-changes specs again at that size.
       name: 'phone',
-      testMatch: /(chat|history|presence|a11y)\.spec\.ts/,
+      testMatch: /(chat|history|presence|a11y|changes)\.spec\.ts/,
       use: {
         baseURL: origin(MEMORY_PORT),
         serverA: origin(MEMORY_PORT),

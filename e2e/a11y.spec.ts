@@ -96,8 +96,16 @@ test.describe('accessibility', () => {
     await page.keyboard.press('Enter');
     await expect(keys.room.messageTexts.last()).toHaveText('two\nlines', { useInnerText: true });
 
-    // Just before the message box: the time of the last group of messages, whose exact time
-    // shows on focus, and before that the log itself, which scrolls with the arrow keys.
+    // Just before the message box: each message's actions, one stop each (the toolbar shows on
+    // focus; a phone has a menu button for it instead)...
+    for (const message of [keys.room.messages.last(), keys.room.messages.first()]) {
+      await page.keyboard.press('Shift+Tab');
+      await expect(message.locator(':focus')).toBeVisible();
+      if (await message.getByTestId('message-menu').isHidden())
+        await expect(message.getByRole('toolbar')).toHaveCSS('opacity', '1');
+    }
+    // ...then the time of the last group of messages, whose exact time shows on focus, and
+    // before that the log itself, which scrolls with the arrow keys.
     await page.keyboard.press('Shift+Tab');
     const time = keys.room.groups.last().locator('time').first();
     await expect(time).toBeFocused();

@@ -91,6 +91,74 @@ test('README screenshots', async ({ browser, openPerson, serverA }) => {
   }
 });
 
+// docs/screenshots/changes-{light,dark}-{desktop,phone}.png: a message edited, one deleted,
+// reactions, a reply with its quote and some formatting, with one message's actions showing.
+test('README screenshots: messages people fixed and answered', async ({ browser, openPerson, serverA }) => {
+  const room = 'design_review';
+  const alice = await openPerson('A', { name: 'Alice' });
+  const bob = await openPerson('A', { name: 'Bob' });
+  const carol = await openPerson('A', { name: 'Carol' });
+  for (const person of [alice, bob, carol]) {
+    await person.room.goto(`/chat/${room}/`);
+    await person.room.expectJoined(room);
+  }
+  const say = async (person: Person, text: string) => {
+    await person.room.send(text);
+    await person.room.expectMessage(text);
+  };
+  const nit = 'Looks great! One nit: the Continue button says Contine';
+  await say(alice, 'The new onboarding flow is ready for review: https://example.com/onboarding');
+  await bob.room.send('Looks great! One nit: the **Continue** button says `Contine`');
+  await bob.room.expectMessage(nit);
+  await alice.room.messageAction(alice.room.message(nit), 'Reply');
+  await alice.room.send('Good catch, fixed *and* deployed');
+  await bob.room.expectMessage('Good catch, fixed and deployed');
+  await say(bob, 'wrong room, sorry');
+  await bob.room.messageAction(bob.room.message('wrong room, sorry'), 'Delete');
+  await bob.page.getByRole('button', { name: 'Yes, delete' }).click();
+  await expect(alice.room.tombstones).toHaveCount(1);
+  await carol.room.send('> fixed and deployed\n\nThanks @Alice, shipping it today');
+  // Alice fixes her first message.
+  await alice.room.messageAction(
+    alice.room.message('The new onboarding flow is ready for review: https://example.com/onboarding'),
+    'Edit',
+  );
+  const first = 'The new onboarding flow is ready for review: https://example.com/onboarding (v2)';
+  await alice.room.messageInput.fill(first);
+  await alice.room.messageInput.press('Enter');
+  await bob.room.expectMessage(first);
+  await bob.room.react(bob.room.message(first), 'party popper');
+  await carol.room.react(carol.room.message(first), 'party popper');
+  await carol.room.react(carol.room.message(first), 'thumbs up');
+  await alice.room.react(alice.room.message('Good catch, fixed and deployed'), 'red heart');
+  await expect(alice.room.reaction(alice.room.message(first), '🎉')).toHaveText(/2/);
+
+  mkdirSync(OUT, { recursive: true });
+  for (const [device, options] of Object.entries(DEVICES)) {
+    for (const colorScheme of SCHEMES) {
+      const page = await open(browser, {
+        ...options,
+        colorScheme,
+        baseURL: serverA,
+        storageState: await alice.context.storageState(),
+      });
+      const roomPage = new RoomPage(page);
+      await roomPage.goto(`/chat/${room}/`);
+      await roomPage.expectJoined(room);
+      await expect(roomPage.tombstones).toHaveCount(1);
+      await expect(roomPage.reaction(roomPage.message(first), '🎉')).toBeVisible();
+      // One message's actions, as a pointer or a tap shows them.
+      const target = roomPage.message(nit);
+      const menu = target.getByTestId('message-menu');
+      if (await menu.isVisible()) await menu.click();
+      else await target.hover();
+      await expect(target.getByRole('toolbar')).toBeVisible();
+      await shoot(page, `changes-${colorScheme}-${device}.png`);
+      await page.context().close();
+    }
+  }
+});
+
 async function open(browser: Browser, options: BrowserContextOptions, name?: string): Promise<Page> {
   const context = await browser.newContext(options);
   if (name !== undefined) await rememberName(context, name);

@@ -43,6 +43,12 @@ export class RoomPage {
   /** The name form shown when a room link is opened before a name was chosen. */
   readonly nameInput: Locator;
   readonly joinButton: Locator;
+  /** Above the message box while replying to a message or editing one. */
+  readonly composerMode: Locator;
+  /** Deleted messages: "This message was deleted" in their place. */
+  readonly tombstones: Locator;
+  /** The reaction picker, while open. */
+  readonly emojiPicker: Locator;
 
   constructor(page: Page) {
     this.page = page;
@@ -71,6 +77,9 @@ export class RoomPage {
     this.announcer = page.getByTestId('announcer');
     this.nameInput = page.getByLabel('Your name');
     this.joinButton = page.getByRole('button', { name: 'Join the room' });
+    this.composerMode = page.getByTestId('composer-mode');
+    this.tombstones = this.log.getByTestId('tombstone');
+    this.emojiPicker = page.getByTestId('emoji-picker');
   }
 
   /** Opens a room by its URL (a deep link), e.g. `/chat/lobby/`. */
@@ -133,6 +142,29 @@ export class RoomPage {
     return this.page
       .getByTestId('message')
       .filter({ has: this.page.getByTestId('message-text').filter({ hasText: exactly }) });
+  }
+
+  /**
+   * Runs one of a message's actions: from the toolbar that shows on hover (a desktop), or from
+   * the menu button that opens it (a phone).
+   */
+  async messageAction(message: Locator, action: 'React' | 'Reply' | 'Edit' | 'Delete'): Promise<void> {
+    const menu = message.getByTestId('message-menu');
+    if (await menu.isVisible()) await menu.click();
+    else await message.hover();
+    await message.getByRole('toolbar').getByRole('button', { name: action, exact: true }).click();
+  }
+
+  /** Reacts to a message through its picker, with the emoji of this name (e.g. "thumbs up"). */
+  async react(message: Locator, emojiName: string): Promise<void> {
+    await this.messageAction(message, 'React');
+    await this.emojiPicker.getByRole('button', { name: emojiName, exact: true }).first().click();
+    await expect(this.emojiPicker).toBeHidden();
+  }
+
+  /** A message's reaction chip for one emoji. */
+  reaction(message: Locator, emoji: string): Locator {
+    return message.locator(`[data-testid="reaction"][data-emoji="${emoji}"]`);
   }
 
   /** The decoded path of the page, e.g. `/chat/한국어/`. */
