@@ -236,6 +236,32 @@ test.describe('changing messages', () => {
     await expect(bob.room.messages).toHaveCount(2);
   });
 
+  test("a change the server refuses shows failed with the server's reason; Discard drops it", async ({
+    openPair,
+    uniqueRoom,
+  }) => {
+    const room = uniqueRoom('refused');
+    const { alice, bob } = await openPair(room);
+    await bob.room.send('React to this');
+    const message = alice.room.message('React to this');
+    const id = await message.getAttribute('data-id');
+    expect(id).not.toBeNull();
+    // Someone else fills the message with as many distinct reactions as it may hold (20).
+    const emoji = [...'😀😃😄😁😆😅🤣🙂🙃😉😊😇🥰😍🤩😘😋😛😜🤪'];
+    await alice.page.evaluate(react, { room, id: id!, emoji });
+    await expect(message.getByTestId('reaction')).toHaveCount(20);
+
+    await alice.room.react(message, 'thumbs up');
+    const state = message.getByTestId('change-state');
+    await expect(state).toContainText(
+      'Your reaction was not saved: This message has as many reactions as it can hold.',
+    );
+    await expect(alice.room.reaction(message, '👍')).toHaveCount(0);
+    await state.getByRole('button', { name: 'Discard' }).click();
+    await expect(state).toHaveCount(0);
+    await expect(bob.room.message('React to this').getByTestId('reaction')).toHaveCount(20);
+  });
+
   test('formatting: bold, italic, code, quotes and safe links render; markup and script links stay text', async ({
     openPair,
     uniqueRoom,
@@ -293,3 +319,31 @@ test.describe('changing messages in the dark theme', () => {
     await expectNoHorizontalScroll(alice.page);
   });
 });
+
+// Runs in the page: reacts to a message over the protocol as another person, ten reactions a
+// socket (the per-connection message rate counts changes too), each acked before the next.
+async function react({ room, id, emoji }: { room: string; id: string; emoji: string[] }): Promise<void> {
+  const url = `ws://${location.host}/ws/chat/${encodeURIComponent(room)}/?name=Reactor`;
+  for (let start = 0; start < emoji.length; start += 10) {
+    const socket = new WebSocket(url, ['parley.v1']);
+    const waiting = new Map<string, () => void>();
+    const welcomed = new Promise<void>((resolve, reject) => {
+      socket.onmessage = (event) => {
+        const frame = JSON.parse(String(event.data)) as { type: string; clientMsgId?: string; message?: string };
+        if (frame.type === 'welcome') resolve();
+        if (frame.type === 'ack' && frame.clientMsgId !== undefined) waiting.get(frame.clientMsgId)?.();
+        if (frame.type === 'error') reject(new Error(`refused: ${frame.message}`));
+      };
+      socket.onclose = () => reject(new Error('the socket closed'));
+    });
+    await welcomed;
+    for (const [i, one] of emoji.slice(start, start + 10).entries()) {
+      const clientMsgId = `react-${start + i}`;
+      const acked = new Promise<void>((resolve) => waiting.set(clientMsgId, resolve));
+      socket.send(JSON.stringify({ type: 'react', id, emoji: one, clientMsgId }));
+      await acked;
+    }
+    socket.onclose = null;
+    socket.close();
+  }
+}
