@@ -230,11 +230,14 @@ interface Snapshot {
   server: number;
   /** The part of `server` spent in the kernel (system calls, and the network stack they run). */
   serverKernel: number;
-  redis: number;
+  /** CPU ms of each Redis process. */
+  redis: number[];
   gen: number;
   harness: number;
   machine: number;
 }
+
+const sum = (values: number[]): number => values.reduce((total, value) => total + value, 0);
 
 function snapshot(sys: RunningSystem, gen: GeneratorProcess): Snapshot {
   const own = process.cpuUsage();
@@ -244,7 +247,7 @@ function snapshot(sys: RunningSystem, gen: GeneratorProcess): Snapshot {
     hr: process.hrtime.bigint(),
     server: server.user + server.kernel,
     serverKernel: server.kernel,
-    redis: sys.redisPid === undefined ? 0 : cpuMs(sys.redisPid),
+    redis: (sys.redisPids ?? []).map((pid) => cpuMs(pid)),
     gen: cpuMs(gen.pid),
     harness: (own.user + own.system) / 1000,
     machine: machineBusyMs(),
@@ -361,7 +364,9 @@ class Bench {
     this.lastWindow = { from: start.hr, to: end.hr };
     const wall = end.t - start.t;
     const server = end.server - start.server;
-    const redis = end.redis - start.redis;
+    const startRedis = start.redis;
+    const redisEach = end.redis.map((ms, i) => ms - (startRedis[i] ?? 0));
+    const redis = redisEach.reduce((sum, ms) => sum + ms, 0);
     const genCpu = end.gen - start.gen;
     const other = Math.max(0, end.machine - start.machine - server - redis - genCpu - (end.harness - start.harness));
     const deliveries = (r.deliveredPerSec * r.windowMs) / 1000;
@@ -376,7 +381,9 @@ class Bench {
       serverCpuMsPer1k: deliveries > 0 ? server / (deliveries / 1000) : NaN,
       serverKernelPct: server > 0 ? (100 * (end.serverKernel - start.serverKernel)) / server : NaN,
       serverPeakRssKb: peak,
-      redisCpuPct: sys.redisPid === undefined ? null : (100 * redis) / wall,
+      redisCpuPct: sys.redisPids === undefined ? null : (100 * redis) / wall,
+      // Each Redis process's CPU per message sent (a cluster's primaries share the work).
+      redisCpuMsPerMessage: r.sent > 0 ? redisEach.map((ms) => ms / r.sent) : [],
       auxCorePct: (100 * (genCpu + redis)) / wall,
       otherCpuPct: (100 * other) / wall,
       startedAt,
@@ -387,7 +394,7 @@ class Bench {
     this.log(
       `${wl.id} ${def.id.padEnd(15)} ${phase.padEnd(6)} ${fmt(rate, 1).padStart(8)} msg/s → ${fmt(rec.deliveredPerSec, 0).padStart(7)} deliv/s ` +
         `ratio ${rec.ratio.toFixed(4)} p50 ${fmt(rec.latencyMs.p50)} p99 ${fmt(rec.latencyMs.p99)} max ${fmt(rec.latencyMs.max)} ms | ` +
-        `server ${fmt(rec.serverCpuPct, 0)}% ${fmt(rec.serverCpuMsPer1k, 2)} ms/1k | gen ${fmt(rec.genCpuPct, 0)}% redis ${rec.redisCpuPct === null ? '-' : fmt(rec.redisCpuPct, 0)}% other ${fmt(rec.otherCpuPct, 0)}% | ` +
+        `server ${fmt(rec.serverCpuPct, 0)}% ${fmt(rec.serverCpuMsPer1k, 2)} ms/1k | gen ${fmt(rec.genCpuPct, 0)}% redis ${rec.redisCpuPct === null ? '-' : fmt(rec.redisCpuPct, 0)}%${redisEach.length > 1 ? ` (${redisEach.map((ms) => fmt((100 * ms) / wall, 0)).join('+')})` : ''} other ${fmt(rec.otherCpuPct, 0)}% | ` +
         (rec.pass ? 'pass' : `FAIL: ${reasons.join('; ')}`),
     );
     return rec;
@@ -467,7 +474,12 @@ class Bench {
       await sleep(1000);
       const b = snapshot(sys, gen);
       const other =
-        b.machine - a.machine - (b.server - a.server) - (b.redis - a.redis) - (b.gen - a.gen) - (b.harness - a.harness);
+        b.machine -
+        a.machine -
+        (b.server - a.server) -
+        (sum(b.redis) - sum(a.redis)) -
+        (b.gen - a.gen) -
+        (b.harness - a.harness);
       if ((100 * other) / (b.t - a.t) < this.args.settings.noisyOtherPct) return;
     }
     this.log('the machine stayed busy with other work; measuring anyway');
@@ -482,7 +494,7 @@ class Bench {
     await gen.close();
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
-      const pids = sys.redisPid === undefined ? sys.serverPids : [...sys.serverPids, sys.redisPid];
+      const pids = [...sys.serverPids, ...(sys.redisPids ?? [])];
       const c0 = treeCpuMs(pids);
       await sleep(500);
       if (treeCpuMs(pids) - c0 < 50) break;

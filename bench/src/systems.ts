@@ -28,8 +28,8 @@ export interface RunningSystem {
   endpoints: string[];
   /** The server processes (CPU and RSS are summed over them and their children). */
   serverPids: number[];
-  /** The Redis process, when the system uses one. */
-  redisPid?: number;
+  /** The Redis processes, when the system uses Redis (one, or each node of a cluster). */
+  redisPids?: number[];
   /** Why the system is down (a server or its Redis exited, with the last lines it printed), or undefined while it is up. */
   down(): string | undefined;
   stop(): Promise<void>;
@@ -93,6 +93,81 @@ export async function startRedis(ctx: Context): Promise<RunningRedis> {
   );
   await waitFor('redis', () => redisPing(port), 10_000, p);
   return { port, url: `redis://127.0.0.1:${port}`, process: p };
+}
+
+export interface RunningRedisCluster {
+  /** `host:port` of every node, as REDIS_CLUSTER_NODES takes them. */
+  seeds: string;
+  processes: Spawned[];
+}
+
+/**
+ * Starts a Redis Cluster of `primaries` nodes without replicas (the benchmark measures the split
+ * of work, not failover), each pinned to the aux core like the single Redis, joined with
+ * `redis-cli --cluster create`.
+ */
+export async function startRedisCluster(ctx: Context, primaries = 3): Promise<RunningRedisCluster> {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-bench-cluster-'));
+  const processes: Spawned[] = [];
+  const ports: number[] = [];
+  try {
+    for (let i = 0; i < primaries; i++) {
+      const port = await freePort();
+      ports.push(port);
+      processes.push(
+        spawnPinned(
+          `redis${i + 1}`,
+          ctx.auxCpus,
+          'redis-server',
+          [
+            '--port',
+            String(port),
+            '--bind',
+            '127.0.0.1',
+            '--cluster-enabled',
+            'yes',
+            '--cluster-config-file',
+            join(dir, `nodes-${port}.conf`),
+            '--save',
+            '',
+            '--appendonly',
+            'no',
+            '--protected-mode',
+            'no',
+            '--loglevel',
+            'warning',
+            '--maxclients',
+            '20000',
+            '--dir',
+            dir,
+          ],
+          { echo: ctx.echo },
+        ),
+      );
+    }
+    for (const [i, port] of ports.entries())
+      await waitFor(`redis${i + 1}`, () => redisPing(port), 10_000, processes[i]!);
+    const created = spawnSync(
+      'redis-cli',
+      ['--cluster', 'create', ...ports.map((port) => `127.0.0.1:${port}`), '--cluster-replicas', '0', '--cluster-yes'],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
+    if (created.status !== 0) throw new Error(`redis-cli --cluster create failed: ${created.stderr || created.stdout}`);
+    await waitFor('the cluster', () => clusterOk(ports), 30_000, processes[0]!);
+  } catch (err) {
+    await Promise.all(processes.map((p) => stop(p)));
+    throw err;
+  }
+  return { seeds: ports.map((port) => `127.0.0.1:${port}`).join(','), processes };
+}
+
+/** True when every node says the cluster is ok. */
+async function clusterOk(ports: number[]): Promise<boolean> {
+  for (const port of ports) {
+    const out = spawnSync('redis-cli', ['-p', String(port), 'cluster', 'info'], { encoding: 'utf8' }).stdout ?? '';
+    if (!out.includes('cluster_state:ok')) return false;
+  }
+  return true;
 }
 
 function redisPing(port: number): Promise<boolean> {
@@ -165,7 +240,7 @@ function beforeServerScript(ctx: Context): string {
   return buildRevision(ctx.repoRoot, join(ctx.repoRoot, 'bench'), beforeRevision()).script;
 }
 
-function parleyEnv(redisUrl?: string): Record<string, string> {
+function parleyEnv(redis?: { url: string } | { clusterNodes: string }): Record<string, string> {
   return {
     LOG_LEVEL: 'warn',
     // Bench rooms are used once; let them expire soon instead of after a week.
@@ -183,7 +258,11 @@ function parleyEnv(redisUrl?: string): Record<string, string> {
     HTTP_RATE_PER_IP: '0',
     HISTORY_BYTES_PER_IP: '0',
     DRAIN_MS: '500',
-    ...(redisUrl === undefined ? {} : { REDIS_URL: redisUrl }),
+    ...(redis === undefined
+      ? {}
+      : 'url' in redis
+        ? { REDIS_URL: redis.url }
+        : { REDIS_CLUSTER_NODES: redis.clusterNodes }),
   };
 }
 
@@ -220,7 +299,7 @@ function parley(
         const s = await startNodeServer(ctx, {
           name: `parley${instances > 1 ? i + 1 : ''}`,
           script: scriptOf(ctx),
-          env: parleyEnv(r?.url),
+          env: parleyEnv(r === undefined ? undefined : { url: r.url }),
           cpus: cpusOf(ctx, i),
           ready: '/readyz',
           nodeArgs: parleyNodeArgs(ctx, `parley${i + 1}`),
@@ -236,13 +315,46 @@ function parley(
     return {
       endpoints,
       serverPids: servers.map((s) => s.pid),
-      ...(r ? { redisPid: r.process.pid } : {}),
+      ...(r ? { redisPids: [r.process.pid] } : {}),
       down: () => downReason(r ? [...servers, r.process] : servers),
       stop: async () => {
         await Promise.all(servers.map((s) => stop(s, 15_000)));
         if (r) await stop(r.process);
       },
     };
+  };
+}
+
+/** Parley, one instance, on a Redis Cluster of three primaries. */
+function parleyOnCluster() {
+  return async (ctx: Context): Promise<RunningSystem> => {
+    const cluster = await startRedisCluster(ctx);
+    let server: Spawned | undefined;
+    try {
+      const s = await startNodeServer(ctx, {
+        name: 'parley',
+        script: parleyServerScript(ctx),
+        env: parleyEnv({ clusterNodes: cluster.seeds }),
+        cpus: ctx.serverCpus,
+        ready: '/readyz',
+        nodeArgs: parleyNodeArgs(ctx, 'parley1'),
+      });
+      server = s.process;
+      return {
+        endpoints: [s.endpoint],
+        serverPids: [s.process.pid],
+        redisPids: cluster.processes.map((p) => p.pid),
+        down: () => downReason([s.process, ...cluster.processes]),
+        stop: async () => {
+          await stop(s.process, 15_000);
+          await Promise.all(cluster.processes.map((p) => stop(p)));
+        },
+      };
+    } catch (err) {
+      if (server) await stop(server);
+      await Promise.all(cluster.processes.map((p) => stop(p)));
+      throw err;
+    }
   };
 }
 
@@ -260,7 +372,7 @@ function nodePeer(name: string, file: string, redis: boolean) {
       return {
         endpoints: [s.endpoint],
         serverPids: [s.process.pid],
-        ...(r ? { redisPid: r.process.pid } : {}),
+        ...(r ? { redisPids: [r.process.pid] } : {}),
         down: () => downReason(r ? [s.process, r.process] : [s.process]),
         stop: async () => {
           await stop(s.process);
@@ -372,7 +484,7 @@ function django(consumer: 'sync' | 'async') {
     return {
       endpoints: [`ws://127.0.0.1:${port}`],
       serverPids: [p.pid],
-      redisPid: r.process.pid,
+      redisPids: [r.process.pid],
       down: () => downReason([p, r.process]),
       stop: async () => {
         await stop(p);
@@ -402,6 +514,16 @@ export const SYSTEMS: SystemDef[] = [
     lossless: true,
     startDeliveriesPerSec: 5000,
     start: parley(1, true, (ctx) => ctx.serverCpus),
+  },
+  {
+    // Not in the default list (a comparison of its own: pnpm bench --cost-only
+    // --systems=parley-redis,parley-cluster): the same server on three Redis primaries.
+    id: 'parley-cluster',
+    label: 'Parley, Redis Cluster engine (3 primaries), 1 instance',
+    protocol: 'v1',
+    lossless: true,
+    startDeliveriesPerSec: 5000,
+    start: parleyOnCluster(),
   },
   {
     // Not in the default list: for a before/after comparison, with BENCH_BEFORE_REV set.

@@ -34,6 +34,8 @@ export interface StepRecord extends RunResult {
   serverKernelPct?: number;
   serverPeakRssKb: number;
   redisCpuPct: number | null;
+  /** CPU ms per message sent, of each Redis process (one, or each primary of a cluster). */
+  redisCpuMsPerMessage?: number[];
   /** Generator + Redis: how busy the aux core was (% of one core). */
   auxCorePct: number;
   /** CPU used meanwhile by processes outside this benchmark (% of one core): the noise. */
