@@ -218,7 +218,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     historyLength: int('HISTORY_LENGTH', 1000, 1, 1_000_000),
     historyPageSize: int('HISTORY_PAGE_SIZE', 50, 1, 500),
     editWindowSeconds: int('EDIT_WINDOW_SECONDS', 900, 0, 365 * 24 * 3600),
-    reactionsPerMessageMax: int('REACTIONS_PER_MESSAGE_MAX', 500, 1, 100_000),
+    reactionsPerMessageMax: int('REACTIONS_PER_MESSAGE_MAX', 200, 1, 100_000),
     roomTtlSeconds: int('ROOM_TTL_SECONDS', 7 * 24 * 3600, 1, 365 * 24 * 3600),
     presenceTtlSeconds: int('PRESENCE_TTL_SECONDS', 30, 1, 3600),
     identitySecret: env.IDENTITY_SECRET?.trim() || undefined,
