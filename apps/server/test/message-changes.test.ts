@@ -64,6 +64,8 @@ for (const engine of ['memory', 'redis'] as const) {
       const [message] = await latest(app, room);
       assert.equal(message.id, id);
       assert.equal(message.text, 'hello');
+      const metrics = await (await fetch(`${app.httpUrl}/metrics`)).text();
+      assert.match(metrics, /^parley_changes_in_total [1-9]/m, 'the edit is counted');
       assert.equal(typeof message.editedTs, 'number');
       for (const client of [ann, annTab2, bob]) client.close();
     });

@@ -9,6 +9,8 @@ export class Stats {
   readonly open = { reference: 0, 'parley.v1': 0 };
   /** Chat messages accepted from clients and stored. */
   messagesIn = 0;
+  /** Edits, deletions and reactions accepted from clients. */
+  changesIn = 0;
   /** Chat message frames written to sockets. */
   messagesOut = 0;
   /** Frames and bytes written to sockets (all kinds). */

@@ -51,6 +51,7 @@ const metricsRoutes: FastifyPluginAsync<{ token?: string | undefined }> = async 
     },
   });
   counter('parley_messages_in_total', 'Chat messages accepted from clients', () => stats.messagesIn);
+  counter('parley_changes_in_total', 'Edits, deletions and reactions accepted from clients', () => stats.changesIn);
   counter('parley_messages_out_total', 'Chat message frames written to sockets', () => stats.messagesOut);
   counter('parley_frames_in_total', 'Frames read from sockets', () => stats.framesIn);
   counter('parley_frames_out_total', 'Frames written to sockets', () => stats.framesOut);

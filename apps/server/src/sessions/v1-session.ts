@@ -210,7 +210,10 @@ export class V1Session extends SocketSession {
       this.sendError(result.code, this.refusalMessage(result.code), clientMsgId);
       return;
     }
-    if (result.outcome === 'stored' && sent.type === 'message') this.deps.stats.messagesIn += 1;
+    if (result.outcome === 'stored') {
+      if (sent.type === 'message') this.deps.stats.messagesIn += 1;
+      else this.deps.stats.changesIn += 1;
+    }
     // With the echo of the message, usually, which reaches this socket in the same turn.
     this.writer.writeAtEndOfTurn(encodeFrame({ type: 'ack', clientMsgId, id: result.id }));
   }
