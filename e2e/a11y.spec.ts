@@ -97,7 +97,8 @@ test.describe('accessibility', () => {
     await expect(keys.room.messageTexts.last()).toHaveText('two\nlines', { useInnerText: true });
 
     // Just before the message box: each message's actions, one stop each (the toolbar shows on
-    // focus; a phone has a menu button for it instead)...
+    // focus; a phone has a menu button for it instead). A message has them once it is in the log.
+    await keys.room.expectState('two\nlines', 'delivered');
     for (const message of [keys.room.messages.last(), keys.room.messages.first()]) {
       await page.keyboard.press('Shift+Tab');
       await expect(message.locator(':focus')).toBeVisible();
