@@ -14,6 +14,7 @@ test.describe('changing messages', () => {
     await alice.room.send('this was meant for another room');
     await bob.room.send('Hi Alice');
     await bob.room.expectMessage('this was meant for another room');
+    await alice.room.expectMessage('Hi Alice');
 
     // Up in the empty message box edits Alice's last message; Escape gives up without a change.
     await alice.room.messageInput.press('ArrowUp');
