@@ -700,11 +700,17 @@ export class RedisEngine implements ChatEngine {
 
   async close(): Promise<void> {
     clearInterval(this.heartbeat);
-    // quit() waits for replies in flight; disconnect() is the fallback when Redis is gone.
+    // quit() waits for replies in flight; disconnect() is the fallback when Redis is gone, or
+    // does not answer within the command timeout (a cluster whose nodes died may never answer).
     await Promise.all(
-      [this.commands, this.reader, this.subscriber].map((conn) =>
-        conn.status === 'ready' ? conn.quit().catch(() => conn.disconnect()) : conn.disconnect(),
-      ),
+      [this.commands, this.reader, this.subscriber].map(async (conn) => {
+        if (conn.status !== 'ready') {
+          conn.disconnect();
+          return;
+        }
+        await withTimeout(conn.quit(), this.options.commandTimeoutMs, 'quit').catch(() => {});
+        conn.disconnect();
+      }),
     );
   }
 

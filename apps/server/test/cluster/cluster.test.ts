@@ -40,7 +40,7 @@ async function texts(client: TestClient, count: number): Promise<string[]> {
   return out;
 }
 
-describe('two instances on a Redis Cluster', () => {
+describe('two instances on a Redis Cluster', { timeout: 300_000 }, () => {
   let cluster: TestRedisCluster;
   let a: RunningApp;
   let b: RunningApp;

@@ -10,7 +10,7 @@ import { roomKeys } from '../../src/engine/redis-keys.ts';
  * at a time, as resharding tools do): the instances follow the slot, the sharded subscriptions
  * move with it, and every reader gets every acked message once, in order.
  */
-test('a room’s slot moved to another primary under traffic: no gap, no duplicate', async (t) => {
+test('a room’s slot moved to another primary under traffic: no gap, no duplicate', { timeout: 180_000 }, async (t) => {
   const cluster = await TestRedisCluster.start();
   t.after(() => cluster.stop());
   const env = { REDIS_CLUSTER_NODES: cluster.seeds };

@@ -15,14 +15,20 @@ export async function seedRoom(
   const perConnection = 10;
   const connections = Math.ceil(count / perConnection);
   const ids: string[] = [];
-  await Promise.all(
-    Array.from({ length: connections }, async (_, c) => {
-      const localAddress = `127.0.0.${10 + Math.floor(c / 10)}`;
-      const { client } = await connectV1(wsUrl, room, { name: `Seeder ${c}`, localAddress });
-      for (let i = c * perConnection; i < Math.min(count, (c + 1) * perConnection); i++)
-        ids.push(await postV1(client, text(i)));
-      client.close();
-    }),
-  );
+  // Ten connections at a time (one address's worth): each seeder receives the echo of every
+  // message sent while it is open, and a hundred open at once would each be sent megabytes,
+  // more than a test process starved of CPU reads before the server cuts it off as slow.
+  for (let wave = 0; wave < connections; wave += 10) {
+    await Promise.all(
+      Array.from({ length: Math.min(10, connections - wave) }, async (_, k) => {
+        const c = wave + k;
+        const localAddress = `127.0.0.${10 + Math.floor(c / 10)}`;
+        const { client } = await connectV1(wsUrl, room, { name: `Seeder ${c}`, localAddress });
+        for (let i = c * perConnection; i < Math.min(count, (c + 1) * perConnection); i++)
+          ids.push(await postV1(client, text(i)));
+        client.close();
+      }),
+    );
+  }
   return ids;
 }
