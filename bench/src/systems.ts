@@ -66,31 +66,30 @@ export interface RunningRedis {
   process: Spawned;
 }
 
+/** The arguments every benchmark redis-server runs with: loopback, no persistence, many clients. */
+function redisServerArgs(port: number): string[] {
+  return [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--protected-mode',
+    'no',
+    '--loglevel',
+    'warning',
+    '--maxclients',
+    '20000',
+  ];
+}
+
 /** Starts a private redis-server on a free port, pinned to the aux core, without persistence. */
 export async function startRedis(ctx: Context): Promise<RunningRedis> {
   const port = await freePort();
-  const p = spawnPinned(
-    'redis',
-    ctx.auxCpus,
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--protected-mode',
-      'no',
-      '--loglevel',
-      'warning',
-      '--maxclients',
-      '20000',
-    ],
-    { echo: ctx.echo },
-  );
+  const p = spawnPinned('redis', ctx.auxCpus, 'redis-server', redisServerArgs(port), { echo: ctx.echo });
   await waitFor('redis', () => redisPing(port), 10_000, p);
   return { port, url: `redis://127.0.0.1:${port}`, process: p };
 }
@@ -120,24 +119,11 @@ export async function startRedisCluster(ctx: Context, primaries = 3): Promise<Ru
           ctx.auxCpus,
           'redis-server',
           [
-            '--port',
-            String(port),
-            '--bind',
-            '127.0.0.1',
+            ...redisServerArgs(port),
             '--cluster-enabled',
             'yes',
             '--cluster-config-file',
             join(dir, `nodes-${port}.conf`),
-            '--save',
-            '',
-            '--appendonly',
-            'no',
-            '--protected-mode',
-            'no',
-            '--loglevel',
-            'warning',
-            '--maxclients',
-            '20000',
             '--dir',
             dir,
           ],

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { compareMessageIds } from '@parley/protocol';
 import { DEFAULT_LIMITS, startApp, type RunningApp } from './helpers/app.ts';
 import { TestRedis } from './helpers/redis-server.ts';
-import { connectV1, json, nextOfType, postV1, TestClient } from './helpers/ws-client.ts';
+import { connectV1, json, nextOfType, postV1, requestV1, TestClient } from './helpers/ws-client.ts';
 import { roomKeys } from '../src/engine/redis-keys.ts';
 
 /**
@@ -18,13 +18,8 @@ let counter = 0;
 const nextId = () => `k${Date.now().toString(36)}_${counter++}`;
 
 /** Sends a frame with a fresh clientMsgId and returns the server's answer about it (ack or error). */
-async function request(client: TestClient, frame: Record<string, unknown>, clientMsgId = nextId()): Promise<any> {
-  client.send({ ...frame, clientMsgId });
-  for (;;) {
-    const reply = await client.next(5000);
-    if ((reply.type === 'ack' || reply.type === 'error') && reply.clientMsgId === clientMsgId) return reply;
-  }
-}
+const request = (client: TestClient, frame: Record<string, unknown>, clientMsgId = nextId()): Promise<any> =>
+  requestV1(client, frame, clientMsgId);
 
 /** The latest page of a room, over HTTP. */
 async function latest(app: RunningApp, room: string): Promise<any[]> {

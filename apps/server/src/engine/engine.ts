@@ -238,26 +238,3 @@ export const CHANGE_COST = 150;
 export function messageWireBytes(message: StoredMessage): number {
   return Buffer.byteLength(JSON.stringify(message)) + 1;
 }
-
-/**
- * The first messages of `messages` that fit in a page of `limit` messages and `maxBytes` bytes
- * (at least one, so a page always moves forward).
- *
- * @param fromEnd Take from the newest end (latest and scroll-back pages) instead of the oldest.
- */
-export function fitPage(
-  messages: readonly StoredMessage[],
-  limit: number,
-  maxBytes: number,
-  fromEnd = false,
-): StoredMessage[] {
-  const page: StoredMessage[] = [];
-  let bytes = 0;
-  for (let i = 0; i < messages.length && page.length < limit; i++) {
-    const message = messages[fromEnd ? messages.length - 1 - i : i]!;
-    bytes += messageWireBytes(message);
-    if (bytes > maxBytes && page.length > 0) break;
-    page.push(message);
-  }
-  return fromEnd ? page.reverse() : page;
-}

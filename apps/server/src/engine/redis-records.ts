@@ -57,8 +57,6 @@ export function presencePayload(user: User): string {
   return JSON.stringify({ id: user.id, name: user.name } satisfies User);
 }
 
-type StreamEntry = [id: string, fields: string[]];
-
 /**
  * A log entry as the read script returns it: the entry, then the state of the message it is
  * about (its own, or the one it changed), each null when there is none: current text, time of
@@ -163,7 +161,7 @@ export function parseReactionLines(lines: string): Reaction[] {
 }
 
 /** The room's message count at a log entry (`s`), for the hub's gap check. */
-export function seqOfEntry(entry: StreamEntry | LogItem | undefined): number | undefined {
+export function seqOfEntry(entry: LogItem | undefined): number | undefined {
   const seq = entry === undefined ? undefined : field(entry[1], 's');
   return seq === undefined ? undefined : Number(seq);
 }

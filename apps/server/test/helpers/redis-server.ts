@@ -99,7 +99,8 @@ export async function freePort(): Promise<number> {
   });
 }
 
-async function waitForPing(port: number): Promise<void> {
+/** Waits until a redis-server on a loopback port answers PING (10 s at most). */
+export async function waitForPing(port: number): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
     const client = new Redis({

@@ -141,18 +141,26 @@ export async function nextOfType(client: TestClient, type: string, timeoutMs = 3
 
 let clientMsgCounter = 0;
 
-/** Sends a v1 message and returns the server's answer about it: its `ack` or its `error` frame. */
-export async function sendV1(
+/**
+ * Sends a v1 frame that carries a clientMsgId (a message or a change) and returns the server's
+ * answer about it: its `ack` or its `error` frame (other frames meanwhile are skipped).
+ */
+export async function requestV1(
   client: TestClient,
-  text: string,
+  frame: Record<string, unknown>,
   clientMsgId = `c${Date.now()}_${clientMsgCounter++}`,
   timeoutMs = 5000,
 ): Promise<any> {
-  client.send({ type: 'message', text, clientMsgId });
+  client.send({ ...frame, clientMsgId });
   for (;;) {
-    const frame = await client.next(timeoutMs);
-    if ((frame.type === 'ack' || frame.type === 'error') && frame.clientMsgId === clientMsgId) return frame;
+    const reply = await client.next(timeoutMs);
+    if ((reply.type === 'ack' || reply.type === 'error') && reply.clientMsgId === clientMsgId) return reply;
   }
+}
+
+/** Sends a v1 message and returns the server's answer about it: its `ack` or its `error` frame. */
+export async function sendV1(client: TestClient, text: string, clientMsgId?: string, timeoutMs = 5000): Promise<any> {
+  return requestV1(client, { type: 'message', text }, clientMsgId, timeoutMs);
 }
 
 /** Sends a v1 message, expects it acked, and returns its id. */
@@ -179,15 +187,10 @@ export async function sendUntilAcked(
   let refusals = 0;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    client.send({ type: 'message', text, clientMsgId });
-    for (;;) {
-      const frame = await client.next(10_000);
-      if (frame.clientMsgId !== clientMsgId || (frame.type !== 'ack' && frame.type !== 'error')) continue;
-      if (frame.type === 'ack') return refusals;
-      if (frame.code !== 'unavailable') throw new Error(`"${text}" refused with ${frame.code}: ${frame.message}`);
-      refusals += 1;
-      break;
-    }
+    const answer = await requestV1(client, { type: 'message', text }, clientMsgId, 10_000);
+    if (answer.type === 'ack') return refusals;
+    if (answer.code !== 'unavailable') throw new Error(`"${text}" refused with ${answer.code}: ${answer.message}`);
+    refusals += 1;
     if (Date.now() > deadline) throw new Error(`"${text}" was not acked within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
