@@ -27,6 +27,48 @@ function run(command, args, { cwd = root, env = process.env, mustPass = true } =
   return code;
 }
 
+/**
+ * Runs a test suite in its own process group, bounded in time: a suite that hangs (a test
+ * waiting on something that never comes) is killed with everything it started, counted as
+ * failed, and the other suites still run. Resolves with the exit code (124 on timeout).
+ */
+function runBounded(command, args, { cwd = root, timeoutMs }) {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd, stdio: 'inherit', detached: true });
+    // Its own group does not get the terminal's Ctrl-C: pass it on.
+    const interrupt = () => {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } finally {
+        process.exit(130);
+      }
+    };
+    process.once('SIGINT', interrupt);
+    const timer = setTimeout(() => {
+      console.error(
+        `\n✖ ${command} ${args.slice(0, 3).join(' ')} … still running after ${timeoutMs / 60_000} min: killed`,
+      );
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+      resolve(124);
+    }, timeoutMs);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      process.off('SIGINT', interrupt);
+      // Whatever the suite left behind (a test's redis-server, a server process) goes with it.
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // nothing left
+      }
+      resolve(code ?? (signal ? 1 : 0));
+    });
+  });
+}
+
 function has(command, args = ['--version']) {
   return spawnSync(command, args, { stdio: 'ignore' }).status === 0;
 }
@@ -88,7 +130,7 @@ function tapCounts(file) {
  * listed in `except`, which are suites of their own), showing spec output and keeping TAP for
  * the totals.
  */
-function nodeTestSuite(name, dir, testDir, except = []) {
+async function nodeTestSuite(name, dir, testDir, except = [], timeoutMinutes = 15) {
   log(`Test suite: ${name}`);
   const cwd = join(root, dir);
   // Test files anywhere under testDir (a folder per concern may hold its own).
@@ -98,20 +140,24 @@ function nodeTestSuite(name, dir, testDir, except = []) {
     .sort()
     .map((f) => join(testDir, f));
   const tap = join(outputDir, `${name}.tap`);
-  const code = run(
+  const code = await runBounded(
     'node',
     [
       '--import',
       'tsx',
       '--test',
       '--test-concurrency=1',
+      // A test that hangs fails after 4 minutes instead of holding the suite, and a file whose
+      // test left a timer or socket behind still ends.
+      '--test-timeout=240000',
+      '--test-force-exit',
       '--test-reporter=spec',
       '--test-reporter-destination=stdout',
       '--test-reporter=tap',
       `--test-reporter-destination=${tap}`,
       ...files,
     ],
-    { cwd, mustPass: false },
+    { cwd, timeoutMs: timeoutMinutes * 60_000 },
   );
   const counts = tapCounts(tap);
   // A crash before any test ran still has to count as a failure.
@@ -125,11 +171,12 @@ function commandSuite(name, command, args) {
   return { name, passed: code === 0 ? 1 : 0, failed: code === 0 ? 0 : 1 };
 }
 
-function e2eSuite() {
+async function e2eSuite() {
   log('Test suite: end-to-end (Playwright, Debian Chromium)');
   const report = join(outputDir, 'e2e.json');
   rmSync(report, { force: true });
-  const code = runPnpm(['exec', 'playwright', 'test'], { mustPass: false });
+  const [command, prefix] = pnpm();
+  const code = await runBounded(command, [...prefix, 'exec', 'playwright', 'test'], { timeoutMs: 30 * 60_000 });
   let passed = 0;
   let failed = 0;
   if (existsSync(report)) {
@@ -141,7 +188,7 @@ function e2eSuite() {
   return { name: 'e2e', passed, failed };
 }
 
-function test() {
+async function test() {
   ensureSystemPackages();
   installAndBuild();
   rmSync(outputDir, { recursive: true, force: true });
@@ -151,15 +198,15 @@ function test() {
   const [pnpmCommand, pnpmPrefix] = pnpm();
   results.push(commandSuite('typecheck', pnpmCommand, [...pnpmPrefix, '-r', 'run', 'typecheck']));
   results.push(commandSuite('lint', pnpmCommand, [...pnpmPrefix, 'run', 'lint']));
-  results.push(nodeTestSuite('protocol', 'packages/protocol', 'src'));
-  results.push(nodeTestSuite('web-unit', 'apps/web', 'src/lib'));
-  results.push(nodeTestSuite('server', 'apps/server', 'test', ['faults', 'abuse', 'cluster']));
-  results.push(nodeTestSuite('server-faults', 'apps/server', 'test/faults'));
-  results.push(nodeTestSuite('server-abuse', 'apps/server', 'test/abuse'));
-  results.push(nodeTestSuite('server-cluster', 'apps/server', 'test/cluster'));
-  results.push(nodeTestSuite('bench-smoke', 'bench', 'test'));
+  results.push(await nodeTestSuite('protocol', 'packages/protocol', 'src'));
+  results.push(await nodeTestSuite('web-unit', 'apps/web', 'src/lib'));
+  results.push(await nodeTestSuite('server', 'apps/server', 'test', ['faults', 'abuse', 'cluster']));
+  results.push(await nodeTestSuite('server-faults', 'apps/server', 'test/faults'));
+  results.push(await nodeTestSuite('server-abuse', 'apps/server', 'test/abuse'));
+  results.push(await nodeTestSuite('server-cluster', 'apps/server', 'test/cluster'));
+  results.push(await nodeTestSuite('bench-smoke', 'bench', 'test'));
   results.push(commandSuite('docker-compose', 'bash', ['scripts/check-compose.sh']));
-  results.push(e2eSuite());
+  results.push(await e2eSuite());
 
   console.log('\nSuite totals:');
   for (const r of results) console.log(`  ${r.name.padEnd(16)} ${r.passed} passed, ${r.failed} failed`);
@@ -190,7 +237,7 @@ function start() {
 
 const command = process.argv[2];
 if (command === 'start') start();
-else if (command === 'test') test();
+else if (command === 'test') await test();
 else {
   console.error('usage: node scripts/quickstart.mjs start|test');
   process.exit(2);

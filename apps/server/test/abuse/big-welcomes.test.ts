@@ -53,6 +53,7 @@ test('non-reading sockets with big since welcomes: bounded welcomes, bounded mem
   const rssBefore = server.rssBytes();
   let rssPeak = rssBefore;
   const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, server.rssBytes())), 100);
+  t.after(() => clearInterval(sampler)); // also when an assertion below fails
 
   // The attack: as many upgrades as the address may open, each asking for everything, none of
   // them ever reading, all of them sending pongs nobody asked for, to look alive.
@@ -75,6 +76,7 @@ test('non-reading sockets with big since welcomes: bounded welcomes, bounded mem
   const pongs = setInterval(() => {
     for (const { socket } of held) if (!socket.destroyed) socket.write(clientFrame(0xa, Buffer.from('alive')));
   }, 300);
+  t.after(() => clearInterval(pongs));
   console.log(`  attacker: ${held.length} sockets upgraded, ${refused} refused (429)`);
   assert.ok(held.length >= 40, 'the attack really held many sockets');
   assert.ok(refused > 0, 'the connection rate limit answered with 429s');

@@ -62,6 +62,7 @@ test('half-open upgrade requests that trickle their headers are cut off after HE
     n += 1;
     for (const socket of sockets) if (!socket.destroyed) socket.write(`X-Slow-${n}: 1\r\n`);
   }, 500);
+  t.after(() => clearInterval(trickle)); // also when an assertion below fails
   const neighbour = await Neighbour.join(wsUrl);
   neighbour.start();
   const started = Date.now();

@@ -47,6 +47,7 @@ test('Redis hangs: sends get unavailable within the command timeout, set-ups tim
     const rssBefore = server.rssBytes();
     let rssPeak = rssBefore;
     const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, server.rssBytes())), 50);
+    t.after(() => clearInterval(sampler)); // also when an assertion below fails
     const flood = Buffer.concat(Array(64).fill(clientFrame(0x1, Buffer.from('{"type":"typing"}'.padEnd(15_000, ' ')))));
     const closes = await Promise.all(
       Array.from({ length: 30 }, async (_, i) => {
@@ -62,10 +63,11 @@ test('Redis hangs: sends get unavailable within the command timeout, set-ups tim
     );
     clearInterval(sampler);
     // Each was closed with 1008 or, once the address had broken the rules ABUSE_CLOSES_MAX
-    // times, refused before the upgrade (429: it must cool down).
+    // times, refused before the upgrade (429: it must cool down; status 0 when the refusal was
+    // lost to the reset of a connection still sending its megabyte).
     let policyCloses = 0;
     for (const { status, bytes } of closes) {
-      if (status === 429) continue;
+      if (status === 429 || status === 0) continue;
       assert.equal(status, 101);
       assert.ok(bytes.includes(Buffer.from([0x88])) && bytes.includes(Buffer.from([0x03, 0xf0])), 'closed with 1008');
       policyCloses += 1;

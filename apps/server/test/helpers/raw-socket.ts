@@ -3,7 +3,7 @@ import { connect, type Socket } from 'node:net';
 
 /** A WebSocket upgrade done by hand over TCP, for clients that misbehave in ways `ws` will not. */
 export interface RawUpgrade {
-  /** The HTTP status of the answer (101 when upgraded). */
+  /** The HTTP status of the answer (101 when upgraded; 0 when the connection was reset before any answer). */
   status: number;
   socket: Socket;
   /** What arrived after the answer's headers in the same read (the first frames). */
@@ -33,9 +33,21 @@ export function rawUpgrade(
       socket.destroy();
       reject(new Error('no answer to the upgrade within 10 s'));
     }, 10_000);
-    socket.once('error', (err) => {
+    // A server that refuses (429) or cuts off (1008) a client still writing `after` resets the
+    // connection: the write fails with ECONNRESET or EPIPE, sometimes before the answer is read.
+    // That is an outcome, not a test failure: errors after the answer are left to `closedBy`, and a
+    // reset before any answer resolves with status 0.
+    let answered = false;
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (answered) return;
+      if (err.code === 'ECONNRESET' || err.code === 'EPIPE') return; // 'close' follows
       clearTimeout(timer);
       reject(err);
+    });
+    socket.once('close', () => {
+      if (answered) return;
+      clearTimeout(timer);
+      resolve({ status: 0, socket, rest: Buffer.alloc(0) });
     });
     socket.once('connect', () => {
       const protocols =
@@ -47,6 +59,7 @@ export function rawUpgrade(
       if (options.after !== undefined) socket.write(options.after);
     });
     socket.once('data', (chunk: Buffer) => {
+      answered = true;
       clearTimeout(timer);
       const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(chunk.toString('latin1'))?.[1] ?? 0);
       const end = chunk.indexOf('\r\n\r\n');
