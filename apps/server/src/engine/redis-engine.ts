@@ -68,6 +68,9 @@ type LogKeys = [
   reactions: string,
 ];
 
+/** With REDIS_WAIT_REPLICAS, the frame a log script left for the server to publish (see `replicated`). */
+type DeferredFrame = string | null;
+
 type ScriptCommands = {
   postMessage(
     ...args: [
@@ -83,7 +86,7 @@ type ScriptCommands = {
       authorId: string,
       replyTo: string,
     ]
-  ): Promise<[string, 0 | 1 | 2 | 3]>;
+  ): Promise<[string, 0 | 1 | 2 | 3, DeferredFrame?]>;
   changeMessage(
     ...args: [
       ...keys: LogKeys,
@@ -101,7 +104,7 @@ type ScriptCommands = {
       maxEmoji: number,
       maxReactions: number,
     ]
-  ): Promise<[string, 0 | 1 | 2 | 3 | 4 | 5 | 6]>;
+  ): Promise<[string, 0 | 1 | 2 | 3 | 4 | 5 | 6, DeferredFrame?]>;
   enterRoom(
     presence: string,
     tabs: string,
@@ -251,8 +254,14 @@ export class RedisEngine implements ChatEngine {
     // attack: the acks of a room's messages slowed by a flood of big reconnects).
     this.reader = commandConnection('parley-reader') as (Redis | Cluster) & ReaderCommands;
     // On a cluster the scripts publish on the room's shard channel (same slot as its keys).
-    const script = (lua: string) =>
-      this.cluster ? lua.replaceAll("redis.call('PUBLISH'", "redis.call('SPUBLISH'") : lua;
+    // With REDIS_WAIT_REPLICAS, the log scripts leave their frame to the server, which publishes
+    // it once the replicas have the entry (see `replicated`).
+    const script = (lua: string) => {
+      const sharded = this.cluster ? lua.replaceAll("redis.call('PUBLISH'", "redis.call('SPUBLISH'") : lua;
+      return options.waitReplicas > 0
+        ? sharded.replace('local DEFER_PUBLISH = false', 'local DEFER_PUBLISH = true')
+        : sharded;
+    };
     this.reader.defineCommand('readLog', { numberOfKeys: 4, lua: READ_LOG });
     this.commands.defineCommand('postMessage', { numberOfKeys: 7, lua: script(POST_MESSAGE) });
     this.commands.defineCommand('changeMessage', { numberOfKeys: 7, lua: script(CHANGE_MESSAGE) });
@@ -374,19 +383,23 @@ export class RedisEngine implements ChatEngine {
           return { outcome: 'refused', code: 'not_found' };
         answered = { id: record.message.id, user: record.message.user };
       }
-      const [id, outcome] = await this.replicated('postMessage', [
-        ...this.logKeys(draft.room, sent),
-        messageRecord(draft, answered),
-        this.options.historyLength,
-        this.options.roomTtlMs,
+      const [id, outcome] = await this.replicated(
+        'postMessage',
+        [
+          ...this.logKeys(draft.room, sent),
+          messageRecord(draft, answered),
+          this.options.historyLength,
+          this.options.roomTtlMs,
+          roomChannel(draft.room),
+          RETRY_WINDOW_MS,
+          draft.clientMsgId === undefined ? '0' : '1',
+          retryFingerprint(draft),
+          draft.text,
+          draft.user.id,
+          draft.replyTo ?? '',
+        ],
         roomChannel(draft.room),
-        RETRY_WINDOW_MS,
-        draft.clientMsgId === undefined ? '0' : '1',
-        retryFingerprint(draft),
-        draft.text,
-        draft.user.id,
-        draft.replyTo ?? '',
-      ]);
+      );
       if (outcome === 3) return { outcome: 'refused', code: 'not_found' };
       if (outcome === 2) return { outcome: 'reused' };
       if (outcome === 1) return { outcome: 'duplicate', id };
@@ -397,22 +410,26 @@ export class RedisEngine implements ChatEngine {
 
   async change(draft: ChangeDraft): Promise<PostResult> {
     const [id, outcome] = await this.unavailableOnError(() =>
-      this.replicated('changeMessage', [
-        ...this.logKeys(draft.room, sentKey(draft.room, draft.user.id, draft.clientMsgId)),
-        draft.op,
-        draft.id,
-        changeRecord(draft),
-        this.options.historyLength,
-        this.options.roomTtlMs,
+      this.replicated(
+        'changeMessage',
+        [
+          ...this.logKeys(draft.room, sentKey(draft.room, draft.user.id, draft.clientMsgId)),
+          draft.op,
+          draft.id,
+          changeRecord(draft),
+          this.options.historyLength,
+          this.options.roomTtlMs,
+          roomChannel(draft.room),
+          RETRY_WINDOW_MS,
+          retryFingerprint(draft),
+          draft.user.id,
+          this.options.editWindowMs,
+          draft.op === 'edit' ? (draft.text ?? '') : (draft.emoji ?? ''),
+          this.options.maxReactionEmoji,
+          this.options.maxReactionsPerMessage,
+        ],
         roomChannel(draft.room),
-        RETRY_WINDOW_MS,
-        retryFingerprint(draft),
-        draft.user.id,
-        this.options.editWindowMs,
-        draft.op === 'edit' ? (draft.text ?? '') : (draft.emoji ?? ''),
-        this.options.maxReactionEmoji,
-        this.options.maxReactionsPerMessage,
-      ]),
+      ),
     );
     const refusal = REFUSALS[outcome];
     if (refusal !== undefined) return { outcome: 'refused', code: refusal };
@@ -546,10 +563,17 @@ export class RedisEngine implements ChatEngine {
    * many replicas have the entry, so a failover cannot lose what was acked. Fewer replicas in
    * time: EngineUnavailableError (the entry may be stored; a resend with the same clientMsgId is
    * stored once and waits again).
+   *
+   * In that mode the script does not publish: it returns its frame, published here only once the
+   * replicas confirmed the entry. So no client ever sees an entry that a failover can still take
+   * back (it would then hold a `since` the new primary does not know, and have to resync). A
+   * resend of an entry whose publish never happened publishes it then; the hubs deliver an entry
+   * once whatever the order of publishes (they compare log ids and read gaps back).
    */
   private async replicated<C extends 'postMessage' | 'changeMessage'>(
     script: C,
     args: Parameters<ScriptCommands[C]>,
+    channel: string,
   ): Promise<Awaited<ReturnType<ScriptCommands[C]>>> {
     const run = this.commands[script] as (...args: unknown[]) => ReturnType<ScriptCommands[C]>;
     if (this.options.waitReplicas === 0)
@@ -565,12 +589,14 @@ export class RedisEngine implements ChatEngine {
     if (scriptError !== null) throw scriptError;
     const [waitError, replicas] = replies[1] ?? [new Error('no reply')];
     if (waitError !== null) throw waitError;
-    const outcome = (result as [string, number])[1];
+    const [, outcome, frame] = result as [string, number, DeferredFrame?];
     // Only what was written needs replicas: a refusal stored nothing.
     if ((outcome === 0 || outcome === 1) && Number(replicas) < this.options.waitReplicas)
       throw new EngineUnavailableError(
         `only ${String(replicas)} of ${this.options.waitReplicas} replicas confirmed in time`,
       );
+    if (typeof frame === 'string')
+      await (this.cluster ? this.commands.spublish(channel, frame) : this.commands.publish(channel, frame));
     return result as Awaited<ReturnType<ScriptCommands[C]>>;
   }
 

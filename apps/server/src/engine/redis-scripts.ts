@@ -29,13 +29,42 @@ local function reaction_lines(id)
   end
   return table.concat(lines, '\\n')
 end
--- A clientMsgId already used: {id, 1} when it carried the same content (hash), {id, 2} when not.
+-- With REDIS_WAIT_REPLICAS set the server makes this true (redis-engine.ts): the scripts then
+-- return the frame they would publish instead of publishing it, and the server publishes it once
+-- the replicas confirmed the entry, so no client ever sees an entry a failover can still lose.
+local DEFER_PUBLISH = false
+local function publish(channel, frame)
+  if DEFER_PUBLISH then return frame end
+  redis.call('PUBLISH', channel, frame)
+  return nil
+end
+-- The frame of an entry already in the log, rebuilt from it and the state hashes (nil when it
+-- is gone or its message was deleted since): a resend whose first answer never came (the
+-- replicas did not confirm in time, so nothing was published) publishes it then.
+local function entry_frame(id)
+  local entry = redis.call('XRANGE', KEYS[1], id, id)[1]
+  if not entry then return nil end
+  local f = {}
+  for i = 1, #entry[2], 2 do f[entry[2][i]] = entry[2][i + 1] end
+  if f.t then
+    local op = cjson.decode(f.r).op
+    local tail = ''
+    if op == 'edit' then tail = redis.call('HGET', KEYS[5], f.t) or '' elseif op ~= 'delete' then tail = reaction_lines(f.t) end
+    return 'v1 change ' .. id .. ' ' .. f.s .. ' -\\n' .. f.r .. '\\n' .. tail
+  end
+  local text = redis.call('HGET', KEYS[5], id)
+  if not text then return nil end
+  local answered = f.rt and (redis.call('HGET', KEYS[5], f.rt) or '') or ''
+  return 'v1 message ' .. id .. ' ' .. f.s .. ' - ' .. #text .. '\\n' .. f.r .. '\\n' .. text .. answered
+end
+-- A clientMsgId already used: {id, 1} when it carried the same content (hash), {id, 2} when not
+-- (with DEFER_PUBLISH, {id, 1, frame}: see entry_frame).
 local function earlier_use(hash)
   local earlier = redis.call('GET', KEYS[2])
   if not earlier then return nil end
   local id, h = string.match(earlier, '^([^|]*)|(.*)$')
-  if not id then return {earlier, 1} end
-  if h ~= hash then return {id, 2} end
+  if not id then id = earlier elseif h ~= hash then return {id, 2} end
+  if DEFER_PUBLISH then return {id, 1, entry_frame(id)} end
   return {id, 1}
 end
 -- Appends an entry, trimming the log to its length first: the newest id trimmed is kept (in the
@@ -71,7 +100,8 @@ end
  * KEYS: see LOG_HELPERS (KEYS[2] is the log again when there is no clientMsgId)
  * ARGV: record JSON, history length, room TTL ms, channel, retry TTL ms, '1' when there is a
  *       clientMsgId, content hash, text, author id, id answered ('' for none)
- * Returns {id, 0 stored | 1 duplicate | 2 clientMsgId reused | 3 nothing to reply to}.
+ * Returns {id, 0 stored | 1 duplicate | 2 clientMsgId reused | 3 nothing to reply to}, and with
+ * DEFER_PUBLISH the frame to publish (stored or duplicate).
  */
 export const POST_MESSAGE = `${LOG_HELPERS}
 if ARGV[6] == '1' then
@@ -89,8 +119,7 @@ end
 local id, seq = append(tonumber(ARGV[2]), ARGV[3], fields)
 redis.call('HSET', KEYS[5], id, ARGV[8])
 if ARGV[6] == '1' then redis.call('SET', KEYS[2], id .. '|' .. ARGV[7], 'PX', ARGV[5]) end
-redis.call('PUBLISH', ARGV[4], 'v1 message ' .. id .. ' ' .. seq .. ' - ' .. #ARGV[8] .. '\\n' .. ARGV[1] .. '\\n' .. ARGV[8] .. answered)
-return {id, 0}
+return {id, 0, publish(ARGV[4], 'v1 message ' .. id .. ' ' .. seq .. ' - ' .. #ARGV[8] .. '\\n' .. ARGV[1] .. '\\n' .. ARGV[8] .. answered)}
 `;
 
 /**
@@ -108,7 +137,8 @@ return {id, 0}
  *       content hash, user id, edit window ms (0: none), text (edit) or emoji (reactions),
  *       most emoji, most reactions
  * Returns {id, 0 stored | 1 duplicate or unchanged | 2 reused | 3 not found | 4 not yours |
- *          5 edit window closed | 6 too many reactions}.
+ *          5 edit window closed | 6 too many reactions}, and with DEFER_PUBLISH the frame to
+ *          publish (stored or duplicate).
  */
 export const CHANGE_MESSAGE = `${LOG_HELPERS}
 local earlier = earlier_use(ARGV[8])
@@ -175,8 +205,7 @@ else
   tail = reaction_lines(target)
 end
 redis.call('SET', KEYS[2], id .. '|' .. ARGV[8], 'PX', ARGV[7])
-redis.call('PUBLISH', ARGV[6], 'v1 change ' .. id .. ' ' .. seq .. ' -\\n' .. ARGV[3] .. '\\n' .. tail)
-return {id, 0}
+return {id, 0, publish(ARGV[6], 'v1 change ' .. id .. ' ' .. seq .. ' -\\n' .. ARGV[3] .. '\\n' .. tail)}
 `;
 
 /**

@@ -74,6 +74,29 @@ export class TestRedisCluster {
     }
   }
 
+  /** The port of a primary's replica (the first, when it has several), as the primary reports it. */
+  async replicaOf(primaryPort: number): Promise<number> {
+    const client = new Redis(primaryPort, '127.0.0.1');
+    try {
+      const replication = String(await client.call('INFO', 'replication'));
+      const port = /^slave0:.*port=(\d+)/m.exec(replication)?.[1];
+      if (port === undefined) throw new Error(`no replica of ${primaryPort}`);
+      return Number(port);
+    } finally {
+      client.disconnect();
+    }
+  }
+
+  /** Freezes a node (SIGSTOP): it keeps its connections and answers nothing, like a hung host. */
+  pause(port: number): void {
+    this.nodes.find((n) => n.port === port)?.process?.kill('SIGSTOP');
+  }
+
+  /** Lets a paused node go on (SIGCONT). */
+  resume(port: number): void {
+    this.nodes.find((n) => n.port === port)?.process?.kill('SIGCONT');
+  }
+
   /** The ports of the three primaries. */
   async primaries(): Promise<number[]> {
     const client = this.client();
@@ -124,7 +147,7 @@ export class TestRedisCluster {
   async kill(port: number): Promise<void> {
     const node = this.nodes.find((n) => n.port === port);
     const child = node?.process;
-    if (node === undefined || child === undefined || child.exitCode !== null) return;
+    if (node === undefined || child === undefined || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGKILL');
     await exited;

@@ -1,0 +1,86 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startApp } from '../helpers/app.ts';
+import { TestRedisCluster } from '../helpers/redis-cluster.ts';
+import { connectV1, nextOfType, postV1, requestV1 } from '../helpers/ws-client.ts';
+import { roomKeys } from '../../src/engine/redis-keys.ts';
+
+/**
+ * REDIS_WAIT_REPLICAS=1 with the room's replica frozen: a message or change its replica has not
+ * confirmed is answered `unavailable` and is not published (a failover could still take it back,
+ * and a client holding it would then have a `since` the new primary does not know). Resent once
+ * the replica is back, it is acked and delivered, once.
+ *
+ * (The freeze stays shorter than the cluster's node timeout, 1 s: past it the cluster marks the
+ * replica failed, the subscriber connections are set up again, and the read-back that follows
+ * reads the log, unconfirmed entries included; see the README's Redis Cluster section.)
+ */
+test(
+  'an entry the replicas have not confirmed is not published; resent once they have, it is delivered once',
+  { timeout: 120_000 },
+  async (t) => {
+    const cluster = await TestRedisCluster.start();
+    t.after(() => cluster.stop());
+    const env = { REDIS_CLUSTER_NODES: cluster.seeds, REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT_MS: '100' };
+    const a = await startApp(t, env);
+    const b = await startApp(t, env);
+
+    const room = 'unconfirmed';
+    const admin = cluster.client();
+    const slot = Number(await admin.call('CLUSTER', 'KEYSLOT', roomKeys(room).log));
+    admin.disconnect();
+    const replica = await cluster.replicaOf(await cluster.primaryOf(slot));
+
+    const sender = (await connectV1(a.wsUrl, room, { name: 'Sender' })).client;
+    const reader = (await connectV1(b.wsUrl, room, { name: 'Reader' })).client;
+    t.after(() => {
+      sender.close();
+      reader.close();
+    });
+    const first = await postV1(sender, 'confirmed', 'u0');
+    assert.equal((await nextOfType(reader, 'message')).id, first);
+
+    // A message and a reaction while the replica is frozen: refused, and not published.
+    cluster.pause(replica);
+    try {
+      const message = await requestV1(sender, { type: 'message', text: 'held back' }, 'u1');
+      assert.equal(message.type, 'error');
+      assert.equal(message.code, 'unavailable');
+      const reaction = await requestV1(sender, { type: 'react', id: first, emoji: '👍' }, 'u2');
+      assert.equal(reaction.code, 'unavailable');
+      await reader.expectSilence(200);
+    } finally {
+      cluster.resume(replica);
+    }
+
+    // Resent with the same clientMsgIds once the replica caught up: acked (stored once) and
+    // delivered now, in log order.
+    let message: any;
+    for (let attempt = 0; attempt < 50; attempt++) {
+      message = await requestV1(sender, { type: 'message', text: 'held back' }, 'u1');
+      if (message.type === 'ack') break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    assert.equal(message.type, 'ack');
+    const delivered = await nextOfType(reader, 'message', 5000);
+    assert.equal(delivered.text, 'held back');
+    assert.equal(delivered.id, message.id);
+
+    const reaction = await requestV1(sender, { type: 'react', id: first, emoji: '👍' }, 'u2');
+    assert.equal(reaction.type, 'ack');
+    const reactions = await nextOfType(reader, 'reactions', 5000);
+    assert.deepEqual(
+      reactions.reactions.map((r: any) => [r.emoji, r.count]),
+      [['👍', 1]],
+    );
+    await reader.expectSilence(500);
+
+    // A late joiner's history holds each once.
+    const late = await connectV1(b.wsUrl, room, { name: 'Late' });
+    t.after(() => late.client.close());
+    assert.deepEqual(
+      late.welcome.history.map((m: any) => m.text),
+      ['confirmed', 'held back'],
+    );
+  },
+);
