@@ -7,6 +7,7 @@ export * from './limits.ts';
 export * from './error-codes.ts';
 export * from './room-name.ts';
 export * from './display-name.ts';
+export * from './names.ts';
 export * from './message-id.ts';
 export * from './text.ts';
 export * from './emoji.ts';

@@ -16,8 +16,45 @@ test('accepts what the reference accepts, in any script', () => {
   ]) {
     const result = parseRoomName(name);
     assert.ok(result.ok, name);
-    assert.equal(result.value, name.normalize('NFC'));
+    assert.equal(result.value, name.normalize('NFC').toLowerCase());
   }
+});
+
+test('case does not make another room: the canonical name is in lower case', () => {
+  for (const [typed, canonical] of [
+    ['Lobby', 'lobby'],
+    ['LOBBY', 'lobby'],
+    ['lobby', 'lobby'],
+    ['Room_1', 'room_1'],
+    ['Ωmega', 'ωmega'],
+    ['ΟΔΟΣ', 'οδος'], // a final capital sigma becomes a final small sigma, as typed in lower case
+    ['КИЕВ', 'киев'],
+    ['CAFE\u0301', 'caf\u00e9'], // lower case, then NFC
+    ['한국어', '한국어'], // no case
+  ]) {
+    const result = parseRoomName(typed!);
+    assert.ok(result.ok, typed);
+    assert.equal(result.value, canonical, typed);
+    assert.equal(isRoomName(canonical!), true, canonical);
+  }
+  assert.equal(isRoomName('Lobby'), false, 'not canonical as typed');
+});
+
+test('special cases of lower case: the same in every locale, no full case folding', () => {
+  const canonical = (name: string) => {
+    const result = parseRoomName(name);
+    return result.ok ? result.value : result.code;
+  };
+  // Turkish dotted capital İ: i and a combining dot above (not plain i, not a Turkish rule).
+  assert.equal(canonical('İzmir'), 'i\u0307zmir');
+  assert.equal(canonical('IZMIR'), 'izmir');
+  // German sharp s: capital ẞ becomes ß; ß is not turned into ss.
+  assert.equal(canonical('STRAẞE'), 'straße');
+  assert.equal(canonical('straße'), 'straße');
+  // The rules apply to the folded name, so what is accepted is always canonical.
+  const longDotted = parseRoomName('İ'.repeat(ROOM_NAME_MAX_LENGTH));
+  assert.equal(longDotted.ok, false);
+  if (!longDotted.ok) assert.equal(longDotted.code, 'too_long');
 });
 
 test('normalizes to NFC so one word is one room', () => {

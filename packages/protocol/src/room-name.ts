@@ -23,16 +23,23 @@ const INVISIBLE_LETTER = /\p{Default_Ignorable_Code_Point}/u;
 export type RoomNameResult = Result<string, RoomNameProblem>;
 
 /**
- * Validates a room name and returns its canonical form.
+ * Validates a room name and returns its canonical form: the name that identifies the room
+ * everywhere (its URL, its keys on the server, the room list).
  *
- * Names are NFC-normalized first, so the same word typed on different keyboards (precomposed
- * `é` or `e` + combining accent) names the same room.
+ * Names are NFC-normalized, so the same word typed on different keyboards (precomposed `é` or
+ * `e` + combining accent) names the same room, and then lower-cased, so `Lobby`, `LOBBY` and
+ * `lobby` are one room, `lobby`. Lower case is Unicode's default, the same in every locale
+ * (`String.prototype.toLowerCase`): Turkish `I` becomes `i` (not `ı`), `İ` becomes `i` with a
+ * combining dot above (so `İzmir` and `izmir` stay two rooms), a final capital sigma becomes `ς`
+ * (so `ΟΔΟΣ` is `οδος`), `ẞ` becomes `ß`, and `ß` stays `ß` (full case folding would make it
+ * `ss`, and rewrite a name people typed in lower case). The result is NFC-normalized again, and
+ * the rules below apply to it.
  *
  * @param raw The name as typed or as decoded from the URL.
- * @returns The normalized name, or the first problem found with a sentence for people.
+ * @returns The canonical name, or the first problem found with a sentence for people.
  */
 export function parseRoomName(raw: string): RoomNameResult {
-  const value = raw.normalize('NFC');
+  const value = foldRoomName(raw);
   const chars = [...value];
   if (chars.length === 0) {
     return fail('empty', 'Room name is empty.');
@@ -58,6 +65,12 @@ export function parseRoomName(raw: string): RoomNameResult {
     );
   }
   return ok(value);
+}
+
+// NFC again after lower-casing: Unicode does not promise that lower case keeps a string in NFC
+// (`İ` becomes `i` and a combining mark).
+function foldRoomName(raw: string): string {
+  return raw.normalize('NFC').toLowerCase().normalize('NFC');
 }
 
 /**
