@@ -17,6 +17,18 @@ describe('rooms API', () => {
     assert.equal(roomMessagesPath('lobby', { before: '17-3' }), '/api/rooms/lobby/messages?before=17-3');
   });
 
+  test('the room list leaves out rooms whose names are not canonical (kept from an earlier release)', async () => {
+    const rooms = [
+      { room: 'lobby', members: 2, lastActivity: 1 },
+      { room: 'Lobby', members: 0, lastActivity: 1 },
+      { room: '한국어', members: 1, lastActivity: 1 },
+    ];
+    assert.deepEqual(
+      (await fetchRoomList('/x', { fetch: respond(200, { rooms }) })).map((r) => r.room),
+      ['lobby', '한국어'],
+    );
+  });
+
   test('decodes a page of newer messages with hasNewer and recovered', async () => {
     const page = { room: 'lobby', hasMore: true, hasNewer: true, recovered: true, messages: [] };
     assert.deepEqual(await fetchMessagePage('/x', { fetch: respond(200, page) }), page);

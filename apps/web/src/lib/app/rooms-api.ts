@@ -4,7 +4,14 @@
  * the protocol's schemas like socket frames are. The paths are the protocol's (`ROOM_LIST_PATH`,
  * `roomMessagesPath`).
  */
-import { decodeWith, HistoryPageSchema, RoomListSchema, type HistoryPage, type RoomSummary } from '@parley/protocol';
+import {
+  decodeWith,
+  HistoryPageSchema,
+  isRoomName,
+  RoomListSchema,
+  type HistoryPage,
+  type RoomSummary,
+} from '@parley/protocol';
 
 type Fetch = (url: string, init?: { signal?: AbortSignal; headers?: Record<string, string> }) => Promise<Response>;
 
@@ -49,7 +56,9 @@ export async function fetchRoomList(
   const body = await getJson(url, options);
   const list = decodeWith(RoomListSchema, body);
   if (!list.ok) throw new Error(`The server sent a room list this app does not understand (${list.message}).`);
-  return list.value.rooms;
+  // A room kept from an earlier release under a name that is no longer canonical (`Lobby`,
+  // from before names were case-folded) cannot be opened: its link leads to `lobby`. Left out.
+  return list.value.rooms.filter((summary) => isRoomName(summary.room));
 }
 
 /** Fetches a page of messages (older or newer); throws an Error with a sentence for people on any failure. */

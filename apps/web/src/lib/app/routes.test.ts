@@ -29,6 +29,16 @@ describe('matchRoute', () => {
     assert.deepEqual(matchRoute('/chat/cafe%CC%81/'), { route: { name: 'room', room: 'café' }, canonical });
   });
 
+  test('capitals lead to the room of the lower-case name: Lobby and lobby are one room', () => {
+    const canonical = '/chat/lobby/';
+    assert.deepEqual(matchRoute('/chat/Lobby/'), { route: { name: 'room', room: 'lobby' }, canonical });
+    assert.deepEqual(matchRoute('/chat/LOBBY'), { route: { name: 'room', room: 'lobby' }, canonical });
+    assert.deepEqual(matchRoute('/chat/CAF%C3%89/'), {
+      route: { name: 'room', room: 'café' },
+      canonical: '/chat/caf%C3%A9/',
+    });
+  });
+
   test('invalid room names carry the reason from the protocol package', () => {
     const { route } = matchRoute('/chat/no%20spaces/');
     assert.equal(route.name, 'invalid-room');
