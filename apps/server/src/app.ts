@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyRequest, type
 import type { Config } from './config.ts';
 import { admission } from './http/admission.ts';
 import { handleErrors, notFound } from './http/http-error.ts';
+import { shedAtAccept } from './http/shed-at-accept.ts';
 import cors from './plugins/cors.ts';
 import engine from './plugins/engine.ts';
 import identity from './plugins/identity.ts';
@@ -74,6 +75,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(stats);
   await app.register(engine, { config });
   await app.register(limits, { config });
+  shedAtAccept(app, config);
   await app.register(roomHub);
   await app.register(identity, { config });
 

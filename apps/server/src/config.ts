@@ -79,6 +79,12 @@ export interface Config {
   abuseClosesMax: number;
   /** …may open no connection for this long. */
   abuseCooldownSeconds: number;
+  /**
+   * Refusals of one address within a second after which its new TCP connections are answered
+   * 429 as soon as they are accepted, for the rest of that second (0: never). Only without
+   * TRUST_PROXY: behind a proxy the address is known only from the request.
+   */
+  shedAfterRefusals: number;
   /** A connection whose set-up (identity, subscription, welcome) takes longer is closed (1013). */
   setupTimeoutMs: number;
   /** A socket whose send buffer stays over SEND_BUFFER_LIMIT_BYTES this long is closed (4008). */
@@ -244,6 +250,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     setupFramesMax: int('SETUP_FRAMES_MAX', 16, 1, 10_000),
     abuseClosesMax: int('ABUSE_CLOSES_MAX', 3, 0, 1_000_000),
     abuseCooldownSeconds: int('ABUSE_COOLDOWN_SECONDS', 60, 1, 24 * 3600),
+    shedAfterRefusals: int('SHED_AFTER_REFUSALS', 20, 0, 1_000_000),
     setupTimeoutMs: int('SETUP_TIMEOUT_MS', 10_000, 100, 600_000),
     slowConsumerGraceMs: int('SLOW_CONSUMER_GRACE_MS', 5000, 0, 600_000),
     pingIntervalMs: int('PING_INTERVAL_MS', 30_000, 1000, 600_000),

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { compareMessageIds } from '@parley/protocol';
 import { DEFAULT_LIMITS, startApp, type RunningApp } from './helpers/app.ts';
 import { TestRedis } from './helpers/redis-server.ts';
-import { connectV1, json, nextOfType, postV1, requestV1, TestClient } from './helpers/ws-client.ts';
+import { connectV1, json, nextOfType, postV1, requestV1, TestClient, personOf } from './helpers/ws-client.ts';
 import { roomKeys } from '../src/engine/redis-keys.ts';
 
 /**
@@ -188,12 +188,12 @@ for (const engine of ['memory', 'redis'] as const) {
       // (Ann's own message may still be ahead of the reply in her queue.)
       let reply = await nextOfType(ann, 'message');
       if (reply.id === original) reply = await nextOfType(ann, 'message');
-      assert.deepEqual(reply.replyTo, { id: original, user: welcome.you, excerpt: 'é'.repeat(100) });
+      assert.deepEqual(reply.replyTo, { id: original, user: personOf(welcome), excerpt: 'é'.repeat(100) });
       assert.equal((await request(bob, { type: 'message', text: 'to nothing', replyTo: '1-0' })).code, 'not_found');
       await request(ann, { type: 'delete', id: original });
       const page = await latest(app, room);
       const stored = page.find((m: any) => m.id === reply.id);
-      assert.deepEqual(stored.replyTo, { id: original, user: welcome.you }, 'no excerpt of a deleted message');
+      assert.deepEqual(stored.replyTo, { id: original, user: personOf(welcome) }, 'no excerpt of a deleted message');
       assert.equal((await request(bob, { type: 'message', text: 'late', replyTo: original })).code, 'not_found');
       ann.close();
       bob.close();

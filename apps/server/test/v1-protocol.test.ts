@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { compareMessageIds, decodeServerFrame } from '@parley/protocol';
 import { startApp, type RunningApp } from './helpers/app.ts';
 import { TestRedis } from './helpers/redis-server.ts';
-import { TestClient, connectV1, json, nextOfType, postV1 as post } from './helpers/ws-client.ts';
+import { TestClient, connectV1, json, nextOfType, postV1 as post, personOf } from './helpers/ws-client.ts';
 
 const isServerFrame = (frame: unknown) => decodeServerFrame(JSON.stringify(frame)).ok;
 
@@ -31,7 +31,8 @@ for (const engine of ['memory', 'redis'] as const) {
       assert.equal(welcome.you.name, 'Alice', 'the name is trimmed');
       assert.match(welcome.you.id, /^u_/);
       assert.ok(welcome.token.startsWith(`${welcome.you.id}.`));
-      assert.deepEqual(welcome.members, [welcome.you]);
+      assert.deepEqual(welcome.members, [personOf(welcome)]);
+      assert.equal(welcome.you.role, 'member');
       assert.deepEqual(welcome.history, []);
       assert.equal(welcome.recovered, false);
       client.close();
@@ -53,7 +54,7 @@ for (const engine of ['memory', 'redis'] as const) {
         assert.ok(isServerFrame(m));
         assert.equal(m.id, ids[i]);
         assert.equal(m.text, `hello ${i}`);
-        assert.deepEqual(m.user, a.welcome.you);
+        assert.deepEqual(m.user, personOf(a.welcome));
         assert.equal(m.room, 'v1_chat');
         assert.ok(m.ts >= before - 5 && m.ts <= Date.now() + 5);
         assert.match(m.clientMsgId, /^a\d_/);
@@ -173,7 +174,7 @@ for (const engine of ['memory', 'redis'] as const) {
       const watcher = await connectV1(server.wsUrl, 'v1_presence', { name: 'Watcher' });
       const tab1 = await connectV1(server.wsUrl, 'v1_presence', { name: 'Tabby' });
       const join = await nextOfType(watcher.client, 'join');
-      assert.deepEqual(join.user, tab1.welcome.you);
+      assert.deepEqual(join.user, personOf(tab1.welcome));
       assert.deepEqual(tab1.welcome.members.map((m: any) => m.name).sort(), ['Tabby', 'Watcher']);
       const tab2 = await connectV1(server.wsUrl, 'v1_presence', { name: 'Tabby', token: tab1.welcome.token });
       assert.equal(tab2.welcome.members.length, 2, 'two people, not three');
@@ -193,7 +194,7 @@ for (const engine of ['memory', 'redis'] as const) {
       await nextOfType(typist.client, 'join');
       typist.client.send({ type: 'typing' });
       const typing = await nextOfType(reader.client, 'typing');
-      assert.deepEqual(typing.user, typist.welcome.you);
+      assert.deepEqual(typing.user, personOf(typist.welcome));
       // The typist hears nothing of it.
       await typist.client.expectSilence(300);
       typist.client.close();

@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import { isEmoji } from './emoji.ts';
 import { CLIENT_MSG_ID_PATTERN } from './message-id.ts';
+import { MAX_MODERATION_SECONDS, MAX_REASON_LENGTH, MODERATION_ACTIONS } from './moderation.ts';
 import { MessageIdSchema } from './server-frames.ts';
 
 // Every frame a client may send on `parley.v1`, one schema each, and their union. Every frame
@@ -55,6 +56,21 @@ export const ClientUnreactFrameSchema = v.object({
 });
 export type ClientUnreactFrame = v.InferOutput<typeof ClientUnreactFrameSchema>;
 
+/**
+ * Moderates a person of the room (see MODERATION_ACTIONS): owner and moderators only, and only
+ * people below them. `durationSeconds` bounds a ban or mute (none: until lifted); `reason` is
+ * shown to the room.
+ */
+export const ClientModerateFrameSchema = v.object({
+  type: v.literal('moderate'),
+  action: v.picklist(MODERATION_ACTIONS),
+  userId: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
+  durationSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_MODERATION_SECONDS))),
+  reason: v.optional(v.pipe(v.string(), v.maxLength(MAX_REASON_LENGTH))),
+  clientMsgId: ClientMsgId,
+});
+export type ClientModerateFrame = v.InferOutput<typeof ClientModerateFrameSchema>;
+
 /** Tells the room this person is typing. */
 export const ClientTypingFrameSchema = v.object({ type: v.literal('typing') });
 export type ClientTypingFrame = v.InferOutput<typeof ClientTypingFrameSchema>;
@@ -66,6 +82,7 @@ export const ClientFrameSchema = v.variant('type', [
   ClientDeleteFrameSchema,
   ClientReactFrameSchema,
   ClientUnreactFrameSchema,
+  ClientModerateFrameSchema,
   ClientTypingFrameSchema,
 ]);
 export type ClientFrame = v.InferOutput<typeof ClientFrameSchema>;

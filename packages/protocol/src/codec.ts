@@ -74,11 +74,13 @@ export function encodeReferenceMessage(text: string): string {
  * @param code The stable error code.
  * @param message A sentence for people.
  * @param clientMsgId The refused message's client id, if any.
+ * @param until For `banned` and `muted`: when it ends (ms; 0 or none: until lifted).
  * @returns The JSON text frame.
  */
-export function encodeError(code: ErrorCode, message: string, clientMsgId?: string): string {
+export function encodeError(code: ErrorCode, message: string, clientMsgId?: string, until?: number): string {
   const frame: ErrorFrame =
     clientMsgId === undefined ? { type: 'error', code, message } : { type: 'error', code, message, clientMsgId };
+  if (until !== undefined && until > 0) frame.until = until;
   return JSON.stringify(frame);
 }
 

@@ -17,12 +17,23 @@ export const ERROR_CODES = [
   'client_msg_id_reused',
   /** No such message in this room's retained history (to edit, delete, react to or reply to). */
   'not_found',
-  /** The message is someone else's (only its author may edit or delete it). */
+  /**
+   * Not yours to do: the message is someone else's (only its author may edit it, and only its
+   * author, the owner and moderators may delete it), or the moderation action is above your role.
+   */
   'forbidden',
   /** The message is older than the edit window (EDIT_WINDOW_SECONDS); it can still be deleted. */
   'edit_window_closed',
   /** The message has as many distinct reactions (or reactions in all) as it may hold. */
   'too_many_reactions',
+  /** A moderator removed you from the room (the connection is closed with 4403); you may come back. */
+  'kicked',
+  /** You are banned from the room until `until` (absent: until lifted); the connection is closed with 4403. */
+  'banned',
+  /** You are muted in the room until `until` (absent: until lifted): nothing you send is posted. */
+  'muted',
+  /** The person to moderate is not in the room (kick, ban, mute, promote and transfer need them present). */
+  'not_present',
   /**
    * The message bus (Redis) is unreachable or did not answer in time; the message may not have
    * been sent. Resend it with the same clientMsgId: that is always safe (it is stored once).
@@ -43,8 +54,8 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /**
  * WebSocket close codes the server sends. Clients reconnect (with `since`, after a backoff) on
- * every code except `badRequest`, which needs a different URL, and `policyViolation`, which
- * needs the client to behave differently first.
+ * every code except `badRequest`, which needs a different URL, `policyViolation`, which needs
+ * the client to behave differently first, and `removed`, which needs the person to decide.
  */
 export const CLOSE_CODES = {
   /** The client broke the protocol's rules (repeated invalid frames, a frame flood, too much sent before the welcome). */
@@ -61,6 +72,8 @@ export const CLOSE_CODES = {
   resync: 4009,
   /** The request is invalid (room name, display name or `since`); an `error` frame says which. */
   badRequest: 4400,
+  /** A moderator removed you from the room (`kicked`), or you are banned (`banned`): do not reconnect on your own. */
+  removed: 4403,
 } as const;
 
 /**

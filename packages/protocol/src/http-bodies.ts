@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import type { HttpErrorCode } from './error-codes.ts';
-import { ChangeFrameSchema, MessageFrameSchema } from './server-frames.ts';
+import { ChangeFrameSchema, MessageFrameSchema, ModerationFrameSchema } from './server-frames.ts';
 
 // The bodies of the HTTP API (see paths.ts for the routes).
 
@@ -22,6 +22,8 @@ export const HistoryPageSchema = v.object({
   recovered: v.optional(v.boolean()),
   /** With `after`: changes made after `after` to messages older than the page (as in the welcome). */
   changes: v.optional(v.array(ChangeFrameSchema)),
+  /** With `after`: the moderation actions in the page's stretch of the log, oldest first (as in the welcome). */
+  moderation: v.optional(v.array(ModerationFrameSchema)),
   /** With `after`: the newest log entry (message or change) the page covers; pass it as the next `after`. */
   lastEventId: v.optional(v.string()),
 });

@@ -11,6 +11,7 @@ export * from './names.ts';
 export * from './message-id.ts';
 export * from './text.ts';
 export * from './emoji.ts';
+export * from './moderation.ts';
 export * from './paths.ts';
 export * from './server-frames.ts';
 export * from './client-frames.ts';

@@ -1,5 +1,6 @@
 import * as v from 'valibot';
-import { ChangeFrameSchema, MessageFrameSchema, UserSchema } from './server-frames.ts';
+import { MODERATION_ACTIONS } from './moderation.ts';
+import { ChangeFrameSchema, MessageFrameSchema, ModerationFrameSchema, UserSchema } from './server-frames.ts';
 
 // The catalogue of room events: every kind of event that can be stored in a room's log or
 // published to the room, defined once. Three forms, each with its schema:
@@ -33,6 +34,15 @@ export const LeaveEventSchema = v.object({
  * `eventId`), so recovery replays it; the frame carries the message's state after the change.
  */
 export const ChangeEventSchema = v.object({ kind: v.literal('change'), room: v.string(), change: ChangeFrameSchema });
+/**
+ * A moderator acted on a person (kick, ban, mute, a role change…). Stored in the log as an
+ * entry of its own (`eventId`), so every instance and every recovering client applies it in order.
+ */
+export const ModerationEventSchema = v.object({
+  kind: v.literal('moderation'),
+  room: v.string(),
+  moderation: ModerationFrameSchema,
+});
 /** Someone is typing (not stored). */
 export const TypingEventSchema = v.object({ kind: v.literal('typing'), room: v.string(), user: UserSchema });
 
@@ -40,6 +50,7 @@ export const TypingEventSchema = v.object({ kind: v.literal('typing'), room: v.s
 export const RoomEventSchema = v.variant('kind', [
   MessageEventSchema,
   ChangeEventSchema,
+  ModerationEventSchema,
   JoinEventSchema,
   LeaveEventSchema,
   TypingEventSchema,
@@ -49,6 +60,7 @@ export type RoomEventKind = RoomEvent['kind'];
 /** A message event (not the DOM's MessageEvent). */
 export type MessageRoomEvent = v.InferOutput<typeof MessageEventSchema>;
 export type ChangeRoomEvent = v.InferOutput<typeof ChangeEventSchema>;
+export type ModerationRoomEvent = v.InferOutput<typeof ModerationEventSchema>;
 
 /**
  * The version of the records this release writes. Readers accept it and the versions before.
@@ -95,6 +107,24 @@ export const ChangeRecordSchema = v.object({
   clientMsgId: v.optional(v.string()),
 });
 export type ChangeRecord = v.InferOutput<typeof ChangeRecordSchema>;
+
+/**
+ * A moderation action as stored in the room's log: who (`by`) did what to whom (`user`), until
+ * when. The room's standing state (roles, bans, mutes) lives beside the log; these entries are
+ * its history, replayed to recovering clients.
+ */
+export const ModerationRecordSchema = v.object({
+  v: v.literal(ROOM_RECORD_VERSION),
+  kind: v.literal('moderation'),
+  action: v.picklist(MODERATION_ACTIONS),
+  room: v.string(),
+  user: UserSchema,
+  by: UserSchema,
+  until: v.optional(v.number()),
+  reason: v.optional(v.string()),
+  clientMsgId: v.optional(v.string()),
+});
+export type ModerationRecord = v.InferOutput<typeof ModerationRecordSchema>;
 
 /**
  * A message record of the first release (stream field `b`): the same fields without `v` and

@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import { ERROR_CODES } from './error-codes.ts';
 import { isMessageId } from './message-id.ts';
+import { MODERATION_ACTIONS, ROLES, RoomRolesSchema } from './moderation.ts';
 
 // Every frame the server sends on `parley.v1`, one schema each, and their union.
 
@@ -78,6 +79,22 @@ export const ReactionsFrameSchema = v.object({
 });
 export type ReactionsFrame = v.InferOutput<typeof ReactionsFrameSchema>;
 
+/**
+ * A moderator acted on a person (see MODERATION_ACTIONS): `user` is the person, `by` the
+ * moderator; `until` ends a ban or mute (absent: until lifted). Stored in the room's log like a
+ * change (`eventId`), so recovery replays it and every instance applies it in the same order.
+ */
+export const ModerationFrameSchema = v.object({
+  type: v.literal('moderation'),
+  action: v.picklist(MODERATION_ACTIONS),
+  user: UserSchema,
+  by: UserSchema,
+  until: v.optional(v.number()),
+  reason: v.optional(v.string()),
+  eventId: MessageIdSchema,
+});
+export type ModerationFrame = v.InferOutput<typeof ModerationFrameSchema>;
+
 /** Every frame that changes a message already sent. */
 export const ChangeFrameSchema = v.variant('type', [EditFrameSchema, DeleteFrameSchema, ReactionsFrameSchema]);
 export type ChangeFrame = v.InferOutput<typeof ChangeFrameSchema>;
@@ -91,7 +108,13 @@ export type ChangeFrame = v.InferOutput<typeof ChangeFrameSchema>;
 export const WelcomeFrameSchema = v.object({
   type: v.literal('welcome'),
   room: v.string(),
-  you: UserSchema,
+  /** You, with your role in the room (absent from servers before roles existed: a member). */
+  you: v.object({ ...UserSchema.entries, role: v.optional(v.picklist(ROLES)) }),
+  /**
+   * Who owns and who moderates the room (every other person is a member); kept up to date by
+   * `moderation` events (promote, demote, transfer). Absent from servers before roles existed.
+   */
+  roles: v.optional(RoomRolesSchema),
   /** Keep it (e.g. in localStorage) and pass it as `token` when reconnecting to stay the same person. */
   token: v.string(),
   members: v.array(UserSchema),
@@ -111,6 +134,11 @@ export const WelcomeFrameSchema = v.object({
    * `history` already show theirs.) Absent when there are none.
    */
   changes: v.optional(v.array(ChangeFrameSchema)),
+  /**
+   * With `since`: the moderation actions taken after `since` (kicks, bans, mutes, role
+   * changes), oldest first, so a client that was away applies them. Absent when there are none.
+   */
+  moderation: v.optional(v.array(ModerationFrameSchema)),
   /**
    * The newest log entry (message or change) this welcome covers. Continue a cut-short recovery
    * with `after=<lastEventId>`, and reconnect with it as `since` if nothing newer arrives.
@@ -155,6 +183,8 @@ export const ErrorFrameSchema = v.object({
   code: v.picklist(ERROR_CODES),
   message: v.string(),
   clientMsgId: v.optional(v.string()),
+  /** For `banned` and `muted`: when it ends (ms since the epoch); absent: until lifted. */
+  until: v.optional(v.number()),
 });
 
 /** An `error` frame. */
@@ -170,6 +200,7 @@ export const ServerFrameSchema = v.variant('type', [
   EditFrameSchema,
   DeleteFrameSchema,
   ReactionsFrameSchema,
+  ModerationFrameSchema,
   AckFrameSchema,
   StatusFrameSchema,
   ErrorFrameSchema,

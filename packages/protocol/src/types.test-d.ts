@@ -29,10 +29,21 @@ expectType<Equal<DisplayNameResult['ok'], boolean>>();
 expectType<
   Equal<
     ServerFrame['type'],
-    'welcome' | 'message' | 'join' | 'leave' | 'typing' | 'edit' | 'delete' | 'reactions' | 'ack' | 'status' | 'error'
+    | 'welcome'
+    | 'message'
+    | 'join'
+    | 'leave'
+    | 'typing'
+    | 'edit'
+    | 'delete'
+    | 'reactions'
+    | 'moderation'
+    | 'ack'
+    | 'status'
+    | 'error'
   >
 >();
-expectType<Equal<ClientFrame['type'], 'message' | 'edit' | 'delete' | 'react' | 'unreact' | 'typing'>>();
+expectType<Equal<ClientFrame['type'], 'message' | 'edit' | 'delete' | 'react' | 'unreact' | 'moderate' | 'typing'>>();
 
 // Narrowing on `type` gives each frame its fields.
 export function narrow(frame: ServerFrame): string {
@@ -60,6 +71,8 @@ export const notAClientFrame: ClientFrame = { type: 'welcome' };
 export const noClientMsgId: ClientFrame = { type: 'message', text: 'hi' };
 // @ts-expect-error a change names its message
 export const reactToNothing: ClientFrame = { type: 'react', emoji: '👍', clientMsgId: 'c1' };
+// @ts-expect-error moderation actions are a closed list
+export const banish: ClientFrame = { type: 'moderate', action: 'banish', userId: 'u', clientMsgId: 'c2' };
 
 // hasNewer is optional (servers before it existed do not send it); the rest of a welcome is not.
 export const oldWelcome: Omit<WelcomeFrame, 'hasNewer'> = {

@@ -1,4 +1,20 @@
-import type { ChangeFrame, ChangeOp, MessageFrame, RoomEvent, RoomSummary, User } from '@parley/protocol';
+import type {
+  ChangeFrame,
+  ChangeOp,
+  MessageFrame,
+  ModerationAction,
+  ModerationFrame,
+  RoomEvent,
+  RoomSummary,
+  User,
+} from '@parley/protocol';
+import type { Standing } from './room-standing.ts';
+
+/**
+ * The id prefix of reference-protocol authors (one per connection, no identity): they post, but
+ * never own a room (the Redis post script checks the same prefix).
+ */
+export const ANONYMOUS_ID_PREFIX = 'anon_';
 
 /** A stored chat message, exactly as clients receive it (`parley.v1` message frame). */
 export type StoredMessage = MessageFrame;
@@ -18,6 +34,8 @@ export interface MessageDraft {
   clientMsgId?: string;
   /** The id of the message this one answers (it must be a retained message of the room). */
   replyTo?: string;
+  /** The sender's address key (limits/address-key.ts), checked against the room's address bans. */
+  address?: string;
 }
 
 /** What a session asks the engine to change about a message (see the protocol's ChangeRecord). */
@@ -32,10 +50,30 @@ export interface ChangeDraft {
   /** The emoji of a reaction. */
   emoji?: string;
   clientMsgId: string;
+  /** The sender's address key, checked against the room's address bans. */
+  address?: string;
 }
 
-/** Why a change (or a reply) was refused; each is an error code of the protocol. */
-export type ChangeRefusal = 'not_found' | 'forbidden' | 'edit_window_closed' | 'too_many_reactions';
+/** What a session asks the engine to do to a person of the room (see the protocol's moderation.ts). */
+export interface ModerationDraft {
+  room: string;
+  /** The moderator. */
+  by: User;
+  action: ModerationAction;
+  /** The person moderated. */
+  userId: string;
+  /** How long a ban or mute lasts; undefined: until lifted. */
+  durationSeconds?: number;
+  reason?: string;
+  clientMsgId: string;
+}
+
+/**
+ * Why a post, a change or a moderation action was refused; each is an error code of the
+ * protocol. `banned` and `muted` come with when they end.
+ */
+export type ChangeRefusal =
+  'not_found' | 'forbidden' | 'edit_window_closed' | 'too_many_reactions' | 'banned' | 'muted' | 'not_present';
 
 /**
  * The outcome of a post or a change: stored under a new log id; a retry of one already stored
@@ -44,7 +82,9 @@ export type ChangeRefusal = 'not_found' | 'forbidden' | 'edit_window_closed' | '
  * refused (nothing stored).
  */
 export type PostResult =
-  { outcome: 'stored' | 'duplicate'; id: string } | { outcome: 'reused' } | { outcome: 'refused'; code: ChangeRefusal };
+  | { outcome: 'stored' | 'duplicate'; id: string }
+  | { outcome: 'reused' }
+  | { outcome: 'refused'; code: ChangeRefusal; until?: number | undefined };
 
 /** Where the day's message counts of every address are added up (one place for all instances; see limits/daily-quota.ts). */
 export interface QuotaStore {
@@ -107,6 +147,8 @@ export interface HistoryResult {
    * show theirs). Empty for other pages.
    */
   changes: ChangeFrame[];
+  /** since/after pages: the moderation actions in the page's stretch of the log, oldest first. Empty for other pages. */
+  moderation: ModerationFrame[];
   /**
    * since/after pages: the newest log entry the page covers (a message or a change), to read
    * the next page after; undefined when the page is empty.
@@ -155,6 +197,20 @@ export interface ChatEngine extends QuotaStore {
    * @throws EngineUnavailableError like post.
    */
   change(draft: ChangeDraft): Promise<PostResult>;
+  /**
+   * Checks and applies a moderation action (roles: see the protocol's mayModerate; kick, ban,
+   * mute, promote and transfer need the person present), appends it to the log and publishes
+   * it, in one atomic step. Retries are recognised by clientMsgId like posts.
+   * @throws EngineUnavailableError like post.
+   */
+  moderate(draft: ModerationDraft): Promise<PostResult>;
+  /** A person's standing in a room: the room's roles, and any ban (by id or address) or mute on them. */
+  standing(room: string, userId: string, address: string): Promise<Standing>;
+  /**
+   * Bans an address from a room until `until` (0: until the person is unbanned): called by the
+   * instance of a socket whose person was just banned, so the ban also keys on where they were.
+   */
+  banAddress(room: string, address: string, until: number, userId: string): Promise<void>;
   /** Reads the room's retained history. */
   history(room: string, query: HistoryQuery): Promise<HistoryResult>;
   /**

@@ -1,5 +1,13 @@
-import { compareMessageIds, type ChangeOp, type RoomEvent, type RoomSummary, type User } from '@parley/protocol';
 import {
+  compareMessageIds,
+  type ChangeOp,
+  type ModerationFrame,
+  type RoomEvent,
+  type RoomSummary,
+  type User,
+} from '@parley/protocol';
+import {
+  ANONYMOUS_ID_PREFIX,
   CHANGE_COST,
   messageCost,
   messageWireBytes,
@@ -12,6 +20,7 @@ import {
   type MembersJson,
   type ChangeDraft,
   type MessageDraft,
+  type ModerationDraft,
   type PostResult,
   type StoredMessage,
 } from './engine.ts';
@@ -21,15 +30,20 @@ import {
   ChangeCollector,
   changeFrameFor,
   changeWireBytes,
+  moderationFingerprint,
+  moderationUntil,
+  moderationWireBytes,
   replyExcerpt,
   retryFingerprint,
 } from './message-state.ts';
 import { byActivity, RecentRooms } from './room-index.ts';
+import { moderationRefusal, RoomModeration, type Standing } from './room-standing.ts';
 
 /** An entry of a room's log: a message (its state is in `messages`) or a change to one. */
 type LogEntry =
   | { kind: 'message'; id: string; retryKey: string | undefined }
-  | { kind: 'change'; id: string; retryKey: string | undefined; op: ChangeOp; target: string };
+  | { kind: 'change'; id: string; retryKey: string | undefined; op: ChangeOp; target: string }
+  | { kind: 'moderation'; id: string; retryKey: string | undefined; frame: ModerationFrame };
 
 /**
  * What a clientMsgId was used for: the log id, and a hash of what was sent (to tell a retry from
@@ -51,6 +65,8 @@ interface MemoryRoom {
   /** (userId, clientMsgId) → what was stored, for retries; dropped with the entry. */
   sent: Map<string, SentRecord>;
   present: Map<string, User>;
+  /** Roles, bans and mutes. */
+  moderation: RoomModeration;
   lastActivity: number;
   /** What the room's history costs, by {@link messageCost} and CHANGE_COST, plus {@link ROOM_COST}. */
   bytes: number;
@@ -107,9 +123,13 @@ export class MemoryEngine implements ChatEngine {
     const earlier = retryKey === undefined ? undefined : room.sent.get(retryKey);
     if (earlier !== undefined)
       return earlier.content === content ? { outcome: 'duplicate', id: earlier.id } : { outcome: 'reused' };
+    const kept = keptOut(room.moderation.standing(draft.user.id, draft.address, Date.now()));
+    if (kept !== undefined) return kept;
     const answered = draft.replyTo === undefined ? undefined : room.messages.get(draft.replyTo);
     if (draft.replyTo !== undefined && (answered === undefined || answered.deleted === true))
       return { outcome: 'refused', code: 'not_found' };
+    // Whoever posts first owns the room (a visit alone creates nothing).
+    if (!draft.user.id.startsWith(ANONYMOUS_ID_PREFIX)) room.moderation.owner ??= draft.user.id;
 
     const id = this.nextId();
     const ts = this.lastMs;
@@ -130,6 +150,9 @@ export class MemoryEngine implements ChatEngine {
     const earlier = room.sent.get(retryKey);
     if (earlier !== undefined)
       return earlier.content === content ? { outcome: 'duplicate', id: earlier.id } : { outcome: 'reused' };
+    const standing = room.moderation.standing(draft.user.id, draft.address, Date.now());
+    const kept = keptOut(standing);
+    if (kept !== undefined) return kept;
     const message = room.messages.get(draft.id);
     if (message === undefined || message.deleted === true) return { outcome: 'refused', code: 'not_found' };
 
@@ -143,7 +166,9 @@ export class MemoryEngine implements ChatEngine {
         break;
       }
       case 'delete': {
-        if (message.user.id !== draft.user.id) return { outcome: 'refused', code: 'forbidden' };
+        // Its author's, or the owner's and moderators' (any message of their room).
+        if (message.user.id !== draft.user.id && standing.role === 'member')
+          return { outcome: 'refused', code: 'forbidden' };
         // The text goes for good (and with it the edit time and reactions): a tombstone stays.
         const { text: _text, editedTs: _editedTs, reactions: _reactions, ...rest } = message;
         changed = { ...rest, deleted: true };
@@ -175,9 +200,52 @@ export class MemoryEngine implements ChatEngine {
     return { outcome: 'stored', id };
   }
 
+  async moderate(draft: ModerationDraft): Promise<PostResult> {
+    const room = this.rooms.get(draft.room);
+    if (room === undefined) return { outcome: 'refused', code: 'not_present' };
+    const retryKey = `${draft.by.id}\u0000${draft.clientMsgId}`;
+    const content = moderationFingerprint(draft);
+    const earlier = room.sent.get(retryKey);
+    if (earlier !== undefined)
+      return earlier.content === content ? { outcome: 'duplicate', id: earlier.id } : { outcome: 'reused' };
+    const present = room.present.get(draft.userId);
+    const { moderation } = room;
+    const refusal = moderationRefusal(
+      moderation.roles(),
+      draft.by.id,
+      draft.action,
+      draft.userId,
+      present !== undefined,
+    );
+    if (refusal !== undefined) return { outcome: 'refused', code: refusal };
+    // Someone absent (unban, unmute, demote) is named as the room last knew them.
+    const user = present ?? this.lastKnown(room, draft.userId);
+    const until = moderationUntil(draft);
+    moderation.apply(draft.action, user, draft.by, until);
+    moderation.sweep(Date.now());
+    const id = this.nextId();
+    const frame: ModerationFrame = { type: 'moderation', action: draft.action, user, by: draft.by, eventId: id };
+    if (until > 0) frame.until = until;
+    if (draft.reason !== undefined && draft.reason !== '') frame.reason = draft.reason;
+    this.append(draft.room, room, { kind: 'moderation', id, retryKey, frame }, CHANGE_COST, content);
+    this.emit(draft.room, { kind: 'moderation', room: draft.room, moderation: frame });
+    return { outcome: 'stored', id };
+  }
+
+  async standing(roomName: string, userId: string, address: string): Promise<Standing> {
+    const room = this.rooms.get(roomName);
+    if (room === undefined) return { roles: { moderators: [] }, role: 'member' };
+    return room.moderation.standing(userId, address, Date.now());
+  }
+
+  async banAddress(roomName: string, address: string, until: number, userId: string): Promise<void> {
+    this.rooms.get(roomName)?.moderation.addressBans.set(address, { until, userId });
+  }
+
   async history(roomName: string, query: HistoryQuery): Promise<HistoryResult> {
     const room = this.rooms.get(roomName);
-    if (room === undefined) return { messages: [], changes: [], recovered: false, hasMore: false, hasNewer: false };
+    if (room === undefined)
+      return { messages: [], changes: [], moderation: [], recovered: false, hasMore: false, hasNewer: false };
     const from = query.since ?? query.after;
     if (from !== undefined) {
       const recoverable = sinceIsRecoverable(from, room.maxDeletedId, room.lastId);
@@ -268,6 +336,7 @@ export class MemoryEngine implements ChatEngine {
         lastId: undefined,
         sent: new Map(),
         present: new Map(),
+        moderation: new RoomModeration(),
         lastActivity: Date.now(),
         bytes: 0,
       };
@@ -334,6 +403,7 @@ export class MemoryEngine implements ChatEngine {
     if (from !== undefined) while (start < log.length && compareMessageIds(log[start]!.id, from) <= 0) start += 1;
     const messages: StoredMessage[] = [];
     const changes = new ChangeCollector();
+    const moderation: ModerationFrame[] = [];
     let bytes = 0;
     let i = start;
     for (; i < log.length; i++) {
@@ -343,6 +413,13 @@ export class MemoryEngine implements ChatEngine {
         const size = messageWireBytes(message);
         if (messages.length === query.limit || (i > start && bytes + size > query.maxBytes)) break;
         messages.push(message);
+        bytes += size;
+        continue;
+      }
+      if (entry.kind === 'moderation') {
+        const size = moderationWireBytes(entry.frame);
+        if (i > start && bytes + size > query.maxBytes) break;
+        moderation.push(entry.frame);
         bytes += size;
         continue;
       }
@@ -362,6 +439,7 @@ export class MemoryEngine implements ChatEngine {
     return {
       messages,
       changes: changes.list(),
+      moderation,
       recovered,
       hasMore,
       hasNewer: i < log.length,
@@ -389,7 +467,15 @@ export class MemoryEngine implements ChatEngine {
     }
     // The latest page shows the state of every message as of the newest entry.
     const lastEventId = query.before === undefined ? room.lastId : undefined;
-    return { messages: page.reverse(), changes: [], recovered: false, hasMore, hasNewer: false, lastEventId };
+    return {
+      messages: page.reverse(),
+      changes: [],
+      moderation: [],
+      recovered: false,
+      hasMore,
+      hasNewer: false,
+      lastEventId,
+    };
   }
 
   /**
@@ -438,10 +524,31 @@ export class MemoryEngine implements ChatEngine {
     });
   }
 
+  /** A person as the room last knew them (present, or the author of a retained entry), else by id alone. */
+  private lastKnown(room: MemoryRoom, userId: string): User {
+    for (let i = room.log.length - 1; i >= 0; i--) {
+      const entry = room.log[i]!;
+      if (entry.kind === 'message') {
+        const user = room.messages.get(entry.id)?.user;
+        if (user?.id === userId) return user;
+      } else if (entry.kind === 'moderation' && entry.frame.user.id === userId) {
+        return entry.frame.user;
+      }
+    }
+    return { id: userId, name: '' };
+  }
+
   private forgetIdleRooms(): void {
     const cutoff = Date.now() - this.options.roomTtlMs;
     for (const [name, room] of this.rooms) {
       if (room.present.size === 0 && room.lastActivity < cutoff) this.forget(name, room);
     }
   }
+}
+
+/** A post or change refused because its sender is banned or muted in the room, or undefined. */
+function keptOut(standing: Standing): PostResult | undefined {
+  if (standing.bannedUntil !== undefined) return { outcome: 'refused', code: 'banned', until: standing.bannedUntil };
+  if (standing.mutedUntil !== undefined) return { outcome: 'refused', code: 'muted', until: standing.mutedUntil };
+  return undefined;
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { LIMITS, type ChangeFrame, type ChangeOp, type Reaction } from '@parley/protocol';
-import type { ChangeDraft, ChangeRefusal, MessageDraft, StoredMessage } from './engine.ts';
+import { LIMITS, type ChangeFrame, type ChangeOp, type ModerationFrame, type Reaction } from '@parley/protocol';
+import type { ChangeDraft, ChangeRefusal, MessageDraft, ModerationDraft, StoredMessage } from './engine.ts';
 
 // The rules of a message's state after edits, deletions and reactions, shared by both engines
 // (the Redis engine's scripts apply the same rules inside Redis; its tests and the memory
@@ -110,4 +110,21 @@ export function retryFingerprint(draft: MessageDraft | ChangeDraft): string {
       ? `${draft.op}\u0000${draft.id}\u0000${draft.emoji ?? ''}\u0000${draft.text ?? ''}`
       : `message\u0000${draft.replyTo ?? ''}\u0000${draft.text}`;
   return createHash('sha256').update(content).digest('base64url').slice(0, 22);
+}
+
+/** The retry fingerprint of a moderation action (see {@link retryFingerprint}). */
+export function moderationFingerprint(draft: ModerationDraft): string {
+  const content = `moderate\u0000${draft.action}\u0000${draft.userId}\u0000${draft.durationSeconds ?? 0}\u0000${draft.reason ?? ''}`;
+  return createHash('sha256').update(content).digest('base64url').slice(0, 22);
+}
+
+/** The bytes a moderation frame takes in a page (its JSON and a comma). */
+export function moderationWireBytes(frame: ModerationFrame): number {
+  return Buffer.byteLength(JSON.stringify(frame)) + 1;
+}
+
+/** When a ban or mute of `durationSeconds` from now ends (ms since the epoch); 0: never. */
+export function moderationUntil(draft: ModerationDraft, now: number = Date.now()): number {
+  if (draft.action !== 'ban' && draft.action !== 'mute') return 0;
+  return draft.durationSeconds === undefined ? 0 : now + draft.durationSeconds * 1000;
 }

@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
 import type { FastifyBaseLogger } from 'fastify';
-import { compareMessageIds, type RoomSummary, type User } from '@parley/protocol';
+import {
+  compareMessageIds,
+  roleOf,
+  type ModerationFrame,
+  type RoomRoles,
+  type RoomSummary,
+  type User,
+} from '@parley/protocol';
 import {
   EngineUnavailableError,
   idTime,
@@ -16,6 +23,7 @@ import {
   type ChangeDraft,
   type ChangeRefusal,
   type MessageDraft,
+  type ModerationDraft,
   type PostResult,
   type StoredMessage,
 } from './engine.ts';
@@ -30,18 +38,28 @@ import {
   roomOfChannel,
   sentKey,
 } from './redis-keys.ts';
-import { ChangeCollector, changeWireBytes, retryFingerprint } from './message-state.ts';
+import {
+  ChangeCollector,
+  changeWireBytes,
+  moderationFingerprint,
+  moderationUntil,
+  moderationWireBytes,
+  retryFingerprint,
+} from './message-state.ts';
+import { holds, MAX_MODERATORS, type Standing } from './room-standing.ts';
 import {
   changeRecord,
   decodeBusFrame,
   messageRecord,
+  moderationRecord,
+  personOf,
   presencePayload,
   recordOfItem,
   seqOfEntry,
   typingBusFrame,
   type LogItem,
 } from './redis-records.ts';
-import { CHANGE_MESSAGE, ENTER, EXIT, POST_MESSAGE, READ_LOG, REFRESH } from './redis-scripts.ts';
+import { CHANGE_MESSAGE, ENTER, EXIT, MODERATE, POST_MESSAGE, READ_LOG, REFRESH } from './redis-scripts.ts';
 import { byActivity } from './room-index.ts';
 
 /** How long start-up waits for Redis before going on unready (the connection keeps retrying). */
@@ -66,7 +84,11 @@ type LogKeys = [
   texts: string,
   edited: string,
   reactions: string,
+  moderation: string,
 ];
+
+/** A script's answer: the log id (or ''), the outcome, then the frame to publish (DEFER_PUBLISH) or when a ban or mute ends. */
+type ScriptReply<Outcome extends number> = [string, Outcome, (DeferredFrame | string)?];
 
 /** With REDIS_WAIT_REPLICAS, the frame a log script left for the server to publish (see `replicated`). */
 type DeferredFrame = string | null;
@@ -85,8 +107,9 @@ type ScriptCommands = {
       text: string,
       authorId: string,
       replyTo: string,
+      address: string,
     ]
-  ): Promise<[string, 0 | 1 | 2 | 3, DeferredFrame?]>;
+  ): Promise<ScriptReply<0 | 1 | 2 | 3 | 7 | 8>>;
   changeMessage(
     ...args: [
       ...keys: LogKeys,
@@ -103,8 +126,27 @@ type ScriptCommands = {
       textOrEmoji: string,
       maxEmoji: number,
       maxReactions: number,
+      address: string,
     ]
-  ): Promise<[string, 0 | 1 | 2 | 3 | 4 | 5 | 6, DeferredFrame?]>;
+  ): Promise<ScriptReply<0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8>>;
+  moderate(
+    ...args: [
+      ...keys: LogKeys,
+      people: string,
+      action: string,
+      by: string,
+      target: string,
+      record: string,
+      maxLen: number,
+      ttl: number,
+      channel: string,
+      retryTtl: number,
+      contentHash: string,
+      until: number,
+      targetUser: string,
+      maxModerators: number,
+    ]
+  ): Promise<ScriptReply<0 | 1 | 2 | 4 | 9>>;
   enterRoom(
     presence: string,
     tabs: string,
@@ -150,18 +192,30 @@ type ReaderCommands = {
   ): Promise<LogItem[]>;
 };
 
-/** What the change script's outcomes 3–6 mean. */
+/** What the log scripts' outcomes 3 and up mean. */
 const REFUSALS: Record<number, ChangeRefusal> = {
   3: 'not_found',
   4: 'forbidden',
   5: 'edit_window_closed',
   6: 'too_many_reactions',
+  7: 'banned',
+  8: 'muted',
+  9: 'not_present',
 };
+
+/** A script's refusal as a result (`banned` and `muted` with when they end), or undefined. */
+function refusalOf(reply: ScriptReply<number>): PostResult | undefined {
+  const code = REFUSALS[reply[1]];
+  if (code === undefined) return undefined;
+  if (code === 'banned' || code === 'muted') return { outcome: 'refused', code, until: Number(reply[2] ?? 0) };
+  return { outcome: 'refused', code };
+}
 
 /** The bounds of one page of the log and where it stands (see readPage). */
 interface LogPage {
   messages: StoredMessage[];
   changes: ChangeCollector;
+  moderation: ModerationFrame[];
   lastEventId: string | undefined;
   lastSeq: number | undefined;
   more: boolean;
@@ -263,8 +317,9 @@ export class RedisEngine implements ChatEngine {
         : sharded;
     };
     this.reader.defineCommand('readLog', { numberOfKeys: 4, lua: READ_LOG });
-    this.commands.defineCommand('postMessage', { numberOfKeys: 7, lua: script(POST_MESSAGE) });
-    this.commands.defineCommand('changeMessage', { numberOfKeys: 7, lua: script(CHANGE_MESSAGE) });
+    this.commands.defineCommand('postMessage', { numberOfKeys: 8, lua: script(POST_MESSAGE) });
+    this.commands.defineCommand('changeMessage', { numberOfKeys: 8, lua: script(CHANGE_MESSAGE) });
+    this.commands.defineCommand('moderate', { numberOfKeys: 9, lua: script(MODERATE) });
     this.commands.defineCommand('enterRoom', { numberOfKeys: 3, lua: script(ENTER) });
     this.commands.defineCommand('exitRoom', { numberOfKeys: 3, lua: script(EXIT) });
     this.commands.defineCommand('refreshPresence', { numberOfKeys: 3, lua: script(REFRESH) });
@@ -383,7 +438,7 @@ export class RedisEngine implements ChatEngine {
           return { outcome: 'refused', code: 'not_found' };
         answered = { id: record.message.id, user: record.message.user };
       }
-      const [id, outcome] = await this.replicated(
+      const reply = await this.replicated(
         'postMessage',
         [
           ...this.logKeys(draft.room, sent),
@@ -397,19 +452,16 @@ export class RedisEngine implements ChatEngine {
           draft.text,
           draft.user.id,
           draft.replyTo ?? '',
+          draft.address ?? '',
         ],
         roomChannel(draft.room),
       );
-      if (outcome === 3) return { outcome: 'refused', code: 'not_found' };
-      if (outcome === 2) return { outcome: 'reused' };
-      if (outcome === 1) return { outcome: 'duplicate', id };
-      this.touchRoom(draft.room, idTime(id));
-      return { outcome: 'stored', id };
+      return this.resultOf(draft.room, reply);
     });
   }
 
   async change(draft: ChangeDraft): Promise<PostResult> {
-    const [id, outcome] = await this.unavailableOnError(() =>
+    const reply = await this.unavailableOnError(() =>
       this.replicated(
         'changeMessage',
         [
@@ -427,16 +479,84 @@ export class RedisEngine implements ChatEngine {
           draft.op === 'edit' ? (draft.text ?? '') : (draft.emoji ?? ''),
           this.options.maxReactionEmoji,
           this.options.maxReactionsPerMessage,
+          draft.address ?? '',
         ],
         roomChannel(draft.room),
       ),
     );
-    const refusal = REFUSALS[outcome];
-    if (refusal !== undefined) return { outcome: 'refused', code: refusal };
+    return this.resultOf(draft.room, reply);
+  }
+
+  async moderate(draft: ModerationDraft): Promise<PostResult> {
+    return this.unavailableOnError(async () => {
+      const keys = roomKeys(draft.room);
+      // The person as the room knows them: present, or banned or muted before (then absent).
+      const present = await this.commands.hget(keys.people, draft.userId);
+      const known = present ?? (await this.commands.hget(keys.moderation, `who:${draft.userId}`));
+      const user = personOf(known, draft.userId);
+      const until = moderationUntil(draft);
+      const reply = await this.replicated(
+        'moderate',
+        [
+          ...this.logKeys(draft.room, sentKey(draft.room, draft.by.id, draft.clientMsgId)),
+          keys.people,
+          draft.action,
+          draft.by.id,
+          draft.userId,
+          moderationRecord(draft, user, until),
+          this.options.historyLength,
+          this.options.roomTtlMs,
+          roomChannel(draft.room),
+          RETRY_WINDOW_MS,
+          moderationFingerprint(draft),
+          until,
+          presencePayload(user),
+          MAX_MODERATORS,
+        ],
+        roomChannel(draft.room),
+      );
+      return this.resultOf(draft.room, reply);
+    });
+  }
+
+  /** What a log script's reply means for the caller; a stored entry also refreshes the room's place in the room list. */
+  private resultOf(room: string, reply: ScriptReply<number>): PostResult {
+    const [id, outcome] = reply;
+    const refused = refusalOf(reply);
+    if (refused !== undefined) return refused;
     if (outcome === 2) return { outcome: 'reused' };
     if (outcome === 1) return { outcome: 'duplicate', id };
-    this.touchRoom(draft.room, idTime(id));
+    this.touchRoom(room, idTime(id));
     return { outcome: 'stored', id };
+  }
+
+  async standing(room: string, userId: string, address: string): Promise<Standing> {
+    const [owner, mods, ban, byAddress, mute] = await this.unavailableOnError(() =>
+      this.reader.hmget(
+        roomKeys(room).moderation,
+        'owner',
+        'mods',
+        `ban:${userId}`,
+        `addr:${address}`,
+        `mute:${userId}`,
+      ),
+    );
+    const roles: RoomRoles = { moderators: (mods ?? '').split(' ').filter((id) => id !== '') };
+    if (owner !== null && owner !== undefined) roles.owner = owner;
+    const standing: Standing = { roles, role: roleOf(roles, userId) };
+    const now = Date.now();
+    const banned = ban === null || ban === undefined ? undefined : Number(ban);
+    const addressBanned = byAddress === null || byAddress === undefined ? undefined : Number(byAddress.split('|')[0]);
+    if (holds(banned, now)) standing.bannedUntil = banned;
+    else if (holds(addressBanned, now)) standing.bannedUntil = addressBanned;
+    const muted = mute === null || mute === undefined ? undefined : Number(mute);
+    if (holds(muted, now)) standing.mutedUntil = muted;
+    return standing;
+  }
+
+  async banAddress(room: string, address: string, until: number, userId: string): Promise<void> {
+    const keys = roomKeys(room);
+    await this.unavailableOnError(() => this.commands.hset(keys.moderation, `addr:${address}`, `${until}|${userId}`));
   }
 
   async history(room: string, query: HistoryQuery): Promise<HistoryResult> {
@@ -449,12 +569,20 @@ export class RedisEngine implements ChatEngine {
           // Not recoverable (after): what follows the trimmed stretch, from the oldest kept.
           const start = !recovered ? '-' : from === MAX_STREAM_ID ? undefined : `(${from}`;
           if (start === undefined)
-            return { messages: [], changes: [], recovered, hasMore: bounds.firstId !== undefined, hasNewer: false };
+            return {
+              messages: [],
+              changes: [],
+              moderation: [],
+              recovered,
+              hasMore: bounds.firstId !== undefined,
+              hasNewer: false,
+            };
           const page = await this.readPage(room, 'forward', start, query, recovered ? from : undefined);
           const olderExists = bounds.firstId !== undefined && bounds.firstId !== page.messages[0]?.id;
           return {
             messages: page.messages,
             changes: page.changes.list(),
+            moderation: page.moderation,
             recovered,
             hasMore: olderExists,
             hasNewer: page.more,
@@ -465,11 +593,12 @@ export class RedisEngine implements ChatEngine {
       }
       // `(0-0` is no id Redis accepts as an exclusive end: nothing is before 0-0.
       if (query.before === '0-0')
-        return { messages: [], changes: [], recovered: false, hasMore: false, hasNewer: false };
+        return { messages: [], changes: [], moderation: [], recovered: false, hasMore: false, hasNewer: false };
       const page = await this.readPage(room, 'backward', query.before === undefined ? '+' : `(${query.before}`, query);
       return {
         messages: page.messages.reverse(),
         changes: [],
+        moderation: [],
         recovered: false,
         hasMore: page.more,
         hasNewer: false,
@@ -504,6 +633,7 @@ export class RedisEngine implements ChatEngine {
     const page: LogPage = {
       messages: [],
       changes: new ChangeCollector(),
+      moderation: [],
       lastEventId: undefined,
       lastSeq: undefined,
       more: false,
@@ -531,7 +661,13 @@ export class RedisEngine implements ChatEngine {
         }
         const record = recordOfItem(item);
         if (record === undefined) continue;
-        if (record.kind === 'change') {
+        if (record.kind === 'moderation') {
+          if (direction === 'backward') continue;
+          const size = moderationWireBytes(record.frame);
+          if (taken > 0 && bytes + size > maxBytes) return { ...page, more: true };
+          page.moderation.push(record.frame);
+          bytes += size;
+        } else if (record.kind === 'change') {
           if (direction === 'backward' || record.frame === undefined) continue;
           if (from !== undefined && compareMessageIds(record.target, from) > 0) continue;
           const size = changeWireBytes(record.frame);
@@ -570,7 +706,7 @@ export class RedisEngine implements ChatEngine {
    * resend of an entry whose publish never happened publishes it then; the hubs deliver an entry
    * once whatever the order of publishes (they compare log ids and read gaps back).
    */
-  private async replicated<C extends 'postMessage' | 'changeMessage'>(
+  private async replicated<C extends 'postMessage' | 'changeMessage' | 'moderate'>(
     script: C,
     args: Parameters<ScriptCommands[C]>,
     channel: string,
@@ -595,7 +731,7 @@ export class RedisEngine implements ChatEngine {
       throw new EngineUnavailableError(
         `only ${String(replicas)} of ${this.options.waitReplicas} replicas confirmed in time`,
       );
-    if (typeof frame === 'string')
+    if ((outcome === 0 || outcome === 1) && typeof frame === 'string')
       await (this.cluster ? this.commands.spublish(channel, frame) : this.commands.publish(channel, frame));
     return result as Awaited<ReturnType<ScriptCommands[C]>>;
   }
@@ -603,7 +739,7 @@ export class RedisEngine implements ChatEngine {
   /** The keys the log scripts take (see LOG_HELPERS in redis-scripts.ts), with a retry guard. */
   private logKeys(room: string, sent: string): LogKeys {
     const keys = roomKeys(room);
-    return [keys.log, sent, keys.seq, keys.trimmed, keys.texts, keys.edited, keys.reactions];
+    return [keys.log, sent, keys.seq, keys.trimmed, keys.texts, keys.edited, keys.reactions, keys.moderation];
   }
 
   async enter(room: string, user: User): Promise<MembersJson> {

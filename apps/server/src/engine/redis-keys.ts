@@ -41,6 +41,8 @@ export function roomKeys(room: string) {
     tabs: `${base}:tabs`,
     /** Hash: userId → user JSON `{"id","name"}`. */
     people: `${base}:people`,
+    /** Hash: the room's owner, moderators, bans and mutes (see MODERATE in redis-scripts.ts). */
+    moderation: `${base}:moderation`,
   };
 }
 

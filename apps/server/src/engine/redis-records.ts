@@ -1,6 +1,7 @@
 import {
   ChangeRecordSchema,
   MessageRecordSchema,
+  ModerationRecordSchema,
   PresencePayloadSchema,
   ROOM_RECORD_VERSION,
   RoomEventSchema,
@@ -11,6 +12,8 @@ import {
   type ChangeRecord,
   type MessageFrame,
   type MessageRecord,
+  type ModerationFrame,
+  type ModerationRecord,
   type Reaction,
   type RoomEvent,
   type User,
@@ -52,6 +55,57 @@ export function changeRecord(change: Omit<ChangeRecord, 'v' | 'kind'>): string {
   return JSON.stringify(record);
 }
 
+/** The record of a moderation action, as the moderation script stores it and publishes it. */
+export function moderationRecord(
+  draft: { room: string; by: User; action: ModerationRecord['action']; reason?: string; clientMsgId: string },
+  user: User,
+  until: number,
+): string {
+  const record: ModerationRecord = {
+    v: ROOM_RECORD_VERSION,
+    kind: 'moderation',
+    action: draft.action,
+    room: draft.room,
+    user,
+    by: draft.by,
+    clientMsgId: draft.clientMsgId,
+  };
+  if (until > 0) record.until = until;
+  if (draft.reason !== undefined && draft.reason !== '') record.reason = draft.reason;
+  return JSON.stringify(record);
+}
+
+/** A person from the JSON a room stored them as, or by id alone when it has none (or it is malformed). */
+export function personOf(json: string | null, userId: string): User {
+  if (json !== null) {
+    const user = decodeWith(PresencePayloadSchema, safeParse(json));
+    if (user.ok && user.value.id === userId) return { id: user.value.id, name: user.value.name };
+  }
+  return { id: userId, name: '' };
+}
+
+function safeParse(json: string): unknown {
+  try {
+    return JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The frame of a stored moderation record. */
+function moderationFrameOf(record: ModerationRecord, eventId: string): ModerationFrame {
+  const frame: ModerationFrame = {
+    type: 'moderation',
+    action: record.action,
+    user: record.user,
+    by: record.by,
+    eventId,
+  };
+  if (record.until !== undefined) frame.until = record.until;
+  if (record.reason !== undefined) frame.reason = record.reason;
+  return frame;
+}
+
 /** The JSON a person is stored as in a room's presence (and published as in their join and leave). */
 export function presencePayload(user: User): string {
   return JSON.stringify({ id: user.id, name: user.name } satisfies User);
@@ -74,6 +128,7 @@ export type LogItem = [
 /** A log entry read back: a message in its latest state, or a change (the message changed and how). */
 export type LogRecord =
   | { kind: 'message'; message: StoredMessage }
+  | { kind: 'moderation'; frame: ModerationFrame }
   | { kind: 'change'; op: ChangeOp; target: string; frame: ChangeFrame | undefined };
 
 /**
@@ -91,6 +146,10 @@ export function recordOfItem(item: LogItem): LogRecord | undefined {
     return undefined;
   }
   if (typeof record?.user?.id !== 'string' || typeof record.room !== 'string') return undefined;
+  if ((record as { kind?: string }).kind === 'moderation') {
+    const moderation = decodeWith(ModerationRecordSchema, record);
+    return moderation.ok ? { kind: 'moderation', frame: moderationFrameOf(moderation.value, id) } : undefined;
+  }
   if (record.kind === 'change') {
     const target = field(fields, 't');
     if (target === undefined || typeof record.op !== 'string') return undefined;
@@ -226,6 +285,15 @@ export function decodeBusFrame(payload: string, room: string): BusFrame | string
       const change = changeOfBus(record.value, id, rest);
       if (change === undefined) return 'malformed change';
       return { event: { kind: 'change', room, change }, seq: Number(seq) };
+    }
+    case 'moderation': {
+      const record = decodeWith(ModerationRecordSchema, json);
+      if (!record.ok || record.value.room !== room || id === undefined || !isMessageId(id))
+        return 'malformed moderation';
+      return {
+        event: { kind: 'moderation', room, moderation: moderationFrameOf(record.value, id) },
+        seq: Number(seq),
+      };
     }
     case 'join':
     case 'leave': {

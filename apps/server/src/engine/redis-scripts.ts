@@ -4,7 +4,7 @@
 
 // The log scripts share these keys, all of one room (see redis-keys.ts):
 //   KEYS[1] log, KEYS[2] retry guard (or the log again), KEYS[3] seq, KEYS[4] trimmed,
-//   KEYS[5] texts, KEYS[6] edited, KEYS[7] reactions
+//   KEYS[5] texts, KEYS[6] edited, KEYS[7] reactions, KEYS[8] moderation
 // and these helpers. A message's state (its current text, edit time and reactions) lives beside
 // the log, in the three hashes, keyed by the message's id; its log entry holds the record
 // (without the text), the room's count `s`, the author's id `a` and, for a reply, the id
@@ -38,6 +38,34 @@ local function publish(channel, frame)
   redis.call('PUBLISH', channel, frame)
   return nil
 end
+-- The room's moderation state (KEYS[8], a hash): 'owner' (user id), 'mods' (moderator ids,
+-- space separated), 'ban:<id>' and 'mute:<id>' (when they end, ms; 0: never), 'addr:<address>'
+-- ('<until>|<id>': an address banned with that person), 'who:<id>' (the user JSON of someone
+-- banned or muted, to name them when it is lifted). The rules are room-standing.ts's.
+local function now_ms()
+  local time = redis.call('TIME')
+  return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+end
+local function holds(untill, now) return type(untill) == 'number' and (untill == 0 or untill > now) end
+local function listed(list, id) return string.find(' ' .. list .. ' ', ' ' .. id .. ' ', 1, true) ~= nil end
+local function is_moderator(id)
+  if redis.call('HGET', KEYS[8], 'owner') == id then return true end
+  return listed(redis.call('HGET', KEYS[8], 'mods') or '', id)
+end
+-- {'', 7, until} when the person (or their address) is banned, {'', 8, until} when muted.
+local function kept_out(id, address)
+  local now = now_ms()
+  local ban = tonumber(redis.call('HGET', KEYS[8], 'ban:' .. id) or '')
+  if holds(ban, now) then return {'', 7, tostring(ban)} end
+  if address ~= '' then
+    local byAddress = redis.call('HGET', KEYS[8], 'addr:' .. address)
+    local untill = byAddress and tonumber(string.match(byAddress, '^(%d+)'))
+    if holds(untill, now) then return {'', 7, tostring(untill)} end
+  end
+  local mute = tonumber(redis.call('HGET', KEYS[8], 'mute:' .. id) or '')
+  if holds(mute, now) then return {'', 8, tostring(mute)} end
+  return nil
+end
 -- The frame of an entry already in the log, rebuilt from it and the state hashes (nil when it
 -- is gone or its message was deleted since): a resend whose first answer never came (the
 -- replicas did not confirm in time, so nothing was published) publishes it then.
@@ -46,6 +74,7 @@ local function entry_frame(id)
   if not entry then return nil end
   local f = {}
   for i = 1, #entry[2], 2 do f[entry[2][i]] = entry[2][i + 1] end
+  if f.m then return 'v1 moderation ' .. id .. ' ' .. f.s .. ' -\\n' .. f.r end
   if f.t then
     local op = cjson.decode(f.r).op
     local tail = ''
@@ -79,7 +108,7 @@ local function append(maxlen, ttl, fields)
   end
   local seq = redis.call('INCR', KEYS[3])
   local id = redis.call('XADD', KEYS[1], 'MAXLEN', maxlen, '*', 's', seq, unpack(fields))
-  for _, i in ipairs({1, 3, 5, 6, 7}) do redis.call('PEXPIRE', KEYS[i], ttl) end
+  for _, i in ipairs({1, 3, 5, 6, 7, 8}) do redis.call('PEXPIRE', KEYS[i], ttl) end
   if excess <= 0 then redis.call('PEXPIRE', KEYS[4], ttl) end
   return id, seq
 end
@@ -99,15 +128,17 @@ end
  *
  * KEYS: see LOG_HELPERS (KEYS[2] is the log again when there is no clientMsgId)
  * ARGV: record JSON, history length, room TTL ms, channel, retry TTL ms, '1' when there is a
- *       clientMsgId, content hash, text, author id, id answered ('' for none)
+ *       clientMsgId, content hash, text, author id, id answered ('' for none), author's address
  * Returns {id, 0 stored | 1 duplicate | 2 clientMsgId reused | 3 nothing to reply to}, and with
- * DEFER_PUBLISH the frame to publish (stored or duplicate).
+ * DEFER_PUBLISH the frame to publish (stored or duplicate); {'', 7 banned | 8 muted, until}.
  */
 export const POST_MESSAGE = `${LOG_HELPERS}
 if ARGV[6] == '1' then
   local earlier = earlier_use(ARGV[7])
   if earlier then return earlier end
 end
+local out = kept_out(ARGV[9], ARGV[11])
+if out then return out end
 local answered = ''
 local fields = {'r', ARGV[1], 'a', ARGV[9]}
 if ARGV[10] ~= '' then
@@ -118,6 +149,9 @@ if ARGV[10] ~= '' then
 end
 local id, seq = append(tonumber(ARGV[2]), ARGV[3], fields)
 redis.call('HSET', KEYS[5], id, ARGV[8])
+-- Whoever posts first owns the room (a visit alone creates nothing); reference-protocol
+-- authors ('anon_' ids, engine.ts ANONYMOUS_ID_PREFIX) have no identity to own it with.
+if string.sub(ARGV[9], 1, 5) ~= 'anon_' then redis.call('HSETNX', KEYS[8], 'owner', ARGV[9]) end
 if ARGV[6] == '1' then redis.call('SET', KEYS[2], id .. '|' .. ARGV[7], 'PX', ARGV[5]) end
 return {id, 0, publish(ARGV[4], 'v1 message ' .. id .. ' ' .. seq .. ' - ' .. #ARGV[8] .. '\\n' .. ARGV[1] .. '\\n' .. ARGV[8] .. answered)}
 `;
@@ -135,7 +169,7 @@ return {id, 0, publish(ARGV[4], 'v1 message ' .. id .. ' ' .. seq .. ' - ' .. #A
  * KEYS: see LOG_HELPERS
  * ARGV: op, id changed, record JSON, history length, room TTL ms, channel, retry TTL ms,
  *       content hash, user id, edit window ms (0: none), text (edit) or emoji (reactions),
- *       most emoji, most reactions
+ *       most emoji, most reactions, the user's address
  * Returns {id, 0 stored | 1 duplicate or unchanged | 2 reused | 3 not found | 4 not yours |
  *          5 edit window closed | 6 too many reactions}, and with DEFER_PUBLISH the frame to
  *          publish (stored or duplicate).
@@ -143,6 +177,8 @@ return {id, 0, publish(ARGV[4], 'v1 message ' .. id .. ' ' .. seq .. ' - ' .. #A
 export const CHANGE_MESSAGE = `${LOG_HELPERS}
 local earlier = earlier_use(ARGV[8])
 if earlier then return earlier end
+local out = kept_out(ARGV[9], ARGV[14])
+if out then return out end
 local target = ARGV[2]
 -- Messages of releases before this one (text inside the entry) cannot be changed: not found.
 if not redis.call('HGET', KEYS[5], target) then return {'', 3} end
@@ -153,7 +189,9 @@ for i = 1, #entry[2], 2 do if entry[2][i] == 'a' then author = entry[2][i + 1] e
 local op = ARGV[1]
 local user = ARGV[9]
 local function newest() return redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1][1] end
-if (op == 'edit' or op == 'delete') and author ~= user then return {'', 4} end
+if op == 'edit' and author ~= user then return {'', 4} end
+-- Any message may be deleted by the room's owner and moderators.
+if op == 'delete' and author ~= user and not is_moderator(user) then return {'', 4} end
 if op == 'edit' and tonumber(ARGV[10]) > 0 then
   local time = redis.call('TIME')
   local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
@@ -206,6 +244,80 @@ else
 end
 redis.call('SET', KEYS[2], id .. '|' .. ARGV[8], 'PX', ARGV[7])
 return {id, 0, publish(ARGV[6], 'v1 change ' .. id .. ' ' .. seq .. ' -\\n' .. ARGV[3] .. '\\n' .. tail)}
+`;
+
+/**
+ * Checks and applies a moderation action, appends it to the log and publishes it, in one step
+ * (so every instance applies the actions of a room in one order). The rules are
+ * room-standing.ts's: owner actions (promote, demote, transfer) are the owner's; the others need
+ * a moderator above the person; kick, ban, mute, promote and transfer need the person present
+ * (KEYS[9], the room's people). The record is serialised by the server.
+ *
+ * KEYS: see LOG_HELPERS, then the room's people hash
+ * ARGV: action, moderator id, person id, record JSON, history length, room TTL ms, channel,
+ *       retry TTL ms, content hash, until (ms, 0: never), the person's user JSON, most moderators
+ * Returns {id, 0 stored | 1 duplicate | 2 clientMsgId reused | 4 forbidden | 9 not present},
+ * and with DEFER_PUBLISH the frame to publish (stored or duplicate).
+ */
+export const MODERATE = `${LOG_HELPERS}
+local earlier = earlier_use(ARGV[9])
+if earlier then return earlier end
+local action, by, target = ARGV[1], ARGV[2], ARGV[3]
+local owner = redis.call('HGET', KEYS[8], 'owner')
+local mods = redis.call('HGET', KEYS[8], 'mods') or ''
+local function role(id)
+  if owner == id then return 0 end
+  if listed(mods, id) then return 1 end
+  return 2
+end
+local actor, subject = role(by), role(target)
+if by == target then return {'', 4} end
+if action == 'promote' or action == 'demote' or action == 'transfer' then
+  if actor ~= 0 or subject == 0 then return {'', 4} end
+elseif actor == 2 or actor >= subject then
+  return {'', 4}
+end
+local needs_presence = {kick = true, ban = true, mute = true, promote = true, transfer = true}
+if needs_presence[action] and redis.call('HEXISTS', KEYS[9], target) == 0 then return {'', 9} end
+local function without(list, id)
+  local kept = {}
+  for m in string.gmatch(list, '%S+') do if m ~= id then kept[#kept + 1] = m end end
+  return table.concat(kept, ' ')
+end
+if action == 'ban' then
+  redis.call('HSET', KEYS[8], 'ban:' .. target, ARGV[10], 'who:' .. target, ARGV[11])
+elseif action == 'unban' then
+  redis.call('HDEL', KEYS[8], 'ban:' .. target)
+  local all = redis.call('HGETALL', KEYS[8])
+  for i = 1, #all, 2 do
+    if string.sub(all[i], 1, 5) == 'addr:' and string.match(all[i + 1], '|(.*)$') == target then
+      redis.call('HDEL', KEYS[8], all[i])
+    end
+  end
+elseif action == 'mute' then
+  redis.call('HSET', KEYS[8], 'mute:' .. target, ARGV[10], 'who:' .. target, ARGV[11])
+elseif action == 'unmute' then
+  redis.call('HDEL', KEYS[8], 'mute:' .. target)
+elseif action == 'promote' then
+  if subject == 2 then
+    local count = 0
+    for _ in string.gmatch(mods, '%S+') do count = count + 1 end
+    if count >= tonumber(ARGV[12]) then return {'', 4} end
+    redis.call('HSET', KEYS[8], 'mods', mods == '' and target or (mods .. ' ' .. target))
+  end
+elseif action == 'demote' then
+  redis.call('HSET', KEYS[8], 'mods', without(mods, target))
+elseif action == 'transfer' then
+  local kept = without(mods, target)
+  redis.call('HSET', KEYS[8], 'mods', kept == '' and by or (kept .. ' ' .. by), 'owner', target)
+end
+if (action == 'unban' or action == 'unmute') and not redis.call('HGET', KEYS[8], 'ban:' .. target)
+    and not redis.call('HGET', KEYS[8], 'mute:' .. target) then
+  redis.call('HDEL', KEYS[8], 'who:' .. target)
+end
+local id, seq = append(tonumber(ARGV[5]), ARGV[6], {'r', ARGV[4], 'm', target})
+redis.call('SET', KEYS[2], id .. '|' .. ARGV[9], 'PX', ARGV[8])
+return {id, 0, publish(ARGV[7], 'v1 moderation ' .. id .. ' ' .. seq .. ' -\\n' .. ARGV[4])}
 `;
 
 /**

@@ -38,6 +38,7 @@ export function admission(app: FastifyInstance, config: Config): onRequestHookHa
     app.stats.refusedRequests += 1;
     request.refused = true;
     refusals.count(key);
+    app.limits.noteRefusal(key);
     let body = bodies.get(refusal.message);
     if (body === undefined) {
       body = JSON.stringify({ error: refusal.code, message: refusal.message } satisfies HttpErrorBody);

@@ -26,6 +26,9 @@ export class ClientLimits {
   private readonly messageRate: KeyedBuckets;
   private readonly frameRate: KeyedBuckets;
   private readonly historyBytes: KeyedBuckets;
+  /** Refusals per address in the current second (see {@link shedding}); cleared each second. */
+  private refusedThisSecond = new Map<string, number>();
+  private refusalSecond = 0;
   /** Addresses whose connections broke the rules: their recent 1008 closes, and until when they must wait. */
   private readonly abuse = new Map<string, { closes: number; since: number; until: number }>();
   readonly dailyQuota: DailyQuota;
@@ -93,6 +96,46 @@ export class ClientLimits {
       };
     }
     return undefined;
+  }
+
+  /** Counts a request or upgrade from `key` that was refused (for {@link shedding}). */
+  noteRefusal(key: string, now: number = Date.now()): void {
+    this.startSecond(now);
+    this.refusedThisSecond.set(key, (this.refusedThisSecond.get(key) ?? 0) + 1);
+  }
+
+  /**
+   * Why a new TCP connection from `key` is to be refused as soon as it is accepted, before its
+   * request is even read: the address is cooling down after breaking the rules, or it has been
+   * refused SHED_AFTER_REFUSALS times already this second (a flood). Answering those before
+   * HTTP parsing, routing and hooks keeps a flood's cost per attempt as low as it can be.
+   * Undefined when the connection goes on as usual.
+   */
+  shedding(key: string, now: number = Date.now()): Refusal | undefined {
+    const cooldown = this.abuse.get(key)?.until ?? 0;
+    if (cooldown > now) {
+      return {
+        code: 'rate_limited',
+        message: 'Your address kept breaking the rules; wait before trying again.',
+        retryAfterSeconds: seconds(cooldown - now),
+      };
+    }
+    const { shedAfterRefusals } = this.config;
+    if (shedAfterRefusals === 0) return undefined;
+    this.startSecond(now);
+    if ((this.refusedThisSecond.get(key) ?? 0) < shedAfterRefusals) return undefined;
+    return {
+      code: 'rate_limited',
+      message: 'Too many refused requests from your address this second; wait a moment.',
+      retryAfterSeconds: 1,
+    };
+  }
+
+  private startSecond(now: number): void {
+    const second = Math.floor(now / 1000);
+    if (second === this.refusalSecond) return;
+    this.refusalSecond = second;
+    this.refusedThisSecond = new Map();
   }
 
   /** Why an HTTP API request from `key` must be refused (rate), or undefined. */

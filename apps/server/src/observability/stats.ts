@@ -11,6 +11,8 @@ export class Stats {
   messagesIn = 0;
   /** Edits, deletions and reactions accepted from clients. */
   changesIn = 0;
+  /** Moderation actions accepted from clients. */
+  moderationIn = 0;
   /** Chat message frames written to sockets. */
   messagesOut = 0;
   /** Frames and bytes written to sockets (all kinds). */
@@ -29,6 +31,8 @@ export class Stats {
   policyCloses = 0;
   /** Upgrades and API requests refused by a per-address or total limit (HTTP 429/503). */
   refusedRequests = 0;
+  /** Of those, TCP connections answered 429 as soon as accepted (a flooding address: see shed-at-accept.ts). */
+  shedConnections = 0;
   /** Gaps in pub/sub found and read back from the log, and the messages recovered. */
   backfills = 0;
   backfilledMessages = 0;

@@ -11,6 +11,8 @@ export function toV1Frame(event: RoomEvent): ServerFrame {
       return event.message;
     case 'change':
       return event.change;
+    case 'moderation':
+      return event.moderation;
     case 'join':
     case 'leave':
       return { type: event.kind, user: event.user, ts: event.ts };
@@ -33,6 +35,7 @@ export function encodeReference(event: RoomEvent): string | undefined {
       // (A new message always has its text; only a deletion, a change of its own, removes it.)
       return encodeReferenceMessage(event.message.text ?? '');
     case 'change':
+    case 'moderation':
       return undefined;
     case 'join':
     case 'leave':
@@ -53,6 +56,7 @@ export function skippedFor(event: RoomEvent): string | undefined {
   switch (event.kind) {
     case 'message':
     case 'change':
+    case 'moderation':
       return undefined;
     case 'join':
     case 'leave':
@@ -72,6 +76,7 @@ export function batchWindow(event: RoomEvent): 'messages' | 'presence' {
   switch (event.kind) {
     case 'message':
     case 'change':
+    case 'moderation':
       return 'messages';
     case 'join':
     case 'leave':
@@ -92,6 +97,8 @@ export function logIdOf(event: RoomEvent): string | undefined {
       return event.message.id;
     case 'change':
       return event.change.eventId;
+    case 'moderation':
+      return event.moderation.eventId;
     case 'join':
     case 'leave':
     case 'typing':

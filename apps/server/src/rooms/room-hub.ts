@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { compareMessageIds, type RoomEvent, type User } from '@parley/protocol';
+import { compareMessageIds, type ModerationFrame, type RoomEvent, type User } from '@parley/protocol';
 import type {
   ChangeDraft,
   ChatEngine,
@@ -7,8 +7,10 @@ import type {
   HistoryResult,
   MembersJson,
   MessageDraft,
+  ModerationDraft,
   PostResult,
 } from '../engine/engine.ts';
+import type { Standing } from '../engine/room-standing.ts';
 import type { Stats } from '../observability/stats.ts';
 import { OutgoingBatch, OutgoingEvent } from './outgoing-event.ts';
 import { batchWindow, logIdOf } from './room-events.ts';
@@ -65,6 +67,8 @@ export interface RoomMember {
   busStatus(degraded: boolean): void;
   /** Messages were lost and could not be read back: the socket should reconnect and recover. */
   resync(): void;
+  /** The person behind the socket was kicked or banned from the room (after the batch that said so). */
+  removed(moderation: ModerationFrame): void;
 }
 
 interface RoomState {
@@ -182,6 +186,21 @@ export class RoomHub {
   /** Checks, stores and publishes a change to a message (see ChatEngine.change); it comes back through the bus. */
   change(draft: ChangeDraft): Promise<PostResult> {
     return this.engine.change(draft);
+  }
+
+  /** Checks, stores and publishes a moderation action (see ChatEngine.moderate); it comes back through the bus. */
+  moderate(draft: ModerationDraft): Promise<PostResult> {
+    return this.engine.moderate(draft);
+  }
+
+  /** A person's standing in a room (see ChatEngine.standing). */
+  standing(room: string, userId: string, address: string): Promise<Standing> {
+    return this.engine.standing(room, userId, address);
+  }
+
+  /** Extends a ban to the address a banned person's socket was on (see ChatEngine.banAddress). */
+  banAddress(room: string, address: string, until: number, userId: string): Promise<void> {
+    return this.engine.banAddress(room, address, until, userId);
   }
 
   /** Reads a page of a room's history (see ChatEngine.history). */
@@ -363,6 +382,11 @@ export class RoomHub {
         this.fanOut(room, state, { kind: 'change', room, change });
         recovered += 1;
       }
+      for (const moderation of result.moderation) {
+        if (!isNew(moderation.eventId)) continue;
+        this.fanOut(room, state, { kind: 'moderation', room, moderation });
+        recovered += 1;
+      }
       const last = result.lastEventId;
       if (last !== undefined && isNew(last)) state.lastId = last;
       if (result.lastSeq !== undefined) state.lastSeq = result.lastSeq;
@@ -433,6 +457,13 @@ export class RoomHub {
           // One broken socket must not stop delivery to the others.
           this.log.warn({ room, err }, 'delivery to a member failed');
         }
+      }
+      // The sockets of people just kicked or banned are closed, once they have the news.
+      for (const { event } of events) {
+        if (event.kind !== 'moderation') continue;
+        const { action, user } = event.moderation;
+        if (action !== 'kick' && action !== 'ban') continue;
+        for (const member of state.members) if (member.userId === user.id) member.removed(event.moderation);
       }
     }
     // Whatever waited for a batch that did not come (or that a socket did not take whole).

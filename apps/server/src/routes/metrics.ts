@@ -52,6 +52,11 @@ const metricsRoutes: FastifyPluginAsync<{ token?: string | undefined }> = async 
   });
   counter('parley_messages_in_total', 'Chat messages accepted from clients', () => stats.messagesIn);
   counter('parley_changes_in_total', 'Edits, deletions and reactions accepted from clients', () => stats.changesIn);
+  counter(
+    'parley_moderation_in_total',
+    'Moderation actions (kick, ban, mute, roles) accepted from clients',
+    () => stats.moderationIn,
+  );
   counter('parley_messages_out_total', 'Chat message frames written to sockets', () => stats.messagesOut);
   counter('parley_frames_in_total', 'Frames read from sockets', () => stats.framesIn);
   counter('parley_frames_out_total', 'Frames written to sockets', () => stats.framesOut);
@@ -85,6 +90,11 @@ const metricsRoutes: FastifyPluginAsync<{ token?: string | undefined }> = async 
     'parley_refused_requests_total',
     'Upgrades and API requests refused by a per-address or total limit (HTTP 429/503)',
     () => stats.refusedRequests,
+  );
+  counter(
+    'parley_shed_connections_total',
+    'Of the refused, TCP connections answered 429 as soon as accepted, their request never read (a flooding address)',
+    () => stats.shedConnections,
   );
   counter('parley_backfills_total', 'Times the log was read back after pub/sub lost messages', () => stats.backfills);
   counter(

@@ -87,6 +87,7 @@ const roomsApi: FastifyPluginAsync<{ config: Config }> = async (fastify, { confi
       body.hasNewer = page.hasNewer;
       body.recovered = page.recovered;
       if (page.changes.length > 0) body.changes = page.changes;
+      if (page.moderation.length > 0) body.moderation = page.moderation;
       if (page.lastEventId !== undefined) body.lastEventId = page.lastEventId;
     }
     const json = JSON.stringify(body);

@@ -1,4 +1,5 @@
 import { checkMessageText, decodeReferenceClientFrame, type User } from '@parley/protocol';
+import { ANONYMOUS_ID_PREFIX } from '../engine/engine.ts';
 import type { OutgoingBatch } from '../rooms/outgoing-event.ts';
 import type { FrameParts } from '../wire/frames.ts';
 import { SocketSession } from './socket-session.ts';
@@ -38,10 +39,13 @@ export class ReferenceSession extends SocketSession {
       return;
     }
     if (!this.allowMessage()) return;
-    this.author ??= { id: `anon_${this.id.slice(0, 8)}`, name: 'Anonymous' };
-    this.track(this.deps.hub.post({ room: this.room, user: this.author, text: text.value })).then(
-      () => {
-        this.deps.stats.messagesIn += 1;
+    this.author ??= { id: `${ANONYMOUS_ID_PREFIX}${this.id.slice(0, 8)}`, name: 'Anonymous' };
+    const draft = { room: this.room, user: this.author, text: text.value, address: this.addressKey };
+    this.track(this.deps.hub.post(draft)).then(
+      (result) => {
+        // (A banned address is refused here too; the reference client shows nothing of it.)
+        if (result.outcome === 'refused') this.sendError(result.code, 'The message was not sent.');
+        else this.deps.stats.messagesIn += 1;
       },
       (err: unknown) => this.reportPostFailure(err),
     );

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket, RawData } from 'ws';
-import { CLOSE_CODES, encodeError, type ErrorCode } from '@parley/protocol';
+import { CLOSE_CODES, encodeError, type ErrorCode, type ModerationFrame } from '@parley/protocol';
 import type { Config } from '../config.ts';
 import { EngineUnavailableError } from '../engine/engine.ts';
 import type { IdentityTokens } from '../identity/identity-tokens.ts';
@@ -235,10 +235,30 @@ export abstract class SocketSession implements RoomMember {
     this.writer.close(code, reason);
   }
 
-  protected sendError(code: ErrorCode, message: string, clientMsgId?: string): void {
+  protected sendError(code: ErrorCode, message: string, clientMsgId?: string, until?: number): void {
     this.deps.stats.error(code);
-    this.writer.writeText(encodeError(code, message, clientMsgId));
+    this.writer.writeText(encodeError(code, message, clientMsgId, until));
   }
+
+  /**
+   * The person was kicked or banned (or is banned and tried to come in): says so and closes with
+   * 4403, which clients do not reconnect on by themselves. Nothing more it sends is handled.
+   */
+  protected closeRemoved(code: 'kicked' | 'banned', until: number | undefined): void {
+    if (this.closed) return;
+    this.closed = true;
+    const message =
+      code === 'kicked'
+        ? 'A moderator removed you from this room. You may come back.'
+        : until === undefined || until === 0
+          ? 'You are banned from this room.'
+          : `You are banned from this room until ${new Date(until).toISOString()}.`;
+    this.sendError(code, message, undefined, until);
+    this.writer.close(CLOSE_CODES.removed, code);
+  }
+
+  /** Kicked or banned while here (the room hub calls this after delivering the news). Protocols with people override it. */
+  removed(_moderation: ModerationFrame): void {}
 
   /** Refuses an invalid frame with an error, and counts it against the connection. */
   protected refuseFrame(code: ErrorCode, message: string, clientMsgId?: string): void {

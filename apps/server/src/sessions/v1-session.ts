@@ -6,10 +6,13 @@ import {
   decodeClientFrame,
   encodeFrame,
   type ClientFrame,
+  type ClientModerateFrame,
+  type ModerationFrame,
   type User,
   type WelcomeFrame,
 } from '@parley/protocol';
 import type { ChangeRefusal, MembersJson, PostResult } from '../engine/engine.ts';
+import type { Standing } from '../engine/room-standing.ts';
 import { logIdOf } from '../rooms/room-events.ts';
 import type { OutgoingBatch } from '../rooms/outgoing-event.ts';
 import type { EncodedFrames, FrameParts } from '../wire/frames.ts';
@@ -48,6 +51,8 @@ export class V1Session extends SocketSession {
 
   /** Dropped after the welcome: an idle socket keeps only what it still needs. */
   private params: V1Params | undefined;
+  /** The person's standing as set-up found it (for the welcome); dropped after it. */
+  private standing: Standing | undefined;
 
   constructor(socket: WebSocket, room: string, deps: SessionDeps, origin: ConnectionOrigin, params: V1Params) {
     super(socket, room, deps, origin);
@@ -67,6 +72,9 @@ export class V1Session extends SocketSession {
     const issued = await identity.issue(known);
     this.user = { id: issued.id, name: params.name };
     this.token = issued.token;
+    // A banned person (by id, or by the address they come from) does not get in.
+    this.standing = await this.deps.hub.standing(this.room, issued.id, this.addressKey);
+    if (this.standing.bannedUntil !== undefined) this.closeRemoved('banned', this.standing.bannedUntil);
   }
 
   protected override async welcome(): Promise<void> {
@@ -90,13 +98,15 @@ export class V1Session extends SocketSession {
       {
         type: 'welcome',
         room: this.room,
-        you: user,
+        you: { ...user, role: this.standing?.role ?? 'member' },
+        ...(this.standing !== undefined ? { roles: this.standing.roles } : {}),
         token: this.token,
         history: history.messages,
         recovered: history.recovered,
         hasMore: history.hasMore,
         hasNewer: history.hasNewer,
         ...(history.changes.length > 0 ? { changes: history.changes } : {}),
+        ...(history.moderation.length > 0 ? { moderation: history.moderation } : {}),
         ...(history.lastEventId !== undefined ? { lastEventId: history.lastEventId } : {}),
       },
       members,
@@ -104,7 +114,19 @@ export class V1Session extends SocketSession {
     limits.chargeHistory(this.addressKey, Buffer.byteLength(welcome));
     this.writer.writeText(welcome);
     this.params = undefined;
+    this.standing = undefined;
     this.token = '';
+  }
+
+  override removed(moderation: ModerationFrame): void {
+    if (moderation.action === 'ban') {
+      // The ban also keys on the address this socket came from (a new name from the same
+      // address stays out), written by the instance that knows it: this one.
+      this.deps.hub
+        .banAddress(this.room, this.addressKey, moderation.until ?? 0, moderation.user.id)
+        .catch((err: unknown) => this.report('warn', { err }, 'could not ban the address'));
+    }
+    this.closeRemoved(moderation.action === 'ban' ? 'banned' : 'kicked', moderation.until);
   }
 
   protected override onClose(): void {
@@ -175,20 +197,24 @@ export class V1Session extends SocketSession {
       }
       text = checked.value;
     }
-    // Changes are stored like messages, so they count like messages (rate and daily quota).
+    // Changes and moderation are stored like messages, so they count like messages (rate and daily quota).
     if (!this.allowMessage(clientMsgId)) return;
+    const address = this.addressKey;
     const result =
       sent.type === 'message'
-        ? this.deps.hub.post({ room: this.room, user, text: text!, clientMsgId, replyTo: sent.replyTo })
-        : this.deps.hub.change({
-            room: this.room,
-            user,
-            op: sent.type,
-            id: sent.id,
-            clientMsgId,
-            ...(text !== undefined ? { text } : {}),
-            ...(sent.type === 'react' || sent.type === 'unreact' ? { emoji: sent.emoji } : {}),
-          });
+        ? this.deps.hub.post({ room: this.room, user, text: text!, clientMsgId, replyTo: sent.replyTo, address })
+        : sent.type === 'moderate'
+          ? this.deps.hub.moderate(moderationDraft(this.room, user, sent))
+          : this.deps.hub.change({
+              room: this.room,
+              user,
+              op: sent.type,
+              id: sent.id,
+              clientMsgId,
+              address,
+              ...(text !== undefined ? { text } : {}),
+              ...(sent.type === 'react' || sent.type === 'unreact' ? { emoji: sent.emoji } : {}),
+            });
     this.track(result).then(
       (outcome) => this.answer(sent, outcome),
       (err: unknown) => this.reportPostFailure(err, clientMsgId),
@@ -207,23 +233,31 @@ export class V1Session extends SocketSession {
       return;
     }
     if (result.outcome === 'refused') {
-      this.sendError(result.code, this.refusalMessage(result.code), clientMsgId);
+      this.sendError(result.code, this.refusalMessage(result.code, result.until), clientMsgId, result.until);
       return;
     }
     if (result.outcome === 'stored') {
       if (sent.type === 'message') this.deps.stats.messagesIn += 1;
+      else if (sent.type === 'moderate') this.deps.stats.moderationIn += 1;
       else this.deps.stats.changesIn += 1;
     }
     // With the echo of the message, usually, which reaches this socket in the same turn.
     this.writer.writeAtEndOfTurn(encodeFrame({ type: 'ack', clientMsgId, id: result.id }));
   }
 
-  private refusalMessage(code: ChangeRefusal): string {
+  private refusalMessage(code: ChangeRefusal, until: number | undefined): string {
+    const end = until === undefined || until === 0 ? '' : ` until ${new Date(until).toISOString()}`;
     switch (code) {
       case 'not_found':
         return 'No such message in this room: it was deleted, or is older than the history the room keeps.';
       case 'forbidden':
-        return 'Only its author can edit or delete a message.';
+        return 'Not yours to do: only its author edits a message, only its author and the room’s moderators delete it, and a moderator acts only on people below them.';
+      case 'banned':
+        return `You are banned from this room${end}.`;
+      case 'muted':
+        return `You are muted in this room${end}: nothing you send is posted.`;
+      case 'not_present':
+        return 'That person is not in the room.';
       case 'edit_window_closed': {
         const minutes = Math.round(this.deps.config.editWindowSeconds / 60);
         return `A message can be edited for ${minutes} minute${minutes === 1 ? '' : 's'} after it is sent; it can still be deleted.`;
@@ -232,6 +266,19 @@ export class V1Session extends SocketSession {
         return 'This message has as many reactions as it can hold.';
     }
   }
+}
+
+/** A `moderate` frame as the engine takes it. */
+function moderationDraft(room: string, by: User, sent: ClientModerateFrame) {
+  return {
+    room,
+    by,
+    action: sent.action,
+    userId: sent.userId,
+    clientMsgId: sent.clientMsgId,
+    ...(sent.durationSeconds !== undefined ? { durationSeconds: sent.durationSeconds } : {}),
+    ...(sent.reason !== undefined ? { reason: sent.reason } : {}),
+  };
 }
 
 /** The clientMsgId of a frame the protocol refused, when it has a valid one. */

@@ -118,3 +118,75 @@ test('an HTTP flood: refusals cost one line a minute in the log, not one each; t
   assert.equal(requestLines.length, 200 - refused);
   assert.ok(log.lines.length < 200 - refused + 20, `${log.lines.length} log lines`);
 });
+
+test('a flooding address is answered 429 as soon as its connections are accepted, its requests never read; other addresses are served', async (t) => {
+  const { app, httpUrl, log } = await startAppWithLog(t, { ...DEFAULT_LIMITS, SHED_AFTER_REFUSALS: '10' });
+  const { port } = new URL(httpUrl);
+  const statuses = new Map<number, number>();
+  const bodies = new Set<string>();
+  let withRetryAfter = 0;
+  // One GET per connection (a refusal closes it anyway), as fast as they are answered.
+  for (let i = 0; i < 150; i++) {
+    const res = await rawGet(Number(port), '/api/rooms');
+    statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+    if (res.status === 429) {
+      bodies.add(res.body);
+      if (Number(res.headers['retry-after']) >= 1) withRetryAfter += 1;
+    }
+  }
+  const shed = app.stats.shedConnections;
+  console.log(`  150 GET /api/rooms: ${JSON.stringify(Object.fromEntries(statuses))}; ${shed} answered at accept`);
+  // The burst (60) passed; past 10 refusals in a second, the rest were answered at accept, with
+  // the same status, Retry-After and JSON error as any refusal.
+  // (The allowance refills at 20 a second meanwhile: a few more may pass.)
+  const served = statuses.get(200) ?? 0;
+  assert.ok(served >= 60 && served <= 70, `${served} served`);
+  assert.equal(statuses.get(429), 150 - served);
+  assert.equal(withRetryAfter, 150 - served);
+  assert.ok(shed >= 30, `${shed} answered at accept`);
+  for (const body of bodies) assert.equal(JSON.parse(body).error, 'rate_limited');
+  // What was shed never reached Fastify: no request line, no hook ran.
+  assert.equal(log.records.filter((r) => r.msg === 'request').length, served);
+  // Another address is served meanwhile.
+  const other = await rawGet(Number(port), '/api/rooms', '127.0.0.2');
+  assert.equal(other.status, 200);
+});
+
+test('an address cooling down after policy closes is answered 429 at accept, with the cool-down in Retry-After', async (t) => {
+  const { app, wsUrl, httpUrl } = await startApp(t, { ...DEFAULT_LIMITS, ABUSE_CLOSES_MAX: '1' });
+  // One connection closed for breaking the rules (frames before its welcome can't be told
+  // apart from a valid start; junk that is not JSON, over and over, is closed with 1008).
+  const socket = new WebSocket(`${wsUrl}/ws/chat/cool/?name=Junk`, ['parley.v1']);
+  await new Promise((resolve) => socket.once('open', resolve));
+  const closed = new Promise<number>((resolve) => socket.once('close', resolve));
+  for (let i = 0; i < 40; i++) socket.send('not json');
+  assert.equal(await closed, 1008);
+  const before = app.stats.shedConnections;
+  const res = await rawGet(Number(new URL(httpUrl).port), '/');
+  assert.equal(res.status, 429);
+  assert.ok(Number(res.headers['retry-after']) > 1, `Retry-After ${res.headers['retry-after']}`);
+  assert.equal(app.stats.shedConnections, before + 1);
+});
+
+/** A GET over a fresh TCP connection from a given loopback address; the whole answer, parsed. */
+async function rawGet(
+  port: number,
+  path: string,
+  localAddress = '127.0.0.1',
+): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+  const socket = connect({ port, host: '127.0.0.1', localAddress });
+  socket.on('error', () => {});
+  socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`);
+  const chunks: Buffer[] = [];
+  socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+  await closedBy(socket);
+  const text = Buffer.concat(chunks).toString();
+  const [head = '', body = ''] = text.split('\r\n\r\n', 2);
+  const [statusLine = '', ...lines] = head.split('\r\n');
+  const headers: Record<string, string> = {};
+  for (const line of lines) {
+    const colon = line.indexOf(':');
+    if (colon > 0) headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(statusLine)?.[1] ?? 0), headers, body };
+}

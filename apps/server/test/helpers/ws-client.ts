@@ -130,6 +130,11 @@ export async function connectV1(
   return { client, welcome };
 }
 
+/** The person a welcome is for, as other frames name them (`{id, name}`, without the welcome's `role`). */
+export function personOf(welcome: any): { id: string; name: string } {
+  return { id: welcome.you.id, name: welcome.you.name };
+}
+
 /** Reads frames until one matches, failing on timeout; returns it and the frames skipped. */
 export async function nextOfType(client: TestClient, type: string, timeoutMs = 3000): Promise<any> {
   const deadline = Date.now() + timeoutMs;

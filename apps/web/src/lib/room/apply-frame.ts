@@ -190,6 +190,9 @@ export function applyFrame(state: RoomState, frame: RoomFrame, context: FrameCon
       // So may a change (or something after it: the log arrives in order).
       return only({ ...state, outbox: removeAppliedChanges(outbox, state.timeline.cursor()) });
     }
+    case 'moderation':
+      // Not shown yet by this build (the moderation views are being built); nothing else to do.
+      return only(state);
     case 'error':
       return applyError(state, frame, context);
     case 'status':

@@ -1,0 +1,115 @@
+import { mayModerate, roleOf, type ModerationAction, type Role, type RoomRoles, type User } from '@parley/protocol';
+
+// Who may do what in a room, and who is kept out or silenced: the rules both engines apply (the
+// Redis engine in its scripts, with the same rules; see redis-scripts.ts, MODERATE).
+
+/** A person's standing in a room at one moment. */
+export interface Standing {
+  roles: RoomRoles;
+  role: Role;
+  /** Set while banned (by user id, or by the address they connect from): when it ends, 0 for never. */
+  bannedUntil?: number;
+  /** Set while muted: when it ends, 0 for never. */
+  mutedUntil?: number;
+}
+
+/** Actions on a person who must be in the room (the others lift something, or change a role). */
+export const NEEDS_PRESENCE: readonly ModerationAction[] = ['kick', 'ban', 'mute', 'promote', 'transfer'];
+
+/** How many moderators a room may have (the list travels in every welcome). */
+export const MAX_MODERATORS = 50;
+
+/** Whether a ban or mute that ends at `until` (0: never) still holds at `now`. */
+export function holds(until: number | undefined, now: number): until is number {
+  return until !== undefined && (until === 0 || until > now);
+}
+
+/**
+ * Why a moderation action is refused, or undefined when it may go ahead: `forbidden` when it is
+ * above the moderator's role (or would pass the moderator limit), `not_present` when it needs
+ * the person in the room and they are not.
+ */
+export function moderationRefusal(
+  roles: RoomRoles,
+  by: string,
+  action: ModerationAction,
+  target: string,
+  present: boolean,
+): 'forbidden' | 'not_present' | undefined {
+  if (by === target) return 'forbidden';
+  if (!mayModerate(roleOf(roles, by), action, roleOf(roles, target))) return 'forbidden';
+  if (action === 'promote' && roles.moderators.length >= MAX_MODERATORS) return 'forbidden';
+  if (NEEDS_PRESENCE.includes(action) && !present) return 'not_present';
+  return undefined;
+}
+
+/**
+ * A room's roles, bans and mutes, as the memory engine keeps them. (The Redis engine keeps the
+ * same in the room's moderation hash.)
+ */
+export class RoomModeration {
+  owner: string | undefined;
+  readonly moderators = new Set<string>();
+  /** userId → when the ban ends (0: never), and who it is (for unban). */
+  readonly bans = new Map<string, number>();
+  /** address key → when the ban ends, and whose ban it came from (lifted with theirs). */
+  readonly addressBans = new Map<string, { until: number; userId: string }>();
+  readonly mutes = new Map<string, number>();
+
+  roles(): RoomRoles {
+    const roles: RoomRoles = { moderators: [...this.moderators] };
+    if (this.owner !== undefined) roles.owner = this.owner;
+    return roles;
+  }
+
+  standing(userId: string, address: string | undefined, now: number): Standing {
+    const roles = this.roles();
+    const standing: Standing = { roles, role: roleOf(roles, userId) };
+    const byId = this.bans.get(userId);
+    const byAddress = address === undefined ? undefined : this.addressBans.get(address)?.until;
+    if (holds(byId, now)) standing.bannedUntil = byId;
+    else if (holds(byAddress, now)) standing.bannedUntil = byAddress;
+    const muted = this.mutes.get(userId);
+    if (holds(muted, now)) standing.mutedUntil = muted;
+    return standing;
+  }
+
+  /** Applies an action already checked by {@link moderationRefusal}. */
+  apply(action: ModerationAction, target: User, by: User, until: number): void {
+    switch (action) {
+      case 'kick':
+        return;
+      case 'ban':
+        this.bans.set(target.id, until);
+        return;
+      case 'unban':
+        this.bans.delete(target.id);
+        for (const [address, ban] of this.addressBans) if (ban.userId === target.id) this.addressBans.delete(address);
+        return;
+      case 'mute':
+        this.mutes.set(target.id, until);
+        return;
+      case 'unmute':
+        this.mutes.delete(target.id);
+        return;
+      case 'promote':
+        this.moderators.add(target.id);
+        return;
+      case 'demote':
+        this.moderators.delete(target.id);
+        return;
+      case 'transfer':
+        this.moderators.delete(target.id);
+        if (this.owner !== undefined) this.moderators.add(by.id);
+        this.owner = target.id;
+        return;
+    }
+  }
+
+  /** Drops bans and mutes that ended (called now and then, so they do not pile up). */
+  sweep(now: number): void {
+    for (const [id, until] of this.bans) if (!holds(until, now)) this.bans.delete(id);
+    for (const [address, ban] of this.addressBans) if (!holds(ban.until, now)) this.addressBans.delete(address);
+    for (const [id, until] of this.mutes) if (!holds(until, now)) this.mutes.delete(id);
+  }
+}

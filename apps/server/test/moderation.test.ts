@@ -1,0 +1,260 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { CLOSE_CODES } from '@parley/protocol';
+import { startApp, type RunningApp } from './helpers/app.ts';
+import { TestRedis } from './helpers/redis-server.ts';
+import { connectV1, nextOfType, postV1, requestV1, TestClient } from './helpers/ws-client.ts';
+
+/**
+ * Rooms people can protect (issue "Rooms people can protect"): owners and moderators, kick, ban,
+ * mute and their reversals, on both engines and across two instances. Every action is an entry
+ * of the room's log: it reaches everyone, is replayed by a reconnect with `since`, and is
+ * enforced by every instance.
+ */
+
+let counter = 0;
+const nextId = () => `m${Date.now().toString(36)}_${counter++}`;
+
+/** Sends a `moderate` frame and returns the server's answer about it (ack or error). */
+const moderate = (client: TestClient, action: string, userId: string, extra: Record<string, unknown> = {}) =>
+  requestV1(client, { type: 'moderate', action, userId, ...extra }, nextId());
+
+/** A room with an owner (the first to post) and two more people; everyone is connected. */
+async function roomOfThree(app: RunningApp, room: string, options: { carlAddress?: string } = {}) {
+  const owner = await connectV1(app.wsUrl, room, { name: 'Olga' });
+  await postV1(owner.client, 'I was here first');
+  const bob = await connectV1(app.wsUrl, room, { name: 'Bob' });
+  const carl = await connectV1(app.wsUrl, room, {
+    name: 'Carl',
+    ...(options.carlAddress ? { localAddress: options.carlAddress } : {}),
+  });
+  return { owner, bob, carl };
+}
+
+/**
+ * Connects until the server refuses the entry as banned (the address ban is written by the
+ * banned person's instance just after the ban: give it a moment), at most 20 tries.
+ */
+async function bannedEntry(wsUrl: string, room: string, query: string, localAddress: string) {
+  let last: { frame: any; code: number } | undefined;
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const client = await TestClient.connect(`${wsUrl}/ws/chat/${room}/?${query}`, {
+      protocols: ['parley.v1'],
+      localAddress,
+    });
+    const frame = await client.next();
+    if (frame.type === 'welcome') {
+      client.close();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      continue;
+    }
+    last = { frame, code: (await client.waitClose()).code };
+    break;
+  }
+  return last;
+}
+
+for (const engine of ['memory', 'redis'] as const) {
+  describe(`moderation over the ${engine} engine`, () => {
+    let redis: TestRedis | undefined;
+    let app: RunningApp;
+    before(async () => {
+      if (engine === 'redis') redis = await TestRedis.start();
+      app = await startApp(undefined, { REDIS_URL: redis?.url });
+    });
+    after(async () => {
+      await app.app.close();
+      await redis?.stop();
+    });
+
+    test('the first poster owns the room; the welcome says who owns and moderates it; roles survive a reconnect', async () => {
+      const room = `roles_${engine}`;
+      const first = await connectV1(app.wsUrl, room, { name: 'Olga' });
+      assert.equal(first.welcome.you.role, 'member', 'a visit alone owns nothing');
+      await postV1(first.client, 'hello');
+      const bob = await connectV1(app.wsUrl, room, { name: 'Bob' });
+      assert.equal(bob.welcome.you.role, 'member');
+      assert.deepEqual(bob.welcome.roles, { owner: first.welcome.you.id, moderators: [] });
+      await postV1(bob.client, 'second');
+
+      const ack = await moderate(first.client, 'promote', bob.welcome.you.id);
+      assert.equal(ack.type, 'ack');
+      for (const client of [first.client, bob.client]) {
+        const event = await nextOfType(client, 'moderation');
+        assert.equal(event.action, 'promote');
+        assert.deepEqual(event.user, { id: bob.welcome.you.id, name: 'Bob' });
+        assert.deepEqual(event.by, { id: first.welcome.you.id, name: 'Olga' });
+        assert.equal(event.eventId, ack.id);
+      }
+      bob.client.close();
+      const again = await connectV1(app.wsUrl, room, { name: 'Robert', token: bob.welcome.token });
+      assert.equal(again.welcome.you.role, 'moderator', 'the role belongs to the id, whatever the name');
+      assert.deepEqual(again.welcome.roles.moderators, [bob.welcome.you.id]);
+      first.client.close();
+      again.client.close();
+    });
+
+    test('who may do what: members nothing, moderators only below them, the owner’s actions the owner’s', async () => {
+      const room = `rules_${engine}`;
+      const { owner, bob, carl } = await roomOfThree(app, room);
+      const ids = { owner: owner.welcome.you.id, bob: bob.welcome.you.id, carl: carl.welcome.you.id };
+      assert.equal((await moderate(carl.client, 'kick', ids.bob)).code, 'forbidden', 'a member moderates no one');
+      assert.equal((await moderate(owner.client, 'promote', ids.bob)).type, 'ack');
+      assert.equal((await moderate(bob.client, 'kick', ids.owner)).code, 'forbidden', 'not the owner');
+      assert.equal((await moderate(bob.client, 'promote', ids.carl)).code, 'forbidden', 'promoting is the owner’s');
+      assert.equal((await moderate(owner.client, 'kick', ids.owner)).code, 'forbidden', 'not oneself');
+      assert.equal((await moderate(bob.client, 'kick', 'u_nobody_here')).code, 'not_present');
+      const bad = await requestV1(owner.client, { type: 'moderate', action: 'banish', userId: ids.carl }, nextId());
+      assert.equal(bad.code, 'bad_frame');
+      // A moderator deletes anyone's message; a member only their own.
+      const carlsMessage = await postV1(carl.client, 'spam');
+      const ownersMessage = await postV1(owner.client, 'rules');
+      assert.equal((await requestV1(carl.client, { type: 'delete', id: ownersMessage }, nextId())).code, 'forbidden');
+      assert.equal((await requestV1(bob.client, { type: 'delete', id: carlsMessage }, nextId())).type, 'ack');
+      const deleted = await nextOfType(carl.client, 'delete');
+      assert.equal(deleted.id, carlsMessage);
+      for (const { client } of [owner, bob, carl]) client.close();
+    });
+
+    test('kick: everyone is told, the person’s sockets close with 4403 (kicked); they may come back', async () => {
+      const room = `kick_${engine}`;
+      const { owner, bob, carl } = await roomOfThree(app, room);
+      const carlTab2 = await connectV1(app.wsUrl, room, { name: 'Carl', token: carl.welcome.token });
+      const ack = await moderate(owner.client, 'kick', carl.welcome.you.id, { reason: 'calm down' });
+      assert.equal(ack.type, 'ack');
+      const told = await nextOfType(bob.client, 'moderation');
+      assert.deepEqual([told.action, told.user.name, told.reason], ['kick', 'Carl', 'calm down']);
+      for (const tab of [carl.client, carlTab2.client]) {
+        assert.equal((await nextOfType(tab, 'moderation')).action, 'kick');
+        const error = await tab.next();
+        assert.equal(error.code, 'kicked');
+        assert.equal((await tab.waitClose()).code, CLOSE_CODES.removed);
+      }
+      const back = await connectV1(app.wsUrl, room, { name: 'Carl', token: carl.welcome.token });
+      assert.equal(back.welcome.type, 'welcome');
+      for (const client of [owner.client, bob.client, back.client]) client.close();
+    });
+
+    test('ban: closed now, kept out by id and by address until unbanned; a fresh identity elsewhere gets in', async () => {
+      const room = `ban_${engine}`;
+      const { owner, bob, carl } = await roomOfThree(app, room, { carlAddress: '127.0.0.7' });
+      const carlId = carl.welcome.you.id;
+      const ack = await moderate(owner.client, 'ban', carlId, { durationSeconds: 3600 });
+      assert.equal(ack.type, 'ack');
+      const event = await nextOfType(bob.client, 'moderation');
+      assert.equal(event.action, 'ban');
+      assert.ok(event.until > Date.now() + 3500 * 1000, 'until is an hour on');
+      await nextOfType(carl.client, 'moderation');
+      const error = await carl.client.next();
+      assert.deepEqual([error.code, error.until], ['banned', event.until]);
+      assert.equal((await carl.client.waitClose()).code, CLOSE_CODES.removed);
+
+      // The same person with their token, from another address: refused before the welcome.
+      const sameToken = await TestClient.connect(`${app.wsUrl}/ws/chat/${room}/?name=Carl`, {
+        protocols: ['parley.v1', `parley.token.${carl.welcome.token}`],
+        localAddress: '127.0.0.8',
+      });
+      assert.equal((await sameToken.next()).code, 'banned', 'by id, from another address too');
+      assert.equal((await sameToken.waitClose()).code, CLOSE_CODES.removed);
+      // A fresh identity from the banned address: refused (the ban keys on the address as well).
+      const fromAddress = await bannedEntry(app.wsUrl, room, 'name=Carlo', '127.0.0.7');
+      assert.deepEqual([fromAddress?.frame.code, fromAddress?.code], ['banned', CLOSE_CODES.removed]);
+      // A fresh identity from another address: welcome.
+      const stranger = await connectV1(app.wsUrl, room, { name: 'Dora', localAddress: '127.0.0.9' });
+      assert.equal(stranger.welcome.type, 'welcome');
+
+      // Unbanned: back in, by id and from the address.
+      assert.equal((await moderate(owner.client, 'unban', carlId)).type, 'ack');
+      const unban = await nextOfType(bob.client, 'moderation');
+      assert.deepEqual([unban.action, unban.user.name], ['unban', 'Carl'], 'an absent person is named as they were');
+      const back = await connectV1(app.wsUrl, room, {
+        name: 'Carl',
+        token: carl.welcome.token,
+        localAddress: '127.0.0.7',
+      });
+      assert.equal(back.welcome.you.id, carlId);
+      const fresh = await connectV1(app.wsUrl, room, { name: 'Carlos', localAddress: '127.0.0.7' });
+      assert.equal(fresh.welcome.type, 'welcome');
+      for (const client of [owner.client, bob.client, stranger.client, back.client, fresh.client]) client.close();
+    });
+
+    test('mute: the person stays but cannot post, edit or react until unmuted', async () => {
+      const room = `mute_${engine}`;
+      const { owner, bob, carl } = await roomOfThree(app, room);
+      const carlsMessage = await postV1(carl.client, 'before');
+      assert.equal((await moderate(owner.client, 'mute', carl.welcome.you.id, { durationSeconds: 600 })).type, 'ack');
+      const event = await nextOfType(carl.client, 'moderation');
+      assert.equal(event.action, 'mute');
+      const refused = await requestV1(carl.client, { type: 'message', text: 'let me speak' }, nextId());
+      assert.deepEqual([refused.code, refused.until], ['muted', event.until]);
+      const edit = await requestV1(carl.client, { type: 'edit', id: carlsMessage, text: 'sneaky' }, nextId());
+      assert.equal(edit.code, 'muted');
+      const react = await requestV1(carl.client, { type: 'react', id: carlsMessage, emoji: '👍' }, nextId());
+      assert.equal(react.code, 'muted');
+      assert.equal((await moderate(owner.client, 'unmute', carl.welcome.you.id)).type, 'ack');
+      assert.equal((await requestV1(carl.client, { type: 'message', text: 'thanks' }, nextId())).type, 'ack');
+      for (const client of [owner.client, bob.client, carl.client]) client.close();
+    });
+
+    test('transfer: the room changes hands; the old owner stays as a moderator', async () => {
+      const room = `transfer_${engine}`;
+      const { owner, bob, carl } = await roomOfThree(app, room);
+      assert.equal((await moderate(owner.client, 'transfer', bob.welcome.you.id)).type, 'ack');
+      assert.equal((await nextOfType(carl.client, 'moderation')).action, 'transfer');
+      const late = await connectV1(app.wsUrl, room, { name: 'Late' });
+      assert.deepEqual(late.welcome.roles, { owner: bob.welcome.you.id, moderators: [owner.welcome.you.id] });
+      assert.equal((await moderate(owner.client, 'promote', carl.welcome.you.id)).code, 'forbidden', 'no longer owner');
+      assert.equal((await moderate(bob.client, 'promote', carl.welcome.you.id)).type, 'ack');
+      for (const client of [owner.client, bob.client, carl.client, late.client]) client.close();
+    });
+
+    test('a resend is applied once; a client away during moderation gets it with `since`', async () => {
+      const room = `replay_${engine}`;
+      const { owner, bob, carl } = await roomOfThree(app, room);
+      const since = await postV1(bob.client, 'leaving for a moment');
+      bob.client.close();
+      const clientMsgId = nextId();
+      const frame = { type: 'moderate', action: 'mute', userId: carl.welcome.you.id, durationSeconds: 60 };
+      const first = await requestV1(owner.client, frame, clientMsgId);
+      const again = await requestV1(owner.client, frame, clientMsgId);
+      assert.equal(again.id, first.id, 'stored once');
+      const back = await connectV1(app.wsUrl, room, { name: 'Bob', token: bob.welcome.token, since });
+      assert.deepEqual(
+        back.welcome.moderation?.map((m: any) => [m.action, m.user.id, m.eventId]),
+        [['mute', carl.welcome.you.id, first.id]],
+      );
+      for (const client of [owner.client, carl.client, back.client]) client.close();
+    });
+  });
+}
+
+describe('moderation across two instances (redis engine)', () => {
+  let redis: TestRedis;
+  let a: RunningApp;
+  let b: RunningApp;
+  before(async () => {
+    redis = await TestRedis.start();
+    a = await startApp(undefined, { REDIS_URL: redis.url });
+    b = await startApp(undefined, { REDIS_URL: redis.url });
+  });
+  after(async () => {
+    await a.app.close();
+    await b.app.close();
+    await redis.stop();
+  });
+
+  test('a ban on A closes the person’s socket on B, and B bans the address it came from', async () => {
+    const room = 'across';
+    const owner = await connectV1(a.wsUrl, room, { name: 'Olga' });
+    await postV1(owner.client, 'mine');
+    const carl = await connectV1(b.wsUrl, room, { name: 'Carl', localAddress: '127.0.0.11' });
+    assert.equal((await moderate(owner.client, 'ban', carl.welcome.you.id)).type, 'ack');
+    await nextOfType(carl.client, 'moderation');
+    assert.equal((await carl.client.next()).code, 'banned');
+    assert.equal((await carl.client.waitClose()).code, CLOSE_CODES.removed);
+    // A new identity from Carl's address, on A: refused (the address ban B wrote is shared).
+    const refused = await bannedEntry(a.wsUrl, room, 'name=Karl', '127.0.0.11');
+    assert.deepEqual([refused?.frame.code, refused?.code], ['banned', CLOSE_CODES.removed]);
+    owner.client.close();
+  });
+});

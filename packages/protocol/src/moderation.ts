@@ -1,0 +1,50 @@
+import * as v from 'valibot';
+
+// Rooms people can protect: who may do what in a room, and what moderators can do to people.
+// A room's first poster owns it; the owner appoints moderators; both can remove, ban and mute
+// people below them. Roles belong to user ids (the identity token's), not to names.
+
+/** A person's standing in a room, highest first. */
+export const ROLES = ['owner', 'moderator', 'member'] as const;
+export type Role = (typeof ROLES)[number];
+
+/**
+ * What a moderator can do to a person (`moderate` frames; `moderation` events tell the room):
+ * - `kick`: their connections to the room are closed (4403, error `kicked`); they may come back.
+ * - `ban` / `unban`: closed, and kept out (by user id, and by the address they were on) until
+ *   `until` (`durationSeconds`; none: until unbanned or the room is forgotten).
+ * - `mute` / `unmute`: they stay, but cannot post, edit or react until `until`.
+ * - `promote` / `demote` (owner only): make a person a moderator, or a member again.
+ * - `transfer` (owner only): hand the room to a person present; the old owner becomes a moderator.
+ */
+export const MODERATION_ACTIONS = ['kick', 'ban', 'unban', 'mute', 'unmute', 'promote', 'demote', 'transfer'] as const;
+export type ModerationAction = (typeof MODERATION_ACTIONS)[number];
+
+/** The actions only the owner may take. */
+export const OWNER_ACTIONS: readonly ModerationAction[] = ['promote', 'demote', 'transfer'];
+
+/** The longest ban or mute one action can set (a year); longer: leave `durationSeconds` out. */
+export const MAX_MODERATION_SECONDS = 365 * 24 * 3600;
+
+/** Characters a moderation reason may have. */
+export const MAX_REASON_LENGTH = 200;
+
+/** Who holds a role in a room (everyone else is a member). */
+export const RoomRolesSchema = v.object({
+  /** Absent while nobody has posted in the room yet. */
+  owner: v.optional(v.string()),
+  moderators: v.array(v.string()),
+});
+export type RoomRoles = v.InferOutput<typeof RoomRolesSchema>;
+
+/** A person's role from the room's roles. */
+export function roleOf(roles: RoomRoles | undefined, userId: string): Role {
+  if (roles?.owner === userId) return 'owner';
+  return roles?.moderators.includes(userId) === true ? 'moderator' : 'member';
+}
+
+/** Whether a person of role `actor` may take `action` against one of role `target`. */
+export function mayModerate(actor: Role, action: ModerationAction, target: Role): boolean {
+  if (OWNER_ACTIONS.includes(action)) return actor === 'owner' && target !== 'owner';
+  return ROLES.indexOf(actor) < ROLES.indexOf(target) && actor !== 'member';
+}
