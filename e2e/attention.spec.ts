@@ -67,7 +67,13 @@ test.describe('while the tab is hidden', () => {
     // Only the message that mentions her notifies.
     await expect
       .poll(() => notifications(alice.page))
-      .toEqual([{ title: `Bob in ${room}`, body: 'Alice, the build is green' }]);
+      // The title names the sender with their tag (four characters from their user id).
+      .toEqual([
+        {
+          title: expect.stringMatching(new RegExp(`^Bob #[0-9a-z]{4} in ${room}$`)),
+          body: 'Alice, the build is green',
+        },
+      ]);
 
     await setHidden(alice.page, false);
     await expect(alice.page).toHaveTitle(title);

@@ -2,7 +2,7 @@
  * Browser notifications for messages that mention the reader, while the tab is hidden. Off until
  * the browser's permission is granted; the reader can turn them off again (remembered).
  */
-import type { MessageFrame } from '@parley/protocol';
+import { userTag, type MessageFrame } from '@parley/protocol';
 import { mentions } from '../ui/attention.ts';
 import type { ClientStorage } from './client-storage.ts';
 
@@ -62,7 +62,8 @@ export class MentionNotifier {
     this.#permission = currentPermission();
     // A deleted message has no text, and so no mention.
     if (!hidden || this.state !== 'on' || message.text === undefined || !mentions(message.text, me)) return;
-    const notification = new Notification(`${message.user.name} in ${message.room}`, {
+    // The sender's tag too: a notification is read without the room's member list beside it.
+    const notification = new Notification(`${message.user.name} #${userTag(message.user.id)} in ${message.room}`, {
       body: message.text,
       // One notification per room: a newer mention replaces the older one.
       tag: `parley:${message.room}`,

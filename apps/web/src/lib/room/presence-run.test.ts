@@ -74,5 +74,10 @@ describe('presence lines', () => {
       ['Alice', 'Bob', 'Carol'],
     );
     assert.equal(segments.filter((s) => s.kind === 'name').length, SHOWN_NAMES);
+    // Each name carries its user id, for the tag shown beside it.
+    assert.deepEqual(
+      segments.flatMap((s) => (s.kind === 'name' ? [s.userId] : [])),
+      [alice.id, bob.id, carol.id],
+    );
   });
 });

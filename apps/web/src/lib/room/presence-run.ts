@@ -98,7 +98,7 @@ export class PresenceRun {
 }
 
 /** A piece of a presence line: a person's name (a view may style or shorten it) or plain words. */
-export type PresenceSegment = { kind: 'name'; text: string } | { kind: 'words'; text: string };
+export type PresenceSegment = { kind: 'name'; text: string; userId: string } | { kind: 'words'; text: string };
 
 /**
  * The line in pieces: "Alice", "Alice and Bob", "Alice, Bob and 3 others", "12 people", each
@@ -109,7 +109,7 @@ export function presenceSegments(summary: PresenceSummary): PresenceSegment[] {
   const words = (text: string) => segments.push({ kind: 'words', text });
   summary.parts.forEach((part, p) => {
     if (p > 0) words(', ');
-    const items: PresenceSegment[] = part.named.map((user) => ({ kind: 'name', text: user.name }));
+    const items: PresenceSegment[] = part.named.map((user) => ({ kind: 'name', text: user.name, userId: user.id }));
     if (part.others > 0) {
       const noun =
         part.named.length === 0 ? (part.others === 1 ? 'person' : 'people') : part.others === 1 ? 'other' : 'others';

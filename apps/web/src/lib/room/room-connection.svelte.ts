@@ -54,7 +54,7 @@ import type { OutboxStorage } from './outbox-storage.ts';
 import { MAX_RECOVERY_PAGES, recoverNewer } from './recovery.ts';
 import { RoomSocket, type ConnectionStatus } from './room-socket.svelte.ts';
 import { countUnread, Timeline, type TimelineEntry } from './timeline.ts';
-import { expireTypists, shouldSendTyping, typingText, type Typist } from './typing.ts';
+import { expireTypists, shouldSendTyping, type Typist } from './typing.ts';
 
 export type { ServerProblem } from './apply-frame.ts';
 export type { ConnectionStatus } from './room-socket.svelte.ts';
@@ -122,7 +122,6 @@ export class RoomConnection {
   announcements = $state.raw<readonly Announcement[]>([]);
 
   readonly unreadCount = $derived(countUnread(this.timeline, this.readUpTo, this.me?.id));
-  readonly typingText = $derived(typingText(this.typists.map((t) => t.user.name)));
 
   readonly room: string;
   readonly name: string;

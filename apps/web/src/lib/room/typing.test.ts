@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { expireTypists, noteTyping, shouldSendTyping, stopTyping, typingText } from './typing.ts';
+import { expireTypists, noteTyping, shouldSendTyping, stopTyping, typingSegments } from './typing.ts';
 
 const bob = { id: 'u_b', name: 'Bob' };
 const carol = { id: 'u_c', name: 'Carol' };
@@ -29,11 +29,30 @@ describe('typing', () => {
   });
 
   test('sentences for one, two, three and more people', () => {
-    assert.equal(typingText([]), '');
-    assert.equal(typingText(['Bob']), 'Bob is typing…');
-    assert.equal(typingText(['Bob', 'Carol']), 'Bob and Carol are typing…');
-    assert.equal(typingText(['Bob', 'Carol', 'Dan']), 'Bob, Carol and Dan are typing…');
-    assert.equal(typingText(['Bob', 'Carol', 'Dan', 'Eve']), 'Bob, Carol and 2 others are typing…');
+    const people = ['Bob', 'Carol', 'Dan', 'Eve'].map((name) => ({ id: `u_${name}`, name }));
+    const text = (n: number) =>
+      typingSegments(people.slice(0, n))
+        .map((s) => s.text)
+        .join('');
+    assert.equal(text(0), '');
+    assert.equal(text(1), 'Bob is typing…');
+    assert.equal(text(2), 'Bob and Carol are typing…');
+    assert.equal(text(3), 'Bob, Carol and Dan are typing…');
+    assert.equal(text(4), 'Bob, Carol and 2 others are typing…');
+  });
+
+  test('names are pieces of their own, with the id for the tag', () => {
+    const segments = typingSegments([
+      { id: 'u_1', name: 'Bob' },
+      { id: 'u_2', name: 'Carol' },
+    ]);
+    assert.deepEqual(
+      segments.filter((s) => s.kind === 'name'),
+      [
+        { kind: 'name', text: 'Bob', userId: 'u_1' },
+        { kind: 'name', text: 'Carol', userId: 'u_2' },
+      ],
+    );
   });
 
   test('tells the room at most once per interval', () => {

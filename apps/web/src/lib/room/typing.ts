@@ -37,18 +37,25 @@ export function expireTypists(typists: readonly Typist[], now: number): readonly
   return left.length === typists.length ? typists : left;
 }
 
+/** A piece of the typing line: a person's name (shown with their tag), or words between names. */
+export type TypingSegment = { kind: 'name'; text: string; userId: string } | { kind: 'words'; text: string };
+
 /**
- * The sentence to show, or '' when nobody types.
+ * The line to show, in pieces, or none when nobody types: "Bob is typing…", "Bob and Carol are
+ * typing…", "Bob, Carol and 2 others are typing…".
  *
- * @param names Display names, in the order they started typing.
+ * @param users Who is typing, in the order they started.
  */
-export function typingText(names: readonly string[]): string {
-  const [first, second] = names;
-  if (first === undefined) return '';
-  if (second === undefined) return `${first} is typing…`;
-  if (names.length === 2) return `${first} and ${second} are typing…`;
-  if (names.length === 3) return `${first}, ${second} and ${names[2]} are typing…`;
-  return `${first}, ${second} and ${names.length - 2} others are typing…`;
+export function typingSegments(users: readonly User[]): TypingSegment[] {
+  const name = (user: User): TypingSegment => ({ kind: 'name', text: user.name, userId: user.id });
+  const words = (text: string): TypingSegment => ({ kind: 'words', text });
+  const [first, second, third] = users;
+  if (first === undefined) return [];
+  if (second === undefined) return [name(first), words(' is typing…')];
+  if (users.length === 2) return [name(first), words(' and '), name(second), words(' are typing…')];
+  if (users.length === 3)
+    return [name(first), words(', '), name(second), words(' and '), name(third!), words(' are typing…')];
+  return [name(first), words(', '), name(second), words(` and ${users.length - 2} others are typing…`)];
 }
 
 /** Whether to send another `typing` frame, given when the last one went out. */
