@@ -64,7 +64,15 @@ function context(lastSeen: string | null = null, now = 1_000): FrameContext & { 
 }
 
 const ids = (entries: readonly TimelineEntry[]) =>
-  entries.map((e) => (e.kind === 'message' ? e.message.id : e.kind === 'gap' ? 'gap' : presenceText(e.summary)));
+  entries.map((e) =>
+    e.kind === 'message'
+      ? e.message.id
+      : e.kind === 'gap'
+        ? 'gap'
+        : e.kind === 'moderation'
+          ? `${e.frame.action} ${e.frame.user.name}`
+          : presenceText(e.summary),
+  );
 const kinds = (outcome: FrameOutcome) => outcome.effects.map((e) => e.kind);
 
 /** Applies frames one after the other, as the shell does; returns the last outcome. */

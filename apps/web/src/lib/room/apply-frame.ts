@@ -18,13 +18,28 @@ import {
   type ErrorFrame,
   type HistoryPage,
   type MessageFrame,
+  type ModerationFrame,
   type Result,
+  type RoomRoles,
   type ServerFrame,
   type User,
   type WelcomeFrame,
 } from '@parley/protocol';
+import { formatTime } from '../ui/format-time.ts';
 import { newestInBatch } from './changes.ts';
 import { addMember, removeMember } from './members.ts';
+import {
+  applyRestriction,
+  applyRoleChange,
+  moderationText,
+  NO_REQUESTS,
+  NO_ROLES,
+  NONE,
+  withRequest,
+  type Removal,
+  type Requests,
+  type Restrictions,
+} from './moderation.ts';
 import {
   awaitingSend,
   failureText,
@@ -72,7 +87,19 @@ export interface RoomState {
    * for what follows it, not for what follows the newest (live messages came after the hole).
    */
   readonly contiguous: string | undefined;
+  /** Who owns and moderates the room: the latest welcome's, kept up to date by role changes. */
+  readonly roles: RoomRoles;
+  /** Bans this client saw (a moderation line of a ban offers Unban while it holds). */
+  readonly bans: Restrictions;
+  /** Mutes this client saw, the reader's own included (from a `muted` refusal too). */
+  readonly mutes: Restrictions;
+  /** Set when a moderator removed or banned the reader: the room shows why, and does not reconnect. */
+  readonly removed: Removal | null;
+  /** The reader's moderation actions the server has not answered, or answered (by clientMsgId). */
+  readonly requests: Requests;
 }
+
+export type { ModerationRequest } from './moderation.ts';
 
 /** A room before its first welcome: an empty log, and the messages a reload left unsent. */
 export function initialRoomState(timeline: Timeline, outbox: readonly OutboxItem[] = []): RoomState {
@@ -90,6 +117,11 @@ export function initialRoomState(timeline: Timeline, outbox: readonly OutboxItem
     welcomedOnce: false,
     askedSince: undefined,
     contiguous: undefined,
+    roles: NO_ROLES,
+    bans: NONE,
+    mutes: NONE,
+    removed: null,
+    requests: NO_REQUESTS,
   };
 }
 
@@ -181,6 +213,8 @@ export function applyFrame(state: RoomState, frame: RoomFrame, context: FrameCon
       if (frame.user.id === state.me?.id) return only(state);
       return only({ ...state, typists: noteTyping(state.typists, frame.user, context.now) });
     case 'ack': {
+      if (state.requests.has(frame.clientMsgId))
+        return only({ ...state, requests: withRequest(state.requests, frame.clientMsgId, { state: 'done' }) });
       const acked = markAcked(state.outbox, frame.clientMsgId, frame.id);
       // The message itself may have arrived first: then the outbox item is done.
       const outbox =
@@ -191,8 +225,7 @@ export function applyFrame(state: RoomState, frame: RoomFrame, context: FrameCon
       return only({ ...state, outbox: removeAppliedChanges(outbox, state.timeline.cursor()) });
     }
     case 'moderation':
-      // Not shown yet by this build (the moderation views are being built); nothing else to do.
-      return only(state);
+      return applyModeration(state, frame, context);
     case 'error':
       return applyError(state, frame, context);
     case 'status':
@@ -220,6 +253,16 @@ function applyWelcome(state: RoomState, welcome: WelcomeFrame, context: FrameCon
   timeline.appendMessages(welcome.history);
   // Changes to messages older than the history, each with its latest state: after the history.
   for (const change of welcome.changes ?? []) timeline.applyChange(change);
+  // Actions missed while away: their lines, and the bans and mutes they set or lifted. The
+  // welcome's `roles` are the roles now, with every role change in the list already applied.
+  let { bans, mutes } = state;
+  let roles = welcome.roles ?? rolesOfYou(welcome.you);
+  for (const action of welcome.moderation ?? []) {
+    timeline.addModeration(action);
+    bans = applyRestriction(bans, action, 'ban', 'unban');
+    mutes = applyRestriction(mutes, action, 'mute', 'unmute');
+    if (welcome.roles === undefined) roles = applyRoleChange(roles, action);
+  }
   // Whatever the welcome covered (changes folded into its messages too) is not asked for again.
   const covered = newestInBatch(welcome);
   if (covered !== undefined) timeline.noteLogId(covered);
@@ -261,19 +304,66 @@ function applyWelcome(state: RoomState, welcome: WelcomeFrame, context: FrameCon
       dividerBefore,
       readUpTo,
       contiguous: recoverAfter,
+      roles,
+      bans,
+      mutes,
+      // Welcomed: whatever kept the reader out is over.
+      removed: null,
     },
     effects,
     timelineChanged: true,
   };
 }
 
+/** The roles a welcome without `roles` implies (a server before the list): the reader's own. */
+function rolesOfYou(you: WelcomeFrame['you']): RoomRoles {
+  if (you.role === 'owner') return { owner: you.id, moderators: [] };
+  if (you.role === 'moderator') return { moderators: [you.id] };
+  return NO_ROLES;
+}
+
+/**
+ * A moderator acted: a line in the log (read out, like a message), the roles, bans and mutes it
+ * changes, and, when it is about the reader and removes them, why they are out (the `kicked` or
+ * `banned` error and the close follow).
+ */
+function applyModeration(state: RoomState, frame: ModerationFrame, context: FrameContext): FrameOutcome {
+  const added = state.timeline.addModeration(frame);
+  const outbox = removeAppliedChanges(state.outbox, state.timeline.cursor());
+  if (!added) return only(outbox === state.outbox ? state : { ...state, outbox });
+  const aboutMe = frame.user.id === state.me?.id;
+  let { removed } = state;
+  if (aboutMe && (frame.action === 'kick' || frame.action === 'ban')) {
+    removed = { kind: frame.action === 'kick' ? 'kicked' : 'banned', by: frame.by };
+    if (frame.until !== undefined) removed.until = frame.until;
+    if (frame.reason !== undefined) removed.reason = frame.reason;
+  }
+  return {
+    state: {
+      ...state,
+      outbox,
+      roles: applyRoleChange(state.roles, frame),
+      bans: applyRestriction(state.bans, frame, 'ban', 'unban'),
+      mutes: applyRestriction(state.mutes, frame, 'mute', 'unmute'),
+      removed,
+    },
+    effects: [{ kind: 'announce', text: moderationText(frame, (until) => formatTime(until, context.now).short) }],
+    timelineChanged: true,
+  };
+}
+
 function applyMessage(state: RoomState, message: MessageFrame): FrameOutcome {
   const added = state.timeline.appendMessages([message]).length > 0;
-  const next: RoomState = {
+  let next: RoomState = {
     ...state,
     outbox: removeAppliedChanges(removeDelivered(state.outbox, [message], state.me?.id), state.timeline.cursor()),
     typists: stopTyping(state.typists, message.user.id),
   };
+  // The first message posted in a room without an owner makes its author the owner; the server
+  // sends no frame for it. People without an identity (reference-protocol clients, `anon_` ids,
+  // named "Anonymous") cannot own a room.
+  if (added && state.roles.owner === undefined && !message.user.id.startsWith('anon_'))
+    next = { ...next, roles: { ...state.roles, owner: message.user.id } };
   const news = added && message.user.id !== state.me?.id;
   return {
     state: next,
@@ -313,6 +403,25 @@ function applyChangeFrame(state: RoomState, change: ChangeFrame): FrameOutcome {
 }
 
 function applyError(state: RoomState, frame: ErrorFrame | UnknownErrorFrame, context: FrameContext): FrameOutcome {
+  // Removed or banned: the close that follows ends the connection; the room says why instead.
+  if (frame.code === 'kicked' || frame.code === 'banned') {
+    const kind = frame.code;
+    // The moderation frame before it named who and why: keep that.
+    const removed: Removal = state.removed?.kind === kind ? { ...state.removed } : { kind };
+    if (frame.until !== undefined) removed.until = frame.until;
+    return only({ ...state, removed });
+  }
+  // A refused moderation action: its dialog shows why.
+  if (frame.clientMsgId !== undefined && state.requests.has(frame.clientMsgId))
+    return only({
+      ...state,
+      requests: withRequest(state.requests, frame.clientMsgId, { state: 'failed', message: frame.message }),
+    });
+  // Muted: the composer says until when (the refused message is marked failed below).
+  if (frame.code === 'muted' && state.me !== null) {
+    const mutes = new Map(state.mutes).set(state.me.id, frame.until ?? null);
+    state = { ...state, mutes };
+  }
   const item =
     frame.clientMsgId === undefined ? undefined : state.outbox.find((i) => i.clientMsgId === frame.clientMsgId);
   if (item === undefined) return only({ ...state, serverProblem: { code: frame.code, message: frame.message } });
@@ -340,6 +449,9 @@ export function applyRecoveryPage(state: RoomState, page: HistoryPage, after: st
   if (page.recovered === false) state.timeline.insertGapAfter(after);
   state.timeline.appendMessages(page.messages);
   for (const change of page.changes ?? []) state.timeline.applyChange(change);
+  // Only their lines: the page is older than what arrived live meanwhile, so the roles, bans and
+  // mutes it would set may already be out of date (the welcome's roles include its role changes).
+  for (const action of page.moderation ?? []) state.timeline.addModeration(action);
   const covered = newestInBatch(page);
   if (covered !== undefined) state.timeline.noteLogId(covered);
   const outbox = removeAppliedChanges(

@@ -98,10 +98,15 @@ export function newestId(ids: Iterable<string | undefined>): string | undefined 
  * recovery asks for what follows it, so nothing at the end of a page is asked for twice.
  */
 export function newestInBatch(
-  batch: Pick<WelcomeFrame, 'history' | 'changes' | 'lastEventId'> | HistoryPage,
+  batch: Pick<WelcomeFrame, 'history' | 'changes' | 'moderation' | 'lastEventId'> | HistoryPage,
 ): string | undefined {
   const messages = 'history' in batch ? batch.history : batch.messages;
   // Not a schema-checked id: one that is not an id is ignored rather than compared.
   const covered = batch.lastEventId !== undefined && isMessageId(batch.lastEventId) ? batch.lastEventId : undefined;
-  return newestId([messages.at(-1)?.id, ...(batch.changes ?? []).map((c) => c.eventId), covered]);
+  return newestId([
+    messages.at(-1)?.id,
+    ...(batch.changes ?? []).map((c) => c.eventId),
+    ...(batch.moderation ?? []).map((m) => m.eventId),
+    covered,
+  ]);
 }

@@ -14,11 +14,15 @@ import {
   compareMessageIds,
   encodeFrame,
   LIMITS,
+  roleOf,
   type ClientFrame,
   type ConnectParams,
   type HistoryPage,
   type MessageFrame,
+  type ModerationAction,
   type ReplyRef,
+  type Role,
+  type RoomRoles,
   type User,
 } from '@parley/protocol';
 import type { BackoffOptions } from '../app/backoff.ts';
@@ -51,12 +55,23 @@ import {
   type OutboxItem,
 } from './outbox.ts';
 import type { OutboxStorage } from './outbox-storage.ts';
+import {
+  failUnanswered,
+  NO_REQUESTS,
+  NO_ROLES,
+  NONE,
+  withoutRequest,
+  withRequest,
+  type Removal,
+  type Requests,
+  type Restrictions,
+} from './moderation.ts';
 import { MAX_RECOVERY_PAGES, recoverNewer } from './recovery.ts';
 import { RoomSocket, type ConnectionStatus } from './room-socket.svelte.ts';
 import { countUnread, Timeline, type TimelineEntry } from './timeline.ts';
 import { expireTypists, shouldSendTyping, type Typist } from './typing.ts';
 
-export type { ServerProblem } from './apply-frame.ts';
+export type { ModerationRequest, ServerProblem } from './apply-frame.ts';
 export type { ConnectionStatus } from './room-socket.svelte.ts';
 
 /** A line for screen readers: something new happened while the reader was here. */
@@ -67,6 +82,12 @@ export interface Announcement {
 
 /** The outcome of {@link RoomConnection.send}. */
 export type SendResult = { ok: true } | { ok: false; message: string };
+
+/** How long a ban or mute lasts (none: until lifted), and why. */
+export interface ModerationOptions {
+  durationSeconds?: number;
+  reason?: string;
+}
 
 export interface RoomConnectionOptions {
   room: string;
@@ -120,7 +141,19 @@ export class RoomConnection {
   /** The newest message the reader has seen; later ones from others count as unread. */
   readUpTo = $state<string | null>(null);
   announcements = $state.raw<readonly Announcement[]>([]);
+  /** Who owns and moderates the room. */
+  roles = $state.raw<RoomRoles>(NO_ROLES);
+  /** Bans this client saw. */
+  bans = $state.raw<Restrictions>(NONE);
+  /** Mutes this client saw, the reader's own included. */
+  mutes = $state.raw<Restrictions>(NONE);
+  /** Set when a moderator removed or banned the reader (the connection is then closed). */
+  removed = $state.raw<Removal | null>(null);
+  /** The reader's moderation actions and the server's answers, by clientMsgId. */
+  requests = $state.raw<Requests>(NO_REQUESTS);
 
+  /** The reader's role in the room. */
+  readonly role: Role = $derived(this.me === null ? 'member' : roleOf(this.roles, this.me.id));
   readonly unreadCount = $derived(countUnread(this.timeline, this.readUpTo, this.me?.id));
 
   readonly room: string;
@@ -172,6 +205,15 @@ export class RoomConnection {
       onText: (data) => this.#frames.push(data),
       onLost: () => this.#lost(),
       onRefused: (event) => {
+        // Removed by a moderator: the room shows why (the error frame before the close said
+        // whether it is a ban); a close without it is read as a removal.
+        if (event.code === CLOSE_CODES.removed) {
+          this.removed ??= { kind: 'kicked' };
+          this.serverProblem = null;
+          return this.removed.kind === 'banned'
+            ? 'You are banned from this room.'
+            : 'A moderator removed you from this room.';
+        }
         // A close for a broken rule says why itself; for a refused room or name, the error
         // frame just before the close does.
         const reason =
@@ -275,6 +317,45 @@ export class RoomConnection {
   /** Adds (`on`) or takes back the reader's reaction to a message. */
   react(id: string, emoji: string, on: boolean): SendResult {
     return this.#change({ kind: on ? 'react' : 'unreact', target: id, emoji }, '');
+  }
+
+  /**
+   * Takes a moderation action against a person (see `MODERATION_ACTIONS`): sent at once, never
+   * kept for later (an action should not land minutes after the moment it was meant for).
+   *
+   * @returns The action's clientMsgId, whose answer {@link requests} shows; or why it was not sent.
+   */
+  moderate(
+    action: ModerationAction,
+    userId: string,
+    options: ModerationOptions = {},
+  ): { ok: true; clientMsgId: string } | { ok: false; message: string } {
+    if (this.status !== 'connected')
+      return { ok: false, message: 'Not connected: try again when the connection is back.' };
+    const clientMsgId = newClientMsgId();
+    const reason = options.reason?.trim();
+    const sent = this.#sendFrame({
+      type: 'moderate',
+      action,
+      userId,
+      clientMsgId,
+      ...(options.durationSeconds === undefined ? {} : { durationSeconds: options.durationSeconds }),
+      ...(reason === undefined || reason === '' ? {} : { reason }),
+    });
+    if (!sent) return { ok: false, message: 'Not connected: try again when the connection is back.' };
+    this.requests = withRequest(this.requests, clientMsgId, { state: 'sending' });
+    return { ok: true, clientMsgId };
+  }
+
+  /** Forgets the answer to a moderation action (its dialog closed). */
+  forgetRequest(clientMsgId: string): void {
+    this.requests = withoutRequest(this.requests, clientMsgId);
+  }
+
+  /** Comes back to a room the reader was removed from (or whose ban ended or was lifted). */
+  rejoin(): void {
+    this.removed = null;
+    this.#socket.restart();
   }
 
   /** A message of the log, if held. */
@@ -436,6 +517,11 @@ export class RoomConnection {
       welcomedOnce: this.#welcomedOnce,
       askedSince: this.#askedSince,
       contiguous: this.#contiguous,
+      roles: this.roles,
+      bans: this.bans,
+      mutes: this.mutes,
+      removed: this.removed,
+      requests: this.requests,
     };
   }
 
@@ -453,6 +539,11 @@ export class RoomConnection {
     this.#welcomedOnce = state.welcomedOnce;
     this.#askedSince = state.askedSince;
     this.#contiguous = state.contiguous;
+    this.roles = state.roles;
+    this.bans = state.bans;
+    this.mutes = state.mutes;
+    this.removed = state.removed;
+    this.requests = state.requests;
   }
 
   /** Takes the outcome of a frame: the new state first, then the effects, in order. */
@@ -577,5 +668,8 @@ export class RoomConnection {
     this.#setOutbox(markDisconnected(this.outbox));
     this.typists = [];
     this.degraded = null;
+    // A moderation action unanswered when the socket went: whether it was applied is unknown,
+    // and it is not sent again on its own (the moderation line will show if it was).
+    this.requests = failUnanswered(this.requests, 'The connection dropped before the server answered.');
   }
 }

@@ -2,7 +2,8 @@
  * One room's WebSocket over `parley.v1`, kept open: it reconnects with full-jitter backoff when
  * the connection drops (or an upgrade is refused, e.g. with HTTP 429 or 503, which a browser
  * only sees as a failed connection), at once when the browser comes back online, and gives up
- * only when the server refuses the room or the name (4400) or closes for a broken rule (1008).
+ * only when the server refuses the room or the name (4400), closes for a broken rule (1008), or
+ * a moderator removed or banned the reader (4403): coming back is then the person's choice.
  * What the frames mean is {@link RoomConnection}'s business.
  */
 import { CLOSE_CODES, PROTOCOL_V1 } from '@parley/protocol';
@@ -27,8 +28,9 @@ export interface RoomSocketOptions {
   /** The connection went away, for whatever reason; a retry may follow. */
   onLost: () => void;
   /**
-   * The server refused the room or the name (close code 4400), or closed the connection because
-   * this client broke a rule (1008): trying again as is would be refused again.
+   * The server refused the room or the name (close code 4400), closed the connection because
+   * this client broke a rule (1008), or a moderator removed the reader (4403): trying again as
+   * is would be refused again, or would undo what the moderator did.
    *
    * @returns Why, for people.
    */
@@ -98,6 +100,15 @@ export class RoomSocket {
     this.status = 'closed';
   }
 
+  /** Connects again after giving up (the person chose to rejoin a room they were removed from). */
+  restart(): void {
+    if (this.#disposed || this.status !== 'closed') return;
+    this.closeReason = null;
+    this.attempts = 0;
+    this.status = 'connecting';
+    this.#connect();
+  }
+
   /** Tries again now rather than at the end of the backoff ("Try now", or back online). */
   retryNow(): void {
     if (this.status === 'reconnecting' && this.#retryTimer !== null) {
@@ -137,7 +148,11 @@ export class RoomSocket {
       if (socket !== this.#socket) return;
       this.#socket = null;
       this.#options.onLost();
-      if (event.code === CLOSE_CODES.badRequest || event.code === CLOSE_CODES.policyViolation)
+      if (
+        event.code === CLOSE_CODES.badRequest ||
+        event.code === CLOSE_CODES.policyViolation ||
+        event.code === CLOSE_CODES.removed
+      )
         this.fail(this.#options.onRefused(event));
       else this.#scheduleRetry();
     };

@@ -12,7 +12,15 @@ function msg(id: string, user = bob): MessageFrame {
 }
 
 const ids = (entries: readonly TimelineEntry[]) =>
-  entries.map((e) => (e.kind === 'message' ? e.message.id : e.kind === 'gap' ? 'gap' : presenceText(e.summary)));
+  entries.map((e) =>
+    e.kind === 'message'
+      ? e.message.id
+      : e.kind === 'gap'
+        ? 'gap'
+        : e.kind === 'moderation'
+          ? `${e.frame.action} ${e.frame.user.name}`
+          : presenceText(e.summary),
+  );
 
 function timeline(...messages: MessageFrame[]): Timeline {
   const t = new Timeline();

@@ -10,7 +10,13 @@
  * replaced, so views that compare entries by identity see the change. Messages are found by id
  * through an index of their positions, so an edit, a deletion or a reaction costs O(1) too.
  */
-import { compareMessageIds, type ChangeFrame, type MessageFrame, type User } from '@parley/protocol';
+import {
+  compareMessageIds,
+  type ChangeFrame,
+  type MessageFrame,
+  type ModerationFrame,
+  type User,
+} from '@parley/protocol';
 import { applyChange, newestId } from './changes.ts';
 import { PresenceRun, type PresenceSummary } from './presence-run.ts';
 
@@ -19,10 +25,13 @@ export type TimelineEntry =
   /** One or more consecutive joins and leaves, with no message between them. */
   | { kind: 'presence'; key: string; summary: PresenceSummary }
   /** Messages may be missing here: the server no longer had everything since the last one. */
-  | { kind: 'gap'; key: string };
+  | { kind: 'gap'; key: string }
+  /** A moderator acted on someone: "Olga removed Carl". */
+  | { kind: 'moderation'; key: string; frame: ModerationFrame };
 
 export type MessageEntry = Extract<TimelineEntry, { kind: 'message' }>;
 export type PresenceEntry = Extract<TimelineEntry, { kind: 'presence' }>;
+export type ModerationEntry = Extract<TimelineEntry, { kind: 'moderation' }>;
 
 /** The key of a message entry; stable, so keyed lists never re-create a message's element. */
 export function messageKey(id: string): string {
@@ -37,6 +46,11 @@ function isMessage(entry: TimelineEntry): entry is MessageEntry {
   return entry.kind === 'message';
 }
 
+/** An entry's place in the room's log: a message's id or a moderation action's; none for the others. */
+function logIdOf(entry: TimelineEntry): string | undefined {
+  return entry.kind === 'message' ? entry.message.id : entry.kind === 'moderation' ? entry.frame.eventId : undefined;
+}
+
 export class Timeline {
   readonly #entries: TimelineEntry[] = [];
   /** The id of every message held, so a replay is recognised without a scan. */
@@ -45,6 +59,8 @@ export class Timeline {
   readonly #positions = new Map<string, number>();
   /** Display names by user id, of everyone seen in the log (who reacted is sent as ids). */
   readonly #names = new Map<string, string>();
+  /** The eventId of every moderation line held, so a replayed action shows once. */
+  readonly #moderation = new Set<string>();
   /** The newest log id seen in the current stretch besides messages (changes, covered entries). */
   #newestChange: string | undefined;
   /** Where the last gap marker is (-1: none); the current stretch of history follows it. */
@@ -175,6 +191,38 @@ export class Timeline {
   }
 
   /**
+   * Adds the line of a moderation action (live, or from a welcome or a recovery page), in its
+   * place by its log id among the messages of the current stretch: at the end when it is the
+   * newest, as it is when live (O(1)); otherwise before the first newer message (O(n), for a
+   * recovery). Its id counts for {@link cursor}. A replay of a line held is skipped.
+   *
+   * @returns Whether it was added.
+   */
+  addModeration(frame: ModerationFrame): boolean {
+    this.noteLogId(frame.eventId);
+    if (this.#moderation.has(frame.eventId)) return false;
+    this.#moderation.add(frame.eventId);
+    this.#names.set(frame.user.id, frame.user.name);
+    this.#names.set(frame.by.id, frame.by.name);
+    const entry: TimelineEntry = { kind: 'moderation', key: `mod:${frame.eventId}`, frame };
+    let at = this.#entries.length;
+    for (let i = this.#entries.length - 1; i > this.#lastGap; i--) {
+      const id = logIdOf(this.#entries[i]!);
+      if (id === undefined) continue;
+      if (compareMessageIds(id, frame.eventId) < 0) break;
+      at = i;
+    }
+    if (at === this.#entries.length) {
+      this.#entries.push(entry);
+      return true;
+    }
+    // Always after the last gap marker (the loop stops there), so #lastGap stays where it is.
+    this.#entries.splice(at, 0, entry);
+    this.#reindex(at);
+    return true;
+  }
+
+  /**
    * An id of the room's log was seen: a change's, or the newest entry a welcome or a page
    * covered. A reconnect asks for what follows it.
    */
@@ -246,32 +294,34 @@ export class Timeline {
     return fresh.sort((a, b) => compareMessageIds(a.id, b.id));
   }
 
+  /** The newest log id in the current stretch: a message's or a moderation line's. */
   #newestInStretch(): string | undefined {
     for (let i = this.#entries.length - 1; i > this.#lastGap; i--) {
-      const entry = this.#entries[i]!;
-      if (isMessage(entry)) return entry.message.id;
+      const id = logIdOf(this.#entries[i]!);
+      if (id !== undefined) return id;
     }
     return undefined;
   }
 
   /**
    * Merges sorted messages into the current stretch: each goes right before the first message
-   * newer than it (after the join/leave lines before that one), or at the end.
+   * (or moderation line) newer than it (after the join/leave lines before that one), or at the end.
    */
   #merge(fresh: readonly MessageFrame[]): void {
     const first = fresh[0]!.id;
     let at = this.#entries.length;
     for (let i = this.#entries.length - 1; i > this.#lastGap; i--) {
-      const entry = this.#entries[i]!;
-      if (!isMessage(entry)) continue;
-      if (compareMessageIds(entry.message.id, first) < 0) break;
+      const id = logIdOf(this.#entries[i]!);
+      if (id === undefined) continue;
+      if (compareMessageIds(id, first) < 0) break;
       at = i;
     }
     const tail = this.#entries.splice(at);
     let next = 0;
     for (const entry of tail) {
-      if (isMessage(entry)) {
-        while (next < fresh.length && compareMessageIds(fresh[next]!.id, entry.message.id) < 0)
+      const id = logIdOf(entry);
+      if (id !== undefined) {
+        while (next < fresh.length && compareMessageIds(fresh[next]!.id, id) < 0)
           this.#entries.push(messageEntry(fresh[next++]!));
       }
       this.#entries.push(entry);
