@@ -159,6 +159,91 @@ test('README screenshots: messages people fixed and answered', async ({ browser,
   }
 });
 
+// docs/screenshots/moderation-{light,dark}-{desktop,phone}.png: the owner's menu on a disruptive
+// person, with the owner and moderator badges and a moderation line; and
+// docs/screenshots/banned-{light,dark}-{desktop,phone}.png: what that person sees once banned.
+test('README screenshots: moderation', async ({ browser, openPerson, serverA }) => {
+  const room = 'community_garden';
+  const olga = await openPerson('A', { name: 'Olga' });
+  const bob = await openPerson('A', { name: 'Bob' });
+  const carl = await openPerson('A', { name: 'Carl' });
+  for (const person of [olga, bob, carl]) {
+    await person.room.goto(`/chat/${room}/`);
+    await person.room.expectJoined(room);
+  }
+  const say = async (person: Person, text: string) => {
+    await person.room.send(text);
+    await olga.room.expectMessage(text);
+  };
+  // Olga posts first: the room is hers. She makes Bob a moderator.
+  await say(olga, 'Welcome to the community garden! Plots are handed out on Saturday at 10.');
+  const menuOf = async (page: Page, name: string) => {
+    const entry = page
+      .getByRole('list', { name: 'People here', includeHidden: true })
+      .getByRole('listitem', { includeHidden: true })
+      .filter({ hasText: new RegExp(`^\\s*${name}\\b`) });
+    await entry.getByRole('button', { name: `Moderate ${name}` }).click();
+    return page.getByRole('menu', { name: `Moderate ${name}` });
+  };
+  const dialog = olga.page.getByTestId('moderation-dialog');
+  await (await menuOf(olga.page, 'Bob')).getByRole('menuitem', { name: 'Make moderator' }).click();
+  await dialog.getByRole('button', { name: 'Make moderator' }).click();
+  await expect(dialog).toBeHidden();
+  await say(bob, 'I will bring the seed list and the spare gloves.');
+  await say(carl, 'BUY CHEAP WATCHES at example.com/watches');
+  await say(carl, 'BUY CHEAP WATCHES at example.com/watches!!!');
+
+  mkdirSync(OUT, { recursive: true });
+  // Olga's menu on Carl, before any ban (a ban also keys on the address, which every browser
+  // here shares).
+  for (const [device, options] of Object.entries(DEVICES)) {
+    for (const colorScheme of SCHEMES) {
+      const page = await open(browser, {
+        ...options,
+        colorScheme,
+        baseURL: serverA,
+        storageState: await olga.context.storageState(),
+      });
+      const roomPage = new RoomPage(page);
+      await roomPage.goto(`/chat/${room}/`);
+      await roomPage.expectJoined(room);
+      await expect(roomPage.messages).toHaveCount(4);
+      if ((await roomPage.membersToggle.getAttribute('aria-expanded')) === 'false')
+        await roomPage.membersToggle.click();
+      await expect((await menuOf(page, 'Carl')).getByRole('menuitem').first()).toBeFocused();
+      await shoot(page, `moderation-${colorScheme}-${device}.png`);
+      await page.context().close();
+    }
+  }
+
+  // Carl banned, in each size and theme; then unbanned from the line of the ban.
+  await carl.page.close();
+  for (const [device, options] of Object.entries(DEVICES)) {
+    for (const colorScheme of SCHEMES) {
+      const page = await open(browser, {
+        ...options,
+        colorScheme,
+        baseURL: serverA,
+        storageState: await carl.context.storageState(),
+      });
+      const roomPage = new RoomPage(page);
+      await roomPage.goto(`/chat/${room}/`);
+      await roomPage.expectJoined(room);
+      await (await menuOf(olga.page, 'Carl')).getByRole('menuitem', { name: 'Ban' }).click();
+      await dialog.getByRole('radio', { name: '1 day' }).check();
+      await dialog.getByLabel(/^Reason/).fill('selling watches');
+      await dialog.getByRole('button', { name: 'Ban', exact: true }).click();
+      await expect(dialog).toBeHidden();
+      await expect(page.getByTestId('removed')).toContainText('selling watches');
+      await shoot(page, `banned-${colorScheme}-${device}.png`);
+      await page.context().close();
+      await olga.room.log.getByRole('button', { name: 'Unban Carl' }).last().click();
+      await dialog.getByRole('button', { name: 'Unban', exact: true }).click();
+      await expect(dialog).toBeHidden();
+    }
+  }
+});
+
 async function open(browser: Browser, options: BrowserContextOptions, name?: string): Promise<Page> {
   const context = await browser.newContext(options);
   if (name !== undefined) await rememberName(context, name);
