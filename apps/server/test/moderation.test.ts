@@ -178,6 +178,27 @@ for (const engine of ['memory', 'redis'] as const) {
       for (const client of [owner.client, bob.client, stranger.client, back.client, fresh.client]) client.close();
     });
 
+    test('an address ban keeps out members from that address, not the owner or moderators on it', async () => {
+      const room = `sharedaddress_${engine}`;
+      // Everyone here connects from 127.0.0.1, as people behind one office router would.
+      const { owner, bob, carl } = await roomOfThree(app, room);
+      assert.equal((await moderate(owner.client, 'promote', bob.welcome.you.id)).type, 'ack');
+      assert.equal((await moderate(owner.client, 'ban', carl.welcome.you.id)).type, 'ack');
+      await carl.client.waitClose();
+      const newcomer = await bannedEntry(app.wsUrl, room, 'name=Nora', '127.0.0.1');
+      assert.equal(newcomer?.frame.code, 'banned', 'a new member from the address is kept out');
+      owner.client.close();
+      bob.client.close();
+      const ownerBack = await connectV1(app.wsUrl, room, { name: 'Olga', token: owner.welcome.token });
+      const bobBack = await connectV1(app.wsUrl, room, { name: 'Bob', token: bob.welcome.token });
+      assert.equal(ownerBack.welcome.you.role, 'owner');
+      assert.equal(bobBack.welcome.you.role, 'moderator');
+      assert.equal((await requestV1(ownerBack.client, { type: 'message', text: 'still here' }, nextId())).type, 'ack');
+      assert.equal((await requestV1(bobBack.client, { type: 'message', text: 'me too' }, nextId())).type, 'ack');
+      ownerBack.client.close();
+      bobBack.client.close();
+    });
+
     test('mute: the person stays but cannot post, edit or react until unmuted', async () => {
       const room = `mute_${engine}`;
       const { owner, bob, carl } = await roomOfThree(app, room);
@@ -187,6 +208,9 @@ for (const engine of ['memory', 'redis'] as const) {
       assert.equal(event.action, 'mute');
       const refused = await requestV1(carl.client, { type: 'message', text: 'let me speak' }, nextId());
       assert.deepEqual([refused.code, refused.until], ['muted', event.until]);
+      const carlAgain = await connectV1(app.wsUrl, room, { name: 'Carl', token: carl.welcome.token });
+      assert.equal(carlAgain.welcome.you.mutedUntil, event.until, 'the welcome says the reader is muted');
+      carlAgain.client.close();
       const edit = await requestV1(carl.client, { type: 'edit', id: carlsMessage, text: 'sneaky' }, nextId());
       assert.equal(edit.code, 'muted');
       const react = await requestV1(carl.client, { type: 'react', id: carlsMessage, emoji: '👍' }, nextId());
@@ -206,6 +230,63 @@ for (const engine of ['memory', 'redis'] as const) {
       assert.equal((await moderate(owner.client, 'promote', carl.welcome.you.id)).code, 'forbidden', 'no longer owner');
       assert.equal((await moderate(bob.client, 'promote', carl.welcome.you.id)).type, 'ack');
       for (const client of [owner.client, bob.client, carl.client, late.client]) client.close();
+    });
+
+    test('settings: the owner’s; everyone is told; the welcome carries them; slow mode and read-only hold for members only', async () => {
+      const room = `settings_${engine}`;
+      const { owner, bob, carl } = await roomOfThree(app, room);
+      assert.deepEqual(carl.welcome.settings, {
+        topic: '',
+        unlisted: false,
+        inviteOnly: false,
+        slowModeSeconds: 0,
+        readOnly: false,
+      });
+      const refused = await requestV1(bob.client, { type: 'settings', slowModeSeconds: 60 }, nextId());
+      assert.equal(refused.code, 'forbidden', 'settings are the owner’s');
+      const ack = await requestV1(owner.client, { type: 'settings', topic: 'Be kind', slowModeSeconds: 30 }, nextId());
+      assert.equal(ack.type, 'ack');
+      const told = await nextOfType(carl.client, 'settings');
+      assert.deepEqual(
+        { topic: told.topic, slowModeSeconds: told.slowModeSeconds, readOnly: told.readOnly, eventId: told.eventId },
+        { topic: 'Be kind', slowModeSeconds: 30, readOnly: false, eventId: ack.id },
+      );
+      assert.equal(told.by.id, owner.welcome.you.id);
+
+      // Slow mode: one message per 30 s for a member; a moderator (and the owner) are exempt.
+      assert.equal((await requestV1(carl.client, { type: 'message', text: 'one' }, nextId())).type, 'ack');
+      const slowed = await requestV1(carl.client, { type: 'message', text: 'two' }, nextId());
+      assert.equal(slowed.code, 'slow_mode');
+      assert.ok(slowed.retryAfterMs > 25_000 && slowed.retryAfterMs <= 30_000, `retryAfterMs ${slowed.retryAfterMs}`);
+      assert.equal((await requestV1(owner.client, { type: 'message', text: 'a' }, nextId())).type, 'ack');
+      assert.equal((await requestV1(owner.client, { type: 'message', text: 'b' }, nextId())).type, 'ack');
+
+      // Read-only: members may not post at all; the change keeps the other settings.
+      await requestV1(owner.client, { type: 'settings', readOnly: true, slowModeSeconds: 0 }, nextId());
+      const readOnly = await requestV1(bob.client, { type: 'message', text: 'hi' }, nextId());
+      assert.equal(readOnly.code, 'read_only');
+      const late = await connectV1(app.wsUrl, room, { name: 'Late' });
+      assert.deepEqual([late.welcome.settings.topic, late.welcome.settings.readOnly], ['Be kind', true]);
+      const badTopic = await requestV1(owner.client, { type: 'settings', topic: 'x'.repeat(201) }, nextId());
+      assert.equal(badTopic.code, 'bad_frame');
+      for (const client of [owner.client, bob.client, carl.client, late.client]) client.close();
+    });
+
+    test('an unlisted room never appears in the room list', async () => {
+      const room = `unlisted_${engine}`;
+      const owner = await connectV1(app.wsUrl, room, { name: 'Olga' });
+      await postV1(owner.client, 'secret');
+      const listed = async () =>
+        ((await (await fetch(`${app.httpUrl}/api/rooms`)).json()) as any).rooms.some((r: any) => r.room === room);
+      // (The room list is rebuilt about once a second.)
+      const waitFor = async (want: boolean) => {
+        for (let i = 0; i < 40 && (await listed()) !== want; i++) await new Promise((r) => setTimeout(r, 100));
+        return listed();
+      };
+      assert.equal(await waitFor(true), true);
+      assert.equal((await requestV1(owner.client, { type: 'settings', unlisted: true }, nextId())).type, 'ack');
+      assert.equal(await waitFor(false), false);
+      owner.client.close();
     });
 
     test('a resend is applied once; a client away during moderation gets it with `since`', async () => {

@@ -75,5 +75,17 @@ for (const engine of ['memory', 'redis'] as const) {
       upper.client.close();
       lower.client.close();
     });
+
+    if (engine === 'redis') {
+      test('a room an earlier release kept under a capitalised name is not listed (it can no longer be opened)', async () => {
+        const { Redis } = await import('ioredis');
+        const direct = new Redis(redis!.url);
+        await direct.zadd('parley:rooms', Date.now(), 'Old_Capitals');
+        direct.disconnect();
+        await new Promise((resolve) => setTimeout(resolve, 1100));
+        const { rooms } = await json(await fetch(`${a.httpUrl}/api/rooms`));
+        assert.ok(!rooms.some((r: any) => r.room === 'Old_Capitals'), JSON.stringify(rooms));
+      });
+    }
   });
 }

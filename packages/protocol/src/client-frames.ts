@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import { isEmoji } from './emoji.ts';
 import { CLIENT_MSG_ID_PATTERN } from './message-id.ts';
-import { MAX_MODERATION_SECONDS, MAX_REASON_LENGTH, MODERATION_ACTIONS } from './moderation.ts';
+import { MAX_MODERATION_SECONDS, MAX_REASON_LENGTH, MODERATION_ACTIONS, RoomSettingsSchema } from './moderation.ts';
 import { MessageIdSchema } from './server-frames.ts';
 
 // Every frame a client may send on `parley.v1`, one schema each, and their union. Every frame
@@ -71,6 +71,17 @@ export const ClientModerateFrameSchema = v.object({
 });
 export type ClientModerateFrame = v.InferOutput<typeof ClientModerateFrameSchema>;
 
+/**
+ * Changes the room's settings (the owner's): only the fields given change. Acked like a message;
+ * everyone gets a `settings` frame with all the settings after the change.
+ */
+export const ClientSettingsFrameSchema = v.object({
+  type: v.literal('settings'),
+  ...v.partial(RoomSettingsSchema).entries,
+  clientMsgId: ClientMsgId,
+});
+export type ClientSettingsFrame = v.InferOutput<typeof ClientSettingsFrameSchema>;
+
 /** Tells the room this person is typing. */
 export const ClientTypingFrameSchema = v.object({ type: v.literal('typing') });
 export type ClientTypingFrame = v.InferOutput<typeof ClientTypingFrameSchema>;
@@ -83,6 +94,7 @@ export const ClientFrameSchema = v.variant('type', [
   ClientReactFrameSchema,
   ClientUnreactFrameSchema,
   ClientModerateFrameSchema,
+  ClientSettingsFrameSchema,
   ClientTypingFrameSchema,
 ]);
 export type ClientFrame = v.InferOutput<typeof ClientFrameSchema>;

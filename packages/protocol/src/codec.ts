@@ -74,13 +74,20 @@ export function encodeReferenceMessage(text: string): string {
  * @param code The stable error code.
  * @param message A sentence for people.
  * @param clientMsgId The refused message's client id, if any.
- * @param until For `banned` and `muted`: when it ends (ms; 0 or none: until lifted).
+ * @param extra `until` for `banned` and `muted` (when it ends, ms; 0 or none: until lifted);
+ *   `retryAfterMs` for `slow_mode`.
  * @returns The JSON text frame.
  */
-export function encodeError(code: ErrorCode, message: string, clientMsgId?: string, until?: number): string {
+export function encodeError(
+  code: ErrorCode,
+  message: string,
+  clientMsgId?: string,
+  extra: { until?: number | undefined; retryAfterMs?: number | undefined } = {},
+): string {
   const frame: ErrorFrame =
     clientMsgId === undefined ? { type: 'error', code, message } : { type: 'error', code, message, clientMsgId };
-  if (until !== undefined && until > 0) frame.until = until;
+  if (extra.until !== undefined && extra.until > 0) frame.until = extra.until;
+  if (extra.retryAfterMs !== undefined) frame.retryAfterMs = extra.retryAfterMs;
   return JSON.stringify(frame);
 }
 

@@ -32,6 +32,10 @@ export const ERROR_CODES = [
   'banned',
   /** You are muted in the room until `until` (absent: until lifted): nothing you send is posted. */
   'muted',
+  /** The room is in slow mode: you may post again in `retryAfterMs` (the message was not sent). */
+  'slow_mode',
+  /** The room is read-only: only its owner and moderators may post. */
+  'read_only',
   /** The person to moderate is not in the room (kick, ban, mute, promote and transfer need them present). */
   'not_present',
   /**

@@ -29,6 +29,39 @@ export const MAX_MODERATION_SECONDS = 365 * 24 * 3600;
 /** Characters a moderation reason may have. */
 export const MAX_REASON_LENGTH = 200;
 
+/** Characters a room's topic may have. */
+export const MAX_TOPIC_LENGTH = 200;
+
+/** The longest slow mode: one message an hour per person. */
+export const MAX_SLOW_MODE_SECONDS = 3600;
+
+/**
+ * A room's settings, changed by its owner (`settings` frames):
+ * - `topic`: a line shown under the room's name;
+ * - `unlisted`: the room never appears in `/api/rooms` (people need its name);
+ * - `inviteOnly`: only people with an invite (or already members) get in (not yet enforced by this release);
+ * - `slowModeSeconds`: each member may post one message per this many seconds (0: off); the owner
+ *   and moderators are exempt;
+ * - `readOnly`: only the owner and moderators may post.
+ */
+export const RoomSettingsSchema = v.object({
+  topic: v.pipe(v.string(), v.maxLength(MAX_TOPIC_LENGTH)),
+  unlisted: v.boolean(),
+  inviteOnly: v.boolean(),
+  slowModeSeconds: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(MAX_SLOW_MODE_SECONDS)),
+  readOnly: v.boolean(),
+});
+export type RoomSettings = v.InferOutput<typeof RoomSettingsSchema>;
+
+/** A room's settings until its owner changes them. */
+export const DEFAULT_ROOM_SETTINGS: RoomSettings = {
+  topic: '',
+  unlisted: false,
+  inviteOnly: false,
+  slowModeSeconds: 0,
+  readOnly: false,
+};
+
 /** Who holds a role in a room (everyone else is a member). */
 export const RoomRolesSchema = v.object({
   /** Absent while nobody has posted in the room yet. */

@@ -1,6 +1,12 @@
 import * as v from 'valibot';
-import { MODERATION_ACTIONS } from './moderation.ts';
-import { ChangeFrameSchema, MessageFrameSchema, ModerationFrameSchema, UserSchema } from './server-frames.ts';
+import { MODERATION_ACTIONS, RoomSettingsSchema } from './moderation.ts';
+import {
+  ChangeFrameSchema,
+  MessageFrameSchema,
+  ModerationFrameSchema,
+  SettingsFrameSchema,
+  UserSchema,
+} from './server-frames.ts';
 
 // The catalogue of room events: every kind of event that can be stored in a room's log or
 // published to the room, defined once. Three forms, each with its schema:
@@ -43,6 +49,12 @@ export const ModerationEventSchema = v.object({
   room: v.string(),
   moderation: ModerationFrameSchema,
 });
+/** The owner changed the room's settings (stored in the log like a moderation action). */
+export const SettingsEventSchema = v.object({
+  kind: v.literal('settings'),
+  room: v.string(),
+  settings: SettingsFrameSchema,
+});
 /** Someone is typing (not stored). */
 export const TypingEventSchema = v.object({ kind: v.literal('typing'), room: v.string(), user: UserSchema });
 
@@ -51,6 +63,7 @@ export const RoomEventSchema = v.variant('kind', [
   MessageEventSchema,
   ChangeEventSchema,
   ModerationEventSchema,
+  SettingsEventSchema,
   JoinEventSchema,
   LeaveEventSchema,
   TypingEventSchema,
@@ -61,6 +74,7 @@ export type RoomEventKind = RoomEvent['kind'];
 export type MessageRoomEvent = v.InferOutput<typeof MessageEventSchema>;
 export type ChangeRoomEvent = v.InferOutput<typeof ChangeEventSchema>;
 export type ModerationRoomEvent = v.InferOutput<typeof ModerationEventSchema>;
+export type SettingsRoomEvent = v.InferOutput<typeof SettingsEventSchema>;
 
 /**
  * The version of the records this release writes. Readers accept it and the versions before.
@@ -125,6 +139,17 @@ export const ModerationRecordSchema = v.object({
   clientMsgId: v.optional(v.string()),
 });
 export type ModerationRecord = v.InferOutput<typeof ModerationRecordSchema>;
+
+/** A change of the room's settings as stored in the log: all the settings after it, and who changed them. */
+export const SettingsRecordSchema = v.object({
+  v: v.literal(ROOM_RECORD_VERSION),
+  kind: v.literal('settings'),
+  room: v.string(),
+  user: UserSchema,
+  settings: RoomSettingsSchema,
+  clientMsgId: v.optional(v.string()),
+});
+export type SettingsRecord = v.InferOutput<typeof SettingsRecordSchema>;
 
 /**
  * A message record of the first release (stream field `b`): the same fields without `v` and

@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import { ERROR_CODES } from './error-codes.ts';
 import { isMessageId } from './message-id.ts';
-import { MODERATION_ACTIONS, ROLES, RoomRolesSchema } from './moderation.ts';
+import { MODERATION_ACTIONS, ROLES, RoomRolesSchema, RoomSettingsSchema } from './moderation.ts';
 
 // Every frame the server sends on `parley.v1`, one schema each, and their union.
 
@@ -95,6 +95,18 @@ export const ModerationFrameSchema = v.object({
 });
 export type ModerationFrame = v.InferOutput<typeof ModerationFrameSchema>;
 
+/**
+ * The room's owner changed its settings: all of them after the change, who changed them, and
+ * the change's place in the room's log.
+ */
+export const SettingsFrameSchema = v.object({
+  type: v.literal('settings'),
+  ...RoomSettingsSchema.entries,
+  by: UserSchema,
+  eventId: MessageIdSchema,
+});
+export type SettingsFrame = v.InferOutput<typeof SettingsFrameSchema>;
+
 /** Every frame that changes a message already sent. */
 export const ChangeFrameSchema = v.variant('type', [EditFrameSchema, DeleteFrameSchema, ReactionsFrameSchema]);
 export type ChangeFrame = v.InferOutput<typeof ChangeFrameSchema>;
@@ -108,13 +120,18 @@ export type ChangeFrame = v.InferOutput<typeof ChangeFrameSchema>;
 export const WelcomeFrameSchema = v.object({
   type: v.literal('welcome'),
   room: v.string(),
-  /** You, with your role in the room (absent from servers before roles existed: a member). */
-  you: v.object({ ...UserSchema.entries, role: v.optional(v.picklist(ROLES)) }),
+  /**
+   * You, with your role in the room (absent from servers before roles existed: a member) and,
+   * while you are muted there, when that ends (ms since the epoch; 0: until a moderator lifts it).
+   */
+  you: v.object({ ...UserSchema.entries, role: v.optional(v.picklist(ROLES)), mutedUntil: v.optional(v.number()) }),
   /**
    * Who owns and who moderates the room (every other person is a member); kept up to date by
    * `moderation` events (promote, demote, transfer). Absent from servers before roles existed.
    */
   roles: v.optional(RoomRolesSchema),
+  /** The room's settings now (absent from servers before settings existed: the defaults). */
+  settings: v.optional(RoomSettingsSchema),
   /** Keep it (e.g. in localStorage) and pass it as `token` when reconnecting to stay the same person. */
   token: v.string(),
   members: v.array(UserSchema),
@@ -185,6 +202,8 @@ export const ErrorFrameSchema = v.object({
   clientMsgId: v.optional(v.string()),
   /** For `banned` and `muted`: when it ends (ms since the epoch); absent: until lifted. */
   until: v.optional(v.number()),
+  /** For `slow_mode`: how long until this person may post again. */
+  retryAfterMs: v.optional(v.number()),
 });
 
 /** An `error` frame. */
@@ -201,6 +220,7 @@ export const ServerFrameSchema = v.variant('type', [
   DeleteFrameSchema,
   ReactionsFrameSchema,
   ModerationFrameSchema,
+  SettingsFrameSchema,
   AckFrameSchema,
   StatusFrameSchema,
   ErrorFrameSchema,

@@ -38,12 +38,15 @@ expectType<
     | 'delete'
     | 'reactions'
     | 'moderation'
+    | 'settings'
     | 'ack'
     | 'status'
     | 'error'
   >
 >();
-expectType<Equal<ClientFrame['type'], 'message' | 'edit' | 'delete' | 'react' | 'unreact' | 'moderate' | 'typing'>>();
+expectType<
+  Equal<ClientFrame['type'], 'message' | 'edit' | 'delete' | 'react' | 'unreact' | 'moderate' | 'settings' | 'typing'>
+>();
 
 // Narrowing on `type` gives each frame its fields.
 export function narrow(frame: ServerFrame): string {

@@ -5,6 +5,8 @@ import type {
   ModerationAction,
   ModerationFrame,
   RoomEvent,
+  RoomSettings,
+  SettingsFrame,
   RoomSummary,
   User,
 } from '@parley/protocol';
@@ -68,12 +70,28 @@ export interface ModerationDraft {
   clientMsgId: string;
 }
 
+/** What a session asks the engine to change about a room's settings (the owner's; only the fields given). */
+export interface SettingsDraft {
+  room: string;
+  by: User;
+  changes: Partial<RoomSettings>;
+  clientMsgId: string;
+}
+
 /**
  * Why a post, a change or a moderation action was refused; each is an error code of the
  * protocol. `banned` and `muted` come with when they end.
  */
 export type ChangeRefusal =
-  'not_found' | 'forbidden' | 'edit_window_closed' | 'too_many_reactions' | 'banned' | 'muted' | 'not_present';
+  | 'not_found'
+  | 'forbidden'
+  | 'edit_window_closed'
+  | 'too_many_reactions'
+  | 'banned'
+  | 'muted'
+  | 'not_present'
+  | 'slow_mode'
+  | 'read_only';
 
 /**
  * The outcome of a post or a change: stored under a new log id; a retry of one already stored
@@ -84,7 +102,7 @@ export type ChangeRefusal =
 export type PostResult =
   | { outcome: 'stored' | 'duplicate'; id: string }
   | { outcome: 'reused' }
-  | { outcome: 'refused'; code: ChangeRefusal; until?: number | undefined };
+  | { outcome: 'refused'; code: ChangeRefusal; until?: number | undefined; retryAfterMs?: number | undefined };
 
 /** Where the day's message counts of every address are added up (one place for all instances; see limits/daily-quota.ts). */
 export interface QuotaStore {
@@ -149,6 +167,8 @@ export interface HistoryResult {
   changes: ChangeFrame[];
   /** since/after pages: the moderation actions in the page's stretch of the log, oldest first. Empty for other pages. */
   moderation: ModerationFrame[];
+  /** since/after pages: the settings changes in the page's stretch of the log (the hub's read-back passes them on). */
+  settings: SettingsFrame[];
   /**
    * since/after pages: the newest log entry the page covers (a message or a change), to read
    * the next page after; undefined when the page is empty.
@@ -204,6 +224,12 @@ export interface ChatEngine extends QuotaStore {
    * @throws EngineUnavailableError like post.
    */
   moderate(draft: ModerationDraft): Promise<PostResult>;
+  /**
+   * Changes a room's settings (its owner only: `forbidden` otherwise), appends the change to the
+   * log and publishes the settings after it, in one atomic step.
+   * @throws EngineUnavailableError like post.
+   */
+  configure(draft: SettingsDraft): Promise<PostResult>;
   /** A person's standing in a room: the room's roles, and any ban (by id or address) or mute on them. */
   standing(room: string, userId: string, address: string): Promise<Standing>;
   /**

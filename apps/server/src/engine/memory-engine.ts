@@ -1,8 +1,10 @@
 import {
   compareMessageIds,
+  DEFAULT_ROOM_SETTINGS,
   type ChangeOp,
   type ModerationFrame,
   type RoomEvent,
+  type SettingsFrame,
   type RoomSummary,
   type User,
 } from '@parley/protocol';
@@ -22,6 +24,7 @@ import {
   type MessageDraft,
   type ModerationDraft,
   type PostResult,
+  type SettingsDraft,
   type StoredMessage,
 } from './engine.ts';
 import { sinceIsRecoverable } from './history-window.ts';
@@ -33,6 +36,7 @@ import {
   moderationFingerprint,
   moderationUntil,
   moderationWireBytes,
+  settingsFingerprint,
   replyExcerpt,
   retryFingerprint,
 } from './message-state.ts';
@@ -43,7 +47,8 @@ import { moderationRefusal, RoomModeration, type Standing } from './room-standin
 type LogEntry =
   | { kind: 'message'; id: string; retryKey: string | undefined }
   | { kind: 'change'; id: string; retryKey: string | undefined; op: ChangeOp; target: string }
-  | { kind: 'moderation'; id: string; retryKey: string | undefined; frame: ModerationFrame };
+  | { kind: 'moderation'; id: string; retryKey: string | undefined; frame: ModerationFrame }
+  | { kind: 'settings'; id: string; retryKey: string | undefined; frame: SettingsFrame };
 
 /**
  * What a clientMsgId was used for: the log id, and a hash of what was sent (to tell a retry from
@@ -123,13 +128,17 @@ export class MemoryEngine implements ChatEngine {
     const earlier = retryKey === undefined ? undefined : room.sent.get(retryKey);
     if (earlier !== undefined)
       return earlier.content === content ? { outcome: 'duplicate', id: earlier.id } : { outcome: 'reused' };
-    const kept = keptOut(room.moderation.standing(draft.user.id, draft.address, Date.now()));
+    const now = Date.now();
+    const kept = keptOut(room.moderation.standing(draft.user.id, draft.address, now));
     if (kept !== undefined) return kept;
+    const slowed = room.moderation.postRefusal(draft.user.id, now);
+    if (slowed !== undefined) return { outcome: 'refused', ...slowed };
     const answered = draft.replyTo === undefined ? undefined : room.messages.get(draft.replyTo);
     if (draft.replyTo !== undefined && (answered === undefined || answered.deleted === true))
       return { outcome: 'refused', code: 'not_found' };
     // Whoever posts first owns the room (a visit alone creates nothing).
     if (!draft.user.id.startsWith(ANONYMOUS_ID_PREFIX)) room.moderation.owner ??= draft.user.id;
+    room.moderation.posted(draft.user.id, now);
 
     const id = this.nextId();
     const ts = this.lastMs;
@@ -232,9 +241,27 @@ export class MemoryEngine implements ChatEngine {
     return { outcome: 'stored', id };
   }
 
+  async configure(draft: SettingsDraft): Promise<PostResult> {
+    const room = this.rooms.get(draft.room);
+    if (room === undefined || room.moderation.owner !== draft.by.id) return { outcome: 'refused', code: 'forbidden' };
+    const retryKey = `${draft.by.id}\u0000${draft.clientMsgId}`;
+    const content = settingsFingerprint(draft);
+    const earlier = room.sent.get(retryKey);
+    if (earlier !== undefined)
+      return earlier.content === content ? { outcome: 'duplicate', id: earlier.id } : { outcome: 'reused' };
+    const settings = { ...room.moderation.settings, ...draft.changes };
+    room.moderation.settings = settings;
+    room.moderation.sweep(Date.now());
+    const id = this.nextId();
+    const frame: SettingsFrame = { type: 'settings', ...settings, by: draft.by, eventId: id };
+    this.append(draft.room, room, { kind: 'settings', id, retryKey, frame }, CHANGE_COST, content);
+    this.emit(draft.room, { kind: 'settings', room: draft.room, settings: frame });
+    return { outcome: 'stored', id };
+  }
+
   async standing(roomName: string, userId: string, address: string): Promise<Standing> {
     const room = this.rooms.get(roomName);
-    if (room === undefined) return { roles: { moderators: [] }, role: 'member' };
+    if (room === undefined) return { roles: { moderators: [] }, role: 'member', settings: DEFAULT_ROOM_SETTINGS };
     return room.moderation.standing(userId, address, Date.now());
   }
 
@@ -245,7 +272,15 @@ export class MemoryEngine implements ChatEngine {
   async history(roomName: string, query: HistoryQuery): Promise<HistoryResult> {
     const room = this.rooms.get(roomName);
     if (room === undefined)
-      return { messages: [], changes: [], moderation: [], recovered: false, hasMore: false, hasNewer: false };
+      return {
+        messages: [],
+        changes: [],
+        moderation: [],
+        settings: [],
+        recovered: false,
+        hasMore: false,
+        hasNewer: false,
+      };
     const from = query.since ?? query.after;
     if (from !== undefined) {
       const recoverable = sinceIsRecoverable(from, room.maxDeletedId, room.lastId);
@@ -285,10 +320,11 @@ export class MemoryEngine implements ChatEngine {
     const summaries = new Map<string, RoomSummary>();
     for (const name of this.occupied) {
       const room = this.rooms.get(name);
-      if (room !== undefined)
+      if (room !== undefined && !room.moderation.settings.unlisted)
         summaries.set(name, { room: name, members: room.present.size, lastActivity: room.lastActivity });
     }
     for (const [name, lastActivity] of this.recent.newest(limit)) {
+      if (this.rooms.get(name)?.moderation.settings.unlisted === true) continue;
       if (!summaries.has(name) && lastActivity >= since) summaries.set(name, { room: name, members: 0, lastActivity });
     }
     return [...summaries.values()].sort(byActivity).slice(0, limit);
@@ -404,6 +440,7 @@ export class MemoryEngine implements ChatEngine {
     const messages: StoredMessage[] = [];
     const changes = new ChangeCollector();
     const moderation: ModerationFrame[] = [];
+    const settings: SettingsFrame[] = [];
     let bytes = 0;
     let i = start;
     for (; i < log.length; i++) {
@@ -416,10 +453,11 @@ export class MemoryEngine implements ChatEngine {
         bytes += size;
         continue;
       }
-      if (entry.kind === 'moderation') {
+      if (entry.kind === 'moderation' || entry.kind === 'settings') {
         const size = moderationWireBytes(entry.frame);
         if (i > start && bytes + size > query.maxBytes) break;
-        moderation.push(entry.frame);
+        if (entry.kind === 'moderation') moderation.push(entry.frame);
+        else settings.push(entry.frame);
         bytes += size;
         continue;
       }
@@ -440,6 +478,7 @@ export class MemoryEngine implements ChatEngine {
       messages,
       changes: changes.list(),
       moderation,
+      settings,
       recovered,
       hasMore,
       hasNewer: i < log.length,
@@ -471,6 +510,7 @@ export class MemoryEngine implements ChatEngine {
       messages: page.reverse(),
       changes: [],
       moderation: [],
+      settings: [],
       recovered: false,
       hasMore,
       hasNewer: false,

@@ -1,6 +1,20 @@
 import { createHash } from 'node:crypto';
-import { LIMITS, type ChangeFrame, type ChangeOp, type ModerationFrame, type Reaction } from '@parley/protocol';
-import type { ChangeDraft, ChangeRefusal, MessageDraft, ModerationDraft, StoredMessage } from './engine.ts';
+import {
+  LIMITS,
+  type ChangeFrame,
+  type ChangeOp,
+  type ModerationFrame,
+  type Reaction,
+  type SettingsFrame,
+} from '@parley/protocol';
+import type {
+  ChangeDraft,
+  ChangeRefusal,
+  MessageDraft,
+  ModerationDraft,
+  SettingsDraft,
+  StoredMessage,
+} from './engine.ts';
 
 // The rules of a message's state after edits, deletions and reactions, shared by both engines
 // (the Redis engine's scripts apply the same rules inside Redis; its tests and the memory
@@ -118,8 +132,14 @@ export function moderationFingerprint(draft: ModerationDraft): string {
   return createHash('sha256').update(content).digest('base64url').slice(0, 22);
 }
 
-/** The bytes a moderation frame takes in a page (its JSON and a comma). */
-export function moderationWireBytes(frame: ModerationFrame): number {
+/** The retry fingerprint of a settings change (see {@link retryFingerprint}). */
+export function settingsFingerprint(draft: SettingsDraft): string {
+  const content = `settings\u0000${JSON.stringify(draft.changes)}`;
+  return createHash('sha256').update(content).digest('base64url').slice(0, 22);
+}
+
+/** The bytes a moderation or settings frame takes in a page (its JSON and a comma). */
+export function moderationWireBytes(frame: ModerationFrame | SettingsFrame): number {
   return Buffer.byteLength(JSON.stringify(frame)) + 1;
 }
 

@@ -6,6 +6,7 @@ import {
   roleOf,
   type ModerationFrame,
   type RoomRoles,
+  type SettingsFrame,
   type RoomSummary,
   type User,
 } from '@parley/protocol';
@@ -25,6 +26,7 @@ import {
   type MessageDraft,
   type ModerationDraft,
   type PostResult,
+  type SettingsDraft,
   type StoredMessage,
 } from './engine.ts';
 import { sinceIsRecoverable } from './history-window.ts';
@@ -37,6 +39,8 @@ import {
   roomKeys,
   roomOfChannel,
   sentKey,
+  slowKey,
+  UNLISTED_KEY,
 } from './redis-keys.ts';
 import {
   ChangeCollector,
@@ -45,6 +49,7 @@ import {
   moderationUntil,
   moderationWireBytes,
   retryFingerprint,
+  settingsFingerprint,
 } from './message-state.ts';
 import { holds, MAX_MODERATORS, type Standing } from './room-standing.ts';
 import {
@@ -54,12 +59,24 @@ import {
   moderationRecord,
   personOf,
   presencePayload,
+  settingsRecord,
+  storedSettings,
   recordOfItem,
   seqOfEntry,
   typingBusFrame,
   type LogItem,
 } from './redis-records.ts';
-import { CHANGE_MESSAGE, ENTER, EXIT, MODERATE, POST_MESSAGE, READ_LOG, REFRESH } from './redis-scripts.ts';
+import {
+  CHANGE_MESSAGE,
+  CONFIGURE,
+  CONFIRM,
+  ENTER,
+  EXIT,
+  MODERATE,
+  POST_MESSAGE,
+  READ_LOG,
+  REFRESH,
+} from './redis-scripts.ts';
 import { byActivity } from './room-index.ts';
 
 /** How long start-up waits for Redis before going on unready (the connection keeps retrying). */
@@ -85,6 +102,7 @@ type LogKeys = [
   edited: string,
   reactions: string,
   moderation: string,
+  confirmed: string,
 ];
 
 /** A script's answer: the log id (or ''), the outcome, then the frame to publish (DEFER_PUBLISH) or when a ban or mute ends. */
@@ -97,6 +115,7 @@ type ScriptCommands = {
   postMessage(
     ...args: [
       ...keys: LogKeys,
+      slow: string,
       record: string,
       maxLen: number,
       ttl: number,
@@ -109,7 +128,22 @@ type ScriptCommands = {
       replyTo: string,
       address: string,
     ]
-  ): Promise<ScriptReply<0 | 1 | 2 | 3 | 7 | 8>>;
+  ): Promise<ScriptReply<0 | 1 | 2 | 3 | 7 | 8 | 10 | 11>>;
+  configure(
+    ...args: [
+      ...keys: LogKeys,
+      ownerId: string,
+      record: string,
+      maxLen: number,
+      ttl: number,
+      channel: string,
+      retryTtl: number,
+      contentHash: string,
+      settings: string,
+      slowModeSeconds: number,
+      readOnly: string,
+    ]
+  ): Promise<ScriptReply<0 | 1 | 2 | 4>>;
   changeMessage(
     ...args: [
       ...keys: LogKeys,
@@ -186,9 +220,11 @@ type ReaderCommands = {
     texts: string,
     edited: string,
     reactions: string,
+    confirmed: string,
     direction: 'f' | 'b',
     start: string,
     count: number,
+    confirmedOnly: '0' | '1',
   ): Promise<LogItem[]>;
 };
 
@@ -201,6 +237,8 @@ const REFUSALS: Record<number, ChangeRefusal> = {
   7: 'banned',
   8: 'muted',
   9: 'not_present',
+  10: 'slow_mode',
+  11: 'read_only',
 };
 
 /** A script's refusal as a result (`banned` and `muted` with when they end), or undefined. */
@@ -208,6 +246,7 @@ function refusalOf(reply: ScriptReply<number>): PostResult | undefined {
   const code = REFUSALS[reply[1]];
   if (code === undefined) return undefined;
   if (code === 'banned' || code === 'muted') return { outcome: 'refused', code, until: Number(reply[2] ?? 0) };
+  if (code === 'slow_mode') return { outcome: 'refused', code, retryAfterMs: Number(reply[2] ?? 0) };
   return { outcome: 'refused', code };
 }
 
@@ -216,6 +255,7 @@ interface LogPage {
   messages: StoredMessage[];
   changes: ChangeCollector;
   moderation: ModerationFrame[];
+  settings: SettingsFrame[];
   lastEventId: string | undefined;
   lastSeq: number | undefined;
   more: boolean;
@@ -243,6 +283,8 @@ export class RedisEngine implements ChatEngine {
   /** Redis Cluster (sharded pub/sub, a client that follows the slots) rather than one Redis. */
   private readonly cluster: boolean;
   private readonly commands: (Redis | Cluster) & ScriptCommands;
+  /** '1' with REDIS_WAIT_REPLICAS: the log is read only up to its confirmed entry (see CONFIRM). */
+  private readonly confirmedOnly: '0' | '1';
   /** Reads (history pages, the room list), so that posts never wait behind them (see the constructor). */
   private readonly reader: (Redis | Cluster) & ReaderCommands;
   private readonly subscriber: Redis | Cluster;
@@ -316,10 +358,13 @@ export class RedisEngine implements ChatEngine {
         ? sharded.replace('local DEFER_PUBLISH = false', 'local DEFER_PUBLISH = true')
         : sharded;
     };
-    this.reader.defineCommand('readLog', { numberOfKeys: 4, lua: READ_LOG });
-    this.commands.defineCommand('postMessage', { numberOfKeys: 8, lua: script(POST_MESSAGE) });
-    this.commands.defineCommand('changeMessage', { numberOfKeys: 8, lua: script(CHANGE_MESSAGE) });
-    this.commands.defineCommand('moderate', { numberOfKeys: 9, lua: script(MODERATE) });
+    this.reader.defineCommand('readLog', { numberOfKeys: 5, lua: READ_LOG });
+    this.confirmedOnly = options.waitReplicas > 0 ? '1' : '0';
+    this.commands.defineCommand('confirm', { numberOfKeys: 1, lua: CONFIRM });
+    this.commands.defineCommand('postMessage', { numberOfKeys: 10, lua: script(POST_MESSAGE) });
+    this.commands.defineCommand('configure', { numberOfKeys: 9, lua: script(CONFIGURE) });
+    this.commands.defineCommand('changeMessage', { numberOfKeys: 9, lua: script(CHANGE_MESSAGE) });
+    this.commands.defineCommand('moderate', { numberOfKeys: 10, lua: script(MODERATE) });
     this.commands.defineCommand('enterRoom', { numberOfKeys: 3, lua: script(ENTER) });
     this.commands.defineCommand('exitRoom', { numberOfKeys: 3, lua: script(EXIT) });
     this.commands.defineCommand('refreshPresence', { numberOfKeys: 3, lua: script(REFRESH) });
@@ -429,9 +474,11 @@ export class RedisEngine implements ChatEngine {
           keys.texts,
           keys.edited,
           keys.reactions,
+          keys.confirmed,
           'f',
           draft.replyTo,
           1,
+          this.confirmedOnly,
         );
         const record = item === undefined || item[0] !== draft.replyTo ? undefined : recordOfItem(item);
         if (record?.kind !== 'message' || record.message.deleted === true)
@@ -442,6 +489,7 @@ export class RedisEngine implements ChatEngine {
         'postMessage',
         [
           ...this.logKeys(draft.room, sent),
+          slowKey(draft.room, draft.user.id),
           messageRecord(draft, answered),
           this.options.historyLength,
           this.options.roomTtlMs,
@@ -454,7 +502,7 @@ export class RedisEngine implements ChatEngine {
           draft.replyTo ?? '',
           draft.address ?? '',
         ],
-        roomChannel(draft.room),
+        draft.room,
       );
       return this.resultOf(draft.room, reply);
     });
@@ -481,7 +529,7 @@ export class RedisEngine implements ChatEngine {
           this.options.maxReactionsPerMessage,
           draft.address ?? '',
         ],
-        roomChannel(draft.room),
+        draft.room,
       ),
     );
     return this.resultOf(draft.room, reply);
@@ -513,7 +561,7 @@ export class RedisEngine implements ChatEngine {
           presencePayload(user),
           MAX_MODERATORS,
         ],
-        roomChannel(draft.room),
+        draft.room,
       );
       return this.resultOf(draft.room, reply);
     });
@@ -530,8 +578,40 @@ export class RedisEngine implements ChatEngine {
     return { outcome: 'stored', id };
   }
 
+  async configure(draft: SettingsDraft): Promise<PostResult> {
+    return this.unavailableOnError(async () => {
+      const keys = roomKeys(draft.room);
+      // Merged here, written by the script only if the sender owns the room (a concurrent change
+      // of other fields by the owner's other tab is overwritten: the last one wins).
+      const settings = { ...storedSettings(await this.commands.hget(keys.moderation, 'settings')), ...draft.changes };
+      const reply = await this.replicated(
+        'configure',
+        [
+          ...this.logKeys(draft.room, sentKey(draft.room, draft.by.id, draft.clientMsgId)),
+          draft.by.id,
+          settingsRecord(draft, settings),
+          this.options.historyLength,
+          this.options.roomTtlMs,
+          roomChannel(draft.room),
+          RETRY_WINDOW_MS,
+          settingsFingerprint(draft),
+          JSON.stringify(settings),
+          settings.slowModeSeconds,
+          settings.readOnly ? '1' : '0',
+        ],
+        draft.room,
+      );
+      const result = this.resultOf(draft.room, reply);
+      if (result.outcome === 'stored')
+        await (settings.unlisted
+          ? this.commands.sadd(UNLISTED_KEY, draft.room)
+          : this.commands.srem(UNLISTED_KEY, draft.room));
+      return result;
+    });
+  }
+
   async standing(room: string, userId: string, address: string): Promise<Standing> {
-    const [owner, mods, ban, byAddress, mute] = await this.unavailableOnError(() =>
+    const [owner, mods, ban, byAddress, mute, settings] = await this.unavailableOnError(() =>
       this.reader.hmget(
         roomKeys(room).moderation,
         'owner',
@@ -539,16 +619,17 @@ export class RedisEngine implements ChatEngine {
         `ban:${userId}`,
         `addr:${address}`,
         `mute:${userId}`,
+        'settings',
       ),
     );
     const roles: RoomRoles = { moderators: (mods ?? '').split(' ').filter((id) => id !== '') };
     if (owner !== null && owner !== undefined) roles.owner = owner;
-    const standing: Standing = { roles, role: roleOf(roles, userId) };
+    const standing: Standing = { roles, role: roleOf(roles, userId), settings: storedSettings(settings ?? null) };
     const now = Date.now();
     const banned = ban === null || ban === undefined ? undefined : Number(ban);
     const addressBanned = byAddress === null || byAddress === undefined ? undefined : Number(byAddress.split('|')[0]);
     if (holds(banned, now)) standing.bannedUntil = banned;
-    else if (holds(addressBanned, now)) standing.bannedUntil = addressBanned;
+    else if (holds(addressBanned, now) && standing.role === 'member') standing.bannedUntil = addressBanned;
     const muted = mute === null || mute === undefined ? undefined : Number(mute);
     if (holds(muted, now)) standing.mutedUntil = muted;
     return standing;
@@ -573,6 +654,7 @@ export class RedisEngine implements ChatEngine {
               messages: [],
               changes: [],
               moderation: [],
+              settings: [],
               recovered,
               hasMore: bounds.firstId !== undefined,
               hasNewer: false,
@@ -583,6 +665,7 @@ export class RedisEngine implements ChatEngine {
             messages: page.messages,
             changes: page.changes.list(),
             moderation: page.moderation,
+            settings: page.settings,
             recovered,
             hasMore: olderExists,
             hasNewer: page.more,
@@ -593,12 +676,21 @@ export class RedisEngine implements ChatEngine {
       }
       // `(0-0` is no id Redis accepts as an exclusive end: nothing is before 0-0.
       if (query.before === '0-0')
-        return { messages: [], changes: [], moderation: [], recovered: false, hasMore: false, hasNewer: false };
+        return {
+          messages: [],
+          changes: [],
+          moderation: [],
+          settings: [],
+          recovered: false,
+          hasMore: false,
+          hasNewer: false,
+        };
       const page = await this.readPage(room, 'backward', query.before === undefined ? '+' : `(${query.before}`, query);
       return {
         messages: page.messages.reverse(),
         changes: [],
         moderation: [],
+        settings: [],
         recovered: false,
         hasMore: page.more,
         hasNewer: false,
@@ -634,6 +726,7 @@ export class RedisEngine implements ChatEngine {
       messages: [],
       changes: new ChangeCollector(),
       moderation: [],
+      settings: [],
       lastEventId: undefined,
       lastSeq: undefined,
       more: false,
@@ -650,9 +743,11 @@ export class RedisEngine implements ChatEngine {
         keys.texts,
         keys.edited,
         keys.reactions,
+        keys.confirmed,
         direction === 'forward' ? 'f' : 'b',
         cursor,
         want,
+        this.confirmedOnly,
       );
       for (const item of items) {
         if (direction === 'backward' && page.lastEventId === undefined) {
@@ -661,11 +756,12 @@ export class RedisEngine implements ChatEngine {
         }
         const record = recordOfItem(item);
         if (record === undefined) continue;
-        if (record.kind === 'moderation') {
+        if (record.kind === 'moderation' || record.kind === 'settings') {
           if (direction === 'backward') continue;
           const size = moderationWireBytes(record.frame);
           if (taken > 0 && bytes + size > maxBytes) return { ...page, more: true };
-          page.moderation.push(record.frame);
+          if (record.kind === 'moderation') page.moderation.push(record.frame);
+          else page.settings.push(record.frame);
           bytes += size;
         } else if (record.kind === 'change') {
           if (direction === 'backward' || record.frame === undefined) continue;
@@ -706,10 +802,10 @@ export class RedisEngine implements ChatEngine {
    * resend of an entry whose publish never happened publishes it then; the hubs deliver an entry
    * once whatever the order of publishes (they compare log ids and read gaps back).
    */
-  private async replicated<C extends 'postMessage' | 'changeMessage' | 'moderate'>(
+  private async replicated<C extends 'postMessage' | 'changeMessage' | 'moderate' | 'configure'>(
     script: C,
     args: Parameters<ScriptCommands[C]>,
-    channel: string,
+    room: string,
   ): Promise<Awaited<ReturnType<ScriptCommands[C]>>> {
     const run = this.commands[script] as (...args: unknown[]) => ReturnType<ScriptCommands[C]>;
     if (this.options.waitReplicas === 0)
@@ -731,15 +827,33 @@ export class RedisEngine implements ChatEngine {
       throw new EngineUnavailableError(
         `only ${String(replicas)} of ${this.options.waitReplicas} replicas confirmed in time`,
       );
-    if ((outcome === 0 || outcome === 1) && typeof frame === 'string')
-      await (this.cluster ? this.commands.spublish(channel, frame) : this.commands.publish(channel, frame));
+    if (outcome === 0 || outcome === 1) {
+      // The entry is replicated: readers may see it now, then it goes out live (one round trip).
+      const [id] = result as [string];
+      const after = this.commands.pipeline() as unknown as Record<string, (...args: unknown[]) => unknown> & {
+        exec(): Promise<Array<[Error | null, unknown]> | null>;
+      };
+      after.confirm!(roomKeys(room).confirmed, id, this.options.roomTtlMs);
+      if (typeof frame === 'string') after[this.cluster ? 'spublish' : 'publish']!(roomChannel(room), frame);
+      for (const [err] of (await after.exec()) ?? []) if (err !== null) throw err;
+    }
     return result as Awaited<ReturnType<ScriptCommands[C]>>;
   }
 
   /** The keys the log scripts take (see LOG_HELPERS in redis-scripts.ts), with a retry guard. */
   private logKeys(room: string, sent: string): LogKeys {
     const keys = roomKeys(room);
-    return [keys.log, sent, keys.seq, keys.trimmed, keys.texts, keys.edited, keys.reactions, keys.moderation];
+    return [
+      keys.log,
+      sent,
+      keys.seq,
+      keys.trimmed,
+      keys.texts,
+      keys.edited,
+      keys.reactions,
+      keys.moderation,
+      keys.confirmed,
+    ];
   }
 
   async enter(room: string, user: User): Promise<MembersJson> {
@@ -812,6 +926,14 @@ export class RedisEngine implements ChatEngine {
       for (const [room, last] of lastActivity) {
         if (!rooms.has(room) && last >= now - this.options.activeWindowMs)
           rooms.set(room, { room, members: 0, lastActivity: last });
+      }
+      // Unlisted rooms never show (one command for every candidate).
+      const candidates = [...rooms.keys()];
+      if (candidates.length > 0) {
+        const unlisted = await this.reader.smismember(UNLISTED_KEY, ...candidates);
+        candidates.forEach((room, i) => {
+          if (unlisted[i] === 1) rooms.delete(room);
+        });
       }
       return [...rooms.values()].sort(byActivity).slice(0, limit);
     });

@@ -43,7 +43,14 @@ export function roomKeys(room: string) {
     people: `${base}:people`,
     /** Hash: the room's owner, moderators, bans and mutes (see MODERATE in redis-scripts.ts). */
     moderation: `${base}:moderation`,
+    /** String: with REDIS_WAIT_REPLICAS, the newest log entry a replica confirmed; reads stop there (see CONFIRM). */
+    confirmed: `${base}:confirmed`,
   };
+}
+
+/** A member's slow-mode key in a room: present (with a TTL) while they must wait to post again. */
+export function slowKey(room: string, userId: string): string {
+  return `${PREFIX}${room}}:slow:${userId}`;
 }
 
 /** Retry guard for one (user, clientMsgId): holds the id the message was stored under. */
@@ -64,6 +71,9 @@ export const ROOM_INDEX_KEY = 'parley:rooms';
  * whose instance died. The room list reads it so occupied rooms always rank first.
  */
 export const OCCUPIED_INDEX_KEY = 'parley:occupied';
+
+/** Set of the rooms whose owner made them unlisted: the room list leaves them out. Written on settings changes only. */
+export const UNLISTED_KEY = 'parley:unlisted';
 
 /** Hash of client address → messages posted that UTC day, for the daily quota; expires after two days. */
 export function quotaKey(day: string): string {

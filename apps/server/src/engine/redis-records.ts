@@ -2,6 +2,9 @@ import {
   ChangeRecordSchema,
   MessageRecordSchema,
   ModerationRecordSchema,
+  RoomSettingsSchema,
+  SettingsRecordSchema,
+  DEFAULT_ROOM_SETTINGS,
   PresencePayloadSchema,
   ROOM_RECORD_VERSION,
   RoomEventSchema,
@@ -14,6 +17,9 @@ import {
   type MessageRecord,
   type ModerationFrame,
   type ModerationRecord,
+  type RoomSettings,
+  type SettingsFrame,
+  type SettingsRecord,
   type Reaction,
   type RoomEvent,
   type User,
@@ -75,6 +81,31 @@ export function moderationRecord(
   return JSON.stringify(record);
 }
 
+/** The record of a settings change: all the settings after it, and who changed them. */
+export function settingsRecord(draft: { room: string; by: User; clientMsgId: string }, settings: RoomSettings): string {
+  const record: SettingsRecord = {
+    v: ROOM_RECORD_VERSION,
+    kind: 'settings',
+    room: draft.room,
+    user: draft.by,
+    settings,
+    clientMsgId: draft.clientMsgId,
+  };
+  return JSON.stringify(record);
+}
+
+/** A room's settings as stored beside its log (their JSON), or the defaults when none are (or they are malformed). */
+export function storedSettings(json: string | null): RoomSettings {
+  if (json === null) return DEFAULT_ROOM_SETTINGS;
+  const settings = decodeWith(RoomSettingsSchema, safeParse(json));
+  return settings.ok ? settings.value : DEFAULT_ROOM_SETTINGS;
+}
+
+/** The frame of a stored settings record. */
+function settingsFrameOf(record: SettingsRecord, eventId: string): SettingsFrame {
+  return { type: 'settings', ...record.settings, by: record.user, eventId };
+}
+
 /** A person from the JSON a room stored them as, or by id alone when it has none (or it is malformed). */
 export function personOf(json: string | null, userId: string): User {
   if (json !== null) {
@@ -129,6 +160,7 @@ export type LogItem = [
 export type LogRecord =
   | { kind: 'message'; message: StoredMessage }
   | { kind: 'moderation'; frame: ModerationFrame }
+  | { kind: 'settings'; frame: SettingsFrame }
   | { kind: 'change'; op: ChangeOp; target: string; frame: ChangeFrame | undefined };
 
 /**
@@ -146,6 +178,10 @@ export function recordOfItem(item: LogItem): LogRecord | undefined {
     return undefined;
   }
   if (typeof record?.user?.id !== 'string' || typeof record.room !== 'string') return undefined;
+  if ((record as { kind?: string }).kind === 'settings') {
+    const settings = decodeWith(SettingsRecordSchema, record);
+    return settings.ok ? { kind: 'settings', frame: settingsFrameOf(settings.value, id) } : undefined;
+  }
   if ((record as { kind?: string }).kind === 'moderation') {
     const moderation = decodeWith(ModerationRecordSchema, record);
     return moderation.ok ? { kind: 'moderation', frame: moderationFrameOf(moderation.value, id) } : undefined;
@@ -294,6 +330,11 @@ export function decodeBusFrame(payload: string, room: string): BusFrame | string
         event: { kind: 'moderation', room, moderation: moderationFrameOf(record.value, id) },
         seq: Number(seq),
       };
+    }
+    case 'settings': {
+      const record = decodeWith(SettingsRecordSchema, json);
+      if (!record.ok || record.value.room !== room || id === undefined || !isMessageId(id)) return 'malformed settings';
+      return { event: { kind: 'settings', room, settings: settingsFrameOf(record.value, id) }, seq: Number(seq) };
     }
     case 'join':
     case 'leave': {

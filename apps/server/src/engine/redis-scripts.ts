@@ -4,7 +4,7 @@
 
 // The log scripts share these keys, all of one room (see redis-keys.ts):
 //   KEYS[1] log, KEYS[2] retry guard (or the log again), KEYS[3] seq, KEYS[4] trimmed,
-//   KEYS[5] texts, KEYS[6] edited, KEYS[7] reactions, KEYS[8] moderation
+//   KEYS[5] texts, KEYS[6] edited, KEYS[7] reactions, KEYS[8] moderation, KEYS[9] confirmed
 // and these helpers. A message's state (its current text, edit time and reactions) lives beside
 // the log, in the three hashes, keyed by the message's id; its log entry holds the record
 // (without the text), the room's count `s`, the author's id `a` and, for a reply, the id
@@ -41,7 +41,9 @@ end
 -- The room's moderation state (KEYS[8], a hash): 'owner' (user id), 'mods' (moderator ids,
 -- space separated), 'ban:<id>' and 'mute:<id>' (when they end, ms; 0: never), 'addr:<address>'
 -- ('<until>|<id>': an address banned with that person), 'who:<id>' (the user JSON of someone
--- banned or muted, to name them when it is lifted). The rules are room-standing.ts's.
+-- banned or muted, to name them when it is lifted), and the settings: 'settings' (their JSON,
+-- for welcomes), 'slow' (slow mode seconds) and 'ro' ('1': read-only), which the post script
+-- checks. The rules are room-standing.ts's.
 local function now_ms()
   local time = redis.call('TIME')
   return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
@@ -57,7 +59,8 @@ local function kept_out(id, address)
   local now = now_ms()
   local ban = tonumber(redis.call('HGET', KEYS[8], 'ban:' .. id) or '')
   if holds(ban, now) then return {'', 7, tostring(ban)} end
-  if address ~= '' then
+  -- (An address ban never keeps out the room's owner and moderators: they may share it.)
+  if address ~= '' and not is_moderator(id) then
     local byAddress = redis.call('HGET', KEYS[8], 'addr:' .. address)
     local untill = byAddress and tonumber(string.match(byAddress, '^(%d+)'))
     if holds(untill, now) then return {'', 7, tostring(untill)} end
@@ -75,6 +78,7 @@ local function entry_frame(id)
   local f = {}
   for i = 1, #entry[2], 2 do f[entry[2][i]] = entry[2][i + 1] end
   if f.m then return 'v1 moderation ' .. id .. ' ' .. f.s .. ' -\\n' .. f.r end
+  if f.g then return 'v1 settings ' .. id .. ' ' .. f.s .. ' -\\n' .. f.r end
   if f.t then
     local op = cjson.decode(f.r).op
     local tail = ''
@@ -93,7 +97,12 @@ local function earlier_use(hash)
   if not earlier then return nil end
   local id, h = string.match(earlier, '^([^|]*)|(.*)$')
   if not id then id = earlier elseif h ~= hash then return {id, 2} end
-  if DEFER_PUBLISH then return {id, 1, entry_frame(id)} end
+  if DEFER_PUBLISH then
+    -- A write (the guard's lifetime again), so that the WAIT behind this script also covers the
+    -- entry, whichever connection stored it: then it may be confirmed and published.
+    redis.call('PEXPIRE', KEYS[2], redis.call('PTTL', KEYS[2]))
+    return {id, 1, entry_frame(id)}
+  end
   return {id, 1}
 end
 -- Appends an entry, trimming the log to its length first: the newest id trimmed is kept (in the
@@ -106,9 +115,15 @@ local function append(maxlen, ttl, fields)
     for _, entry in ipairs(doomed) do forget_state(entry[1]) end
     redis.call('SET', KEYS[4], doomed[#doomed][1], 'PX', ttl)
   end
+  -- With DEFER_PUBLISH, readers see the log only up to the newest entry a replica confirmed
+  -- (KEYS[9], see CONFIRM); a log written before that mode starts from its newest entry.
+  if DEFER_PUBLISH and redis.call('EXISTS', KEYS[9]) == 0 then
+    local newest = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
+    redis.call('SET', KEYS[9], newest and newest[1] or '0-0')
+  end
   local seq = redis.call('INCR', KEYS[3])
   local id = redis.call('XADD', KEYS[1], 'MAXLEN', maxlen, '*', 's', seq, unpack(fields))
-  for _, i in ipairs({1, 3, 5, 6, 7, 8}) do redis.call('PEXPIRE', KEYS[i], ttl) end
+  for _, i in ipairs({1, 3, 5, 6, 7, 8, 9}) do redis.call('PEXPIRE', KEYS[i], ttl) end
   if excess <= 0 then redis.call('PEXPIRE', KEYS[4], ttl) end
   return id, seq
 end
@@ -126,11 +141,13 @@ end
  * publishes it behind a header of plain values, followed by the text and, for a reply, the
  * current text of the message answered (the header gives the text's length in bytes).
  *
- * KEYS: see LOG_HELPERS (KEYS[2] is the log again when there is no clientMsgId)
+ * KEYS: see LOG_HELPERS (KEYS[2] is the log again when there is no clientMsgId), then the
+ *       author's slow-mode key
  * ARGV: record JSON, history length, room TTL ms, channel, retry TTL ms, '1' when there is a
  *       clientMsgId, content hash, text, author id, id answered ('' for none), author's address
  * Returns {id, 0 stored | 1 duplicate | 2 clientMsgId reused | 3 nothing to reply to}, and with
- * DEFER_PUBLISH the frame to publish (stored or duplicate); {'', 7 banned | 8 muted, until}.
+ * DEFER_PUBLISH the frame to publish (stored or duplicate); {'', 7 banned | 8 muted, until};
+ * {'', 10 slow mode, ms to wait}; {'', 11 read-only}.
  */
 export const POST_MESSAGE = `${LOG_HELPERS}
 if ARGV[6] == '1' then
@@ -139,6 +156,15 @@ if ARGV[6] == '1' then
 end
 local out = kept_out(ARGV[9], ARGV[11])
 if out then return out end
+-- Read-only rooms and slow mode hold for members (KEYS[10]: the author's slow-mode key).
+local slow = tonumber(redis.call('HGET', KEYS[8], 'slow') or '') or 0
+local ro = redis.call('HGET', KEYS[8], 'ro') == '1'
+local exempt = (slow == 0 and not ro) or is_moderator(ARGV[9])
+if not exempt then
+  if ro then return {'', 11} end
+  local wait = redis.call('PTTL', KEYS[10])
+  if wait > 0 then return {'', 10, tostring(wait)} end
+end
 local answered = ''
 local fields = {'r', ARGV[1], 'a', ARGV[9]}
 if ARGV[10] ~= '' then
@@ -153,6 +179,7 @@ redis.call('HSET', KEYS[5], id, ARGV[8])
 -- authors ('anon_' ids, engine.ts ANONYMOUS_ID_PREFIX) have no identity to own it with.
 if string.sub(ARGV[9], 1, 5) ~= 'anon_' then redis.call('HSETNX', KEYS[8], 'owner', ARGV[9]) end
 if ARGV[6] == '1' then redis.call('SET', KEYS[2], id .. '|' .. ARGV[7], 'PX', ARGV[5]) end
+if not exempt and slow > 0 then redis.call('SET', KEYS[10], '1', 'PX', slow * 1000) end
 return {id, 0, publish(ARGV[4], 'v1 message ' .. id .. ' ' .. seq .. ' - ' .. #ARGV[8] .. '\\n' .. ARGV[1] .. '\\n' .. ARGV[8] .. answered)}
 `;
 
@@ -204,7 +231,10 @@ if op == 'react' or op == 'unreact' then
   local users = redis.call('HGET', KEYS[7], field) or ''
   local has = string.find(' ' .. users .. ' ', ' ' .. user .. ' ', 1, true) ~= nil
   if op == 'react' then
-    if has then return {newest(), 1} end
+    if has then
+      if DEFER_PUBLISH then redis.call('PEXPIRE', KEYS[1], ARGV[5]) end -- a write for the WAIT (see earlier_use)
+      return {newest(), 1}
+    end
     local total, distinct, known = 0, 0, false
     for e in string.gmatch(list, '%S+') do
       distinct = distinct + 1
@@ -218,7 +248,10 @@ if op == 'react' or op == 'unreact' then
     end
     redis.call('HSET', KEYS[7], field, users == '' and user or (users .. ' ' .. user))
   else
-    if not has then return {newest(), 1} end
+    if not has then
+      if DEFER_PUBLISH then redis.call('PEXPIRE', KEYS[1], ARGV[5]) end
+      return {newest(), 1}
+    end
     local kept = {}
     for u in string.gmatch(users, '%S+') do if u ~= user then kept[#kept + 1] = u end end
     if #kept > 0 then
@@ -251,7 +284,7 @@ return {id, 0, publish(ARGV[6], 'v1 change ' .. id .. ' ' .. seq .. ' -\\n' .. A
  * (so every instance applies the actions of a room in one order). The rules are
  * room-standing.ts's: owner actions (promote, demote, transfer) are the owner's; the others need
  * a moderator above the person; kick, ban, mute, promote and transfer need the person present
- * (KEYS[9], the room's people). The record is serialised by the server.
+ * (KEYS[10], the room's people). The record is serialised by the server.
  *
  * KEYS: see LOG_HELPERS, then the room's people hash
  * ARGV: action, moderator id, person id, record JSON, history length, room TTL ms, channel,
@@ -278,7 +311,7 @@ elseif actor == 2 or actor >= subject then
   return {'', 4}
 end
 local needs_presence = {kick = true, ban = true, mute = true, promote = true, transfer = true}
-if needs_presence[action] and redis.call('HEXISTS', KEYS[9], target) == 0 then return {'', 9} end
+if needs_presence[action] and redis.call('HEXISTS', KEYS[10], target) == 0 then return {'', 9} end
 local function without(list, id)
   local kept = {}
   for m in string.gmatch(list, '%S+') do if m ~= id then kept[#kept + 1] = m end end
@@ -321,20 +354,76 @@ return {id, 0, publish(ARGV[7], 'v1 moderation ' .. id .. ' ' .. seq .. ' -\\n' 
 `;
 
 /**
+ * Changes a room's settings (its owner's only): stores them beside the log, appends the change
+ * to the log and publishes it, in one step. The settings after the change are merged and
+ * serialised by the server.
+ *
+ * KEYS: see LOG_HELPERS
+ * ARGV: owner id, record JSON, history length, room TTL ms, channel, retry TTL ms, content
+ *       hash, settings JSON, slow mode seconds, '1' when read-only
+ * Returns {id, 0 stored | 1 duplicate | 2 clientMsgId reused | 4 not the owner}, and with
+ * DEFER_PUBLISH the frame to publish (stored or duplicate).
+ */
+export const CONFIGURE = `${LOG_HELPERS}
+local earlier = earlier_use(ARGV[7])
+if earlier then return earlier end
+if redis.call('HGET', KEYS[8], 'owner') ~= ARGV[1] then return {'', 4} end
+redis.call('HSET', KEYS[8], 'settings', ARGV[8], 'slow', ARGV[9], 'ro', ARGV[10])
+local id, seq = append(tonumber(ARGV[3]), ARGV[4], {'r', ARGV[2], 'g', '1'})
+redis.call('SET', KEYS[2], id .. '|' .. ARGV[7], 'PX', ARGV[6])
+return {id, 0, publish(ARGV[5], 'v1 settings ' .. id .. ' ' .. seq .. ' -\\n' .. ARGV[2])}
+`;
+
+/**
+ * With REDIS_WAIT_REPLICAS: records that a replica has the room's log up to an entry (WAIT said
+ * so for the script that wrote it), never moving back. Readers stop there (READ_LOG), so no
+ * welcome or read-back shows an entry a failover could still take back; everything before it is
+ * replicated too, since a replica receives the primary's writes in order.
+ *
+ * KEYS: the room's confirmed key; ARGV: entry id, room TTL ms
+ */
+export const CONFIRM = `
+local current = redis.call('GET', KEYS[1])
+local function newer(a, b)
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  if #am ~= #bm then return #am > #bm end
+  if am ~= bm then return am > bm end
+  if #as ~= #bs then return #as > #bs end
+  return as > bs
+end
+if not current or newer(ARGV[1], current) then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end
+return 1
+`;
+
+/**
  * Reads up to COUNT log entries from a start (forward: XRANGE; backward: XREVRANGE), each with
  * the state of the message it is about (its own for a message; the one changed for a change):
  * {id, fields, text, edit time, reaction lines, text of the message a reply answers}, each
  * absent (nil) when there is none. One script, so a page never mixes states of two moments.
  *
- * KEYS: log, texts, edited, reactions (as KEYS 1, 5, 6, 7 above: the helpers are not used)
- * ARGV: 'f' or 'b', start, count
+ * KEYS: log, texts, edited, reactions, confirmed (as KEYS 1, 5, 6, 7, 9 above: the helpers are
+ *       not used)
+ * ARGV: 'f' or 'b', start, count, '1' to read only up to the confirmed entry (REDIS_WAIT_REPLICAS)
  */
 export const READ_LOG = `
+local function newer(a, b)
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  if #am ~= #bm then return #am > #bm end
+  if am ~= bm then return am > bm end
+  if #as ~= #bs then return #as > #bs end
+  return as > bs
+end
+-- ARGV[4] '1': only entries up to the confirmed one (KEYS[5]) are read.
+local cap = ARGV[4] == '1' and redis.call('GET', KEYS[5]) or nil
 local entries
 if ARGV[1] == 'f' then
-  entries = redis.call('XRANGE', KEYS[1], ARGV[2], '+', 'COUNT', ARGV[3])
+  entries = redis.call('XRANGE', KEYS[1], ARGV[2], cap or '+', 'COUNT', ARGV[3])
 else
-  entries = redis.call('XREVRANGE', KEYS[1], ARGV[2], '-', 'COUNT', ARGV[3])
+  local start = ARGV[2]
+  if cap and (start == '+' or newer((string.gsub(start, '^%(', '')), cap)) then start = cap end
+  entries = redis.call('XREVRANGE', KEYS[1], start, '-', 'COUNT', ARGV[3])
 end
 local out = {}
 for _, entry in ipairs(entries) do

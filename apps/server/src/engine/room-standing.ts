@@ -1,4 +1,13 @@
-import { mayModerate, roleOf, type ModerationAction, type Role, type RoomRoles, type User } from '@parley/protocol';
+import {
+  DEFAULT_ROOM_SETTINGS,
+  mayModerate,
+  roleOf,
+  type ModerationAction,
+  type Role,
+  type RoomRoles,
+  type RoomSettings,
+  type User,
+} from '@parley/protocol';
 
 // Who may do what in a room, and who is kept out or silenced: the rules both engines apply (the
 // Redis engine in its scripts, with the same rules; see redis-scripts.ts, MODERATE).
@@ -7,6 +16,7 @@ import { mayModerate, roleOf, type ModerationAction, type Role, type RoomRoles, 
 export interface Standing {
   roles: RoomRoles;
   role: Role;
+  settings: RoomSettings;
   /** Set while banned (by user id, or by the address they connect from): when it ends, 0 for never. */
   bannedUntil?: number;
   /** Set while muted: when it ends, 0 for never. */
@@ -55,6 +65,9 @@ export class RoomModeration {
   /** address key → when the ban ends, and whose ban it came from (lifted with theirs). */
   readonly addressBans = new Map<string, { until: number; userId: string }>();
   readonly mutes = new Map<string, number>();
+  settings: RoomSettings = DEFAULT_ROOM_SETTINGS;
+  /** userId → when they last posted (ms), while the room is in slow mode. */
+  readonly lastPosts = new Map<string, number>();
 
   roles(): RoomRoles {
     const roles: RoomRoles = { moderators: [...this.moderators] };
@@ -64,11 +77,13 @@ export class RoomModeration {
 
   standing(userId: string, address: string | undefined, now: number): Standing {
     const roles = this.roles();
-    const standing: Standing = { roles, role: roleOf(roles, userId) };
+    const standing: Standing = { roles, role: roleOf(roles, userId), settings: this.settings };
     const byId = this.bans.get(userId);
     const byAddress = address === undefined ? undefined : this.addressBans.get(address)?.until;
     if (holds(byId, now)) standing.bannedUntil = byId;
-    else if (holds(byAddress, now)) standing.bannedUntil = byAddress;
+    // An address ban keeps out members from that address, never the room's owner and moderators
+    // (who may well share it: one office, one household).
+    else if (holds(byAddress, now) && standing.role === 'member') standing.bannedUntil = byAddress;
     const muted = this.mutes.get(userId);
     if (holds(muted, now)) standing.mutedUntil = muted;
     return standing;
@@ -106,8 +121,28 @@ export class RoomModeration {
     }
   }
 
+  /**
+   * Why a message of `userId` may not be posted now (read-only room, slow mode), or undefined.
+   * The owner and moderators are exempt. Call {@link posted} once it is stored.
+   */
+  postRefusal(
+    userId: string,
+    now: number,
+  ): { code: 'read_only' } | { code: 'slow_mode'; retryAfterMs: number } | undefined {
+    if (roleOf(this.roles(), userId) !== 'member') return undefined;
+    if (this.settings.readOnly) return { code: 'read_only' };
+    const wait = this.settings.slowModeSeconds * 1000 - (now - (this.lastPosts.get(userId) ?? -Infinity));
+    return wait > 0 ? { code: 'slow_mode', retryAfterMs: Math.ceil(wait) } : undefined;
+  }
+
+  posted(userId: string, now: number): void {
+    if (this.settings.slowModeSeconds > 0) this.lastPosts.set(userId, now);
+  }
+
   /** Drops bans and mutes that ended (called now and then, so they do not pile up). */
   sweep(now: number): void {
+    const slowMs = this.settings.slowModeSeconds * 1000;
+    for (const [id, at] of this.lastPosts) if (now - at >= slowMs) this.lastPosts.delete(id);
     for (const [id, until] of this.bans) if (!holds(until, now)) this.bans.delete(id);
     for (const [address, ban] of this.addressBans) if (!holds(ban.until, now)) this.addressBans.delete(address);
     for (const [id, until] of this.mutes) if (!holds(until, now)) this.mutes.delete(id);

@@ -13,6 +13,8 @@ export function toV1Frame(event: RoomEvent): ServerFrame {
       return event.change;
     case 'moderation':
       return event.moderation;
+    case 'settings':
+      return event.settings;
     case 'join':
     case 'leave':
       return { type: event.kind, user: event.user, ts: event.ts };
@@ -36,6 +38,7 @@ export function encodeReference(event: RoomEvent): string | undefined {
       return encodeReferenceMessage(event.message.text ?? '');
     case 'change':
     case 'moderation':
+    case 'settings':
       return undefined;
     case 'join':
     case 'leave':
@@ -57,6 +60,7 @@ export function skippedFor(event: RoomEvent): string | undefined {
     case 'message':
     case 'change':
     case 'moderation':
+    case 'settings':
       return undefined;
     case 'join':
     case 'leave':
@@ -77,6 +81,7 @@ export function batchWindow(event: RoomEvent): 'messages' | 'presence' {
     case 'message':
     case 'change':
     case 'moderation':
+    case 'settings':
       return 'messages';
     case 'join':
     case 'leave':
@@ -99,6 +104,8 @@ export function logIdOf(event: RoomEvent): string | undefined {
       return event.change.eventId;
     case 'moderation':
       return event.moderation.eventId;
+    case 'settings':
+      return event.settings.eventId;
     case 'join':
     case 'leave':
     case 'typing':

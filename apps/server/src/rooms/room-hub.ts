@@ -9,6 +9,7 @@ import type {
   MessageDraft,
   ModerationDraft,
   PostResult,
+  SettingsDraft,
 } from '../engine/engine.ts';
 import type { Standing } from '../engine/room-standing.ts';
 import type { Stats } from '../observability/stats.ts';
@@ -191,6 +192,11 @@ export class RoomHub {
   /** Checks, stores and publishes a moderation action (see ChatEngine.moderate); it comes back through the bus. */
   moderate(draft: ModerationDraft): Promise<PostResult> {
     return this.engine.moderate(draft);
+  }
+
+  /** Changes a room's settings (see ChatEngine.configure); the change comes back through the bus. */
+  configure(draft: SettingsDraft): Promise<PostResult> {
+    return this.engine.configure(draft);
   }
 
   /** A person's standing in a room (see ChatEngine.standing). */
@@ -385,6 +391,11 @@ export class RoomHub {
       for (const moderation of result.moderation) {
         if (!isNew(moderation.eventId)) continue;
         this.fanOut(room, state, { kind: 'moderation', room, moderation });
+        recovered += 1;
+      }
+      for (const settings of result.settings) {
+        if (!isNew(settings.eventId)) continue;
+        this.fanOut(room, state, { kind: 'settings', room, settings });
         recovered += 1;
       }
       const last = result.lastEventId;

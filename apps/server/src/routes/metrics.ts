@@ -54,7 +54,7 @@ const metricsRoutes: FastifyPluginAsync<{ token?: string | undefined }> = async 
   counter('parley_changes_in_total', 'Edits, deletions and reactions accepted from clients', () => stats.changesIn);
   counter(
     'parley_moderation_in_total',
-    'Moderation actions (kick, ban, mute, roles) accepted from clients',
+    'Moderation actions (kick, ban, mute, roles) and settings changes accepted from clients',
     () => stats.moderationIn,
   );
   counter('parley_messages_out_total', 'Chat message frames written to sockets', () => stats.messagesOut);

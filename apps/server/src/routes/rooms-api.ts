@@ -3,6 +3,7 @@ import {
   ROOM_LIST_PATH,
   ROOM_MESSAGES_ROUTE,
   isMessageId,
+  isRoomName,
   parseRoomName,
   type HistoryPage,
   type RoomList,
@@ -38,7 +39,11 @@ const roomsApi: FastifyPluginAsync<{ config: Config }> = async (fastify, { confi
   fastify.get(ROOM_LIST_PATH, async (): Promise<RoomList> => {
     const now = Date.now();
     if (roomList === undefined || now - roomList.at > ROOM_LIST_CACHE_MS) {
-      const rooms = fastify.engine.activeRooms(ROOM_LIST_SIZE);
+      // Rooms an earlier release kept under a name that is no longer canonical (capitals: names
+      // are folded to lower case now) cannot be opened any more: they are not listed.
+      const rooms = fastify.engine
+        .activeRooms(ROOM_LIST_SIZE)
+        .then((list) => list.filter(({ room }) => isRoomName(room)));
       roomList = { at: now, rooms };
       // A failure is not kept: the next request asks again.
       rooms.catch(() => {

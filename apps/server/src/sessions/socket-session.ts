@@ -235,9 +235,14 @@ export abstract class SocketSession implements RoomMember {
     this.writer.close(code, reason);
   }
 
-  protected sendError(code: ErrorCode, message: string, clientMsgId?: string, until?: number): void {
+  protected sendError(
+    code: ErrorCode,
+    message: string,
+    clientMsgId?: string,
+    extra?: { until?: number | undefined; retryAfterMs?: number | undefined },
+  ): void {
     this.deps.stats.error(code);
-    this.writer.writeText(encodeError(code, message, clientMsgId, until));
+    this.writer.writeText(encodeError(code, message, clientMsgId, extra));
   }
 
   /**
@@ -253,7 +258,7 @@ export abstract class SocketSession implements RoomMember {
         : until === undefined || until === 0
           ? 'You are banned from this room.'
           : `You are banned from this room until ${new Date(until).toISOString()}.`;
-    this.sendError(code, message, undefined, until);
+    this.sendError(code, message, undefined, { until });
     this.writer.close(CLOSE_CODES.removed, code);
   }
 

@@ -7,6 +7,8 @@ import {
   encodeFrame,
   type ClientFrame,
   type ClientModerateFrame,
+  type ClientSettingsFrame,
+  type RoomSettings,
   type ModerationFrame,
   type User,
   type WelcomeFrame,
@@ -98,8 +100,12 @@ export class V1Session extends SocketSession {
       {
         type: 'welcome',
         room: this.room,
-        you: { ...user, role: this.standing?.role ?? 'member' },
-        ...(this.standing !== undefined ? { roles: this.standing.roles } : {}),
+        you: {
+          ...user,
+          role: this.standing?.role ?? 'member',
+          ...(this.standing?.mutedUntil !== undefined ? { mutedUntil: this.standing.mutedUntil } : {}),
+        },
+        ...(this.standing !== undefined ? { roles: this.standing.roles, settings: this.standing.settings } : {}),
         token: this.token,
         history: history.messages,
         recovered: history.recovered,
@@ -189,6 +195,14 @@ export class V1Session extends SocketSession {
     }
     const { clientMsgId } = sent;
     let text: string | undefined;
+    if (sent.type === 'settings' && sent.topic !== undefined && sent.topic !== '') {
+      // A topic is shown to everyone like a message: the same rules for what it may contain.
+      const checked = checkMessageText(sent.topic, this.deps.config.maxTextBytes);
+      if (!checked.ok) {
+        this.refuseFrame(checked.code, checked.message, clientMsgId);
+        return;
+      }
+    }
     if (sent.type === 'message' || sent.type === 'edit') {
       const checked = checkMessageText(sent.text, this.deps.config.maxTextBytes);
       if (!checked.ok) {
@@ -205,16 +219,18 @@ export class V1Session extends SocketSession {
         ? this.deps.hub.post({ room: this.room, user, text: text!, clientMsgId, replyTo: sent.replyTo, address })
         : sent.type === 'moderate'
           ? this.deps.hub.moderate(moderationDraft(this.room, user, sent))
-          : this.deps.hub.change({
-              room: this.room,
-              user,
-              op: sent.type,
-              id: sent.id,
-              clientMsgId,
-              address,
-              ...(text !== undefined ? { text } : {}),
-              ...(sent.type === 'react' || sent.type === 'unreact' ? { emoji: sent.emoji } : {}),
-            });
+          : sent.type === 'settings'
+            ? this.deps.hub.configure({ room: this.room, by: user, changes: settingsChanges(sent), clientMsgId })
+            : this.deps.hub.change({
+                room: this.room,
+                user,
+                op: sent.type,
+                id: sent.id,
+                clientMsgId,
+                address,
+                ...(text !== undefined ? { text } : {}),
+                ...(sent.type === 'react' || sent.type === 'unreact' ? { emoji: sent.emoji } : {}),
+              });
     this.track(result).then(
       (outcome) => this.answer(sent, outcome),
       (err: unknown) => this.reportPostFailure(err, clientMsgId),
@@ -233,19 +249,22 @@ export class V1Session extends SocketSession {
       return;
     }
     if (result.outcome === 'refused') {
-      this.sendError(result.code, this.refusalMessage(result.code, result.until), clientMsgId, result.until);
+      this.sendError(result.code, this.refusalMessage(result.code, result.until, result.retryAfterMs), clientMsgId, {
+        until: result.until,
+        retryAfterMs: result.retryAfterMs,
+      });
       return;
     }
     if (result.outcome === 'stored') {
       if (sent.type === 'message') this.deps.stats.messagesIn += 1;
-      else if (sent.type === 'moderate') this.deps.stats.moderationIn += 1;
+      else if (sent.type === 'moderate' || sent.type === 'settings') this.deps.stats.moderationIn += 1;
       else this.deps.stats.changesIn += 1;
     }
     // With the echo of the message, usually, which reaches this socket in the same turn.
     this.writer.writeAtEndOfTurn(encodeFrame({ type: 'ack', clientMsgId, id: result.id }));
   }
 
-  private refusalMessage(code: ChangeRefusal, until: number | undefined): string {
+  private refusalMessage(code: ChangeRefusal, until: number | undefined, retryAfterMs: number | undefined): string {
     const end = until === undefined || until === 0 ? '' : ` until ${new Date(until).toISOString()}`;
     switch (code) {
       case 'not_found':
@@ -258,6 +277,10 @@ export class V1Session extends SocketSession {
         return `You are muted in this room${end}: nothing you send is posted.`;
       case 'not_present':
         return 'That person is not in the room.';
+      case 'slow_mode':
+        return `This room is in slow mode: you can post again in ${Math.ceil((retryAfterMs ?? 0) / 1000)} s.`;
+      case 'read_only':
+        return 'This room is read-only: only its owner and moderators post.';
       case 'edit_window_closed': {
         const minutes = Math.round(this.deps.config.editWindowSeconds / 60);
         return `A message can be edited for ${minutes} minute${minutes === 1 ? '' : 's'} after it is sent; it can still be deleted.`;
@@ -279,6 +302,12 @@ function moderationDraft(room: string, by: User, sent: ClientModerateFrame) {
     ...(sent.durationSeconds !== undefined ? { durationSeconds: sent.durationSeconds } : {}),
     ...(sent.reason !== undefined ? { reason: sent.reason } : {}),
   };
+}
+
+/** The settings a `settings` frame changes (the fields it has). */
+function settingsChanges(sent: ClientSettingsFrame): Partial<RoomSettings> {
+  const { type: _type, clientMsgId: _clientMsgId, ...changes } = sent;
+  return changes;
 }
 
 /** The clientMsgId of a frame the protocol refused, when it has a valid one. */

@@ -226,6 +226,9 @@ export function applyFrame(state: RoomState, frame: RoomFrame, context: FrameCon
     }
     case 'moderation':
       return applyModeration(state, frame, context);
+    case 'settings':
+      // Not shown yet by this build (the room settings panel is still to come).
+      return only(state);
     case 'error':
       return applyError(state, frame, context);
     case 'status':
@@ -256,6 +259,10 @@ function applyWelcome(state: RoomState, welcome: WelcomeFrame, context: FrameCon
   // Actions missed while away: their lines, and the bans and mutes they set or lifted. The
   // welcome's `roles` are the roles now, with every role change in the list already applied.
   let { bans, mutes } = state;
+  // The server says whether the reader is muted now (0: until lifted).
+  const mutedUntil = welcome.you.mutedUntil;
+  if (mutedUntil !== undefined) mutes = new Map(mutes).set(welcome.you.id, mutedUntil === 0 ? null : mutedUntil);
+  else if (mutes.has(welcome.you.id)) mutes = new Map([...mutes].filter(([id]) => id !== welcome.you.id));
   let roles = welcome.roles ?? rolesOfYou(welcome.you);
   for (const action of welcome.moderation ?? []) {
     timeline.addModeration(action);
