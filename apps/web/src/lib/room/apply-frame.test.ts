@@ -71,7 +71,9 @@ const ids = (entries: readonly TimelineEntry[]) =>
         ? 'gap'
         : e.kind === 'moderation'
           ? `${e.frame.action} ${e.frame.user.name}`
-          : presenceText(e.summary),
+          : e.kind === 'settings'
+            ? `settings ${e.changes.map((c) => c.setting).join(',')}`
+            : presenceText(e.summary),
   );
 const kinds = (outcome: FrameOutcome) => outcome.effects.map((e) => e.kind);
 

@@ -21,7 +21,9 @@ import {
   type ModerationFrame,
   type Result,
   type RoomRoles,
+  type RoomSettings,
   type ServerFrame,
+  type SettingsFrame,
   type User,
   type WelcomeFrame,
 } from '@parley/protocol';
@@ -50,6 +52,7 @@ import {
   renewClientMsgId,
   type OutboxItem,
 } from './outbox.ts';
+import { sameSettings, settingsChanges, settingsOf, settingText } from './settings.ts';
 import { firstUnread, type Timeline } from './timeline.ts';
 import { noteTyping, stopTyping, type Typist } from './typing.ts';
 
@@ -95,8 +98,15 @@ export interface RoomState {
   readonly mutes: Restrictions;
   /** Set when a moderator removed or banned the reader: the room shows why, and does not reconnect. */
   readonly removed: Removal | null;
-  /** The reader's moderation actions the server has not answered, or answered (by clientMsgId). */
+  /** The reader's moderation actions and settings changes, unanswered or answered (by clientMsgId). */
   readonly requests: Requests;
+  /** The room's settings: the latest welcome's, replaced by each `settings` frame. */
+  readonly settings: RoomSettings;
+  /**
+   * When the reader may post again (ms since the epoch, this client's clock), after a `slow_mode`
+   * refusal said how long to wait; `null` when no refusal is pending.
+   */
+  readonly slowModeUntil: number | null;
 }
 
 export type { ModerationRequest } from './moderation.ts';
@@ -122,6 +132,8 @@ export function initialRoomState(timeline: Timeline, outbox: readonly OutboxItem
     mutes: NONE,
     removed: null,
     requests: NO_REQUESTS,
+    settings: settingsOf(undefined),
+    slowModeUntil: null,
   };
 }
 
@@ -227,8 +239,7 @@ export function applyFrame(state: RoomState, frame: RoomFrame, context: FrameCon
     case 'moderation':
       return applyModeration(state, frame, context);
     case 'settings':
-      // Not shown yet by this build (the room settings panel is still to come).
-      return only(state);
+      return applySettings(state, frame);
     case 'error':
       return applyError(state, frame, context);
     case 'status':
@@ -316,9 +327,41 @@ function applyWelcome(state: RoomState, welcome: WelcomeFrame, context: FrameCon
       mutes,
       // Welcomed: whatever kept the reader out is over.
       removed: null,
+      // The settings now (a server before settings sends none: the defaults). The changes made
+      // while the reader was away have no lines: a welcome carries the settings, not the changes.
+      settings: welcomeSettings(state.settings, welcome),
     },
     effects,
     timelineChanged: true,
+  };
+}
+
+/** A welcome's settings; the ones held (same object) when they are the same. */
+function welcomeSettings(held: RoomSettings, welcome: WelcomeFrame): RoomSettings {
+  const settings = settingsOf(welcome.settings);
+  return sameSettings(held, settings) ? held : settings;
+}
+
+/**
+ * The owner changed the room's settings: the room takes them all, and each setting that changed
+ * is a line in the log (read out, like a moderation line). A replay changes nothing.
+ */
+function applySettings(state: RoomState, frame: SettingsFrame): FrameOutcome {
+  const settings = settingsOf(frame);
+  const changes = settingsChanges(state.settings, settings);
+  const fresh = state.timeline.addSettings(frame, changes);
+  const outbox = removeAppliedChanges(state.outbox, state.timeline.cursor());
+  if (!fresh) return only(outbox === state.outbox ? state : { ...state, outbox });
+  return {
+    state: {
+      ...state,
+      outbox,
+      settings: sameSettings(state.settings, settings) ? state.settings : settings,
+      // Slow mode turned off: a wait it gave is over.
+      slowModeUntil: settings.slowModeSeconds === 0 ? null : state.slowModeUntil,
+    },
+    effects: changes.map((change) => ({ kind: 'announce', text: settingText(frame.by, change) })),
+    timelineChanged: changes.length > 0,
   };
 }
 
@@ -429,6 +472,9 @@ function applyError(state: RoomState, frame: ErrorFrame | UnknownErrorFrame, con
     const mutes = new Map(state.mutes).set(state.me.id, frame.until ?? null);
     state = { ...state, mutes };
   }
+  // Slow mode: the composer counts down the wait (the refused message is marked failed below).
+  if (frame.code === 'slow_mode' && frame.retryAfterMs !== undefined)
+    state = { ...state, slowModeUntil: context.now + frame.retryAfterMs };
   const item =
     frame.clientMsgId === undefined ? undefined : state.outbox.find((i) => i.clientMsgId === frame.clientMsgId);
   if (item === undefined) return only({ ...state, serverProblem: { code: frame.code, message: frame.message } });

@@ -11,7 +11,7 @@
 import type { MessageFrame, Reaction, ReplyRef, User } from '@parley/protocol';
 import { toggledReactions } from './changes.ts';
 import type { OutboxItem } from './outbox.ts';
-import type { MessageEntry, ModerationEntry, PresenceEntry, TimelineEntry } from './timeline.ts';
+import type { MessageEntry, ModerationEntry, PresenceEntry, SettingsEntry, TimelineEntry } from './timeline.ts';
 
 /** Messages this close together (ms) by the same person share one name heading. */
 export const GROUP_WINDOW_MS = 5 * 60_000;
@@ -46,6 +46,7 @@ export type LogRow =
   | { kind: 'group'; key: string; user: User; mine: boolean; items: LogItem[] }
   | PresenceEntry
   | ModerationEntry
+  | SettingsEntry
   | { kind: 'gap'; key: string }
   | { kind: 'divider'; key: string };
 

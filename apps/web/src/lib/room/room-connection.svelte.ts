@@ -23,6 +23,7 @@ import {
   type ReplyRef,
   type Role,
   type RoomRoles,
+  type RoomSettings,
   type User,
 } from '@parley/protocol';
 import type { BackoffOptions } from '../app/backoff.ts';
@@ -67,6 +68,7 @@ import {
   type Restrictions,
 } from './moderation.ts';
 import { MAX_RECOVERY_PAGES, recoverNewer } from './recovery.ts';
+import { settingsOf } from './settings.ts';
 import { RoomSocket, type ConnectionStatus } from './room-socket.svelte.ts';
 import { countUnread, Timeline, type TimelineEntry } from './timeline.ts';
 import { expireTypists, shouldSendTyping, type Typist } from './typing.ts';
@@ -149,8 +151,12 @@ export class RoomConnection {
   mutes = $state.raw<Restrictions>(NONE);
   /** Set when a moderator removed or banned the reader (the connection is then closed). */
   removed = $state.raw<Removal | null>(null);
-  /** The reader's moderation actions and the server's answers, by clientMsgId. */
+  /** The reader's moderation actions and settings changes, and the server's answers, by clientMsgId. */
   requests = $state.raw<Requests>(NO_REQUESTS);
+  /** The room's settings (topic, slow mode, read-only, unlisted, invite-only). */
+  settings = $state.raw<RoomSettings>(settingsOf(undefined));
+  /** When the reader may post again after a `slow_mode` refusal (ms since the epoch), or `null`. */
+  slowModeUntil = $state<number | null>(null);
 
   /** The reader's role in the room. */
   readonly role: Role = $derived(this.me === null ? 'member' : roleOf(this.roles, this.me.id));
@@ -347,7 +353,22 @@ export class RoomConnection {
     return { ok: true, clientMsgId };
   }
 
-  /** Forgets the answer to a moderation action (its dialog closed). */
+  /**
+   * Changes the room's settings (the owner's): only the fields given are sent. Sent at once or
+   * not at all, like a moderation action.
+   *
+   * @returns The change's clientMsgId, whose answer {@link requests} shows; or why it was not sent.
+   */
+  configure(changes: Partial<RoomSettings>): { ok: true; clientMsgId: string } | { ok: false; message: string } {
+    const notConnected = { ok: false, message: 'Not connected: try again when the connection is back.' } as const;
+    if (this.status !== 'connected') return notConnected;
+    const clientMsgId = newClientMsgId();
+    if (!this.#sendFrame({ type: 'settings', ...changes, clientMsgId })) return notConnected;
+    this.requests = withRequest(this.requests, clientMsgId, { state: 'sending' });
+    return { ok: true, clientMsgId };
+  }
+
+  /** Forgets the answer to a moderation action or a settings change (its dialog closed). */
   forgetRequest(clientMsgId: string): void {
     this.requests = withoutRequest(this.requests, clientMsgId);
   }
@@ -522,6 +543,8 @@ export class RoomConnection {
       mutes: this.mutes,
       removed: this.removed,
       requests: this.requests,
+      settings: this.settings,
+      slowModeUntil: this.slowModeUntil,
     };
   }
 
@@ -544,6 +567,8 @@ export class RoomConnection {
     this.mutes = state.mutes;
     this.removed = state.removed;
     this.requests = state.requests;
+    this.settings = state.settings;
+    this.slowModeUntil = state.slowModeUntil;
   }
 
   /** Takes the outcome of a frame: the new state first, then the effects, in order. */

@@ -19,7 +19,9 @@ const ids = (entries: readonly TimelineEntry[]) =>
         ? 'gap'
         : e.kind === 'moderation'
           ? `${e.frame.action} ${e.frame.user.name}`
-          : presenceText(e.summary),
+          : e.kind === 'settings'
+            ? `settings ${e.changes.map((c) => c.setting).join(',')}`
+            : presenceText(e.summary),
   );
 
 function timeline(...messages: MessageFrame[]): Timeline {

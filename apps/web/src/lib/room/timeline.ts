@@ -15,10 +15,12 @@ import {
   type ChangeFrame,
   type MessageFrame,
   type ModerationFrame,
+  type SettingsFrame,
   type User,
 } from '@parley/protocol';
 import { applyChange, newestId } from './changes.ts';
 import { PresenceRun, type PresenceSummary } from './presence-run.ts';
+import type { SettingChange } from './settings.ts';
 
 export type TimelineEntry =
   | { kind: 'message'; key: string; message: MessageFrame }
@@ -27,11 +29,14 @@ export type TimelineEntry =
   /** Messages may be missing here: the server no longer had everything since the last one. */
   | { kind: 'gap'; key: string }
   /** A moderator acted on someone: "Olga removed Carl". */
-  | { kind: 'moderation'; key: string; frame: ModerationFrame };
+  | { kind: 'moderation'; key: string; frame: ModerationFrame }
+  /** The owner changed the room's settings: one line per setting that changed. */
+  | { kind: 'settings'; key: string; frame: SettingsFrame; changes: readonly SettingChange[] };
 
 export type MessageEntry = Extract<TimelineEntry, { kind: 'message' }>;
 export type PresenceEntry = Extract<TimelineEntry, { kind: 'presence' }>;
 export type ModerationEntry = Extract<TimelineEntry, { kind: 'moderation' }>;
+export type SettingsEntry = Extract<TimelineEntry, { kind: 'settings' }>;
 
 /** The key of a message entry; stable, so keyed lists never re-create a message's element. */
 export function messageKey(id: string): string {
@@ -46,9 +51,10 @@ function isMessage(entry: TimelineEntry): entry is MessageEntry {
   return entry.kind === 'message';
 }
 
-/** An entry's place in the room's log: a message's id or a moderation action's; none for the others. */
+/** An entry's place in the room's log: a message's id, a moderation action's or a settings change's. */
 function logIdOf(entry: TimelineEntry): string | undefined {
-  return entry.kind === 'message' ? entry.message.id : entry.kind === 'moderation' ? entry.frame.eventId : undefined;
+  if (entry.kind === 'message') return entry.message.id;
+  return entry.kind === 'moderation' || entry.kind === 'settings' ? entry.frame.eventId : undefined;
 }
 
 export class Timeline {
@@ -59,8 +65,8 @@ export class Timeline {
   readonly #positions = new Map<string, number>();
   /** Display names by user id, of everyone seen in the log (who reacted is sent as ids). */
   readonly #names = new Map<string, string>();
-  /** The eventId of every moderation line held, so a replayed action shows once. */
-  readonly #moderation = new Set<string>();
+  /** The eventId of every moderation action and settings change seen, so a replay shows once. */
+  readonly #events = new Set<string>();
   /** The newest log id seen in the current stretch besides messages (changes, covered entries). */
   #newestChange: string | undefined;
   /** Where the last gap marker is (-1: none); the current stretch of history follows it. */
@@ -200,26 +206,52 @@ export class Timeline {
    */
   addModeration(frame: ModerationFrame): boolean {
     this.noteLogId(frame.eventId);
-    if (this.#moderation.has(frame.eventId)) return false;
-    this.#moderation.add(frame.eventId);
+    if (this.#events.has(frame.eventId)) return false;
+    this.#events.add(frame.eventId);
     this.#names.set(frame.user.id, frame.user.name);
     this.#names.set(frame.by.id, frame.by.name);
-    const entry: TimelineEntry = { kind: 'moderation', key: `mod:${frame.eventId}`, frame };
+    this.#insertByLogId({ kind: 'moderation', key: `mod:${frame.eventId}`, frame }, frame.eventId);
+    return true;
+  }
+
+  /**
+   * Adds the line of a change of the room's settings, placed like a moderation line (see
+   * {@link addModeration}); a change that changed nothing has no line, but its id counts for
+   * {@link cursor} all the same.
+   *
+   * @param changes What changed, compared with the settings before it.
+   * @returns Whether the change is new (not a replay of one seen).
+   */
+  addSettings(frame: SettingsFrame, changes: readonly SettingChange[]): boolean {
+    this.noteLogId(frame.eventId);
+    if (this.#events.has(frame.eventId)) return false;
+    this.#events.add(frame.eventId);
+    this.#names.set(frame.by.id, frame.by.name);
+    if (changes.length > 0)
+      this.#insertByLogId({ kind: 'settings', key: `set:${frame.eventId}`, frame, changes }, frame.eventId);
+    return true;
+  }
+
+  /**
+   * Puts an entry with a log id in its place among the messages of the current stretch: at the
+   * end when it is the newest, as it is when live (O(1)); otherwise before the first newer entry
+   * (O(n), for a recovery).
+   */
+  #insertByLogId(entry: TimelineEntry, eventId: string): void {
     let at = this.#entries.length;
     for (let i = this.#entries.length - 1; i > this.#lastGap; i--) {
       const id = logIdOf(this.#entries[i]!);
       if (id === undefined) continue;
-      if (compareMessageIds(id, frame.eventId) < 0) break;
+      if (compareMessageIds(id, eventId) < 0) break;
       at = i;
     }
     if (at === this.#entries.length) {
       this.#entries.push(entry);
-      return true;
+      return;
     }
     // Always after the last gap marker (the loop stops there), so #lastGap stays where it is.
     this.#entries.splice(at, 0, entry);
     this.#reindex(at);
-    return true;
   }
 
   /**
