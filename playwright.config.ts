@@ -111,9 +111,9 @@ export default defineConfig<ParleyOptions>({
     },
     {
       // A 375 px phone with touch, on the in-memory server: the chat, history, presence,
-      // accessibility, message-changes, names and moderation specs again at that size.
+      // accessibility, message-changes, names, moderation and settings specs again at that size.
       name: 'phone',
-      testMatch: /(chat|history|presence|a11y|changes|names|moderation)\.spec\.ts/,
+      testMatch: /(chat|history|presence|a11y|changes|names|moderation|settings)\.spec\.ts/,
       use: {
         baseURL: origin(MEMORY_PORT),
         serverA: origin(MEMORY_PORT),
