@@ -314,3 +314,17 @@ async function runServerProcess(
   await exited;
   return { lines: out.split('\n').filter((line) => line !== ''), token };
 }
+
+test('invites: open the room they were made for until they expire; another secret, room or a changed expiry does not', async () => {
+  const tokens = signer('identity-tests-invite-secret-003');
+  const now = Date.now();
+  const invite = await tokens.invite('lobby', now + 60_000);
+  assert.equal(await tokens.verifyInvite(invite, 'lobby', now), true);
+  assert.equal(await tokens.verifyInvite(invite, 'lobby', now + 61_000), false, 'expired');
+  assert.equal(await tokens.verifyInvite(invite, 'other', now), false, 'another room');
+  assert.equal(await signer('another-secret-entirely-0000004').verifyInvite(invite, 'lobby', now), false);
+  const [, keyId, mac] = invite.split('.');
+  const later = `${(now + 3_600_000).toString(36)}.${keyId}.${mac}`;
+  assert.equal(await tokens.verifyInvite(later, 'lobby', now), false, 'a longer life cannot be written in');
+  assert.equal(await tokens.verifyInvite('garbage', 'lobby', now), false);
+});

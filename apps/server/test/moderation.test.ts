@@ -289,6 +289,48 @@ for (const engine of ['memory', 'redis'] as const) {
       owner.client.close();
     });
 
+    test('invite-only: those present stay, newcomers need an invite (the owner’s and moderators’ to give), then are let in for good', async () => {
+      const room = `invite_${engine}`;
+      const { owner, bob, carl } = await roomOfThree(app, room);
+      assert.equal((await requestV1(owner.client, { type: 'settings', inviteOnly: true }, nextId())).type, 'ack');
+      // Someone who was here when it became invite-only comes back without an invite.
+      bob.client.close();
+      const bobBack = await connectV1(app.wsUrl, room, { name: 'Bob', token: bob.welcome.token });
+      assert.equal(bobBack.welcome.settings.inviteOnly, true);
+      // A newcomer without an invite, or with a forged one, or one for another room: refused.
+      const enter = async (query: string) => {
+        const client = await TestClient.connect(`${app.wsUrl}/ws/chat/${room}/?name=Nina${query}`, {
+          protocols: ['parley.v1'],
+        });
+        return { client, first: await client.next() };
+      };
+      for (const query of ['', '&invite=zzzzzz.abc.def', '']) {
+        const { client, first } = await enter(query);
+        assert.equal(first.code, 'invite_required');
+        assert.equal((await client.waitClose()).code, CLOSE_CODES.removed);
+      }
+      // Members may not invite; the owner may, and the invite opens this room only.
+      const refused = await requestV1(carl.client, { type: 'invite' }, nextId());
+      assert.equal(refused.code, 'forbidden');
+      const clientMsgId = nextId();
+      owner.client.send({ type: 'invite', expiresInSeconds: 600, clientMsgId });
+      const invite = await nextOfType(owner.client, 'invite');
+      assert.equal(invite.clientMsgId, clientMsgId);
+      assert.ok(invite.expiresTs > Date.now() + 590_000 && invite.expiresTs <= Date.now() + 600_000);
+      const elsewhere = await TestClient.connect(
+        `${app.wsUrl}/ws/chat/${room}_other/?name=Nina&invite=${encodeURIComponent(invite.invite)}`,
+        { protocols: ['parley.v1'] },
+      );
+      assert.equal((await elsewhere.next()).type, 'welcome', 'another room (not invite-only) opens anyway');
+      elsewhere.close();
+      const { client: nina, first } = await enter(`&invite=${encodeURIComponent(invite.invite)}`);
+      assert.equal(first.type, 'welcome');
+      nina.close();
+      const ninaBack = await connectV1(app.wsUrl, room, { name: 'Nina', token: first.token });
+      assert.equal(ninaBack.welcome.type, 'welcome', 'let in for good: no invite needed again');
+      for (const client of [owner.client, bobBack.client, carl.client, ninaBack.client]) client.close();
+    });
+
     test('a resend is applied once; a client away during moderation gets it with `since`', async () => {
       const room = `replay_${engine}`;
       const { owner, bob, carl } = await roomOfThree(app, room);

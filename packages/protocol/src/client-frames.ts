@@ -1,7 +1,13 @@
 import * as v from 'valibot';
 import { isEmoji } from './emoji.ts';
 import { CLIENT_MSG_ID_PATTERN } from './message-id.ts';
-import { MAX_MODERATION_SECONDS, MAX_REASON_LENGTH, MODERATION_ACTIONS, RoomSettingsSchema } from './moderation.ts';
+import {
+  MAX_INVITE_SECONDS,
+  MAX_MODERATION_SECONDS,
+  MAX_REASON_LENGTH,
+  MODERATION_ACTIONS,
+  RoomSettingsSchema,
+} from './moderation.ts';
 import { MessageIdSchema } from './server-frames.ts';
 
 // Every frame a client may send on `parley.v1`, one schema each, and their union. Every frame
@@ -82,6 +88,17 @@ export const ClientSettingsFrameSchema = v.object({
 });
 export type ClientSettingsFrame = v.InferOutput<typeof ClientSettingsFrameSchema>;
 
+/**
+ * Asks for an invite to this room (owner and moderators): answered with an `invite` frame
+ * carrying the same clientMsgId, or an `error`.
+ */
+export const ClientInviteFrameSchema = v.object({
+  type: v.literal('invite'),
+  expiresInSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(60), v.maxValue(MAX_INVITE_SECONDS))),
+  clientMsgId: ClientMsgId,
+});
+export type ClientInviteFrame = v.InferOutput<typeof ClientInviteFrameSchema>;
+
 /** Tells the room this person is typing. */
 export const ClientTypingFrameSchema = v.object({ type: v.literal('typing') });
 export type ClientTypingFrame = v.InferOutput<typeof ClientTypingFrameSchema>;
@@ -95,6 +112,7 @@ export const ClientFrameSchema = v.variant('type', [
   ClientUnreactFrameSchema,
   ClientModerateFrameSchema,
   ClientSettingsFrameSchema,
+  ClientInviteFrameSchema,
   ClientTypingFrameSchema,
 ]);
 export type ClientFrame = v.InferOutput<typeof ClientFrameSchema>;

@@ -15,6 +15,8 @@ export interface ConnectParams {
   token?: string;
   /** The id of the last message this client has (query parameter `since`); the welcome then carries what came after it. */
   since?: string;
+  /** An invite to an invite-only room (query parameter `invite`), as an `invite` frame gave it. */
+  invite?: string;
 }
 
 /** Subprotocols starting with this carry the identity token; the server never selects them. */
@@ -55,5 +57,6 @@ export function tokenFromProtocols(offered: string | readonly string[] | undefin
 export const ConnectQuerySchema = v.object({
   name: v.pipe(v.string(), v.nonEmpty('Pass ?name=<display name>.')),
   since: v.optional(MessageIdSchema),
+  invite: v.optional(v.pipe(v.string(), v.maxLength(100))),
 });
 export type ConnectQuery = v.InferOutput<typeof ConnectQuerySchema>;

@@ -32,6 +32,11 @@ export const ERROR_CODES = [
   'banned',
   /** You are muted in the room until `until` (absent: until lifted): nothing you send is posted. */
   'muted',
+  /**
+   * The room is invite-only and you have no (valid, unexpired) invite for it: the connection is
+   * closed with 4403. Ask its owner or a moderator for one.
+   */
+  'invite_required',
   /** The room is in slow mode: you may post again in `retryAfterMs` (the message was not sent). */
   'slow_mode',
   /** The room is read-only: only its owner and moderators may post. */

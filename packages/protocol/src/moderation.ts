@@ -29,6 +29,10 @@ export const MAX_MODERATION_SECONDS = 365 * 24 * 3600;
 /** Characters a moderation reason may have. */
 export const MAX_REASON_LENGTH = 200;
 
+/** How long an invite lasts unless asked otherwise (a day), and at most (30 days). */
+export const DEFAULT_INVITE_SECONDS = 24 * 3600;
+export const MAX_INVITE_SECONDS = 30 * 24 * 3600;
+
 /** Characters a room's topic may have. */
 export const MAX_TOPIC_LENGTH = 200;
 
@@ -39,7 +43,8 @@ export const MAX_SLOW_MODE_SECONDS = 3600;
  * A room's settings, changed by its owner (`settings` frames):
  * - `topic`: a line shown under the room's name;
  * - `unlisted`: the room never appears in `/api/rooms` (people need its name);
- * - `inviteOnly`: only people with an invite (or already members) get in (not yet enforced by this release);
+ * - `inviteOnly`: only people with an invite (`invite` frames), people already let in, and the
+ *   owner and moderators get in;
  * - `slowModeSeconds`: each member may post one message per this many seconds (0: off); the owner
  *   and moderators are exempt;
  * - `readOnly`: only the owner and moderators may post.

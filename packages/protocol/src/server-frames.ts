@@ -107,6 +107,20 @@ export const SettingsFrameSchema = v.object({
 });
 export type SettingsFrame = v.InferOutput<typeof SettingsFrameSchema>;
 
+/**
+ * An invite to this room, for the one who asked (`clientMsgId`): pass `invite` on connect
+ * (`&invite=<invite>`) before `expiresTs`; `url` opens the room with it in the web app when the
+ * server knows the app's address (the page that asked).
+ */
+export const InviteFrameSchema = v.object({
+  type: v.literal('invite'),
+  invite: v.string(),
+  url: v.optional(v.string()),
+  expiresTs: v.number(),
+  clientMsgId: v.string(),
+});
+export type InviteFrame = v.InferOutput<typeof InviteFrameSchema>;
+
 /** Every frame that changes a message already sent. */
 export const ChangeFrameSchema = v.variant('type', [EditFrameSchema, DeleteFrameSchema, ReactionsFrameSchema]);
 export type ChangeFrame = v.InferOutput<typeof ChangeFrameSchema>;
@@ -221,6 +235,7 @@ export const ServerFrameSchema = v.variant('type', [
   ReactionsFrameSchema,
   ModerationFrameSchema,
   SettingsFrameSchema,
+  InviteFrameSchema,
   AckFrameSchema,
   StatusFrameSchema,
   ErrorFrameSchema,

@@ -39,13 +39,17 @@ expectType<
     | 'reactions'
     | 'moderation'
     | 'settings'
+    | 'invite'
     | 'ack'
     | 'status'
     | 'error'
   >
 >();
 expectType<
-  Equal<ClientFrame['type'], 'message' | 'edit' | 'delete' | 'react' | 'unreact' | 'moderate' | 'settings' | 'typing'>
+  Equal<
+    ClientFrame['type'],
+    'message' | 'edit' | 'delete' | 'react' | 'unreact' | 'moderate' | 'settings' | 'invite' | 'typing'
+  >
 >();
 
 // Narrowing on `type` gives each frame its fields.

@@ -232,6 +232,8 @@ export interface ChatEngine extends QuotaStore {
   configure(draft: SettingsDraft): Promise<PostResult>;
   /** A person's standing in a room: the room's roles, and any ban (by id or address) or mute on them. */
   standing(room: string, userId: string, address: string): Promise<Standing>;
+  /** Lets a person into an invite-only room from now on (they presented a valid invite). */
+  admit(room: string, userId: string): Promise<void>;
   /**
    * Bans an address from a room until `until` (0: until the person is unbanned): called by the
    * instance of a socket whose person was just banned, so the ban also keys on where they were.

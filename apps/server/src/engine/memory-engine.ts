@@ -250,6 +250,9 @@ export class MemoryEngine implements ChatEngine {
     if (earlier !== undefined)
       return earlier.content === content ? { outcome: 'duplicate', id: earlier.id } : { outcome: 'reused' };
     const settings = { ...room.moderation.settings, ...draft.changes };
+    // Whoever is here when the room becomes invite-only stays let in.
+    if (settings.inviteOnly && !room.moderation.settings.inviteOnly)
+      for (const id of room.present.keys()) room.moderation.admitted.add(id);
     room.moderation.settings = settings;
     room.moderation.sweep(Date.now());
     const id = this.nextId();
@@ -261,8 +264,13 @@ export class MemoryEngine implements ChatEngine {
 
   async standing(roomName: string, userId: string, address: string): Promise<Standing> {
     const room = this.rooms.get(roomName);
-    if (room === undefined) return { roles: { moderators: [] }, role: 'member', settings: DEFAULT_ROOM_SETTINGS };
+    if (room === undefined)
+      return { roles: { moderators: [] }, role: 'member', settings: DEFAULT_ROOM_SETTINGS, admitted: false };
     return room.moderation.standing(userId, address, Date.now());
+  }
+
+  async admit(roomName: string, userId: string): Promise<void> {
+    this.rooms.get(roomName)?.moderation.admitted.add(userId);
   }
 
   async banAddress(roomName: string, address: string, until: number, userId: string): Promise<void> {

@@ -132,6 +132,7 @@ type ScriptCommands = {
   configure(
     ...args: [
       ...keys: LogKeys,
+      people: string,
       ownerId: string,
       record: string,
       maxLen: number,
@@ -142,6 +143,7 @@ type ScriptCommands = {
       settings: string,
       slowModeSeconds: number,
       readOnly: string,
+      inviteOnly: string,
     ]
   ): Promise<ScriptReply<0 | 1 | 2 | 4>>;
   changeMessage(
@@ -362,7 +364,7 @@ export class RedisEngine implements ChatEngine {
     this.confirmedOnly = options.waitReplicas > 0 ? '1' : '0';
     this.commands.defineCommand('confirm', { numberOfKeys: 1, lua: CONFIRM });
     this.commands.defineCommand('postMessage', { numberOfKeys: 10, lua: script(POST_MESSAGE) });
-    this.commands.defineCommand('configure', { numberOfKeys: 9, lua: script(CONFIGURE) });
+    this.commands.defineCommand('configure', { numberOfKeys: 10, lua: script(CONFIGURE) });
     this.commands.defineCommand('changeMessage', { numberOfKeys: 9, lua: script(CHANGE_MESSAGE) });
     this.commands.defineCommand('moderate', { numberOfKeys: 10, lua: script(MODERATE) });
     this.commands.defineCommand('enterRoom', { numberOfKeys: 3, lua: script(ENTER) });
@@ -588,6 +590,7 @@ export class RedisEngine implements ChatEngine {
         'configure',
         [
           ...this.logKeys(draft.room, sentKey(draft.room, draft.by.id, draft.clientMsgId)),
+          keys.people,
           draft.by.id,
           settingsRecord(draft, settings),
           this.options.historyLength,
@@ -598,6 +601,7 @@ export class RedisEngine implements ChatEngine {
           JSON.stringify(settings),
           settings.slowModeSeconds,
           settings.readOnly ? '1' : '0',
+          settings.inviteOnly ? '1' : '0',
         ],
         draft.room,
       );
@@ -611,7 +615,7 @@ export class RedisEngine implements ChatEngine {
   }
 
   async standing(room: string, userId: string, address: string): Promise<Standing> {
-    const [owner, mods, ban, byAddress, mute, settings] = await this.unavailableOnError(() =>
+    const [owner, mods, ban, byAddress, mute, settings, admitted] = await this.unavailableOnError(() =>
       this.reader.hmget(
         roomKeys(room).moderation,
         'owner',
@@ -620,11 +624,17 @@ export class RedisEngine implements ChatEngine {
         `addr:${address}`,
         `mute:${userId}`,
         'settings',
+        `in:${userId}`,
       ),
     );
     const roles: RoomRoles = { moderators: (mods ?? '').split(' ').filter((id) => id !== '') };
     if (owner !== null && owner !== undefined) roles.owner = owner;
-    const standing: Standing = { roles, role: roleOf(roles, userId), settings: storedSettings(settings ?? null) };
+    const standing: Standing = {
+      roles,
+      role: roleOf(roles, userId),
+      settings: storedSettings(settings ?? null),
+      admitted: admitted === '1',
+    };
     const now = Date.now();
     const banned = ban === null || ban === undefined ? undefined : Number(ban);
     const addressBanned = byAddress === null || byAddress === undefined ? undefined : Number(byAddress.split('|')[0]);
@@ -633,6 +643,10 @@ export class RedisEngine implements ChatEngine {
     const muted = mute === null || mute === undefined ? undefined : Number(mute);
     if (holds(muted, now)) standing.mutedUntil = muted;
     return standing;
+  }
+
+  async admit(room: string, userId: string): Promise<void> {
+    await this.unavailableOnError(() => this.commands.hset(roomKeys(room).moderation, `in:${userId}`, '1'));
   }
 
   async banAddress(room: string, address: string, until: number, userId: string): Promise<void> {

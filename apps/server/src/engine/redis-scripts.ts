@@ -41,9 +41,9 @@ end
 -- The room's moderation state (KEYS[8], a hash): 'owner' (user id), 'mods' (moderator ids,
 -- space separated), 'ban:<id>' and 'mute:<id>' (when they end, ms; 0: never), 'addr:<address>'
 -- ('<until>|<id>': an address banned with that person), 'who:<id>' (the user JSON of someone
--- banned or muted, to name them when it is lifted), and the settings: 'settings' (their JSON,
--- for welcomes), 'slow' (slow mode seconds) and 'ro' ('1': read-only), which the post script
--- checks. The rules are room-standing.ts's.
+-- banned or muted, to name them when it is lifted), 'in:<id>' (let into an invite-only room),
+-- and the settings: 'settings' (their JSON, for welcomes), 'slow' (slow mode seconds) and 'ro'
+-- ('1': read-only), which the post script checks, and 'io' ('1': invite-only). The rules are room-standing.ts's.
 local function now_ms()
   local time = redis.call('TIME')
   return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
@@ -358,9 +358,9 @@ return {id, 0, publish(ARGV[7], 'v1 moderation ' .. id .. ' ' .. seq .. ' -\\n' 
  * to the log and publishes it, in one step. The settings after the change are merged and
  * serialised by the server.
  *
- * KEYS: see LOG_HELPERS
+ * KEYS: see LOG_HELPERS, then the room's people
  * ARGV: owner id, record JSON, history length, room TTL ms, channel, retry TTL ms, content
- *       hash, settings JSON, slow mode seconds, '1' when read-only
+ *       hash, settings JSON, slow mode seconds, '1' when read-only, '1' when invite-only
  * Returns {id, 0 stored | 1 duplicate | 2 clientMsgId reused | 4 not the owner}, and with
  * DEFER_PUBLISH the frame to publish (stored or duplicate).
  */
@@ -368,7 +368,11 @@ export const CONFIGURE = `${LOG_HELPERS}
 local earlier = earlier_use(ARGV[7])
 if earlier then return earlier end
 if redis.call('HGET', KEYS[8], 'owner') ~= ARGV[1] then return {'', 4} end
-redis.call('HSET', KEYS[8], 'settings', ARGV[8], 'slow', ARGV[9], 'ro', ARGV[10])
+-- Whoever is here when the room becomes invite-only stays let in ('in:<id>'; KEYS[10]: people).
+if ARGV[11] == '1' and redis.call('HGET', KEYS[8], 'io') ~= '1' then
+  for _, id in ipairs(redis.call('HKEYS', KEYS[10])) do redis.call('HSET', KEYS[8], 'in:' .. id, '1') end
+end
+redis.call('HSET', KEYS[8], 'settings', ARGV[8], 'slow', ARGV[9], 'ro', ARGV[10], 'io', ARGV[11])
 local id, seq = append(tonumber(ARGV[3]), ARGV[4], {'r', ARGV[2], 'g', '1'})
 redis.call('SET', KEYS[2], id .. '|' .. ARGV[7], 'PX', ARGV[6])
 return {id, 0, publish(ARGV[5], 'v1 settings ' .. id .. ' ' .. seq .. ' -\\n' .. ARGV[2])}

@@ -19,6 +19,8 @@ export interface Standing {
   settings: RoomSettings;
   /** Set while banned (by user id, or by the address they connect from): when it ends, 0 for never. */
   bannedUntil?: number;
+  /** Let into the room while it is invite-only (an invite presented, or present when it became so). */
+  admitted: boolean;
   /** Set while muted: when it ends, 0 for never. */
   mutedUntil?: number;
 }
@@ -66,6 +68,8 @@ export class RoomModeration {
   readonly addressBans = new Map<string, { until: number; userId: string }>();
   readonly mutes = new Map<string, number>();
   settings: RoomSettings = DEFAULT_ROOM_SETTINGS;
+  /** People let into the room while it is invite-only. */
+  readonly admitted = new Set<string>();
   /** userId → when they last posted (ms), while the room is in slow mode. */
   readonly lastPosts = new Map<string, number>();
 
@@ -77,7 +81,12 @@ export class RoomModeration {
 
   standing(userId: string, address: string | undefined, now: number): Standing {
     const roles = this.roles();
-    const standing: Standing = { roles, role: roleOf(roles, userId), settings: this.settings };
+    const standing: Standing = {
+      roles,
+      role: roleOf(roles, userId),
+      settings: this.settings,
+      admitted: this.admitted.has(userId),
+    };
     const byId = this.bans.get(userId);
     const byAddress = address === undefined ? undefined : this.addressBans.get(address)?.until;
     if (holds(byId, now)) standing.bannedUntil = byId;

@@ -76,6 +76,25 @@ export class IdentityTokens {
     return id;
   }
 
+  /**
+   * An invite to `room` valid until `expiresTs`: `<expiry>.<key id>.<HMAC of room and expiry>`.
+   * The room is not in it (the connection names the room): an invite opens that room only.
+   */
+  async invite(room: string, expiresTs: number): Promise<string> {
+    const { current } = await this.keys();
+    const expiry = expiresTs.toString(36);
+    return `${expiry}.${current.id}.${mac(current.secret, `invite|${room}|${expiry}`)}`;
+  }
+
+  /** Whether an invite opens `room` now (signed by a secret still accepted, not expired). */
+  async verifyInvite(invite: string, room: string, now: number = Date.now()): Promise<boolean> {
+    const [expiry = '', keyId = '', given = '', ...rest] = invite.split('.');
+    if (rest.length > 0 || !/^[0-9a-z]{1,12}$/.test(expiry) || parseInt(expiry, 36) < now) return false;
+    const keys = await this.keys();
+    const key = [keys.current, keys.previous].find((k) => k?.id === keyId);
+    return key !== undefined && sameText(given, mac(key.secret, `invite|${room}|${expiry}`));
+  }
+
   private keys(): Promise<{ current: Key; previous: Key | undefined }> {
     this.secrets ??= this.loadSecrets().then(
       ({ current, previous }) => ({

@@ -204,6 +204,11 @@ export class RoomHub {
     return this.engine.standing(room, userId, address);
   }
 
+  /** Lets a person into an invite-only room (see ChatEngine.admit). */
+  admit(room: string, userId: string): Promise<void> {
+    return this.engine.admit(room, userId);
+  }
+
   /** Extends a ban to the address a banned person's socket was on (see ChatEngine.banAddress). */
   banAddress(room: string, address: string, until: number, userId: string): Promise<void> {
     return this.engine.banAddress(room, address, until, userId);

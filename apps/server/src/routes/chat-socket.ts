@@ -76,7 +76,7 @@ const chatSocketRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify,
         new ReferenceSession(socket, room.value, deps, origin).start();
         return;
       }
-      const params = parseV1Params(request.query, request.headers['sec-websocket-protocol']);
+      const params = parseV1Params(request.query, request.headers['sec-websocket-protocol'], request.headers.origin);
       if (!params.ok) {
         refuseCounted(params.code, params.message);
         request.log.info({ event: 'ws_refused', reason: params.code }, 'invalid connection parameters');
@@ -110,12 +110,20 @@ type ParamsResult = { ok: true; value: V1Params } | { ok: false; code: ErrorCode
  * subprotocols (`parley.token.<token>`). Clients of the first release sent the token as
  * `?token=`; that still works in this release (and is never logged).
  */
-function parseV1Params(query: RoomRequest['Querystring'], protocols: string | undefined): ParamsResult {
+function parseV1Params(
+  query: RoomRequest['Querystring'],
+  protocols: string | undefined,
+  pageOrigin: string | undefined,
+): ParamsResult {
   const single = (key: string) => {
     const value = query[key];
     return (Array.isArray(value) ? value[0] : value) || undefined;
   };
-  const parsed = decodeWith(ConnectQuerySchema, { name: single('name') ?? '', since: single('since') });
+  const parsed = decodeWith(ConnectQuerySchema, {
+    name: single('name') ?? '',
+    since: single('since'),
+    invite: single('invite'),
+  });
   if (!parsed.ok) {
     return parsed.message.startsWith('since')
       ? { ok: false, code: 'invalid_since', message: '"since" must be a message id such as 1700000000000-0.' }
@@ -124,7 +132,10 @@ function parseV1Params(query: RoomRequest['Querystring'], protocols: string | un
   const name = parseDisplayName(parsed.value.name);
   if (!name.ok) return { ok: false, code: 'invalid_name', message: `${name.message} Pass ?name=<display name>.` };
   const token = tokenFromProtocols(protocols) ?? single('token');
-  return { ok: true, value: { name: name.value, token, since: parsed.value.since } };
+  return {
+    ok: true,
+    value: { name: name.value, token, since: parsed.value.since, invite: parsed.value.invite, pageOrigin },
+  };
 }
 
 // A browser cannot read the body of a refused upgrade, so the socket is accepted and closed with

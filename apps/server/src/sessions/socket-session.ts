@@ -246,18 +246,21 @@ export abstract class SocketSession implements RoomMember {
   }
 
   /**
-   * The person was kicked or banned (or is banned and tried to come in): says so and closes with
-   * 4403, which clients do not reconnect on by themselves. Nothing more it sends is handled.
+   * The person was kicked or banned (or is banned, or has no invite to an invite-only room, and
+   * tried to come in): says so and closes with 4403, which clients do not reconnect on by
+   * themselves. Nothing more it sends is handled.
    */
-  protected closeRemoved(code: 'kicked' | 'banned', until: number | undefined): void {
+  protected closeRemoved(code: 'kicked' | 'banned' | 'invite_required', until: number | undefined): void {
     if (this.closed) return;
     this.closed = true;
     const message =
-      code === 'kicked'
-        ? 'A moderator removed you from this room. You may come back.'
-        : until === undefined || until === 0
-          ? 'You are banned from this room.'
-          : `You are banned from this room until ${new Date(until).toISOString()}.`;
+      code === 'invite_required'
+        ? 'This room is invite-only: ask its owner or a moderator for an invite.'
+        : code === 'kicked'
+          ? 'A moderator removed you from this room. You may come back.'
+          : until === undefined || until === 0
+            ? 'You are banned from this room.'
+            : `You are banned from this room until ${new Date(until).toISOString()}.`;
     this.sendError(code, message, undefined, { until });
     this.writer.close(CLOSE_CODES.removed, code);
   }

@@ -8,6 +8,8 @@ import {
   type ClientFrame,
   type ClientModerateFrame,
   type ClientSettingsFrame,
+  type InviteFrame,
+  DEFAULT_INVITE_SECONDS,
   type RoomSettings,
   type ModerationFrame,
   type User,
@@ -25,6 +27,10 @@ export interface V1Params {
   name: string;
   token: string | undefined;
   since: string | undefined;
+  /** An invite to this room, for an invite-only room. */
+  invite: string | undefined;
+  /** The page's origin (the Origin header), to build invite links that open the web app. */
+  pageOrigin: string | undefined;
 }
 
 /**
@@ -53,12 +59,15 @@ export class V1Session extends SocketSession {
 
   /** Dropped after the welcome: an idle socket keeps only what it still needs. */
   private params: V1Params | undefined;
+  /** The page's origin, kept for invite links. */
+  private readonly pageOrigin: string | undefined;
   /** The person's standing as set-up found it (for the welcome); dropped after it. */
   private standing: Standing | undefined;
 
   constructor(socket: WebSocket, room: string, deps: SessionDeps, origin: ConnectionOrigin, params: V1Params) {
     super(socket, room, deps, origin);
     this.params = params;
+    this.pageOrigin = params.pageOrigin;
   }
 
   get userId(): string | undefined {
@@ -75,8 +84,22 @@ export class V1Session extends SocketSession {
     this.user = { id: issued.id, name: params.name };
     this.token = issued.token;
     // A banned person (by id, or by the address they come from) does not get in.
-    this.standing = await this.deps.hub.standing(this.room, issued.id, this.addressKey);
-    if (this.standing.bannedUntil !== undefined) this.closeRemoved('banned', this.standing.bannedUntil);
+    const standing = await this.deps.hub.standing(this.room, issued.id, this.addressKey);
+    this.standing = standing;
+    if (standing.bannedUntil !== undefined) {
+      this.closeRemoved('banned', standing.bannedUntil);
+      return;
+    }
+    // An invite-only room lets in its owner and moderators, the people already let in, and
+    // whoever brings a valid invite (who is then let in for good).
+    if (standing.settings.inviteOnly && standing.role === 'member' && !standing.admitted) {
+      const invite = params.invite;
+      if (invite === undefined || !(await identity.verifyInvite(invite, this.room))) {
+        this.closeRemoved('invite_required', undefined);
+        return;
+      }
+      await this.deps.hub.admit(this.room, issued.id);
+    }
   }
 
   protected override async welcome(): Promise<void> {
@@ -193,6 +216,10 @@ export class V1Session extends SocketSession {
       this.deps.hub.typing(this.room, user);
       return;
     }
+    if (sent.type === 'invite') {
+      this.sendInvite(user, sent.clientMsgId, sent.expiresInSeconds ?? DEFAULT_INVITE_SECONDS);
+      return;
+    }
     const { clientMsgId } = sent;
     let text: string | undefined;
     if (sent.type === 'settings' && sent.topic !== undefined && sent.topic !== '') {
@@ -235,6 +262,25 @@ export class V1Session extends SocketSession {
       (outcome) => this.answer(sent, outcome),
       (err: unknown) => this.reportPostFailure(err, clientMsgId),
     );
+  }
+
+  /** Answers an `invite` frame: an invite for the owner and moderators, `forbidden` for the others. */
+  private sendInvite(user: User, clientMsgId: string, seconds: number): void {
+    if (!this.allowMessage(clientMsgId)) return;
+    const work = (async () => {
+      const { role } = await this.deps.hub.standing(this.room, user.id, this.addressKey);
+      if (role === 'member') {
+        this.sendError('forbidden', 'Only the room’s owner and moderators can invite people.', clientMsgId);
+        return;
+      }
+      const expiresTs = Date.now() + seconds * 1000;
+      const invite = await this.deps.identity.invite(this.room, expiresTs);
+      const frame: InviteFrame = { type: 'invite', invite, expiresTs, clientMsgId };
+      if (this.pageOrigin !== undefined)
+        frame.url = `${this.pageOrigin}/chat/${encodeURIComponent(this.room)}/?invite=${encodeURIComponent(invite)}`;
+      this.writer.writeText(encodeFrame(frame));
+    })();
+    this.track(work).catch((err: unknown) => this.reportPostFailure(err, clientMsgId));
   }
 
   /** Acks a stored (or already stored) message or change, or says why it was not. */

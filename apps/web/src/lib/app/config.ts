@@ -31,9 +31,15 @@ export type UrlResult = { ok: true; url: string } | { ok: false; reason: string 
  */
 export function roomSocketUrl(room: string, params: Pick<ConnectParams, 'name' | 'since'>): UrlResult {
   if (!configuredServerUrl.ok) return configuredServerUrl;
+  // An invite link (`/chat/<room>/?invite=…`) passes its invite on; the server lets the person
+  // in for good, so later visits need none.
+  const invite = new URLSearchParams(window.location.search).get('invite') ?? undefined;
   return {
     ok: true,
-    url: withConnectParams(socketUrl(configuredServerUrl.url, window.location, chatSocketPath(room)), params),
+    url: withConnectParams(socketUrl(configuredServerUrl.url, window.location, chatSocketPath(room)), {
+      ...params,
+      invite,
+    }),
   };
 }
 

@@ -99,6 +99,10 @@ describe('withConnectParams', () => {
     assert.equal(withConnectParams(base, { name: 'Zoë & Bob' }), 'ws://h/ws/chat/a/?name=Zo%C3%AB+%26+Bob');
     const params: ConnectParams = { name: 'A', token: 'u_1.x-y', since: '17-0' };
     assert.equal(withConnectParams(base, params), 'ws://h/ws/chat/a/?name=A&since=17-0');
+    assert.equal(
+      withConnectParams(base, { ...params, invite: 'k1.ab.cd' }),
+      'ws://h/ws/chat/a/?name=A&since=17-0&invite=k1.ab.cd',
+    );
   });
 });
 

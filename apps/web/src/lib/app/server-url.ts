@@ -92,12 +92,13 @@ export function httpUrl(server: URL | null, path: string): string {
  * subprotocol instead ({@link connectProtocols}).
  *
  * @param url E.g. from {@link socketUrl}.
- * @param params The display name, and `since` when there is one.
+ * @param params The display name, `since` when there is one, and an invite (invite-only rooms).
  * @returns E.g. `wss://chat.example.com/ws/chat/lobby/?name=Alice&since=17-0`.
  */
-export function withConnectParams(url: string, params: Pick<ConnectParams, 'name' | 'since'>): string {
+export function withConnectParams(url: string, params: Pick<ConnectParams, 'name' | 'since' | 'invite'>): string {
   const query = new URLSearchParams({ name: params.name });
   if (params.since !== undefined) query.set('since', params.since);
+  if (params.invite !== undefined) query.set('invite', params.invite);
   return `${url}?${query}`;
 }
 
