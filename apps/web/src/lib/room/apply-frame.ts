@@ -240,6 +240,9 @@ export function applyFrame(state: RoomState, frame: RoomFrame, context: FrameCon
       return applyModeration(state, frame, context);
     case 'settings':
       return applySettings(state, frame);
+    case 'invite':
+      // The answer to an invite request: the views that ask for invites take it (none yet).
+      return only(state);
     case 'error':
       return applyError(state, frame, context);
     case 'status':
