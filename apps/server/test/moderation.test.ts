@@ -341,10 +341,15 @@ for (const engine of ['memory', 'redis'] as const) {
       const first = await requestV1(owner.client, frame, clientMsgId);
       const again = await requestV1(owner.client, frame, clientMsgId);
       assert.equal(again.id, first.id, 'stored once');
+      const topic = await requestV1(owner.client, { type: 'settings', topic: 'While you were out' }, nextId());
       const back = await connectV1(app.wsUrl, room, { name: 'Bob', token: bob.welcome.token, since });
       assert.deepEqual(
         back.welcome.moderation?.map((m: any) => [m.action, m.user.id, m.eventId]),
         [['mute', carl.welcome.you.id, first.id]],
+      );
+      assert.deepEqual(
+        back.welcome.settingsChanges?.map((s: any) => [s.topic, s.eventId]),
+        [['While you were out', topic.id]],
       );
       for (const client of [owner.client, carl.client, back.client]) client.close();
     });

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import type { HttpErrorCode } from './error-codes.ts';
-import { ChangeFrameSchema, MessageFrameSchema, ModerationFrameSchema } from './server-frames.ts';
+import { ChangeFrameSchema, MessageFrameSchema, ModerationFrameSchema, SettingsFrameSchema } from './server-frames.ts';
 
 // The bodies of the HTTP API (see paths.ts for the routes).
 
@@ -24,6 +24,8 @@ export const HistoryPageSchema = v.object({
   changes: v.optional(v.array(ChangeFrameSchema)),
   /** With `after`: the moderation actions in the page's stretch of the log, oldest first (as in the welcome). */
   moderation: v.optional(v.array(ModerationFrameSchema)),
+  /** With `after`: the settings changes in the page's stretch of the log, oldest first. */
+  settingsChanges: v.optional(v.array(SettingsFrameSchema)),
   /** With `after`: the newest log entry (message or change) the page covers; pass it as the next `after`. */
   lastEventId: v.optional(v.string()),
 });

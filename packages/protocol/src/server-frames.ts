@@ -171,6 +171,11 @@ export const WelcomeFrameSchema = v.object({
    */
   moderation: v.optional(v.array(ModerationFrameSchema)),
   /**
+   * With `since`: the settings changes made after `since`, oldest first (the welcome's
+   * `settings` are the settings now). Absent when there are none.
+   */
+  settingsChanges: v.optional(v.array(SettingsFrameSchema)),
+  /**
    * The newest log entry (message or change) this welcome covers. Continue a cut-short recovery
    * with `after=<lastEventId>`, and reconnect with it as `since` if nothing newer arrives.
    * (Absent when the room has no entries, and from servers before changes existed.)

@@ -93,6 +93,7 @@ const roomsApi: FastifyPluginAsync<{ config: Config }> = async (fastify, { confi
       body.recovered = page.recovered;
       if (page.changes.length > 0) body.changes = page.changes;
       if (page.moderation.length > 0) body.moderation = page.moderation;
+      if (page.settings.length > 0) body.settingsChanges = page.settings;
       if (page.lastEventId !== undefined) body.lastEventId = page.lastEventId;
     }
     const json = JSON.stringify(body);

@@ -136,6 +136,7 @@ export class V1Session extends SocketSession {
         hasNewer: history.hasNewer,
         ...(history.changes.length > 0 ? { changes: history.changes } : {}),
         ...(history.moderation.length > 0 ? { moderation: history.moderation } : {}),
+        ...(history.settings.length > 0 ? { settingsChanges: history.settings } : {}),
         ...(history.lastEventId !== undefined ? { lastEventId: history.lastEventId } : {}),
       },
       members,

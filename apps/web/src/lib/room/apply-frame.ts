@@ -278,6 +278,13 @@ function applyWelcome(state: RoomState, welcome: WelcomeFrame, context: FrameCon
   if (mutedUntil !== undefined) mutes = new Map(mutes).set(welcome.you.id, mutedUntil === 0 ? null : mutedUntil);
   else if (mutes.has(welcome.you.id)) mutes = new Map([...mutes].filter(([id]) => id !== welcome.you.id));
   let roles = welcome.roles ?? rolesOfYou(welcome.you);
+  // Settings changed while away: a line each, each compared with the one before it.
+  let before = state.settings;
+  for (const change of welcome.settingsChanges ?? []) {
+    const after = settingsOf(change);
+    timeline.addSettings(change, settingsChanges(before, after));
+    before = after;
+  }
   for (const action of welcome.moderation ?? []) {
     timeline.addModeration(action);
     bans = applyRestriction(bans, action, 'ban', 'unban');
@@ -330,8 +337,8 @@ function applyWelcome(state: RoomState, welcome: WelcomeFrame, context: FrameCon
       mutes,
       // Welcomed: whatever kept the reader out is over.
       removed: null,
-      // The settings now (a server before settings sends none: the defaults). The changes made
-      // while the reader was away have no lines: a welcome carries the settings, not the changes.
+      // The settings now (a server before settings sends none: the defaults); the changes made
+      // while the reader was away are lines (above).
       settings: welcomeSettings(state.settings, welcome),
     },
     effects,

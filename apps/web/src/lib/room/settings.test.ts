@@ -190,6 +190,27 @@ describe('applyFrame: settings', () => {
     assert.equal(settingLines(replay.state.timeline.entries).length, 1);
   });
 
+  test('a recovery welcome’s settings changes are lines in their place, each against the one before', () => {
+    const state = welcomed({ history: [msg('1-0')] });
+    const back = apply(
+      state,
+      welcome({
+        recovered: true,
+        history: [msg('2-0')],
+        settings: { ...DEFAULT_ROOM_SETTINGS, topic: 'Seeds', slowModeSeconds: 30 },
+        settingsChanges: [
+          settings({ topic: 'Seeds' }, '3-0'),
+          settings({ topic: 'Seeds', slowModeSeconds: 30 }, '4-0'),
+        ],
+      }),
+    );
+    assert.deepEqual(settingLines(back.state.timeline.entries), [
+      'Olga set the topic: Seeds',
+      'Olga turned on slow mode: one message every 30 s',
+    ]);
+    assert.equal(back.state.settings.slowModeSeconds, 30);
+  });
+
   test('messages that arrive later in a recovery go before a newer settings line', () => {
     const state = welcomed({ history: [msg('1-0')] });
     const outcome = apply(state, settings({ readOnly: true }, '3-0'), msg('2-0'));
