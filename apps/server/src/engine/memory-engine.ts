@@ -35,7 +35,6 @@ import {
   changeWireBytes,
   moderationFingerprint,
   moderationUntil,
-  moderationWireBytes,
   settingsFingerprint,
   replyExcerpt,
   retryFingerprint,
@@ -125,9 +124,8 @@ export class MemoryEngine implements ChatEngine {
     const room = this.room(draft.room);
     const retryKey = draft.clientMsgId === undefined ? undefined : `${draft.user.id}\u0000${draft.clientMsgId}`;
     const content = retryFingerprint(draft);
-    const earlier = retryKey === undefined ? undefined : room.sent.get(retryKey);
-    if (earlier !== undefined)
-      return earlier.content === content ? { outcome: 'duplicate', id: earlier.id } : { outcome: 'reused' };
+    const earlier = retryKey === undefined ? undefined : earlierUse(room, retryKey, content);
+    if (earlier !== undefined) return earlier;
     const now = Date.now();
     const kept = keptOut(room.moderation.standing(draft.user.id, draft.address, now));
     if (kept !== undefined) return kept;
@@ -156,9 +154,8 @@ export class MemoryEngine implements ChatEngine {
     if (room === undefined) return { outcome: 'refused', code: 'not_found' };
     const retryKey = `${draft.user.id}\u0000${draft.clientMsgId}`;
     const content = retryFingerprint(draft);
-    const earlier = room.sent.get(retryKey);
-    if (earlier !== undefined)
-      return earlier.content === content ? { outcome: 'duplicate', id: earlier.id } : { outcome: 'reused' };
+    const earlier = earlierUse(room, retryKey, content);
+    if (earlier !== undefined) return earlier;
     const standing = room.moderation.standing(draft.user.id, draft.address, Date.now());
     const kept = keptOut(standing);
     if (kept !== undefined) return kept;
@@ -214,9 +211,8 @@ export class MemoryEngine implements ChatEngine {
     if (room === undefined) return { outcome: 'refused', code: 'not_present' };
     const retryKey = `${draft.by.id}\u0000${draft.clientMsgId}`;
     const content = moderationFingerprint(draft);
-    const earlier = room.sent.get(retryKey);
-    if (earlier !== undefined)
-      return earlier.content === content ? { outcome: 'duplicate', id: earlier.id } : { outcome: 'reused' };
+    const earlier = earlierUse(room, retryKey, content);
+    if (earlier !== undefined) return earlier;
     const present = room.present.get(draft.userId);
     const { moderation } = room;
     const refusal = moderationRefusal(
@@ -246,9 +242,8 @@ export class MemoryEngine implements ChatEngine {
     if (room === undefined || room.moderation.owner !== draft.by.id) return { outcome: 'refused', code: 'forbidden' };
     const retryKey = `${draft.by.id}\u0000${draft.clientMsgId}`;
     const content = settingsFingerprint(draft);
-    const earlier = room.sent.get(retryKey);
-    if (earlier !== undefined)
-      return earlier.content === content ? { outcome: 'duplicate', id: earlier.id } : { outcome: 'reused' };
+    const earlier = earlierUse(room, retryKey, content);
+    if (earlier !== undefined) return earlier;
     const settings = { ...room.moderation.settings, ...draft.changes };
     // Whoever is here when the room becomes invite-only stays let in.
     if (settings.inviteOnly && !room.moderation.settings.inviteOnly)
@@ -462,7 +457,7 @@ export class MemoryEngine implements ChatEngine {
         continue;
       }
       if (entry.kind === 'moderation' || entry.kind === 'settings') {
-        const size = moderationWireBytes(entry.frame);
+        const size = changeWireBytes(entry.frame);
         if (i > start && bytes + size > query.maxBytes) break;
         if (entry.kind === 'moderation') moderation.push(entry.frame);
         else settings.push(entry.frame);
@@ -599,4 +594,14 @@ function keptOut(standing: Standing): PostResult | undefined {
   if (standing.bannedUntil !== undefined) return { outcome: 'refused', code: 'banned', until: standing.bannedUntil };
   if (standing.mutedUntil !== undefined) return { outcome: 'refused', code: 'muted', until: standing.mutedUntil };
   return undefined;
+}
+
+/**
+ * A retry of something the room stored under this (person, clientMsgId): `duplicate` with its id
+ * when it carried the same content, `reused` when not; undefined when the clientMsgId is new.
+ */
+function earlierUse(room: MemoryRoom, retryKey: string, content: string): PostResult | undefined {
+  const earlier = room.sent.get(retryKey);
+  if (earlier === undefined) return undefined;
+  return earlier.content === content ? { outcome: 'duplicate', id: earlier.id } : { outcome: 'reused' };
 }

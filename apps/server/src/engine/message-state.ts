@@ -109,8 +109,8 @@ export class ChangeCollector {
   }
 }
 
-/** The bytes a change frame takes in a page (its JSON and a comma). */
-export function changeWireBytes(frame: ChangeFrame): number {
+/** The bytes a change, moderation or settings frame takes in a page (its JSON and a comma). */
+export function changeWireBytes(frame: ChangeFrame | ModerationFrame | SettingsFrame): number {
   return Buffer.byteLength(JSON.stringify(frame)) + 1;
 }
 
@@ -123,24 +123,24 @@ export function retryFingerprint(draft: MessageDraft | ChangeDraft): string {
     'op' in draft
       ? `${draft.op}\u0000${draft.id}\u0000${draft.emoji ?? ''}\u0000${draft.text ?? ''}`
       : `message\u0000${draft.replyTo ?? ''}\u0000${draft.text}`;
-  return createHash('sha256').update(content).digest('base64url').slice(0, 22);
+  return shortHash(content);
 }
 
 /** The retry fingerprint of a moderation action (see {@link retryFingerprint}). */
 export function moderationFingerprint(draft: ModerationDraft): string {
   const content = `moderate\u0000${draft.action}\u0000${draft.userId}\u0000${draft.durationSeconds ?? 0}\u0000${draft.reason ?? ''}`;
-  return createHash('sha256').update(content).digest('base64url').slice(0, 22);
+  return shortHash(content);
 }
 
 /** The retry fingerprint of a settings change (see {@link retryFingerprint}). */
 export function settingsFingerprint(draft: SettingsDraft): string {
   const content = `settings\u0000${JSON.stringify(draft.changes)}`;
-  return createHash('sha256').update(content).digest('base64url').slice(0, 22);
+  return shortHash(content);
 }
 
-/** The bytes a moderation or settings frame takes in a page (its JSON and a comma). */
-export function moderationWireBytes(frame: ModerationFrame | SettingsFrame): number {
-  return Buffer.byteLength(JSON.stringify(frame)) + 1;
+/** A short hash of a retry guard's content (22 base64url characters of SHA-256). */
+function shortHash(content: string): string {
+  return createHash('sha256').update(content).digest('base64url').slice(0, 22);
 }
 
 /** When a ban or mute of `durationSeconds` from now ends (ms since the epoch); 0: never. */

@@ -47,7 +47,6 @@ import {
   changeWireBytes,
   moderationFingerprint,
   moderationUntil,
-  moderationWireBytes,
   retryFingerprint,
   settingsFingerprint,
 } from './message-state.ts';
@@ -772,7 +771,7 @@ export class RedisEngine implements ChatEngine {
         if (record === undefined) continue;
         if (record.kind === 'moderation' || record.kind === 'settings') {
           if (direction === 'backward') continue;
-          const size = moderationWireBytes(record.frame);
+          const size = changeWireBytes(record.frame);
           if (taken > 0 && bytes + size > maxBytes) return { ...page, more: true };
           if (record.kind === 'moderation') page.moderation.push(record.frame);
           else page.settings.push(record.frame);
