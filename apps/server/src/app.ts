@@ -12,6 +12,8 @@ import securityHeaders from './plugins/security-headers.ts';
 import stats from './plugins/stats.ts';
 import websocket from './plugins/websocket.ts';
 import chatSocketRoutes from './routes/chat-socket.ts';
+import operator from './plugins/operator.ts';
+import adminApi from './routes/admin-api.ts';
 import healthRoutes from './routes/health.ts';
 import metricsRoutes from './routes/metrics.ts';
 import roomsApi from './routes/rooms-api.ts';
@@ -78,11 +80,14 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   shedAtAccept(app, config);
   await app.register(roomHub);
   await app.register(identity, { config });
+  await app.register(operator, { config });
 
   await app.register(healthRoutes);
   await app.register(metricsRoutes, { token: config.metricsToken });
   await app.register(chatSocketRoutes, { config });
   await app.register(roomsApi, { config });
+  // The operator's API exists only with ADMIN_TOKEN set (without it, its paths are 404s).
+  if (config.adminToken !== undefined) await app.register(adminApi, { token: config.adminToken });
 
   if (config.webDistDir !== undefined) {
     await app.register(spa, { root: config.webDistDir });

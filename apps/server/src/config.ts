@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
+import { MAX_INSTANCE_BANS } from '@parley/protocol';
 
 /** Everything the server reads from its environment, parsed and checked once at start. */
 export interface Config {
@@ -120,6 +121,10 @@ export interface Config {
   publicOrigins: string[];
   /** When set, /metrics answers only requests with `Authorization: Bearer <token>`. */
   metricsToken: string | undefined;
+  /** When set, whoever presents it is the operator (`/api/admin/...`, the web app's /admin page); unset: no operator. */
+  adminToken: string | undefined;
+  /** Instance-wide bans kept at most (every instance holds them all in memory). */
+  maxInstanceBans: number;
 }
 
 /** Raised when the environment holds invalid values; lists every problem at once. */
@@ -274,6 +279,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     identitySecretPrevious: env.IDENTITY_SECRET_PREVIOUS?.trim() || undefined,
     publicOrigins,
     metricsToken: env.METRICS_TOKEN?.trim() || undefined,
+    adminToken: env.ADMIN_TOKEN?.trim() || undefined,
+    maxInstanceBans: int('MAX_INSTANCE_BANS', MAX_INSTANCE_BANS, 1, 1_000_000),
   };
   // A welcome must fit in what one socket may have queued, with room to spare for what follows it.
   const sendBuffer = config.sendBufferLimitBytes;
@@ -306,6 +313,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   }
   if (config.metricsToken !== undefined && config.metricsToken.length < 16) {
     problems.push('METRICS_TOKEN must be at least 16 characters long');
+  }
+  // The operator can ban anyone and purge any room: a guessable token would hand that out.
+  if (config.adminToken !== undefined && config.adminToken.length < 24) {
+    problems.push('ADMIN_TOKEN must be at least 24 characters long (e.g. openssl rand -hex 16)');
   }
   if (
     config.redisUrl === undefined &&

@@ -94,8 +94,14 @@ export const HTTP_ERROR_CODES = {
   bad_request: 400,
   /** 400: the room name in the path is not valid. */
   invalid_room: 400,
-  /** 401: the endpoint needs a token (`/metrics` with METRICS_TOKEN set). */
+  /** 401: the endpoint needs a token (`/metrics` with METRICS_TOKEN set, `/api/admin/...` with ADMIN_TOKEN). */
   unauthorized: 401,
+  /** 403: the operator's action is not allowed (for example, unbanning the operator itself). */
+  forbidden: 403,
+  /** 409: the action needs the person in the room and they are not there. */
+  not_present: 409,
+  /** 409: the server already keeps as many instance-wide bans as it takes (MAX_INSTANCE_BANS); lift some first. */
+  too_many_bans: 409,
   /** 403: the page's origin may not use this server. */
   origin_not_allowed: 403,
   /** 404: no such route. */

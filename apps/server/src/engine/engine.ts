@@ -5,11 +5,13 @@ import type {
   ModerationAction,
   ModerationFrame,
   RoomEvent,
+  RoomRoles,
   RoomSettings,
   SettingsFrame,
   RoomSummary,
   User,
 } from '@parley/protocol';
+import type { OperatorStore } from '../operator/operator-store.ts';
 import type { Standing } from './room-standing.ts';
 
 /**
@@ -254,12 +256,24 @@ export interface ChatEngine extends QuotaStore {
   /**
    * Rooms with people present or recent messages: every occupied room first (most people
    * first), then rooms by their last message. Reads a bounded index, never every room.
+   * Unlisted rooms are left out unless `includeUnlisted` (the operator's view).
    */
-  activeRooms(limit: number): Promise<RoomSummary[]>;
+  activeRooms(limit: number, options?: { includeUnlisted?: boolean }): Promise<RoomSummary[]>;
+  /** What the operator sees of a room beside its summary: retained messages, roles and settings. */
+  roomFacts(room: string): Promise<RoomFacts>;
+  /** Where the operator's features keep instance reports and instance-wide bans. */
+  readonly operator: OperatorStore;
   /** A secret all instances share (for identity tokens): the stored one, or `candidate` if none yet. */
   sharedSecret(candidate: string): Promise<string>;
   health(): Promise<EngineHealth>;
   close(): Promise<void>;
+}
+
+/** A room's facts for the operator (see ChatEngine.roomFacts). */
+export interface RoomFacts {
+  messages: number;
+  roles: RoomRoles;
+  settings: RoomSettings;
 }
 
 /** The engine settings taken from the configuration. */

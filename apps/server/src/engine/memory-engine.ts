@@ -24,6 +24,7 @@ import {
   type MessageDraft,
   type ModerationDraft,
   type PostResult,
+  type RoomFacts,
   type SettingsDraft,
   type StoredMessage,
 } from './engine.ts';
@@ -39,6 +40,7 @@ import {
   replyExcerpt,
   retryFingerprint,
 } from './message-state.ts';
+import { MemoryOperatorStore, type OperatorStore } from '../operator/operator-store.ts';
 import { byActivity, RecentRooms } from './room-index.ts';
 import { moderationRefusal, RoomModeration, type Standing } from './room-standing.ts';
 
@@ -90,6 +92,7 @@ const ROOM_COST = 1024;
  */
 export class MemoryEngine implements ChatEngine {
   readonly kind = 'memory' as const;
+  readonly operator: OperatorStore = new MemoryOperatorStore();
   /** Every room, in order of last message (oldest first): the budget evicts from the front. */
   private readonly rooms = new Map<string, MemoryRoom>();
   private readonly occupied = new Set<string>();
@@ -318,19 +321,27 @@ export class MemoryEngine implements ChatEngine {
     this.emit(room, { kind: 'typing', room, user });
   }
 
-  async activeRooms(limit: number): Promise<RoomSummary[]> {
+  async activeRooms(limit: number, options: { includeUnlisted?: boolean } = {}): Promise<RoomSummary[]> {
     const since = Date.now() - this.options.activeWindowMs;
     const summaries = new Map<string, RoomSummary>();
+    const hidden = (room: MemoryRoom | undefined) =>
+      room?.moderation.settings.unlisted === true && options.includeUnlisted !== true;
     for (const name of this.occupied) {
       const room = this.rooms.get(name);
-      if (room !== undefined && !room.moderation.settings.unlisted)
+      if (room !== undefined && !hidden(room))
         summaries.set(name, { room: name, members: room.present.size, lastActivity: room.lastActivity });
     }
     for (const [name, lastActivity] of this.recent.newest(limit)) {
-      if (this.rooms.get(name)?.moderation.settings.unlisted === true) continue;
+      if (hidden(this.rooms.get(name))) continue;
       if (!summaries.has(name) && lastActivity >= since) summaries.set(name, { room: name, members: 0, lastActivity });
     }
     return [...summaries.values()].sort(byActivity).slice(0, limit);
+  }
+
+  async roomFacts(roomName: string): Promise<RoomFacts> {
+    const room = this.rooms.get(roomName);
+    if (room === undefined) return { messages: 0, roles: { moderators: [] }, settings: DEFAULT_ROOM_SETTINGS };
+    return { messages: room.messages.size, roles: room.moderation.roles(), settings: room.moderation.settings };
   }
 
   async sharedSecret(candidate: string): Promise<string> {

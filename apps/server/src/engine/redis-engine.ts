@@ -26,6 +26,7 @@ import {
   type MessageDraft,
   type ModerationDraft,
   type PostResult,
+  type RoomFacts,
   type SettingsDraft,
   type StoredMessage,
 } from './engine.ts';
@@ -77,6 +78,7 @@ import {
   REFRESH,
 } from './redis-scripts.ts';
 import { byActivity } from './room-index.ts';
+import { RedisOperatorStore, type OperatorStore } from '../operator/operator-store.ts';
 
 /** How long start-up waits for Redis before going on unready (the connection keeps retrying). */
 const CONNECT_WAIT_MS = 5000;
@@ -299,6 +301,7 @@ export class RedisEngine implements ChatEngine {
   /** room → userId → user, for every person present through this instance; refreshed by heartbeat. */
   private readonly present = new Map<string, Map<string, User>>();
   private readonly heartbeat: NodeJS.Timeout;
+  readonly operator: OperatorStore;
 
   constructor(
     target: RedisTarget,
@@ -350,6 +353,7 @@ export class RedisEngine implements ChatEngine {
     // would otherwise wait behind a 256 KiB page read for someone else (measured with pnpm
     // attack: the acks of a room's messages slowed by a flood of big reconnects).
     this.reader = commandConnection('parley-reader') as (Redis | Cluster) & ReaderCommands;
+    this.operator = new RedisOperatorStore(this.commands);
     // On a cluster the scripts publish on the room's shard channel (same slot as its keys).
     // With REDIS_WAIT_REPLICAS, the log scripts leave their frame to the server, which publishes
     // it once the replicas have the entry (see `replicated`).
@@ -907,7 +911,7 @@ export class RedisEngine implements ChatEngine {
     );
   }
 
-  async activeRooms(limit: number): Promise<RoomSummary[]> {
+  async activeRooms(limit: number, options: { includeUnlisted?: boolean } = {}): Promise<RoomSummary[]> {
     return this.unavailableOnError(async () => {
       const now = Date.now();
       const staleBefore = now - this.options.presenceTtlMs;
@@ -942,7 +946,7 @@ export class RedisEngine implements ChatEngine {
       }
       // Unlisted rooms never show (one command for every candidate).
       const candidates = [...rooms.keys()];
-      if (candidates.length > 0) {
+      if (candidates.length > 0 && options.includeUnlisted !== true) {
         const unlisted = await this.reader.smismember(UNLISTED_KEY, ...candidates);
         candidates.forEach((room, i) => {
           if (unlisted[i] === 1) rooms.delete(room);
@@ -964,6 +968,20 @@ export class RedisEngine implements ChatEngine {
       if (err === null) totals.set(address, Number(total));
     });
     return totals;
+  }
+
+  async roomFacts(room: string): Promise<RoomFacts> {
+    const keys = roomKeys(room);
+    const [messages, [owner, mods, settings]] = await this.unavailableOnError(() =>
+      Promise.all([
+        // The log holds changes as well as messages; the texts hash holds one field per live message.
+        this.reader.hlen(keys.texts),
+        this.reader.hmget(keys.moderation, 'owner', 'mods', 'settings'),
+      ]),
+    );
+    const roles: RoomRoles = { moderators: (mods ?? '').split(' ').filter((id) => id !== '') };
+    if (owner !== null && owner !== undefined) roles.owner = owner;
+    return { messages, roles, settings: storedSettings(settings ?? null) };
   }
 
   async sharedSecret(candidate: string): Promise<string> {

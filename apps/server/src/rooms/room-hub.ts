@@ -70,6 +70,8 @@ export interface RoomMember {
   resync(): void;
   /** The person behind the socket was kicked or banned from the room (after the batch that said so). */
   removed(moderation: ModerationFrame): void;
+  /** The instance-wide bans changed: a socket they now match closes. */
+  enforceServerBan?(): void;
 }
 
 interface RoomState {

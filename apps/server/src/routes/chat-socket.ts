@@ -33,6 +33,7 @@ const chatSocketRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify,
     hub: fastify.roomHub,
     identity: fastify.identity,
     limits: fastify.limits,
+    serverBans: fastify.serverBans,
     stats: fastify.stats,
     writer: {
       sendBufferLimitBytes: config.sendBufferLimitBytes,

@@ -8,6 +8,7 @@ import type { IdentityTokens } from '../identity/identity-tokens.ts';
 import type { ClientLimits } from '../limits/client-limits.ts';
 import { TokenBucket } from '../limits/token-bucket.ts';
 import type { Stats } from '../observability/stats.ts';
+import type { ServerBans } from '../operator/server-bans.ts';
 import { OutgoingBatch, type OutgoingEvent } from '../rooms/outgoing-event.ts';
 import type { RoomHub, RoomMember } from '../rooms/room-hub.ts';
 import type { FrameParts } from '../wire/frames.ts';
@@ -22,6 +23,8 @@ export interface SessionDeps {
   hub: RoomHub;
   identity: IdentityTokens;
   limits: ClientLimits;
+  /** The operator's instance-wide bans (checked at set-up and on every frame). */
+  serverBans: ServerBans;
   stats: Stats;
   /** What every socket's writer shares. */
   writer: WriterDeps;
@@ -250,11 +253,19 @@ export abstract class SocketSession implements RoomMember {
    * tried to come in): says so and closes with 4403, which clients do not reconnect on by
    * themselves. Nothing more it sends is handled.
    */
-  protected closeRemoved(code: 'kicked' | 'banned' | 'invite_required', until: number | undefined): void {
+  protected closeRemoved(
+    code: 'kicked' | 'banned' | 'invite_required',
+    until: number | undefined,
+    scope: 'room' | 'server' = 'room',
+  ): void {
     if (this.closed) return;
     this.closed = true;
     const message =
-      code === 'invite_required'
+      scope === 'server'
+        ? until === undefined || until === 0
+          ? 'The operator of this server banned you.'
+          : `The operator of this server banned you until ${new Date(until).toISOString()}.`
+        : code === 'invite_required'
         ? 'This room is invite-only: ask its owner or a moderator for an invite.'
         : code === 'kicked'
           ? 'A moderator removed you from this room. You may come back.'
@@ -267,6 +278,18 @@ export abstract class SocketSession implements RoomMember {
 
   /** Kicked or banned while here (the room hub calls this after delivering the news). Protocols with people override it. */
   removed(_moderation: ModerationFrame): void {}
+
+  /**
+   * Closes the socket (`banned`, 4403) when the operator banned its person or its address from
+   * the whole server. True when it did.
+   */
+  enforceServerBan(): boolean {
+    if (this.closed) return false;
+    const ban = this.deps.serverBans.find(this.userId, this.addressKey);
+    if (ban === undefined) return false;
+    this.closeRemoved('banned', ban.until, 'server');
+    return true;
+  }
 
   /** Refuses an invalid frame with an error, and counts it against the connection. */
   protected refuseFrame(code: ErrorCode, message: string, clientMsgId?: string): void {
@@ -322,8 +345,11 @@ export abstract class SocketSession implements RoomMember {
   }
 
   private async setUp(): Promise<void> {
+    // Banned from the whole server by address: nothing more is done for this socket.
+    if (this.enforceServerBan()) return;
     await this.prepare();
-    if (this.closed) return;
+    // ...or by user id, known once the identity is (v1).
+    if (this.closed || this.enforceServerBan()) return;
     await this.deps.hub.join(this.room, this);
     if (this.closed) return;
     await this.welcome();
@@ -363,7 +389,9 @@ export abstract class SocketSession implements RoomMember {
   }
 
   private handleFrameSafely(data: RawData, isBinary: boolean): void {
-    if (this.closed) return;
+    // A ban made on another instance reaches this one's copy within seconds; no frame gets
+    // through once it has.
+    if (this.closed || this.enforceServerBan()) return;
     if (isBinary) {
       // Both protocols are JSON text; one refusal here serves them all.
       this.refuseFrame('bad_frame', 'Binary frames are not supported; send JSON text.');

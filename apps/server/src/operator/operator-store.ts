@@ -1,0 +1,143 @@
+import type { Cluster, Redis } from 'ioredis';
+import type { InstanceBan, InstanceReport } from '@parley/protocol';
+import { EngineUnavailableError } from '../engine/engine.ts';
+
+/**
+ * What the operator's features keep beside the rooms: each instance's last report (for the
+ * admin page's connections per instance) and the instance-wide bans. In memory for the memory
+ * engine (one instance), in Redis for the Redis engine (shared by every instance).
+ */
+export interface OperatorStore {
+  /** Records this instance's report (each instance reports every few seconds). */
+  reportInstance(report: InstanceReport): Promise<void>;
+  /** Every instance that reported since `since` (ms); older reports are dropped (instances that stopped). */
+  instances(since: number): Promise<InstanceReport[]>;
+  /** Changes whenever a ban is added or lifted, so instances re-read the bans only then. */
+  bansVersion(): Promise<string>;
+  bans(): Promise<InstanceBan[]>;
+  /** Adds (or replaces) a ban; `full` when `max` bans are kept already (ended ones are dropped first). */
+  putBan(ban: InstanceBan, max: number): Promise<'stored' | 'full'>;
+  /** Lifts a ban; false when there was none. */
+  liftBan(key: string): Promise<boolean>;
+}
+
+/** Whether a ban that ends at `until` (0: never) still holds at `now`. */
+export function banHolds(ban: InstanceBan, now: number): boolean {
+  return ban.until === 0 || ban.until > now;
+}
+
+/** The memory engine's store: the one instance's own report and bans. */
+export class MemoryOperatorStore implements OperatorStore {
+  private readonly reports = new Map<string, InstanceReport>();
+  private readonly banList = new Map<string, InstanceBan>();
+  private version = 0;
+
+  async reportInstance(report: InstanceReport): Promise<void> {
+    this.reports.set(report.id, report);
+  }
+
+  async instances(since: number): Promise<InstanceReport[]> {
+    for (const [id, report] of this.reports) if (report.reportedAt < since) this.reports.delete(id);
+    return [...this.reports.values()];
+  }
+
+  async bansVersion(): Promise<string> {
+    return String(this.version);
+  }
+
+  async bans(): Promise<InstanceBan[]> {
+    return [...this.banList.values()];
+  }
+
+  async putBan(ban: InstanceBan, max: number): Promise<'stored' | 'full'> {
+    if (!this.banList.has(ban.key) && this.banList.size >= max) {
+      for (const [key, old] of this.banList) if (!banHolds(old, ban.at)) this.banList.delete(key);
+      if (this.banList.size >= max) return 'full';
+    }
+    this.banList.set(ban.key, ban);
+    this.version += 1;
+    return 'stored';
+  }
+
+  async liftBan(key: string): Promise<boolean> {
+    const had = this.banList.delete(key);
+    if (had) this.version += 1;
+    return had;
+  }
+}
+
+// One hash tag for the three keys (one slot on a cluster). Room keys use `{<room>}` and room
+// names are word characters only, so no room's tag can be this one.
+const BANS_KEY = 'parley:{parley-operator}:bans';
+const BANS_VERSION_KEY = 'parley:{parley-operator}:bans-version';
+const INSTANCES_KEY = 'parley:{parley-operator}:instances';
+
+/**
+ * The Redis engine's store. Commands one by one (no script): two operators adding bans at the
+ * same moment may pass the cap by one, which the cap can afford.
+ */
+export class RedisOperatorStore implements OperatorStore {
+  constructor(private readonly redis: Redis | Cluster) {}
+
+  async reportInstance(report: InstanceReport): Promise<void> {
+    await this.run(() => this.redis.hset(INSTANCES_KEY, report.id, JSON.stringify(report)));
+  }
+
+  async instances(since: number): Promise<InstanceReport[]> {
+    const stored = await this.run(() => this.redis.hgetall(INSTANCES_KEY));
+    const live: InstanceReport[] = [];
+    const gone: string[] = [];
+    for (const [id, json] of Object.entries(stored)) {
+      const report = parse<InstanceReport>(json);
+      if (report === undefined || report.reportedAt < since) gone.push(id);
+      else live.push(report);
+    }
+    if (gone.length > 0) await this.run(() => this.redis.hdel(INSTANCES_KEY, ...gone));
+    return live;
+  }
+
+  async bansVersion(): Promise<string> {
+    return (await this.run(() => this.redis.get(BANS_VERSION_KEY))) ?? '0';
+  }
+
+  async bans(): Promise<InstanceBan[]> {
+    const stored = await this.run(() => this.redis.hgetall(BANS_KEY));
+    return Object.values(stored).flatMap((json) => parse<InstanceBan>(json) ?? []);
+  }
+
+  async putBan(ban: InstanceBan, max: number): Promise<'stored' | 'full'> {
+    const [known, count] = await this.run(() =>
+      Promise.all([this.redis.hexists(BANS_KEY, ban.key), this.redis.hlen(BANS_KEY)]),
+    );
+    if (known === 0 && count >= max) {
+      const ended = (await this.bans()).filter((old) => !banHolds(old, ban.at)).map((old) => old.key);
+      if (ended.length > 0) await this.run(() => this.redis.hdel(BANS_KEY, ...ended));
+      if (count - ended.length >= max) return 'full';
+    }
+    await this.run(() => this.redis.hset(BANS_KEY, ban.key, JSON.stringify(ban)));
+    await this.run(() => this.redis.incr(BANS_VERSION_KEY));
+    return 'stored';
+  }
+
+  async liftBan(key: string): Promise<boolean> {
+    const removed = await this.run(() => this.redis.hdel(BANS_KEY, key));
+    if (removed > 0) await this.run(() => this.redis.incr(BANS_VERSION_KEY));
+    return removed > 0;
+  }
+
+  private async run<T>(operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (err) {
+      throw new EngineUnavailableError('Redis is unavailable', { cause: err });
+    }
+  }
+}
+
+function parse<T>(json: string): T | undefined {
+  try {
+    return JSON.parse(json) as T;
+  } catch {
+    return undefined;
+  }
+}

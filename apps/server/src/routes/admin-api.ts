@@ -1,0 +1,89 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { isIP } from 'node:net';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import {
+  ADMIN_BAN_ROUTE,
+  ADMIN_BANS_PATH,
+  ADMIN_INSTANCES_PATH,
+  ADMIN_ROOMS_PATH,
+  InstanceBanRequestSchema,
+  decodeWith,
+  type InstanceBanList,
+  type InstanceList,
+  type OperatorRoom,
+  type OperatorRoomList,
+} from '@parley/protocol';
+import { HttpError } from '../http/http-error.ts';
+import { INSTANCE_REPORT_MS } from '../plugins/operator.ts';
+
+/** Rooms the operator's list shows (occupied first, then by last message, unlisted included). */
+const OPERATOR_ROOM_LIST_SIZE = 200;
+
+/**
+ * The operator's HTTP API, registered only when ADMIN_TOKEN is set (otherwise these paths are
+ * 404s). Every request must carry `Authorization: Bearer <ADMIN_TOKEN>`; like every request, it
+ * is charged to its address's HTTP rate first (http/admission.ts), so the token cannot be
+ * guessed at speed.
+ */
+const adminApi: FastifyPluginAsync<{ token: string }> = async (fastify, { token }) => {
+  // Compared as digests: equal lengths for timingSafeEqual, and nothing learned from timing.
+  const expected = createHash('sha256').update(token).digest();
+  const authorise = async (request: FastifyRequest) => {
+    const header = request.headers.authorization ?? '';
+    const given = createHash('sha256')
+      .update(header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '')
+      .digest();
+    if (!timingSafeEqual(given, expected)) {
+      throw new HttpError('unauthorized', 'This endpoint needs Authorization: Bearer <ADMIN_TOKEN>.', {
+        'www-authenticate': 'Bearer',
+      });
+    }
+  };
+  fastify.addHook('onRequest', authorise);
+
+  fastify.get(ADMIN_ROOMS_PATH, async (): Promise<OperatorRoomList> => {
+    const { engine } = fastify;
+    const summaries = await engine.activeRooms(OPERATOR_ROOM_LIST_SIZE, { includeUnlisted: true });
+    const facts = await Promise.all(summaries.map(({ room }) => engine.roomFacts(room)));
+    const rooms = summaries.map((summary, i): OperatorRoom => {
+      const { messages, roles, settings } = facts[i]!;
+      const room: OperatorRoom = { ...summary, messages, moderators: roles.moderators.length, settings };
+      if (roles.owner !== undefined) room.owner = roles.owner;
+      return room;
+    });
+    return { rooms };
+  });
+
+  fastify.get(ADMIN_INSTANCES_PATH, async (): Promise<InstanceList> => {
+    const { operator } = fastify.engine;
+    // This instance's own line is always current.
+    await operator.reportInstance(fastify.instanceReport());
+    const instances = await operator.instances(Date.now() - 3 * INSTANCE_REPORT_MS);
+    return { instances: instances.sort((a, b) => a.startedAt - b.startedAt) };
+  });
+
+  fastify.get(ADMIN_BANS_PATH, async (): Promise<InstanceBanList> => {
+    await fastify.serverBans.refresh();
+    return { bans: fastify.serverBans.list() };
+  });
+
+  fastify.post(ADMIN_BANS_PATH, async (request, reply) => {
+    const body = decodeWith(InstanceBanRequestSchema, request.body);
+    if (!body.ok) throw new HttpError('bad_request', body.message);
+    const { address } = body.value;
+    if (address !== undefined && isIP(address) === 0)
+      throw new HttpError('bad_request', '"address" must be an IPv4 or IPv6 address.');
+    const ban = await fastify.serverBans.add(body.value, (ip) => fastify.limits.keyOf(ip));
+    if (ban === 'full')
+      throw new HttpError('too_many_bans', 'The server keeps as many instance-wide bans as it takes; lift some first.');
+    return reply.code(201).send(ban);
+  });
+
+  fastify.delete<{ Params: { key: string } }>(ADMIN_BAN_ROUTE, async (request, reply) => {
+    if (!(await fastify.serverBans.lift(request.params.key)))
+      throw new HttpError('not_found', 'There is no instance-wide ban with this key.');
+    return reply.code(204).send();
+  });
+};
+
+export default adminApi;

@@ -1,0 +1,138 @@
+import * as v from 'valibot';
+import { ClientModerateFrameSchema } from './client-frames.ts';
+import { MAX_MODERATION_SECONDS, MAX_REASON_LENGTH, RoomSettingsSchema } from './moderation.ts';
+
+// The operator's HTTP API (`/api/admin/...`): whoever holds the server's ADMIN_TOKEN sees every
+// room (unlisted ones too) and every instance, bans people from the whole server, purges rooms
+// and acts as a moderator in any room. Every request carries `Authorization: Bearer <ADMIN_TOKEN>`;
+// without ADMIN_TOKEN set, these routes do not exist (404).
+
+/** `GET`: every active room, unlisted ones included (`OperatorRoomList`). */
+export const ADMIN_ROOMS_PATH = '/api/admin/rooms';
+/** `GET`: the server's instances and their connections (`InstanceList`). */
+export const ADMIN_INSTANCES_PATH = '/api/admin/instances';
+/** `GET`: instance-wide bans (`InstanceBanList`); `POST` an `InstanceBanRequest` to add one. */
+export const ADMIN_BANS_PATH = '/api/admin/bans';
+/** `DELETE`: lifts the instance-wide ban with this key. */
+export const ADMIN_BAN_ROUTE = '/api/admin/bans/:key';
+/** `POST` an `OperatorModerationRequest`: a moderation action in a room, by the operator. */
+export const ADMIN_MODERATE_ROUTE = '/api/admin/rooms/:room/moderate';
+/** `POST` (no body): deletes every retained message of a room. */
+export const ADMIN_PURGE_ROUTE = '/api/admin/rooms/:room/purge';
+
+/** Path of an instance-wide ban (to lift it). */
+export function adminBanPath(key: string): string {
+  return `${ADMIN_BANS_PATH}/${encodeURIComponent(key)}`;
+}
+
+/** Path of a room's operator moderation endpoint. */
+export function adminModeratePath(room: string): string {
+  return `/api/admin/rooms/${encodeURIComponent(room)}/moderate`;
+}
+
+/** Path of a room's purge endpoint. */
+export function adminPurgePath(room: string): string {
+  return `/api/admin/rooms/${encodeURIComponent(room)}/purge`;
+}
+
+/** The operator's identity in moderation events (no identity token can carry this id). */
+export const OPERATOR_USER = { id: 'operator', name: 'Operator' } as const;
+
+/** How many instance-wide bans the server keeps by default (MAX_INSTANCE_BANS; each instance holds them all in memory). */
+export const MAX_INSTANCE_BANS = 10_000;
+
+/** One room as the operator sees it. */
+export const OperatorRoomSchema = v.object({
+  room: v.string(),
+  /** People present, across instances. */
+  members: v.number(),
+  /** Messages retained in the room's history. */
+  messages: v.number(),
+  lastActivity: v.number(),
+  /** Absent while nobody has posted. */
+  owner: v.optional(v.string()),
+  moderators: v.number(),
+  settings: RoomSettingsSchema,
+});
+export type OperatorRoom = v.InferOutput<typeof OperatorRoomSchema>;
+
+export const OperatorRoomListSchema = v.object({ rooms: v.array(OperatorRoomSchema) });
+export type OperatorRoomList = v.InferOutput<typeof OperatorRoomListSchema>;
+
+/** One server instance, as it last reported itself (every few seconds). */
+export const InstanceReportSchema = v.object({
+  id: v.string(),
+  /** Open WebSocket connections, by protocol (`v1`, `reference`). */
+  connections: v.record(v.string(), v.number()),
+  /** Rooms with sockets on this instance. */
+  rooms: v.number(),
+  startedAt: v.number(),
+  /** When it last reported. */
+  reportedAt: v.number(),
+});
+export type InstanceReport = v.InferOutput<typeof InstanceReportSchema>;
+
+export const InstanceListSchema = v.object({ instances: v.array(InstanceReportSchema) });
+export type InstanceList = v.InferOutput<typeof InstanceListSchema>;
+
+/**
+ * A ban from the whole server: by user id (`u:<id>`) or by client address (`a:<address key>`,
+ * IPv6 grouped by the server's prefix). Checked when a socket is set up and on every send; the
+ * sockets it matches are closed (`banned`, 4403) within a few seconds on every instance.
+ */
+export const InstanceBanSchema = v.object({
+  key: v.string(),
+  /** When it ends (ms); 0: until lifted. */
+  until: v.number(),
+  reason: v.optional(v.string()),
+  at: v.number(),
+});
+export type InstanceBan = v.InferOutput<typeof InstanceBanSchema>;
+
+export const InstanceBanListSchema = v.object({ bans: v.array(InstanceBanSchema) });
+export type InstanceBanList = v.InferOutput<typeof InstanceBanListSchema>;
+
+/** `POST /api/admin/bans`: ban a user id or an address (exactly one of them). */
+export const InstanceBanRequestSchema = v.pipe(
+  v.object({
+    userId: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(100))),
+    address: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(100))),
+    /** Absent: until lifted. */
+    durationSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_MODERATION_SECONDS))),
+    reason: v.optional(v.pipe(v.string(), v.maxLength(MAX_REASON_LENGTH))),
+  }),
+  v.check(
+    (ban) => (ban.userId === undefined) !== (ban.address === undefined),
+    'give exactly one of userId and address',
+  ),
+);
+export type InstanceBanRequest = v.InferOutput<typeof InstanceBanRequestSchema>;
+
+/** The key of an instance-wide ban on a user id. */
+export function userBanKey(userId: string): string {
+  return `u:${userId}`;
+}
+
+/** The key of an instance-wide ban on an address key. */
+export function addressBanKey(addressKey: string): string {
+  return `a:${addressKey}`;
+}
+
+/**
+ * `POST /api/admin/rooms/<room>/moderate`: a moderation action by the operator, who outranks
+ * every role: any action on anyone, and `transfer` makes anyone the owner (present or not).
+ * `clientMsgId` makes a retry safe, as on the socket. Answered with `{ "eventId": <log id> }`.
+ */
+export const OperatorModerationRequestSchema = v.object(
+  (({ type: _type, ...entries }) => entries)(ClientModerateFrameSchema.entries),
+);
+export type OperatorModerationRequest = v.InferOutput<typeof OperatorModerationRequestSchema>;
+
+/** The answer to an operator's moderation action or purge. */
+export const OperatorActionResultSchema = v.object({
+  /** The action's entry in the room's log. */
+  eventId: v.string(),
+  /** Purge: how many messages were deleted. */
+  count: v.optional(v.number()),
+});
+export type OperatorActionResult = v.InferOutput<typeof OperatorActionResultSchema>;
