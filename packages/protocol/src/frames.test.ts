@@ -6,6 +6,8 @@ import { compareMessageIds } from './message-id.ts';
 import type { ServerFrame } from './server-frames.ts';
 
 const user = { id: 'u_abcdefghijkl', name: 'Alice' };
+/** A member as the server lists it since names you can trust (a client keeps every field). */
+const member = { ...user, tag: 'k3f9', role: 'owner' as const, look: ['f559793b'] };
 const message: ServerFrame = {
   type: 'message',
   id: '1700000000000-0',
@@ -44,7 +46,7 @@ test('server frames round-trip through encodeFrame and decodeServerFrame', () =>
       room: 'lobby',
       you: user,
       token: 't',
-      members: [user],
+      members: [user, member],
       history: [message],
       recovered: false,
       hasMore: true,
@@ -52,6 +54,7 @@ test('server frames round-trip through encodeFrame and decodeServerFrame', () =>
     message,
     { ...message, clientMsgId: 'c1' },
     { type: 'join', user, ts: 1 },
+    { type: 'join', user: member, ts: 1 },
     { type: 'leave', user, ts: 2 },
     { type: 'typing', user },
     { type: 'ack', clientMsgId: 'c1', id: '1-0' },

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { avatarColour, lookalikeIds, nameSkeleton, USER_TAG_LENGTH, userTag } from './names.ts';
+import { avatarColour, LOOK_KEY_LENGTH, lookalikeIds, lookKeys, nameSkeleton, USER_TAG_LENGTH, userTag } from './names.ts';
 
 describe('userTag', () => {
   test('four characters of a lookalike-free alphabet, the same for the same id', () => {
@@ -144,5 +144,50 @@ describe('lookalikeIds', () => {
   test('nobody, or one person, marks nobody', () => {
     assert.deepEqual(lookalikeIds([]), new Set());
     assert.deepEqual(lookalikeIds([{ id: 'a', name: 'Alice' }]), new Set());
+  });
+});
+
+describe('lookKeys', () => {
+  test('Alice, Аlice (Cyrillic А) and ALICE share their key; Bob gets another', () => {
+    const alice = lookKeys('Alice');
+    assert.equal(alice.length, 1);
+    assert.match(alice[0]!, new RegExp(`^[0-9a-f]{${LOOK_KEY_LENGTH}}$`));
+    assert.deepEqual(lookKeys('\u0410lice'), alice);
+    assert.deepEqual(lookKeys('ALICE'), alice);
+    assert.deepEqual(lookKeys('AIice'), alice);
+    const bob = lookKeys('Bob');
+    assert.equal(bob.length, 1);
+    assert.notEqual(bob[0], alice[0]);
+  });
+
+  test('a known value, so a change of the key is a deliberate one (servers of two releases would disagree)', () => {
+    assert.deepEqual(lookKeys('Alice'), ['f559793b']);
+    assert.deepEqual(lookKeys('Bob'), ['f958e856']);
+  });
+
+  test('a name whose lower case has a skeleton of its own gets both keys, each shared with its lookalikes', () => {
+    const upper = lookKeys('\u0412\u041e\u0412'); // ВОВ: looks like BOB, and like вов
+    assert.equal(upper.length, 2);
+    assert.ok(upper.includes(lookKeys('BOB')[0]!));
+    assert.ok(upper.includes(lookKeys('\u0432\u043e\u0432')[0]!));
+    // вов and bob do not look alike: no key in common.
+    assert.ok(!lookKeys('\u0432\u043e\u0432').some((key) => lookKeys('bob').includes(key)));
+  });
+
+  test('members sharing a key are exactly those lookalikeIds marks', () => {
+    const members = [
+      { id: 'a', name: 'Alice' },
+      { id: 'b', name: '\u0410lice' },
+      { id: 'c', name: 'Bob' },
+      { id: 'd', name: '\u0411\u041e\u0420\u0418\u0421' },
+      { id: 'e', name: '\u0431\u043e\u0440\u0438\u0441' },
+      { id: 'f', name: 'Dave' },
+    ];
+    const owners = new Map<string, Set<string>>();
+    for (const member of members)
+      for (const key of lookKeys(member.name)) owners.set(key, (owners.get(key) ?? new Set()).add(member.id));
+    const shared = new Set([...owners.values()].filter((ids) => ids.size > 1).flatMap((ids) => [...ids]));
+    assert.deepEqual(shared, lookalikeIds(members));
+    assert.deepEqual(shared, new Set(['a', 'b', 'd', 'e']));
   });
 });

@@ -139,6 +139,30 @@ function lookalikeKeys(name: string): string[] {
   return [nameSkeleton(name), nameSkeleton(lower)];
 }
 
+/** Hex digits in a key of {@link lookKeys}: 32 bits. */
+export const LOOK_KEY_LENGTH = 8;
+
+/**
+ * The keys of how a name looks, which the server sends as a member's `look`: {@link
+ * LOOK_KEY_LENGTH} hex digits of a hash of each skeleton {@link lookalikeIds} compares (one key,
+ * or two when the name in lower case has a skeleton of its own, as `БОРИС` has). Two people
+ * present who share a key look alike: mark both. `Alice`, `Аlice` (Cyrillic А) and `ALICE` get
+ * the same key, `Bob` another. (Several keys, not one: looking alike is not transitive, `ВОВ`
+ * looks like `BOB` and like `вов`, which does not look like `bob`.)
+ *
+ * A short hash rather than the skeleton keeps the frame small and the same for every name's
+ * length. It is not a secret and need not resist anyone: choosing a name whose key matches
+ * Alice's only gets both marked, which taking her name outright does too. Synchronous, like
+ * {@link userTag}, so a client can compute the keys of a member an older server sent without them.
+ *
+ * @param name A display name.
+ * @returns Its distinct keys, one or two.
+ */
+export function lookKeys(name: string): string[] {
+  const keys = lookalikeKeys(name).map((skeleton) => hashId(skeleton).toString(16).padStart(LOOK_KEY_LENGTH, '0'));
+  return [...new Set(keys)];
+}
+
 /**
  * The people among `members` whose name looks like another present member's (the same
  * skeleton, see {@link nameSkeleton}), the same name included: both are marked, since neither

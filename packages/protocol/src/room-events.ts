@@ -4,6 +4,7 @@ import {
   ChangeFrameSchema,
   MessageFrameSchema,
   ModerationFrameSchema,
+  MemberSchema,
   SettingsFrameSchema,
   UserSchema,
 } from './server-frames.ts';
@@ -25,7 +26,7 @@ export const MessageEventSchema = v.object({ kind: v.literal('message'), message
 export const JoinEventSchema = v.object({
   kind: v.literal('join'),
   room: v.string(),
-  user: UserSchema,
+  user: MemberSchema,
   ts: v.number(),
 });
 /** A person's last connection in the room closed (or their server stopped answering). */
@@ -163,8 +164,15 @@ export const MessageRecordV0Schema = v.object({
 });
 
 /**
- * What travels between instances for presence and typing: the person (the room is the
- * channel's, the time the publisher's). Redis scripts publish the user JSON the server stored,
- * as it was written, never rebuilt in Lua.
+ * What travels between instances for a `leave` and for typing: the person (the room is the
+ * channel's, the time the publisher's). Redis scripts publish the JSON the server stored, as it
+ * was written; fields beyond `{id, name}` (a member entry's `tag` and `look`) are dropped.
  */
 export const PresencePayloadSchema = UserSchema;
+
+/**
+ * What a `join` carries between instances: the person's member entry as the server stored it
+ * when they entered (`tag` and `look`; absent from entries of earlier releases), with the `role`
+ * the publishing script spliced in.
+ */
+export const JoinPayloadSchema = MemberSchema;

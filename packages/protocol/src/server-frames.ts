@@ -9,6 +9,23 @@ import { MODERATION_ACTIONS, ROLES, RoomRolesSchema, RoomSettingsSchema } from '
 export const UserSchema = v.object({ id: v.string(), name: v.string() });
 export type User = v.InferOutput<typeof UserSchema>;
 
+/**
+ * A person present in a room, as `welcome.members` and `join` frames list them: the user and,
+ * from servers since these fields existed (so each is optional):
+ * - `tag`: userTag of the id, to show after the name;
+ * - `role`: their role in the room when the frame was made (keep it current from `moderation`
+ *   events, as for the welcome's `roles`);
+ * - `look`: lookKeys of the name, computed by the server when they entered. Two members present
+ *   who share a key look alike: mark both (a member without `look`: compute lookKeys of the name).
+ */
+export const MemberSchema = v.object({
+  ...UserSchema.entries,
+  tag: v.optional(v.string()),
+  role: v.optional(v.picklist(ROLES)),
+  look: v.optional(v.array(v.string())),
+});
+export type Member = v.InferOutput<typeof MemberSchema>;
+
 /** A message id (`<ms>-<seq>`, each part at most 2^64 − 1; see isMessageId). */
 export const MessageIdSchema = v.pipe(v.string(), v.check(isMessageId, 'must be a message id like 1700000000000-0'));
 
@@ -148,7 +165,7 @@ export const WelcomeFrameSchema = v.object({
   settings: v.optional(RoomSettingsSchema),
   /** Keep it (e.g. in localStorage) and pass it as `token` when reconnecting to stay the same person. */
   token: v.string(),
-  members: v.array(UserSchema),
+  members: v.array(MemberSchema),
   history: v.array(MessageFrameSchema),
   recovered: v.boolean(),
   /** True when older messages exist before the first one in `history` (scroll-back can load them). */
@@ -185,7 +202,7 @@ export const WelcomeFrameSchema = v.object({
 export type WelcomeFrame = v.InferOutput<typeof WelcomeFrameSchema>;
 
 /** A person's first connection in the room opened. */
-export const JoinFrameSchema = v.object({ type: v.literal('join'), user: UserSchema, ts: v.number() });
+export const JoinFrameSchema = v.object({ type: v.literal('join'), user: MemberSchema, ts: v.number() });
 export type JoinFrame = v.InferOutput<typeof JoinFrameSchema>;
 
 /** A person's last connection in the room closed (or their server stopped answering). */
