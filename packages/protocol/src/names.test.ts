@@ -1,6 +1,14 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { avatarColour, LOOK_KEY_LENGTH, lookalikeIds, lookKeys, nameSkeleton, USER_TAG_LENGTH, userTag } from './names.ts';
+import {
+  avatarColour,
+  LOOK_KEY_LENGTH,
+  lookalikeIds,
+  lookKeys,
+  nameSkeleton,
+  USER_TAG_LENGTH,
+  userTag,
+} from './names.ts';
 
 describe('userTag', () => {
   test('four characters of a lookalike-free alphabet, the same for the same id', () => {
