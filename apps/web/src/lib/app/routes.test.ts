@@ -3,6 +3,12 @@ import { describe, test } from 'node:test';
 import { matchRoute } from './routes.ts';
 
 describe('matchRoute', () => {
+  test('/admin/ is the operator page; /admin leads there', () => {
+    assert.deepEqual(matchRoute('/admin/'), { route: { name: 'admin' } });
+    assert.deepEqual(matchRoute('/admin'), { route: { name: 'admin' }, canonical: '/admin/' });
+    assert.equal(matchRoute('/admin/x').route.name, 'not-found');
+  });
+
   test('/chat/ is the lobby, already canonical', () => {
     assert.deepEqual(matchRoute('/chat/'), { route: { name: 'lobby' } });
   });

@@ -8,6 +8,7 @@ import { LOBBY_PATH, parseRoomName, roomPagePath } from '@parley/protocol';
 export type Route =
   | { name: 'lobby' }
   | { name: 'room'; room: string }
+  | { name: 'admin' }
   | { name: 'invalid-room'; raw: string; reason: string }
   | { name: 'not-found'; path: string };
 
@@ -19,6 +20,9 @@ export interface RouteMatch {
 }
 
 const ROOM_PATH = /^\/chat\/([^/]+)\/?$/;
+
+/** The operator's page (rooms, instances, bans: see views/Admin.svelte). */
+export const ADMIN_PAGE_PATH = '/admin/';
 
 /**
  * Maps a path to its route.
@@ -32,6 +36,8 @@ const ROOM_PATH = /^\/chat\/([^/]+)\/?$/;
 export function matchRoute(pathname: string): RouteMatch {
   if (pathname === LOBBY_PATH) return { route: { name: 'lobby' } };
   if (pathname === '/' || pathname === '/chat') return { route: { name: 'lobby' }, canonical: LOBBY_PATH };
+  if (pathname === ADMIN_PAGE_PATH) return { route: { name: 'admin' } };
+  if (pathname === '/admin') return { route: { name: 'admin' }, canonical: ADMIN_PAGE_PATH };
 
   const m = ROOM_PATH.exec(pathname);
   if (m === null) return { route: { name: 'not-found', path: safeDecode(pathname) ?? pathname } };
