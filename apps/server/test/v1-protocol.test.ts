@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { compareMessageIds, decodeServerFrame } from '@parley/protocol';
 import { startApp, type RunningApp } from './helpers/app.ts';
 import { TestRedis } from './helpers/redis-server.ts';
-import { TestClient, connectV1, json, nextOfType, postV1 as post, personOf } from './helpers/ws-client.ts';
+import { TestClient, connectV1, json, memberOf, nextOfType, postV1 as post, personOf } from './helpers/ws-client.ts';
 
 const isServerFrame = (frame: unknown) => decodeServerFrame(JSON.stringify(frame)).ok;
 
@@ -31,7 +31,7 @@ for (const engine of ['memory', 'redis'] as const) {
       assert.equal(welcome.you.name, 'Alice', 'the name is trimmed');
       assert.match(welcome.you.id, /^u_/);
       assert.ok(welcome.token.startsWith(`${welcome.you.id}.`));
-      assert.deepEqual(welcome.members, [personOf(welcome)]);
+      assert.deepEqual(welcome.members, [memberOf(welcome)]);
       assert.equal(welcome.you.role, 'member');
       assert.deepEqual(welcome.history, []);
       assert.equal(welcome.recovered, false);
@@ -174,7 +174,7 @@ for (const engine of ['memory', 'redis'] as const) {
       const watcher = await connectV1(server.wsUrl, 'v1_presence', { name: 'Watcher' });
       const tab1 = await connectV1(server.wsUrl, 'v1_presence', { name: 'Tabby' });
       const join = await nextOfType(watcher.client, 'join');
-      assert.deepEqual(join.user, personOf(tab1.welcome));
+      assert.deepEqual(join.user, memberOf(tab1.welcome));
       assert.deepEqual(tab1.welcome.members.map((m: any) => m.name).sort(), ['Tabby', 'Watcher']);
       const tab2 = await connectV1(server.wsUrl, 'v1_presence', { name: 'Tabby', token: tab1.welcome.token });
       assert.equal(tab2.welcome.members.length, 2, 'two people, not three');

@@ -1,6 +1,7 @@
 import {
   compareMessageIds,
   DEFAULT_ROOM_SETTINGS,
+  roleOf,
   type ChangeOp,
   type ModerationFrame,
   type RoomEvent,
@@ -41,6 +42,7 @@ import {
   retryFingerprint,
 } from './message-state.ts';
 import { MemoryOperatorStore, type OperatorStore } from '../operator/operator-store.ts';
+import { memberEntry, withRole } from './member-entry.ts';
 import { byActivity, RecentRooms } from './room-index.ts';
 import { moderationRefusal, RoomModeration, type Standing } from './room-standing.ts';
 
@@ -71,6 +73,8 @@ interface MemoryRoom {
   /** (userId, clientMsgId) → what was stored, for retries; dropped with the entry. */
   sent: Map<string, SentRecord>;
   present: Map<string, User>;
+  /** The JSON each person present is listed as, without their role (memberEntry; see member-entry.ts). */
+  memberEntries: Map<string, string>;
   /** Roles, bans and mutes. */
   moderation: RoomModeration;
   lastActivity: number;
@@ -300,15 +304,24 @@ export class MemoryEngine implements ChatEngine {
   async enter(roomName: string, user: User): Promise<MembersJson> {
     const room = this.room(roomName);
     const known = room.present.has(user.id);
+    const entry = memberEntry(user);
     room.present.set(user.id, user);
+    room.memberEntries.set(user.id, JSON.stringify(entry));
     this.occupied.add(roomName);
-    if (!known) this.emit(roomName, { kind: 'join', room: roomName, user, ts: Date.now() });
-    return JSON.stringify([...room.present.values()]) as MembersJson;
+    // Roles as they are now, added to each entry as it is listed (see withRole).
+    const roles = room.moderation.roles();
+    if (!known) {
+      const member = { ...entry, role: roleOf(roles, user.id) };
+      this.emit(roomName, { kind: 'join', room: roomName, user: member, ts: Date.now() });
+    }
+    const members = Array.from(room.memberEntries, ([id, json]) => withRole(json, roleOf(roles, id)));
+    return `[${members.join(',')}]` as MembersJson;
   }
 
   async exit(roomName: string, user: User): Promise<void> {
     const room = this.rooms.get(roomName);
     if (room === undefined || !room.present.delete(user.id)) return;
+    room.memberEntries.delete(user.id);
     this.emit(roomName, { kind: 'leave', room: roomName, user, ts: Date.now() });
     if (room.present.size === 0) {
       this.occupied.delete(roomName);
@@ -386,6 +399,7 @@ export class MemoryEngine implements ChatEngine {
         lastId: undefined,
         sent: new Map(),
         present: new Map(),
+        memberEntries: new Map(),
         moderation: new RoomModeration(),
         lastActivity: Date.now(),
         bytes: 0,

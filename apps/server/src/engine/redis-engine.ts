@@ -31,6 +31,7 @@ import {
   type StoredMessage,
 } from './engine.ts';
 import { sinceIsRecoverable } from './history-window.ts';
+import { memberEntry } from './member-entry.ts';
 import {
   OCCUPIED_INDEX_KEY,
   ROOM_INDEX_KEY,
@@ -188,11 +189,12 @@ type ScriptCommands = {
     presence: string,
     tabs: string,
     people: string,
+    moderation: string,
     now: number,
     channel: string,
     member: string,
     userId: string,
-    user: string,
+    entry: string,
     expiry: number,
     ttl: number,
     wantPeople: string,
@@ -370,7 +372,7 @@ export class RedisEngine implements ChatEngine {
     this.commands.defineCommand('configure', { numberOfKeys: 10, lua: script(CONFIGURE) });
     this.commands.defineCommand('changeMessage', { numberOfKeys: 9, lua: script(CHANGE_MESSAGE) });
     this.commands.defineCommand('moderate', { numberOfKeys: 10, lua: script(MODERATE) });
-    this.commands.defineCommand('enterRoom', { numberOfKeys: 3, lua: script(ENTER) });
+    this.commands.defineCommand('enterRoom', { numberOfKeys: 4, lua: script(ENTER) });
     this.commands.defineCommand('exitRoom', { numberOfKeys: 3, lua: script(EXIT) });
     this.commands.defineCommand('refreshPresence', { numberOfKeys: 3, lua: script(REFRESH) });
 
@@ -877,7 +879,7 @@ export class RedisEngine implements ChatEngine {
     let local = this.present.get(room);
     if (local === undefined) this.present.set(room, (local = new Map()));
     local.set(user.id, user);
-    // The stored JSON of each person, joined into one array as it is: nothing to parse.
+    // The JSON of each person (their stored entry and role), joined into one array as it is: nothing to parse.
     const people = await this.unavailableOnError(() => this.runEnter(room, user, true));
     this.commands.zadd(OCCUPIED_INDEX_KEY, Date.now(), room).catch(() => {});
     return `[${people.join(',')}]` as MembersJson;
@@ -1080,11 +1082,12 @@ export class RedisEngine implements ChatEngine {
       keys.presence,
       keys.tabs,
       keys.people,
+      keys.moderation,
       now,
       roomChannel(room),
       this.presenceMember(user.id),
       user.id,
-      presencePayload(user),
+      JSON.stringify(memberEntry(user)),
       now + this.options.presenceTtlMs,
       this.options.roomTtlMs,
       wantPeople ? '1' : '0',

@@ -39,7 +39,10 @@ export function roomKeys(room: string) {
     presence: `${base}:presence`,
     /** Hash: userId → number of live presence entries (instances) of that person. */
     tabs: `${base}:tabs`,
-    /** Hash: userId → user JSON `{"id","name"}`. */
+    /**
+     * Hash: userId → member entry JSON `{"id","name","tag","look"}` (member-entry.ts; entries an
+     * earlier release stored are `{"id","name"}` until their person enters again).
+     */
     people: `${base}:people`,
     /** Hash: the room's owner, moderators, bans and mutes (see MODERATE in redis-scripts.ts). */
     moderation: `${base}:moderation`,

@@ -5,6 +5,7 @@ import {
   RoomSettingsSchema,
   SettingsRecordSchema,
   DEFAULT_ROOM_SETTINGS,
+  JoinPayloadSchema,
   PresencePayloadSchema,
   ROOM_RECORD_VERSION,
   RoomEventSchema,
@@ -137,7 +138,10 @@ function moderationFrameOf(record: ModerationRecord, eventId: string): Moderatio
   return frame;
 }
 
-/** The JSON a person is stored as in a room's presence (and published as in their join and leave). */
+/**
+ * A person's JSON as typing notices and moderation records carry it. (Presence stores each
+ * person's member entry instead, see member-entry.ts; its `{id, name}` are read the same way.)
+ */
 export function presencePayload(user: User): string {
   return JSON.stringify({ id: user.id, name: user.name } satisfies User);
 }
@@ -338,7 +342,8 @@ export function decodeBusFrame(payload: string, room: string): BusFrame | string
     }
     case 'join':
     case 'leave': {
-      const user = decodeWith(PresencePayloadSchema, json);
+      // A join carries the member entry and role; a leave, the stored entry read as `{id, name}`.
+      const user = decodeWith(kind === 'join' ? JoinPayloadSchema : PresencePayloadSchema, json);
       if (!user.ok || !/^\d+$/.test(ts ?? '')) return `malformed ${kind}`;
       return { event: { kind, room, user: user.value, ts: Number(ts) } };
     }

@@ -478,21 +478,35 @@ for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])) d
 `;
 
 /**
- * Enter (or refresh) a person's presence on one instance.
- * KEYS: presence, tabs, people
- * ARGV: now, channel, member (`userId|instanceId`), userId, user JSON, expiry ms, room TTL ms,
- *       '1' to return the people present
- * Returns the stored JSON of everyone present (or nothing), for the server to join into a list.
+ * Enter (or refresh) a person's presence on one instance. The person's member entry (the server
+ * computed its tag and look) replaces any earlier one: an entry an earlier release stored,
+ * `{id, name}` alone, gains the new fields when its person next enters.
+ * KEYS: presence, tabs, people, the room's moderation hash (read only: the roles)
+ * ARGV: now, channel, member (`userId|instanceId`), userId, member entry JSON, expiry ms,
+ *       room TTL ms, '1' to return the people present
+ * Returns the member JSON of everyone present (or nothing), for the server to join into a list.
  */
 export const ENTER = `${SWEEP}
 local added = redis.call('ZADD', KEYS[1], ARGV[6], ARGV[3])
 redis.call('HSET', KEYS[3], ARGV[4], ARGV[5])
+-- Each entry goes out with the person's role as of now, spliced into its JSON: roles change
+-- through moderation and a room's first post, so they are never stored in the entries (see
+-- withRole in member-entry.ts). A string splice per person; nothing is parsed.
+local owner = redis.call('HGET', KEYS[4], 'owner')
+local moderators = {}
+for id in string.gmatch(redis.call('HGET', KEYS[4], 'mods') or '', '%S+') do moderators[id] = true end
+local function with_role(id, entry)
+  local role = (id == owner and 'owner') or (moderators[id] and 'moderator') or 'member'
+  return string.sub(entry, 1, -2) .. ',"role":"' .. role .. '"}'
+end
 if added == 1 and redis.call('HINCRBY', KEYS[2], ARGV[4], 1) == 1 then
-  redis.call('PUBLISH', ARGV[2], 'v1 join - - ' .. ARGV[1] .. '\\n' .. ARGV[5])
+  redis.call('PUBLISH', ARGV[2], 'v1 join - - ' .. ARGV[1] .. '\\n' .. with_role(ARGV[4], ARGV[5]))
 end
 for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[7]) end
-if ARGV[8] == '1' then return redis.call('HVALS', KEYS[3]) end
-return {}
+if ARGV[8] ~= '1' then return {} end
+local people, members = redis.call('HGETALL', KEYS[3]), {}
+for i = 1, #people, 2 do members[#members + 1] = with_role(people[i], people[i + 1]) end
+return members
 `;
 
 /**

@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { tokenProtocol } from '@parley/protocol';
+import { lookKeys, tokenProtocol, userTag } from '@parley/protocol';
 
 /** A real WebSocket client for tests, with a queue of received frames to await in order. */
 export class TestClient {
@@ -133,6 +133,14 @@ export async function connectV1(
 /** The person a welcome is for, as other frames name them (`{id, name}`, without the welcome's `role`). */
 export function personOf(welcome: any): { id: string; name: string } {
   return { id: welcome.you.id, name: welcome.you.name };
+}
+
+/**
+ * The person a welcome is for as `welcome.members` and `join` frames list them: with their tag,
+ * the keys of how their name looks, and their role (a member unless said).
+ */
+export function memberOf(welcome: any, role = 'member'): Record<string, unknown> {
+  return { ...personOf(welcome), tag: userTag(welcome.you.id), role, look: lookKeys(welcome.you.name) };
 }
 
 /** Reads frames until one matches, failing on timeout; returns it and the frames skipped. */
