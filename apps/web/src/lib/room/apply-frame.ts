@@ -17,6 +17,7 @@ import {
   type ChangeFrame,
   type ErrorFrame,
   type HistoryPage,
+  type Member,
   type MessageFrame,
   type ModerationFrame,
   type Result,
@@ -68,7 +69,7 @@ export interface RoomState {
   readonly timeline: Timeline;
   /** The reader as the server knows them, from the latest welcome. */
   readonly me: User | null;
-  readonly members: readonly User[];
+  readonly members: readonly Member[];
   readonly typists: readonly Typist[];
   /** The reader's own messages not yet in the log, oldest first. */
   readonly outbox: readonly OutboxItem[];

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { addMember, removeMember, sortMembers } from './members.ts';
+import { lookKeys } from '@parley/protocol';
+import { addMember, lookalikeMarks, removeMember, sortMembers } from './members.ts';
 
 const alice = { id: 'u_a', name: 'alice' };
 const bob = { id: 'u_b', name: 'Bob' };
@@ -17,7 +18,92 @@ describe('members', () => {
     assert.equal(removeMember(m, 'nobody'), m);
   });
 
+  test('a known id is replaced when the server lists it otherwise (name, tag, role or look)', () => {
+    const listed = { ...bob, tag: 'k3f9', role: 'member' as const, look: ['0000000b'] };
+    const m = addMember([alice], listed);
+    assert.equal(addMember(m, { ...listed, look: ['0000000b'] }), m, 'the same listing changes nothing');
+    assert.deepEqual(addMember(m, { ...listed, role: 'moderator' }), [alice, { ...listed, role: 'moderator' }]);
+    assert.deepEqual(addMember([bob], listed), [listed], 'an older listing gains the fields');
+  });
+
   test('sorted with you first, then by name regardless of case', () => {
     assert.deepEqual(sortMembers([bob, me, alice], me.id), [me, alice, bob]);
+  });
+});
+
+describe('lookalikeMarks', () => {
+  // Keys as a server sends them: deliberately not lookKeys of the names, to show they are what counts.
+  const key = (n: number) => n.toString(16).padStart(8, '0');
+
+  test('members sharing a look key are marked, and nobody else', () => {
+    const marked = lookalikeMarks([
+      { id: 'a', name: 'Alice', look: [key(1)] },
+      { id: 'b', name: '\u0410lice', look: [key(1)] },
+      { id: 'c', name: 'Bob', look: [key(2)] },
+    ]);
+    assert.deepEqual(marked, new Set(['a', 'b']));
+  });
+
+  test("the server's keys decide, not this client's idea of the names", () => {
+    // Names that differ, with one key: the server says they look alike (a newer confusables table).
+    assert.deepEqual(
+      lookalikeMarks([
+        { id: 'a', name: 'Anna', look: [key(7)] },
+        { id: 'b', name: 'Hanna', look: [key(7)] },
+      ]),
+      new Set(['a', 'b']),
+    );
+    // Names this client would mark, with different keys: not marked.
+    assert.deepEqual(
+      lookalikeMarks([
+        { id: 'a', name: 'Alice', look: [key(1)] },
+        { id: 'b', name: 'ALICE', look: [key(9)] },
+      ]),
+      new Set(),
+    );
+  });
+
+  test('one shared key of two is enough; three alike are all marked; one person twice is not', () => {
+    assert.deepEqual(
+      lookalikeMarks([
+        { id: 'a', name: 'x', look: [key(1), key(2)] },
+        { id: 'b', name: 'y', look: [key(2)] },
+        { id: 'c', name: 'z', look: [key(2), key(3)] },
+        { id: 'd', name: 'w', look: [key(3)] },
+        { id: 'e', name: 'v', look: [key(4)] },
+      ]),
+      new Set(['a', 'b', 'c', 'd']),
+    );
+    assert.deepEqual(
+      lookalikeMarks([
+        { id: 'a', name: 'Sam', look: [key(1)] },
+        { id: 'a', name: 'Sam', look: [key(1)] },
+      ]),
+      new Set(),
+    );
+  });
+
+  test('members without keys (an older server) are compared by their names, also with members that have keys', () => {
+    assert.deepEqual(
+      lookalikeMarks([
+        { id: 'a', name: 'Alice' },
+        { id: 'b', name: '\u0410lice' },
+        { id: 'c', name: 'Bob' },
+      ]),
+      new Set(['a', 'b']),
+    );
+    assert.deepEqual(
+      lookalikeMarks([
+        { id: 'a', name: 'Alice', look: lookKeys('Alice') },
+        { id: 'b', name: 'ALICE' },
+        { id: 'c', name: 'Bob', look: lookKeys('Bob') },
+      ]),
+      new Set(['a', 'b']),
+    );
+  });
+
+  test('nobody, or one person, marks nobody', () => {
+    assert.deepEqual(lookalikeMarks([]), new Set());
+    assert.deepEqual(lookalikeMarks([{ id: 'a', name: 'Alice', look: [key(1)] }]), new Set());
   });
 });

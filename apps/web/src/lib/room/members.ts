@@ -1,16 +1,23 @@
 /** Who is in the room: the welcome's list, then kept up to date by join and leave frames. */
-import type { User } from '@parley/protocol';
+import { lookKeys, type Member } from '@parley/protocol';
 
-/** Someone joined (or a reconnect's welcome listed them); a known id only updates the name. */
-export function addMember(members: readonly User[], user: User): readonly User[] {
+// A member's `role` is as of the frame that listed them; the badges come from the room's roles,
+// which moderation events keep current (moderation.ts).
+
+/** Someone joined (or a reconnect's welcome listed them); a known id is updated when the server lists them otherwise. */
+export function addMember(members: readonly Member[], user: Member): readonly Member[] {
   const at = members.findIndex((m) => m.id === user.id);
   if (at === -1) return [...members, user];
-  if (members[at]!.name === user.name) return members;
+  if (sameListing(members[at]!, user)) return members;
   return members.map((m, i) => (i === at ? user : m));
 }
 
+function sameListing(a: Member, b: Member): boolean {
+  return a.name === b.name && a.tag === b.tag && a.role === b.role && String(a.look) === String(b.look);
+}
+
 /** Someone's last connection closed. */
-export function removeMember(members: readonly User[], userId: string): readonly User[] {
+export function removeMember(members: readonly Member[], userId: string): readonly Member[] {
   const left = members.filter((m) => m.id !== userId);
   return left.length === members.length ? members : left;
 }
@@ -20,10 +27,34 @@ export function removeMember(members: readonly User[], userId: string): readonly
  *
  * @param myId Your user id, once known.
  */
-export function sortMembers(members: readonly User[], myId: string | undefined): User[] {
+export function sortMembers(members: readonly Member[], myId: string | undefined): Member[] {
   return [...members].sort((a, b) => {
     if (a.id === myId) return -1;
     if (b.id === myId) return 1;
     return a.name.localeCompare(b.name) || a.id.localeCompare(b.id);
   });
+}
+
+/**
+ * The people to mark "looks like another member's name": every member who shares a `look` key
+ * with another member present. The server computes the keys when a person enters, so every
+ * client marks the same people whatever confusables data it carries. A member listed without
+ * keys (by a server before they existed, or from an entry stored before them) gets them from
+ * their name here: lookKeys, the function the server uses, which compares the skeletons the
+ * protocol's lookalikeIds compares.
+ *
+ * @param members The people present (one entry per id).
+ * @returns The ids to mark.
+ */
+export function lookalikeMarks(members: readonly Member[]): Set<string> {
+  const firstWithKey = new Map<string, string>();
+  const marked = new Set<string>();
+  for (const member of members) {
+    for (const key of member.look ?? lookKeys(member.name)) {
+      const other = firstWithKey.get(key);
+      if (other === undefined) firstWithKey.set(key, member.id);
+      else if (other !== member.id) marked.add(other).add(member.id);
+    }
+  }
+  return marked;
 }

@@ -18,6 +18,7 @@ import {
   type ClientFrame,
   type ConnectParams,
   type HistoryPage,
+  type Member,
   type MessageFrame,
   type ModerationAction,
   type ReplyRef,
@@ -128,7 +129,7 @@ const MAX_ANNOUNCEMENTS = 5;
 export class RoomConnection {
   /** The reader as the server knows them, from the latest welcome. */
   me = $state.raw<User | null>(null);
-  members = $state.raw<readonly User[]>([]);
+  members = $state.raw<readonly Member[]>([]);
   #outbox = $state.raw<readonly OutboxItem[]>([]);
   typists = $state.raw<readonly Typist[]>([]);
   /** Older messages exist on the server before the oldest one held. */
