@@ -79,11 +79,12 @@ for (const engine of ['memory', 'redis'] as const) {
     });
 
     test('every admin path needs the token: none or a wrong one is a 401', async () => {
-      for (const headers of [
+      const attempts: Record<string, string>[] = [
         {},
         { authorization: 'Bearer wrong-token-wrong-token-wrong' },
         { authorization: ADMIN_TOKEN },
-      ]) {
+      ];
+      for (const headers of attempts) {
         const res = await fetch(`${app.httpUrl}/api/admin/rooms`, { headers });
         assert.equal(res.status, 401);
         assert.equal((await json(res)).error, 'unauthorized');
