@@ -241,9 +241,17 @@ export function applyFrame(state: RoomState, frame: RoomFrame, context: FrameCon
       return applyModeration(state, frame, context);
     case 'settings':
       return applySettings(state, frame);
-    case 'invite':
-      // The answer to an invite request: the views that ask for invites take it (none yet).
-      return only(state);
+    case 'invite': {
+      // The answer to the reader's invite request: its view shows the link. An answer whose
+      // view was closed meanwhile is dropped.
+      if (!state.requests.has(frame.clientMsgId)) return only(state);
+      const { invite, url, expiresTs } = frame;
+      const answer = url === undefined ? { invite, expiresTs } : { invite, url, expiresTs };
+      return only({
+        ...state,
+        requests: withRequest(state.requests, frame.clientMsgId, { state: 'done', invite: answer }),
+      });
+    }
     case 'error':
       return applyError(state, frame, context);
     case 'status':
@@ -464,6 +472,9 @@ function applyChangeFrame(state: RoomState, change: ChangeFrame): FrameOutcome {
 }
 
 function applyError(state: RoomState, frame: ErrorFrame | UnknownErrorFrame, context: FrameContext): FrameOutcome {
+  // An invite-only room without a (valid) invite: the close that follows ends the connection,
+  // and the room says so instead of trying again.
+  if (frame.code === 'invite_required') return only({ ...state, removed: { kind: 'invite_required' } });
   // Removed or banned: the close that follows ends the connection; the room says why instead.
   if (frame.code === 'kicked' || frame.code === 'banned') {
     const kind = frame.code;

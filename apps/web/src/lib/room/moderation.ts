@@ -13,6 +13,7 @@ import {
   type RoomRoles,
   type User,
 } from '@parley/protocol';
+import type { InviteAnswer } from './invite.ts';
 
 /** Nobody owns or moderates the room (before its first message, or from a server before roles). */
 export const NO_ROLES: RoomRoles = { moderators: [] };
@@ -25,9 +26,12 @@ export type Restrictions = ReadonlyMap<string, number | null>;
 
 export const NONE: Restrictions = new Map();
 
-/** Why the reader is out of the room: a moderator removed (`kicked`) or banned them. */
+/**
+ * Why the reader is out of the room: a moderator removed (`kicked`) or banned them, or the room
+ * is invite-only and they brought no valid invite (`invite_required`).
+ */
 export interface Removal {
-  kind: 'kicked' | 'banned';
+  kind: 'kicked' | 'banned' | 'invite_required';
   /** A ban's end (ms since the epoch); absent: until a moderator lifts it. */
   until?: number;
   /** The moderator and their reason, when the moderation frame came before the close. */
@@ -35,8 +39,12 @@ export interface Removal {
   reason?: string;
 }
 
-/** Where one of the reader's moderation actions stands: its dialog waits for the answer. */
-export type ModerationRequest = { state: 'sending' } | { state: 'done' } | { state: 'failed'; message: string };
+/**
+ * Where one of the reader's moderation actions (or settings changes, or invite requests) stands:
+ * its dialog waits for the answer. An invite request is done with the invite the server gave.
+ */
+export type ModerationRequest =
+  { state: 'sending' } | { state: 'done'; invite?: InviteAnswer } | { state: 'failed'; message: string };
 
 /** The reader's moderation actions by clientMsgId; replaced, never changed. */
 export type Requests = ReadonlyMap<string, ModerationRequest>;

@@ -123,6 +123,13 @@ export interface RoomConnectionOptions {
   onIncoming?: (message: MessageFrame) => void;
 }
 
+/** Why the connection closed for good, when the reader is out of the room. */
+const REMOVED_REASONS: Record<Removal['kind'], string> = {
+  kicked: 'A moderator removed you from this room.',
+  banned: 'You are banned from this room.',
+  invite_required: 'This room is invite-only.',
+};
+
 /** Screen readers get the last few new things, not an ever-growing region. */
 const MAX_ANNOUNCEMENTS = 5;
 
@@ -217,9 +224,7 @@ export class RoomConnection {
         if (event.code === CLOSE_CODES.removed) {
           this.removed ??= { kind: 'kicked' };
           this.serverProblem = null;
-          return this.removed.kind === 'banned'
-            ? 'You are banned from this room.'
-            : 'A moderator removed you from this room.';
+          return REMOVED_REASONS[this.removed.kind];
         }
         // A close for a broken rule says why itself; for a refused room or name, the error
         // frame just before the close does.
@@ -369,7 +374,23 @@ export class RoomConnection {
     return { ok: true, clientMsgId };
   }
 
-  /** Forgets the answer to a moderation action or a settings change (its dialog closed). */
+  /**
+   * Asks for an invite link to this room (the owner's and moderators'), valid for this long. Sent
+   * at once or not at all, like a moderation action.
+   *
+   * @returns The request's clientMsgId, whose answer {@link requests} shows (done with the
+   *   invite, or refused); or why it was not sent.
+   */
+  invite(expiresInSeconds: number): { ok: true; clientMsgId: string } | { ok: false; message: string } {
+    const notConnected = { ok: false, message: 'Not connected: try again when the connection is back.' } as const;
+    if (this.status !== 'connected') return notConnected;
+    const clientMsgId = newClientMsgId();
+    if (!this.#sendFrame({ type: 'invite', expiresInSeconds, clientMsgId })) return notConnected;
+    this.requests = withRequest(this.requests, clientMsgId, { state: 'sending' });
+    return { ok: true, clientMsgId };
+  }
+
+  /** Forgets the answer to a moderation action, a settings change or an invite request (its view closed). */
   forgetRequest(clientMsgId: string): void {
     this.requests = withoutRequest(this.requests, clientMsgId);
   }

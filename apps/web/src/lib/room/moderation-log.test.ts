@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import {
+  DEFAULT_ROOM_SETTINGS,
+  type MessageFrame,
+  type ModerationAction,
+  type ModerationFrame,
+  type RoomSettings,
+  type SettingsFrame,
+  type User,
+  type WelcomeFrame,
+} from '@parley/protocol';
+import {
+  applyFrame,
+  applyRecoveryPage,
+  initialRoomState,
+  type FrameContext,
+  type RoomFrame,
+  type RoomState,
+} from './apply-frame.ts';
+import { loggedAt, moderationLog, type ModerationLogItem } from './moderation-log.ts';
+import { Timeline } from './timeline.ts';
+
+const me: User = { id: 'u_me', name: 'Me' };
+const olga: User = { id: 'u_olga', name: 'Olga' };
+const carl: User = { id: 'u_carl', name: 'Carl' };
+const context: FrameContext = { now: 1_000, lastSeen: () => null, newClientMsgId: () => 'c-new' };
+
+function mod(action: ModerationAction, eventId: string, extra: Partial<ModerationFrame> = {}): ModerationFrame {
+  return { type: 'moderation', action, user: carl, by: olga, eventId, ...extra };
+}
+
+function settings(fields: Partial<RoomSettings>, eventId: string): SettingsFrame {
+  return { type: 'settings', ...DEFAULT_ROOM_SETTINGS, ...fields, by: olga, eventId };
+}
+
+function msg(id: string): MessageFrame {
+  return { type: 'message', id, room: 'r', user: carl, text: `text ${id}`, ts: Number(id.split('-')[0]) };
+}
+
+function welcome(fields: Partial<WelcomeFrame> = {}): WelcomeFrame {
+  return {
+    type: 'welcome',
+    room: 'r',
+    you: { ...me, role: 'moderator' },
+    roles: { owner: olga.id, moderators: [me.id] },
+    token: 't',
+    members: [me, olga, carl],
+    history: [],
+    recovered: false,
+    hasMore: false,
+    hasNewer: false,
+    ...fields,
+  };
+}
+
+function apply(state: RoomState, ...frames: RoomFrame[]): RoomState {
+  for (const frame of frames) state = applyFrame(state, frame, context).state;
+  return state;
+}
+
+/** An item as a short word for comparing orders: the action, or the setting that changed. */
+const word = (item: ModerationLogItem) => (item.kind === 'moderation' ? item.frame.action : item.change.setting);
+
+describe('moderationLog', () => {
+  test('the log’s moderation and settings lines, newest first; messages, joins and gaps are left out', () => {
+    const state = apply(
+      initialRoomState(new Timeline()),
+      welcome({ history: [msg('100-0')] }),
+      mod('mute', '200-0', { until: 5_000, reason: 'shouting' }),
+      msg('300-0'),
+      { type: 'join', user: carl, ts: 350 },
+      settings({ slowModeSeconds: 30 }, '400-0'),
+      mod('unmute', '500-0'),
+      mod('kick', '500-1', { reason: 'calm down' }),
+    );
+    const log = moderationLog(state.timeline.entries);
+    assert.deepEqual(log.map(word), ['kick', 'unmute', 'slowModeSeconds', 'mute']);
+    assert.deepEqual(
+      log.map((item) => item.eventId),
+      ['500-1', '500-0', '400-0', '200-0'],
+    );
+    // Who, what, to whom, until when and why: all there for the view.
+    const mute = log[3]!;
+    assert.equal(mute.kind, 'moderation');
+    if (mute.kind === 'moderation') {
+      assert.equal(mute.frame.by.name, 'Olga');
+      assert.equal(mute.frame.user.name, 'Carl');
+      assert.equal(mute.frame.until, 5_000);
+      assert.equal(mute.frame.reason, 'shouting');
+      assert.equal(mute.ts, 200);
+    }
+    const slow = log[2]!;
+    assert.equal(slow.kind, 'settings');
+    if (slow.kind === 'settings') {
+      assert.deepEqual(slow.change, { setting: 'slowModeSeconds', seconds: 30, before: 0 });
+      assert.equal(slow.by.name, 'Olga');
+    }
+  });
+
+  test('a change of several settings is an item each, in the order of the log’s lines, with keys of their own', () => {
+    const state = apply(
+      initialRoomState(new Timeline()),
+      welcome(),
+      settings({ topic: 'Seeds', readOnly: true, inviteOnly: true }, '100-0'),
+      mod('ban', '200-0'),
+    );
+    const log = moderationLog(state.timeline.entries);
+    assert.deepEqual(log.map(word), ['ban', 'topic', 'readOnly', 'inviteOnly']);
+    assert.equal(new Set(log.map((item) => item.key)).size, log.length);
+  });
+
+  test('actions missed while away (a reconnect’s welcome) and a recovery page’s take their place by log id', () => {
+    let state = apply(initialRoomState(new Timeline()), welcome(), mod('mute', '100-0'));
+    state = { ...state, askedSince: '100-0' };
+    state = apply(
+      state,
+      welcome({
+        recovered: true,
+        hasNewer: true,
+        moderation: [mod('unmute', '150-0')],
+        settingsChanges: [settings({ inviteOnly: true }, '160-0')],
+      }),
+      // Live while the rest of the recovery is fetched.
+      mod('kick', '900-0'),
+    );
+    state = applyRecoveryPage(
+      state,
+      { messages: [msg('170-0')], moderation: [mod('ban', '180-0')], hasMore: false, recovered: true },
+      '160-0',
+      '180-0',
+    );
+    assert.deepEqual(moderationLog(state.timeline.entries).map(word), ['kick', 'ban', 'inviteOnly', 'unmute', 'mute']);
+  });
+
+  test('nothing seen: an empty log', () => {
+    const state = apply(initialRoomState(new Timeline()), welcome({ history: [msg('100-0')] }));
+    assert.deepEqual(moderationLog(state.timeline.entries), []);
+  });
+});
+
+describe('loggedAt', () => {
+  test('the time a log id begins with; none for an id that does not', () => {
+    assert.equal(loggedAt('1767225600000-3'), 1_767_225_600_000);
+    assert.equal(loggedAt('x-1'), undefined);
+  });
+});
