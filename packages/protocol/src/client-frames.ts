@@ -64,8 +64,9 @@ export type ClientUnreactFrame = v.InferOutput<typeof ClientUnreactFrameSchema>;
 
 /**
  * Moderates a person of the room (see MODERATION_ACTIONS): owner and moderators only, and only
- * people below them. `durationSeconds` bounds a ban or mute (none: until lifted); `reason` is
- * shown to the room.
+ * people below them. `durationSeconds` bounds a ban or mute (none: until lifted), or how far back
+ * a purge reaches (none: an hour; at most MAX_PURGE_SECONDS, checked by decodeClientFrame);
+ * `reason` is shown to the room.
  */
 export const ClientModerateFrameSchema = v.object({
   type: v.literal('moderate'),

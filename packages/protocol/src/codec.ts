@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import { ClientFrameSchema, type ClientFrame } from './client-frames.ts';
 import type { ErrorCode } from './error-codes.ts';
+import { MAX_PURGE_SECONDS, purgeWindowSeconds } from './moderation.ts';
 import {
   ReferenceClientFrameSchema,
   type ReferenceClientFrame,
@@ -100,7 +101,16 @@ export function encodeError(
 export function decodeClientFrame(text: string): Decoded<ClientFrame> {
   const json = decodeJson(text);
   if (!json.ok) return json;
-  return decodeWith(ClientFrameSchema, json.value);
+  const frame = decodeWith(ClientFrameSchema, json.value);
+  // (A bound of one action's field: the variant of frames cannot hold a check across fields.)
+  if (
+    frame.ok &&
+    frame.value.type === 'moderate' &&
+    frame.value.action === 'purge' &&
+    purgeWindowSeconds(frame.value.durationSeconds) === undefined
+  )
+    return fail('bad_frame', `durationSeconds: a purge reaches back at most ${MAX_PURGE_SECONDS} seconds (7 days).`);
+  return frame;
 }
 
 /**

@@ -16,8 +16,22 @@ export type Role = (typeof ROLES)[number];
  * - `mute` / `unmute`: they stay, but cannot post, edit or react until `until`.
  * - `promote` / `demote` (owner only): make a person a moderator, or a member again.
  * - `transfer` (owner only): hand the room to a person present; the old owner becomes a moderator.
+ * - `purge`: delete the person's messages of the last `durationSeconds` (an hour when absent, at
+ *   most MAX_PURGE_SECONDS), the newest first, at most MAX_PURGE_MESSAGES; the person need not be
+ *   present. Each deletion reaches the room as a `delete`, and the `moderation` event says how many
+ *   went (`count`).
  */
-export const MODERATION_ACTIONS = ['kick', 'ban', 'unban', 'mute', 'unmute', 'promote', 'demote', 'transfer'] as const;
+export const MODERATION_ACTIONS = [
+  'kick',
+  'ban',
+  'unban',
+  'mute',
+  'unmute',
+  'promote',
+  'demote',
+  'transfer',
+  'purge',
+] as const;
 export type ModerationAction = (typeof MODERATION_ACTIONS)[number];
 
 /** The actions only the owner may take. */
@@ -25,6 +39,25 @@ export const OWNER_ACTIONS: readonly ModerationAction[] = ['promote', 'demote', 
 
 /** The longest ban or mute one action can set (a year); longer: leave `durationSeconds` out. */
 export const MAX_MODERATION_SECONDS = 365 * 24 * 3600;
+
+/** How far back a purge reaches unless asked otherwise (an hour), and at most (7 days; further: `bad_frame`). */
+export const DEFAULT_PURGE_SECONDS = 3600;
+export const MAX_PURGE_SECONDS = 7 * 24 * 3600;
+
+/**
+ * The most messages one purge deletes, the newest first: it bounds the work of one action (and the
+ * frames it sends everyone). A purge whose `count` reaches it may have left older ones: purge again.
+ */
+export const MAX_PURGE_MESSAGES = 500;
+
+/**
+ * The window of a purge in seconds (`durationSeconds`, or DEFAULT_PURGE_SECONDS when absent), or
+ * undefined when it reaches back further than MAX_PURGE_SECONDS.
+ */
+export function purgeWindowSeconds(durationSeconds: number | undefined): number | undefined {
+  const seconds = durationSeconds ?? DEFAULT_PURGE_SECONDS;
+  return seconds <= MAX_PURGE_SECONDS ? seconds : undefined;
+}
 
 /** Characters a moderation reason may have. */
 export const MAX_REASON_LENGTH = 200;

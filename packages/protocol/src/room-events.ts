@@ -125,8 +125,9 @@ export type ChangeRecord = v.InferOutput<typeof ChangeRecordSchema>;
 
 /**
  * A moderation action as stored in the room's log: who (`by`) did what to whom (`user`), until
- * when. The room's standing state (roles, bans, mutes) lives beside the log; these entries are
- * its history, replayed to recovering clients.
+ * when, and for a purge how many messages it deleted (`count`: the Redis purge script adds it to
+ * the record the server serialised, once it knows). The room's standing state (roles, bans,
+ * mutes) lives beside the log; these entries are its history, replayed to recovering clients.
  */
 export const ModerationRecordSchema = v.object({
   v: v.literal(ROOM_RECORD_VERSION),
@@ -137,6 +138,7 @@ export const ModerationRecordSchema = v.object({
   by: UserSchema,
   until: v.optional(v.number()),
   reason: v.optional(v.string()),
+  count: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
   clientMsgId: v.optional(v.string()),
 });
 export type ModerationRecord = v.InferOutput<typeof ModerationRecordSchema>;

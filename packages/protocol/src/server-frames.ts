@@ -98,8 +98,10 @@ export type ReactionsFrame = v.InferOutput<typeof ReactionsFrameSchema>;
 
 /**
  * A moderator acted on a person (see MODERATION_ACTIONS): `user` is the person, `by` the
- * moderator; `until` ends a ban or mute (absent: until lifted). Stored in the room's log like a
- * change (`eventId`), so recovery replays it and every instance applies it in the same order.
+ * moderator; `until` ends a ban or mute (absent: until lifted); `count` says how many of the
+ * person's messages a purge deleted (each also has its own `delete` event, before this one).
+ * Stored in the room's log like a change (`eventId`), so recovery replays it and every instance
+ * applies it in the same order.
  */
 export const ModerationFrameSchema = v.object({
   type: v.literal('moderation'),
@@ -108,6 +110,7 @@ export const ModerationFrameSchema = v.object({
   by: UserSchema,
   until: v.optional(v.number()),
   reason: v.optional(v.string()),
+  count: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
   eventId: MessageIdSchema,
 });
 export type ModerationFrame = v.InferOutput<typeof ModerationFrameSchema>;

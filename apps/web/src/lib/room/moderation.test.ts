@@ -12,10 +12,12 @@ import {
 import {
   applyRestriction,
   applyRoleChange,
+  DURATIONS,
   holds,
   moderationText,
   NONE,
   personActions,
+  PURGE_WINDOWS,
   type Restrictions,
 } from './moderation.ts';
 import { addToOutbox } from './outbox.ts';
@@ -106,13 +108,30 @@ describe('roles and restrictions', () => {
     const roles = { owner: olga.id, moderators: [bob.id] };
     const offered = (myId: string, target: string, muted = false, present = true) =>
       personActions(roles, myId, target, muted, present).map((a) => a.action);
-    assert.deepEqual(offered(olga.id, carl.id), ['kick', 'ban', 'mute', 'promote', 'transfer']);
-    assert.deepEqual(offered(olga.id, bob.id, true), ['kick', 'ban', 'unmute', 'demote', 'transfer']);
-    assert.deepEqual(offered(bob.id, carl.id), ['kick', 'ban', 'mute']);
+    assert.deepEqual(offered(olga.id, carl.id), ['kick', 'ban', 'mute', 'purge', 'promote', 'transfer']);
+    assert.deepEqual(offered(olga.id, bob.id, true), ['kick', 'ban', 'unmute', 'purge', 'demote', 'transfer']);
+    assert.deepEqual(offered(bob.id, carl.id), ['kick', 'ban', 'mute', 'purge']);
     assert.deepEqual(offered(bob.id, olga.id), [], 'not the owner');
     assert.deepEqual(offered(carl.id, bob.id), [], 'a member moderates nobody');
     assert.deepEqual(offered(olga.id, olga.id), [], 'not oneself');
-    assert.deepEqual(offered(olga.id, bob.id, true, false), ['unmute', 'demote'], 'someone who left');
+    assert.deepEqual(offered(olga.id, bob.id, true, false), ['unmute', 'purge', 'demote'], 'someone who left');
+    assert.deepEqual(offered(bob.id, carl.id, false, false), ['purge'], 'their messages stay behind them');
+  });
+
+  test('removing recent messages: a dangerous item with a choice of how far back, an hour first picked', () => {
+    const roles = { owner: olga.id, moderators: [] };
+    const purge = personActions(roles, olga.id, carl.id, false).find((a) => a.action === 'purge');
+    assert.deepEqual(purge, { action: 'purge', label: 'Remove recent messages', form: 'window', danger: true });
+    assert.deepEqual(
+      PURGE_WINDOWS.map((w) => [w.label, w.seconds]),
+      [
+        ['15 minutes', 900],
+        ['1 hour', 3600],
+        ['24 hours', 86_400],
+      ],
+    );
+    // The dialog starts on the second choice of whichever list it shows: an hour in both.
+    assert.equal(PURGE_WINDOWS[1]!.seconds, DURATIONS[1]!.seconds);
   });
 
   test('the line says who did what to whom, until when and why', () => {
@@ -126,6 +145,14 @@ describe('roles and restrictions', () => {
     assert.equal(moderationText(mod('demote', bob, '1-0'), at), 'Olga made Bob a member again');
     assert.equal(moderationText(mod('transfer', bob, '1-0'), at), 'Olga handed the room over to Bob');
     assert.equal(moderationText(mod('unban', carl, '1-0'), at), 'Olga unbanned Carl');
+  });
+
+  test('a purge’s line says how many messages went, and whose', () => {
+    const purge = (extra: Partial<ModerationFrame>) => moderationText(mod('purge', carl, '1-0', extra), at);
+    assert.equal(purge({ count: 12, reason: 'spam' }), 'Olga removed 12 recent messages by Carl (spam)');
+    assert.equal(purge({ count: 1 }), 'Olga removed 1 recent message by Carl');
+    assert.equal(purge({ count: 0 }), 'Olga removed no recent messages by Carl');
+    assert.equal(purge({}), 'Olga removed recent messages by Carl', 'a frame without a count');
   });
 });
 
@@ -143,6 +170,33 @@ describe('applyFrame: moderation', () => {
     const again = apply(outcome.state, mod('promote', bob, '2-0'));
     assert.equal(again.timelineChanged, false);
     assert.deepEqual(again.effects, []);
+  });
+
+  test('a purge: its deletions turn the messages into tombstones, then its line; roles, bans and mutes stay', () => {
+    const state = welcomed({}, [msg('1-0', carl), msg('2-0', bob), msg('3-0', carl)]);
+    const outcome = apply(
+      state,
+      { type: 'delete', id: '3-0', eventId: '4-0' },
+      { type: 'delete', id: '1-0', eventId: '4-1' },
+      mod('purge', carl, '4-2', { count: 2 }),
+    );
+    const entries = outcome.state.timeline.entries;
+    assert.deepEqual(lines(entries), ['message', 'message', 'message', 'purge Carl']);
+    assert.deepEqual(
+      entries.flatMap((e) =>
+        e.kind === 'message' ? [[e.message.id, e.message.deleted === true, e.message.text]] : [],
+      ),
+      [
+        ['1-0', true, undefined],
+        ['2-0', false, 'text 2-0'],
+        ['3-0', true, undefined],
+      ],
+    );
+    assert.equal(outcome.state.roles, state.roles);
+    assert.equal(outcome.state.bans, state.bans);
+    assert.equal(outcome.state.mutes, state.mutes);
+    assert.equal(outcome.state.timeline.cursor(), '4-2');
+    assert.deepEqual(outcome.effects.at(-1), { kind: 'announce', text: 'Olga removed 2 recent messages by Carl' });
   });
 
   test('the first message in a room without an owner makes its author the owner (not an anonymous one)', () => {

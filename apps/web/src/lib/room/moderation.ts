@@ -5,6 +5,7 @@
  * applies these, the views show them.
  */
 import {
+  DEFAULT_PURGE_SECONDS,
   mayModerate,
   roleOf,
   type ModerationAction,
@@ -125,12 +126,22 @@ export const DURATIONS: readonly { label: string; seconds: number | undefined }[
   { label: 'Until lifted', seconds: undefined },
 ];
 
+/**
+ * How far back "Remove recent messages" (a purge) reaches; an hour unless the moderator picks
+ * another. (The server deletes at most MAX_PURGE_MESSAGES of them at a time.)
+ */
+export const PURGE_WINDOWS: readonly { label: string; seconds: number }[] = [
+  { label: '15 minutes', seconds: 15 * 60 },
+  { label: '1 hour', seconds: DEFAULT_PURGE_SECONDS },
+  { label: '24 hours', seconds: 24 * 3600 },
+];
+
 /** One thing a moderator can do to a person, as a menu shows it. */
 export interface PersonAction {
   action: ModerationAction;
   label: string;
-  /** Takes a duration (ban, mute) and a reason (kick too). */
-  form: 'duration' | 'reason' | 'confirm';
+  /** Takes a duration (ban, mute) or how far back (purge: `window`), and a reason (kick too). */
+  form: 'duration' | 'window' | 'reason' | 'confirm';
   /** Hard to undo, or removes someone: the button is marked as dangerous. */
   danger: boolean;
 }
@@ -144,6 +155,7 @@ const LABELS: Record<ModerationAction, Omit<PersonAction, 'action'>> = {
   promote: { label: 'Make moderator', form: 'confirm', danger: false },
   demote: { label: 'Remove moderator', form: 'confirm', danger: false },
   transfer: { label: 'Hand over the room', form: 'confirm', danger: true },
+  purge: { label: 'Remove recent messages', form: 'window', danger: true },
 };
 
 /** How a menu names an action. */
@@ -173,6 +185,7 @@ export function personActions(
     'kick',
     'ban',
     muted ? 'unmute' : 'mute',
+    'purge',
     theirs === 'moderator' ? 'demote' : 'promote',
     'transfer',
   ];
@@ -189,7 +202,8 @@ export function mayDeleteAny(role: Role): boolean {
 /** A piece of a moderation line: a person's name (the view adds their tag) or plain words. */
 export type LineSegment = { kind: 'name'; user: User } | { kind: 'words'; text: string };
 
-const VERBS: Record<ModerationAction, [before: string, after: string]> = {
+/** What each action's line says around the person's name (a purge's also says how many: purgedWords). */
+const VERBS: Record<Exclude<ModerationAction, 'purge'>, [before: string, after: string]> = {
   kick: ['removed', ''],
   ban: ['banned', ''],
   unban: ['unbanned', ''],
@@ -200,14 +214,22 @@ const VERBS: Record<ModerationAction, [before: string, after: string]> = {
   transfer: ['handed the room over to', ''],
 };
 
+/** What a purge removed, as its line says it: "12 recent messages", "1 recent message". */
+export function purgedWords(count: number | undefined): string {
+  if (count === undefined) return 'recent messages'; // (a server before counts)
+  if (count === 0) return 'no recent messages';
+  return count === 1 ? '1 recent message' : `${count} recent messages`;
+}
+
 /**
  * A moderation line in pieces: "Olga removed Carl", "Olga banned Carl until 14:20 (spam)",
- * "Olga made Bob a moderator", "Olga handed the room over to Bob".
+ * "Olga made Bob a moderator", "Olga handed the room over to Bob", "Olga removed 12 recent
+ * messages by Carl" (a purge).
  *
  * @param formatUntil How the end of a ban or mute reads ("14:20", "3 Mar, 14:20").
  */
 export function moderationSegments(frame: ModerationFrame, formatUntil: (until: number) => string): LineSegment[] {
-  const [verb, after] = VERBS[frame.action];
+  const [verb, after] = frame.action === 'purge' ? [`removed ${purgedWords(frame.count)} by`, ''] : VERBS[frame.action];
   const segments: LineSegment[] = [
     { kind: 'name', user: frame.by },
     { kind: 'words', text: ` ${verb} ` },
