@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CLOSE_CODES } from '@parley/protocol';
+import { CLOSE_CODES, compareMessageIds, MAX_PURGE_MESSAGES } from '@parley/protocol';
 import { startApp, type RunningApp } from './helpers/app.ts';
 import { TestRedis } from './helpers/redis-server.ts';
 import { connectV1, nextOfType, postV1, requestV1, TestClient } from './helpers/ws-client.ts';
@@ -14,6 +14,7 @@ import { connectV1, nextOfType, postV1, requestV1, TestClient } from './helpers/
 
 let counter = 0;
 const nextId = () => `m${Date.now().toString(36)}_${counter++}`;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Sends a `moderate` frame and returns the server's answer about it (ack or error). */
 const moderate = (client: TestClient, action: string, userId: string, extra: Record<string, unknown> = {}) =>
@@ -29,6 +30,37 @@ async function roomOfThree(app: RunningApp, room: string, options: { carlAddress
     ...(options.carlAddress ? { localAddress: options.carlAddress } : {}),
   });
   return { owner, bob, carl };
+}
+
+/**
+ * Reads a client's frames until the `moderation` event of a purge, returning it and the ids of
+ * the messages deleted after the log entry `after` (older delete events are skipped).
+ */
+async function purgeSeenBy(client: TestClient, after: string) {
+  const deleted: string[] = [];
+  for (;;) {
+    const frame = await client.next(5000);
+    if (frame.type === 'delete' && compareMessageIds(frame.eventId, after) > 0) deleted.push(frame.id);
+    if (frame.type === 'moderation' && frame.action === 'purge') return { event: frame, deleted };
+  }
+}
+
+/** Posts `count` messages at once (acks awaited together) and returns their ids, oldest first. */
+async function postMany(client: TestClient, count: number, text: string): Promise<string[]> {
+  const ids = Array.from({ length: count }, () => nextId());
+  for (const [i, clientMsgId] of ids.entries()) client.send({ type: 'message', text: `${text} ${i}`, clientMsgId });
+  const acked = new Map<string, string>();
+  while (acked.size < count) {
+    const frame = await client.next(10_000);
+    if (frame.type === 'error') throw new Error(`${frame.code}: ${frame.message}`);
+    if (frame.type === 'ack') acked.set(frame.clientMsgId, frame.id);
+  }
+  return ids.map((clientMsgId) => acked.get(clientMsgId)!);
+}
+
+/** A room's messages by `GET /api/rooms/<room>/messages`, with a query (`after=…`) or the latest page. */
+async function page(app: RunningApp, room: string, query = ''): Promise<any> {
+  return (await fetch(`${app.httpUrl}/api/rooms/${room}/messages?limit=200${query}`)).json();
 }
 
 /**
@@ -331,6 +363,117 @@ for (const engine of ['memory', 'redis'] as const) {
       for (const client of [owner.client, bobBack.client, carl.client, ninaBack.client]) client.close();
     });
 
+    test('purge: that person’s messages of the window go, live and on recovery; older ones and others’ stay; a resend is applied once', async () => {
+      const room = `purge_${engine}`;
+      const { owner, bob, carl } = await roomOfThree(app, room);
+      const carlId = carl.welcome.you.id;
+      const older = await postV1(carl.client, 'from before the window');
+      await sleep(2200);
+      const bobs = await postV1(bob.client, 'not Carl’s');
+      const spam = [];
+      for (const text of ['spam 1', 'spam 2', 'spam 3']) spam.push(await postV1(carl.client, text));
+      // Carl took one back himself: the purge skips it.
+      const ownDelete = await requestV1(carl.client, { type: 'delete', id: spam[1] }, nextId());
+      assert.equal(ownDelete.type, 'ack');
+      // Dora has seen everything so far, then goes; so does Carl (the person need not be present).
+      const dora = await connectV1(app.wsUrl, room, { name: 'Dora' });
+      dora.client.close();
+      carl.client.close();
+
+      assert.equal((await moderate(bob.client, 'purge', carlId)).code, 'forbidden', 'a member purges no one');
+      const clientMsgId = nextId();
+      const frame = { type: 'moderate', action: 'purge', userId: carlId, durationSeconds: 2, reason: 'spam' };
+      const ack = await requestV1(owner.client, frame, clientMsgId);
+      assert.equal(ack.type, 'ack');
+      const { event, deleted } = await purgeSeenBy(bob.client, ownDelete.id);
+      assert.deepEqual(deleted, [spam[2], spam[0]], 'the window’s messages not deleted yet, newest first');
+      assert.deepEqual(
+        [event.user, event.by.id, event.count, event.reason, event.eventId],
+        [{ id: carlId, name: 'Carl' }, owner.welcome.you.id, 2, 'spam', ack.id],
+      );
+      // A resend is acked with the same entry and deletes nothing more.
+      assert.equal((await requestV1(owner.client, frame, clientMsgId)).id, ack.id);
+      const marker = await postV1(owner.client, 'after the purge');
+      for (let next = await bob.client.next(); next.id !== marker; next = await bob.client.next())
+        assert.ok(next.type !== 'delete' && next.type !== 'moderation', `nothing more, got ${JSON.stringify(next)}`);
+
+      // History shows the purged messages deleted, older ones and others’ as they were.
+      const latest = await page(app, room);
+      const state = (id: string) => {
+        const message = latest.messages.find((m: any) => m.id === id);
+        return message.deleted === true ? 'deleted' : message.text;
+      };
+      assert.deepEqual([older, bobs, ...spam].map(state), [
+        'from before the window',
+        'not Carl’s',
+        'deleted',
+        'deleted',
+        'deleted',
+      ]);
+      // Dora, back with the `since` she had: the deletions and the purge, in the log’s order.
+      const back = await connectV1(app.wsUrl, room, { name: 'Dora', token: dora.welcome.token, since: ownDelete.id });
+      assert.deepEqual(
+        back.welcome.changes?.map((c: any) => [c.type, c.id]),
+        [
+          ['delete', spam[2]],
+          ['delete', spam[0]],
+        ],
+      );
+      assert.deepEqual(
+        back.welcome.moderation?.map((m: any) => [m.action, m.count, m.eventId]),
+        [['purge', 2, ack.id]],
+      );
+      // From before the spam: the messages themselves come deleted, with no text.
+      const earlier = await connectV1(app.wsUrl, room, { name: 'Eve', since: bobs });
+      assert.deepEqual(
+        earlier.welcome.history.map((m: any) => [m.id, m.deleted ?? false, m.text]),
+        [
+          [spam[0], true, undefined],
+          [spam[1], true, undefined],
+          [spam[2], true, undefined],
+          [marker, false, 'after the purge'],
+        ],
+      );
+      // An after-page carries the same as the welcome.
+      const after = await page(app, room, `&after=${ownDelete.id}`);
+      assert.deepEqual(
+        [after.changes?.map((c: any) => c.id), after.moderation?.map((m: any) => m.count)],
+        [[spam[2], spam[0]], [2]],
+      );
+
+      // A moderator purges nobody above them.
+      assert.equal((await moderate(owner.client, 'promote', bob.welcome.you.id)).type, 'ack');
+      assert.equal((await moderate(bob.client, 'purge', owner.welcome.you.id)).code, 'forbidden', 'not the owner');
+      for (const client of [owner.client, bob.client, back.client, earlier.client]) client.close();
+    });
+
+    test('purge is bounded: one deletes the newest MAX_PURGE_MESSAGES, the next the rest', async (t) => {
+      // A log long enough to hold every message and the purges' entries (nothing trimmed).
+      const roomy = await startApp(t, { REDIS_URL: redis?.url, HISTORY_LENGTH: '2000' });
+      const room = `purgecap_${engine}`;
+      const { owner, bob, carl } = await roomOfThree(roomy, room);
+      const carlId = carl.welcome.you.id;
+      const ids = await postMany(carl.client, MAX_PURGE_MESSAGES + 2, 'flood');
+      const first = await moderate(owner.client, 'purge', carlId);
+      const seen = await purgeSeenBy(bob.client, ids.at(-1)!);
+      assert.equal(seen.event.eventId, first.id);
+      assert.equal(seen.event.count, MAX_PURGE_MESSAGES);
+      assert.deepEqual(seen.deleted, ids.slice(2).reverse(), 'the newest first');
+      // What is left goes with the next purge; then there is nothing left to purge.
+      await moderate(owner.client, 'purge', carlId);
+      const second = await purgeSeenBy(bob.client, first.id);
+      assert.deepEqual([second.event.count, second.deleted], [2, [ids[1], ids[0]]]);
+      await moderate(owner.client, 'purge', carlId);
+      assert.equal((await purgeSeenBy(bob.client, second.event.eventId)).event.count, 0);
+      const latest = await page(roomy, room, '&after=0-0');
+      assert.equal(
+        latest.messages.filter((m: any) => m.user.id === carlId && m.deleted !== true).length,
+        0,
+        'none of Carl’s messages is left',
+      );
+      for (const { client } of [owner, bob, carl]) client.close();
+    });
+
     test('a resend is applied once; a client away during moderation gets it with `since`', async () => {
       const room = `replay_${engine}`;
       const { owner, bob, carl } = await roomOfThree(app, room);
@@ -369,6 +512,37 @@ describe('moderation across two instances (redis engine)', () => {
     await a.app.close();
     await b.app.close();
     await redis.stop();
+  });
+
+  test('a purge on A deletes on B, live and for a client of B recovering with `since`', async () => {
+    const room = 'purge_across';
+    const owner = await connectV1(a.wsUrl, room, { name: 'Olga' });
+    await postV1(owner.client, 'mine');
+    const carl = await connectV1(b.wsUrl, room, { name: 'Carl' });
+    const bob = await connectV1(b.wsUrl, room, { name: 'Bob' });
+    const before = await postV1(bob.client, 'before the spam');
+    const dora = await connectV1(b.wsUrl, room, { name: 'Dora' });
+    dora.client.close();
+    const spam = [await postV1(carl.client, 'spam 1'), await postV1(carl.client, 'spam 2')];
+    const ack = await moderate(owner.client, 'purge', carl.welcome.you.id);
+    assert.equal(ack.type, 'ack');
+    for (const client of [bob.client, carl.client]) {
+      const { event, deleted } = await purgeSeenBy(client, before);
+      assert.deepEqual([deleted, event.count, event.eventId], [[spam[1], spam[0]], 2, ack.id]);
+    }
+    const back = await connectV1(b.wsUrl, room, { name: 'Dora', token: dora.welcome.token, since: before });
+    assert.deepEqual(
+      back.welcome.history.map((m: any) => [m.id, m.deleted ?? false]),
+      [
+        [spam[0], true],
+        [spam[1], true],
+      ],
+    );
+    assert.deepEqual(
+      back.welcome.moderation?.map((m: any) => [m.action, m.count]),
+      [['purge', 2]],
+    );
+    for (const client of [owner.client, carl.client, bob.client, back.client]) client.close();
   });
 
   test('a ban on A closes the person’s socket on B, and B bans the address it came from', async () => {

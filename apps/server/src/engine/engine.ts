@@ -72,6 +72,25 @@ export interface ModerationDraft {
   clientMsgId: string;
 }
 
+/**
+ * A purge: the engine deletes the person's messages of the last `windowSeconds`, the newest
+ * first, at most `maxMessages` (see ChatEngine.purge). A `moderate` draft with action `purge`
+ * becomes one of these (message-state.ts, purgeDraftOf).
+ */
+export interface PurgeDraft {
+  room: string;
+  /** The moderator. */
+  by: User;
+  /** The person whose messages go. */
+  userId: string;
+  /** How far back: messages logged within this many seconds before now. */
+  windowSeconds: number;
+  /** The most messages deleted (the newest first). */
+  maxMessages: number;
+  reason?: string;
+  clientMsgId: string;
+}
+
 /** What a session asks the engine to change about a room's settings (the owner's; only the fields given). */
 export interface SettingsDraft {
   room: string;
@@ -105,6 +124,9 @@ export type PostResult =
   | { outcome: 'stored' | 'duplicate'; id: string }
   | { outcome: 'reused' }
   | { outcome: 'refused'; code: ChangeRefusal; until?: number | undefined; retryAfterMs?: number | undefined };
+
+/** The outcome of a purge: a moderation action's, and for a stored one how many messages it deleted. */
+export type PurgeResult = PostResult & { count?: number };
 
 /** Where the day's message counts of every address are added up (one place for all instances; see limits/daily-quota.ts). */
 export interface QuotaStore {
@@ -226,6 +248,16 @@ export interface ChatEngine extends QuotaStore {
    * @throws EngineUnavailableError like post.
    */
   moderate(draft: ModerationDraft): Promise<PostResult>;
+  /**
+   * Deletes a person's messages of the draft's window, the newest first, at most `maxMessages`,
+   * skipping those already deleted: one `delete` change entry per message (as a moderator's
+   * delete of it), then one `moderation` entry (action `purge`, with the count), appended and
+   * published in order in one atomic step. The moderator must be above the person (see
+   * room-standing.ts, purgeFrom); the person need not be present. Retries are recognised by
+   * clientMsgId like posts. `moderate` with action `purge` comes here.
+   * @throws EngineUnavailableError like post.
+   */
+  purge(draft: PurgeDraft): Promise<PurgeResult>;
   /**
    * Changes a room's settings (its owner only: `forbidden` otherwise), appends the change to the
    * log and publishes the settings after it, in one atomic step.

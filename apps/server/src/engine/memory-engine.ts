@@ -12,6 +12,7 @@ import {
 import {
   ANONYMOUS_ID_PREFIX,
   CHANGE_COST,
+  idTime,
   messageCost,
   messageWireBytes,
   type BusListener,
@@ -25,6 +26,8 @@ import {
   type MessageDraft,
   type ModerationDraft,
   type PostResult,
+  type PurgeDraft,
+  type PurgeResult,
   type RoomFacts,
   type SettingsDraft,
   type StoredMessage,
@@ -37,14 +40,17 @@ import {
   changeWireBytes,
   moderationFingerprint,
   moderationUntil,
+  purgeDraftOf,
+  purgeFingerprint,
   settingsFingerprint,
   replyExcerpt,
   retryFingerprint,
+  tombstone,
 } from './message-state.ts';
 import { MemoryOperatorStore, type OperatorStore } from '../operator/operator-store.ts';
 import { memberEntry, withRole } from './member-entry.ts';
 import { byActivity, RecentRooms } from './room-index.ts';
-import { moderationRefusal, RoomModeration, type Standing } from './room-standing.ts';
+import { moderationRefusal, purgeFrom, RoomModeration, type Standing } from './room-standing.ts';
 
 /** An entry of a room's log: a message (its state is in `messages`) or a change to one. */
 type LogEntry =
@@ -182,9 +188,7 @@ export class MemoryEngine implements ChatEngine {
         // Its author's, or the owner's and moderators' (any message of their room).
         if (message.user.id !== draft.user.id && standing.role === 'member')
           return { outcome: 'refused', code: 'forbidden' };
-        // The text goes for good (and with it the edit time and reactions): a tombstone stays.
-        const { text: _text, editedTs: _editedTs, reactions: _reactions, ...rest } = message;
-        changed = { ...rest, deleted: true };
+        changed = tombstone(message);
         break;
       }
       case 'react':
@@ -214,6 +218,7 @@ export class MemoryEngine implements ChatEngine {
   }
 
   async moderate(draft: ModerationDraft): Promise<PostResult> {
+    if (draft.action === 'purge') return this.purge(purgeDraftOf(draft));
     const room = this.rooms.get(draft.room);
     if (room === undefined) return { outcome: 'refused', code: 'not_present' };
     const retryKey = `${draft.by.id}\u0000${draft.clientMsgId}`;
@@ -242,6 +247,49 @@ export class MemoryEngine implements ChatEngine {
     this.append(draft.room, room, { kind: 'moderation', id, retryKey, frame }, CHANGE_COST, content);
     this.emit(draft.room, { kind: 'moderation', room: draft.room, moderation: frame });
     return { outcome: 'stored', id };
+  }
+
+  async purge(draft: PurgeDraft): Promise<PurgeResult> {
+    const room = this.rooms.get(draft.room);
+    // A room without history has no owner, so nobody moderates it.
+    if (room === undefined) return { outcome: 'refused', code: 'forbidden' };
+    const retryKey = `${draft.by.id}\u0000${draft.clientMsgId}`;
+    const content = purgeFingerprint(draft);
+    const earlier = earlierUse(room, retryKey, content);
+    if (earlier !== undefined) return earlier;
+    const refusal = moderationRefusal(room.moderation.roles(), draft.by.id, 'purge', draft.userId, true);
+    if (refusal !== undefined) return { outcome: 'refused', code: refusal };
+    const user = room.present.get(draft.userId) ?? this.lastKnown(room, draft.userId);
+
+    // The person's messages of the window, newest first (log times never go back).
+    const from = purgeFrom(Date.now(), draft.windowSeconds);
+    const doomed: string[] = [];
+    for (let i = room.log.length - 1; i >= 0 && doomed.length < draft.maxMessages; i--) {
+      const entry = room.log[i]!;
+      if (idTime(entry.id) < from) break;
+      if (entry.kind !== 'message') continue;
+      const message = room.messages.get(entry.id);
+      if (message?.user.id === draft.userId && message.deleted !== true) doomed.push(entry.id);
+    }
+    let count = 0;
+    for (const target of doomed) {
+      // (In a full log, each entry appended trims the oldest: a message may have gone with it.)
+      const message = room.messages.get(target);
+      if (message === undefined) continue;
+      const changed = tombstone(message);
+      room.messages.set(target, changed);
+      this.charge(room, messageCost(changed) - messageCost(message));
+      const id = this.nextId();
+      this.append(draft.room, room, { kind: 'change', id, retryKey: undefined, op: 'delete', target }, CHANGE_COST, '');
+      this.emit(draft.room, { kind: 'change', room: draft.room, change: { type: 'delete', id: target, eventId: id } });
+      count += 1;
+    }
+    const id = this.nextId();
+    const frame: ModerationFrame = { type: 'moderation', action: 'purge', user, by: draft.by, count, eventId: id };
+    if (draft.reason !== undefined && draft.reason !== '') frame.reason = draft.reason;
+    this.append(draft.room, room, { kind: 'moderation', id, retryKey, frame }, CHANGE_COST, content);
+    this.emit(draft.room, { kind: 'moderation', room: draft.room, moderation: frame });
+    return { outcome: 'stored', id, count };
   }
 
   async configure(draft: SettingsDraft): Promise<PostResult> {

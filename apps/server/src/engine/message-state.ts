@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import {
+  DEFAULT_PURGE_SECONDS,
   LIMITS,
+  MAX_PURGE_MESSAGES,
+  MAX_PURGE_SECONDS,
   type ChangeFrame,
   type ChangeOp,
   type ModerationFrame,
@@ -12,6 +15,7 @@ import type {
   ChangeRefusal,
   MessageDraft,
   ModerationDraft,
+  PurgeDraft,
   SettingsDraft,
   StoredMessage,
 } from './engine.ts';
@@ -66,6 +70,15 @@ export function applyReaction(
   const userIds = existing!.userIds.filter((id) => id !== userId);
   if (userIds.length === 0) return current.filter((_, i) => i !== index);
   return current.map((reaction, i) => (i === index ? { emoji, count: userIds.length, userIds } : reaction));
+}
+
+/**
+ * A message once deleted: its text goes for good, and with it the edit time and reactions; a
+ * tombstone with the author and time stays.
+ */
+export function tombstone(message: StoredMessage): StoredMessage {
+  const { text: _text, editedTs: _editedTs, reactions: _reactions, ...rest } = message;
+  return { ...rest, deleted: true };
 }
 
 /**
@@ -130,6 +143,29 @@ export function retryFingerprint(draft: MessageDraft | ChangeDraft): string {
 export function moderationFingerprint(draft: ModerationDraft): string {
   const content = `moderate\u0000${draft.action}\u0000${draft.userId}\u0000${draft.durationSeconds ?? 0}\u0000${draft.reason ?? ''}`;
   return shortHash(content);
+}
+
+/** The retry fingerprint of a purge (see {@link retryFingerprint}). */
+export function purgeFingerprint(draft: PurgeDraft): string {
+  const content = `purge\u0000${draft.userId}\u0000${draft.windowSeconds}\u0000${draft.maxMessages}\u0000${draft.reason ?? ''}`;
+  return shortHash(content);
+}
+
+/**
+ * A `moderate` frame's purge as the engines take it: how far back (an hour unless asked, never
+ * more than MAX_PURGE_SECONDS; the protocol refuses more) and at most MAX_PURGE_MESSAGES.
+ */
+export function purgeDraftOf(draft: ModerationDraft): PurgeDraft {
+  const purge: PurgeDraft = {
+    room: draft.room,
+    by: draft.by,
+    userId: draft.userId,
+    windowSeconds: Math.min(draft.durationSeconds ?? DEFAULT_PURGE_SECONDS, MAX_PURGE_SECONDS),
+    maxMessages: MAX_PURGE_MESSAGES,
+    clientMsgId: draft.clientMsgId,
+  };
+  if (draft.reason !== undefined) purge.reason = draft.reason;
+  return purge;
 }
 
 /** The retry fingerprint of a settings change (see {@link retryFingerprint}). */

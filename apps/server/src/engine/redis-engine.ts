@@ -26,6 +26,8 @@ import {
   type MessageDraft,
   type ModerationDraft,
   type PostResult,
+  type PurgeDraft,
+  type PurgeResult,
   type RoomFacts,
   type SettingsDraft,
   type StoredMessage,
@@ -49,6 +51,8 @@ import {
   changeWireBytes,
   moderationFingerprint,
   moderationUntil,
+  purgeDraftOf,
+  purgeFingerprint,
   retryFingerprint,
   settingsFingerprint,
 } from './message-state.ts';
@@ -58,6 +62,7 @@ import {
   decodeBusFrame,
   messageRecord,
   moderationRecord,
+  purgeDeletePrefix,
   personOf,
   presencePayload,
   settingsRecord,
@@ -74,6 +79,7 @@ import {
   ENTER,
   EXIT,
   MODERATE,
+  PURGE,
   POST_MESSAGE,
   READ_LOG,
   REFRESH,
@@ -112,6 +118,12 @@ type ScriptReply<Outcome extends number> = [string, Outcome, (DeferredFrame | st
 
 /** With REDIS_WAIT_REPLICAS, the frame a log script left for the server to publish (see `replicated`). */
 type DeferredFrame = string | null;
+
+/**
+ * The purge script's answer: stored, with every frame it left to publish (DEFER_PUBLISH) and how
+ * many messages it deleted; or a retry's, or a refusal, as the other scripts answer.
+ */
+type PurgeReply = [string, 0, string[], number] | ScriptReply<1 | 2 | 4>;
 
 type ScriptCommands = {
   postMessage(
@@ -185,6 +197,22 @@ type ScriptCommands = {
       maxModerators: number,
     ]
   ): Promise<ScriptReply<0 | 1 | 2 | 4 | 9>>;
+  purge(
+    ...args: [
+      ...keys: LogKeys,
+      by: string,
+      target: string,
+      record: string,
+      deletePrefix: string,
+      maxLen: number,
+      ttl: number,
+      channel: string,
+      retryTtl: number,
+      contentHash: string,
+      windowMs: number,
+      maxMessages: number,
+    ]
+  ): Promise<PurgeReply>;
   enterRoom(
     presence: string,
     tabs: string,
@@ -270,6 +298,8 @@ interface LogPage {
 const REFRESH_CHUNK = 500;
 /** Daily quota counts expire this long after their day began. */
 const QUOTA_TTL_SECONDS = 2 * 24 * 3600;
+/** Log entries read at a time when looking for how the room last named someone (see lastKnown). */
+const LAST_KNOWN_CHUNK = 100;
 /** The most entries one read of a history page asks for at first. */
 const MAX_READ_CHUNK = 64;
 /** The largest id Redis can store: a `since` or `after` at it has nothing after it. */
@@ -372,6 +402,7 @@ export class RedisEngine implements ChatEngine {
     this.commands.defineCommand('configure', { numberOfKeys: 10, lua: script(CONFIGURE) });
     this.commands.defineCommand('changeMessage', { numberOfKeys: 9, lua: script(CHANGE_MESSAGE) });
     this.commands.defineCommand('moderate', { numberOfKeys: 10, lua: script(MODERATE) });
+    this.commands.defineCommand('purge', { numberOfKeys: 9, lua: script(PURGE) });
     this.commands.defineCommand('enterRoom', { numberOfKeys: 4, lua: script(ENTER) });
     this.commands.defineCommand('exitRoom', { numberOfKeys: 3, lua: script(EXIT) });
     this.commands.defineCommand('refreshPresence', { numberOfKeys: 3, lua: script(REFRESH) });
@@ -543,6 +574,7 @@ export class RedisEngine implements ChatEngine {
   }
 
   async moderate(draft: ModerationDraft): Promise<PostResult> {
+    if (draft.action === 'purge') return this.purge(purgeDraftOf(draft));
     return this.unavailableOnError(async () => {
       const keys = roomKeys(draft.room);
       // The person as the room knows them: present, or banned or muted before (then absent).
@@ -572,6 +604,60 @@ export class RedisEngine implements ChatEngine {
       );
       return this.resultOf(draft.room, reply);
     });
+  }
+
+  async purge(draft: PurgeDraft): Promise<PurgeResult> {
+    return this.unavailableOnError(async () => {
+      const user = await this.lastKnown(draft.room, draft.userId);
+      const reply = await this.replicated(
+        'purge',
+        [
+          ...this.logKeys(draft.room, sentKey(draft.room, draft.by.id, draft.clientMsgId)),
+          draft.by.id,
+          draft.userId,
+          moderationRecord({ ...draft, action: 'purge' }, user, 0),
+          purgeDeletePrefix(draft.room, draft.by),
+          this.options.historyLength,
+          this.options.roomTtlMs,
+          roomChannel(draft.room),
+          RETRY_WINDOW_MS,
+          purgeFingerprint(draft),
+          draft.windowSeconds * 1000,
+          draft.maxMessages,
+        ],
+        draft.room,
+      );
+      const result = this.resultOf(draft.room, reply as unknown as ScriptReply<number>);
+      return result.outcome === 'stored' ? { ...result, count: Number(reply[3]) } : result;
+    });
+  }
+
+  /**
+   * A person as the room last knew them, to name them in a moderation event (as the memory
+   * engine does): present, banned or muted before, else the author of their newest retained
+   * message or the person of the newest action about them; by id alone when none is left. Reads
+   * the log newest first, a chunk at a time, at most the history length.
+   */
+  private async lastKnown(room: string, userId: string): Promise<User> {
+    const keys = roomKeys(room);
+    const known =
+      (await this.commands.hget(keys.people, userId)) ?? (await this.commands.hget(keys.moderation, `who:${userId}`));
+    if (known !== null) return personOf(known, userId);
+    let end = '+';
+    for (let read = 0; read < this.options.historyLength;) {
+      const entries = (await this.reader.xrevrange(keys.log, end, '-', 'COUNT', LAST_KNOWN_CHUNK)) as StreamEntry[];
+      for (const [, fields] of entries) {
+        const about = fieldOf(fields, 'a') ?? fieldOf(fields, 'm');
+        if (about !== userId) continue;
+        const record = safeJson(fieldOf(fields, 'r')) as { user?: unknown } | undefined;
+        const person = personOf(record?.user === undefined ? null : JSON.stringify(record.user), userId);
+        if (person.name !== '') return person;
+      }
+      if (entries.length < LAST_KNOWN_CHUNK) break;
+      read += entries.length;
+      end = `(${entries.at(-1)![0]}`;
+    }
+    return { id: userId, name: '' };
   }
 
   /** What a log script's reply means for the caller; a stored entry also refreshes the room's place in the room list. */
@@ -821,7 +907,7 @@ export class RedisEngine implements ChatEngine {
    * resend of an entry whose publish never happened publishes it then; the hubs deliver an entry
    * once whatever the order of publishes (they compare log ids and read gaps back).
    */
-  private async replicated<C extends 'postMessage' | 'changeMessage' | 'moderate' | 'configure'>(
+  private async replicated<C extends 'postMessage' | 'changeMessage' | 'moderate' | 'configure' | 'purge'>(
     script: C,
     args: Parameters<ScriptCommands[C]>,
     room: string,
@@ -840,7 +926,8 @@ export class RedisEngine implements ChatEngine {
     if (scriptError !== null) throw scriptError;
     const [waitError, replicas] = replies[1] ?? [new Error('no reply')];
     if (waitError !== null) throw waitError;
-    const [, outcome, frame] = result as [string, number, DeferredFrame?];
+    // (A purge leaves a list of frames, published in order.)
+    const [, outcome, frame] = result as [string, number, (DeferredFrame | string[])?];
     // Only what was written needs replicas: a refusal stored nothing.
     if ((outcome === 0 || outcome === 1) && Number(replicas) < this.options.waitReplicas)
       throw new EngineUnavailableError(
@@ -853,7 +940,8 @@ export class RedisEngine implements ChatEngine {
         exec(): Promise<Array<[Error | null, unknown]> | null>;
       };
       after.confirm!(roomKeys(room).confirmed, id, this.options.roomTtlMs);
-      if (typeof frame === 'string') after[this.cluster ? 'spublish' : 'publish']!(roomChannel(room), frame);
+      for (const published of typeof frame === 'string' ? [frame] : Array.isArray(frame) ? frame : [])
+        after[this.cluster ? 'spublish' : 'publish']!(roomChannel(room), published);
       for (const [err] of (await after.exec()) ?? []) if (err !== null) throw err;
     }
     return result as Awaited<ReturnType<ScriptCommands[C]>>;
@@ -1188,6 +1276,22 @@ export class RedisEngine implements ChatEngine {
 }
 
 type StreamEntry = [id: string, fields: string[]];
+
+/** A field of a stream entry (`[name, value, name, value…]`). */
+function fieldOf(fields: string[], name: string): string | undefined {
+  for (let i = 0; i < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
+  return undefined;
+}
+
+/** JSON parsed without throwing (undefined when absent or malformed). */
+function safeJson(json: string | undefined): unknown {
+  if (json === undefined) return undefined;
+  try {
+    return JSON.parse(json) as unknown;
+  } catch {
+    return undefined;
+  }
+}
 
 /** The messages of log entries, in order (an entry that cannot be read is skipped). */
 

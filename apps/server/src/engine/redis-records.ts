@@ -62,6 +62,19 @@ export function changeRecord(change: Omit<ChangeRecord, 'v' | 'kind'>): string {
   return JSON.stringify(record);
 }
 
+/**
+ * The record of each deletion of a purge, up to the id of the message deleted: the purge script
+ * appends the id and the closing `"}` (a log id is digits and a dash: nothing to escape). The
+ * record is a moderator's `delete` of the message, without a clientMsgId (the purge's own entry
+ * holds the retry guard).
+ */
+export function purgeDeletePrefix(room: string, by: User): string {
+  const json = changeRecord({ op: 'delete', room, user: by, id: '' });
+  const end = '"id":""}';
+  if (!json.endsWith(end)) throw new Error('a change record must end with its id');
+  return json.slice(0, -2);
+}
+
 /** The record of a moderation action, as the moderation script stores it and publishes it. */
 export function moderationRecord(
   draft: { room: string; by: User; action: ModerationRecord['action']; reason?: string; clientMsgId: string },
@@ -135,6 +148,7 @@ function moderationFrameOf(record: ModerationRecord, eventId: string): Moderatio
   };
   if (record.until !== undefined) frame.until = record.until;
   if (record.reason !== undefined) frame.reason = record.reason;
+  if (record.count !== undefined) frame.count = record.count;
   return frame;
 }
 

@@ -354,6 +354,62 @@ return {id, 0, publish(ARGV[7], 'v1 moderation ' .. id .. ' ' .. seq .. ' -\\n' 
 `;
 
 /**
+ * Deletes a person's recent messages (a purge), in one step: the rules are room-standing.ts's
+ * (purgeFrom): a moderator above the person, who need not be present; their messages logged
+ * since `now - window`, newest first, not deleted yet (their text is still kept), at most so many.
+ * Each is deleted as CHANGE_MESSAGE deletes one (its state goes for good), with a delete entry of
+ * its own that is published like one; then one moderation entry says how many went. What it
+ * reads is bounded by the window and by the log's length (the COUNT). The records are the
+ * server's: a delete's with its id left to fill in (a log id, nothing to escape), and the
+ * moderation record, into which the count is spliced once known.
+ *
+ * KEYS: see LOG_HELPERS
+ * ARGV: moderator id, person id, moderation record JSON, delete record JSON up to its id,
+ *       history length, room TTL ms, channel, retry TTL ms, content hash, window ms, most messages
+ * Returns {id, 0 stored, frames, count} (frames: with DEFER_PUBLISH, every frame to publish, in
+ * order; otherwise none), {id, 1 duplicate[, frame]}, {id, 2 clientMsgId reused}, {'', 4 forbidden}.
+ */
+export const PURGE = `${LOG_HELPERS}
+local earlier = earlier_use(ARGV[9])
+if earlier then return earlier end
+local by, target = ARGV[1], ARGV[2]
+local owner = redis.call('HGET', KEYS[8], 'owner')
+local mods = redis.call('HGET', KEYS[8], 'mods') or ''
+local function role(id)
+  if owner == id then return 0 end
+  if listed(mods, id) then return 1 end
+  return 2
+end
+local actor, subject = role(by), role(target)
+if by == target or actor == 2 or actor >= subject then return {'', 4} end
+local maxlen, ttl, most = tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[11])
+local from = string.format('%d-0', now_ms() - tonumber(ARGV[10]))
+local doomed = {}
+for _, entry in ipairs(redis.call('XREVRANGE', KEYS[1], '+', from, 'COUNT', maxlen)) do
+  if #doomed >= most then break end
+  local author
+  for i = 1, #entry[2], 2 do if entry[2][i] == 'a' then author = entry[2][i + 1] end end
+  if author == target and redis.call('HEXISTS', KEYS[5], entry[1]) == 1 then doomed[#doomed + 1] = entry[1] end
+end
+local frames, count = {}, 0
+for _, message in ipairs(doomed) do
+  -- (In a full log, each entry appended trims the oldest: a message may have gone with it.)
+  if redis.call('HEXISTS', KEYS[5], message) == 1 then
+    local record = ARGV[4] .. message .. '"}'
+    local id, seq = append(maxlen, ttl, {'r', record, 't', message})
+    forget_state(message)
+    count = count + 1
+    frames[#frames + 1] = publish(ARGV[7], 'v1 change ' .. id .. ' ' .. seq .. ' -\\n' .. record .. '\\n')
+  end
+end
+local record = string.sub(ARGV[3], 1, -2) .. ',"count":' .. count .. '}'
+local id, seq = append(maxlen, ttl, {'r', record, 'm', target})
+redis.call('SET', KEYS[2], id .. '|' .. ARGV[9], 'PX', ARGV[8])
+frames[#frames + 1] = publish(ARGV[7], 'v1 moderation ' .. id .. ' ' .. seq .. ' -\\n' .. record)
+return {id, 0, frames, count}
+`;
+
+/**
  * Changes a room's settings (its owner's only): stores them beside the log, appends the change
  * to the log and publishes it, in one step. The settings after the change are merged and
  * serialised by the server.

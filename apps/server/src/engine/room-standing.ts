@@ -28,6 +28,18 @@ export interface Standing {
 /** Actions on a person who must be in the room (the others lift something, or change a role). */
 export const NEEDS_PRESENCE: readonly ModerationAction[] = ['kick', 'ban', 'mute', 'promote', 'transfer'];
 
+/**
+ * Where a purge (see the protocol's MODERATION_ACTIONS) reaches back to: messages logged at or
+ * after this time (ms) may go. Both engines then apply the same rules (the Redis PURGE script
+ * too): a moderator above the person (present or not); that person's messages of the window,
+ * newest first, not deleted yet, at most the draft's `maxMessages`; each deleted as a moderator's
+ * `delete` of it would be (an entry of the log and a `delete` event), then one `moderation` entry
+ * with the `count`, all in one atomic step. The window never reaches past the retained log.
+ */
+export function purgeFrom(now: number, windowSeconds: number): number {
+  return now - windowSeconds * 1000;
+}
+
 /** How many moderators a room may have (the list travels in every welcome). */
 export const MAX_MODERATORS = 50;
 
