@@ -608,6 +608,11 @@ export class RedisEngine implements ChatEngine {
 
   async purge(draft: PurgeDraft): Promise<PurgeResult> {
     return this.unavailableOnError(async () => {
+      // Only the owner and moderators purge (the script checks that again, atomically, with the
+      // rest): a member's attempt costs no read of the log to name the person.
+      const [owner, mods] = await this.commands.hmget(roomKeys(draft.room).moderation, 'owner', 'mods');
+      const moderators = (mods ?? '').split(' ');
+      if (owner !== draft.by.id && !moderators.includes(draft.by.id)) return { outcome: 'refused', code: 'forbidden' };
       const user = await this.lastKnown(draft.room, draft.userId);
       const reply = await this.replicated(
         'purge',
