@@ -294,6 +294,45 @@ test('README screenshots: room settings', async ({ browser, openPerson, serverA 
   }
 });
 
+// docs/screenshots/invite-{light,dark}-{desktop,phone}.png: a moderator's Invite people dialog
+// (from the header's Moderation tools) with a link made, in an invite-only room. Not in the README.
+test('README screenshots: invite link', async ({ browser, openPerson, serverA }) => {
+  const room = 'book_club';
+  const olga = await openPerson('A', { name: 'Olga' });
+  await olga.room.goto(`/chat/${room}/`);
+  await olga.room.expectJoined(room);
+  await olga.room.send('This month: The Left Hand of Darkness. Invites only, please.');
+  await olga.page.getByRole('button', { name: 'Room settings' }).click();
+  const settings = olga.page.getByRole('dialog', { name: 'Room settings' });
+  await settings.getByRole('checkbox', { name: 'Invite-only' }).check();
+  await settings.getByRole('button', { name: 'Save' }).click();
+  await expect(settings).toBeHidden();
+
+  mkdirSync(OUT, { recursive: true });
+  for (const [device, options] of Object.entries(DEVICES)) {
+    for (const colorScheme of SCHEMES) {
+      const page = await open(browser, {
+        ...options,
+        colorScheme,
+        baseURL: serverA,
+        storageState: await olga.context.storageState(),
+      });
+      const roomPage = new RoomPage(page);
+      await roomPage.goto(`/chat/${room}/`);
+      await roomPage.expectJoined(room);
+      await page.getByRole('button', { name: 'Moderation tools' }).click();
+      await page.getByRole('menuitem', { name: 'Invite people' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Invite people' });
+      await dialog.getByRole('radio', { name: '7 days' }).check();
+      await dialog.getByRole('button', { name: 'Create link' }).click();
+      await expect(dialog.getByTestId('invite-expiry')).toContainText('Expires in 7 days');
+      await dialog.getByRole('heading').click();
+      await shoot(page, `invite-${colorScheme}-${device}.png`);
+      await page.context().close();
+    }
+  }
+});
+
 async function open(browser: Browser, options: BrowserContextOptions, name?: string): Promise<Page> {
   const context = await browser.newContext(options);
   if (name !== undefined) await rememberName(context, name);

@@ -49,7 +49,7 @@ test.describe('room settings', () => {
     let dialog = await openSettings(olga);
     await expect(dialog.getByLabel('Topic')).toBeFocused();
     await expect(dialog.getByRole('radio', { name: 'Off' })).toBeChecked();
-    await expect(dialog.getByRole('radio')).toHaveCount(7);
+    await expect(dialog.getByRole('group', { name: 'Slow mode' }).getByRole('radio')).toHaveCount(7);
     await olga.page.keyboard.press('Escape');
     await expect(dialog).toBeHidden();
     await expect(settingsButton).toBeFocused();
