@@ -126,7 +126,7 @@ describe('moderationLog', () => {
     );
     state = applyRecoveryPage(
       state,
-      { messages: [msg('170-0')], moderation: [mod('ban', '180-0')], hasMore: false, recovered: true },
+      { room: 'r', messages: [msg('170-0')], moderation: [mod('ban', '180-0')], hasMore: false, recovered: true },
       '160-0',
       '180-0',
     );
