@@ -87,7 +87,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(chatSocketRoutes, { config });
   await app.register(roomsApi, { config });
   // The operator's API exists only with ADMIN_TOKEN set (without it, its paths are 404s).
-  if (config.adminToken !== undefined) await app.register(adminApi, { token: config.adminToken });
+  if (config.adminToken !== undefined) await app.register(adminApi, { token: config.adminToken, config });
 
   if (config.webDistDir !== undefined) {
     await app.register(spa, { root: config.webDistDir });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { CLOSE_CODES } from '@parley/protocol';
 import { startApp, type RunningApp } from './helpers/app.ts';
 import { TestRedis } from './helpers/redis-server.ts';
-import { connectV1, json, postV1, requestV1, TestClient } from './helpers/ws-client.ts';
+import { connectV1, json, nextOfType, postV1, requestV1, TestClient } from './helpers/ws-client.ts';
 
 /**
  * The operator (ADMIN_TOKEN): the admin API's rooms (unlisted ones too), instances and
@@ -204,6 +204,96 @@ for (const engine of ['memory', 'redis'] as const) {
       const elsewhere = await connectV1(app.wsUrl, room, { name: 'Fine', localAddress: '127.0.0.8' });
       elsewhere.client.close();
       await admin(app, `/api/admin/bans/${encodeURIComponent(made.key)}`, { method: 'DELETE' });
+    });
+
+    test('the operator moderates in any room: kicks someone present, bans someone absent, appoints an owner', async () => {
+      const room = `operated_${engine}`;
+      const owner = await connectV1(app.wsUrl, room, { name: 'Olga' });
+      await postV1(owner.client, 'mine');
+      const bob = await connectV1((other ?? app).wsUrl, room, { name: 'Bob' });
+      await postV1(bob.client, 'hello');
+      const moderate = (body: Record<string, unknown>) =>
+        admin(app, `/api/admin/rooms/${room}/moderate`, {
+          method: 'POST',
+          body: JSON.stringify({ clientMsgId: `op${Math.random().toString(36).slice(2)}`, ...body }),
+        });
+
+      // Kicking the owner: the operator is above every role.
+      const kicked = await moderate({ action: 'kick', userId: owner.welcome.you.id, reason: 'cool down' });
+      assert.equal(kicked.status, 200);
+      assert.match((await json(kicked)).eventId, /^\d+-\d+$/);
+      const news = await nextOfType(bob.client, 'moderation', 5000);
+      assert.equal(news.action, 'kick');
+      assert.deepEqual(news.by, { id: 'operator', name: 'Operator' });
+      assert.equal(news.reason, 'cool down');
+      assert.equal((await closedWithin(owner.client, 5000))?.code, CLOSE_CODES.removed);
+
+      // Kicking someone absent: nothing to kick.
+      const absent = await moderate({ action: 'kick', userId: owner.welcome.you.id });
+      assert.equal(absent.status, 409);
+      assert.equal((await json(absent)).error, 'not_present');
+
+      // Banning someone absent works (a moderator could not), and keeps them out.
+      assert.equal((await moderate({ action: 'ban', userId: owner.welcome.you.id, durationSeconds: 600 })).status, 200);
+      const refused = await refusedEntry(app.wsUrl, room, { token: owner.welcome.token });
+      assert.equal(refused.frame.code, 'banned');
+
+      // Appointing an owner: Bob, even after he left; Olga stays a moderator.
+      bob.client.close();
+      assert.equal((await moderate({ action: 'transfer', userId: bob.welcome.you.id })).status, 200);
+      const back = await connectV1(app.wsUrl, room, { name: 'Bob', token: bob.welcome.token });
+      assert.equal(back.welcome.you.role, 'owner');
+      assert.deepEqual(back.welcome.roles, { owner: bob.welcome.you.id, moderators: [owner.welcome.you.id] });
+
+      // Bad requests: a broken body, a bad room name, an action on the operator itself.
+      assert.equal((await moderate({ action: 'explode', userId: 'x' })).status, 400);
+      const badRoom = await admin(app, '/api/admin/rooms/no%20spaces%20here!/moderate', {
+        method: 'POST',
+        body: JSON.stringify({ action: 'kick', userId: 'x', clientMsgId: 'a' }),
+      });
+      assert.equal(badRoom.status, 400);
+      assert.equal((await json(badRoom)).error, 'invalid_room');
+      assert.equal((await moderate({ action: 'ban', userId: 'operator' })).status, 403);
+      back.client.close();
+    });
+
+    test('purging a whole room deletes every retained message for everyone; only the operator may do it', async () => {
+      const room = `purged_${engine}`;
+      const owner = await connectV1(app.wsUrl, room, { name: 'Olga' });
+      const bob = await connectV1((other ?? app).wsUrl, room, { name: 'Bob' });
+      for (let i = 0; i < 3; i++) await postV1(owner.client, `olga ${i}`);
+      for (let i = 0; i < 2; i++) await postV1(bob.client, `bob ${i}`);
+
+      // The owner (a moderator's top) may not purge everyone over the socket.
+      const refused = await requestV1(owner.client, { type: 'moderate', action: 'purge', userId: '*' });
+      assert.equal(refused.type, 'error');
+      assert.equal(refused.code, 'forbidden');
+
+      const res = await admin(app, `/api/admin/rooms/${room}/purge`, { method: 'POST', body: '{}' });
+      assert.equal(res.status, 200);
+      const result = await json(res);
+      assert.equal(result.count, 5);
+      // Bob's socket (another instance on Redis) sees five deletions, then the purge of everyone.
+      const deleted = new Set<string>();
+      let purge: any;
+      for (let i = 0; i < 40 && purge === undefined; i++) {
+        const frame = await bob.client.next(5000);
+        if (frame.type === 'delete') deleted.add(frame.id);
+        if (frame.type === 'moderation' && frame.action === 'purge') purge = frame;
+      }
+      assert.equal(deleted.size, 5);
+      assert.deepEqual(purge.user, { id: '*', name: 'everyone' });
+      assert.equal(purge.count, 5);
+      const page = await json(await fetch(`${app.httpUrl}/api/rooms/${room}/messages`));
+      assert.equal(page.messages.length, 5);
+      assert.ok(
+        page.messages.every((m: any) => m.deleted === true && m.text === undefined),
+        'all deleted',
+      );
+      const { rooms } = await json(await admin(app, '/api/admin/rooms'));
+      assert.equal(rooms.find((r: any) => r.room === room)?.messages, 0);
+      owner.client.close();
+      bob.client.close();
     });
 
     test('bans are checked: bad bodies are 400s, and past MAX_INSTANCE_BANS a clear 409', async () => {

@@ -35,8 +35,17 @@ export function adminPurgePath(room: string): string {
   return `/api/admin/rooms/${encodeURIComponent(room)}/purge`;
 }
 
-/** The operator's identity in moderation events (no identity token can carry this id). */
+/**
+ * The operator's identity in moderation events (identity tokens' ids all start with `u_`, so no
+ * person can be it). The operator outranks every role in every room.
+ */
 export const OPERATOR_USER = { id: 'operator', name: 'Operator' } as const;
+
+/**
+ * Whom an operator's purge of a whole room names (`user` of its `moderation` event): every
+ * author. Only the operator may purge it.
+ */
+export const EVERYONE_USER = { id: '*', name: 'everyone' } as const;
 
 /** How many instance-wide bans the server keeps by default (MAX_INSTANCE_BANS; each instance holds them all in memory). */
 export const MAX_INSTANCE_BANS = 10_000;

@@ -1,6 +1,7 @@
 import {
   compareMessageIds,
   DEFAULT_ROOM_SETTINGS,
+  EVERYONE_USER,
   roleOf,
   type ChangeOp,
   type ModerationFrame,
@@ -259,7 +260,8 @@ export class MemoryEngine implements ChatEngine {
     if (earlier !== undefined) return earlier;
     const refusal = moderationRefusal(room.moderation.roles(), draft.by.id, 'purge', draft.userId, true);
     if (refusal !== undefined) return { outcome: 'refused', code: refusal };
-    const user = room.present.get(draft.userId) ?? this.lastKnown(room, draft.userId);
+    const everyone = draft.userId === EVERYONE_USER.id;
+    const user = everyone ? EVERYONE_USER : (room.present.get(draft.userId) ?? this.lastKnown(room, draft.userId));
 
     // The person's messages of the window, newest first (log times never go back).
     const from = purgeFrom(Date.now(), draft.windowSeconds);
@@ -269,7 +271,8 @@ export class MemoryEngine implements ChatEngine {
       if (idTime(entry.id) < from) break;
       if (entry.kind !== 'message') continue;
       const message = room.messages.get(entry.id);
-      if (message?.user.id === draft.userId && message.deleted !== true) doomed.push(entry.id);
+      if (message !== undefined && (everyone || message.user.id === draft.userId) && message.deleted !== true)
+        doomed.push(entry.id);
     }
     let count = 0;
     for (const target of doomed) {
@@ -402,7 +405,9 @@ export class MemoryEngine implements ChatEngine {
   async roomFacts(roomName: string): Promise<RoomFacts> {
     const room = this.rooms.get(roomName);
     if (room === undefined) return { messages: 0, roles: { moderators: [] }, settings: DEFAULT_ROOM_SETTINGS };
-    return { messages: room.messages.size, roles: room.moderation.roles(), settings: room.moderation.settings };
+    let messages = 0;
+    for (const message of room.messages.values()) if (message.deleted !== true) messages += 1;
+    return { messages, roles: room.moderation.roles(), settings: room.moderation.settings };
   }
 
   async sharedSecret(candidate: string): Promise<string> {

@@ -3,6 +3,8 @@ import { Cluster, Redis } from 'ioredis';
 import type { FastifyBaseLogger } from 'fastify';
 import {
   compareMessageIds,
+  EVERYONE_USER,
+  OPERATOR_USER,
   roleOf,
   type ModerationFrame,
   type RoomRoles,
@@ -612,8 +614,10 @@ export class RedisEngine implements ChatEngine {
       // rest): a member's attempt costs no read of the log to name the person.
       const [owner, mods] = await this.commands.hmget(roomKeys(draft.room).moderation, 'owner', 'mods');
       const moderators = (mods ?? '').split(' ');
-      if (owner !== draft.by.id && !moderators.includes(draft.by.id)) return { outcome: 'refused', code: 'forbidden' };
-      const user = await this.lastKnown(draft.room, draft.userId);
+      const operator = draft.by.id === OPERATOR_USER.id;
+      if (!operator && owner !== draft.by.id && !moderators.includes(draft.by.id))
+        return { outcome: 'refused', code: 'forbidden' };
+      const user = draft.userId === EVERYONE_USER.id ? EVERYONE_USER : await this.lastKnown(draft.room, draft.userId);
       const reply = await this.replicated(
         'purge',
         [

@@ -299,19 +299,23 @@ local action, by, target = ARGV[1], ARGV[2], ARGV[3]
 local owner = redis.call('HGET', KEYS[8], 'owner')
 local mods = redis.call('HGET', KEYS[8], 'mods') or ''
 local function role(id)
+  if id == 'operator' then return -1 end
   if owner == id then return 0 end
   if listed(mods, id) then return 1 end
   return 2
 end
 local actor, subject = role(by), role(target)
-if by == target then return {'', 4} end
+if by == target or target == '*' or subject == -1 then return {'', 4} end
 if action == 'promote' or action == 'demote' or action == 'transfer' then
-  if actor ~= 0 or subject == 0 then return {'', 4} end
+  if actor > 0 or subject == 0 then return {'', 4} end
 elseif actor == 2 or actor >= subject then
   return {'', 4}
 end
+-- (The operator acts on people present or not; a kick still needs someone to kick.)
 local needs_presence = {kick = true, ban = true, mute = true, promote = true, transfer = true}
-if needs_presence[action] and redis.call('HEXISTS', KEYS[10], target) == 0 then return {'', 9} end
+if needs_presence[action] and (actor >= 0 or action == 'kick') and redis.call('HEXISTS', KEYS[10], target) == 0 then
+  return {'', 9}
+end
 local function without(list, id)
   local kept = {}
   for m in string.gmatch(list, '%S+') do if m ~= id then kept[#kept + 1] = m end end
@@ -341,8 +345,10 @@ elseif action == 'promote' then
 elseif action == 'demote' then
   redis.call('HSET', KEYS[8], 'mods', without(mods, target))
 elseif action == 'transfer' then
+  -- The old owner stays on as a moderator (there may be none when the operator appoints one).
   local kept = without(mods, target)
-  redis.call('HSET', KEYS[8], 'mods', kept == '' and by or (kept .. ' ' .. by), 'owner', target)
+  if owner then kept = kept == '' and owner or (kept .. ' ' .. owner) end
+  redis.call('HSET', KEYS[8], 'mods', kept, 'owner', target)
 end
 if (action == 'unban' or action == 'unmute') and not redis.call('HGET', KEYS[8], 'ban:' .. target)
     and not redis.call('HGET', KEYS[8], 'mute:' .. target) then
@@ -376,12 +382,15 @@ local by, target = ARGV[1], ARGV[2]
 local owner = redis.call('HGET', KEYS[8], 'owner')
 local mods = redis.call('HGET', KEYS[8], 'mods') or ''
 local function role(id)
+  if id == 'operator' then return -1 end
   if owner == id then return 0 end
   if listed(mods, id) then return 1 end
   return 2
 end
 local actor, subject = role(by), role(target)
 if by == target or actor == 2 or actor >= subject then return {'', 4} end
+-- '*': every author (a whole room's purge), the operator's only.
+if target == '*' and actor ~= -1 then return {'', 4} end
 local maxlen, ttl, most = tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[11])
 local from = string.format('%d-0', now_ms() - tonumber(ARGV[10]))
 local doomed = {}
@@ -389,7 +398,9 @@ for _, entry in ipairs(redis.call('XREVRANGE', KEYS[1], '+', from, 'COUNT', maxl
   if #doomed >= most then break end
   local author
   for i = 1, #entry[2], 2 do if entry[2][i] == 'a' then author = entry[2][i + 1] end end
-  if author == target and redis.call('HEXISTS', KEYS[5], entry[1]) == 1 then doomed[#doomed + 1] = entry[1] end
+  if (author == target or (target == '*' and author)) and redis.call('HEXISTS', KEYS[5], entry[1]) == 1 then
+    doomed[#doomed + 1] = entry[1]
+  end
 end
 local frames, count = {}, 0
 for _, message in ipairs(doomed) do

@@ -1,5 +1,8 @@
 import {
   DEFAULT_ROOM_SETTINGS,
+  EVERYONE_USER,
+  OPERATOR_USER,
+  OWNER_ACTIONS,
   mayModerate,
   roleOf,
   type ModerationAction,
@@ -61,6 +64,14 @@ export function moderationRefusal(
   present: boolean,
 ): 'forbidden' | 'not_present' | undefined {
   if (by === target) return 'forbidden';
+  // The operator outranks everyone, present or not (a kick still needs someone to kick), and
+  // appoints owners; only the operator purges a whole room.
+  if (by === OPERATOR_USER.id) {
+    if (OWNER_ACTIONS.includes(action) && roles.owner === target) return 'forbidden';
+    if (action === 'promote' && roles.moderators.length >= MAX_MODERATORS) return 'forbidden';
+    return action === 'kick' && !present ? 'not_present' : undefined;
+  }
+  if (target === EVERYONE_USER.id || target === OPERATOR_USER.id) return 'forbidden';
   if (!mayModerate(roleOf(roles, by), action, roleOf(roles, target))) return 'forbidden';
   if (action === 'promote' && roles.moderators.length >= MAX_MODERATORS) return 'forbidden';
   if (NEEDS_PRESENCE.includes(action) && !present) return 'not_present';
@@ -135,8 +146,10 @@ export class RoomModeration {
         this.moderators.delete(target.id);
         return;
       case 'transfer':
+        // The old owner stays on as a moderator (the operator, who may hand over any room, is
+        // never one).
         this.moderators.delete(target.id);
-        if (this.owner !== undefined) this.moderators.add(by.id);
+        if (this.owner !== undefined) this.moderators.add(this.owner);
         this.owner = target.id;
         return;
     }

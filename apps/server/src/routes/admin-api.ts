@@ -1,18 +1,27 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import {
   ADMIN_BAN_ROUTE,
   ADMIN_BANS_PATH,
   ADMIN_INSTANCES_PATH,
+  ADMIN_MODERATE_ROUTE,
+  ADMIN_PURGE_ROUTE,
   ADMIN_ROOMS_PATH,
+  EVERYONE_USER,
   InstanceBanRequestSchema,
+  OPERATOR_USER,
+  OperatorModerationRequestSchema,
   decodeWith,
+  parseRoomName,
+  type OperatorActionResult,
   type InstanceBanList,
   type InstanceList,
   type OperatorRoom,
   type OperatorRoomList,
 } from '@parley/protocol';
+import type { Config } from '../config.ts';
+import type { PurgeResult } from '../engine/engine.ts';
 import { HttpError } from '../http/http-error.ts';
 import { INSTANCE_REPORT_MS } from '../plugins/operator.ts';
 
@@ -25,7 +34,7 @@ const OPERATOR_ROOM_LIST_SIZE = 200;
  * is charged to its address's HTTP rate first (http/admission.ts), so the token cannot be
  * guessed at speed.
  */
-const adminApi: FastifyPluginAsync<{ token: string }> = async (fastify, { token }) => {
+const adminApi: FastifyPluginAsync<{ token: string; config: Config }> = async (fastify, { token, config }) => {
   // Compared as digests: equal lengths for timingSafeEqual, and nothing learned from timing.
   const expected = createHash('sha256').update(token).digest();
   const authorise = async (request: FastifyRequest) => {
@@ -79,11 +88,66 @@ const adminApi: FastifyPluginAsync<{ token: string }> = async (fastify, { token 
     return reply.code(201).send(ban);
   });
 
+  // Moderation in any room, as the operator (who outranks every role; see room-standing.ts).
+  fastify.post<{ Params: { room: string } }>(ADMIN_MODERATE_ROUTE, async (request): Promise<OperatorActionResult> => {
+    const room = roomOf(request.params.room);
+    const body = decodeWith(OperatorModerationRequestSchema, request.body);
+    if (!body.ok) throw new HttpError('bad_request', body.message);
+    const { durationSeconds, reason, ...action } = body.value;
+    const result = await fastify.roomHub.moderate({
+      room,
+      by: OPERATOR_USER,
+      ...action,
+      ...(durationSeconds !== undefined ? { durationSeconds } : {}),
+      ...(reason !== undefined ? { reason } : {}),
+    });
+    return answer(result);
+  });
+
+  // A whole room's purge: every retained message deleted (each a `delete` entry of the log, so
+  // present and recovering clients see them go), one operator-only `purge` of everyone.
+  fastify.post<{ Params: { room: string } }>(ADMIN_PURGE_ROUTE, async (request): Promise<OperatorActionResult> => {
+    const room = roomOf(request.params.room);
+    const result = await fastify.engine.purge({
+      room,
+      by: OPERATOR_USER,
+      userId: EVERYONE_USER.id,
+      windowSeconds: ROOM_PURGE_WINDOW_SECONDS,
+      maxMessages: config.historyLength,
+      clientMsgId: randomUUID(),
+    });
+    return answer(result);
+  });
+
   fastify.delete<{ Params: { key: string } }>(ADMIN_BAN_ROUTE, async (request, reply) => {
     if (!(await fastify.serverBans.lift(request.params.key)))
       throw new HttpError('not_found', 'There is no instance-wide ban with this key.');
     return reply.code(204).send();
   });
 };
+
+/** A room name from the path, or a 400. */
+function roomOf(raw: string): string {
+  const room = parseRoomName(raw);
+  if (!room.ok) throw new HttpError('invalid_room', room.message);
+  return room.value;
+}
+
+/** An engine's answer to an operator's action, as HTTP. */
+function answer(result: PurgeResult): OperatorActionResult {
+  switch (result.outcome) {
+    case 'stored':
+    case 'duplicate':
+      return result.count === undefined ? { eventId: result.id } : { eventId: result.id, count: result.count };
+    case 'reused':
+      throw new HttpError('bad_request', 'This clientMsgId was used for another action; use a new one.');
+    case 'refused':
+      if (result.code === 'not_present') throw new HttpError('not_present', 'That person is not in the room.');
+      throw new HttpError('forbidden', `The action was refused (${result.code}).`);
+  }
+}
+
+/** How far back a whole room's purge reaches: further than any room's history is kept. */
+const ROOM_PURGE_WINDOW_SECONDS = 10 * 365 * 24 * 3600;
 
 export default adminApi;

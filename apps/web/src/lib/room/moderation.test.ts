@@ -154,6 +154,18 @@ describe('roles and restrictions', () => {
     assert.equal(purge({ count: 0 }), 'Olga removed no recent messages by Carl');
     assert.equal(purge({}), 'Olga removed recent messages by Carl', 'a frame without a count');
   });
+
+  test('the operator’s purge of a whole room names nobody', () => {
+    const everyone = { id: '*', name: 'everyone' };
+    const operator = { id: 'operator', name: 'Operator' };
+    const frame = (count?: number): ModerationFrame => ({
+      ...mod('purge', everyone, '1-0', count === undefined ? {} : { count }),
+      by: operator,
+    });
+    assert.equal(moderationText(frame(40), at), 'Operator removed 40 messages from the room');
+    assert.equal(moderationText(frame(1), at), 'Operator removed 1 message from the room');
+    assert.equal(moderationText(frame(), at), 'Operator removed the messages from the room');
+  });
 });
 
 describe('applyFrame: moderation', () => {

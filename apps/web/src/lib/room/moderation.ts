@@ -6,6 +6,7 @@
  */
 import {
   DEFAULT_PURGE_SECONDS,
+  EVERYONE_USER,
   mayModerate,
   roleOf,
   type ModerationAction,
@@ -229,6 +230,14 @@ export function purgedWords(count: number | undefined): string {
  * @param formatUntil How the end of a ban or mute reads ("14:20", "3 Mar, 14:20").
  */
 export function moderationSegments(frame: ModerationFrame, formatUntil: (until: number) => string): LineSegment[] {
+  // The operator's purge of the whole room names no one: "Operator removed 40 messages from the room".
+  if (frame.action === 'purge' && frame.user.id === EVERYONE_USER.id) {
+    const count = frame.count === undefined ? 'the' : `${frame.count}`;
+    return [
+      { kind: 'name', user: frame.by },
+      { kind: 'words', text: ` removed ${count} ${frame.count === 1 ? 'message' : 'messages'} from the room` },
+    ];
+  }
   const [verb, after] = frame.action === 'purge' ? [`removed ${purgedWords(frame.count)} by`, ''] : VERBS[frame.action];
   const segments: LineSegment[] = [
     { kind: 'name', user: frame.by },
