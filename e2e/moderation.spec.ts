@@ -97,6 +97,7 @@ test.describe('moderation', () => {
       'Remove from the room',
       'Ban',
       'Mute',
+      'Remove recent messages',
       'Make moderator',
       'Hand over the room',
     ]);
