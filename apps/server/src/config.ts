@@ -94,6 +94,8 @@ export interface Config {
   pingIntervalMs: number;
   /** Messages in a `since` welcome at most; the client fetches the rest page by page. */
   recoveryPageSize: number;
+  /** Members a welcome lists at most (with how many are present); the rest come from the member pages. */
+  welcomeMembersMax: number;
   /** Bytes of message history in one welcome or one history page at most. */
   historyPageMaxBytes: number;
   /** Bytes of history one address may be sent per second (welcomes and pages), and the burst (0: no limit). */
@@ -260,6 +262,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     slowConsumerGraceMs: int('SLOW_CONSUMER_GRACE_MS', 5000, 0, 600_000),
     pingIntervalMs: int('PING_INTERVAL_MS', 30_000, 1000, 600_000),
     recoveryPageSize: int('RECOVERY_PAGE_SIZE', 200, 1, 10_000),
+    welcomeMembersMax: int('WELCOME_MEMBERS_MAX', 100, 1, 10_000),
     historyPageMaxBytes: 0, // derived below: at most half the send buffer by default
     messagesPerIpPerDay: int('MESSAGES_PER_IP_PER_DAY', 10_000, 0, 1_000_000_000),
     historyBytesPerIp: int('HISTORY_BYTES_PER_IP', 1024 * 1024, 0, 1024 * 1024 * 1024),

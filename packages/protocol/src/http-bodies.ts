@@ -1,6 +1,12 @@
 import * as v from 'valibot';
 import type { HttpErrorCode } from './error-codes.ts';
-import { ChangeFrameSchema, MessageFrameSchema, ModerationFrameSchema, SettingsFrameSchema } from './server-frames.ts';
+import {
+  ChangeFrameSchema,
+  MemberSchema,
+  MessageFrameSchema,
+  ModerationFrameSchema,
+  SettingsFrameSchema,
+} from './server-frames.ts';
 
 // The bodies of the HTTP API (see paths.ts for the routes).
 
@@ -30,6 +36,22 @@ export const HistoryPageSchema = v.object({
   lastEventId: v.optional(v.string()),
 });
 export type HistoryPage = v.InferOutput<typeof HistoryPageSchema>;
+
+/**
+ * A page of the people present in a room, from `GET /api/rooms/<room>/members?cursor=<c>&limit=<n>`:
+ * members as the welcome lists them. Walk from no cursor and pass each page's `cursor` to get the
+ * next, until a page comes without one. Everyone present for the whole walk is listed once;
+ * people who come or go meanwhile may or may not be.
+ */
+export const MemberPageSchema = v.object({
+  room: v.string(),
+  members: v.array(MemberSchema),
+  /** Everyone present, across server instances, when the page was read. */
+  memberCount: v.number(),
+  /** Where the next page starts; absent on the last page. */
+  cursor: v.optional(v.string()),
+});
+export type MemberPage = v.InferOutput<typeof MemberPageSchema>;
 
 /** One active room in `GET /api/rooms`. */
 export const RoomSummarySchema = v.object({

@@ -32,6 +32,25 @@ export function roomMessagesPath(room: string, query: RoomMessagesQuery = {}): s
   return `/api/rooms/${encodeURIComponent(room)}/messages${params.length === 0 ? '' : `?${params.join('&')}`}`;
 }
 
+/** The member list route pattern: `GET` a `MemberPage`. */
+export const ROOM_MEMBERS_ROUTE = '/api/rooms/:room/members';
+
+/** A member page's cursor (`MemberPage.cursor`): decimal digits, opaque to clients. */
+export const MEMBER_CURSOR_PATTERN = /^[0-9]{1,20}$/;
+
+/**
+ * Path of a page of the people present in a room.
+ *
+ * @param room The room name (percent-encoded here).
+ * @param query `cursor` from the previous page (none: the first page), and the page size.
+ */
+export function roomMembersPath(room: string, query: { cursor?: string; limit?: number } = {}): string {
+  const params = Object.entries(query)
+    .filter(([, value]) => value !== undefined)
+    .map(([key, value]) => `${key}=${encodeURIComponent(String(value))}`);
+  return `/api/rooms/${encodeURIComponent(room)}/members${params.length === 0 ? '' : `?${params.join('&')}`}`;
+}
+
 /** Path of a room's page in the web app. */
 export function roomPagePath(room: string): string {
   return `/chat/${encodeURIComponent(room)}/`;

@@ -168,7 +168,19 @@ export const WelcomeFrameSchema = v.object({
   settings: v.optional(RoomSettingsSchema),
   /** Keep it (e.g. in localStorage) and pass it as `token` when reconnecting to stay the same person. */
   token: v.string(),
+  /**
+   * People present (see MemberSchema): at most WELCOME_MEMBERS_MAX of them (100 by default), the
+   * first by the order `GET /api/rooms/<room>/members` walks; `hasMoreMembers` says the list is
+   * cut, `memberCount` how many are present in all.
+   */
   members: v.array(MemberSchema),
+  /** Everyone present in the room, across server instances. (Absent from servers before it existed: `members.length`.) */
+  memberCount: v.optional(v.number()),
+  /**
+   * True when `members` is cut (more people are present than a welcome lists): page through
+   * them all with `GET /api/rooms/<room>/members`. (Absent from servers before it existed: false.)
+   */
+  hasMoreMembers: v.optional(v.boolean()),
   history: v.array(MessageFrameSchema),
   recovered: v.boolean(),
   /** True when older messages exist before the first one in `history` (scroll-back can load them). */

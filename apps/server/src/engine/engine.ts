@@ -24,11 +24,27 @@ export const ANONYMOUS_ID_PREFIX = 'anon_';
 export type StoredMessage = MessageFrame;
 
 /**
- * The people present in a room as a JSON array of `{id, name}`, ready to be spliced into a
- * welcome frame. Kept as text: in a reconnect storm every arrival gets the whole list, and
- * parsing it into objects only to serialise it again made most of the storm's garbage.
+ * People present in a room as a JSON array of members (`{id, name, tag, role, look}`; see
+ * member-entry.ts), ready to be spliced into a welcome frame or a member page. Kept as text: in
+ * a reconnect storm every arrival gets a list, and parsing it into objects only to serialise it
+ * again made most of the storm's garbage.
  */
 export type MembersJson = string & { readonly __membersJson: unique symbol };
+
+/**
+ * A bounded list of the people present, and how many they are: the welcome's (the first
+ * `limit` by the order member pages walk) or a page of `ChatEngine.members`.
+ */
+export interface MemberList {
+  /** At most the limit asked for (a Redis page: about it; see ChatEngine.members). */
+  json: MembersJson;
+  /** How many members `json` lists. */
+  listed: number;
+  /** Everyone present in the room, across instances. */
+  count: number;
+  /** For a page: where the next one starts, undefined on the last. */
+  cursor?: string | undefined;
+}
 
 /** What a session asks the engine to store and publish. */
 export interface MessageDraft {
@@ -276,11 +292,19 @@ export interface ChatEngine extends QuotaStore {
   /** Reads the room's retained history. */
   history(room: string, query: HistoryQuery): Promise<HistoryResult>;
   /**
-   * Marks a person present in a room on this instance and returns everyone present (across
-   * instances), as the JSON array the welcome carries. Publishes `join` when it is their first
-   * presence anywhere.
+   * Marks a person present in a room on this instance and returns how many are present (across
+   * instances) and the first `listLimit` of them, by the order {@link members} walks, as the JSON
+   * array the welcome carries. Publishes `join` when it is their first presence anywhere. Costs
+   * O(listLimit), not O(people present).
    */
-  enter(room: string, user: User): Promise<MembersJson>;
+  enter(room: string, user: User, listLimit: number): Promise<MemberList>;
+  /**
+   * A page of the people present, after `cursor` (undefined: from the start), in an order
+   * that lists everyone present for a whole walk exactly once. A bounded read: about `limit`
+   * members (the memory engine: at most `limit`; Redis: what HSCAN returns for COUNT `limit`,
+   * which may be a few more, and a whole small hash at once).
+   */
+  members(room: string, cursor: string | undefined, limit: number): Promise<MemberList>;
   /** Ends a person's presence on this instance; publishes `leave` when it was their last. */
   exit(room: string, user: User): Promise<void>;
   /** Publishes a typing notice (not stored). */

@@ -22,6 +22,7 @@ import {
   type EngineOptions,
   type HistoryQuery,
   type HistoryResult,
+  type MemberList,
   type MembersJson,
   type ChangeDraft,
   type MessageDraft,
@@ -80,8 +81,14 @@ interface MemoryRoom {
   /** (userId, clientMsgId) → what was stored, for retries; dropped with the entry. */
   sent: Map<string, SentRecord>;
   present: Map<string, User>;
-  /** The JSON each person present is listed as, without their role (memberEntry; see member-entry.ts). */
-  memberEntries: Map<string, string>;
+  /**
+   * How each person present is listed: the JSON of their entry, without their role (memberEntry;
+   * see member-entry.ts), and their arrival number. The map keeps arrival order, which member
+   * pages walk, the arrival number being the cursor.
+   */
+  memberEntries: Map<string, { json: string; arrival: number }>;
+  /** The arrival number of the next person to enter. */
+  nextArrival: number;
   /** Roles, bans and mutes. */
   moderation: RoomModeration;
   lastActivity: number;
@@ -352,21 +359,53 @@ export class MemoryEngine implements ChatEngine {
     return this.readBackward(room, query);
   }
 
-  async enter(roomName: string, user: User): Promise<MembersJson> {
+  async enter(roomName: string, user: User, listLimit: number): Promise<MemberList> {
     const room = this.room(roomName);
-    const known = room.present.has(user.id);
+    const known = room.memberEntries.get(user.id);
     const entry = memberEntry(user);
     room.present.set(user.id, user);
-    room.memberEntries.set(user.id, JSON.stringify(entry));
+    // Someone already present (another tab, a new name) keeps their place in the order.
+    room.memberEntries.set(user.id, { json: JSON.stringify(entry), arrival: known?.arrival ?? room.nextArrival++ });
     this.occupied.add(roomName);
-    // Roles as they are now, added to each entry as it is listed (see withRole).
-    const roles = room.moderation.roles();
-    if (!known) {
-      const member = { ...entry, role: roleOf(roles, user.id) };
+    if (known === undefined) {
+      const member = { ...entry, role: roleOf(room.moderation.roles(), user.id) };
       this.emit(roomName, { kind: 'join', room: roomName, user: member, ts: Date.now() });
     }
-    const members = Array.from(room.memberEntries, ([id, json]) => withRole(json, roleOf(roles, id)));
-    return `[${members.join(',')}]` as MembersJson;
+    return this.listMembers(room, undefined, listLimit);
+  }
+
+  async members(roomName: string, cursor: string | undefined, limit: number): Promise<MemberList> {
+    const room = this.rooms.get(roomName);
+    if (room === undefined) return { json: '[]' as MembersJson, listed: 0, count: 0 };
+    return this.listMembers(room, cursor === undefined ? undefined : Number(cursor), limit);
+  }
+
+  /**
+   * Up to `limit` people present who arrived after `after`, in arrival order, each with their
+   * role as of now (see withRole). Skipping to the cursor walks the map (cheap next to
+   * building the JSON); the list itself costs O(limit).
+   */
+  private listMembers(room: MemoryRoom, after: number | undefined, limit: number): MemberList {
+    const roles = room.moderation.roles();
+    const members: string[] = [];
+    let lastArrival = 0;
+    let more = false;
+    for (const [id, { json, arrival }] of room.memberEntries) {
+      if (after !== undefined && arrival <= after) continue;
+      if (members.length === limit) {
+        more = true;
+        break;
+      }
+      members.push(withRole(json, roleOf(roles, id)));
+      lastArrival = arrival;
+    }
+    return {
+      json: `[${members.join(',')}]` as MembersJson,
+      listed: members.length,
+      count: room.present.size,
+      // Someone follows: the next page starts after the last one listed.
+      cursor: more ? String(lastArrival) : undefined,
+    };
   }
 
   async exit(roomName: string, user: User): Promise<void> {
@@ -453,6 +492,7 @@ export class MemoryEngine implements ChatEngine {
         sent: new Map(),
         present: new Map(),
         memberEntries: new Map(),
+        nextArrival: 0,
         moderation: new RoomModeration(),
         lastActivity: Date.now(),
         bytes: 0,

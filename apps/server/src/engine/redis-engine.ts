@@ -22,6 +22,7 @@ import {
   type EngineOptions,
   type HistoryQuery,
   type HistoryResult,
+  type MemberList,
   type MembersJson,
   type ChangeDraft,
   type ChangeRefusal,
@@ -80,6 +81,7 @@ import {
   CONFIRM,
   ENTER,
   EXIT,
+  MEMBERS_PAGE,
   MODERATE,
   PURGE,
   POST_MESSAGE,
@@ -227,8 +229,8 @@ type ScriptCommands = {
     entry: string,
     expiry: number,
     ttl: number,
-    wantPeople: string,
-  ): Promise<string[]>;
+    listLimit: number,
+  ): Promise<[count: number, ...members: string[]]>;
   exitRoom(
     presence: string,
     tabs: string,
@@ -261,6 +263,12 @@ type ReaderCommands = {
     count: number,
     confirmedOnly: '0' | '1',
   ): Promise<LogItem[]>;
+  membersPage(
+    people: string,
+    moderation: string,
+    cursor: string,
+    limit: number,
+  ): Promise<[cursor: string, count: number, ...members: string[]]>;
 };
 
 /** What the log scripts' outcomes 3 and up mean. */
@@ -398,6 +406,7 @@ export class RedisEngine implements ChatEngine {
         : sharded;
     };
     this.reader.defineCommand('readLog', { numberOfKeys: 5, lua: READ_LOG });
+    this.reader.defineCommand('membersPage', { numberOfKeys: 2, lua: MEMBERS_PAGE });
     this.confirmedOnly = options.waitReplicas > 0 ? '1' : '0';
     this.commands.defineCommand('confirm', { numberOfKeys: 1, lua: CONFIRM });
     this.commands.defineCommand('postMessage', { numberOfKeys: 10, lua: script(POST_MESSAGE) });
@@ -972,14 +981,27 @@ export class RedisEngine implements ChatEngine {
     ];
   }
 
-  async enter(room: string, user: User): Promise<MembersJson> {
+  async enter(room: string, user: User, listLimit: number): Promise<MemberList> {
     let local = this.present.get(room);
     if (local === undefined) this.present.set(room, (local = new Map()));
     local.set(user.id, user);
-    // The JSON of each person (their stored entry and role), joined into one array as it is: nothing to parse.
-    const people = await this.unavailableOnError(() => this.runEnter(room, user, true));
+    // The JSON of each person listed (their stored entry and role), joined into one array as it is: nothing to parse.
+    const [count, ...members] = await this.unavailableOnError(() => this.runEnter(room, user, listLimit));
     this.commands.zadd(OCCUPIED_INDEX_KEY, Date.now(), room).catch(() => {});
-    return `[${people.join(',')}]` as MembersJson;
+    return { json: `[${members.join(',')}]` as MembersJson, listed: members.length, count: Number(count) };
+  }
+
+  async members(room: string, cursor: string | undefined, limit: number): Promise<MemberList> {
+    const keys = roomKeys(room);
+    const [next, count, ...members] = await this.unavailableOnError(() =>
+      this.reader.membersPage(keys.people, keys.moderation, cursor ?? '0', limit),
+    );
+    return {
+      json: `[${members.join(',')}]` as MembersJson,
+      listed: members.length,
+      count: Number(count),
+      cursor: next === '0' ? undefined : next,
+    };
   }
 
   async exit(room: string, user: User): Promise<void> {
@@ -1172,7 +1194,7 @@ export class RedisEngine implements ChatEngine {
     this.listener?.availability(up);
   }
 
-  private runEnter(room: string, user: User, wantPeople: boolean): Promise<string[]> {
+  private runEnter(room: string, user: User, listLimit: number): Promise<[count: number, ...members: string[]]> {
     const keys = roomKeys(room);
     const now = Date.now();
     return this.commands.enterRoom(
@@ -1187,7 +1209,7 @@ export class RedisEngine implements ChatEngine {
       JSON.stringify(memberEntry(user)),
       now + this.options.presenceTtlMs,
       this.options.roomTtlMs,
-      wantPeople ? '1' : '0',
+      listLimit,
     );
   }
 
@@ -1226,7 +1248,7 @@ export class RedisEngine implements ChatEngine {
             for (const member of missing) {
               const user = this.present.get(room)?.get(userOfPresenceMember(member));
               if (user !== undefined)
-                void this.runEnter(room, user, false).catch((err: Error) =>
+                void this.runEnter(room, user, 0).catch((err: Error) =>
                   this.log.warn({ room, err: err.message }, 'presence refresh failed'),
                 );
             }

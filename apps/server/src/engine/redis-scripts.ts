@@ -544,36 +544,76 @@ end
 for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])) do drop(member) end
 `;
 
+// Member entries go out with the person's role as of now, spliced into their JSON: roles change
+// through moderation and a room's first post, so they are never stored in the entries (see
+// withRole in member-entry.ts). A string splice per person; nothing is parsed.
+// role_splicer(moderation hash key) reads the roles once and returns with_role(id, entry).
+const WITH_ROLE = `
+local function role_splicer(moderation)
+  local owner = redis.call('HGET', moderation, 'owner')
+  local moderators = {}
+  for id in string.gmatch(redis.call('HGET', moderation, 'mods') or '', '%S+') do moderators[id] = true end
+  return function(id, entry)
+    local role = (id == owner and 'owner') or (moderators[id] and 'moderator') or 'member'
+    return string.sub(entry, 1, -2) .. ',"role":"' .. role .. '"}'
+  end
+end
+`;
+
 /**
  * Enter (or refresh) a person's presence on one instance. The person's member entry (the server
  * computed its tag and look) replaces any earlier one: an entry an earlier release stored,
  * `{id, name}` alone, gains the new fields when its person next enters.
  * KEYS: presence, tabs, people, the room's moderation hash (read only: the roles)
  * ARGV: now, channel, member (`userId|instanceId`), userId, member entry JSON, expiry ms,
- *       room TTL ms, '1' to return the people present
- * Returns the member JSON of everyone present (or nothing), for the server to join into a list.
+ *       room TTL ms, how many people present to list (0: none)
+ * Returns how many people are present, then the member JSON of the first ones HSCAN finds from
+ * its start (the order member pages walk; see MEMBERS_PAGE), at most that many: a bounded read
+ * however large the room, where an HGETALL made every arrival O(people present).
  */
-export const ENTER = `${SWEEP}
+export const ENTER = `${SWEEP}${WITH_ROLE}
 local added = redis.call('ZADD', KEYS[1], ARGV[6], ARGV[3])
 redis.call('HSET', KEYS[3], ARGV[4], ARGV[5])
--- Each entry goes out with the person's role as of now, spliced into its JSON: roles change
--- through moderation and a room's first post, so they are never stored in the entries (see
--- withRole in member-entry.ts). A string splice per person; nothing is parsed.
-local owner = redis.call('HGET', KEYS[4], 'owner')
-local moderators = {}
-for id in string.gmatch(redis.call('HGET', KEYS[4], 'mods') or '', '%S+') do moderators[id] = true end
-local function with_role(id, entry)
-  local role = (id == owner and 'owner') or (moderators[id] and 'moderator') or 'member'
-  return string.sub(entry, 1, -2) .. ',"role":"' .. role .. '"}'
-end
+local with_role = role_splicer(KEYS[4])
 if added == 1 and redis.call('HINCRBY', KEYS[2], ARGV[4], 1) == 1 then
   redis.call('PUBLISH', ARGV[2], 'v1 join - - ' .. ARGV[1] .. '\\n' .. with_role(ARGV[4], ARGV[5]))
 end
 for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[7]) end
-if ARGV[8] ~= '1' then return {} end
-local people, members = redis.call('HGETALL', KEYS[3]), {}
-for i = 1, #people, 2 do members[#members + 1] = with_role(people[i], people[i + 1]) end
-return members
+local out = { redis.call('HLEN', KEYS[3]) }
+local limit = tonumber(ARGV[8])
+if limit == 0 then return out end
+-- HSCAN's COUNT is a hint (a small hash comes whole): scan until there are enough, a few
+-- calls at most, and keep the first ones.
+local cursor, scans = '0', 0
+repeat
+  local reply = redis.call('HSCAN', KEYS[3], cursor, 'COUNT', limit)
+  cursor, scans = reply[1], scans + 1
+  local found = reply[2]
+  for i = 1, #found, 2 do
+    if #out > limit then break end
+    out[#out + 1] = with_role(found[i], found[i + 1])
+  end
+until cursor == '0' or #out > limit or scans == 16
+return out
+`;
+
+/**
+ * A page of the people present: one HSCAN of the people hash from a cursor. HSCAN lists every
+ * entry present for a whole walk once (should Redis resize the hash during the walk, some
+ * possibly twice: clients merge pages by id); COUNT is a hint, so a page holds
+ * about `limit` entries (a hash small enough for Redis's compact encoding comes whole).
+ * KEYS: people, the room's moderation hash (read only: the roles)
+ * ARGV: cursor ('0': from the start), limit
+ * Returns the next cursor ('0': the walk is over), how many people are present, then the
+ * member JSON of the page's people, each with their role.
+ */
+export const MEMBERS_PAGE = `${WITH_ROLE}
+local with_role = role_splicer(KEYS[2])
+local reply = redis.call('HSCAN', KEYS[1], ARGV[1], 'COUNT', ARGV[2])
+local out = { reply[1], redis.call('HLEN', KEYS[1]) }
+local found = reply[2]
+for i = 1, #found, 2 do out[#out + 1] = with_role(found[i], found[i + 1]) end
+return out
 `;
 
 /**

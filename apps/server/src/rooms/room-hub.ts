@@ -5,7 +5,7 @@ import type {
   ChatEngine,
   HistoryQuery,
   HistoryResult,
-  MembersJson,
+  MemberList,
   MessageDraft,
   ModerationDraft,
   PostResult,
@@ -150,11 +150,19 @@ export class RoomHub {
     this.reconcile(room, state).catch((err: unknown) => this.log.warn({ room, err }, 'unsubscribe failed'));
   }
 
-  /** Marks a person present (once per instance, however many tabs) and returns everyone present. */
-  async enter(room: string, user: User): Promise<MembersJson> {
+  /**
+   * Marks a person present (once per instance, however many tabs) and returns how many are
+   * present and the first `listLimit` of them (see ChatEngine.enter).
+   */
+  async enter(room: string, user: User, listLimit: number): Promise<MemberList> {
     const state = this.state(room);
     state.connections.set(user.id, (state.connections.get(user.id) ?? 0) + 1);
-    return this.engine.enter(room, user);
+    return this.engine.enter(room, user, listLimit);
+  }
+
+  /** A page of the people present in a room (see ChatEngine.members). */
+  members(room: string, cursor: string | undefined, limit: number): Promise<MemberList> {
+    return this.engine.members(room, cursor, limit);
   }
 
   /** Ends one connection's presence; the person leaves when it was their last tab here. */

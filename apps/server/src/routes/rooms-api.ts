@@ -1,11 +1,14 @@
 import type { FastifyPluginAsync } from 'fastify';
 import {
+  MEMBER_CURSOR_PATTERN,
   ROOM_LIST_PATH,
+  ROOM_MEMBERS_ROUTE,
   ROOM_MESSAGES_ROUTE,
   isMessageId,
   isRoomName,
   parseRoomName,
   type HistoryPage,
+  type MemberPage,
   type RoomList,
   type RoomSummary,
 } from '@parley/protocol';
@@ -16,6 +19,9 @@ import { HttpError } from '../http/http-error.ts';
 const MAX_PAGE = 200;
 /** A page is refused (429) when the address may not be sent at least this much history now. */
 const MIN_PAGE_BYTES = 16 * 1024;
+/** Members in a page of GET /api/rooms/<room>/members by default, and at most. */
+const MEMBER_PAGE_DEFAULT = 100;
+const MEMBER_PAGE_MAX = 200;
 /** Rooms listed by GET /api/rooms. */
 const ROOM_LIST_SIZE = 50;
 /**
@@ -29,9 +35,14 @@ interface MessagesRequest {
   Querystring: { before?: string; after?: string; limit?: string };
 }
 
+interface MembersRequest {
+  Params: { room: string };
+  Querystring: { cursor?: string; limit?: string };
+}
+
 /**
- * The HTTP API: active rooms, older history for scroll-back, and newer history to finish a
- * recovery the welcome cut short. (Each request is charged to its address's HTTP rate before it
+ * The HTTP API: active rooms, older history for scroll-back, newer history to finish a
+ * recovery the welcome cut short, and the people present page by page. (Each request is charged to its address's HTTP rate before it
  * gets here: see http/admission.ts.)
  */
 const roomsApi: FastifyPluginAsync<{ config: Config }> = async (fastify, { config }) => {
@@ -99,6 +110,28 @@ const roomsApi: FastifyPluginAsync<{ config: Config }> = async (fastify, { confi
     const json = JSON.stringify(body);
     fastify.limits.chargeHistory(key, Buffer.byteLength(json));
     return reply.type('application/json; charset=utf-8').send(json);
+  });
+
+  // The people present, a bounded page at a time: a welcome lists only the first
+  // WELCOME_MEMBERS_MAX of a big room (MemberPage in the protocol).
+  fastify.get<MembersRequest>(ROOM_MEMBERS_ROUTE, async (request, reply) => {
+    const room = parseRoomName(request.params.room);
+    if (!room.ok) throw new HttpError('invalid_room', room.message);
+    const { cursor } = request.query;
+    if (cursor !== undefined && !MEMBER_CURSOR_PATTERN.test(cursor))
+      throw new HttpError('bad_request', '"cursor" must be the cursor of the previous page.');
+    const limit = request.query.limit === undefined ? MEMBER_PAGE_DEFAULT : Number(request.query.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MEMBER_PAGE_MAX) {
+      throw new HttpError('bad_request', `"limit" must be an integer from 1 to ${MEMBER_PAGE_MAX}.`);
+    }
+    const page = await fastify.roomHub.members(room.value, cursor, limit);
+    // The members as the engine listed them, spliced in as text like a welcome's.
+    const head = JSON.stringify({
+      room: room.value,
+      memberCount: page.count,
+      ...(page.cursor !== undefined ? { cursor: page.cursor } : {}),
+    } satisfies Omit<MemberPage, 'members'>);
+    return reply.type('application/json; charset=utf-8').send(`${head.slice(0, -1)},"members":${page.json}}`);
   });
 };
 

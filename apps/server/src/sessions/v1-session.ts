@@ -15,7 +15,7 @@ import {
   type User,
   type WelcomeFrame,
 } from '@parley/protocol';
-import type { ChangeRefusal, MembersJson, PostResult } from '../engine/engine.ts';
+import type { ChangeRefusal, MemberList, PostResult } from '../engine/engine.ts';
 import type { Standing } from '../engine/room-standing.ts';
 import { logIdOf } from '../rooms/room-events.ts';
 import type { OutgoingBatch } from '../rooms/outgoing-event.ts';
@@ -35,11 +35,16 @@ export interface V1Params {
 
 /**
  * The welcome frame, with the member list the engine already holds as JSON spliced in as it is
- * (see {@link MembersJson}).
+ * (see MembersJson in engine.ts): at most WELCOME_MEMBERS_MAX of them, how many are present, and
+ * whether the list is cut.
  */
-function encodeWelcome(frame: Omit<WelcomeFrame, 'members'>, members: MembersJson): string {
-  const json = encodeFrame(frame as WelcomeFrame);
-  return `${json.slice(0, -1)},"members":${members}}`;
+function encodeWelcome(frame: Omit<WelcomeFrame, 'members'>, members: MemberList): string {
+  const json = encodeFrame({
+    ...frame,
+    memberCount: members.count,
+    hasMoreMembers: members.listed < members.count,
+  } as WelcomeFrame);
+  return `${json.slice(0, -1)},"members":${members.json}}`;
 }
 
 /**
@@ -105,9 +110,10 @@ export class V1Session extends SocketSession {
   protected override async welcome(): Promise<void> {
     const user = this.user!;
     this.entered = true;
-    const members = await this.deps.hub.enter(this.room, user);
-    const since = this.params!.since;
     const { config, limits } = this.deps;
+    // However large the room, a welcome lists a bounded page of its people (and their number).
+    const members = await this.deps.hub.enter(this.room, user, config.welcomeMembersMax);
+    const since = this.params!.since;
     // A recovery is bounded like any page: when more was missed, `hasNewer` tells the client to
     // fetch the rest over HTTP, so no welcome grows with the history. And by what the address
     // may still be sent (HISTORY_BYTES_PER_IP): a flood of reconnects gets ever smaller welcomes

@@ -1,0 +1,142 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MemberPageSchema, decodeWith, userTag } from '@parley/protocol';
+import { startApp, type RunningApp } from './helpers/app.ts';
+import { closeCrowd, openCrowd, type CrowdMember } from './helpers/crowd.ts';
+import { TestRedis } from './helpers/redis-server.ts';
+
+/**
+ * Big rooms, scaled down (issue 18): hundreds of sockets in one room on loopback, with the
+ * thresholds lowered through the app's environment. Asserts shapes, never speed: a welcome
+ * stays bounded however large the room, and the member pages walk everyone present once. On
+ * both engines; on Redis the crowd is spread over two instances.
+ */
+
+const CROWD = 400;
+/** Members a welcome lists in these tests (WELCOME_MEMBERS_MAX). */
+const WELCOME_MEMBERS = 20;
+/**
+ * A welcome of an empty room's history listing WELCOME_MEMBERS members is about 2.5 KB; the
+ * whole list of CROWD members would be over 35 KB.
+ */
+const WELCOME_BYTES_MAX = 4096;
+
+/** Every page of a room's members, walked from the start with `limit`; bounded in pages. */
+async function walkMembers(httpUrl: string, room: string, limit: number): Promise<any[]> {
+  const pages = [];
+  let cursor: string | undefined;
+  for (let i = 0; i < 100; i++) {
+    const query = new URLSearchParams({ limit: String(limit), ...(cursor !== undefined ? { cursor } : {}) });
+    const res = await fetch(`${httpUrl}/api/rooms/${room}/members?${query}`);
+    assert.equal(res.status, 200);
+    const page = decodeWith(MemberPageSchema, await res.json());
+    assert.ok(page.ok, 'a page has the protocol shape');
+    pages.push(page.value);
+    cursor = page.value.cursor;
+    if (cursor === undefined) return pages;
+  }
+  throw new Error('the walk did not end within 100 pages');
+}
+
+for (const engine of ['memory', 'redis'] as const) {
+  describe(`a big room over the ${engine} engine`, () => {
+    let redis: TestRedis | undefined;
+    let a: RunningApp;
+    let b: RunningApp;
+    const env = () => ({ REDIS_URL: redis?.url, WELCOME_MEMBERS_MAX: String(WELCOME_MEMBERS) });
+
+    before(async () => {
+      if (engine === 'redis') redis = await TestRedis.start();
+      a = await startApp(undefined, env());
+      b = engine === 'redis' ? await startApp(undefined, env()) : a;
+    });
+    after(async () => {
+      await a.app.close();
+      if (b !== a) await b.app.close();
+      await redis?.stop();
+    });
+
+    test(`the welcome lists at most WELCOME_MEMBERS_MAX members and counts everyone; the member pages walk all ${CROWD} once`, async (t) => {
+      const room = `crowd_${engine}`;
+      // The first alone, then the rest in batches.
+      const crowd = await openCrowd([a.wsUrl], room, 1, { prefix: 'first' });
+      t.after(() => closeCrowd(crowd));
+      crowd.push(...(await openCrowd([a.wsUrl, b.wsUrl], room, CROWD - 2)));
+
+      // Small enough to list whole: the first arrivals' welcomes say the list is complete.
+      const first = crowd[0]!.welcome;
+      assert.equal(first.memberCount, 1);
+      assert.equal(first.hasMoreMembers, false);
+      assert.deepEqual(
+        first.members.map((m: any) => m.id),
+        [crowd[0]!.id],
+      );
+      for (const member of crowd) {
+        assert.ok(member.welcome.members.length <= WELCOME_MEMBERS, `${member.welcome.members.length} members listed`);
+        assert.ok(member.welcomeBytes < WELCOME_BYTES_MAX, `a welcome of ${member.welcomeBytes} bytes`);
+      }
+
+      // The last one in: everyone counted, a bounded list of them, marked as cut.
+      const last = await openCrowd([b.wsUrl], room, 1, { prefix: 'last' });
+      crowd.push(...last);
+      const welcome = last[0]!.welcome;
+      assert.equal(welcome.memberCount, CROWD);
+      assert.equal(welcome.hasMoreMembers, true);
+      assert.equal(welcome.members.length, WELCOME_MEMBERS);
+      assert.ok(last[0]!.welcomeBytes < WELCOME_BYTES_MAX, `the last welcome is ${last[0]!.welcomeBytes} bytes`);
+      const everyone = new Set(crowd.map((m: CrowdMember) => m.id));
+      for (const member of welcome.members) {
+        assert.ok(everyone.has(member.id), 'a welcome lists people present');
+        assert.equal(member.tag, userTag(member.id));
+        assert.equal(member.role, 'member');
+        assert.ok(Array.isArray(member.look));
+      }
+
+      // The pages: everyone present, each once, in the welcome's member shape.
+      const pages = await walkMembers(a.httpUrl, room, 50);
+      const listed = pages.flatMap((page) => page.members.map((m: any) => m.id));
+      assert.equal(listed.length, CROWD, 'nobody listed twice');
+      assert.deepEqual(new Set(listed), everyone);
+      for (const page of pages) {
+        assert.equal(page.room, room);
+        assert.equal(page.memberCount, CROWD);
+        // Memory: exactly the limit; Redis: HSCAN's COUNT is a hint (a few more at most).
+        assert.ok(page.members.length <= (engine === 'memory' ? 50 : 100), `a page of ${page.members.length}`);
+      }
+      if (engine === 'memory') {
+        // The welcome lists the first ones of the order the pages walk.
+        assert.deepEqual(
+          welcome.members.map((m: any) => m.id),
+          listed.slice(0, WELCOME_MEMBERS),
+        );
+      }
+      // The other instance lists the same people.
+      const fromB = (await walkMembers(b.httpUrl, room, 200)).flatMap((page) => page.members.map((m: any) => m.id));
+      assert.deepEqual(new Set(fromB), everyone);
+      assert.equal(fromB.length, CROWD);
+    });
+
+    test('a member page names an empty room with nobody, and refuses a bad cursor or limit', async () => {
+      const empty = await (await fetch(`${a.httpUrl}/api/rooms/nobody_${engine}/members`)).json();
+      assert.deepEqual(empty, { room: `nobody_${engine}`, memberCount: 0, members: [] });
+      for (const query of ['cursor=abc', 'cursor=-1', 'limit=0', 'limit=201', 'limit=x']) {
+        const res = await fetch(`${a.httpUrl}/api/rooms/lobby/members?${query}`);
+        assert.equal(res.status, 400, query);
+        assert.equal(((await res.json()) as { error: string }).error, 'bad_request');
+      }
+      const badRoom = await fetch(`${a.httpUrl}/api/rooms/${encodeURIComponent('no room')}/members`);
+      assert.equal(badRoom.status, 400);
+    });
+  });
+}
+
+test('member pages are charged to the HTTP rate like the rest of the API', async (t) => {
+  const { httpUrl } = await startApp(t, { HTTP_RATE_PER_IP: '1', HTTP_BURST_PER_IP: '2' });
+  const statuses = [];
+  for (let i = 0; i < 3; i++) {
+    const res = await fetch(`${httpUrl}/api/rooms/lobby/members`);
+    await res.arrayBuffer();
+    statuses.push(res.status);
+  }
+  assert.deepEqual(statuses, [200, 200, 429]);
+});
