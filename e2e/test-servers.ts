@@ -6,6 +6,9 @@ export const HISTORY_PAGE_SIZE = 20;
 /** Messages in the welcome of a reconnect with `since` on the test servers (more: fetched in pages). */
 export const RECOVERY_PAGE_SIZE = 30;
 
+/** The operator's token on the test servers (the /admin page's spec signs in with it). */
+export const E2E_ADMIN_TOKEN = 'e2e-operator-token-0123456789abcdef';
+
 /** Server environment that every test server gets, on top of its port and engine. */
 export const TEST_SERVER_ENV = {
   // A small page, so that scroll-back is tested with few messages.
@@ -21,4 +24,5 @@ export const TEST_SERVER_ENV = {
   CONNECT_RATE_PER_IP: '0',
   HTTP_RATE_PER_IP: '0',
   HISTORY_BYTES_PER_IP: '0',
+  ADMIN_TOKEN: E2E_ADMIN_TOKEN,
 } as const;

@@ -152,6 +152,7 @@ for (const engine of ['memory', 'redis'] as const) {
       }
       assert.equal(error?.code, 'banned');
       assert.match(error.message, /operator/);
+      assert.equal(error.scope, 'server', 'the whole server, not this room');
       assert.equal((await closedWithin(target.client, 5000))?.code, CLOSE_CODES.removed);
       await postV1(neighbour.client, 'still here', undefined);
 

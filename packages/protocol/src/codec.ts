@@ -83,12 +83,13 @@ export function encodeError(
   code: ErrorCode,
   message: string,
   clientMsgId?: string,
-  extra: { until?: number | undefined; retryAfterMs?: number | undefined } = {},
+  extra: { until?: number | undefined; retryAfterMs?: number | undefined; scope?: 'server' | undefined } = {},
 ): string {
   const frame: ErrorFrame =
     clientMsgId === undefined ? { type: 'error', code, message } : { type: 'error', code, message, clientMsgId };
   if (extra.until !== undefined && extra.until > 0) frame.until = extra.until;
   if (extra.retryAfterMs !== undefined) frame.retryAfterMs = extra.retryAfterMs;
+  if (extra.scope !== undefined) frame.scope = extra.scope;
   return JSON.stringify(frame);
 }
 

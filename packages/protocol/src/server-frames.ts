@@ -255,6 +255,8 @@ export const ErrorFrameSchema = v.object({
   until: v.optional(v.number()),
   /** For `slow_mode`: how long until this person may post again. */
   retryAfterMs: v.optional(v.number()),
+  /** For `banned`: `server` when the operator banned the person from the whole server (absent: this room). */
+  scope: v.optional(v.literal('server')),
 });
 
 /** An `error` frame. */

@@ -242,7 +242,7 @@ export abstract class SocketSession implements RoomMember {
     code: ErrorCode,
     message: string,
     clientMsgId?: string,
-    extra?: { until?: number | undefined; retryAfterMs?: number | undefined },
+    extra?: { until?: number | undefined; retryAfterMs?: number | undefined; scope?: 'server' | undefined },
   ): void {
     this.deps.stats.error(code);
     this.writer.writeText(encodeError(code, message, clientMsgId, extra));
@@ -272,7 +272,7 @@ export abstract class SocketSession implements RoomMember {
           : until === undefined || until === 0
             ? 'You are banned from this room.'
             : `You are banned from this room until ${new Date(until).toISOString()}.`;
-    this.sendError(code, message, undefined, { until });
+    this.sendError(code, message, undefined, { until, ...(scope === 'server' ? { scope } : {}) });
     this.writer.close(CLOSE_CODES.removed, code);
   }
 

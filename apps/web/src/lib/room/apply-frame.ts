@@ -481,6 +481,7 @@ function applyError(state: RoomState, frame: ErrorFrame | UnknownErrorFrame, con
     // The moderation frame before it named who and why: keep that.
     const removed: Removal = state.removed?.kind === kind ? { ...state.removed } : { kind };
     if (frame.until !== undefined) removed.until = frame.until;
+    if (frame.code === 'banned' && frame.scope === 'server') removed.scope = 'server';
     return only({ ...state, removed });
   }
   // A refused moderation action: its dialog shows why.

@@ -265,6 +265,16 @@ describe('applyFrame: moderation', () => {
     assert.equal(apply(state, welcome()).state.removed, null);
   });
 
+  test('banned by the operator: the error’s scope says it is the whole server', () => {
+    const { state } = apply(initialRoomState(new Timeline()), {
+      type: 'error',
+      code: 'banned',
+      message: 'The operator of this server banned you.',
+      scope: 'server',
+    });
+    assert.deepEqual(state.removed, { kind: 'banned', scope: 'server' });
+  });
+
   test('my moderation actions: acked, or refused with the server’s words (not a problem of the room)', () => {
     const state = { ...welcomed(), requests: new Map([['m-1', { state: 'sending' } as const]]) };
     assert.deepEqual(apply(state, { type: 'ack', clientMsgId: 'm-1', id: '5-0' }).state.requests.get('m-1'), {

@@ -39,6 +39,8 @@ export interface Removal {
   /** The moderator and their reason, when the moderation frame came before the close. */
   by?: User;
   reason?: string;
+  /** A ban by the server's operator, from every room (the error frame's `scope`). */
+  scope?: 'server';
 }
 
 /**
