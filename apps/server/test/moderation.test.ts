@@ -336,9 +336,12 @@ for (const engine of ['memory', 'redis'] as const) {
         });
         return { client, first: await client.next() };
       };
-      for (const query of ['', '&invite=zzzzzz.abc.def', '']) {
+      // ...and one the server signed that has expired (made by its own identity tokens, as the
+      // invite frame would have a while ago: the shortest invite lasts a minute).
+      const expired = await app.app.identity.invite(room, Date.now() - 1000);
+      for (const query of ['', '&invite=zzzzzz.abc.def', '', `&invite=${encodeURIComponent(expired)}`]) {
         const { client, first } = await enter(query);
-        assert.equal(first.code, 'invite_required');
+        assert.equal(first.code, 'invite_required', query);
         assert.equal((await client.waitClose()).code, CLOSE_CODES.removed);
       }
       // Members may not invite; the owner may, and the invite opens this room only.
