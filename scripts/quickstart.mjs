@@ -199,6 +199,7 @@ async function test() {
   results.push(commandSuite('typecheck', pnpmCommand, [...pnpmPrefix, '-r', 'run', 'typecheck']));
   results.push(commandSuite('lint', pnpmCommand, [...pnpmPrefix, 'run', 'lint']));
   results.push(await nodeTestSuite('protocol', 'packages/protocol', 'src'));
+  results.push(await nodeTestSuite('client', 'packages/client', 'test'));
   results.push(await nodeTestSuite('web-unit', 'apps/web', 'src/lib'));
   results.push(await nodeTestSuite('server', 'apps/server', 'test', ['faults', 'abuse', 'cluster']));
   results.push(await nodeTestSuite('server-faults', 'apps/server', 'test/faults'));
