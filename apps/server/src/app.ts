@@ -78,7 +78,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(engine, { config });
   await app.register(limits, { config });
   shedAtAccept(app, config);
-  await app.register(roomHub);
+  await app.register(roomHub, { config });
   await app.register(identity, { config });
   await app.register(operator, { config });
 

@@ -96,6 +96,8 @@ export interface Config {
   recoveryPageSize: number;
   /** Members a welcome lists at most (with how many are present); the rest come from the member pages. */
   welcomeMembersMax: number;
+  /** Above this many people present in a room, typing notices are not passed on. */
+  typingMaxMembers: number;
   /** Bytes of message history in one welcome or one history page at most. */
   historyPageMaxBytes: number;
   /** Bytes of history one address may be sent per second (welcomes and pages), and the burst (0: no limit). */
@@ -263,6 +265,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     pingIntervalMs: int('PING_INTERVAL_MS', 30_000, 1000, 600_000),
     recoveryPageSize: int('RECOVERY_PAGE_SIZE', 200, 1, 10_000),
     welcomeMembersMax: int('WELCOME_MEMBERS_MAX', 100, 1, 10_000),
+    typingMaxMembers: int('TYPING_MAX_MEMBERS', 100, 0, 10_000_000),
     historyPageMaxBytes: 0, // derived below: at most half the send buffer by default
     messagesPerIpPerDay: int('MESSAGES_PER_IP_PER_DAY', 10_000, 0, 1_000_000_000),
     historyBytesPerIp: int('HISTORY_BYTES_PER_IP', 1024 * 1024, 0, 1024 * 1024 * 1024),

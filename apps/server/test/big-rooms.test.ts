@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemberPageSchema, decodeWith, userTag } from '@parley/protocol';
 import { startApp, type RunningApp } from './helpers/app.ts';
-import { closeCrowd, openCrowd, type CrowdMember } from './helpers/crowd.ts';
+import { closeCrowd, eventually, openCrowd, type CrowdMember } from './helpers/crowd.ts';
 import { TestRedis } from './helpers/redis-server.ts';
 
 /**
@@ -20,6 +20,8 @@ const WELCOME_MEMBERS = 20;
  * whole list of CROWD members would be over 35 KB.
  */
 const WELCOME_BYTES_MAX = 4096;
+/** Typing notices are passed on in rooms of at most this many people (TYPING_MAX_MEMBERS). */
+const TYPING_MAX = 5;
 
 /** Every page of a room's members, walked from the start with `limit`; bounded in pages. */
 async function walkMembers(httpUrl: string, room: string, limit: number): Promise<any[]> {
@@ -43,7 +45,11 @@ for (const engine of ['memory', 'redis'] as const) {
     let redis: TestRedis | undefined;
     let a: RunningApp;
     let b: RunningApp;
-    const env = () => ({ REDIS_URL: redis?.url, WELCOME_MEMBERS_MAX: String(WELCOME_MEMBERS) });
+    const env = () => ({
+      REDIS_URL: redis?.url,
+      WELCOME_MEMBERS_MAX: String(WELCOME_MEMBERS),
+      TYPING_MAX_MEMBERS: String(TYPING_MAX),
+    });
 
     before(async () => {
       if (engine === 'redis') redis = await TestRedis.start();
@@ -114,6 +120,36 @@ for (const engine of ['memory', 'redis'] as const) {
       const fromB = (await walkMembers(b.httpUrl, room, 200)).flatMap((page) => page.members.map((m: any) => m.id));
       assert.deepEqual(new Set(fromB), everyone);
       assert.equal(fromB.length, CROWD);
+    });
+
+    test('typing reaches a small room, not one over TYPING_MAX_MEMBERS, and again once it is small', async (t) => {
+      const room = `typing_${engine}`;
+      const crowd = await openCrowd([a.wsUrl, b.wsUrl], room, 3, { prefix: 'small' });
+      t.after(() => closeCrowd(crowd));
+      const typingSeen = () => crowd.map((m) => m.ofType('typing').length);
+      const [first, second, third] = crowd as [CrowdMember, CrowdMember, CrowdMember];
+
+      // Three people: everyone else sees the typist.
+      first.send({ type: 'typing' });
+      await eventually(() => second.ofType('typing').length === 1 && third.ofType('typing').length === 1, 'typing');
+
+      // Seven: nobody sees it, and the typist is not told.
+      const more = await openCrowd([a.wsUrl, b.wsUrl], room, TYPING_MAX - 1, { prefix: 'more' });
+      crowd.push(...more);
+      const joinsOfMore = () => third.ofType('join').filter((join) => join.user.name.startsWith('more-')).length;
+      await eventually(() => joinsOfMore() === TYPING_MAX - 1, 'the joins reach the others');
+      const before = typingSeen();
+      second.send({ type: 'typing' });
+      more[0]!.send({ type: 'typing' });
+      await new Promise((r) => setTimeout(r, 500));
+      assert.deepEqual(typingSeen(), before, 'no typing in a room over the bound');
+      assert.equal(second.ofType('error').length + more[0]!.ofType('error').length, 0, 'no error for the typist');
+
+      // Back to five: typing again.
+      await closeCrowd(more.slice(1));
+      await eventually(() => second.ofType('leave').length === TYPING_MAX - 2, 'the leaves reach the others');
+      third.send({ type: 'typing' });
+      await eventually(() => first.ofType('typing').length === 1, 'typing in a room back under the bound');
     });
 
     test('a member page names an empty room with nobody, and refuses a bad cursor or limit', async () => {

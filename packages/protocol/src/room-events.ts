@@ -28,6 +28,8 @@ export const JoinEventSchema = v.object({
   room: v.string(),
   user: MemberSchema,
   ts: v.number(),
+  /** How many people are present after it, across instances (absent from servers before it existed). */
+  count: v.optional(v.number()),
 });
 /** A person's last connection in the room closed (or their server stopped answering). */
 export const LeaveEventSchema = v.object({
@@ -35,6 +37,8 @@ export const LeaveEventSchema = v.object({
   room: v.string(),
   user: UserSchema,
   ts: v.number(),
+  /** How many people are present after it, across instances (absent from servers before it existed). */
+  count: v.optional(v.number()),
 });
 /**
  * A message was edited, deleted or reacted to. Stored in the log as an entry of its own (its

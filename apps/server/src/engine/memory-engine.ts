@@ -369,7 +369,7 @@ export class MemoryEngine implements ChatEngine {
     this.occupied.add(roomName);
     if (known === undefined) {
       const member = { ...entry, role: roleOf(room.moderation.roles(), user.id) };
-      this.emit(roomName, { kind: 'join', room: roomName, user: member, ts: Date.now() });
+      this.emit(roomName, { kind: 'join', room: roomName, user: member, ts: Date.now(), count: room.present.size });
     }
     return this.listMembers(room, undefined, listLimit);
   }
@@ -412,7 +412,7 @@ export class MemoryEngine implements ChatEngine {
     const room = this.rooms.get(roomName);
     if (room === undefined || !room.present.delete(user.id)) return;
     room.memberEntries.delete(user.id);
-    this.emit(roomName, { kind: 'leave', room: roomName, user, ts: Date.now() });
+    this.emit(roomName, { kind: 'leave', room: roomName, user, ts: Date.now(), count: room.present.size });
     if (room.present.size === 0) {
       this.occupied.delete(roomName);
       // A visit alone leaves nothing behind.

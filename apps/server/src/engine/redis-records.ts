@@ -302,6 +302,7 @@ export function typingBusFrame(user: User): string {
 export function decodeBusFrame(payload: string, room: string): BusFrame | string {
   if (payload.startsWith('{')) return decodeFirstReleaseFrame(payload, room);
   const newline = payload.indexOf('\n');
+  // The sixth field: a message's text length in bytes; a join's or leave's count of people present after it.
   const [format, kind, id, seq, ts, textBytes] = payload.slice(0, newline).split(' ');
   if (newline < 0 || format !== BUS_FORMAT) return 'not a bus frame of this release';
   // The body: a JSON line (JSON text has no raw newline), then for messages and changes what
@@ -359,7 +360,9 @@ export function decodeBusFrame(payload: string, room: string): BusFrame | string
       // A join carries the member entry and role; a leave, the stored entry read as `{id, name}`.
       const user = decodeWith(kind === 'join' ? JoinPayloadSchema : PresencePayloadSchema, json);
       if (!user.ok || !/^\d+$/.test(ts ?? '')) return `malformed ${kind}`;
-      return { event: { kind, room, user: user.value, ts: Number(ts) } };
+      // (Instances of the release before counts publish none.)
+      const count = textBytes !== undefined && /^\d+$/.test(textBytes) ? { count: Number(textBytes) } : {};
+      return { event: { kind, room, user: user.value, ts: Number(ts), ...count } };
     }
     case 'typing': {
       const user = decodeWith(PresencePayloadSchema, json);

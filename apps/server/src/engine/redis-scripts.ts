@@ -523,8 +523,8 @@ return out
 `;
 
 // Drops presence entries whose instance stopped refreshing them, publishing `leave` for people
-// with no entry left (the person's JSON as the server stored it, behind a plain header; see
-// redis-records.ts). Shared by the presence scripts below (KEYS: presence, tabs, people;
+// with no entry left (the person's JSON as the server stored it, behind a plain header with the
+// number of people still present; see redis-records.ts). Shared by the presence scripts below (KEYS: presence, tabs, people;
 // ARGV[1] = now ms, ARGV[2] = channel).
 const SWEEP = `
 local function leave(userId)
@@ -532,7 +532,7 @@ local function leave(userId)
   redis.call('HDEL', KEYS[2], userId)
   redis.call('HDEL', KEYS[3], userId)
   if user then
-    redis.call('PUBLISH', ARGV[2], 'v1 leave - - ' .. ARGV[1] .. '\\n' .. user)
+    redis.call('PUBLISH', ARGV[2], 'v1 leave - - ' .. ARGV[1] .. ' ' .. redis.call('HLEN', KEYS[3]) .. '\\n' .. user)
   end
 end
 local function drop(member)
@@ -576,7 +576,8 @@ local added = redis.call('ZADD', KEYS[1], ARGV[6], ARGV[3])
 redis.call('HSET', KEYS[3], ARGV[4], ARGV[5])
 local with_role = role_splicer(KEYS[4])
 if added == 1 and redis.call('HINCRBY', KEYS[2], ARGV[4], 1) == 1 then
-  redis.call('PUBLISH', ARGV[2], 'v1 join - - ' .. ARGV[1] .. '\\n' .. with_role(ARGV[4], ARGV[5]))
+  local count = redis.call('HLEN', KEYS[3])
+  redis.call('PUBLISH', ARGV[2], 'v1 join - - ' .. ARGV[1] .. ' ' .. count .. '\\n' .. with_role(ARGV[4], ARGV[5]))
 end
 for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[7]) end
 local out = { redis.call('HLEN', KEYS[3]) }

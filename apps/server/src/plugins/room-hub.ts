@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin';
+import type { Config } from '../config.ts';
 import { RoomHub } from '../rooms/room-hub.ts';
 
 declare module 'fastify' {
@@ -9,9 +10,12 @@ declare module 'fastify' {
 }
 
 /** The room hub on top of the engine. */
-export default fp(
-  async (fastify) => {
-    fastify.decorate('roomHub', new RoomHub(fastify.engine, fastify.log, fastify.stats));
+export default fp<{ config: Config }>(
+  async (fastify, { config }) => {
+    fastify.decorate(
+      'roomHub',
+      new RoomHub(fastify.engine, fastify.log, fastify.stats, { typingMaxMembers: config.typingMaxMembers }),
+    );
   },
   { name: 'parley-room-hub', dependencies: ['parley-engine', 'parley-stats'] },
 );

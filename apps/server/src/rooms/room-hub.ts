@@ -59,6 +59,12 @@ const BACKFILL_PAGE_BYTES = 8 * 1024 * 1024;
 /** A read-back that failed is tried again after this long. */
 const BACKFILL_RETRY_MS = 1000;
 
+/** How the hub treats big rooms (TYPING_MAX_MEMBERS and PRESENCE_COUNT_ONLY_MEMBERS). */
+export interface RoomHubOptions {
+  /** Above this many people present, typing notices are not passed on (best effort: the sender is not told). */
+  typingMaxMembers: number;
+}
+
 /** A local socket's side of a room: the hub hands it each event once, in batches, in order. */
 export interface RoomMember {
   /** The person behind the socket, if it has one (their own presence and typing are not echoed to them). */
@@ -81,8 +87,13 @@ interface RoomState {
   chain: Promise<void>;
   /** Local connections per person, so several tabs enter and leave presence once. */
   connections: Map<string, number>;
-  /** When each person here last had a typing notice passed on (see {@link RoomHub.allowTyping}). */
+  /** When each person here last had a typing notice passed on (see {@link RoomHub.typing}). */
   typingAt: Map<string, number>;
+  /**
+   * How many people are present across instances, as the engine last said: at an arrival here,
+   * and in every join and leave (their `count`). Undefined until known.
+   */
+  memberCount: number | undefined;
   /** The newest log entry (message or change) delivered here, and its room sequence number when known. */
   lastId: string | undefined;
   lastSeq: number | undefined;
@@ -118,6 +129,7 @@ export class RoomHub {
     private readonly engine: ChatEngine,
     private readonly log: FastifyBaseLogger,
     private readonly stats: Stats,
+    private readonly options: RoomHubOptions,
   ) {
     engine.setListener({
       event: (room, event, seq) => this.receive(room, { event, seq }),
@@ -157,7 +169,9 @@ export class RoomHub {
   async enter(room: string, user: User, listLimit: number): Promise<MemberList> {
     const state = this.state(room);
     state.connections.set(user.id, (state.connections.get(user.id) ?? 0) + 1);
-    return this.engine.enter(room, user, listLimit);
+    const members = await this.engine.enter(room, user, listLimit);
+    state.memberCount = members.count;
+    return members;
   }
 
   /** A page of the people present in a room (see ChatEngine.members). */
@@ -231,11 +245,13 @@ export class RoomHub {
 
   /**
    * Passes a typing notice on, at most one per TYPING_INTERVAL_MS per person and room on this
-   * instance however many tabs they type in; extra ones are dropped (a lost notice is harmless).
+   * instance however many tabs they type in, and none in a room of more than TYPING_MAX_MEMBERS
+   * people (as Zulip does: "… is typing" means nothing to thousands, and would cost each of
+   * them a frame a second per typist); extra ones are dropped (a lost notice is harmless).
    */
   typing(room: string, user: User, now: number = Date.now()): void {
     const state = this.rooms.get(room);
-    if (state === undefined || !state.connections.has(user.id)) return;
+    if (state === undefined || !state.connections.has(user.id) || this.isTooBigForTyping(state)) return;
     if (now - (state.typingAt.get(user.id) ?? Number.NEGATIVE_INFINITY) < TYPING_INTERVAL_MS) return;
     state.typingAt.set(user.id, now);
     this.engine.typing(room, user).catch(() => {
@@ -258,6 +274,11 @@ export class RoomHub {
     return [...this.rooms.values()].flatMap((state) => [...state.members]);
   }
 
+  /** Whether the room has more people than typing notices are passed on for. */
+  private isTooBigForTyping(state: RoomState): boolean {
+    return state.memberCount !== undefined && state.memberCount > this.options.typingMaxMembers;
+  }
+
   private state(room: string): RoomState {
     let state = this.rooms.get(room);
     if (state === undefined) {
@@ -267,6 +288,7 @@ export class RoomHub {
         chain: Promise.resolve(),
         connections: new Map(),
         typingAt: new Map(),
+        memberCount: undefined,
         lastId: undefined,
         lastSeq: undefined,
         held: undefined,
@@ -316,6 +338,9 @@ export class RoomHub {
       return;
     }
     const { event, seq } = arrival;
+    if ((event.kind === 'join' || event.kind === 'leave') && event.count !== undefined) state.memberCount = event.count;
+    // (Another instance may not know yet that the room grew past the bound.)
+    if (event.kind === 'typing' && this.isTooBigForTyping(state)) return;
     const logId = logIdOf(event);
     if (logId !== undefined) {
       if (state.lastId !== undefined && compareMessageIds(logId, state.lastId) <= 0) return; // already delivered
