@@ -5,6 +5,7 @@ import { expectNoHorizontalScroll } from './checks.ts';
 import { expect, rememberName, repoRoot, test, type Person } from './fixtures.ts';
 import { RoomPage } from './pages/room-page.ts';
 import { LobbyPage } from './pages/lobby-page.ts';
+import { E2E_ADMIN_TOKEN } from './test-servers.ts';
 
 // The README's pictures: docs/screenshots/{lobby,room}-{light,dark}-{desktop,phone}.png. Run by
 // `pnpm screenshots` only (e2e/screenshots.config.ts), against a fresh server, so the room
@@ -287,7 +288,7 @@ test('README screenshots: room settings', async ({ browser, openPerson, serverA 
       const shown = page.getByRole('dialog', { name: 'Room settings' });
       await expect(shown.getByRole('radio', { name: '30 s' })).toBeChecked();
       // The focus ring of the topic field would be the first thing seen: start on the dialog.
-      await shown.getByRole('heading').click();
+      await shown.getByRole('heading', { name: 'Room settings' }).click();
       await shoot(page, `settings-${colorScheme}-${device}.png`);
       await page.context().close();
     }
@@ -328,6 +329,42 @@ test('README screenshots: invite link', async ({ browser, openPerson, serverA })
       await expect(dialog.getByTestId('invite-expiry')).toContainText('Expires in 7 days');
       await dialog.getByRole('heading').click();
       await shoot(page, `invite-${colorScheme}-${device}.png`);
+      await page.context().close();
+    }
+  }
+});
+
+test('README screenshots: the operator page', async ({ browser, openPerson, serverA }) => {
+  // Two rooms, one of them unlisted (the operator sees it anyway), and one instance-wide ban.
+  const olga = await openPerson('A', { name: 'Olga' });
+  await olga.room.goto('/chat/garden_club/');
+  await olga.room.expectJoined('garden_club');
+  await olga.room.send('Seedlings are ready for pickup on Saturday.');
+  const nina = await openPerson('A', { name: 'Nina' });
+  await nina.room.goto('/chat/staff_room/');
+  await nina.room.expectJoined('staff_room');
+  await nina.room.send('Rota for next week is up.');
+  await nina.page.getByRole('button', { name: 'Room settings' }).click();
+  const settings = nina.page.getByRole('dialog', { name: 'Room settings' });
+  await settings.getByRole('checkbox', { name: 'Hide from the room list' }).check();
+  await settings.getByRole('button', { name: 'Save' }).click();
+  await expect(settings).toBeHidden();
+  const ban = await fetch(`${serverA}/api/admin/bans`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${E2E_ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ address: '203.0.113.9', durationSeconds: 7 * 24 * 3600, reason: 'spam in every room' }),
+  });
+  expect(ban.status).toBe(201);
+
+  mkdirSync(OUT, { recursive: true });
+  for (const [device, options] of Object.entries(DEVICES)) {
+    for (const colorScheme of SCHEMES) {
+      const page = await open(browser, { ...options, colorScheme, baseURL: serverA });
+      await page.goto('/admin/');
+      await page.getByLabel('Operator token').fill(E2E_ADMIN_TOKEN);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await expect(page.getByRole('link', { name: 'staff_room' })).toBeVisible();
+      await shoot(page, `admin-${colorScheme}-${device}.png`);
       await page.context().close();
     }
   }
