@@ -4,19 +4,15 @@
  * browsers as it is).
  */
 import type {
-  AckFrame,
+  ChangeFrame,
   DeleteFrame,
   EditFrame,
-  InviteFrame,
-  JoinFrame,
-  LeaveFrame,
+  ErrorFrame,
   MessageFrame,
   ModerationFrame,
   ReactionsFrame,
   ServerFrame,
   SettingsFrame,
-  StatusFrame,
-  TypingFrame,
   WelcomeFrame,
 } from '@parley/protocol';
 import type { ParleyError } from './errors.ts';
@@ -67,8 +63,21 @@ export interface RecoveryInfo {
   pages: number;
 }
 
+/**
+ * The server frames that are passed on as they come, each as the event of its type's name:
+ * `join`, `leave`, `typing`, `ack`, `invite`, `status`, and any such frame the protocol adds
+ * (derived from its union, so a new one is an event here as soon as the protocol has it).
+ */
+export type PassedOnFrame = Exclude<
+  ServerFrame,
+  WelcomeFrame | MessageFrame | ChangeFrame | ModerationFrame | SettingsFrame | ErrorFrame
+>;
+
+/** One event per passed-on frame type, named after it. */
+export type FrameEvents = { [F in PassedOnFrame as F['type']]: [frame: F] };
+
 /** Every event of a {@link ParleyRoom} and its listener's arguments. */
-export interface RoomEvents {
+export interface RoomEvents extends FrameEvents {
   /** Every welcome (the first, and one per reconnect), before its log entries are delivered. */
   welcome: [welcome: WelcomeFrame];
   /** The room is usable: welcomed, its entries delivered, the outbox sending. */
@@ -80,15 +89,6 @@ export interface RoomEvents {
   reactions: [reactions: ReactionsFrame, context: LogContext];
   moderation: [action: ModerationFrame, context: LogContext];
   settings: [settings: SettingsFrame, context: LogContext];
-  join: [join: JoinFrame];
-  leave: [leave: LeaveFrame];
-  typing: [typing: TypingFrame];
-  /** An ack of one of this client's requests (the request's promise resolves too). */
-  ack: [ack: AckFrame];
-  /** An invite this client asked for (the request's promise resolves too). */
-  invite: [invite: InviteFrame];
-  /** The server's link to its message bus changed (sending may fail with `unavailable` meanwhile). */
-  status: [status: StatusFrame];
   /**
    * Something went wrong that no promise reports: a server `error` frame not answering a
    * request of this client, a frame that does not match the protocol, a recovery that failed.

@@ -6,6 +6,8 @@ export { ParleyRoom, type ParleyRoomOptions, type RoomStatus, type SendOptions, 
 export type {
   RoomEvents,
   RoomEventName,
+  FrameEvents,
+  PassedOnFrame,
   LogSource,
   LogContext,
   OpenInfo,

@@ -37,7 +37,7 @@ import {
   type WebSocketLike,
 } from './connection/websocket.ts';
 import { ParleyError, type LooseErrorFrame } from './errors.ts';
-import { TypedEmitter, type LogSource, type RoomEvents } from './events.ts';
+import { TypedEmitter, type LogSource, type PassedOnFrame, type RoomEvents } from './events.ts';
 import { fetchHistoryPage, type FetchLike } from './http/http.ts';
 import { roomSocketUrl, serverBase, type ServerBase } from './http/server-url.ts';
 import { newClientMsgId, Outbox, type Ack, type OutboxOptions, type RequestFrame } from './outbox/outbox.ts';
@@ -583,35 +583,25 @@ export class ParleyRoom extends TypedEmitter<RoomEvents> {
       case 'settings':
         this.#onLiveEntry(frame);
         break;
-      case 'join':
-        this.emit('join', frame);
-        break;
-      case 'leave':
-        this.emit('leave', frame);
-        break;
-      case 'typing':
-        this.emit('typing', frame);
-        break;
-      case 'status':
-        this.emit('status', frame);
-        break;
       case 'ack':
-        this.#outbox.settle(frame);
-        this.emit('ack', frame);
-        break;
       case 'invite':
+        // The answer to a request: its promise resolves, and the frame is passed on too.
         this.#outbox.settle(frame);
-        this.emit('invite', frame);
+        this.#passOn(frame);
         break;
       case 'error':
         this.#onError(frame);
         break;
-      default: {
-        // Every frame type is handled above: a new one does not compile until it is.
-        const unknown: never = frame;
-        throw new Error(`no handler for the frame type ${(unknown as { type?: unknown }).type}`);
-      }
+      default:
+        // join, leave, typing, status, and any frame type the protocol adds: passed on as its event.
+        this.#passOn(frame);
     }
+  }
+
+  /** Emits a frame as the event named after its type (see FrameEvents). */
+  #passOn(frame: PassedOnFrame): void {
+    // The compiler cannot pair a union's type with its own event's arguments: FrameEvents does.
+    (this.emit as (event: PassedOnFrame['type'], frame: PassedOnFrame) => void)(frame.type, frame);
   }
 
   #onWelcome(welcome: WelcomeFrame): void {

@@ -11,6 +11,7 @@ import {
   ParleyError,
   ParleyRoom,
   TypedEmitter,
+  type FrameEvents,
   type LogSource,
   type RoomEvents,
   type WebSocketConstructor,
@@ -37,9 +38,13 @@ test('each event gives its listener the frame of its type (checked by the compil
   room.on('messages', () => {});
   // @ts-expect-error: a message listener's context has no `live` flag
   room.on('message', (_message, context) => context.live);
-  // Every server frame type has an event of its own name.
-  const frameEvents: Array<Exclude<MessageFrame['type'] | JoinFrame['type'], never>> = ['message', 'join'];
-  for (const event of frameEvents) assert.equal(typeof room.on(event, () => {}), 'function');
+  // The frames passed on as they come each have the event of their type's name, derived from
+  // the protocol's union (the log frames, the welcome and errors have theirs above).
+  const passedOn: Array<keyof FrameEvents> = ['join', 'leave', 'typing', 'ack', 'invite', 'status'];
+  room.on('ack', (ack) => exactly<string>(ack.clientMsgId));
+  // @ts-expect-error: messages are log events, with a context, not passed-on frames
+  const notPassedOn: keyof FrameEvents = 'message';
+  for (const event of [...passedOn, notPassedOn]) assert.equal(typeof room.on(event, () => {}), 'function');
   // The room's name is normalised as the server does; the constructor does not connect.
   assert.equal(room.room, 'lobby');
   assert.equal(room.status, 'idle');
