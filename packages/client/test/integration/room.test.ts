@@ -246,3 +246,39 @@ for (const engine of ['memory', 'redis'] as const) {
     });
   });
 }
+
+describe('ParleyRoom against a server with a low message rate', () => {
+  let server: ServerProcess;
+
+  before(async () => {
+    // One message a second per connection: a burst of three is refused with rate_limited.
+    server = await ServerProcess.start({ RATE_LIMIT_PER_CONNECTION: '1', RATE_BURST_PER_CONNECTION: '1' });
+  });
+
+  after(async () => {
+    await server?.stop();
+  });
+
+  test('messages refused with rate_limited are resent after a backoff, and each is stored once', async (t) => {
+    const network = new TestNetwork();
+    // No pacing here: the point is to go over the server's rate.
+    const room = new ParleyRoom({
+      server: server.url,
+      room: 'busy',
+      name: 'Burst',
+      WebSocket: network.WebSocket,
+      pace: { perSecond: 0, burst: 1 },
+    });
+    t.after(() => room.close());
+    await room.connect();
+    const acks = await Promise.all(['one', 'two', 'three'].map((text) => room.send(text)));
+    // Refused at least once each but the first, then sent again with the same clientMsgId.
+    assert.ok(network.sent.length >= 5, `${network.sent.length} frames sent`);
+    const page = await room.history();
+    for (const ack of acks)
+      assert.deepEqual(
+        page.messages.filter((m) => m.clientMsgId === ack.clientMsgId).map((m) => m.id),
+        [ack.id],
+      );
+  });
+});
