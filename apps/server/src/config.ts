@@ -98,6 +98,8 @@ export interface Config {
   welcomeMembersMax: number;
   /** Above this many people present in a room, typing notices are not passed on. */
   typingMaxMembers: number;
+  /** Above this many people present in a room, joins and leaves go out as a count at most once a second. */
+  presenceCountOnlyMembers: number;
   /** Bytes of message history in one welcome or one history page at most. */
   historyPageMaxBytes: number;
   /** Bytes of history one address may be sent per second (welcomes and pages), and the burst (0: no limit). */
@@ -266,6 +268,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     recoveryPageSize: int('RECOVERY_PAGE_SIZE', 200, 1, 10_000),
     welcomeMembersMax: int('WELCOME_MEMBERS_MAX', 100, 1, 10_000),
     typingMaxMembers: int('TYPING_MAX_MEMBERS', 100, 0, 10_000_000),
+    presenceCountOnlyMembers: int('PRESENCE_COUNT_ONLY_MEMBERS', 200, 0, 10_000_000),
     historyPageMaxBytes: 0, // derived below: at most half the send buffer by default
     messagesPerIpPerDay: int('MESSAGES_PER_IP_PER_DAY', 10_000, 0, 1_000_000_000),
     historyBytesPerIp: int('HISTORY_BYTES_PER_IP', 1024 * 1024, 0, 1024 * 1024 * 1024),

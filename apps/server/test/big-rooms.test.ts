@@ -22,6 +22,8 @@ const WELCOME_MEMBERS = 20;
 const WELCOME_BYTES_MAX = 4096;
 /** Typing notices are passed on in rooms of at most this many people (TYPING_MAX_MEMBERS). */
 const TYPING_MAX = 5;
+/** Joins and leaves go out one by one in rooms of at most this many people (PRESENCE_COUNT_ONLY_MEMBERS). */
+const PRESENCE_ONE_BY_ONE_MAX = 50;
 
 /** Every page of a room's members, walked from the start with `limit`; bounded in pages. */
 async function walkMembers(httpUrl: string, room: string, limit: number): Promise<any[]> {
@@ -49,6 +51,7 @@ for (const engine of ['memory', 'redis'] as const) {
       REDIS_URL: redis?.url,
       WELCOME_MEMBERS_MAX: String(WELCOME_MEMBERS),
       TYPING_MAX_MEMBERS: String(TYPING_MAX),
+      PRESENCE_COUNT_ONLY_MEMBERS: String(PRESENCE_ONE_BY_ONE_MAX),
     });
 
     before(async () => {
@@ -150,6 +153,35 @@ for (const engine of ['memory', 'redis'] as const) {
       await eventually(() => second.ofType('leave').length === TYPING_MAX - 2, 'the leaves reach the others');
       third.send({ type: 'typing' });
       await eventually(() => first.ofType('typing').length === 1, 'typing in a room back under the bound');
+    });
+
+    test('over PRESENCE_COUNT_ONLY_MEMBERS, joins and leaves reach the room as a count, at most once a second', async (t) => {
+      const room = `presence_${engine}`;
+      const early = await openCrowd([a.wsUrl, b.wsUrl], room, 10, { prefix: 'early' });
+      t.after(() => closeCrowd(early));
+      const startedAt = Date.now();
+      const crowd = await openCrowd([a.wsUrl, b.wsUrl], room, 290, { prefix: 'crowd' });
+      t.after(() => closeCrowd(crowd));
+      const lastCount = (member: CrowdMember) => member.ofType('presence').at(-1)?.count;
+      await eventually(() => early.every((m) => lastCount(m) === 300), 'the count of 300 reaches the early ones');
+      const seconds = (Date.now() - startedAt) / 1000;
+      for (const member of early) {
+        // One by one while the room was small, then counts only: not 290 joins.
+        const joins = member.ofType('join').length;
+        assert.ok(joins < PRESENCE_ONE_BY_ONE_MAX, `${joins} joins`);
+        const counts = member.ofType('presence').length;
+        assert.ok(counts <= Math.ceil(seconds) + 1, `${counts} presence frames in ${seconds.toFixed(1)} s`);
+      }
+      // The last ones in had their count in the welcome, and no joins.
+      assert.equal(crowd.at(-1)!.welcome.memberCount > PRESENCE_ONE_BY_ONE_MAX, true);
+
+      // A hundred leave: no leave frames, a new count.
+      const leaving = crowd.splice(0, 100);
+      await closeCrowd(leaving);
+      await eventually(() => early.every((m) => lastCount(m) === 200), 'the count of 200 reaches the early ones');
+      for (const member of early) assert.equal(member.ofType('leave').length, 0, 'no leave one by one');
+      const lateJoins = crowd.at(-1)!.ofType('join').length;
+      assert.equal(lateJoins, 0, 'no join one by one in a big room');
     });
 
     test('a member page names an empty room with nobody, and refuses a bad cursor or limit', async () => {

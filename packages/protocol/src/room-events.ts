@@ -60,6 +60,11 @@ export const SettingsEventSchema = v.object({
   room: v.string(),
   settings: SettingsFrameSchema,
 });
+/**
+ * How many people are present, in a room too big for a join or leave per person: made by each
+ * instance's hub from the counts joins and leaves carry (never stored, never published).
+ */
+export const PresenceEventSchema = v.object({ kind: v.literal('presence'), room: v.string(), count: v.number() });
 /** Someone is typing (not stored). */
 export const TypingEventSchema = v.object({ kind: v.literal('typing'), room: v.string(), user: UserSchema });
 
@@ -71,6 +76,7 @@ export const RoomEventSchema = v.variant('kind', [
   SettingsEventSchema,
   JoinEventSchema,
   LeaveEventSchema,
+  PresenceEventSchema,
   TypingEventSchema,
 ]);
 export type RoomEvent = v.InferOutput<typeof RoomEventSchema>;

@@ -224,6 +224,14 @@ export type JoinFrame = v.InferOutput<typeof JoinFrameSchema>;
 export const LeaveFrameSchema = v.object({ type: v.literal('leave'), user: UserSchema, ts: v.number() });
 export type LeaveFrame = v.InferOutput<typeof LeaveFrameSchema>;
 
+/**
+ * How many people are present, in a room of more than PRESENCE_COUNT_ONLY_MEMBERS (200 by
+ * default), where joins and leaves are not sent one by one: at most once a second, when the
+ * count changed. Ask `GET /api/rooms/<room>/members` for who they are.
+ */
+export const PresenceFrameSchema = v.object({ type: v.literal('presence'), count: v.number() });
+export type PresenceFrame = v.InferOutput<typeof PresenceFrameSchema>;
+
 /** Someone is typing; clients show it for a few seconds. */
 export const TypingFrameSchema = v.object({ type: v.literal('typing'), user: UserSchema });
 export type TypingFrame = v.InferOutput<typeof TypingFrameSchema>;
@@ -268,6 +276,7 @@ export const ServerFrameSchema = v.variant('type', [
   MessageFrameSchema,
   JoinFrameSchema,
   LeaveFrameSchema,
+  PresenceFrameSchema,
   TypingFrameSchema,
   EditFrameSchema,
   DeleteFrameSchema,

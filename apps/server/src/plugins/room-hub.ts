@@ -14,7 +14,10 @@ export default fp<{ config: Config }>(
   async (fastify, { config }) => {
     fastify.decorate(
       'roomHub',
-      new RoomHub(fastify.engine, fastify.log, fastify.stats, { typingMaxMembers: config.typingMaxMembers }),
+      new RoomHub(fastify.engine, fastify.log, fastify.stats, {
+        typingMaxMembers: config.typingMaxMembers,
+        presenceCountOnlyMembers: config.presenceCountOnlyMembers,
+      }),
     );
   },
   { name: 'parley-room-hub', dependencies: ['parley-engine', 'parley-stats'] },

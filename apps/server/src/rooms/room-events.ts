@@ -20,6 +20,8 @@ export function toV1Frame(event: RoomEvent): ServerFrame {
       return { type: event.kind, user: event.user, ts: event.ts };
     case 'typing':
       return { type: 'typing', user: event.user };
+    case 'presence':
+      return { type: 'presence', count: event.count };
     default:
       return unhandled(event);
   }
@@ -42,6 +44,7 @@ export function encodeReference(event: RoomEvent): string | undefined {
       return undefined;
     case 'join':
     case 'leave':
+    case 'presence':
     case 'typing':
       return undefined;
     default:
@@ -61,6 +64,7 @@ export function skippedFor(event: RoomEvent): string | undefined {
     case 'change':
     case 'moderation':
     case 'settings':
+    case 'presence':
       return undefined;
     case 'join':
     case 'leave':
@@ -85,6 +89,7 @@ export function batchWindow(event: RoomEvent): 'messages' | 'presence' {
       return 'messages';
     case 'join':
     case 'leave':
+    case 'presence':
     case 'typing':
       return 'presence';
     default:
@@ -108,6 +113,7 @@ export function logIdOf(event: RoomEvent): string | undefined {
       return event.settings.eventId;
     case 'join':
     case 'leave':
+    case 'presence':
     case 'typing':
       return undefined;
     default:

@@ -50,6 +50,13 @@ const PRESENCE_INTERVAL_MS = 100;
  */
 const FLUSH_INTERVAL_MS = 5;
 
+/**
+ * In a room too big for a frame per join and leave, the count of people present reaches its
+ * sockets at most this often (and only when it changed): n arrivals cost each socket a frame a
+ * second, not n frames.
+ */
+const PRESENCE_COUNT_INTERVAL_MS = 1000;
+
 /** Typing notices of one person in one room are passed on at most this often. */
 const TYPING_INTERVAL_MS = 1000;
 
@@ -63,6 +70,11 @@ const BACKFILL_RETRY_MS = 1000;
 export interface RoomHubOptions {
   /** Above this many people present, typing notices are not passed on (best effort: the sender is not told). */
   typingMaxMembers: number;
+  /**
+   * Above this many people present, joins and leaves are not sent one by one: a `presence`
+   * frame with the count goes out instead, at most once every PRESENCE_COUNT_INTERVAL_MS.
+   */
+  presenceCountOnlyMembers: number;
 }
 
 /** A local socket's side of a room: the hub hands it each event once, in batches, in order. */
@@ -90,10 +102,14 @@ interface RoomState {
   /** When each person here last had a typing notice passed on (see {@link RoomHub.typing}). */
   typingAt: Map<string, number>;
   /**
-   * How many people are present across instances, as the engine last said: at an arrival here,
-   * and in every join and leave (their `count`). Undefined until known.
+   * How many people are present across instances, as the engine last said: in every join and
+   * leave (their `count`), or at the first arrival here. Undefined until known.
    */
   memberCount: number | undefined;
+  /** A big room's count as last sent to its sockets, when (performance.now()), and the timer of the next. */
+  countSent: number | undefined;
+  countSentAt: number;
+  countTimer: NodeJS.Timeout | undefined;
   /** The newest log entry (message or change) delivered here, and its room sequence number when known. */
   lastId: string | undefined;
   lastSeq: number | undefined;
@@ -170,7 +186,9 @@ export class RoomHub {
     const state = this.state(room);
     state.connections.set(user.id, (state.connections.get(user.id) ?? 0) + 1);
     const members = await this.engine.enter(room, user, listLimit);
-    state.memberCount = members.count;
+    // The joins and leaves of the bus come in the room's order, enter's answers in any order:
+    // the latter only start the count.
+    state.memberCount ??= members.count;
     return members;
   }
 
@@ -279,6 +297,31 @@ export class RoomHub {
     return state.memberCount !== undefined && state.memberCount > this.options.typingMaxMembers;
   }
 
+  /** Whether the room is too big for a join or leave frame per person (see RoomHubOptions). */
+  private isCountOnly(state: RoomState): boolean {
+    return state.memberCount !== undefined && state.memberCount > this.options.presenceCountOnlyMembers;
+  }
+
+  /**
+   * A big room's count changed: its sockets get a `presence` frame with the count, at most once
+   * every PRESENCE_COUNT_INTERVAL_MS, and none when it is back to what they were last sent. A
+   * timer still waiting when the room shrinks below the bound sends the count all the same, so
+   * the sockets have the right one when joins and leaves come one by one again.
+   */
+  private countChanged(room: string, state: RoomState): void {
+    if (state.countTimer !== undefined) return;
+    const wait = Math.max(0, state.countSentAt + PRESENCE_COUNT_INTERVAL_MS - performance.now());
+    state.countTimer = setTimeout(() => {
+      state.countTimer = undefined;
+      const count = state.memberCount;
+      if (this.rooms.get(room) !== state || count === undefined || count === state.countSent) return;
+      state.countSent = count;
+      state.countSentAt = performance.now();
+      this.fanOut(room, state, { kind: 'presence', room, count });
+    }, wait);
+    state.countTimer.unref();
+  }
+
   private state(room: string): RoomState {
     let state = this.rooms.get(room);
     if (state === undefined) {
@@ -289,6 +332,9 @@ export class RoomHub {
         connections: new Map(),
         typingAt: new Map(),
         memberCount: undefined,
+        countSent: undefined,
+        countSentAt: Number.NEGATIVE_INFINITY,
+        countTimer: undefined,
         lastId: undefined,
         lastSeq: undefined,
         held: undefined,
@@ -338,7 +384,13 @@ export class RoomHub {
       return;
     }
     const { event, seq } = arrival;
-    if ((event.kind === 'join' || event.kind === 'leave') && event.count !== undefined) state.memberCount = event.count;
+    if (event.kind === 'join' || event.kind === 'leave') {
+      if (event.count !== undefined) state.memberCount = event.count;
+      if (this.isCountOnly(state)) {
+        this.countChanged(room, state);
+        return;
+      }
+    }
     // (Another instance may not know yet that the room grew past the bound.)
     if (event.kind === 'typing' && this.isTooBigForTyping(state)) return;
     const logId = logIdOf(event);

@@ -221,6 +221,10 @@ export function applyFrame(state: RoomState, frame: RoomFrame, context: FrameCon
         effects: [],
         timelineChanged: true,
       };
+    case 'presence':
+      // A big room's head count (joins and leaves are not sent one by one there). The member
+      // list does not show a count yet: nothing to change.
+      return only(state);
     case 'typing':
       // Another tab of the reader's own is not someone else typing.
       if (frame.user.id === state.me?.id) return only(state);
