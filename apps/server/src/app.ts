@@ -14,6 +14,7 @@ import websocket from './plugins/websocket.ts';
 import chatSocketRoutes from './routes/chat-socket.ts';
 import operator from './plugins/operator.ts';
 import adminApi from './routes/admin-api.ts';
+import botApi from './routes/bot-api.ts';
 import healthRoutes from './routes/health.ts';
 import metricsRoutes from './routes/metrics.ts';
 import roomsApi from './routes/rooms-api.ts';
@@ -86,6 +87,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(metricsRoutes, { token: config.metricsToken });
   await app.register(chatSocketRoutes, { config });
   await app.register(roomsApi, { config });
+  await app.register(botApi, { config });
   // The operator's API exists only with ADMIN_TOKEN set (without it, its paths are 404s).
   if (config.adminToken !== undefined) await app.register(adminApi, { token: config.adminToken, config });
 

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
-import { MAX_INSTANCE_BANS } from '@parley/protocol';
+import { MAX_BOTS, MAX_INSTANCE_BANS } from '@parley/protocol';
 
 /** Everything the server reads from its environment, parsed and checked once at start. */
 export interface Config {
@@ -131,6 +131,8 @@ export interface Config {
   adminToken: string | undefined;
   /** Instance-wide bans kept at most (every instance holds them all in memory). */
   maxInstanceBans: number;
+  /** Bots the operator may create. */
+  maxBots: number;
 }
 
 /** Raised when the environment holds invalid values; lists every problem at once. */
@@ -290,6 +292,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     metricsToken: env.METRICS_TOKEN?.trim() || undefined,
     adminToken: env.ADMIN_TOKEN?.trim() || undefined,
     maxInstanceBans: int('MAX_INSTANCE_BANS', MAX_INSTANCE_BANS, 1, 1_000_000),
+    maxBots: int('MAX_BOTS', MAX_BOTS, 1, 100_000),
   };
   // A welcome must fit in what one socket may have queued, with room to spare for what follows it.
   const sendBuffer = config.sendBufferLimitBytes;

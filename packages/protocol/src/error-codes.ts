@@ -102,6 +102,26 @@ export const HTTP_ERROR_CODES = {
   not_present: 409,
   /** 409: the server already keeps as many instance-wide bans as it takes (MAX_INSTANCE_BANS); lift some first. */
   too_many_bans: 409,
+  /** 409: the server already has as many bots as it takes (MAX_BOTS); delete some first. */
+  too_many_bots: 409,
+  // A bot's post (`POST /api/rooms/<room>/messages`) is refused with the codes a socket's message
+  // would get, each with its status:
+  /** 413: the text is over MAX_TEXT_BYTES. */
+  too_large: 413,
+  /** 403: the bot is banned from the room (or the server); `until` says until when. */
+  banned: 403,
+  /** 403: the bot is muted in the room. */
+  muted: 403,
+  /** 403: the room is read-only. */
+  read_only: 403,
+  /** 403: the room is invite-only and the bot was never let in. */
+  invite_required: 403,
+  /** 429: the room is in slow mode; see Retry-After. */
+  slow_mode: 429,
+  /** 429: the address's messages for today are used up. */
+  quota_exceeded: 429,
+  /** 409: the Idempotency-Key was used for a different text. */
+  client_msg_id_reused: 409,
   /** 403: the page's origin may not use this server. */
   origin_not_allowed: 403,
   /** 404: no such route. */

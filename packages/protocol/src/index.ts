@@ -18,6 +18,7 @@ export * from './client-frames.ts';
 export * from './connect.ts';
 export * from './http-bodies.ts';
 export * from './operator.ts';
+export * from './bots.ts';
 export * from './reference-frames.ts';
 export * from './room-events.ts';
 export * from './codec.ts';

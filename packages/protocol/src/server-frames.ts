@@ -5,8 +5,11 @@ import { MODERATION_ACTIONS, ROLES, RoomRolesSchema, RoomSettingsSchema } from '
 
 // Every frame the server sends on `parley.v1`, one schema each, and their union.
 
-/** A person in a room: the id the server issued and the display name they chose. */
-export const UserSchema = v.object({ id: v.string(), name: v.string() });
+/**
+ * A person in a room: the id the server issued and the display name they chose. `bot`: a program
+ * posting over the HTTP API (its id starts with `bot_`); clients show a BOT badge.
+ */
+export const UserSchema = v.object({ id: v.string(), name: v.string(), bot: v.optional(v.literal(true)) });
 export type User = v.InferOutput<typeof UserSchema>;
 
 /**

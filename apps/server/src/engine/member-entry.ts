@@ -4,8 +4,8 @@ import { lookKeys, userTag, type Member, type Role, type User } from '@parley/pr
 // engines store each person's entry when they enter and list the stored entries as they are,
 // so the work on a name (its lookalike skeletons) is done once per entry, never per welcome.
 
-/** A person's stored entry: the user, their tag and the keys of how their name looks. */
-export type MemberEntry = Required<Omit<Member, 'role'>>;
+/** A person's stored entry: the user, their tag and the keys of how their name looks (bots are never present). */
+export type MemberEntry = Required<Omit<Member, 'role' | 'bot'>>;
 
 /**
  * The entry of a person entering a room: `tag` from the id, `look` from the name (lookKeys, so

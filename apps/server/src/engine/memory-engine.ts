@@ -1,6 +1,7 @@
 import {
   compareMessageIds,
   DEFAULT_ROOM_SETTINGS,
+  isBotId,
   EVERYONE_USER,
   roleOf,
   type ChangeOp,
@@ -156,7 +157,7 @@ export class MemoryEngine implements ChatEngine {
     if (draft.replyTo !== undefined && (answered === undefined || answered.deleted === true))
       return { outcome: 'refused', code: 'not_found' };
     // Whoever posts first owns the room (a visit alone creates nothing).
-    if (!draft.user.id.startsWith(ANONYMOUS_ID_PREFIX)) room.moderation.owner ??= draft.user.id;
+    if (!draft.user.id.startsWith(ANONYMOUS_ID_PREFIX) && !isBotId(draft.user.id)) room.moderation.owner ??= draft.user.id;
     room.moderation.posted(draft.user.id, now);
 
     const id = this.nextId();

@@ -176,8 +176,11 @@ end
 local id, seq = append(tonumber(ARGV[2]), ARGV[3], fields)
 redis.call('HSET', KEYS[5], id, ARGV[8])
 -- Whoever posts first owns the room (a visit alone creates nothing); reference-protocol
--- authors ('anon_' ids, engine.ts ANONYMOUS_ID_PREFIX) have no identity to own it with.
-if string.sub(ARGV[9], 1, 5) ~= 'anon_' then redis.call('HSETNX', KEYS[8], 'owner', ARGV[9]) end
+-- authors ('anon_' ids, engine.ts ANONYMOUS_ID_PREFIX) have no identity to own it with, and
+-- bots ('bot_', the protocol's BOT_ID_PREFIX) are programs, not people.
+if string.sub(ARGV[9], 1, 5) ~= 'anon_' and string.sub(ARGV[9], 1, 4) ~= 'bot_' then
+  redis.call('HSETNX', KEYS[8], 'owner', ARGV[9])
+end
 if ARGV[6] == '1' then redis.call('SET', KEYS[2], id .. '|' .. ARGV[7], 'PX', ARGV[5]) end
 if not exempt and slow > 0 then redis.call('SET', KEYS[10], '1', 'PX', slow * 1000) end
 return {id, 0, publish(ARGV[4], 'v1 message ' .. id .. ' ' .. seq .. ' - ' .. #ARGV[8] .. '\\n' .. ARGV[1] .. '\\n' .. ARGV[8] .. answered)}

@@ -1,10 +1,10 @@
 import type { Cluster, Redis } from 'ioredis';
-import type { InstanceBan, InstanceReport } from '@parley/protocol';
+import type { Bot, InstanceBan, InstanceReport } from '@parley/protocol';
 import { EngineUnavailableError } from '../engine/engine.ts';
 
 /**
  * What the operator's features keep beside the rooms: each instance's last report (for the
- * admin page's connections per instance) and the instance-wide bans. In memory for the memory
+ * admin page's connections per instance), the instance-wide bans and the bots. In memory for the memory
  * engine (one instance), in Redis for the Redis engine (shared by every instance).
  */
 export interface OperatorStore {
@@ -19,6 +19,18 @@ export interface OperatorStore {
   putBan(ban: InstanceBan, max: number): Promise<'stored' | 'full'>;
   /** Lifts a ban; false when there was none. */
   liftBan(key: string): Promise<boolean>;
+  /** Every bot (with its key's hash). */
+  bots(): Promise<StoredBot[]>;
+  bot(id: string): Promise<StoredBot | undefined>;
+  /** Adds a bot; `full` when `max` bots exist already. */
+  putBot(bot: StoredBot, max: number): Promise<'stored' | 'full'>;
+  /** Deletes a bot (its key stops working); false when there was none. */
+  deleteBot(id: string): Promise<boolean>;
+}
+
+/** A bot as the store keeps it: never its key, only the key's hash (see operator/bot-keys.ts). */
+export interface StoredBot extends Bot {
+  keyHash: string;
 }
 
 /** Whether a ban that ends at `until` (0: never) still holds at `now`. */
@@ -31,6 +43,7 @@ export class MemoryOperatorStore implements OperatorStore {
   private readonly reports = new Map<string, InstanceReport>();
   private readonly banList = new Map<string, InstanceBan>();
   private version = 0;
+  private readonly botList = new Map<string, StoredBot>();
 
   async reportInstance(report: InstanceReport): Promise<void> {
     this.reports.set(report.id, report);
@@ -64,6 +77,24 @@ export class MemoryOperatorStore implements OperatorStore {
     if (had) this.version += 1;
     return had;
   }
+
+  async bots(): Promise<StoredBot[]> {
+    return [...this.botList.values()];
+  }
+
+  async bot(id: string): Promise<StoredBot | undefined> {
+    return this.botList.get(id);
+  }
+
+  async putBot(bot: StoredBot, max: number): Promise<'stored' | 'full'> {
+    if (!this.botList.has(bot.id) && this.botList.size >= max) return 'full';
+    this.botList.set(bot.id, bot);
+    return 'stored';
+  }
+
+  async deleteBot(id: string): Promise<boolean> {
+    return this.botList.delete(id);
+  }
 }
 
 // One hash tag for the three keys (one slot on a cluster). Room keys use `{<room>}` and room
@@ -71,6 +102,7 @@ export class MemoryOperatorStore implements OperatorStore {
 const BANS_KEY = 'parley:{parley-operator}:bans';
 const BANS_VERSION_KEY = 'parley:{parley-operator}:bans-version';
 const INSTANCES_KEY = 'parley:{parley-operator}:instances';
+const BOTS_KEY = 'parley:{parley-operator}:bots';
 
 /**
  * The Redis engine's store. Commands one by one (no script): two operators adding bans at the
@@ -123,6 +155,26 @@ export class RedisOperatorStore implements OperatorStore {
     const removed = await this.run(() => this.redis.hdel(BANS_KEY, key));
     if (removed > 0) await this.run(() => this.redis.incr(BANS_VERSION_KEY));
     return removed > 0;
+  }
+
+  async bots(): Promise<StoredBot[]> {
+    const stored = await this.run(() => this.redis.hgetall(BOTS_KEY));
+    return Object.values(stored).flatMap((json) => parse<StoredBot>(json) ?? []);
+  }
+
+  async bot(id: string): Promise<StoredBot | undefined> {
+    const json = await this.run(() => this.redis.hget(BOTS_KEY, id));
+    return json === null ? undefined : parse<StoredBot>(json);
+  }
+
+  async putBot(bot: StoredBot, max: number): Promise<'stored' | 'full'> {
+    if ((await this.run(() => this.redis.hlen(BOTS_KEY))) >= max) return 'full';
+    await this.run(() => this.redis.hset(BOTS_KEY, bot.id, JSON.stringify(bot)));
+    return 'stored';
+  }
+
+  async deleteBot(id: string): Promise<boolean> {
+    return (await this.run(() => this.redis.hdel(BOTS_KEY, id))) > 0;
   }
 
   private async run<T>(operation: () => Promise<T>): Promise<T> {

@@ -4,6 +4,12 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import {
   ADMIN_BAN_ROUTE,
   ADMIN_BANS_PATH,
+  ADMIN_BOT_ROUTE,
+  ADMIN_BOTS_PATH,
+  BotCreateRequestSchema,
+  parseDisplayName,
+  type BotCreated,
+  type BotList,
   ADMIN_INSTANCES_PATH,
   ADMIN_MODERATE_ROUTE,
   ADMIN_PURGE_ROUTE,
@@ -23,6 +29,7 @@ import {
 import type { Config } from '../config.ts';
 import type { PurgeResult } from '../engine/engine.ts';
 import { HttpError } from '../http/http-error.ts';
+import { newBot } from '../operator/bot-keys.ts';
 import { INSTANCE_REPORT_MS } from '../plugins/operator.ts';
 
 /** Rooms the operator's list shows (occupied first, then by last message, unlisted included). */
@@ -117,6 +124,32 @@ const adminApi: FastifyPluginAsync<{ token: string; config: Config }> = async (f
       clientMsgId: randomUUID(),
     });
     return answer(result);
+  });
+
+  // Bots: made here, their key shown once; deleting one stops its key at once.
+  fastify.get(ADMIN_BOTS_PATH, async (): Promise<BotList> => {
+    const bots = await fastify.engine.operator.bots();
+    return {
+      bots: bots.map(({ id, name, createdAt }) => ({ id, name, createdAt })).sort((a, b) => a.createdAt - b.createdAt),
+    };
+  });
+
+  fastify.post(ADMIN_BOTS_PATH, async (request, reply) => {
+    const body = decodeWith(BotCreateRequestSchema, request.body);
+    if (!body.ok) throw new HttpError('bad_request', body.message);
+    const name = parseDisplayName(body.value.name);
+    if (!name.ok) throw new HttpError('bad_request', name.message);
+    const { bot, key } = newBot(name.value);
+    if ((await fastify.engine.operator.putBot(bot, config.maxBots)) === 'full')
+      throw new HttpError('too_many_bots', 'The server has as many bots as it takes (MAX_BOTS); delete some first.');
+    const created: BotCreated = { bot: { id: bot.id, name: bot.name, createdAt: bot.createdAt }, key };
+    return reply.code(201).send(created);
+  });
+
+  fastify.delete<{ Params: { id: string } }>(ADMIN_BOT_ROUTE, async (request, reply) => {
+    if (!(await fastify.engine.operator.deleteBot(request.params.id)))
+      throw new HttpError('not_found', 'There is no bot with this id.');
+    return reply.code(204).send();
   });
 
   fastify.delete<{ Params: { key: string } }>(ADMIN_BAN_ROUTE, async (request, reply) => {

@@ -5,6 +5,12 @@
  */
 import {
   ADMIN_BANS_PATH,
+  ADMIN_BOTS_PATH,
+  adminBotPath,
+  BotCreatedSchema,
+  BotListSchema,
+  type Bot,
+  type BotCreated,
   ADMIN_INSTANCES_PATH,
   ADMIN_ROOMS_PATH,
   adminBanPath,
@@ -56,6 +62,19 @@ export class AdminApi {
 
   async lift(key: string): Promise<void> {
     await this.request('DELETE', adminBanPath(key), () => ({ ok: true, value: undefined }));
+  }
+
+  async bots(): Promise<Bot[]> {
+    return (await this.request('GET', ADMIN_BOTS_PATH, (x) => decodeWith(BotListSchema, x))).bots;
+  }
+
+  /** Makes a bot; the answer holds its key, which the server never shows again. */
+  createBot(name: string): Promise<BotCreated> {
+    return this.request('POST', ADMIN_BOTS_PATH, (x) => decodeWith(BotCreatedSchema, x), { name });
+  }
+
+  async deleteBot(id: string): Promise<void> {
+    await this.request('DELETE', adminBotPath(id), () => ({ ok: true, value: undefined }));
   }
 
   moderate(room: string, request: OperatorModerationRequest): Promise<OperatorActionResult> {
