@@ -91,7 +91,10 @@ for (const engine of ['memory', 'redis'] as const) {
       assert.equal(full.status, 409);
       assert.equal((await json(full)).error, 'too_many_bots');
       for (const bot of [made, ...more]) {
-        const gone = await fetch(`${app.httpUrl}/api/admin/bots/${bot.id}`, { method: 'DELETE', headers: operatorAuth });
+        const gone = await fetch(`${app.httpUrl}/api/admin/bots/${bot.id}`, {
+          method: 'DELETE',
+          headers: operatorAuth,
+        });
         assert.equal(gone.status, 204);
       }
     });

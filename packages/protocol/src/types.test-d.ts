@@ -33,6 +33,7 @@ expectType<
     | 'message'
     | 'join'
     | 'leave'
+    | 'presence'
     | 'typing'
     | 'edit'
     | 'delete'

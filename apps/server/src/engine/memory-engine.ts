@@ -157,7 +157,8 @@ export class MemoryEngine implements ChatEngine {
     if (draft.replyTo !== undefined && (answered === undefined || answered.deleted === true))
       return { outcome: 'refused', code: 'not_found' };
     // Whoever posts first owns the room (a visit alone creates nothing).
-    if (!draft.user.id.startsWith(ANONYMOUS_ID_PREFIX) && !isBotId(draft.user.id)) room.moderation.owner ??= draft.user.id;
+    if (!draft.user.id.startsWith(ANONYMOUS_ID_PREFIX) && !isBotId(draft.user.id))
+      room.moderation.owner ??= draft.user.id;
     room.moderation.posted(draft.user.id, now);
 
     const id = this.nextId();

@@ -97,12 +97,14 @@ export class MemoryOperatorStore implements OperatorStore {
   }
 }
 
-// One hash tag for the three keys (one slot on a cluster). Room keys use `{<room>}` and room
-// names are word characters only, so no room's tag can be this one.
-const BANS_KEY = 'parley:{parley-operator}:bans';
-const BANS_VERSION_KEY = 'parley:{parley-operator}:bans-version';
-const INSTANCES_KEY = 'parley:{parley-operator}:instances';
-const BOTS_KEY = 'parley:{parley-operator}:bots';
+// One hash tag for the operator's keys (one slot on a cluster). They start `parley:operator:`,
+// never `parley:{` as every room's keys do, so nothing takes them for a room's.
+const BANS_KEY = 'parley:operator:{operator}:bans';
+const BANS_VERSION_KEY = 'parley:operator:{operator}:bans-version';
+const INSTANCES_KEY = 'parley:operator:{operator}:instances';
+const BOTS_KEY = 'parley:operator:{operator}:bots';
+/** The instance reports expire when no instance has reported for this long (they all stopped). */
+const INSTANCES_TTL_SECONDS = 60;
 
 /**
  * The Redis engine's store. Commands one by one (no script): two operators adding bans at the
@@ -113,6 +115,7 @@ export class RedisOperatorStore implements OperatorStore {
 
   async reportInstance(report: InstanceReport): Promise<void> {
     await this.run(() => this.redis.hset(INSTANCES_KEY, report.id, JSON.stringify(report)));
+    await this.run(() => this.redis.expire(INSTANCES_KEY, INSTANCES_TTL_SECONDS));
   }
 
   async instances(since: number): Promise<InstanceReport[]> {

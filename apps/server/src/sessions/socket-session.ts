@@ -266,12 +266,12 @@ export abstract class SocketSession implements RoomMember {
           ? 'The operator of this server banned you.'
           : `The operator of this server banned you until ${new Date(until).toISOString()}.`
         : code === 'invite_required'
-        ? 'This room is invite-only: ask its owner or a moderator for an invite.'
-        : code === 'kicked'
-          ? 'A moderator removed you from this room. You may come back.'
-          : until === undefined || until === 0
-            ? 'You are banned from this room.'
-            : `You are banned from this room until ${new Date(until).toISOString()}.`;
+          ? 'This room is invite-only: ask its owner or a moderator for an invite.'
+          : code === 'kicked'
+            ? 'A moderator removed you from this room. You may come back.'
+            : until === undefined || until === 0
+              ? 'You are banned from this room.'
+              : `You are banned from this room until ${new Date(until).toISOString()}.`;
     this.sendError(code, message, undefined, { until, ...(scope === 'server' ? { scope } : {}) });
     this.writer.close(CLOSE_CODES.removed, code);
   }
