@@ -283,6 +283,21 @@ return {id, 0, publish(ARGV[6], 'v1 change ' .. id .. ' ' .. seq .. ' -\\n' .. A
 `;
 
 /**
+ * The room's roles as MODERATE and PURGE read them (after LOG_HELPERS, whose `listed` they use):
+ * `role(id)` is -1 for the operator (the protocol's OPERATOR_USER), 0 for the owner, 1 for a
+ * moderator, 2 for anyone else, as room-standing.ts ranks them.
+ */
+const ROOM_ROLES = `
+local owner = redis.call('HGET', KEYS[8], 'owner')
+local mods = redis.call('HGET', KEYS[8], 'mods') or ''
+local function role(id)
+  if id == 'operator' then return -1 end
+  if owner == id then return 0 end
+  if listed(mods, id) then return 1 end
+  return 2
+end`;
+
+/**
  * Checks and applies a moderation action, appends it to the log and publishes it, in one step
  * (so every instance applies the actions of a room in one order). The rules are
  * room-standing.ts's: owner actions (promote, demote, transfer) are the owner's; the others need
@@ -299,14 +314,7 @@ export const MODERATE = `${LOG_HELPERS}
 local earlier = earlier_use(ARGV[9])
 if earlier then return earlier end
 local action, by, target = ARGV[1], ARGV[2], ARGV[3]
-local owner = redis.call('HGET', KEYS[8], 'owner')
-local mods = redis.call('HGET', KEYS[8], 'mods') or ''
-local function role(id)
-  if id == 'operator' then return -1 end
-  if owner == id then return 0 end
-  if listed(mods, id) then return 1 end
-  return 2
-end
+${ROOM_ROLES}
 local actor, subject = role(by), role(target)
 if by == target or target == '*' or subject == -1 then return {'', 4} end
 if action == 'promote' or action == 'demote' or action == 'transfer' then
@@ -382,14 +390,7 @@ export const PURGE = `${LOG_HELPERS}
 local earlier = earlier_use(ARGV[9])
 if earlier then return earlier end
 local by, target = ARGV[1], ARGV[2]
-local owner = redis.call('HGET', KEYS[8], 'owner')
-local mods = redis.call('HGET', KEYS[8], 'mods') or ''
-local function role(id)
-  if id == 'operator' then return -1 end
-  if owner == id then return 0 end
-  if listed(mods, id) then return 1 end
-  return 2
-end
+${ROOM_ROLES}
 local actor, subject = role(by), role(target)
 if by == target or actor == 2 or actor >= subject then return {'', 4} end
 -- '*': every author (a whole room's purge), the operator's only.
