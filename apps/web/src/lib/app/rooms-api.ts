@@ -8,6 +8,8 @@ import {
   decodeWith,
   HistoryPageSchema,
   isRoomName,
+  MemberPageSchema,
+  type MemberPage,
   RoomListSchema,
   type HistoryPage,
   type RoomSummary,
@@ -69,6 +71,17 @@ export async function fetchMessagePage(
   const body = await getJson(url, options);
   const page = decodeWith(HistoryPageSchema, body);
   if (!page.ok) throw new Error(`The server sent messages this app does not understand (${page.message}).`);
+  return page.value;
+}
+
+/** Fetches a page of the people present (a big room's welcome lists only the first); throws like the others. */
+export async function fetchMemberPage(
+  url: string,
+  options: { fetch?: Fetch; signal?: AbortSignal } = {},
+): Promise<MemberPage> {
+  const body = await getJson(url, options);
+  const page = decodeWith(MemberPageSchema, body);
+  if (!page.ok) throw new Error(`The server sent a member list this app does not understand (${page.message}).`);
   return page.value;
 }
 

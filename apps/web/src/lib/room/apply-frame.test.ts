@@ -410,3 +410,26 @@ describe('applyRecoveryPage', () => {
     assert.deepEqual(ids(applyRecoveryPage(state, page, '1-0', '5-0').timeline.entries), ['1-0', 'gap', '5-0', '9-0']);
   });
 });
+
+describe('applyFrame: a big room’s head count', () => {
+  test('the welcome’s memberCount, joins and leaves, then presence counts that make the list a snapshot', () => {
+    let state = applyFrame(
+      initialRoomState(new Timeline()),
+      welcome([], { memberCount: 300, hasMoreMembers: true }),
+      context(),
+    ).state;
+    assert.deepEqual(state.headcount, { count: 300, complete: false });
+    const carol = { id: 'u_carol', name: 'Carol' };
+    state = applyFrame(state, { type: 'join', user: carol, ts: 1 }, context()).state;
+    assert.equal(state.headcount.count, 301);
+    state = applyFrame(state, { type: 'presence', count: 1234 }, context()).state;
+    assert.deepEqual(state.headcount, { count: 1234, complete: false });
+    // A small room: everyone listed, and it stays so.
+    const small = welcomed();
+    assert.deepEqual(small.headcount, { count: 2, complete: true });
+    assert.deepEqual(applyFrame(small, { type: 'leave', user: bob, ts: 2 }, context()).state.headcount, {
+      count: 1,
+      complete: true,
+    });
+  });
+});

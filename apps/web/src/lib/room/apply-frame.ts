@@ -30,7 +30,7 @@ import {
 } from '@parley/protocol';
 import { formatTime } from '../ui/format-time.ts';
 import { newestInBatch } from './changes.ts';
-import { addMember, removeMember } from './members.ts';
+import { addMember, headcountAfter, removeMember, welcomeHeadcount, type Headcount } from './members.ts';
 import {
   applyRestriction,
   applyRoleChange,
@@ -70,6 +70,8 @@ export interface RoomState {
   /** The reader as the server knows them, from the latest welcome. */
   readonly me: User | null;
   readonly members: readonly Member[];
+  /** How many are present (`members` may list only some of them in a big room). */
+  readonly headcount: Headcount;
   readonly typists: readonly Typist[];
   /** The reader's own messages not yet in the log, oldest first. */
   readonly outbox: readonly OutboxItem[];
@@ -118,6 +120,7 @@ export function initialRoomState(timeline: Timeline, outbox: readonly OutboxItem
     timeline,
     me: null,
     members: [],
+    headcount: { count: 0, complete: true },
     typists: [],
     outbox,
     hasMore: false,
@@ -214,6 +217,11 @@ export function applyFrame(state: RoomState, frame: RoomFrame, context: FrameCon
       return {
         state: {
           ...state,
+          headcount: headcountAfter(
+            state.headcount,
+            frame.type,
+            state.members.some((m) => m.id === frame.user.id),
+          ),
           members:
             frame.type === 'join' ? addMember(state.members, frame.user) : removeMember(state.members, frame.user.id),
           typists: frame.type === 'leave' ? stopTyping(state.typists, frame.user.id) : state.typists,
@@ -222,9 +230,9 @@ export function applyFrame(state: RoomState, frame: RoomFrame, context: FrameCon
         timelineChanged: true,
       };
     case 'presence':
-      // A big room's head count (joins and leaves are not sent one by one there). The member
-      // list does not show a count yet: nothing to change.
-      return only(state);
+      // A big room's head count: joins and leaves are not sent one by one there, so the list
+      // held is a snapshot from now on (the member list offers to load it again).
+      return only({ ...state, headcount: { count: frame.count, complete: false } });
     case 'typing':
       // Another tab of the reader's own is not someone else typing.
       if (frame.user.id === state.me?.id) return only(state);
@@ -338,6 +346,7 @@ function applyWelcome(state: RoomState, welcome: WelcomeFrame, context: FrameCon
       welcomedOnce: true,
       me: welcome.you,
       members: welcome.members,
+      headcount: welcomeHeadcount(welcome),
       // Typing notices from before the drop are stale; nobody replays them.
       typists: state.typists.length === 0 ? state.typists : [],
       hasMore,

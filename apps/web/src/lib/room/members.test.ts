@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { lookKeys } from '@parley/protocol';
-import { addMember, lookalikeMarks, removeMember, sortMembers } from './members.ts';
+import {
+  addMember,
+  headcountAfter,
+  lookalikeMarks,
+  mergeMembers,
+  removeMember,
+  sortMembers,
+  welcomeHeadcount,
+} from './members.ts';
 
 const alice = { id: 'u_a', name: 'alice' };
 const bob = { id: 'u_b', name: 'Bob' };
@@ -105,5 +113,23 @@ describe('lookalikeMarks', () => {
   test('nobody, or one person, marks nobody', () => {
     assert.deepEqual(lookalikeMarks([]), new Set());
     assert.deepEqual(lookalikeMarks([{ id: 'a', name: 'Alice', look: [key(1)] }]), new Set());
+  });
+
+  test('a big room: the welcome’s count and whether it lists everyone; joins and leaves move the count', () => {
+    assert.deepEqual(welcomeHeadcount({ members: [alice, bob] }), { count: 2, complete: true }, 'an older server');
+    const cut = welcomeHeadcount({ members: [alice, bob], memberCount: 500, hasMoreMembers: true });
+    assert.deepEqual(cut, { count: 500, complete: false });
+    assert.deepEqual(headcountAfter(cut, 'join', false), { count: 501, complete: false });
+    assert.deepEqual(headcountAfter(cut, 'join', true), cut, 'someone already listed');
+    assert.deepEqual(headcountAfter(cut, 'leave', false), { count: 499, complete: false }, 'someone not listed left');
+    const whole = { count: 2, complete: true };
+    assert.deepEqual(headcountAfter(whole, 'leave', true), { count: 1, complete: true });
+    assert.deepEqual(headcountAfter(whole, 'leave', false), whole, 'nobody the list had');
+    assert.deepEqual(headcountAfter({ count: 0, complete: false }, 'leave', false), { count: 0, complete: false });
+  });
+
+  test('member pages merge by id', () => {
+    const merged = mergeMembers([alice], [alice, bob, { id: 'u_a', name: 'alice', role: 'owner' }]);
+    assert.deepEqual(merged, [{ id: 'u_a', name: 'alice', role: 'owner' }, bob]);
   });
 });

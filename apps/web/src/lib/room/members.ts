@@ -58,3 +58,41 @@ export function lookalikeMarks(members: readonly Member[]): Set<string> {
   }
   return marked;
 }
+
+/**
+ * How many people are present, and whether the member list holds them all. In a big room the
+ * welcome lists only the first of them (`hasMoreMembers`), and above a size the server sends a
+ * `presence` count instead of joins and leaves: the count stays right, the list is then a
+ * snapshot (loaded from the member pages on request).
+ */
+export interface Headcount {
+  count: number;
+  complete: boolean;
+}
+
+/** The headcount a welcome gives (a server before member counts lists everyone). */
+export function welcomeHeadcount(welcome: {
+  members: readonly Member[];
+  memberCount?: number;
+  hasMoreMembers?: boolean;
+}): Headcount {
+  return { count: welcome.memberCount ?? welcome.members.length, complete: welcome.hasMoreMembers !== true };
+}
+
+/**
+ * The headcount after a join or a leave. A join is someone's first presence anywhere: one more,
+ * unless the list already had them. A leave is one fewer, when the list had them or does not hold
+ * everyone (then they may be someone it never listed).
+ */
+export function headcountAfter(headcount: Headcount, kind: 'join' | 'leave', listed: boolean): Headcount {
+  if (kind === 'join') return listed ? headcount : { ...headcount, count: headcount.count + 1 };
+  if (!listed && headcount.complete) return headcount;
+  return { ...headcount, count: Math.max(0, headcount.count - 1) };
+}
+
+/** The list with a page of members (GET /api/rooms/<room>/members) merged in by id. */
+export function mergeMembers(members: readonly Member[], page: readonly Member[]): readonly Member[] {
+  let merged = members;
+  for (const member of page) merged = addMember(merged, member);
+  return merged;
+}

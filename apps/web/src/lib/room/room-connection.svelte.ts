@@ -19,6 +19,7 @@ import {
   type ConnectParams,
   type HistoryPage,
   type Member,
+  type MemberPage,
   type MessageFrame,
   type ModerationAction,
   type ReplyRef,
@@ -68,6 +69,7 @@ import {
   type Requests,
   type Restrictions,
 } from './moderation.ts';
+import { mergeMembers, type Headcount } from './members.ts';
 import { MAX_RECOVERY_PAGES, recoverNewer } from './recovery.ts';
 import { settingsOf } from './settings.ts';
 import { RoomSocket, type ConnectionStatus } from './room-socket.svelte.ts';
@@ -109,6 +111,8 @@ export interface RoomConnectionOptions {
   ) => { ok: true; url: string } | { ok: false; reason: string };
   /** Fetches the page of messages before an id (scroll-back). */
   fetchOlder: (before: string) => Promise<HistoryPage>;
+  /** Fetches a page of the people present (GET /api/rooms/<room>/members), from a cursor. */
+  fetchMembers: (cursor: string | undefined) => Promise<MemberPage>;
   /** Fetches the page of messages after an id (the rest of a recovery the welcome cut short). */
   fetchNewer: (after: string, signal: AbortSignal) => Promise<HistoryPage>;
   /** Most pages one recovery fetches before it gives up and shows a gap. */
@@ -133,10 +137,17 @@ const REMOVED_REASONS: Record<Removal['kind'], string> = {
 /** Screen readers get the last few new things, not an ever-growing region. */
 const MAX_ANNOUNCEMENTS = 5;
 
+/** Member pages one "show everyone" loads at most (of up to 100 people each): the list stays renderable. */
+const MAX_MEMBER_PAGES = 20;
+
 export class RoomConnection {
   /** The reader as the server knows them, from the latest welcome. */
   me = $state.raw<User | null>(null);
   members = $state.raw<readonly Member[]>([]);
+  /** How many are present, and whether `members` holds them all (see members.ts, Headcount). */
+  headcount = $state.raw<Headcount>({ count: 0, complete: true });
+  loadingMembers = $state(false);
+  membersProblem = $state<string | null>(null);
   #outbox = $state.raw<readonly OutboxItem[]>([]);
   typists = $state.raw<readonly Typist[]>([]);
   /** Older messages exist on the server before the oldest one held. */
@@ -179,6 +190,7 @@ export class RoomConnection {
   readonly #storage: ClientStorage;
   readonly #outboxStorage: OutboxStorage | undefined;
   readonly #fetchOlder: RoomConnectionOptions['fetchOlder'];
+  readonly #fetchMembers: RoomConnectionOptions['fetchMembers'];
   readonly #fetchNewer: RoomConnectionOptions['fetchNewer'];
   readonly #maxRecoveryPages: number;
   /** The parts of {@link RoomState} no view shows (see there). */
@@ -192,6 +204,8 @@ export class RoomConnection {
   readonly #socket: RoomSocket;
   #clock: ReturnType<typeof setInterval> | null = null;
   #lastTypingSentAt: number | null = null;
+  /** The room sends head counts instead of joins and leaves (a big room): the list is a snapshot. */
+  #countsOnly = false;
   #nextAnnouncement = 1;
   #started = false;
   #disposed = false;
@@ -204,6 +218,7 @@ export class RoomConnection {
     // Messages a reload interrupted: shown at once, sent after the welcome like any pending one.
     this.#outbox = options.outboxStorage?.load(options.room) ?? [];
     this.#fetchOlder = options.fetchOlder;
+    this.#fetchMembers = options.fetchMembers;
     this.#fetchNewer = options.fetchNewer;
     this.#maxRecoveryPages = options.maxRecoveryPages ?? MAX_RECOVERY_PAGES;
     this.#frames = new FrameBatch((frames) => this.#receiveAll(frames), options.schedule ?? nextFrame);
@@ -513,6 +528,38 @@ export class RoomConnection {
     }
   }
 
+  /**
+   * Loads everyone present from the member pages (a big room's welcome lists only the first),
+   * at most MAX_MEMBER_PAGES pages; the list is complete after it unless the room only sends
+   * counts (then it is a snapshot, to be loaded again).
+   */
+  async loadAllMembers(): Promise<void> {
+    if (this.loadingMembers) return;
+    this.loadingMembers = true;
+    this.membersProblem = null;
+    try {
+      let members: readonly Member[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      let count = this.headcount.count;
+      do {
+        const page = await this.#fetchMembers(cursor);
+        if (this.#disposed) return;
+        members = mergeMembers(members, page.members);
+        count = page.memberCount;
+        cursor = page.cursor;
+        pages += 1;
+      } while (cursor !== undefined && pages < MAX_MEMBER_PAGES);
+      this.members = members;
+      // Complete when every page came, and joins and leaves keep it so (not a counts-only room).
+      this.headcount = { count, complete: cursor === undefined && !this.#countsOnly };
+    } catch (error) {
+      this.membersProblem = error instanceof Error ? error.message : String(error);
+    } finally {
+      this.loadingMembers = false;
+    }
+  }
+
   /** Forgets the last server problem (the user dismissed it). */
   dismissProblem(): void {
     this.serverProblem = null;
@@ -541,6 +588,8 @@ export class RoomConnection {
       lastSeen: () => this.#storage.lastSeen(this.room),
       newClientMsgId: () => newClientMsgId(),
     };
+    if (decoded.value.type === 'presence') this.#countsOnly = true;
+    else if (decoded.value.type === 'welcome') this.#countsOnly = false;
     this.#apply(applyFrame(this.#state(), decoded.value, context));
   }
 
@@ -550,6 +599,7 @@ export class RoomConnection {
       timeline: this.#log,
       me: this.me,
       members: this.members,
+      headcount: this.headcount,
       typists: this.typists,
       outbox: this.#outbox,
       hasMore: this.hasMore,
@@ -574,6 +624,7 @@ export class RoomConnection {
   #commit(state: RoomState): void {
     this.me = state.me;
     this.members = state.members;
+    this.headcount = state.headcount;
     this.typists = state.typists;
     this.#setOutbox(state.outbox);
     this.hasMore = state.hasMore;
