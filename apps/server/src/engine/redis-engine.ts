@@ -343,6 +343,8 @@ export class RedisEngine implements ChatEngine {
   /** room → userId → user, for every person present through this instance; refreshed by heartbeat. */
   private readonly present = new Map<string, Map<string, User>>();
   private readonly heartbeat: NodeJS.Timeout;
+  /** Redis Cluster: the second read-back after the subscriptions moved (see the subscribersReady handler). */
+  private settledBackfill: NodeJS.Timeout | undefined;
   readonly operator: OperatorStore;
 
   constructor(
@@ -435,6 +437,11 @@ export class RedisEngine implements ChatEngine {
         if (this.channels.size === 0) return;
         this.log.info({ channels: this.channels.size }, 'redis cluster subscriptions ready');
         this.listener?.resubscribed();
+        // ioredis says "ready" once it has *sent* the new SSUBSCRIBEs, not once the node has
+        // taken them: a room's last message published in between would be missed by the read
+        // above, and no later message would reveal the gap. So read back once more, later.
+        clearTimeout(this.settledBackfill);
+        this.settledBackfill = setTimeout(() => this.listener?.resubscribed(), SLOTS_REFRESH_MS).unref();
       });
     } else {
       // A connection that subscribes can run no other command, so the subscriber is separate.
@@ -1136,6 +1143,7 @@ export class RedisEngine implements ChatEngine {
 
   async close(): Promise<void> {
     clearInterval(this.heartbeat);
+    clearTimeout(this.settledBackfill);
     // quit() waits for replies in flight; disconnect() is the fallback when Redis is gone, or
     // does not answer within the command timeout (a cluster whose nodes died may never answer).
     await Promise.all(

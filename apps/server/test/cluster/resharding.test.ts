@@ -41,7 +41,10 @@ test('a room’s slot moved to another primary under traffic: no gap, no duplica
 
   const texts: string[] = [];
   while (texts.length < total) {
-    const frame = await reader.next(20_000);
+    // On a timeout, say what did arrive: a lost tail and a lost middle have different causes.
+    const frame = await reader.next(20_000).catch((err: Error) => {
+      throw new Error(`${err.message}; the reader had ${texts.length}: ${texts.join(' ')}`);
+    });
     if (frame.type === 'message') texts.push(frame.text);
   }
   await reader.expectSilence(300);
