@@ -14,6 +14,7 @@ import {
 } from '@parley/protocol';
 import type { Config } from '../config.ts';
 import type { ChangeRefusal } from '../engine/engine.ts';
+import { bearerRequired, bearerToken } from '../http/bearer.ts';
 import { HttpError } from '../http/http-error.ts';
 import { KeyedBuckets } from '../limits/keyed-buckets.ts';
 import { botOfKey } from '../operator/bot-keys.ts';
@@ -31,14 +32,9 @@ const botApi: FastifyPluginAsync<{ config: Config }> = async (fastify, { config 
   const botRates = new KeyedBuckets(config.rateLimitPerConnection, config.rateBurstPerConnection);
 
   const authorise = async (request: FastifyRequest): Promise<Bot> => {
-    const header = request.headers.authorization ?? '';
-    const bot = header.startsWith('Bearer ')
-      ? await botOfKey(fastify.engine.operator, header.slice('Bearer '.length))
-      : undefined;
-    if (bot === undefined)
-      throw new HttpError('unauthorized', 'Posting needs Authorization: Bearer <bot key> of a bot that exists.', {
-        'www-authenticate': 'Bearer',
-      });
+    const key = bearerToken(request.headers.authorization);
+    const bot = key === undefined ? undefined : await botOfKey(fastify.engine.operator, key);
+    if (bot === undefined) throw bearerRequired('Posting needs Authorization: Bearer <bot key> of a bot that exists.');
     return bot;
   };
 

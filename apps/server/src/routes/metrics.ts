@@ -1,8 +1,7 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { ERROR_CODES } from '@parley/protocol';
-import { HttpError } from '../http/http-error.ts';
+import { bearerMatches, bearerRequired } from '../http/bearer.ts';
 
 /**
  * `GET /metrics` in Prometheus text format. Counters are read from the app's Stats when
@@ -123,16 +122,9 @@ const metricsRoutes: FastifyPluginAsync<{ token?: string | undefined }> = async 
   });
 
   // With METRICS_TOKEN set, only the scraper that presents it may read the server's internals.
-  const expected = token === undefined ? undefined : Buffer.from(`Bearer ${token}`);
   fastify.get('/metrics', async (request, reply) => {
-    if (expected !== undefined) {
-      const given = Buffer.from(request.headers.authorization ?? '');
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-        throw new HttpError('unauthorized', 'This endpoint needs Authorization: Bearer <METRICS_TOKEN>.', {
-          'www-authenticate': 'Bearer',
-        });
-      }
-    }
+    if (token !== undefined && !bearerMatches(request.headers.authorization, token))
+      throw bearerRequired('This endpoint needs Authorization: Bearer <METRICS_TOKEN>.');
     const started = process.hrtime.bigint();
     const health = await engine.health().catch((err: unknown) => ({ ok: false, detail: String(err) }));
     if (health.ok) roundTrip.observe({ engine: engine.kind }, Number(process.hrtime.bigint() - started) / 1e9);
