@@ -33,6 +33,9 @@ export class Stats {
   refusedRequests = 0;
   /** Of those, TCP connections answered 429 as soon as accepted (a flooding address: see shed-at-accept.ts). */
   shedConnections = 0;
+  /** History reads asked of the engine, and reads that shared an identical one already in flight. */
+  historyReads = 0;
+  historyReadsMerged = 0;
   /** Gaps in pub/sub found and read back from the log, and the messages recovered. */
   backfills = 0;
   backfilledMessages = 0;

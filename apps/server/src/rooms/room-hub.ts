@@ -122,6 +122,12 @@ interface RoomState {
   lastWrittenAt: number;
 }
 
+/** A history read that callers share (see RoomHub.history): the one running, and the one waiting to start after it. */
+interface SharedRead {
+  running: Promise<HistoryResult>;
+  next: Promise<HistoryResult> | undefined;
+}
+
 /**
  * Keeps the local sockets of each room: one bus subscription per room with local members
  * (subscribed when the first joins, unsubscribed when the last leaves), one presence entry per
@@ -140,6 +146,8 @@ export class RoomHub {
   private timedFlushAt = Number.POSITIVE_INFINITY;
   /** Writers with frames of their own waiting for the end of this turn (see {@link writeAtEndOfTurn}). */
   private readonly waitingWriters = new Set<EndOfTurnWrites>();
+  /** History reads in flight, by room and query (see {@link history}); at most one per distinct read. */
+  private readonly historyReads = new Map<string, SharedRead>();
 
   constructor(
     private readonly engine: ChatEngine,
@@ -258,7 +266,42 @@ export class RoomHub {
 
   /** Reads a page of a room's history (see ChatEngine.history). */
   history(room: string, query: HistoryQuery): Promise<HistoryResult> {
-    return this.engine.history(room, query);
+    // Identical reads share one (a deploy or a Redis restart reconnects a whole room at once,
+    // every client with the same `since`). Never one already running: it may have read the log
+    // before the caller joined the room, and an event in between would then be in neither the
+    // page nor the caller's live stream. So callers that find a read running all wait for one
+    // more, started when it ends: at most one running and one waiting per distinct read.
+    // Callers only read the result, never change it.
+    const key = `${room}\n${query.since ?? ''}\n${query.after ?? ''}\n${query.before ?? ''}\n${query.limit}\n${query.maxBytes}`;
+    const shared = this.historyReads.get(key);
+    if (shared === undefined) {
+      const fresh: SharedRead = { running: undefined!, next: undefined };
+      this.historyReads.set(key, fresh);
+      return this.startHistoryRead(key, fresh, room, query);
+    }
+    if (shared.next !== undefined) {
+      this.stats.historyReadsMerged += 1;
+      return shared.next;
+    }
+    const settled = () => {
+      shared.next = undefined;
+      return this.startHistoryRead(key, shared, room, query);
+    };
+    shared.next = shared.running.then(settled, settled);
+    return shared.next;
+  }
+
+  /** Starts the read `shared` stands for, counted in parley_history_reads_total. */
+  private startHistoryRead(key: string, shared: SharedRead, room: string, query: HistoryQuery): Promise<HistoryResult> {
+    this.stats.historyReads += 1;
+    const read = this.engine.history(room, query);
+    shared.running = read;
+    const done = () => {
+      // (A waiting read, if any, starts next and takes the entry over.)
+      if (shared.running === read && shared.next === undefined) this.historyReads.delete(key);
+    };
+    read.then(done, done);
+    return read;
   }
 
   /**

@@ -95,6 +95,16 @@ const metricsRoutes: FastifyPluginAsync<{ token?: string | undefined }> = async 
     'Of the refused, TCP connections answered 429 as soon as accepted, their request never read (a flooding address)',
     () => stats.shedConnections,
   );
+  counter(
+    'parley_history_reads_total',
+    'History pages read from the engine (welcomes, recoveries, pages)',
+    () => stats.historyReads,
+  );
+  counter(
+    'parley_history_reads_merged_total',
+    'History reads that shared an identical read already in flight instead of reading the log again',
+    () => stats.historyReadsMerged,
+  );
   counter('parley_backfills_total', 'Times the log was read back after pub/sub lost messages', () => stats.backfills);
   counter(
     'parley_backfilled_messages_total',

@@ -92,7 +92,8 @@ const roomsApi: FastifyPluginAsync<{ config: Config }> = async (fastify, { confi
         'retry-after': String(wait),
       });
     }
-    const page = await fastify.engine.history(room.value, {
+    // Through the hub: identical page requests in flight share one read.
+    const page = await fastify.roomHub.history(room.value, {
       before,
       after,
       limit,

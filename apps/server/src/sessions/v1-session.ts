@@ -15,8 +15,8 @@ import {
   type User,
   type WelcomeFrame,
 } from '@parley/protocol';
-import type { ChangeRefusal, MemberList, PostResult } from '../engine/engine.ts';
-import type { Standing } from '../engine/room-standing.ts';
+import type { ChangeRefusal, HistoryResult, MemberList, PostResult } from '../engine/engine.ts';
+import { needsInvite, type Standing } from '../engine/room-standing.ts';
 import { logIdOf } from '../rooms/room-events.ts';
 import type { OutgoingBatch } from '../rooms/outgoing-event.ts';
 import type { EncodedFrames, FrameParts } from '../wire/frames.ts';
@@ -38,13 +38,31 @@ export interface V1Params {
  * (see MembersJson in engine.ts): at most WELCOME_MEMBERS_MAX of them, how many are present, and
  * whether the list is cut.
  */
-function encodeWelcome(frame: Omit<WelcomeFrame, 'members'>, members: MemberList): string {
+function encodeWelcome(
+  frame: Omit<WelcomeFrame, 'members' | 'history'>,
+  history: HistoryResult,
+  members: MemberList,
+): string {
   const json = encodeFrame({
     ...frame,
     memberCount: members.count,
     hasMoreMembers: members.listed < members.count,
   } as WelcomeFrame);
-  return `${json.slice(0, -1)},"members":${members.json}}`;
+  return `${json.slice(0, -1)},"history":${historyJson(history)},"members":${members.json}}`;
+}
+
+/**
+ * The JSON of a history page's messages, encoded once per page: the sockets of a room that
+ * reconnect together share one read (RoomHub.history) and so one encoding, however many welcomes.
+ */
+const encodedHistories = new WeakMap<HistoryResult, string>();
+function historyJson(history: HistoryResult): string {
+  let json = encodedHistories.get(history);
+  if (json === undefined) {
+    json = JSON.stringify(history.messages);
+    encodedHistories.set(history, json);
+  }
+  return json;
 }
 
 /**
@@ -97,7 +115,7 @@ export class V1Session extends SocketSession {
     }
     // An invite-only room lets in its owner and moderators, the people already let in, and
     // whoever brings a valid invite (who is then let in for good).
-    if (standing.settings.inviteOnly && standing.role === 'member' && !standing.admitted) {
+    if (needsInvite(standing)) {
       const invite = params.invite;
       if (invite === undefined || !(await identity.verifyInvite(invite, this.room))) {
         this.closeRemoved('invite_required', undefined);
@@ -136,7 +154,6 @@ export class V1Session extends SocketSession {
         },
         ...(this.standing !== undefined ? { roles: this.standing.roles, settings: this.standing.settings } : {}),
         token: this.token,
-        history: history.messages,
         recovered: history.recovered,
         hasMore: history.hasMore,
         hasNewer: history.hasNewer,
@@ -145,6 +162,7 @@ export class V1Session extends SocketSession {
         ...(history.settings.length > 0 ? { settingsChanges: history.settings } : {}),
         ...(history.lastEventId !== undefined ? { lastEventId: history.lastEventId } : {}),
       },
+      history,
       members,
     );
     limits.chargeHistory(this.addressKey, Buffer.byteLength(welcome));

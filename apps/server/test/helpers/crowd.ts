@@ -13,11 +13,16 @@ export class CrowdMember {
 
   private constructor(readonly socket: WebSocket) {}
 
-  /** Opens a socket into `room` and waits for its welcome (fails after `timeoutMs`). */
-  static async join(wsUrl: string, room: string, name: string, timeoutMs = 10_000): Promise<CrowdMember> {
-    const socket = new WebSocket(`${wsUrl}/ws/chat/${encodeURIComponent(room)}/?name=${encodeURIComponent(name)}`, [
-      'parley.v1',
-    ]);
+  /** Opens a socket into `room` (recovering after `since`, if given) and waits for its welcome (fails after `timeoutMs`). */
+  static async join(
+    wsUrl: string,
+    room: string,
+    name: string,
+    timeoutMs = 10_000,
+    since?: string,
+  ): Promise<CrowdMember> {
+    const query = new URLSearchParams({ name, ...(since !== undefined ? { since } : {}) });
+    const socket = new WebSocket(`${wsUrl}/ws/chat/${encodeURIComponent(room)}/?${query}`, ['parley.v1']);
     const member = new CrowdMember(socket);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no welcome within ${timeoutMs} ms`)), timeoutMs);

@@ -1,0 +1,119 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startApp, type RunningApp } from './helpers/app.ts';
+import { CrowdMember, closeCrowd, eventually } from './helpers/crowd.ts';
+import { TestRedis } from './helpers/redis-server.ts';
+import { connectV1, postV1 } from './helpers/ws-client.ts';
+
+/**
+ * Storms (issue 18): when a whole room reconnects at once with the same `since`, an instance
+ * reads the log once per moment, not once per socket (RoomHub.history), and still every
+ * socket gets every message exactly once, in order.
+ */
+
+/** Recoveries in the storm test, spread over the instances. */
+const STORM = 150;
+
+function readCounts(instances: RunningApp[]): { reads: number; merged: number } {
+  const apps = [...new Set(instances)];
+  return {
+    reads: apps.reduce((n, { app }) => n + app.stats.historyReads, 0),
+    merged: apps.reduce((n, { app }) => n + app.stats.historyReadsMerged, 0),
+  };
+}
+
+for (const engine of ['memory', 'redis'] as const) {
+  describe(`merged history reads over the ${engine} engine`, () => {
+    let redis: TestRedis | undefined;
+    let a: RunningApp;
+    let b: RunningApp;
+
+    before(async () => {
+      if (engine === 'redis') redis = await TestRedis.start();
+      a = await startApp(undefined, { REDIS_URL: redis?.url });
+      b = engine === 'redis' ? await startApp(undefined, { REDIS_URL: redis?.url }) : a;
+    });
+    after(async () => {
+      await a.app.close();
+      if (b !== a) await b.app.close();
+      await redis?.stop();
+    });
+
+    test('identical reads asked together cost two log reads (the one running, one after it); different ones are not merged', async (t) => {
+      const room = `merge_${engine}`;
+      const { client } = await connectV1(a.wsUrl, room, { name: 'Writer' });
+      t.after(() => client.close());
+      const ids = [];
+      for (let i = 0; i < 6; i++) ids.push(await postV1(client, `m${i}`));
+      const hub = a.app.roomHub;
+      const start = readCounts([a]);
+      const query = { since: ids[1], limit: 100, maxBytes: 1 << 20 };
+      // Asked in the same turn: the first starts a read, the second queues one more after it
+      // (the first may have read before the others asked), the other 48 share that one.
+      const pages = await Promise.all(Array.from({ length: 50 }, () => hub.history(room, query)));
+      const other = await hub.history(room, { ...query, since: ids[3] });
+      const counts = readCounts([a]);
+      assert.equal(counts.reads - start.reads, 3, 'two reads for the 50, one for the different since');
+      assert.equal(counts.merged - start.merged, 48);
+      for (const page of pages) {
+        assert.equal(page.recovered, true);
+        assert.deepEqual(
+          page.messages.map((m) => m.text),
+          ['m2', 'm3', 'm4', 'm5'],
+        );
+      }
+      assert.deepEqual(
+        other.messages.map((m) => m.text),
+        ['m4', 'm5'],
+      );
+      // Nothing stays behind once the reads are done: the next ask reads again.
+      await hub.history(room, query);
+      assert.equal(readCounts([a]).reads - counts.reads, 1);
+    });
+
+    test(`${STORM} sockets recovering from the same id at once, while messages flow: each gets every message once, in order`, async (t) => {
+      const room = `storm_${engine}`;
+      const { client: sender } = await connectV1(a.wsUrl, room, { name: 'Sender' });
+      t.after(() => sender.close());
+      const sent: string[] = [];
+      for (let i = 0; i < 20; i++) {
+        await postV1(sender, `before ${i}`);
+        sent.push(`before ${i}`);
+      }
+      const { welcome } = await connectV1(b.wsUrl, room, { name: 'Probe' });
+      const since = welcome.history.find((m: any) => m.text === 'before 4').id;
+      const expected = sent.slice(5);
+
+      const start = readCounts([a, b]);
+      const joining = Promise.all(
+        Array.from({ length: STORM }, (_, i) => CrowdMember.join([a, b][i % 2]!.wsUrl, room, `r-${i}`, 30_000, since)),
+      );
+      // Live messages while the crowd sets up: each must reach each socket once, from its
+      // welcome or live, whichever side of its set-up it fell on.
+      for (let i = 0; i < 10; i++) {
+        await postV1(sender, `during ${i}`);
+        expected.push(`during ${i}`);
+      }
+      const crowd = await joining;
+      t.after(() => closeCrowd(crowd));
+      const textsOf = (member: CrowdMember) => [
+        ...member.welcome.history.map((m: any) => m.text),
+        ...member.ofType('message').map((m: any) => m.text),
+      ];
+      await eventually(
+        () => crowd.every((member) => textsOf(member).length >= expected.length),
+        'every socket has every message',
+        20_000,
+      );
+      for (const member of crowd) {
+        assert.equal(member.welcome.recovered, true);
+        assert.deepEqual(textsOf(member), expected);
+      }
+      const counts = readCounts([a, b]);
+      const reads = counts.reads - start.reads;
+      const merged = counts.merged - start.merged;
+      assert.equal(reads + merged, STORM, 'one history ask per welcome');
+      console.log(`${engine}: ${STORM} recoveries cost ${reads} log reads (${merged} merged)`);
+    });
+  });
+}
