@@ -192,5 +192,21 @@ for (const engine of ['memory', 'redis'] as const) {
       assert.equal((await post(app, `${room}_other`, bot.key, { text: 'elsewhere' })).status, 201);
       owner.client.close();
     });
+
+    test('an invite-only room refuses a bot it never let in, as it would a person: 403 invite_required', async () => {
+      const room = `botinvite_${engine}`;
+      const bot = await makeBot(app, 'Outsider Bot');
+      const owner = await connectV1(app.wsUrl, room, { name: 'Ivy' });
+      await postV1(owner.client, 'my room');
+      assert.equal((await requestV1(owner.client, { type: 'settings', inviteOnly: true })).type, 'ack');
+      const refused = await post(other ?? app, room, bot.key, { text: 'let me in' });
+      assert.equal(refused.status, 403);
+      assert.equal((await json(refused)).error, 'invite_required');
+      // The owner still posts there, and the bot still posts elsewhere.
+      await postV1(owner.client, 'still mine');
+      assert.equal((await post(app, `${room}_open`, bot.key, { text: 'elsewhere' })).status, 201);
+      owner.client.close();
+      await fetch(`${app.httpUrl}/api/admin/bots/${bot.id}`, { method: 'DELETE', headers: operatorAuth });
+    });
   });
 }

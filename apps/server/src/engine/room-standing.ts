@@ -28,6 +28,15 @@ export interface Standing {
   mutedUntil?: number;
 }
 
+/**
+ * Whether a person must bring an invite to get in: the room is invite-only and they are a
+ * member never let in (the owner and moderators always get in, and so does whoever was let in
+ * once: an invite presented, or present when the room became invite-only).
+ */
+export function needsInvite(standing: Pick<Standing, 'settings' | 'role' | 'admitted'>): boolean {
+  return standing.settings.inviteOnly && standing.role === 'member' && !standing.admitted;
+}
+
 /** Actions on a person who must be in the room (the others lift something, or change a role). */
 export const NEEDS_PRESENCE: readonly ModerationAction[] = ['kick', 'ban', 'mute', 'promote', 'transfer'];
 

@@ -14,6 +14,7 @@ import {
 } from '@parley/protocol';
 import type { Config } from '../config.ts';
 import type { ChangeRefusal } from '../engine/engine.ts';
+import { needsInvite } from '../engine/room-standing.ts';
 import { bearerRequired, bearerToken } from '../http/bearer.ts';
 import { HttpError } from '../http/http-error.ts';
 import { KeyedBuckets } from '../limits/keyed-buckets.ts';
@@ -66,7 +67,7 @@ const botApi: FastifyPluginAsync<{ config: Config }> = async (fastify, { config 
         );
       // An invite-only room takes the bots it let in (an owner's or moderator's business), as people.
       const standing = await roomHub.standing(room.value, bot.id, address);
-      if (standing.settings.inviteOnly && standing.role === 'member' && !standing.admitted)
+      if (needsInvite(standing))
         throw new HttpError('invite_required', 'This room is invite-only and has not let this bot in.');
 
       const result = await roomHub.post({
