@@ -162,6 +162,40 @@ for (const engine of ['memory', 'redis'] as const) {
       assert.equal(revoked.status, 401, 'a deleted bot’s key stops working on every instance');
     });
 
+    test('a body over MAX_PAYLOAD_BYTES is refused before it is read: 413 too_large, nothing posted', async () => {
+      const room = `botbody_${engine}`;
+      const bot = await makeBot(app, 'Wordy Bot');
+      const limit = app.config.maxPayloadBytes;
+      // A short text padded with the white space JSON allows after a value, to exactly `bytes`.
+      const body = (text: string, bytes: number) => {
+        const json = JSON.stringify({ text });
+        return json + ' '.repeat(bytes - Buffer.byteLength(json));
+      };
+      const send = (payload: string) =>
+        fetch(`${app.httpUrl}/api/rooms/${room}/messages`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${bot.key}` },
+          body: payload,
+        });
+      const history = async () => {
+        const res = await fetch(`${app.httpUrl}/api/rooms/${room}/messages`);
+        return res.status === 200 ? (await json(res)).messages.map((m: any) => m.text) : [];
+      };
+
+      const over = await send(body('one byte too many', limit + 1));
+      assert.equal(over.status, 413);
+      assert.match(over.headers.get('content-type') ?? '', /^application\/json/);
+      const refusal = await json(over);
+      assert.deepEqual(Object.keys(refusal).sort(), ['error', 'message']);
+      assert.equal(refusal.error, 'too_large');
+      assert.match(refusal.message, new RegExp(`limit of ${limit} bytes`));
+      assert.deepEqual(await history(), [], 'nothing was posted');
+      // At the limit exactly, the same post goes through.
+      assert.equal((await send(body('just fits', limit))).status, 201);
+      assert.deepEqual(await history(), ['just fits']);
+      await fetch(`${app.httpUrl}/api/admin/bots/${bot.id}`, { method: 'DELETE', headers: operatorAuth });
+    });
+
     test('limits and moderation apply: a socket’s rate, a mute, a ban by the operator', async () => {
       const room = `botlimits_${engine}`;
       const bot = await makeBot(app, 'Noisy Bot');

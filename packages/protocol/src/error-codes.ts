@@ -106,7 +106,7 @@ export const HTTP_ERROR_CODES = {
   too_many_bots: 409,
   // A bot's post (`POST /api/rooms/<room>/messages`) is refused with the codes a socket's message
   // would get, each with its status:
-  /** 413: the text is over MAX_TEXT_BYTES. */
+  /** 413: the text is over MAX_TEXT_BYTES, or the request body over the endpoint's limit (MAX_PAYLOAD_BYTES). */
   too_large: 413,
   /** 403: the bot is banned from the room (or the server); `until` says until when. */
   banned: 403,

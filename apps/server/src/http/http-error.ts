@@ -41,7 +41,13 @@ export function handleErrors(app: FastifyInstance): void {
     if (err instanceof EngineUnavailableError)
       return answer('unavailable', 'The chat service cannot reach its message bus; try again shortly.');
     const status = 'statusCode' in err && err.statusCode !== undefined ? err.statusCode : 500;
-    // Fastify's own client errors (a body too large, bad headers): their status, our code.
+    // Fastify's own client errors: their status, our code. A body over the route's bodyLimit is
+    // refused before it is read, with the code a socket's too-long message gets.
+    if (status === 413)
+      return answer(
+        'too_large',
+        `The request body is over this endpoint's limit of ${request.routeOptions.bodyLimit} bytes.`,
+      );
     if (status < 500) return answer('bad_request', err.message, status);
     request.log.error({ err }, 'request failed');
     return answer('internal', 'Internal Server Error');
