@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import type { HttpErrorCode } from './error-codes.ts';
+import { HTTP_ERROR_CODES, type HttpErrorCode } from './error-codes.ts';
 import {
   ChangeFrameSchema,
   MemberSchema,
@@ -65,8 +65,27 @@ export type RoomSummary = v.InferOutput<typeof RoomSummarySchema>;
 export const RoomListSchema = v.object({ rooms: v.array(RoomSummarySchema) });
 export type RoomList = v.InferOutput<typeof RoomListSchema>;
 
-/** The body of every HTTP error answer. */
-export interface HttpErrorBody {
-  error: HttpErrorCode;
-  message: string;
-}
+/** The body of every HTTP error answer: a code of {@link HTTP_ERROR_CODES} and a sentence for people. */
+export const HttpErrorBodySchema = v.object({
+  error: v.picklist(Object.keys(HTTP_ERROR_CODES) as [HttpErrorCode, ...HttpErrorCode[]]),
+  message: v.string(),
+});
+export type HttpErrorBody = v.InferOutput<typeof HttpErrorBodySchema>;
+
+/** `GET /healthz` (liveness): the process answers. */
+export const HealthSchema = v.object({ status: v.literal('ok'), uptimeSeconds: v.number() });
+export type Health = v.InferOutput<typeof HealthSchema>;
+
+/** `GET /readyz` (readiness): whether the engine can carry messages (200 `ready`, 503 `unready`). */
+export const ReadinessSchema = v.object({
+  status: v.picklist(['ready', 'unready']),
+  /** `memory` (one instance) or `redis`. */
+  engine: v.picklist(['memory', 'redis']),
+  /** For people: e.g. "redis up (0.4 ms)" or the connection error. */
+  detail: v.string(),
+});
+export type Readiness = v.InferOutput<typeof ReadinessSchema>;
+
+/** `GET /` of a server deployed without the web app (WEB_DIST_DIR unset): what it is. */
+export const ServerInfoSchema = v.object({ name: v.string(), message: v.string() });
+export type ServerInfo = v.InferOutput<typeof ServerInfoSchema>;

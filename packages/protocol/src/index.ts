@@ -17,6 +17,7 @@ export * from './server-frames.ts';
 export * from './client-frames.ts';
 export * from './connect.ts';
 export * from './http-bodies.ts';
+export * from './http-params.ts';
 export * from './operator.ts';
 export * from './bots.ts';
 export * from './reference-frames.ts';

@@ -51,6 +51,9 @@ export function roomMembersPath(room: string, query: { cursor?: string; limit?: 
   return `/api/rooms/${encodeURIComponent(room)}/members${params.length === 0 ? '' : `?${params.join('&')}`}`;
 }
 
+/** `GET`: the HTTP API described as an OpenAPI 3.1 document. */
+export const OPENAPI_PATH = '/api/openapi.json';
+
 /** Path of a room's page in the web app. */
 export function roomPagePath(room: string): string {
   return `/chat/${encodeURIComponent(room)}/`;
