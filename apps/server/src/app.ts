@@ -1,4 +1,10 @@
-import Fastify, { LogController, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyInstance,
+  type FastifyRequest,
+  type FastifyServerOptions,
+  type RouteOptions,
+} from 'fastify';
 import type { Config } from './config.ts';
 import { admission } from './http/admission.ts';
 import { handleErrors, notFound } from './http/http-error.ts';
@@ -17,6 +23,7 @@ import adminApi from './routes/admin-api.ts';
 import botApi from './routes/bot-api.ts';
 import healthRoutes from './routes/health.ts';
 import metricsRoutes from './routes/metrics.ts';
+import openApiRoute from './routes/openapi.ts';
 import roomsApi from './routes/rooms-api.ts';
 import spa from './routes/spa.ts';
 
@@ -24,6 +31,8 @@ import spa from './routes/spa.ts';
 export interface BuildOptions {
   /** Fastify logger options; defaults to JSON lines at the configured level. */
   logger?: FastifyServerOptions['logger'];
+  /** Called with every route as it is registered (the OpenAPI tests list them). */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 /**
@@ -50,6 +59,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     // One line per request, written below (Fastify's own are two, and would log refusals too).
     logController: new LogController({ disableRequestLogging: true }),
   });
+  if (options.onRoute !== undefined) app.addHook('onRoute', options.onRoute);
   // TCP connections of every kind, so half-open requests cannot use up file descriptors.
   if (config.maxTcpConnections > 0) app.server.maxConnections = config.maxTcpConnections;
   warnAboutUntrustedProxy(app, config);
@@ -88,6 +98,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(chatSocketRoutes, { config });
   await app.register(roomsApi, { config });
   await app.register(botApi, { config });
+  await app.register(openApiRoute);
   // The operator's API exists only with ADMIN_TOKEN set (without it, its paths are 404s).
   if (config.adminToken !== undefined) await app.register(adminApi, { token: config.adminToken, config });
 
