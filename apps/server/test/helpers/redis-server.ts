@@ -5,7 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 
-/** A real redis-server owned by a test: started on a free port, killable and restartable. */
+/**
+ * A real redis-server owned by a test: started on a free port, killable and restartable. (The
+ * client package's integration tests use it too: packages/client/test/helpers/processes.ts.)
+ */
 export class TestRedis {
   private process: ChildProcess | undefined;
   private readonly dir = mkdtempSync(join(tmpdir(), 'parley-redis-'));

@@ -6,15 +6,24 @@ import { freePort } from './redis-server.ts';
 
 const serverDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** A Parley server in its own process, so a test can kill it the hard way. */
+/**
+ * A Parley server in its own process, so a test can kill it the hard way. (The client package's
+ * integration tests start their servers with it too: packages/client/test/helpers/processes.ts.)
+ */
 export class ServerProcess {
   private constructor(
     private readonly child: ChildProcess,
     readonly port: number,
   ) {}
 
-  /** Starts `src/server.ts` with the given environment and waits for /healthz. */
-  static async start(env: Record<string, string>): Promise<ServerProcess> {
+  /**
+   * Starts `src/server.ts` with the given environment and waits until `readyPath` answers 200:
+   * /healthz (the default) once the process listens, /readyz once its engine answers too.
+   */
+  static async start(
+    env: Record<string, string>,
+    { readyPath = '/healthz', timeoutMs = 15_000 }: { readyPath?: '/healthz' | '/readyz'; timeoutMs?: number } = {},
+  ): Promise<ServerProcess> {
     const port = await freePort();
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
       cwd: serverDir,
@@ -22,18 +31,18 @@ export class ServerProcess {
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     const server = new ServerProcess(child, port);
-    const deadline = Date.now() + 15_000;
+    const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
       try {
-        if ((await fetch(`${server.httpUrl}/healthz`)).ok) return server;
+        if ((await fetch(`${server.httpUrl}${readyPath}`)).ok) return server;
       } catch {
         // not listening yet
       }
       await new Promise((r) => setTimeout(r, 100));
     }
     child.kill('SIGKILL');
-    throw new Error('server process did not become healthy within 15 s');
+    throw new Error(`server process did not answer ${readyPath} within ${timeoutMs / 1000} s`);
   }
 
   /** The server's resident memory now, from /proc (Linux). */

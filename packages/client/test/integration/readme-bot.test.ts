@@ -12,7 +12,7 @@ import { after, before, test, type TestContext } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { MessageFrame } from '@parley/protocol';
 import { ParleyRoom } from '../../src/index.ts';
-import { ServerProcess } from '../helpers/processes.ts';
+import { startServer, type ServerProcess } from '../helpers/processes.ts';
 import { until } from '../helpers/sockets.ts';
 
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -29,7 +29,7 @@ let server: ServerProcess;
 const workDir = mkdtempSync(join(tmpdir(), 'parley-bot-'));
 
 before(async () => {
-  server = await ServerProcess.start({});
+  server = await startServer({});
 });
 
 after(async () => {
@@ -40,7 +40,7 @@ after(async () => {
 /** Starts the bot in its own process, in `workDir` (where it keeps bot.token). */
 async function startBot(t: TestContext): Promise<ChildProcess> {
   const source = readmeBot()
-    .replace("'http://localhost:3000'", `'${server.url}'`)
+    .replace("'http://localhost:3000'", `'${server.httpUrl}'`)
     .replace("'@parley/client'", `'${pathToFileURL(join(packageDir, 'src', 'index.ts')).href}'`);
   const file = join(workDir, 'bot.mjs');
   writeFileSync(file, source);
@@ -58,7 +58,7 @@ async function startBot(t: TestContext): Promise<ChildProcess> {
 
 /** Sends "!ping" as a person and returns the bot's reply to it. */
 async function ping(t: TestContext): Promise<MessageFrame> {
-  const person = new ParleyRoom({ server: server.url, room: 'lobby', name: 'Ann' });
+  const person = new ParleyRoom({ server: server.httpUrl, room: 'lobby', name: 'Ann' });
   t.after(() => person.close());
   const replies: MessageFrame[] = [];
   person.on('message', (message) => {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { compareMessageIds, type MessageFrame } from '@parley/protocol';
 import { ParleyError, ParleyRoom, type ParleyRoomOptions, type RoomEvents } from '../../src/index.ts';
-import { RedisProcess, ServerProcess } from '../helpers/processes.ts';
+import { TestRedis, startServer, type ServerProcess } from '../helpers/processes.ts';
 import { TestNetwork, until } from '../helpers/sockets.ts';
 
 /** What a welcome holds after `since` (the rest comes in pages): small, so that tests go past it. */
@@ -30,12 +30,12 @@ function next<K extends keyof RoomEvents>(room: ParleyRoom, event: K, timeoutMs 
 
 for (const engine of ['memory', 'redis'] as const) {
   describe(`ParleyRoom on the ${engine} engine`, () => {
-    let redis: RedisProcess | undefined;
+    let redis: TestRedis | undefined;
     let server: ServerProcess;
 
     before(async () => {
-      redis = engine === 'redis' ? await RedisProcess.start() : undefined;
-      server = await ServerProcess.start({
+      redis = engine === 'redis' ? await TestRedis.start() : undefined;
+      server = await startServer({
         RECOVERY_PAGE_SIZE: String(RECOVERY_PAGE_SIZE),
         ...(redis === undefined ? {} : { REDIS_URL: redis.url }),
       });
@@ -55,7 +55,7 @@ for (const engine of ['memory', 'redis'] as const) {
     ): { room: ParleyRoom; network: TestNetwork; messages: MessageFrame[] } {
       const network = new TestNetwork();
       const client = new ParleyRoom({
-        server: server.url,
+        server: server.httpUrl,
         room,
         name,
         WebSocket: network.WebSocket,
@@ -252,7 +252,7 @@ describe('ParleyRoom against a server with a low message rate', () => {
 
   before(async () => {
     // One message a second per connection: a burst of three is refused with rate_limited.
-    server = await ServerProcess.start({ RATE_LIMIT_PER_CONNECTION: '1', RATE_BURST_PER_CONNECTION: '1' });
+    server = await startServer({ RATE_LIMIT_PER_CONNECTION: '1', RATE_BURST_PER_CONNECTION: '1' });
   });
 
   after(async () => {
@@ -263,7 +263,7 @@ describe('ParleyRoom against a server with a low message rate', () => {
     const network = new TestNetwork();
     // No pacing here: the point is to go over the server's rate.
     const room = new ParleyRoom({
-      server: server.url,
+      server: server.httpUrl,
       room: 'busy',
       name: 'Burst',
       WebSocket: network.WebSocket,
