@@ -41,11 +41,18 @@ export const ERROR_CODES = [
   'slow_mode',
   /** The room is read-only: only its owner and moderators may post. */
   'read_only',
+  /**
+   * The server's message check (the operator's before-publish hook) refused the message or
+   * edit; `message` gives its reason. Nothing was stored: sending it again gets the same answer.
+   */
+  'rejected',
   /** The person to moderate is not in the room (kick, ban, mute, promote and transfer need them present). */
   'not_present',
   /**
    * The message bus (Redis) is unreachable or did not answer in time; the message may not have
    * been sent. Resend it with the same clientMsgId: that is always safe (it is stored once).
+   * Also when the server's message check (the before-publish hook) could not be asked and the
+   * operator chose to post nothing unchecked (BEFORE_PUBLISH_FAILURE=closed): nothing was stored.
    */
   'unavailable',
   /** The room name in the URL is not valid; the connection is closed. */
@@ -116,6 +123,8 @@ export const HTTP_ERROR_CODES = {
   read_only: 403,
   /** 403: the room is invite-only and the bot was never let in. */
   invite_required: 403,
+  /** 422: the server's message check (the operator's before-publish hook) refused the text; `message` says why. */
+  rejected: 422,
   /** 429: the room is in slow mode; see Retry-After. */
   slow_mode: 429,
   /** 429: the address's messages for today are used up. */
@@ -134,7 +143,7 @@ export const HTTP_ERROR_CODES = {
   too_many_connections: 429,
   /** 503: the server holds as many connections as it takes in total; see Retry-After. */
   server_full: 503,
-  /** 503: the message bus (Redis) is unreachable; try again shortly. */
+  /** 503: the message bus (Redis) is unreachable, or a bot's post could not be checked (see the socket's `unavailable`); try again shortly. */
   unavailable: 503,
   /** 500: an unexpected server fault (no details are given). */
   internal: 500,

@@ -20,6 +20,7 @@ export * from './http-bodies.ts';
 export * from './http-params.ts';
 export * from './operator.ts';
 export * from './bots.ts';
+export * from './integrations.ts';
 export * from './reference-frames.ts';
 export * from './room-events.ts';
 export * from './codec.ts';

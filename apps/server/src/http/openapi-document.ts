@@ -239,6 +239,8 @@ const ROUTES: Route[] = [
       'slow_mode',
       'rate_limited',
       'quota_exceeded',
+      // The operator's before-publish hook refused the text (BEFORE_PUBLISH_URL).
+      'rejected',
     ],
   },
   {
