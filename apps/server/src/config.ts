@@ -133,6 +133,18 @@ export interface Config {
   maxInstanceBans: number;
   /** Bots the operator may create. */
   maxBots: number;
+
+  // ---- Integrations (integrations/) ----
+  /** The before-publish hook, asked about each new message and edit before it is stored; unset: none. */
+  beforePublishUrl: URL | undefined;
+  /** Signs the hook's requests (required with the URL). */
+  beforePublishSecret: string | undefined;
+  /** A hook call not answered within this long has failed. */
+  beforePublishTimeoutMs: number;
+  /** Hook calls in flight at most; a message beyond them is not checked and counts as a failure. */
+  beforePublishConcurrency: number;
+  /** A message the hook could not judge is posted unchecked (`open`) or refused (`closed`). */
+  beforePublishFailure: 'open' | 'closed';
 }
 
 /** Raised when the environment holds invalid values; lists every problem at once. */
@@ -293,6 +305,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     adminToken: env.ADMIN_TOKEN?.trim() || undefined,
     maxInstanceBans: int('MAX_INSTANCE_BANS', MAX_INSTANCE_BANS, 1, 1_000_000),
     maxBots: int('MAX_BOTS', MAX_BOTS, 1, 100_000),
+    beforePublishUrl: httpUrl('BEFORE_PUBLISH_URL', env.BEFORE_PUBLISH_URL, problems),
+    beforePublishSecret: env.BEFORE_PUBLISH_SECRET?.trim() || undefined,
+    beforePublishTimeoutMs: int('BEFORE_PUBLISH_TIMEOUT_MS', 2000, 50, 60_000),
+    beforePublishConcurrency: int('BEFORE_PUBLISH_CONCURRENCY', 64, 1, 10_000),
+    beforePublishFailure: oneOf('BEFORE_PUBLISH_FAILURE', env.BEFORE_PUBLISH_FAILURE, ['open', 'closed'], problems),
   };
   // A welcome must fit in what one socket may have queued, with room to spare for what follows it.
   const sendBuffer = config.sendBufferLimitBytes;
@@ -356,8 +373,33 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       `MAX_TEXT_BYTES (${config.maxTextBytes}) must not exceed MAX_PAYLOAD_BYTES (${config.maxPayloadBytes})`,
     );
   }
+  if (config.beforePublishUrl !== undefined && (config.beforePublishSecret?.length ?? 0) < 16) {
+    // The hook decides what gets posted: it must be able to tell Parley's requests from anyone's.
+    problems.push('BEFORE_PUBLISH_URL needs BEFORE_PUBLISH_SECRET (16+ characters), which signs its requests');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** An optional http(s) URL, or a problem. */
+function httpUrl(name: string, raw: string | undefined, problems: string[]): URL | undefined {
+  const value = raw?.trim();
+  if (value === undefined || value === '') return undefined;
+  const url = URL.canParse(value) ? new URL(value) : undefined;
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.username !== '') {
+    problems.push(`${name} must be an http:// or https:// URL without credentials, got "${value}"`);
+    return undefined;
+  }
+  return url;
+}
+
+/** One of `choices` (the first when unset), or a problem. */
+function oneOf<const T extends string>(name: string, raw: string | undefined, choices: T[], problems: string[]): T {
+  const value = raw?.trim().toLowerCase();
+  if (value === undefined || value === '') return choices[0]!;
+  if ((choices as string[]).includes(value)) return value as T;
+  problems.push(`${name} must be one of ${choices.join(', ')}, got "${raw}"`);
+  return choices[0]!;
 }
 
 function parseTrustProxy(raw: string | undefined): Config['trustProxy'] {

@@ -128,7 +128,11 @@ export type ChangeRefusal =
   | 'muted'
   | 'not_present'
   | 'slow_mode'
-  | 'read_only';
+  | 'read_only'
+  // The room hub's, never an engine's: the before-publish hook refused the text (with its
+  // reason), or could not be asked and the operator posts nothing unchecked.
+  | 'rejected'
+  | 'unavailable';
 
 /**
  * The outcome of a post or a change: stored under a new log id; a retry of one already stored
@@ -139,7 +143,14 @@ export type ChangeRefusal =
 export type PostResult =
   | { outcome: 'stored' | 'duplicate'; id: string }
   | { outcome: 'reused' }
-  | { outcome: 'refused'; code: ChangeRefusal; until?: number | undefined; retryAfterMs?: number | undefined };
+  | {
+      outcome: 'refused';
+      code: ChangeRefusal;
+      until?: number | undefined;
+      retryAfterMs?: number | undefined;
+      /** For the sender, when the refusal comes with its own words (`rejected`: the hook's reason). */
+      reason?: string | undefined;
+    };
 
 /** The outcome of a purge: a moderation action's, and for a stored one how many messages it deleted. */
 export type PurgeResult = PostResult & { count?: number };

@@ -1,6 +1,24 @@
 import type { ErrorCode } from '@parley/protocol';
 
 /**
+ * What a call of the before-publish hook came to: its three answers, and the ways it can fail
+ * (no answer in time, an answer over the size bound, no connection or a status other than 200,
+ * an answer that is not one of the three or a replacement text that breaks the text rules) or
+ * not be made (as many calls in flight as BEFORE_PUBLISH_CONCURRENCY allows).
+ */
+export const BEFORE_PUBLISH_OUTCOMES = [
+  'accept',
+  'replace',
+  'reject',
+  'timeout',
+  'too_large',
+  'error',
+  'bad_answer',
+  'overloaded',
+] as const;
+export type BeforePublishOutcome = (typeof BEFORE_PUBLISH_OUTCOMES)[number];
+
+/**
  * Counters updated on hot paths as plain numbers (no map lookups or labels per frame); the
  * metrics endpoint reads them when it is scraped.
  */
@@ -39,8 +57,17 @@ export class Stats {
   /** Gaps in pub/sub found and read back from the log, and the messages recovered. */
   backfills = 0;
   backfilledMessages = 0;
+  /** Before-publish hook calls, by outcome. */
+  readonly beforePublishCalls = new Map<BeforePublishOutcome, number>();
+  /** Messages and edits the hook could not judge, posted unchecked (fail-open) or refused (fail-closed). */
+  beforePublishFailedOpen = 0;
+  beforePublishFailedClosed = 0;
   /** `error` frames sent, by code. */
   readonly errors = new Map<ErrorCode, number>();
+
+  beforePublish(outcome: BeforePublishOutcome): void {
+    this.beforePublishCalls.set(outcome, (this.beforePublishCalls.get(outcome) ?? 0) + 1);
+  }
 
   error(code: ErrorCode): void {
     this.errors.set(code, (this.errors.get(code) ?? 0) + 1);

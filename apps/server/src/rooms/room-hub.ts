@@ -1,5 +1,11 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { compareMessageIds, type ModerationFrame, type RoomEvent, type User } from '@parley/protocol';
+import {
+  compareMessageIds,
+  type BeforePublishRequest,
+  type ModerationFrame,
+  type RoomEvent,
+  type User,
+} from '@parley/protocol';
 import type {
   ChangeDraft,
   ChatEngine,
@@ -66,7 +72,23 @@ const BACKFILL_PAGE_BYTES = 8 * 1024 * 1024;
 /** A read-back that failed is tried again after this long. */
 const BACKFILL_RETRY_MS = 1000;
 
-/** How the hub treats big rooms (TYPING_MAX_MEMBERS and PRESENCE_COUNT_ONLY_MEMBERS). */
+/**
+ * What the check before publishing decided about a message or an edit: post it as sent, post
+ * another text, refuse it with a reason for the sender, or refuse it because it could not be
+ * checked (the operator posts nothing unchecked).
+ */
+export type PublishVerdict =
+  | { action: 'accept' }
+  | { action: 'replace'; text: string }
+  | { action: 'reject'; reason: string }
+  | { action: 'unavailable'; reason: string };
+
+/** Asked before each new message and each edit is stored (integrations/before-publish.ts); never throws. */
+export interface PublishCheck {
+  check(request: BeforePublishRequest): Promise<PublishVerdict>;
+}
+
+/** How the hub treats big rooms (TYPING_MAX_MEMBERS and PRESENCE_COUNT_ONLY_MEMBERS), and what it checks before publishing. */
 export interface RoomHubOptions {
   /** Above this many people present, typing notices are not passed on (best effort: the sender is not told). */
   typingMaxMembers: number;
@@ -75,6 +97,8 @@ export interface RoomHubOptions {
    * frame with the count goes out instead, at most once every PRESENCE_COUNT_INTERVAL_MS.
    */
   presenceCountOnlyMembers: number;
+  /** The operator's before-publish hook (BEFORE_PUBLISH_URL), if any. */
+  publishCheck?: PublishCheck | undefined;
 }
 
 /** A local socket's side of a room: the hub hands it each event once, in batches, in order. */
@@ -148,6 +172,11 @@ export class RoomHub {
   private readonly waitingWriters = new Set<EndOfTurnWrites>();
   /** History reads in flight, by room and query (see {@link history}); at most one per distinct read. */
   private readonly historyReads = new Map<string, SharedRead>();
+  /**
+   * With a publish check: per room and sender, the turn of their latest message or edit, which
+   * ends once it is handed to the engine (see {@link checked}).
+   */
+  private readonly senderTurns = new Map<string, Promise<void>>();
 
   constructor(
     private readonly engine: ChatEngine,
@@ -229,14 +258,79 @@ export class RoomHub {
     this.endOfTurnFlush ??= setImmediate(this.flush);
   }
 
-  /** Stores and publishes a message (see ChatEngine.post); it comes back through the bus. */
+  /**
+   * Stores and publishes a message (see ChatEngine.post); it comes back through the bus. Every
+   * new message passes here (sockets of both protocols, bots), so the publish check asks about
+   * each one here first.
+   */
   post(draft: MessageDraft): Promise<PostResult> {
-    return this.engine.post(draft);
+    const check = this.options.publishCheck;
+    if (check === undefined) return this.engine.post(draft);
+    const { room, user, text, clientMsgId, replyTo } = draft;
+    const request: BeforePublishRequest = {
+      event: 'message',
+      room,
+      user,
+      text,
+      ...(clientMsgId !== undefined ? { clientMsgId } : {}),
+      ...(replyTo !== undefined ? { replyTo } : {}),
+    };
+    return this.checked(check, draft, request, (checked) => this.engine.post(checked));
   }
 
-  /** Checks, stores and publishes a change to a message (see ChatEngine.change); it comes back through the bus. */
+  /**
+   * Checks, stores and publishes a change to a message (see ChatEngine.change); it comes back
+   * through the bus. An edit's new text is checked like a new message's (or a message could be
+   * posted harmless and edited into what the check refuses).
+   */
   change(draft: ChangeDraft): Promise<PostResult> {
-    return this.engine.change(draft);
+    const check = this.options.publishCheck;
+    if (check === undefined || draft.op !== 'edit' || draft.text === undefined) return this.engine.change(draft);
+    const { room, user, id, text, clientMsgId } = draft;
+    const request: BeforePublishRequest = { event: 'edit', room, user, id, text, clientMsgId };
+    return this.checked(check, draft, request, (checked) => this.engine.change(checked));
+  }
+
+  /**
+   * Asks the check about a message or an edit and stores it (or its replacement text) unless
+   * refused. One sender's posts reach the engine in the order they were sent, whatever order
+   * the check answers in: each waits for the turn of the one before (its own check runs
+   * meanwhile), and its turn ends when it is handed to the engine, not when the engine answers.
+   */
+  private async checked<Draft extends MessageDraft | ChangeDraft>(
+    check: PublishCheck,
+    draft: Draft,
+    request: BeforePublishRequest,
+    store: (draft: Draft) => Promise<PostResult>,
+  ): Promise<PostResult> {
+    const key = `${draft.room}\n${draft.user.id}`;
+    const previous = this.senderTurns.get(key);
+    let endTurn!: () => void;
+    const turn = new Promise<void>((resolve) => (endTurn = resolve));
+    this.senderTurns.set(key, turn);
+    let result: Promise<PostResult> | PostResult;
+    try {
+      const verdict = await check.check(request);
+      await previous;
+      switch (verdict.action) {
+        case 'accept':
+          result = store(draft);
+          break;
+        case 'replace':
+          result = store({ ...draft, text: verdict.text });
+          break;
+        case 'reject':
+          result = { outcome: 'refused', code: 'rejected', reason: verdict.reason };
+          break;
+        case 'unavailable':
+          result = { outcome: 'refused', code: 'unavailable', reason: verdict.reason };
+          break;
+      }
+    } finally {
+      endTurn();
+      if (this.senderTurns.get(key) === turn) this.senderTurns.delete(key);
+    }
+    return result;
   }
 
   /** Checks, stores and publishes a moderation action (see ChatEngine.moderate); it comes back through the bus. */

@@ -87,14 +87,22 @@ const botApi: FastifyPluginAsync<{ config: Config }> = async (fastify, { config 
         case 'reused':
           throw new HttpError('client_msg_id_reused', 'This Idempotency-Key was used for a different message.');
         case 'refused':
-          throw refusal(result.code, result.until, result.retryAfterMs);
+          throw refusal(result.code, result.until, result.retryAfterMs, result.reason);
       }
     },
   );
 };
 
 /** A refused post as HTTP: the socket's code, its status, and when it may be tried again. */
-function refusal(code: ChangeRefusal, until: number | undefined, retryAfterMs: number | undefined): HttpError {
+function refusal(
+  code: ChangeRefusal,
+  until: number | undefined,
+  retryAfterMs: number | undefined,
+  reason: string | undefined,
+): HttpError {
+  // The before-publish hook's refusals: its reason, or why it could not be asked (try again).
+  if (code === 'rejected' || code === 'unavailable')
+    return new HttpError(code, reason ?? 'The post was refused.', code === 'unavailable' ? { 'retry-after': '1' } : {});
   const codes: Partial<Record<ChangeRefusal, [HttpErrorCode, string]>> = {
     banned: ['banned', 'This bot is banned from the room'],
     muted: ['muted', 'This bot is muted in the room'],

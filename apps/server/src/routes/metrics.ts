@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { ERROR_CODES } from '@parley/protocol';
 import { bearerMatches, bearerRequired } from '../http/bearer.ts';
+import { BEFORE_PUBLISH_OUTCOMES } from '../observability/stats.ts';
 
 /**
  * `GET /metrics` in Prometheus text format. Counters are read from the app's Stats when
@@ -119,6 +120,28 @@ const metricsRoutes: FastifyPluginAsync<{ token?: string | undefined }> = async 
     collect() {
       this.reset();
       for (const code of ERROR_CODES) this.inc({ code }, stats.errors.get(code) ?? 0);
+    },
+  });
+
+  new Counter({
+    name: 'parley_before_publish_calls_total',
+    help: 'Messages and edits the before-publish hook was asked about, by outcome (accept, replace, reject; or timeout, too_large, error, bad_answer, overloaded: no verdict)',
+    labelNames: ['outcome'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const outcome of BEFORE_PUBLISH_OUTCOMES) this.inc({ outcome }, stats.beforePublishCalls.get(outcome) ?? 0);
+    },
+  });
+  new Counter({
+    name: 'parley_before_publish_failures_total',
+    help: 'Messages and edits the before-publish hook gave no verdict on, by what BEFORE_PUBLISH_FAILURE made of them (open: posted unchecked; closed: refused)',
+    labelNames: ['policy'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc({ policy: 'open' }, stats.beforePublishFailedOpen);
+      this.inc({ policy: 'closed' }, stats.beforePublishFailedClosed);
     },
   });
 

@@ -43,8 +43,9 @@ export class ReferenceSession extends SocketSession {
     const draft = { room: this.room, user: this.author, text: text.value, address: this.addressKey };
     this.track(this.deps.hub.post(draft)).then(
       (result) => {
-        // (A banned address is refused here too; the reference client shows nothing of it.)
-        if (result.outcome === 'refused') this.sendError(result.code, 'The message was not sent.');
+        // (A banned address is refused here too, and the before-publish hook's refusals, with
+        // its reason: a reference client that shows only `{"message"}` frames shows nothing of it.)
+        if (result.outcome === 'refused') this.sendError(result.code, result.reason ?? 'The message was not sent.');
         else this.deps.stats.messagesIn += 1;
       },
       (err: unknown) => this.reportPostFailure(err),

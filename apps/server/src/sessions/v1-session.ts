@@ -320,7 +320,8 @@ export class V1Session extends SocketSession {
       return;
     }
     if (result.outcome === 'refused') {
-      this.sendError(result.code, this.refusalMessage(result.code, result.until, result.retryAfterMs), clientMsgId, {
+      const message = result.reason ?? this.refusalMessage(result.code, result.until, result.retryAfterMs);
+      this.sendError(result.code, message, clientMsgId, {
         until: result.until,
         retryAfterMs: result.retryAfterMs,
       });
@@ -358,6 +359,11 @@ export class V1Session extends SocketSession {
       }
       case 'too_many_reactions':
         return 'This message has as many reactions as it can hold.';
+      // (The before-publish hook's refusals come with their own words.)
+      case 'rejected':
+        return 'This server does not accept this message.';
+      case 'unavailable':
+        return 'The message could not be checked, so it was not sent. Try again shortly.';
     }
   }
 }
