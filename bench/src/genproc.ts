@@ -8,7 +8,14 @@ import type {
   GeneratorReply,
   RunRequest,
   RunResult,
+  Traffic,
 } from './loadgen.ts';
+import type {
+  DeployConnectRequest,
+  DeployConnectResult,
+  DeployFinishResult,
+  DeployWaitResult,
+} from './storms/deploygen.ts';
 import { spawnPinned, stop, type Spawned } from './proc.ts';
 import type { Context } from './systems.ts';
 
@@ -89,6 +96,33 @@ export class GeneratorProcess {
 
   close(): Promise<void> {
     return this.request({ cmd: 'close' }, 30_000);
+  }
+
+  /** Bytes and frames the clients of the last connect have received so far. */
+  traffic(): Promise<Traffic> {
+    return this.request({ cmd: 'traffic' }, 30_000);
+  }
+
+  // Workload g (src/storms/deploygen.ts): connect, start the flow, mark the deploy, wait for
+  // every client to recover, then stop and compare.
+  deployConnect(args: DeployConnectRequest): Promise<DeployConnectResult> {
+    return this.request({ cmd: 'deploy-connect', args }, args.timeoutMs + 30_000);
+  }
+
+  deployStart(rate: number): Promise<void> {
+    return this.request({ cmd: 'deploy-start', args: { rate } }, 30_000);
+  }
+
+  deployMark(): Promise<void> {
+    return this.request({ cmd: 'deploy-mark' }, 30_000);
+  }
+
+  deployWait(timeoutMs: number): Promise<DeployWaitResult> {
+    return this.request({ cmd: 'deploy-wait', args: { timeoutMs } }, timeoutMs + 30_000);
+  }
+
+  deployFinish(drainMs: number): Promise<DeployFinishResult> {
+    return this.request({ cmd: 'deploy-finish', args: { drainMs } }, drainMs + 30_000);
   }
 
   async stop(): Promise<void> {

@@ -2,6 +2,7 @@
 // total rate (open loop: sends never wait for deliveries), embeds an id and the send time in each
 // message and measures every delivery. It runs in its own process (pinned by the harness), driven
 // over IPC; the smoke test also uses the class in-process.
+import type { IncomingMessage } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
@@ -19,6 +20,7 @@ import {
   subprotocols,
   type Protocol,
 } from './protocols.ts';
+import { DeployGenerator, type DeployCommand } from './storms/deploygen.ts';
 
 export interface ConnectRequest {
   /** Server base URLs (ws://127.0.0.1:port); client c of every room uses endpoints[c % length]. */
@@ -44,6 +46,29 @@ export interface ConnectResult {
   /** Connections made ready per second (v1: welcome received; Socket.IO: namespace joined). */
   openPerSec: number;
   firstError?: string;
+  /** What the joins cost on the wire and how long each took (absent in results of earlier versions). */
+  joins?: JoinSummary;
+}
+
+/**
+ * The joins of a connect phase, per client: bytes the server wrote to it until it was ready
+ * (the 101 response and every frame up to and including the welcome / namespace connect, with
+ * their WebSocket headers), and when it was ready.
+ */
+export interface JoinSummary {
+  /** Bytes until ready, over the clients that got ready. */
+  readyBytes: { mean: number; p50: number; max: number };
+  /** Ms from the start of the connect phase until each client was ready. */
+  readyAtMs: { p50: number; p99: number; max: number };
+  /** Ms from each client's own connection attempt until it was ready. */
+  handshakeMs: { p50: number; p99: number; max: number };
+}
+
+/** Bytes the server wrote to the clients (as received), since they were opened. */
+export interface Traffic {
+  bytes: number;
+  frames: number;
+  open: number;
 }
 
 export interface RunRequest {
@@ -112,6 +137,26 @@ interface Client {
   ws: WebSocket | undefined;
   open: boolean;
   ready: (() => void) | undefined;
+  /** Bytes received: the 101 response, then every frame with its header. */
+  bytes: number;
+  frames: number;
+  /** `bytes` when it got ready, and when (performance.now()); NaN until then. */
+  readyBytes: number;
+  readyAt: number;
+  openedAt: number;
+}
+
+/** Size of the HTTP response head as it came on the wire (status line, headers, blank line). */
+export function responseHeadBytes(res: IncomingMessage): number {
+  let n = Buffer.byteLength(`HTTP/${res.httpVersion} ${res.statusCode ?? 0} ${res.statusMessage ?? ''}\r\n`) + 2;
+  for (let i = 0; i + 1 < res.rawHeaders.length; i += 2)
+    n += Buffer.byteLength(res.rawHeaders[i]!) + Buffer.byteLength(res.rawHeaders[i + 1]!) + 4;
+  return n;
+}
+
+/** Bytes of a server-to-client WebSocket frame (unmasked) carrying `payload` bytes. */
+export function frameBytes(payload: number): number {
+  return payload + (payload < 126 ? 2 : payload < 65_536 ? 4 : 10);
 }
 
 type PhaseListener = (phase: 'start' | 'end') => void;
@@ -167,6 +212,11 @@ export class LoadGenerator {
           ws: undefined,
           open: false,
           ready: undefined,
+          bytes: 0,
+          frames: 0,
+          readyBytes: NaN,
+          readyAt: NaN,
+          openedAt: NaN,
         };
         room.clients.push(client);
         this.clients.push(client);
@@ -203,7 +253,38 @@ export class LoadGenerator {
       elapsedMs,
       openPerSec: connected / (elapsedMs / 1000),
       ...(firstError === undefined && failed === 0 ? {} : { firstError: firstError ?? 'timed out' }),
+      joins: this.joinSummary(started),
     };
+  }
+
+  private joinSummary(started: number): JoinSummary {
+    const ready = this.clients.filter((c) => Number.isFinite(c.readyAt));
+    const bytes = Float64Array.from(ready, (c) => c.readyBytes).sort();
+    const at = Float64Array.from(ready, (c) => c.readyAt - started).sort();
+    const handshake = Float64Array.from(ready, (c) => c.readyAt - c.openedAt).sort();
+    let total = 0;
+    for (const b of bytes) total += b;
+    const spread = (xs: Float64Array) => ({ p50: quantile(xs, 0.5), p99: quantile(xs, 0.99), max: xs.at(-1) ?? NaN });
+    return {
+      readyBytes: {
+        mean: ready.length > 0 ? total / ready.length : NaN,
+        p50: quantile(bytes, 0.5),
+        max: bytes.at(-1) ?? NaN,
+      },
+      readyAtMs: spread(at),
+      handshakeMs: spread(handshake),
+    };
+  }
+
+  /** Bytes and frames received by every client so far (the clients of the last connect). */
+  traffic(): Traffic {
+    let bytes = 0;
+    let frames = 0;
+    for (const c of this.clients) {
+      bytes += c.bytes;
+      frames += c.frames;
+    }
+    return { bytes, frames, open: this.openClients };
   }
 
   private open(client: Client, timeoutMs: number): Promise<void> {
@@ -215,6 +296,7 @@ export class LoadGenerator {
         maxPayload: 64 * 1024 * 1024,
       });
       client.ws = ws;
+      client.openedAt = performance.now();
       let settled = false;
       const timer = setTimeout(() => {
         fail(new Error(`not ready within ${timeoutMs} ms`));
@@ -232,12 +314,24 @@ export class LoadGenerator {
         clearTimeout(timer);
         client.open = true;
         client.room.open += 1;
+        client.readyBytes = client.bytes;
+        client.readyAt = performance.now();
         resolve();
       };
+      ws.on('upgrade', (res: IncomingMessage) => {
+        client.bytes += responseHeadBytes(res);
+      });
+      ws.on('ping', (data: Buffer) => {
+        client.bytes += frameBytes(data.length);
+      });
       ws.on('open', () => {
         if (readyOnOpen(this.protocol)) client.ready?.();
       });
-      ws.on('message', (data: Buffer) => this.onFrame(client, data));
+      ws.on('message', (data: Buffer) => {
+        client.bytes += frameBytes(data.length);
+        client.frames += 1;
+        this.onFrame(client, data);
+      });
       ws.on('error', (err) => fail(err));
       ws.on('close', (code) => {
         if (client.open) {
@@ -459,11 +553,19 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** The value at quantile q (0–1) of sorted values; NaN when there are none. */
+function quantile(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
 /** IPC messages between the harness and a generator process. */
 export type GeneratorCommand =
   | { id: number; cmd: 'connect'; args: ConnectRequest }
   | { id: number; cmd: 'run'; args: RunRequest }
-  | { id: number; cmd: 'close' };
+  | { id: number; cmd: 'traffic' }
+  | { id: number; cmd: 'close' }
+  | ({ id: number } & DeployCommand);
 export type GeneratorReply =
   | { id: number; ok: true; result: unknown }
   | { id: number; ok: false; error: string }
@@ -477,14 +579,26 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   }
   const send = (msg: GeneratorReply) => process.send!(msg);
   const gen = new LoadGenerator((phase) => send({ event: 'phase', phase }));
+  // Workload g's clients (reconnecting with `since`, resending what was not acked).
+  const deploy = new DeployGenerator();
   process.on('disconnect', () => process.exit(0));
   process.on('message', (msg: GeneratorCommand) => {
-    const work =
-      msg.cmd === 'connect'
-        ? gen.connect(msg.args)
-        : msg.cmd === 'run'
-          ? gen.run(msg.args)
-          : gen.close().then(() => null);
+    const serve = async (): Promise<unknown> => {
+      switch (msg.cmd) {
+        case 'connect':
+          return gen.connect(msg.args);
+        case 'run':
+          return gen.run(msg.args);
+        case 'traffic':
+          return gen.traffic();
+        case 'close':
+          await Promise.all([gen.close(), deploy.close()]);
+          return null;
+        default:
+          return deploy.serve(msg);
+      }
+    };
+    const work = serve();
     work.then(
       (result) => send({ id: msg.id, ok: true, result }),
       (err: unknown) =>
