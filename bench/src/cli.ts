@@ -11,6 +11,9 @@ import { machineBusyMs, machineFacts } from './machine.ts';
 import { summariseProfiles } from './profile.ts';
 import { RssSampler, cpuMs, hwmKb, killAllNow, rssKb, sleep, stopAll, treeCpuMs, treeCpuSplitMs } from './proc.ts';
 import { writeReport } from './report.ts';
+import { runBigRooms, runJoinStorms, type StormDeps } from './storms/crowd.ts';
+import { DEPLOY_SYSTEMS, runDeployStorm } from './storms/deploy.ts';
+import type { StormSettings } from './storms/types.ts';
 import {
   DEFAULT_SYSTEMS,
   parleyNodeArgs,
@@ -60,12 +63,32 @@ export const WORKLOADS: WorkloadDef[] = [
   },
 ];
 
+/** Big rooms and storms (issue 18): opt-in with --workloads (see bench/README.md). */
+export const STORM_WORKLOADS = [
+  { id: 'e', title: 'one big room: N members, 5 senders at one message a second each' },
+  { id: 'f', title: 'the join storm: N clients join one room as fast as they can' },
+  { id: 'g', title: 'the deploy storm: instance 1 stopped, its clients recover on instance 2' },
+] as const;
+
+/** Systems of e and f when --systems is not given: every default one but the two-instance Parley. */
+const CROWD_SYSTEMS = ['parley-memory', 'parley-redis', 'django-sync', 'django-async', 'socketio', 'ws-raw'];
+
 const USAGE = `usage: pnpm bench [--quick] [options]
 
   --quick                 a short run of workloads b and d (a few minutes); also BENCH_QUICK=1
   --systems=a,b           systems to run (default: ${DEFAULT_SYSTEMS.join(',')};
                           also parley-redis-2x-2cores)
-  --workloads=b,a,c,d     workloads to run, in this order (default: all, b first; quick: b,d)
+  --workloads=b,a,c,d     workloads to run, in this order (default: b,a,c,d; quick: b,d); also
+                          e (one big room), f (join storm), g (deploy storm): opt-in, e.g.
+                          --workloads=e,f,g (results as <date>-storms.md when only those run)
+  --big-room-sizes=N,N…   members of the one room in e and f (default 2000,5000,10000; quick 500,1000,2000)
+  --big-room-senders=5    senders in e, one message a second each
+  --big-room-duration-ms=N  measured window of e (default 10000; quick 4000)
+  --join-concurrency=100  connections opened at once while e fills its room
+  --storm-concurrency=500 connections opened at once in f
+  --deploy-clients=N      clients in g (default 10000; quick 2000), in --deploy-rooms=N rooms (100; quick 20)
+  --deploy-rate=N         msg/s over g's senders, one per room (default: one a second per room)
+  --deploy-drain-ms=3000  DRAIN_MS of the stopped instance in g (the server's default)
   --warmup-ms=N           warm-up of each step before measuring
   --duration-ms=N         measured window of each step
   --drain-ms=N            longest wait for deliveries in flight after a step
@@ -109,6 +132,8 @@ interface Args {
   auxCpus: string;
   out: string;
   echo: boolean;
+  /** --systems was given (else e, f and g pick their own default systems). */
+  systemsGiven: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -157,6 +182,15 @@ function parseArgs(argv: string[]): Args {
     'redo-min',
     'merge-into',
     'merge-reason',
+    'big-room-sizes',
+    'big-room-senders',
+    'big-room-duration-ms',
+    'join-concurrency',
+    'storm-concurrency',
+    'deploy-clients',
+    'deploy-rooms',
+    'deploy-rate',
+    'deploy-drain-ms',
   ]);
   for (const k of flags.keys()) if (!known.has(k)) throw new Error(`unknown option --${k}\n${USAGE}`);
   // The cost comparison runs at each of these rates: light load, and one where batching starts
@@ -166,6 +200,28 @@ function parseArgs(argv: string[]): Args {
     .map((x) => Number(x.trim()));
   if (commonRates.some((x) => !Number.isFinite(x) || x < 0))
     throw new Error(`--common-rate must be numbers: ${flags.get('common-rate')}`);
+  const sizes = (flags.get('big-room-sizes') ?? (quick ? '500,1000,2000' : '2000,5000,10000'))
+    .split(',')
+    .map((x) => Number(x.trim()));
+  if (sizes.some((x) => !Number.isInteger(x) || x < 1 || x > 60_000))
+    throw new Error(`--big-room-sizes must be whole numbers from 1 to 60000: ${flags.get('big-room-sizes')}`);
+  const deployRooms = Math.max(1, num('deploy-rooms', quick ? 20 : 100));
+  const storms: StormSettings = {
+    bigRoomSizes: sizes,
+    bigRoomSenders: Math.max(1, num('big-room-senders', 5)),
+    bigRoomWarmupMs: quick ? 1000 : 2000,
+    bigRoomDurationMs: num('big-room-duration-ms', quick ? 4000 : 10_000),
+    joinConcurrency: Math.max(1, num('join-concurrency', 100)),
+    stormConcurrency: Math.max(1, num('storm-concurrency', 500)),
+    deployClients: Math.max(deployRooms, num('deploy-clients', quick ? 2000 : 10_000)),
+    deployRooms,
+    deployRate: num('deploy-rate', deployRooms),
+    deployDrainMs: num('deploy-drain-ms', 3000),
+    deployBaselineMs: quick ? 3000 : 5000,
+    deployAfterMs: quick ? 2000 : 3000,
+    // The web client's reconnect backoff (apps/web/src/lib/app/backoff.ts, DEFAULT_BACKOFF).
+    deployBackoff: { minMs: 500, maxMs: 10_000 },
+  };
   const settings: Settings = {
     mode: quick ? 'quick' : 'full',
     warmupMs: num('warmup-ms', quick ? 750 : 1000),
@@ -184,6 +240,7 @@ function parseArgs(argv: string[]): Args {
     noisyRetries: num('noisy-retries', quick ? 1 : 2),
     redoMinutes: num('redo-min', quick ? 3 : 8),
     budgetMinutes: num('budget-min', quick ? 8 : 40),
+    storms,
   };
   const list = (name: string, fallback: string[]) =>
     flags
@@ -196,7 +253,9 @@ function parseArgs(argv: string[]): Args {
   // b first: it carries the goals, and it must not be the one a used-up budget skips. The quick
   // run is b and d only (a few minutes); --workloads adds a and c.
   const workloads = list('workloads', quick ? ['b', 'd'] : ['b', 'a', 'c', 'd']);
-  for (const w of workloads) if (!WORKLOADS.some((x) => x.id === w)) throw new Error(`unknown workload "${w}"`);
+  for (const w of workloads)
+    if (!WORKLOADS.some((x) => x.id === w) && !STORM_WORKLOADS.some((x) => x.id === w))
+      throw new Error(`unknown workload "${w}"`);
   return {
     settings,
     systems,
@@ -210,6 +269,7 @@ function parseArgs(argv: string[]): Args {
     auxCpus: flags.get('aux-cpus') ?? '1',
     out: flags.get('out') ?? '',
     echo: flags.has('echo'),
+    systemsGiven: flags.has('systems'),
   };
 }
 
@@ -830,6 +890,35 @@ class Bench {
     };
   }
 
+  /** Workload e, f or g: every size (e, f) on every system it runs, results saved as they come. */
+  async runStorm(id: string): Promise<void> {
+    const r = this.results;
+    const deps: StormDeps = { ctx: this.ctx, settings: this.args.settings.storms!, log: (l) => this.log(l) };
+    const systems = (fallback: string[]) =>
+      (this.args.systemsGiven ? this.args.systems.filter((x) => id !== 'g' || fallback.includes(x)) : fallback).map(
+        systemById,
+      );
+    if (id === 'e') {
+      const out = (r.bigRoom ??= []);
+      await runBigRooms(deps, systems(CROWD_SYSTEMS), (x) => {
+        out.push(x);
+        this.save();
+      });
+    } else if (id === 'f') {
+      const out = (r.joinStorm ??= []);
+      await runJoinStorms(deps, systems(CROWD_SYSTEMS), (x) => {
+        out.push(x);
+        this.save();
+      });
+    } else if (id === 'g') {
+      const out = (r.deployStorm ??= []);
+      for (const def of systems(DEPLOY_SYSTEMS)) {
+        out.push(await runDeployStorm(deps, def));
+        this.save();
+      }
+    }
+  }
+
   save(): string[] {
     this.results.finishedAt = new Date().toISOString();
     this.results.durationS = (Date.now() - this.startedAt) / 1000;
@@ -869,6 +958,9 @@ async function main(): Promise<void> {
   }
 
   const bench = new Bench(args, repoRoot, benchRoot, outDir, stamp);
+  const isStorm = (w: string) => STORM_WORKLOADS.some((x) => x.id === w);
+  // A run of e, f and g alone has a file of its own: it must not replace the day's main results.
+  if (args.workloads.every(isStorm)) bench.results.label = args.settings.mode === 'quick' ? 'storms-quick' : 'storms';
   if (args.mergeInto !== undefined) bench.results.label = 'partial';
   // The harness itself stays off the server core (after the machine facts: nproc honours it).
   try {
@@ -890,11 +982,18 @@ async function main(): Promise<void> {
     `redis:      taskset -c ${args.auxCpus} redis-server --port <free> --bind 127.0.0.1 --save '' --appendonly no   (a fresh one per system and workload)`,
     `generator:  taskset -c ${args.auxCpus} node bench/dist/src/loadgen.js   (one process, driven over IPC by the harness)`,
   );
+  if (args.workloads.includes('g'))
+    r.commands.push(
+      `g:          two instances of the system on one redis-server, both taskset -c ${args.serverCpus} (Parley: the env above with DRAIN_MS=${s.storms!.deployDrainMs}); the first gets SIGTERM`,
+    );
+  if (!args.workloads.every(isStorm))
+    r.notes.push(
+      `Steps: ${s.warmupMs} ms warm-up, ${s.durationMs} ms measured (longer at very low rates, so that at least 40 messages are measured), up to ${s.drainMs} ms drain. ` +
+        `Search: start near the system's expected scale, ×¼ down until a pass, ×2 up until a fail, ${s.bisections} geometric bisections, then ${s.repeats} runs at the candidate; ` +
+        `it holds when no run lost a message and the median p99 is under ${s.p99LimitMs} ms; otherwise the next lower passing rate is tried.`,
+      `Sustainable: delivery ratio ≥ ${s.minRatio * 100}% (exactly 100% and no duplicates for Parley, which promises no loss), p99 < ${s.p99LimitMs} ms, every client connected, the generator keeping up with the offered rate.`,
+    );
   r.notes.push(
-    `Steps: ${s.warmupMs} ms warm-up, ${s.durationMs} ms measured (longer at very low rates, so that at least 40 messages are measured), up to ${s.drainMs} ms drain. ` +
-      `Search: start near the system's expected scale, ×¼ down until a pass, ×2 up until a fail, ${s.bisections} geometric bisections, then ${s.repeats} runs at the candidate; ` +
-      `it holds when no run lost a message and the median p99 is under ${s.p99LimitMs} ms; otherwise the next lower passing rate is tried.`,
-    `Sustainable: delivery ratio ≥ ${s.minRatio * 100}% (exactly 100% and no duplicates for Parley, which promises no loss), p99 < ${s.p99LimitMs} ms, every client connected, the generator keeping up with the offered rate.`,
     'Parley clients speak parley.v1 (the welcome, acks and message frames); Django and the raw ws server the reference protocol; Socket.IO its wire protocol (Engine.IO 4 over WebSocket) spoken by the same generator over plain ws.',
     '"other" CPU is what processes outside the benchmark used during a step (from /proc/stat): other people test on this machine, and steps with high "other" are noisy.',
   );
@@ -933,6 +1032,11 @@ async function main(): Promise<void> {
     return;
   }
   for (const wid of args.workloads) {
+    if (isStorm(wid)) {
+      await bench.runStorm(wid);
+      bench.save();
+      continue;
+    }
     const wl = WORKLOADS.find((w) => w.id === wid)!;
     for (const sid of args.systems) {
       const def = systemById(sid);
@@ -970,7 +1074,7 @@ async function main(): Promise<void> {
     );
     bench.save();
   }
-  if (args.profile && args.systems.includes('parley-redis')) {
+  if (args.profile && args.systems.includes('parley-redis') && !args.workloads.every(isStorm)) {
     const max = r.runs.find((x) => x.workload === 'b' && x.system === 'parley-redis')?.search?.maxRate;
     const rate = nice(max != null ? max / 2 : s.commonRate);
     const p = await bench.runProfile(rate);
@@ -1022,6 +1126,21 @@ function mergeInto(file: string, r: Results, argText: string, reason: string | u
     target.notes.push(`The cost comparison of ${[...again].join(', ')} was measured at ${when} UTC by ${by}.`);
   }
   if (r.profile !== undefined) target.profile = r.profile;
+  // Workloads e, f and g: a row of the same system (and size) is replaced.
+  const mergeRows = <T extends { system: string; members?: number }>(into: T[] | undefined, rows: T[] | undefined) => {
+    const out = [...(into ?? [])];
+    for (const row of rows ?? []) {
+      const i = out.findIndex((x) => x.system === row.system && x.members === row.members);
+      if (i >= 0) out[i] = row;
+      else out.push(row);
+    }
+    return out;
+  };
+  if (r.bigRoom !== undefined) target.bigRoom = mergeRows(target.bigRoom, r.bigRoom);
+  if (r.joinStorm !== undefined) target.joinStorm = mergeRows(target.joinStorm, r.joinStorm);
+  if (r.deployStorm !== undefined) target.deployStorm = mergeRows(target.deployStorm, r.deployStorm);
+  if (target.settings.storms === undefined && r.settings.storms !== undefined)
+    target.settings.storms = r.settings.storms;
   for (const idle of r.idle) {
     const i = target.idle.findIndex((x) => x.system === idle.system);
     if (i >= 0) target.idle[i] = idle;

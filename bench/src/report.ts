@@ -2,6 +2,7 @@
 // chart per workload (p99 latency against offered load, per system), drawn by hand.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { stormNoisePct, stormSections, stormSettingsLine } from './storms/report.ts';
 import type { IdleResult, Results, StepRecord, SystemWorkloadResult } from './types.ts';
 
 const COLORS = ['#1f77b4', '#d62728', '#ff7f0e', '#8c564b', '#e377c2', '#2ca02c', '#7f7f7f', '#17becf', '#9467bd'];
@@ -522,7 +523,7 @@ export function markdown(r: Results): string {
       `one after another (each with a fresh server and a fresh Redis). Raw data: [${base}.json](${base}.json).`,
     '',
   );
-  const noisy = Math.max(0, ...r.runs.flatMap((x) => x.steps.map((s) => s.otherCpuPct)));
+  const noisy = Math.max(0, stormNoisePct(r), ...r.runs.flatMap((x) => x.steps.map((s) => s.otherCpuPct)));
   L.push(
     `> **Noise.** This machine is shared: other people's test suites ran at times during this run. The "other CPU %" column is the CPU that processes ` +
       `outside the benchmark used during each measured window (highest seen: ${noisy.toFixed(0)}% of a core); figures from windows with high "other" are the least reliable.`,
@@ -544,12 +545,15 @@ export function markdown(r: Results): string {
   L.push(`| pinning | ${m.pinning} |`, '');
   L.push('## Commands', '', '```sh', ...r.commands, '```', '');
   const s = r.settings;
-  L.push(
-    `Settings: ${s.mode} mode; each step ${s.warmupMs} ms warm-up + ${s.durationMs} ms measured (+ up to ${s.drainMs} ms drain); ` +
-      `${s.repeats} run(s) at the candidate limit; ${s.bisections} bisection(s); message text ${s.textBytes} bytes; cost comparison at ${costRates(r).map(int).join(' and ')} msg/s on b; ` +
-      `${int(s.idleConnections)} idle connections in d; time budget ${s.budgetMinutes} min.`,
-    '',
-  );
+  if (r.workloads.length > 0)
+    L.push(
+      `Settings: ${s.mode} mode; each step ${s.warmupMs} ms warm-up + ${s.durationMs} ms measured (+ up to ${s.drainMs} ms drain); ` +
+        `${s.repeats} run(s) at the candidate limit; ${s.bisections} bisection(s); message text ${s.textBytes} bytes; cost comparison at ${costRates(r).map(int).join(' and ')} msg/s on b; ` +
+        `${int(s.idleConnections)} idle connections in d; time budget ${s.budgetMinutes} min.`,
+      '',
+    );
+  const stormLine = stormSettingsLine(r);
+  if (stormLine !== undefined) L.push(stormLine, '');
 
   if (r.runs.some((x) => x.workload === 'b')) {
     L.push(
@@ -623,6 +627,8 @@ export function markdown(r: Results): string {
     );
     L.push(...idleTable(r.idle), '');
   }
+
+  L.push(...stormSections(r));
 
   if (r.profile !== undefined) {
     const p = r.profile;

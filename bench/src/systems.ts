@@ -179,7 +179,7 @@ export function redisVersion(): string {
 // ---------------------------------------------------------------------------------------------
 // Node servers: Parley and the peers
 
-interface NodeServerOptions {
+export interface NodeServerOptions {
   name: string;
   script: string;
   env: Record<string, string>;
@@ -188,7 +188,10 @@ interface NodeServerOptions {
   nodeArgs?: string[];
 }
 
-async function startNodeServer(ctx: Context, o: NodeServerOptions): Promise<{ process: Spawned; endpoint: string }> {
+export async function startNodeServer(
+  ctx: Context,
+  o: NodeServerOptions,
+): Promise<{ process: Spawned; endpoint: string }> {
   const port = await freePort();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -226,7 +229,7 @@ function beforeServerScript(ctx: Context): string {
   return buildRevision(ctx.repoRoot, join(ctx.repoRoot, 'bench'), beforeRevision()).script;
 }
 
-function parleyEnv(redis?: { url: string } | { clusterNodes: string }): Record<string, string> {
+export function parleyEnv(redis?: { url: string } | { clusterNodes: string }): Record<string, string> {
   return {
     LOG_LEVEL: 'warn',
     // Bench rooms are used once; let them expire soon instead of after a week.

@@ -1,5 +1,6 @@
 import type { ConnectResult, RunResult } from './loadgen.ts';
 import type { Protocol } from './protocols.ts';
+import type { BigRoomResult, DeployStormResult, JoinStormResult, StormSettings } from './storms/types.ts';
 
 export interface WorkloadDef {
   id: string;
@@ -144,6 +145,8 @@ export interface Settings {
   noisyRetries: number;
   redoMinutes: number;
   budgetMinutes: number;
+  /** Workloads e, f and g (absent in results of earlier versions). */
+  storms?: StormSettings;
 }
 
 export interface CostSample {
@@ -181,4 +184,10 @@ export interface Results {
   superseded?: SystemWorkloadResult[];
   /** Cost samples replaced by a later cost comparison. */
   supersededCost?: CostSample[];
+  /** Workload e: one big room, per system and size. */
+  bigRoom?: BigRoomResult[];
+  /** Workload f: the join storm, per system and size. */
+  joinStorm?: JoinStormResult[];
+  /** Workload g: the deploy storm, per system. */
+  deployStorm?: DeployStormResult[];
 }
