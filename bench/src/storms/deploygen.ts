@@ -110,8 +110,14 @@ interface Client {
   /** Welcomed (v1) / namespace joined (Socket.IO) on the current socket. */
   ready: boolean;
   token: string | undefined;
-  /** The newest log id the client holds (v1). */
+  /** The newest log id the client holds with nothing missing before it (v1): what it reconnects with. */
   since: string | undefined;
+  /** While a recovery is paged in over HTTP: the last id paged so far (live messages are newer than the hole). */
+  hole: string | undefined;
+  /** The newest live message id seen while the hole was open. */
+  newestLive: string | undefined;
+  /** Welcomes so far: a page loop of an earlier socket stops when a new welcome came. */
+  welcomes: number;
   received: Set<number>;
   duplicates: number;
   /** Failed attempts since the last welcome (the backoff grows with them). */
@@ -235,6 +241,9 @@ export class DeployGenerator {
           ready: false,
           token: undefined,
           since: undefined,
+          hole: undefined,
+          newestLive: undefined,
+          welcomes: 0,
           received: new Set(),
           duplicates: 0,
           attempts: 0,
@@ -346,7 +355,7 @@ export class DeployGenerator {
     if (this.req!.protocol === 'socketio') {
       const a = data[0];
       const b = data[1];
-      if (a === 0x34 && b === 0x32) this.receive(client, readMarker(data, this.marker));
+      if (a === 0x34 && b === 0x32) this.receive(client, readMarker(data, this.marker), true);
       else if (a === 0x32 && data.length === 1) ws.send(SIO_PONG);
       else if (a === 0x30) ws.send(SIO_CONNECT);
       else if (a === 0x34 && b === 0x30) {
@@ -359,8 +368,12 @@ export class DeployGenerator {
     if (startsWith(data, V1_MESSAGE_ID)) {
       const n = readMarker(data, this.marker);
       const end = data.indexOf(0x22, V1_MESSAGE_ID.length);
-      if (end > 0) client.since = data.toString('latin1', V1_MESSAGE_ID.length, end);
-      this.receive(client, n);
+      if (end > 0) {
+        const id = data.toString('latin1', V1_MESSAGE_ID.length, end);
+        if (client.hole === undefined) client.since = id;
+        else client.newestLive = id;
+      }
+      this.receive(client, n, true);
     } else if (startsWith(data, V1_ACK)) {
       const ack = JSON.parse(data.toString()) as { clientMsgId: string; id: string };
       const pending = client.outbox?.get(ack.clientMsgId);
@@ -371,14 +384,17 @@ export class DeployGenerator {
     } else if (startsWith(data, V1_WELCOME)) {
       const welcome = JSON.parse(data.toString()) as WelcomeFrame;
       if (welcome.token !== undefined) client.token = welcome.token;
-      this.takeHistory(client, welcome.history ?? [], welcome.lastEventId);
+      client.welcomes += 1;
+      client.hole = client.newestLive = undefined;
+      client.since = this.takeHistory(client, welcome.history ?? [], welcome.lastEventId, true) ?? client.since;
       const after = !Number.isNaN(client.droppedAt);
       if (after) client.recovered = welcome.recovered === true;
       this.welcomed(client, ws);
       settle();
-      if (after && welcome.hasNewer === true) {
+      if (welcome.hasNewer === true) {
         this.hasNewer += 1;
-        void this.fetchPages(client);
+        client.hole = client.since;
+        void this.fetchPages(client, client.welcomes);
       } else if (after) client.recoveredAt = performance.now();
     } else if (startsWith(data, V1_ERROR)) this.error(data);
   }
@@ -411,36 +427,59 @@ export class DeployGenerator {
     this.firstError ??= data.toString().slice(0, 300);
   }
 
-  private receive(client: Client, n: number): void {
+  /**
+   * A message received; a second copy counts as a duplicate when it came on the socket or in a
+   * welcome (the server sends those once), not from an `after` page: live messages may be newer
+   * than the hole being paged in, so a page may repeat them, and clients merge pages by id.
+   */
+  private receive(client: Client, n: number, countDuplicate: boolean): void {
     if (n < 0) return;
-    if (client.received.has(n)) client.duplicates += 1;
-    else client.received.add(n);
+    if (!client.received.has(n)) client.received.add(n);
+    else if (countDuplicate) client.duplicates += 1;
   }
 
-  private takeHistory(client: Client, messages: Array<{ id: string; text?: string }>, lastEventId?: string): void {
+  /** Takes a welcome's history or a page; returns the newest id it covers (lastEventId, else its last message). */
+  private takeHistory(
+    client: Client,
+    messages: Array<{ id: string; text?: string }>,
+    lastEventId: string | undefined,
+    countDuplicates: boolean,
+  ): string | undefined {
+    let newest: string | undefined;
     for (const m of messages) {
       const match = m.text === undefined ? null : MARKER.exec(m.text);
-      if (match !== null) this.receive(client, Number(match[1]));
-      if (client.since === undefined || compareIds(m.id, client.since) > 0) client.since = m.id;
+      if (match !== null) this.receive(client, Number(match[1]), countDuplicates);
+      if (newest === undefined || compareIds(m.id, newest) > 0) newest = m.id;
     }
-    if (lastEventId !== undefined && (client.since === undefined || compareIds(lastEventId, client.since) > 0))
-      client.since = lastEventId;
+    if (lastEventId !== undefined && (newest === undefined || compareIds(lastEventId, newest) > 0))
+      newest = lastEventId;
+    return newest;
   }
 
-  /** The rest of a recovery that did not fit in the welcome: `after` pages until hasNewer is false. */
-  private async fetchPages(client: Client): Promise<void> {
+  /**
+   * The rest of a recovery that did not fit in the welcome: `after` pages from the welcome's
+   * last id, then from each page's, until hasNewer is false; until then the client would
+   * reconnect with the last id paged, not the newest live one.
+   */
+  private async fetchPages(client: Client, welcome: number): Promise<void> {
     const base = this.req!.takeover.replace(/^ws/, 'http');
     try {
-      for (let i = 0; i < 1000; i++) {
-        const url = `${base}/api/rooms/${encodeURIComponent(client.room.name)}/messages?after=${encodeURIComponent(client.since ?? '0-0')}&limit=200`;
+      for (let i = 0; i < 1000 && client.welcomes === welcome; i++) {
+        const url = `${base}/api/rooms/${encodeURIComponent(client.room.name)}/messages?after=${encodeURIComponent(client.hole ?? '0-0')}&limit=200`;
         const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
         this.pages += 1;
         if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
         const page = (await res.json()) as HistoryPage;
-        this.takeHistory(client, page.messages ?? [], page.lastEventId);
+        if (client.welcomes !== welcome) return;
+        client.hole = this.takeHistory(client, page.messages ?? [], page.lastEventId, false) ?? client.hole;
+        client.since = client.hole;
         if (page.hasNewer !== true) break;
       }
-      client.recoveredAt = performance.now();
+      if (client.welcomes !== welcome) return;
+      if (client.newestLive !== undefined && compareIds(client.newestLive, client.since ?? '0-0') > 0)
+        client.since = client.newestLive;
+      client.hole = client.newestLive = undefined;
+      if (!Number.isNaN(client.droppedAt)) client.recoveredAt = performance.now();
     } catch (err) {
       this.errors += 1;
       this.firstError ??= (err as Error).message;
