@@ -46,6 +46,11 @@ export interface MemberList {
   cursor?: string | undefined;
 }
 
+/** A person's arrival in a room: the welcome's member list, and whether it was their join (their first presence anywhere). */
+export interface Entered extends MemberList {
+  joined: boolean;
+}
+
 /** What a session asks the engine to store and publish. */
 export interface MessageDraft {
   room: string;
@@ -305,10 +310,10 @@ export interface ChatEngine extends QuotaStore {
   /**
    * Marks a person present in a room on this instance and returns how many are present (across
    * instances) and the first `listLimit` of them, by the order {@link members} walks, as the JSON
-   * array the welcome carries. Publishes `join` when it is their first presence anywhere. Costs
-   * O(listLimit), not O(people present).
+   * array the welcome carries. Publishes `join` when it is their first presence anywhere (and
+   * then says `joined`). Costs O(listLimit), not O(people present).
    */
-  enter(room: string, user: User, listLimit: number): Promise<MemberList>;
+  enter(room: string, user: User, listLimit: number): Promise<Entered>;
   /**
    * A page of the people present, after `cursor` (undefined: from the start), in an order
    * that lists everyone present for a whole walk exactly once. A bounded read: about `limit`
@@ -316,8 +321,8 @@ export interface ChatEngine extends QuotaStore {
    * which may be a few more, and a whole small hash at once).
    */
   members(room: string, cursor: string | undefined, limit: number): Promise<MemberList>;
-  /** Ends a person's presence on this instance; publishes `leave` when it was their last. */
-  exit(room: string, user: User): Promise<void>;
+  /** Ends a person's presence on this instance; publishes `leave` when it was their last, and then returns true. */
+  exit(room: string, user: User): Promise<boolean>;
   /** Publishes a typing notice (not stored). */
   typing(room: string, user: User): Promise<void>;
   /**

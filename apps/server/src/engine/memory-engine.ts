@@ -23,6 +23,7 @@ import {
   type EngineOptions,
   type HistoryQuery,
   type HistoryResult,
+  type Entered,
   type MemberList,
   type MembersJson,
   type ChangeDraft,
@@ -361,7 +362,7 @@ export class MemoryEngine implements ChatEngine {
     return this.readBackward(room, query);
   }
 
-  async enter(roomName: string, user: User, listLimit: number): Promise<MemberList> {
+  async enter(roomName: string, user: User, listLimit: number): Promise<Entered> {
     const room = this.room(roomName);
     const known = room.memberEntries.get(user.id);
     const entry = memberEntry(user);
@@ -373,7 +374,7 @@ export class MemoryEngine implements ChatEngine {
       const member = { ...entry, role: roleOf(room.moderation.roles(), user.id) };
       this.emit(roomName, { kind: 'join', room: roomName, user: member, ts: Date.now(), count: room.present.size });
     }
-    return this.listMembers(room, undefined, listLimit);
+    return { ...this.listMembers(room, undefined, listLimit), joined: known === undefined };
   }
 
   async members(roomName: string, cursor: string | undefined, limit: number): Promise<MemberList> {
@@ -410,9 +411,9 @@ export class MemoryEngine implements ChatEngine {
     };
   }
 
-  async exit(roomName: string, user: User): Promise<void> {
+  async exit(roomName: string, user: User): Promise<boolean> {
     const room = this.rooms.get(roomName);
-    if (room === undefined || !room.present.delete(user.id)) return;
+    if (room === undefined || !room.present.delete(user.id)) return false;
     room.memberEntries.delete(user.id);
     this.emit(roomName, { kind: 'leave', room: roomName, user, ts: Date.now(), count: room.present.size });
     if (room.present.size === 0) {
@@ -420,6 +421,7 @@ export class MemoryEngine implements ChatEngine {
       // A visit alone leaves nothing behind.
       if (room.lastId === undefined) this.forget(roomName, room);
     }
+    return true;
   }
 
   async typing(room: string, user: User): Promise<void> {

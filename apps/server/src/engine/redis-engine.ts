@@ -22,6 +22,7 @@ import {
   type EngineOptions,
   type HistoryQuery,
   type HistoryResult,
+  type Entered,
   type MemberList,
   type MembersJson,
   type ChangeDraft,
@@ -230,7 +231,7 @@ type ScriptCommands = {
     expiry: number,
     ttl: number,
     listLimit: number,
-  ): Promise<[count: number, ...members: string[]]>;
+  ): Promise<[count: number, joined: 0 | 1, ...members: string[]]>;
   exitRoom(
     presence: string,
     tabs: string,
@@ -238,7 +239,7 @@ type ScriptCommands = {
     now: number,
     channel: string,
     member: string,
-  ): Promise<number>;
+  ): Promise<[count: number, left: 0 | 1]>;
   refreshPresence(
     presence: string,
     tabs: string,
@@ -988,14 +989,19 @@ export class RedisEngine implements ChatEngine {
     ];
   }
 
-  async enter(room: string, user: User, listLimit: number): Promise<MemberList> {
+  async enter(room: string, user: User, listLimit: number): Promise<Entered> {
     let local = this.present.get(room);
     if (local === undefined) this.present.set(room, (local = new Map()));
     local.set(user.id, user);
     // The JSON of each person listed (their stored entry and role), joined into one array as it is: nothing to parse.
-    const [count, ...members] = await this.unavailableOnError(() => this.runEnter(room, user, listLimit));
+    const [count, joined, ...members] = await this.unavailableOnError(() => this.runEnter(room, user, listLimit));
     this.commands.zadd(OCCUPIED_INDEX_KEY, Date.now(), room).catch(() => {});
-    return { json: `[${members.join(',')}]` as MembersJson, listed: members.length, count: Number(count) };
+    return {
+      json: `[${members.join(',')}]` as MembersJson,
+      listed: members.length,
+      count: Number(count),
+      joined: Number(joined) === 1,
+    };
   }
 
   async members(room: string, cursor: string | undefined, limit: number): Promise<MemberList> {
@@ -1011,12 +1017,12 @@ export class RedisEngine implements ChatEngine {
     };
   }
 
-  async exit(room: string, user: User): Promise<void> {
+  async exit(room: string, user: User): Promise<boolean> {
     const local = this.present.get(room);
     local?.delete(user.id);
     if (local?.size === 0) this.present.delete(room);
     const keys = roomKeys(room);
-    const left = await this.unavailableOnError(() =>
+    const [present, left] = await this.unavailableOnError(() =>
       this.commands.exitRoom(
         keys.presence,
         keys.tabs,
@@ -1028,7 +1034,8 @@ export class RedisEngine implements ChatEngine {
     );
     // The last person out takes the room off the occupied list (a room with no message and
     // nobody present leaves nothing behind; its presence keys are empty, so Redis dropped them).
-    if (left === 0) this.commands.zrem(OCCUPIED_INDEX_KEY, room).catch(() => {});
+    if (Number(present) === 0) this.commands.zrem(OCCUPIED_INDEX_KEY, room).catch(() => {});
+    return Number(left) === 1;
   }
 
   async typing(room: string, user: User): Promise<void> {
@@ -1202,7 +1209,11 @@ export class RedisEngine implements ChatEngine {
     this.listener?.availability(up);
   }
 
-  private runEnter(room: string, user: User, listLimit: number): Promise<[count: number, ...members: string[]]> {
+  private runEnter(
+    room: string,
+    user: User,
+    listLimit: number,
+  ): Promise<[count: number, joined: 0 | 1, ...members: string[]]> {
     const keys = roomKeys(room);
     const now = Date.now();
     return this.commands.enterRoom(

@@ -538,12 +538,15 @@ local function leave(userId)
   if user then
     redis.call('PUBLISH', ARGV[2], 'v1 leave - - ' .. ARGV[1] .. ' ' .. redis.call('HLEN', KEYS[3]) .. '\\n' .. user)
   end
+  return user
 end
+-- True when it published the person's leave.
 local function drop(member)
   if redis.call('ZREM', KEYS[1], member) == 1 then
     local userId = string.match(member, '^(.*)|[^|]*$')
-    if redis.call('HINCRBY', KEYS[2], userId, -1) <= 0 then leave(userId) end
+    if redis.call('HINCRBY', KEYS[2], userId, -1) <= 0 then return leave(userId) ~= false end
   end
+  return false
 end
 for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])) do drop(member) end
 `;
@@ -571,20 +574,23 @@ end
  * KEYS: presence, tabs, people, the room's moderation hash (read only: the roles)
  * ARGV: now, channel, member (`userId|instanceId`), userId, member entry JSON, expiry ms,
  *       room TTL ms, how many people present to list (0: none)
- * Returns how many people are present, then the member JSON of the first ones HSCAN finds from
- * its start (the order member pages walk; see MEMBERS_PAGE), at most that many: a bounded read
- * however large the room, where an HGETALL made every arrival O(people present).
+ * Returns how many people are present, 1 when it published the person's join (0: they were
+ * present already), then the member JSON of the first ones HSCAN finds from its start (the
+ * order member pages walk; see MEMBERS_PAGE), at most that many: a bounded read however large
+ * the room, where an HGETALL made every arrival O(people present).
  */
 export const ENTER = `${SWEEP}${WITH_ROLE}
 local added = redis.call('ZADD', KEYS[1], ARGV[6], ARGV[3])
 redis.call('HSET', KEYS[3], ARGV[4], ARGV[5])
 local with_role = role_splicer(KEYS[4])
+local joined = 0
 if added == 1 and redis.call('HINCRBY', KEYS[2], ARGV[4], 1) == 1 then
   local count = redis.call('HLEN', KEYS[3])
   redis.call('PUBLISH', ARGV[2], 'v1 join - - ' .. ARGV[1] .. ' ' .. count .. '\\n' .. with_role(ARGV[4], ARGV[5]))
+  joined = 1
 end
 for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[7]) end
-local out = { redis.call('HLEN', KEYS[3]) }
+local out = { redis.call('HLEN', KEYS[3]), joined }
 local limit = tonumber(ARGV[8])
 if limit == 0 then return out end
 -- HSCAN's COUNT is a hint (a small hash comes whole): scan until there are enough, a few
@@ -595,10 +601,10 @@ repeat
   cursor, scans = reply[1], scans + 1
   local found = reply[2]
   for i = 1, #found, 2 do
-    if #out > limit then break end
+    if #out > limit + 1 then break end
     out[#out + 1] = with_role(found[i], found[i + 1])
   end
-until cursor == '0' or #out > limit or scans == 16
+until cursor == '0' or #out > limit + 1 or scans == 16
 return out
 `;
 
@@ -645,9 +651,10 @@ return missing
  * End a person's presence on one instance.
  * KEYS: presence, tabs, people
  * ARGV: now, channel, member
- * Returns how many people are still present (0: the room is empty).
+ * Returns how many people are still present (0: the room is empty), and 1 when it published the
+ * person's leave (0: they are still present on another instance).
  */
 export const EXIT = `${SWEEP}
-drop(ARGV[3])
-return redis.call('HLEN', KEYS[3])
+local left = drop(ARGV[3]) and 1 or 0
+return { redis.call('HLEN', KEYS[3]), left }
 `;
