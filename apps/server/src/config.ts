@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
-import { MAX_BOTS, MAX_INSTANCE_BANS } from '@parley/protocol';
+import { MAX_BOTS, MAX_INSTANCE_BANS, WEBHOOK_EVENTS, type WebhookEventName } from '@parley/protocol';
 
 /** Everything the server reads from its environment, parsed and checked once at start. */
 export interface Config {
@@ -145,6 +145,26 @@ export interface Config {
   beforePublishConcurrency: number;
   /** A message the hook could not judge is posted unchecked (`open`) or refused (`closed`). */
   beforePublishFailure: 'open' | 'closed';
+  /** Where each event is POSTed (the operator's webhooks); empty: none. */
+  webhookUrls: URL[];
+  /** Signs every delivery (required with URLs). */
+  webhookSecret: string | undefined;
+  /** The events delivered. */
+  webhookEvents: Set<WebhookEventName>;
+  /** One attempt gets this long for its answer. */
+  webhookTimeoutMs: number;
+  /** Attempts per delivery at most (the first included). */
+  webhookMaxAttempts: number;
+  /** The first retry comes about this long after a failed attempt, each next one twice as late (at most a minute). */
+  webhookRetryBaseMs: number;
+  /** Deliveries waiting (or in flight, or waiting to retry) per instance at most; a new event beyond them is dropped. */
+  webhookQueueMax: number;
+  /** Deliveries in flight at once per instance. */
+  webhookConcurrency: number;
+  /** A delivery's body over this many bytes is dropped. */
+  webhookMaxBodyBytes: number;
+  /** Lets webhooks reach loopback, private and link-local addresses (refused otherwise). */
+  webhookAllowPrivate: boolean;
 }
 
 /** Raised when the environment holds invalid values; lists every problem at once. */
@@ -310,6 +330,19 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     beforePublishTimeoutMs: int('BEFORE_PUBLISH_TIMEOUT_MS', 2000, 50, 60_000),
     beforePublishConcurrency: int('BEFORE_PUBLISH_CONCURRENCY', 64, 1, 10_000),
     beforePublishFailure: oneOf('BEFORE_PUBLISH_FAILURE', env.BEFORE_PUBLISH_FAILURE, ['open', 'closed'], problems),
+    webhookUrls: (env.WEBHOOK_URLS ?? '')
+      .split(/[\s,]+/)
+      .filter((url) => url !== '')
+      .flatMap((url) => httpUrl('WEBHOOK_URLS', url, problems) ?? []),
+    webhookSecret: env.WEBHOOK_SECRET?.trim() || undefined,
+    webhookEvents: webhookEvents(env.WEBHOOK_EVENTS, problems),
+    webhookTimeoutMs: int('WEBHOOK_TIMEOUT_MS', 5000, 50, 60_000),
+    webhookMaxAttempts: int('WEBHOOK_MAX_ATTEMPTS', 5, 1, 20),
+    webhookRetryBaseMs: int('WEBHOOK_RETRY_BASE_MS', 1000, 10, 600_000),
+    webhookQueueMax: int('WEBHOOK_QUEUE_MAX', 10_000, 1, 1_000_000),
+    webhookConcurrency: int('WEBHOOK_CONCURRENCY', 8, 1, 1000),
+    webhookMaxBodyBytes: int('WEBHOOK_MAX_BODY_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
+    webhookAllowPrivate: oneOf('WEBHOOK_ALLOW_PRIVATE', env.WEBHOOK_ALLOW_PRIVATE, ['0', '1'], problems) === '1',
   };
   // A welcome must fit in what one socket may have queued, with room to spare for what follows it.
   const sendBuffer = config.sendBufferLimitBytes;
@@ -377,8 +410,23 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     // The hook decides what gets posted: it must be able to tell Parley's requests from anyone's.
     problems.push('BEFORE_PUBLISH_URL needs BEFORE_PUBLISH_SECRET (16+ characters), which signs its requests');
   }
+  if (config.webhookUrls.length > 0 && (config.webhookSecret?.length ?? 0) < 16) {
+    problems.push('WEBHOOK_URLS needs WEBHOOK_SECRET (16+ characters), which signs every delivery');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** WEBHOOK_EVENTS: some of the webhook events, comma-separated; unset: messages, edits and deletions. */
+function webhookEvents(raw: string | undefined, problems: string[]): Set<WebhookEventName> {
+  const names = (raw ?? '').split(/[\s,]+/).filter((name) => name !== '');
+  if (names.length === 0) return new Set(['message', 'edit', 'delete']);
+  const events = new Set<WebhookEventName>();
+  for (const name of names) {
+    if ((WEBHOOK_EVENTS as readonly string[]).includes(name)) events.add(name as WebhookEventName);
+    else problems.push(`WEBHOOK_EVENTS must list some of ${WEBHOOK_EVENTS.join(', ')}, got "${name}"`);
+  }
+  return events;
 }
 
 /** An optional http(s) URL, or a problem. */

@@ -62,6 +62,18 @@ export class Stats {
   /** Messages and edits the hook could not judge, posted unchecked (fail-open) or refused (fail-closed). */
   beforePublishFailedOpen = 0;
   beforePublishFailedClosed = 0;
+  /** Webhook deliveries: delivered (a 2xx), given up (attempts used up, or a status not worth retrying), refused (the address policy). */
+  webhookDelivered = 0;
+  webhookFailed = 0;
+  webhookRefused = 0;
+  /** Webhook POSTs made, retries among them. */
+  webhookAttempts = 0;
+  webhookRetries = 0;
+  /** Webhook deliveries never queued: the queue was full, or the body over WEBHOOK_MAX_BODY_BYTES. */
+  webhookDroppedFull = 0;
+  webhookDroppedTooLarge = 0;
+  /** Webhook deliveries queued, in flight or waiting to retry, now. */
+  webhookQueued = 0;
   /** `error` frames sent, by code. */
   readonly errors = new Map<ErrorCode, number>();
 

@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin';
 import type { Config } from '../config.ts';
 import { BeforePublishHook } from '../integrations/before-publish.ts';
+import { Webhooks } from '../integrations/webhooks.ts';
 import { RoomHub } from '../rooms/room-hub.ts';
 
 declare module 'fastify' {
@@ -10,7 +11,7 @@ declare module 'fastify' {
   }
 }
 
-/** The room hub on top of the engine, with the operator's before-publish hook when there is one. */
+/** The room hub on top of the engine, with the operator's before-publish hook and webhooks when there are. */
 export default fp<{ config: Config }>(
   async (fastify, { config }) => {
     let publishCheck: BeforePublishHook | undefined;
@@ -29,12 +30,33 @@ export default fp<{ config: Config }>(
       );
       fastify.addHook('onClose', async () => publishCheck?.close());
     }
+    let webhooks: Webhooks | undefined;
+    if (config.webhookUrls.length > 0) {
+      webhooks = new Webhooks(
+        {
+          urls: config.webhookUrls,
+          secret: config.webhookSecret!,
+          events: config.webhookEvents,
+          timeoutMs: config.webhookTimeoutMs,
+          maxAttempts: config.webhookMaxAttempts,
+          retryBaseMs: config.webhookRetryBaseMs,
+          queueMax: config.webhookQueueMax,
+          concurrency: config.webhookConcurrency,
+          maxBodyBytes: config.webhookMaxBodyBytes,
+          allowPrivate: config.webhookAllowPrivate,
+        },
+        fastify.stats,
+        fastify.log.child({ component: 'webhooks' }),
+      );
+      fastify.addHook('onClose', async () => webhooks?.close());
+    }
     fastify.decorate(
       'roomHub',
       new RoomHub(fastify.engine, fastify.log, fastify.stats, {
         typingMaxMembers: config.typingMaxMembers,
         presenceCountOnlyMembers: config.presenceCountOnlyMembers,
         publishCheck,
+        activity: webhooks,
       }),
     );
   },

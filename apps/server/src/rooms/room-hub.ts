@@ -88,6 +88,19 @@ export interface PublishCheck {
   check(request: BeforePublishRequest): Promise<PublishVerdict>;
 }
 
+/**
+ * Told of what happened through this instance (integrations/webhooks.ts), each event by the one
+ * instance whose call to the engine made it, so the cluster reports it once: a message stored
+ * (or found stored already, a resend: `id` is the first one's), an edit or a deletion stored, a
+ * person's join or leave that this instance's enter or exit published. Never throws.
+ */
+export interface RoomActivity {
+  posted(draft: MessageDraft, id: string): void;
+  changed(draft: ChangeDraft, eventId: string): void;
+  joined(room: string, user: User): void;
+  left(room: string, user: User): void;
+}
+
 /** How the hub treats big rooms (TYPING_MAX_MEMBERS and PRESENCE_COUNT_ONLY_MEMBERS), and what it checks before publishing. */
 export interface RoomHubOptions {
   /** Above this many people present, typing notices are not passed on (best effort: the sender is not told). */
@@ -99,6 +112,8 @@ export interface RoomHubOptions {
   presenceCountOnlyMembers: number;
   /** The operator's before-publish hook (BEFORE_PUBLISH_URL), if any. */
   publishCheck?: PublishCheck | undefined;
+  /** The operator's webhooks (WEBHOOK_URLS), if any. */
+  activity?: RoomActivity | undefined;
 }
 
 /** A local socket's side of a room: the hub hands it each event once, in batches, in order. */
@@ -226,6 +241,7 @@ export class RoomHub {
     // The joins and leaves of the bus come in the room's order, enter's answers in any order:
     // the latter only start the count.
     state.memberCount ??= members.count;
+    if (members.joined) this.options.activity?.joined(room, user);
     return members;
   }
 
@@ -245,7 +261,12 @@ export class RoomHub {
     }
     state.connections.delete(user.id);
     state.typingAt.delete(user.id);
-    this.engine.exit(room, user).catch((err: unknown) => this.log.warn({ room, err }, 'presence exit failed'));
+    this.engine.exit(room, user).then(
+      (left) => {
+        if (left) this.options.activity?.left(room, user);
+      },
+      (err: unknown) => this.log.warn({ room, err }, 'presence exit failed'),
+    );
   }
 
   /**
@@ -265,7 +286,7 @@ export class RoomHub {
    */
   post(draft: MessageDraft): Promise<PostResult> {
     const check = this.options.publishCheck;
-    if (check === undefined) return this.engine.post(draft);
+    if (check === undefined) return this.store(draft);
     const { room, user, text, clientMsgId, replyTo } = draft;
     const request: BeforePublishRequest = {
       event: 'message',
@@ -275,7 +296,7 @@ export class RoomHub {
       ...(clientMsgId !== undefined ? { clientMsgId } : {}),
       ...(replyTo !== undefined ? { replyTo } : {}),
     };
-    return this.checked(check, draft, request, (checked) => this.engine.post(checked));
+    return this.checked(check, draft, request, (checked) => this.store(checked));
   }
 
   /**
@@ -285,10 +306,40 @@ export class RoomHub {
    */
   change(draft: ChangeDraft): Promise<PostResult> {
     const check = this.options.publishCheck;
-    if (check === undefined || draft.op !== 'edit' || draft.text === undefined) return this.engine.change(draft);
+    if (check === undefined || draft.op !== 'edit' || draft.text === undefined) return this.storeChange(draft);
     const { room, user, id, text, clientMsgId } = draft;
     const request: BeforePublishRequest = { event: 'edit', room, user, id, text, clientMsgId };
-    return this.checked(check, draft, request, (checked) => this.engine.change(checked));
+    return this.checked(check, draft, request, (checked) => this.storeChange(checked));
+  }
+
+  /** Hands a message to the engine, and its outcome to the activity's listener. */
+  private store(draft: MessageDraft): Promise<PostResult> {
+    const result = this.engine.post(draft);
+    const activity = this.options.activity;
+    if (activity !== undefined)
+      result.then(
+        (stored) => {
+          // A resend of a stored message is told again, under the same id: a stored message
+          // whose answer was lost (a timeout) is told once it is resent.
+          if (stored.outcome === 'stored' || stored.outcome === 'duplicate') activity.posted(draft, stored.id);
+        },
+        () => {},
+      );
+    return result;
+  }
+
+  /** Hands a change to the engine, and an edit or a deletion stored to the activity's listener. */
+  private storeChange(draft: ChangeDraft): Promise<PostResult> {
+    const result = this.engine.change(draft);
+    const activity = this.options.activity;
+    if (activity !== undefined && (draft.op === 'edit' || draft.op === 'delete'))
+      result.then(
+        (stored) => {
+          if (stored.outcome === 'stored') activity.changed(draft, stored.id);
+        },
+        () => {},
+      );
+    return result;
   }
 
   /**

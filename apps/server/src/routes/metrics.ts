@@ -145,6 +145,40 @@ const metricsRoutes: FastifyPluginAsync<{ token?: string | undefined }> = async 
     },
   });
 
+  new Counter({
+    name: 'parley_webhook_deliveries_total',
+    help: 'Webhook deliveries (one event to one URL) that ended: delivered (a 2xx), failed (attempts used up, or a status not worth retrying), refused (not a public address)',
+    labelNames: ['outcome'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc({ outcome: 'delivered' }, stats.webhookDelivered);
+      this.inc({ outcome: 'failed' }, stats.webhookFailed);
+      this.inc({ outcome: 'refused' }, stats.webhookRefused);
+    },
+  });
+  counter('parley_webhook_attempts_total', 'Webhook POSTs made, retries included', () => stats.webhookAttempts);
+  counter('parley_webhook_retries_total', 'Webhook POSTs that were retries', () => stats.webhookRetries);
+  new Counter({
+    name: 'parley_webhook_dropped_total',
+    help: 'Webhook deliveries never queued: the queue held WEBHOOK_QUEUE_MAX (queue_full), or the body was over WEBHOOK_MAX_BODY_BYTES (too_large)',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc({ reason: 'queue_full' }, stats.webhookDroppedFull);
+      this.inc({ reason: 'too_large' }, stats.webhookDroppedTooLarge);
+    },
+  });
+  new Gauge({
+    name: 'parley_webhook_queue',
+    help: 'Webhook deliveries held by this instance: queued, in flight or waiting to retry',
+    registers: [registry],
+    collect() {
+      this.set(stats.webhookQueued);
+    },
+  });
+
   // The engine's round trip, measured when scraped (a PING for Redis), not on the message path.
   const roundTrip = new Histogram({
     name: 'parley_bus_roundtrip_seconds',

@@ -1,0 +1,345 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { isPublicAddress } from '../src/integrations/address-policy.ts';
+import { startApp, type RunningApp } from './helpers/app.ts';
+import { answer, TestReceiver, type Received } from './helpers/receiver.ts';
+import { TestRedis } from './helpers/redis-server.ts';
+import { connectV1, nextOfType, postV1, requestV1 } from './helpers/ws-client.ts';
+
+/**
+ * Outgoing webhooks, instance-wide (issue 17): real receivers on 127.0.0.1 (so the apps allow
+ * private addresses, except where the refusal is the point), real sockets and bots. Each event
+ * is POSTed signed, retried with the same delivery id, bounded by a queue, and told by one
+ * instance of a cluster only.
+ */
+
+const SECRET = 'webhook-secret-for-the-tests-0001';
+const ADMIN_TOKEN = 'operator-token-for-webhook-tests-0123';
+const ALL_EVENTS = 'message,edit,delete,join,leave';
+
+/** The receiver's check, as the README shows it. */
+function verify(request: Received): boolean {
+  const timestamp = request.headers['parley-timestamp'];
+  const signature = request.headers['parley-signature'];
+  if (typeof timestamp !== 'string' || typeof signature !== 'string') return false;
+  if (Math.abs(Date.now() / 1000 - Number(timestamp)) > 300) return false;
+  const expected = `sha256=${createHmac('sha256', SECRET).update(`${timestamp}.${request.body}`).digest('hex')}`;
+  return signature.length === expected.length && timingSafeEqual(Buffer.from(signature), Buffer.from(expected));
+}
+
+async function metric(app: RunningApp, line: string): Promise<number> {
+  const text = await (await fetch(`${app.httpUrl}/metrics`)).text();
+  const found = text.split('\n').find((l) => l.startsWith(`${line} `));
+  return found === undefined ? Number.NaN : Number(found.slice(line.length + 1));
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The requests about one room so far. */
+const about = (receiver: TestReceiver, room: string) => receiver.received.filter((r) => r.json?.room === room);
+
+/** Waits until `count` requests about `room` (of one event, if given) arrived, and returns those. */
+async function waitAbout(
+  receiver: TestReceiver,
+  room: string,
+  count: number,
+  event?: string,
+  timeoutMs = 5000,
+): Promise<Received[]> {
+  const deadline = Date.now() + timeoutMs;
+  const matching = () => about(receiver, room).filter((r) => event === undefined || r.json.event === event);
+  while (matching().length < count) {
+    if (Date.now() > deadline)
+      throw new Error(`${matching().length} of ${count} requests about ${room} within ${timeoutMs} ms`);
+    await sleep(20);
+  }
+  return matching();
+}
+
+describe('webhooks on one instance', () => {
+  let receiver: TestReceiver;
+  let app: RunningApp;
+
+  before(async () => {
+    receiver = await TestReceiver.start();
+    app = await startApp(undefined, {
+      WEBHOOK_URLS: receiver.url,
+      WEBHOOK_SECRET: SECRET,
+      WEBHOOK_EVENTS: ALL_EVENTS,
+      WEBHOOK_ALLOW_PRIVATE: '1',
+      WEBHOOK_TIMEOUT_MS: '300',
+      WEBHOOK_RETRY_BASE_MS: '50',
+      WEBHOOK_MAX_ATTEMPTS: '4',
+    });
+  });
+  after(async () => {
+    await app.app.close();
+    await receiver.close();
+  });
+
+  test('a join, a message, its edit, its deletion and a leave each reach the receiver, signed, with their delivery id', async () => {
+    const room = 'wh_events';
+    const { client, welcome } = await connectV1(app.wsUrl, room, { name: 'Alice' });
+    const alice = { id: welcome.you.id, name: 'Alice' };
+    const id = await postV1(client, 'hello hooks', 'm1');
+    assert.equal((await requestV1(client, { type: 'edit', id, text: 'hello, hooks' }, 'e1')).type, 'ack');
+    const deleted = await requestV1(client, { type: 'delete', id }, 'd1');
+    assert.equal(deleted.type, 'ack');
+    client.close();
+
+    const requests = await waitAbout(receiver, room, 5);
+    for (const request of requests) {
+      assert.ok(verify(request), `${request.json.event}: the signature verifies`);
+      assert.equal(request.headers['parley-delivery'], request.json.deliveryId);
+      assert.equal(request.headers['parley-event'], request.json.event);
+      assert.match(request.json.deliveryId, /^d_[\w-]{24}$/);
+      assert.equal(request.headers['content-type'], 'application/json');
+    }
+    const byEvent = Object.fromEntries(requests.map((r) => [r.json.event, r.json]));
+    assert.deepEqual(Object.keys(byEvent).sort(), ['delete', 'edit', 'join', 'leave', 'message']);
+    const { deliveryId: _m, ...message } = byEvent.message;
+    assert.deepEqual(message, {
+      event: 'message',
+      room,
+      ts: Number(id.split('-')[0]),
+      message: { id, user: alice, text: 'hello hooks', clientMsgId: 'm1' },
+    });
+    assert.deepEqual(byEvent.edit.edit, { id, eventId: byEvent.edit.edit.eventId, text: 'hello, hooks', by: alice });
+    assert.deepEqual(byEvent.delete.delete, { id, eventId: deleted.id, by: alice });
+    assert.deepEqual(byEvent.join.user, alice);
+    assert.deepEqual(byEvent.leave.user, alice);
+    assert.equal(new Set(requests.map((r) => r.json.deliveryId)).size, 5, 'one id per event');
+    await sleep(300);
+    assert.equal(about(receiver, room).length, 5, 'nothing more');
+  });
+
+  test('a delivery is retried after a 500 and after a timeout, with the same delivery id and a fresh signature', async () => {
+    const room = 'wh_retry';
+    let calls = 0;
+    receiver.handler = async (request, res) => {
+      if (request.json?.room !== room || request.json.event !== 'message') return answer(res, 200, {});
+      calls += 1;
+      if (calls === 1) return answer(res, 500, { error: 'down for a moment' });
+      if (calls === 2) {
+        await sleep(700); // past WEBHOOK_TIMEOUT_MS (300): the server gives up on this attempt
+        return answer(res, 200, {});
+      }
+      answer(res, 200, {});
+    };
+    const retriesBefore = await metric(app, 'parley_webhook_retries_total');
+    const { client } = await connectV1(app.wsUrl, room, { name: 'Bob' });
+    const id = await postV1(client, 'worth retrying', 'r1');
+    const requests = await waitAbout(receiver, room, 3, 'message');
+    assert.equal(requests.length, 3, 'a 500, a timeout, then delivered');
+    assert.equal(
+      new Set(requests.map((r) => r.headers['parley-delivery'])).size,
+      1,
+      'one delivery id for every attempt',
+    );
+    assert.equal(new Set(requests.map((r) => r.body)).size, 1, 'the same body');
+    assert.ok(requests.every(verify), 'every attempt is signed');
+    assert.equal(requests[0]!.json.message.id, id);
+    assert.ok(requests[1]!.at - requests[0]!.at >= 25, 'the retry waited (backoff)');
+    assert.equal((await metric(app, 'parley_webhook_retries_total')) - retriesBefore, 2);
+    await sleep(300);
+    assert.equal(about(receiver, room).filter((r) => r.json.event === 'message').length, 3, 'no attempt after the 200');
+    assert.ok((await metric(app, 'parley_webhook_deliveries_total{outcome="delivered"}')) >= 1);
+
+    // A status that says "never" (400) is not retried.
+    receiver.handler = (request, res) =>
+      answer(res, request.json?.room === 'wh_final' && request.json.event === 'message' ? 400 : 200, {});
+    const failedBefore = await metric(app, 'parley_webhook_deliveries_total{outcome="failed"}');
+    const { client: carol } = await connectV1(app.wsUrl, 'wh_final', { name: 'Carol' });
+    await postV1(carol, 'refused for good', 'f1');
+    await waitAbout(receiver, 'wh_final', 1, 'message');
+    await sleep(400);
+    assert.equal(about(receiver, 'wh_final').filter((r) => r.json.event === 'message').length, 1);
+    assert.equal(await metric(app, 'parley_webhook_deliveries_total{outcome="failed"}'), failedBefore + 1);
+    receiver.handler = (_request, res) => answer(res, 200, {});
+    client.close();
+    carol.close();
+  });
+
+  test('a bot’s post is delivered like a person’s', async (t) => {
+    const room = 'wh_bot';
+    const operator = await startApp(t, {
+      ADMIN_TOKEN,
+      WEBHOOK_URLS: receiver.url,
+      WEBHOOK_SECRET: SECRET,
+      WEBHOOK_ALLOW_PRIVATE: '1',
+    });
+    const made = await fetch(`${operator.httpUrl}/api/admin/bots`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Deploy Bot' }),
+    });
+    const { key, bot } = (await made.json()) as { key: string; bot: { id: string } };
+    const posted = await fetch(`${operator.httpUrl}/api/rooms/${room}/messages`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'idempotency-key': 'deploy-1' },
+      body: JSON.stringify({ text: 'deployed' }),
+    });
+    assert.equal(posted.status, 201);
+    const [request] = await waitAbout(receiver, room, 1);
+    assert.deepEqual(request!.json.message.user, { id: bot.id, name: 'Deploy Bot', bot: true });
+    assert.equal(request!.json.message.clientMsgId, 'deploy-1');
+  });
+
+  test('a full queue drops new events, counted in /metrics', async (t) => {
+    const slow = await TestReceiver.start();
+    t.after(() => slow.close());
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    slow.handler = async (_request, res) => {
+      await released;
+      answer(res, 200, {});
+    };
+    const small = await startApp(t, {
+      WEBHOOK_URLS: slow.url,
+      WEBHOOK_SECRET: SECRET,
+      WEBHOOK_ALLOW_PRIVATE: '1',
+      WEBHOOK_QUEUE_MAX: '2',
+      WEBHOOK_CONCURRENCY: '1',
+      WEBHOOK_TIMEOUT_MS: '5000',
+    });
+    const { client } = await connectV1(small.wsUrl, 'wh_full', { name: 'Dan' });
+    for (let i = 1; i <= 5; i++) await postV1(client, `message ${i}`, `q${i}`);
+    // One in flight, one queued: the other three were dropped.
+    assert.equal(await metric(small, 'parley_webhook_dropped_total{reason="queue_full"}'), 3);
+    assert.equal(await metric(small, 'parley_webhook_queue'), 2);
+    release();
+    await slow.waitFor(2);
+    await sleep(200);
+    assert.deepEqual(
+      slow.received.map((r) => r.json.message.text),
+      ['message 1', 'message 2'],
+      'what was held is delivered, in order',
+    );
+    assert.equal(await metric(small, 'parley_webhook_queue'), 0);
+    client.close();
+  });
+});
+
+describe('webhooks to private addresses', () => {
+  test('addresses outside the public internet are told apart', () => {
+    for (const address of [
+      '127.0.0.1',
+      '10.1.2.3',
+      '172.20.0.1',
+      '192.168.1.1',
+      '169.254.169.254',
+      '100.64.0.1',
+      '0.0.0.0',
+    ])
+      assert.equal(isPublicAddress(address), false, address);
+    for (const address of ['::1', '::', 'fd00::1', 'fe80::1', '::ffff:127.0.0.1', '::ffff:10.0.0.1', '64:ff9b::a00:1'])
+      assert.equal(isPublicAddress(address), false, address);
+    for (const address of ['8.8.8.8', '1.1.1.1', '2606:4700:4700::1111', '::ffff:8.8.8.8', '64:ff9b::808:808'])
+      assert.equal(isPublicAddress(address), true, address);
+  });
+
+  test('are refused by default, by address and by a name that resolves to one; nothing is sent', async (t) => {
+    const receiver = await TestReceiver.start();
+    t.after(() => receiver.close());
+    const app = await startApp(t, {
+      WEBHOOK_URLS: `${receiver.url},http://localhost:${receiver.port}/by-name`,
+      WEBHOOK_SECRET: SECRET,
+      WEBHOOK_RETRY_BASE_MS: '10',
+    });
+    const { client } = await connectV1(app.wsUrl, 'wh_private', { name: 'Eve' });
+    await postV1(client, 'to nowhere', 'p1');
+    const deadline = Date.now() + 3000;
+    while ((await metric(app, 'parley_webhook_deliveries_total{outcome="refused"}')) < 2) {
+      assert.ok(Date.now() < deadline, 'both URLs refused');
+      await sleep(50);
+    }
+    assert.equal(await metric(app, 'parley_webhook_attempts_total'), 2, 'one attempt each: a refusal is not retried');
+    await sleep(200);
+    assert.equal(receiver.received.length, 0, 'the receiver heard nothing');
+    client.close();
+  });
+});
+
+describe('webhooks in a cluster (two instances, one Redis)', () => {
+  let redis: TestRedis;
+  let receiver: TestReceiver;
+  let a: RunningApp;
+  let b: RunningApp;
+
+  before(async () => {
+    redis = await TestRedis.start();
+    receiver = await TestReceiver.start();
+    const env = {
+      REDIS_URL: redis.url,
+      ADMIN_TOKEN,
+      WEBHOOK_URLS: receiver.url,
+      WEBHOOK_SECRET: SECRET,
+      WEBHOOK_EVENTS: ALL_EVENTS,
+      WEBHOOK_ALLOW_PRIVATE: '1',
+    };
+    a = await startApp(undefined, env);
+    b = await startApp(undefined, env);
+  });
+  after(async () => {
+    await a.app.close();
+    await b.app.close();
+    await receiver.close();
+    await redis.stop();
+  });
+
+  test('each event is delivered once, by the instance that made it, though both see it on the bus', async () => {
+    const room = 'wh_cluster';
+    const { client: alice, welcome } = await connectV1(a.wsUrl, room, { name: 'Alice' });
+    const { client: bob } = await connectV1(b.wsUrl, room, { name: 'Bob' });
+    await nextOfType(alice, 'join');
+    const first = await postV1(alice, 'from a', 'a1');
+    const second = await postV1(bob, 'from b', 'b1');
+    await requestV1(alice, { type: 'edit', id: first, text: 'from a, edited' }, 'a2');
+    await requestV1(bob, { type: 'delete', id: second }, 'b2');
+    // A second tab of Alice's, on the other instance: no join; her first tab closes: no leave.
+    const { client: aliceAgain } = await connectV1(b.wsUrl, room, { name: 'Alice', token: welcome.token });
+    alice.close();
+    await sleep(300);
+    aliceAgain.close();
+    bob.close();
+
+    // Alice's join and leave, Bob's join and leave, two messages, an edit, a deletion.
+    const requests = await waitAbout(receiver, room, 8);
+    await sleep(500); // (time for a second copy from the other instance, if there were one)
+    const all = about(receiver, room);
+    const count = (event: string) => all.filter((r) => r.json.event === event).length;
+    assert.deepEqual(
+      {
+        join: count('join'),
+        leave: count('leave'),
+        message: count('message'),
+        edit: count('edit'),
+        delete: count('delete'),
+      },
+      { join: 2, leave: 2, message: 2, edit: 1, delete: 1 },
+    );
+    assert.equal(new Set(all.map((r) => r.json.deliveryId)).size, all.length, 'no event twice');
+    assert.ok(requests.every(verify));
+    assert.deepEqual(
+      all
+        .filter((r) => r.json.event === 'leave')
+        .map((r) => r.json.user.name)
+        .sort(),
+      ['Alice', 'Bob'],
+    );
+  });
+
+  test('a resend of a stored message through the other instance is told again under the same delivery id', async () => {
+    const room = 'wh_resend';
+    const { client: first, welcome } = await connectV1(a.wsUrl, room, { name: 'Fay' });
+    const id = await postV1(first, 'sent twice', 'once');
+    first.close();
+    const { client: again } = await connectV1(b.wsUrl, room, { name: 'Fay', token: welcome.token });
+    assert.equal(await postV1(again, 'sent twice', 'once'), id, 'the resend is the same message');
+    again.close();
+    const told = await waitAbout(receiver, room, 2, 'message');
+    assert.equal(new Set(told.map((r) => r.json.deliveryId)).size, 1, 'the receiver can tell it is the same event');
+    assert.equal(told[0]!.body, told[1]!.body);
+  });
+});
