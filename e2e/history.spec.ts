@@ -1,3 +1,4 @@
+import type { WebSocketRoute } from '@playwright/test';
 import { expect, test } from './fixtures.ts';
 import { HISTORY_PAGE_SIZE } from './test-servers.ts';
 
@@ -113,6 +114,31 @@ test.describe('history', () => {
     await alice.room.expectJoined(room);
     await expect(alice.room.messageTexts).toHaveText(['seen by Alice', 'new one', 'another new one']);
     await expect(alice.room.divider).toHaveCount(0);
+  });
+
+  test('a long session in a busy room: at the bottom, the page keeps a bounded log, newest last', async ({
+    roomPage,
+    page,
+    uniqueRoom,
+  }) => {
+    const room = uniqueRoom('long');
+    let route: WebSocketRoute | undefined;
+    await page.routeWebSocket(/\/ws\/chat\//, (ws) => {
+      route = ws;
+      ws.connectToServer();
+    });
+    await roomPage.goto(`/chat/${room}/`);
+    await roomPage.expectJoined(room);
+    // 1,600 messages from the route (ids in order), as a busy room's afternoon.
+    const user = { id: 'u_chatty', name: 'Chatty' };
+    const total = 1_600;
+    for (let i = 0; i < total; i++)
+      route?.send(JSON.stringify({ type: 'message', id: `${i + 1}-0`, room, user, text: `m ${i}`, ts: Date.now() }));
+    await expect(roomPage.messageTexts.last()).toHaveText(`m ${total - 1}`);
+    // Past 1,500 entries the oldest are forgotten down to 1,000 (scrolling back loads them again).
+    await expect.poll(() => roomPage.messages.count()).toBeLessThanOrEqual(1_500);
+    expect(await roomPage.messages.count()).toBeGreaterThanOrEqual(1_000);
+    await expect(roomPage.messageTexts.first()).not.toHaveText('m 0');
   });
 
   test('the log follows new messages at the bottom; scrolled up, a button says how many are new', async ({

@@ -100,6 +100,66 @@ test.describe('presence', () => {
     expect(renders).toBeLessThan(300);
   });
 
+  test('a room of 2,000 people: the list holds only the rows in view, scrolls to anyone, and a search finds them', async ({
+    roomPage,
+    page,
+    uniqueRoom,
+  }) => {
+    const room = uniqueRoom('thousands');
+    let route: WebSocketRoute | undefined;
+    await page.routeWebSocket(/\/ws\/chat\//, (ws) => {
+      route = ws;
+      ws.connectToServer();
+    });
+    await roomPage.goto(`/chat/${room}/`);
+    await roomPage.expectJoined(room);
+    const people = 2_000;
+    for (let i = 0; i < people; i++)
+      route?.send(JSON.stringify({ type: 'join', user: { id: `u_guest${i}`, name: `Guest ${i}` }, ts: Date.now() }));
+    await expect(roomPage.membersToggle).toHaveText(/2,?001/);
+    if (!(await roomPage.memberList.isVisible())) await roomPage.membersToggle.click();
+    await expect(roomPage.memberList).toBeVisible();
+
+    // A few dozen rows in the page, not 2,001; each says where it stands in the whole list.
+    const rendered = await roomPage.members.count();
+    expect(rendered).toBeGreaterThan(5);
+    expect(rendered).toBeLessThan(100);
+    await expect(roomPage.members.first()).toHaveAttribute('aria-setsize', String(people + 1));
+    await expect(roomPage.members.first()).toContainText('(you)');
+
+    // The scroll bar covers everyone: at the bottom, the last by name is there.
+    await roomPage.memberList.evaluate((list) => {
+      const scroller = list.parentElement!;
+      scroller.scrollTop = scroller.scrollHeight;
+    });
+    await expect(roomPage.members.last()).toHaveText('Guest 999');
+    await expect(roomPage.members.last()).toHaveAttribute('aria-posinset', String(people + 1));
+    expect(await roomPage.members.count()).toBeLessThan(100);
+
+    const search = page.getByRole('searchbox', { name: 'Find someone in this room' });
+    await search.fill('guest 1234');
+    await expect(roomPage.members).toHaveText(['Guest 1234']);
+    await search.fill('guest 123');
+    await expect(roomPage.members).toHaveText([
+      'Guest 123',
+      'Guest 1230',
+      'Guest 1231',
+      'Guest 1232',
+      'Guest 1233',
+      'Guest 1234',
+      'Guest 1235',
+      'Guest 1236',
+      'Guest 1237',
+      'Guest 1238',
+      'Guest 1239',
+    ]);
+    await search.fill('nobody at all');
+    await expect(roomPage.members).toHaveCount(0);
+    await expect(page.getByText('No one listed here matches “nobody at all”.')).toBeVisible();
+    await search.fill('');
+    await expect(roomPage.members.first()).toContainText('(you)');
+  });
+
   test('"is typing…" appears while someone types and clears when they stop or send', async ({
     openPair,
     uniqueRoom,

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { lookKeys } from '@parley/protocol';
+import { lookKeys, userTag } from '@parley/protocol';
 import {
   addMember,
   headcountAfter,
   lookalikeMarks,
   mergeMembers,
   removeMember,
+  searchMembers,
   sortMembers,
   welcomeHeadcount,
 } from './members.ts';
@@ -131,5 +132,39 @@ describe('lookalikeMarks', () => {
   test('member pages merge by id', () => {
     const merged = mergeMembers([alice], [alice, bob, { id: 'u_a', name: 'alice', role: 'owner' }]);
     assert.deepEqual(merged, [{ id: 'u_a', name: 'alice', role: 'owner' }, bob]);
+  });
+});
+
+describe('searchMembers', () => {
+  const zoe = { id: 'u_z', name: 'Zoë Ångström' };
+  const people = [alice, bob, zoe, me];
+
+  test('a blank search is everyone, in the same order', () => {
+    assert.equal(searchMembers(people, '  '), people);
+  });
+
+  test('any part of a name, whatever the case and accents', () => {
+    assert.deepEqual(searchMembers(people, 'ALI'), [alice]);
+    assert.deepEqual(searchMembers(people, 'zoe'), [zoe]);
+    assert.deepEqual(searchMembers(people, 'angstr'), [zoe]);
+    assert.deepEqual(searchMembers(people, 'o'), [bob, zoe]);
+    assert.deepEqual(searchMembers(people, 'nobody'), []);
+  });
+
+  test('#tag finds a person by the start of their tag; a whole tag also without #', () => {
+    const tag = userTag(bob.id);
+    assert.deepEqual(
+      searchMembers(people, `#${tag.slice(0, 2)}`)
+        .map((m) => m.id)
+        .includes(bob.id),
+      true,
+    );
+    assert.deepEqual(
+      searchMembers(people, `#${tag}`),
+      people.filter((m) => userTag(m.id) === tag),
+    );
+    assert.ok(searchMembers(people, tag.toUpperCase()).some((m) => m.id === bob.id));
+    // The server's tag when it sent one.
+    assert.deepEqual(searchMembers([{ ...alice, tag: 'qqqq' }], '#qq').length, 1);
   });
 });

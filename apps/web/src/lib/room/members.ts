@@ -1,5 +1,5 @@
 /** Who is in the room: the welcome's list, then kept up to date by join and leave frames. */
-import { lookKeys, type Member } from '@parley/protocol';
+import { lookKeys, userTag, type Member } from '@parley/protocol';
 
 // A member's `role` is as of the frame that listed them; the badges come from the room's roles,
 // which moderation events keep current (moderation.ts).
@@ -33,6 +33,29 @@ export function sortMembers(members: readonly Member[], myId: string | undefined
     if (b.id === myId) return 1;
     return a.name.localeCompare(b.name) || a.id.localeCompare(b.id);
   });
+}
+
+/**
+ * The people whose name or tag matches what the reader typed in the member list's search:
+ * case and accents aside (`zoe` finds Zoë), anywhere in the name; `#k3f` finds a tag by its start.
+ *
+ * @param members The list as shown (sortMembers), kept in its order.
+ * @param query What the reader typed; blank: everyone.
+ */
+export function searchMembers(members: readonly Member[], query: string): readonly Member[] {
+  const wanted = foldForSearch(query.trim());
+  if (wanted === '') return members;
+  const tagPrefix = wanted.startsWith('#') ? wanted.slice(1) : undefined;
+  return members.filter((member) => {
+    const tag = (member.tag ?? userTag(member.id)).toLowerCase();
+    if (tagPrefix !== undefined) return tag.startsWith(tagPrefix);
+    return foldForSearch(member.name).includes(wanted) || tag === wanted;
+  });
+}
+
+/** Lower case, compatibility forms unified and combining marks dropped: how names are compared in a search. */
+function foldForSearch(text: string): string {
+  return text.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
 }
 
 /**

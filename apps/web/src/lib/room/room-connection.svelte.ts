@@ -139,6 +139,13 @@ const MAX_ANNOUNCEMENTS = 5;
 
 /** Member pages one "show everyone" loads at most (of up to 100 people each): the list stays renderable. */
 const MAX_MEMBER_PAGES = 20;
+/**
+ * A long session in a busy room: past this many entries in the log, the oldest are forgotten
+ * (while the reader is at the bottom) down to TIMELINE_KEEP_ENTRIES, so the page never holds
+ * an ever longer log; scrolling back loads them again.
+ */
+export const TIMELINE_MAX_ENTRIES = 1_500;
+export const TIMELINE_KEEP_ENTRIES = 1_000;
 
 export class RoomConnection {
   /** The reader as the server knows them, from the latest welcome. */
@@ -199,6 +206,8 @@ export class RoomConnection {
   #contiguous: string | undefined;
   #recovery: AbortController | null = null;
   #olderLoad: Promise<void> | null = null;
+  /** Reveals in progress (see {@link reveal}): the log is not trimmed meanwhile. */
+  #revealing = 0;
   readonly #sendTimeoutMs: number;
   readonly #onIncoming: RoomConnectionOptions['onIncoming'];
   readonly #socket: RoomSocket;
@@ -455,15 +464,32 @@ export class RoomConnection {
    * @returns Whether it is held now.
    */
   async reveal(id: string, maxPages = 10): Promise<boolean> {
-    for (let pages = 0; !this.#log.hasMessage(id); pages++) {
-      const oldest = this.#log.oldestMessageId();
-      // Newer than the oldest held and not held: it is not in this log (a gap, or gone).
-      if (pages === maxPages || !this.hasMore || oldest === undefined || compareMessageIds(id, oldest) > 0)
-        return false;
-      await this.loadOlder();
-      if (this.#disposed || this.olderProblem !== null) return false;
+    this.#revealing += 1;
+    try {
+      for (let pages = 0; !this.#log.hasMessage(id); pages++) {
+        const oldest = this.#log.oldestMessageId();
+        // Newer than the oldest held and not held: it is not in this log (a gap, or gone).
+        if (pages === maxPages || !this.hasMore || oldest === undefined || compareMessageIds(id, oldest) > 0)
+          return false;
+        await this.loadOlder();
+        if (this.#disposed || this.olderProblem !== null) return false;
+      }
+      return true;
+    } finally {
+      this.#revealing -= 1;
     }
-    return true;
+  }
+
+  /**
+   * Forgets the oldest part of a log grown past TIMELINE_MAX_ENTRIES (see there). For the view
+   * to call while the reader is at the bottom; never while older pages are being loaded for
+   * the reader (scroll-back, or the original of a reply).
+   */
+  trimOlder(): void {
+    if (this.#log.entries.length <= TIMELINE_MAX_ENTRIES || this.#olderLoad !== null || this.#revealing > 0) return;
+    if (this.#log.trimOldest(TIMELINE_KEEP_ENTRIES) === 0) return;
+    this.hasMore = true;
+    this.#changed();
   }
 
   #change(change: MessageChange, text: string): SendResult {

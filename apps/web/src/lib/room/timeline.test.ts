@@ -110,6 +110,42 @@ describe('Timeline.prependMessages', () => {
   });
 });
 
+describe('Timeline.trimOldest', () => {
+  test('keeps the newest entries, cutting before a message; scroll-back brings the rest again', () => {
+    const t = timeline(...Array.from({ length: 10 }, (_, i) => msg(`${i + 1}-0`)));
+    assert.equal(t.trimOldest(4), 6);
+    assert.deepEqual(ids(t.entries), ['7-0', '8-0', '9-0', '10-0']);
+    assert.equal(t.oldestMessageId(), '7-0');
+    assert.equal(t.message('3-0'), undefined);
+    // Forgotten, not remembered as seen: the page before 7-0 goes back in.
+    assert.equal(t.prependMessages([msg('5-0'), msg('6-0')]), 2);
+    assert.deepEqual(ids(t.entries), ['5-0', '6-0', '7-0', '8-0', '9-0', '10-0']);
+    // Positions were re-indexed: a change finds its message.
+    assert.equal(t.applyChange({ type: 'edit', id: '9-0', text: 'new', editedTs: 11, eventId: '11-0' })?.text, 'new');
+    assert.equal(t.message('9-0')?.text, 'new');
+    assert.equal(t.trimOldest(10), 0, 'nothing to trim');
+  });
+
+  test('never leaves a join/leave line first, and moves the gap marker with the cut', () => {
+    const t = timeline(msg('1-0'), msg('2-0'));
+    t.addPresence('join', me, 3);
+    t.appendMessages([msg('4-0')]);
+    t.appendGap();
+    t.appendMessages([msg('1-5'), msg('2-5')]);
+    // ['1-0', '2-0', join, '4-0', gap, '1-5', '2-5']: keeping 5 would start at the join line.
+    assert.equal(t.trimOldest(5), 3);
+    assert.deepEqual(ids(t.entries), ['4-0', 'gap', '1-5', '2-5']);
+    // The gap marker still splits the stretches: an older id than the newest goes after it.
+    t.appendMessages([msg('1-7')]);
+    assert.deepEqual(ids(t.entries), ['4-0', 'gap', '1-5', '1-7', '2-5']);
+    // Cut past the gap: the older stretch goes whole.
+    assert.equal(t.trimOldest(2), 3);
+    assert.deepEqual(ids(t.entries), ['1-7', '2-5']);
+    t.appendMessages([msg('1-6')]);
+    assert.deepEqual(ids(t.entries), ['1-6', '1-7', '2-5']);
+  });
+});
+
 describe('Timeline.addPresence', () => {
   const alice = { id: 'u_alice', name: 'Alice' };
 
@@ -147,30 +183,30 @@ describe('Timeline.addPresence', () => {
 
   test('a flood of joins and leaves stays one small line, and each costs O(1)', () => {
     const t = timeline(msg('1-0'));
-    const started = performance.now();
+    const array = t.entries;
     for (let i = 0; i < 100_000; i++)
       t.addPresence(i % 3 === 2 ? 'leave' : 'join', { id: `u_${i % 60_000}`, name: `N${i}` }, i);
-    const elapsed = performance.now() - started;
     assert.equal(t.entries.length, 2);
     const line = t.entries[1];
     assert.ok(line?.kind === 'presence');
     assert.equal(line.summary.people, 60_000);
     assert.ok(line.summary.parts.reduce((n, p) => n + p.named.length, 0) <= 3);
     assert.ok(presenceText(line.summary).length < 200, presenceText(line.summary));
-    // Copying the array per frame (as before) took seconds here; O(1) per frame takes a few ms.
-    assert.ok(elapsed < 1_000, `${elapsed.toFixed(0)} ms for 100,000 frames`);
+    // Copying the array per frame (as before) took seconds here: it is changed in place.
+    assert.equal(t.entries, array, 'the same array, never copied');
   });
 
-  test('appending messages one by one to a long log stays fast', () => {
+  test('appending messages one by one to a long log changes it in place', () => {
     const t = new Timeline();
-    const started = performance.now();
+    const array = t.entries;
     for (let i = 1; i <= 50_000; i++) {
       t.appendMessages([msg(`${i}-0`)]);
       t.hasMessage(`${i}-0`);
       t.newestMessageId();
     }
     assert.equal(t.entries.length, 50_000);
-    assert.ok(performance.now() - started < 1_000);
+    assert.equal(t.entries, array, 'the same array, never copied');
+    assert.equal(t.message('25000-0')?.id, '25000-0');
   });
 });
 

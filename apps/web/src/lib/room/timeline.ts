@@ -123,6 +123,32 @@ export class Timeline {
   }
 
   /**
+   * Forgets the oldest entries, so that at most about `keep` remain: a long session in a busy
+   * room holds (and the page renders) a bounded log; scrolling back loads them again. The cut
+   * falls before a message, so the oldest entry held is a message: the `before` of the next
+   * scroll-back page. O(n), once per trim.
+   *
+   * @returns How many entries were dropped (0 when there is no message to cut before).
+   */
+  trimOldest(keep: number): number {
+    const excess = this.#entries.length - Math.max(1, keep);
+    if (excess <= 0) return 0;
+    let cut = excess;
+    while (cut < this.#entries.length && !isMessage(this.#entries[cut]!)) cut++;
+    if (cut >= this.#entries.length) return 0;
+    for (const entry of this.#entries.splice(0, cut)) {
+      if (!isMessage(entry)) continue;
+      // Forgotten, so a scroll-back page brings it back (moderation and settings ids stay
+      // known: a replay of one is still not shown twice).
+      this.#ids.delete(entry.message.id);
+      this.#positions.delete(entry.message.id);
+    }
+    this.#lastGap = this.#lastGap >= cut ? this.#lastGap - cut : -1;
+    this.#reindex(0);
+    return cut;
+  }
+
+  /**
    * Someone joined or left. Consecutive joins and leaves make one line, whose entry is
    * replaced (O(1)) on each; a message or a gap marker after it starts a new line next time.
    */

@@ -102,35 +102,33 @@ describe('link detection stays linear', () => {
     assert.equal(trimmedLength(nested), 'http://a.io/'.length + 2_000);
   });
 
-  test('each hostile message takes well under 20 ms, and doubling it does not quadruple the time', () => {
-    for (const text of hostile) {
-      linkify(text); // warm up
-      const started = performance.now();
-      const rounds = 20;
-      for (let i = 0; i < rounds; i++) linkify(text);
-      const perCall = (performance.now() - started) / rounds;
-      assert.ok(perCall < 20, `${perCall.toFixed(2)} ms per call for ${JSON.stringify(text.slice(0, 20))}…`);
-    }
-    const time = (text: string) => {
-      const started = performance.now();
-      for (let i = 0; i < 50; i++) trimmedLength(text);
-      return performance.now() - started;
+  test('the work is linear: at most two visits per character, whatever the input', () => {
+    // (Counted, not timed: the quadratic version visited each character once per closer dropped.)
+    const steps = (text: string) => {
+      const work = { steps: 0 };
+      trimmedLength(text, work);
+      return work.steps;
     };
+    for (const text of hostile)
+      assert.ok(steps(text) <= 2 * text.length + 1, `${steps(text)} steps for ${text.length}`);
     const small = `http://a.io/${')'.repeat(20_000)}`;
     const large = `http://a.io/${')'.repeat(40_000)}`;
-    time(small);
-    time(large);
-    // Quadratic work would take 4x as long; allow a wide margin for a noisy machine.
-    assert.ok(time(large) < time(small) * 3.5 + 5, 'trimming time grows faster than the input');
+    assert.ok(steps(large) <= 2 * steps(small) + 1, 'doubling the input doubles the work, no more');
+    // Each hostile message still ends where the link does.
+    for (const text of hostile)
+      assert.equal(
+        linkify(text)
+          .map((p) => p.text)
+          .join(''),
+        text,
+      );
   });
 
-  test('a whole 4 KB message of links and brackets keeps its text and stays fast', () => {
+  test('a whole 4 KB message of links and brackets keeps its text, and the links stop at the cap', () => {
     const text = Array.from({ length: 200 }, (_, i) => `(www.x${i}.io/)).`)
       .join(' ')
       .slice(0, 4_096);
-    const started = performance.now();
     const parts = linkify(text);
-    assert.ok(performance.now() - started < 20);
     assert.equal(join(text), text);
     assert.equal(parts.filter((p) => p.kind === 'link').length, MAX_LINKS_PER_MESSAGE);
     assert.equal(parts.find((p) => p.kind === 'link')?.text, 'www.x0.io/');

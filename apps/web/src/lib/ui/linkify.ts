@@ -54,11 +54,13 @@ export function linkify(text: string): TextPart[] {
  * One pass to count the brackets, one from the end to drop what does not belong: O(length).
  *
  * @param candidate A match of the candidate pattern.
+ * @param work Counts the characters visited (for the test that the work stays linear).
  * @returns The length of the link at its start.
  */
-export function trimmedLength(candidate: string): number {
+export function trimmedLength(candidate: string, work?: { steps: number }): number {
   // Per bracket pair: closers minus openers; above zero, the last closers have no partner.
   const unmatched: Record<string, number> = { ')': 0, ']': 0, '}': 0 };
+  if (work !== undefined) work.steps += candidate.length;
   for (let i = 0; i < candidate.length; i++) {
     const char = candidate[i]!;
     if (char in unmatched) unmatched[char]! += 1;
@@ -66,6 +68,7 @@ export function trimmedLength(candidate: string): number {
   }
   let end = candidate.length;
   while (end > 0) {
+    if (work !== undefined) work.steps += 1;
     const char = candidate[end - 1]!;
     if (TRAILING.has(char)) {
       end -= 1;
