@@ -4,7 +4,7 @@
 //   npm test   — install, build, and run every test suite; ends with "N passed, N failed"
 // pnpm is taken at the version pinned in package.json (through npx when it is not installed).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -32,9 +32,12 @@ function run(command, args, { cwd = root, env = process.env, mustPass = true } =
  * waiting on something that never comes) is killed with everything it started, counted as
  * failed, and the other suites still run. Resolves with the exit code (124 on timeout).
  */
-function runBounded(command, args, { cwd = root, timeoutMs }) {
+function runBounded(command, args, { cwd = root, timeoutMs, logFile }) {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd, stdio: 'inherit', detached: true });
+    // With a log file, the output goes there (a suite running beside others), else to the terminal.
+    const out = logFile === undefined ? 'inherit' : openSync(logFile, 'w');
+    const child = spawn(command, args, { cwd, stdio: ['ignore', out, out], detached: true });
+    if (typeof out === 'number') closeSync(out);
     // Its own group does not get the terminal's Ctrl-C: pass it on.
     const interrupt = () => {
       try {
@@ -171,12 +174,18 @@ function commandSuite(name, command, args) {
   return { name, passed: code === 0 ? 1 : 0, failed: code === 0 ? 0 : 1 };
 }
 
-async function e2eSuite() {
-  log('Test suite: end-to-end (Playwright, Debian Chromium)');
+/** The end-to-end suite; with `logFile`, its output goes there (it runs beside the other suites). */
+async function e2eSuite(logFile) {
+  log(
+    `Test suite: end-to-end (Playwright, Debian Chromium)${logFile ? ', beside the others; its output follows theirs' : ''}`,
+  );
   const report = join(outputDir, 'e2e.json');
   rmSync(report, { force: true });
   const [command, prefix] = pnpm();
-  const code = await runBounded(command, [...prefix, 'exec', 'playwright', 'test'], { timeoutMs: 30 * 60_000 });
+  const code = await runBounded(command, [...prefix, 'exec', 'playwright', 'test'], {
+    timeoutMs: 30 * 60_000,
+    logFile,
+  });
   let passed = 0;
   let failed = 0;
   if (existsSync(report)) {
@@ -195,6 +204,12 @@ async function test() {
   mkdirSync(outputDir, { recursive: true });
 
   const results = [];
+  // The end-to-end suite runs beside the others, which halves the wall time on two cores: it
+  // mostly waits on the browser, its servers listen on fixed ports below the ephemeral range and
+  // every other suite takes ports from the kernel. PARLEY_TEST_SERIAL=1 runs it last instead.
+  const serial = process.env.PARLEY_TEST_SERIAL === '1';
+  const e2eLog = join(outputDir, 'e2e.log');
+  const e2eRun = serial ? undefined : e2eSuite(e2eLog);
   const [pnpmCommand, pnpmPrefix] = pnpm();
   results.push(commandSuite('typecheck', pnpmCommand, [...pnpmPrefix, '-r', 'run', 'typecheck']));
   results.push(commandSuite('lint', pnpmCommand, [...pnpmPrefix, 'run', 'lint']));
@@ -207,7 +222,13 @@ async function test() {
   results.push(await nodeTestSuite('server-cluster', 'apps/server', 'test/cluster'));
   results.push(await nodeTestSuite('bench-smoke', 'bench', 'test'));
   results.push(commandSuite('docker-compose', 'bash', ['scripts/check-compose.sh']));
-  results.push(await e2eSuite());
+  if (e2eRun === undefined) results.push(await e2eSuite());
+  else {
+    const e2eResult = await e2eRun;
+    log('End-to-end suite output');
+    process.stdout.write(existsSync(e2eLog) ? readFileSync(e2eLog, 'utf8') : '(no output)\n');
+    results.push(e2eResult);
+  }
 
   console.log('\nSuite totals:');
   for (const r of results) console.log(`  ${r.name.padEnd(16)} ${r.passed} passed, ${r.failed} failed`);
