@@ -652,9 +652,12 @@ export function markdown(r: Results): string {
     '- Load generator: Node with `ws` and `hdr-histogram-js`, one process on the aux core, open loop (a sender never waits for deliveries). Each message text carries `~<id>~<send time µs>~`; receivers read the marker from the raw frame bytes (no JSON parse), so the generator stays cheap. Latency is receive time minus send time in the same process and clock.',
     '- Delivery ratio = deliveries received (by the end of the drain) of the messages sent in the measured window / deliveries owed (one per client open in the room at send time). Deliveries/s counts deliveries received during the window.',
     '- Server CPU = utime + stime of the server processes (and their children; both instances summed for two-instance Parley) from /proc/<pid>/stat over the window; peak RSS = highest sampled VmRSS sum (every 200 ms). The generator reports its own CPU; Redis CPU comes from its /proc stat.',
-    '- Two-instance Parley: both instances on the server core (the fair "server gets one core" setup), clients of each room alternating between them, so every room spans both instances.',
-    '',
   );
+  if (r.workloads.length > 0)
+    L.push(
+      '- Two-instance Parley: both instances on the server core (the fair "server gets one core" setup), clients of each room alternating between them, so every room spans both instances.',
+    );
+  L.push('');
 
   for (const wl of r.workloads) {
     const runs = r.runs.filter((x) => x.workload === wl.id && x.steps.length > 0);
