@@ -256,6 +256,8 @@ function parseArgs(argv: string[]): Args {
   for (const w of workloads)
     if (!WORKLOADS.some((x) => x.id === w) && !STORM_WORKLOADS.some((x) => x.id === w))
       throw new Error(`unknown workload "${w}"`);
+  // Results of runs without e, f and g stay as they were.
+  if (!workloads.some((w) => STORM_WORKLOADS.some((x) => x.id === w))) delete settings.storms;
   return {
     settings,
     systems,
@@ -912,7 +914,9 @@ class Bench {
       });
     } else if (id === 'g') {
       const out = (r.deployStorm ??= []);
-      for (const def of systems(DEPLOY_SYSTEMS)) {
+      const defs = systems(DEPLOY_SYSTEMS);
+      if (defs.length === 0) this.log(`workload g runs ${DEPLOY_SYSTEMS.join(' and ')}: none of them is in --systems`);
+      for (const def of defs) {
         out.push(await runDeployStorm(deps, def));
         this.save();
       }
