@@ -1,7 +1,10 @@
 /**
  * The WebSocket this client needs: the part of the platform's API that browsers, Node 22+ and the
  * `ws` package all have. Node 20 has no `WebSocket` global, so `ws` (a dependency of this package)
- * is loaded then, and only then: a browser build never runs that import.
+ * is loaded then, and only then. The import of `ws` is not in this module but in
+ * `node-websocket.ts`, which only the package's Node entry (`index.ts`) imports: the browser
+ * entry (`browser.ts`, the `browser` export condition) has no path to it, so a bundler neither
+ * includes nor tries to resolve `ws`.
  */
 
 /**
@@ -31,22 +34,32 @@ export const OPEN = 1;
 /** `readyState` of a socket still connecting. */
 export const CONNECTING = 0;
 
+/** Loads a WebSocket class where the platform has none (the Node entry's: `ws`). */
+export type WebSocketLoader = () => Promise<WebSocketConstructor>;
+
+let fallback: WebSocketLoader | undefined;
+
+/** Sets where a WebSocket class comes from when the platform has none (the Node entry sets `ws`). */
+export function setFallbackWebSocket(loader: WebSocketLoader | undefined): void {
+  fallback = loader;
+}
+
+/** The platform's WebSocket class (browsers, Node 22+), if it has one. */
+export function platformWebSocket(): WebSocketConstructor | undefined {
+  return (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+}
+
 /**
- * The WebSocket class to use: the one given, else the platform's, else `ws`'s.
+ * The WebSocket class to use: the one given, else the platform's, else `ws`'s (Node entry only).
  *
  * @param given The `WebSocket` option, if any.
  */
 export async function resolveWebSocket(given: WebSocketConstructor | undefined): Promise<WebSocketConstructor> {
-  if (given !== undefined) return given;
-  const platform = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-  if (platform !== undefined) return platform;
-  const module = (await import('ws')) as unknown as {
-    default?: WebSocketConstructor;
-    WebSocket?: WebSocketConstructor;
-  };
-  const found = module.WebSocket ?? module.default;
-  if (found === undefined) throw new Error('The ws package did not export a WebSocket class.');
-  return found;
+  const found = given ?? platformWebSocket();
+  if (found !== undefined) return found;
+  if (fallback === undefined)
+    throw new Error('This platform has no WebSocket class: pass one as the WebSocket option.');
+  return fallback();
 }
 
 /**
