@@ -15,14 +15,22 @@ export const RETRY_BACKOFF: BackoffOptions = { minMs: 1_000, maxMs: 10_000 };
 /**
  * How long to wait before attempt number `attempt` (0 for the first retry).
  *
- * "Full jitter" within a window that doubles with every failed attempt, so that after a server
- * restart thousands of clients do not come back in lock-step; never shorter than `minMs`, so a
- * client never spins.
+ * "Full jitter" (after AWS "Exponential Backoff and Jitter"): a random point between `minMs` and
+ * a window that doubles with every failed attempt, so that after a server restart, or while it
+ * refuses upgrades (HTTP 429 or 503, which a browser only sees as a failed connection),
+ * thousands of clients do not come back in lock-step. Even the first retry is spread, over
+ * [minMs, 2 × minMs); no wait is ever shorter than `minMs`, so a client never spins.
  *
+ * @param attempt How many attempts have failed since the last success.
+ * @param options The bounds; {@link RECONNECT_BACKOFF} unless given.
  * @param random A source of numbers in [0, 1); injectable for tests.
  * @returns Whole milliseconds within [minMs, maxMs].
  */
-export function backoffDelay(attempt: number, options: BackoffOptions, random: () => number = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  options: BackoffOptions = RECONNECT_BACKOFF,
+  random: () => number = Math.random,
+): number {
   const { minMs, maxMs } = options;
   // 2 ** 31 already exceeds any sane maximum; capping the exponent keeps the maths finite.
   const exponent = Number.isNaN(attempt) ? 0 : Math.min(Math.max(0, Math.floor(attempt)), 30);

@@ -3,7 +3,7 @@
  * server's Retry-After says, after a network failure or a 5xx with the reconnect backoff, and
  * never after anything else (a 4xx or an answer this app does not understand will not change).
  */
-import { backoffDelay, type BackoffOptions } from './backoff.ts';
+import { backoffDelay, type BackoffOptions } from '@parley/client';
 import { ApiError } from './rooms-api.ts';
 
 export interface RetryOptions {

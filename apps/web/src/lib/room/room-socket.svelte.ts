@@ -7,7 +7,7 @@
  * What the frames mean is {@link RoomConnection}'s business.
  */
 import { CLOSE_CODES, PROTOCOL_V1 } from '@parley/protocol';
-import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from '../app/backoff.ts';
+import { backoffDelay, RECONNECT_BACKOFF, type BackoffOptions } from '@parley/client';
 
 /**
  * - `connecting`: the first attempt is under way (until the first welcome).
@@ -163,7 +163,7 @@ export class RoomSocket {
   #scheduleRetry(): void {
     if (this.#disposed) return;
     this.status = 'reconnecting';
-    const delay = backoffDelay(this.attempts, this.#options.backoff ?? DEFAULT_BACKOFF);
+    const delay = backoffDelay(this.attempts, this.#options.backoff ?? RECONNECT_BACKOFF);
     this.attempts += 1;
     this.#clearRetry();
     this.#retryTimer = setTimeout(() => this.#connect(), delay);
