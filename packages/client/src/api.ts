@@ -44,7 +44,7 @@ export {
   type ResponseLike,
   type HttpOptions,
 } from './http/http.ts';
-export { serverBase, roomSocketUrl, type ServerBase } from './http/server-url.ts';
+export { serverBase, roomSocketUrl, connectProtocols, type ServerBase } from './http/server-url.ts';
 export { batchFrames, newestInBatch, logId, type LogFrame, type LogBatch } from './recovery/log-batch.ts';
 export { RecentIds } from './recovery/recent-ids.ts';
 export { recoverAfter, MAX_RECOVERY_PAGES, type RecoveryOutcome, type RecoverySteps } from './recovery/recover.ts';

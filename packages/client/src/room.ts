@@ -17,7 +17,6 @@ import {
   parseDisplayName,
   parseRoomName,
   PROTOCOL_V1,
-  tokenProtocol,
   type AckFrame,
   type HistoryPage,
   type InviteFrame,
@@ -39,7 +38,7 @@ import {
 import { ParleyError, type LooseErrorFrame } from './errors.ts';
 import { TypedEmitter, type LogSource, type PassedOnFrame, type RoomEvents } from './events.ts';
 import { fetchHistoryPage, type FetchLike } from './http/http.ts';
-import { roomSocketUrl, serverBase, type ServerBase } from './http/server-url.ts';
+import { connectProtocols, roomSocketUrl, serverBase, type ServerBase } from './http/server-url.ts';
 import { newClientMsgId, Outbox, type Ack, type OutboxOptions, type RequestFrame } from './outbox/outbox.ts';
 import { batchFrames, logId, newestId, newestInBatch, type LogBatch, type LogFrame } from './recovery/log-batch.ts';
 import { RecentIds } from './recovery/recent-ids.ts';
@@ -433,7 +432,7 @@ export class ParleyRoom extends TypedEmitter<RoomEvents> {
       ...(since === undefined ? {} : { since }),
       ...(this.#options.invite === undefined ? {} : { invite: this.#options.invite }),
     });
-    const protocols = this.#token === undefined ? [PROTOCOL_V1] : [PROTOCOL_V1, tokenProtocol(this.#token)];
+    const protocols = connectProtocols(this.#token);
     let socket: WebSocketLike;
     try {
       socket = new this.#WebSocket(url, protocols);

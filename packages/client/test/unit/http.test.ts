@@ -5,7 +5,9 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { test, type TestContext } from 'node:test';
+import { TOKEN_PROTOCOL_PREFIX, tokenFromProtocols } from '@parley/protocol';
 import {
+  connectProtocols,
   fetchActiveRooms,
   fetchHistoryPage,
   ParleyError,
@@ -44,6 +46,44 @@ test('server addresses: http and ws bases, with a path prefix, and the socket UR
     roomSocketUrl(serverBase('https://x.example'), '한국어', { name: 'Bot 1', since: '5-0' }),
     'wss://x.example/ws/chat/%ED%95%9C%EA%B5%AD%EC%96%B4/?name=Bot%201&since=5-0',
   );
+});
+
+test('server addresses: http -> ws, https -> wss, whatever scheme is given; a prefix without double slashes', () => {
+  assert.equal(serverBase('http://127.0.0.1:4310').ws, 'ws://127.0.0.1:4310');
+  assert.equal(serverBase('https://chat.example.com').ws, 'wss://chat.example.com');
+  assert.equal(serverBase('wss://chat.example.com').ws, 'wss://chat.example.com');
+  assert.equal(serverBase('wss://chat.example.com').http, 'https://chat.example.com');
+  assert.equal(serverBase('http://127.0.0.1:4310/p').http, 'http://127.0.0.1:4310/p');
+  assert.equal(serverBase('https://example.com/parley/').ws, 'wss://example.com/parley');
+  assert.equal(serverBase('https://example.com/').ws, 'wss://example.com');
+  assert.throws(() => serverBase('chat.example.com'), TypeError);
+  assert.throws(() => serverBase('ftp://x.test'), TypeError);
+});
+
+test('the socket URL: the room percent-encoded, the name, since and invite only when given, never the token', () => {
+  const base = serverBase('http://h');
+  assert.equal(
+    roomSocketUrl(serverBase('https://example.com/parley/'), 'a', { name: 'A' }),
+    'wss://example.com/parley/ws/chat/a/?name=A',
+  );
+  assert.equal(roomSocketUrl(base, '한국어', { name: 'A' }), 'ws://h/ws/chat/%ED%95%9C%EA%B5%AD%EC%96%B4/?name=A');
+  assert.equal(roomSocketUrl(base, 'a', { name: 'Zoë & Bob' }), 'ws://h/ws/chat/a/?name=Zo%C3%AB%20%26%20Bob');
+  const params = { name: 'A', token: 'u_1.x-y', since: '17-0' };
+  assert.equal(roomSocketUrl(base, 'a', params), 'ws://h/ws/chat/a/?name=A&since=17-0');
+  assert.equal(
+    roomSocketUrl(base, 'a', { ...params, invite: 'k1.ab.cd' }),
+    'ws://h/ws/chat/a/?name=A&since=17-0&invite=k1.ab.cd',
+  );
+});
+
+test('the subprotocols: parley.v1, and the token as a second one when there is one', () => {
+  assert.deepEqual(connectProtocols(undefined), ['parley.v1']);
+  assert.deepEqual(connectProtocols(''), ['parley.v1']);
+  const offered = connectProtocols('u_Qm9iLWlzLWhl.k1.mq2x8.3q2-7w_x');
+  assert.deepEqual(offered, ['parley.v1', `${TOKEN_PROTOCOL_PREFIX}u_Qm9iLWlzLWhl.k1.mq2x8.3q2-7w_x`]);
+  assert.equal(tokenFromProtocols(offered), 'u_Qm9iLWlzLWhl.k1.mq2x8.3q2-7w_x');
+  // Not a valid subprotocol (the WebSocket constructor would throw): left out.
+  for (const bad of ['a b', 'a,b', 'x"y', 'é', 'a/b']) assert.deepEqual(connectProtocols(bad), ['parley.v1'], bad);
 });
 
 test('a history page is fetched from the protocol path and checked against its schema', async (t) => {

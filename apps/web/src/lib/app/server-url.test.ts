@@ -1,14 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { TOKEN_PROTOCOL_PREFIX, tokenFromProtocols, type ConnectParams } from '@parley/protocol';
-import {
-  connectProtocols,
-  httpUrl,
-  parseServerUrl,
-  pickServerUrl,
-  socketUrl,
-  withConnectParams,
-} from './server-url.ts';
+import { serverBase } from '@parley/client';
+import { parseServerUrl, pickServerUrl, serverAddress } from './server-url.ts';
 
 const httpPage = { protocol: 'http:', host: 'localhost:5173' };
 const httpsPage = { protocol: 'https:', host: 'chat.example.org' };
@@ -51,71 +44,19 @@ describe('parseServerUrl', () => {
   });
 });
 
-describe('socketUrl', () => {
-  test('same origin follows the page: http -> ws, https -> wss', () => {
-    assert.equal(socketUrl(null, httpPage, '/ws/chat/lobby/'), 'ws://localhost:5173/ws/chat/lobby/');
-    assert.equal(socketUrl(null, httpsPage, '/ws/chat/lobby/'), 'wss://chat.example.org/ws/chat/lobby/');
+describe('serverAddress', () => {
+  test("same origin is the page's origin: an http page gets ws, an https page wss", () => {
+    assert.equal(serverAddress(null, httpPage), 'http://localhost:5173');
+    assert.equal(serverBase(serverAddress(null, httpPage)).ws, 'ws://localhost:5173');
+    assert.equal(serverBase(serverAddress(null, httpsPage)).ws, 'wss://chat.example.org');
+    assert.equal(serverBase(serverAddress(null, httpsPage)).http, 'https://chat.example.org');
   });
-  test('another origin: http -> ws, https -> wss, whatever the page is', () => {
+  test('another origin is the configured one, whatever the page is, with its path prefix', () => {
+    assert.equal(serverBase(serverAddress(parsed('http://127.0.0.1:4310'), httpsPage)).ws, 'ws://127.0.0.1:4310');
+    assert.equal(serverBase(serverAddress(parsed('https://chat.example.com'), httpPage)).ws, 'wss://chat.example.com');
     assert.equal(
-      socketUrl(parsed('http://127.0.0.1:4310'), httpsPage, '/ws/chat/a/'),
-      'ws://127.0.0.1:4310/ws/chat/a/',
+      serverBase(serverAddress(parsed('https://example.com/parley/'), httpPage)).ws,
+      'wss://example.com/parley',
     );
-    assert.equal(
-      socketUrl(parsed('https://chat.example.com'), httpPage, '/ws/chat/a/'),
-      'wss://chat.example.com/ws/chat/a/',
-    );
-    assert.equal(
-      socketUrl(parsed('wss://chat.example.com'), httpPage, '/ws/chat/a/'),
-      'wss://chat.example.com/ws/chat/a/',
-    );
-  });
-  test('keeps a path prefix and avoids double slashes', () => {
-    assert.equal(
-      socketUrl(parsed('https://example.com/parley/'), httpPage, '/ws/chat/a/'),
-      'wss://example.com/parley/ws/chat/a/',
-    );
-    assert.equal(socketUrl(parsed('https://example.com/'), httpPage, '/ws/chat/a/'), 'wss://example.com/ws/chat/a/');
-  });
-  test('keeps percent-encoded room names as they are', () => {
-    const path = '/ws/chat/%ED%95%9C%EA%B5%AD%EC%96%B4/';
-    assert.equal(socketUrl(null, httpPage, path), `ws://localhost:5173${path}`);
-  });
-});
-
-describe('httpUrl', () => {
-  test('same origin gives the bare path', () => {
-    assert.equal(httpUrl(null, '/healthz'), '/healthz');
-  });
-  test('another origin gives an absolute http(s) URL', () => {
-    assert.equal(httpUrl(parsed('wss://chat.example.com'), '/healthz'), 'https://chat.example.com/healthz');
-    assert.equal(httpUrl(parsed('http://127.0.0.1:4310/p'), '/healthz'), 'http://127.0.0.1:4310/p/healthz');
-  });
-});
-
-describe('withConnectParams', () => {
-  test('adds the name, and since only when given, percent-encoded; never the token', () => {
-    const base = 'ws://h/ws/chat/a/';
-    assert.equal(withConnectParams(base, { name: 'Zoë & Bob' }), 'ws://h/ws/chat/a/?name=Zo%C3%AB+%26+Bob');
-    const params: ConnectParams = { name: 'A', token: 'u_1.x-y', since: '17-0' };
-    assert.equal(withConnectParams(base, params), 'ws://h/ws/chat/a/?name=A&since=17-0');
-    assert.equal(
-      withConnectParams(base, { ...params, invite: 'k1.ab.cd' }),
-      'ws://h/ws/chat/a/?name=A&since=17-0&invite=k1.ab.cd',
-    );
-  });
-});
-
-describe('connectProtocols', () => {
-  test('offers parley.v1, and the token as a second subprotocol when there is one', () => {
-    assert.deepEqual(connectProtocols(undefined), ['parley.v1']);
-    assert.deepEqual(connectProtocols(''), ['parley.v1']);
-    const offered = connectProtocols('u_Qm9iLWlzLWhl.k1.mq2x8.3q2-7w_x');
-    assert.deepEqual(offered, ['parley.v1', `${TOKEN_PROTOCOL_PREFIX}u_Qm9iLWlzLWhl.k1.mq2x8.3q2-7w_x`]);
-    assert.equal(tokenFromProtocols(offered), 'u_Qm9iLWlzLWhl.k1.mq2x8.3q2-7w_x');
-  });
-
-  test('leaves out a token that is not a valid subprotocol (the WebSocket constructor would throw)', () => {
-    for (const bad of ['a b', 'a,b', 'x"y', 'é', 'a/b']) assert.deepEqual(connectProtocols(bad), ['parley.v1'], bad);
   });
 });

@@ -8,7 +8,7 @@
  * recovery) with unit tests. Frames are applied in batches, one per animation frame, so that a
  * flood of them re-renders the room at most once per frame painted.
  */
-import type { BackoffOptions } from '@parley/client';
+import { connectProtocols, type BackoffOptions } from '@parley/client';
 import {
   CLOSE_CODES,
   checkMessageText,
@@ -30,7 +30,6 @@ import {
   type User,
 } from '@parley/protocol';
 import type { ClientStorage } from '../app/client-storage.ts';
-import { connectProtocols } from '../app/server-url.ts';
 import { nextFrame } from '../ui/next-frame.ts';
 import {
   applyFrame,
