@@ -38,6 +38,7 @@ export { Pacer, DEFAULT_PACE, type PacerOptions } from './connection/pacer.ts';
 export { resolveWebSocket, type WebSocketConstructor, type WebSocketLike } from './connection/websocket.ts';
 export {
   fetchHistoryPage,
+  fetchMemberPage,
   fetchActiveRooms,
   parseRetryAfter,
   type FetchLike,
@@ -59,6 +60,7 @@ export type {
   JoinFrame,
   LeaveFrame,
   Member,
+  MemberPage,
   MessageFrame,
   ModerationFrame,
   ReactionsFrame,

@@ -1,16 +1,20 @@
 /**
- * The HTTP API: pages of a room's history (older ones, or the newer ones that finish a recovery)
- * and the list of active rooms. Answers are checked with the protocol's schemas like frames are.
+ * The HTTP API: pages of a room's history (older ones, or the newer ones that finish a recovery),
+ * pages of the people in a room, and the list of active rooms. Answers are checked with the
+ * protocol's schemas like frames are.
  * A request is tried again, within bounds, after a 429 (as long as its Retry-After says), a 5xx
  * or a network failure; never after any other answer, which would not change.
  */
 import {
   decodeWith,
   HistoryPageSchema,
+  MemberPageSchema,
   ROOM_LIST_PATH,
   RoomListSchema,
+  roomMembersPath,
   roomMessagesPath,
   type HistoryPage,
+  type MemberPage,
   type RoomMessagesQuery,
   type RoomSummary,
 } from '@parley/protocol';
@@ -66,6 +70,28 @@ export async function fetchHistoryPage(
     throw new ParleyError(
       'bad_server_frame',
       `The server sent a history page that does not match the protocol: ${page.message}`,
+    );
+  return page.value;
+}
+
+/**
+ * A page of the people in a room (a big room's welcome lists only the first of them), from the
+ * `cursor` the page before gave (none: the first page). `limit` is at most 100.
+ *
+ * @throws ParleyError `http_error` or `bad_server_frame`.
+ */
+export async function fetchMemberPage(
+  server: string,
+  room: string,
+  query: { cursor?: string; limit?: number } = {},
+  options: HttpOptions = {},
+): Promise<MemberPage> {
+  const body = await getJson(`${serverBase(server).http}${roomMembersPath(room, query)}`, options);
+  const page = decodeWith(MemberPageSchema, body);
+  if (!page.ok)
+    throw new ParleyError(
+      'bad_server_frame',
+      `The server sent a member page that does not match the protocol: ${page.message}`,
     );
   return page.value;
 }

@@ -6,10 +6,12 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { test, type TestContext } from 'node:test';
 import { TOKEN_PROTOCOL_PREFIX, tokenFromProtocols } from '@parley/protocol';
+import { retryDelay } from '../../src/http/http.ts';
 import {
   connectProtocols,
   fetchActiveRooms,
   fetchHistoryPage,
+  fetchMemberPage,
   ParleyError,
   parseRetryAfter,
   roomSocketUrl,
@@ -134,7 +136,126 @@ test('a 4xx is not tried again, and the error says the status; the attempts are 
 
 test('Retry-After in seconds or as a date', () => {
   assert.equal(parseRetryAfter('3'), 3_000);
+  assert.equal(parseRetryAfter(' 0 '), 0);
   assert.equal(parseRetryAfter(new Date(10_000).toUTCString(), 4_000), 6_000);
+  assert.equal(parseRetryAfter(new Date(1_000).toUTCString(), 4_000), 0);
   assert.equal(parseRetryAfter('soon'), undefined);
   assert.equal(parseRetryAfter(null), undefined);
+});
+
+test('the page paths: scroll-back before an id, recovery after one, member pages from a cursor; the room encoded', async (t) => {
+  const server = await scripted(t, [
+    { status: 200, body: emptyPage },
+    { status: 200, body: { ...emptyPage, hasMore: true, hasNewer: true, recovered: true } },
+    { status: 200, body: { room: 'lobby', members: [], memberCount: 0 } },
+    { status: 200, body: { room: 'lobby', members: [], memberCount: 0, cursor: '7' } },
+  ]);
+  await fetchHistoryPage(server.url, '한국어', { before: '17-3', limit: 20 });
+  // A page of newer messages comes with hasNewer and recovered.
+  assert.deepEqual(await fetchHistoryPage(server.url, 'lobby', { after: '17-3', limit: 200 }), {
+    ...emptyPage,
+    hasMore: true,
+    hasNewer: true,
+    recovered: true,
+  });
+  await fetchMemberPage(server.url, 'lobby');
+  assert.equal((await fetchMemberPage(server.url, 'lobby', { cursor: '3' })).cursor, '7');
+  assert.deepEqual(server.paths, [
+    '/api/rooms/%ED%95%9C%EA%B5%AD%EC%96%B4/messages?before=17-3&limit=20',
+    '/api/rooms/lobby/messages?after=17-3&limit=200',
+    '/api/rooms/lobby/members',
+    '/api/rooms/lobby/members?cursor=3',
+  ]);
+});
+
+test('failures: a refusal with its status, Retry-After and message; no answer; an answer the schemas refuse', async (t) => {
+  const server = await scripted(t, [
+    { status: 429, body: { error: 'rate_limited', message: 'Slow down.' }, headers: { 'retry-after': '3' } },
+    { status: 503, body: { error: 'unavailable', message: 'Try again shortly.' } },
+    { status: 200, body: { rooms: [{ room: 1 }] } },
+    { status: 200, body: { room: 'lobby', members: 'nobody' } },
+  ]);
+  const once = { attempts: 1 };
+  const tooMany = await fetchHistoryPage(server.url, 'lobby', {}, once).catch((e: unknown) => e);
+  assert.ok(tooMany instanceof ParleyError);
+  assert.deepEqual([tooMany.code, tooMany.status, tooMany.retryAfterMs], ['http_error', 429, 3_000]);
+  assert.match(tooMany.message, /Slow down/);
+  await assert.rejects(fetchActiveRooms(server.url, once), /The server refused \(503\): Try again shortly\./);
+  await assert.rejects(
+    fetchActiveRooms(server.url),
+    (e: unknown) => e instanceof ParleyError && e.code === 'bad_server_frame',
+  );
+  await assert.rejects(
+    fetchMemberPage(server.url, 'lobby'),
+    (e: unknown) => e instanceof ParleyError && e.code === 'bad_server_frame',
+  );
+  const unreachable = await fetchActiveRooms(server.url, {
+    attempts: 1,
+    fetch: async () => {
+      throw new TypeError('Failed to fetch');
+    },
+  }).catch((e: unknown) => e);
+  assert.ok(unreachable instanceof ParleyError);
+  assert.deepEqual([unreachable.code, unreachable.status], ['http_error', undefined]);
+  assert.match(unreachable.message, /Could not reach the server/);
+});
+
+test('retry rules: a 429 waits as long as Retry-After says, within a bound', () => {
+  const tooMany = (retryAfterMs?: number) =>
+    new ParleyError('http_error', 'The server refused (429): Too many requests.', {
+      status: 429,
+      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+    });
+  assert.equal(retryDelay(tooMany(3_000), 0), 3_000);
+  assert.equal(retryDelay(tooMany(0), 0), 0);
+  assert.equal(retryDelay(tooMany(120_000), 0), undefined, 'too long: fail rather than hang');
+  assert.equal(retryDelay(tooMany(120_000), 0, { maxWaitMs: 200_000 }), 120_000);
+  // Without Retry-After, as after a 5xx or no answer: a jittered backoff of a second or more.
+  for (const error of [
+    tooMany(),
+    new ParleyError('http_error', 'x', { status: 503 }),
+    new ParleyError('http_error', 'x'),
+  ]) {
+    const first = Array.from({ length: 50 }, () => retryDelay(error, 0) ?? -1);
+    assert.ok(
+      first.every((wait) => wait >= 1_000 && wait < 2_000),
+      `first waits ${Math.min(...first)}..${Math.max(...first)}`,
+    );
+    const later = Array.from({ length: 50 }, () => retryDelay(error, 3) ?? -1);
+    assert.ok(Math.max(...later) > 5_000 && later.every((wait) => wait >= 1_000 && wait <= 10_000));
+  }
+  // Anything else is not tried again: a 4xx, an answer not understood, an error of another kind.
+  assert.equal(retryDelay(new ParleyError('http_error', 'x', { status: 400 }), 0), undefined);
+  assert.equal(retryDelay(new ParleyError('http_error', 'x', { status: 404 }), 0), undefined);
+  assert.equal(retryDelay(new ParleyError('bad_server_frame', 'does not match'), 0), undefined);
+  assert.equal(retryDelay(new Error('does not understand'), 0), undefined);
+});
+
+test('tried again until it succeeds, up to the attempts allowed (the last error thrown); an abort ends a wait at once', async (t) => {
+  const server = await scripted(t, [
+    { status: 429, body: { error: 'rate_limited', message: 'a' }, headers: { 'retry-after': '0' } },
+    { status: 429, body: { error: 'rate_limited', message: 'b' }, headers: { 'retry-after': '0' } },
+    { status: 200, body: emptyPage },
+    { status: 503, body: { error: 'unavailable', message: 'try 1' } },
+    { status: 503, body: { error: 'unavailable', message: 'try 2' } },
+    { status: 503, body: { error: 'unavailable', message: 'try 3' } },
+    { status: 429, body: { error: 'rate_limited', message: 'wait' }, headers: { 'retry-after': '10' } },
+  ]);
+  assert.deepEqual(await fetchHistoryPage(server.url, 'lobby', {}, { attempts: 5 }), emptyPage);
+  assert.equal(server.paths.length, 3);
+  await assert.rejects(
+    fetchHistoryPage(server.url, 'lobby', {}, { attempts: 3, backoff: { minMs: 1, maxMs: 2 } }),
+    /try 3/,
+  );
+  assert.equal(server.paths.length, 6);
+
+  const controller = new AbortController();
+  const started = Date.now();
+  const waiting = fetchHistoryPage(server.url, 'lobby', {}, { signal: controller.signal });
+  // The 429 came, and the 10 s wait began.
+  while (server.paths.length < 7) await new Promise((resolve) => setTimeout(resolve, 5));
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  controller.abort();
+  await assert.rejects(waiting, { name: 'AbortError' });
+  assert.ok(Date.now() - started < 2_000);
 });

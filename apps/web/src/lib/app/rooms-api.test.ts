@@ -1,81 +1,97 @@
+/**
+ * The web's side of the HTTP API: which rooms the lobby can link to, how many tries each request
+ * gets, and failures as sentences. The requests themselves (paths, schemas, Retry-After, the
+ * retry rules) are @parley/client's, tested there.
+ */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { roomMessagesPath } from '@parley/protocol';
-import { ApiError, fetchMessagePage, fetchOlderMessages, fetchRoomList, parseRetryAfter } from './rooms-api.ts';
+import { ApiError, fetchMemberPage, fetchMessagePage, fetchRoomList } from './rooms-api.ts';
 
-const respond =
-  (status: number, body: unknown, headers: Record<string, string> = {}) =>
-  async () =>
-    new Response(JSON.stringify(body), { status, headers });
+const server = 'http://chat.test';
+
+/** A fetch that gives the answers in turn and records the URLs asked for. */
+function answers(...list: { status: number; body: unknown; headers?: Record<string, string> }[]) {
+  const urls: string[] = [];
+  const fetch = async (url: string) => {
+    urls.push(url);
+    const answer = list.shift() ?? { status: 500, body: { error: 'internal', message: 'no more answers' } };
+    return new Response(JSON.stringify(answer.body), { status: answer.status, headers: answer.headers });
+  };
+  return { urls, fetch };
+}
 
 describe('rooms API', () => {
-  test('the scroll-back path encodes the room and asks for a page before an id', () => {
-    assert.equal(
-      roomMessagesPath('한국어', { before: '17-3', limit: 20 }),
-      '/api/rooms/%ED%95%9C%EA%B5%AD%EC%96%B4/messages?before=17-3&limit=20',
-    );
-    assert.equal(roomMessagesPath('lobby', { before: '17-3' }), '/api/rooms/lobby/messages?before=17-3');
-  });
-
   test('the room list leaves out rooms whose names are not canonical (kept from an earlier release)', async () => {
     const rooms = [
       { room: 'lobby', members: 2, lastActivity: 1 },
       { room: 'Lobby', members: 0, lastActivity: 1 },
       { room: '한국어', members: 1, lastActivity: 1 },
     ];
+    const { fetch, urls } = answers({ status: 200, body: { rooms } });
     assert.deepEqual(
-      (await fetchRoomList('/x', { fetch: respond(200, { rooms }) })).map((r) => r.room),
+      (await fetchRoomList(server, { fetch })).map((r) => r.room),
       ['lobby', '한국어'],
     );
+    assert.deepEqual(urls, ['http://chat.test/api/rooms']);
   });
 
-  test('decodes a page of newer messages with hasNewer and recovered', async () => {
+  test('the room list is tried once; a page of messages or members up to four times', async () => {
+    const busy = {
+      status: 429,
+      body: { error: 'rate_limited', message: 'Slow down.' },
+      headers: { 'retry-after': '0' },
+    };
+    const list = answers(busy);
+    await assert.rejects(fetchRoomList(server, { fetch: list.fetch }), ApiError);
+    assert.equal(list.urls.length, 1);
     const page = { room: 'lobby', hasMore: true, hasNewer: true, recovered: true, messages: [] };
-    assert.deepEqual(await fetchMessagePage('/x', { fetch: respond(200, page) }), page);
+    const messages = answers(busy, busy, busy, { status: 200, body: page });
+    assert.deepEqual(await fetchMessagePage(server, 'lobby', { after: '17-3', limit: 200 }, messages), page);
+    assert.deepEqual(messages.urls, Array(4).fill('http://chat.test/api/rooms/lobby/messages?after=17-3&limit=200'));
+    const members = answers(busy, busy, busy, busy);
+    await assert.rejects(fetchMemberPage(server, 'lobby', '3', members), ApiError);
+    assert.deepEqual(members.urls, Array(4).fill('http://chat.test/api/rooms/lobby/members?cursor=3'));
   });
 
-  test('a refusal carries its status and Retry-After', async () => {
-    const error = await fetchMessagePage('/x', {
-      fetch: respond(429, { message: 'Slow down.' }, { 'retry-after': '3' }),
-    }).catch((e: unknown) => e);
-    assert.ok(error instanceof ApiError);
-    assert.equal(error.status, 429);
-    assert.equal(error.retryAfterMs, 3_000);
-    assert.match(error.message, /Slow down/);
-  });
-
-  test('Retry-After in seconds or as a date', () => {
-    assert.equal(parseRetryAfter('2'), 2_000);
-    assert.equal(parseRetryAfter(' 0 '), 0);
-    assert.equal(parseRetryAfter(new Date(10_000).toUTCString(), 4_000), 6_000);
-    assert.equal(parseRetryAfter(new Date(1_000).toUTCString(), 4_000), 0);
-    assert.equal(parseRetryAfter(null), undefined);
-    assert.equal(parseRetryAfter('soon'), undefined);
-  });
-
-  test('decodes a room list and a page of messages', async () => {
-    const rooms = [{ room: 'lobby', members: 2, lastActivity: 5 }];
-    assert.deepEqual(await fetchRoomList('/api/rooms', { fetch: respond(200, { rooms }) }), rooms);
-    const page = { room: 'lobby', hasMore: false, messages: [] };
-    assert.deepEqual(await fetchOlderMessages('/x', { fetch: respond(200, page) }), page);
-  });
-
-  test('failures become sentences: refused, unreachable, or not understood', async () => {
-    await assert.rejects(
-      fetchRoomList('/api/rooms', { fetch: respond(503, { error: 'unavailable', message: 'Try again shortly.' }) }),
-      /The server refused: Try again shortly\./,
-    );
-    await assert.rejects(
-      fetchRoomList('/api/rooms', {
-        fetch: async () => {
-          throw new TypeError('Failed to fetch');
-        },
+  test('failures become sentences: refused (with its status and Retry-After), unreachable, not understood', async () => {
+    const refused = await fetchMessagePage(
+      server,
+      'lobby',
+      { before: '5-0' },
+      answers({
+        status: 400,
+        body: { error: 'bad_request', message: 'Not a message id.' },
+        headers: { 'retry-after': '3' },
       }),
-      /Could not reach the server/,
-    );
+    ).catch((e: unknown) => e);
+    assert.ok(refused instanceof ApiError);
+    assert.equal(refused.status, 400);
+    assert.equal(refused.retryAfterMs, 3_000);
+    assert.match(refused.message, /The server refused \(400\): Not a message id\./);
+    const unreachable = await fetchRoomList(server, {
+      fetch: async () => {
+        throw new TypeError('Failed to fetch');
+      },
+    }).catch((e: unknown) => e);
+    assert.ok(unreachable instanceof ApiError);
+    assert.equal(unreachable.status, null);
+    assert.equal(unreachable.message, 'Could not reach the server.');
     await assert.rejects(
-      fetchRoomList('/api/rooms', { fetch: respond(200, { rooms: [{ room: 1 }] }) }),
-      /does not understand/,
+      fetchRoomList(server, answers({ status: 200, body: { rooms: [{ room: 1 }] } })),
+      /does not match the protocol/,
+    );
+  });
+
+  test('an abort is passed on as it is', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const { fetch } = answers({ status: 200, body: { rooms: [] } });
+    await assert.rejects(
+      fetchRoomList(server, {
+        fetch: (url, init) => (init.signal?.aborted ? Promise.reject(init.signal.reason) : fetch(url)),
+        signal: controller.signal,
+      }),
+      { name: 'AbortError' },
     );
   });
 });

@@ -1,25 +1,37 @@
 /**
- * The server's HTTP API: the list of active rooms (lobby), pages of older messages (scroll-back)
- * and of newer ones (finishing a recovery the welcome cut short). Responses are validated with
- * the protocol's schemas like socket frames are. The paths are the protocol's (`ROOM_LIST_PATH`,
- * `roomMessagesPath`).
+ * The server's HTTP API as the web app uses it: the list of active rooms (lobby), pages of
+ * messages (scroll-back, and the rest of a recovery the welcome cut short) and pages of the
+ * people present. The requests are `@parley/client`'s (the protocol's paths and schemas; a 429
+ * is tried again as its Retry-After says, a 5xx or a network failure after a backoff); what the
+ * web adds is which tries it allows, the rooms it can link to, and failures as sentences for
+ * people ({@link ApiError}, which the operator's page uses too).
  */
 import {
-  decodeWith,
-  HistoryPageSchema,
+  fetchActiveRooms,
+  fetchHistoryPage,
+  fetchMemberPage as fetchMembers,
+  ParleyError,
+  type FetchLike,
+} from '@parley/client';
+import {
   isRoomName,
-  MemberPageSchema,
-  type MemberPage,
-  RoomListSchema,
   type HistoryPage,
+  type MemberPage,
+  type RoomMessagesQuery,
   type RoomSummary,
 } from '@parley/protocol';
 
-type Fetch = (url: string, init?: { signal?: AbortSignal; headers?: Record<string, string> }) => Promise<Response>;
+export { parseRetryAfter } from '@parley/client';
+
+/** Which `fetch` to use (the platform's unless given), and an abort. */
+export interface RequestOptions {
+  fetch?: FetchLike;
+  signal?: AbortSignal;
+}
 
 /**
- * A request that failed on the way or was refused. Thrown with a sentence for people; the
- * status and Retry-After tell {@link withRetry} whether and when to try again.
+ * A request that failed on the way or was refused, with a sentence for people. The status is
+ * `null` when the server could not be reached.
  */
 export class ApiError extends Error {
   /**
@@ -37,78 +49,52 @@ export class ApiError extends Error {
 }
 
 /**
- * A Retry-After header as a wait in ms: delta-seconds or an HTTP date.
- *
- * @param now The current time (ms), for a date.
- * @returns The wait, or `undefined` when absent or unreadable.
+ * Tries of a page of messages or members: a server that says "too many requests" is asked again
+ * when it says, a few times at most.
  */
-export function parseRetryAfter(value: string | null, now: number = Date.now()): number | undefined {
-  if (value === null) return undefined;
-  const text = value.trim();
-  if (/^\d+$/.test(text)) return Number(text) * 1_000;
-  const date = Date.parse(text);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
+const PAGE_ATTEMPTS = 4;
 
-/** Fetches the active rooms; throws an Error with a sentence for people on any failure. */
-export async function fetchRoomList(
-  url: string,
-  options: { fetch?: Fetch; signal?: AbortSignal } = {},
-): Promise<RoomSummary[]> {
-  const body = await getJson(url, options);
-  const list = decodeWith(RoomListSchema, body);
-  if (!list.ok) throw new Error(`The server sent a room list this app does not understand (${list.message}).`);
+/**
+ * The active rooms. Tried once: the lobby asks again every few seconds anyway.
+ *
+ * @param server The server's address (see `serverUrl` in config.ts).
+ */
+export async function fetchRoomList(server: string, options: RequestOptions = {}): Promise<RoomSummary[]> {
+  const rooms = await forPeople(fetchActiveRooms(server, { ...options, attempts: 1 }));
   // A room kept from an earlier release under a name that is no longer canonical (`Lobby`,
   // from before names were case-folded) cannot be opened: its link leads to `lobby`. Left out.
-  return list.value.rooms.filter((summary) => isRoomName(summary.room));
+  return rooms.filter((summary) => isRoomName(summary.room));
 }
 
-/** Fetches a page of messages (older or newer); throws an Error with a sentence for people on any failure. */
-export async function fetchMessagePage(
-  url: string,
-  options: { fetch?: Fetch; signal?: AbortSignal } = {},
+/** A page of a room's messages: older ones (`before`) or newer ones (`after`). */
+export function fetchMessagePage(
+  server: string,
+  room: string,
+  query: RoomMessagesQuery,
+  options: RequestOptions = {},
 ): Promise<HistoryPage> {
-  const body = await getJson(url, options);
-  const page = decodeWith(HistoryPageSchema, body);
-  if (!page.ok) throw new Error(`The server sent messages this app does not understand (${page.message}).`);
-  return page.value;
+  return forPeople(fetchHistoryPage(server, room, query, { ...options, attempts: PAGE_ATTEMPTS }));
 }
 
-/** Fetches a page of the people present (a big room's welcome lists only the first); throws like the others. */
-export async function fetchMemberPage(
-  url: string,
-  options: { fetch?: Fetch; signal?: AbortSignal } = {},
+/** A page of the people present (a big room's welcome lists only the first), from a cursor. */
+export function fetchMemberPage(
+  server: string,
+  room: string,
+  cursor: string | undefined,
+  options: RequestOptions = {},
 ): Promise<MemberPage> {
-  const body = await getJson(url, options);
-  const page = decodeWith(MemberPageSchema, body);
-  if (!page.ok) throw new Error(`The server sent a member list this app does not understand (${page.message}).`);
-  return page.value;
+  const query = cursor === undefined ? {} : { cursor };
+  return forPeople(fetchMembers(server, room, query, { ...options, attempts: PAGE_ATTEMPTS }));
 }
 
-/** Fetches a page of older messages (scroll-back); see {@link fetchMessagePage}. */
-export const fetchOlderMessages = fetchMessagePage;
-
-async function getJson(url: string, options: { fetch?: Fetch; signal?: AbortSignal }): Promise<unknown> {
-  const doFetch: Fetch = options.fetch ?? ((u, init) => fetch(u, init));
-  let response: Response;
+/** An HTTP failure as an {@link ApiError}; anything else (an abort, an answer not understood) as it is. */
+async function forPeople<T>(request: Promise<T>): Promise<T> {
   try {
-    response = await doFetch(url, { signal: options.signal, headers: { accept: 'application/json' } });
+    return await request;
   } catch (error) {
-    if (error instanceof DOMException && error.name === 'AbortError') throw error;
-    throw new ApiError('Could not reach the server.', null);
+    if (!(error instanceof ParleyError) || error.code !== 'http_error') throw error;
+    // The client's sentence names the URL, which is no help to people.
+    const message = error.status === undefined ? 'Could not reach the server.' : error.message;
+    throw new ApiError(message, error.status ?? null, error.retryAfterMs);
   }
-  const body: unknown = await response.json().catch(() => undefined);
-  if (!response.ok) {
-    const message = isErrorBody(body) ? body.message : `HTTP ${response.status}`;
-    throw new ApiError(
-      `The server refused: ${message}`,
-      response.status,
-      parseRetryAfter(response.headers.get('retry-after')),
-    );
-  }
-  return body;
-}
-
-function isErrorBody(value: unknown): value is { message: string } {
-  return typeof value === 'object' && value !== null && typeof (value as { message?: unknown }).message === 'string';
 }
