@@ -46,9 +46,15 @@ export {
   type HttpOptions,
 } from './http/http.ts';
 export { serverBase, roomSocketUrl, connectProtocols, type ServerBase } from './http/server-url.ts';
-export { batchFrames, newestInBatch, logId, type LogFrame, type LogBatch } from './recovery/log-batch.ts';
+export { batchFrames, newestInBatch, newestId, logId, type LogFrame, type LogBatch } from './recovery/log-batch.ts';
 export { RecentIds } from './recovery/recent-ids.ts';
-export { recoverAfter, MAX_RECOVERY_PAGES, type RecoveryOutcome, type RecoverySteps } from './recovery/recover.ts';
+export {
+  recoverAfter,
+  MAX_RECOVERY_PAGES,
+  RECOVERY_PAGE_LIMIT,
+  type RecoveryOutcome,
+  type RecoverySteps,
+} from './recovery/recover.ts';
 export type {
   AckFrame,
   ChangeFrame,

@@ -42,7 +42,7 @@ import { connectProtocols, roomSocketUrl, serverBase, type ServerBase } from './
 import { newClientMsgId, Outbox, type Ack, type OutboxOptions, type RequestFrame } from './outbox/outbox.ts';
 import { batchFrames, logId, newestId, newestInBatch, type LogBatch, type LogFrame } from './recovery/log-batch.ts';
 import { RecentIds } from './recovery/recent-ids.ts';
-import { MAX_RECOVERY_PAGES, recoverAfter } from './recovery/recover.ts';
+import { MAX_RECOVERY_PAGES, RECOVERY_PAGE_LIMIT, recoverAfter } from './recovery/recover.ts';
 
 export interface ParleyRoomOptions {
   /** The server's address: `http://localhost:3000`, `https://chat.example.com` (ws:// and wss:// too). */
@@ -642,7 +642,7 @@ export class ParleyRoom extends TypedEmitter<RoomEvents> {
     this.#recovery = controller;
     this.#contiguous = after;
     this.#held = [];
-    const pageLimit = this.#options.recovery?.pageLimit ?? 200;
+    const pageLimit = this.#options.recovery?.pageLimit ?? RECOVERY_PAGE_LIMIT;
     void recoverAfter(
       after,
       {

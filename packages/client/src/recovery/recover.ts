@@ -6,17 +6,26 @@
 import type { HistoryPage } from '@parley/protocol';
 import { newestInBatch } from './log-batch.ts';
 
-/** Most pages one recovery fetches (a page is at most 200 messages and 256 KiB). */
+/**
+ * Most pages one recovery fetches. A page holds up to 200 messages but also at most 256 KiB of
+ * them (by default), about 60 messages of the full 4 KiB: the default history of 1,000 such
+ * messages is 17 pages. 40 leaves room for that and bounds what one reconnect fetches (10 MiB).
+ */
 export const MAX_RECOVERY_PAGES = 40;
+
+/** Messages asked per page of a recovery (`limit`): the most the server gives at once. */
+export const RECOVERY_PAGE_LIMIT = 200;
 
 export interface RecoverySteps {
   /** Fetches the page after an id; rejects when it cannot (after its own retries). */
   fetchAfter: (after: string, signal: AbortSignal) => Promise<HistoryPage>;
   /**
    * A page came. `cursor` is the last id now held with no hole before it: until the recovery
-   * ends, a reconnect asks for what follows it (live entries newer than the hole arrived meanwhile).
+   * ends, a reconnect asks for what follows it (live entries newer than the hole arrived
+   * meanwhile). `after` is the id the page was asked after: when the page says `recovered:
+   * false`, what followed it is gone, and the hole is right after it.
    */
-  onPage: (page: HistoryPage, cursor: string) => void;
+  onPage: (page: HistoryPage, cursor: string, after: string) => void;
 }
 
 export type RecoveryOutcome =
@@ -55,7 +64,7 @@ export async function recoverAfter(
     if (page.recovered === false) gap = true;
     const previous = cursor;
     cursor = newestInBatch(page) ?? cursor;
-    steps.onPage(page, cursor);
+    steps.onPage(page, cursor, previous);
     if (page.hasNewer !== true) return { kind: 'complete', pages, gap };
     // "More to come" with nothing in this page would ask for the same page forever.
     if (cursor === previous) return { kind: 'incomplete', cursor, pages, reason: 'The server sent an empty page.' };

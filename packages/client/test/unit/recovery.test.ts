@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { HistoryPage, MessageFrame, WelcomeFrame } from '@parley/protocol';
-import { batchFrames, logId, newestInBatch, RecentIds, recoverAfter } from '../../src/index.ts';
+import type { ChangeFrame, HistoryPage, MessageFrame, WelcomeFrame } from '@parley/protocol';
+import {
+  batchFrames,
+  logId,
+  MAX_RECOVERY_PAGES,
+  newestId,
+  newestInBatch,
+  RecentIds,
+  RECOVERY_PAGE_LIMIT,
+  recoverAfter,
+} from '../../src/index.ts';
 
 const user = { id: 'u_1', name: 'Ann' };
 const message = (id: string): MessageFrame => ({ type: 'message', id, room: 'r', user, text: id, ts: 1 });
@@ -43,6 +52,18 @@ test("a batch's newest id is its lastEventId when that is newer than its entries
   assert.equal(newestInBatch(page([])), undefined);
 });
 
+test('newestId compares log ids as numbers; a batch counts its newest message and its changes', () => {
+  assert.equal(newestId(['9-0', undefined, '10-0', '10-1', '2-5']), '10-1');
+  assert.equal(newestId([]), undefined);
+  const del = (id: string, eventId: string): ChangeFrame => ({ type: 'delete', id, eventId });
+  assert.equal(newestInBatch({ history: [message('3-0'), message('4-0')], changes: [del('1-0', '12-0')] }), '12-0');
+  assert.equal(newestInBatch({ history: [message('30-0')], changes: [del('1-0', '12-0')] }), '30-0');
+  assert.equal(
+    newestInBatch(page([], { changes: [{ type: 'edit', id: '1-0', text: 'x', editedTs: 1, eventId: '8-0' }] })),
+    '8-0',
+  );
+});
+
 test('recovery fetches page after page, each after the newest id of the one before, until hasNewer is false', async () => {
   const pages: Record<string, HistoryPage> = {
     '4-0': page(['5-0', '6-0'], { hasNewer: true }),
@@ -69,6 +90,38 @@ test('recovery fetches page after page, each after the newest id of the one befo
   assert.deepEqual(outcome, { kind: 'complete', pages: 3, gap: false });
 });
 
+test('each page is asked after the newest id the one before covered: a change, a lastEventId', async () => {
+  const edit: ChangeFrame = { type: 'edit', id: '1-0', text: 'x', editedTs: 1, eventId: '4-0' };
+  const pages: HistoryPage[] = [
+    page(['3-0'], { hasNewer: true, changes: [edit] }),
+    page([], { hasNewer: true, changes: [{ type: 'delete', id: '1-0', eventId: '6-0' }] }),
+    page(['7-0'], { hasNewer: true, lastEventId: '8-0' }),
+    page([], { hasNewer: false }),
+  ];
+  const asked: string[] = [];
+  const seen: [string, string][] = [];
+  const outcome = await recoverAfter(
+    '2-0',
+    {
+      fetchAfter: async (after) => {
+        asked.push(after);
+        return pages.shift()!;
+      },
+      onPage: (_page, cursor, after) => seen.push([after, cursor]),
+    },
+    new AbortController().signal,
+  );
+  assert.deepEqual(outcome, { kind: 'complete', pages: 4, gap: false });
+  assert.deepEqual(asked, ['2-0', '4-0', '6-0', '8-0']);
+  // Each page with the id it was asked after (a gap would be right after it) and the new cursor.
+  assert.deepEqual(seen, [
+    ['2-0', '4-0'],
+    ['4-0', '6-0'],
+    ['6-0', '8-0'],
+    ['8-0', '8-0'],
+  ]);
+});
+
 test('a page with recovered: false is a gap; an empty "more to come" page and too many pages stop the loop', async () => {
   const signal = new AbortController().signal;
   const onPage = () => {};
@@ -92,13 +145,57 @@ test('a page with recovered: false is a gap; an empty "more to come" page and to
   assert.deepEqual([endless.kind, endless.pages], ['incomplete', 5]);
 });
 
-test('a failed fetch leaves the recovery incomplete at its cursor; an abort says aborted', async () => {
-  const failed = await recoverAfter(
-    '3-0',
-    { fetchAfter: async () => Promise.reject(new Error('HTTP 500')), onPage: () => {} },
+test('by default a recovery asks for pages of 200 and stops after 40, the hole after the last id it got', async () => {
+  assert.equal(RECOVERY_PAGE_LIMIT, 200);
+  const asked: string[] = [];
+  const outcome = await recoverAfter(
+    '0-0',
+    {
+      // A server with 10,000 messages after 0-0, ten a page.
+      fetchAfter: async (after) => {
+        asked.push(after);
+        const from = Number(after.split('-')[0]) + 1;
+        return page(
+          Array.from({ length: 10 }, (_, i) => `${from + i}-0`),
+          { hasNewer: true },
+        );
+      },
+      onPage: () => {},
+    },
     new AbortController().signal,
   );
-  assert.deepEqual([failed.kind, 'cursor' in failed && failed.cursor], ['incomplete', '3-0']);
+  assert.equal(asked.length, MAX_RECOVERY_PAGES);
+  assert.deepEqual(outcome, {
+    kind: 'incomplete',
+    cursor: `${MAX_RECOVERY_PAGES * 10}-0`,
+    pages: MAX_RECOVERY_PAGES,
+    reason: `Stopped after ${MAX_RECOVERY_PAGES} pages.`,
+  });
+});
+
+test('a failed fetch leaves the recovery incomplete at its cursor; an abort says aborted', async () => {
+  const cause = new Error('The server refused (400): HTTP 400');
+  const failed = await recoverAfter(
+    '3-0',
+    { fetchAfter: async () => Promise.reject(cause), onPage: () => assert.fail('no page') },
+    new AbortController().signal,
+  );
+  assert.deepEqual(failed, { kind: 'incomplete', cursor: '3-0', pages: 0, reason: cause.message, cause });
+
+  // Aborted between pages (the socket dropped): the next welcome takes over from the cursor.
+  const between = new AbortController();
+  let n = 0;
+  const dropped = await recoverAfter(
+    '0-0',
+    {
+      fetchAfter: async (after) => page([`${Number(after.split('-')[0]) + 10}-0`], { hasNewer: true }),
+      onPage: () => {
+        if (++n === 2) between.abort();
+      },
+    },
+    between.signal,
+  );
+  assert.deepEqual(dropped, { kind: 'aborted', cursor: '20-0', pages: 2 });
 
   const controller = new AbortController();
   const aborted = await recoverAfter(

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { recoverAfter } from '@parley/client';
 import type { HistoryPage, MessageFrame, ServerFrame, User, WelcomeFrame } from '@parley/protocol';
 import {
   applyFrame,
@@ -408,6 +409,69 @@ describe('applyRecoveryPage', () => {
     const state = applyFrame(welcomed([msg('1-0')]), msg('9-0'), context()).state;
     const page: HistoryPage = { room: 'r', messages: [msg('5-0')], hasMore: true, hasNewer: false, recovered: false };
     assert.deepEqual(ids(applyRecoveryPage(state, page, '1-0', '5-0').timeline.entries), ['1-0', 'gap', '5-0', '9-0']);
+  });
+});
+
+describe("applyRecoveryPage with the client's page loop (recoverAfter), as RoomConnection runs them", () => {
+  const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => msg(`${from + i}-0`));
+
+  /** A server holding messages `oldest`..`newest`, paging `size` at a time after an id. */
+  function server(oldest: number, newest: number, size: number) {
+    const asked: string[] = [];
+    const fetchAfter = async (after: string): Promise<HistoryPage> => {
+      asked.push(after);
+      const from = Number(after.split('-')[0]) + 1;
+      const start = Math.max(from, oldest);
+      const end = Math.min(newest, start + size - 1);
+      return {
+        room: 'r',
+        messages: range(start, end),
+        hasMore: true,
+        hasNewer: end < newest,
+        recovered: from >= oldest,
+      };
+    };
+    return { asked, fetchAfter };
+  }
+
+  /** Runs a recovery after `after` into a timeline holding `held`; returns the cursors and the log. */
+  async function recover(held: MessageFrame[], after: string, paging: ReturnType<typeof server>) {
+    const timeline = new Timeline();
+    timeline.appendMessages(held);
+    let state = initialRoomState(timeline);
+    const cursors: string[] = [];
+    const outcome = await recoverAfter(
+      after,
+      {
+        fetchAfter: paging.fetchAfter,
+        onPage: (page, cursor, from) => {
+          state = applyRecoveryPage(state, page, from, cursor);
+          cursors.push(cursor);
+        },
+      },
+      new AbortController().signal,
+    );
+    return { outcome, cursors, log: ids(state.timeline.entries) };
+  }
+
+  test('pages merge below the live messages, and the reconnect point never jumps past the hole', async () => {
+    // The welcome brought 1..30 (hasNewer); 31..95 are missing; 96..100 arrived live meanwhile.
+    const paging = server(1, 100, 20);
+    const { outcome, cursors, log } = await recover([...range(1, 30), ...range(96, 100)], '30-0', paging);
+    assert.deepEqual(outcome, { kind: 'complete', pages: 4, gap: false });
+    assert.deepEqual(paging.asked, ['30-0', '50-0', '70-0', '90-0']);
+    assert.deepEqual(cursors, ['50-0', '70-0', '90-0', '100-0']);
+    assert.deepEqual(
+      log,
+      range(1, 100).map((m) => m.id),
+    );
+  });
+
+  test('a page the server could not recover from gets a gap marker where the hole is', async () => {
+    // The room moved on: only 41..60 are still kept.
+    const { outcome, log } = await recover([...range(1, 10), ...range(58, 60)], '10-0', server(41, 60, 50));
+    assert.deepEqual(outcome, { kind: 'complete', pages: 1, gap: true });
+    assert.deepEqual(log, [...range(1, 10).map((m) => m.id), 'gap', ...range(41, 60).map((m) => m.id)]);
   });
 });
 

@@ -12,6 +12,7 @@
  * immutable: a field that changes is replaced, one that does not keeps its identity, so the shell
  * can assign every field back without waking anything that did not change.
  */
+import { newestInBatch } from '@parley/client';
 import {
   decodeServerFrame,
   type ChangeFrame,
@@ -29,7 +30,6 @@ import {
   type WelcomeFrame,
 } from '@parley/protocol';
 import { formatTime } from '../ui/format-time.ts';
-import { newestInBatch } from './changes.ts';
 import { addMember, headcountAfter, removeMember, welcomeHeadcount, type Headcount } from './members.ts';
 import {
   applyRestriction,
@@ -526,7 +526,7 @@ function applyError(state: RoomState, frame: ErrorFrame | UnknownErrorFrame, con
 }
 
 /**
- * Applies a page of a recovery (see recovery.ts): its messages go in their place among the live
+ * Applies a page of a recovery (`recoverAfter` of @parley/client): its messages go in their place among the live
  * ones, and a reconnect now asks from `cursor`.
  *
  * @param after The id the page was asked after: when the page says `recovered: false`, what

@@ -22,7 +22,7 @@ import {
   type RoomFrame,
   type RoomState,
 } from './apply-frame.ts';
-import { applyChange, newestId, newestInBatch, toggledReactions } from './changes.ts';
+import { applyChange, toggledReactions } from './changes.ts';
 import { buildRows, withChanges, type LogItem } from './grouping.ts';
 import {
   addChange,
@@ -40,7 +40,6 @@ import {
   restoreOutbox,
   type OutboxItem,
 } from './outbox.ts';
-import { recoverNewer } from './recovery.ts';
 import { Timeline, type TimelineEntry } from './timeline.ts';
 
 const me: User = { id: 'u_me', name: 'Me' };
@@ -144,15 +143,6 @@ describe('applyChange (one message)', () => {
       thumbs('u_bob'),
       { emoji: '🎉', count: 1, userIds: ['u_me'] },
     ]);
-  });
-
-  test('newestId compares log ids numerically; a batch counts its last message and its changes', () => {
-    assert.equal(newestId(['9-0', undefined, '10-0', '10-1', '2-5']), '10-1');
-    assert.equal(newestId([]), undefined);
-    assert.equal(newestInBatch({ history: [msg('3-0'), msg('4-0')], changes: [del('1-0', '12-0')] }), '12-0');
-    assert.equal(newestInBatch({ history: [msg('30-0')], changes: [del('1-0', '12-0')] }), '30-0');
-    const page: HistoryPage = { room: 'r', messages: [], hasMore: false, changes: [edit('1-0', 'x', '8-0')] };
-    assert.equal(newestInBatch(page), '8-0');
   });
 });
 
@@ -503,33 +493,6 @@ describe('the log shows the reader’s own changes at once', () => {
     assert.deepEqual(items[0]?.replyTo, { id: '0-1', user: carol });
     assert.equal(items[1]?.deleted, true);
     assert.equal(items[1]?.text, '');
-  });
-});
-
-describe('recoverNewer with changes', () => {
-  test('each page is asked after the newest id the one before covered, a change included', async () => {
-    const asked: string[] = [];
-    const pages: HistoryPage[] = [
-      { room: 'r', messages: [msg('3-0')], hasMore: true, hasNewer: true, changes: [edit('1-0', 'x', '4-0')] },
-      { room: 'r', messages: [], hasMore: true, hasNewer: true, changes: [del('1-0', '6-0')] },
-      { room: 'r', messages: [msg('7-0')], hasMore: true, hasNewer: true, lastEventId: '8-0' },
-      { room: 'r', messages: [], hasMore: true, hasNewer: false },
-    ];
-    const cursors: string[] = [];
-    const outcome = await recoverNewer(
-      '2-0',
-      {
-        fetchNewer: async (after) => {
-          asked.push(after);
-          return pages.shift()!;
-        },
-        onPage: (_page, _after, cursor) => cursors.push(cursor),
-      },
-      new AbortController().signal,
-    );
-    assert.deepEqual(outcome, { kind: 'complete' });
-    assert.deepEqual(asked, ['2-0', '4-0', '6-0', '8-0']);
-    assert.deepEqual(cursors, ['4-0', '6-0', '8-0', '8-0']);
   });
 });
 

@@ -1,16 +1,9 @@
 /**
- * What a change frame (edit, delete, reactions) does to one message, and the newest log id a
- * page or welcome carries. Pure: the timeline applies these to the message it holds by id.
+ * What a change frame (edit, delete, reactions) does to one message. Pure: the timeline applies
+ * these to the message it holds by id. (The newest log id a page or a welcome carries is
+ * `@parley/client`'s `newestInBatch`.)
  */
-import {
-  compareMessageIds,
-  isMessageId,
-  type ChangeFrame,
-  type HistoryPage,
-  type MessageFrame,
-  type Reaction,
-  type WelcomeFrame,
-} from '@parley/protocol';
+import type { ChangeFrame, MessageFrame, Reaction } from '@parley/protocol';
 
 /**
  * The message after a change. A deleted message stays deleted (an edit or reactions that arrive
@@ -82,31 +75,4 @@ export function toggledReactions(
   return count === 0
     ? reactions.filter((_, i) => i !== at)
     : reactions.map((r, i) => (i === at ? { emoji, count, userIds } : r));
-}
-
-/** The newest of some log ids (messages and changes share one order), or undefined for none. */
-export function newestId(ids: Iterable<string | undefined>): string | undefined {
-  let newest: string | undefined;
-  for (const id of ids)
-    if (id !== undefined && (newest === undefined || compareMessageIds(id, newest) > 0)) newest = id;
-  return newest;
-}
-
-/**
- * The newest log id a welcome or a page covers: its `lastEventId` (the newest entry it covers,
- * a change folded into a message's state included), else its last message or a later change. A
- * recovery asks for what follows it, so nothing at the end of a page is asked for twice.
- */
-export function newestInBatch(
-  batch: Pick<WelcomeFrame, 'history' | 'changes' | 'moderation' | 'lastEventId'> | HistoryPage,
-): string | undefined {
-  const messages = 'history' in batch ? batch.history : batch.messages;
-  // Not a schema-checked id: one that is not an id is ignored rather than compared.
-  const covered = batch.lastEventId !== undefined && isMessageId(batch.lastEventId) ? batch.lastEventId : undefined;
-  return newestId([
-    messages.at(-1)?.id,
-    ...(batch.changes ?? []).map((c) => c.eventId),
-    ...(batch.moderation ?? []).map((m) => m.eventId),
-    covered,
-  ]);
 }

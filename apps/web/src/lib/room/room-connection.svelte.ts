@@ -4,11 +4,12 @@
  * is the shell: it owns the socket ({@link RoomSocket}: reconnects, backoff), the timers and the
  * `$state`. What a frame from the server does is decided by the pure {@link applyFrame}
  * (apply-frame.ts), which returns the room's new state and the effects for this class to run;
- * the rest of the bookkeeping lives in plain modules (timeline, outbox, members, typing,
- * recovery) with unit tests. Frames are applied in batches, one per animation frame, so that a
- * flood of them re-renders the room at most once per frame painted.
+ * the rest of the bookkeeping lives in plain modules (timeline, outbox, members, typing) with
+ * unit tests, and in @parley/client (the recovery's page loop). Frames are applied in batches,
+ * one per animation frame, so that a flood of them re-renders the room at most once per frame
+ * painted.
  */
-import { connectProtocols, type BackoffOptions } from '@parley/client';
+import { connectProtocols, MAX_RECOVERY_PAGES, recoverAfter, type BackoffOptions } from '@parley/client';
 import {
   CLOSE_CODES,
   checkMessageText,
@@ -69,7 +70,6 @@ import {
   type Restrictions,
 } from './moderation.ts';
 import { mergeMembers, type Headcount } from './members.ts';
-import { MAX_RECOVERY_PAGES, recoverNewer } from './recovery.ts';
 import { settingsOf } from './settings.ts';
 import { RoomSocket, type ConnectionStatus } from './room-socket.svelte.ts';
 import { countUnread, Timeline, type TimelineEntry } from './timeline.ts';
@@ -714,11 +714,11 @@ export class RoomConnection {
     this.#recovery?.abort();
     const controller = new AbortController();
     this.#recovery = controller;
-    const onPage = (page: HistoryPage, from: string, cursor: string) => {
+    const onPage = (page: HistoryPage, cursor: string, from: string) => {
       this.#commit(applyRecoveryPage(this.#state(), page, from, cursor));
       this.#changed();
     };
-    void recoverNewer(after, { fetchNewer: this.#fetchNewer, onPage }, controller.signal, this.#maxRecoveryPages).then(
+    void recoverAfter(after, { fetchAfter: this.#fetchNewer, onPage }, controller.signal, this.#maxRecoveryPages).then(
       (outcome) => {
         if (this.#recovery !== controller) return;
         this.#recovery = null;

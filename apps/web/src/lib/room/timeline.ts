@@ -10,6 +10,7 @@
  * replaced, so views that compare entries by identity see the change. Messages are found by id
  * through an index of their positions, so an edit, a deletion or a reaction costs O(1) too.
  */
+import { newestId } from '@parley/client';
 import {
   compareMessageIds,
   type ChangeFrame,
@@ -18,7 +19,7 @@ import {
   type SettingsFrame,
   type User,
 } from '@parley/protocol';
-import { applyChange, newestId } from './changes.ts';
+import { applyChange } from './changes.ts';
 import { PresenceRun, type PresenceSummary } from './presence-run.ts';
 import type { SettingChange } from './settings.ts';
 
