@@ -35,6 +35,16 @@ export {
 } from './outbox/outbox.ts';
 export { backoffDelay, RECONNECT_BACKOFF, RETRY_BACKOFF, type BackoffOptions } from './connection/backoff.ts';
 export { Pacer, DEFAULT_PACE, type PacerOptions } from './connection/pacer.ts';
+export {
+  ReconnectingSocket,
+  FINAL_CLOSE_CODES,
+  type ReconnectingSocketOptions,
+  type SocketStatus,
+  type SocketTarget,
+  type SocketClose,
+  type SocketEnd,
+  type NetworkEvents,
+} from './connection/reconnecting-socket.ts';
 export { resolveWebSocket, type WebSocketConstructor, type WebSocketLike } from './connection/websocket.ts';
 export {
   fetchHistoryPage,

@@ -5,9 +5,9 @@
  * once and in the room's order, and sends requests through an outbox that resends them, with
  * their clientMsgId, until the server answers. It gives up only when the server says trying again
  * is pointless: a bad room, name or `since` (4400), a broken rule (1008), or a removal (4403).
+ * The socket itself (attempts, backoff, final closes, timeouts) is a {@link ReconnectingSocket}.
  */
 import {
-  CLOSE_CODES,
   checkMessageText,
   ClientFrameSchema,
   decodeJson,
@@ -25,16 +25,10 @@ import {
   type User,
   type WelcomeFrame,
 } from '@parley/protocol';
-import { backoffDelay, RECONNECT_BACKOFF, type BackoffOptions } from './connection/backoff.ts';
+import type { BackoffOptions } from './connection/backoff.ts';
 import { DEFAULT_PACE, Pacer, type PacerOptions } from './connection/pacer.ts';
-import {
-  CONNECTING,
-  OPEN,
-  resolveWebSocket,
-  watchPings,
-  type WebSocketConstructor,
-  type WebSocketLike,
-} from './connection/websocket.ts';
+import { ReconnectingSocket, type SocketEnd, type SocketTarget } from './connection/reconnecting-socket.ts';
+import type { WebSocketConstructor } from './connection/websocket.ts';
 import { ParleyError, type LooseErrorFrame } from './errors.ts';
 import { TypedEmitter, type LogSource, type PassedOnFrame, type RoomEvents } from './events.ts';
 import { fetchHistoryPage, type FetchLike } from './http/http.ts';
@@ -107,13 +101,6 @@ export interface ModerateOptions {
   reason?: string;
 }
 
-/** Close codes after which trying again as is would be refused again, or undo a moderator's decision. */
-const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set([
-  CLOSE_CODES.badRequest,
-  CLOSE_CODES.policyViolation,
-  CLOSE_CODES.removed,
-]);
-
 /** Error codes that say why the close that follows them is final. */
 const REFUSAL_CODES: ReadonlySet<string> = new Set([
   'kicked',
@@ -140,15 +127,7 @@ export class ParleyRoom extends TypedEmitter<RoomEvents> {
   readonly #outbox: Outbox;
   readonly #pacer: Pacer;
   readonly #seen: RecentIds;
-  #WebSocket: WebSocketConstructor | undefined;
-
-  #status: RoomStatus = 'idle';
-  #socket: WebSocketLike | null = null;
-  /** Failed attempts since the last welcome (the backoff grows with them). */
-  #attempts = 0;
-  #retryTimer: ReturnType<typeof setTimeout> | undefined;
-  #welcomeTimer: ReturnType<typeof setTimeout> | undefined;
-  #heartbeatTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #socket: ReconnectingSocket;
   #wakeTimer: ReturnType<typeof setTimeout> | undefined;
 
   #token: string | undefined;
@@ -193,6 +172,17 @@ export class ParleyRoom extends TypedEmitter<RoomEvents> {
     this.#outbox = new Outbox(options.outbox);
     this.#pacer = new Pacer(options.pace ?? DEFAULT_PACE, Date.now());
     this.#seen = new RecentIds(options.dedupeCapacity);
+    this.#socket = new ReconnectingSocket({
+      target: () => this.#target(),
+      onText: (data) => this.#receive(data),
+      onLost: () => this.#connectionLost(),
+      onRetry: ({ code, reason, retryInMs }) => this.emit('disconnect', { code, reason, retryInMs }),
+      onEnd: (end) => this.#ended(end),
+      ...(options.WebSocket === undefined ? {} : { WebSocket: options.WebSocket }),
+      ...(options.reconnectBackoff === undefined ? {} : { backoff: options.reconnectBackoff }),
+      welcomeTimeoutMs: options.welcomeTimeoutMs ?? 20_000,
+      heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 75_000,
+    });
     let resolve!: (w: WelcomeFrame) => void;
     let reject!: (e: ParleyError) => void;
     const promise = new Promise<WelcomeFrame>((res, rej) => {
@@ -205,7 +195,7 @@ export class ParleyRoom extends TypedEmitter<RoomEvents> {
   }
 
   get status(): RoomStatus {
-    return this.#status;
+    return this.#socket.status;
   }
 
   /** The latest identity token: keep it (and pass it as `token` next time) to stay the same person. */
@@ -239,25 +229,19 @@ export class ParleyRoom extends TypedEmitter<RoomEvents> {
    * @returns The first welcome; rejects with a ParleyError if the room closes before one came.
    */
   connect(): Promise<WelcomeFrame> {
-    if (this.#status === 'idle') {
-      this.#status = 'connecting';
-      void this.#open();
-    }
+    this.#socket.start();
     return this.#firstWelcome.promise;
   }
 
   /** Closes the room for good; unanswered requests are rejected with `closed`. */
   close(): void {
-    if (this.#status === 'closed') return;
+    if (this.status === 'closed') return;
     this.#finish(1000, 'Closed by the client', undefined);
   }
 
   /** Reconnects now rather than at the end of the backoff (the network is back, say). */
   reconnectNow(): void {
-    if (this.#status !== 'reconnecting' || this.#retryTimer === undefined) return;
-    clearTimeout(this.#retryTimer);
-    this.#retryTimer = undefined;
-    void this.#open();
+    this.#socket.retryNow();
   }
 
   /**
@@ -339,11 +323,10 @@ export class ParleyRoom extends TypedEmitter<RoomEvents> {
    */
   typing(): boolean {
     const now = Date.now();
-    if (this.#status !== 'open' || now - this.#lastTypingAt < TYPING_INTERVAL_MS) return false;
-    if (this.#socket?.readyState !== OPEN || !this.#pacer.tryTake(now)) return false;
+    if (this.status !== 'open' || now - this.#lastTypingAt < TYPING_INTERVAL_MS) return false;
+    if (!this.#socket.writable || !this.#pacer.tryTake(now)) return false;
     this.#lastTypingAt = now;
-    this.#socket.send(encodeFrame({ type: 'typing' }));
-    return true;
+    return this.#socket.send(encodeFrame({ type: 'typing' }));
   }
 
   /** A page of the room's history before `before` (scroll-back), or the latest page. */
@@ -366,7 +349,7 @@ export class ParleyRoom extends TypedEmitter<RoomEvents> {
   // --- requests ---
 
   #request(frame: RequestFrame): Promise<AckFrame | InviteFrame> {
-    if (this.#status === 'closed')
+    if (this.status === 'closed')
       return Promise.reject(new ParleyError('closed', 'The room is closed.', { clientMsgId: frame.clientMsgId }));
     // The protocol's own schema, so nothing the server would refuse as malformed goes out.
     const checked = decodeWith(ClientFrameSchema, frame);
@@ -384,14 +367,12 @@ export class ParleyRoom extends TypedEmitter<RoomEvents> {
 
   /** Puts what the outbox has due on the wire, within the pace, and sets the timer for what follows. */
   #flush(): void {
-    if (this.#status !== 'open') return;
-    const socket = this.#socket;
-    if (socket === null || socket.readyState !== OPEN) return;
+    if (this.status !== 'open' || !this.#socket.writable) return;
     const now = Date.now();
     this.#outbox.expire(now);
     for (const frame of this.#outbox.due(now)) {
       if (!this.#pacer.tryTake(now)) break;
-      socket.send(encodeFrame(frame));
+      this.#socket.send(encodeFrame(frame));
       this.#outbox.markSent(frame.clientMsgId, now);
     }
     this.#scheduleWake(now);
@@ -400,7 +381,7 @@ export class ParleyRoom extends TypedEmitter<RoomEvents> {
   #scheduleWake(now: number = Date.now()): void {
     clearTimeout(this.#wakeTimer);
     this.#wakeTimer = undefined;
-    if (this.#status !== 'open') return;
+    if (this.status !== 'open') return;
     let at = this.#outbox.nextWakeAt();
     if (at === undefined) return;
     // Due already: only the pace holds it back.
@@ -410,116 +391,66 @@ export class ParleyRoom extends TypedEmitter<RoomEvents> {
 
   // --- connection ---
 
-  async #open(): Promise<void> {
-    this.#retryTimer = undefined;
-    if (this.#WebSocket === undefined) {
-      try {
-        this.#WebSocket = await resolveWebSocket(this.#options.WebSocket);
-      } catch (error) {
-        this.#finish(
-          1000,
-          'No WebSocket class',
-          new ParleyError('protocol_not_supported', String(error), { cause: error }),
-        );
-        return;
-      }
-      if (this.#status === 'closed') return;
-    }
+  /** The next attempt's address: `since` the newest id delivered with no hole before it, the latest token. */
+  #target(): SocketTarget {
     const since = this.#contiguous ?? this.#cursor;
     this.#askedSince = since;
+    this.#refusal = undefined;
     const url = roomSocketUrl(this.#base, this.room, {
       name: this.name,
       ...(since === undefined ? {} : { since }),
       ...(this.#options.invite === undefined ? {} : { invite: this.#options.invite }),
     });
-    const protocols = connectProtocols(this.#token);
-    let socket: WebSocketLike;
-    try {
-      socket = new this.#WebSocket(url, protocols);
-    } catch (error) {
-      // Only a malformed address throws here; trying again cannot fix it.
-      this.#finish(
-        1000,
-        'Cannot connect',
-        new ParleyError('refused', `Cannot connect to ${url}: ${String(error)}`, { cause: error }),
-      );
-      return;
-    }
-    this.#socket = socket;
-    this.#refusal = undefined;
-    const welcomeTimeoutMs = this.#options.welcomeTimeoutMs ?? 20_000;
-    this.#welcomeTimer = setTimeout(() => {
-      if (socket === this.#socket) this.#abandon(`No welcome within ${welcomeTimeoutMs} ms`);
-    }, welcomeTimeoutMs);
-    if (watchPings(socket, () => socket === this.#socket && this.#heard())) this.#heard();
-    socket.onopen = () => {
-      if (socket !== this.#socket) return;
-      // A server without parley.v1 would talk the reference protocol and never welcome us.
-      if (socket.protocol !== PROTOCOL_V1)
+    return { ok: true, url, protocols: connectProtocols(this.#token) };
+  }
+
+  /** The socket ended for good: the room closes, saying why. */
+  #ended(end: SocketEnd): void {
+    switch (end.kind) {
+      case 'refused': {
+        const error =
+          this.#refusal ??
+          new ParleyError('refused', end.reason || `The server closed the connection with ${end.code}.`, {
+            closeCode: end.code,
+          });
+        this.#finish(end.code, end.reason || error.message, error);
+        break;
+      }
+      case 'unsupported':
         this.#finish(
           1000,
           'Protocol not supported',
           new ParleyError('protocol_not_supported', `The server does not speak ${PROTOCOL_V1}.`),
         );
-    };
-    socket.onmessage = (event) => {
-      if (socket !== this.#socket) return;
-      if (this.#heartbeatTimer !== undefined) this.#heard();
-      if (typeof event.data === 'string') this.#receive(event.data);
-    };
-    socket.onclose = (event) => {
-      if (socket === this.#socket) this.#closed(event.code, event.reason);
-    };
-    // An error is always followed by a close event, which does the bookkeeping.
-    socket.onerror = () => {};
-  }
-
-  /** Something came from the server: it is alive. */
-  #heard(): void {
-    const timeoutMs = this.#options.heartbeatTimeoutMs ?? 75_000;
-    if (timeoutMs <= 0) return;
-    clearTimeout(this.#heartbeatTimer);
-    const socket = this.#socket;
-    this.#heartbeatTimer = setTimeout(() => {
-      if (socket === this.#socket) this.#abandon(`Nothing heard from the server for ${timeoutMs} ms`);
-    }, timeoutMs);
-  }
-
-  /** Drops a connection that looks dead, and tries again. */
-  #abandon(reason: string): void {
-    this.#dropSocket(4000, reason);
-    this.#connectionLost();
-    this.#scheduleReconnect(1006, reason);
-  }
-
-  /** The socket closed. */
-  #closed(code: number, reason: string): void {
-    this.#socket = null;
-    this.#connectionLost();
-    if (this.#status === 'closed') return;
-    if (FINAL_CLOSE_CODES.has(code)) {
-      const error =
-        this.#refusal ??
-        new ParleyError('refused', reason || `The server closed the connection with ${code}.`, { closeCode: code });
-      this.#finish(code, reason || error.message, error);
-    } else this.#scheduleReconnect(code, reason);
-  }
-
-  #scheduleReconnect(code: number, reason: string): void {
-    const delay = backoffDelay(this.#attempts, this.#options.reconnectBackoff ?? RECONNECT_BACKOFF);
-    this.#attempts += 1;
-    this.#status = 'reconnecting';
-    clearTimeout(this.#retryTimer);
-    this.#retryTimer = setTimeout(() => void this.#open(), delay);
-    this.emit('disconnect', { code, reason, retryInMs: delay });
+        break;
+      case 'no-websocket':
+        this.#finish(
+          1000,
+          'No WebSocket class',
+          new ParleyError('protocol_not_supported', String(end.error), { cause: end.error }),
+        );
+        break;
+      case 'bad-address':
+        this.#finish(
+          1000,
+          'Cannot connect',
+          new ParleyError('refused', `Cannot connect to ${end.url}: ${String(end.error)}`, { cause: end.error }),
+        );
+        break;
+      case 'no-target':
+        this.#finish(1000, end.reason, new ParleyError('refused', end.reason));
+        break;
+      default: {
+        const unknown: never = end;
+        throw new Error(`no handler for the end ${(unknown as { kind?: unknown }).kind}`);
+      }
+    }
   }
 
   /** Whatever depended on the connection stops; unanswered requests wait for the next welcome. */
   #connectionLost(): void {
-    clearTimeout(this.#welcomeTimer);
-    clearTimeout(this.#heartbeatTimer);
     clearTimeout(this.#wakeTimer);
-    this.#welcomeTimer = this.#heartbeatTimer = this.#wakeTimer = undefined;
+    this.#wakeTimer = undefined;
     // Pages may still come over HTTP, but the next welcome starts again from #contiguous, and
     // the live frames held back come again after it.
     this.#recovery?.abort();
@@ -528,22 +459,10 @@ export class ParleyRoom extends TypedEmitter<RoomEvents> {
     this.#outbox.connectionLost();
   }
 
-  #dropSocket(code: number, reason: string): void {
-    const socket = this.#socket;
-    this.#socket = null;
-    if (socket === null) return;
-    socket.onopen = socket.onmessage = socket.onclose = null;
-    // `ws` reports closing a socket still connecting as an error: it must have a listener.
-    socket.onerror = () => {};
-    if (socket.readyState === CONNECTING || socket.readyState === OPEN) socket.close(code, reason);
-  }
-
   /** Closes for good. */
   #finish(code: number, reason: string, error: ParleyError | undefined): void {
-    this.#status = 'closed';
-    clearTimeout(this.#retryTimer);
-    this.#retryTimer = undefined;
-    this.#dropSocket(1000, reason);
+    // No attempt follows; the socket, if there is one, is closed with 1000 and the reason.
+    this.#socket.dispose(1000, reason);
     this.#connectionLost();
     this.#outbox.rejectAll(
       (clientMsgId) =>
@@ -604,9 +523,6 @@ export class ParleyRoom extends TypedEmitter<RoomEvents> {
   }
 
   #onWelcome(welcome: WelcomeFrame): void {
-    clearTimeout(this.#welcomeTimer);
-    this.#welcomeTimer = undefined;
-    this.#attempts = 0;
     const asked = this.#askedSince;
     const reconnected = this.#welcomedBefore;
     this.#welcomedBefore = true;
@@ -614,7 +530,7 @@ export class ParleyRoom extends TypedEmitter<RoomEvents> {
     this.#me = welcome.you;
     this.#token = welcome.token;
     this.#contiguous = undefined;
-    this.#status = 'open';
+    this.#socket.welcomed();
     this.emit('welcome', welcome);
     this.emit('token', welcome.token);
 
