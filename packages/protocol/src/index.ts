@@ -21,6 +21,7 @@ export * from './http-params.ts';
 export * from './operator.ts';
 export * from './bots.ts';
 export * from './integrations.ts';
+export * from './mentions.ts';
 export * from './reference-frames.ts';
 export * from './room-events.ts';
 export * from './codec.ts';

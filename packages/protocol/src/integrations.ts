@@ -68,8 +68,11 @@ export type BeforePublishAnswer = v.InferOutput<typeof BeforePublishAnswerSchema
 
 // ---- Outgoing webhooks ----
 
-/** The events a webhook may be told about (WEBHOOK_EVENTS). */
-export const WEBHOOK_EVENTS = ['message', 'edit', 'delete', 'join', 'leave'] as const;
+/**
+ * The events a webhook may be told about (WEBHOOK_EVENTS). `room.occupied`: a room's first
+ * person arrived (nobody was present anywhere); `room.vacated`: its last person left.
+ */
+export const WEBHOOK_EVENTS = ['message', 'edit', 'delete', 'join', 'leave', 'room.occupied', 'room.vacated'] as const;
 export type WebhookEventName = (typeof WEBHOOK_EVENTS)[number];
 
 const webhookBase = {
@@ -108,5 +111,49 @@ export const WebhookEventSchema = v.variant('event', [
   }),
   v.object({ event: v.literal('join'), ...webhookBase, user: UserSchema }),
   v.object({ event: v.literal('leave'), ...webhookBase, user: UserSchema }),
+  /** `user`: the person whose arrival made the room occupied. */
+  v.object({ event: v.literal('room.occupied'), ...webhookBase, user: UserSchema }),
+  /** `user`: the last person to leave. */
+  v.object({ event: v.literal('room.vacated'), ...webhookBase, user: UserSchema }),
 ]);
 export type WebhookEvent = v.InferOutput<typeof WebhookEventSchema>;
+
+// ---- A bot's mentions ----
+
+/** The event of a delivery to a bot's webhook URL: a message mentioned the bot (`@<bot name>`). */
+export const BOT_MENTION_EVENT = 'mention';
+
+/**
+ * A message's mentions of bots are delivered to at most this many bots (the first ones named);
+ * the rest of the message's mentions are ignored.
+ */
+export const MAX_BOT_MENTIONS_PER_MESSAGE = 5;
+
+/**
+ * The body of a delivery to a bot's webhook URL (the `mention` event), signed with the bot's
+ * webhook secret like a webhook's with WEBHOOK_SECRET, with Parley-Delivery and Parley-Event.
+ */
+export const BotMentionDeliverySchema = v.object({
+  event: v.literal(BOT_MENTION_EVENT),
+  ...webhookBase,
+  /** The bot mentioned. */
+  bot: v.object({ id: v.string(), name: v.string() }),
+  /** The message that mentions it (never a bot's: bots' messages mention nobody). */
+  message: v.object({
+    id: v.string(),
+    user: UserSchema,
+    text: v.string(),
+    clientMsgId: v.optional(v.string()),
+    replyTo: v.optional(v.string()),
+  }),
+});
+export type BotMentionDelivery = v.InferOutput<typeof BotMentionDeliverySchema>;
+
+/**
+ * A bot's answer to a mention (a 2xx, JSON): `text`, when there is one, is posted to the room as
+ * the bot, in answer to the message that mentioned it, through the bot API's path (its rate,
+ * moderation, the before-publish hook; at most once per delivery id). `{}`, or an empty body,
+ * posts nothing. Unknown fields are ignored.
+ */
+export const BotMentionAnswerSchema = v.object({ text: v.optional(v.string()) });
+export type BotMentionAnswer = v.InferOutput<typeof BotMentionAnswerSchema>;
