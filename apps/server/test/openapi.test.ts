@@ -297,6 +297,32 @@ describe('real answers match the document', () => {
     const retry = await post('doc-1');
     assert.deepEqual([retry.status, retry.body], [200, { id: first.body.id, duplicate: true }]);
 
+    // Its webhook: set (a public URL; nothing mentions it here), refused on a private address, removed.
+    const webhookPath = '/api/admin/bots/{id}/webhook';
+    const webhookUrl = `/api/admin/bots/${created.body.bot.id}/webhook`;
+    const set = await check('put', webhookPath, webhookUrl, {
+      headers: operator,
+      body: JSON.stringify({ url: 'https://bots.example.com/parley?key=abc123' }),
+    });
+    assert.deepEqual([set.status, set.body.bot.webhookUrl], [200, 'https://bots.example.com/parley?key=…']);
+    const listed = await check('get', '/api/admin/webhooks', '/api/admin/webhooks', { headers: operatorAuth });
+    assert.deepEqual(
+      listed.body.webhooks.map((w: Doc) => [w.kind, w.bot?.name, w.url]),
+      [['bot', 'Doc Bot', 'https://bots.example.com/parley?key=…']],
+    );
+    const private_ = await check('put', webhookPath, webhookUrl, {
+      headers: operator,
+      body: JSON.stringify({ url: 'http://10.0.0.1/hook' }),
+    });
+    assert.deepEqual([private_.status, private_.body.error], [400, 'bad_request']);
+    const removed = await check('delete', webhookPath, webhookUrl, { headers: operatorAuth });
+    assert.equal(removed.status, 204);
+    const noBot = await check('put', webhookPath, '/api/admin/bots/bot_none/webhook', {
+      headers: operator,
+      body: JSON.stringify({ url: 'https://bots.example.com/parley' }),
+    });
+    assert.equal(noBot.status, 404);
+
     const { client } = await connectV1(running.wsUrl, 'openapi', { name: 'Reader' });
     try {
       const list = await check('get', '/api/rooms', '/api/rooms');
@@ -358,7 +384,13 @@ describe('real answers match the document', () => {
   });
 
   test('the operator’s reads and a ban made and lifted', async () => {
-    for (const path of ['/api/admin/rooms', '/api/admin/instances', '/api/admin/bans', '/api/admin/bots']) {
+    for (const path of [
+      '/api/admin/rooms',
+      '/api/admin/instances',
+      '/api/admin/bans',
+      '/api/admin/bots',
+      '/api/admin/webhooks',
+    ]) {
       assert.equal((await check('get', path, path, { headers: operatorAuth })).status, 200);
     }
     const ban = await check('post', '/api/admin/bans', '/api/admin/bans', {

@@ -343,3 +343,71 @@ describe('webhooks in a cluster (two instances, one Redis)', () => {
     assert.equal(told[0]!.body, told[1]!.body);
   });
 });
+
+describe('room.occupied and room.vacated', () => {
+  const ROOM_EVENTS = 'room.occupied,room.vacated';
+
+  test('the first person in and the last one out, once each, signed', async (t) => {
+    const receiver = await TestReceiver.start();
+    t.after(() => receiver.close());
+    const app = await startApp(t, {
+      WEBHOOK_URLS: receiver.url,
+      WEBHOOK_SECRET: SECRET,
+      WEBHOOK_EVENTS: ROOM_EVENTS,
+      WEBHOOK_ALLOW_PRIVATE: '1',
+    });
+    const room = 'wh_occupancy';
+    const { client: alice, welcome } = await connectV1(app.wsUrl, room, { name: 'Alice' });
+    const [occupied] = await waitAbout(receiver, room, 1);
+    assert.equal(occupied!.json.event, 'room.occupied');
+    assert.deepEqual(occupied!.json.user, { id: welcome.you.id, name: 'Alice' });
+    assert.ok(verify(occupied!));
+    assert.equal(occupied!.headers['parley-event'], 'room.occupied');
+    // A second person, a second tab of the first, the first leaving: the room stays occupied.
+    const { client: bob, welcome: bobs } = await connectV1(app.wsUrl, room, { name: 'Bob' });
+    const { client: aliceAgain } = await connectV1(app.wsUrl, room, { name: 'Alice', token: welcome.token });
+    alice.close();
+    aliceAgain.close();
+    await sleep(300);
+    assert.equal(about(receiver, room).length, 1);
+    bob.close();
+    const [, vacated] = await waitAbout(receiver, room, 2);
+    assert.equal(vacated!.json.event, 'room.vacated');
+    assert.deepEqual(vacated!.json.user, { id: bobs.you.id, name: 'Bob' }, 'the last one out');
+    assert.ok(verify(vacated!));
+    assert.notEqual(vacated!.json.deliveryId, occupied!.json.deliveryId);
+    await sleep(200);
+    assert.equal(about(receiver, room).length, 2);
+  });
+
+  test('in a cluster: people arriving and leaving through both instances at once make one of each', async (t) => {
+    const redis = await TestRedis.start();
+    t.after(() => redis.stop());
+    const receiver = await TestReceiver.start();
+    t.after(() => receiver.close());
+    const env = {
+      REDIS_URL: redis.url,
+      WEBHOOK_URLS: receiver.url,
+      WEBHOOK_SECRET: SECRET,
+      WEBHOOK_EVENTS: ROOM_EVENTS,
+      WEBHOOK_ALLOW_PRIVATE: '1',
+    };
+    const a = await startApp(t, env);
+    const b = await startApp(t, env);
+    const room = 'wh_occupancy_cluster';
+    for (let round = 1; round <= 2; round++) {
+      const people = await Promise.all(
+        ['Ann', 'Ben', 'Cat', 'Dov'].map((name, i) => connectV1((i % 2 === 0 ? a : b).wsUrl, room, { name })),
+      );
+      await waitAbout(receiver, room, 2 * round - 1);
+      for (const { client } of people) client.close();
+      await waitAbout(receiver, room, 2 * round);
+      await sleep(300);
+      assert.deepEqual(
+        about(receiver, room).map((r) => r.json.event),
+        Array.from({ length: round }, () => ['room.occupied', 'room.vacated']).flat(),
+        `round ${round}`,
+      );
+    }
+  });
+});

@@ -51,6 +51,14 @@ export interface Entered extends MemberList {
   joined: boolean;
 }
 
+/** A person's departure from a room on one instance (see ChatEngine.exit). */
+export interface Exited {
+  /** Whether it was their leave (their last presence anywhere). */
+  left: boolean;
+  /** Everyone still present in the room, across instances, counted in the same step. */
+  count: number;
+}
+
 /** What a session asks the engine to store and publish. */
 export interface MessageDraft {
   room: string;
@@ -321,8 +329,11 @@ export interface ChatEngine extends QuotaStore {
    * which may be a few more, and a whole small hash at once).
    */
   members(room: string, cursor: string | undefined, limit: number): Promise<MemberList>;
-  /** Ends a person's presence on this instance; publishes `leave` when it was their last, and then returns true. */
-  exit(room: string, user: User): Promise<boolean>;
+  /**
+   * Ends a person's presence on this instance; publishes `leave` when it was their last (then
+   * `left`), and says how many people are present after it, across instances (0: the room is empty).
+   */
+  exit(room: string, user: User): Promise<Exited>;
   /** Publishes a typing notice (not stored). */
   typing(room: string, user: User): Promise<void>;
   /**

@@ -24,6 +24,7 @@ import {
   type HistoryQuery,
   type HistoryResult,
   type Entered,
+  type Exited,
   type MemberList,
   type MembersJson,
   type ChangeDraft,
@@ -411,9 +412,10 @@ export class MemoryEngine implements ChatEngine {
     };
   }
 
-  async exit(roomName: string, user: User): Promise<boolean> {
+  async exit(roomName: string, user: User): Promise<Exited> {
     const room = this.rooms.get(roomName);
-    if (room === undefined || !room.present.delete(user.id)) return false;
+    if (room === undefined) return { left: false, count: 0 };
+    if (!room.present.delete(user.id)) return { left: false, count: room.present.size };
     room.memberEntries.delete(user.id);
     this.emit(roomName, { kind: 'leave', room: roomName, user, ts: Date.now(), count: room.present.size });
     if (room.present.size === 0) {
@@ -421,7 +423,7 @@ export class MemoryEngine implements ChatEngine {
       // A visit alone leaves nothing behind.
       if (room.lastId === undefined) this.forget(roomName, room);
     }
-    return true;
+    return { left: true, count: room.present.size };
   }
 
   async typing(room: string, user: User): Promise<void> {

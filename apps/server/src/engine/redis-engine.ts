@@ -23,6 +23,7 @@ import {
   type HistoryQuery,
   type HistoryResult,
   type Entered,
+  type Exited,
   type MemberList,
   type MembersJson,
   type ChangeDraft,
@@ -1017,7 +1018,7 @@ export class RedisEngine implements ChatEngine {
     };
   }
 
-  async exit(room: string, user: User): Promise<boolean> {
+  async exit(room: string, user: User): Promise<Exited> {
     const local = this.present.get(room);
     local?.delete(user.id);
     if (local?.size === 0) this.present.delete(room);
@@ -1035,7 +1036,7 @@ export class RedisEngine implements ChatEngine {
     // The last person out takes the room off the occupied list (a room with no message and
     // nobody present leaves nothing behind; its presence keys are empty, so Redis dropped them).
     if (Number(present) === 0) this.commands.zrem(OCCUPIED_INDEX_KEY, room).catch(() => {});
-    return Number(left) === 1;
+    return { left: Number(left) === 1, count: Number(present) };
   }
 
   async typing(room: string, user: User): Promise<void> {

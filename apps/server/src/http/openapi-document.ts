@@ -4,8 +4,10 @@ import {
   ADMIN_BAN_ROUTE,
   ADMIN_BANS_PATH,
   ADMIN_BOT_ROUTE,
+  ADMIN_BOT_WEBHOOK_ROUTE,
   ADMIN_BOTS_PATH,
   ADMIN_INSTANCES_PATH,
+  ADMIN_WEBHOOKS_PATH,
   ADMIN_MODERATE_ROUTE,
   ADMIN_PURGE_ROUTE,
   ADMIN_ROOMS_PATH,
@@ -14,6 +16,8 @@ import {
   BotCreatedSchema,
   BotListSchema,
   BotPathParamsSchema,
+  BotWebhookRequestSchema,
+  BotWebhookSetSchema,
   CHAT_SOCKET_ROUTE,
   ChangeFrameSchema,
   ConnectQuerySchema,
@@ -52,6 +56,7 @@ import {
   SettingsFrameSchema,
   UserSchema,
   TOKEN_PROTOCOL_PREFIX,
+  WebhookStatusListSchema,
   isMessageId,
   type HttpErrorCode,
 } from '@parley/protocol';
@@ -96,6 +101,9 @@ const COMPONENTS = {
   BotList: BotListSchema,
   BotCreateRequest: BotCreateRequestSchema,
   BotCreated: BotCreatedSchema,
+  BotWebhookRequest: BotWebhookRequestSchema,
+  BotWebhookSet: BotWebhookSetSchema,
+  WebhookStatusList: WebhookStatusListSchema,
 } satisfies Record<string, Schema>;
 type Component = keyof typeof COMPONENTS;
 
@@ -121,7 +129,7 @@ function schemaOf(schema: Schema): JsonSchema {
   return rest;
 }
 
-type Method = 'get' | 'post' | 'delete';
+type Method = 'get' | 'post' | 'put' | 'delete';
 type ParameterPlace = 'path' | 'query' | 'header';
 /** How a route authenticates (see SECURITY_SCHEMES). */
 type Auth = 'operator' | 'bot' | 'metrics';
@@ -363,7 +371,9 @@ const ROUTES: Route[] = [
     path: ADMIN_BOTS_PATH,
     tag: 'operator',
     summary: 'Makes a bot and shows its key, once',
-    description: `The server keeps only a hash of the key; at most MAX_BOTS bots. ${OPERATOR_NOTE}`,
+    description:
+      'The server keeps only a hash of the key; at most MAX_BOTS bots. With `webhookUrl`, the bot’s mentions are ' +
+      `delivered there, signed with the webhook secret shown once beside the key. ${OPERATOR_NOTE}`,
     auth: 'operator',
     body: 'BotCreateRequest',
     metered: true,
@@ -382,6 +392,52 @@ const ROUTES: Route[] = [
     metered: true,
     engine: true,
     ok: { 204: { description: 'Deleted' } },
+    errors: OPERATOR_ERRORS,
+  },
+  {
+    method: 'put',
+    path: ADMIN_BOT_WEBHOOK_ROUTE,
+    tag: 'operator',
+    summary: 'Sets the URL a bot’s mentions are delivered to',
+    description:
+      'A message that mentions the bot (`@<name>`) is POSTed there, signed with the webhook secret this answer ' +
+      'shows once (a new one each time; the one before stops signing); a JSON answer `{"text": …}` is posted ' +
+      'as the bot. Unless WEBHOOK_ALLOW_PRIVATE, a URL whose host is a non-public address is refused. ' +
+      OPERATOR_NOTE,
+    auth: 'operator',
+    params: BotPathParamsSchema,
+    body: 'BotWebhookRequest',
+    metered: true,
+    engine: true,
+    ok: { 200: { description: 'The bot and its new webhook secret', body: 'BotWebhookSet' } },
+    errors: [...OPERATOR_ERRORS, ...BODY_ERRORS],
+  },
+  {
+    method: 'delete',
+    path: ADMIN_BOT_WEBHOOK_ROUTE,
+    tag: 'operator',
+    summary: 'Stops delivering a bot’s mentions',
+    description: OPERATOR_NOTE,
+    auth: 'operator',
+    params: BotPathParamsSchema,
+    metered: true,
+    engine: true,
+    ok: { 204: { description: 'The bot has no webhook URL now' } },
+    errors: OPERATOR_ERRORS,
+  },
+  {
+    method: 'get',
+    path: ADMIN_WEBHOOKS_PATH,
+    tag: 'operator',
+    summary: 'The webhooks and bots’ webhook URLs, and how deliveries to them went',
+    description:
+      'Each instance-wide webhook (WEBHOOK_URLS) and each bot’s webhook URL, redacted, with every instance’s ' +
+      'counts since it started, its last attempt and its last 20 failures, as reported in the last 15 s (this ' +
+      `instance’s: now). ${OPERATOR_NOTE}`,
+    auth: 'operator',
+    metered: true,
+    engine: true,
+    ok: { 200: { description: 'The webhooks', body: 'WebhookStatusList' } },
     errors: OPERATOR_ERRORS,
   },
   {

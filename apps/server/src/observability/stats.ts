@@ -74,6 +74,13 @@ export class Stats {
   webhookDroppedTooLarge = 0;
   /** Webhook deliveries queued, in flight or waiting to retry, now. */
   webhookQueued = 0;
+  /** Deliveries of mentions to bots' webhook URLs that ended, by outcome (as webhooks'). */
+  readonly botDeliveries = { delivered: 0, failed: 0, refused: 0 };
+  /** Bots' answers to mentions, by what became of them: posted, a repeat of one posted (duplicate), refused by the room. */
+  readonly botReplies = { posted: 0, duplicate: 0, refused: 0 };
+  /** Mention deliveries never queued (the queue full, the body too large), and those held now. */
+  botDeliveriesDropped = 0;
+  botDeliveriesQueued = 0;
   /** `error` frames sent, by code. */
   readonly errors = new Map<ErrorCode, number>();
 

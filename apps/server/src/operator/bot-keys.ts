@@ -13,6 +13,14 @@ export function newBot(name: string, now: number = Date.now()): { bot: StoredBot
   return { bot: { id, name, createdAt: now, keyHash: hashOf(secret) }, key: `${id}.${secret}` };
 }
 
+/**
+ * A new secret for a bot's webhook: it signs the deliveries to the bot's URL (shown to the
+ * operator once; the server keeps it to sign with).
+ */
+export function newWebhookSecret(): string {
+  return `whsec_${randomBytes(24).toString('base64url')}`;
+}
+
 /** The bot a key belongs to, or undefined for a key that is malformed, unknown or deleted. */
 export async function botOfKey(store: OperatorStore, key: string): Promise<Bot | undefined> {
   const dot = key.indexOf('.');

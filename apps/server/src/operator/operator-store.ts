@@ -1,17 +1,22 @@
 import type { Cluster, Redis } from 'ioredis';
-import type { Bot, InstanceBan, InstanceReport } from '@parley/protocol';
+import type { Bot, DeliveryAttempt, DeliveryCounts, InstanceBan, InstanceReport } from '@parley/protocol';
 import { EngineUnavailableError } from '../engine/engine.ts';
 
 /**
  * What the operator's features keep beside the rooms: each instance's last report (for the
- * admin page's connections per instance), the instance-wide bans and the bots. In memory for the memory
- * engine (one instance), in Redis for the Redis engine (shared by every instance).
+ * admin page's connections per instance) and its deliveries to webhooks (for the admin page's
+ * webhooks), the instance-wide bans and the bots. In memory for the memory engine (one
+ * instance), in Redis for the Redis engine (shared by every instance).
  */
 export interface OperatorStore {
   /** Records this instance's report (each instance reports every few seconds). */
   reportInstance(report: InstanceReport): Promise<void>;
   /** Every instance that reported since `since` (ms); older reports are dropped (instances that stopped). */
   instances(since: number): Promise<InstanceReport[]>;
+  /** Records this instance's deliveries to webhooks (beside its report, as often). */
+  reportDeliveries(report: DeliveryReport): Promise<void>;
+  /** Every instance's delivery report made since `since` (ms); older ones are dropped. */
+  deliveries(since: number): Promise<DeliveryReport[]>;
   /** Changes whenever a ban is added or lifted, so instances re-read the bans only then. */
   bansVersion(): Promise<string>;
   bans(): Promise<InstanceBan[]>;
@@ -26,11 +31,42 @@ export interface OperatorStore {
   putBot(bot: StoredBot, max: number): Promise<'stored' | 'full'>;
   /** Deletes a bot (its key stops working); false when there was none. */
   deleteBot(id: string): Promise<boolean>;
+  /** Sets (or, undefined, removes) a bot's webhook URL and secret; false when there is no such bot. */
+  setBotWebhook(id: string, webhook: { url: string; secret: string } | undefined): Promise<boolean>;
+  /** Changes whenever a bot is added, deleted or given another webhook, so instances re-read the bots only then. */
+  botsVersion(): Promise<string>;
 }
 
-/** A bot as the store keeps it: never its key, only the key's hash (see operator/bot-keys.ts). */
+/**
+ * A bot as the store keeps it: never its key, only the key's hash (see operator/bot-keys.ts).
+ * `webhookUrl` is the whole URL here (the operator's API shows it redacted), and
+ * `webhookSecret` the secret that signs the deliveries to it (the server needs it to sign, so
+ * it is kept as it is, like WEBHOOK_SECRET in the environment).
+ */
 export interface StoredBot extends Bot {
   keyHash: string;
+  webhookSecret?: string;
+}
+
+/** What one instance reports of one target of its deliveries (integrations/delivery-status.ts). */
+export interface TargetReport extends DeliveryCounts {
+  /** A hash of the webhook's URL, or the bot's id. */
+  id: string;
+  kind: 'webhook' | 'bot';
+  /** Redacted (integrations/redact-url.ts). */
+  url: string;
+  events: string[];
+  bot?: { id: string; name: string };
+  last?: DeliveryAttempt;
+  /** Newest first. */
+  failures: DeliveryAttempt[];
+}
+
+/** Everything one instance reports about its deliveries (every INSTANCE_REPORT_MS, beside its instance report). */
+export interface DeliveryReport {
+  instance: string;
+  reportedAt: number;
+  targets: TargetReport[];
 }
 
 /** Whether a ban that ends at `until` (0: never) still holds at `now`. */
@@ -44,6 +80,8 @@ export class MemoryOperatorStore implements OperatorStore {
   private readonly banList = new Map<string, InstanceBan>();
   private version = 0;
   private readonly botList = new Map<string, StoredBot>();
+  private botVersion = 0;
+  private readonly deliveryReports = new Map<string, DeliveryReport>();
 
   async reportInstance(report: InstanceReport): Promise<void> {
     this.reports.set(report.id, report);
@@ -52,6 +90,15 @@ export class MemoryOperatorStore implements OperatorStore {
   async instances(since: number): Promise<InstanceReport[]> {
     for (const [id, report] of this.reports) if (report.reportedAt < since) this.reports.delete(id);
     return [...this.reports.values()];
+  }
+
+  async reportDeliveries(report: DeliveryReport): Promise<void> {
+    this.deliveryReports.set(report.instance, report);
+  }
+
+  async deliveries(since: number): Promise<DeliveryReport[]> {
+    for (const [id, report] of this.deliveryReports) if (report.reportedAt < since) this.deliveryReports.delete(id);
+    return [...this.deliveryReports.values()];
   }
 
   async bansVersion(): Promise<string> {
@@ -89,11 +136,26 @@ export class MemoryOperatorStore implements OperatorStore {
   async putBot(bot: StoredBot, max: number): Promise<'stored' | 'full'> {
     if (!this.botList.has(bot.id) && this.botList.size >= max) return 'full';
     this.botList.set(bot.id, bot);
+    this.botVersion += 1;
     return 'stored';
   }
 
   async deleteBot(id: string): Promise<boolean> {
-    return this.botList.delete(id);
+    const had = this.botList.delete(id);
+    if (had) this.botVersion += 1;
+    return had;
+  }
+
+  async setBotWebhook(id: string, webhook: { url: string; secret: string } | undefined): Promise<boolean> {
+    const bot = this.botList.get(id);
+    if (bot === undefined) return false;
+    this.botList.set(id, withWebhook(bot, webhook));
+    this.botVersion += 1;
+    return true;
+  }
+
+  async botsVersion(): Promise<string> {
+    return String(this.botVersion);
   }
 }
 
@@ -103,6 +165,8 @@ const BANS_KEY = 'parley:operator:{operator}:bans';
 const BANS_VERSION_KEY = 'parley:operator:{operator}:bans-version';
 const INSTANCES_KEY = 'parley:operator:{operator}:instances';
 const BOTS_KEY = 'parley:operator:{operator}:bots';
+const BOTS_VERSION_KEY = 'parley:operator:{operator}:bots-version';
+const DELIVERIES_KEY = 'parley:operator:{operator}:deliveries';
 /** The instance reports expire when no instance has reported for this long (they all stopped). */
 const INSTANCES_TTL_SECONDS = 60;
 
@@ -128,6 +192,24 @@ export class RedisOperatorStore implements OperatorStore {
       else live.push(report);
     }
     if (gone.length > 0) await this.run(() => this.redis.hdel(INSTANCES_KEY, ...gone));
+    return live;
+  }
+
+  async reportDeliveries(report: DeliveryReport): Promise<void> {
+    await this.run(() => this.redis.hset(DELIVERIES_KEY, report.instance, JSON.stringify(report)));
+    await this.run(() => this.redis.expire(DELIVERIES_KEY, INSTANCES_TTL_SECONDS));
+  }
+
+  async deliveries(since: number): Promise<DeliveryReport[]> {
+    const stored = await this.run(() => this.redis.hgetall(DELIVERIES_KEY));
+    const live: DeliveryReport[] = [];
+    const gone: string[] = [];
+    for (const [id, json] of Object.entries(stored)) {
+      const report = parse<DeliveryReport>(json);
+      if (report === undefined || report.reportedAt < since) gone.push(id);
+      else live.push(report);
+    }
+    if (gone.length > 0) await this.run(() => this.redis.hdel(DELIVERIES_KEY, ...gone));
     return live;
   }
 
@@ -173,11 +255,27 @@ export class RedisOperatorStore implements OperatorStore {
   async putBot(bot: StoredBot, max: number): Promise<'stored' | 'full'> {
     if ((await this.run(() => this.redis.hlen(BOTS_KEY))) >= max) return 'full';
     await this.run(() => this.redis.hset(BOTS_KEY, bot.id, JSON.stringify(bot)));
+    await this.run(() => this.redis.incr(BOTS_VERSION_KEY));
     return 'stored';
   }
 
   async deleteBot(id: string): Promise<boolean> {
-    return (await this.run(() => this.redis.hdel(BOTS_KEY, id))) > 0;
+    const removed = await this.run(() => this.redis.hdel(BOTS_KEY, id));
+    if (removed > 0) await this.run(() => this.redis.incr(BOTS_VERSION_KEY));
+    return removed > 0;
+  }
+
+  async setBotWebhook(id: string, webhook: { url: string; secret: string } | undefined): Promise<boolean> {
+    // (Read, change, write: two operators changing one bot at the same moment, the last one wins.)
+    const bot = await this.bot(id);
+    if (bot === undefined) return false;
+    await this.run(() => this.redis.hset(BOTS_KEY, id, JSON.stringify(withWebhook(bot, webhook))));
+    await this.run(() => this.redis.incr(BOTS_VERSION_KEY));
+    return true;
+  }
+
+  async botsVersion(): Promise<string> {
+    return (await this.run(() => this.redis.get(BOTS_VERSION_KEY))) ?? '0';
   }
 
   private async run<T>(operation: () => Promise<T>): Promise<T> {
@@ -187,6 +285,12 @@ export class RedisOperatorStore implements OperatorStore {
       throw new EngineUnavailableError('Redis is unavailable', { cause: err });
     }
   }
+}
+
+/** The bot with this webhook, or with none. */
+function withWebhook(bot: StoredBot, webhook: { url: string; secret: string } | undefined): StoredBot {
+  const { webhookUrl: _url, webhookSecret: _secret, ...rest } = bot;
+  return webhook === undefined ? rest : { ...rest, webhookUrl: webhook.url, webhookSecret: webhook.secret };
 }
 
 function parse<T>(json: string): T | undefined {

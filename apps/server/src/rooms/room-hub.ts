@@ -89,16 +89,18 @@ export interface PublishCheck {
 }
 
 /**
- * Told of what happened through this instance (integrations/webhooks.ts), each event by the one
- * instance whose call to the engine made it, so the cluster reports it once: a message stored
- * (or found stored already, a resend: `id` is the first one's), an edit or a deletion stored, a
- * person's join or leave that this instance's enter or exit published. Never throws.
+ * Told of what happened through this instance (integrations/: the webhooks, the bots'
+ * mentions), each event by the one instance whose call to the engine made it, so the cluster
+ * reports it once: a message stored (or found stored already, a resend: `id` is the first
+ * one's), an edit or a deletion stored, a person's join or leave that this instance's enter or
+ * exit published, with how many people were present after it (across instances, as the
+ * engine's atomic step counted them). A listener implements what it needs. Never throws.
  */
 export interface RoomActivity {
-  posted(draft: MessageDraft, id: string): void;
-  changed(draft: ChangeDraft, eventId: string): void;
-  joined(room: string, user: User): void;
-  left(room: string, user: User): void;
+  posted?(draft: MessageDraft, id: string): void;
+  changed?(draft: ChangeDraft, eventId: string): void;
+  joined?(room: string, user: User, count: number): void;
+  left?(room: string, user: User, count: number): void;
 }
 
 /** How the hub treats big rooms (TYPING_MAX_MEMBERS and PRESENCE_COUNT_ONLY_MEMBERS), and what it checks before publishing. */
@@ -112,8 +114,8 @@ export interface RoomHubOptions {
   presenceCountOnlyMembers: number;
   /** The operator's before-publish hook (BEFORE_PUBLISH_URL), if any. */
   publishCheck?: PublishCheck | undefined;
-  /** The operator's webhooks (WEBHOOK_URLS), if any. */
-  activity?: RoomActivity | undefined;
+  /** Told of what this instance's calls did: the operator's webhooks (WEBHOOK_URLS), the bots' mentions. */
+  activities?: readonly RoomActivity[] | undefined;
 }
 
 /** A local socket's side of a room: the hub hands it each event once, in batches, in order. */
@@ -192,6 +194,7 @@ export class RoomHub {
    * ends once it is handed to the engine (see {@link checked}).
    */
   private readonly senderTurns = new Map<string, Promise<void>>();
+  private readonly activities: readonly RoomActivity[];
 
   constructor(
     private readonly engine: ChatEngine,
@@ -199,6 +202,7 @@ export class RoomHub {
     private readonly stats: Stats,
     private readonly options: RoomHubOptions,
   ) {
+    this.activities = options.activities ?? [];
     engine.setListener({
       event: (room, event, seq) => this.receive(room, { event, seq }),
       availability: (up) => this.setDegraded(!up),
@@ -241,7 +245,7 @@ export class RoomHub {
     // The joins and leaves of the bus come in the room's order, enter's answers in any order:
     // the latter only start the count.
     state.memberCount ??= members.count;
-    if (members.joined) this.options.activity?.joined(room, user);
+    if (members.joined) for (const activity of this.activities) activity.joined?.(room, user, members.count);
     return members;
   }
 
@@ -262,8 +266,8 @@ export class RoomHub {
     state.connections.delete(user.id);
     state.typingAt.delete(user.id);
     this.engine.exit(room, user).then(
-      (left) => {
-        if (left) this.options.activity?.left(room, user);
+      ({ left, count }) => {
+        if (left) for (const activity of this.activities) activity.left?.(room, user, count);
       },
       (err: unknown) => this.log.warn({ room, err }, 'presence exit failed'),
     );
@@ -312,30 +316,29 @@ export class RoomHub {
     return this.checked(check, draft, request, (checked) => this.storeChange(checked));
   }
 
-  /** Hands a message to the engine, and its outcome to the activity's listener. */
+  /** Hands a message to the engine, and its outcome to the activities' listeners. */
   private store(draft: MessageDraft): Promise<PostResult> {
     const result = this.engine.post(draft);
-    const activity = this.options.activity;
-    if (activity !== undefined)
+    if (this.activities.length > 0)
       result.then(
         (stored) => {
           // A resend of a stored message is told again, under the same id: a stored message
           // whose answer was lost (a timeout) is told once it is resent.
-          if (stored.outcome === 'stored' || stored.outcome === 'duplicate') activity.posted(draft, stored.id);
+          if (stored.outcome === 'stored' || stored.outcome === 'duplicate')
+            for (const activity of this.activities) activity.posted?.(draft, stored.id);
         },
         () => {},
       );
     return result;
   }
 
-  /** Hands a change to the engine, and an edit or a deletion stored to the activity's listener. */
+  /** Hands a change to the engine, and an edit or a deletion stored to the activities' listeners. */
   private storeChange(draft: ChangeDraft): Promise<PostResult> {
     const result = this.engine.change(draft);
-    const activity = this.options.activity;
-    if (activity !== undefined && (draft.op === 'edit' || draft.op === 'delete'))
+    if (this.activities.length > 0 && (draft.op === 'edit' || draft.op === 'delete'))
       result.then(
         (stored) => {
-          if (stored.outcome === 'stored') activity.changed(draft, stored.id);
+          if (stored.outcome === 'stored') for (const activity of this.activities) activity.changed?.(draft, stored.id);
         },
         () => {},
       );

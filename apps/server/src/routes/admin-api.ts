@@ -5,11 +5,17 @@ import {
   ADMIN_BAN_ROUTE,
   ADMIN_BANS_PATH,
   ADMIN_BOT_ROUTE,
+  ADMIN_BOT_WEBHOOK_ROUTE,
   ADMIN_BOTS_PATH,
+  ADMIN_WEBHOOKS_PATH,
   BotCreateRequestSchema,
+  BotWebhookRequestSchema,
   parseDisplayName,
+  type Bot,
   type BotCreated,
   type BotList,
+  type BotWebhookSet,
+  type WebhookStatusList,
   ADMIN_INSTANCES_PATH,
   ADMIN_MODERATE_ROUTE,
   ADMIN_PURGE_ROUTE,
@@ -30,7 +36,10 @@ import type { Config } from '../config.ts';
 import type { PurgeResult } from '../engine/engine.ts';
 import { bearerMatches, bearerRequired } from '../http/bearer.ts';
 import { HttpError } from '../http/http-error.ts';
-import { newBot } from '../operator/bot-keys.ts';
+import { webhookStatusList } from '../integrations/delivery-status.ts';
+import { redactUrl } from '../integrations/redact-url.ts';
+import { newBot, newWebhookSecret } from '../operator/bot-keys.ts';
+import type { StoredBot } from '../operator/operator-store.ts';
 import { INSTANCE_REPORT_MS } from '../plugins/operator.ts';
 
 /** Rooms the operator's list shows (occupied first, then by last message, unlisted included). */
@@ -121,27 +130,75 @@ const adminApi: FastifyPluginAsync<{ token: string; config: Config }> = async (f
   // Bots: made here, their key shown once; deleting one stops its key at once.
   fastify.get(ADMIN_BOTS_PATH, async (): Promise<BotList> => {
     const bots = await fastify.engine.operator.bots();
-    return {
-      bots: bots.map(({ id, name, createdAt }) => ({ id, name, createdAt })).sort((a, b) => a.createdAt - b.createdAt),
-    };
+    return { bots: bots.map(shownBot).sort((a, b) => a.createdAt - b.createdAt) };
   });
+
+  /** A webhook URL the operator gave, parsed and allowed by the address policy, or a 400. */
+  const webhookUrlOf = (raw: string): URL => {
+    const url = URL.canParse(raw) ? new URL(raw) : undefined;
+    if (url === undefined) throw new HttpError('bad_request', '"webhookUrl" is not a URL.');
+    const problem = fastify.botMentions.urlProblem(url);
+    if (problem !== undefined) throw new HttpError('bad_request', `The webhook URL is refused: ${problem}.`);
+    return url;
+  };
 
   fastify.post(ADMIN_BOTS_PATH, async (request, reply) => {
     const body = decodeWith(BotCreateRequestSchema, request.body);
     if (!body.ok) throw new HttpError('bad_request', body.message);
     const name = parseDisplayName(body.value.name);
     if (!name.ok) throw new HttpError('bad_request', name.message);
+    const url = body.value.webhookUrl === undefined ? undefined : webhookUrlOf(body.value.webhookUrl);
     const { bot, key } = newBot(name.value);
+    const webhookSecret = url === undefined ? undefined : newWebhookSecret();
+    if (url !== undefined) Object.assign(bot, { webhookUrl: url.href, webhookSecret });
     if ((await fastify.engine.operator.putBot(bot, config.maxBots)) === 'full')
       throw new HttpError('too_many_bots', 'The server has as many bots as it takes (MAX_BOTS); delete some first.');
-    const created: BotCreated = { bot: { id: bot.id, name: bot.name, createdAt: bot.createdAt }, key };
+    // This instance listens for its mentions at once; the others within a few seconds.
+    if (url !== undefined) await fastify.botMentions.refresh();
+    const created: BotCreated = { bot: shownBot(bot), key, ...(webhookSecret !== undefined ? { webhookSecret } : {}) };
     return reply.code(201).send(created);
   });
 
   fastify.delete<{ Params: { id: string } }>(ADMIN_BOT_ROUTE, async (request, reply) => {
     if (!(await fastify.engine.operator.deleteBot(request.params.id)))
       throw new HttpError('not_found', 'There is no bot with this id.');
+    await fastify.botMentions.refresh();
     return reply.code(204).send();
+  });
+
+  // A bot's webhook: its mentions are delivered there, signed with a secret shown this once.
+  fastify.put<{ Params: { id: string } }>(ADMIN_BOT_WEBHOOK_ROUTE, async (request): Promise<BotWebhookSet> => {
+    const body = decodeWith(BotWebhookRequestSchema, request.body);
+    if (!body.ok) throw new HttpError('bad_request', body.message);
+    const url = webhookUrlOf(body.value.url);
+    const webhookSecret = newWebhookSecret();
+    const { operator } = fastify.engine;
+    if (!(await operator.setBotWebhook(request.params.id, { url: url.href, secret: webhookSecret })))
+      throw new HttpError('not_found', 'There is no bot with this id.');
+    await fastify.botMentions.refresh();
+    const bot = await operator.bot(request.params.id);
+    if (bot === undefined) throw new HttpError('not_found', 'There is no bot with this id.');
+    return { bot: shownBot(bot), webhookSecret };
+  });
+
+  fastify.delete<{ Params: { id: string } }>(ADMIN_BOT_WEBHOOK_ROUTE, async (request, reply) => {
+    if (!(await fastify.engine.operator.setBotWebhook(request.params.id, undefined)))
+      throw new HttpError('not_found', 'There is no bot with this id.');
+    await fastify.botMentions.refresh();
+    return reply.code(204).send();
+  });
+
+  // Where events go (WEBHOOK_URLS, bots' URLs) and how their deliveries went, per instance.
+  fastify.get(ADMIN_WEBHOOKS_PATH, async (): Promise<WebhookStatusList> => {
+    const { operator } = fastify.engine;
+    await fastify.botMentions.refresh();
+    // This instance's own lines are always current; the others' at most INSTANCE_REPORT_MS old.
+    const own = fastify.deliveryReport();
+    const [reports, bots] = await Promise.all([
+      operator.deliveries(Date.now() - 3 * INSTANCE_REPORT_MS),
+      operator.bots(),
+    ]);
+    return { webhooks: webhookStatusList([own, ...reports.filter((r) => r.instance !== own.instance)], bots) };
   });
 
   fastify.delete<{ Params: { key: string } }>(ADMIN_BAN_ROUTE, async (request, reply) => {
@@ -150,6 +207,17 @@ const adminApi: FastifyPluginAsync<{ token: string; config: Config }> = async (f
     return reply.code(204).send();
   });
 };
+
+/** A bot as the operator's API shows it: no key hash, no webhook secret, its URL redacted. */
+function shownBot(bot: StoredBot): Bot {
+  const { id, name, createdAt, webhookUrl } = bot;
+  return {
+    id,
+    name,
+    createdAt,
+    ...(webhookUrl !== undefined && URL.canParse(webhookUrl) ? { webhookUrl: redactUrl(new URL(webhookUrl)) } : {}),
+  };
+}
 
 /** A room name from the path, or a 400. */
 function roomOf(raw: string): string {

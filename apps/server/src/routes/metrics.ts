@@ -179,6 +179,40 @@ const metricsRoutes: FastifyPluginAsync<{ token?: string | undefined }> = async 
     },
   });
 
+  new Counter({
+    name: 'parley_bot_mention_deliveries_total',
+    help: 'Deliveries of mentions to bots’ webhook URLs that ended: delivered (a 2xx with a usable answer), failed, refused (not a public address)',
+    labelNames: ['outcome'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [outcome, count] of Object.entries(stats.botDeliveries)) this.inc({ outcome }, count);
+    },
+  });
+  new Counter({
+    name: 'parley_bot_mention_replies_total',
+    help: 'Bots’ answers to mentions with a text: posted, duplicate (posted already: a repeated delivery), refused (by the room, the bot’s rate or the before-publish hook)',
+    labelNames: ['outcome'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [outcome, count] of Object.entries(stats.botReplies)) this.inc({ outcome }, count);
+    },
+  });
+  counter(
+    'parley_bot_mention_dropped_total',
+    'Mention deliveries never queued: the queue held WEBHOOK_QUEUE_MAX, or the body was over WEBHOOK_MAX_BODY_BYTES',
+    () => stats.botDeliveriesDropped,
+  );
+  new Gauge({
+    name: 'parley_bot_mention_queue',
+    help: 'Mention deliveries held by this instance: queued, in flight or waiting to retry',
+    registers: [registry],
+    collect() {
+      this.set(stats.botDeliveriesQueued);
+    },
+  });
+
   // The engine's round trip, measured when scraped (a PING for Redis), not on the message path.
   const roundTrip = new Histogram({
     name: 'parley_bus_roundtrip_seconds',

@@ -1,0 +1,231 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import type { FastifyBaseLogger } from 'fastify';
+import { DELIVERY_HEADER, EVENT_HEADER } from '@parley/protocol';
+import { RefusedAddressError, checkLiteralHost, publicOnlyLookup } from './address-policy.ts';
+import type { DeliveryStatus } from './delivery-status.ts';
+import { OutboundError, postJson } from './http-post.ts';
+import { signedHeaders } from './signing.ts';
+
+/** How a queue delivers (the WEBHOOK_* settings; the webhooks and the bots' mentions each have a queue). */
+export interface QueueOptions {
+  timeoutMs: number;
+  maxAttempts: number;
+  retryBaseMs: number;
+  queueMax: number;
+  concurrency: number;
+  allowPrivate: boolean;
+}
+
+/** How a queue's owner counts its deliveries for /metrics. */
+export interface QueueMeter {
+  attempt(retry: boolean): void;
+  ended(outcome: 'delivered' | 'failed' | 'refused'): void;
+  droppedFull(): void;
+  held(count: number): void;
+}
+
+/** One event for one URL, until it is delivered or given up. */
+export interface OutgoingDelivery {
+  url: URL;
+  event: string;
+  /** The same for every attempt, and for the same event told by any instance. */
+  id: string;
+  body: string;
+  /** Signs each attempt (signing.ts). */
+  secret: string;
+  /** Where its attempts are recorded for the operator. */
+  status: DeliveryStatus;
+  /** A 2xx answer's body is read up to this many bytes (a longer one fails the delivery); 0: not read. */
+  maxAnswerBytes: number;
+  /**
+   * Told a 2xx answer's body, its status and which attempt it answered; returns what is wrong
+   * with it, if anything (the delivery then fails, without a retry: the receiver would answer
+   * the same). Must not throw.
+   */
+  answered?: (body: string, status: number, attempt: number) => string | undefined;
+}
+
+interface Held extends OutgoingDelivery {
+  attempts: number;
+}
+
+/** Retries wait at most this long. */
+const MAX_RETRY_DELAY_MS = 60_000;
+/** Failures are logged at most this often (each line counts those since the last). */
+const LOG_EVERY_MS = 10_000;
+
+/**
+ * Signed POSTs of events, each retried until delivered or given up, within bounds: a timeout
+ * per attempt, at most `maxAttempts` attempts, retried after a network error, a timeout, 408,
+ * 429 or 5xx with exponential backoff (`retryBaseMs`, doubling, half of it random, at most a
+ * minute; another status is final), at most `concurrency` POSTs in flight and `queueMax`
+ * deliveries held (queued, in flight or waiting to retry: beyond it, a new one is dropped, so
+ * what is held keeps its chance). Deliveries live in this process: those held when it stops
+ * are lost. Unless `allowPrivate`, a URL whose host is, or resolves to, a non-public address is
+ * refused (address-policy.ts), checked at every connection.
+ */
+export class DeliveryQueue {
+  private readonly ready: Held[] = [];
+  private readonly retryTimers = new Set<NodeJS.Timeout>();
+  /** Held: queued, in flight or waiting to retry. */
+  private held = 0;
+  private inFlight = 0;
+  private closed = false;
+  private readonly httpAgent: HttpAgent;
+  private readonly httpsAgent: HttpsAgent;
+  private loggedAt = Number.NEGATIVE_INFINITY;
+  private failuresUnlogged = 0;
+
+  constructor(
+    private readonly options: QueueOptions,
+    private readonly meter: QueueMeter,
+    private readonly log: FastifyBaseLogger,
+    /** What its log lines call a delivery (`webhook`, `bot webhook`). */
+    private readonly name: string,
+  ) {
+    const agentOptions = { keepAlive: true, maxSockets: options.concurrency };
+    this.httpAgent = new HttpAgent(agentOptions);
+    this.httpsAgent = new HttpsAgent(agentOptions);
+  }
+
+  /** Queues a delivery; false (counted as dropped) when the queue is full. */
+  enqueue(delivery: OutgoingDelivery): boolean {
+    if (this.closed) return false;
+    if (this.held >= this.options.queueMax) {
+      this.meter.droppedFull();
+      delivery.status.counts.dropped += 1;
+      return false;
+    }
+    this.held += 1;
+    delivery.status.counts.queued += 1;
+    this.ready.push({ ...delivery, attempts: 0 });
+    this.pump();
+    return true;
+  }
+
+  /** Stops: nothing more is sent; what is held is dropped (the app's onClose). */
+  close(): void {
+    this.closed = true;
+    for (const timer of this.retryTimers) clearTimeout(timer);
+    this.retryTimers.clear();
+    this.ready.length = 0;
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+
+  /** Starts attempts while fewer than `concurrency` are in flight. */
+  private pump(): void {
+    while (!this.closed && this.inFlight < this.options.concurrency && this.ready.length > 0) {
+      const delivery = this.ready.shift()!;
+      this.inFlight += 1;
+      void this.attempt(delivery).finally(() => {
+        this.inFlight -= 1;
+        this.pump();
+      });
+    }
+    this.meter.held(this.held);
+  }
+
+  private async attempt(delivery: Held): Promise<void> {
+    delivery.attempts += 1;
+    this.meter.attempt(delivery.attempts > 1);
+    let result: 'delivered' | 'retry' | 'final' | 'refused';
+    let status: number | undefined;
+    let error: string | undefined;
+    try {
+      if (!this.options.allowPrivate) checkLiteralHost(delivery.url);
+      const answer = await postJson(delivery.url, delivery.body, {
+        // Signed at each attempt: a retry carries a fresh timestamp, within the receiver's window.
+        headers: {
+          ...signedHeaders(delivery.secret, delivery.body),
+          [DELIVERY_HEADER]: delivery.id,
+          [EVENT_HEADER]: delivery.event,
+        },
+        timeoutMs: this.options.timeoutMs,
+        maxResponseBytes: delivery.maxAnswerBytes,
+        agent: delivery.url.protocol === 'https:' ? this.httpsAgent : this.httpAgent,
+        lookup: this.options.allowPrivate ? undefined : publicOnlyLookup,
+      });
+      status = answer.status;
+      if (status >= 200 && status < 300) {
+        error = delivery.answered?.(answer.body, status, delivery.attempts);
+        result = error === undefined ? 'delivered' : 'final';
+      } else {
+        error = `status ${status}`;
+        result = isRetryable(status) ? 'retry' : 'final';
+      }
+    } catch (err) {
+      const refused =
+        err instanceof RefusedAddressError || (err instanceof OutboundError && err.kind === 'refused_address');
+      // An answer too large would be as large the next time.
+      const tooLarge = err instanceof OutboundError && err.kind === 'too_large';
+      result = refused ? 'refused' : tooLarge ? 'final' : 'retry';
+      error = err instanceof Error ? err.message : String(err);
+    }
+    if (this.closed) return;
+    const retry = result === 'retry' && delivery.attempts < this.options.maxAttempts;
+    delivery.status.attempted({
+      at: Date.now(),
+      deliveryId: delivery.id,
+      event: delivery.event,
+      attempt: delivery.attempts,
+      ...(status !== undefined ? { status } : {}),
+      ...(error !== undefined ? { error } : {}),
+      ...(retry ? { retry } : {}),
+    });
+    if (retry) {
+      const timer = setTimeout(() => {
+        this.retryTimers.delete(timer);
+        this.ready.push(delivery);
+        this.pump();
+      }, this.retryDelay(delivery.attempts));
+      timer.unref();
+      this.retryTimers.add(timer);
+      return;
+    }
+    this.held -= 1;
+    delivery.status.counts.queued -= 1;
+    this.meter.held(this.held);
+    if (result === 'delivered') {
+      delivery.status.counts.delivered += 1;
+      this.meter.ended('delivered');
+      return;
+    }
+    delivery.status.counts.failed += 1;
+    this.meter.ended(result === 'refused' ? 'refused' : 'failed');
+    this.logFailure(delivery, result, error);
+  }
+
+  /** Exponential backoff with half of it random, so receivers coming back are not hit all at once. */
+  private retryDelay(attempts: number): number {
+    const full = Math.min(MAX_RETRY_DELAY_MS, this.options.retryBaseMs * 2 ** (attempts - 1));
+    return full / 2 + Math.random() * (full / 2);
+  }
+
+  private logFailure(delivery: Held, result: string, detail: string | undefined): void {
+    this.failuresUnlogged += 1;
+    const now = Date.now();
+    if (now - this.loggedAt < LOG_EVERY_MS) return;
+    // The URL's origin only: its path or query may hold the receiver's own secret.
+    this.log.warn(
+      {
+        origin: delivery.url.origin,
+        event: delivery.event,
+        deliveryId: delivery.id,
+        attempts: delivery.attempts,
+        result,
+        detail,
+        failures: this.failuresUnlogged,
+      },
+      result === 'refused' ? `${this.name} refused: not a public address` : `${this.name} delivery failed`,
+    );
+    this.loggedAt = now;
+    this.failuresUnlogged = 0;
+  }
+}
+
+/** Statuses worth another attempt: the receiver is overloaded, slow or broken for now. */
+function isRetryable(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
+}
