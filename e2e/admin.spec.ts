@@ -4,12 +4,14 @@ import { E2E_ADMIN_TOKEN } from './test-servers.ts';
 
 // The operator's /admin page: signing in with ADMIN_TOKEN (a wrong token is refused), every
 // room with its people and messages, and an instance-wide ban that removes a person from the
-// room they are in (on the other instance in the redis project) until the operator lifts it.
+// room they are in (on the other instance in the redis project) until the operator lifts it; and
+// the webhooks, with a bot's webhook URL shown without its secret.
 
 test.describe('the operator page', () => {
   test('the operator signs in, sees the room, bans its owner from the whole server and lifts the ban', async ({
     openPerson,
     uniqueRoom,
+    serverA,
   }) => {
     test.setTimeout(60_000);
     const room = uniqueRoom('operated');
@@ -45,6 +47,30 @@ test.describe('the operator page', () => {
     expect(carlId).toMatch(/^u_/);
     await expectNoSeriousViolations(page);
     await expectNoHorizontalScroll(page);
+
+    // The webhooks: a bot with a webhook URL (nothing mentions it here) is listed, its URL
+    // without the receiver's secret.
+    const operatorHeaders = { authorization: `Bearer ${E2E_ADMIN_TOKEN}`, 'content-type': 'application/json' };
+    const hookBot = `Hook Bot ${Date.now() % 100_000}`;
+    const made = await fetch(`${serverA}/api/admin/bots`, {
+      method: 'POST',
+      headers: operatorHeaders,
+      body: JSON.stringify({ name: hookBot, webhookUrl: 'https://bots.example.com/parley?key=e2e-secret' }),
+    });
+    expect(made.status).toBe(201);
+    const { bot } = (await made.json()) as { bot: { id: string } };
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    const webhooks = page.getByRole('region', { name: 'Webhooks' });
+    const hookRow = webhooks
+      .getByRole('row')
+      .filter({ hasText: `${hookBot} (bot)` })
+      .first();
+    await expect(hookRow).toContainText('https://bots.example.com/parley?key=…');
+    await expect(hookRow.getByRole('rowheader')).toContainText('mention');
+    await expect(webhooks).not.toContainText('e2e-secret');
+    await expectNoSeriousViolations(page);
+    await expectNoHorizontalScroll(page);
+    await fetch(`${serverA}/api/admin/bots/${bot.id}`, { method: 'DELETE', headers: operatorHeaders });
 
     // The token is kept for the tab: a reload stays signed in.
     await page.reload();

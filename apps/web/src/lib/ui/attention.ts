@@ -2,6 +2,7 @@
  * Getting the reader's attention while they look elsewhere: the unread count in the tab's
  * title, and whether a message mentions them (worth a browser notification).
  */
+import { mentionsName } from '@parley/protocol';
 
 /**
  * The document title: `(3) lobby · Parley` while the tab is hidden with unread messages,
@@ -20,21 +21,11 @@ export function tabTitle(title: string, unread: number, hidden: boolean): string
  * Whether a message mentions a person: their display name as a word of its own, in any case,
  * with or without an `@` ("@alice", "Alice, look", "thanks alice!"), but not inside a longer
  * word ("Malice"). A one-letter name counts only with the `@`, or it would match every "a".
+ * (The protocol's rule, which the server also uses for bots' mentions, there with the `@`.)
  *
  * @param text The message.
  * @param name The reader's display name.
  */
 export function mentions(text: string, name: string): boolean {
-  const wanted = name.trim().normalize('NFC');
-  if (wanted === '') return false;
-  // Any run of spaces in the name matches any run of whitespace in the text.
-  const pattern = wanted.split(/\s+/).map(escapeRegExp).join('\\s+');
-  const bare = [...wanted].length > 1 ? '?' : '';
-  // Letters, digits and underscores on either side would make it part of another word.
-  const word = new RegExp(`(?<![\\p{L}\\p{N}\\p{M}_])@${bare}${pattern}(?![\\p{L}\\p{N}\\p{M}_])`, 'iu');
-  return word.test(text.normalize('NFC'));
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return mentionsName(text, name, { bare: true });
 }
