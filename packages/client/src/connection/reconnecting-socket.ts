@@ -101,7 +101,8 @@ export interface ReconnectingSocketOptions {
 export class ReconnectingSocket {
   readonly #options: ReconnectingSocketOptions;
   readonly #network: NetworkEvents | undefined;
-  #WebSocket: WebSocketConstructor | undefined;
+  /** The class loaded where the platform has none (`ws`), once. */
+  #loaded: WebSocketConstructor | undefined;
   #status: SocketStatus = 'idle';
   /** Failed attempts since the last welcome (the backoff grows with them). */
   #attempts = 0;
@@ -192,15 +193,17 @@ export class ReconnectingSocket {
 
   #open(): void {
     this.#retryTimer = undefined;
-    this.#WebSocket ??= this.#options.WebSocket ?? platformWebSocket();
-    if (this.#WebSocket !== undefined) {
-      this.#connect(this.#WebSocket);
+    // The platform's class is looked up for every attempt, not kept: a page may replace it
+    // meanwhile (Playwright's routeWebSocket does), and the next socket must be the new one's.
+    const WebSocket = this.#options.WebSocket ?? platformWebSocket() ?? this.#loaded;
+    if (WebSocket !== undefined) {
+      this.#connect(WebSocket);
       return;
     }
     // Node 20: `ws`, loaded once (the browser entry has no loader, and ends here).
     resolveWebSocket(undefined).then(
       (found) => {
-        this.#WebSocket = found;
+        this.#loaded = found;
         if (this.#status !== 'closed') this.#connect(found);
       },
       (error: unknown) => {

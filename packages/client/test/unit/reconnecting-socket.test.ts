@@ -273,6 +273,24 @@ describe('ReconnectingSocket', () => {
     assert.equal(socket.status, 'closed');
   });
 
+  test("the platform's class is looked up for every attempt (a page may replace it meanwhile)", (t) => {
+    const descriptor = Object.getOwnPropertyDescriptor(globalThis, 'WebSocket');
+    t.after(() => {
+      if (descriptor !== undefined) Object.defineProperty(globalThis, 'WebSocket', descriptor);
+      else delete (globalThis as { WebSocket?: unknown }).WebSocket;
+    });
+    class Replaced extends FakeSocket {}
+    const platform = globalThis as { WebSocket?: unknown };
+    platform.WebSocket = FakeSocket;
+    const { socket, current, tick } = setup(t, { WebSocket: undefined });
+    socket.start();
+    assert.equal(current().constructor, FakeSocket);
+    current().serverClose(1006);
+    platform.WebSocket = Replaced;
+    tick(100);
+    assert.ok(current() instanceof Replaced);
+  });
+
   test('retryNow skips the rest of the wait, only while waiting', (t) => {
     const { socket, current } = setup(t);
     socket.start();
