@@ -1,15 +1,21 @@
 /**
  * One chat room over `parley.v1`, as reactive state for the room view: the log (timeline), the
  * outbox of the reader's own messages, members, typing, and what the reader has seen. This class
- * is the shell: it owns the socket ({@link RoomSocket}: reconnects, backoff), the timers and the
- * `$state`. What a frame from the server does is decided by the pure {@link applyFrame}
- * (apply-frame.ts), which returns the room's new state and the effects for this class to run;
- * the rest of the bookkeeping lives in plain modules (timeline, outbox, members, typing) with
- * unit tests, and in @parley/client (the recovery's page loop). Frames are applied in batches,
- * one per animation frame, so that a flood of them re-renders the room at most once per frame
- * painted.
+ * is the shell: it owns the socket ({@link RoomSocket}, on @parley/client's ReconnectingSocket:
+ * reconnects, backoff, final closes), the timers and the `$state`. What a frame from the server
+ * does is decided by the pure {@link applyFrame} (apply-frame.ts), which returns the room's new
+ * state and the effects for this class to run; the rest of the bookkeeping lives in plain
+ * modules (timeline, outbox, members, typing) with unit tests, and in @parley/client (the
+ * recovery's page loop). Frames are applied in batches, one per animation frame, so that a flood
+ * of them re-renders the room at most once per frame painted.
  */
-import { connectProtocols, MAX_RECOVERY_PAGES, recoverAfter, type BackoffOptions } from '@parley/client';
+import {
+  connectProtocols,
+  MAX_RECOVERY_PAGES,
+  recoverAfter,
+  type BackoffOptions,
+  type WebSocketConstructor,
+} from '@parley/client';
 import {
   CLOSE_CODES,
   checkMessageText,
@@ -118,7 +124,8 @@ export interface RoomConnectionOptions {
   maxRecoveryPages?: number;
   /** When to apply the frames received; the next animation frame unless given. */
   schedule?: Scheduler;
-  createSocket?: (url: string, protocols: string[]) => WebSocket;
+  /** The platform's unless given (tests). */
+  WebSocket?: WebSocketConstructor;
   backoff?: BackoffOptions;
   /** A message on the wire this long without an ack is shown as failed (Retry is safe). */
   sendTimeoutMs?: number;
@@ -258,7 +265,7 @@ export class RoomConnection {
         this.serverProblem = null;
         return reason;
       },
-      createSocket: options.createSocket,
+      WebSocket: options.WebSocket,
       backoff: options.backoff,
     });
   }
