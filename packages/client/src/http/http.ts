@@ -64,14 +64,9 @@ export async function fetchHistoryPage(
   query: RoomMessagesQuery,
   options: HttpOptions = {},
 ): Promise<HistoryPage> {
-  const body = await getJson(`${serverBase(server).http}${roomMessagesPath(room, query)}`, options);
-  const page = decodeWith(HistoryPageSchema, body);
-  if (!page.ok)
-    throw new ParleyError(
-      'bad_server_frame',
-      `The server sent a history page that does not match the protocol: ${page.message}`,
-    );
-  return page.value;
+  return getChecked(`${serverBase(server).http}${roomMessagesPath(room, query)}`, options, 'a history page', (body) =>
+    decodeWith(HistoryPageSchema, body),
+  );
 }
 
 /**
@@ -86,14 +81,9 @@ export async function fetchMemberPage(
   query: { cursor?: string; limit?: number } = {},
   options: HttpOptions = {},
 ): Promise<MemberPage> {
-  const body = await getJson(`${serverBase(server).http}${roomMembersPath(room, query)}`, options);
-  const page = decodeWith(MemberPageSchema, body);
-  if (!page.ok)
-    throw new ParleyError(
-      'bad_server_frame',
-      `The server sent a member page that does not match the protocol: ${page.message}`,
-    );
-  return page.value;
+  return getChecked(`${serverBase(server).http}${roomMembersPath(room, query)}`, options, 'a member page', (body) =>
+    decodeWith(MemberPageSchema, body),
+  );
 }
 
 /**
@@ -102,14 +92,10 @@ export async function fetchMemberPage(
  * @throws ParleyError `http_error` or `bad_server_frame`.
  */
 export async function fetchActiveRooms(server: string, options: HttpOptions = {}): Promise<RoomSummary[]> {
-  const body = await getJson(`${serverBase(server).http}${ROOM_LIST_PATH}`, options);
-  const list = decodeWith(RoomListSchema, body);
-  if (!list.ok)
-    throw new ParleyError(
-      'bad_server_frame',
-      `The server sent a room list that does not match the protocol: ${list.message}`,
-    );
-  return list.value.rooms;
+  const list = await getChecked(`${serverBase(server).http}${ROOM_LIST_PATH}`, options, 'a room list', (body) =>
+    decodeWith(RoomListSchema, body),
+  );
+  return list.rooms;
 }
 
 /**
@@ -138,6 +124,22 @@ export function retryDelay(error: unknown, attempt: number, options: HttpOptions
   }
   if (error.status === undefined || error.status >= 500) return backoff;
   return undefined;
+}
+
+/** A GET answered with JSON that `decode` (the protocol's schema) accepts; `what` names it in the error. */
+async function getChecked<T>(
+  url: string,
+  options: HttpOptions,
+  what: string,
+  decode: (body: unknown) => { ok: true; value: T } | { ok: false; message: string },
+): Promise<T> {
+  const decoded = decode(await getJson(url, options));
+  if (!decoded.ok)
+    throw new ParleyError(
+      'bad_server_frame',
+      `The server sent ${what} that does not match the protocol: ${decoded.message}`,
+    );
+  return decoded.value;
 }
 
 async function getJson(url: string, options: HttpOptions): Promise<unknown> {
