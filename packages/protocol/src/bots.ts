@@ -52,7 +52,8 @@ export function isWebhookUrl(value: string): boolean {
   return value.length <= WEBHOOK_URL_MAX_LENGTH && WEBHOOK_URL_PATTERN.test(value);
 }
 
-const WebhookUrlSchema = v.pipe(
+/** A webhook URL (see isWebhookUrl): a bot's, or a room's. */
+export const WebhookUrlSchema = v.pipe(
   v.string(),
   v.check(isWebhookUrl, 'must be an http:// or https:// URL without credentials, of at most 2048 characters'),
 );

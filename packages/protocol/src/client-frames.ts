@@ -1,5 +1,7 @@
 import * as v from 'valibot';
+import { WebhookUrlSchema } from './bots.ts';
 import { isEmoji } from './emoji.ts';
+import { WEBHOOK_EVENTS } from './integrations.ts';
 import { CLIENT_MSG_ID_PATTERN } from './message-id.ts';
 import {
   MAX_INVITE_SECONDS,
@@ -100,6 +102,30 @@ export const ClientInviteFrameSchema = v.object({
 });
 export type ClientInviteFrame = v.InferOutput<typeof ClientInviteFrameSchema>;
 
+/**
+ * The room's webhook (the owner's; everyone else gets `forbidden`): where the room's events
+ * (some of WEBHOOK_EVENTS) are POSTed, signed with the webhook's own secret. Answered with a
+ * `webhook` frame carrying the same clientMsgId, or an `error`:
+ * - `url`: sets it (or replaces it) with `events` (none given: DEFAULT_ROOM_WEBHOOK_EVENTS) and a
+ *   new secret, shown in this answer only;
+ * - `url: null`: removes it (no `events` then);
+ * - `events` alone: changes which events go to the webhook there is (`not_found` when none);
+ * - neither: asks for it (its URL, events and how its deliveries went), changing nothing.
+ */
+export const ClientWebhookFrameSchema = v.object({
+  type: v.literal('webhook'),
+  url: v.optional(v.nullable(WebhookUrlSchema)),
+  events: v.optional(
+    v.pipe(
+      v.array(v.picklist(WEBHOOK_EVENTS)),
+      v.minLength(1, 'must name at least one event'),
+      v.check((events) => new Set(events).size === events.length, 'must name each event once'),
+    ),
+  ),
+  clientMsgId: ClientMsgId,
+});
+export type ClientWebhookFrame = v.InferOutput<typeof ClientWebhookFrameSchema>;
+
 /** Tells the room this person is typing. */
 export const ClientTypingFrameSchema = v.object({ type: v.literal('typing') });
 export type ClientTypingFrame = v.InferOutput<typeof ClientTypingFrameSchema>;
@@ -114,6 +140,7 @@ export const ClientFrameSchema = v.variant('type', [
   ClientModerateFrameSchema,
   ClientSettingsFrameSchema,
   ClientInviteFrameSchema,
+  ClientWebhookFrameSchema,
   ClientTypingFrameSchema,
 ]);
 export type ClientFrame = v.InferOutput<typeof ClientFrameSchema>;

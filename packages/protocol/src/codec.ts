@@ -111,6 +111,8 @@ export function decodeClientFrame(text: string): Decoded<ClientFrame> {
     purgeWindowSeconds(frame.value.durationSeconds) === undefined
   )
     return fail('bad_frame', `durationSeconds: a purge reaches back at most ${MAX_PURGE_SECONDS} seconds (7 days).`);
+  if (frame.ok && frame.value.type === 'webhook' && frame.value.url === null && frame.value.events !== undefined)
+    return fail('bad_frame', 'events: a webhook being removed (url: null) takes no events.');
   return frame;
 }
 

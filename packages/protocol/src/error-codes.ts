@@ -49,6 +49,14 @@ export const ERROR_CODES = [
   /** The person to moderate is not in the room (kick, ban, mute, promote and transfer need them present). */
   'not_present',
   /**
+   * A room webhook's URL cannot be used: its host is, or resolves to, an address this server
+   * does not call (loopback, private, link-local or otherwise not public), or does not resolve;
+   * `message` says which.
+   */
+  'webhook_url_refused',
+  /** The server keeps as many room webhooks as it takes (MAX_ROOM_WEBHOOKS); try again later. */
+  'too_many_webhooks',
+  /**
    * The message bus (Redis) is unreachable or did not answer in time; the message may not have
    * been sent. Resend it with the same clientMsgId: that is always safe (it is stored once).
    * Also when the server's message check (the before-publish hook) could not be asked and the

@@ -18,6 +18,7 @@ export * from './client-frames.ts';
 export * from './connect.ts';
 export * from './http-bodies.ts';
 export * from './http-params.ts';
+export * from './deliveries.ts';
 export * from './operator.ts';
 export * from './bots.ts';
 export * from './integrations.ts';

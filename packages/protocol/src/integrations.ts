@@ -3,15 +3,17 @@ import { UserSchema } from './server-frames.ts';
 
 // What Parley sends to programs the operator runs beside it, and what they answer: the
 // before-publish hook (asked before each new message or edit is stored: accept, reject or
-// replace the text) and the outgoing webhooks (told after events happened). Both are HTTP POSTs
-// of JSON, signed with the same scheme (see the headers below).
+// replace the text) and the outgoing webhooks (told after events happened: the operator's, a
+// bot's mentions, and a room's, set by its owner). All are HTTP POSTs of JSON, signed with the
+// same scheme (see the headers below).
 
 /** Unix time in seconds of the request (a receiver refuses old ones: replays). Signed with the body. */
 export const TIMESTAMP_HEADER = 'parley-timestamp';
 /**
- * `sha256=<hex>`: HMAC-SHA256, keyed with the shared secret (BEFORE_PUBLISH_SECRET or
- * WEBHOOK_SECRET), of `<timestamp>.<body>`: the Parley-Timestamp header's value, a full stop,
- * and the request body's bytes exactly as received.
+ * `sha256=<hex>`: HMAC-SHA256, keyed with the shared secret (BEFORE_PUBLISH_SECRET,
+ * WEBHOOK_SECRET, a bot's webhook secret or a room webhook's secret), of `<timestamp>.<body>`:
+ * the Parley-Timestamp header's value, a full stop, and the request body's bytes exactly as
+ * received.
  */
 export const SIGNATURE_HEADER = 'parley-signature';
 /**
@@ -74,6 +76,17 @@ export type BeforePublishAnswer = v.InferOutput<typeof BeforePublishAnswerSchema
  */
 export const WEBHOOK_EVENTS = ['message', 'edit', 'delete', 'join', 'leave', 'room.occupied', 'room.vacated'] as const;
 export type WebhookEventName = (typeof WEBHOOK_EVENTS)[number];
+
+/**
+ * The events a room's webhook gets when its owner names none (the instance-wide webhooks'
+ * default too): messages, edits and deletions.
+ */
+export const DEFAULT_ROOM_WEBHOOK_EVENTS: readonly WebhookEventName[] = ['message', 'edit', 'delete'];
+
+/** Whether a string is one of WEBHOOK_EVENTS. */
+export function isWebhookEventName(value: string): value is WebhookEventName {
+  return (WEBHOOK_EVENTS as readonly string[]).includes(value);
+}
 
 const webhookBase = {
   /** The delivery's id, as in the Parley-Delivery header. */

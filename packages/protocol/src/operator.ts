@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { ClientModerateFrameSchema } from './client-frames.ts';
+import { DeliveryAttemptSchema, DeliveryCountsSchema } from './deliveries.ts';
 import { MAX_MODERATION_SECONDS, MAX_REASON_LENGTH, RoomSettingsSchema } from './moderation.ts';
 
 // The operator's HTTP API (`/api/admin/...`): whoever holds the server's ADMIN_TOKEN sees every
@@ -19,7 +20,10 @@ export const ADMIN_BAN_ROUTE = '/api/admin/bans/:key';
 export const ADMIN_MODERATE_ROUTE = '/api/admin/rooms/:room/moderate';
 /** `POST` (no body): deletes every retained message of a room. */
 export const ADMIN_PURGE_ROUTE = '/api/admin/rooms/:room/purge';
-/** `GET`: the webhooks and bots' webhook URLs, with each instance's deliveries to them (`WebhookStatusList`). */
+/**
+ * `GET`: the webhooks, bots' webhook URLs and rooms' webhooks (those delivered to lately), with
+ * each instance's deliveries to them (`WebhookStatusList`).
+ */
 export const ADMIN_WEBHOOKS_PATH = '/api/admin/webhooks';
 
 /** Path of an instance-wide ban (to lift it). */
@@ -148,43 +152,6 @@ export const OperatorActionResultSchema = v.object({
 });
 export type OperatorActionResult = v.InferOutput<typeof OperatorActionResultSchema>;
 
-/** One attempt to deliver an event to a webhook or a bot, as the operator sees it. */
-export const DeliveryAttemptSchema = v.object({
-  /** When it ended (ms). */
-  at: v.number(),
-  /** The delivery's id (Parley-Delivery): the same for every attempt of one event. */
-  deliveryId: v.string(),
-  /** The event delivered (`message`, `mention`, …). */
-  event: v.string(),
-  /** Which attempt of the delivery (1: the first). */
-  attempt: v.number(),
-  /** The receiver's HTTP status, when it answered. */
-  status: v.optional(v.number()),
-  /**
-   * What went wrong, when something did: no answer (a timeout, a network error, an address
-   * refused), a status, a bot's answer that could not be used, a bot's reply the room refused.
-   */
-  error: v.optional(v.string()),
-  /** Whether it will be tried again. */
-  retry: v.optional(v.boolean()),
-});
-export type DeliveryAttempt = v.InferOutput<typeof DeliveryAttemptSchema>;
-
-/** How many deliveries (one event to one URL) one instance made to one target since it started. */
-export const DeliveryCountsSchema = v.object({
-  /** Answered with a 2xx. */
-  delivered: v.number(),
-  /** Given up: attempts used up, a status not worth retrying, an address refused, a bot's unusable answer. */
-  failed: v.number(),
-  /** Attempts that were retries. */
-  retried: v.number(),
-  /** Never queued: the instance held WEBHOOK_QUEUE_MAX deliveries, or the body was too large. */
-  dropped: v.number(),
-  /** Held now: queued, in flight or waiting to retry. */
-  queued: v.number(),
-});
-export type DeliveryCounts = v.InferOutput<typeof DeliveryCountsSchema>;
-
 /** One instance's deliveries to one target, as it last reported them (every few seconds). */
 export const InstanceDeliveriesSchema = v.object({
   instance: v.string(),
@@ -198,19 +165,22 @@ export const InstanceDeliveriesSchema = v.object({
 export type InstanceDeliveries = v.InferOutput<typeof InstanceDeliveriesSchema>;
 
 /**
- * A place the server delivers events to: one of the instance-wide webhooks (WEBHOOK_URLS), or a
- * bot's webhook URL (its mentions), with each instance's deliveries to it. URLs are shown with
- * the query's values and any path segment that looks like a token replaced by `…`.
+ * A place the server delivers events to: one of the instance-wide webhooks (WEBHOOK_URLS), a
+ * bot's webhook URL (its mentions), or a room's webhook (set by its owner), with each
+ * instance's deliveries to it. URLs are shown with the query's values and any path segment that
+ * looks like a token replaced by `…`.
  */
 export const WebhookStatusSchema = v.object({
-  /** Stable across instances and reports: a hash of the URL, or the bot's id. */
+  /** Stable across instances and reports: a hash of the URL (a room's: of the room and URL), or the bot's id. */
   id: v.string(),
-  kind: v.picklist(['webhook', 'bot']),
+  kind: v.picklist(['webhook', 'bot', 'room']),
   url: v.string(),
   /** The events delivered there. */
   events: v.array(v.string()),
   /** The bot, for a bot's webhook. */
   bot: v.optional(v.object({ id: v.string(), name: v.string() })),
+  /** The room, for a room's webhook. */
+  room: v.optional(v.string()),
   /** Every instance that reported deliveries to it in the last 15 s, by instance id. */
   instances: v.array(InstanceDeliveriesSchema),
 });

@@ -67,6 +67,16 @@ export const SettingsEventSchema = v.object({
 export const PresenceEventSchema = v.object({ kind: v.literal('presence'), room: v.string(), count: v.number() });
 /** Someone is typing (not stored). */
 export const TypingEventSchema = v.object({ kind: v.literal('typing'), room: v.string(), user: UserSchema });
+/**
+ * The owner set, changed or removed the room's webhook: which events go to it now (`null`: none
+ * do), and who did it. Published, not stored (the welcome carries the state); never the URL.
+ */
+export const WebhookNoticeEventSchema = v.object({
+  kind: v.literal('webhook'),
+  room: v.string(),
+  webhook: v.nullable(v.object({ events: v.array(v.string()) })),
+  by: UserSchema,
+});
 
 /** Every event of a room. */
 export const RoomEventSchema = v.variant('kind', [
@@ -78,6 +88,7 @@ export const RoomEventSchema = v.variant('kind', [
   LeaveEventSchema,
   PresenceEventSchema,
   TypingEventSchema,
+  WebhookNoticeEventSchema,
 ]);
 export type RoomEvent = v.InferOutput<typeof RoomEventSchema>;
 export type RoomEventKind = RoomEvent['kind'];
@@ -181,6 +192,12 @@ export const MessageRecordV0Schema = v.object({
  * was written; fields beyond `{id, name}` (a member entry's `tag` and `look`) are dropped.
  */
 export const PresencePayloadSchema = UserSchema;
+
+/** What a webhook notice carries between instances: the event without its kind and room (the channel's). */
+export const WebhookNoticePayloadSchema = v.object({
+  webhook: WebhookNoticeEventSchema.entries.webhook,
+  by: UserSchema,
+});
 
 /**
  * What a `join` carries between instances: the person's member entry as the server stored it

@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { DeliveryAttemptSchema, DeliveryCountsSchema } from './deliveries.ts';
 import { ERROR_CODES } from './error-codes.ts';
 import { isMessageId } from './message-id.ts';
 import { MODERATION_ACTIONS, ROLES, RoomRolesSchema, RoomSettingsSchema } from './moderation.ts';
@@ -144,6 +145,49 @@ export const InviteFrameSchema = v.object({
 });
 export type InviteFrame = v.InferOutput<typeof InviteFrameSchema>;
 
+/**
+ * How a room webhook's deliveries went, for its owner: every instance's counts added up since
+ * each started (or since the URL was set, if later), the last attempt, and the last failed
+ * attempts (at most 20, newest first). Instances report every few seconds; the one that answers
+ * counts as of now.
+ */
+export const RoomWebhookDeliveriesSchema = v.object({
+  ...DeliveryCountsSchema.entries,
+  last: v.optional(DeliveryAttemptSchema),
+  failures: v.array(DeliveryAttemptSchema),
+});
+export type RoomWebhookDeliveries = v.InferOutput<typeof RoomWebhookDeliveriesSchema>;
+
+/**
+ * A room's webhook as frames show it: everyone sees which events go to it (some of
+ * WEBHOOK_EVENTS; a client ignores names it does not know); only the owner's answers carry its
+ * URL (redacted like the operator's: query values and token-like path segments become `…`),
+ * its secret (in the answer to setting a URL, only) and its deliveries (in the answer to asking).
+ */
+export const RoomWebhookSchema = v.object({
+  events: v.array(v.string()),
+  url: v.optional(v.string()),
+  /** Signs every delivery (Parley-Signature): shown once, when the URL is set. */
+  secret: v.optional(v.string()),
+  deliveries: v.optional(RoomWebhookDeliveriesSchema),
+});
+export type RoomWebhook = v.InferOutput<typeof RoomWebhookSchema>;
+
+/**
+ * The room's webhook (`null`: it has none). To everyone, when the owner sets, changes or removes
+ * it (`by`; no URL); to the owner, as the answer to a `webhook` request (`clientMsgId`, with the
+ * URL). Not stored in the room's log: a client that was away sees the state in its welcome.
+ */
+export const WebhookFrameSchema = v.object({
+  type: v.literal('webhook'),
+  webhook: v.nullable(RoomWebhookSchema),
+  /** Who changed it (to everyone). */
+  by: v.optional(UserSchema),
+  /** The owner's request this answers. */
+  clientMsgId: v.optional(v.string()),
+});
+export type WebhookFrame = v.InferOutput<typeof WebhookFrameSchema>;
+
 /** Every frame that changes a message already sent. */
 export const ChangeFrameSchema = v.variant('type', [EditFrameSchema, DeleteFrameSchema, ReactionsFrameSchema]);
 export type ChangeFrame = v.InferOutput<typeof ChangeFrameSchema>;
@@ -169,6 +213,11 @@ export const WelcomeFrameSchema = v.object({
   roles: v.optional(RoomRolesSchema),
   /** The room's settings now (absent from servers before settings existed: the defaults). */
   settings: v.optional(RoomSettingsSchema),
+  /**
+   * Set when the room has a webhook (its owner's): the events of the room sent to it, which
+   * leave the server (never its URL, not even to the owner: ask with a `webhook` frame).
+   */
+  webhook: v.optional(v.object({ events: v.array(v.string()) })),
   /** Keep it (e.g. in localStorage) and pass it as `token` when reconnecting to stay the same person. */
   token: v.string(),
   /**
@@ -287,6 +336,7 @@ export const ServerFrameSchema = v.variant('type', [
   ModerationFrameSchema,
   SettingsFrameSchema,
   InviteFrameSchema,
+  WebhookFrameSchema,
   AckFrameSchema,
   StatusFrameSchema,
   ErrorFrameSchema,

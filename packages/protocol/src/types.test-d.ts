@@ -41,6 +41,7 @@ expectType<
     | 'moderation'
     | 'settings'
     | 'invite'
+    | 'webhook'
     | 'ack'
     | 'status'
     | 'error'
@@ -49,7 +50,7 @@ expectType<
 expectType<
   Equal<
     ClientFrame['type'],
-    'message' | 'edit' | 'delete' | 'react' | 'unreact' | 'moderate' | 'settings' | 'invite' | 'typing'
+    'message' | 'edit' | 'delete' | 'react' | 'unreact' | 'moderate' | 'settings' | 'invite' | 'webhook' | 'typing'
   >
 >();
 
