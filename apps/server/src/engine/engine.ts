@@ -10,6 +10,7 @@ import type {
   SettingsFrame,
   RoomSummary,
   User,
+  WebhookEventName,
 } from '@parley/protocol';
 import type { OperatorStore } from '../operator/operator-store.ts';
 import type { Standing } from './room-standing.ts';
@@ -127,6 +128,35 @@ export interface SettingsDraft {
   changes: Partial<RoomSettings>;
   clientMsgId: string;
 }
+
+/**
+ * A room's webhook as the engines keep it, beside the room's roles and settings (and forgotten
+ * with them): where its owner wants the room's events, which ones, and the secret that signs
+ * them (kept as it is, like WEBHOOK_SECRET: the server signs with it). Never in the room's log.
+ */
+export interface StoredRoomWebhook {
+  url: string;
+  events: WebhookEventName[];
+  secret: string;
+  /** When the URL was set (ms). */
+  setAt: number;
+}
+
+/** What the owner asks of the room's webhook (integrations/room-webhooks.ts checked the URL and made the secret). */
+export interface WebhookDraft {
+  room: string;
+  by: User;
+  /** `set`: a URL with its events and a new secret; `events`: other events for the webhook there is; `clear`: none. */
+  change: { op: 'set'; webhook: StoredRoomWebhook } | { op: 'events'; events: WebhookEventName[] } | { op: 'clear' };
+  /** MAX_ROOM_WEBHOOKS: a `set` that would make more rooms with a webhook than this is refused. */
+  max: number;
+}
+
+/** What became of a WebhookDraft: the webhook now, removed (`had`: there was one), or refused. */
+export type WebhookResult =
+  | { outcome: 'stored'; webhook: StoredRoomWebhook }
+  | { outcome: 'cleared'; had: boolean }
+  | { outcome: 'refused'; code: 'forbidden' | 'not_found' | 'too_many_webhooks' };
 
 /**
  * Why a post, a change or a moderation action was refused; each is an error code of the
@@ -304,6 +334,20 @@ export interface ChatEngine extends QuotaStore {
    * @throws EngineUnavailableError like post.
    */
   configure(draft: SettingsDraft): Promise<PostResult>;
+  /**
+   * Sets, changes or removes a room's webhook (its owner only: `forbidden` otherwise; at most
+   * `max` rooms with one: `too_many_webhooks`), and when it changed, publishes a `webhook`
+   * notice to the room (the events and who, never the URL). Not an entry of the log.
+   * @throws EngineUnavailableError like post.
+   */
+  setWebhook(draft: WebhookDraft): Promise<WebhookResult>;
+  /** A room's webhook, if it has one. */
+  webhook(room: string): Promise<StoredRoomWebhook | undefined>;
+  /**
+   * Changes whenever a room's webhook is set, changed or removed (by any instance), so that
+   * instances keeping rooms' webhooks at hand read them again only then.
+   */
+  webhooksVersion(): Promise<string>;
   /** A person's standing in a room: the room's roles, and any ban (by id or address) or mute on them. */
   standing(room: string, userId: string, address: string): Promise<Standing>;
   /** Lets a person into an invite-only room from now on (they presented a valid invite). */

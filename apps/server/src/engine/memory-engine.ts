@@ -36,6 +36,9 @@ import {
   type RoomFacts,
   type SettingsDraft,
   type StoredMessage,
+  type StoredRoomWebhook,
+  type WebhookDraft,
+  type WebhookResult,
 } from './engine.ts';
 import { sinceIsRecoverable } from './history-window.ts';
 import {
@@ -94,6 +97,8 @@ interface MemoryRoom {
   nextArrival: number;
   /** Roles, bans and mutes. */
   moderation: RoomModeration;
+  /** The owner's webhook, if any (forgotten with the room). */
+  webhook: StoredRoomWebhook | undefined;
   lastActivity: number;
   /** What the room's history costs, by {@link messageCost} and CHANGE_COST, plus {@link ROOM_COST}. */
   bytes: number;
@@ -126,6 +131,9 @@ export class MemoryEngine implements ChatEngine {
   private readonly sweeper: NodeJS.Timeout;
   private quotaDay = '';
   private readonly quotaTotals = new Map<string, number>();
+  /** Rooms with a webhook (MAX_ROOM_WEBHOOKS bounds them), and the version of all of them. */
+  private readonly webhookRooms = new Set<string>();
+  private webhookVersion = 0;
 
   constructor(private readonly options: EngineOptions) {
     this.recent = new RecentRooms(options.roomIndexSize);
@@ -326,11 +334,47 @@ export class MemoryEngine implements ChatEngine {
     return { outcome: 'stored', id };
   }
 
+  async setWebhook(draft: WebhookDraft): Promise<WebhookResult> {
+    const room = this.rooms.get(draft.room);
+    if (room === undefined || room.moderation.owner !== draft.by.id) return { outcome: 'refused', code: 'forbidden' };
+    const before = room.webhook;
+    const { change } = draft;
+    if (change.op === 'clear') {
+      if (before === undefined) return { outcome: 'cleared', had: false };
+      room.webhook = undefined;
+      this.webhookRooms.delete(draft.room);
+    } else if (change.op === 'events') {
+      if (before === undefined) return { outcome: 'refused', code: 'not_found' };
+      room.webhook = { ...before, events: change.events };
+    } else {
+      if (before === undefined && this.webhookRooms.size >= draft.max)
+        return { outcome: 'refused', code: 'too_many_webhooks' };
+      room.webhook = change.webhook;
+      this.webhookRooms.add(draft.room);
+    }
+    this.webhookVersion += 1;
+    const webhook = room.webhook === undefined ? null : { events: [...room.webhook.events] };
+    this.emit(draft.room, { kind: 'webhook', room: draft.room, webhook, by: draft.by });
+    return room.webhook === undefined
+      ? { outcome: 'cleared', had: true }
+      : { outcome: 'stored', webhook: room.webhook };
+  }
+
+  async webhook(roomName: string): Promise<StoredRoomWebhook | undefined> {
+    return this.rooms.get(roomName)?.webhook;
+  }
+
+  async webhooksVersion(): Promise<string> {
+    return String(this.webhookVersion);
+  }
+
   async standing(roomName: string, userId: string, address: string): Promise<Standing> {
     const room = this.rooms.get(roomName);
     if (room === undefined)
       return { roles: { moderators: [] }, role: 'member', settings: DEFAULT_ROOM_SETTINGS, admitted: false };
-    return room.moderation.standing(userId, address, Date.now());
+    const standing = room.moderation.standing(userId, address, Date.now());
+    if (room.webhook !== undefined) standing.webhookEvents = [...room.webhook.events];
+    return standing;
   }
 
   async admit(roomName: string, userId: string): Promise<void> {
@@ -500,6 +544,7 @@ export class MemoryEngine implements ChatEngine {
         memberEntries: new Map(),
         nextArrival: 0,
         moderation: new RoomModeration(),
+        webhook: undefined,
         lastActivity: Date.now(),
         bytes: 0,
       };
@@ -667,6 +712,8 @@ export class MemoryEngine implements ChatEngine {
   }
 
   private forget(name: string, room: MemoryRoom): void {
+    // The webhook goes with the room's other state.
+    if (this.webhookRooms.delete(name)) this.webhookVersion += 1;
     this.rooms.delete(name);
     this.recent.remove(name);
     this.storedBytes -= room.bytes;

@@ -4,6 +4,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import {
   compareMessageIds,
   EVERYONE_USER,
+  isWebhookEventName,
   OPERATOR_USER,
   roleOf,
   type ModerationFrame,
@@ -36,12 +37,17 @@ import {
   type RoomFacts,
   type SettingsDraft,
   type StoredMessage,
+  type StoredRoomWebhook,
+  type WebhookDraft,
+  type WebhookResult,
 } from './engine.ts';
 import { sinceIsRecoverable } from './history-window.ts';
 import { memberEntry } from './member-entry.ts';
 import {
   OCCUPIED_INDEX_KEY,
   ROOM_INDEX_KEY,
+  ROOM_WEBHOOKS_KEY,
+  ROOM_WEBHOOKS_VERSION_KEY,
   SECRET_KEY,
   quotaKey,
   roomChannel,
@@ -75,6 +81,7 @@ import {
   recordOfItem,
   seqOfEntry,
   typingBusFrame,
+  webhookNoticeBusFrame,
   type LogItem,
 } from './redis-records.ts';
 import {
@@ -89,6 +96,7 @@ import {
   POST_MESSAGE,
   READ_LOG,
   REFRESH,
+  SET_WEBHOOK,
 } from './redis-scripts.ts';
 import { byActivity } from './room-index.ts';
 import { RedisOperatorStore, type OperatorStore } from '../operator/operator-store.ts';
@@ -251,6 +259,16 @@ type ScriptCommands = {
     ttl: number,
     ...members: string[]
   ): Promise<string[]>;
+  setWebhook(
+    moderation: string,
+    owner: string,
+    op: WebhookDraft['change']['op'],
+    hook: string,
+    events: string,
+    channel: string,
+    notice: string,
+    ttl: number,
+  ): Promise<[outcome: 0 | 1 | 2 | 3 | 4, hook: string]>;
 };
 
 type ReaderCommands = {
@@ -421,6 +439,7 @@ export class RedisEngine implements ChatEngine {
     this.commands.defineCommand('enterRoom', { numberOfKeys: 4, lua: script(ENTER) });
     this.commands.defineCommand('exitRoom', { numberOfKeys: 3, lua: script(EXIT) });
     this.commands.defineCommand('refreshPresence', { numberOfKeys: 3, lua: script(REFRESH) });
+    this.commands.defineCommand('setWebhook', { numberOfKeys: 1, lua: script(SET_WEBHOOK) });
 
     if ('clusterNodes' in target) {
       // Sharded pub/sub: one subscriber connection per primary (ioredis' subscriber group),
@@ -732,8 +751,68 @@ export class RedisEngine implements ChatEngine {
     });
   }
 
+  async setWebhook(draft: WebhookDraft): Promise<WebhookResult> {
+    const { room, by, change } = draft;
+    const keys = roomKeys(room);
+    return this.unavailableOnError(async () => {
+      // The bound is counted apart from the room (its own slot on a cluster): two owners setting
+      // their rooms' first webhook at the same moment may pass it by one, which it can afford.
+      if (change.op === 'set' && (await this.commands.hexists(keys.moderation, 'hook')) === 0) {
+        if (!(await this.roomForWebhook(draft.max))) return { outcome: 'refused', code: 'too_many_webhooks' };
+      }
+      const events = change.op === 'set' ? change.webhook.events : change.op === 'events' ? change.events : null;
+      const hook =
+        change.op === 'set'
+          ? JSON.stringify({ url: change.webhook.url, secret: change.webhook.secret, setAt: change.webhook.setAt })
+          : '';
+      const [outcome, stored] = await this.commands.setWebhook(
+        keys.moderation,
+        by.id,
+        change.op,
+        hook,
+        (events ?? []).join(' '),
+        roomChannel(room),
+        webhookNoticeBusFrame(events, by),
+        this.options.roomTtlMs,
+      );
+      if (outcome === 4) return { outcome: 'refused', code: 'forbidden' };
+      if (outcome === 3) return { outcome: 'refused', code: 'not_found' };
+      if (outcome === 2) return { outcome: 'cleared', had: false };
+      await (outcome === 1 ? this.commands.srem(ROOM_WEBHOOKS_KEY, room) : this.commands.sadd(ROOM_WEBHOOKS_KEY, room));
+      await this.commands.incr(ROOM_WEBHOOKS_VERSION_KEY);
+      if (outcome === 1) return { outcome: 'cleared', had: true };
+      const webhook = storedWebhook(stored, events!.join(' '));
+      if (webhook === undefined) throw new Error('the stored webhook could not be read back');
+      return { outcome: 'stored', webhook };
+    });
+  }
+
+  /**
+   * Whether one more room may get a webhook: fewer than `max` are listed, or are once the rooms
+   * whose webhook expired with them are dropped from the list (read only when it is full).
+   */
+  private async roomForWebhook(max: number): Promise<boolean> {
+    if ((await this.commands.scard(ROOM_WEBHOOKS_KEY)) < max) return true;
+    const listed = await this.commands.smembers(ROOM_WEBHOOKS_KEY);
+    const held = await Promise.all(listed.map((room) => this.commands.hexists(roomKeys(room).moderation, 'hook')));
+    const gone = listed.filter((_, i) => held[i] === 0);
+    if (gone.length > 0) await this.commands.srem(ROOM_WEBHOOKS_KEY, ...gone);
+    return listed.length - gone.length < max;
+  }
+
+  async webhook(room: string): Promise<StoredRoomWebhook | undefined> {
+    const [hook, events] = await this.unavailableOnError(() =>
+      this.reader.hmget(roomKeys(room).moderation, 'hook', 'hookev'),
+    );
+    return hook === null || hook === undefined ? undefined : storedWebhook(hook, events ?? '');
+  }
+
+  async webhooksVersion(): Promise<string> {
+    return (await this.unavailableOnError(() => this.reader.get(ROOM_WEBHOOKS_VERSION_KEY))) ?? '0';
+  }
+
   async standing(room: string, userId: string, address: string): Promise<Standing> {
-    const [owner, mods, ban, byAddress, mute, settings, admitted] = await this.unavailableOnError(() =>
+    const [owner, mods, ban, byAddress, mute, settings, admitted, hookEvents] = await this.unavailableOnError(() =>
       this.reader.hmget(
         roomKeys(room).moderation,
         'owner',
@@ -743,6 +822,7 @@ export class RedisEngine implements ChatEngine {
         `mute:${userId}`,
         'settings',
         `in:${userId}`,
+        'hookev',
       ),
     );
     const roles: RoomRoles = { moderators: (mods ?? '').split(' ').filter((id) => id !== '') };
@@ -760,6 +840,7 @@ export class RedisEngine implements ChatEngine {
     else if (holds(addressBanned, now) && standing.role === 'member') standing.bannedUntil = addressBanned;
     const muted = mute === null || mute === undefined ? undefined : Number(mute);
     if (holds(muted, now)) standing.mutedUntil = muted;
+    if (hookEvents !== null && hookEvents !== undefined) standing.webhookEvents = webhookEventsOf(hookEvents);
     return standing;
   }
 
@@ -1327,6 +1408,22 @@ export class RedisEngine implements ChatEngine {
 }
 
 type StreamEntry = [id: string, fields: string[]];
+
+/** A room's webhook from its moderation hash ('hook' JSON, 'hookev' events), or undefined when unreadable. */
+function storedWebhook(hook: string, events: string): StoredRoomWebhook | undefined {
+  try {
+    const { url, secret, setAt } = JSON.parse(hook) as Partial<StoredRoomWebhook>;
+    if (typeof url !== 'string' || typeof secret !== 'string') return undefined;
+    return { url, secret, setAt: Number(setAt ?? 0), events: webhookEventsOf(events) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The events of 'hookev' (space separated), the ones this release knows. */
+function webhookEventsOf(stored: string): StoredRoomWebhook['events'] {
+  return stored.split(' ').filter(isWebhookEventName);
+}
 
 /** A field of a stream entry (`[name, value, name, value…]`). */
 function fieldOf(fields: string[], name: string): string | undefined {

@@ -78,6 +78,17 @@ export const OCCUPIED_INDEX_KEY = 'parley:occupied';
 /** Set of the rooms whose owner made them unlisted: the room list leaves them out. Written on settings changes only. */
 export const UNLISTED_KEY = 'parley:unlisted';
 
+/**
+ * Set of the rooms with a webhook, for MAX_ROOM_WEBHOOKS: added to and removed from as owners set
+ * and remove theirs. A room that expired with its webhook stays listed until a new webhook finds
+ * the set full, which drops the rooms whose webhook is gone. (The webhook itself is in the room's
+ * moderation hash, `hook` and `hookev`, and expires with it.)
+ */
+export const ROOM_WEBHOOKS_KEY = 'parley:room-webhooks';
+
+/** Counter: bumped whenever a room's webhook is set, changed or removed, so instances re-read the ones they keep. */
+export const ROOM_WEBHOOKS_VERSION_KEY = 'parley:room-webhooks-version';
+
 /** Hash of client address → messages posted that UTC day, for the daily quota; expires after two days. */
 export function quotaKey(day: string): string {
   return `parley:quota:${day}`;

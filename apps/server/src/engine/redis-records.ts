@@ -7,6 +7,7 @@ import {
   DEFAULT_ROOM_SETTINGS,
   JoinPayloadSchema,
   PresencePayloadSchema,
+  WebhookNoticePayloadSchema,
   ROOM_RECORD_VERSION,
   RoomEventSchema,
   decodeWith,
@@ -294,6 +295,15 @@ export function typingBusFrame(user: User): string {
 }
 
 /**
+ * The frame a room's webhook notice travels in (published by the SET_WEBHOOK script): which
+ * events go to the webhook now (`null`: there is none) and who changed it; never the URL.
+ */
+export function webhookNoticeBusFrame(events: readonly string[] | null, by: User): string {
+  const body = { webhook: events === null ? null : { events: [...events] }, by: { id: by.id, name: by.name } };
+  return `${BUS_FORMAT} webhook - - -\n${JSON.stringify(body)}`;
+}
+
+/**
  * Decodes what arrived on a room's channel, checking it against the catalogue's schemas. Frames
  * of the first release (a JSON event) are still read, for a Redis shared with such an instance.
  *
@@ -368,6 +378,11 @@ export function decodeBusFrame(payload: string, room: string): BusFrame | string
       const user = decodeWith(PresencePayloadSchema, json);
       if (!user.ok) return 'malformed typing';
       return { event: { kind: 'typing', room, user: user.value } };
+    }
+    case 'webhook': {
+      const notice = decodeWith(WebhookNoticePayloadSchema, json);
+      if (!notice.ok) return 'malformed webhook notice';
+      return { event: { kind: 'webhook', room, ...notice.value } };
     }
     default:
       return `unknown kind ${kind}`;

@@ -43,7 +43,8 @@ end
 -- ('<until>|<id>': an address banned with that person), 'who:<id>' (the user JSON of someone
 -- banned or muted, to name them when it is lifted), 'in:<id>' (let into an invite-only room),
 -- and the settings: 'settings' (their JSON, for welcomes), 'slow' (slow mode seconds) and 'ro'
--- ('1': read-only), which the post script checks, and 'io' ('1': invite-only). The rules are room-standing.ts's.
+-- ('1': read-only), which the post script checks, and 'io' ('1': invite-only); the owner's
+-- webhook, 'hook' and 'hookev' (see SET_WEBHOOK). The rules are room-standing.ts's.
 local function now_ms()
   local time = redis.call('TIME')
   return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
@@ -447,6 +448,37 @@ redis.call('HSET', KEYS[8], 'settings', ARGV[8], 'slow', ARGV[9], 'ro', ARGV[10]
 local id, seq = append(tonumber(ARGV[3]), ARGV[4], {'r', ARGV[2], 'g', '1'})
 redis.call('SET', KEYS[2], id .. '|' .. ARGV[7], 'PX', ARGV[6])
 return {id, 0, publish(ARGV[5], 'v1 settings ' .. id .. ' ' .. seq .. ' -\\n' .. ARGV[2])}
+`;
+
+/**
+ * Sets, changes or removes a room's webhook (its owner's), beside the roles and settings in the
+ * room's moderation hash, so that it expires with them: 'hook' (JSON: url, secret, setAt) and
+ * 'hookev' (its events, space separated, which welcomes show). Not an entry of the log; when it
+ * changed, the notice (the events and who, never the URL) is published to the room.
+ * KEYS: the room's moderation hash
+ * ARGV: owner id, 'set' | 'events' | 'clear', hook JSON (set), events (set, events), channel,
+ *       the notice's bus frame, room TTL ms
+ * Returns {0 stored | 1 removed | 2 there was none to remove | 3 none to change | 4 forbidden,
+ * the hook JSON now (stored)}.
+ */
+export const SET_WEBHOOK = `
+if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return {4, ''} end
+local current = redis.call('HGET', KEYS[1], 'hook')
+if ARGV[2] == 'clear' then
+  if not current then return {2, ''} end
+  redis.call('HDEL', KEYS[1], 'hook', 'hookev')
+elseif ARGV[2] == 'events' then
+  if not current then return {3, ''} end
+  redis.call('HSET', KEYS[1], 'hookev', ARGV[4])
+else
+  current = ARGV[3]
+  redis.call('HSET', KEYS[1], 'hook', current, 'hookev', ARGV[4])
+end
+-- (The hash already expires with the room: every entry of its log pushes that back.)
+if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[7]) end
+redis.call('PUBLISH', ARGV[5], ARGV[6])
+if ARGV[2] == 'clear' then return {1, ''} end
+return {0, current}
 `;
 
 /**

@@ -26,6 +26,8 @@ export interface Standing {
   admitted: boolean;
   /** Set while muted: when it ends, 0 for never. */
   mutedUntil?: number;
+  /** Set when the room has a webhook: the events sent to it (everyone may know; never its URL). */
+  webhookEvents?: string[];
 }
 
 /**

@@ -22,6 +22,9 @@ export function toV1Frame(event: RoomEvent): ServerFrame {
       return { type: 'typing', user: event.user };
     case 'presence':
       return { type: 'presence', count: event.count };
+    case 'webhook':
+      // Everyone sees which events leave the server, and who chose them; never where they go.
+      return { type: 'webhook', webhook: event.webhook, by: event.by };
     default:
       return unhandled(event);
   }
@@ -46,6 +49,7 @@ export function encodeReference(event: RoomEvent): string | undefined {
     case 'leave':
     case 'presence':
     case 'typing':
+    case 'webhook':
       return undefined;
     default:
       return unhandled(event);
@@ -65,6 +69,7 @@ export function skippedFor(event: RoomEvent): string | undefined {
     case 'moderation':
     case 'settings':
     case 'presence':
+    case 'webhook':
       return undefined;
     case 'join':
     case 'leave':
@@ -86,6 +91,7 @@ export function batchWindow(event: RoomEvent): 'messages' | 'presence' {
     case 'change':
     case 'moderation':
     case 'settings':
+    case 'webhook':
       return 'messages';
     case 'join':
     case 'leave':
@@ -99,7 +105,8 @@ export function batchWindow(event: RoomEvent): 'messages' | 'presence' {
 
 /**
  * The event's place in the room's log (messages and changes are stored), or undefined for
- * events that are not stored (presence and typing): the hub orders and de-duplicates by it.
+ * events that are not stored (presence, typing, webhook notices): the hub orders and
+ * de-duplicates by it.
  */
 export function logIdOf(event: RoomEvent): string | undefined {
   switch (event.kind) {
@@ -115,6 +122,7 @@ export function logIdOf(event: RoomEvent): string | undefined {
     case 'leave':
     case 'presence':
     case 'typing':
+    case 'webhook':
       return undefined;
     default:
       return unhandled(event);
