@@ -165,6 +165,12 @@ export interface Config {
   webhookMaxBodyBytes: number;
   /** Lets webhooks reach loopback, private and link-local addresses (refused otherwise). */
   webhookAllowPrivate: boolean;
+  /** Rooms with a webhook of their owner's at most (on Redis: in the cluster); 0: owners cannot set one. */
+  maxRoomWebhooks: number;
+  /** Room webhook deliveries one room may have held at once (of the room webhooks' own WEBHOOK_QUEUE_MAX). */
+  roomWebhookQueuePerRoom: number;
+  /** Lets rooms' webhooks reach loopback, private and link-local addresses (never by default: owners are anyone). */
+  roomWebhookAllowPrivate: boolean;
 }
 
 /** Raised when the environment holds invalid values; lists every problem at once. */
@@ -343,6 +349,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     webhookConcurrency: int('WEBHOOK_CONCURRENCY', 8, 1, 1000),
     webhookMaxBodyBytes: int('WEBHOOK_MAX_BODY_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
     webhookAllowPrivate: oneOf('WEBHOOK_ALLOW_PRIVATE', env.WEBHOOK_ALLOW_PRIVATE, ['0', '1'], problems) === '1',
+    maxRoomWebhooks: int('MAX_ROOM_WEBHOOKS', 1000, 0, 1_000_000),
+    roomWebhookQueuePerRoom: int('ROOM_WEBHOOK_QUEUE_PER_ROOM', 100, 1, 1_000_000),
+    roomWebhookAllowPrivate:
+      oneOf('ROOM_WEBHOOK_ALLOW_PRIVATE', env.ROOM_WEBHOOK_ALLOW_PRIVATE, ['0', '1'], problems) === '1',
   };
   // A welcome must fit in what one socket may have queued, with room to spare for what follows it.
   const sendBuffer = config.sendBufferLimitBytes;

@@ -3,7 +3,8 @@ import { BlockList, isIP, type LookupFunction } from 'node:net';
 
 /**
  * Which addresses the server's outgoing requests (webhooks) may reach. Unless the operator
- * allows it (WEBHOOK_ALLOW_PRIVATE=1), never the server's own network: loopback, private,
+ * allows it (WEBHOOK_ALLOW_PRIVATE=1; for rooms' webhooks, set by their owners,
+ * ROOM_WEBHOOK_ALLOW_PRIVATE=1), never the server's own network: loopback, private,
  * link-local (cloud metadata at 169.254.169.254), shared (CGNAT), unique-local, multicast and
  * reserved ranges. A URL's host name is resolved and every address checked, at connect time,
  * and the connection goes to the address checked: a name that resolves to a public address for
@@ -58,11 +59,18 @@ export function isPublicAddress(address: string): boolean {
   return true;
 }
 
+/** The setting that lets the operator's webhooks (and bots') reach such addresses. */
+export const WEBHOOK_PRIVATE_FLAG = 'WEBHOOK_ALLOW_PRIVATE';
+
 /** Raised when a URL's host is, or resolves to, an address the policy refuses. */
 export class RefusedAddressError extends Error {
-  constructor(host: string, address: string) {
+  /**
+   * @param flag The setting that would allow it, named in the message (none: the message is
+   *   for a room's owner, who cannot change it).
+   */
+  constructor(host: string, address: string, flag: string | undefined = WEBHOOK_PRIVATE_FLAG) {
     super(
-      `${host} is ${address === host ? '' : `at ${address}, `}not a public address (WEBHOOK_ALLOW_PRIVATE=1 allows it)`,
+      `${host} is ${address === host ? '' : `at ${address}, `}not a public address${flag === undefined ? '' : ` (${flag}=1 allows it)`}`,
     );
     this.name = 'RefusedAddressError';
   }
@@ -72,21 +80,60 @@ export class RefusedAddressError extends Error {
  * A `lookup` for http.request that resolves every address of the name and refuses the
  * connection when any of them is not public (one private address among public ones is enough:
  * the connection could go to any). IP literals never reach a lookup: see {@link checkLiteralHost}.
+ * `flag`: as RefusedAddressError's.
  */
-export const publicOnlyLookup: LookupFunction = (hostname, options, callback) => {
-  dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
-    if (err !== null) return callback(err, '', 0);
-    const refused = addresses.find(({ address }) => !isPublicAddress(address));
-    if (refused !== undefined || addresses.length === 0)
-      return callback(new RefusedAddressError(hostname, refused?.address ?? 'nowhere'), '', 0);
-    if (options.all === true) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
-    const first = addresses[0]!;
-    callback(null, first.address, first.family);
-  });
-};
+export function publicOnlyLookupFor(flag: string | undefined): LookupFunction {
+  return (hostname, options, callback) => {
+    dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
+      if (err !== null) return callback(err, '', 0);
+      const refused = addresses.find(({ address }) => !isPublicAddress(address));
+      if (refused !== undefined || addresses.length === 0)
+        return callback(new RefusedAddressError(hostname, refused?.address ?? 'nowhere', flag), '', 0);
+      if (options.all === true) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
+      const first = addresses[0]!;
+      callback(null, first.address, first.family);
+    });
+  };
+}
 
-/** Throws RefusedAddressError when the URL's host is an IP literal that is not public. */
-export function checkLiteralHost(url: URL): void {
+/** The lookup of the operator's webhooks and bots' (see publicOnlyLookupFor). */
+export const publicOnlyLookup: LookupFunction = publicOnlyLookupFor(WEBHOOK_PRIVATE_FLAG);
+
+/** Throws RefusedAddressError when the URL's host is an IP literal that is not public (`flag`: as RefusedAddressError's). */
+export function checkLiteralHost(url: URL, flag: string | undefined = WEBHOOK_PRIVATE_FLAG): void {
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (isIP(host) !== 0 && !isPublicAddress(host)) throw new RefusedAddressError(host, host);
+  if (isIP(host) !== 0 && !isPublicAddress(host)) throw new RefusedAddressError(host, host, flag);
+}
+
+/** Names that are the machine itself whatever DNS says (RFC 6761): refused without asking. */
+const LOOPBACK_NAME = /(?:^|\.)localhost\.?$/i;
+
+/**
+ * Why a URL's host cannot be reached under the policy, asked when someone sets it (a room's
+ * owner): an IP literal that is not public, `localhost` and its subdomains, a name that resolves
+ * to any address that is not public, or that does not resolve within `timeoutMs`. Undefined
+ * when it may be used. (Connections are checked again, each time: a name may change.)
+ */
+export async function addressProblem(url: URL, timeoutMs: number): Promise<string | undefined> {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (isIP(host) !== 0) return isPublicAddress(host) ? undefined : `${host} is not a public address`;
+  if (LOOPBACK_NAME.test(host)) return `${host} is this server itself`;
+  let timer: NodeJS.Timeout | undefined;
+  const resolved = new Promise<LookupAddress[]>((resolve, reject) =>
+    dnsLookup(host, { all: true }, (err, addresses) => (err === null ? resolve(addresses) : reject(err))),
+  );
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), timeoutMs)));
+  try {
+    const addresses = await Promise.race([resolved, late]);
+    if (addresses === 'late') return `${host} did not resolve within ${timeoutMs} ms`;
+    const refused = addresses.find(({ address }) => !isPublicAddress(address));
+    if (refused !== undefined) return `${host} is at ${refused.address}, not a public address`;
+    return addresses.length === 0 ? `${host} does not resolve` : undefined;
+  } catch {
+    return `${host} does not resolve`;
+  } finally {
+    clearTimeout(timer);
+    // (A lookup that answers after the deadline is ignored.)
+    resolved.catch(() => {});
+  }
 }

@@ -18,7 +18,7 @@ import { checkLiteralHost } from './address-policy.ts';
 import { DeliveryQueue, type QueueOptions } from './delivery-queue.ts';
 import { DeliveryStatus } from './delivery-status.ts';
 import { redactUrl } from './redact-url.ts';
-import { deliveryIdOf } from './webhooks.ts';
+import { deliveryIdOf } from './webhook-events.ts';
 
 /** The mentions' settings: the webhooks' (WEBHOOK_* in config.ts), with a queue of their own. */
 export interface BotMentionOptions extends QueueOptions {

@@ -2,7 +2,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { FastifyBaseLogger } from 'fastify';
 import { DELIVERY_HEADER, EVENT_HEADER } from '@parley/protocol';
-import { RefusedAddressError, checkLiteralHost, publicOnlyLookup } from './address-policy.ts';
+import { RefusedAddressError, WEBHOOK_PRIVATE_FLAG, checkLiteralHost, publicOnlyLookupFor } from './address-policy.ts';
 import type { DeliveryStatus } from './delivery-status.ts';
 import { OutboundError, postJson } from './http-post.ts';
 import { signedHeaders } from './signing.ts';
@@ -15,6 +15,13 @@ export interface QueueOptions {
   queueMax: number;
   concurrency: number;
   allowPrivate: boolean;
+  /** The setting refusals name (default WEBHOOK_ALLOW_PRIVATE; undefined names none: rooms' owners cannot change it). */
+  privateFlag?: string | undefined;
+  /**
+   * At most this many POSTs in flight to one target (its DeliveryStatus): a slow receiver
+   * cannot take every slot from the others (rooms' webhooks). Unset: no bound but `concurrency`.
+   */
+  perTargetConcurrency?: number | undefined;
 }
 
 /** How a queue's owner counts its deliveries for /metrics. */
@@ -72,8 +79,12 @@ export class DeliveryQueue {
   private held = 0;
   private inFlight = 0;
   private closed = false;
+  /** POSTs in flight per target, with perTargetConcurrency. */
+  private readonly inFlightBy = new Map<DeliveryStatus, number>();
   private readonly httpAgent: HttpAgent;
   private readonly httpsAgent: HttpsAgent;
+  private readonly lookup: ReturnType<typeof publicOnlyLookupFor> | undefined;
+  private readonly privateFlag: string | undefined;
   private loggedAt = Number.NEGATIVE_INFINITY;
   private failuresUnlogged = 0;
 
@@ -87,6 +98,8 @@ export class DeliveryQueue {
     const agentOptions = { keepAlive: true, maxSockets: options.concurrency };
     this.httpAgent = new HttpAgent(agentOptions);
     this.httpsAgent = new HttpsAgent(agentOptions);
+    this.privateFlag = 'privateFlag' in options ? options.privateFlag : WEBHOOK_PRIVATE_FLAG;
+    this.lookup = options.allowPrivate ? undefined : publicOnlyLookupFor(this.privateFlag);
   }
 
   /** Queues a delivery; false (counted as dropped) when the queue is full. */
@@ -114,13 +127,28 @@ export class DeliveryQueue {
     this.httpsAgent.destroy();
   }
 
-  /** Starts attempts while fewer than `concurrency` are in flight. */
+  /**
+   * Starts attempts while fewer than `concurrency` are in flight, oldest first, passing over the
+   * deliveries of a target that has perTargetConcurrency in flight already.
+   */
   private pump(): void {
-    while (!this.closed && this.inFlight < this.options.concurrency && this.ready.length > 0) {
-      const delivery = this.ready.shift()!;
+    const perTarget = this.options.perTargetConcurrency ?? Number.POSITIVE_INFINITY;
+    let next = 0;
+    while (!this.closed && this.inFlight < this.options.concurrency && next < this.ready.length) {
+      const { status } = this.ready[next]!;
+      const busy = this.inFlightBy.get(status) ?? 0;
+      if (busy >= perTarget) {
+        next += 1;
+        continue;
+      }
+      const [delivery] = this.ready.splice(next, 1) as [Held];
       this.inFlight += 1;
+      this.inFlightBy.set(status, busy + 1);
       void this.attempt(delivery).finally(() => {
         this.inFlight -= 1;
+        const left = (this.inFlightBy.get(status) ?? 1) - 1;
+        if (left === 0) this.inFlightBy.delete(status);
+        else this.inFlightBy.set(status, left);
         this.pump();
       });
     }
@@ -134,7 +162,7 @@ export class DeliveryQueue {
     let status: number | undefined;
     let error: string | undefined;
     try {
-      if (!this.options.allowPrivate) checkLiteralHost(delivery.url);
+      if (!this.options.allowPrivate) checkLiteralHost(delivery.url, this.privateFlag);
       const answer = await postJson(delivery.url, delivery.body, {
         // Signed at each attempt: a retry carries a fresh timestamp, within the receiver's window.
         headers: {
@@ -145,7 +173,7 @@ export class DeliveryQueue {
         timeoutMs: this.options.timeoutMs,
         maxResponseBytes: delivery.maxAnswerBytes,
         agent: delivery.url.protocol === 'https:' ? this.httpsAgent : this.httpAgent,
-        lookup: this.options.allowPrivate ? undefined : publicOnlyLookup,
+        lookup: this.lookup,
       });
       status = answer.status;
       if (status >= 200 && status < 300) {

@@ -37,7 +37,7 @@ export class DeliveryStatus {
   }
 
   /** The report's part about this target. */
-  report(target: Pick<TargetReport, 'id' | 'kind' | 'url' | 'events' | 'bot'>): TargetReport {
+  report(target: Pick<TargetReport, 'id' | 'kind' | 'url' | 'events' | 'bot' | 'room'>): TargetReport {
     return {
       ...target,
       ...this.counts,
@@ -50,9 +50,11 @@ export class DeliveryStatus {
 /**
  * The operator's list of webhooks from the instances' delivery reports (the asking instance's
  * first): one entry per target, with a line per instance that reported it, the instance-wide
- * webhooks first as configured, then the bots by name. A bot's line is kept only while the bot
- * has that URL now (`bots`, the store's): another instance's report may still name a bot
- * deleted, or its old URL, for a few seconds.
+ * webhooks first as configured, then the bots by name, then rooms' webhooks by room. A bot's
+ * line is kept only while the bot has that URL now (`bots`, the store's): another instance's
+ * report may still name a bot deleted, or its old URL, for a few seconds. (A room's webhook
+ * removed or changed is listed as long as an instance's report names it: every instance's
+ * report holds the rooms it delivered to last.)
  */
 export function webhookStatusList(reports: DeliveryReport[], bots: StoredBot[]): WebhookStatus[] {
   const urlNow = new Map<string, { name: string; url: string }>();
@@ -61,10 +63,18 @@ export function webhookStatusList(reports: DeliveryReport[], bots: StoredBot[]):
       urlNow.set(id, { name, url: redactUrl(new URL(webhookUrl)) });
   const targets = new Map<string, WebhookStatus>();
   for (const report of reports) {
-    for (const { id, kind, url, events, bot, last, failures, ...counts } of report.targets) {
+    for (const { id, kind, url, events, bot, room, last, failures, ...counts } of report.targets) {
       const now = kind === 'bot' ? urlNow.get(id) : undefined;
       if (kind === 'bot' && now?.url !== url) continue;
-      const target = targets.get(id) ?? { id, kind, url, events, ...(bot !== undefined ? { bot } : {}), instances: [] };
+      const target = targets.get(id) ?? {
+        id,
+        kind,
+        url,
+        events,
+        ...(bot !== undefined ? { bot } : {}),
+        ...(room !== undefined ? { room } : {}),
+        instances: [],
+      };
       if (now !== undefined) target.bot = { id, name: now.name };
       target.instances.push({
         instance: report.instance,
@@ -78,6 +88,7 @@ export function webhookStatusList(reports: DeliveryReport[], bots: StoredBot[]):
   }
   const list = [...targets.values()];
   for (const target of list) target.instances.sort((a, b) => a.instance.localeCompare(b.instance));
-  const rank = (target: WebhookStatus) => (target.kind === 'webhook' ? 0 : 1);
-  return list.sort((a, b) => rank(a) - rank(b) || (a.bot?.name ?? '').localeCompare(b.bot?.name ?? ''));
+  const rank = { webhook: 0, bot: 1, room: 2 };
+  const name = (target: WebhookStatus) => target.bot?.name ?? target.room ?? '';
+  return list.sort((a, b) => rank[a.kind] - rank[b.kind] || name(a).localeCompare(name(b)));
 }

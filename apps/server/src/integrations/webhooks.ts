@@ -1,13 +1,13 @@
-import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { User, WebhookEvent, WebhookEventName } from '@parley/protocol';
-import { idTime, type ChangeDraft, type MessageDraft } from '../engine/engine.ts';
+import type { ChangeDraft, MessageDraft } from '../engine/engine.ts';
 import type { Stats } from '../observability/stats.ts';
 import type { TargetReport } from '../operator/operator-store.ts';
 import type { RoomActivity } from '../rooms/room-hub.ts';
 import { DeliveryQueue, type QueueOptions } from './delivery-queue.ts';
 import { DeliveryStatus } from './delivery-status.ts';
 import { redactUrl, urlId } from './redact-url.ts';
+import { changeEvent, messageEvent, presenceEvents } from './webhook-events.ts';
 
 /** The webhooks' settings (WEBHOOK_* in config.ts). */
 export interface WebhookOptions extends QueueOptions {
@@ -74,57 +74,20 @@ export class Webhooks implements RoomActivity {
   }
 
   posted(draft: MessageDraft, id: string): void {
-    const { room, user, text, clientMsgId, replyTo } = draft;
-    this.emit({
-      event: 'message',
-      deliveryId: deliveryIdOf('message', room, id),
-      room,
-      ts: idTime(id),
-      message: {
-        id,
-        user,
-        text,
-        ...(clientMsgId !== undefined ? { clientMsgId } : {}),
-        ...(replyTo !== undefined ? { replyTo } : {}),
-      },
-    });
+    this.emit(messageEvent(draft, id));
   }
 
   changed(draft: ChangeDraft, eventId: string): void {
-    const { room, user: by, id } = draft;
-    const base = { room, ts: idTime(eventId) };
-    if (draft.op === 'edit' && draft.text !== undefined)
-      this.emit({
-        event: 'edit',
-        deliveryId: deliveryIdOf('edit', room, eventId),
-        ...base,
-        edit: { id, eventId, text: draft.text, by },
-      });
-    else if (draft.op === 'delete')
-      this.emit({
-        event: 'delete',
-        deliveryId: deliveryIdOf('delete', room, eventId),
-        ...base,
-        delete: { id, eventId, by },
-      });
+    const event = changeEvent(draft, eventId);
+    if (event !== undefined) this.emit(event);
   }
 
   joined(room: string, user: User, count: number): void {
-    const ts = Date.now();
-    const key = `${user.id}\n${ts}`;
-    this.emit({ event: 'join', deliveryId: deliveryIdOf('join', room, key), room, ts, user });
-    // The engine's script counted the people present as it added this one: 1 means nobody
-    // else was there, and only the one call that made it 1 sees it.
-    if (count === 1)
-      this.emit({ event: 'room.occupied', deliveryId: deliveryIdOf('room.occupied', room, key), room, ts, user });
+    for (const event of presenceEvents('join', room, user, count)) this.emit(event);
   }
 
   left(room: string, user: User, count: number): void {
-    const ts = Date.now();
-    const key = `${user.id}\n${ts}`;
-    this.emit({ event: 'leave', deliveryId: deliveryIdOf('leave', room, key), room, ts, user });
-    if (count === 0)
-      this.emit({ event: 'room.vacated', deliveryId: deliveryIdOf('room.vacated', room, key), room, ts, user });
+    for (const event of presenceEvents('leave', room, user, count)) this.emit(event);
   }
 
   /** What this instance delivered to each URL, for the operator. */
@@ -159,9 +122,4 @@ export class Webhooks implements RoomActivity {
         maxAnswerBytes: 0,
       });
   }
-}
-
-/** A delivery id made from the event itself: whoever tells it, however often, gives the same one. */
-export function deliveryIdOf(event: string, room: string, key: string): string {
-  return `d_${createHash('sha256').update(`${event}\n${room}\n${key}`).digest('base64url').slice(0, 24)}`;
 }

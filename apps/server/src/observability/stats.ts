@@ -81,6 +81,16 @@ export class Stats {
   /** Mention deliveries never queued (the queue full, the body too large), and those held now. */
   botDeliveriesDropped = 0;
   botDeliveriesQueued = 0;
+  /** Deliveries to rooms' webhooks that ended, by outcome (as webhooks'). */
+  readonly roomWebhookDeliveries = { delivered: 0, failed: 0, refused: 0 };
+  /**
+   * Room webhook deliveries never queued: the queue was full (queue_full), the room held its
+   * share (room_share), the body was too large (too_large), the room's webhook could not be read
+   * (unavailable).
+   */
+  readonly roomWebhookDropped = { queue_full: 0, room_share: 0, too_large: 0, unavailable: 0 };
+  /** Room webhook deliveries held now. */
+  roomWebhookQueued = 0;
   /** `error` frames sent, by code. */
   readonly errors = new Map<ErrorCode, number>();
 

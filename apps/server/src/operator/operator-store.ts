@@ -50,13 +50,15 @@ export interface StoredBot extends Bot {
 
 /** What one instance reports of one target of its deliveries (integrations/delivery-status.ts). */
 export interface TargetReport extends DeliveryCounts {
-  /** A hash of the webhook's URL, or the bot's id. */
+  /** A hash of the webhook's URL (a room's: of the room and URL), or the bot's id. */
   id: string;
-  kind: 'webhook' | 'bot';
+  kind: 'webhook' | 'bot' | 'room';
   /** Redacted (integrations/redact-url.ts). */
   url: string;
   events: string[];
   bot?: { id: string; name: string };
+  /** The room, for a room's webhook. */
+  room?: string;
   last?: DeliveryAttempt;
   /** Newest first. */
   failures: DeliveryAttempt[];

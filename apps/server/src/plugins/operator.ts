@@ -28,6 +28,8 @@ export const INSTANCE_REPORT_MS = 5000;
  * MAX_BOTS bots, the report written every INSTANCE_REPORT_MS stays a few hundred KiB at most.
  */
 const REPORTED_BOTS_MAX = 100;
+/** Likewise, the rooms' webhooks it delivered to most recently (RoomWebhooks.report). */
+const REPORTED_ROOMS_MAX = 100;
 
 /**
  * The operator's shared state on this instance: the instance-wide bans, re-read whenever they
@@ -38,7 +40,7 @@ const REPORTED_BOTS_MAX = 100;
  */
 export default fp<{ config: Config }>(
   async (fastify, { config }) => {
-    const { engine, roomHub, stats, botMentions, webhooks } = fastify;
+    const { engine, roomHub, stats, botMentions, webhooks, roomWebhooks } = fastify;
     const id = `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
     const startedAt = Date.now();
     fastify.decorate('instanceReport', (): InstanceReport => {
@@ -53,8 +55,18 @@ export default fp<{ config: Config }>(
     fastify.decorate('deliveryReport', (): DeliveryReport => ({
       instance: id,
       reportedAt: Date.now(),
-      targets: [...(webhooks?.report() ?? []), ...botMentions.report()],
+      targets: [
+        ...(webhooks?.report() ?? []),
+        ...botMentions.report(),
+        ...(roomWebhooks?.report(REPORTED_ROOMS_MAX) ?? []),
+      ],
     }));
+    // A room's owner sees every instance's deliveries to the room's webhook (this one's as of now).
+    roomWebhooks?.connectReports(async () =>
+      (await engine.operator.deliveries(Date.now() - 3 * INSTANCE_REPORT_MS))
+        .filter((report) => report.instance !== id)
+        .flatMap((report) => report.targets.filter((target) => target.kind === 'room')),
+    );
 
     const bans = new ServerBans(engine.operator, config.maxInstanceBans, () => {
       for (const member of roomHub.allMembers()) member.enforceServerBan?.();
@@ -68,6 +80,9 @@ export default fp<{ config: Config }>(
       Promise.all([
         bans.refresh().catch((err: unknown) => fastify.log.warn({ err }, 'could not read the instance-wide bans')),
         botMentions.refresh().catch((err: unknown) => fastify.log.warn({ err }, 'could not read the bots')),
+        roomWebhooks
+          ?.refresh()
+          .catch((err: unknown) => fastify.log.warn({ err }, 'could not read the rooms’ webhooks version')),
       ]);
     const report = () => {
       const { operator } = engine;
@@ -76,7 +91,10 @@ export default fp<{ config: Config }>(
         .filter((target) => target.kind === 'bot' && (target.last !== undefined || target.dropped > 0))
         .sort((a, b) => (b.last?.at ?? 0) - (a.last?.at ?? 0))
         .slice(0, REPORTED_BOTS_MAX);
-      const targets = [...deliveries.targets.filter((target) => target.kind === 'webhook'), ...bots];
+      const targets = [
+        ...deliveries.targets.filter((target) => target.kind === 'webhook' || target.kind === 'room'),
+        ...bots,
+      ];
       return Promise.all([
         operator.reportInstance(fastify.instanceReport()),
         // (Nothing to tell while nothing was delivered anywhere: no write.)

@@ -2,6 +2,7 @@ import fp from 'fastify-plugin';
 import type { Config } from '../config.ts';
 import { BeforePublishHook } from '../integrations/before-publish.ts';
 import { BotMentions } from '../integrations/bot-mentions.ts';
+import { RoomWebhooks } from '../integrations/room-webhooks.ts';
 import { Webhooks } from '../integrations/webhooks.ts';
 import { RoomHub, type RoomActivity } from '../rooms/room-hub.ts';
 
@@ -13,12 +14,14 @@ declare module 'fastify' {
     webhooks: Webhooks | undefined;
     /** Mentions of bots with a webhook URL, delivered to it (their answers posted by the operator plugin's BotPoster). */
     botMentions: BotMentions;
+    /** Rooms' webhooks, set by their owners (none with MAX_ROOM_WEBHOOKS=0). */
+    roomWebhooks: RoomWebhooks | undefined;
   }
 }
 
 /**
  * The room hub on top of the engine, with the operator's before-publish hook and webhooks when
- * there are, and the bots' mentions.
+ * there are, the bots' mentions, and rooms' webhooks (unless MAX_ROOM_WEBHOOKS=0).
  */
 export default fp<{ config: Config }>(
   async (fastify, { config }) => {
@@ -64,9 +67,31 @@ export default fp<{ config: Config }>(
       fastify.log.child({ component: 'bot-mentions' }),
     );
     fastify.addHook('onClose', async () => botMentions.close());
-    const activities: RoomActivity[] = webhooks === undefined ? [botMentions] : [webhooks, botMentions];
+    let roomWebhooks: RoomWebhooks | undefined;
+    if (config.maxRoomWebhooks > 0) {
+      // A queue of their own, so rooms cannot starve the operator's webhooks, with the operator's
+      // bounds but not the operator's allowance: rooms' owners are anyone.
+      roomWebhooks = new RoomWebhooks(
+        {
+          ...delivery,
+          allowPrivate: config.roomWebhookAllowPrivate,
+          maxRoomWebhooks: config.maxRoomWebhooks,
+          queuePerRoom: config.roomWebhookQueuePerRoom,
+        },
+        fastify.engine,
+        fastify.stats,
+        fastify.log.child({ component: 'room-webhooks' }),
+      );
+      fastify.addHook('onClose', async () => roomWebhooks?.close());
+    }
+    const activities: RoomActivity[] = [
+      ...(webhooks === undefined ? [] : [webhooks]),
+      botMentions,
+      ...(roomWebhooks === undefined ? [] : [roomWebhooks]),
+    ];
     fastify.decorate('webhooks', webhooks);
     fastify.decorate('botMentions', botMentions);
+    fastify.decorate('roomWebhooks', roomWebhooks);
     fastify.decorate(
       'roomHub',
       new RoomHub(fastify.engine, fastify.log, fastify.stats, {
@@ -74,6 +99,7 @@ export default fp<{ config: Config }>(
         presenceCountOnlyMembers: config.presenceCountOnlyMembers,
         publishCheck,
         activities,
+        roomWebhooks,
       }),
     );
   },

@@ -2,9 +2,12 @@ import type { FastifyBaseLogger } from 'fastify';
 import {
   compareMessageIds,
   type BeforePublishRequest,
+  type ErrorCode,
   type ModerationFrame,
   type RoomEvent,
+  type RoomWebhook,
   type User,
+  type WebhookEventName,
 } from '@parley/protocol';
 import type {
   ChangeDraft,
@@ -103,6 +106,22 @@ export interface RoomActivity {
   left?(room: string, user: User, count: number): void;
 }
 
+/** A room owner's `webhook` request (the protocol's ClientWebhookFrame, without its type and clientMsgId). */
+export interface WebhookRequest {
+  url?: string | null | undefined;
+  events?: WebhookEventName[] | undefined;
+}
+
+/** The answer to a WebhookRequest: the room's webhook as its owner sees it (`null`: none), or why not. */
+export type WebhookAnswer =
+  | { outcome: 'done'; webhook: RoomWebhook | null; changed: boolean }
+  | { outcome: 'refused'; code: ErrorCode; message: string };
+
+/** Rooms' webhooks, set by their owners (integrations/room-webhooks.ts): the hub passes their requests on. Never throws but EngineUnavailableError. */
+export interface RoomWebhookControl {
+  request(room: string, by: User, request: WebhookRequest): Promise<WebhookAnswer>;
+}
+
 /** How the hub treats big rooms (TYPING_MAX_MEMBERS and PRESENCE_COUNT_ONLY_MEMBERS), and what it checks before publishing. */
 export interface RoomHubOptions {
   /** Above this many people present, typing notices are not passed on (best effort: the sender is not told). */
@@ -114,8 +133,10 @@ export interface RoomHubOptions {
   presenceCountOnlyMembers: number;
   /** The operator's before-publish hook (BEFORE_PUBLISH_URL), if any. */
   publishCheck?: PublishCheck | undefined;
-  /** Told of what this instance's calls did: the operator's webhooks (WEBHOOK_URLS), the bots' mentions. */
+  /** Told of what this instance's calls did: the operator's webhooks (WEBHOOK_URLS), the bots' mentions, rooms' webhooks. */
   activities?: readonly RoomActivity[] | undefined;
+  /** Rooms' webhooks (unless MAX_ROOM_WEBHOOKS is 0). */
+  roomWebhooks?: RoomWebhookControl | undefined;
 }
 
 /** A local socket's side of a room: the hub hands it each event once, in batches, in order. */
@@ -395,6 +416,21 @@ export class RoomHub {
   /** Changes a room's settings (see ChatEngine.configure); the change comes back through the bus. */
   configure(draft: SettingsDraft): Promise<PostResult> {
     return this.engine.configure(draft);
+  }
+
+  /**
+   * A room owner's request about the room's webhook (see integrations/room-webhooks.ts): set,
+   * change, remove or ask. `forbidden` when this server has no room webhooks.
+   */
+  webhook(room: string, by: User, request: WebhookRequest): Promise<WebhookAnswer> {
+    const control = this.options.roomWebhooks;
+    if (control === undefined)
+      return Promise.resolve({
+        outcome: 'refused',
+        code: 'forbidden',
+        message: 'This server does not send room webhooks.',
+      });
+    return control.request(room, by, request);
   }
 
   /** A person's standing in a room (see ChatEngine.standing). */

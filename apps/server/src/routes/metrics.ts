@@ -213,6 +213,35 @@ const metricsRoutes: FastifyPluginAsync<{ token?: string | undefined }> = async 
     },
   });
 
+  new Counter({
+    name: 'parley_room_webhook_deliveries_total',
+    help: 'Deliveries to rooms’ webhooks (set by their owners) that ended: delivered (a 2xx), failed, refused (not a public address)',
+    labelNames: ['outcome'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [outcome, count] of Object.entries(stats.roomWebhookDeliveries)) this.inc({ outcome }, count);
+    },
+  });
+  new Counter({
+    name: 'parley_room_webhook_dropped_total',
+    help: 'Room webhook deliveries never queued: the queue held WEBHOOK_QUEUE_MAX (queue_full), the room ROOM_WEBHOOK_QUEUE_PER_ROOM (room_share), the body was over WEBHOOK_MAX_BODY_BYTES (too_large), the room’s webhook could not be read (unavailable)',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [reason, count] of Object.entries(stats.roomWebhookDropped)) this.inc({ reason }, count);
+    },
+  });
+  new Gauge({
+    name: 'parley_room_webhook_queue',
+    help: 'Room webhook deliveries held by this instance: queued, in flight or waiting to retry',
+    registers: [registry],
+    collect() {
+      this.set(stats.roomWebhookQueued);
+    },
+  });
+
   // The engine's round trip, measured when scraped (a PING for Redis), not on the message path.
   const roundTrip = new Histogram({
     name: 'parley_bus_roundtrip_seconds',

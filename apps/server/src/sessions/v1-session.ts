@@ -8,11 +8,13 @@ import {
   type ClientFrame,
   type ClientModerateFrame,
   type ClientSettingsFrame,
+  type ClientWebhookFrame,
   type InviteFrame,
   DEFAULT_INVITE_SECONDS,
   type RoomSettings,
   type ModerationFrame,
   type User,
+  type WebhookFrame,
   type WelcomeFrame,
 } from '@parley/protocol';
 import type { ChangeRefusal, HistoryResult, MemberList, PostResult } from '../engine/engine.ts';
@@ -153,6 +155,8 @@ export class V1Session extends SocketSession {
           ...(this.standing?.mutedUntil !== undefined ? { mutedUntil: this.standing.mutedUntil } : {}),
         },
         ...(this.standing !== undefined ? { roles: this.standing.roles, settings: this.standing.settings } : {}),
+        // Everyone is told that the room's events leave the server, and which (never where to).
+        ...(this.standing?.webhookEvents !== undefined ? { webhook: { events: this.standing.webhookEvents } } : {}),
         token: this.token,
         recovered: history.recovered,
         hasMore: history.hasMore,
@@ -245,6 +249,10 @@ export class V1Session extends SocketSession {
       this.sendInvite(user, sent.clientMsgId, sent.expiresInSeconds ?? DEFAULT_INVITE_SECONDS);
       return;
     }
+    if (sent.type === 'webhook') {
+      this.requestWebhook(user, sent);
+      return;
+    }
     const { clientMsgId } = sent;
     let text: string | undefined;
     if (sent.type === 'settings' && sent.topic !== undefined && sent.topic !== '') {
@@ -308,8 +316,34 @@ export class V1Session extends SocketSession {
     this.track(work).catch((err: unknown) => this.reportPostFailure(err, clientMsgId));
   }
 
+  /**
+   * Answers a `webhook` frame: the room's webhook as its owner sees it (the URL redacted; the
+   * secret once, when a URL is set), or an error. Counted like a moderation action (the message
+   * rate and the daily quota). The answer goes to this socket only; everyone in the room gets
+   * the notice the engine publishes (the events, never the URL).
+   */
+  private requestWebhook(user: User, sent: ClientWebhookFrame): void {
+    const { clientMsgId } = sent;
+    if (!this.allowMessage(clientMsgId)) return;
+    const work = this.deps.hub
+      .webhook(this.room, user, {
+        ...(sent.url !== undefined ? { url: sent.url } : {}),
+        ...(sent.events !== undefined ? { events: sent.events } : {}),
+      })
+      .then((answer) => {
+        if (answer.outcome === 'refused') {
+          this.sendError(answer.code, answer.message, clientMsgId);
+          return;
+        }
+        if (answer.changed) this.deps.stats.moderationIn += 1;
+        const frame: WebhookFrame = { type: 'webhook', webhook: answer.webhook, clientMsgId };
+        this.writer.writeText(encodeFrame(frame));
+      });
+    this.track(work).catch((err: unknown) => this.reportPostFailure(err, clientMsgId));
+  }
+
   /** Acks a stored (or already stored) message or change, or says why it was not. */
-  private answer(sent: Exclude<ClientFrame, { type: 'typing' }>, result: PostResult): void {
+  private answer(sent: Exclude<ClientFrame, { type: 'typing' | 'invite' | 'webhook' }>, result: PostResult): void {
     const { clientMsgId } = sent;
     if (result.outcome === 'reused') {
       this.sendError(
