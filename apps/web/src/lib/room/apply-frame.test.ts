@@ -362,6 +362,15 @@ describe('applyFrame: status', () => {
   });
 });
 
+describe('applyFrame: webhook', () => {
+  test('a room webhook’s notice changes nothing (the web app shows none yet)', () => {
+    const state = welcomed();
+    const outcome = applyFrame(state, { type: 'webhook', webhook: { events: ['message'] }, by: bob }, context());
+    assert.equal(outcome.state, state);
+    assert.deepEqual(outcome.effects, []);
+  });
+});
+
 describe('applyFrame: the contract', () => {
   test('the state given is not changed (only its timeline is)', () => {
     const state = welcomed([msg('1-0')], sending('c-1'));

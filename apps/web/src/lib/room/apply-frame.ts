@@ -272,6 +272,9 @@ export function applyFrame(state: RoomState, frame: RoomFrame, context: FrameCon
         ...state,
         degraded: frame.degraded ? frame.message || 'The server is having trouble; messages may be delayed.' : null,
       });
+    case 'webhook':
+      // The room's webhook (its owner's): the web app shows nothing of it yet.
+      return only(state);
     default:
       return unhandled(frame);
   }
