@@ -363,11 +363,15 @@ describe('applyFrame: status', () => {
 });
 
 describe('applyFrame: webhook', () => {
-  test('a room webhook’s notice changes nothing (the web app shows none yet)', () => {
+  // The rest is in webhook.test.ts.
+  test('a room webhook’s notice says which events leave the room, with a line', () => {
     const state = welcomed();
     const outcome = applyFrame(state, { type: 'webhook', webhook: { events: ['message'] }, by: bob }, context());
-    assert.equal(outcome.state, state);
-    assert.deepEqual(outcome.effects, []);
+    assert.deepEqual(outcome.state.webhook, ['message']);
+    assert.equal(outcome.timelineChanged, true);
+    assert.deepEqual(outcome.effects, [
+      { kind: 'announce', text: 'Bob set up a webhook: this room’s messages are sent to it' },
+    ]);
   });
 });
 

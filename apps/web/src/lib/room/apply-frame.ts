@@ -27,6 +27,7 @@ import {
   type ServerFrame,
   type SettingsFrame,
   type User,
+  type WebhookFrame,
   type WelcomeFrame,
 } from '@parley/protocol';
 import { formatTime } from '../ui/format-time.ts';
@@ -56,6 +57,7 @@ import {
 import { sameSettings, settingsChanges, settingsOf, settingText } from './settings.ts';
 import { firstUnread, type Timeline } from './timeline.ts';
 import { noteTyping, stopTyping, type Typist } from './typing.ts';
+import { sameEvents, webhookChange, webhookText, type WebhookEvents } from './webhook.ts';
 
 /** A problem the server reported that concerns no particular message. */
 export interface ServerProblem {
@@ -110,6 +112,8 @@ export interface RoomState {
    * refusal said how long to wait; `null` when no refusal is pending.
    */
   readonly slowModeUntil: number | null;
+  /** The events of the room that go to its owner's webhook (`null`: it has none): everyone is told. */
+  readonly webhook: WebhookEvents;
 }
 
 export type { ModerationRequest } from './moderation.ts';
@@ -138,6 +142,7 @@ export function initialRoomState(timeline: Timeline, outbox: readonly OutboxItem
     requests: NO_REQUESTS,
     settings: settingsOf(undefined),
     slowModeUntil: null,
+    webhook: null,
   };
 }
 
@@ -273,8 +278,7 @@ export function applyFrame(state: RoomState, frame: RoomFrame, context: FrameCon
         degraded: frame.degraded ? frame.message || 'The server is having trouble; messages may be delayed.' : null,
       });
     case 'webhook':
-      // The room's webhook (its owner's): the web app shows nothing of it yet.
-      return only(state);
+      return applyWebhook(state, frame, context.now);
     default:
       return unhandled(frame);
   }
@@ -365,6 +369,9 @@ function applyWelcome(state: RoomState, welcome: WelcomeFrame, context: FrameCon
       // The settings now (a server before settings sends none: the defaults); the changes made
       // while the reader was away are lines (above).
       settings: welcomeSettings(state.settings, welcome),
+      // Whether the room's events leave the server now (a change made while away has no line:
+      // the server does not keep one).
+      webhook: keptEvents(state.webhook, welcome.webhook?.events ?? null),
     },
     effects,
     timelineChanged: true,
@@ -397,6 +404,37 @@ function applySettings(state: RoomState, frame: SettingsFrame): FrameOutcome {
     },
     effects: changes.map((change) => ({ kind: 'announce', text: settingText(frame.by, change) })),
     timelineChanged: changes.length > 0,
+  };
+}
+
+/** `next`, or `held` (the same object) when they name the same events. */
+function keptEvents(held: WebhookEvents, next: WebhookEvents): WebhookEvents {
+  return held !== null && next !== null && sameEvents(held, next) ? held : next;
+}
+
+/**
+ * The room's webhook. To the owner, the answer to their request (`clientMsgId`): its dialog shows
+ * it (an answer whose dialog closed is dropped). To everyone, the owner's tabs included, when the
+ * owner changed it (`by`): the room says which events leave it now, with a line in the log (read
+ * out). Only that notice changes the room's state: the answer to a change usually comes first,
+ * and the line compares the notice with the state before the change.
+ */
+function applyWebhook(state: RoomState, frame: WebhookFrame, now: number): FrameOutcome {
+  if (frame.by === undefined) {
+    if (frame.clientMsgId === undefined || !state.requests.has(frame.clientMsgId)) return only(state);
+    const answer = { state: 'done', webhook: { webhook: frame.webhook } } as const;
+    return only({ ...state, requests: withRequest(state.requests, frame.clientMsgId, answer) });
+  }
+  const after = frame.webhook?.events ?? null;
+  const change = webhookChange(state.webhook, after);
+  const events = keptEvents(state.webhook, after);
+  const next = events === state.webhook ? state : { ...state, webhook: events };
+  if (change === null) return only(next);
+  state.timeline.addWebhook(frame.by, change, now);
+  return {
+    state: next,
+    effects: [{ kind: 'announce', text: webhookText(frame.by, change) }],
+    timelineChanged: true,
   };
 }
 

@@ -11,7 +11,14 @@
 import type { MessageFrame, Reaction, ReplyRef, User } from '@parley/protocol';
 import { toggledReactions } from './changes.ts';
 import type { OutboxItem } from './outbox.ts';
-import type { MessageEntry, ModerationEntry, PresenceEntry, SettingsEntry, TimelineEntry } from './timeline.ts';
+import type {
+  MessageEntry,
+  ModerationEntry,
+  PresenceEntry,
+  SettingsEntry,
+  TimelineEntry,
+  WebhookEntry,
+} from './timeline.ts';
 
 /** Messages this close together (ms) by the same person share one name heading. */
 export const GROUP_WINDOW_MS = 5 * 60_000;
@@ -47,6 +54,7 @@ export type LogRow =
   | PresenceEntry
   | ModerationEntry
   | SettingsEntry
+  | WebhookEntry
   | { kind: 'gap'; key: string }
   | { kind: 'divider'; key: string };
 

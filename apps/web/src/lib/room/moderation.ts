@@ -16,6 +16,7 @@ import {
   type User,
 } from '@parley/protocol';
 import type { InviteAnswer } from './invite.ts';
+import type { WebhookAnswer } from './webhook.ts';
 
 /** Nobody owns or moderates the room (before its first message, or from a server before roles). */
 export const NO_ROLES: RoomRoles = { moderators: [] };
@@ -44,11 +45,14 @@ export interface Removal {
 }
 
 /**
- * Where one of the reader's moderation actions (or settings changes, or invite requests) stands:
- * its dialog waits for the answer. An invite request is done with the invite the server gave.
+ * Where one of the reader's moderation actions (or settings changes, invite or webhook requests)
+ * stands: its dialog waits for the answer. An invite request is done with the invite the server
+ * gave, a webhook request with the room's webhook as the owner sees it.
  */
 export type ModerationRequest =
-  { state: 'sending' } | { state: 'done'; invite?: InviteAnswer } | { state: 'failed'; message: string };
+  | { state: 'sending' }
+  | { state: 'done'; invite?: InviteAnswer; webhook?: WebhookAnswer }
+  | { state: 'failed'; message: string };
 
 /** The reader's moderation actions by clientMsgId; replaced, never changed. */
 export type Requests = ReadonlyMap<string, ModerationRequest>;

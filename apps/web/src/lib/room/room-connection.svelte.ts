@@ -24,6 +24,7 @@ import {
   LIMITS,
   roleOf,
   type ClientFrame,
+  type ClientWebhookFrame,
   type ConnectParams,
   type HistoryPage,
   type Member,
@@ -35,6 +36,7 @@ import {
   type RoomRoles,
   type RoomSettings,
   type User,
+  type WebhookEventName,
 } from '@parley/protocol';
 import type { ClientStorage } from '../app/client-storage.ts';
 import { nextFrame } from '../ui/next-frame.ts';
@@ -80,6 +82,7 @@ import { settingsOf } from './settings.ts';
 import { RoomSocket, type ConnectionStatus } from './room-socket.svelte.ts';
 import { countUnread, Timeline, type TimelineEntry } from './timeline.ts';
 import { expireTypists, shouldSendTyping, type Typist } from './typing.ts';
+import type { WebhookEvents } from './webhook.ts';
 
 export type { ModerationRequest, ServerProblem } from './apply-frame.ts';
 export type { ConnectionStatus } from './room-socket.svelte.ts';
@@ -189,6 +192,8 @@ export class RoomConnection {
   settings = $state.raw<RoomSettings>(settingsOf(undefined));
   /** When the reader may post again after a `slow_mode` refusal (ms since the epoch), or `null`. */
   slowModeUntil = $state<number | null>(null);
+  /** The events of the room that go to its owner's webhook (`null`: none): everyone is told. */
+  webhook = $state.raw<WebhookEvents>(null);
 
   /** The reader's role in the room. */
   readonly role: Role = $derived(this.me === null ? 'member' : roleOf(this.roles, this.me.id));
@@ -420,7 +425,30 @@ export class RoomConnection {
     return { ok: true, clientMsgId };
   }
 
-  /** Forgets the answer to a moderation action, a settings change or an invite request (its view closed). */
+  /**
+   * The room's webhook (the owner's; the server refuses anyone else): `url` sets it (with
+   * `events`, or the server's default) and the answer carries its new secret, once; `url: null`
+   * removes it; `events` alone changes them; neither asks how it is and how deliveries went. Sent
+   * at once or not at all, like a moderation action.
+   *
+   * @returns The request's clientMsgId, whose answer {@link requests} shows (done with the
+   *   webhook as the owner sees it, or refused); or why it was not sent.
+   */
+  requestWebhook(
+    change: { url?: string | null; events?: WebhookEventName[] } = {},
+  ): { ok: true; clientMsgId: string } | { ok: false; message: string } {
+    const notConnected = { ok: false, message: 'Not connected: try again when the connection is back.' } as const;
+    if (this.status !== 'connected') return notConnected;
+    const clientMsgId = newClientMsgId();
+    const frame: ClientWebhookFrame = { type: 'webhook', clientMsgId };
+    if (change.url !== undefined) frame.url = change.url;
+    if (change.events !== undefined) frame.events = change.events;
+    if (!this.#sendFrame(frame)) return notConnected;
+    this.requests = withRequest(this.requests, clientMsgId, { state: 'sending' });
+    return { ok: true, clientMsgId };
+  }
+
+  /** Forgets the answer to a moderation action, a settings change, an invite or webhook request (its view closed). */
   forgetRequest(clientMsgId: string): void {
     this.requests = withoutRequest(this.requests, clientMsgId);
   }
@@ -649,6 +677,7 @@ export class RoomConnection {
       requests: this.requests,
       settings: this.settings,
       slowModeUntil: this.slowModeUntil,
+      webhook: this.webhook,
     };
   }
 
@@ -674,6 +703,7 @@ export class RoomConnection {
     this.requests = state.requests;
     this.settings = state.settings;
     this.slowModeUntil = state.slowModeUntil;
+    this.webhook = state.webhook;
   }
 
   /** Takes the outcome of a frame: the new state first, then the effects, in order. */

@@ -22,6 +22,7 @@ import {
 import { applyChange } from './changes.ts';
 import { PresenceRun, type PresenceSummary } from './presence-run.ts';
 import type { SettingChange } from './settings.ts';
+import type { WebhookChange } from './webhook.ts';
 
 export type TimelineEntry =
   | { kind: 'message'; key: string; message: MessageFrame }
@@ -32,12 +33,19 @@ export type TimelineEntry =
   /** A moderator acted on someone: "Olga removed Carl". */
   | { kind: 'moderation'; key: string; frame: ModerationFrame }
   /** The owner changed the room's settings: one line per setting that changed. */
-  | { kind: 'settings'; key: string; frame: SettingsFrame; changes: readonly SettingChange[] };
+  | { kind: 'settings'; key: string; frame: SettingsFrame; changes: readonly SettingChange[] }
+  /**
+   * The owner set, changed or removed the room's webhook: "Olga set up a webhook: …". Not in the
+   * room's log (the server publishes it without storing it): it goes where it arrived, with this
+   * client's time.
+   */
+  | { kind: 'webhook'; key: string; by: User; change: WebhookChange; ts: number };
 
 export type MessageEntry = Extract<TimelineEntry, { kind: 'message' }>;
 export type PresenceEntry = Extract<TimelineEntry, { kind: 'presence' }>;
 export type ModerationEntry = Extract<TimelineEntry, { kind: 'moderation' }>;
 export type SettingsEntry = Extract<TimelineEntry, { kind: 'settings' }>;
+export type WebhookEntry = Extract<TimelineEntry, { kind: 'webhook' }>;
 
 /** The key of a message entry; stable, so keyed lists never re-create a message's element. */
 export function messageKey(id: string): string {
@@ -257,6 +265,12 @@ export class Timeline {
     if (changes.length > 0)
       this.#insertByLogId({ kind: 'settings', key: `set:${frame.eventId}`, frame, changes }, frame.eventId);
     return true;
+  }
+
+  /** Adds the line of a change of the room's webhook, at the end (it has no place in the room's log). */
+  addWebhook(by: User, change: WebhookChange, ts: number): void {
+    this.#names.set(by.id, by.name);
+    this.#entries.push({ kind: 'webhook', key: this.#key('hook'), by, change, ts });
   }
 
   /**
