@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
@@ -74,7 +74,14 @@ test("the README's bot answers !ping with pong, and stays the same person after 
   const bot = await startBot(t);
   const first = await ping(t);
   assert.equal(first.user.name, 'PingBot');
-  assert.ok(readFileSync(join(workDir, 'bot.token'), 'utf8').startsWith(`${first.user.id}.`));
+  // The bot writes its token without waiting (writeFile on the 'token' event): on a busy
+  // machine the pong can come before the file is whole.
+  const tokenFile = join(workDir, 'bot.token');
+  await until(
+    () => existsSync(tokenFile) && readFileSync(tokenFile, 'utf8').startsWith(`${first.user.id}.`),
+    'the bot to keep its token',
+    10_000,
+  );
   bot.kill('SIGKILL');
 
   await startBot(t);
