@@ -111,9 +111,10 @@ export default defineConfig<ParleyOptions>({
     },
     {
       // A 375 px phone with touch, on the in-memory server: the chat, history, presence,
-      // accessibility, message-changes, names, moderation, settings, invites and admin specs again at that size.
+      // accessibility, message-changes, names, moderation, settings, invites, rooms' webhooks and admin specs
+      // again at that size.
       name: 'phone',
-      testMatch: /(chat|history|presence|a11y|changes|names|moderation|settings|invites|admin)\.spec\.ts/,
+      testMatch: /(chat|history|presence|a11y|changes|names|moderation|settings|invites|room-webhooks|admin)\.spec\.ts/,
       use: {
         baseURL: origin(MEMORY_PORT),
         serverA: origin(MEMORY_PORT),
