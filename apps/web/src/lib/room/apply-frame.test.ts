@@ -74,7 +74,9 @@ const ids = (entries: readonly TimelineEntry[]) =>
           ? `${e.frame.action} ${e.frame.user.name}`
           : e.kind === 'settings'
             ? `settings ${e.changes.map((c) => c.setting).join(',')}`
-            : presenceText(e.summary),
+            : e.kind === 'webhook'
+              ? `webhook ${e.change.kind}`
+              : presenceText(e.summary),
   );
 const kinds = (outcome: FrameOutcome) => outcome.effects.map((e) => e.kind);
 

@@ -21,7 +21,9 @@ const ids = (entries: readonly TimelineEntry[]) =>
           ? `${e.frame.action} ${e.frame.user.name}`
           : e.kind === 'settings'
             ? `settings ${e.changes.map((c) => c.setting).join(',')}`
-            : presenceText(e.summary),
+            : e.kind === 'webhook'
+              ? `webhook ${e.change.kind}`
+              : presenceText(e.summary),
   );
 
 function timeline(...messages: MessageFrame[]): Timeline {
