@@ -103,6 +103,9 @@ async function writeCounters(httpUrl: string): Promise<{ frames: number; writes:
 test("a sender's ack shares one socket write with the echo of its message", async (t) => {
   const { wsUrl, httpUrl } = await startApp(t);
   const { client } = await connectV1(wsUrl, 'one_write', { name: 'W' });
+  // A quiet room: the batch of W's own arrival goes 25 ms after it, and a message within 5 ms of
+  // a room's write waits for the next flush (and the ack goes alone). Let that pass first.
+  await new Promise((resolve) => setTimeout(resolve, 200));
   const counters = () => writeCounters(httpUrl);
   const before = await counters();
   client.send({ type: 'message', text: 'together', clientMsgId: 'w1' });
