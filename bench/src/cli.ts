@@ -219,7 +219,7 @@ function parseArgs(argv: string[]): Args {
     deployDrainMs: num('deploy-drain-ms', 3000),
     deployBaselineMs: quick ? 3000 : 5000,
     deployAfterMs: quick ? 2000 : 3000,
-    // The web client's reconnect backoff (apps/web/src/lib/app/backoff.ts, DEFAULT_BACKOFF).
+    // The web client's reconnect backoff (packages/client/src/connection/backoff.ts, RECONNECT_BACKOFF).
     deployBackoff: { minMs: 500, maxMs: 10_000 },
   };
   const settings: Settings = {

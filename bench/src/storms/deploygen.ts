@@ -132,8 +132,9 @@ interface Client {
 }
 
 /**
- * The web client's reconnect delay (apps/web/src/lib/app/backoff.ts, packages/client's
- * RECONNECT_BACKOFF): a random point between minMs and a window that doubles per failed attempt.
+ * The web client's reconnect delay (packages/client/src/connection/backoff.ts, backoffDelay with
+ * RECONNECT_BACKOFF, which the web app uses): a random point between minMs and a window that
+ * doubles per failed attempt. Written out here: the bench does not depend on the client package.
  */
 export function backoffDelay(attempt: number, o: { minMs: number; maxMs: number }): number {
   const exponent = Math.min(Math.max(0, Math.floor(attempt)), 30);
