@@ -1,8 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { startApp, type RunningApp } from './helpers/app.ts';
-import { answer, TestReceiver, type Received } from './helpers/receiver.ts';
+import { answer, TestReceiver, verifyAsReadmeShows, type Received } from './helpers/receiver.ts';
 import { TestClient, connectV1, json, nextOfType, postV1, requestV1, sendV1 } from './helpers/ws-client.ts';
 
 /**
@@ -17,15 +16,7 @@ const SECRET = 'before-publish-secret-for-tests-0001';
 const ADMIN_TOKEN = 'operator-token-for-the-hook-tests-0123';
 const operator = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
 
-/** The receiver's check, written the way the README tells receivers to (no server code). */
-function verify(request: Received, secret = SECRET): boolean {
-  const timestamp = request.headers['parley-timestamp'];
-  const signature = request.headers['parley-signature'];
-  if (typeof timestamp !== 'string' || typeof signature !== 'string') return false;
-  if (Math.abs(Date.now() / 1000 - Number(timestamp)) > 300) return false;
-  const expected = `sha256=${createHmac('sha256', secret).update(`${timestamp}.${request.body}`).digest('hex')}`;
-  return signature.length === expected.length && timingSafeEqual(Buffer.from(signature), Buffer.from(expected));
-}
+const verify = (request: Received, secret = SECRET): boolean => verifyAsReadmeShows(request, secret);
 
 async function history(app: RunningApp, room: string): Promise<string[]> {
   const res = await fetch(`${app.httpUrl}/api/rooms/${room}/messages`);

@@ -1,10 +1,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { addressProblem } from '../src/integrations/address-policy.ts';
 import { startApp, type RunningApp } from './helpers/app.ts';
-import { answer, TestReceiver, type Received } from './helpers/receiver.ts';
+import { about, answer, TestReceiver, verifyAsReadmeShows, waitAbout } from './helpers/receiver.ts';
 import { TestRedis } from './helpers/redis-server.ts';
 import { connectV1, json, nextOfType, postV1, requestV1, type TestClient } from './helpers/ws-client.ts';
 
@@ -20,36 +19,7 @@ const ALLOW = { ROOM_WEBHOOK_ALLOW_PRIVATE: '1', WEBHOOK_TIMEOUT_MS: '300', WEBH
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The receiver's check with a room webhook's secret, as the README shows it. */
-function verify(request: Received, secret: string): boolean {
-  const timestamp = request.headers['parley-timestamp'];
-  const signature = request.headers['parley-signature'];
-  if (typeof timestamp !== 'string' || typeof signature !== 'string') return false;
-  if (Math.abs(Date.now() / 1000 - Number(timestamp)) > 300) return false;
-  const expected = `sha256=${createHmac('sha256', secret).update(`${timestamp}.${request.body}`).digest('hex')}`;
-  return signature.length === expected.length && timingSafeEqual(Buffer.from(signature), Buffer.from(expected));
-}
-
-/** The requests about one room so far. */
-const about = (receiver: TestReceiver, room: string) => receiver.received.filter((r) => r.json?.room === room);
-
-/** Waits until `count` requests about `room` (of one event, if given) arrived, and returns those. */
-async function waitAbout(
-  receiver: TestReceiver,
-  room: string,
-  count: number,
-  event?: string,
-  timeoutMs = 5000,
-): Promise<Received[]> {
-  const deadline = Date.now() + timeoutMs;
-  const matching = () => about(receiver, room).filter((r) => event === undefined || r.json.event === event);
-  while (matching().length < count) {
-    if (Date.now() > deadline)
-      throw new Error(`${matching().length} of ${count} requests about ${room} within ${timeoutMs} ms`);
-    await sleep(20);
-  }
-  return matching();
-}
+const verify = verifyAsReadmeShows;
 
 let requests = 0;
 

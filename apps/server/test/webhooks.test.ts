@@ -1,9 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { isPublicAddress } from '../src/integrations/address-policy.ts';
 import { startApp, type RunningApp } from './helpers/app.ts';
-import { answer, TestReceiver, type Received } from './helpers/receiver.ts';
+import { about, answer, TestReceiver, verifyAsReadmeShows, waitAbout, type Received } from './helpers/receiver.ts';
 import { TestRedis } from './helpers/redis-server.ts';
 import { connectV1, nextOfType, postV1, requestV1 } from './helpers/ws-client.ts';
 
@@ -18,15 +17,7 @@ const SECRET = 'webhook-secret-for-the-tests-0001';
 const ADMIN_TOKEN = 'operator-token-for-webhook-tests-0123';
 const ALL_EVENTS = 'message,edit,delete,join,leave';
 
-/** The receiver's check, as the README shows it. */
-function verify(request: Received): boolean {
-  const timestamp = request.headers['parley-timestamp'];
-  const signature = request.headers['parley-signature'];
-  if (typeof timestamp !== 'string' || typeof signature !== 'string') return false;
-  if (Math.abs(Date.now() / 1000 - Number(timestamp)) > 300) return false;
-  const expected = `sha256=${createHmac('sha256', SECRET).update(`${timestamp}.${request.body}`).digest('hex')}`;
-  return signature.length === expected.length && timingSafeEqual(Buffer.from(signature), Buffer.from(expected));
-}
+const verify = (request: Received): boolean => verifyAsReadmeShows(request, SECRET);
 
 async function metric(app: RunningApp, line: string): Promise<number> {
   const text = await (await fetch(`${app.httpUrl}/metrics`)).text();
@@ -35,27 +26,6 @@ async function metric(app: RunningApp, line: string): Promise<number> {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The requests about one room so far. */
-const about = (receiver: TestReceiver, room: string) => receiver.received.filter((r) => r.json?.room === room);
-
-/** Waits until `count` requests about `room` (of one event, if given) arrived, and returns those. */
-async function waitAbout(
-  receiver: TestReceiver,
-  room: string,
-  count: number,
-  event?: string,
-  timeoutMs = 5000,
-): Promise<Received[]> {
-  const deadline = Date.now() + timeoutMs;
-  const matching = () => about(receiver, room).filter((r) => event === undefined || r.json.event === event);
-  while (matching().length < count) {
-    if (Date.now() > deadline)
-      throw new Error(`${matching().length} of ${count} requests about ${room} within ${timeoutMs} ms`);
-    await sleep(20);
-  }
-  return matching();
-}
 
 describe('webhooks on one instance', () => {
   let receiver: TestReceiver;

@@ -1,3 +1,4 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -90,4 +91,39 @@ export function answer(res: ServerResponse, status: number, body: unknown): void
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+/**
+ * A receiver's check of Parley's signature, written the way the README tells receivers to (no
+ * server code): HMAC-SHA256 of `<timestamp>.<body>` with the secret, and a timestamp within 5 minutes.
+ */
+export function verifyAsReadmeShows(request: Received, secret: string): boolean {
+  const timestamp = request.headers['parley-timestamp'];
+  const signature = request.headers['parley-signature'];
+  if (typeof timestamp !== 'string' || typeof signature !== 'string') return false;
+  if (Math.abs(Date.now() / 1000 - Number(timestamp)) > 300) return false;
+  const expected = `sha256=${createHmac('sha256', secret).update(`${timestamp}.${request.body}`).digest('hex')}`;
+  return signature.length === expected.length && timingSafeEqual(Buffer.from(signature), Buffer.from(expected));
+}
+
+/** The requests about one room so far. */
+export const about = (receiver: TestReceiver, room: string): Received[] =>
+  receiver.received.filter((r) => r.json?.room === room);
+
+/** Waits until `count` requests about `room` (of one event, if given) arrived, and returns those. */
+export async function waitAbout(
+  receiver: TestReceiver,
+  room: string,
+  count: number,
+  event?: string,
+  timeoutMs = 5000,
+): Promise<Received[]> {
+  const deadline = Date.now() + timeoutMs;
+  const matching = () => about(receiver, room).filter((r) => event === undefined || r.json.event === event);
+  while (matching().length < count) {
+    if (Date.now() > deadline)
+      throw new Error(`${matching().length} of ${count} requests about ${room} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return matching();
 }
