@@ -108,6 +108,19 @@ const PING_TIMEOUT_MS = 1000;
 const RETRY_WINDOW_MS = 24 * 60 * 60 * 1000;
 /** Redis Cluster: how often the slot map is read again (failovers and slot moves are learnt this fast). */
 const SLOTS_REFRESH_MS = 1000;
+/**
+ * Redis Cluster: asks each connection for the slot map every SLOTS_REFRESH_MS (a primary that
+ * died does not answer MOVED; its replica's promotion is learnt from the others), on a timer of
+ * our own. ioredis' `slotsRefreshInterval` can outlive quit(): a refresh still in flight when it
+ * is stopped schedules the next round, and so on for ever, so a process that closed its engine
+ * while the cluster was unreachable never exited (seen in the failover test).
+ */
+function refreshSlotsEvery(clusters: Cluster[]): NodeJS.Timeout {
+  return setInterval(() => {
+    for (const cluster of clusters) if (cluster.status === 'ready') cluster.refreshSlotsCache();
+  }, SLOTS_REFRESH_MS).unref();
+}
+
 /** A room's last activity in the room list is refreshed at most this often per instance. */
 const INDEX_INTERVAL_MS = 1000;
 
@@ -365,6 +378,8 @@ export class RedisEngine implements ChatEngine {
   private readonly heartbeat: NodeJS.Timeout;
   /** Redis Cluster: the second read-back after the subscriptions moved (see the subscribersReady handler). */
   private settledBackfill: NodeJS.Timeout | undefined;
+  /** Redis Cluster: reads the slot map every second (see refreshSlotsEvery). */
+  private slotsRefresh: NodeJS.Timeout | undefined;
   readonly operator: OperatorStore;
 
   constructor(
@@ -394,9 +409,8 @@ export class RedisEngine implements ChatEngine {
             // told to resend) instead of waiting in a queue that grows for as long as it lasts.
             enableOfflineQueue: false,
             clusterRetryStrategy: retryStrategy,
-            // Ask for the slot map every second: a primary that died does not answer MOVED, and
-            // its replica's promotion is learnt from the others.
-            slotsRefreshInterval: SLOTS_REFRESH_MS,
+            // The slot map is read again every second by `refreshSlotsEvery` (not ioredis'
+            // slotsRefreshInterval: see there).
             // Primaries only: a replica may not have the newest entries yet, and a reconnect's
             // `since` would then look like a gap.
             scaleReads: 'master',
@@ -450,7 +464,6 @@ export class RedisEngine implements ChatEngine {
         lazyConnect: true,
         shardedSubscribers: true,
         clusterRetryStrategy: retryStrategy,
-        slotsRefreshInterval: SLOTS_REFRESH_MS,
         redisOptions: { connectTimeout: 2000, connectionName: 'parley-subscriber' },
       });
       this.subscriber.on('smessage', (channel: string, payload: string) => this.dispatch(channel, payload));
@@ -492,6 +505,7 @@ export class RedisEngine implements ChatEngine {
       events.on('ready', () => this.log.info({ redis: role }, 'redis ready'));
       for (const event of ['ready', 'close', 'end']) events.on(event, () => this.updateAvailability());
     }
+    if (this.cluster) this.slotsRefresh = refreshSlotsEvery([this.commands, this.reader, this.subscriber] as Cluster[]);
     // Refresh at a third of the expiry, so two missed beats still keep people present.
     this.heartbeat = setInterval(
       () => this.refreshPresence(),
@@ -1232,6 +1246,7 @@ export class RedisEngine implements ChatEngine {
 
   async close(): Promise<void> {
     clearInterval(this.heartbeat);
+    clearInterval(this.slotsRefresh);
     clearTimeout(this.settledBackfill);
     // quit() waits for replies in flight; disconnect() is the fallback when Redis is gone, or
     // does not answer within the command timeout (a cluster whose nodes died may never answer).
