@@ -154,16 +154,6 @@ export class TestRedisCluster {
     node.process = undefined;
   }
 
-  /** Freezes a node (SIGSTOP): it keeps its connections but answers nothing, as a hung host would. */
-  pause(port: number): void {
-    this.nodes.find((n) => n.port === port)?.process?.kill('SIGSTOP');
-  }
-
-  /** Lets a paused node go on (SIGCONT). */
-  resume(port: number): void {
-    this.nodes.find((n) => n.port === port)?.process?.kill('SIGCONT');
-  }
-
   /** Starts a killed node again: it rejoins the cluster (as the replica of whoever took over). */
   async restart(port: number): Promise<void> {
     const node = this.nodes.find((n) => n.port === port);
