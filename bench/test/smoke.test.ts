@@ -137,7 +137,7 @@ test('f: a welcome stays bounded whatever the size of the room', { timeout: 60_0
     storms.bigRoomSizes.map((n) => [n, n, undefined]),
   );
   const [small, large] = rows.map((r) => r.join!.joins!.readyBytes);
-  // Both sizes are past WELCOME_MEMBERS_MAX (100): the welcome's member list is cut at 100.
+  // Both sizes are past WELCOME_MEMBERS_MAX (50): the welcome's member list is cut at 50.
   assert.ok(large!.max <= small!.max + 512, `welcome ${large!.max} B at 450 vs ${small!.max} B at 150`);
   assert.ok(large!.max < 16 * 1024, `welcome of ${large!.max} B`);
   assert.ok(rows.every((r) => r.join!.parleyPayloadBytes! > 0 && r.join!.totalBytes > r.join!.parleyPayloadBytes!));

@@ -306,7 +306,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     slowConsumerGraceMs: int('SLOW_CONSUMER_GRACE_MS', 5000, 0, 600_000),
     pingIntervalMs: int('PING_INTERVAL_MS', 30_000, 1000, 600_000),
     recoveryPageSize: int('RECOVERY_PAGE_SIZE', 200, 1, 10_000),
-    welcomeMembersMax: int('WELCOME_MEMBERS_MAX', 100, 1, 10_000),
+    welcomeMembersMax: int('WELCOME_MEMBERS_MAX', 50, 1, 10_000),
     typingMaxMembers: int('TYPING_MAX_MEMBERS', 100, 0, 10_000_000),
     presenceCountOnlyMembers: int('PRESENCE_COUNT_ONLY_MEMBERS', 200, 0, 10_000_000),
     historyPageMaxBytes: 0, // derived below: at most half the send buffer by default

@@ -184,6 +184,51 @@ for (const engine of ['memory', 'redis'] as const) {
       assert.equal(lateJoins, 0, 'no join one by one in a big room');
     });
 
+    test('people entering a room together share enter calls: each is told whether they joined, with the count and a bounded list', async () => {
+      const room = `together_${engine}`;
+      const engineOf = a.app.engine;
+      const before = { ...engineOf.presenceCalls };
+      const people = Array.from({ length: 150 }, (_, i) => ({ id: `together-${engine}-${i}`, name: `Together ${i}` }));
+      // Asked in one turn: on Redis the first goes alone and the other 149 wait for it, then go in one call.
+      const entered = await Promise.all(people.map((person) => engineOf.enter(room, person, WELCOME_MEMBERS)));
+      const calls = engineOf.presenceCalls.calls - before.calls;
+      assert.equal(engineOf.presenceCalls.entered - before.entered, people.length);
+      assert.equal(calls, engine === 'redis' ? 2 : people.length, `${calls} enter calls for ${people.length} people`);
+      assert.ok(
+        entered.every((e) => e.joined),
+        'each of them joined',
+      );
+      assert.equal(entered.at(-1)!.count, people.length);
+      for (const e of entered) {
+        assert.ok(e.listed <= WELCOME_MEMBERS && e.listed === (JSON.parse(e.json) as unknown[]).length);
+        assert.ok(e.count >= e.listed && e.count <= people.length);
+      }
+      // Entering again (another tab, a reconnect) is no second join.
+      const again = await engineOf.enter(room, people[0]!, 0);
+      assert.equal(again.joined, false);
+      assert.equal(again.count, people.length);
+      assert.equal(again.listed, 0);
+      const pages = await walkMembers(a.httpUrl, room, 200);
+      assert.deepEqual(
+        new Set(pages.flatMap((page) => page.members.map((m: any) => m.id))),
+        new Set(people.map((person) => person.id)),
+      );
+      await Promise.all(people.map((person) => engineOf.exit(room, person)));
+    });
+
+    test('in a join storm, a join one by one goes to at most PRESENCE_COUNT_ONLY_MEMBERS sockets of an instance', async (t) => {
+      const room = `storm_${engine}`;
+      const crowd = await openCrowd([a.wsUrl, b.wsUrl], room, 300, { batchSize: 150, prefix: 'storm' });
+      t.after(() => closeCrowd(crowd));
+      await new Promise((r) => setTimeout(r, 300));
+      // Joins go one by one only while the room is small (by the last count and by the sockets
+      // here): at most that many join events, each to at most that many sockets of each instance.
+      const instances = engine === 'redis' ? 2 : 1;
+      const joins = crowd.reduce((n, m) => n + m.ofType('join').length, 0);
+      const bound = PRESENCE_ONE_BY_ONE_MAX * PRESENCE_ONE_BY_ONE_MAX * instances;
+      assert.ok(joins <= bound, `${joins} join frames in all, at most ${bound}`);
+    });
+
     test('a member page names an empty room with nobody, and refuses a bad cursor or limit', async () => {
       const empty = await (await fetch(`${a.httpUrl}/api/rooms/nobody_${engine}/members`)).json();
       assert.deepEqual(empty, { room: `nobody_${engine}`, memberCount: 0, members: [] });

@@ -147,7 +147,7 @@ function joinStormSection(r: Results, rows: JoinStormResult[]): string[] {
     if (lines.length > 0 && sio)
       L.push(
         `Against Socket.IO's join of the same room at ${int(largest)}: ${lines.join('; ')}; Socket.IO ${kib(bytesPerJoin(sio))} KiB and ${int((1000 * sio.serverCpuMs) / sio.connected)} µs, all in after ${f(sio.elapsedMs / 1000, 2)} s ` +
-          "(Socket.IO tells nobody who joined and sends no member list: its join is a handshake and a namespace connect; Parley's welcome carries the room's state: up to 100 members, the member count, history, the identity token).",
+          "(Socket.IO tells nobody who joined and sends no member list: its join is a handshake and a namespace connect; Parley's welcome carries the room's state: up to 50 members (WELCOME_MEMBERS_MAX), the member count, history, the identity token).",
         '',
       );
   }

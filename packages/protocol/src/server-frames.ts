@@ -221,7 +221,7 @@ export const WelcomeFrameSchema = v.object({
   /** Keep it (e.g. in localStorage) and pass it as `token` when reconnecting to stay the same person. */
   token: v.string(),
   /**
-   * People present (see MemberSchema): at most WELCOME_MEMBERS_MAX of them (100 by default), the
+   * People present (see MemberSchema): at most WELCOME_MEMBERS_MAX of them (50 by default), the
    * first by the order `GET /api/rooms/<room>/members` walks; `hasMoreMembers` says the list is
    * cut, `memberCount` how many are present in all.
    */

@@ -367,6 +367,11 @@ export interface ChatEngine extends QuotaStore {
    */
   enter(room: string, user: User, listLimit: number): Promise<Entered>;
   /**
+   * People entered, and the calls that entered them: on Redis, a room's arrivals while one of
+   * its enter calls is in flight go together in the next call (metrics; the storm tests).
+   */
+  readonly presenceCalls: { entered: number; calls: number };
+  /**
    * A page of the people present, after `cursor` (undefined: from the start), in an order
    * that lists everyone present for a whole walk exactly once. A bounded read: about `limit`
    * members (the memory engine: at most `limit`; Redis: what HSCAN returns for COUNT `limit`,

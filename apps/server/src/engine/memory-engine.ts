@@ -118,6 +118,8 @@ const ROOM_COST = 1024;
  */
 export class MemoryEngine implements ChatEngine {
   readonly kind = 'memory' as const;
+  /** Nothing to batch here: one call per person. */
+  readonly presenceCalls = { entered: 0, calls: 0 };
   readonly operator: OperatorStore = new MemoryOperatorStore();
   /** Every room, in order of last message (oldest first): the budget evicts from the front. */
   private readonly rooms = new Map<string, MemoryRoom>();
@@ -408,6 +410,8 @@ export class MemoryEngine implements ChatEngine {
   }
 
   async enter(roomName: string, user: User, listLimit: number): Promise<Entered> {
+    this.presenceCalls.entered += 1;
+    this.presenceCalls.calls += 1;
     const room = this.room(roomName);
     const known = room.memberEntries.get(user.id);
     const entry = memberEntry(user);

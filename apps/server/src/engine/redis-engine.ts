@@ -121,6 +121,17 @@ function refreshSlotsEvery(clusters: Cluster[]): NodeJS.Timeout {
   }, SLOTS_REFRESH_MS).unref();
 }
 
+/** People entered by one script call at most (Redis runs a script alone: keep each one short). */
+const ENTER_BATCH_MAX = 200;
+
+/** A person waiting to enter a room (see enterTogether). */
+interface PendingEnter {
+  user: User;
+  listLimit: number;
+  resolve: (entered: Entered) => void;
+  reject: (err: unknown) => void;
+}
+
 /** A room's last activity in the room list is refreshed at most this often per instance. */
 const INDEX_INTERVAL_MS = 1000;
 
@@ -247,13 +258,11 @@ type ScriptCommands = {
     moderation: string,
     now: number,
     channel: string,
-    member: string,
-    userId: string,
-    entry: string,
     expiry: number,
     ttl: number,
     listLimit: number,
-  ): Promise<[count: number, joined: 0 | 1, ...members: string[]]>;
+    ...entering: string[] // member, userId, entry JSON per person
+  ): Promise<[count: number, joined: string, ...members: string[]]>;
   exitRoom(
     presence: string,
     tabs: string,
@@ -356,6 +365,7 @@ const MAX_STREAM_ID = '18446744073709551615-18446744073709551615';
  */
 export class RedisEngine implements ChatEngine {
   readonly kind = 'redis' as const;
+  readonly presenceCalls = { entered: 0, calls: 0 };
   /** Names this instance's presence entries, so another instance can tell them apart. */
   private readonly instanceId = randomUUID();
   /** Redis Cluster (sharded pub/sub, a client that follows the slots) rather than one Redis. */
@@ -378,6 +388,10 @@ export class RedisEngine implements ChatEngine {
   private readonly heartbeat: NodeJS.Timeout;
   /** Redis Cluster: the second read-back after the subscriptions moved (see the subscribersReady handler). */
   private settledBackfill: NodeJS.Timeout | undefined;
+  /** Enters waiting for their room's enter call in flight to return (see enterTogether). */
+  private readonly waitingEnters = new Map<string, PendingEnter[]>();
+  /** Rooms with an enter call in flight. */
+  private readonly entering = new Set<string>();
   /** Redis Cluster: reads the slot map every second (see refreshSlotsEvery). */
   private slotsRefresh: NodeJS.Timeout | undefined;
   readonly operator: OperatorStore;
@@ -1089,15 +1103,7 @@ export class RedisEngine implements ChatEngine {
     let local = this.present.get(room);
     if (local === undefined) this.present.set(room, (local = new Map()));
     local.set(user.id, user);
-    // The JSON of each person listed (their stored entry and role), joined into one array as it is: nothing to parse.
-    const [count, joined, ...members] = await this.unavailableOnError(() => this.runEnter(room, user, listLimit));
-    this.commands.zadd(OCCUPIED_INDEX_KEY, Date.now(), room).catch(() => {});
-    return {
-      json: `[${members.join(',')}]` as MembersJson,
-      listed: members.length,
-      count: Number(count),
-      joined: Number(joined) === 1,
-    };
+    return this.unavailableOnError(() => this.enterTogether(room, user, listLimit));
   }
 
   async members(room: string, cursor: string | undefined, limit: number): Promise<MemberList> {
@@ -1306,11 +1312,61 @@ export class RedisEngine implements ChatEngine {
     this.listener?.availability(up);
   }
 
+  /**
+   * Enters a person with whoever else is entering the room through this instance at the
+   * moment: while one enter call for a room is in flight, the next ones wait and go together in
+   * the following call (at most ENTER_BATCH_MAX a call). A quiet room enters at once; in a
+   * storm, a room's arrivals cost one script call (and one read of its roles and member page)
+   * per round trip instead of one each.
+   */
+  private enterTogether(room: string, user: User, listLimit: number): Promise<Entered> {
+    return new Promise((resolve, reject) => {
+      let waiting = this.waitingEnters.get(room);
+      if (waiting === undefined) this.waitingEnters.set(room, (waiting = []));
+      waiting.push({ user, listLimit, resolve, reject });
+      if (!this.entering.has(room)) void this.runEnters(room);
+    });
+  }
+
+  private async runEnters(room: string): Promise<void> {
+    this.entering.add(room);
+    try {
+      for (let waiting = this.waitingEnters.get(room); waiting !== undefined; waiting = this.waitingEnters.get(room)) {
+        const batch = waiting.splice(0, ENTER_BATCH_MAX);
+        if (waiting.length === 0) this.waitingEnters.delete(room);
+        try {
+          const listLimit = Math.max(...batch.map((pending) => pending.listLimit));
+          this.presenceCalls.calls += 1;
+          this.presenceCalls.entered += batch.length;
+          const [count, joined, ...members] = await this.runEnter(
+            room,
+            batch.map((pending) => pending.user),
+            listLimit,
+          );
+          this.commands.zadd(OCCUPIED_INDEX_KEY, Date.now(), room).catch(() => {});
+          // The JSON of each person listed (their stored entry and role), joined into one array
+          // as it is: nothing to parse, and once for everyone of the batch who asked as many.
+          const lists = new Map<number, MembersJson>();
+          batch.forEach((pending, i) => {
+            const listed = members.slice(0, pending.listLimit);
+            let json = lists.get(listed.length);
+            if (json === undefined) lists.set(listed.length, (json = `[${listed.join(',')}]` as MembersJson));
+            pending.resolve({ json, listed: listed.length, count: Number(count), joined: joined[i] === '1' });
+          });
+        } catch (err) {
+          for (const pending of batch) pending.reject(err);
+        }
+      }
+    } finally {
+      this.entering.delete(room);
+    }
+  }
+
   private runEnter(
     room: string,
-    user: User,
+    users: User[],
     listLimit: number,
-  ): Promise<[count: number, joined: 0 | 1, ...members: string[]]> {
+  ): Promise<[count: number, joined: string, ...members: string[]]> {
     const keys = roomKeys(room);
     const now = Date.now();
     return this.commands.enterRoom(
@@ -1320,12 +1376,10 @@ export class RedisEngine implements ChatEngine {
       keys.moderation,
       now,
       roomChannel(room),
-      this.presenceMember(user.id),
-      user.id,
-      JSON.stringify(memberEntry(user)),
       now + this.options.presenceTtlMs,
       this.options.roomTtlMs,
       listLimit,
+      ...users.flatMap((user) => [this.presenceMember(user.id), user.id, JSON.stringify(memberEntry(user))]),
     );
   }
 
@@ -1364,7 +1418,7 @@ export class RedisEngine implements ChatEngine {
             for (const member of missing) {
               const user = this.present.get(room)?.get(userOfPresenceMember(member));
               if (user !== undefined)
-                void this.runEnter(room, user, 0).catch((err: Error) =>
+                void this.enterTogether(room, user, 0).catch((err: Error) =>
                   this.log.warn({ room, err: err.message }, 'presence refresh failed'),
                 );
             }

@@ -532,28 +532,56 @@ else
   if cap and (start == '+' or newer((string.gsub(start, '^%(', '')), cap)) then start = cap end
   entries = redis.call('XREVRANGE', KEYS[1], start, '-', 'COUNT', ARGV[3])
 end
-local out = {}
-for _, entry in ipairs(entries) do
-  local subject, answered = entry[1], nil
-  local fields = entry[2]
-  for i = 1, #fields, 2 do
-    if fields[i] == 't' then subject = fields[i + 1] elseif fields[i] == 'rt' then answered = fields[i + 1] end
+-- The state of every entry's message is read with one HMGET per hash for the whole page, not
+-- HGETs per entry: a recovery of a few hundred entries was otherwise a thousand commands.
+local function hmget(key, fields)
+  local values = {}
+  for from = 1, #fields, 500 do
+    local part = redis.call('HMGET', key, unpack(fields, from, math.min(from + 499, #fields)))
+    for i = 1, #part do values[#values + 1] = part[i] end
   end
-  local lines = {}
-  local list = redis.call('HGET', KEYS[4], subject)
-  if list then
-    for emoji in string.gmatch(list, '%S+') do
-      lines[#lines + 1] = emoji .. '\\t' .. (redis.call('HGET', KEYS[4], subject .. ' ' .. emoji) or '')
+  return values
+end
+local subjects, answers, answered = {}, {}, {}
+for k, entry in ipairs(entries) do
+  local fields = entry[2]
+  subjects[k] = entry[1]
+  for i = 1, #fields, 2 do
+    if fields[i] == 't' then subjects[k] = fields[i + 1] elseif fields[i] == 'rt' then answered[k] = fields[i + 1] end
+  end
+  if answered[k] then answers[#answers + 1] = answered[k] end
+end
+local out = {}
+if #entries == 0 then return out end
+local texts = hmget(KEYS[2], subjects)
+local edits = hmget(KEYS[3], subjects)
+local lists = hmget(KEYS[4], subjects)
+local answerTexts = hmget(KEYS[2], answers)
+-- Who reacted with each emoji: one field per (message, emoji) of the page's reaction lists.
+local reactionFields, reactionOf = {}, {}
+for k = 1, #entries do
+  if lists[k] then
+    for emoji in string.gmatch(lists[k], '%S+') do
+      reactionFields[#reactionFields + 1] = subjects[k] .. ' ' .. emoji
+      reactionOf[#reactionFields] = { k, emoji }
     end
   end
-  out[#out + 1] = {
-    entry[1],
-    fields,
-    redis.call('HGET', KEYS[2], subject),
-    redis.call('HGET', KEYS[3], subject),
-    #lines > 0 and table.concat(lines, '\\n') or false,
-    answered and redis.call('HGET', KEYS[2], answered) or false,
-  }
+end
+local reactors = hmget(KEYS[4], reactionFields)
+local lines = {}
+for i = 1, #reactionFields do
+  local k, emoji = reactionOf[i][1], reactionOf[i][2]
+  lines[k] = lines[k] or {}
+  lines[k][#lines[k] + 1] = emoji .. '\\t' .. (reactors[i] or '')
+end
+local nextAnswer = 0
+for k, entry in ipairs(entries) do
+  local answer = false
+  if answered[k] then
+    nextAnswer = nextAnswer + 1
+    answer = answerTexts[nextAnswer] or false
+  end
+  out[k] = { entry[1], entry[2], texts[k], edits[k], lines[k] and table.concat(lines[k], '\\n') or false, answer }
 end
 return out
 `;
@@ -600,30 +628,38 @@ end
 `;
 
 /**
- * Enter (or refresh) a person's presence on one instance. The person's member entry (the server
- * computed its tag and look) replaces any earlier one: an entry an earlier release stored,
- * `{id, name}` alone, gains the new fields when its person next enters.
+ * Enter (or refresh) the presence of one or more people on one instance, in one call: in a
+ * storm (a deploy reconnecting everyone) the people entering a room together share it, and the
+ * roles and the member page are read once for all of them. Each person's member entry (the
+ * server computed its tag and look) replaces any earlier one: an entry an earlier release
+ * stored, `{id, name}` alone, gains the new fields when its person next enters.
  * KEYS: presence, tabs, people, the room's moderation hash (read only: the roles)
- * ARGV: now, channel, member (`userId|instanceId`), userId, member entry JSON, expiry ms,
- *       room TTL ms, how many people present to list (0: none)
- * Returns how many people are present, 1 when it published the person's join (0: they were
- * present already), then the member JSON of the first ones HSCAN finds from its start (the
- * order member pages walk; see MEMBERS_PAGE), at most that many: a bounded read however large
- * the room, where an HGETALL made every arrival O(people present).
+ * ARGV: now, channel, expiry ms, room TTL ms, how many people present to list (0: none), then
+ *       for each person: member (`userId|instanceId`), userId, member entry JSON
+ * Returns how many people are present, a string with one character per person, '1' when it
+ * published that person's join (0: they were present already), then the member JSON of the
+ * first ones HSCAN finds from its start (the order member pages walk; see MEMBERS_PAGE), at
+ * most that many: a bounded read however large the room, where an HGETALL made every arrival
+ * O(people present).
  */
 export const ENTER = `${SWEEP}${WITH_ROLE}
-local added = redis.call('ZADD', KEYS[1], ARGV[6], ARGV[3])
-redis.call('HSET', KEYS[3], ARGV[4], ARGV[5])
 local with_role = role_splicer(KEYS[4])
-local joined = 0
-if added == 1 and redis.call('HINCRBY', KEYS[2], ARGV[4], 1) == 1 then
-  local count = redis.call('HLEN', KEYS[3])
-  redis.call('PUBLISH', ARGV[2], 'v1 join - - ' .. ARGV[1] .. ' ' .. count .. '\\n' .. with_role(ARGV[4], ARGV[5]))
-  joined = 1
+local joined = {}
+for i = 6, #ARGV, 3 do
+  local member, id, entry = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local added = redis.call('ZADD', KEYS[1], ARGV[3], member)
+  redis.call('HSET', KEYS[3], id, entry)
+  if added == 1 and redis.call('HINCRBY', KEYS[2], id, 1) == 1 then
+    local count = redis.call('HLEN', KEYS[3])
+    redis.call('PUBLISH', ARGV[2], 'v1 join - - ' .. ARGV[1] .. ' ' .. count .. '\\n' .. with_role(id, entry))
+    joined[#joined + 1] = '1'
+  else
+    joined[#joined + 1] = '0'
+  end
 end
-for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[7]) end
-local out = { redis.call('HLEN', KEYS[3]), joined }
-local limit = tonumber(ARGV[8])
+for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[4]) end
+local out = { redis.call('HLEN', KEYS[3]), table.concat(joined) }
+local limit = tonumber(ARGV[5])
 if limit == 0 then return out end
 -- HSCAN's COUNT is a hint (a small hash comes whole): scan until there are enough, a few
 -- calls at most, and keep the first ones.

@@ -75,6 +75,11 @@ const BACKFILL_PAGE_BYTES = 8 * 1024 * 1024;
 /** A read-back that failed is tried again after this long. */
 const BACKFILL_RETRY_MS = 1000;
 
+/** A person's join or leave (in a big room, counted instead: see isCountOnly). */
+function isJoinOrLeave({ event }: OutgoingEvent): boolean {
+  return event.kind === 'join' || event.kind === 'leave';
+}
+
 /**
  * What the check before publishing decided about a message or an edit: post it as sent, post
  * another text, refuse it with a reason for the sender, or refuse it because it could not be
@@ -519,14 +524,24 @@ export class RoomHub {
     return [...this.rooms.values()].flatMap((state) => [...state.members]);
   }
 
+  /**
+   * How big the room is for the big-room bounds: the count of the last presence event, or the
+   * sockets here if there are more. (On Redis, events reach the hub a moment after their count
+   * was taken: in a join storm hundreds more sockets may be here by then, and each per-person
+   * frame goes to every one of them.)
+   */
+  private roomSize(state: RoomState): number {
+    return Math.max(state.memberCount ?? 0, state.members.size);
+  }
+
   /** Whether the room has more people than typing notices are passed on for. */
   private isTooBigForTyping(state: RoomState): boolean {
-    return state.memberCount !== undefined && state.memberCount > this.options.typingMaxMembers;
+    return this.roomSize(state) > this.options.typingMaxMembers;
   }
 
   /** Whether the room is too big for a join or leave frame per person (see RoomHubOptions). */
   private isCountOnly(state: RoomState): boolean {
-    return state.memberCount !== undefined && state.memberCount > this.options.presenceCountOnlyMembers;
+    return this.roomSize(state) > this.options.presenceCountOnlyMembers;
   }
 
   /**
@@ -775,10 +790,17 @@ export class RoomHub {
         continue;
       }
       this.roomsQueued.delete(state);
-      const events = state.queued!;
+      let events = state.queued!;
       state.queued = undefined;
       state.lastWrittenAt = now;
       if (state.members.size === 0) continue;
+      if (this.isCountOnly(state) && events.some(isJoinOrLeave)) {
+        // The room grew past the bound while these joins and leaves waited (a join storm): each
+        // would go to every socket here now. A count goes out instead, as it does from here on.
+        events = events.filter((outgoing) => !isJoinOrLeave(outgoing));
+        this.countChanged(room, state);
+        if (events.length === 0) continue;
+      }
       const batch = new OutgoingBatch(events);
       for (const member of state.members) {
         try {

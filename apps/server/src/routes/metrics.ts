@@ -106,6 +106,16 @@ const metricsRoutes: FastifyPluginAsync<{ token?: string | undefined }> = async 
     'History reads that shared an identical read already in flight instead of reading the log again',
     () => stats.historyReadsMerged,
   );
+  counter(
+    'parley_presence_entered_total',
+    'People entered into rooms (each socket that joined, each re-entry)',
+    () => engine.presenceCalls.entered,
+  );
+  counter(
+    'parley_presence_enter_calls_total',
+    'Engine calls that entered them: on Redis, arrivals in a room while one of its calls is in flight go together',
+    () => engine.presenceCalls.calls,
+  );
   counter('parley_backfills_total', 'Times the log was read back after pub/sub lost messages', () => stats.backfills);
   counter(
     'parley_backfilled_messages_total',
