@@ -112,6 +112,36 @@ describe('parley.v1 across two instances on one Redis', () => {
     stayer.client.close();
   });
 
+  test('an instance shut down for a deploy: who reconnects elsewhere neither leaves nor joins again; who does not, leaves at the expiry', async () => {
+    const leaving = await startApp(undefined, { REDIS_URL: redis.url, PRESENCE_TTL_SECONDS: '2' });
+    let closed = false;
+    try {
+      const watcher = await connectV1(a.wsUrl, 'x_deploy', { name: 'Watcher' });
+      const returner = await connectV1(leaving.wsUrl, 'x_deploy', { name: 'Returner' });
+      const goner = await connectV1(leaving.wsUrl, 'x_deploy', { name: 'Goner' });
+      assert.equal((await nextOfType(watcher.client, 'join')).user.name, 'Returner');
+      assert.equal((await nextOfType(watcher.client, 'join')).user.name, 'Goner');
+
+      await leaving.app.close();
+      closed = true;
+      assert.equal((await returner.client.waitClose()).code, 1012);
+      const back = await connectV1(b.wsUrl, 'x_deploy', { name: 'Returner', token: returner.welcome.token });
+      assert.equal(back.welcome.you.id, returner.welcome.you.id);
+      assert.equal(back.welcome.memberCount, 3, 'the goner is still present until the expiry');
+
+      // Nothing for the returner, then the goner's leave once its entry expired (2 s, swept by a heartbeat).
+      const leave = await nextOfType(watcher.client, 'leave', 10_000);
+      assert.equal(leave.user.id, goner.welcome.you.id);
+      await watcher.client.expectSilence(2500);
+      const members = await json(await fetch(`${a.httpUrl}/api/rooms/x_deploy/members`));
+      assert.deepEqual(members.members.map((m: any) => m.name).sort(), ['Returner', 'Watcher']);
+      watcher.client.close();
+      back.client.close();
+    } finally {
+      if (!closed) await leaving.app.close();
+    }
+  });
+
   test('members of a killed instance disappear within the presence expiry', async () => {
     const doomed = await ServerProcess.start({ REDIS_URL: redis.url, PRESENCE_TTL_SECONDS: '2' });
     try {

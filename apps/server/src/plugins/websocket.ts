@@ -14,7 +14,8 @@ const DRAIN_BATCHES = 10;
  * once closing starts, Fastify answers every new request (upgrades and /readyz included) with
  * 503; the open sockets get their messages in flight acked, then are closed in jittered batches
  * with "service restart" (1012), so the clients of a restarted instance do not all reconnect at
- * the same moment.
+ * the same moment. Their people's presence is kept until it expires (RoomHub.keepPresenceOnExit):
+ * those who reconnect elsewhere meanwhile are not announced as leaving and joining again.
  */
 export default fp<{ config: Config }>(
   async (fastify, { config }) => {
@@ -30,6 +31,7 @@ export default fp<{ config: Config }>(
       },
       preClose(done) {
         clearInterval(pinger);
+        fastify.roomHub.keepPresenceOnExit();
         drain([...fastify.websocketServer.clients], config).then(
           () => fastify.websocketServer.close(() => done()),
           (err: unknown) => {
