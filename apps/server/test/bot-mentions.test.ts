@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { MAX_BOT_MENTIONS_PER_MESSAGE } from '@parley/protocol';
 import { verifySignature } from '../src/integrations/signing.ts';
 import { startApp, type RunningApp } from './helpers/app.ts';
 import { answer, TestReceiver, type Received } from './helpers/receiver.ts';
@@ -215,6 +216,23 @@ describe('bots’ mentions on one instance', () => {
     await sleep(400);
     assert.equal(mentionsIn(receiver, room).length, 0);
     assert.equal((await history(app, room)).length, 4);
+    client.close();
+  });
+
+  test(`one message calls at most MAX_BOT_MENTIONS_PER_MESSAGE (${MAX_BOT_MENTIONS_PER_MESSAGE}) bots, however many it names`, async () => {
+    const room = 'bm_many';
+    receiver.handler = (_request, res) => answer(res, 200, {});
+    const names = ['Ava', 'Bea', 'Cy', 'Dot', 'Eli', 'Fay', 'Gus'].map((name) => `${name} Helper`);
+    assert.ok(names.length > MAX_BOT_MENTIONS_PER_MESSAGE);
+    for (const name of names) await makeBot(app, name, receiver.url);
+    const { client } = await connectV1(app.wsUrl, room, { name: 'Hal' });
+    await postV1(client, names.map((name) => `@${name}`).join(' '), 'many1');
+    const calls = await waitForMentions(receiver, room, MAX_BOT_MENTIONS_PER_MESSAGE);
+    await sleep(400);
+    assert.equal(mentionsIn(receiver, room).length, MAX_BOT_MENTIONS_PER_MESSAGE, 'no more calls than the bound');
+    const called = calls.map((call) => call.json.bot.name);
+    assert.equal(new Set(called).size, called.length, 'each bot at most once');
+    assert.ok(called.every((name: string) => names.includes(name)));
     client.close();
   });
 

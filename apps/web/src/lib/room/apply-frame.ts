@@ -108,6 +108,11 @@ export interface RoomState {
   /** The room's settings: the latest welcome's, replaced by each `settings` frame. */
   readonly settings: RoomSettings;
   /**
+   * While a recovery fetches pages: the settings as of the last settings change it has shown,
+   * which the next page's first change is described against (`settings` is already the newest).
+   */
+  readonly recoveredSettings?: RoomSettings | undefined;
+  /**
    * When the reader may post again (ms since the epoch, this client's clock), after a `slow_mode`
    * refusal said how long to wait; `null` when no refusal is pending.
    */
@@ -369,6 +374,7 @@ function applyWelcome(state: RoomState, welcome: WelcomeFrame, context: FrameCon
       // The settings now (a server before settings sends none: the defaults); the changes made
       // while the reader was away are lines (above).
       settings: welcomeSettings(state.settings, welcome),
+      recoveredSettings: recoverAfter !== undefined ? before : undefined,
       // Whether the room's events leave the server now (a change made while away has no line:
       // the server does not keep one).
       webhook: keptEvents(state.webhook, welcome.webhook?.events ?? null),
@@ -582,13 +588,20 @@ export function applyRecoveryPage(state: RoomState, page: HistoryPage, after: st
   // Only their lines: the page is older than what arrived live meanwhile, so the roles, bans and
   // mutes it would set may already be out of date (the welcome's roles include its role changes).
   for (const action of page.moderation ?? []) state.timeline.addModeration(action);
+  // The same for settings: a line each, each described against the one before it.
+  let settingsBefore = state.recoveredSettings ?? state.settings;
+  for (const change of page.settingsChanges ?? []) {
+    const settingsAfter = settingsOf(change);
+    state.timeline.addSettings(change, settingsChanges(settingsBefore, settingsAfter));
+    settingsBefore = settingsAfter;
+  }
   const covered = newestInBatch(page);
   if (covered !== undefined) state.timeline.noteLogId(covered);
   const outbox = removeAppliedChanges(
     removeDelivered(state.outbox, page.messages, state.me?.id),
     state.timeline.cursor(),
   );
-  return { ...state, contiguous: cursor, outbox };
+  return { ...state, contiguous: cursor, outbox, recoveredSettings: settingsBefore };
 }
 
 function only(state: RoomState): FrameOutcome {

@@ -133,6 +133,37 @@ describe('moderationLog', () => {
     assert.deepEqual(moderationLog(state.timeline.entries).map(word), ['kick', 'ban', 'inviteOnly', 'unmute', 'mute']);
   });
 
+  test('settings changed in a recovery page are lines too, each described against the one before it', () => {
+    let state = apply(initialRoomState(new Timeline()), welcome(), mod('mute', '100-0'));
+    state = { ...state, askedSince: '100-0' };
+    state = apply(
+      state,
+      welcome({ recovered: true, hasNewer: true, settingsChanges: [settings({ inviteOnly: true }, '160-0')] }),
+    );
+    state = applyRecoveryPage(
+      state,
+      {
+        room: 'r',
+        messages: [msg('170-0')],
+        settingsChanges: [
+          settings({ inviteOnly: true, slowModeSeconds: 30 }, '180-0'),
+          settings({ inviteOnly: true, slowModeSeconds: 30, topic: 'Seeds' }, '190-0'),
+        ],
+        hasMore: false,
+        recovered: true,
+      },
+      '160-0',
+      '190-0',
+    );
+    // Only what each change changed: not the invite-only of the welcome's change again.
+    assert.deepEqual(moderationLog(state.timeline.entries).map(word), [
+      'topic',
+      'slowModeSeconds',
+      'inviteOnly',
+      'mute',
+    ]);
+  });
+
   test('nothing seen: an empty log', () => {
     const state = apply(initialRoomState(new Timeline()), welcome({ history: [msg('100-0')] }));
     assert.deepEqual(moderationLog(state.timeline.entries), []);
