@@ -231,6 +231,43 @@ for (const engine of ['memory', 'redis'] as const) {
       bobBack.client.close();
     });
 
+    test('a reference client (no identity) chats in an open room; an invite-only room and an address ban keep it out', async () => {
+      const room = `reference_${engine}`;
+      const { owner, carl } = await roomOfThree(app, room);
+      const reference = (localAddress: string) => TestClient.connect(`${app.wsUrl}/ws/chat/${room}/`, { localAddress });
+      const open = await reference('127.0.0.3');
+      open.send({ message: 'hello from the tutorial page' });
+      assert.deepEqual(await open.next(), { message: 'hello from the tutorial page' });
+      open.close();
+
+      assert.equal((await requestV1(owner.client, { type: 'settings', inviteOnly: true }, nextId())).type, 'ack');
+      const shut = await reference('127.0.0.3');
+      assert.equal((await shut.next()).code, 'invite_required');
+      assert.equal((await shut.waitClose()).code, CLOSE_CODES.removed);
+      assert.equal((await requestV1(owner.client, { type: 'settings', inviteOnly: false }, nextId())).type, 'ack');
+
+      // Carl is banned from the address he came from: a reference client from there is kept out too.
+      assert.equal((await moderate(owner.client, 'ban', carl.welcome.you.id)).type, 'ack');
+      await carl.client.waitClose();
+      let refused: any;
+      for (let attempt = 0; attempt < 20 && refused === undefined; attempt++) {
+        const client = await reference('127.0.0.1');
+        const first = await client.next().catch(() => undefined);
+        if (first?.code === 'banned') refused = { first, close: await client.waitClose() };
+        else {
+          client.close();
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      }
+      assert.equal(refused?.first.code, 'banned', 'the banned address keeps reference clients out');
+      assert.equal(refused?.close.code, CLOSE_CODES.removed);
+      const elsewhere = await reference('127.0.0.3');
+      elsewhere.send({ message: 'another address' });
+      assert.deepEqual(await elsewhere.next(), { message: 'another address' });
+      elsewhere.close();
+      owner.client.close();
+    });
+
     test('mute: the person stays but cannot post, edit or react until unmuted', async () => {
       const room = `mute_${engine}`;
       const { owner, bob, carl } = await roomOfThree(app, room);

@@ -20,6 +20,19 @@ export class ReferenceSession extends SocketSession {
   // Reference clients have no `since` to recover with; closing would only lose them the room.
   override resync(): void {}
 
+  /**
+   * A reference client has no identity, so nothing can let it into an invite-only room (it
+   * could never be let in for good), and the only ban that can name it is its address's: both
+   * keep it out (`invite_required` / `banned`, close 4403), so neither is read around by
+   * switching protocols.
+   */
+  protected override async prepare(): Promise<void> {
+    this.author = { id: `${ANONYMOUS_ID_PREFIX}${this.id.slice(0, 8)}`, name: 'Anonymous' };
+    const standing = await this.deps.hub.standing(this.room, this.author.id, this.addressKey);
+    if (standing.bannedUntil !== undefined) this.closeRemoved('banned', standing.bannedUntil);
+    else if (standing.settings.inviteOnly) this.closeRemoved('invite_required', undefined);
+  }
+
   // Reference clients get every message of the room and nothing else.
   protected framesFor(batch: OutgoingBatch): FrameParts | undefined {
     const frames = batch.reference;
@@ -39,8 +52,7 @@ export class ReferenceSession extends SocketSession {
       return;
     }
     if (!this.allowMessage()) return;
-    this.author ??= { id: `${ANONYMOUS_ID_PREFIX}${this.id.slice(0, 8)}`, name: 'Anonymous' };
-    const draft = { room: this.room, user: this.author, text: text.value, address: this.addressKey };
+    const draft = { room: this.room, user: this.author!, text: text.value, address: this.addressKey };
     this.track(this.deps.hub.post(draft)).then(
       (result) => {
         // (A banned address is refused here too, and the before-publish hook's refusals, with
