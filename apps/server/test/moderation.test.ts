@@ -298,6 +298,17 @@ for (const engine of ['memory', 'redis'] as const) {
       assert.deepEqual(late.welcome.roles, { owner: bob.welcome.you.id, moderators: [owner.welcome.you.id] });
       assert.equal((await moderate(owner.client, 'promote', carl.welcome.you.id)).code, 'forbidden', 'no longer owner');
       assert.equal((await moderate(bob.client, 'promote', carl.welcome.you.id)).type, 'ack');
+      assert.equal((await moderate(carl.client, 'kick', late.welcome.you.id)).type, 'ack', 'a moderator kicks');
+      // Demoted, a moderator is a member again: told to the room, and no more kicking.
+      assert.equal((await moderate(bob.client, 'demote', carl.welcome.you.id)).type, 'ack');
+      let demoted;
+      do demoted = await nextOfType(owner.client, 'moderation');
+      while (demoted.action !== 'demote');
+      assert.equal(demoted.user.id, carl.welcome.you.id);
+      assert.equal((await moderate(carl.client, 'mute', owner.welcome.you.id)).code, 'forbidden');
+      const carlBack = await connectV1(app.wsUrl, room, { name: 'Carl', token: carl.welcome.token });
+      assert.equal(carlBack.welcome.you.role, 'member');
+      carlBack.client.close();
       for (const client of [owner.client, bob.client, carl.client, late.client]) client.close();
     });
 
@@ -322,18 +333,20 @@ for (const engine of ['memory', 'redis'] as const) {
       );
       assert.equal(told.by.id, owner.welcome.you.id);
 
-      // Slow mode: one message per 30 s for a member; a moderator (and the owner) are exempt.
+      // Slow mode: one message per 30 s for a member; a moderator and the owner are exempt.
+      assert.equal((await moderate(owner.client, 'promote', bob.welcome.you.id)).type, 'ack');
       assert.equal((await requestV1(carl.client, { type: 'message', text: 'one' }, nextId())).type, 'ack');
       const slowed = await requestV1(carl.client, { type: 'message', text: 'two' }, nextId());
       assert.equal(slowed.code, 'slow_mode');
       assert.ok(slowed.retryAfterMs > 25_000 && slowed.retryAfterMs <= 30_000, `retryAfterMs ${slowed.retryAfterMs}`);
-      assert.equal((await requestV1(owner.client, { type: 'message', text: 'a' }, nextId())).type, 'ack');
-      assert.equal((await requestV1(owner.client, { type: 'message', text: 'b' }, nextId())).type, 'ack');
+      for (const client of [owner.client, bob.client, owner.client, bob.client])
+        assert.equal((await requestV1(client, { type: 'message', text: 'exempt' }, nextId())).type, 'ack');
 
-      // Read-only: members may not post at all; the change keeps the other settings.
+      // Read-only: members may not post at all (moderators may); the change keeps the other settings.
       await requestV1(owner.client, { type: 'settings', readOnly: true, slowModeSeconds: 0 }, nextId());
-      const readOnly = await requestV1(bob.client, { type: 'message', text: 'hi' }, nextId());
+      const readOnly = await requestV1(carl.client, { type: 'message', text: 'hi' }, nextId());
       assert.equal(readOnly.code, 'read_only');
+      assert.equal((await requestV1(bob.client, { type: 'message', text: 'a moderator' }, nextId())).type, 'ack');
       const late = await connectV1(app.wsUrl, room, { name: 'Late' });
       assert.deepEqual([late.welcome.settings.topic, late.welcome.settings.readOnly], ['Be kind', true]);
       const badTopic = await requestV1(owner.client, { type: 'settings', topic: 'x'.repeat(201) }, nextId());
