@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CLOSE_CODES, compareMessageIds, MAX_PURGE_MESSAGES } from '@parley/protocol';
+import { CLOSE_CODES, compareMessageIds, MAX_PURGE_MESSAGES, tokenProtocol } from '@parley/protocol';
 import { startApp, type RunningApp } from './helpers/app.ts';
 import { TestRedis } from './helpers/redis-server.ts';
 import { connectV1, nextOfType, postV1, requestV1, TestClient } from './helpers/ws-client.ts';
@@ -611,5 +611,59 @@ describe('moderation across two instances (redis engine)', () => {
     const refused = await bannedEntry(a.wsUrl, room, 'name=Karl', '127.0.0.11');
     assert.deepEqual([refused?.frame.code, refused?.code], ['banned', CLOSE_CODES.removed]);
     owner.client.close();
+  });
+
+  test('kick, mute and invite-only set on A hold on B; a banned person recovering with `since` on B is refused', async () => {
+    const room = 'across_more';
+    const owner = await connectV1(a.wsUrl, room, { name: 'Olga' });
+    const first = await postV1(owner.client, 'mine');
+    const carl = await connectV1(b.wsUrl, room, { name: 'Carl', localAddress: '127.0.0.12' });
+    const dora = await connectV1(b.wsUrl, room, { name: 'Dora', localAddress: '127.0.0.13' });
+
+    // Kick on A: Carl's socket on B closes with 4403 (kicked); he may come back.
+    assert.equal((await moderate(owner.client, 'kick', carl.welcome.you.id)).type, 'ack');
+    assert.equal((await nextOfType(carl.client, 'error', 5000)).code, 'kicked');
+    assert.equal((await carl.client.waitClose()).code, CLOSE_CODES.removed);
+    const carlBack = await connectV1(b.wsUrl, room, {
+      name: 'Carl',
+      token: carl.welcome.token,
+      localAddress: '127.0.0.12',
+    });
+
+    // Mute on A: his posts on B are refused until unmuted on A.
+    assert.equal((await moderate(owner.client, 'mute', carl.welcome.you.id, { durationSeconds: 600 })).type, 'ack');
+    await nextOfType(carlBack.client, 'moderation', 5000);
+    assert.equal((await requestV1(carlBack.client, { type: 'message', text: 'hi' }, nextId())).code, 'muted');
+    assert.equal((await moderate(owner.client, 'unmute', carl.welcome.you.id)).type, 'ack');
+    let unmuted;
+    do unmuted = await nextOfType(carlBack.client, 'moderation', 5000);
+    while (unmuted.action !== 'unmute');
+    assert.equal((await requestV1(carlBack.client, { type: 'message', text: 'thanks' }, nextId())).type, 'ack');
+
+    // Invite-only on A: a newcomer on B needs an invite, and one made on A lets them in on B.
+    assert.equal((await requestV1(owner.client, { type: 'settings', inviteOnly: true }, nextId())).type, 'ack');
+    const newcomer = await TestClient.connect(`${b.wsUrl}/ws/chat/${room}/?name=Nina`, { protocols: ['parley.v1'] });
+    assert.equal((await newcomer.next()).code, 'invite_required');
+    const clientMsgId = nextId();
+    owner.client.send({ type: 'invite', clientMsgId });
+    const invite = await nextOfType(owner.client, 'invite');
+    const invited = await TestClient.connect(
+      `${b.wsUrl}/ws/chat/${room}/?name=Nina&invite=${encodeURIComponent(invite.invite)}`,
+      { protocols: ['parley.v1'] },
+    );
+    assert.equal((await invited.next()).type, 'welcome');
+    invited.close();
+
+    // Dora is banned on A (her socket on B closes), then tries to recover on B with `since`: refused.
+    assert.equal((await moderate(owner.client, 'ban', dora.welcome.you.id)).type, 'ack');
+    assert.equal((await dora.client.waitClose(5000)).code, CLOSE_CODES.removed);
+    const recovering = await TestClient.connect(
+      `${b.wsUrl}/ws/chat/${room}/?name=Dora&since=${encodeURIComponent(first)}`,
+      { protocols: ['parley.v1', tokenProtocol(dora.welcome.token)], localAddress: '127.0.0.13' },
+    );
+    const answer = await recovering.next();
+    assert.equal(answer.code, 'banned', 'no welcome, no history');
+    assert.equal((await recovering.waitClose()).code, CLOSE_CODES.removed);
+    for (const client of [owner.client, carlBack.client]) client.close();
   });
 });
