@@ -117,7 +117,10 @@ const SLOTS_REFRESH_MS = 1000;
  */
 function refreshSlotsEvery(clusters: Cluster[]): NodeJS.Timeout {
   return setInterval(() => {
-    for (const cluster of clusters) if (cluster.status === 'ready') cluster.refreshSlotsCache();
+    // As ioredis' own timer did, also while a connection is being re-made (a failover): the map
+    // must move off a primary that died, and off one that came back empty, as soon as it can.
+    for (const cluster of clusters)
+      if (cluster.status !== 'wait' && cluster.status !== 'end') cluster.refreshSlotsCache();
   }, SLOTS_REFRESH_MS).unref();
 }
 
