@@ -312,12 +312,7 @@ function applyWelcome(state: RoomState, welcome: WelcomeFrame, context: FrameCon
   else if (mutes.has(welcome.you.id)) mutes = new Map([...mutes].filter(([id]) => id !== welcome.you.id));
   let roles = welcome.roles ?? rolesOfYou(welcome.you);
   // Settings changed while away: a line each, each compared with the one before it.
-  let before = state.settings;
-  for (const change of welcome.settingsChanges ?? []) {
-    const after = settingsOf(change);
-    timeline.addSettings(change, settingsChanges(before, after));
-    before = after;
-  }
+  const before = addSettingsLines(timeline, welcome.settingsChanges, state.settings);
   for (const action of welcome.moderation ?? []) {
     timeline.addModeration(action);
     bans = applyRestriction(bans, action, 'ban', 'unban');
@@ -588,20 +583,38 @@ export function applyRecoveryPage(state: RoomState, page: HistoryPage, after: st
   // Only their lines: the page is older than what arrived live meanwhile, so the roles, bans and
   // mutes it would set may already be out of date (the welcome's roles include its role changes).
   for (const action of page.moderation ?? []) state.timeline.addModeration(action);
-  // The same for settings: a line each, each described against the one before it.
-  let settingsBefore = state.recoveredSettings ?? state.settings;
-  for (const change of page.settingsChanges ?? []) {
-    const settingsAfter = settingsOf(change);
-    state.timeline.addSettings(change, settingsChanges(settingsBefore, settingsAfter));
-    settingsBefore = settingsAfter;
-  }
+  // The same for settings, described from where the welcome or the last page left them.
+  const recoveredSettings = addSettingsLines(
+    state.timeline,
+    page.settingsChanges,
+    state.recoveredSettings ?? state.settings,
+  );
   const covered = newestInBatch(page);
   if (covered !== undefined) state.timeline.noteLogId(covered);
   const outbox = removeAppliedChanges(
     removeDelivered(state.outbox, page.messages, state.me?.id),
     state.timeline.cursor(),
   );
-  return { ...state, contiguous: cursor, outbox, recoveredSettings: settingsBefore };
+  return { ...state, contiguous: cursor, outbox, recoveredSettings };
+}
+
+/**
+ * Puts a line in the log for each settings change missed (a welcome's or a recovery page's),
+ * each described against the settings before it, starting from `before`.
+ * @returns The settings after the last of them (`before` when there are none).
+ */
+function addSettingsLines(
+  timeline: Timeline,
+  changes: readonly SettingsFrame[] | undefined,
+  before: RoomSettings,
+): RoomSettings {
+  let current = before;
+  for (const change of changes ?? []) {
+    const after = settingsOf(change);
+    timeline.addSettings(change, settingsChanges(current, after));
+    current = after;
+  }
+  return current;
 }
 
 function only(state: RoomState): FrameOutcome {
