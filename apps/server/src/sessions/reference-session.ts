@@ -12,7 +12,8 @@ import { SocketSession } from './socket-session.ts';
 export class ReferenceSession extends SocketSession {
   protected readonly protocol = 'reference';
   readonly userId = undefined;
-  private author: User | undefined;
+  /** It has no identity: each connection posts as its own `anon_…` id. */
+  private readonly author: User = { id: `${ANONYMOUS_ID_PREFIX}${this.id.slice(0, 8)}`, name: 'Anonymous' };
 
   // The reference protocol has no way to say so; sends during an outage still get an error.
   busStatus(): void {}
@@ -27,7 +28,6 @@ export class ReferenceSession extends SocketSession {
    * switching protocols.
    */
   protected override async prepare(): Promise<void> {
-    this.author = { id: `${ANONYMOUS_ID_PREFIX}${this.id.slice(0, 8)}`, name: 'Anonymous' };
     const standing = await this.deps.hub.standing(this.room, this.author.id, this.addressKey);
     if (standing.bannedUntil !== undefined) this.closeRemoved('banned', standing.bannedUntil);
     else if (standing.settings.inviteOnly) this.closeRemoved('invite_required', undefined);
@@ -52,7 +52,7 @@ export class ReferenceSession extends SocketSession {
       return;
     }
     if (!this.allowMessage()) return;
-    const draft = { room: this.room, user: this.author!, text: text.value, address: this.addressKey };
+    const draft = { room: this.room, user: this.author, text: text.value, address: this.addressKey };
     this.track(this.deps.hub.post(draft)).then(
       (result) => {
         // (A banned address is refused here too, and the before-publish hook's refusals, with
