@@ -25,9 +25,11 @@ export class ReferenceSession extends SocketSession {
    * A reference client has no identity, so nothing can let it into an invite-only room (it
    * could never be let in for good), and the only ban that can name it is its address's: both
    * keep it out (`invite_required` / `banned`, close 4403), so neither is read around by
-   * switching protocols.
+   * switching protocols. Checked once the socket is in the room (its events held until then),
+   * not before: a reference client has no `since`, so a message sent while it was being set up
+   * would otherwise be lost to it; if it is refused, nothing held reaches it.
    */
-  protected override async prepare(): Promise<void> {
+  protected override async welcome(): Promise<void> {
     const standing = await this.deps.hub.standing(this.room, this.author.id, this.addressKey);
     if (standing.bannedUntil !== undefined) this.closeRemoved('banned', standing.bannedUntil);
     else if (standing.settings.inviteOnly) this.closeRemoved('invite_required', undefined);
