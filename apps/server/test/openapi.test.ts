@@ -12,7 +12,7 @@ import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { openApiDocument, openApiPath } from '../src/http/openapi-document.ts';
 import { UNLIMITED, startApp, type RunningApp } from './helpers/app.ts';
-import { connectV1 } from './helpers/ws-client.ts';
+import { connectV1, postV1 } from './helpers/ws-client.ts';
 
 /**
  * The OpenAPI document (issue 17): valid OpenAPI 3.1, listing every route the server registers,
@@ -417,5 +417,41 @@ describe('real answers match the document', () => {
     });
     // (The room the bot posted to above.)
     assert.deepEqual([purge.status, purge.body.count], [200, 1]);
+  });
+
+  test('the operator reads a room’s messages, deletes one and makes an invite', async () => {
+    const { client } = await connectV1(running.wsUrl, 'openapi_tidy', { name: 'Olga' });
+    const id = await postV1(client, 'to go');
+    const page = await check(
+      'get',
+      '/api/admin/rooms/{room}/messages',
+      '/api/admin/rooms/openapi_tidy/messages?limit=5',
+      {
+        headers: operatorAuth,
+      },
+    );
+    assert.deepEqual([page.status, page.body.messages.length], [200, 1]);
+    const messagePath = '/api/admin/rooms/{room}/messages/{id}';
+    const deleted = await check('delete', messagePath, `/api/admin/rooms/openapi_tidy/messages/${id}`, {
+      headers: operatorAuth,
+    });
+    assert.equal(deleted.status, 200);
+    const badId = await check('delete', messagePath, '/api/admin/rooms/openapi_tidy/messages/x', {
+      headers: operatorAuth,
+    });
+    assert.deepEqual([badId.status, badId.body.error], [400, 'bad_request']);
+    const none = await check('delete', messagePath, '/api/admin/rooms/openapi_tidy/messages/1-0', {
+      headers: operatorAuth,
+    });
+    assert.deepEqual([none.status, none.body.error], [404, 'not_found']);
+    const invitesPath = '/api/admin/rooms/{room}/invites';
+    const invite = await check('post', invitesPath, '/api/admin/rooms/openapi_tidy/invites', { headers: operatorAuth });
+    assert.equal(invite.status, 201);
+    const tooShort = await check('post', invitesPath, '/api/admin/rooms/openapi_tidy/invites', {
+      headers: operator,
+      body: JSON.stringify({ expiresInSeconds: 10 }),
+    });
+    assert.deepEqual([tooShort.status, tooShort.body.error], [400, 'bad_request']);
+    client.close();
   });
 });

@@ -30,6 +30,33 @@ export const RoomNameParamSchema = v.pipe(
 /** `/api/rooms/<room>/…` and `/api/admin/rooms/<room>/…`. */
 export const RoomPathParamsSchema = v.object({ room: RoomNameParamSchema });
 
+/** `DELETE /api/admin/rooms/<room>/messages/<id>`. */
+export const RoomMessagePathParamsSchema = v.object({
+  room: RoomNameParamSchema,
+  id: v.pipe(MessageIdSchema, v.description('The message’s id (`<ms>-<seq>`).')),
+});
+
+/** The largest page of `GET /api/admin/rooms/<room>/messages` (`limit`). */
+export const OPERATOR_MESSAGES_PAGE_MAX = 100;
+/** Its page by default. */
+export const OPERATOR_MESSAGES_PAGE_DEFAULT = 20;
+
+/** The query of `GET /api/admin/rooms/<room>/messages`: the latest page, or the one before an id. */
+export const OperatorMessagesQuerySchema = v.object({
+  before: v.optional(
+    v.pipe(MessageIdSchema, v.description('Older messages: the page ends before this message id (`<ms>-<seq>`).')),
+  ),
+  limit: v.optional(
+    v.pipe(
+      v.number(),
+      v.integer(),
+      v.minValue(1),
+      v.maxValue(OPERATOR_MESSAGES_PAGE_MAX),
+      v.description(`Messages in the page (${OPERATOR_MESSAGES_PAGE_DEFAULT} by default).`),
+    ),
+  ),
+});
+
 /** `DELETE /api/admin/bans/<key>`. */
 export const BanPathParamsSchema = v.object({
   key: v.pipe(v.string(), v.description('The ban’s key, as listed: `u:<user id>` or `a:<address key>`.')),

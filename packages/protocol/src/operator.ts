@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { ClientModerateFrameSchema } from './client-frames.ts';
+import { ClientInviteFrameSchema, ClientModerateFrameSchema } from './client-frames.ts';
 import { DeliveryAttemptSchema, DeliveryCountsSchema } from './deliveries.ts';
 import { MAX_MODERATION_SECONDS, MAX_REASON_LENGTH, RoomSettingsSchema } from './moderation.ts';
 
@@ -20,6 +20,12 @@ export const ADMIN_BAN_ROUTE = '/api/admin/bans/:key';
 export const ADMIN_MODERATE_ROUTE = '/api/admin/rooms/:room/moderate';
 /** `POST` (no body): deletes every retained message of a room. */
 export const ADMIN_PURGE_ROUTE = '/api/admin/rooms/:room/purge';
+/** `GET`: a page of a room's history, any room (`HistoryPage`; query: `OperatorMessagesQuery`). */
+export const ADMIN_ROOM_MESSAGES_ROUTE = '/api/admin/rooms/:room/messages';
+/** `DELETE`: deletes one message of a room, as a moderator's `delete` (`OperatorActionResult`). */
+export const ADMIN_ROOM_MESSAGE_ROUTE = '/api/admin/rooms/:room/messages/:id';
+/** `POST` an `OperatorInviteRequest` (or no body): an invite to a room (`OperatorInvite`). */
+export const ADMIN_INVITES_ROUTE = '/api/admin/rooms/:room/invites';
 /**
  * `GET`: the webhooks, bots' webhook URLs and rooms' webhooks (those delivered to lately), with
  * each instance's deliveries to them (`WebhookStatusList`).
@@ -39,6 +45,24 @@ export function adminModeratePath(room: string): string {
 /** Path of a room's purge endpoint. */
 export function adminPurgePath(room: string): string {
   return `/api/admin/rooms/${encodeURIComponent(room)}/purge`;
+}
+
+/** Path of a page of a room's history, as the operator reads it (the latest page, or the one `before` an id). */
+export function adminRoomMessagesPath(room: string, query: { before?: string; limit?: number } = {}): string {
+  const params = Object.entries(query)
+    .filter(([, value]) => value !== undefined)
+    .map(([key, value]) => `${key}=${encodeURIComponent(String(value))}`);
+  return `/api/admin/rooms/${encodeURIComponent(room)}/messages${params.length === 0 ? '' : `?${params.join('&')}`}`;
+}
+
+/** Path of one message of a room, to delete it as the operator. */
+export function adminRoomMessagePath(room: string, id: string): string {
+  return `/api/admin/rooms/${encodeURIComponent(room)}/messages/${encodeURIComponent(id)}`;
+}
+
+/** Path of a room's invites, to make one as the operator. */
+export function adminInvitesPath(room: string): string {
+  return `/api/admin/rooms/${encodeURIComponent(room)}/invites`;
 }
 
 /**
@@ -151,6 +175,26 @@ export const OperatorActionResultSchema = v.object({
   count: v.optional(v.number()),
 });
 export type OperatorActionResult = v.InferOutput<typeof OperatorActionResultSchema>;
+
+/**
+ * `POST /api/admin/rooms/<room>/invites`: how long the invite lasts, bounded as the socket's
+ * `invite` frame (a minute to MAX_INVITE_SECONDS; DEFAULT_INVITE_SECONDS when absent).
+ */
+export const OperatorInviteRequestSchema = v.object({
+  expiresInSeconds: ClientInviteFrameSchema.entries.expiresInSeconds,
+});
+export type OperatorInviteRequest = v.InferOutput<typeof OperatorInviteRequestSchema>;
+
+/** An invite made by the operator: what an `invite` frame carries, the link always. */
+export const OperatorInviteSchema = v.object({
+  /** Presented on connect as `&invite=<invite>` (SDKs, bots); the link carries it. */
+  invite: v.string(),
+  /** Opens the room in the web app with the invite. */
+  url: v.string(),
+  /** When it stops letting people in (ms). */
+  expiresTs: v.number(),
+});
+export type OperatorInvite = v.InferOutput<typeof OperatorInviteSchema>;
 
 /** One instance's deliveries to one target, as it last reported them (every few seconds). */
 export const InstanceDeliveriesSchema = v.object({

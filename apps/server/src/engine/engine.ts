@@ -305,8 +305,9 @@ export interface ChatEngine extends QuotaStore {
   post(draft: MessageDraft): Promise<PostResult>;
   /**
    * Checks and applies a change to a message (edit and delete: the author's own, an edit within
-   * the edit window; reactions: at most `maxReactionEmoji` emoji and `maxReactionsPerMessage`
-   * reactions a message), appends it to the log and publishes the message's new state, in one
+   * the edit window; a delete also the room's owner's and moderators', and the operator's;
+   * reactions: at most `maxReactionEmoji` emoji and `maxReactionsPerMessage` reactions a
+   * message), appends it to the log and publishes the message's new state, in one
    * atomic step. Retries are recognised by clientMsgId like posts.
    * @throws EngineUnavailableError like post.
    */

@@ -3,6 +3,7 @@ import {
   DEFAULT_ROOM_SETTINGS,
   isBotId,
   EVERYONE_USER,
+  OPERATOR_USER,
   roleOf,
   type ChangeOp,
   type ModerationFrame,
@@ -207,8 +208,8 @@ export class MemoryEngine implements ChatEngine {
         break;
       }
       case 'delete': {
-        // Its author's, or the owner's and moderators' (any message of their room).
-        if (message.user.id !== draft.user.id && standing.role === 'member')
+        // Its author's, or the owner's and moderators' (any message of their room), or the operator's (any room).
+        if (message.user.id !== draft.user.id && standing.role === 'member' && draft.user.id !== OPERATOR_USER.id)
           return { outcome: 'refused', code: 'forbidden' };
         changed = tombstone(message);
         break;

@@ -221,8 +221,8 @@ local op = ARGV[1]
 local user = ARGV[9]
 local function newest() return redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1][1] end
 if op == 'edit' and author ~= user then return {'', 4} end
--- Any message may be deleted by the room's owner and moderators.
-if op == 'delete' and author ~= user and not is_moderator(user) then return {'', 4} end
+-- Any message may be deleted by the room's owner and moderators, and by the operator (any room).
+if op == 'delete' and author ~= user and not is_moderator(user) and user ~= 'operator' then return {'', 4} end
 if op == 'edit' and tonumber(ARGV[10]) > 0 then
   local time = redis.call('TIME')
   local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)

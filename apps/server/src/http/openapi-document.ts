@@ -7,6 +7,9 @@ import {
   ADMIN_BOT_WEBHOOK_ROUTE,
   ADMIN_BOTS_PATH,
   ADMIN_INSTANCES_PATH,
+  ADMIN_INVITES_ROUTE,
+  ADMIN_ROOM_MESSAGE_ROUTE,
+  ADMIN_ROOM_MESSAGES_ROUTE,
   ADMIN_WEBHOOKS_PATH,
   ADMIN_MODERATE_ROUTE,
   ADMIN_PURGE_ROUTE,
@@ -37,6 +40,9 @@ import {
   ModerationFrameSchema,
   OPENAPI_PATH,
   OperatorActionResultSchema,
+  OperatorInviteRequestSchema,
+  OperatorInviteSchema,
+  OperatorMessagesQuerySchema,
   OperatorModerationRequestSchema,
   OperatorRoomListSchema,
   PROTOCOL_V1,
@@ -49,6 +55,7 @@ import {
   ReadinessSchema,
   RoomListSchema,
   RoomMembersQuerySchema,
+  RoomMessagePathParamsSchema,
   RoomMessagesQuerySchema,
   RoomPathParamsSchema,
   RoomSettingsSchema,
@@ -98,6 +105,8 @@ const COMPONENTS = {
   InstanceBanRequest: InstanceBanRequestSchema,
   OperatorModerationRequest: OperatorModerationRequestSchema,
   OperatorActionResult: OperatorActionResultSchema,
+  OperatorInviteRequest: OperatorInviteRequestSchema,
+  OperatorInvite: OperatorInviteSchema,
   BotList: BotListSchema,
   BotCreateRequest: BotCreateRequestSchema,
   BotCreated: BotCreatedSchema,
@@ -149,6 +158,8 @@ interface Route {
   query?: ObjectSchema;
   headers?: ObjectSchema;
   body?: Component;
+  /** The body may be left out (then every field takes its default). */
+  bodyOptional?: boolean;
   /** Successful answers by status. */
   ok: Record<number, { description: string; body?: Body | Body[]; headers?: Record<string, unknown> }>;
   errors: ErrorAnswer[];
@@ -353,6 +364,57 @@ const ROUTES: Route[] = [
     engine: true,
     ok: { 200: { description: 'Done, with how many messages went', body: 'OperatorActionResult' } },
     errors: [...OPERATOR_ERRORS, 'invalid_room', 'forbidden'],
+  },
+  {
+    method: 'get',
+    path: ADMIN_ROOM_MESSAGES_ROUTE,
+    tag: 'operator',
+    summary: 'A page of any room’s history, as the operator reads it',
+    description:
+      'The latest messages, or those `before` an id; unlisted and invite-only rooms too. Not charged to ' +
+      `HISTORY_BYTES_PER_IP. ${OPERATOR_NOTE}`,
+    auth: 'operator',
+    params: RoomPathParamsSchema,
+    query: OperatorMessagesQuerySchema,
+    metered: true,
+    engine: true,
+    ok: { 200: { description: 'The page, oldest first', body: 'HistoryPage' } },
+    errors: [...OPERATOR_ERRORS, 'invalid_room', 'bad_request'],
+  },
+  {
+    method: 'delete',
+    path: ADMIN_ROOM_MESSAGE_ROUTE,
+    tag: 'operator',
+    summary: 'Deletes one message of a room',
+    description:
+      'As a moderator’s `delete`: an entry of the room’s log, so present sockets get the `delete` event and ' +
+      'recovering clients never see the message. A retry is answered with the same entry. 404 when the room has ' +
+      `no such message (deleted already, or older than its history). ${OPERATOR_NOTE}`,
+    auth: 'operator',
+    params: RoomMessagePathParamsSchema,
+    metered: true,
+    engine: true,
+    ok: { 200: { description: 'Deleted: the deletion’s entry in the room’s log', body: 'OperatorActionResult' } },
+    errors: [...OPERATOR_ERRORS, 'invalid_room', 'bad_request'],
+  },
+  {
+    method: 'post',
+    path: ADMIN_INVITES_ROUTE,
+    tag: 'operator',
+    summary: 'An invite to a room',
+    description:
+      'As the owner’s and moderators’ `invite` frame: signed, expiring, for this room only; whoever connects ' +
+      'with it is let into the invite-only room for good. The link opens the web app: the asking page’s origin ' +
+      `when this server takes it, else the first PUBLIC_ORIGIN, else this server’s. The body may be left out. ${OPERATOR_NOTE}`,
+    auth: 'operator',
+    params: RoomPathParamsSchema,
+    body: 'OperatorInviteRequest',
+    bodyOptional: true,
+    metered: true,
+    // (The secret that signs invites is read from the engine once.)
+    engine: true,
+    ok: { 201: { description: 'The invite and its link', body: 'OperatorInvite' } },
+    errors: [...OPERATOR_ERRORS, 'invalid_room', ...BODY_ERRORS],
   },
   {
     method: 'get',
@@ -633,7 +695,9 @@ function operation(route: Route, shared: Record<string, unknown>) {
     ...(route.description !== undefined ? { description: route.description } : {}),
     ...(route.auth !== undefined ? { security: SECURITY[route.auth] } : {}),
     ...(parametersOf.length > 0 ? { parameters: parametersOf } : {}),
-    ...(route.body !== undefined ? { requestBody: { required: true, content: content(route.body) } } : {}),
+    ...(route.body !== undefined
+      ? { requestBody: { required: route.bodyOptional !== true, content: content(route.body) } }
+      : {}),
     responses: { ...ok, ...errorResponses(route, shared) },
   };
 }

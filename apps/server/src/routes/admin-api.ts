@@ -17,15 +17,26 @@ import {
   type BotWebhookSet,
   type WebhookStatusList,
   ADMIN_INSTANCES_PATH,
+  ADMIN_INVITES_ROUTE,
   ADMIN_MODERATE_ROUTE,
   ADMIN_PURGE_ROUTE,
+  ADMIN_ROOM_MESSAGE_ROUTE,
+  ADMIN_ROOM_MESSAGES_ROUTE,
   ADMIN_ROOMS_PATH,
+  DEFAULT_INVITE_SECONDS,
   EVERYONE_USER,
   InstanceBanRequestSchema,
+  OPERATOR_MESSAGES_PAGE_DEFAULT,
+  OPERATOR_MESSAGES_PAGE_MAX,
   OPERATOR_USER,
+  OperatorInviteRequestSchema,
   OperatorModerationRequestSchema,
   decodeWith,
+  isMessageId,
   parseRoomName,
+  roomPagePath,
+  type HistoryPage,
+  type OperatorInvite,
   type OperatorActionResult,
   type InstanceBanList,
   type InstanceList,
@@ -36,6 +47,7 @@ import type { Config } from '../config.ts';
 import type { PurgeResult } from '../engine/engine.ts';
 import { bearerMatches, bearerRequired } from '../http/bearer.ts';
 import { HttpError } from '../http/http-error.ts';
+import { isOriginAllowed } from '../http/origin-policy.ts';
 import { webhookStatusList } from '../integrations/delivery-status.ts';
 import { redactUrl } from '../integrations/redact-url.ts';
 import { newBot, newWebhookSecret } from '../operator/bot-keys.ts';
@@ -126,6 +138,77 @@ const adminApi: FastifyPluginAsync<{ token: string; config: Config }> = async (f
     });
     return answer(result);
   });
+
+  // A room's messages as the operator reads them (to pick one to delete): any room, invite-only
+  // and unlisted ones too; a bounded page, the latest or the one before an id.
+  fastify.get<{ Params: { room: string }; Querystring: { before?: string; limit?: string } }>(
+    ADMIN_ROOM_MESSAGES_ROUTE,
+    async (request): Promise<HistoryPage> => {
+      const room = roomOf(request.params.room);
+      const { before } = request.query;
+      if (before !== undefined && !isMessageId(before))
+        throw new HttpError('bad_request', '"before" must be a message id such as 1700000000000-0.');
+      const limit = request.query.limit === undefined ? OPERATOR_MESSAGES_PAGE_DEFAULT : Number(request.query.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > OPERATOR_MESSAGES_PAGE_MAX)
+        throw new HttpError('bad_request', `"limit" must be an integer from 1 to ${OPERATOR_MESSAGES_PAGE_MAX}.`);
+      const page = await fastify.roomHub.history(room, { before, limit, maxBytes: config.historyPageMaxBytes });
+      return { room, messages: page.messages, hasMore: page.hasMore };
+    },
+  );
+
+  // One message deleted, as a moderator's `delete` of it: an entry of the room's log, so every
+  // instance and every recovering client applies it, and present sockets get the `delete` event.
+  fastify.delete<{ Params: { room: string; id: string } }>(
+    ADMIN_ROOM_MESSAGE_ROUTE,
+    async (request): Promise<OperatorActionResult> => {
+      const room = roomOf(request.params.room);
+      const { id } = request.params;
+      if (!isMessageId(id)) throw new HttpError('bad_request', 'The message id must look like 1700000000000-0.');
+      const result = await fastify.roomHub.change({
+        room,
+        user: OPERATOR_USER,
+        op: 'delete',
+        id,
+        // One per message: a retried DELETE is answered with the first deletion's entry.
+        clientMsgId: `operator-delete-${id}`,
+      });
+      if (result.outcome === 'refused' && result.code === 'not_found') {
+        const { messages } = await fastify.engine.roomFacts(room);
+        throw new HttpError(
+          'not_found',
+          messages === 0
+            ? 'This room has no messages (it does not exist, or every message was deleted or has expired).'
+            : 'No such message in this room: it was deleted, or is older than the history the room keeps.',
+        );
+      }
+      return answer(result);
+    },
+  );
+
+  // An invite to any room, as the owner and moderators make with an `invite` frame: signed,
+  // expiring, opening that room only (invite-only rooms let its bearer in for good).
+  fastify.post<{ Params: { room: string } }>(ADMIN_INVITES_ROUTE, async (request, reply) => {
+    const room = roomOf(request.params.room);
+    const body = decodeWith(OperatorInviteRequestSchema, request.body ?? {});
+    if (!body.ok) throw new HttpError('bad_request', body.message);
+    const expiresTs = Date.now() + (body.value.expiresInSeconds ?? DEFAULT_INVITE_SECONDS) * 1000;
+    const invite = await fastify.identity.invite(room, expiresTs);
+    const url = `${webAppOrigin(request)}${roomPagePath(room)}?invite=${encodeURIComponent(invite)}`;
+    const made: OperatorInvite = { invite, url, expiresTs };
+    return reply.code(201).send(made);
+  });
+
+  /**
+   * Where the web app is, for invite links: the asking page's origin (the /admin page) when this
+   * server takes pages from it, else the first PUBLIC_ORIGIN, else the origin this request reached.
+   */
+  const webAppOrigin = (request: FastifyRequest): string => {
+    const { origin, host } = request.headers;
+    if (origin !== undefined && URL.canParse(origin) && new URL(origin).origin === origin) {
+      if (isOriginAllowed(origin, host, config.allowedOrigins, config.publicOrigins)) return origin;
+    }
+    return config.publicOrigins[0] ?? `${request.protocol}://${request.host}`;
+  };
 
   // Bots: made here, their key shown once; deleting one stops its key at once.
   fastify.get(ADMIN_BOTS_PATH, async (): Promise<BotList> => {
