@@ -25,10 +25,14 @@ export class TestClient {
   /** Opens a socket and waits until it is open. */
   static async connect(
     url: string,
-    options: { protocols?: string[]; origin?: string; localAddress?: string } = {},
+    options: { protocols?: string[]; origin?: string; localAddress?: string; forwardedFor?: string } = {},
   ): Promise<TestClient> {
     const socket = new WebSocket(url, options.protocols ?? [], {
       ...(options.origin ? { origin: options.origin } : {}),
+      // The client address as a proxy in front of the server names it (X-Forwarded-For): the
+      // server believes it only with TRUST_PROXY, and tests use it for addresses no loopback
+      // interface has (IPv6 ones, say).
+      ...(options.forwardedFor ? { headers: { 'x-forwarded-for': options.forwardedFor } } : {}),
       // Another loopback address (127.0.0.2, …) is another client address for per-address limits.
       ...(options.localAddress ? { localAddress: options.localAddress } : {}),
     });
@@ -108,6 +112,8 @@ export interface V1Options {
   since?: string;
   /** The client address to connect from (another loopback address is another client). */
   localAddress?: string;
+  /** The client address to send as X-Forwarded-For (believed by an app started with TRUST_PROXY). */
+  forwardedFor?: string;
 }
 
 /** Opens a `parley.v1` connection and returns it with its welcome frame. */
@@ -124,6 +130,7 @@ export async function connectV1(
   const client = await TestClient.connect(`${wsUrl}/ws/chat/${encodeURIComponent(room)}/?${query}`, {
     protocols,
     ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+    ...(options.forwardedFor ? { forwardedFor: options.forwardedFor } : {}),
   });
   const welcome = await client.next();
   if (welcome.type !== 'welcome') throw new Error(`expected welcome, got ${JSON.stringify(welcome)}`);
