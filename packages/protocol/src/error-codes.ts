@@ -123,13 +123,13 @@ export const HTTP_ERROR_CODES = {
   // would get, each with its status:
   /** 413: the text is over MAX_TEXT_BYTES, or the request body over the endpoint's limit (MAX_PAYLOAD_BYTES). */
   too_large: 413,
-  /** 403: the bot is banned from the room (or the server); `until` says until when. */
+  /** 403: the bot is banned from the room (or the server); `until` says until when. Also a room's read (history, members) by a banned id or address. */
   banned: 403,
   /** 403: the bot is muted in the room. */
   muted: 403,
   /** 403: the room is read-only. */
   read_only: 403,
-  /** 403: the room is invite-only and the bot was never let in. */
+  /** 403: the room is invite-only and the bot was never let in. Also a room's read by someone it never let in (or no one). */
   invite_required: 403,
   /** 422: the server's message check (the operator's before-publish hook) refused the text; `message` says why. */
   rejected: 422,

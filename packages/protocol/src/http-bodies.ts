@@ -69,6 +69,10 @@ export type RoomList = v.InferOutput<typeof RoomListSchema>;
 export const HttpErrorBodySchema = v.object({
   error: v.picklist(Object.keys(HTTP_ERROR_CODES) as [HttpErrorCode, ...HttpErrorCode[]]),
   message: v.string(),
+  /** `banned` on a room read: when the ban ends (ms since the epoch); absent: until lifted (as the socket's error). */
+  until: v.optional(v.number()),
+  /** `banned` by the operator from the whole server, not by the room (as the socket's error). */
+  scope: v.optional(v.literal('server')),
 });
 export type HttpErrorBody = v.InferOutput<typeof HttpErrorBodySchema>;
 

@@ -2,10 +2,13 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { HTTP_ERROR_CODES, type HttpErrorBody, type HttpErrorCode } from '@parley/protocol';
 import { EngineUnavailableError } from '../engine/engine.ts';
 
+/** What an error body may say besides its code and sentence (a ban's end and scope, as a socket's error). */
+export type HttpErrorDetails = Pick<HttpErrorBody, 'until' | 'scope'>;
+
 /**
  * An HTTP answer that is an error: a code of the protocol's closed list (its status comes with
- * it), a sentence, and headers (Retry-After). Routes and hooks throw it; the one error handler
- * ({@link handleErrors}) answers `{"error": code, "message": …}`.
+ * it), a sentence, headers (Retry-After) and details (a ban's `until`). Routes and hooks throw
+ * it; the one error handler ({@link handleErrors}) answers `{"error": code, "message": …}`.
  */
 export class HttpError extends Error {
   readonly status: number;
@@ -14,6 +17,7 @@ export class HttpError extends Error {
     readonly code: HttpErrorCode,
     message: string,
     readonly headers: Record<string, string> = {},
+    readonly details: HttpErrorDetails = {},
   ) {
     super(message);
     this.name = 'HttpError';
@@ -32,12 +36,13 @@ export function handleErrors(app: FastifyInstance): void {
       message: string,
       status: number = HTTP_ERROR_CODES[code],
       headers: Record<string, string> = {},
+      details: HttpErrorDetails = {},
     ) =>
       reply
         .code(status)
         .headers(headers)
-        .send({ error: code, message } satisfies HttpErrorBody);
-    if (err instanceof HttpError) return answer(err.code, err.message, err.status, err.headers);
+        .send({ error: code, message, ...details } satisfies HttpErrorBody);
+    if (err instanceof HttpError) return answer(err.code, err.message, err.status, err.headers, err.details);
     if (err instanceof EngineUnavailableError)
       return answer('unavailable', 'The chat service cannot reach its message bus; try again shortly.');
     const status = 'statusCode' in err && err.statusCode !== undefined ? err.statusCode : 500;

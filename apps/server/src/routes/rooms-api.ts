@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import {
   MEMBER_CURSOR_PATTERN,
   ROOM_LIST_PATH,
@@ -14,6 +14,7 @@ import {
 } from '@parley/protocol';
 import type { Config } from '../config.ts';
 import { HttpError } from '../http/http-error.ts';
+import { RoomReadAccess } from '../http/room-read-access.ts';
 
 /** Largest page a client may ask for. */
 const MAX_PAGE = 200;
@@ -43,9 +44,21 @@ interface MembersRequest {
 /**
  * The HTTP API: active rooms, older history for scroll-back, newer history to finish a
  * recovery the welcome cut short, and the people present page by page. (Each request is charged to its address's HTTP rate before it
- * gets here: see http/admission.ts.)
+ * gets here: see http/admission.ts.) A room's history and people are read only by whom its
+ * WebSocket would let in (http/room-read-access.ts).
  */
 const roomsApi: FastifyPluginAsync<{ config: Config }> = async (fastify, { config }) => {
+  const access = new RoomReadAccess({
+    adminToken: config.adminToken,
+    identity: fastify.identity,
+    operator: fastify.engine.operator,
+    serverBans: fastify.serverBans,
+    standing: (room, userId, address) => fastify.roomHub.standing(room, userId, address),
+  });
+  /** Refuses the read when the reader is banned from the room, or it is invite-only and not theirs to read. */
+  const mayRead = async (request: FastifyRequest, room: string) =>
+    access.check(room, await access.readerOf(request.headers.authorization), fastify.limits.keyOf(request.ip));
+
   let roomList: { at: number; rooms: Promise<RoomSummary[]> } | undefined;
   fastify.get(ROOM_LIST_PATH, async (): Promise<RoomList> => {
     const now = Date.now();
@@ -82,6 +95,7 @@ const roomsApi: FastifyPluginAsync<{ config: Config }> = async (fastify, { confi
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {
       throw new HttpError('bad_request', `"limit" must be an integer from 1 to ${MAX_PAGE}.`);
     }
+    await mayRead(request, room.value);
     // Pages are cut to what the address may still be sent (HISTORY_BYTES_PER_IP); below a
     // useful page, it must wait.
     const key = fastify.limits.keyOf(request.ip);
@@ -125,6 +139,7 @@ const roomsApi: FastifyPluginAsync<{ config: Config }> = async (fastify, { confi
     if (!Number.isInteger(limit) || limit < 1 || limit > MEMBER_PAGE_MAX) {
       throw new HttpError('bad_request', `"limit" must be an integer from 1 to ${MEMBER_PAGE_MAX}.`);
     }
+    await mayRead(request, room.value);
     const page = await fastify.roomHub.members(room.value, cursor, limit);
     // The members as the engine listed them, spliced in as text like a welcome's.
     const head = JSON.stringify({
