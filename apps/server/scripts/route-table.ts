@@ -16,6 +16,7 @@ const AUTH_LABELS: Record<string, string> = {
   operatorToken: '`ADMIN_TOKEN`',
   botKey: 'bot key',
   metricsToken: '`METRICS_TOKEN`',
+  identityToken: 'identity token',
 };
 
 type Operation = { summary: string; security?: Record<string, string[]>[] };
@@ -29,9 +30,11 @@ function authOf(operation: Operation): string {
     if (label === undefined) throw new Error(`no README label for the security scheme ${scheme}`);
     return label;
   });
-  // An empty requirement beside the scheme: the credentials are needed only when configured.
+  // An empty requirement beside the scheme: the credentials are needed only when configured
+  // (METRICS_TOKEN), or the caller may send none (a room's reads, anonymous).
   const optional = security.some((requirement) => Object.keys(requirement).length === 0);
-  return `Bearer ${labels.join(' or ')}${optional ? ' (if set)' : ''}`;
+  const note = schemes.includes('identityToken') ? ' (optional)' : ' (if set)';
+  return `Bearer ${labels.join(' or ')}${optional ? note : ''}`;
 }
 
 /**

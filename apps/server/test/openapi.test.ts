@@ -99,14 +99,17 @@ describe('the OpenAPI document', () => {
     );
   });
 
-  test('bearer authentication on the operator’s and the bots’ routes, none on the public reads', () => {
+  test('bearer authentication on the operator’s and the bots’ routes, optional on a room’s reads, none on the room list', () => {
     const security = (method: string, path: string) => doc.paths[path][method].security;
     for (const [path, item] of Object.entries<Doc>(doc.paths)) {
       if (!path.startsWith('/api/admin/')) continue;
       for (const method of Object.keys(item)) assert.deepEqual(security(method, path), [{ operatorToken: [] }], path);
     }
     assert.deepEqual(security('post', '/api/rooms/{room}/messages'), [{ botKey: [] }]);
-    assert.equal(security('get', '/api/rooms/{room}/messages'), undefined);
+    // A room's reads: anonymous, or as whom the Bearer token names.
+    const reader = [{}, { identityToken: [] }, { botKey: [] }, { operatorToken: [] }];
+    assert.deepEqual(security('get', '/api/rooms/{room}/messages'), reader);
+    assert.deepEqual(security('get', '/api/rooms/{room}/members'), reader);
     assert.equal(security('get', '/api/rooms'), undefined);
     assert.equal(security('get', OPENAPI_PATH), undefined);
     for (const scheme of Object.values<Doc>(doc.components.securitySchemes)) {

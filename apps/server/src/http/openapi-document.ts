@@ -141,7 +141,7 @@ function schemaOf(schema: Schema): JsonSchema {
 type Method = 'get' | 'post' | 'put' | 'delete';
 type ParameterPlace = 'path' | 'query' | 'header';
 /** How a route authenticates (see SECURITY_SCHEMES). */
-type Auth = 'operator' | 'bot' | 'metrics';
+type Auth = 'operator' | 'bot' | 'metrics' | 'reader';
 /** An error a route answers: a code (its usual status) or a code with the status it comes with. */
 type ErrorAnswer = HttpErrorCode | readonly [HttpErrorCode, number];
 type Body = Component | { type: string; schema?: JsonSchema };
@@ -178,6 +178,13 @@ const BODY_ERRORS: ErrorAnswer[] = ['bad_request', ['bad_request', 415], 'too_la
 /** The operator's routes exist only with ADMIN_TOKEN set; every one of them needs it. */
 const OPERATOR_ERRORS: ErrorAnswer[] = ['unauthorized', 'not_found'];
 const OPERATOR_NOTE = 'Only with ADMIN_TOKEN set (otherwise 404 `not_found`).';
+/** A room's history and people are read by whom its WebSocket lets in (http/room-read-access.ts). */
+const READER_ERRORS: ErrorAnswer[] = ['unauthorized', 'banned', 'invite_required'];
+const READER_NOTE =
+  'Read as the WebSocket would let you in: send `Authorization: Bearer <identity token>` (a welcome’s `token`; ' +
+  'a bot its key, the operator ADMIN_TOKEN). A public room is read without one; an invite-only room only by ' +
+  'those it let in, its owner and moderators (otherwise 403 `invite_required`); a banned id or address gets ' +
+  '403 `banned` with `until`. A token that is none of these is 401 `unauthorized`.';
 
 const ROUTES: Route[] = [
   {
@@ -214,13 +221,14 @@ const ROUTES: Route[] = [
     description:
       'Older messages with `before` (scroll-back), newer ones with `after` (finishing a recovery the welcome ' +
       'cut short; then with the changes, moderation and settings of that stretch). Pages are cut to what the ' +
-      'address may still be sent (HISTORY_BYTES_PER_IP).',
+      `address may still be sent (HISTORY_BYTES_PER_IP). ${READER_NOTE}`,
+    auth: 'reader',
     params: RoomPathParamsSchema,
     query: RoomMessagesQuerySchema,
     metered: true,
     engine: true,
     ok: { 200: { description: 'The page, oldest first', body: 'HistoryPage' } },
-    errors: ['invalid_room', 'bad_request', 'rate_limited'],
+    errors: ['invalid_room', 'bad_request', 'rate_limited', ...READER_ERRORS],
   },
   {
     method: 'post',
@@ -268,13 +276,15 @@ const ROUTES: Route[] = [
     tag: 'rooms',
     summary: 'A page of the people present in a room',
     description:
-      'Walk from no cursor, passing each page’s `cursor`, until a page comes without one; merge pages by `id`.',
+      'Walk from no cursor, passing each page’s `cursor`, until a page comes without one; merge pages by `id`. ' +
+      READER_NOTE,
+    auth: 'reader',
     params: RoomPathParamsSchema,
     query: RoomMembersQuerySchema,
     metered: true,
     engine: true,
     ok: { 200: { description: 'The page', body: 'MemberPage' } },
-    errors: ['invalid_room', 'bad_request'],
+    errors: ['invalid_room', 'bad_request', ...READER_ERRORS],
   },
   {
     method: 'get',
@@ -574,6 +584,8 @@ const SECURITY: Record<Auth, Record<string, string[]>[]> = {
   bot: [{ botKey: [] }],
   // Open unless METRICS_TOKEN is set: either no credentials or the token.
   metrics: [{ metricsToken: [] }, {}],
+  // A room's reads: anonymous, or as whom the token names.
+  reader: [{}, { identityToken: [] }, { botKey: [] }, { operatorToken: [] }],
 };
 
 const SECURITY_SCHEMES = {
@@ -591,6 +603,11 @@ const SECURITY_SCHEMES = {
     type: 'http',
     scheme: 'bearer',
     description: 'The server’s METRICS_TOKEN, when it is set.',
+  },
+  identityToken: {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'A person’s identity token: the `token` of their last `welcome` (the one the WebSocket presents).',
   },
 };
 
