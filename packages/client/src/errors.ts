@@ -39,7 +39,7 @@ export type ParleyErrorCode = ErrorCode | ClientErrorCode | (string & {});
 export interface ParleyErrorDetails {
   /** The request it answers. */
   clientMsgId?: string;
-  /** `banned`, `muted`: when it ends (ms since the epoch); absent: until lifted. */
+  /** `banned`, `muted` (and an HTTP 403 `banned`): when it ends (ms since the epoch); absent: until lifted. */
   until?: number;
   /** `slow_mode` (from the server), HTTP 429 (from Retry-After): how long to wait before trying again. */
   retryAfterMs?: number;

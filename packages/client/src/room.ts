@@ -665,8 +665,12 @@ export class ParleyRoom extends TypedEmitter<RoomEvents> {
     this.emit('error', error);
   }
 
-  #httpOptions(): { fetch?: FetchLike } {
-    return this.#options.fetch === undefined ? {} : { fetch: this.#options.fetch };
+  /** The room's pages are read as this person (the latest token): an invite-only room lets only its people read. */
+  #httpOptions(): { fetch?: FetchLike; token?: string } {
+    return {
+      ...(this.#options.fetch === undefined ? {} : { fetch: this.#options.fetch }),
+      ...(this.#token === undefined ? {} : { token: this.#token }),
+    };
   }
 }
 

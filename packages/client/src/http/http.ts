@@ -1,7 +1,8 @@
 /**
  * The HTTP API: pages of a room's history (older ones, or the newer ones that finish a recovery),
  * pages of the people in a room, and the list of active rooms. Answers are checked with the
- * protocol's schemas like frames are.
+ * protocol's schemas like frames are. A room's pages are read as the identity token says (an
+ * invite-only room only by those it let in), sent as `Authorization: Bearer`, never in the URL.
  * A request is tried again, within bounds, after a 429 (as long as its Retry-After says), a 5xx
  * or a network failure; never after any other answer, which would not change.
  */
@@ -39,6 +40,11 @@ export type FetchLike = (
 export interface HttpOptions {
   /** `globalThis.fetch` unless given. */
   fetch?: FetchLike;
+  /**
+   * The identity token (a welcome's `token`), sent as `Authorization: Bearer` with a room's
+   * history and member pages: without it, only public rooms can be read.
+   */
+  token?: string;
   signal?: AbortSignal;
   /** Tries in all, the first included (3 unless given). */
   attempts?: number;
@@ -56,7 +62,8 @@ const DEFAULT_MAX_WAIT_MS = 60_000;
  * `limit` (the server caps pages at 200 messages and 256 KiB).
  *
  * @param server The server's address, e.g. `http://localhost:3000`.
- * @throws ParleyError `http_error` (with `status` and `retryAfterMs`) or `bad_server_frame`.
+ * @throws ParleyError `http_error` (with `status` and `retryAfterMs`; 403 with `until` when
+ *   banned, 403 for an invite-only room that did not let `options.token` in) or `bad_server_frame`.
  */
 export async function fetchHistoryPage(
   server: string,
@@ -92,7 +99,9 @@ export async function fetchMemberPage(
  * @throws ParleyError `http_error` or `bad_server_frame`.
  */
 export async function fetchActiveRooms(server: string, options: HttpOptions = {}): Promise<RoomSummary[]> {
-  const list = await getChecked(`${serverBase(server).http}${ROOM_LIST_PATH}`, options, 'a room list', (body) =>
+  // The list is the same for everyone: no token goes with it.
+  const { token: _token, ...anyone } = options;
+  const list = await getChecked(`${serverBase(server).http}${ROOM_LIST_PATH}`, anyone, 'a room list', (body) =>
     decodeWith(RoomListSchema, body),
   );
   return list.rooms;
@@ -160,7 +169,10 @@ async function getJsonOnce(url: string, options: HttpOptions): Promise<unknown> 
   let response: ResponseLike;
   try {
     response = await doFetch(url, {
-      headers: { accept: 'application/json' },
+      headers: {
+        accept: 'application/json',
+        ...(options.token === undefined ? {} : { authorization: `Bearer ${options.token}` }),
+      },
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
   } catch (error) {
@@ -171,15 +183,18 @@ async function getJsonOnce(url: string, options: HttpOptions): Promise<unknown> 
   if (!response.ok) {
     const message = isErrorBody(body) ? body.message : `HTTP ${response.status}`;
     const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+    // A ban's end, as a socket's `banned` error carries it.
+    const until = isErrorBody(body) && typeof body.until === 'number' ? body.until : undefined;
     throw new ParleyError('http_error', `The server refused (${response.status}): ${message}`, {
       status: response.status,
       ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+      ...(until === undefined ? {} : { until }),
     });
   }
   return body;
 }
 
-function isErrorBody(value: unknown): value is { message: string } {
+function isErrorBody(value: unknown): value is { message: string; until?: unknown } {
   return typeof value === 'object' && value !== null && typeof (value as { message?: unknown }).message === 'string';
 }
 

@@ -7,7 +7,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { compareMessageIds, type MessageFrame } from '@parley/protocol';
-import { ParleyError, ParleyRoom, type ParleyRoomOptions, type RoomEvents } from '../../src/index.ts';
+import {
+  fetchHistoryPage,
+  fetchMemberPage,
+  ParleyError,
+  ParleyRoom,
+  type ParleyRoomOptions,
+  type RoomEvents,
+} from '../../src/index.ts';
 import { TestRedis, startServer, type ServerProcess } from '../helpers/processes.ts';
 import { TestNetwork, until } from '../helpers/sockets.ts';
 
@@ -220,6 +227,32 @@ for (const engine of ['memory', 'redis'] as const) {
 
       for (const socket of [...first.network.sockets, ...later.network.sockets])
         assert.doesNotMatch(socket.inner.url, /token/);
+    });
+
+    test('an invite-only room’s history and people are read with the room’s token, and refused to strangers', async (t) => {
+      const owner = open(t, 'members_only', 'Olga');
+      await owner.room.connect();
+      await owner.room.send('for members');
+      await owner.room.configure({ inviteOnly: true });
+      const page = await owner.room.history();
+      assert.ok(page.messages.some((m) => m.text === 'for members'));
+      const people = await fetchMemberPage(server.httpUrl, 'members_only', {}, { token: owner.room.token! });
+      assert.deepEqual(
+        people.members.map((m) => m.name),
+        ['Olga'],
+      );
+
+      // Without a token (the room's) the same reads are refused.
+      const refused = await fetchHistoryPage(server.httpUrl, 'members_only', {}).catch((e: unknown) => e);
+      assert.ok(refused instanceof ParleyError);
+      assert.equal(refused.status, 403);
+      assert.match(refused.message, /invite-only/);
+      const stranger = open(t, 'elsewhere', 'Sam');
+      await stranger.room.connect();
+      await assert.rejects(
+        fetchMemberPage(server.httpUrl, 'members_only', {}, { token: stranger.room.token! }),
+        (e: unknown) => e instanceof ParleyError && e.status === 403,
+      );
     });
 
     test('a kicked client closes for good (4403) and does not reconnect', async (t) => {

@@ -20,11 +20,19 @@ import {
 
 type Answer = { status: number; body: unknown; headers?: Record<string, string> };
 
-/** An HTTP server that gives the scripted answers in turn and records the requested paths. */
-async function scripted(t: TestContext, answers: Answer[]): Promise<{ url: string; paths: string[] }> {
+/**
+ * An HTTP server that gives the scripted answers in turn and records the requested paths and
+ * their Authorization headers.
+ */
+async function scripted(
+  t: TestContext,
+  answers: Answer[],
+): Promise<{ url: string; paths: string[]; authorizations: (string | undefined)[] }> {
   const paths: string[] = [];
+  const authorizations: (string | undefined)[] = [];
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
     paths.push(request.url ?? '');
+    authorizations.push(request.headers.authorization);
     const answer = answers.shift() ?? { status: 500, body: { error: 'internal', message: 'no more answers' } };
     response.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
     response.end(JSON.stringify(answer.body));
@@ -33,7 +41,7 @@ async function scripted(t: TestContext, answers: Answer[]): Promise<{ url: strin
   t.after(() => new Promise((resolve) => server.close(resolve)));
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('no address');
-  return { url: `http://127.0.0.1:${address.port}`, paths };
+  return { url: `http://127.0.0.1:${address.port}`, paths, authorizations };
 }
 
 const emptyPage = { room: 'lobby', messages: [], hasMore: false };
@@ -166,6 +174,39 @@ test('the page paths: scroll-back before an id, recovery after one, member pages
     '/api/rooms/lobby/members',
     '/api/rooms/lobby/members?cursor=3',
   ]);
+});
+
+test('the identity token goes as Authorization: Bearer with a room’s pages, never in the URL nor with the room list', async (t) => {
+  const token = 'u_Qm9iLWlzLWhl.k1.mq2x8.3q2-7w_x';
+  const server = await scripted(t, [
+    { status: 200, body: emptyPage },
+    { status: 200, body: { room: 'lobby', members: [], memberCount: 0 } },
+    { status: 200, body: { rooms: [] } },
+    { status: 200, body: emptyPage },
+  ]);
+  await fetchHistoryPage(server.url, 'lobby', { before: '17-3' }, { token });
+  await fetchMemberPage(server.url, 'lobby', {}, { token });
+  await fetchActiveRooms(server.url, { token });
+  await fetchHistoryPage(server.url, 'lobby', {});
+  assert.deepEqual(server.authorizations, [`Bearer ${token}`, `Bearer ${token}`, undefined, undefined]);
+  for (const path of server.paths) assert.doesNotMatch(path, /token|u_Qm9/);
+});
+
+test('a room’s page refused as banned carries the ban’s until; invite_required its 403', async (t) => {
+  const until = Date.now() + 3_600_000;
+  const server = await scripted(t, [
+    { status: 403, body: { error: 'banned', message: 'You are banned from this room.', until } },
+    { status: 403, body: { error: 'invite_required', message: 'This room is invite-only.' } },
+  ]);
+  const banned = await fetchHistoryPage(server.url, 'lobby', {}, { token: 't' }).catch((e: unknown) => e);
+  assert.ok(banned instanceof ParleyError);
+  assert.deepEqual([banned.code, banned.status, banned.until], ['http_error', 403, until]);
+  const uninvited = await fetchMemberPage(server.url, 'lobby').catch((e: unknown) => e);
+  assert.ok(uninvited instanceof ParleyError);
+  assert.deepEqual([uninvited.status, uninvited.until], [403, undefined]);
+  assert.match(uninvited.message, /invite-only/);
+  // A 403 is not tried again.
+  assert.equal(server.paths.length, 2);
 });
 
 test('failures: a refusal with its status, Retry-After and message; no answer; an answer the schemas refuse', async (t) => {
