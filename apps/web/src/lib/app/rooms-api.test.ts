@@ -9,15 +9,17 @@ import { ApiError, fetchMemberPage, fetchMessagePage, fetchRoomList } from './ro
 
 const server = 'http://chat.test';
 
-/** A fetch that gives the answers in turn and records the URLs asked for. */
+/** A fetch that gives the answers in turn and records the URLs asked for, and their Authorization. */
 function answers(...list: { status: number; body: unknown; headers?: Record<string, string> }[]) {
   const urls: string[] = [];
-  const fetch = async (url: string) => {
+  const authorizations: (string | undefined)[] = [];
+  const fetch = async (url: string, init?: { headers: Record<string, string> }) => {
     urls.push(url);
+    authorizations.push(init?.headers.authorization);
     const answer = list.shift() ?? { status: 500, body: { error: 'internal', message: 'no more answers' } };
     return new Response(JSON.stringify(answer.body), { status: answer.status, headers: answer.headers });
   };
-  return { urls, fetch };
+  return { urls, authorizations, fetch };
 }
 
 describe('rooms API', () => {
@@ -80,6 +82,39 @@ describe('rooms API', () => {
       fetchRoomList(server, answers({ status: 200, body: { rooms: [{ room: 1 }] } })),
       /does not match the protocol/,
     );
+  });
+
+  test('a room’s pages go with the reader’s token as Authorization: Bearer (never in the URL); the room list without', async () => {
+    const token = 'u_Qm9iLWlzLWhl.k1.mq2x8.3q2-7w_x';
+    const page = { room: 'club', hasMore: false, messages: [] };
+    const asked = answers(
+      { status: 200, body: page },
+      { status: 200, body: { room: 'club', memberCount: 0, members: [] } },
+      { status: 200, body: { rooms: [] } },
+      { status: 200, body: page },
+    );
+    await fetchMessagePage(server, 'club', { before: '5-0' }, { fetch: asked.fetch, token });
+    await fetchMemberPage(server, 'club', undefined, { fetch: asked.fetch, token });
+    await fetchRoomList(server, { fetch: asked.fetch, token });
+    // Before the first welcome there is no token yet: the page goes without one.
+    await fetchMessagePage(server, 'club', { after: '5-0' }, { fetch: asked.fetch, token: undefined });
+    assert.deepEqual(asked.authorizations, [`Bearer ${token}`, `Bearer ${token}`, undefined, undefined]);
+    for (const url of asked.urls) assert.doesNotMatch(url, /token|u_Qm9/);
+  });
+
+  test('a room’s page refused to a banned or uninvited reader says why, with its status', async () => {
+    const refused = await fetchMessagePage(
+      server,
+      'club',
+      { before: '5-0' },
+      {
+        ...answers({ status: 403, body: { error: 'invite_required', message: 'This room is invite-only.' } }),
+        token: 't',
+      },
+    ).catch((e: unknown) => e);
+    assert.ok(refused instanceof ApiError);
+    assert.equal(refused.status, 403);
+    assert.match(refused.message, /invite-only/);
   });
 
   test('an abort is passed on as it is', async () => {

@@ -3,8 +3,9 @@
  * messages (scroll-back, and the rest of a recovery the welcome cut short) and pages of the
  * people present. The requests are `@parley/client`'s (the protocol's paths and schemas; a 429
  * is tried again as its Retry-After says, a 5xx or a network failure after a backoff); what the
- * web adds is which tries it allows, the rooms it can link to, and failures as sentences for
- * people ({@link ApiError}, which the operator's page uses too).
+ * web adds is which tries it allows, the rooms it can link to, the reader's token on a room's
+ * pages, and failures as sentences for people ({@link ApiError}, which the operator's page uses
+ * too).
  */
 import {
   fetchActiveRooms,
@@ -23,10 +24,15 @@ import {
 
 export { parseRetryAfter } from '@parley/client';
 
-/** Which `fetch` to use (the platform's unless given), and an abort. */
+/** Which `fetch` to use (the platform's unless given), an abort, and who asks. */
 export interface RequestOptions {
   fetch?: FetchLike;
   signal?: AbortSignal;
+  /**
+   * The identity token, sent with a room's pages as `Authorization: Bearer` (an invite-only
+   * room is read only by its people; a banned person not at all). Not sent with the room list.
+   */
+  token?: string | undefined;
 }
 
 /**

@@ -117,12 +117,14 @@ export interface RoomConnectionOptions {
   socketUrl: (
     params: Pick<ConnectParams, 'name' | 'since'>,
   ) => { ok: true; url: string } | { ok: false; reason: string };
+  // Each page is asked for with the identity token (undefined before the first welcome): an
+  // invite-only room lets only its own people read it, over HTTP as over the socket.
   /** Fetches the page of messages before an id (scroll-back). */
-  fetchOlder: (before: string) => Promise<HistoryPage>;
+  fetchOlder: (before: string, token: string | undefined) => Promise<HistoryPage>;
   /** Fetches a page of the people present (GET /api/rooms/<room>/members), from a cursor. */
-  fetchMembers: (cursor: string | undefined) => Promise<MemberPage>;
+  fetchMembers: (cursor: string | undefined, token: string | undefined) => Promise<MemberPage>;
   /** Fetches the page of messages after an id (the rest of a recovery the welcome cut short). */
-  fetchNewer: (after: string, signal: AbortSignal) => Promise<HistoryPage>;
+  fetchNewer: (after: string, signal: AbortSignal, token: string | undefined) => Promise<HistoryPage>;
   /** Most pages one recovery fetches before it gives up and shows a gap. */
   maxRecoveryPages?: number;
   /** When to apply the frames received; the next animation frame unless given. */
@@ -249,7 +251,7 @@ export class RoomConnection {
         const since = this.#contiguous ?? this.#log.cursor();
         this.#askedSince = since;
         const target = options.socketUrl({ name: this.name, since });
-        return target.ok ? { ...target, protocols: connectProtocols(this.#storage.token() ?? undefined) } : target;
+        return target.ok ? { ...target, protocols: connectProtocols(this.#token()) } : target;
       },
       onText: (data) => this.#frames.push(data),
       onLost: () => this.#lost(),
@@ -577,7 +579,7 @@ export class RoomConnection {
     this.loadingOlder = true;
     this.olderProblem = null;
     try {
-      const page = await this.#fetchOlder(before);
+      const page = await this.#fetchOlder(before, this.#token());
       if (this.#disposed) return;
       if (this.#log.prependMessages(page.messages) > 0) this.#changed();
       this.hasMore = page.hasMore;
@@ -603,7 +605,7 @@ export class RoomConnection {
       let pages = 0;
       let count = this.headcount.count;
       do {
-        const page = await this.#fetchMembers(cursor);
+        const page = await this.#fetchMembers(cursor, this.#token());
         if (this.#disposed) return;
         members = mergeMembers(members, page.members);
         count = page.memberCount;
@@ -651,6 +653,11 @@ export class RoomConnection {
     if (decoded.value.type === 'presence') this.#countsOnly = true;
     else if (decoded.value.type === 'welcome') this.#countsOnly = false;
     this.#apply(applyFrame(this.#state(), decoded.value, context));
+  }
+
+  /** The identity token as last saved (each welcome gives a fresh one), if any yet. */
+  #token(): string | undefined {
+    return this.#storage.token() ?? undefined;
   }
 
   /** The room as {@link applyFrame} sees it: every field, read from the reactive ones. */
@@ -755,20 +762,19 @@ export class RoomConnection {
       this.#commit(applyRecoveryPage(this.#state(), page, from, cursor));
       this.#changed();
     };
-    void recoverAfter(after, { fetchAfter: this.#fetchNewer, onPage }, controller.signal, this.#maxRecoveryPages).then(
-      (outcome) => {
-        if (this.#recovery !== controller) return;
-        this.#recovery = null;
-        // Aborted: the socket dropped; the next welcome starts again from #contiguous.
-        if (outcome.kind === 'aborted') return;
-        if (outcome.kind === 'incomplete') {
-          console.warn(`[parley] recovery stopped: ${outcome.reason}`);
-          this.#log.insertGapAfter(outcome.cursor);
-          this.#changed();
-        }
-        this.#contiguous = undefined;
-      },
-    );
+    const fetchAfter = (cursor: string, signal: AbortSignal) => this.#fetchNewer(cursor, signal, this.#token());
+    void recoverAfter(after, { fetchAfter, onPage }, controller.signal, this.#maxRecoveryPages).then((outcome) => {
+      if (this.#recovery !== controller) return;
+      this.#recovery = null;
+      // Aborted: the socket dropped; the next welcome starts again from #contiguous.
+      if (outcome.kind === 'aborted') return;
+      if (outcome.kind === 'incomplete') {
+        console.warn(`[parley] recovery stopped: ${outcome.reason}`);
+        this.#log.insertGapAfter(outcome.cursor);
+        this.#changed();
+      }
+      this.#contiguous = undefined;
+    });
   }
 
   /** Puts outbox items on the wire if the connection is ready; otherwise they stay pending. */
