@@ -1,7 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import WebSocket from 'ws';
 import { CLOSE_CODES, tokenProtocol } from '@parley/protocol';
 import { startApp, type RunningApp } from './helpers/app.ts';
 import { TestRedis } from './helpers/redis-server.ts';
@@ -79,33 +78,21 @@ function assertRead([messages, members]: Read[], text: string, what: string): vo
   assert.equal(typeof members!.body.memberCount, 'number', what);
 }
 
-/** A `parley.v1` connection from an address (X-Forwarded-For), with a token when given. */
+/** A `parley.v1` connection from an address (X-Forwarded-For), with a token when given, and its first frame. */
 async function enterFrom(
   app: RunningApp,
   room: string,
   from: string,
   options: { name: string; token?: string; invite?: string },
-): Promise<{ client: TestClient; first: any; socket: WebSocket }> {
+): Promise<{ client: TestClient; first: any }> {
   const query = new URLSearchParams({ name: options.name });
   if (options.invite !== undefined) query.set('invite', options.invite);
   const protocols = ['parley.v1', ...(options.token !== undefined ? [tokenProtocol(options.token)] : [])];
-  // The socket is opened here (TestClient takes no headers of its own) and read through a
-  // TestClient wrapped around it.
-  const socket = new WebSocket(`${app.wsUrl}/ws/chat/${encodeURIComponent(room)}/?${query}`, protocols, {
-    headers: { 'x-forwarded-for': from },
+  const client = await TestClient.connect(`${app.wsUrl}/ws/chat/${encodeURIComponent(room)}/?${query}`, {
+    protocols,
+    forwardedFor: from,
   });
-  const client = wrap(socket);
-  await new Promise<void>((resolve, reject) => {
-    socket.once('open', () => resolve());
-    socket.once('error', reject);
-  });
-  return { client, first: await client.next(), socket };
-}
-
-/** A TestClient reading a socket opened elsewhere (its constructor is private: built as connect() does). */
-function wrap(socket: WebSocket): TestClient {
-  const Client = TestClient as unknown as new (socket: WebSocket) => TestClient;
-  return new Client(socket);
+  return { client, first: await client.next() };
 }
 
 /** Enters and expects a welcome. */
