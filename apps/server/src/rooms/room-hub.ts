@@ -74,6 +74,13 @@ const BACKFILL_PAGE = 1000;
 const BACKFILL_PAGE_BYTES = 8 * 1024 * 1024;
 /** A read-back that failed is tried again after this long. */
 const BACKFILL_RETRY_MS = 1000;
+/**
+ * A read-back that finds the log behind what this room already delivered (no log, or none of
+ * its entries as new) is tried again this many times before everyone is asked to resync: in a
+ * cluster failover, a restarted primary can answer for its old slots, empty, for a moment
+ * before it learns it is a replica now.
+ */
+const LOG_BEHIND_RETRIES = 5;
 
 /** A person's join or leave (in a big room, counted instead: see isCountOnly). */
 function isJoinOrLeave({ event }: OutgoingEvent): boolean {
@@ -182,6 +189,8 @@ interface RoomState {
   lastSeq: number | undefined;
   /** While the log is being read back after a gap, live events wait here, in order. */
   held: Arrival[] | undefined;
+  /** Read-backs in a row that found the log behind lastId (see LOG_BEHIND_RETRIES). */
+  logBehindReads: number;
   /** Events on their way to the members, written at the next flush. */
   queued: OutgoingEvent[] | undefined;
   /** When the queued events are due to be written, and when the room was last written (performance.now()). */
@@ -595,6 +604,7 @@ export class RoomHub {
         lastId: undefined,
         lastSeq: undefined,
         held: undefined,
+        logBehindReads: 0,
         queued: undefined,
         dueAt: 0,
         lastWrittenAt: Number.NEGATIVE_INFINITY,
@@ -718,11 +728,25 @@ export class RoomHub {
         maxBytes: BACKFILL_PAGE_BYTES,
       });
       if (!result.recovered) {
-        // Too much was missed to read back: every socket must start again from its own since.
-        this.log.warn({ room, since: from }, 'could not recover missed messages; asking clients to resync');
+        // The latest page's newest entry: older than what was delivered here, the log is behind
+        // (a node that lost it, or answers for slots it no longer holds); newer, it was trimmed.
+        const newest = result.lastEventId;
+        const logBehind = newest === undefined || compareMessageIds(newest, from) < 0;
+        if (logBehind && state.logBehindReads < LOG_BEHIND_RETRIES) {
+          state.logBehindReads += 1;
+          throw new Error(`the log is behind this room (newest ${newest ?? 'none'}, delivered ${from})`);
+        }
+        state.logBehindReads = 0;
+        // Too much was missed to read back, or the log lost what was delivered: every socket
+        // must start again from its own since.
+        this.log.warn(
+          { room, since: from, newest, logBehind },
+          'could not recover missed messages; asking clients to resync',
+        );
         for (const member of state.members) member.resync();
         return recovered;
       }
+      state.logBehindReads = 0;
       // What live delivery brought already is not delivered twice (the page's messages and
       // changes are two lists: both are checked against where delivery stood before the page).
       const delivered = state.lastId;
