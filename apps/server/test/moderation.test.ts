@@ -354,7 +354,7 @@ for (const engine of ['memory', 'redis'] as const) {
       for (const client of [owner.client, bob.client, carl.client, late.client]) client.close();
     });
 
-    test('an unlisted room never appears in the room list', async () => {
+    test('an unlisted room never appears in the room list, the metrics or the errors of people elsewhere', async () => {
       const room = `unlisted_${engine}`;
       const owner = await connectV1(app.wsUrl, room, { name: 'Olga' });
       await postV1(owner.client, 'secret');
@@ -368,6 +368,26 @@ for (const engine of ['memory', 'redis'] as const) {
       assert.equal(await waitFor(true), true);
       assert.equal((await requestV1(owner.client, { type: 'settings', unlisted: true }, nextId())).type, 'ack');
       assert.equal(await waitFor(false), false);
+      // Nor anywhere else anyone may look: the metrics carry no room names, and a stranger in
+      // another room, refused for whatever reason, is never told about it.
+      await postV1(owner.client, 'still here');
+      const metrics = await (await fetch(`${app.httpUrl}/metrics`)).text();
+      assert.ok(metrics.includes('parley_messages_in_total'), 'the metrics answered');
+      assert.ok(!metrics.includes(room), 'no metric names the unlisted room');
+      const stranger = await connectV1(app.wsUrl, `elsewhere_${engine}`, { name: 'Stan' });
+      const refusals = [
+        await requestV1(stranger.client, { type: 'message', text: '' }, nextId()),
+        await requestV1(stranger.client, { type: 'moderate', action: 'ban', userId: owner.welcome.you.id }, nextId()),
+        await requestV1(stranger.client, { type: 'settings', unlisted: false }, nextId()),
+      ];
+      for (const refusal of refusals) {
+        assert.equal(refusal.type, 'error');
+        assert.ok(
+          !JSON.stringify(refusal).includes(room),
+          `no error names the unlisted room: ${JSON.stringify(refusal)}`,
+        );
+      }
+      stranger.client.close();
       owner.client.close();
     });
 
