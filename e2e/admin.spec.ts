@@ -1,11 +1,14 @@
 import { expectNoHorizontalScroll, expectNoSeriousViolations } from './checks.ts';
 import { expect, test } from './fixtures.ts';
+import { escapeRegExp } from './pages/room-page.ts';
 import { E2E_ADMIN_TOKEN } from './test-servers.ts';
 
 // The operator's /admin page: signing in with ADMIN_TOKEN (a wrong token is refused), every
 // room with its people and messages, and an instance-wide ban that removes a person from the
 // room they are in (on the other instance in the redis project) until the operator lifts it; and
-// the webhooks, with a bot's webhook URL shown without its secret.
+// the webhooks, with a bot's webhook URL shown without its secret. A room's messages listed
+// with a Delete button each (the person in the room sees the message go), and an invite link
+// made for an invite-only room that lets a newcomer in.
 
 test.describe('the operator page', () => {
   test('the operator signs in, sees the room, bans its owner from the whole server and lifts the ban', async ({
@@ -101,5 +104,96 @@ test.describe('the operator page', () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.reload();
     await expect(page.getByLabel('Operator token')).toBeVisible();
+  });
+
+  test('the operator deletes a message from the room’s list and makes an invite link that lets a newcomer in', async ({
+    openPerson,
+    uniqueRoom,
+    serverA,
+  }) => {
+    test.setTimeout(60_000);
+    const room = uniqueRoom('tidied');
+    const carl = await openPerson('B', { name: 'Carl' });
+    await carl.room.goto(`/chat/${room}/`);
+    await carl.room.expectJoined(room);
+    await carl.room.send('Hello everyone');
+    await carl.room.send('Buy cheap watches');
+    // Carl, its owner, makes it invite-only.
+    await carl.page.getByRole('button', { name: 'Room settings' }).click();
+    const settings = carl.page.getByRole('dialog', { name: 'Room settings' });
+    await settings.getByRole('checkbox', { name: 'Invite-only' }).check();
+    await settings.getByRole('button', { name: 'Save' }).click();
+    await expect(settings).toBeHidden();
+
+    const operator = await openPerson('A', { name: 'Op' });
+    await operator.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: serverA });
+    const page = operator.page;
+    await page.goto('/admin');
+    await page.getByLabel('Operator token').fill(E2E_ADMIN_TOKEN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: room, exact: true }) });
+    await expect(row.getByRole('cell').nth(1)).toHaveText('2');
+
+    // The room's messages, with the keyboard: the list opens with the focus on its heading.
+    const showMessages = row.getByRole('button', { name: `Messages of ${room}` });
+    await showMessages.focus();
+    await page.keyboard.press('Enter');
+    await expect(showMessages).toHaveAttribute('aria-expanded', 'true');
+    const messages = page.getByRole('region', { name: `Messages in ${room}` });
+    await expect(messages.getByRole('heading', { name: `Messages in ${room}` })).toBeFocused();
+    const lines = messages.getByRole('row');
+    await expect(lines).toHaveCount(3);
+    await expect(lines.nth(1)).toContainText('Hello everyone');
+    await expect(lines.nth(2)).toContainText('Buy cheap watches');
+    await expect(lines.nth(2).getByRole('rowheader')).toContainText('Carl');
+    await expectNoSeriousViolations(page);
+    await expectNoHorizontalScroll(page);
+
+    // Deleted, after a confirmation: the line says so and takes the focus; Carl sees it go.
+    page.once('dialog', (dialog) => void dialog.accept());
+    const remove = lines.nth(2).getByRole('button', { name: /^Delete Carl’s message of / });
+    await remove.focus();
+    await page.keyboard.press('Enter');
+    await expect(page.getByRole('status')).toHaveText(new RegExp(`^Deleted Carl’s message of .+ in ${room}\\.$`));
+    await expect(lines.nth(2)).toContainText('Deleted');
+    await expect(lines.nth(2)).not.toContainText('Buy cheap watches');
+    await expect(lines.nth(2)).toBeFocused();
+    await expect(lines.nth(2).getByRole('button')).toHaveCount(0);
+    await expect(carl.room.tombstones).toHaveText(['This message was deleted']);
+    await carl.room.expectMessage('Hello everyone');
+    await expect(row.getByRole('cell').nth(1)).toHaveText('1');
+    // Closed: the focus goes back to the button that opened it.
+    await messages.getByRole('button', { name: `Close the messages of ${room}` }).click();
+    await expect(messages).toHaveCount(0);
+    await expect(showMessages).toBeFocused();
+
+    // An invite link for an hour, copied.
+    await row.getByRole('button', { name: `Invite to ${room}` }).click();
+    const invite = page.getByRole('region', { name: `Invite to ${room}` });
+    await expect(invite.getByRole('heading', { name: `Invite to ${room}` })).toBeFocused();
+    await expect(invite).toContainText('Anyone who opens the link before it expires can come in');
+    await expect(invite.getByRole('radio', { name: '1 day' })).toBeChecked();
+    await invite.getByRole('radio', { name: '1 hour' }).check();
+    await invite.getByRole('button', { name: 'Create link' }).click();
+    const field = invite.getByRole('textbox', { name: 'Invite link' });
+    await expect(field).toHaveValue(new RegExp(`^${escapeRegExp(serverA)}/chat/${room}/\\?invite=.+`));
+    await expect(field).toHaveAttribute('readonly', '');
+    await expect(invite).toContainText(/Expires in 1 hour \(.+\)\./);
+    const url = await field.inputValue();
+    await invite.getByRole('button', { name: 'Copy' }).click();
+    await expect(invite).toContainText('Copied');
+    await expect(page.getByRole('status')).toHaveText('Invite link copied.');
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(url);
+    await expectNoSeriousViolations(page);
+    await expectNoHorizontalScroll(page);
+
+    // The link lets a newcomer into the invite-only room (on the other instance with Redis),
+    // where the deleted message is gone.
+    const dana = await openPerson('B', { name: 'Dana' });
+    const link = new URL(url);
+    await dana.room.goto(`${link.pathname}${link.search}`);
+    await dana.room.expectJoined(room);
+    await dana.room.expectMessage('Hello everyone');
+    await expect(dana.room.anyMessage('Buy cheap watches')).toHaveCount(0);
   });
 });

@@ -14,18 +14,25 @@ import {
   ADMIN_INSTANCES_PATH,
   ADMIN_ROOMS_PATH,
   adminBanPath,
+  adminInvitesPath,
   adminModeratePath,
   adminPurgePath,
+  adminRoomMessagePath,
+  adminRoomMessagesPath,
   decodeWith,
+  HistoryPageSchema,
   InstanceBanListSchema,
   InstanceBanSchema,
   InstanceListSchema,
   OperatorActionResultSchema,
+  OperatorInviteSchema,
   OperatorRoomListSchema,
+  type HistoryPage,
   type InstanceBan,
   type InstanceBanRequest,
   type InstanceReport,
   type OperatorActionResult,
+  type OperatorInvite,
   type OperatorModerationRequest,
   type OperatorRoom,
 } from '@parley/protocol';
@@ -83,6 +90,22 @@ export class AdminApi {
 
   purge(room: string): Promise<OperatorActionResult> {
     return this.request('POST', adminPurgePath(room), (x) => decodeWith(OperatorActionResultSchema, x), {});
+  }
+
+  /** A page of a room's messages: the latest, or those before `before` (an id), oldest first. */
+  messages(room: string, query: { before?: string; limit?: number } = {}): Promise<HistoryPage> {
+    return this.request('GET', adminRoomMessagesPath(room, query), (x) => decodeWith(HistoryPageSchema, x));
+  }
+
+  /** Deletes one message, as a moderator would: everyone in the room sees it go. */
+  deleteMessage(room: string, id: string): Promise<OperatorActionResult> {
+    return this.request('DELETE', adminRoomMessagePath(room, id), (x) => decodeWith(OperatorActionResultSchema, x));
+  }
+
+  /** An invite link to a room, working for `expiresInSeconds` (the server's default: a day). */
+  invite(room: string, expiresInSeconds?: number): Promise<OperatorInvite> {
+    const body = expiresInSeconds === undefined ? {} : { expiresInSeconds };
+    return this.request('POST', adminInvitesPath(room), (x) => decodeWith(OperatorInviteSchema, x), body);
   }
 
   private async request<T>(
