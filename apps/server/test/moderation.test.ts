@@ -409,7 +409,13 @@ for (const engine of ['memory', 'redis'] as const) {
       // ...and one the server signed that has expired (made by its own identity tokens, as the
       // invite frame would have a while ago: the shortest invite lasts a minute).
       const expired = await app.app.identity.invite(room, Date.now() - 1000);
-      for (const query of ['', '&invite=zzzzzz.abc.def', '', `&invite=${encodeURIComponent(expired)}`]) {
+      const forAnotherRoom = await app.app.identity.invite(`${room}_other`, Date.now() + 60_000);
+      for (const query of [
+        '',
+        '&invite=zzzzzz.abc.def',
+        `&invite=${encodeURIComponent(forAnotherRoom)}`,
+        `&invite=${encodeURIComponent(expired)}`,
+      ]) {
         const { client, first } = await enter(query);
         assert.equal(first.code, 'invite_required', query);
         assert.equal((await client.waitClose()).code, CLOSE_CODES.removed);
