@@ -77,7 +77,10 @@ const chatSocketRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify,
         new ReferenceSession(socket, room.value, deps, origin).start();
         return;
       }
-      const params = parseV1Params(request.query, request.headers['sec-websocket-protocol'], request.headers.origin);
+      // Invite links open the web app where the page that asked is; a client without a page
+      // (an SDK in Node, a bot) gets the first PUBLIC_ORIGIN's, or none when that is unset.
+      const pageOrigin = request.headers.origin ?? config.publicOrigins[0];
+      const params = parseV1Params(request.query, request.headers['sec-websocket-protocol'], pageOrigin);
       if (!params.ok) {
         refuseCounted(params.code, params.message);
         request.log.info({ event: 'ws_refused', reason: params.code }, 'invalid connection parameters');
