@@ -21,6 +21,20 @@ import type { Standing } from './room-standing.ts';
  */
 export const ANONYMOUS_ID_PREFIX = 'anon_';
 
+/**
+ * The addresses (address keys, limits/address-key.ts) an engine keeps per person of a room: the
+ * last ones they entered from, so that a ban keys on them in the same step as on the user id,
+ * whichever instance (if any) still holds a socket of theirs.
+ */
+export const ADDRESSES_PER_PERSON = 4;
+
+/**
+ * How long a person's addresses are kept after they left a room (an operator may ban someone
+ * absent): a day, and never past the room itself (a room without a log forgets them when the
+ * last person leaves, as it forgets everything else).
+ */
+export const ADDRESSES_KEPT_MS = 24 * 3600 * 1000;
+
 /** A stored chat message, exactly as clients receive it (`parley.v1` message frame). */
 export type StoredMessage = MessageFrame;
 
@@ -315,7 +329,8 @@ export interface ChatEngine extends QuotaStore {
   /**
    * Checks and applies a moderation action (roles: see the protocol's mayModerate; kick, ban,
    * mute, promote and transfer need the person present), appends it to the log and publishes
-   * it, in one atomic step. Retries are recognised by clientMsgId like posts.
+   * it, in one atomic step. Retries are recognised by clientMsgId like posts. A ban also bans
+   * the addresses kept for the person (see `enter`), in the same step.
    * @throws EngineUnavailableError like post.
    */
   moderate(draft: ModerationDraft): Promise<PostResult>;
@@ -355,7 +370,10 @@ export interface ChatEngine extends QuotaStore {
   admit(room: string, userId: string): Promise<void>;
   /**
    * Bans an address from a room until `until` (0: until the person is unbanned): called by the
-   * instance of a socket whose person was just banned, so the ban also keys on where they were.
+   * instance of a socket whose person was just banned, for the address of that socket. The ban
+   * itself already keyed on the addresses the engine kept for the person (see `enter`); this
+   * adds any it did not keep (more than ADDRESSES_PER_PERSON, or a presence entered by an
+   * earlier release, which kept none).
    */
   banAddress(room: string, address: string, until: number, userId: string): Promise<void>;
   /** Reads the room's retained history. */
@@ -365,8 +383,12 @@ export interface ChatEngine extends QuotaStore {
    * instances) and the first `listLimit` of them, by the order {@link members} walks, as the JSON
    * array the welcome carries. Publishes `join` when it is their first presence anywhere (and
    * then says `joined`). Costs O(listLimit), not O(people present).
+   *
+   * @param address The address key the person enters from (limits/address-key.ts): kept with
+   *   their last ADDRESSES_PER_PERSON others, while they are present and ADDRESSES_KEPT_MS after,
+   *   so that a ban (`moderate`) bans them in the same step.
    */
-  enter(room: string, user: User, listLimit: number): Promise<Entered>;
+  enter(room: string, user: User, listLimit: number, address?: string): Promise<Entered>;
   /**
    * People entered, and the calls that entered them: on Redis, a room's arrivals while one of
    * its enter calls is in flight go together in the next call (metrics; the storm tests).

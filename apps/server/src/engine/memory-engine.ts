@@ -13,6 +13,8 @@ import {
   type User,
 } from '@parley/protocol';
 import {
+  ADDRESSES_KEPT_MS,
+  ADDRESSES_PER_PERSON,
   ANONYMOUS_ID_PREFIX,
   CHANGE_COST,
   idTime,
@@ -96,6 +98,13 @@ interface MemoryRoom {
   memberEntries: Map<string, { json: string; arrival: number }>;
   /** The arrival number of the next person to enter. */
   nextArrival: number;
+  /**
+   * userId → the address keys the person entered from, newest last (at most
+   * ADDRESSES_PER_PERSON), which a ban bans with them; kept ADDRESSES_KEPT_MS after they leave.
+   */
+  addresses: Map<string, string[]>;
+  /** userId → when they left, for people whose addresses are still kept, in the order they left. */
+  gone: Map<string, number>;
   /** Roles, bans and mutes. */
   moderation: RoomModeration;
   /** The owner's webhook, if any (forgotten with the room). */
@@ -262,6 +271,10 @@ export class MemoryEngine implements ChatEngine {
     const user = present ?? this.lastKnown(room, draft.userId);
     const until = moderationUntil(draft);
     moderation.apply(draft.action, user, draft.by, until);
+    // A ban also keys on the addresses the person entered from, in the same step.
+    if (draft.action === 'ban')
+      for (const address of room.addresses.get(draft.userId) ?? [])
+        moderation.addressBans.set(address, { until, userId: draft.userId });
     moderation.sweep(Date.now());
     const id = this.nextId();
     const frame: ModerationFrame = { type: 'moderation', action: draft.action, user, by: draft.by, eventId: id };
@@ -410,10 +423,16 @@ export class MemoryEngine implements ChatEngine {
     return this.readBackward(room, query);
   }
 
-  async enter(roomName: string, user: User, listLimit: number): Promise<Entered> {
+  async enter(roomName: string, user: User, listLimit: number, address?: string): Promise<Entered> {
     this.presenceCalls.entered += 1;
     this.presenceCalls.calls += 1;
     const room = this.room(roomName);
+    room.gone.delete(user.id);
+    if (address !== undefined) {
+      const kept = (room.addresses.get(user.id) ?? []).filter((known) => known !== address);
+      kept.push(address);
+      room.addresses.set(user.id, kept.slice(-ADDRESSES_PER_PERSON));
+    }
     const known = room.memberEntries.get(user.id);
     const entry = memberEntry(user);
     room.present.set(user.id, user);
@@ -466,6 +485,7 @@ export class MemoryEngine implements ChatEngine {
     if (room === undefined) return { left: false, count: 0 };
     if (!room.present.delete(user.id)) return { left: false, count: room.present.size };
     room.memberEntries.delete(user.id);
+    this.keepAddressesOf(room, user.id, Date.now());
     this.emit(roomName, { kind: 'leave', room: roomName, user, ts: Date.now(), count: room.present.size });
     if (room.present.size === 0) {
       this.occupied.delete(roomName);
@@ -473,6 +493,17 @@ export class MemoryEngine implements ChatEngine {
       if (room.lastId === undefined) this.forget(roomName, room);
     }
     return { left: true, count: room.present.size };
+  }
+
+  /** Keeps a person's addresses ADDRESSES_KEPT_MS after they left, and forgets those of people gone longer. */
+  private keepAddressesOf(room: MemoryRoom, userId: string, now: number): void {
+    room.gone.delete(userId);
+    if (room.addresses.has(userId)) room.gone.set(userId, now);
+    for (const [id, at] of room.gone) {
+      if (now - at < ADDRESSES_KEPT_MS) break;
+      room.gone.delete(id);
+      room.addresses.delete(id);
+    }
   }
 
   async typing(room: string, user: User): Promise<void> {
@@ -548,6 +579,8 @@ export class MemoryEngine implements ChatEngine {
         present: new Map(),
         memberEntries: new Map(),
         nextArrival: 0,
+        addresses: new Map(),
+        gone: new Map(),
         moderation: new RoomModeration(),
         webhook: undefined,
         lastActivity: Date.now(),

@@ -130,6 +130,8 @@ const ENTER_BATCH_MAX = 200;
 /** A person waiting to enter a room (see enterTogether). */
 interface PendingEnter {
   user: User;
+  /** The address key they enter from ('' for none). */
+  address: string;
   listLimit: number;
   resolve: (entered: Entered) => void;
   reject: (err: unknown) => void;
@@ -153,6 +155,9 @@ type LogKeys = [
   moderation: string,
   confirmed: string,
 ];
+
+/** The keys of a room the presence scripts take, in their order (see SWEEP in redis-scripts.ts). */
+type PresenceKeys = [presence: string, tabs: string, people: string, addresses: string, gone: string, log: string];
 
 /** A script's answer: the log id (or ''), the outcome, then the frame to publish (DEFER_PUBLISH) or when a ban or mute ends. */
 type ScriptReply<Outcome extends number> = [string, Outcome, (DeferredFrame | string)?];
@@ -224,6 +229,7 @@ type ScriptCommands = {
     ...args: [
       ...keys: LogKeys,
       people: string,
+      addresses: string,
       action: string,
       by: string,
       target: string,
@@ -255,34 +261,22 @@ type ScriptCommands = {
     ]
   ): Promise<PurgeReply>;
   enterRoom(
-    presence: string,
-    tabs: string,
-    people: string,
-    moderation: string,
-    now: number,
-    channel: string,
-    expiry: number,
-    ttl: number,
-    listLimit: number,
-    ...entering: string[] // member, userId, entry JSON per person
+    ...args: [
+      ...keys: PresenceKeys,
+      moderation: string,
+      now: number,
+      channel: string,
+      expiry: number,
+      ttl: number,
+      listLimit: number,
+      ...entering: string[], // member, userId, entry JSON, address per person
+    ]
   ): Promise<[count: number, joined: string, ...members: string[]]>;
   exitRoom(
-    presence: string,
-    tabs: string,
-    people: string,
-    now: number,
-    channel: string,
-    member: string,
+    ...args: [...keys: PresenceKeys, now: number, channel: string, member: string]
   ): Promise<[count: number, left: 0 | 1]>;
   refreshPresence(
-    presence: string,
-    tabs: string,
-    people: string,
-    now: number,
-    channel: string,
-    expiry: number,
-    ttl: number,
-    ...members: string[]
+    ...args: [...keys: PresenceKeys, now: number, channel: string, expiry: number, ttl: number, ...members: string[]]
   ): Promise<string[]>;
   setWebhook(
     moderation: string,
@@ -386,8 +380,11 @@ export class RedisEngine implements ChatEngine {
   /** When each room's entry in the room list was last refreshed by this instance. */
   private readonly indexedAt = new Map<string, number>();
   private up = false;
-  /** room → userId → user, for every person present through this instance; refreshed by heartbeat. */
-  private readonly present = new Map<string, Map<string, User>>();
+  /**
+   * room → userId → the user and the address key they last entered from, for every person
+   * present through this instance; refreshed by heartbeat.
+   */
+  private readonly present = new Map<string, Map<string, { user: User; address: string }>>();
   private readonly heartbeat: NodeJS.Timeout;
   /** Redis Cluster: the second read-back after the subscriptions moved (see the subscribersReady handler). */
   private settledBackfill: NodeJS.Timeout | undefined;
@@ -465,11 +462,11 @@ export class RedisEngine implements ChatEngine {
     this.commands.defineCommand('postMessage', { numberOfKeys: 10, lua: script(POST_MESSAGE) });
     this.commands.defineCommand('configure', { numberOfKeys: 10, lua: script(CONFIGURE) });
     this.commands.defineCommand('changeMessage', { numberOfKeys: 9, lua: script(CHANGE_MESSAGE) });
-    this.commands.defineCommand('moderate', { numberOfKeys: 10, lua: script(MODERATE) });
+    this.commands.defineCommand('moderate', { numberOfKeys: 11, lua: script(MODERATE) });
     this.commands.defineCommand('purge', { numberOfKeys: 9, lua: script(PURGE) });
-    this.commands.defineCommand('enterRoom', { numberOfKeys: 4, lua: script(ENTER) });
-    this.commands.defineCommand('exitRoom', { numberOfKeys: 3, lua: script(EXIT) });
-    this.commands.defineCommand('refreshPresence', { numberOfKeys: 3, lua: script(REFRESH) });
+    this.commands.defineCommand('enterRoom', { numberOfKeys: 7, lua: script(ENTER) });
+    this.commands.defineCommand('exitRoom', { numberOfKeys: 6, lua: script(EXIT) });
+    this.commands.defineCommand('refreshPresence', { numberOfKeys: 6, lua: script(REFRESH) });
     this.commands.defineCommand('setWebhook', { numberOfKeys: 1, lua: script(SET_WEBHOOK) });
 
     if ('clusterNodes' in target) {
@@ -657,6 +654,7 @@ export class RedisEngine implements ChatEngine {
         [
           ...this.logKeys(draft.room, sentKey(draft.room, draft.by.id, draft.clientMsgId)),
           keys.people,
+          keys.addresses,
           draft.action,
           draft.by.id,
           draft.userId,
@@ -1102,11 +1100,11 @@ export class RedisEngine implements ChatEngine {
     ];
   }
 
-  async enter(room: string, user: User, listLimit: number): Promise<Entered> {
+  async enter(room: string, user: User, listLimit: number, address = ''): Promise<Entered> {
     let local = this.present.get(room);
     if (local === undefined) this.present.set(room, (local = new Map()));
-    local.set(user.id, user);
-    return this.unavailableOnError(() => this.enterTogether(room, user, listLimit));
+    local.set(user.id, { user, address });
+    return this.unavailableOnError(() => this.enterTogether(room, user, address, listLimit));
   }
 
   async members(room: string, cursor: string | undefined, limit: number): Promise<MemberList> {
@@ -1126,16 +1124,8 @@ export class RedisEngine implements ChatEngine {
     const local = this.present.get(room);
     local?.delete(user.id);
     if (local?.size === 0) this.present.delete(room);
-    const keys = roomKeys(room);
     const [present, left] = await this.unavailableOnError(() =>
-      this.commands.exitRoom(
-        keys.presence,
-        keys.tabs,
-        keys.people,
-        Date.now(),
-        roomChannel(room),
-        this.presenceMember(user.id),
-      ),
+      this.commands.exitRoom(...presenceKeys(room), Date.now(), roomChannel(room), this.presenceMember(user.id)),
     );
     // The last person out takes the room off the occupied list (a room with no message and
     // nobody present leaves nothing behind; its presence keys are empty, so Redis dropped them).
@@ -1322,11 +1312,11 @@ export class RedisEngine implements ChatEngine {
    * storm, a room's arrivals cost one script call (and one read of its roles and member page)
    * per round trip instead of one each.
    */
-  private enterTogether(room: string, user: User, listLimit: number): Promise<Entered> {
+  private enterTogether(room: string, user: User, address: string, listLimit: number): Promise<Entered> {
     return new Promise((resolve, reject) => {
       let waiting = this.waitingEnters.get(room);
       if (waiting === undefined) this.waitingEnters.set(room, (waiting = []));
-      waiting.push({ user, listLimit, resolve, reject });
+      waiting.push({ user, address, listLimit, resolve, reject });
       if (!this.entering.has(room)) void this.runEnters(room);
     });
   }
@@ -1341,11 +1331,7 @@ export class RedisEngine implements ChatEngine {
           const listLimit = Math.max(...batch.map((pending) => pending.listLimit));
           this.presenceCalls.calls += 1;
           this.presenceCalls.entered += batch.length;
-          const [count, joined, ...members] = await this.runEnter(
-            room,
-            batch.map((pending) => pending.user),
-            listLimit,
-          );
+          const [count, joined, ...members] = await this.runEnter(room, batch, listLimit);
           this.commands.zadd(OCCUPIED_INDEX_KEY, Date.now(), room).catch(() => {});
           // The JSON of each person listed (their stored entry and role), joined into one array
           // as it is: nothing to parse, and once for everyone of the batch who asked as many.
@@ -1367,22 +1353,24 @@ export class RedisEngine implements ChatEngine {
 
   private runEnter(
     room: string,
-    users: User[],
+    batch: readonly PendingEnter[],
     listLimit: number,
   ): Promise<[count: number, joined: string, ...members: string[]]> {
-    const keys = roomKeys(room);
     const now = Date.now();
     return this.commands.enterRoom(
-      keys.presence,
-      keys.tabs,
-      keys.people,
-      keys.moderation,
+      ...presenceKeys(room),
+      roomKeys(room).moderation,
       now,
       roomChannel(room),
       now + this.options.presenceTtlMs,
       this.options.roomTtlMs,
       listLimit,
-      ...users.flatMap((user) => [this.presenceMember(user.id), user.id, JSON.stringify(memberEntry(user))]),
+      ...batch.flatMap(({ user, address }) => [
+        this.presenceMember(user.id),
+        user.id,
+        JSON.stringify(memberEntry(user)),
+        address,
+      ]),
     );
   }
 
@@ -1402,14 +1390,12 @@ export class RedisEngine implements ChatEngine {
         .catch((err: Error) => this.log.warn({ err: err.message }, 'occupied-room index refresh failed'));
     }
     for (const [room, people] of this.present) {
-      const keys = roomKeys(room);
+      const keys = presenceKeys(room);
       const members = [...people.keys()].map((userId) => this.presenceMember(userId));
       for (let i = 0; i < members.length; i += REFRESH_CHUNK) {
         this.commands
           .refreshPresence(
-            keys.presence,
-            keys.tabs,
-            keys.people,
+            ...keys,
             now,
             roomChannel(room),
             now + this.options.presenceTtlMs,
@@ -1419,9 +1405,9 @@ export class RedisEngine implements ChatEngine {
           .then((missing) => {
             // Entries that expired while this instance could not reach Redis: enter them again.
             for (const member of missing) {
-              const user = this.present.get(room)?.get(userOfPresenceMember(member));
-              if (user !== undefined)
-                void this.enterTogether(room, user, 0).catch((err: Error) =>
+              const person = this.present.get(room)?.get(userOfPresenceMember(member));
+              if (person !== undefined)
+                void this.enterTogether(room, person.user, person.address, 0).catch((err: Error) =>
                   this.log.warn({ room, err: err.message }, 'presence refresh failed'),
                 );
             }
@@ -1522,6 +1508,12 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
     timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** A room's keys as the presence scripts take them (see SWEEP in redis-scripts.ts). */
+function presenceKeys(room: string): PresenceKeys {
+  const keys = roomKeys(room);
+  return [keys.presence, keys.tabs, keys.people, keys.addresses, keys.gone, keys.log];
 }
 
 /** The user id of a presence entry (`userId|instanceId`; the SWEEP script splits it the same way). */

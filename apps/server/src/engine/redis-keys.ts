@@ -44,6 +44,15 @@ export function roomKeys(room: string) {
      * earlier release stored are `{"id","name"}` until their person enters again).
      */
     people: `${base}:people`,
+    /**
+     * Hash: userId → the address keys (limits/address-key.ts) the person entered from, newest
+     * last, at most ADDRESSES_PER_PERSON (space separated), so that a ban also keys on them in
+     * the same step (MODERATE). Written on entry; kept a while after the person leaves (see
+     * `gone`), and dropped with the room's presence when nobody is left in a room without a log.
+     */
+    addresses: `${base}:addresses`,
+    /** Sorted set: userId of someone who left, scored by when; their addresses go ADDRESSES_KEPT_MS later. */
+    gone: `${base}:gone`,
     /** Hash: the room's owner, moderators, bans and mutes (see MODERATE in redis-scripts.ts). */
     moderation: `${base}:moderation`,
     /** String: with REDIS_WAIT_REPLICAS, the newest log entry a replica confirmed; reads stop there (see CONFIRM). */

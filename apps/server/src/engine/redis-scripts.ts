@@ -1,3 +1,5 @@
+import { ADDRESSES_KEPT_MS, ADDRESSES_PER_PERSON } from './engine.ts';
+
 // Lua scripts run atomically inside Redis. Each touches only the keys of one room (one hash
 // tag), so they keep working on Redis Cluster. They never build JSON: records are serialised
 // by the server (redis-records.ts) and stored or published as they are.
@@ -303,9 +305,11 @@ end`;
  * (so every instance applies the actions of a room in one order). The rules are
  * room-standing.ts's: owner actions (promote, demote, transfer) are the owner's; the others need
  * a moderator above the person; kick, ban, mute, promote and transfer need the person present
- * (KEYS[10], the room's people). The record is serialised by the server.
+ * (KEYS[10], the room's people). The record is serialised by the server. A ban also bans the
+ * addresses kept for the person (KEYS[11], see ENTER), each as 'addr:<address>' with the ban's
+ * end and the person's id (an unban lifts them with it).
  *
- * KEYS: see LOG_HELPERS, then the room's people hash
+ * KEYS: see LOG_HELPERS, then the room's people hash, then its addresses hash
  * ARGV: action, moderator id, person id, record JSON, history length, room TTL ms, channel,
  *       retry TTL ms, content hash, until (ms, 0: never), the person's user JSON, most moderators
  * Returns {id, 0 stored | 1 duplicate | 2 clientMsgId reused | 4 forbidden | 9 not present},
@@ -335,6 +339,11 @@ local function without(list, id)
 end
 if action == 'ban' then
   redis.call('HSET', KEYS[8], 'ban:' .. target, ARGV[10], 'who:' .. target, ARGV[11])
+  -- And the addresses the person entered from (KEYS[11], see ENTER), in the same step: whichever
+  -- instance has their sockets, or none (it crashed or shut down while their presence is kept).
+  for address in string.gmatch(redis.call('HGET', KEYS[11], target) or '', '%S+') do
+    redis.call('HSET', KEYS[8], 'addr:' .. address, ARGV[10] .. '|' .. target)
+  end
 elseif action == 'unban' then
   redis.call('HDEL', KEYS[8], 'ban:' .. target)
   local all = redis.call('HGETALL', KEYS[8])
@@ -588,15 +597,27 @@ return out
 
 // Drops presence entries whose instance stopped refreshing them, publishing `leave` for people
 // with no entry left (the person's JSON as the server stored it, behind a plain header with the
-// number of people still present; see redis-records.ts). Shared by the presence scripts below (KEYS: presence, tabs, people;
-// ARGV[1] = now ms, ARGV[2] = channel).
+// number of people still present; see redis-records.ts). Shared by the presence scripts below:
+//   KEYS[1] presence, KEYS[2] tabs, KEYS[3] people, KEYS[4] addresses, KEYS[5] gone, KEYS[6] log
+//   ARGV[1] = now ms, ARGV[2] = channel.
+// A person's addresses (the hash KEYS[4]: userId → up to ADDRESSES_PER_PERSON address keys,
+// newest last) outlive their presence by ADDRESSES_KEPT_MS (KEYS[5] says since when they are
+// gone), so that the operator's ban of someone who just left still keys on where they were; a
+// room without a log (nobody ever posted: a visit alone leaves nothing behind) forgets them as
+// soon as nobody is left.
 const SWEEP = `
 local function leave(userId)
   local user = redis.call('HGET', KEYS[3], userId)
   redis.call('HDEL', KEYS[2], userId)
   redis.call('HDEL', KEYS[3], userId)
+  local count = redis.call('HLEN', KEYS[3])
+  if count == 0 and redis.call('EXISTS', KEYS[6]) == 0 then
+    redis.call('DEL', KEYS[4], KEYS[5])
+  elseif redis.call('HEXISTS', KEYS[4], userId) == 1 then
+    redis.call('ZADD', KEYS[5], ARGV[1], userId)
+  end
   if user then
-    redis.call('PUBLISH', ARGV[2], 'v1 leave - - ' .. ARGV[1] .. ' ' .. redis.call('HLEN', KEYS[3]) .. '\\n' .. user)
+    redis.call('PUBLISH', ARGV[2], 'v1 leave - - ' .. ARGV[1] .. ' ' .. count .. '\\n' .. user)
   end
   return user
 end
@@ -609,6 +630,12 @@ local function drop(member)
   return false
 end
 for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])) do drop(member) end
+-- The addresses of people gone long enough (a bounded number a call: each goes once).
+local forgotten = redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', tonumber(ARGV[1]) - ${ADDRESSES_KEPT_MS}, 'LIMIT', 0, 100)
+for _, userId in ipairs(forgotten) do
+  redis.call('HDEL', KEYS[4], userId)
+  redis.call('ZREM', KEYS[5], userId)
+end
 `;
 
 // Member entries go out with the person's role as of now, spliced into their JSON: roles change
@@ -632,10 +659,14 @@ end
  * storm (a deploy reconnecting everyone) the people entering a room together share it, and the
  * roles and the member page are read once for all of them. Each person's member entry (the
  * server computed its tag and look) replaces any earlier one: an entry an earlier release
- * stored, `{id, name}` alone, gains the new fields when its person next enters.
- * KEYS: presence, tabs, people, the room's moderation hash (read only: the roles)
+ * stored, `{id, name}` alone, gains the new fields when its person next enters. The address the
+ * person enters from joins their last ADDRESSES_PER_PERSON (KEYS[4], see SWEEP), which a ban
+ * (MODERATE) bans with them.
+ * KEYS: presence, tabs, people, addresses, gone, log (as SWEEP), the room's moderation hash
+ *       (read only: the roles)
  * ARGV: now, channel, expiry ms, room TTL ms, how many people present to list (0: none), then
- *       for each person: member (`userId|instanceId`), userId, member entry JSON
+ *       for each person: member (`userId|instanceId`), userId, member entry JSON, address key
+ *       ('' for none)
  * Returns how many people are present, a string with one character per person, '1' when it
  * published that person's join (0: they were present already), then the member JSON of the
  * first ones HSCAN finds from its start (the order member pages walk; see MEMBERS_PAGE), at
@@ -643,12 +674,24 @@ end
  * O(people present).
  */
 export const ENTER = `${SWEEP}${WITH_ROLE}
-local with_role = role_splicer(KEYS[4])
+local with_role = role_splicer(KEYS[7])
+local function remember_address(id, address)
+  redis.call('ZREM', KEYS[5], id)
+  if address == '' then return end
+  local kept = {}
+  for known in string.gmatch(redis.call('HGET', KEYS[4], id) or '', '%S+') do
+    if known ~= address then kept[#kept + 1] = known end
+  end
+  kept[#kept + 1] = address
+  local from = math.max(1, #kept - ${ADDRESSES_PER_PERSON} + 1)
+  redis.call('HSET', KEYS[4], id, table.concat(kept, ' ', from))
+end
 local joined = {}
-for i = 6, #ARGV, 3 do
+for i = 6, #ARGV, 4 do
   local member, id, entry = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local added = redis.call('ZADD', KEYS[1], ARGV[3], member)
   redis.call('HSET', KEYS[3], id, entry)
+  remember_address(id, ARGV[i + 3])
   if added == 1 and redis.call('HINCRBY', KEYS[2], id, 1) == 1 then
     local count = redis.call('HLEN', KEYS[3])
     redis.call('PUBLISH', ARGV[2], 'v1 join - - ' .. ARGV[1] .. ' ' .. count .. '\\n' .. with_role(id, entry))
@@ -657,7 +700,7 @@ for i = 6, #ARGV, 3 do
     joined[#joined + 1] = '0'
   end
 end
-for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[4]) end
+for i = 1, 5 do redis.call('PEXPIRE', KEYS[i], ARGV[4]) end
 local out = { redis.call('HLEN', KEYS[3]), table.concat(joined) }
 local limit = tonumber(ARGV[5])
 if limit == 0 then return out end
@@ -699,7 +742,7 @@ return out
  * The heartbeat of one instance in one room: pushes back the expiry of each of its entries, in
  * one call per room rather than one per person. Entries that are gone (they expired while the
  * instance could not reach Redis) are returned, for the instance to enter again.
- * KEYS: presence, tabs, people
+ * KEYS: presence, tabs, people, addresses, gone, log (as SWEEP)
  * ARGV: now, channel, expiry ms, room TTL ms, member... (`userId|instanceId`)
  */
 export const REFRESH = `${SWEEP}
@@ -711,13 +754,13 @@ for i = 5, #ARGV do
     missing[#missing + 1] = ARGV[i]
   end
 end
-for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[4]) end
+for i = 1, 5 do redis.call('PEXPIRE', KEYS[i], ARGV[4]) end
 return missing
 `;
 
 /**
  * End a person's presence on one instance.
- * KEYS: presence, tabs, people
+ * KEYS: presence, tabs, people, addresses, gone, log (as SWEEP)
  * ARGV: now, channel, member
  * Returns how many people are still present (0: the room is empty), and 1 when it published the
  * person's leave (0: they are still present on another instance).

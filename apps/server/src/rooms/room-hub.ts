@@ -273,12 +273,13 @@ export class RoomHub {
 
   /**
    * Marks a person present (once per instance, however many tabs) and returns how many are
-   * present and the first `listLimit` of them (see ChatEngine.enter).
+   * present and the first `listLimit` of them (see ChatEngine.enter; `address`: the address key
+   * of the connection, which a ban of the person then also bans).
    */
-  async enter(room: string, user: User, listLimit: number): Promise<MemberList> {
+  async enter(room: string, user: User, listLimit: number, address?: string): Promise<MemberList> {
     const state = this.state(room);
     state.connections.set(user.id, (state.connections.get(user.id) ?? 0) + 1);
-    const members = await this.engine.enter(room, user, listLimit);
+    const members = await this.engine.enter(room, user, listLimit, address);
     // The joins and leaves of the bus come in the room's order, enter's answers in any order:
     // the latter only start the count.
     state.memberCount ??= members.count;

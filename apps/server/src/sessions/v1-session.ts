@@ -132,7 +132,8 @@ export class V1Session extends SocketSession {
     this.entered = true;
     const { config, limits } = this.deps;
     // However large the room, a welcome lists a bounded page of its people (and their number).
-    const members = await this.deps.hub.enter(this.room, user, config.welcomeMembersMax);
+    // (With the address this socket comes from: a ban of the person keys on it at once.)
+    const members = await this.deps.hub.enter(this.room, user, config.welcomeMembersMax, this.addressKey);
     const since = this.params!.since;
     // A recovery is bounded like any page: when more was missed, `hasNewer` tells the client to
     // fetch the rest over HTTP, so no welcome grows with the history. And by what the address
@@ -178,8 +179,9 @@ export class V1Session extends SocketSession {
 
   override removed(moderation: ModerationFrame): void {
     if (moderation.action === 'ban') {
-      // The ban also keys on the address this socket came from (a new name from the same
-      // address stays out), written by the instance that knows it: this one.
+      // The ban already keyed on the addresses the engine kept for the person, in the same step
+      // (see ChatEngine.enter). This socket's address too, in case it was not among them: more
+      // than ADDRESSES_PER_PERSON of them, or a presence entered by an earlier release.
       this.deps.hub
         .banAddress(this.room, this.addressKey, moderation.until ?? 0, moderation.user.id)
         .catch((err: unknown) => this.report('warn', { err }, 'could not ban the address'));
