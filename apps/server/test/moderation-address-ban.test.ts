@@ -1,6 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
 import { CLOSE_CODES } from '@parley/protocol';
+import { roomKeys } from '../src/engine/redis-keys.ts';
 import { startApp, type RunningApp } from './helpers/app.ts';
 import { enter, moderate, moderationEvent, send, type Entry } from './helpers/moderation.ts';
 import { TestRedis } from './helpers/redis-server.ts';
@@ -15,6 +17,18 @@ import { connectV1, nextOfType, postV1, type TestClient } from './helpers/ws-cli
  */
 
 const TRUST_ONE_PROXY = { TRUST_PROXY: '1' };
+const ADMIN_TOKEN = 'operator-token-for-the-address-ban-tests-0123';
+
+/** The operator's moderation of a room over HTTP (ADMIN_TOKEN). */
+async function operatorModerates(app: RunningApp, room: string, body: Record<string, unknown>): Promise<number> {
+  const res = await fetch(`${app.httpUrl}/api/admin/rooms/${room}/moderate`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ clientMsgId: `op${Math.random().toString(36).slice(2)}`, ...body }),
+  });
+  await res.arrayBuffer();
+  return res.status;
+}
 
 /** Expects an entry refused as banned, with the close of a removed person (4403). */
 function assertBanned(entry: Entry, what: string): void {
@@ -54,7 +68,7 @@ for (const engine of ['memory', 'redis'] as const) {
     let app: RunningApp;
     before(async () => {
       if (engine === 'redis') redis = await TestRedis.start();
-      app = await startApp(undefined, { REDIS_URL: redis?.url, ...TRUST_ONE_PROXY });
+      app = await startApp(undefined, { REDIS_URL: redis?.url, ADMIN_TOKEN, ...TRUST_ONE_PROXY });
     });
     after(async () => {
       await app.app.close();
@@ -111,6 +125,59 @@ for (const engine of ['memory', 'redis'] as const) {
         'the next IPv4 address',
       );
       for (const client of [owner.client, bob.client, neighbour]) client.close();
+    });
+
+    test('the operator bans someone who has left: the addresses they were on are banned too', async () => {
+      const room = `ipv6_absent_${engine}`;
+      const owner = await ownedRoom(app, room);
+      const carl = await connectV1(app.wsUrl, room, { name: 'Carl', forwardedFor: '2001:db8:1:2::5' });
+      await nextOfType(owner.client, 'join', 5000);
+      carl.client.close();
+      assert.equal((await nextOfType(owner.client, 'leave', 5000)).user.id, carl.welcome.you.id);
+      // No socket of Carl's is left to tell: the engine kept where he was.
+      assert.equal(await operatorModerates(app, room, { action: 'ban', userId: carl.welcome.you.id }), 200);
+      assertBanned(
+        await enter(app.wsUrl, room, { name: 'Karl', forwardedFor: '2001:db8:1:2::99' }),
+        'a new name from his /64',
+      );
+      const other = assertWelcomed(
+        await enter(app.wsUrl, room, { name: 'Dora', forwardedFor: '2001:db8:1:3::5' }),
+        'a new name from another /64',
+      );
+      for (const client of [owner.client, other]) client.close();
+    });
+
+    test('the engine keeps the last four addresses a person entered from, and a ban bans them in the same step', async () => {
+      const room = `ipv6_four_${engine}`;
+      const engineOf = app.app.engine;
+      const olga = { id: `olga-${engine}`, name: 'Olga' };
+      const carl = { id: `carl-${engine}`, name: 'Carl' };
+      await engineOf.enter(room, olga, 0, '2001:db8:ffff::/64');
+      assert.equal((await engineOf.post({ room, user: olga, text: 'mine' })).outcome, 'stored');
+      // Five tabs from five networks (and the second again, which is no new one).
+      const addresses = ['198.51.100.1', '2001:db8:2::/64', '2001:db8:3::/64', '2001:db8:4::/64', '2001:db8:5::/64'];
+      for (const address of [...addresses, addresses[1]!]) await engineOf.enter(room, carl, 0, address);
+      const banned = await engineOf.moderate({
+        room,
+        by: olga,
+        action: 'ban',
+        userId: carl.id,
+        durationSeconds: 600,
+        clientMsgId: 'ban-carl',
+      });
+      assert.equal(banned.outcome, 'stored');
+      const bannedFrom = async (address: string) =>
+        (await engineOf.standing(room, `someone-new-${engine}`, address)).bannedUntil !== undefined;
+      assert.deepEqual(
+        await Promise.all(addresses.map(bannedFrom)),
+        [false, true, true, true, true],
+        'the oldest address is no longer kept',
+      );
+      assert.equal(await bannedFrom('2001:db8:6::/64'), false);
+      // The owner is never kept out by an address ban, even one she shares.
+      assert.equal((await engineOf.standing(room, olga.id, '2001:db8:2::/64')).bannedUntil, undefined);
+      await engineOf.exit(room, carl);
+      await engineOf.exit(room, olga);
     });
   });
 }
@@ -187,29 +254,66 @@ describe('the address ban across two instances (redis engine)', () => {
     for (const client of [owner.client, fresh]) client.close();
   });
 
-  test(
-    'someone whose instance went away while their presence is kept is banned by id; their address too',
-    {
-      todo:
-        'the address is known only to an instance with a socket of the banned person (it writes the address ban ' +
-        'when it closes that socket); with none (the instance shut down or crashed, presence kept for ' +
-        'PRESENCE_TTL_SECONDS) the ban is acked and keys on the id alone',
-    },
-    async (t) => {
-      const room = 'ipv6_gone';
-      // An instance of its own, closed as a deploy closes it (its people's presence is kept).
-      const leaving = await startApp(undefined, { REDIS_URL: redis.url, ...TRUST_ONE_PROXY });
-      const owner = await ownedRoom(a, room);
-      const carl = await connectV1(leaving.wsUrl, room, { name: 'Carl', forwardedFor: '2001:db8:1:2::5' });
-      await leaving.app.close();
-      await carl.client.waitClose(5000);
-      assert.equal((await moderate(owner.client, 'ban', carl.welcome.you.id)).type, 'ack', 'still present');
-      t.after(() => owner.client.close());
-      assertBanned(
-        await enter(a.wsUrl, room, { name: 'Carl', token: carl.welcome.token, forwardedFor: '2001:db8:1:2::5' }),
-        'by id',
-      );
-      assertBanned(await enter(a.wsUrl, room, { name: 'Karl', forwardedFor: '2001:db8:1:2::99' }), 'by address');
-    },
-  );
+  test('someone whose instance went away while their presence is kept is banned by id; their address too', async (t) => {
+    const room = 'ipv6_gone';
+    // An instance of its own, closed as a deploy closes it (its people's presence is kept).
+    const leaving = await startApp(undefined, { REDIS_URL: redis.url, ...TRUST_ONE_PROXY });
+    const owner = await ownedRoom(a, room);
+    const carl = await connectV1(leaving.wsUrl, room, { name: 'Carl', forwardedFor: '2001:db8:1:2::5' });
+    await leaving.app.close();
+    await carl.client.waitClose(5000);
+    assert.equal((await moderate(owner.client, 'ban', carl.welcome.you.id)).type, 'ack', 'still present');
+    t.after(() => owner.client.close());
+    assertBanned(
+      await enter(a.wsUrl, room, { name: 'Carl', token: carl.welcome.token, forwardedFor: '2001:db8:1:2::5' }),
+      'by id',
+    );
+    assertBanned(await enter(a.wsUrl, room, { name: 'Karl', forwardedFor: '2001:db8:1:2::99' }), 'by address');
+  });
+
+  test('right after the ban is acked, no fresh identity from the banned /64 gets in on another instance', async () => {
+    const room = 'ipv6_at_once';
+    const owner = await ownedRoom(a, room);
+    const bob = await connectV1(a.wsUrl, room, { name: 'Bob', forwardedFor: '2001:db8:9::1' });
+    const carl = await connectV1(a.wsUrl, room, { name: 'Carl', forwardedFor: '2001:db8:1:2::5' });
+    const ack = await moderate(owner.client, 'ban', carl.welcome.you.id, { durationSeconds: 3600 });
+    assert.equal(ack.type, 'ack');
+    // Not waiting for Carl's socket to be told: the ban already keys on his /64.
+    const tries = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        enter(b.wsUrl, room, { name: `Karl ${i}`, forwardedFor: `2001:db8:1:2::${(i + 16).toString(16)}` }),
+      ),
+    );
+    const welcomed = tries.filter((entry) => 'welcome' in entry);
+    for (const entry of welcomed) if ('client' in entry) entry.client.close();
+    assert.equal(welcomed.length, 0, `${welcomed.length} of ${tries.length} fresh identities got in`);
+    for (const [i, entry] of tries.entries()) assertBanned(entry, `try ${i}`);
+    assert.equal((await carl.client.waitClose(5000)).code, CLOSE_CODES.removed);
+    for (const client of [owner.client, bob.client]) client.close();
+  });
+
+  test('a room whose presence an earlier release entered (no addresses kept): the ban still keys on the socket’s address', async () => {
+    const room = 'ipv6_earlier';
+    const owner = await ownedRoom(a, room);
+    const bob = await connectV1(a.wsUrl, room, { name: 'Bob', forwardedFor: '2001:db8:9::1' });
+    const carl = await connectV1(b.wsUrl, room, { name: 'Carl', forwardedFor: '2001:db8:1:2::5' });
+    // As an earlier release left the room: people present, no addresses.
+    const direct = new Redis(redis.url);
+    try {
+      assert.equal(await direct.del(roomKeys(room).addresses), 1, 'the addresses were kept');
+    } finally {
+      direct.disconnect();
+    }
+    await banAndWaitClose(owner.client, carl, bob.client);
+    // The instance that closed Carl's socket bans its address (after the ack, so within a bound).
+    const deadline = Date.now() + 5000;
+    let entry = await enter(a.wsUrl, room, { name: 'Karl', forwardedFor: '2001:db8:1:2::99' });
+    while ('welcome' in entry && Date.now() < deadline) {
+      entry.client.close();
+      await new Promise((r) => setTimeout(r, 100));
+      entry = await enter(a.wsUrl, room, { name: 'Karl', forwardedFor: '2001:db8:1:2::99' });
+    }
+    assertBanned(entry, 'a new name from his /64');
+    for (const client of [owner.client, bob.client]) client.close();
+  });
 });
