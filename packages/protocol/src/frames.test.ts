@@ -70,6 +70,31 @@ test('server frames round-trip through encodeFrame and decodeServerFrame', () =>
   assert.equal(decodeServerFrame('{"type":"error","code":"made_up","message":"x"}').ok, false);
 });
 
+test('a member marked lookalike by the server keeps the mark; only `true` is a mark', () => {
+  const marked = { ...member, lookalike: true as const };
+  const welcome: ServerFrame = {
+    type: 'welcome',
+    room: 'lobby',
+    you: user,
+    token: 't',
+    members: [marked, { ...user, id: 'u_other', look: ['f559793b'] }],
+    history: [],
+    recovered: false,
+    hasMore: false,
+  };
+  for (const frame of [welcome, { type: 'join', user: marked, ts: 1 } satisfies ServerFrame]) {
+    const decoded = decodeServerFrame(encodeFrame(frame));
+    assert.ok(decoded.ok, frame.type);
+    assert.deepEqual(decoded.value, frame);
+  }
+  for (const mark of ['false', '"yes"', '1'])
+    assert.equal(
+      decodeServerFrame(`{"type":"join","user":${JSON.stringify(member).slice(0, -1)},"lookalike":${mark}},"ts":1}`).ok,
+      false,
+      mark,
+    );
+});
+
 test('display names are trimmed, collapsed and bounded', () => {
   assert.deepEqual(parseDisplayName('  Ada   Lovelace '), { ok: true, value: 'Ada Lovelace' });
   assert.ok(parseDisplayName('김민수').ok);

@@ -21,12 +21,17 @@ export type User = v.InferOutput<typeof UserSchema>;
  *   events, as for the welcome's `roles`);
  * - `look`: lookKeys of the name, computed by the server when they entered. Two members present
  *   who share a key look alike: mark both (a member without `look`: compute lookKeys of the name).
+ * - `lookalike`: `true` when someone else present in the room (listed to you or not: a welcome
+ *   and a member page list only some) shares one of the member's look keys when the frame was
+ *   made; absent otherwise. The server keeps count of everyone present, so every client marks the
+ *   same people however many members it has loaded.
  */
 export const MemberSchema = v.object({
   ...UserSchema.entries,
   tag: v.optional(v.string()),
   role: v.optional(v.picklist(ROLES)),
   look: v.optional(v.array(v.string())),
+  lookalike: v.optional(v.literal(true)),
 });
 export type Member = v.InferOutput<typeof MemberSchema>;
 
