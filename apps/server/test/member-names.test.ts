@@ -1,9 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { LOOK_KEY_LENGTH, ROLES, userTag } from '@parley/protocol';
+import { LOOK_KEY_LENGTH, MemberPageSchema, ROLES, decodeWith, userTag } from '@parley/protocol';
 import { roomKeys } from '../src/engine/redis-keys.ts';
 import { startApp, type RunningApp } from './helpers/app.ts';
+import { closeCrowd, CrowdMember } from './helpers/crowd.ts';
 import { TestRedis } from './helpers/redis-server.ts';
 import { connectV1, nextOfType, postV1, requestV1, type TestClient } from './helpers/ws-client.ts';
 
@@ -33,6 +34,26 @@ function assertMemberFields(member: any): any {
 }
 
 const shareAKey = (a: any, b: any) => a.look.some((key: string) => b.look.includes(key));
+
+/** A member as listed, without the server's lookalike mark (which is as of when it was listed). */
+const unmarked = ({ lookalike: _mark, ...member }: any) => member;
+
+/** Every member page of a room (GET /api/rooms/<room>/members), walked with `limit`; bounded in pages. */
+async function memberPages(httpUrl: string, room: string, limit: number): Promise<any[][]> {
+  const pages: any[][] = [];
+  let cursor: string | undefined;
+  for (let i = 0; i < 100; i++) {
+    const query = new URLSearchParams({ limit: String(limit), ...(cursor !== undefined ? { cursor } : {}) });
+    const res = await fetch(`${httpUrl}/api/rooms/${room}/members?${query}`);
+    assert.equal(res.status, 200);
+    const page = decodeWith(MemberPageSchema, await res.json());
+    assert.ok(page.ok, 'a page has the protocol shape (the mark included)');
+    pages.push(page.value.members);
+    cursor = page.value.cursor;
+    if (cursor === undefined) return pages;
+  }
+  throw new Error('the walk did not end within 100 pages');
+}
 
 /** The next join frame a client gets, about `name`. */
 async function joinOf(client: TestClient, name: string): Promise<any> {
@@ -86,13 +107,24 @@ for (const engine of ['memory', 'redis'] as const) {
       assert.ok(!shareAKey(listed('Olga'), listed('Alice')));
       // Alice's own welcome (made on the other instance) lists the owner as owner too.
       assert.equal(memberNamed(alice.welcome, 'Olga').role, 'owner');
-      assert.deepEqual(memberNamed(alice.welcome, 'Alice'), listed('Alice'));
+      // (Made before Аlice came: not marked then.)
+      assert.deepEqual(memberNamed(alice.welcome, 'Alice'), unmarked(listed('Alice')));
 
-      // The join frames carry the same member as the welcomes list.
+      // The server marks the two who look alike, and nobody else.
+      assert.deepEqual(
+        ['Olga', 'Alice', CYRILLIC_ALICE, 'Bob'].map((name) => listed(name).lookalike),
+        [undefined, true, true, undefined],
+      );
+      // The join frames carry the same member as the welcomes list, marked as of the join:
+      // Alice was alone with her name when she came, Аlice was not.
       for (const join of [aliceJoin, cyrillicJoin, bobJoin]) {
         assertMemberFields(join.user);
-        assert.deepEqual(join.user, listed(join.user.name));
+        assert.deepEqual(unmarked(join.user), unmarked(listed(join.user.name)));
       }
+      assert.deepEqual(
+        [aliceJoin, cyrillicJoin, bobJoin].map((join) => join.user.lookalike),
+        [undefined, true, undefined],
+      );
       assert.deepEqual(aliceJoin.user.look, cyrillicJoin.user.look);
       assert.ok(!shareAKey(bobJoin.user, aliceJoin.user));
       // …across instances too: Аlice (on B) hears of Bob (on B) and Alice (on A) hears of Аlice.
@@ -127,6 +159,71 @@ for (const engine of ['memory', 'redis'] as const) {
 
       olga.client.close();
       again.client.close();
+    });
+
+    test('in a room of more than 50, lookalikes are marked on every listing though the other is not listed, until the other leaves', async (t) => {
+      const room = `lookalike_crowd_${engine}`;
+      const PAIRS = 8;
+      const FILLERS = 50;
+      const names = {
+        first: Array.from({ length: PAIRS }, (_, i) => `Alice${i}`),
+        // The same names with a Cyrillic А: each looks like one of the first, and only that one.
+        second: Array.from({ length: PAIRS }, (_, i) => `${CYRILLIC_ALICE}${i}`),
+        fillers: Array.from({ length: FILLERS }, (_, i) => `filler-${i}`),
+      };
+      const join = (name: string, i: number) => CrowdMember.join([a.wsUrl, b.wsUrl][i % 2]!, room, name);
+      // The first of each pair early, the second late: on the memory engine (pages in arrival
+      // order) they are far apart; on Redis, pages follow its hash.
+      const firsts = await Promise.all(names.first.map(join));
+      const fillers = await Promise.all(names.fillers.map(join));
+      const seconds = await Promise.all(names.second.map(join));
+      const crowd = [...firsts, ...fillers, ...seconds];
+      t.after(() => closeCrowd(crowd));
+      const pairOf = (name: string) => name.replace(CYRILLIC_ALICE, 'Alice');
+      const inPair = (name: string) => name.startsWith('Alice') || name.startsWith(CYRILLIC_ALICE);
+
+      // A newcomer's welcome lists 50 of the 67 present; member pages of 10 walk them all.
+      const newcomer = await CrowdMember.join(a.wsUrl, room, 'Newcomer');
+      crowd.push(newcomer);
+      assert.equal(newcomer.welcome.members.length, 50);
+      assert.equal(newcomer.welcome.hasMoreMembers, true);
+      const listings: any[][] = [newcomer.welcome.members, ...(await memberPages(b.httpUrl, room, 10))];
+      let split = 0;
+      for (const listing of listings) {
+        const listedNames = new Set(listing.map((m) => m.name));
+        for (const member of listing) {
+          assert.equal(member.lookalike, inPair(member.name) ? true : undefined, `${member.name} marked or not`);
+          const other = member.name.startsWith('Alice')
+            ? `${CYRILLIC_ALICE}${member.name.slice(5)}`
+            : pairOf(member.name);
+          if (inPair(member.name) && !listedNames.has(other)) split += 1;
+        }
+      }
+      // (What this is about: members marked though the one they look like is on another page.)
+      assert.ok(split >= PAIRS, `${split} pair members listed without their lookalike`);
+
+      // The seconds leave: on the next listing, nobody is marked any more.
+      await closeCrowd(seconds);
+      const deadline = Date.now() + 10_000;
+      let pages = await memberPages(a.httpUrl, room, 10);
+      while (pages.flat().length > FILLERS + PAIRS + 1 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+        pages = await memberPages(a.httpUrl, room, 10);
+      }
+      const left = pages.flat();
+      assert.equal(new Set(left.map((m) => m.id)).size, FILLERS + PAIRS + 1, 'the seconds left');
+      assert.deepEqual(
+        left.filter((m) => m.lookalike !== undefined).map((m) => m.name),
+        [],
+        'nobody is marked once the lookalikes left',
+      );
+      // Nor in a welcome (made on the other instance).
+      const late = await CrowdMember.join(b.wsUrl, room, 'Late');
+      crowd.push(late);
+      assert.deepEqual(
+        late.welcome.members.filter((m: any) => m.lookalike !== undefined).map((m: any) => m.name),
+        [],
+      );
     });
 
     if (engine === 'redis') {

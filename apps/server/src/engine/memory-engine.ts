@@ -59,7 +59,7 @@ import {
   tombstone,
 } from './message-state.ts';
 import { MemoryOperatorStore, type OperatorStore } from '../operator/operator-store.ts';
-import { memberEntry, withRole } from './member-entry.ts';
+import { LookCounts, memberEntry, withRole } from './member-entry.ts';
 import { byActivity, RecentRooms } from './room-index.ts';
 import { moderationRefusal, purgeFrom, RoomModeration, type Standing } from './room-standing.ts';
 
@@ -95,7 +95,9 @@ interface MemoryRoom {
    * see member-entry.ts), and their arrival number. The map keeps arrival order, which member
    * pages walk, the arrival number being the cursor.
    */
-  memberEntries: Map<string, { json: string; arrival: number }>;
+  memberEntries: Map<string, { json: string; arrival: number; look: string[] }>;
+  /** How many people present have each look key: a member shares one with another, or not. */
+  looks: LookCounts;
   /** The arrival number of the next person to enter. */
   nextArrival: number;
   /**
@@ -437,10 +439,20 @@ export class MemoryEngine implements ChatEngine {
     const entry = memberEntry(user);
     room.present.set(user.id, user);
     // Someone already present (another tab, a new name) keeps their place in the order.
-    room.memberEntries.set(user.id, { json: JSON.stringify(entry), arrival: known?.arrival ?? room.nextArrival++ });
+    room.memberEntries.set(user.id, {
+      json: JSON.stringify(entry),
+      arrival: known?.arrival ?? room.nextArrival++,
+      look: entry.look,
+    });
+    if (known !== undefined) room.looks.remove(known.look);
+    room.looks.add(entry.look);
     this.occupied.add(roomName);
     if (known === undefined) {
-      const member = { ...entry, role: roleOf(room.moderation.roles(), user.id) };
+      const member = {
+        ...entry,
+        role: roleOf(room.moderation.roles(), user.id),
+        ...(room.looks.shared(entry.look) ? { lookalike: true as const } : {}),
+      };
       this.emit(roomName, { kind: 'join', room: roomName, user: member, ts: Date.now(), count: room.present.size });
     }
     return { ...this.listMembers(room, undefined, listLimit), joined: known === undefined };
@@ -462,13 +474,13 @@ export class MemoryEngine implements ChatEngine {
     const members: string[] = [];
     let lastArrival = 0;
     let more = false;
-    for (const [id, { json, arrival }] of room.memberEntries) {
+    for (const [id, { json, arrival, look }] of room.memberEntries) {
       if (after !== undefined && arrival <= after) continue;
       if (members.length === limit) {
         more = true;
         break;
       }
-      members.push(withRole(json, roleOf(roles, id)));
+      members.push(withRole(json, roleOf(roles, id), room.looks.shared(look)));
       lastArrival = arrival;
     }
     return {
@@ -484,6 +496,8 @@ export class MemoryEngine implements ChatEngine {
     const room = this.rooms.get(roomName);
     if (room === undefined) return { left: false, count: 0 };
     if (!room.present.delete(user.id)) return { left: false, count: room.present.size };
+    const entry = room.memberEntries.get(user.id);
+    if (entry !== undefined) room.looks.remove(entry.look);
     room.memberEntries.delete(user.id);
     this.keepAddressesOf(room, user.id, Date.now());
     this.emit(roomName, { kind: 'leave', room: roomName, user, ts: Date.now(), count: room.present.size });
@@ -578,6 +592,7 @@ export class MemoryEngine implements ChatEngine {
         sent: new Map(),
         present: new Map(),
         memberEntries: new Map(),
+        looks: new LookCounts(),
         nextArrival: 0,
         addresses: new Map(),
         gone: new Map(),

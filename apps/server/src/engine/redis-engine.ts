@@ -157,7 +157,15 @@ type LogKeys = [
 ];
 
 /** The keys of a room the presence scripts take, in their order (see SWEEP in redis-scripts.ts). */
-type PresenceKeys = [presence: string, tabs: string, people: string, addresses: string, gone: string, log: string];
+type PresenceKeys = [
+  presence: string,
+  tabs: string,
+  people: string,
+  addresses: string,
+  gone: string,
+  log: string,
+  looks: string,
+];
 
 /** A script's answer: the log id (or ''), the outcome, then the frame to publish (DEFER_PUBLISH) or when a ban or mute ends. */
 type ScriptReply<Outcome extends number> = [string, Outcome, (DeferredFrame | string)?];
@@ -269,7 +277,7 @@ type ScriptCommands = {
       expiry: number,
       ttl: number,
       listLimit: number,
-      ...entering: string[], // member, userId, entry JSON, address per person
+      ...entering: string[], // member, userId, entry JSON, address, look keys per person
     ]
   ): Promise<[count: number, joined: string, ...members: string[]]>;
   exitRoom(
@@ -305,6 +313,7 @@ type ReaderCommands = {
   membersPage(
     people: string,
     moderation: string,
+    looks: string,
     cursor: string,
     limit: number,
   ): Promise<[cursor: string, count: number, ...members: string[]]>;
@@ -456,7 +465,7 @@ export class RedisEngine implements ChatEngine {
         : sharded;
     };
     this.reader.defineCommand('readLog', { numberOfKeys: 5, lua: READ_LOG });
-    this.reader.defineCommand('membersPage', { numberOfKeys: 2, lua: MEMBERS_PAGE });
+    this.reader.defineCommand('membersPage', { numberOfKeys: 3, lua: MEMBERS_PAGE });
     this.confirmedOnly = options.waitReplicas > 0 ? '1' : '0';
     this.commands.defineCommand('confirm', { numberOfKeys: 1, lua: CONFIRM });
     this.commands.defineCommand('postMessage', { numberOfKeys: 10, lua: script(POST_MESSAGE) });
@@ -464,9 +473,9 @@ export class RedisEngine implements ChatEngine {
     this.commands.defineCommand('changeMessage', { numberOfKeys: 9, lua: script(CHANGE_MESSAGE) });
     this.commands.defineCommand('moderate', { numberOfKeys: 11, lua: script(MODERATE) });
     this.commands.defineCommand('purge', { numberOfKeys: 9, lua: script(PURGE) });
-    this.commands.defineCommand('enterRoom', { numberOfKeys: 7, lua: script(ENTER) });
-    this.commands.defineCommand('exitRoom', { numberOfKeys: 6, lua: script(EXIT) });
-    this.commands.defineCommand('refreshPresence', { numberOfKeys: 6, lua: script(REFRESH) });
+    this.commands.defineCommand('enterRoom', { numberOfKeys: 8, lua: script(ENTER) });
+    this.commands.defineCommand('exitRoom', { numberOfKeys: 7, lua: script(EXIT) });
+    this.commands.defineCommand('refreshPresence', { numberOfKeys: 7, lua: script(REFRESH) });
     this.commands.defineCommand('setWebhook', { numberOfKeys: 1, lua: script(SET_WEBHOOK) });
 
     if ('clusterNodes' in target) {
@@ -1110,7 +1119,7 @@ export class RedisEngine implements ChatEngine {
   async members(room: string, cursor: string | undefined, limit: number): Promise<MemberList> {
     const keys = roomKeys(room);
     const [next, count, ...members] = await this.unavailableOnError(() =>
-      this.reader.membersPage(keys.people, keys.moderation, cursor ?? '0', limit),
+      this.reader.membersPage(keys.people, keys.moderation, keys.looks, cursor ?? '0', limit),
     );
     return {
       json: `[${members.join(',')}]` as MembersJson,
@@ -1365,12 +1374,10 @@ export class RedisEngine implements ChatEngine {
       now + this.options.presenceTtlMs,
       this.options.roomTtlMs,
       listLimit,
-      ...batch.flatMap(({ user, address }) => [
-        this.presenceMember(user.id),
-        user.id,
-        JSON.stringify(memberEntry(user)),
-        address,
-      ]),
+      ...batch.flatMap(({ user, address }) => {
+        const entry = memberEntry(user);
+        return [this.presenceMember(user.id), user.id, JSON.stringify(entry), address, entry.look.join(' ')];
+      }),
     );
   }
 
@@ -1513,7 +1520,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 /** A room's keys as the presence scripts take them (see SWEEP in redis-scripts.ts). */
 function presenceKeys(room: string): PresenceKeys {
   const keys = roomKeys(room);
-  return [keys.presence, keys.tabs, keys.people, keys.addresses, keys.gone, keys.log];
+  return [keys.presence, keys.tabs, keys.people, keys.addresses, keys.gone, keys.log, keys.looks];
 }
 
 /** The user id of a presence entry (`userId|instanceId`; the SWEEP script splits it the same way). */

@@ -53,6 +53,13 @@ export function roomKeys(room: string) {
     addresses: `${base}:addresses`,
     /** Sorted set: userId of someone who left, scored by when; their addresses go ADDRESSES_KEPT_MS later. */
     gone: `${base}:gone`,
+    /**
+     * Hash: `k:<look key>` → how many people present have that key (lookKeys of their name), and
+     * `u:<userId>` → the keys counted for that person (space separated), taken back when they
+     * leave. A member listed shares a key with someone else present when its count is 2 or
+     * more (member-entry.ts, LookCounts; the presence scripts keep it).
+     */
+    looks: `${base}:looks`,
     /** Hash: the room's owner, moderators, bans and mutes (see MODERATE in redis-scripts.ts). */
     moderation: `${base}:moderation`,
     /** String: with REDIS_WAIT_REPLICAS, the newest log entry a replica confirmed; reads stop there (see CONFIRM). */

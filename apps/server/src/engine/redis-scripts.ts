@@ -598,18 +598,31 @@ return out
 // Drops presence entries whose instance stopped refreshing them, publishing `leave` for people
 // with no entry left (the person's JSON as the server stored it, behind a plain header with the
 // number of people still present; see redis-records.ts). Shared by the presence scripts below:
-//   KEYS[1] presence, KEYS[2] tabs, KEYS[3] people, KEYS[4] addresses, KEYS[5] gone, KEYS[6] log
+//   KEYS[1] presence, KEYS[2] tabs, KEYS[3] people, KEYS[4] addresses, KEYS[5] gone, KEYS[6] log,
+//   KEYS[7] looks
 //   ARGV[1] = now ms, ARGV[2] = channel.
+// The looks hash (KEYS[7]) counts the people present per look key ('k:<key>'), and remembers
+// the keys counted for each person ('u:<userId>'), so that their leave takes back exactly
+// those (people an earlier release entered were never counted, and are not taken back).
 // A person's addresses (the hash KEYS[4]: userId → up to ADDRESSES_PER_PERSON address keys,
 // newest last) outlive their presence by ADDRESSES_KEPT_MS (KEYS[5] says since when they are
 // gone), so that the operator's ban of someone who just left still keys on where they were; a
 // room without a log (nobody ever posted: a visit alone leaves nothing behind) forgets them as
 // soon as nobody is left.
 const SWEEP = `
+local function uncount_looks(userId)
+  local counted = redis.call('HGET', KEYS[7], 'u:' .. userId)
+  if not counted then return end
+  for key in string.gmatch(counted, '%S+') do
+    if redis.call('HINCRBY', KEYS[7], 'k:' .. key, -1) <= 0 then redis.call('HDEL', KEYS[7], 'k:' .. key) end
+  end
+  redis.call('HDEL', KEYS[7], 'u:' .. userId)
+end
 local function leave(userId)
   local user = redis.call('HGET', KEYS[3], userId)
   redis.call('HDEL', KEYS[2], userId)
   redis.call('HDEL', KEYS[3], userId)
+  uncount_looks(userId)
   local count = redis.call('HLEN', KEYS[3])
   if count == 0 and redis.call('EXISTS', KEYS[6]) == 0 then
     redis.call('DEL', KEYS[4], KEYS[5])
@@ -638,18 +651,26 @@ for _, userId in ipairs(forgotten) do
 end
 `;
 
-// Member entries go out with the person's role as of now, spliced into their JSON: roles change
-// through moderation and a room's first post, so they are never stored in the entries (see
-// withRole in member-entry.ts). A string splice per person; nothing is parsed.
-// role_splicer(moderation hash key) reads the roles once and returns with_role(id, entry).
-const WITH_ROLE = `
-local function role_splicer(moderation)
+// Member entries go out with the person's role as of now, and `"lookalike":true` when someone
+// else present shares one of their look keys, spliced into their JSON: roles change through
+// moderation and a room's first post, lookalikes as people come and go, so neither is stored in
+// the entries (see withRole in member-entry.ts). A string splice and a few HGETs per person;
+// nothing is parsed. member_splicer(moderation hash key, looks hash key) reads the roles once
+// and returns as_member(id, entry).
+const AS_MEMBER = `
+local function member_splicer(moderation, looks)
   local owner = redis.call('HGET', moderation, 'owner')
   local moderators = {}
   for id in string.gmatch(redis.call('HGET', moderation, 'mods') or '', '%S+') do moderators[id] = true end
+  local function lookalike(id)
+    for key in string.gmatch(redis.call('HGET', looks, 'u:' .. id) or '', '%S+') do
+      if (tonumber(redis.call('HGET', looks, 'k:' .. key)) or 0) >= 2 then return true end
+    end
+    return false
+  end
   return function(id, entry)
     local role = (id == owner and 'owner') or (moderators[id] and 'moderator') or 'member'
-    return string.sub(entry, 1, -2) .. ',"role":"' .. role .. '"}'
+    return string.sub(entry, 1, -2) .. ',"role":"' .. role .. '"' .. (lookalike(id) and ',"lookalike":true' or '') .. '}'
   end
 end
 `;
@@ -662,19 +683,29 @@ end
  * stored, `{id, name}` alone, gains the new fields when its person next enters. The address the
  * person enters from joins their last ADDRESSES_PER_PERSON (KEYS[4], see SWEEP), which a ban
  * (MODERATE) bans with them.
- * KEYS: presence, tabs, people, addresses, gone, log (as SWEEP), the room's moderation hash
- *       (read only: the roles)
+ * KEYS: presence, tabs, people, addresses, gone, log, looks (as SWEEP), the room's moderation
+ *       hash (read only: the roles)
  * ARGV: now, channel, expiry ms, room TTL ms, how many people present to list (0: none), then
  *       for each person: member (`userId|instanceId`), userId, member entry JSON, address key
- *       ('' for none)
+ *       ('' for none), look keys (space separated)
  * Returns how many people are present, a string with one character per person, '1' when it
  * published that person's join (0: they were present already), then the member JSON of the
  * first ones HSCAN finds from its start (the order member pages walk; see MEMBERS_PAGE), at
  * most that many: a bounded read however large the room, where an HGETALL made every arrival
  * O(people present).
  */
-export const ENTER = `${SWEEP}${WITH_ROLE}
-local with_role = role_splicer(KEYS[7])
+export const ENTER = `${SWEEP}${AS_MEMBER}
+local as_member = member_splicer(KEYS[8], KEYS[7])
+-- The person's look keys counted (KEYS[7], see SWEEP): those of their new name instead of the
+-- old one's when they come back renamed.
+local function count_looks(id, keys)
+  local counted = redis.call('HGET', KEYS[7], 'u:' .. id)
+  if counted == keys then return end
+  if counted then uncount_looks(id) end
+  if keys == '' then return end
+  for key in string.gmatch(keys, '%S+') do redis.call('HINCRBY', KEYS[7], 'k:' .. key, 1) end
+  redis.call('HSET', KEYS[7], 'u:' .. id, keys)
+end
 local function remember_address(id, address)
   redis.call('ZREM', KEYS[5], id)
   if address == '' then return end
@@ -687,20 +718,21 @@ local function remember_address(id, address)
   redis.call('HSET', KEYS[4], id, table.concat(kept, ' ', from))
 end
 local joined = {}
-for i = 6, #ARGV, 4 do
+for i = 6, #ARGV, 5 do
   local member, id, entry = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local added = redis.call('ZADD', KEYS[1], ARGV[3], member)
   redis.call('HSET', KEYS[3], id, entry)
   remember_address(id, ARGV[i + 3])
+  count_looks(id, ARGV[i + 4])
   if added == 1 and redis.call('HINCRBY', KEYS[2], id, 1) == 1 then
     local count = redis.call('HLEN', KEYS[3])
-    redis.call('PUBLISH', ARGV[2], 'v1 join - - ' .. ARGV[1] .. ' ' .. count .. '\\n' .. with_role(id, entry))
+    redis.call('PUBLISH', ARGV[2], 'v1 join - - ' .. ARGV[1] .. ' ' .. count .. '\\n' .. as_member(id, entry))
     joined[#joined + 1] = '1'
   else
     joined[#joined + 1] = '0'
   end
 end
-for i = 1, 5 do redis.call('PEXPIRE', KEYS[i], ARGV[4]) end
+for _, i in ipairs({1, 2, 3, 4, 5, 7}) do redis.call('PEXPIRE', KEYS[i], ARGV[4]) end
 local out = { redis.call('HLEN', KEYS[3]), table.concat(joined) }
 local limit = tonumber(ARGV[5])
 if limit == 0 then return out end
@@ -713,7 +745,7 @@ repeat
   local found = reply[2]
   for i = 1, #found, 2 do
     if #out > limit + 1 then break end
-    out[#out + 1] = with_role(found[i], found[i + 1])
+    out[#out + 1] = as_member(found[i], found[i + 1])
   end
 until cursor == '0' or #out > limit + 1 or scans == 16
 return out
@@ -724,17 +756,17 @@ return out
  * entry present for a whole walk once (should Redis resize the hash during the walk, some
  * possibly twice: clients merge pages by id); COUNT is a hint, so a page holds
  * about `limit` entries (a hash small enough for Redis's compact encoding comes whole).
- * KEYS: people, the room's moderation hash (read only: the roles)
+ * KEYS: people, the room's moderation hash (read only: the roles), looks (read only)
  * ARGV: cursor ('0': from the start), limit
  * Returns the next cursor ('0': the walk is over), how many people are present, then the
- * member JSON of the page's people, each with their role.
+ * member JSON of the page's people, each with their role (and lookalike mark; see AS_MEMBER).
  */
-export const MEMBERS_PAGE = `${WITH_ROLE}
-local with_role = role_splicer(KEYS[2])
+export const MEMBERS_PAGE = `${AS_MEMBER}
+local as_member = member_splicer(KEYS[2], KEYS[3])
 local reply = redis.call('HSCAN', KEYS[1], ARGV[1], 'COUNT', ARGV[2])
 local out = { reply[1], redis.call('HLEN', KEYS[1]) }
 local found = reply[2]
-for i = 1, #found, 2 do out[#out + 1] = with_role(found[i], found[i + 1]) end
+for i = 1, #found, 2 do out[#out + 1] = as_member(found[i], found[i + 1]) end
 return out
 `;
 
@@ -742,7 +774,7 @@ return out
  * The heartbeat of one instance in one room: pushes back the expiry of each of its entries, in
  * one call per room rather than one per person. Entries that are gone (they expired while the
  * instance could not reach Redis) are returned, for the instance to enter again.
- * KEYS: presence, tabs, people, addresses, gone, log (as SWEEP)
+ * KEYS: presence, tabs, people, addresses, gone, log, looks (as SWEEP)
  * ARGV: now, channel, expiry ms, room TTL ms, member... (`userId|instanceId`)
  */
 export const REFRESH = `${SWEEP}
@@ -754,13 +786,13 @@ for i = 5, #ARGV do
     missing[#missing + 1] = ARGV[i]
   end
 end
-for i = 1, 5 do redis.call('PEXPIRE', KEYS[i], ARGV[4]) end
+for _, i in ipairs({1, 2, 3, 4, 5, 7}) do redis.call('PEXPIRE', KEYS[i], ARGV[4]) end
 return missing
 `;
 
 /**
  * End a person's presence on one instance.
- * KEYS: presence, tabs, people, addresses, gone, log (as SWEEP)
+ * KEYS: presence, tabs, people, addresses, gone, log, looks (as SWEEP)
  * ARGV: now, channel, member
  * Returns how many people are still present (0: the room is empty), and 1 when it published the
  * person's leave (0: they are still present on another instance).
