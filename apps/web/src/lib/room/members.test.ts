@@ -44,6 +44,42 @@ describe('lookalikeMarks', () => {
   // Keys as a server sends them: deliberately not lookKeys of the names, to show they are what counts.
   const key = (n: number) => n.toString(16).padStart(8, '0');
 
+  test("the server's mark counts though the one they look like is not loaded here (a big room)", () => {
+    // The welcome's page: Alice marked by the server, her lookalike on a page not loaded.
+    let members = [
+      { id: 'a', name: 'Alice', look: [key(1)], lookalike: true as const },
+      { id: 'c', name: 'Bob', look: [key(2)] },
+    ];
+    assert.deepEqual(lookalikeMarks(members), new Set(['a']));
+    // The lookalike's page comes in: both marked, whatever the order.
+    members = [...mergeMembers(members, [{ id: 'b', name: '\u0410lice', look: [key(1)], lookalike: true }])];
+    assert.deepEqual(lookalikeMarks(members), new Set(['a', 'b']));
+    // A later listing without the mark replaces the stale one.
+    assert.deepEqual(lookalikeMarks(addMember([members[1]!], { id: 'a', name: 'Alice', look: [key(1)] })), new Set());
+  });
+
+  test('a join marks the newcomer; the member already here is marked by the local comparison', () => {
+    const here = [{ id: 'a', name: 'Alice', look: [key(1)] }];
+    const joined = addMember(here, { id: 'b', name: '\u0410lice', look: [key(1)], lookalike: true });
+    assert.deepEqual(lookalikeMarks(joined), new Set(['a', 'b']));
+    // The newcomer leaves: nobody is marked any more.
+    assert.deepEqual(lookalikeMarks(removeMember(joined, 'b')), new Set());
+  });
+
+  test("a leave takes the server's mark off those who shared a key with the one leaving, and only them", () => {
+    const members = [
+      { id: 'a', name: 'Alice', look: [key(1)], lookalike: true as const },
+      { id: 'b', name: '\u0410lice', look: [key(1)], lookalike: true as const },
+      { id: 'c', name: 'Bob', look: [key(2)], lookalike: true as const }, // his lookalike is not loaded
+    ];
+    const after = removeMember(members, 'b');
+    assert.deepEqual(after, [{ id: 'a', name: 'Alice', look: [key(1)] }, members[2]]);
+    assert.deepEqual(lookalikeMarks(after), new Set(['c']));
+    // Three alike, one leaves: the two left still share the key here.
+    const three = [...members.slice(0, 2), { id: 'd', name: 'ALICE', look: [key(1)] }];
+    assert.deepEqual(lookalikeMarks(removeMember(three, 'b')), new Set(['a', 'd']));
+  });
+
   test('members sharing a look key are marked, and nobody else', () => {
     const marked = lookalikeMarks([
       { id: 'a', name: 'Alice', look: [key(1)] },

@@ -13,13 +13,36 @@ export function addMember(members: readonly Member[], user: Member): readonly Me
 }
 
 function sameListing(a: Member, b: Member): boolean {
-  return a.name === b.name && a.tag === b.tag && a.role === b.role && String(a.look) === String(b.look);
+  return (
+    a.name === b.name &&
+    a.tag === b.tag &&
+    a.role === b.role &&
+    String(a.look) === String(b.look) &&
+    a.lookalike === b.lookalike
+  );
 }
 
-/** Someone's last connection closed. */
+/**
+ * Someone's last connection closed. The server's lookalike mark of a member who shared a look
+ * key with them goes too: it was as of when that member was listed, and the one they looked like
+ * may be the one leaving (lookalikeMarks still marks them while another member listed here
+ * shares the key; a listing from the server puts the mark back).
+ */
 export function removeMember(members: readonly Member[], userId: string): readonly Member[] {
-  const left = members.filter((m) => m.id !== userId);
-  return left.length === members.length ? members : left;
+  const leaving = members.find((m) => m.id === userId);
+  if (leaving === undefined) return members;
+  const keys = new Set(keysOf(leaving));
+  return members.flatMap((m) => {
+    if (m.id === userId) return [];
+    if (m.lookalike !== true || !keysOf(m).some((key) => keys.has(key))) return [m];
+    const { lookalike: _mark, ...unmarked } = m;
+    return [unmarked];
+  });
+}
+
+/** A member's look keys: the server's, or computed from the name for a member listed without them. */
+function keysOf(member: Member): readonly string[] {
+  return member.look ?? lookKeys(member.name);
 }
 
 /**
@@ -59,12 +82,15 @@ function foldForSearch(text: string): string {
 }
 
 /**
- * The people to mark "looks like another member's name": every member who shares a `look` key
- * with another member present. The server computes the keys when a person enters, so every
- * client marks the same people whatever confusables data it carries. A member listed without
- * keys (by a server before they existed, or from an entry stored before them) gets them from
- * their name here: lookKeys, the function the server uses, which compares the skeletons the
- * protocol's lookalikeIds compares.
+ * The people to mark "looks like another member's name": every member the server listed as
+ * `lookalike` (someone present shares a key with them, whether or not this client has loaded
+ * that person: in a big room the welcome lists only some), and every member who shares a `look`
+ * key with another member loaded here (so a mark appears on both people when the second
+ * arrives: the join marks only the newcomer). The server computes the keys when a person enters,
+ * so every client marks the same people whatever confusables data it carries. A member listed
+ * without keys (by a server before they existed, or from an entry stored before them) gets them
+ * from their name here: lookKeys, the function the server uses, which compares the skeletons
+ * the protocol's lookalikeIds compares.
  *
  * @param members The people present (one entry per id).
  * @returns The ids to mark.
@@ -73,7 +99,8 @@ export function lookalikeMarks(members: readonly Member[]): Set<string> {
   const firstWithKey = new Map<string, string>();
   const marked = new Set<string>();
   for (const member of members) {
-    for (const key of member.look ?? lookKeys(member.name)) {
+    if (member.lookalike === true) marked.add(member.id);
+    for (const key of keysOf(member)) {
       const other = firstWithKey.get(key);
       if (other === undefined) firstWithKey.set(key, member.id);
       else if (other !== member.id) marked.add(other).add(member.id);
