@@ -1,4 +1,4 @@
-import { expectNoSeriousViolations } from './checks.ts';
+import { expectAxeClean } from './checks.ts';
 import { expect, test } from './fixtures.ts';
 import { E2E_ADMIN_TOKEN } from './test-servers.ts';
 
@@ -26,7 +26,7 @@ test.describe('bots', () => {
     const key = await keyField.inputValue();
     expect(key).toMatch(/^bot_[\w-]+\.[\w-]+$/);
     await expect(page.getByRole('row').filter({ hasText: 'Deploy Bot' })).toBeVisible();
-    await expectNoSeriousViolations(page);
+    await expectAxeClean(page);
 
     const bob = await openPerson('B', { name: 'Bob' });
     await bob.room.goto(`/chat/${room}/`);
@@ -41,7 +41,7 @@ test.describe('bots', () => {
     const group = bob.page.getByTestId('group').filter({ hasText: 'Deploy of v2.3 finished' });
     await expect(group.getByTestId('bot-badge')).toHaveText('BOT');
     await expect(group).toHaveAttribute('data-author', 'Deploy Bot');
-    await expectNoSeriousViolations(bob.page);
+    await expectAxeClean(bob.page);
 
     // Deleted on the operator page: the key stops working.
     page.once('dialog', (dialog) => void dialog.accept());

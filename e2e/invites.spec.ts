@@ -1,5 +1,5 @@
 import type { Locator } from '@playwright/test';
-import { expectNoHorizontalScroll, expectNoSeriousViolations } from './checks.ts';
+import { expectNoHorizontalScroll, expectAxeClean } from './checks.ts';
 import { expect, test, type Person } from './fixtures.ts';
 import { escapeRegExp } from './pages/room-page.ts';
 
@@ -97,7 +97,7 @@ test.describe('invite links', () => {
     await expect(invite.getByTestId('invite-copied')).toHaveText('Copied');
     await expect(invite.getByTestId('announcer')).toContainText('Invite link copied.');
     expect(await olga.page.evaluate(() => navigator.clipboard.readText())).toBe(url);
-    await expectNoSeriousViolations(olga.page);
+    await expectAxeClean(olga.page);
     await expectNoHorizontalScroll(olga.page);
     // Enter in the link's field does not save the form (nor close the dialog).
     await field.press('Enter');
@@ -118,7 +118,7 @@ test.describe('invite links', () => {
     await carl.room.expectStatus('closed');
     await expect(carl.room.messageInput).toHaveCount(0);
     await expect(carl.room.messages).toHaveCount(0);
-    await expectNoSeriousViolations(carl.page);
+    await expectAxeClean(carl.page);
     await expectNoHorizontalScroll(carl.page);
     await carl.page.waitForTimeout(2_000);
     expect(carlSockets()).toBe(1);
@@ -154,7 +154,7 @@ test.describe('invite links', () => {
       /^\s*Olga\b.* made the room invite-only/,
     ]);
     await expect(log.getByRole('list', { name: 'Moderation log' }).getByRole('listitem')).toHaveCount(2);
-    await expectNoSeriousViolations(olga.page);
+    await expectAxeClean(olga.page);
     await expectNoHorizontalScroll(olga.page);
     await olga.page.keyboard.press('Escape');
     await expect(log).toBeHidden();
@@ -209,7 +209,7 @@ test.describe('invite links', () => {
     );
     await expect(dialog.getByTestId('invite-expiry')).toHaveText(/^\s*Expires in 1 day \(.+\)\.\s*$/);
     await expect(dialog.getByTestId('announcer')).toContainText('Invite link created.');
-    await expectNoSeriousViolations(bob.page);
+    await expectAxeClean(bob.page);
 
     // No longer a moderator while the dialog is open: the server refuses, and the dialog says so.
     await moderate(olga, 'Bob', 'Remove moderator');

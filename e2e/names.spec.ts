@@ -1,5 +1,5 @@
 import type { Locator } from '@playwright/test';
-import { expectNoHorizontalScroll, expectNoSeriousViolations } from './checks.ts';
+import { expectNoHorizontalScroll, expectAxeClean } from './checks.ts';
 import { expect, test } from './fixtures.ts';
 
 /** The tag a `UserTag` shows (drawn by CSS from `data-tag`, so read from there). */
@@ -76,7 +76,7 @@ test.describe('names you can trust', () => {
     await expect(alice.room.groupOf('Which of you is which?').getByTestId('lookalike')).toHaveCount(0);
     await expect(alice.room.groupOf('Which of you is which?').getByTestId('user-tag')).toBeVisible();
 
-    await expectNoSeriousViolations(bob.page);
+    await expectAxeClean(bob.page);
     await expectNoHorizontalScroll(bob.page);
 
     // Once the impostor leaves, nobody is marked any more.

@@ -1,5 +1,5 @@
 import type { Locator } from '@playwright/test';
-import { expectNoHorizontalScroll, expectNoSeriousViolations } from './checks.ts';
+import { expectNoHorizontalScroll, expectAxeClean } from './checks.ts';
 import { expect, test, type Person } from './fixtures.ts';
 
 // The owner's room settings: a topic under the room's name, slow mode, read-only, and a room
@@ -59,7 +59,7 @@ test.describe('room settings', () => {
     dialog = await openSettings(olga);
     await dialog.getByLabel('Topic').fill(topic);
     await dialog.getByRole('radio', { name: '30 s' }).check();
-    await expectNoSeriousViolations(olga.page);
+    await expectAxeClean(olga.page);
     await expectNoHorizontalScroll(olga.page);
     await save(olga, dialog);
 
@@ -89,7 +89,7 @@ test.describe('room settings', () => {
     expect(first).toBeGreaterThan(0);
     expect(first).toBeLessThanOrEqual(30);
     await expect.poll(seconds, { timeout: 5_000 }).toBeLessThan(first);
-    await expectNoSeriousViolations(carl.page);
+    await expectAxeClean(carl.page);
     // The owner posts as she likes.
     await olga.room.send('Owners are exempt');
     await olga.room.send('Twice in a row');
@@ -105,7 +105,7 @@ test.describe('room settings', () => {
     await expect(carl.page.getByTestId('read-only')).toHaveText('Only the owner and moderators can post here.');
     await expect(carl.room.messageInput).toBeDisabled();
     await expect(carl.room.sendButton).toBeDisabled();
-    await expectNoSeriousViolations(carl.page);
+    await expectAxeClean(carl.page);
     await olga.room.send('Only I post now');
     await carl.room.expectMessage('Only I post now');
 
