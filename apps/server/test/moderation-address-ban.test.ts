@@ -6,7 +6,7 @@ import { roomKeys } from '../src/engine/redis-keys.ts';
 import { startApp, type RunningApp } from './helpers/app.ts';
 import { enter, moderate, moderationEvent, send, type Entry } from './helpers/moderation.ts';
 import { TestRedis } from './helpers/redis-server.ts';
-import { connectV1, nextOfType, postV1, type TestClient } from './helpers/ws-client.ts';
+import { TestClient, connectV1, nextOfType, postV1 } from './helpers/ws-client.ts';
 
 /**
  * A ban keys on the user id and on the address the banned person was connected from, IPv6
@@ -236,6 +236,44 @@ describe('the address ban across two instances (redis engine)', () => {
       'after the unban, on B',
     );
     for (const client of [owner.client, bob.client, back]) client.close();
+  });
+
+  test('sockets already open from a banned /64 close with the ban, on every instance; others, and the owner, stay', async () => {
+    const room = 'ipv6_open_sockets';
+    const owner = await ownedRoom(a, room);
+    // The owner has a second tab on Carl's network: owners are never kept out by an address.
+    const ownerThere = await connectV1(b.wsUrl, room, {
+      name: 'Olga',
+      token: owner.welcome.token,
+      forwardedFor: '2001:db8:5:6::1',
+    });
+    const carl = await connectV1(a.wsUrl, room, { name: 'Carl', forwardedFor: '2001:db8:5:6::5' });
+    // From Carl's /64, on both instances: another identity, and a reference client (no identity).
+    const dora = await connectV1(b.wsUrl, room, { name: 'Dora', forwardedFor: '2001:db8:5:6::77' });
+    const reference = await TestClient.connect(`${b.wsUrl}/ws/chat/${room}/`, { forwardedFor: '2001:db8:5:6::78' });
+    const referenceOnA = await TestClient.connect(`${a.wsUrl}/ws/chat/${room}/`, { forwardedFor: '2001:db8:5:6::79' });
+    // And someone from the next /64.
+    const eve = await connectV1(b.wsUrl, room, { name: 'Eve', forwardedFor: '2001:db8:5:7::5' });
+
+    await banAndWaitClose(owner.client, carl, eve.client);
+    assert.equal((await nextOfType(dora.client, 'error', 5000)).code, 'banned');
+    assert.equal((await dora.client.waitClose(5000)).code, CLOSE_CODES.removed, 'another identity on the /64');
+    for (const [client, where] of [
+      [reference, 'B'],
+      [referenceOnA, 'A'],
+    ] as const) {
+      const error = await client.next(5000);
+      assert.equal(
+        error.error?.code ?? error.code,
+        'banned',
+        `a reference client on ${where}: ${JSON.stringify(error)}`,
+      );
+      assert.equal((await client.waitClose(5000)).code, CLOSE_CODES.removed);
+    }
+    // Those not kept out stay, and hear the room.
+    await postV1(ownerThere.client, 'still here');
+    assert.equal((await nextOfType(eve.client, 'message')).text, 'still here');
+    for (const client of [owner.client, ownerThere.client, eve.client]) client.close();
   });
 
   test('someone who has left is not banned by a moderator (not_present): there is no address to key on', async () => {

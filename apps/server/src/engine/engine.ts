@@ -376,6 +376,11 @@ export interface ChatEngine extends QuotaStore {
    * earlier release, which kept none).
    */
   banAddress(room: string, address: string, until: number, userId: string): Promise<void>;
+  /**
+   * The address keys kept for a person of a room (see `enter`): those a ban of them bans. Read
+   * once per instance when a ban arrives, to close the other sockets on those addresses.
+   */
+  addressesOf(room: string, userId: string): Promise<string[]>;
   /** Reads the room's retained history. */
   history(room: string, query: HistoryQuery): Promise<HistoryResult>;
   /**

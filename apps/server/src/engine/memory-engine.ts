@@ -402,6 +402,9 @@ export class MemoryEngine implements ChatEngine {
   async banAddress(roomName: string, address: string, until: number, userId: string): Promise<void> {
     this.rooms.get(roomName)?.moderation.addressBans.set(address, { until, userId });
   }
+  async addressesOf(roomName: string, userId: string): Promise<string[]> {
+    return [...(this.rooms.get(roomName)?.addresses.get(userId) ?? [])];
+  }
 
   async history(roomName: string, query: HistoryQuery): Promise<HistoryResult> {
     const room = this.rooms.get(roomName);

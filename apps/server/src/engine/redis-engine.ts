@@ -890,6 +890,10 @@ export class RedisEngine implements ChatEngine {
     const keys = roomKeys(room);
     await this.unavailableOnError(() => this.commands.hset(keys.moderation, `addr:${address}`, `${until}|${userId}`));
   }
+  async addressesOf(room: string, userId: string): Promise<string[]> {
+    const kept = await this.unavailableOnError(() => this.reader.hget(roomKeys(room).addresses, userId));
+    return kept === null ? [] : kept.split(' ').filter((address) => address !== '');
+  }
 
   async history(room: string, query: HistoryQuery): Promise<HistoryResult> {
     return this.unavailableOnError(async () => {

@@ -162,6 +162,13 @@ export interface RoomMember {
   resync(): void;
   /** The person behind the socket was kicked or banned from the room (after the batch that said so). */
   removed(moderation: ModerationFrame): void;
+  /** The limits key of the address the socket came from (IPv6 by /64). */
+  readonly addressKey: string;
+  /**
+   * Someone else was banned with this socket's address among theirs: the socket checks its
+   * standing again and closes if the address ban now keeps it out (owners and moderators stay).
+   */
+  addressBanned(): void;
   /** The instance-wide bans changed: a socket they now match closes. */
   enforceServerBan?(): void;
 }
@@ -471,6 +478,24 @@ export class RoomHub {
   /** Lets a person into an invite-only room (see ChatEngine.admit). */
   admit(room: string, userId: string): Promise<void> {
     return this.engine.admit(room, userId);
+  }
+
+  /**
+   * A ban keys on the banned person's addresses too, and keeps out whoever comes from them: the
+   * sockets already here from one of them (another identity, a reference client, which has
+   * none) check their standing and close if it keeps them out now. One read of the person's
+   * addresses per instance and ban; a standing read only for sockets on those addresses.
+   */
+  private closeOthersOnBannedAddresses(room: string, state: RoomState, userId: string): void {
+    this.engine
+      .addressesOf(room, userId)
+      .then((addresses) => {
+        if (addresses.length === 0) return;
+        const banned = new Set(addresses);
+        for (const member of state.members)
+          if (member.userId !== userId && banned.has(member.addressKey)) member.addressBanned();
+      })
+      .catch((err: unknown) => this.log.warn({ room, err }, 'could not read a banned person’s addresses'));
   }
 
   /** Extends a ban to the address a banned person's socket was on (see ChatEngine.banAddress). */
@@ -856,6 +881,7 @@ export class RoomHub {
         const { action, user } = event.moderation;
         if (action !== 'kick' && action !== 'ban') continue;
         for (const member of state.members) if (member.userId === user.id) member.removed(event.moderation);
+        if (action === 'ban') this.closeOthersOnBannedAddresses(room, state, user.id);
       }
     }
     // Whatever waited for a batch that did not come (or that a socket did not take whole).

@@ -14,6 +14,9 @@ export class ReferenceSession extends SocketSession {
   readonly userId = undefined;
   /** It has no identity: each connection posts as its own `anon_…` id. */
   private readonly author: User = { id: `${ANONYMOUS_ID_PREFIX}${this.id.slice(0, 8)}`, name: 'Anonymous' };
+  protected get standingId(): string {
+    return this.author.id;
+  }
 
   // The reference protocol has no way to say so; sends during an outage still get an error.
   busStatus(): void {}

@@ -71,7 +71,7 @@ export abstract class SocketSession implements RoomMember {
   readonly id = randomBytes(9).toString('base64url');
   private readonly openedAt = Date.now();
   private readonly reqId: string;
-  protected readonly addressKey: string;
+  readonly addressKey: string;
   protected readonly writer: SocketWriter;
   /** True once set-up is done: frames and events flow directly. */
   protected ready = false;
@@ -278,6 +278,21 @@ export abstract class SocketSession implements RoomMember {
 
   /** Kicked or banned while here (the room hub calls this after delivering the news). Protocols with people override it. */
   removed(_moderation: ModerationFrame): void {}
+
+  /** Whose standing in the room this socket has: its person's, or a reference client's own id. */
+  protected abstract readonly standingId: string | undefined;
+
+  /** Someone banned shared this socket's address: closes it (`banned`) if the address ban keeps it out. */
+  addressBanned(): void {
+    const id = this.standingId;
+    if (this.closed || id === undefined) return;
+    this.deps.hub.standing(this.room, id, this.addressKey).then(
+      (standing) => {
+        if (standing.bannedUntil !== undefined) this.closeRemoved('banned', standing.bannedUntil);
+      },
+      (err: unknown) => this.report('warn', { err }, 'could not read the standing of a socket on a banned address'),
+    );
+  }
 
   /**
    * Closes the socket (`banned`, 4403) when the operator banned its person or its address from

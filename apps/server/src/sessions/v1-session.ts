@@ -177,6 +177,10 @@ export class V1Session extends SocketSession {
     this.token = '';
   }
 
+  protected get standingId(): string | undefined {
+    return this.user?.id;
+  }
+
   override removed(moderation: ModerationFrame): void {
     if (moderation.action === 'ban') {
       // The ban already keyed on the addresses the engine kept for the person, in the same step
