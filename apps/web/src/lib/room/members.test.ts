@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { lookKeys, userTag } from '@parley/protocol';
+import { lookKeys, userTag, type Member } from '@parley/protocol';
 import {
   addMember,
   headcountAfter,
@@ -46,8 +46,8 @@ describe('lookalikeMarks', () => {
 
   test("the server's mark counts though the one they look like is not loaded here (a big room)", () => {
     // The welcome's page: Alice marked by the server, her lookalike on a page not loaded.
-    let members = [
-      { id: 'a', name: 'Alice', look: [key(1)], lookalike: true as const },
+    let members: Member[] = [
+      { id: 'a', name: 'Alice', look: [key(1)], lookalike: true },
       { id: 'c', name: 'Bob', look: [key(2)] },
     ];
     assert.deepEqual(lookalikeMarks(members), new Set(['a']));
