@@ -8,7 +8,7 @@ import { E2E_ADMIN_TOKEN } from './test-servers.ts';
 // room they are in (on the other instance in the redis project) until the operator lifts it; and
 // the webhooks, with a bot's webhook URL shown without its secret. A room's messages listed
 // with a Delete button each (the person in the room sees the message go), and an invite link
-// made for an invite-only room that lets a newcomer in.
+// made for an invite-only room that lets a newcomer in; then the whole room purged.
 
 test.describe('the operator page', () => {
   test('the operator signs in, sees the room, bans its owner from the whole server and lifts the ban', async ({
@@ -195,5 +195,14 @@ test.describe('the operator page', () => {
     await dana.room.expectJoined(room);
     await dana.room.expectMessage('Hello everyone');
     await expect(dana.room.anyMessage('Buy cheap watches')).toHaveCount(0);
+
+    // Purged from its row, after a confirmation: everyone present sees the rest go too.
+    page.once('dialog', (dialog) => void dialog.accept());
+    await row.getByRole('button', { name: `Purge ${room}`, exact: true }).click();
+    await expect(page.getByRole('status')).toHaveText(`Purged ${room}: 1 message deleted.`);
+    await expect(row.getByRole('cell').nth(1)).toHaveText('0');
+    await expect(dana.room.anyMessage('Hello everyone')).toHaveCount(0);
+    await expect(carl.room.anyMessage('Hello everyone')).toHaveCount(0);
+    await expectAxeClean(page);
   });
 });
