@@ -82,6 +82,17 @@ describe('nameSkeleton', () => {
     assert.equal(nameSkeleton('Alice\u200b'), nameSkeleton('Alice'));
   });
 
+  test('case is folded fully: ß is ss, a final sigma is a sigma', () => {
+    assert.equal(nameSkeleton('Straße'), nameSkeleton('STRASSE'));
+    assert.equal(nameSkeleton('Strasse'), nameSkeleton('straẞe'));
+    assert.equal(nameSkeleton('οδος'), nameSkeleton('οδοσ'));
+    const people = [
+      { id: 'a', name: 'ΟΔΟΣ' },
+      { id: 'b', name: 'οδος' },
+    ];
+    assert.deepEqual(lookalikeIds(people), new Set(['a', 'b']));
+  });
+
   test('different names stay different', () => {
     for (const [a, b] of [
       ['Alice', 'Alicia'],

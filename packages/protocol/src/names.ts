@@ -94,6 +94,16 @@ function skeleton(text: string): string {
 }
 
 /**
+ * Full case folding, near enough for comparing names: upper case then lower case, so that
+ * letters whose capital is two letters fold as Unicode's CaseFolding.txt folds them (`ß` and
+ * `ẞ` → `ss`, `ŉ` → `ʼn`), and every sigma as `σ` (lower-casing writes a final `ς` at the end of
+ * a word). Plain `toLowerCase` kept `Straße` and `STRASSE` apart.
+ */
+function caseFold(text: string): string {
+  return text.toUpperCase().toLowerCase().replaceAll('ς', 'σ');
+}
+
+/**
  * The confusable skeleton of a display name, case-folded: two names with the same skeleton
  * look alike. `Alice`, `ALICE`, `Аlice` (Cyrillic А), `AIice` (capital I for l) and `A1ice`
  * all give `allce`. Not for display.
@@ -101,7 +111,7 @@ function skeleton(text: string): string {
  * How: NFKC first (fullwidth `Ａ`, mathematical `𝐀` and ligatures become plain letters), then
  * UTS #39's skeleton and lower case, repeated until nothing changes (a prototype may be a
  * capital, Cyrillic `В` → `B` → `b`, and a lower-case letter may have a prototype of its own,
- * `m` → `rn`). Mapping before lower-casing keeps capitals that look alike (`ВОВ` and `BOB`)
+ * `m` → `rn`). Mapping before folding case keeps capitals that look alike (`ВОВ` and `BOB`)
  * together, which lower-casing first would part (`в` looks like `ʙ`, not `b`). Last, `i`
  * becomes `l`: case does not count, and a capital `I` is drawn as an `l` in most fonts, so
  * the skeleton cannot tell the two letters apart (`Ali` and `All` look alike; the price of
@@ -121,7 +131,7 @@ export function nameSkeleton(name: string): string {
   let text = name.normalize('NFKC');
   // Two or three rounds settle every name; the bound only guards against a cycle in the data.
   for (let round = 0; round < 4; round++) {
-    const next = skeleton(text).toLowerCase();
+    const next = caseFold(skeleton(text));
     if (next === text) break;
     text = next;
   }
@@ -135,7 +145,7 @@ export function nameSkeleton(name: string): string {
  * mapping capitals as capitals, keeps apart.
  */
 function lookalikeKeys(name: string): string[] {
-  const lower = name.normalize('NFKC').toLowerCase();
+  const lower = caseFold(name.normalize('NFKC'));
   return [nameSkeleton(name), nameSkeleton(lower)];
 }
 
