@@ -603,7 +603,9 @@ return out
 //   ARGV[1] = now ms, ARGV[2] = channel.
 // The looks hash (KEYS[7]) counts the people present per look key ('k:<key>'), and remembers
 // the keys counted for each person ('u:<userId>'), so that their leave takes back exactly
-// those (people an earlier release entered were never counted, and are not taken back).
+// those (people an earlier release entered were never counted, and are not taken back); and
+// how many keys two or more people share ('shared'), so that listing the people of a room
+// without lookalikes (nearly all) looks up nothing per person.
 // A person's addresses (the hash KEYS[4]: userId → up to ADDRESSES_PER_PERSON address keys,
 // newest last) outlive their presence by ADDRESSES_KEPT_MS (KEYS[5] says since when they are
 // gone), so that the operator's ban of someone who just left still keys on where they were; a
@@ -614,7 +616,9 @@ local function uncount_looks(userId)
   local counted = redis.call('HGET', KEYS[7], 'u:' .. userId)
   if not counted then return end
   for key in string.gmatch(counted, '%S+') do
-    if redis.call('HINCRBY', KEYS[7], 'k:' .. key, -1) <= 0 then redis.call('HDEL', KEYS[7], 'k:' .. key) end
+    local left = redis.call('HINCRBY', KEYS[7], 'k:' .. key, -1)
+    if left == 1 then redis.call('HINCRBY', KEYS[7], 'shared', -1) end
+    if left <= 0 then redis.call('HDEL', KEYS[7], 'k:' .. key) end
   end
   redis.call('HDEL', KEYS[7], 'u:' .. userId)
 end
@@ -654,15 +658,21 @@ end
 // Member entries go out with the person's role as of now, and `"lookalike":true` when someone
 // else present shares one of their look keys, spliced into their JSON: roles change through
 // moderation and a room's first post, lookalikes as people come and go, so neither is stored in
-// the entries (see withRole in member-entry.ts). A string splice and a few HGETs per person;
-// nothing is parsed. member_splicer(moderation hash key, looks hash key) reads the roles once
-// and returns as_member(id, entry).
+// the entries (see withRole in member-entry.ts). A string splice a person (and a few HGETs in a
+// room where some look alike); nothing is parsed. member_splicer(moderation hash key, looks
+// hash key) reads the roles once and returns as_member(id, entry).
 const AS_MEMBER = `
 local function member_splicer(moderation, looks)
   local owner = redis.call('HGET', moderation, 'owner')
   local moderators = {}
   for id in string.gmatch(redis.call('HGET', moderation, 'mods') or '', '%S+') do moderators[id] = true end
+  -- How many look keys two or more people share: none (nearly every room), no lookups a person.
+  -- (A script that counts people in, ENTER, reads it again after each: see the second function.)
+  local shared
+  local function reread_shared() shared = (tonumber(redis.call('HGET', looks, 'shared')) or 0) > 0 end
+  reread_shared()
   local function lookalike(id)
+    if not shared then return false end
     for key in string.gmatch(redis.call('HGET', looks, 'u:' .. id) or '', '%S+') do
       if (tonumber(redis.call('HGET', looks, 'k:' .. key)) or 0) >= 2 then return true end
     end
@@ -671,7 +681,7 @@ local function member_splicer(moderation, looks)
   return function(id, entry)
     local role = (id == owner and 'owner') or (moderators[id] and 'moderator') or 'member'
     return string.sub(entry, 1, -2) .. ',"role":"' .. role .. '"' .. (lookalike(id) and ',"lookalike":true' or '') .. '}'
-  end
+  end, reread_shared
 end
 `;
 
@@ -695,16 +705,20 @@ end
  * O(people present).
  */
 export const ENTER = `${SWEEP}${AS_MEMBER}
-local as_member = member_splicer(KEYS[8], KEYS[7])
+local as_member, reread_shared = member_splicer(KEYS[8], KEYS[7])
 -- The person's look keys counted (KEYS[7], see SWEEP): those of their new name instead of the
 -- old one's when they come back renamed.
+-- True when the counts changed.
 local function count_looks(id, keys)
   local counted = redis.call('HGET', KEYS[7], 'u:' .. id)
-  if counted == keys then return end
+  if counted == keys then return false end
   if counted then uncount_looks(id) end
-  if keys == '' then return end
-  for key in string.gmatch(keys, '%S+') do redis.call('HINCRBY', KEYS[7], 'k:' .. key, 1) end
+  if keys == '' then return true end
+  for key in string.gmatch(keys, '%S+') do
+    if redis.call('HINCRBY', KEYS[7], 'k:' .. key, 1) == 2 then redis.call('HINCRBY', KEYS[7], 'shared', 1) end
+  end
   redis.call('HSET', KEYS[7], 'u:' .. id, keys)
+  return true
 end
 local function remember_address(id, address)
   redis.call('ZREM', KEYS[5], id)
@@ -723,7 +737,7 @@ for i = 6, #ARGV, 5 do
   local added = redis.call('ZADD', KEYS[1], ARGV[3], member)
   redis.call('HSET', KEYS[3], id, entry)
   remember_address(id, ARGV[i + 3])
-  count_looks(id, ARGV[i + 4])
+  if count_looks(id, ARGV[i + 4]) then reread_shared() end
   if added == 1 and redis.call('HINCRBY', KEYS[2], id, 1) == 1 then
     local count = redis.call('HLEN', KEYS[3])
     redis.call('PUBLISH', ARGV[2], 'v1 join - - ' .. ARGV[1] .. ' ' .. count .. '\\n' .. as_member(id, entry))
