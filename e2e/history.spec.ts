@@ -116,11 +116,12 @@ test.describe('history', () => {
     await expect(alice.room.divider).toHaveCount(0);
   });
 
-  test('a long session in a busy room: at the bottom, the page keeps a bounded log, newest last', async ({
+  test('a long session in a busy room: the page shows the newest 200 at the bottom, more when scrolled back, of a bounded log', async ({
     roomPage,
     page,
     uniqueRoom,
   }) => {
+    test.setTimeout(60_000);
     const room = uniqueRoom('long');
     let route: WebSocketRoute | undefined;
     await page.routeWebSocket(/\/ws\/chat\//, (ws) => {
@@ -135,9 +136,27 @@ test.describe('history', () => {
     for (let i = 0; i < total; i++)
       route?.send(JSON.stringify({ type: 'message', id: `${i + 1}-0`, room, user, text: `m ${i}`, ts: Date.now() }));
     await expect(roomPage.messageTexts.last()).toHaveText(`m ${total - 1}`);
-    // Past 1,500 entries the oldest are forgotten down to 1,000 (scrolling back loads them again).
-    await expect.poll(() => roomPage.messages.count()).toBeLessThanOrEqual(1_500);
-    expect(await roomPage.messages.count()).toBeGreaterThanOrEqual(1_000);
+    // At the bottom the page shows only the newest 200 entries (log-window.ts).
+    await expect.poll(() => roomPage.messages.count()).toBeLessThanOrEqual(200);
+    expect(await roomPage.messages.count()).toBeGreaterThanOrEqual(150);
+    // Scrolled to the top, more of the held log goes in (100 at a time), the reader's place kept.
+    const topShown = roomPage.messageTexts.first();
+    const topText = await topShown.innerText();
+    await roomPage.log.evaluate((log) => log.scrollTo({ top: 0 }));
+    await expect.poll(() => roomPage.messages.count()).toBeGreaterThan(200);
+    await expect(roomPage.message(topText)).toBeInViewport();
+    // All of it, by the button: past 1,500 entries the oldest were forgotten, down to 1,000
+    // (scrolling back would load them again from the server, which has none of these).
+    for (let i = 0; i < 30 && (await roomPage.loadOlder.count()) > 0; i++) {
+      // (By keyboard: what goes in above moves the button away from under a pointer.)
+      await roomPage.loadOlder.focus();
+      await roomPage.page.keyboard.press('Enter');
+      await roomPage.page.waitForTimeout(50);
+    }
+    await expect(roomPage.loadOlder).toHaveCount(0);
+    const held = await roomPage.messages.count();
+    expect(held).toBeLessThanOrEqual(1_500);
+    expect(held).toBeGreaterThanOrEqual(1_000);
     await expect(roomPage.messageTexts.first()).not.toHaveText('m 0');
   });
 
