@@ -7,8 +7,11 @@ import { escapeRegExp } from './pages/room-page.ts';
 // a disruptive person from the member list, their messages and the log's moderation lines. Two
 // people in two browsers (on two server instances in the redis project).
 
-/** A clock time as the browser's locale writes it: 14:20, or 2:20 PM. */
-const TIME = '\\d{1,2}:\\d{2}(\\s?[AP]M)?';
+/**
+ * A clock time as the browser's locale writes it (14:20, or 2:20 PM), after its date when that is
+ * another day ("Dec 5, 12:02 AM": a ban for an hour made after 11 pm ends tomorrow).
+ */
+const TIME = '(?:[^,]+(?:, \\d{4})?, )?\\d{1,2}:\\d{2}(\\s?[AP]M)?';
 
 /** Opens the member list where it is a closed sheet (a phone). */
 async function showMembers(person: Person): Promise<void> {
