@@ -144,6 +144,9 @@ test.describe('reconnecting', () => {
 
     await alice.context.setOffline(false);
     await alice.room.expectStatus('connected');
+    // (The page shows the newest 200 at the bottom: the rest of what was recovered goes in above.)
+    await expect(alice.room.messageTexts.last()).toHaveText(missed.at(-1)!, { timeout: 20_000 });
+    await alice.room.showAllHeld();
     await expect(alice.room.messageTexts).toHaveText(['before the drop', ...missed], { timeout: 20_000 });
     await expect(alice.room.gap).toHaveCount(0);
     expect(pages.map((url) => url.searchParams.get('limit'))).toEqual(['200', '200', '200']);

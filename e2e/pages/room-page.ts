@@ -91,6 +91,20 @@ export class RoomPage {
     return this.page.getByRole('heading', { level: 1, name: room, exact: true });
   }
 
+  /**
+   * Puts every entry the page holds in the log's page, and older pages the server has: the page
+   * shows only the newest 200 at the bottom (log-window.ts). By keyboard: what goes in above
+   * moves the button away from under a pointer.
+   */
+  async showAllHeld(): Promise<void> {
+    for (let i = 0; i < 30 && (await this.loadOlder.count()) > 0; i++) {
+      await this.loadOlder.focus();
+      await this.page.keyboard.press('Enter');
+      await this.page.waitForTimeout(50);
+    }
+    await expect(this.loadOlder).toHaveCount(0);
+  }
+
   async expectStatus(status: Status): Promise<void> {
     await expect(this.status).toHaveAttribute('data-status', status);
   }
