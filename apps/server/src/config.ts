@@ -86,6 +86,11 @@ export interface Config {
    * TRUST_PROXY: behind a proxy the address is known only from the request.
    */
   shedAfterRefusals: number;
+  /**
+   * Of a shed address's connections, how many a second are answered the ready-made 429; the rest
+   * of that second are closed unanswered as soon as accepted (0: answer every one).
+   */
+  shedAnswersPerSecond: number;
   /** A connection whose set-up (identity, subscription, welcome) takes longer is closed (1013). */
   setupTimeoutMs: number;
   /** A socket whose send buffer stays over SEND_BUFFER_LIMIT_BYTES this long is closed (4008). */
@@ -302,6 +307,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     abuseClosesMax: int('ABUSE_CLOSES_MAX', 3, 0, 1_000_000),
     abuseCooldownSeconds: int('ABUSE_COOLDOWN_SECONDS', 60, 1, 24 * 3600),
     shedAfterRefusals: int('SHED_AFTER_REFUSALS', 20, 0, 1_000_000),
+    shedAnswersPerSecond: int('SHED_ANSWERS_PER_SECOND', 100, 0, 1_000_000),
     setupTimeoutMs: int('SETUP_TIMEOUT_MS', 10_000, 100, 600_000),
     slowConsumerGraceMs: int('SLOW_CONSUMER_GRACE_MS', 5000, 0, 600_000),
     pingIntervalMs: int('PING_INTERVAL_MS', 30_000, 1000, 600_000),

@@ -1,5 +1,5 @@
 // The harness's handle on its two helper processes (attacker.ts, neighbour.ts): started pinned
-// (and the attacker niced), driven over IPC with commands, answering with events.
+// (the attacker under SCHED_IDLE), driven over IPC with commands, answering with events.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnPinned, stop, type Spawned } from '../proc.ts';
@@ -31,17 +31,20 @@ export class Child {
 
   /**
    * Starts `src/attack/<file>` (compiled when the harness runs compiled, else through tsx) on
-   * `ctx.auxCpus`. `nice` lowers its priority: the attacker shares the client core with the
-   * neighbour, whose latency must measure the server, not a busy client core.
+   * `ctx.auxCpus`. `idle` runs it under Linux's SCHED_IDLE policy (`chrt --idle 0`): the attacker
+   * shares the client core with the neighbour and Redis, and must only get what they leave
+   * (as if it were on a machine of its own), so that the neighbour's latency measures the server,
+   * not a client core the attacker keeps busy. (`nice` is not enough: a niced process that is
+   * running is not preempted at once by one that wakes up.)
    */
-  static start(ctx: Context, file: 'attacker' | 'neighbour', nice = 0): Child {
+  static start(ctx: Context, file: 'attacker' | 'neighbour', idle = false): Child {
     const compiled = join(ctx.benchRoot, `dist/src/attack/${file}.js`);
     const source = join(ctx.benchRoot, `src/attack/${file}.ts`);
     const script = import.meta.url.endsWith('.ts') || !existsSync(compiled) ? ['--import', 'tsx', source] : [compiled];
     const env = { ...process.env };
     delete env.NODE_OPTIONS;
     const node = [process.execPath, ...script];
-    const [command, ...args] = nice > 0 ? ['nice', '-n', String(nice), ...node] : node;
+    const [command, ...args] = idle ? ['chrt', '--idle', '0', ...node] : node;
     return new Child(
       spawnPinned(file, ctx.auxCpus, command!, args, { ipc: true, cwd: ctx.benchRoot, env, echo: true }),
     );

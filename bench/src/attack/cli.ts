@@ -32,7 +32,7 @@ ${ATTACK_IDS.map((id) => `                          ${id.padEnd(15)} ${ATTACK_TI
   --quiet-ms=N          the neighbour alone, before the attack (default 10000)
   --attack-ms=N         the attack (default 12000)
   --after-ms=N          the neighbour after the attack (default 4000)
-  --rate=N              neighbour messages per second (default 20), spread over --senders
+  --rate=N              neighbour messages per second (default 40), spread over --senders
   --senders=N           neighbour sending sockets (default: one per 5 msg/s)
   --seed-messages=N     messages of 4 KiB in the big room (default 1000 = HISTORY_LENGTH)
   --noisy-other-pct=50  a run during which other processes used more than this (% of a core) in
@@ -119,7 +119,7 @@ function parseArgs(argv: string[]): Args {
       if (!all.includes(p as T)) throw new Error(`--${name}: unknown "${p}"; known: ${all.join(', ')}`);
     return picked as T[];
   };
-  const rate = num('rate', 20);
+  const rate = num('rate', 40);
   return {
     settings: {
       warmupMs: 1000,
@@ -278,7 +278,7 @@ async function main(): Promise<void> {
     durationS: 0,
     machine: {
       ...machineFacts(repoRoot, benchRoot, args.serverCpus, args.auxCpus),
-      pinning: `server: taskset -c ${args.serverCpus}; attacker (nice 10), neighbour, redis-server and harness: taskset -c ${args.auxCpus}`,
+      pinning: `server: taskset -c ${args.serverCpus}; attacker (chrt --idle 0), neighbour, redis-server and harness: taskset -c ${args.auxCpus}`,
     },
     commands: [],
     settings: s,
@@ -316,14 +316,14 @@ async function main(): Promise<void> {
     `pnpm attack${argText === '' ? '' : ' ' + argText}   # = pnpm --filter @parley/server... run build && tsc -p bench/tsconfig.build.json && node bench/dist/src/attack/cli.js${argText === '' ? '' : ' ' + argText}`,
     `server:    taskset -c ${args.serverCpus} node ${flags} ${relative(repoRoot, script)}   (env: NODE_ENV=production PORT=<free> HOST=127.0.0.1 LOG_LEVEL=${s.logLevel} [REDIS_URL=redis://127.0.0.1:<free>], nothing else: every limit at its default)`,
     `redis:     taskset -c ${args.auxCpus} redis-server --port <free> --bind 127.0.0.1 --save '' --appendonly no   (parley-redis: a fresh one per run)`,
-    `attacker:  taskset -c ${args.auxCpus} nice -n 10 node bench/dist/src/attack/attacker.js   (source address 127.0.0.1)`,
+    `attacker:  taskset -c ${args.auxCpus} chrt --idle 0 node bench/dist/src/attack/attacker.js   (source address 127.0.0.1)`,
     `neighbour: taskset -c ${args.auxCpus} node bench/dist/src/attack/neighbour.js   (source address 127.0.0.2)`,
   );
   results.notes.push(
     'Every run starts a fresh server (and Redis), seeds the big room when the attack needs it, connects the neighbour, then: 1 s warm-up, the quiet window (neighbour alone), the attack window (until the attacker stops), and the "after" window. The neighbour sends throughout, open loop (its sends never wait for acks); a message counts in the window it was sent in.',
     `The neighbour sends ${s.rate} msg/s over ${s.senders} sockets (≤ 5 msg/s each, half the default per-connection message rate) in its own room, with one more socket there receiving; it measures send → ack and send → arrival at the receiving socket. An unacknowledged message (refused, or no answer within ${s.drainMs / 1000} s after the run) counts as infinitely late.`,
     "Addresses: attacker 127.0.0.1, neighbour 127.0.0.2, seeders 127.0.0.3–12, the harness's own look-ups (/readyz, /metrics, the welcome probe) 127.0.0.13: per-address limits see them as different people.",
-    'The attacker runs at nice 10 on the client core: the neighbour, on the same core, must measure the server, not a client core the attacker keeps busy. Every attack loop is capped in count, and ends at the deadline.',
+    'The attacker runs under SCHED_IDLE (chrt --idle 0) on the client core: it gets only what the neighbour and Redis leave, as if it had a machine of its own, so the neighbour measures the server, not a client core the attacker keeps busy (until 2026-12-05 it ran at nice 10, which a running attacker does not yield at once). Every attack loop is capped in count, and ends at the deadline.',
     `Other people use this machine: before each run the harness waits (up to ${QUIET_WAIT_MS / 1000} s) for two seconds in a row in which processes outside the benchmark use less than ${QUIET_PCT} % of a core; a run during which they used more than ${s.noisyOtherPct} % of a core in its quiet or attack window is measured again (at most ${s.noisyRetries} time${s.noisyRetries === 1 ? '' : 's'}), keeping the least noisy attempt (the others are in the JSON under "noisyAttempts"). The tables show how busy the machine was ("other CPU"); rows marked ‡ stayed above ${s.noisyOtherPct} %.`,
     'The goal compares each run\'s attack window with its own quiet window (same fresh server, moments apart). With the default 20 msg/s, a p99 rests on the 2–3 slowest of ~200–240 messages: a single hiccup of the shared machine can move it; "other CPU" says how busy the machine was.',
   );

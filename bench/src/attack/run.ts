@@ -112,7 +112,7 @@ interface Helpers {
 }
 
 async function startHelpers(ctx: Context, server: TargetServer, s: AttackSettings): Promise<Helpers> {
-  const helpers = { attacker: Child.start(ctx, 'attacker', 10), neighbour: Child.start(ctx, 'neighbour') };
+  const helpers = { attacker: Child.start(ctx, 'attacker', true), neighbour: Child.start(ctx, 'neighbour') };
   try {
     await helpers.attacker.next('ready', 20_000);
     const config: NeighbourConfig = {

@@ -1,4 +1,4 @@
-import type { Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { HTTP_ERROR_CODES, type HttpErrorBody } from '@parley/protocol';
 import type { Config } from '../config.ts';
@@ -10,6 +10,12 @@ import type { Refusal } from '../limits/client-limits.ts';
  * or logged, so a flood's attempts cost the event loop next to nothing and the neighbours'
  * messages do not wait behind them. The answer is the one the admission hook would give
  * (status, Retry-After, JSON body), then the connection is closed.
+ *
+ * Past SHED_ANSWERS_PER_SECOND such answers in a second, the address's further connections that
+ * second are closed as soon as they are accepted, unanswered (see {@link dropAtAccept}): it has
+ * been told 429 and Retry-After plenty of times by then, and an answer costs a socket object,
+ * a write and a slower close each, which at tens of thousands of connections a second is most
+ * of a core.
  *
  * Only without TRUST_PROXY: behind a proxy every connection comes from the proxy, and the
  * client's address is known only once the request's headers are read.
@@ -34,6 +40,7 @@ export function shedAtAccept(app: FastifyInstance, config: Config): void {
     return answer;
   };
 
+  app.server.once('listening', () => dropAtAccept(app, app.server));
   app.server.on('connection', (socket: Socket) => {
     const address = socket.remoteAddress;
     if (address === undefined) return;
@@ -49,4 +56,47 @@ export function shedAtAccept(app: FastifyInstance, config: Config): void {
     socket.end(answerOf(refusal));
     socket.once('finish', () => socket.destroy());
   });
+}
+
+/** The parts of Node's internal TCP handles {@link dropAtAccept} uses. */
+interface ListeningHandle {
+  onconnection?: (this: ListeningHandle, status: number, client?: AcceptedHandle) => void;
+}
+interface AcceptedHandle {
+  getpeername(out: { address?: string }): number;
+  close(): void;
+}
+
+/**
+ * Closes a connection from a shed address that may not be answered any more this second (see
+ * ClientLimits.mayAnswerShed) before Node makes a socket of it, as Node itself does for
+ * connections past `server.maxConnections`: the accepted handle is closed and nothing else
+ * runs. Wraps the listening handle's `onconnection`, Node's one internal callback for an
+ * accepted connection (the same since Node 0.x); when a Node release no longer has it, every
+ * shed connection is answered instead (the abuse tests count the dropped ones, so they notice).
+ */
+function dropAtAccept(app: FastifyInstance, server: Server): void {
+  const handle = (server as unknown as { _handle?: ListeningHandle })._handle;
+  const accept = handle?.onconnection;
+  if (handle === undefined || typeof accept !== 'function') {
+    app.log.warn(
+      'this Node release has no onconnection on its server handle: flooding connections are answered, not dropped',
+    );
+    return;
+  }
+  handle.onconnection = function onconnection(status, client) {
+    if (status === 0 && client !== undefined) {
+      const peer: { address?: string } = {};
+      if (client.getpeername(peer) === 0 && peer.address !== undefined) {
+        const key = app.limits.keyOf(peer.address);
+        if (app.limits.shedding(key) !== undefined && !app.limits.mayAnswerShed(key)) {
+          app.stats.refusedRequests += 1;
+          app.stats.droppedConnections += 1;
+          client.close();
+          return;
+        }
+      }
+    }
+    accept.call(this, status, client);
+  };
 }

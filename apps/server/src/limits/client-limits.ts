@@ -28,6 +28,8 @@ export class ClientLimits {
   private readonly historyBytes: KeyedBuckets;
   /** Refusals per address in the current second (see {@link shedding}); cleared each second. */
   private refusedThisSecond = new Map<string, number>();
+  /** Connections per shed address answered at accept in the current second (see {@link mayAnswerShed}). */
+  private answeredThisSecond = new Map<string, number>();
   private refusalSecond = 0;
   /** Addresses whose connections broke the rules: their recent 1008 closes, and until when they must wait. */
   private readonly abuse = new Map<string, { closes: number; since: number; until: number }>();
@@ -136,6 +138,22 @@ export class ClientLimits {
     if (second === this.refusalSecond) return;
     this.refusalSecond = second;
     this.refusedThisSecond = new Map();
+    this.answeredThisSecond = new Map();
+  }
+
+  /**
+   * Whether a connection of `key`, which is being shed (see {@link shedding}), may still be
+   * answered its 429 this second: SHED_ANSWERS_PER_SECOND are; the rest of the second's are
+   * closed unanswered. Counts the answer it allows.
+   */
+  mayAnswerShed(key: string, now: number = Date.now()): boolean {
+    const { shedAnswersPerSecond } = this.config;
+    if (shedAnswersPerSecond === 0) return true;
+    this.startSecond(now);
+    const answered = this.answeredThisSecond.get(key) ?? 0;
+    if (answered >= shedAnswersPerSecond) return false;
+    this.answeredThisSecond.set(key, answered + 1);
+    return true;
   }
 
   /** Why an HTTP API request from `key` must be refused (rate), or undefined. */

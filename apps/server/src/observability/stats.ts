@@ -51,6 +51,8 @@ export class Stats {
   refusedRequests = 0;
   /** Of those, TCP connections answered 429 as soon as accepted (a flooding address: see shed-at-accept.ts). */
   shedConnections = 0;
+  /** Of those, TCP connections closed unanswered as soon as accepted (past SHED_ANSWERS_PER_SECOND). */
+  droppedConnections = 0;
   /** History reads asked of the engine, and reads that shared an identical one already in flight. */
   historyReads = 0;
   historyReadsMerged = 0;

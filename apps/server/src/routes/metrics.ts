@@ -97,6 +97,11 @@ const metricsRoutes: FastifyPluginAsync<{ token?: string | undefined }> = async 
     () => stats.shedConnections,
   );
   counter(
+    'parley_dropped_connections_total',
+    'Of the refused, TCP connections closed unanswered as soon as accepted (a flooding address past SHED_ANSWERS_PER_SECOND)',
+    () => stats.droppedConnections,
+  );
+  counter(
     'parley_history_reads_total',
     'History pages read from the engine (welcomes, recoveries, pages)',
     () => stats.historyReads,

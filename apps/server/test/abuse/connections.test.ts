@@ -99,7 +99,8 @@ test('TCP connections past MAX_TCP_CONNECTIONS are not accepted', async (t) => {
 });
 
 test('an HTTP flood: refusals cost one line a minute in the log, not one each; the keep-alive connection is closed', async (t) => {
-  const { httpUrl, log } = await startAppWithLog(t, { ...DEFAULT_LIMITS });
+  // Every refusal answered (none dropped at accept), so that each can be checked for its header.
+  const { httpUrl, log } = await startAppWithLog(t, { ...DEFAULT_LIMITS, SHED_ANSWERS_PER_SECOND: '0' });
   const statuses = new Map<number, number>();
   let connectionClose = 0;
   for (let i = 0; i < 200; i++) {
@@ -150,6 +151,43 @@ test('a flooding address is answered 429 as soon as its connections are accepted
   // Another address is served meanwhile.
   const other = await rawGet(Number(port), '/api/rooms', '127.0.0.2');
   assert.equal(other.status, 200);
+});
+
+test('past SHED_ANSWERS_PER_SECOND answers at accept, a flooding address’s connections are closed unanswered; other addresses are served', async (t) => {
+  const { app, httpUrl } = await startApp(t, {
+    ...DEFAULT_LIMITS,
+    SHED_AFTER_REFUSALS: '10',
+    SHED_ANSWERS_PER_SECOND: '5',
+  });
+  const port = Number(new URL(httpUrl).port);
+  const statuses = new Map<number, number>();
+  const started = Date.now();
+  // 400 connections, 20 at a time: far more than 60 (burst) + 10 refusals + 5 answers a second.
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 20 }, async () => {
+      while (next < 400) {
+        next += 1;
+        const res = await rawGet(port, '/api/rooms');
+        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+      }
+    }),
+  );
+  const seconds = Math.ceil((Date.now() - started) / 1000);
+  const { shedConnections: answered, droppedConnections: dropped } = app.stats;
+  console.log(
+    `  400 GET /api/rooms in ${seconds} s: ${JSON.stringify(Object.fromEntries(statuses))} (0: closed unanswered); ${answered} answered at accept, ${dropped} dropped`,
+  );
+  // Dropped connections got no answer at all (status 0), and they are what the server counted.
+  assert.ok(dropped > 0, 'some connections were dropped at accept');
+  assert.equal(statuses.get(0) ?? 0, dropped);
+  // At most 5 answers at accept in each second the flood lasted (a second may be cut in two).
+  assert.ok(answered <= 5 * (seconds + 1), `${answered} answered at accept in ${seconds} s`);
+  assert.equal(app.stats.refusedRequests, (statuses.get(429) ?? 0) + dropped);
+  // Another address is served meanwhile, and so is the flooding one a second later.
+  assert.equal((await rawGet(port, '/api/rooms', '127.0.0.2')).status, 200);
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  assert.notEqual((await rawGet(port, '/api/rooms')).status, 0);
 });
 
 test('an address cooling down after policy closes is answered 429 at accept, with the cool-down in Retry-After', async (t) => {
