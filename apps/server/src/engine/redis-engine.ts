@@ -1084,15 +1084,34 @@ export class RedisEngine implements ChatEngine {
         `only ${String(replicas)} of ${this.options.waitReplicas} replicas confirmed in time`,
       );
     if (outcome === 0 || outcome === 1) {
-      // The entry is replicated: readers may see it now, then it goes out live (one round trip).
+      // The entry is replicated: readers may see it now (its confirmation replicated too, so a
+      // failover right after the ack cannot hide it from welcomes and read-backs behind an older
+      // confirmed entry), then it goes out live.
       const [id] = result as [string];
-      const after = this.commands.pipeline() as unknown as Record<string, (...args: unknown[]) => unknown> & {
+      const confirm = this.commands.pipeline() as unknown as Record<string, (...args: unknown[]) => unknown> & {
+        wait(replicas: number, timeoutMs: number): unknown;
         exec(): Promise<Array<[Error | null, unknown]> | null>;
       };
-      after.confirm!(roomKeys(room).confirmed, id, this.options.roomTtlMs);
-      for (const published of typeof frame === 'string' ? [frame] : Array.isArray(frame) ? frame : [])
-        after[this.cluster ? 'spublish' : 'publish']!(roomChannel(room), published);
-      for (const [err] of (await after.exec()) ?? []) if (err !== null) throw err;
+      confirm.confirm!(roomKeys(room).confirmed, id, this.options.roomTtlMs);
+      confirm.wait(this.options.waitReplicas, this.options.waitTimeoutMs);
+      const confirmed = (await confirm.exec()) ?? [];
+      for (const [err] of confirmed) if (err !== null) throw err;
+      // The entry itself is on enough replicas: too few for its confirmation does not take the
+      // ack back (a resend would be stored once and confirmed again anyway); it is logged.
+      const confirmedOn = Number(confirmed[1]?.[1]);
+      if (confirmedOn < this.options.waitReplicas)
+        this.log.warn(
+          { room, id, replicas: confirmedOn },
+          'an entry’s confirmation reached fewer replicas than REDIS_WAIT_REPLICAS in time',
+        );
+      const frames = typeof frame === 'string' ? [frame] : Array.isArray(frame) ? frame : [];
+      if (frames.length > 0) {
+        const publish = this.commands.pipeline() as unknown as Record<string, (...args: unknown[]) => unknown> & {
+          exec(): Promise<Array<[Error | null, unknown]> | null>;
+        };
+        for (const published of frames) publish[this.cluster ? 'spublish' : 'publish']!(roomChannel(room), published);
+        for (const [err] of (await publish.exec()) ?? []) if (err !== null) throw err;
+      }
     }
     return result as Awaited<ReturnType<ScriptCommands[C]>>;
   }

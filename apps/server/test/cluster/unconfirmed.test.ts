@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { Redis } from 'ioredis';
 import assert from 'node:assert/strict';
 import { startApp } from '../helpers/app.ts';
 import { TestRedisCluster } from '../helpers/redis-cluster.ts';
@@ -98,5 +99,17 @@ test(
       late.welcome.history.map((m: any) => m.text),
       ['confirmed', 'held back'],
     );
+
+    // By the time of an ack, the replica also has the mark that readers may see the entry: a
+    // failover right after the ack leaves the message visible to newcomers (were the mark only on
+    // the primary, the new primary's welcomes would stop at the entry before it).
+    const onReplica = new Redis(replica, '127.0.0.1');
+    t.after(() => onReplica.disconnect());
+    await onReplica.call('READONLY');
+    for (let i = 0; i < 20; i++) {
+      const ack = await untilAcked(sender, { type: 'message', text: `marked ${i}` }, `m${i}`);
+      assert.equal(ack.type, 'ack');
+      assert.equal(await onReplica.get(roomKeys(room).confirmed), ack.id, `message ${i}`);
+    }
   },
 );
