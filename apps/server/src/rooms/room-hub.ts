@@ -82,6 +82,17 @@ const BACKFILL_RETRY_MS = 1000;
  */
 const LOG_BEHIND_RETRIES = 5;
 
+/**
+ * A finished history read is handed to identical reads for this long, as long as the room has
+ * delivered nothing new meanwhile (see RoomHub.history): a deploy's reconnects of one room,
+ * spread over seconds by the clients' jitter, then cost one log read per room and moment
+ * instead of one each.
+ */
+const HISTORY_REUSE_MS = 1000;
+/** Finished reads kept for reuse at most, and their estimated bytes at most (the oldest go first). */
+const HISTORY_REUSE_MAX_READS = 256;
+const HISTORY_REUSE_MAX_BYTES = 32 * 1024 * 1024;
+
 /** A person's join or leave (in a big room, counted instead: see isCountOnly). */
 function isJoinOrLeave({ event }: OutgoingEvent): boolean {
   return event.kind === 'join' || event.kind === 'leave';
@@ -198,6 +209,11 @@ interface RoomState {
   held: Arrival[] | undefined;
   /** Read-backs in a row that found the log behind lastId (see LOG_BEHIND_RETRIES). */
   logBehindReads: number;
+  /**
+   * Bumped whenever what this room delivered may have moved on (a log entry delivered, the
+   * subscription made or dropped): a finished history read is reused only while it stays put.
+   */
+  deliveredVersion: number;
   /** Events on their way to the members, written at the next flush. */
   queued: OutgoingEvent[] | undefined;
   /** When the queued events are due to be written, and when the room was last written (performance.now()). */
@@ -209,6 +225,16 @@ interface RoomState {
 interface SharedRead {
   running: Promise<HistoryResult>;
   next: Promise<HistoryResult> | undefined;
+}
+
+/** A finished history read kept for identical reads (see RoomHub.history). */
+interface RecentRead {
+  result: HistoryResult;
+  /** The room's state and its deliveredVersion when the read started. */
+  state: RoomState;
+  version: number;
+  finishedAt: number;
+  bytes: number;
 }
 
 /**
@@ -233,6 +259,8 @@ export class RoomHub {
   private readonly waitingWriters = new Set<EndOfTurnWrites>();
   /** History reads in flight, by room and query (see {@link history}); at most one per distinct read. */
   private readonly historyReads = new Map<string, SharedRead>();
+  private readonly recentReads = new Map<string, RecentRead>();
+  private recentReadBytes = 0;
   /**
    * With a publish check: per room and sender, the turn of their latest message or edit, which
    * ends once it is handed to the engine (see {@link checked}).
@@ -511,7 +539,20 @@ export class RoomHub {
     // page nor the caller's live stream. So callers that find a read running all wait for one
     // more, started when it ends: at most one running and one waiting per distinct read.
     // Callers only read the result, never change it.
+    //
+    // A read that finished is as good as a new one while the room has delivered nothing since
+    // it started (and stayed subscribed): whatever the log gained after it reached no socket
+    // here yet, so it comes to the caller live, as it would after a fresh read. It is then
+    // handed out for HISTORY_REUSE_MS.
     const key = `${room}\n${query.since ?? ''}\n${query.after ?? ''}\n${query.before ?? ''}\n${query.limit}\n${query.maxBytes}`;
+    const recent = this.recentReads.get(key);
+    if (recent !== undefined) {
+      if (this.isReusable(room, recent)) {
+        this.stats.historyReadsMerged += 1;
+        return Promise.resolve(recent.result);
+      }
+      this.forgetRecentRead(key, recent);
+    }
     const shared = this.historyReads.get(key);
     if (shared === undefined) {
       const fresh: SharedRead = { running: undefined!, next: undefined };
@@ -533,14 +574,60 @@ export class RoomHub {
   /** Starts the read `shared` stands for, counted in parley_history_reads_total. */
   private startHistoryRead(key: string, shared: SharedRead, room: string, query: HistoryQuery): Promise<HistoryResult> {
     this.stats.historyReads += 1;
+    const state = this.rooms.get(room);
+    const version = state?.deliveredVersion;
+    const reusable = state !== undefined && state.subscribed && !this.degraded;
     const read = this.engine.history(room, query);
     shared.running = read;
     const done = () => {
       // (A waiting read, if any, starts next and takes the entry over.)
       if (shared.running === read && shared.next === undefined) this.historyReads.delete(key);
     };
-    read.then(done, done);
+    read.then((result) => {
+      done();
+      if (reusable) {
+        const recent = {
+          result,
+          state,
+          version: version!,
+          finishedAt: performance.now(),
+          bytes: estimatedBytes(result),
+        };
+        this.keepRecentRead(room, key, recent);
+      }
+    }, done);
     return read;
+  }
+
+  private isReusable(room: string, recent: RecentRead): boolean {
+    const { state } = recent;
+    return (
+      performance.now() - recent.finishedAt < HISTORY_REUSE_MS &&
+      this.rooms.get(room) === state &&
+      state.deliveredVersion === recent.version &&
+      state.subscribed &&
+      state.held === undefined &&
+      !this.degraded
+    );
+  }
+
+  private keepRecentRead(room: string, key: string, recent: RecentRead): void {
+    // (Not when the room delivered something while the read ran: it may be in neither.)
+    if (!this.isReusable(room, recent)) return;
+    const old = this.recentReads.get(key);
+    if (old !== undefined) this.forgetRecentRead(key, old);
+    this.recentReads.set(key, recent);
+    this.recentReadBytes += recent.bytes;
+    // The oldest go first, past either bound.
+    for (const [oldestKey, oldest] of this.recentReads) {
+      if (this.recentReads.size <= HISTORY_REUSE_MAX_READS && this.recentReadBytes <= HISTORY_REUSE_MAX_BYTES) break;
+      this.forgetRecentRead(oldestKey, oldest);
+    }
+  }
+
+  private forgetRecentRead(key: string, recent: RecentRead): void {
+    this.recentReads.delete(key);
+    this.recentReadBytes -= recent.bytes;
   }
 
   /**
@@ -631,6 +718,7 @@ export class RoomHub {
         lastSeq: undefined,
         held: undefined,
         logBehindReads: 0,
+        deliveredVersion: 0,
         queued: undefined,
         dueAt: 0,
         lastWrittenAt: Number.NEGATIVE_INFINITY,
@@ -648,7 +736,9 @@ export class RoomHub {
       if (wanted && !state.subscribed) {
         await this.engine.subscribe(room);
         state.subscribed = true;
+        state.deliveredVersion += 1;
       } else if (!wanted && state.subscribed) {
+        state.deliveredVersion += 1;
         await this.engine.unsubscribe(room);
         state.subscribed = false;
         // Messages missed while unsubscribed are not ours to recover: start afresh next time.
@@ -700,6 +790,7 @@ export class RoomHub {
       }
       state.lastId = logId;
       state.lastSeq = seq;
+      state.deliveredVersion += 1;
     }
     this.fanOut(room, state, event);
   }
@@ -799,6 +890,7 @@ export class RoomHub {
       }
       const last = result.lastEventId;
       if (last !== undefined && isNew(last)) state.lastId = last;
+      state.deliveredVersion += 1;
       if (result.lastSeq !== undefined) state.lastSeq = result.lastSeq;
       if (!result.hasNewer || last === undefined) return recovered;
       from = last;
@@ -902,4 +994,15 @@ export class RoomHub {
     this.log.warn({ degraded }, degraded ? 'message bus unreachable: rooms degraded' : 'message bus reachable again');
     for (const member of this.allMembers()) member.busStatus(degraded);
   }
+}
+
+/**
+ * A generous estimate of the memory a history result holds (UTF-16 texts at up to 3 bytes a
+ * character in JSON, and a fixed allowance per entry), for the bound on reads kept for reuse.
+ */
+function estimatedBytes(result: HistoryResult): number {
+  let bytes = 512;
+  for (const message of result.messages) bytes += 512 + 3 * (message.text?.length ?? 0);
+  bytes += 512 * (result.changes.length + result.moderation.length + result.settings.length);
+  return bytes;
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket, RawData } from 'ws';
 import { CLOSE_CODES, encodeError, type ErrorCode, type ModerationFrame } from '@parley/protocol';
@@ -59,6 +59,21 @@ function onSocketError(this: WebSocket, err: Error): void {
   sessions.get(this)?.report('warn', { err: err.message }, 'socket error');
 }
 
+/** Random bytes for connection ids, filled a batch at a time: one system call per id cost ~15 µs (a deploy storm's profile). */
+const idBytes = Buffer.alloc(9 * 1024);
+let idBytesUsed = idBytes.length;
+
+/** 72 random bits as 12 base64url characters. */
+function connectionId(): string {
+  if (idBytesUsed === idBytes.length) {
+    randomFillSync(idBytes);
+    idBytesUsed = 0;
+  }
+  const id = idBytes.toString('base64url', idBytesUsed, idBytesUsed + 9);
+  idBytesUsed += 9;
+  return id;
+}
+
 /**
  * One WebSocket in one room. Attaches its listeners at once, then sets up (identity, room
  * subscription, welcome) and only then handles the frames and events that arrived meanwhile,
@@ -68,7 +83,7 @@ function onSocketError(this: WebSocket, err: Error): void {
  */
 export abstract class SocketSession implements RoomMember {
   /** A short random id for log lines (a flat string: a UUID is built of a dozen string pieces). */
-  readonly id = randomBytes(9).toString('base64url');
+  readonly id = connectionId();
   private readonly openedAt = Date.now();
   private readonly reqId: string;
   readonly addressKey: string;
