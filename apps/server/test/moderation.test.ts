@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CLOSE_CODES, compareMessageIds, MAX_PURGE_MESSAGES, tokenProtocol } from '@parley/protocol';
 import { startApp, type RunningApp } from './helpers/app.ts';
+import { moderate, nextId } from './helpers/moderation.ts';
 import { TestRedis } from './helpers/redis-server.ts';
 import { connectV1, nextOfType, postV1, requestV1, TestClient } from './helpers/ws-client.ts';
 
@@ -12,13 +13,7 @@ import { connectV1, nextOfType, postV1, requestV1, TestClient } from './helpers/
  * enforced by every instance.
  */
 
-let counter = 0;
-const nextId = () => `m${Date.now().toString(36)}_${counter++}`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Sends a `moderate` frame and returns the server's answer about it (ack or error). */
-const moderate = (client: TestClient, action: string, userId: string, extra: Record<string, unknown> = {}) =>
-  requestV1(client, { type: 'moderate', action, userId, ...extra }, nextId());
 
 /** A room with an owner (the first to post) and two more people; everyone is connected. */
 async function roomOfThree(app: RunningApp, room: string, options: { carlAddress?: string } = {}) {
