@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { compareMessageIds } from '@parley/protocol';
 import { DEFAULT_LIMITS, startApp, type RunningApp } from './helpers/app.ts';
 import { TestRedis } from './helpers/redis-server.ts';
+import { startTwoInstances } from './helpers/two-instances.ts';
 import { connectV1, json, nextOfType, postV1, requestV1, TestClient, personOf } from './helpers/ws-client.ts';
 import { roomKeys } from '../src/engine/redis-keys.ts';
 
@@ -337,19 +338,13 @@ test('changes count as messages: a reaction flood hits the message rate like a m
 });
 
 describe('message changes across two instances (redis engine)', () => {
-  let redis: TestRedis;
   let a: RunningApp;
   let b: RunningApp;
+  let stop: () => Promise<void>;
   before(async () => {
-    redis = await TestRedis.start();
-    a = await startApp(undefined, { REDIS_URL: redis.url });
-    b = await startApp(undefined, { REDIS_URL: redis.url });
+    ({ a, b, stop } = await startTwoInstances(undefined));
   });
-  after(async () => {
-    await a.app.close();
-    await b.app.close();
-    await redis.stop();
-  });
+  after(() => stop());
 
   test('an edit on A reaches B; concurrent reactions from both end in one summary everywhere', async () => {
     const room = 'two_instances';

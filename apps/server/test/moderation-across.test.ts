@@ -1,9 +1,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CLOSE_CODES } from '@parley/protocol';
-import { startApp, type RunningApp } from './helpers/app.ts';
+import type { RunningApp } from './helpers/app.ts';
 import { configure, enter, moderate, moderationEvent, send } from './helpers/moderation.ts';
-import { TestRedis } from './helpers/redis-server.ts';
+import { startTwoInstances } from './helpers/two-instances.ts';
 import { connectV1, nextOfType, postV1, type TestClient } from './helpers/ws-client.ts';
 
 /**
@@ -36,19 +36,13 @@ function assertWelcomed(entry: Awaited<ReturnType<typeof enter>>, what: string):
 }
 
 describe('moderation across two instances, continued (redis engine)', () => {
-  let redis: TestRedis;
   let a: RunningApp;
   let b: RunningApp;
+  let stop: () => Promise<void>;
   before(async () => {
-    redis = await TestRedis.start();
-    a = await startApp(undefined, { REDIS_URL: redis.url });
-    b = await startApp(undefined, { REDIS_URL: redis.url });
+    ({ a, b, stop } = await startTwoInstances(undefined));
   });
-  after(async () => {
-    await a.app.close();
-    await b.app.close();
-    await redis.stop();
-  });
+  after(() => stop());
 
   test('unban: banned on A, unbanned by a moderator on B, the person connects on B again (by token and from the address)', async () => {
     const room = 'unban_across';

@@ -4,6 +4,7 @@ import { CLOSE_CODES, compareMessageIds, MAX_PURGE_MESSAGES, tokenProtocol } fro
 import { startApp, type RunningApp } from './helpers/app.ts';
 import { moderate, nextId } from './helpers/moderation.ts';
 import { TestRedis } from './helpers/redis-server.ts';
+import { startTwoInstances } from './helpers/two-instances.ts';
 import { connectV1, nextOfType, postV1, requestV1, TestClient } from './helpers/ws-client.ts';
 
 /**
@@ -574,19 +575,13 @@ for (const engine of ['memory', 'redis'] as const) {
 }
 
 describe('moderation across two instances (redis engine)', () => {
-  let redis: TestRedis;
   let a: RunningApp;
   let b: RunningApp;
+  let stop: () => Promise<void>;
   before(async () => {
-    redis = await TestRedis.start();
-    a = await startApp(undefined, { REDIS_URL: redis.url });
-    b = await startApp(undefined, { REDIS_URL: redis.url });
+    ({ a, b, stop } = await startTwoInstances(undefined));
   });
-  after(async () => {
-    await a.app.close();
-    await b.app.close();
-    await redis.stop();
-  });
+  after(() => stop());
 
   test('a purge on A deletes on B, live and for a client of B recovering with `since`', async () => {
     const room = 'purge_across';
