@@ -6,6 +6,7 @@ import { roomKeys } from '../src/engine/redis-keys.ts';
 import { startApp, type RunningApp } from './helpers/app.ts';
 import { enter, moderate, moderationEvent, send, type Entry } from './helpers/moderation.ts';
 import { TestRedis } from './helpers/redis-server.ts';
+import { startTwoInstances } from './helpers/two-instances.ts';
 import { TestClient, connectV1, nextOfType, postV1 } from './helpers/ws-client.ts';
 
 /**
@@ -186,16 +187,11 @@ describe('the address ban across two instances (redis engine)', () => {
   let redis: TestRedis;
   let a: RunningApp;
   let b: RunningApp;
+  let stop: () => Promise<void>;
   before(async () => {
-    redis = await TestRedis.start();
-    a = await startApp(undefined, { REDIS_URL: redis.url, ...TRUST_ONE_PROXY });
-    b = await startApp(undefined, { REDIS_URL: redis.url, ...TRUST_ONE_PROXY });
+    ({ redis, a, b, stop } = await startTwoInstances(undefined, TRUST_ONE_PROXY));
   });
-  after(async () => {
-    await a.app.close();
-    await b.app.close();
-    await redis.stop();
-  });
+  after(() => stop());
 
   test('someone connected only to B and banned on A: every /64 they were on is banned on A and on B', async () => {
     const room = 'ipv6_across';

@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { compareMessageIds, tokenProtocol } from '@parley/protocol';
 import { startApp, type RunningApp } from './helpers/app.ts';
 import { TestRedis } from './helpers/redis-server.ts';
+import { startTwoInstances } from './helpers/two-instances.ts';
 import { connectV1, nextOfType, postV1, type TestClient } from './helpers/ws-client.ts';
 import { roomKeys } from '../src/engine/redis-keys.ts';
 
@@ -420,19 +421,16 @@ describe('the hub reads back a pub/sub gap longer than one backfill page (Redis,
   let redis: TestRedis;
   let a: RunningApp;
   let b: RunningApp;
+  let stop: () => Promise<void>;
   let admin: Redis;
 
   before(async () => {
-    redis = await TestRedis.start();
-    a = await startApp(undefined, { REDIS_URL: redis.url, HISTORY_LENGTH: '5000' });
-    b = await startApp(undefined, { REDIS_URL: redis.url, HISTORY_LENGTH: '5000' });
+    ({ redis, a, b, stop } = await startTwoInstances(undefined, { HISTORY_LENGTH: '5000' }));
     admin = new Redis(redis.url);
   });
   after(async () => {
     admin.disconnect();
-    await a.app.close();
-    await b.app.close();
-    await redis.stop();
+    await stop();
   });
 
   /**

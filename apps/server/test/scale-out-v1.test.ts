@@ -4,6 +4,7 @@ import { compareMessageIds } from '@parley/protocol';
 import { startApp, type RunningApp } from './helpers/app.ts';
 import { TestRedis } from './helpers/redis-server.ts';
 import { ServerProcess } from './helpers/server-process.ts';
+import { startTwoInstances } from './helpers/two-instances.ts';
 import { connectV1, json, nextOfType, type TestClient } from './helpers/ws-client.ts';
 import { Redis } from 'ioredis';
 import { roomKeys } from '../src/engine/redis-keys.ts';
@@ -22,18 +23,13 @@ describe('parley.v1 across two instances on one Redis', () => {
   let redis: TestRedis;
   let a: RunningApp;
   let b: RunningApp;
+  let stop: () => Promise<void>;
 
   before(async () => {
-    redis = await TestRedis.start();
     // Short presence expiry so a dead instance's people go within the test's patience.
-    a = await startApp(undefined, { REDIS_URL: redis.url, PRESENCE_TTL_SECONDS: '2' });
-    b = await startApp(undefined, { REDIS_URL: redis.url, PRESENCE_TTL_SECONDS: '2' });
+    ({ redis, a, b, stop } = await startTwoInstances(undefined, { PRESENCE_TTL_SECONDS: '2' }));
   });
-  after(async () => {
-    await a.app.close();
-    await b.app.close();
-    await redis.stop();
-  });
+  after(() => stop());
 
   test('ids strictly increase under concurrent senders on both instances, and all see one order', async () => {
     const onA = await connectV1(a.wsUrl, 'x_order', { name: 'SenderA' });

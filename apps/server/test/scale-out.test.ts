@@ -1,27 +1,25 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { startApp, roomPath, type RunningApp } from './helpers/app.ts';
+import { roomPath, type RunningApp } from './helpers/app.ts';
 import { TestRedis } from './helpers/redis-server.ts';
+import { startTwoInstances } from './helpers/two-instances.ts';
 import { TestClient } from './helpers/ws-client.ts';
 
 describe('two instances on one Redis', () => {
   let redis: TestRedis;
   let a: RunningApp;
   let b: RunningApp;
+  let stop: () => Promise<void>;
   let probe: Redis;
 
   before(async () => {
-    redis = await TestRedis.start();
-    a = await startApp(undefined, { REDIS_URL: redis.url });
-    b = await startApp(undefined, { REDIS_URL: redis.url });
+    ({ redis, a, b, stop } = await startTwoInstances(undefined));
     probe = new Redis(redis.url);
   });
   after(async () => {
     probe.disconnect();
-    await a.app.close();
-    await b.app.close();
-    await redis.stop();
+    await stop();
   });
 
   const subscribers = async (room: string): Promise<number> => {
