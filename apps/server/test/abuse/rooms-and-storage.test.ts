@@ -8,6 +8,7 @@ import type { MemoryEngine } from '../../src/engine/memory-engine.ts';
 import { DEFAULT_LIMITS, startApp, type RunningApp } from '../helpers/app.ts';
 import { Neighbour } from '../helpers/neighbour.ts';
 import { TestRedis } from '../helpers/redis-server.ts';
+import { startTwoInstances } from '../helpers/two-instances.ts';
 import { connectV1, json, postV1, sendV1 } from '../helpers/ws-client.ts';
 
 for (const engine of ['memory', 'redis'] as const) {
@@ -127,17 +128,12 @@ for (const engine of ['memory', 'redis'] as const) {
 }
 
 test('redis engine: the daily quota is shared by instances, overshooting by at most one sync window', async (t) => {
-  const redis = await TestRedis.start();
-  t.after(() => redis.stop());
-  const env = {
+  const { redis, a, b } = await startTwoInstances(t, {
     ...DEFAULT_LIMITS,
-    REDIS_URL: redis.url,
     MESSAGES_PER_IP_PER_DAY: '30',
     RATE_LIMIT_PER_CONNECTION: '0',
     RATE_LIMIT_PER_IP: '0',
-  };
-  const a = await startApp(t, env);
-  const b = await startApp(t, env);
+  });
   const onA = await connectV1(a.wsUrl, 'quota_shared');
   for (let i = 0; i < 30; i++) await postV1(onA.client, `a ${i}`);
   assert.equal((await sendV1(onA.client, 'a over', 'a-over')).code, 'quota_exceeded');

@@ -2,15 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { compareMessageIds } from '@parley/protocol';
-import { startApp } from '../helpers/app.ts';
-import { TestRedis } from '../helpers/redis-server.ts';
+import { startTwoInstances } from '../helpers/two-instances.ts';
 import { connectV1, json, postV1 } from '../helpers/ws-client.ts';
 
 test('subscriber connections killed while reactions and edits flow: the other instance ends in the same state, in order', async (t) => {
-  const redis = await TestRedis.start();
-  t.after(() => redis.stop());
-  const a = await startApp(t, { REDIS_URL: redis.url });
-  const b = await startApp(t, { REDIS_URL: redis.url });
+  const { redis, a, b } = await startTwoInstances(t);
   const admin = new Redis(redis.url);
   t.after(() => admin.disconnect());
 

@@ -2,15 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { compareMessageIds } from '@parley/protocol';
-import { startApp } from '../helpers/app.ts';
-import { TestRedis } from '../helpers/redis-server.ts';
+import { startTwoInstances } from '../helpers/two-instances.ts';
 import { TestClient, connectV1 } from '../helpers/ws-client.ts';
 
 test('subscriber connections killed while messages flow: every client still sees every message once, in order', async (t) => {
-  const redis = await TestRedis.start();
-  t.after(() => redis.stop());
-  const a = await startApp(t, { REDIS_URL: redis.url });
-  const b = await startApp(t, { REDIS_URL: redis.url });
+  const { redis, a, b } = await startTwoInstances(t);
   const admin = new Redis(redis.url);
   t.after(() => admin.disconnect());
 

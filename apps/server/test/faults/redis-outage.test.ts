@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startApp } from '../helpers/app.ts';
 import { TestRedis } from '../helpers/redis-server.ts';
+import { startTwoInstances } from '../helpers/two-instances.ts';
 import { connectV1, nextOfType, sendV1 } from '../helpers/ws-client.ts';
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
@@ -13,10 +14,7 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: s
 }
 
 test('Redis stops and comes back: degraded, unavailable sends, then everything works and nothing acked is lost', async (t) => {
-  const redis = await TestRedis.start({ persistent: true });
-  t.after(() => redis.stop());
-  const a = await startApp(t, { REDIS_URL: redis.url });
-  const b = await startApp(t, { REDIS_URL: redis.url });
+  const { redis, a, b } = await startTwoInstances(t, {}, { persistent: true });
 
   const alice = await connectV1(a.wsUrl, 'outage', { name: 'Alice' });
   const bob = await connectV1(b.wsUrl, 'outage', { name: 'Bob' });
