@@ -4,7 +4,7 @@ import { MAX_BOT_MENTIONS_PER_MESSAGE } from '@parley/protocol';
 import { verifySignature } from '../src/integrations/signing.ts';
 import { startApp, type RunningApp } from './helpers/app.ts';
 import { answer, TestReceiver, type Received } from './helpers/receiver.ts';
-import { TestRedis } from './helpers/redis-server.ts';
+import { startTwoInstances } from './helpers/two-instances.ts';
 import { connectV1, json, nextOfType, postV1, type TestClient } from './helpers/ws-client.ts';
 
 /**
@@ -308,23 +308,18 @@ describe('bots’ mentions and the address policy', () => {
 });
 
 describe('bots’ mentions in a cluster (two instances, one Redis)', () => {
-  let redis: TestRedis;
   let receiver: TestReceiver;
   let a: RunningApp;
   let b: RunningApp;
+  let stop: () => Promise<void>;
 
   before(async () => {
-    redis = await TestRedis.start();
     receiver = await TestReceiver.start();
-    const env = { REDIS_URL: redis.url, ADMIN_TOKEN, WEBHOOK_ALLOW_PRIVATE: '1' };
-    a = await startApp(undefined, env);
-    b = await startApp(undefined, env);
+    ({ a, b, stop } = await startTwoInstances(undefined, { ADMIN_TOKEN, WEBHOOK_ALLOW_PRIVATE: '1' }));
   });
   after(async () => {
-    await a.app.close();
-    await b.app.close();
+    await stop();
     await receiver.close();
-    await redis.stop();
   });
 
   test('a bot made through one instance is mentioned through the other: one delivery, one reply', async () => {

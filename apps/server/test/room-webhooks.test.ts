@@ -5,6 +5,7 @@ import { addressProblem } from '../src/integrations/address-policy.ts';
 import { startApp, type RunningApp } from './helpers/app.ts';
 import { about, answer, TestReceiver, verifyAsReadmeShows, waitAbout } from './helpers/receiver.ts';
 import { TestRedis } from './helpers/redis-server.ts';
+import { startTwoInstances } from './helpers/two-instances.ts';
 import { connectV1, json, nextOfType, postV1, requestV1, type TestClient } from './helpers/ws-client.ts';
 
 /**
@@ -359,19 +360,15 @@ describe('room webhooks in a cluster (two instances, one Redis)', () => {
   let receiver: TestReceiver;
   let a: RunningApp;
   let b: RunningApp;
+  let stop: () => Promise<void>;
 
   before(async () => {
-    redis = await TestRedis.start();
     receiver = await TestReceiver.start();
-    const env = { REDIS_URL: redis.url, ...ALLOW, MAX_ROOM_WEBHOOKS: '3' };
-    a = await startApp(undefined, env);
-    b = await startApp(undefined, env);
+    ({ redis, a, b, stop } = await startTwoInstances(undefined, { ...ALLOW, MAX_ROOM_WEBHOOKS: '3' }));
   });
   after(async () => {
-    await a.app.close();
-    await b.app.close();
+    await stop();
     await receiver.close();
-    await redis.stop();
   });
 
   test('each event is delivered once, signed with the room’s secret, whichever instance made it', async () => {

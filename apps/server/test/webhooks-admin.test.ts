@@ -4,7 +4,7 @@ import { WebhookStatusListSchema, decodeWith } from '@parley/protocol';
 import { redactUrl } from '../src/integrations/redact-url.ts';
 import { startApp, type RunningApp } from './helpers/app.ts';
 import { answer, TestReceiver } from './helpers/receiver.ts';
-import { TestRedis } from './helpers/redis-server.ts';
+import { startTwoInstances } from './helpers/two-instances.ts';
 import { connectV1, json, postV1 } from './helpers/ws-client.ts';
 
 /**
@@ -169,29 +169,23 @@ describe('GET /api/admin/webhooks on one instance', () => {
 });
 
 describe('GET /api/admin/webhooks in a cluster (two instances, one Redis)', () => {
-  let redis: TestRedis;
   let receiver: TestReceiver;
   let a: RunningApp;
   let b: RunningApp;
+  let stop: () => Promise<void>;
 
   before(async () => {
-    redis = await TestRedis.start();
     receiver = await TestReceiver.start();
-    const env = {
-      REDIS_URL: redis.url,
+    ({ a, b, stop } = await startTwoInstances(undefined, {
       ADMIN_TOKEN,
       WEBHOOK_URLS: receiver.url,
       WEBHOOK_SECRET: SECRET,
       WEBHOOK_ALLOW_PRIVATE: '1',
-    };
-    a = await startApp(undefined, env);
-    b = await startApp(undefined, env);
+    }));
   });
   after(async () => {
-    await a.app.close();
-    await b.app.close();
+    await stop();
     await receiver.close();
-    await redis.stop();
   });
 
   test('each instance’s deliveries are listed, from either instance', async () => {
