@@ -4,6 +4,7 @@ import { isPublicAddress } from '../src/integrations/address-policy.ts';
 import { startApp, type RunningApp } from './helpers/app.ts';
 import { about, answer, TestReceiver, verifyAsReadmeShows, waitAbout, type Received } from './helpers/receiver.ts';
 import { TestRedis } from './helpers/redis-server.ts';
+import { ServerProcess } from './helpers/server-process.ts';
 import { connectV1, nextOfType, postV1, requestV1 } from './helpers/ws-client.ts';
 
 /**
@@ -348,6 +349,45 @@ describe('room.occupied and room.vacated', () => {
     assert.notEqual(vacated!.json.deliveryId, occupied!.json.deliveryId);
     await sleep(200);
     assert.equal(about(receiver, room).length, 2);
+  });
+
+  test('a room whose instance died: its people leave and the room is vacated once their presence expires', async (t) => {
+    const redis = await TestRedis.start();
+    t.after(() => redis.stop());
+    const receiver = await TestReceiver.start();
+    t.after(() => receiver.close());
+    const env = {
+      REDIS_URL: redis.url,
+      WEBHOOK_URLS: receiver.url,
+      WEBHOOK_SECRET: SECRET,
+      WEBHOOK_EVENTS: `leave,${ROOM_EVENTS}`,
+      WEBHOOK_ALLOW_PRIVATE: '1',
+      PRESENCE_TTL_SECONDS: '1',
+    };
+    const doomed = await ServerProcess.start(env);
+    t.after(() => doomed.stop('SIGKILL'));
+    const survivor = await startApp(t, env);
+    const room = 'wh_abandoned';
+    const { welcome } = await connectV1(doomed.wsUrl, room, { name: 'Ada' });
+    await waitAbout(receiver, room, 1);
+    // The instance dies with Ada in the room: nobody there runs a presence script any more, so
+    // the surviving instance's sweep must find the room (its occupied mark stops being renewed).
+    await doomed.stop('SIGKILL');
+    const told = await waitAbout(receiver, room, 3, undefined, 10_000);
+    assert.deepEqual(
+      told.map((r) => r.json.event),
+      ['room.occupied', 'leave', 'room.vacated'],
+    );
+    for (const r of told) assert.equal(r.json.user.id, welcome.you.id);
+    assert.equal(told[1]!.json.user.name, 'Ada');
+    // Once each (every instance sweeps; only the one whose sweep dropped Ada tells), and the room
+    // is no longer listed as occupied.
+    await sleep(1500);
+    assert.equal(about(receiver, room).length, 3);
+    const rooms = (await (await fetch(`${survivor.httpUrl}/api/rooms`)).json()) as {
+      rooms: Array<{ room: string; members: number }>;
+    };
+    assert.equal(rooms.rooms.find((r) => r.room === room)?.members ?? 0, 0);
   });
 
   test('in a cluster: people arriving and leaving through both instances at once make one of each', async (t) => {

@@ -97,6 +97,7 @@ import {
   READ_LOG,
   REFRESH,
   SET_WEBHOOK,
+  SWEEP_ROOM,
 } from './redis-scripts.ts';
 import { byActivity } from './room-index.ts';
 import { RedisOperatorStore, type OperatorStore } from '../operator/operator-store.ts';
@@ -286,6 +287,7 @@ type ScriptCommands = {
   refreshPresence(
     ...args: [...keys: PresenceKeys, now: number, channel: string, expiry: number, ttl: number, ...members: string[]]
   ): Promise<string[]>;
+  sweepRoom(...args: [...keys: PresenceKeys, now: number, channel: string]): Promise<[count: number, swept: string[]]>;
   setWebhook(
     moderation: string,
     owner: string,
@@ -352,6 +354,9 @@ interface LogPage {
   more: boolean;
 }
 
+/** Rooms swept per beat of the abandoned-room sweep at most (see sweepAbandonedRooms), one script each. */
+const ABANDONED_ROOMS_PER_SWEEP = 50;
+
 /** The heartbeat refreshes at most this many people of a room per call (Redis runs a script alone). */
 const REFRESH_CHUNK = 500;
 /** Daily quota counts expire this long after their day began. */
@@ -395,6 +400,8 @@ export class RedisEngine implements ChatEngine {
    */
   private readonly present = new Map<string, Map<string, { user: User; address: string }>>();
   private readonly heartbeat: NodeJS.Timeout;
+  private readonly abandonedSweep: NodeJS.Timeout;
+  private sweeping = false;
   /** Redis Cluster: the second read-back after the subscriptions moved (see the subscribersReady handler). */
   private settledBackfill: NodeJS.Timeout | undefined;
   /** Enters waiting for their room's enter call in flight to return (see enterTogether). */
@@ -476,6 +483,7 @@ export class RedisEngine implements ChatEngine {
     this.commands.defineCommand('enterRoom', { numberOfKeys: 8, lua: script(ENTER) });
     this.commands.defineCommand('exitRoom', { numberOfKeys: 7, lua: script(EXIT) });
     this.commands.defineCommand('refreshPresence', { numberOfKeys: 7, lua: script(REFRESH) });
+    this.commands.defineCommand('sweepRoom', { numberOfKeys: 7, lua: script(SWEEP_ROOM) });
     this.commands.defineCommand('setWebhook', { numberOfKeys: 1, lua: script(SET_WEBHOOK) });
 
     if ('clusterNodes' in target) {
@@ -534,6 +542,48 @@ export class RedisEngine implements ChatEngine {
       () => this.refreshPresence(),
       Math.max(250, Math.floor(options.presenceTtlMs / 3)),
     ).unref();
+    this.abandonedSweep = setInterval(
+      () => void this.sweepAbandonedRooms(),
+      Math.max(250, options.presenceTtlMs),
+    ).unref();
+  }
+
+  /**
+   * Sweeps the rooms no instance confirms as occupied any more: their instance died, or a deploy
+   * let their people's presence expire and nobody came back. Presence scripts drop expired
+   * entries in passing, but in such a room nobody is left to run one: without this sweep its
+   * people would stay listed until the keys expire, and nobody would hear that they left or that
+   * the room was vacated. Every instance sweeps (a bounded batch each beat); the script drops an
+   * entry once, so only the instance whose call dropped a person reports the leave (to the room
+   * hub's listener: webhooks, `room.vacated`); the leave frames go out on the bus as usual.
+   */
+  private async sweepAbandonedRooms(): Promise<void> {
+    if (this.sweeping || !this.up) return;
+    this.sweeping = true;
+    try {
+      const now = Date.now();
+      const rooms = await this.reader.zrangebyscore(
+        OCCUPIED_INDEX_KEY,
+        '-inf',
+        now - this.options.presenceTtlMs,
+        'LIMIT',
+        0,
+        ABANDONED_ROOMS_PER_SWEEP,
+      );
+      for (const room of rooms) {
+        // (A room with people here is confirmed by this instance's heartbeat: not abandoned.)
+        if (this.present.has(room)) continue;
+        const [present, swept] = await this.commands.sweepRoom(...presenceKeys(room), now, roomChannel(room));
+        for (let i = 0; i + 2 < swept.length; i += 3) {
+          this.listener?.expired?.(room, personOf(swept[i + 2]!, swept[i + 1]!), Number(swept[i]));
+        }
+        if (Number(present) === 0) await this.commands.zrem(OCCUPIED_INDEX_KEY, room);
+      }
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'sweeping abandoned rooms failed');
+    } finally {
+      this.sweeping = false;
+    }
   }
 
   /** Connects the three connections, waiting a few seconds at most; the server starts unready otherwise. */
@@ -1177,15 +1227,13 @@ export class RedisEngine implements ChatEngine {
     return this.unavailableOnError(async () => {
       const now = Date.now();
       const staleBefore = now - this.options.presenceTtlMs;
-      // Rooms whose instances stopped confirming them, and rooms idle past their lifetime, go.
+      // Rooms idle past their lifetime go. Rooms whose instances stopped confirming them are not
+      // listed; the abandoned-room sweep takes them off once it has told who left.
       // (Commands one by one, not in a transaction or pipeline: on a cluster the two indexes
       // and each room live on slots of their own.)
-      await Promise.all([
-        this.reader.zremrangebyscore(OCCUPIED_INDEX_KEY, '-inf', staleBefore),
-        this.reader.zremrangebyscore(ROOM_INDEX_KEY, '-inf', now - this.options.roomTtlMs),
-      ]);
+      await this.reader.zremrangebyscore(ROOM_INDEX_KEY, '-inf', now - this.options.roomTtlMs);
       const [occupied, recent] = await Promise.all([
-        this.reader.zrevrange(OCCUPIED_INDEX_KEY, 0, this.options.roomIndexSize - 1),
+        this.reader.zrevrangebyscore(OCCUPIED_INDEX_KEY, '+inf', staleBefore, 'LIMIT', 0, this.options.roomIndexSize),
         this.reader.zrevrange(ROOM_INDEX_KEY, 0, limit - 1, 'WITHSCORES'),
       ]);
       const lastActivity = new Map<string, number>();
@@ -1277,6 +1325,7 @@ export class RedisEngine implements ChatEngine {
 
   async close(): Promise<void> {
     clearInterval(this.heartbeat);
+    clearInterval(this.abandonedSweep);
     clearInterval(this.slotsRefresh);
     clearTimeout(this.settledBackfill);
     // quit() waits for replies in flight; disconnect() is the fallback when Redis is gone, or

@@ -612,6 +612,8 @@ return out
 // room without a log (nobody ever posted: a visit alone leaves nothing behind) forgets them as
 // soon as nobody is left.
 const SWEEP = `
+-- Each leave this call published, as (count after it, user id, stored entry): SWEEP_ROOM returns them.
+local swept = {}
 local function uncount_looks(userId)
   local counted = redis.call('HGET', KEYS[7], 'u:' .. userId)
   if not counted then return end
@@ -635,6 +637,9 @@ local function leave(userId)
   end
   if user then
     redis.call('PUBLISH', ARGV[2], 'v1 leave - - ' .. ARGV[1] .. ' ' .. count .. '\\n' .. user)
+    swept[#swept + 1] = tostring(count)
+    swept[#swept + 1] = userId
+    swept[#swept + 1] = user
   end
   return user
 end
@@ -802,6 +807,20 @@ for i = 5, #ARGV do
 end
 for _, i in ipairs({1, 2, 3, 4, 5, 7}) do redis.call('PEXPIRE', KEYS[i], ARGV[4]) end
 return missing
+`;
+
+/**
+ * Sweeps a room no instance confirms as occupied any more (its instance died, or a deploy let
+ * its people's presence expire and they did not come back): the expired entries are dropped
+ * and each person's leave published, as any presence script does in passing; this one exists
+ * for rooms where nobody is left to run another (see RedisEngine.sweepAbandonedRooms).
+ * KEYS: presence, tabs, people, addresses, gone, log, looks (as SWEEP)
+ * ARGV: now, channel
+ * Returns how many people are still present, and for each leave it published the count of
+ * people after it, the person's id and their stored entry.
+ */
+export const SWEEP_ROOM = `${SWEEP}
+return { redis.call('HLEN', KEYS[3]), swept }
 `;
 
 /**

@@ -278,6 +278,10 @@ export class RoomHub {
     engine.setListener({
       event: (room, event, seq) => this.receive(room, { event, seq }),
       availability: (up) => this.setDegraded(!up),
+      // Nobody here was in the room: its listeners hear of the leave as of any other.
+      expired: (room, user, count) => {
+        for (const activity of this.activities) activity.left?.(room, user, count);
+      },
       resubscribed: () => {
         for (const [room, state] of this.rooms) if (state.subscribed) this.backfill(room, state);
       },
