@@ -370,6 +370,13 @@ describe('room.occupied and room.vacated', () => {
     const room = 'wh_abandoned';
     const { welcome } = await connectV1(doomed.wsUrl, room, { name: 'Ada' });
     await waitAbout(receiver, room, 1);
+    // And a room Ada's instance shares with the survivor: there, the survivor's own presence
+    // calls drop her expired entry in passing.
+    const shared = 'wh_abandoned_shared';
+    const { welcome: adas } = await connectV1(doomed.wsUrl, shared, { name: 'Ada' });
+    const { client: bo } = await connectV1(survivor.wsUrl, shared, { name: 'Bo' });
+    t.after(() => bo.close());
+    await waitAbout(receiver, shared, 1);
     // The instance dies with Ada in the room: nobody there runs a presence script any more, so
     // the surviving instance's sweep must find the room (its occupied mark stops being renewed).
     await doomed.stop('SIGKILL');
@@ -384,6 +391,14 @@ describe('room.occupied and room.vacated', () => {
     // is no longer listed as occupied.
     await sleep(1500);
     assert.equal(about(receiver, room).length, 3);
+    // In the shared room, Ada's leave alone: Bo is still there.
+    assert.deepEqual(
+      about(receiver, shared).map((r) => [r.json.event, r.json.user.id]),
+      [
+        ['room.occupied', adas.you.id],
+        ['leave', adas.you.id],
+      ],
+    );
     const rooms = (await (await fetch(`${survivor.httpUrl}/api/rooms`)).json()) as {
       rooms: Array<{ room: string; members: number }>;
     };

@@ -237,9 +237,9 @@ export interface BusListener {
   /** The bus became unreachable (false) or reachable again (true). */
   availability(up: boolean): void;
   /**
-   * A person whose presence expired in a room no instance confirmed any more (theirs died, or a
-   * deploy let it expire and they did not come back), swept by this instance, the only one to
-   * report it; `count`: people present after it (0: the room is vacated). Redis engine only.
+   * A person whose presence expired (their instance died, or a deploy let it expire and they did
+   * not come back), dropped by a presence call of this instance, the only one to report it;
+   * `count`: people present after it (0: the room is vacated). Redis engine only.
    */
   expired?(room: string, user: User, count: number): void;
   /**

@@ -280,13 +280,13 @@ type ScriptCommands = {
       listLimit: number,
       ...entering: string[], // member, userId, entry JSON, address, look keys per person
     ]
-  ): Promise<[count: number, joined: string, ...members: string[]]>;
+  ): Promise<[count: number, joined: string, swept: string[], ...members: string[]]>;
   exitRoom(
     ...args: [...keys: PresenceKeys, now: number, channel: string, member: string]
-  ): Promise<[count: number, left: 0 | 1]>;
+  ): Promise<[count: number, left: 0 | 1, swept: string[]]>;
   refreshPresence(
     ...args: [...keys: PresenceKeys, now: number, channel: string, expiry: number, ttl: number, ...members: string[]]
-  ): Promise<string[]>;
+  ): Promise<[missing: string[], swept: string[]]>;
   sweepRoom(...args: [...keys: PresenceKeys, now: number, channel: string]): Promise<[count: number, swept: string[]]>;
   setWebhook(
     moderation: string,
@@ -574,15 +574,24 @@ export class RedisEngine implements ChatEngine {
         // (A room with people here is confirmed by this instance's heartbeat: not abandoned.)
         if (this.present.has(room)) continue;
         const [present, swept] = await this.commands.sweepRoom(...presenceKeys(room), now, roomChannel(room));
-        for (let i = 0; i + 2 < swept.length; i += 3) {
-          this.listener?.expired?.(room, personOf(swept[i + 2]!, swept[i + 1]!), Number(swept[i]));
-        }
+        this.reportSwept(room, swept);
         if (Number(present) === 0) await this.commands.zrem(OCCUPIED_INDEX_KEY, room);
       }
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'sweeping abandoned rooms failed');
     } finally {
       this.sweeping = false;
+    }
+  }
+
+  /**
+   * Tells the hub of the people whose expired presence a script of this instance dropped (its
+   * leaves are on the bus already): `swept` as the presence scripts return it, (count after,
+   * user id, stored entry) for each.
+   */
+  private reportSwept(room: string, swept: readonly string[]): void {
+    for (let i = 0; i + 2 < swept.length; i += 3) {
+      this.listener?.expired?.(room, personOf(swept[i + 2]!, swept[i + 1]!), Number(swept[i]));
     }
   }
 
@@ -1206,9 +1215,10 @@ export class RedisEngine implements ChatEngine {
     const local = this.present.get(room);
     local?.delete(user.id);
     if (local?.size === 0) this.present.delete(room);
-    const [present, left] = await this.unavailableOnError(() =>
+    const [present, left, swept] = await this.unavailableOnError(() =>
       this.commands.exitRoom(...presenceKeys(room), Date.now(), roomChannel(room), this.presenceMember(user.id)),
     );
+    this.reportSwept(room, swept);
     // The last person out takes the room off the occupied list (a room with no message and
     // nobody present leaves nothing behind; its presence keys are empty, so Redis dropped them).
     if (Number(present) === 0) this.commands.zrem(OCCUPIED_INDEX_KEY, room).catch(() => {});
@@ -1412,7 +1422,8 @@ export class RedisEngine implements ChatEngine {
           const listLimit = Math.max(...batch.map((pending) => pending.listLimit));
           this.presenceCalls.calls += 1;
           this.presenceCalls.entered += batch.length;
-          const [count, joined, ...members] = await this.runEnter(room, batch, listLimit);
+          const [count, joined, swept, ...members] = await this.runEnter(room, batch, listLimit);
+          this.reportSwept(room, swept);
           this.commands.zadd(OCCUPIED_INDEX_KEY, Date.now(), room).catch(() => {});
           // The JSON of each person listed (their stored entry and role), joined into one array
           // as it is: nothing to parse, and once for everyone of the batch who asked as many.
@@ -1436,7 +1447,7 @@ export class RedisEngine implements ChatEngine {
     room: string,
     batch: readonly PendingEnter[],
     listLimit: number,
-  ): Promise<[count: number, joined: string, ...members: string[]]> {
+  ): Promise<[count: number, joined: string, swept: string[], ...members: string[]]> {
     const now = Date.now();
     return this.commands.enterRoom(
       ...presenceKeys(room),
@@ -1481,7 +1492,8 @@ export class RedisEngine implements ChatEngine {
             this.options.roomTtlMs,
             ...members.slice(i, i + REFRESH_CHUNK),
           )
-          .then((missing) => {
+          .then(([missing, swept]) => {
+            this.reportSwept(room, swept);
             // Entries that expired while this instance could not reach Redis: enter them again.
             for (const member of missing) {
               const person = this.present.get(room)?.get(userOfPresenceMember(member));

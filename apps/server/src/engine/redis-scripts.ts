@@ -612,8 +612,10 @@ return out
 // room without a log (nobody ever posted: a visit alone leaves nothing behind) forgets them as
 // soon as nobody is left.
 const SWEEP = `
--- Each leave this call published, as (count after it, user id, stored entry): SWEEP_ROOM returns them.
+-- Each leave the sweep below published (of expired entries, not a script's own exits), as
+-- (count after it, user id, stored entry): the presence scripts return them.
 local swept = {}
+local sweeping = false
 local function uncount_looks(userId)
   local counted = redis.call('HGET', KEYS[7], 'u:' .. userId)
   if not counted then return end
@@ -637,9 +639,11 @@ local function leave(userId)
   end
   if user then
     redis.call('PUBLISH', ARGV[2], 'v1 leave - - ' .. ARGV[1] .. ' ' .. count .. '\\n' .. user)
-    swept[#swept + 1] = tostring(count)
-    swept[#swept + 1] = userId
-    swept[#swept + 1] = user
+    if sweeping then
+      swept[#swept + 1] = tostring(count)
+      swept[#swept + 1] = userId
+      swept[#swept + 1] = user
+    end
   end
   return user
 end
@@ -651,7 +655,9 @@ local function drop(member)
   end
   return false
 end
+sweeping = true
 for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])) do drop(member) end
+sweeping = false
 -- The addresses of people gone long enough (a bounded number a call: each goes once).
 local forgotten = redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', tonumber(ARGV[1]) - ${ADDRESSES_KEPT_MS}, 'LIMIT', 0, 100)
 for _, userId in ipairs(forgotten) do
@@ -704,7 +710,8 @@ end
  *       for each person: member (`userId|instanceId`), userId, member entry JSON, address key
  *       ('' for none), look keys (space separated)
  * Returns how many people are present, a string with one character per person, '1' when it
- * published that person's join (0: they were present already), then the member JSON of the
+ * published that person's join (0: they were present already), the leaves its sweep published
+ * (see SWEEP_ROOM), then the member JSON of the
  * first ones HSCAN finds from its start (the order member pages walk; see MEMBERS_PAGE), at
  * most that many: a bounded read however large the room, where an HGETALL made every arrival
  * O(people present).
@@ -752,7 +759,7 @@ for i = 6, #ARGV, 5 do
   end
 end
 for _, i in ipairs({1, 2, 3, 4, 5, 7}) do redis.call('PEXPIRE', KEYS[i], ARGV[4]) end
-local out = { redis.call('HLEN', KEYS[3]), table.concat(joined) }
+local out = { redis.call('HLEN', KEYS[3]), table.concat(joined), swept }
 local limit = tonumber(ARGV[5])
 if limit == 0 then return out end
 -- HSCAN's COUNT is a hint (a small hash comes whole): scan until there are enough, a few
@@ -763,10 +770,10 @@ repeat
   cursor, scans = reply[1], scans + 1
   local found = reply[2]
   for i = 1, #found, 2 do
-    if #out > limit + 1 then break end
+    if #out > limit + 2 then break end
     out[#out + 1] = as_member(found[i], found[i + 1])
   end
-until cursor == '0' or #out > limit + 1 or scans == 16
+until cursor == '0' or #out > limit + 2 or scans == 16
 return out
 `;
 
@@ -791,8 +798,9 @@ return out
 
 /**
  * The heartbeat of one instance in one room: pushes back the expiry of each of its entries, in
- * one call per room rather than one per person. Entries that are gone (they expired while the
- * instance could not reach Redis) are returned, for the instance to enter again.
+ * one call per room rather than one per person. Returns the entries that are gone (they expired
+ * while the instance could not reach Redis), for the instance to enter again, and the leaves
+ * its sweep published (see SWEEP_ROOM).
  * KEYS: presence, tabs, people, addresses, gone, log, looks (as SWEEP)
  * ARGV: now, channel, expiry ms, room TTL ms, member... (`userId|instanceId`)
  */
@@ -806,7 +814,7 @@ for i = 5, #ARGV do
   end
 end
 for _, i in ipairs({1, 2, 3, 4, 5, 7}) do redis.call('PEXPIRE', KEYS[i], ARGV[4]) end
-return missing
+return { missing, swept }
 `;
 
 /**
@@ -827,10 +835,11 @@ return { redis.call('HLEN', KEYS[3]), swept }
  * End a person's presence on one instance.
  * KEYS: presence, tabs, people, addresses, gone, log, looks (as SWEEP)
  * ARGV: now, channel, member
- * Returns how many people are still present (0: the room is empty), and 1 when it published the
- * person's leave (0: they are still present on another instance).
+ * Returns how many people are still present (0: the room is empty), 1 when it published the
+ * person's leave (0: they are still present on another instance), and the leaves its sweep
+ * published besides (see SWEEP_ROOM).
  */
 export const EXIT = `${SWEEP}
 local left = drop(ARGV[3]) and 1 or 0
-return { redis.call('HLEN', KEYS[3]), left }
+return { redis.call('HLEN', KEYS[3]), left, swept }
 `;
