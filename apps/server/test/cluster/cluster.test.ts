@@ -1,34 +1,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { startApp, type RunningApp } from '../helpers/app.ts';
-import { TestRedisCluster } from '../helpers/redis-cluster.ts';
+import type { RunningApp } from '../helpers/app.ts';
+import { roomsOnEveryPrimary, type TestRedisCluster } from '../helpers/redis-cluster.ts';
+import { startTwoInstancesOnCluster } from '../helpers/two-instances.ts';
 import { connectV1, nextOfType, postV1, type TestClient } from '../helpers/ws-client.ts';
-import { roomKeys } from '../../src/engine/redis-keys.ts';
 
 /**
  * Parley on a real Redis Cluster (six local redis-server processes: three primaries, three
  * replicas): two instances, rooms on every primary, sharded pub/sub.
  */
-
-/** Room names whose slot is served by each primary: one room per primary. */
-async function roomsOnEveryPrimary(cluster: TestRedisCluster, prefix: string): Promise<Map<number, string>> {
-  const primaries = await cluster.primaries();
-  const client = cluster.client();
-  const rooms = new Map<number, string>();
-  try {
-    for (let i = 0; rooms.size < primaries.length && i < 200; i++) {
-      const room = `${prefix}${i}`;
-      const slot = Number(await client.call('CLUSTER', 'KEYSLOT', roomKeys(room).log));
-      const primary = await cluster.primaryOf(slot);
-      if (!rooms.has(primary)) rooms.set(primary, room);
-    }
-  } finally {
-    client.disconnect();
-  }
-  assert.equal(rooms.size, 3, 'a room on each of the three primaries');
-  return rooms;
-}
 
 /** Reads message frames until `count` arrived; returns their texts. */
 async function texts(client: TestClient, count: number): Promise<string[]> {
@@ -44,16 +25,11 @@ describe('two instances on a Redis Cluster', { timeout: 300_000 }, () => {
   let cluster: TestRedisCluster;
   let a: RunningApp;
   let b: RunningApp;
+  let stop: (() => Promise<void>) | undefined;
   before(async () => {
-    cluster = await TestRedisCluster.start();
-    a = await startApp(undefined, { REDIS_CLUSTER_NODES: cluster.seeds });
-    b = await startApp(undefined, { REDIS_CLUSTER_NODES: cluster.seeds });
+    ({ cluster, a, b, stop } = await startTwoInstancesOnCluster(undefined));
   });
-  after(async () => {
-    await a?.app.close();
-    await b?.app.close();
-    await cluster?.stop();
-  });
+  after(() => stop?.());
 
   test('rooms on every primary deliver across instances, in one order, with presence and since-recovery', async () => {
     const rooms = await roomsOnEveryPrimary(cluster, 'shard_');

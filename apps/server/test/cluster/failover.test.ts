@@ -1,9 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startApp } from '../helpers/app.ts';
-import { TestRedisCluster } from '../helpers/redis-cluster.ts';
+import { roomsOnEveryPrimary } from '../helpers/redis-cluster.ts';
+import { startTwoInstancesOnCluster } from '../helpers/two-instances.ts';
 import { connectV1, sendUntilAcked } from '../helpers/ws-client.ts';
-import { roomKeys } from '../../src/engine/redis-keys.ts';
 
 /**
  * A primary of the cluster killed (SIGKILL) while two instances exchange messages in rooms on
@@ -16,22 +15,10 @@ test(
   'a primary killed under traffic: nothing acked is lost, nothing is duplicated, sends resume',
   { timeout: 180_000 },
   async (t) => {
-    const cluster = await TestRedisCluster.start();
-    t.after(() => cluster.stop());
-    const env = { REDIS_CLUSTER_NODES: cluster.seeds, REDIS_WAIT_REPLICAS: '1' };
-    const a = await startApp(t, env);
-    const b = await startApp(t, env);
+    const { cluster, a, b } = await startTwoInstancesOnCluster(t, { REDIS_WAIT_REPLICAS: '1' });
 
     // A room on each primary.
-    const admin = cluster.client();
-    const rooms = new Map<number, string>();
-    for (let i = 0; rooms.size < 3 && i < 200; i++) {
-      const slot = Number(await admin.call('CLUSTER', 'KEYSLOT', roomKeys(`fo_${i}`).log));
-      const primary = await cluster.primaryOf(slot);
-      if (!rooms.has(primary)) rooms.set(primary, `fo_${i}`);
-    }
-    admin.disconnect();
-    assert.equal(rooms.size, 3);
+    const rooms = await roomsOnEveryPrimary(cluster, 'fo_');
     const victim = [...rooms.keys()][0]!;
 
     const pairs = await Promise.all(

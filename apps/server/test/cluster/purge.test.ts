@@ -1,9 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compareMessageIds } from '@parley/protocol';
-import { startApp } from '../helpers/app.ts';
-import { TestRedisCluster } from '../helpers/redis-cluster.ts';
-import { roomKeys } from '../../src/engine/redis-keys.ts';
+import { startTwoInstancesOnCluster } from '../helpers/two-instances.ts';
 import { connectV1, postV1, requestV1, type TestClient } from '../helpers/ws-client.ts';
 
 /** Sends a frame until it is acked, resending (same clientMsgId) after each `unavailable`, as clients do. */
@@ -38,16 +36,12 @@ test(
   'a purge in WAIT mode reaches everyone once, also when its first answer was unavailable',
   { timeout: 120_000 },
   async (t) => {
-    const cluster = await TestRedisCluster.start();
-    t.after(() => cluster.stop());
-    const env = { REDIS_CLUSTER_NODES: cluster.seeds, REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT_MS: '100' };
-    const a = await startApp(t, env);
-    const b = await startApp(t, env);
+    const { cluster, a, b } = await startTwoInstancesOnCluster(t, {
+      REDIS_WAIT_REPLICAS: '1',
+      REDIS_WAIT_TIMEOUT_MS: '100',
+    });
     const room = 'purge_wait';
-    const admin = cluster.client();
-    const slot = Number(await admin.call('CLUSTER', 'KEYSLOT', roomKeys(room).log));
-    admin.disconnect();
-    const replica = await cluster.replicaOf(await cluster.primaryOf(slot));
+    const replica = await cluster.replicaOf(await cluster.primaryOf(await cluster.roomSlot(room)));
 
     const owner = await connectV1(a.wsUrl, room, { name: 'Olga' });
     assert.equal((await untilAcked(owner.client, { type: 'message', text: 'mine' }, 'o1')).type, 'ack');

@@ -1,9 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startApp } from '../helpers/app.ts';
-import { TestRedisCluster } from '../helpers/redis-cluster.ts';
+import { startTwoInstancesOnCluster } from '../helpers/two-instances.ts';
 import { connectV1, sendUntilAcked } from '../helpers/ws-client.ts';
-import { roomKeys } from '../../src/engine/redis-keys.ts';
 
 /**
  * The slot of an active room moved to another primary while messages flow (keys migrated a few
@@ -11,16 +9,10 @@ import { roomKeys } from '../../src/engine/redis-keys.ts';
  * move with it, and every reader gets every acked message once, in order.
  */
 test('a room’s slot moved to another primary under traffic: no gap, no duplicate', { timeout: 180_000 }, async (t) => {
-  const cluster = await TestRedisCluster.start();
-  t.after(() => cluster.stop());
-  const env = { REDIS_CLUSTER_NODES: cluster.seeds };
-  const a = await startApp(t, env);
-  const b = await startApp(t, env);
+  const { cluster, a, b } = await startTwoInstancesOnCluster(t);
 
   const room = 'moving_room';
-  const admin = cluster.client();
-  const slot = Number(await admin.call('CLUSTER', 'KEYSLOT', roomKeys(room).log));
-  admin.disconnect();
+  const slot = await cluster.roomSlot(room);
   const from = await cluster.primaryOf(slot);
   const to = (await cluster.primaries()).find((port) => port !== from)!;
 

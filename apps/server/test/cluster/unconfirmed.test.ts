@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import { Redis } from 'ioredis';
 import assert from 'node:assert/strict';
-import { startApp } from '../helpers/app.ts';
-import { TestRedisCluster } from '../helpers/redis-cluster.ts';
+import { startTwoInstancesOnCluster } from '../helpers/two-instances.ts';
 import { connectV1, nextOfType, requestV1, type TestClient } from '../helpers/ws-client.ts';
 
 /**
@@ -34,17 +33,13 @@ test(
   'an entry the replicas have not confirmed is neither published nor read; resent once they have, it is delivered once',
   { timeout: 120_000 },
   async (t) => {
-    const cluster = await TestRedisCluster.start();
-    t.after(() => cluster.stop());
-    const env = { REDIS_CLUSTER_NODES: cluster.seeds, REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT_MS: '100' };
-    const a = await startApp(t, env);
-    const b = await startApp(t, env);
+    const { cluster, a, b } = await startTwoInstancesOnCluster(t, {
+      REDIS_WAIT_REPLICAS: '1',
+      REDIS_WAIT_TIMEOUT_MS: '100',
+    });
 
     const room = 'unconfirmed';
-    const admin = cluster.client();
-    const slot = Number(await admin.call('CLUSTER', 'KEYSLOT', roomKeys(room).log));
-    admin.disconnect();
-    const replica = await cluster.replicaOf(await cluster.primaryOf(slot));
+    const replica = await cluster.replicaOf(await cluster.primaryOf(await cluster.roomSlot(room)));
 
     const sender = (await connectV1(a.wsUrl, room, { name: 'Sender' })).client;
     const reader = (await connectV1(b.wsUrl, room, { name: 'Reader' })).client;

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -5,6 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { freePort, waitForPing } from './redis-server.ts';
+import { roomKeys } from '../../src/engine/redis-keys.ts';
 
 const run = promisify(execFile);
 
@@ -59,6 +61,16 @@ export class TestRedisCluster {
   /** A client of the cluster, for tests that look at keys or the topology. */
   client(): Redis {
     return new Redis(this.nodes.find((node) => node.process !== undefined)!.port, '127.0.0.1');
+  }
+
+  /** The slot of a room's keys (one for all of them: the room's name is their hash tag). */
+  async roomSlot(room: string): Promise<number> {
+    const client = this.client();
+    try {
+      return Number(await client.call('CLUSTER', 'KEYSLOT', roomKeys(room).log));
+    } finally {
+      client.disconnect();
+    }
   }
 
   /** The port of the primary that serves a slot now. */
@@ -222,4 +234,23 @@ export class TestRedisCluster {
       { stdio: ['ignore', 'ignore', 'ignore'] },
     );
   }
+}
+
+/** Room names whose slot is served by each primary: one room per primary. */
+export async function roomsOnEveryPrimary(cluster: TestRedisCluster, prefix: string): Promise<Map<number, string>> {
+  const primaries = await cluster.primaries();
+  const client = cluster.client();
+  const rooms = new Map<number, string>();
+  try {
+    for (let i = 0; rooms.size < primaries.length && i < 200; i++) {
+      const room = `${prefix}${i}`;
+      const slot = Number(await client.call('CLUSTER', 'KEYSLOT', roomKeys(room).log));
+      const primary = await cluster.primaryOf(slot);
+      if (!rooms.has(primary)) rooms.set(primary, room);
+    }
+  } finally {
+    client.disconnect();
+  }
+  assert.equal(rooms.size, 3, 'a room on each of the three primaries');
+  return rooms;
 }
