@@ -315,6 +315,35 @@ describe('webhooks in a cluster (two instances, one Redis)', () => {
   });
 });
 
+test('on shutdown, the deliveries queued or in flight are made before the server stops', async (t) => {
+  const receiver = await TestReceiver.start();
+  t.after(() => receiver.close());
+  // A slow receiver, one POST at a time: five deliveries take about a second.
+  receiver.handler = async (_request, res) => {
+    await sleep(200);
+    answer(res, 200, {});
+  };
+  const { app, wsUrl } = await startApp(undefined, {
+    WEBHOOK_URLS: receiver.url,
+    WEBHOOK_SECRET: SECRET,
+    WEBHOOK_ALLOW_PRIVATE: '1',
+    WEBHOOK_CONCURRENCY: '1',
+    // (Sockets closed at once: the deliveries do not get the sockets' drain for free.)
+    DRAIN_MS: '0',
+  });
+  const room = 'wh_shutdown';
+  const { client } = await connectV1(wsUrl, room, { name: 'Last' });
+  for (let i = 0; i < 5; i++) await postV1(client, `before the deploy ${i}`);
+  // The server stops at once: the deliveries still queued or in flight are made first.
+  await app.close();
+  assert.deepEqual(
+    about(receiver, room)
+      .filter((r) => r.json.event === 'message')
+      .map((r) => r.json.message.text),
+    Array.from({ length: 5 }, (_, i) => `before the deploy ${i}`),
+  );
+});
+
 describe('room.occupied and room.vacated', () => {
   const ROOM_EVENTS = 'room.occupied,room.vacated';
 

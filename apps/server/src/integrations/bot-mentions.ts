@@ -211,9 +211,9 @@ export class BotMentions implements RoomActivity {
     );
   }
 
-  /** Stops: nothing more is sent (the app's onClose). */
-  close(): void {
-    this.queue.close();
+  /** Stops, after at most `drainMs` for the deliveries queued or in flight (see DeliveryQueue.close). */
+  close(drainMs = 0): Promise<void> {
+    return this.queue.close(drainMs);
   }
 
   private async readIfChanged(): Promise<void> {

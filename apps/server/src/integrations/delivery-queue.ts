@@ -59,6 +59,8 @@ interface Held extends OutgoingDelivery {
 
 /** Retries wait at most this long. */
 const MAX_RETRY_DELAY_MS = 60_000;
+/** How often a closing queue looks whether its last deliveries were attempted. */
+const DRAIN_POLL_MS = 20;
 /** Failures are logged at most this often (each line counts those since the last). */
 const LOG_EVERY_MS = 10_000;
 
@@ -68,7 +70,8 @@ const LOG_EVERY_MS = 10_000;
  * 429 or 5xx with exponential backoff (`retryBaseMs`, doubling, half of it random, at most a
  * minute; another status is final), at most `concurrency` POSTs in flight and `queueMax`
  * deliveries held (queued, in flight or waiting to retry: beyond it, a new one is dropped, so
- * what is held keeps its chance). Deliveries live in this process: those held when it stops
+ * what is held keeps its chance). Deliveries live in this process: when it stops, those queued
+ * or in flight get their attempt within a bounded time (see close), those waiting to be retried
  * are lost. Unless `allowPrivate`, a URL whose host is, or resolves to, a non-public address is
  * refused (address-policy.ts), checked at every connection.
  */
@@ -117,8 +120,16 @@ export class DeliveryQueue {
     return true;
   }
 
-  /** Stops: nothing more is sent; what is held is dropped (the app's onClose). */
-  close(): void {
+  /**
+   * Stops (the app's onClose). With `drainMs`, first waits at most that long for the deliveries
+   * queued or in flight to have their attempt (a deploy then loses only those waiting to be
+   * retried); then nothing more is sent, and what is held is dropped.
+   */
+  async close(drainMs = 0): Promise<void> {
+    const deadline = Date.now() + drainMs;
+    while (!this.closed && (this.ready.length > 0 || this.inFlight > 0) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(DRAIN_POLL_MS, deadline - Date.now())));
+    }
     this.closed = true;
     for (const timer of this.retryTimers) clearTimeout(timer);
     this.retryTimers.clear();

@@ -193,9 +193,9 @@ export class RoomWebhooks implements RoomActivity, RoomWebhookControl {
       .slice(0, limit);
   }
 
-  /** Stops: nothing more is sent; what is held is dropped (the app's onClose). */
-  close(): void {
-    this.queue.close();
+  /** Stops, after at most `drainMs` for the deliveries queued or in flight (see DeliveryQueue.close). */
+  close(drainMs = 0): Promise<void> {
+    return this.queue.close(drainMs);
   }
 
   /** The room's webhook for its owner: where, which events, and how every instance's deliveries went. */

@@ -98,9 +98,9 @@ export class Webhooks implements RoomActivity {
     );
   }
 
-  /** Stops: nothing more is sent; what is held is dropped (the app's onClose). */
-  close(): void {
-    this.queue.close();
+  /** Stops, after at most `drainMs` for the deliveries queued or in flight (see DeliveryQueue.close). */
+  close(drainMs = 0): Promise<void> {
+    return this.queue.close(drainMs);
   }
 
   private emit(event: WebhookEvent): void {

@@ -23,6 +23,9 @@ declare module 'fastify' {
  * The room hub on top of the engine, with the operator's before-publish hook and webhooks when
  * there are, the bots' mentions, and rooms' webhooks (unless MAX_ROOM_WEBHOOKS=0).
  */
+
+/** Of SHUTDOWN_TIMEOUT_MS, what the webhooks' drain leaves for the rest of the shutdown. */
+const WEBHOOK_DRAIN_MARGIN_MS = 2000;
 export default fp<{ config: Config }>(
   async (fastify, { config }) => {
     let publishCheck: BeforePublishHook | undefined;
@@ -57,7 +60,6 @@ export default fp<{ config: Config }>(
         fastify.stats,
         fastify.log.child({ component: 'webhooks' }),
       );
-      fastify.addHook('onClose', async () => webhooks?.close());
     }
     // Always there: bots get webhook URLs while the server runs (the operator's API).
     const botMentions = new BotMentions(
@@ -66,7 +68,6 @@ export default fp<{ config: Config }>(
       fastify.stats,
       fastify.log.child({ component: 'bot-mentions' }),
     );
-    fastify.addHook('onClose', async () => botMentions.close());
     let roomWebhooks: RoomWebhooks | undefined;
     if (config.maxRoomWebhooks > 0) {
       // A queue of their own, so rooms cannot starve the operator's webhooks, with the operator's
@@ -82,8 +83,20 @@ export default fp<{ config: Config }>(
         fastify.stats,
         fastify.log.child({ component: 'room-webhooks' }),
       );
-      fastify.addHook('onClose', async () => roomWebhooks?.close());
     }
+    // On shutdown, the deliveries queued or in flight get their attempt, in what the shutdown
+    // leaves after the sockets' drain (a second or two kept for the rest), all queues at once.
+    const webhookDrainMs = Math.min(
+      config.webhookTimeoutMs,
+      Math.max(0, config.shutdownTimeoutMs - config.drainMs - WEBHOOK_DRAIN_MARGIN_MS),
+    );
+    fastify.addHook('onClose', async () => {
+      await Promise.all([
+        webhooks?.close(webhookDrainMs),
+        botMentions.close(webhookDrainMs),
+        roomWebhooks?.close(webhookDrainMs),
+      ]);
+    });
     const activities: RoomActivity[] = [
       ...(webhooks === undefined ? [] : [webhooks]),
       botMentions,
