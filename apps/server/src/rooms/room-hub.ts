@@ -259,8 +259,10 @@ export class RoomHub {
   private readonly waitingWriters = new Set<EndOfTurnWrites>();
   /** History reads in flight, by room and query (see {@link history}); at most one per distinct read. */
   private readonly historyReads = new Map<string, SharedRead>();
+  /** Finished history reads kept for identical ones, oldest first (see {@link history}). */
   private readonly recentReads = new Map<string, RecentRead>();
   private recentReadBytes = 0;
+  private recentReadsSweep: NodeJS.Timeout | undefined;
   /**
    * With a publish check: per room and sender, the turn of their latest message or edit, which
    * ends once it is handed to the engine (see {@link checked}).
@@ -627,7 +629,20 @@ export class RoomHub {
       if (this.recentReads.size <= HISTORY_REUSE_MAX_READS && this.recentReadBytes <= HISTORY_REUSE_MAX_BYTES) break;
       this.forgetRecentRead(oldestKey, oldest);
     }
+    this.recentReadsSweep ??= setTimeout(this.forgetExpiredReads, HISTORY_REUSE_MS).unref();
   }
+
+  /** Lets go of the kept reads that are too old to be handed out (an idle server keeps none). */
+  private readonly forgetExpiredReads = (): void => {
+    this.recentReadsSweep = undefined;
+    const now = performance.now();
+    for (const [key, recent] of this.recentReads) {
+      if (now - recent.finishedAt < HISTORY_REUSE_MS) break; // (oldest first: the rest are newer)
+      this.forgetRecentRead(key, recent);
+    }
+    if (this.recentReads.size > 0)
+      this.recentReadsSweep = setTimeout(this.forgetExpiredReads, HISTORY_REUSE_MS).unref();
+  };
 
   private forgetRecentRead(key: string, recent: RecentRead): void {
     this.recentReads.delete(key);
