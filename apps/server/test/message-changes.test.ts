@@ -6,6 +6,7 @@ import { DEFAULT_LIMITS, startApp, type RunningApp } from './helpers/app.ts';
 import { TestRedis } from './helpers/redis-server.ts';
 import { startTwoInstances } from './helpers/two-instances.ts';
 import { connectV1, json, nextOfType, postV1, requestV1, TestClient, personOf } from './helpers/ws-client.ts';
+import { nextId } from './helpers/moderation.ts';
 import { roomKeys } from '../src/engine/redis-keys.ts';
 
 /**
@@ -14,9 +15,6 @@ import { roomKeys } from '../src/engine/redis-keys.ts';
  * member (the author's other tabs included), shows in history as the message's latest state,
  * and is replayed by a reconnect with `since`.
  */
-
-let counter = 0;
-const nextId = () => `k${Date.now().toString(36)}_${counter++}`;
 
 /** Sends a frame with a fresh clientMsgId and returns the server's answer about it (ack or error). */
 const request = (client: TestClient, frame: Record<string, unknown>, clientMsgId = nextId()): Promise<any> =>

@@ -4,6 +4,7 @@ import { request } from 'node:http';
 import { CLOSE_CODES, tokenProtocol } from '@parley/protocol';
 import { startApp, type RunningApp } from './helpers/app.ts';
 import { TestRedis } from './helpers/redis-server.ts';
+import { nextId } from './helpers/moderation.ts';
 import { nextOfType, postV1, requestV1, TestClient } from './helpers/ws-client.ts';
 
 /**
@@ -17,8 +18,8 @@ import { nextOfType, postV1, requestV1, TestClient } from './helpers/ws-client.t
 
 const ADMIN_TOKEN = 'operator-token-for-the-room-read-tests-0123';
 
+/** For fresh room names. */
 let counter = 0;
-const nextId = () => `r${Date.now().toString(36)}_${counter++}`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Read {

@@ -2,18 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compareMessageIds } from '@parley/protocol';
 import { startTwoInstancesOnCluster } from '../helpers/two-instances.ts';
-import { connectV1, postV1, requestV1, type TestClient } from '../helpers/ws-client.ts';
-
-/** Sends a frame until it is acked, resending (same clientMsgId) after each `unavailable`, as clients do. */
-async function untilAcked(client: TestClient, frame: Record<string, unknown>, clientMsgId: string): Promise<any> {
-  let answer: any;
-  for (let attempt = 0; attempt < 50; attempt++) {
-    answer = await requestV1(client, frame, clientMsgId);
-    if (answer.type === 'ack' || answer.code !== 'unavailable') return answer;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  return answer;
-}
+import { connectV1, postV1, requestUntilAcked, requestV1, type TestClient } from '../helpers/ws-client.ts';
 
 /** The delete events (after the log entry `after`) a client gets before a purge's moderation event, and that event. */
 async function purgeSeenBy(client: TestClient, after: string) {
@@ -44,7 +33,7 @@ test(
     const replica = await cluster.replicaOf(await cluster.primaryOf(await cluster.roomSlot(room)));
 
     const owner = await connectV1(a.wsUrl, room, { name: 'Olga' });
-    assert.equal((await untilAcked(owner.client, { type: 'message', text: 'mine' }, 'o1')).type, 'ack');
+    assert.equal((await requestUntilAcked(owner.client, { type: 'message', text: 'mine' }, 'o1')).type, 'ack');
     const carl = await connectV1(b.wsUrl, room, { name: 'Carl' });
     const bob = await connectV1(b.wsUrl, room, { name: 'Bob' });
     t.after(() => {
@@ -52,10 +41,10 @@ test(
     });
     const carlId = carl.welcome.you.id;
     const post = async (text: string, clientMsgId: string) =>
-      (await untilAcked(carl.client, { type: 'message', text }, clientMsgId)).id as string;
+      (await requestUntilAcked(carl.client, { type: 'message', text }, clientMsgId)).id as string;
 
     const first = [await post('spam 1', 'c1'), await post('spam 2', 'c2')];
-    const ack = await untilAcked(owner.client, { type: 'moderate', action: 'purge', userId: carlId }, 'p1');
+    const ack = await requestUntilAcked(owner.client, { type: 'moderate', action: 'purge', userId: carlId }, 'p1');
     assert.equal(ack.type, 'ack');
     const seen = await purgeSeenBy(bob.client, first[1]!);
     assert.deepEqual([seen.deleted, seen.event.count, seen.event.eventId], [[first[1], first[0]], 2, ack.id]);
@@ -70,7 +59,7 @@ test(
     } finally {
       cluster.resume(replica);
     }
-    const resent = await untilAcked(owner.client, { type: 'moderate', action: 'purge', userId: carlId }, 'p2');
+    const resent = await requestUntilAcked(owner.client, { type: 'moderate', action: 'purge', userId: carlId }, 'p2');
     assert.equal(resent.type, 'ack');
     for (const client of [bob.client, carl.client]) {
       const again = await purgeSeenBy(client, ack.id);

@@ -2,21 +2,7 @@ import { test } from 'node:test';
 import { Redis } from 'ioredis';
 import assert from 'node:assert/strict';
 import { startTwoInstancesOnCluster } from '../helpers/two-instances.ts';
-import { connectV1, nextOfType, requestV1, type TestClient } from '../helpers/ws-client.ts';
-
-/**
- * Sends a frame until it is acked, resending (same clientMsgId) after each `unavailable`, as
- * clients do: with a 100 ms WAIT timeout, a busy machine's replica may be late for any of them.
- */
-async function untilAcked(client: TestClient, frame: Record<string, unknown>, clientMsgId: string): Promise<any> {
-  let answer: any;
-  for (let attempt = 0; attempt < 50; attempt++) {
-    answer = await requestV1(client, frame, clientMsgId);
-    if (answer.type === 'ack' || answer.code !== 'unavailable') return answer;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  return answer;
-}
+import { connectV1, nextOfType, requestUntilAcked, requestV1 } from '../helpers/ws-client.ts';
 import { roomKeys } from '../../src/engine/redis-keys.ts';
 
 /**
@@ -47,7 +33,7 @@ test(
       sender.close();
       reader.close();
     });
-    const first = (await untilAcked(sender, { type: 'message', text: 'confirmed' }, 'u0')).id;
+    const first = (await requestUntilAcked(sender, { type: 'message', text: 'confirmed' }, 'u0')).id;
     assert.equal((await nextOfType(reader, 'message')).id, first);
 
     // A message and a reaction while the replica is frozen: refused, and not published.
@@ -72,13 +58,13 @@ test(
 
     // Resent with the same clientMsgIds once the replica caught up: acked (stored once) and
     // delivered now, in log order.
-    const message = await untilAcked(sender, { type: 'message', text: 'held back' }, 'u1');
+    const message = await requestUntilAcked(sender, { type: 'message', text: 'held back' }, 'u1');
     assert.equal(message.type, 'ack');
     const delivered = await nextOfType(reader, 'message', 5000);
     assert.equal(delivered.text, 'held back');
     assert.equal(delivered.id, message.id);
 
-    const reaction = await untilAcked(sender, { type: 'react', id: first, emoji: '👍' }, 'u2');
+    const reaction = await requestUntilAcked(sender, { type: 'react', id: first, emoji: '👍' }, 'u2');
     assert.equal(reaction.type, 'ack');
     const reactions = await nextOfType(reader, 'reactions', 5000);
     assert.deepEqual(
@@ -102,7 +88,7 @@ test(
     t.after(() => onReplica.disconnect());
     await onReplica.call('READONLY');
     for (let i = 0; i < 20; i++) {
-      const ack = await untilAcked(sender, { type: 'message', text: `marked ${i}` }, `m${i}`);
+      const ack = await requestUntilAcked(sender, { type: 'message', text: `marked ${i}` }, `m${i}`);
       assert.equal(ack.type, 'ack');
       assert.equal(await onReplica.get(roomKeys(room).confirmed), ack.id, `message ${i}`);
     }

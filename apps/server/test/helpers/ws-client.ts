@@ -190,6 +190,25 @@ export async function postV1(client: TestClient, text: string, clientMsgId?: str
   return reply.id;
 }
 
+/**
+ * Sends a frame until it is acked, resending it (same clientMsgId) after each `unavailable`, as
+ * clients do, at most 50 times 200 ms apart; returns the last answer (an ack, or the error that
+ * was not `unavailable`). With a short REDIS_WAIT_TIMEOUT_MS, a busy machine's replica may be late.
+ */
+export async function requestUntilAcked(
+  client: TestClient,
+  frame: Record<string, unknown>,
+  clientMsgId: string,
+): Promise<any> {
+  let answer: any;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    answer = await requestV1(client, frame, clientMsgId);
+    if (answer.type === 'ack' || answer.code !== 'unavailable') return answer;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return answer;
+}
+
 /** A fetch response's JSON body, untyped (tests assert on its shape). */
 export const json = async (res: Response): Promise<any> => res.json();
 
