@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -27,12 +28,10 @@ export class TestRedisCluster {
   private constructor(readonly nodes: ClusterNode[]) {}
 
   static async start(size = 6): Promise<TestRedisCluster> {
-    const ports: number[] = [];
-    for (let i = 0; i < size; i++) ports.push(await freePort());
-    const cluster = new TestRedisCluster(ports.map((port) => ({ port, process: undefined })));
+    const cluster = new TestRedisCluster(Array.from({ length: size }, () => ({ port: 0, process: undefined })));
     try {
-      for (const node of cluster.nodes) cluster.spawnNode(node);
-      for (const node of cluster.nodes) await waitForPing(node.port);
+      await Promise.all(cluster.nodes.map((node) => cluster.startNode(node)));
+      const ports = cluster.nodes.map((node) => node.port);
       await run(
         'redis-cli',
         [
@@ -209,6 +208,25 @@ export class TestRedisCluster {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
+  /**
+   * Starts a node on a free port whose cluster bus port is free too, and waits until it answers;
+   * a node that exits first (its ports were taken meanwhile by another test's socket) is started
+   * again on other ports, twice at most.
+   */
+  private async startNode(node: ClusterNode): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      node.port = await freeNodePort();
+      this.spawnNode(node);
+      const child = node.process!;
+      const exited = new Promise<'exited'>((resolve) => child.once('exit', () => resolve('exited')));
+      const answered = waitForPing(node.port).then(() => 'answered' as const);
+      const outcome = await Promise.race([answered, exited]);
+      if (outcome === 'answered') return;
+      answered.catch(() => {}); // (it gives up on its own)
+      if (attempt === 3) throw new Error(`a cluster node exited at start three times (last port ${node.port})`);
+    }
+  }
+
   private spawnNode(node: ClusterNode): void {
     node.process = spawn(
       'redis-server',
@@ -253,4 +271,27 @@ export async function roomsOnEveryPrimary(cluster: TestRedisCluster, prefix: str
   }
   assert.equal(rooms.size, 3, 'a room on each of the three primaries');
   return rooms;
+}
+
+/** Whether a loopback port can be listened on now. */
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A free loopback port whose cluster bus port (the port + 10000, which redis-server binds too) is
+ * free as well: with only the first checked, a node whose bus port another test's socket held
+ * exited at once, and the cluster waited for it in vain (a CI run failed so).
+ */
+async function freeNodePort(): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = await freePort();
+    if (port + 10_000 <= 65_535 && (await isFree(port + 10_000))) return port;
+  }
+  throw new Error('no free port whose cluster bus port is free too');
 }
