@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { HISTORY_REUSE_MAX_BYTES, HISTORY_REUSE_MAX_READS, HISTORY_REUSE_MS } from '../src/rooms/room-hub.ts';
 import { startApp, type RunningApp } from './helpers/app.ts';
 import { CrowdMember, closeCrowd, eventually } from './helpers/crowd.ts';
 import { TestRedis } from './helpers/redis-server.ts';
@@ -139,3 +140,76 @@ for (const engine of ['memory', 'redis'] as const) {
     });
   });
 }
+
+/**
+ * The finished reads RoomHub keeps for reuse are bounded in number and in estimated bytes, the
+ * oldest dropped first, and let go once too old to be handed out. (Memory engine: the bounds are
+ * the hub's, and its fast reads keep every kept one fresh, well within HISTORY_REUSE_MS.)
+ */
+describe('finished history reads kept for reuse', () => {
+  type Query = { limit: number; maxBytes: number };
+
+  /** Asks every query in turn, checking the bounds after each; returns how long it took. */
+  async function askInTurn({ app }: RunningApp, room: string, queries: Query[]): Promise<number> {
+    const started = performance.now();
+    for (const query of queries) {
+      await app.roomHub.history(room, query);
+      const kept = app.roomHub.keptHistoryReads;
+      assert.ok(kept.reads <= HISTORY_REUSE_MAX_READS, `${kept.reads} reads kept`);
+      assert.ok(kept.bytes <= HISTORY_REUSE_MAX_BYTES, `${kept.bytes} bytes kept`);
+    }
+    return performance.now() - started;
+  }
+
+  /** Asks `kept` again, all at once: none may cost a log read. Then `dropped`: each must cost one. */
+  async function assertKeptNewest({ app }: RunningApp, room: string, kept: Query[], dropped: Query[]): Promise<void> {
+    const start = app.stats.historyReads;
+    await Promise.all(kept.map((query) => app.roomHub.history(room, query)));
+    assert.equal(app.stats.historyReads - start, 0, 'the newest reads were all kept');
+    await Promise.all(dropped.map((query) => app.roomHub.history(room, query)));
+    assert.equal(app.stats.historyReads - start, dropped.length, 'the oldest were dropped');
+  }
+
+  test(`at most ${HISTORY_REUSE_MAX_READS} reads are kept, the oldest dropped first`, async (t) => {
+    const running = await startApp(t);
+    const room = 'kept_reads';
+    const { client } = await connectV1(running.wsUrl, room, { name: 'Keeper' });
+    t.after(() => client.close());
+    // (Delivered before the reads: a delivery would end their reuse.)
+    await nextMessage(client, await postV1(client, 'the one message'));
+    // Distinct reads of the same page (each maxBytes is a key of its own), 44 more than are kept.
+    const queries = Array.from({ length: HISTORY_REUSE_MAX_READS + 44 }, (_, i) => ({
+      limit: 10,
+      maxBytes: (1 << 20) + i,
+    }));
+    const took = await askInTurn(running, room, queries);
+    assert.equal(running.app.roomHub.keptHistoryReads.reads, HISTORY_REUSE_MAX_READS);
+    assert.ok(took < HISTORY_REUSE_MS / 2, `the reads took ${took} ms: too slow to tell a drop from an expiry`);
+    await assertKeptNewest(running, room, queries.slice(-HISTORY_REUSE_MAX_READS), queries.slice(0, 44));
+  });
+
+  test('at most HISTORY_REUSE_MAX_BYTES (estimated) are kept, the oldest dropped first; all let go once too old', async (t) => {
+    const running = await startApp(t);
+    const hub = running.app.roomHub;
+    const room = 'kept_bytes';
+    const { client } = await connectV1(running.wsUrl, room, { name: 'Keeper' });
+    t.after(() => client.close());
+    let last = '';
+    for (let i = 0; i < 50; i++) last = await postV1(client, `${i} `.padEnd(4000, 'x'));
+    await nextMessage(client, last);
+    // Each read holds the 50 messages, estimated at about 0.6 MiB: the bytes bound keeps 53 of
+    // them, far fewer than the count bound would.
+    const queries = Array.from({ length: 80 }, (_, i) => ({ limit: 50, maxBytes: (1 << 20) + i }));
+    const took = await askInTurn(running, room, queries);
+    const { reads, bytes } = hub.keptHistoryReads;
+    const perRead = bytes / reads;
+    assert.ok(perRead > 50 * 4000, `a read is estimated at ${perRead} bytes`);
+    assert.equal(reads, Math.floor(HISTORY_REUSE_MAX_BYTES / perRead), 'as many as fit in the bound');
+    assert.ok(took < HISTORY_REUSE_MS / 2, `the reads took ${took} ms: too slow to tell a drop from an expiry`);
+    await assertKeptNewest(running, room, queries.slice(-reads), queries.slice(0, -reads));
+    // Once too old to be handed out, they are let go (the sweep runs every HISTORY_REUSE_MS),
+    // and their bytes with them.
+    await eventually(() => hub.keptHistoryReads.reads === 0, 'the kept reads let go', 4 * HISTORY_REUSE_MS);
+    assert.deepEqual(hub.keptHistoryReads, { reads: 0, bytes: 0 });
+  });
+});

@@ -88,10 +88,13 @@ const LOG_BEHIND_RETRIES = 5;
  * spread over seconds by the clients' jitter, then cost one log read per room and moment
  * instead of one each.
  */
-const HISTORY_REUSE_MS = 1000;
-/** Finished reads kept for reuse at most, and their estimated bytes at most (the oldest go first). */
-const HISTORY_REUSE_MAX_READS = 256;
-const HISTORY_REUSE_MAX_BYTES = 32 * 1024 * 1024;
+export const HISTORY_REUSE_MS = 1000;
+/**
+ * Finished reads kept for reuse at most, and their estimated bytes at most (the oldest go
+ * first). (Exported, as HISTORY_REUSE_MS, for the tests of these bounds.)
+ */
+export const HISTORY_REUSE_MAX_READS = 256;
+export const HISTORY_REUSE_MAX_BYTES = 32 * 1024 * 1024;
 
 /** A person's join or leave (in a big room, counted instead: see isCountOnly). */
 function isJoinOrLeave({ event }: OutgoingEvent): boolean {
@@ -288,6 +291,14 @@ export class RoomHub {
         for (const [room, state] of this.rooms) if (state.subscribed) this.backfill(room, state);
       },
     });
+  }
+
+  /**
+   * The finished history reads kept for reuse now, and their estimated bytes (see
+   * keepRecentRead): what HISTORY_REUSE_MAX_READS and HISTORY_REUSE_MAX_BYTES bound.
+   */
+  get keptHistoryReads(): { reads: number; bytes: number } {
+    return { reads: this.recentReads.size, bytes: this.recentReadBytes };
   }
 
   /** True while the bus is unreachable. */
