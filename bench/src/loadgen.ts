@@ -2,10 +2,8 @@
 // total rate (open loop: sends never wait for deliveries), embeds an id and the send time in each
 // message and measures every delivery. It runs in its own process (pinned by the harness), driven
 // over IPC; the smoke test also uses the class in-process.
-import type { IncomingMessage } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import WebSocket from 'ws';
 import * as hdr from 'hdr-histogram-js';
 import {
   FrameKind,
@@ -21,6 +19,7 @@ import {
   type Protocol,
 } from './protocols.ts';
 import { DeployGenerator, type DeployCommand } from './storms/deploygen.ts';
+import { WireClient } from './wire-client.ts';
 
 export interface ConnectRequest {
   /** Server base URLs (ws://127.0.0.1:port); client c of every room uses endpoints[c % length]. */
@@ -134,7 +133,7 @@ interface Room {
 interface Client {
   room: Room;
   url: string;
-  ws: WebSocket | undefined;
+  ws: WireClient | undefined;
   open: boolean;
   ready: (() => void) | undefined;
   /** Bytes received: the 101 response, then every frame with its header. */
@@ -144,14 +143,6 @@ interface Client {
   readyBytes: number;
   readyAt: number;
   openedAt: number;
-}
-
-/** Size of the HTTP response head as it came on the wire (status line, headers, blank line). */
-export function responseHeadBytes(res: IncomingMessage): number {
-  let n = Buffer.byteLength(`HTTP/${res.httpVersion} ${res.statusCode ?? 0} ${res.statusMessage ?? ''}\r\n`) + 2;
-  for (let i = 0; i + 1 < res.rawHeaders.length; i += 2)
-    n += Buffer.byteLength(res.rawHeaders[i]!) + Buffer.byteLength(res.rawHeaders[i + 1]!) + 4;
-  return n;
 }
 
 /** Bytes of a server-to-client WebSocket frame (unmasked) carrying `payload` bytes. */
@@ -289,25 +280,42 @@ export class LoadGenerator {
 
   private open(client: Client, timeoutMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(client.url, subprotocols(this.protocol), {
-        perMessageDeflate: false,
-        skipUTF8Validation: true,
-        handshakeTimeout: timeoutMs,
-        maxPayload: 64 * 1024 * 1024,
-      });
-      client.ws = ws;
       client.openedAt = performance.now();
       let settled = false;
-      const timer = setTimeout(() => {
-        fail(new Error(`not ready within ${timeoutMs} ms`));
-        ws.terminate();
-      }, timeoutMs);
       const fail = (err: Error) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         reject(err);
       };
+      const ws = new WireClient(client.url, subprotocols(this.protocol), {
+        onOpen: (headBytes) => {
+          client.bytes += headBytes;
+          if (readyOnOpen(this.protocol)) client.ready?.();
+        },
+        onText: (data) => {
+          client.bytes += frameBytes(data.length);
+          client.frames += 1;
+          this.onFrame(client, data);
+        },
+        onPing: (length) => {
+          client.bytes += frameBytes(length);
+        },
+        onError: (err) => fail(err),
+        onClose: (code) => {
+          if (client.open) {
+            client.open = false;
+            client.room.open -= 1;
+            this.disconnects += 1;
+          }
+          fail(new Error(`closed with ${code} before ready`));
+        },
+      });
+      client.ws = ws;
+      const timer = setTimeout(() => {
+        fail(new Error(`not ready within ${timeoutMs} ms`));
+        ws.terminate();
+      }, timeoutMs);
       client.ready = () => {
         if (settled) return;
         settled = true;
@@ -318,29 +326,6 @@ export class LoadGenerator {
         client.readyAt = performance.now();
         resolve();
       };
-      ws.on('upgrade', (res: IncomingMessage) => {
-        client.bytes += responseHeadBytes(res);
-      });
-      ws.on('ping', (data: Buffer) => {
-        client.bytes += frameBytes(data.length);
-      });
-      ws.on('open', () => {
-        if (readyOnOpen(this.protocol)) client.ready?.();
-      });
-      ws.on('message', (data: Buffer) => {
-        client.bytes += frameBytes(data.length);
-        client.frames += 1;
-        this.onFrame(client, data);
-      });
-      ws.on('error', (err) => fail(err));
-      ws.on('close', (code) => {
-        if (client.open) {
-          client.open = false;
-          client.room.open -= 1;
-          this.disconnects += 1;
-        }
-        fail(new Error(`closed with ${code} before ready`));
-      });
     });
   }
 
@@ -516,24 +501,13 @@ export class LoadGenerator {
 
   /** Closes every client (gracefully, then by force after a few seconds). */
   async close(): Promise<void> {
-    const sockets = this.clients.map((c) => c.ws).filter((ws): ws is WebSocket => ws !== undefined);
+    const sockets = this.clients.map((c) => c.ws).filter((ws): ws is WireClient => ws !== undefined);
     this.clients = [];
     this.rooms = [];
     this.senders = [];
-    const closed = sockets.map(
-      (ws) =>
-        new Promise<void>((resolve) => {
-          if (ws.readyState === WebSocket.CLOSED) return resolve();
-          ws.once('close', () => resolve());
-          try {
-            ws.close(1000);
-          } catch {
-            ws.terminate();
-          }
-        }),
-    );
+    for (const ws of sockets) ws.close(1000);
     const timeout = sleep(3000).then(() => sockets.forEach((ws) => ws.terminate()));
-    await Promise.race([Promise.all(closed), timeout]);
+    await Promise.race([Promise.all(sockets.map((ws) => ws.closed)), timeout]);
   }
 }
 
