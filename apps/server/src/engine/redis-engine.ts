@@ -354,8 +354,11 @@ interface LogPage {
   more: boolean;
 }
 
-/** Rooms swept per beat of the abandoned-room sweep at most (see sweepAbandonedRooms), one script each. */
-const ABANDONED_ROOMS_PER_SWEEP = 50;
+/**
+ * Rooms swept per beat of the abandoned-room sweep at most (see sweepAbandonedRooms), one script
+ * each. (Exported for its test.)
+ */
+export const ABANDONED_ROOMS_PER_SWEEP = 50;
 
 /** The heartbeat refreshes at most this many people of a room per call (Redis runs a script alone). */
 const REFRESH_CHUNK = 500;
@@ -556,12 +559,16 @@ export class RedisEngine implements ChatEngine {
    * the room was vacated. Every instance sweeps (a bounded batch each beat); the script drops an
    * entry once, so only the instance whose call dropped a person reports the leave (to the room
    * hub's listener: webhooks, `room.vacated`); the leave frames go out on the bus as usual.
+   *
+   * One beat, run by the abandonedSweep timer; public so a test can run beats itself, with a
+   * `now` as late as the presence expiry it wants lapsed. Returns how many rooms it swept (0
+   * when a beat is already running or Redis is away).
    */
-  private async sweepAbandonedRooms(): Promise<void> {
-    if (this.sweeping || !this.up) return;
+  async sweepAbandonedRooms(now = Date.now()): Promise<number> {
+    if (this.sweeping || !this.up) return 0;
     this.sweeping = true;
+    let swept = 0;
     try {
-      const now = Date.now();
       const rooms = await this.reader.zrangebyscore(
         OCCUPIED_INDEX_KEY,
         '-inf',
@@ -573,8 +580,9 @@ export class RedisEngine implements ChatEngine {
       for (const room of rooms) {
         // (A room with people here is confirmed by this instance's heartbeat: not abandoned.)
         if (this.present.has(room)) continue;
-        const [present, swept] = await this.commands.sweepRoom(...presenceKeys(room), now, roomChannel(room));
-        this.reportSwept(room, swept);
+        const [present, leaves] = await this.commands.sweepRoom(...presenceKeys(room), now, roomChannel(room));
+        swept += 1;
+        this.reportSwept(room, leaves);
         if (Number(present) === 0) await this.commands.zrem(OCCUPIED_INDEX_KEY, room);
       }
     } catch (err) {
@@ -582,6 +590,7 @@ export class RedisEngine implements ChatEngine {
     } finally {
       this.sweeping = false;
     }
+    return swept;
   }
 
   /**
