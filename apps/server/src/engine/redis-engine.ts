@@ -1130,13 +1130,16 @@ export class RedisEngine implements ChatEngine {
     args: Parameters<ScriptCommands[C]>,
     room: string,
   ): Promise<Awaited<ReturnType<ScriptCommands[C]>>> {
-    const run = this.commands[script] as (...args: unknown[]) => ReturnType<ScriptCommands[C]>;
-    if (this.options.waitReplicas === 0)
-      return (await run.apply(this.commands, args)) as Awaited<ReturnType<ScriptCommands[C]>>;
-    const pipeline = this.commands.pipeline() as unknown as Record<string, (...args: unknown[]) => unknown> & {
+    // A pipeline as used here: the custom scripts and publish by name (their typings are not on
+    // ioredis' Pipeline type), and WAIT.
+    type LoosePipeline = Record<string, (...args: unknown[]) => unknown> & {
       wait(replicas: number, timeoutMs: number): unknown;
       exec(): Promise<Array<[Error | null, unknown]> | null>;
     };
+    const run = this.commands[script] as (...args: unknown[]) => ReturnType<ScriptCommands[C]>;
+    if (this.options.waitReplicas === 0)
+      return (await run.apply(this.commands, args)) as Awaited<ReturnType<ScriptCommands[C]>>;
+    const pipeline = this.commands.pipeline() as unknown as LoosePipeline;
     pipeline[script]!(...args);
     pipeline.wait(this.options.waitReplicas, this.options.waitTimeoutMs);
     const replies = (await pipeline.exec()) ?? [];
@@ -1156,10 +1159,7 @@ export class RedisEngine implements ChatEngine {
       // failover right after the ack cannot hide it from welcomes and read-backs behind an older
       // confirmed entry), then it goes out live.
       const [id] = result as [string];
-      const confirm = this.commands.pipeline() as unknown as Record<string, (...args: unknown[]) => unknown> & {
-        wait(replicas: number, timeoutMs: number): unknown;
-        exec(): Promise<Array<[Error | null, unknown]> | null>;
-      };
+      const confirm = this.commands.pipeline() as unknown as LoosePipeline;
       confirm.confirm!(roomKeys(room).confirmed, id, this.options.roomTtlMs);
       confirm.wait(this.options.waitReplicas, this.options.waitTimeoutMs);
       const confirmed = (await confirm.exec()) ?? [];
@@ -1174,9 +1174,7 @@ export class RedisEngine implements ChatEngine {
         );
       const frames = typeof frame === 'string' ? [frame] : Array.isArray(frame) ? frame : [];
       if (frames.length > 0) {
-        const publish = this.commands.pipeline() as unknown as Record<string, (...args: unknown[]) => unknown> & {
-          exec(): Promise<Array<[Error | null, unknown]> | null>;
-        };
+        const publish = this.commands.pipeline() as unknown as LoosePipeline;
         for (const published of frames) publish[this.cluster ? 'spublish' : 'publish']!(roomChannel(room), published);
         for (const [err] of (await publish.exec()) ?? []) if (err !== null) throw err;
       }
