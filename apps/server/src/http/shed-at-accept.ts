@@ -40,12 +40,22 @@ export function shedAtAccept(app: FastifyInstance, config: Config): void {
     return answer;
   };
 
-  app.server.once('listening', () => dropAtAccept(app, app.server));
+  const letThrough = new WeakMap<AcceptedHandle, Verdict>();
+  /** The verdict dropAtAccept made when it let the socket's handle through, or one made now if it could not. */
+  const verdictFor = (socket: Socket): Verdict | undefined => {
+    const handle = (socket as unknown as { _handle?: AcceptedHandle })._handle;
+    const made = handle === undefined ? undefined : letThrough.get(handle);
+    if (made !== undefined) {
+      letThrough.delete(handle!);
+      return made;
+    }
+    // (No onconnection to wrap, or no peer address at accept.)
+    return socket.remoteAddress === undefined ? undefined : verdictOf(app, socket.remoteAddress);
+  };
+
+  app.server.once('listening', () => dropAtAccept(app, app.server, letThrough));
   app.server.on('connection', (socket: Socket) => {
-    const address = socket.remoteAddress;
-    if (address === undefined) return;
-    const key = app.limits.keyOf(address);
-    const refusal = app.limits.shedding(key);
+    const refusal = verdictFor(socket)?.refusal;
     if (refusal === undefined) return;
     app.stats.refusedRequests += 1;
     app.stats.shedConnections += 1;
@@ -56,6 +66,17 @@ export function shedAtAccept(app: FastifyInstance, config: Config): void {
     socket.end(answerOf(refusal));
     socket.once('finish', () => socket.destroy());
   });
+}
+
+/** A connection's address key, and why it is to be shed (see ClientLimits.shedding), if it is. */
+interface Verdict {
+  key: string;
+  refusal: Refusal | undefined;
+}
+
+function verdictOf(app: FastifyInstance, address: string): Verdict {
+  const key = app.limits.keyOf(address);
+  return { key, refusal: app.limits.shedding(key) };
 }
 
 /** The parts of Node's internal TCP handles {@link dropAtAccept} uses. */
@@ -74,8 +95,11 @@ interface AcceptedHandle {
  * runs. Wraps the listening handle's `onconnection`, Node's one internal callback for an
  * accepted connection (the same since Node 0.x); when a Node release no longer has it, every
  * shed connection is answered instead (the abuse tests count the dropped ones, so they notice).
+ * The verdict on a connection it lets through goes into `letThrough`, under its handle (the
+ * socket Node then makes holds it as `_handle`): the 'connection' listener takes it from there
+ * instead of working it out again.
  */
-function dropAtAccept(app: FastifyInstance, server: Server): void {
+function dropAtAccept(app: FastifyInstance, server: Server, letThrough: WeakMap<AcceptedHandle, Verdict>): void {
   const handle = (server as unknown as { _handle?: ListeningHandle })._handle;
   const accept = handle?.onconnection;
   if (handle === undefined || typeof accept !== 'function') {
@@ -88,13 +112,14 @@ function dropAtAccept(app: FastifyInstance, server: Server): void {
     if (status === 0 && client !== undefined) {
       const peer: { address?: string } = {};
       if (client.getpeername(peer) === 0 && peer.address !== undefined) {
-        const key = app.limits.keyOf(peer.address);
-        if (app.limits.shedding(key) !== undefined && !app.limits.mayAnswerShed(key)) {
+        const verdict = verdictOf(app, peer.address);
+        if (verdict.refusal !== undefined && !app.limits.mayAnswerShed(verdict.key)) {
           app.stats.refusedRequests += 1;
           app.stats.droppedConnections += 1;
           client.close();
           return;
         }
+        letThrough.set(client, verdict);
       }
     }
     accept.call(this, status, client);
