@@ -1,4 +1,4 @@
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { isPublicAddress } from '../src/integrations/address-policy.ts';
 import { startApp, type RunningApp } from './helpers/app.ts';
@@ -27,6 +27,28 @@ async function metric(app: RunningApp, line: string): Promise<number> {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A Redis and a receiver of the test's own (stopped when it ends), and the settings of apps on
+ * that Redis that send `events` to the receiver, signed.
+ */
+async function redisAndReceiver(
+  t: TestContext,
+  events: string,
+): Promise<{ receiver: TestReceiver; env: Record<string, string> }> {
+  const redis = await TestRedis.start();
+  t.after(() => redis.stop());
+  const receiver = await TestReceiver.start();
+  t.after(() => receiver.close());
+  const env = {
+    REDIS_URL: redis.url,
+    WEBHOOK_URLS: receiver.url,
+    WEBHOOK_SECRET: SECRET,
+    WEBHOOK_EVENTS: events,
+    WEBHOOK_ALLOW_PRIVATE: '1',
+  };
+  return { receiver, env };
+}
 
 describe('webhooks on one instance', () => {
   let receiver: TestReceiver;
@@ -381,18 +403,8 @@ describe('room.occupied and room.vacated', () => {
   });
 
   test('a room whose instance died: its people leave and the room is vacated once their presence expires', async (t) => {
-    const redis = await TestRedis.start();
-    t.after(() => redis.stop());
-    const receiver = await TestReceiver.start();
-    t.after(() => receiver.close());
-    const env = {
-      REDIS_URL: redis.url,
-      WEBHOOK_URLS: receiver.url,
-      WEBHOOK_SECRET: SECRET,
-      WEBHOOK_EVENTS: `leave,${ROOM_EVENTS}`,
-      WEBHOOK_ALLOW_PRIVATE: '1',
-      PRESENCE_TTL_SECONDS: '1',
-    };
+    const { receiver, env: cluster } = await redisAndReceiver(t, `leave,${ROOM_EVENTS}`);
+    const env = { ...cluster, PRESENCE_TTL_SECONDS: '1' };
     const doomed = await ServerProcess.start(env);
     t.after(() => doomed.stop('SIGKILL'));
     const survivor = await startApp(t, env);
@@ -435,17 +447,7 @@ describe('room.occupied and room.vacated', () => {
   });
 
   test('in a cluster: people arriving and leaving through both instances at once make one of each', async (t) => {
-    const redis = await TestRedis.start();
-    t.after(() => redis.stop());
-    const receiver = await TestReceiver.start();
-    t.after(() => receiver.close());
-    const env = {
-      REDIS_URL: redis.url,
-      WEBHOOK_URLS: receiver.url,
-      WEBHOOK_SECRET: SECRET,
-      WEBHOOK_EVENTS: ROOM_EVENTS,
-      WEBHOOK_ALLOW_PRIVATE: '1',
-    };
+    const { receiver, env } = await redisAndReceiver(t, ROOM_EVENTS);
     const a = await startApp(t, env);
     const b = await startApp(t, env);
     const room = 'wh_occupancy_cluster';
