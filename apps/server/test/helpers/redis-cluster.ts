@@ -165,7 +165,13 @@ export class TestRedisCluster {
     node.process = undefined;
   }
 
-  /** Starts a killed node again: it rejoins the cluster (as the replica of whoever took over). */
+  /**
+   * Starts a killed node again: it rejoins the cluster (as the replica of whoever took over). A
+   * killed primary must be started again only once its replica has taken over (see
+   * {@link waitForTakeover}): the nodes keep nothing on disk, and a primary back before the
+   * cluster marked it failed keeps its slots, empty; no failover happens then, and its replica
+   * syncs from it and drops everything it had.
+   */
   async restart(port: number): Promise<void> {
     const node = this.nodes.find((n) => n.port === port);
     if (node === undefined || node.process !== undefined) return;
@@ -173,9 +179,21 @@ export class TestRedisCluster {
     await waitForPing(port);
   }
 
+  /** Waits until another node serves the slots of a killed primary (its replica won the election). */
+  async waitForTakeover(port: number, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const primaries = await this.primaries().catch(() => [port]);
+      if (!primaries.includes(port)) return;
+      if (Date.now() > deadline) throw new Error(`no replica took over the slots of ${port}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
   /**
    * Waits until every live node says the cluster is ok and all slots are served, and with
-   * `replicated`, until every primary's replica is in sync (WAIT counts only those).
+   * `replicated`, until every primary's replica is in sync and acknowledges writes (WAIT counts
+   * only those).
    */
   async waitUntilHealthy(timeoutMs = 30_000, replicated = false): Promise<void> {
     const deadline = Date.now() + timeoutMs;
@@ -189,8 +207,10 @@ export class TestRedisCluster {
           const info = String(await client.call('CLUSTER', 'INFO'));
           if (!info.includes('cluster_state:ok') || !info.includes('cluster_slots_ok:16384')) healthy = false;
           const replication = String(await client.call('INFO', 'replication'));
-          if (replicated && replication.includes('role:master') && !/slave0:.*state=online/.test(replication))
-            healthy = false;
+          if (replicated && replication.includes('role:master')) {
+            if (!/slave0:.*state=online/.test(replication) || !(await replicaAcknowledges(client, node.port)))
+              healthy = false;
+          }
         } catch {
           healthy = false;
         } finally {
@@ -271,6 +291,27 @@ export async function roomsOnEveryPrimary(cluster: TestRedisCluster, prefix: str
   }
   assert.equal(rooms.size, 3, 'a room on each of the three primaries');
   return rooms;
+}
+
+/**
+ * Whether the replica of the primary on `port` acknowledges a write there within a second
+ * (WAIT). A replica that has just loaded its first sync is listed online before it acknowledges
+ * anything, and the primary streams it nothing until it does (up to a second later): a primary
+ * killed meanwhile took with it what it was sent after the sync (a room's presence, say, which
+ * is not waited for).
+ */
+async function replicaAcknowledges(client: Redis, port: number): Promise<boolean> {
+  const ranges = (await client.call('CLUSTER', 'SLOTS')) as Array<[number, number, [string, number]]>;
+  const own = ranges.filter((range) => Number(range[2][1]) === port);
+  if (own.length === 0) return true; // no slots, nothing to replicate
+  for (let i = 0; i < 1000; i++) {
+    const key = `replication-check-${i}`;
+    const slot = Number(await client.call('CLUSTER', 'KEYSLOT', key));
+    if (!own.some(([from, to]) => slot >= from && slot <= to)) continue;
+    await client.set(key, '1', 'PX', 1000);
+    return Number(await client.call('WAIT', 1, 1000)) >= 1;
+  }
+  return false;
 }
 
 /** Whether a loopback port can be listened on now. */
