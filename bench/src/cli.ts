@@ -998,7 +998,7 @@ async function main(): Promise<void> {
       `Sustainable: delivery ratio ≥ ${s.minRatio * 100}% (exactly 100% and no duplicates for Parley, which promises no loss), p99 < ${s.p99LimitMs} ms, every client connected, the generator keeping up with the offered rate.`,
     );
   r.notes.push(
-    'Parley clients speak parley.v1 (the welcome, acks and message frames); Django and the raw ws server the reference protocol; Socket.IO its wire protocol (Engine.IO 4 over WebSocket) spoken by the same generator over plain ws.',
+    'Parley clients speak parley.v1 (the welcome, acks and message frames); Django and the raw ws server the reference protocol; Socket.IO its wire protocol (Engine.IO 4 over WebSocket) spoken by the same generator over WebSocket (its own minimal client, src/wire-client.ts, since 2026-12-06; `ws` before, and still in workload g).',
     '"other" CPU is what processes outside the benchmark used during a step (from /proc/stat): other people test on this machine, and steps with high "other" are noisy.',
   );
 

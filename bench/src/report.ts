@@ -649,7 +649,7 @@ export function markdown(r: Results): string {
   L.push('## Method', '');
   for (const n of r.notes) L.push(`- ${n}`);
   L.push(
-    '- Load generator: Node with `ws` and `hdr-histogram-js`, one process on the aux core, open loop (a sender never waits for deliveries). Each message text carries `~<id>~<send time µs>~`; receivers read the marker from the raw frame bytes (no JSON parse), so the generator stays cheap. Latency is receive time minus send time in the same process and clock.',
+    '- Load generator: Node with its own minimal WebSocket client (`src/wire-client.ts`, reading into one shared buffer; `ws` before 2026-12-06 and still in workload g) and `hdr-histogram-js`, one process on the aux core, open loop (a sender never waits for deliveries). Each message text carries `~<id>~<send time µs>~`; receivers read the marker from the raw frame bytes (no JSON parse), so the generator stays cheap. Latency is receive time minus send time in the same process and clock.',
     '- Delivery ratio = deliveries received (by the end of the drain) of the messages sent in the measured window / deliveries owed (one per client open in the room at send time). Deliveries/s counts deliveries received during the window.',
     '- Server CPU = utime + stime of the server processes (and their children; both instances summed for two-instance Parley) from /proc/<pid>/stat over the window; peak RSS = highest sampled VmRSS sum (every 200 ms). The generator reports its own CPU; Redis CPU comes from its /proc stat.',
   );
