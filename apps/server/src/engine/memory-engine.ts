@@ -420,7 +420,7 @@ export class MemoryEngine implements ChatEngine {
       };
     const from = query.since ?? query.after;
     if (from !== undefined) {
-      const recoverable = sinceIsRecoverable(from, room.maxDeletedId, room.lastId);
+      const recoverable = sinceIsRecoverable(from, room.maxDeletedId, room.lastId, room.log[0]?.id);
       // Not recoverable (after): what follows the trimmed stretch, from the oldest kept.
       if (recoverable || query.after !== undefined)
         return this.readForward(room, recoverable ? from : undefined, recoverable, query);

@@ -968,7 +968,7 @@ export class RedisEngine implements ChatEngine {
       const from = query.since ?? query.after;
       if (from !== undefined) {
         const bounds = await this.streamBounds(room);
-        const recovered = sinceIsRecoverable(from, bounds.oldestRecoverable, bounds.lastId);
+        const recovered = sinceIsRecoverable(from, bounds.oldestRecoverable, bounds.lastId, bounds.firstId);
         if (recovered || query.after !== undefined) {
           // Not recoverable (after): what follows the trimmed stretch, from the oldest kept.
           const start = !recovered ? '-' : from === MAX_STREAM_ID ? undefined : `(${from}`;

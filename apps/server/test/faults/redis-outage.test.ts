@@ -77,3 +77,44 @@ test('the Redis command queue stays bounded during an outage: sends fail fast in
   assert.ok(Date.now() - started < 8000);
   client.close();
 });
+
+test('Redis comes back empty (no persistence): a since from before is not called recovered, and 0-0 still is', async (t) => {
+  const { redis, a } = await startTwoInstances(t, {}, { persistent: false });
+  const room = 'wiped';
+  const alice = await connectV1(a.wsUrl, room, { name: 'Alice' });
+  let last = '';
+  for (let i = 0; i < 3; i++) {
+    const reply = await sendV1(alice.client, `before ${i}`, `w${i}`);
+    assert.equal(reply.type, 'ack');
+    last = reply.id;
+  }
+  // Before the loss, that since is recovered (the control).
+  const before = await connectV1(a.wsUrl, room, { name: 'Early', since: last });
+  assert.equal(before.welcome.recovered, true);
+  for (const c of [alice.client, before.client]) c.close();
+
+  await redis.kill();
+  await redis.restart();
+  await waitFor(async () => (await fetch(`${a.httpUrl}/readyz`)).status === 200, 10_000, 'instance A ready');
+  // A new message begins the room's log again (posted through the engine: connected sockets may
+  // be asked to resync meanwhile, which is the point, but not what this test waits for).
+  const posted = await a.app.engine.post({ room, user: { id: 'u_carolcarolca', name: 'Carol' }, text: 'after' });
+  assert.equal(posted.outcome, 'stored');
+
+  // The three acked messages are gone: a client holding the last of them has missed them, for
+  // all the server can tell, and must not be told it missed nothing.
+  const returning = await connectV1(a.wsUrl, room, { name: 'Returning', since: last });
+  assert.equal(returning.welcome.recovered, false, 'a since from before the log began again is not recovered');
+  assert.deepEqual(
+    returning.welcome.history.map((m: any) => m.text),
+    ['after'],
+  );
+  // "I have seen nothing" is still answered from the start of what the log holds.
+  const fresh = await connectV1(a.wsUrl, room, { name: 'Fresh', since: '0-0' });
+  assert.equal(fresh.welcome.recovered, true);
+  assert.deepEqual(
+    fresh.welcome.history.map((m: any) => m.text),
+    ['after'],
+  );
+  for (const c of [returning.client, fresh.client]) c.close();
+});
