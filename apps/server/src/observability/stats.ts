@@ -59,6 +59,8 @@ export class Stats {
   /** Gaps in pub/sub found and read back from the log, and the messages recovered. */
   backfills = 0;
   backfilledMessages = 0;
+  /** Read-backs that failed or found the log behind, to be tried again (a failover shows here). */
+  backfillRetries = 0;
   /** Before-publish hook calls, by outcome. */
   readonly beforePublishCalls = new Map<BeforePublishOutcome, number>();
   /** Messages and edits the hook could not judge, posted unchecked (fail-open) or refused (fail-closed). */

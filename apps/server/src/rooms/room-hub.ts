@@ -76,11 +76,13 @@ const BACKFILL_PAGE_BYTES = 8 * 1024 * 1024;
 const BACKFILL_RETRY_MS = 1000;
 /**
  * A read-back that finds the log behind what this room already delivered (no log, or none of
- * its entries as new) is tried again this many times before everyone is asked to resync: in a
- * cluster failover, a restarted primary can answer for its old slots, empty, for a moment
- * before it learns it is a replica now.
+ * its entries as new) is tried again (every BACKFILL_RETRY_MS) for this long, counted from the
+ * first read that found it so, before everyone is asked to resync: in a cluster failover, a
+ * restarted primary can answer for its old slots, empty, for a moment before it learns it is a
+ * replica now. (Time, not a number of reads: a failover's reconnects start read-backs of their
+ * own, and five of them once ran out in 140 ms.)
  */
-const LOG_BEHIND_RETRIES = 5;
+const LOG_BEHIND_GRACE_MS = 5000;
 
 /**
  * A finished history read is handed to identical reads for this long, as long as the room has
@@ -210,8 +212,8 @@ interface RoomState {
   lastSeq: number | undefined;
   /** While the log is being read back after a gap, live events wait here, in order. */
   held: Arrival[] | undefined;
-  /** Read-backs in a row that found the log behind lastId (see LOG_BEHIND_RETRIES). */
-  logBehindReads: number;
+  /** When a read-back first found the log behind lastId, of those in a row (see LOG_BEHIND_GRACE_MS). */
+  logBehindSince: number | undefined;
   /**
    * Bumped whenever what this room delivered may have moved on (a log entry delivered, the
    * subscription made or dropped): a finished history read is reused only while it stays put.
@@ -747,7 +749,7 @@ export class RoomHub {
         lastId: undefined,
         lastSeq: undefined,
         held: undefined,
-        logBehindReads: 0,
+        logBehindSince: undefined,
         deliveredVersion: 0,
         queued: undefined,
         dueAt: 0,
@@ -850,6 +852,7 @@ export class RoomHub {
       .catch((err: unknown) => {
         // (A failover or a slot move in progress, say.) Try again shortly while anyone is here:
         // an idle room would otherwise wait for its next message to notice the gap.
+        this.stats.backfillRetries += 1;
         this.log.warn({ room, err }, 'reading back missed messages failed; trying again');
         setTimeout(() => {
           if (this.rooms.get(room) === state && state.subscribed) this.backfill(room, state);
@@ -879,11 +882,13 @@ export class RoomHub {
         // (a node that lost it, or answers for slots it no longer holds); newer, it was trimmed.
         const newest = result.lastEventId;
         const logBehind = newest === undefined || compareMessageIds(newest, from) < 0;
-        if (logBehind && state.logBehindReads < LOG_BEHIND_RETRIES) {
-          state.logBehindReads += 1;
-          throw new Error(`the log is behind this room (newest ${newest ?? 'none'}, delivered ${from})`);
+        if (logBehind) {
+          const now = performance.now();
+          state.logBehindSince ??= now;
+          if (now - state.logBehindSince < LOG_BEHIND_GRACE_MS)
+            throw new Error(`the log is behind this room (newest ${newest ?? 'none'}, delivered ${from})`);
         }
-        state.logBehindReads = 0;
+        state.logBehindSince = undefined;
         // Too much was missed to read back, or the log lost what was delivered: every socket
         // must start again from its own since.
         this.log.warn(
@@ -893,7 +898,7 @@ export class RoomHub {
         for (const member of state.members) member.resync();
         return recovered;
       }
-      state.logBehindReads = 0;
+      state.logBehindSince = undefined;
       // What live delivery brought already is not delivered twice (the page's messages and
       // changes are two lists: both are checked against where delivery stood before the page).
       const delivered = state.lastId;

@@ -127,6 +127,11 @@ const metricsRoutes: FastifyPluginAsync<{ token?: string | undefined }> = async 
     'Messages recovered from the log after a pub/sub gap',
     () => stats.backfilledMessages,
   );
+  counter(
+    'parley_backfill_retries_total',
+    'Read-backs that failed or found the log behind what was delivered, tried again shortly',
+    () => stats.backfillRetries,
+  );
   new Counter({
     name: 'parley_errors_total',
     help: 'Error frames sent to clients, by code',

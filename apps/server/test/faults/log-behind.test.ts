@@ -65,3 +65,33 @@ test('a log that stays behind what was delivered: after its retries the room ask
   const closed = await client.waitClose(20_000);
   assert.equal(closed.code, 4009, 'messages lost: reconnect with since');
 });
+
+test('read-backs started in quick succession (reconnect after reconnect) do not use up the wait for a missing log', async (t) => {
+  const { app, admin, client, log } = await roomWithTwoMessages(t);
+  const retriesBefore = app.app.stats.backfillRetries;
+
+  await admin.rename(log, `${log}:away`);
+  // Each lost pub/sub connection starts a read-back once resubscribed: eight in under a second
+  // and a half, each finding the log behind.
+  for (let i = 0; i < 8; i++) {
+    await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+  const readBacks = app.app.stats.backfillRetries - retriesBefore;
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  await admin.rename(`${log}:away`, log);
+
+  const deadline = Date.now() + 2500;
+  while (Date.now() < deadline) {
+    const frame = await client.next(deadline - Date.now()).catch((err: Error) => {
+      if (/closed/.test(err.message)) throw err;
+      return undefined;
+    });
+    if (frame !== undefined) assert.equal(frame.type, 'status', `only status notices, got ${JSON.stringify(frame)}`);
+  }
+  console.log(`  ${readBacks} read-backs found the log behind before it came back`);
+  assert.ok(readBacks > 5, `more read-backs than the old count of retries (${readBacks})`);
+  client.send({ type: 'message', text: 'm3', clientMsgId: 'c3' });
+  assert.equal((await nextOfType(client, 'message')).text, 'm3');
+  client.close();
+});
