@@ -366,6 +366,36 @@ test('on shutdown, the deliveries queued or in flight are made before the server
   );
 });
 
+test('on shutdown, a delivery waiting for its retry is tried at once, not lost', async (t) => {
+  const receiver = await TestReceiver.start();
+  t.after(() => receiver.close());
+  // The receiver is down for the first attempt of each delivery, up for the next.
+  const seen = new Set<string>();
+  receiver.handler = async (request, res) => {
+    const id = String(request.headers['parley-delivery']);
+    if (seen.has(id)) return answer(res, 200, {});
+    seen.add(id);
+    answer(res, 503, {});
+  };
+  const { app, wsUrl } = await startApp(undefined, {
+    WEBHOOK_URLS: receiver.url,
+    WEBHOOK_SECRET: SECRET,
+    WEBHOOK_ALLOW_PRIVATE: '1',
+    // A retry a minute away: without the drain it would be lost to the stop.
+    WEBHOOK_RETRY_BASE_MS: '60000',
+    DRAIN_MS: '0',
+  });
+  const room = 'wh_shutdown_retry';
+  const { client } = await connectV1(wsUrl, room, { name: 'Last' });
+  await postV1(client, 'waiting for its retry');
+  await waitAbout(receiver, room, 1, 'message'); // the first attempt, answered 503
+  await app.close();
+  const attempts = about(receiver, room).filter((r) => r.json.event === 'message');
+  assert.equal(attempts.length, 2, 'the first attempt, and the retry made while stopping');
+  assert.equal(attempts[1]!.json.message.text, 'waiting for its retry');
+  assert.equal(attempts[0]!.json.deliveryId, attempts[1]!.json.deliveryId, 'the same delivery');
+});
+
 describe('room.occupied and room.vacated', () => {
   const ROOM_EVENTS = 'room.occupied,room.vacated';
 

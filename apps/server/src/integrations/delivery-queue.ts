@@ -70,18 +70,21 @@ const LOG_EVERY_MS = 10_000;
  * 429 or 5xx with exponential backoff (`retryBaseMs`, doubling, half of it random, at most a
  * minute; another status is final), at most `concurrency` POSTs in flight and `queueMax`
  * deliveries held (queued, in flight or waiting to retry: beyond it, a new one is dropped, so
- * what is held keeps its chance). Deliveries live in this process: when it stops, those queued
- * or in flight get their attempt within a bounded time (see close), those waiting to be retried
- * are lost. Unless `allowPrivate`, a URL whose host is, or resolves to, a non-public address is
+ * what is held keeps its chance). Deliveries live in this process: when it stops, those queued,
+ * in flight or waiting to be retried get an attempt within a bounded time (see close); one that
+ * fails then is given up. Unless `allowPrivate`, a URL whose host is, or resolves to, a non-public address is
  * refused (address-policy.ts), checked at every connection.
  */
 export class DeliveryQueue {
   private readonly ready: Held[] = [];
-  private readonly retryTimers = new Set<NodeJS.Timeout>();
+  /** Deliveries waiting to be retried, by their timer. */
+  private readonly retryTimers = new Map<NodeJS.Timeout, Held>();
   /** Held: queued, in flight or waiting to retry. */
   private held = 0;
   private inFlight = 0;
   private closed = false;
+  /** Closing with a drain: retries are not put off any more (see close). */
+  private draining = false;
   /** POSTs in flight per target, with perTargetConcurrency. */
   private readonly inFlightBy = new Map<DeliveryStatus, number>();
   private readonly httpAgent: HttpAgent;
@@ -121,17 +124,28 @@ export class DeliveryQueue {
   }
 
   /**
-   * Stops (the app's onClose). With `drainMs`, first waits at most that long for the deliveries
-   * queued or in flight to have their attempt (a deploy then loses only those waiting to be
-   * retried); then nothing more is sent, and what is held is dropped.
+   * Stops (the app's onClose). With `drainMs`, first waits at most that long for every delivery
+   * held to have an attempt: those waiting to be retried are tried now rather than after their
+   * backoff (once: the receiver's backoff is cut short, but the event is not lost to a deploy),
+   * and one that fails in the drain is given up. Then nothing more is sent, and what is still
+   * held is dropped.
    */
   async close(drainMs = 0): Promise<void> {
     const deadline = Date.now() + drainMs;
+    if (drainMs > 0 && !this.closed) {
+      this.draining = true;
+      for (const [timer, delivery] of this.retryTimers) {
+        clearTimeout(timer);
+        this.ready.push(delivery);
+      }
+      this.retryTimers.clear();
+      this.pump();
+    }
     while (!this.closed && (this.ready.length > 0 || this.inFlight > 0) && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, Math.min(DRAIN_POLL_MS, deadline - Date.now())));
     }
     this.closed = true;
-    for (const timer of this.retryTimers) clearTimeout(timer);
+    for (const timer of this.retryTimers.keys()) clearTimeout(timer);
     this.retryTimers.clear();
     this.ready.length = 0;
     this.httpAgent.destroy();
@@ -203,7 +217,8 @@ export class DeliveryQueue {
       error = err instanceof Error ? err.message : String(err);
     }
     if (this.closed) return;
-    const retry = result === 'retry' && delivery.attempts < this.options.maxAttempts;
+    // (Draining, there is no later: a failure now is final.)
+    const retry = result === 'retry' && delivery.attempts < this.options.maxAttempts && !this.draining;
     delivery.status.attempted({
       at: Date.now(),
       deliveryId: delivery.id,
@@ -220,7 +235,7 @@ export class DeliveryQueue {
         this.pump();
       }, this.retryDelay(delivery.attempts));
       timer.unref();
-      this.retryTimers.add(timer);
+      this.retryTimers.set(timer, delivery);
       return;
     }
     this.held -= 1;
