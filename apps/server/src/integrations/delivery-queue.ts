@@ -72,8 +72,8 @@ const LOG_EVERY_MS = 10_000;
  * deliveries held (queued, in flight or waiting to retry: beyond it, a new one is dropped, so
  * what is held keeps its chance). Deliveries live in this process: when it stops, those queued,
  * in flight or waiting to be retried get an attempt within a bounded time (see close); one that
- * fails then is given up. Unless `allowPrivate`, a URL whose host is, or resolves to, a non-public address is
- * refused (address-policy.ts), checked at every connection.
+ * fails then is given up. Unless `allowPrivate`, a URL whose host is, or resolves to, a
+ * non-public address is refused (address-policy.ts), checked at every connection.
  */
 export class DeliveryQueue {
   private readonly ready: Held[] = [];

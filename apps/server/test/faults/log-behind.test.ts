@@ -33,6 +33,21 @@ async function nextOfType(client: TestClient, type: string, timeoutMs = 5000) {
   }
 }
 
+/**
+ * For `ms`, the client is not closed (4009 would end the socket) and gets nothing but the bus's
+ * status notices.
+ */
+async function expectOnlyStatusFor(client: TestClient, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const frame = await client.next(deadline - Date.now()).catch((err: Error) => {
+      if (/closed/.test(err.message)) throw err;
+      return undefined; // the wait ran out: nothing more came
+    });
+    if (frame !== undefined) assert.equal(frame.type, 'status', `only status notices, got ${JSON.stringify(frame)}`);
+  }
+}
+
 test('a log missing for a moment during a read-back: the room waits for it, nobody is asked to resync', async (t) => {
   const { app, admin, client, log } = await roomWithTwoMessages(t);
   const backfillsBefore = app.app.stats.backfills;
@@ -42,15 +57,7 @@ test('a log missing for a moment during a read-back: the room waits for it, nobo
   await new Promise((resolve) => setTimeout(resolve, 600));
   await admin.rename(`${log}:away`, log);
 
-  // Not closed (4009 would end the socket): only the bus's status notices arrive meanwhile.
-  const deadline = Date.now() + 2500;
-  while (Date.now() < deadline) {
-    const frame = await client.next(deadline - Date.now()).catch((err: Error) => {
-      if (/closed/.test(err.message)) throw err;
-      return undefined; // the wait ran out: nothing more came
-    });
-    if (frame !== undefined) assert.equal(frame.type, 'status', `only status notices, got ${JSON.stringify(frame)}`);
-  }
+  await expectOnlyStatusFor(client, 2500);
   client.send({ type: 'message', text: 'm3', clientMsgId: 'c3' });
   assert.equal((await nextOfType(client, 'message')).text, 'm3');
   assert.ok(app.app.stats.backfills > backfillsBefore, 'the read-back ran (and found the log again)');
@@ -81,14 +88,7 @@ test('read-backs started in quick succession (reconnect after reconnect) do not 
   await new Promise((resolve) => setTimeout(resolve, 500));
   await admin.rename(`${log}:away`, log);
 
-  const deadline = Date.now() + 2500;
-  while (Date.now() < deadline) {
-    const frame = await client.next(deadline - Date.now()).catch((err: Error) => {
-      if (/closed/.test(err.message)) throw err;
-      return undefined;
-    });
-    if (frame !== undefined) assert.equal(frame.type, 'status', `only status notices, got ${JSON.stringify(frame)}`);
-  }
+  await expectOnlyStatusFor(client, 2500);
   console.log(`  ${readBacks} read-backs found the log behind before it came back`);
   assert.ok(readBacks > 5, `more read-backs than the old count of retries (${readBacks})`);
   client.send({ type: 'message', text: 'm3', clientMsgId: 'c3' });
