@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import fp from 'fastify-plugin';
 import websocket from '@fastify/websocket';
 import type { WebSocket } from 'ws';
 import { CLOSE_CODES, PROTOCOL_V1 } from '@parley/protocol';
 import type { Config } from '../config.ts';
 import { sessionOf } from '../sessions/socket-session.ts';
+import { Heartbeat } from '../wire/heartbeat.ts';
 
 /** Sockets are closed in this many groups, spread over DRAIN_MS. */
 const DRAIN_BATCHES = 10;
@@ -30,7 +30,7 @@ export default fp<{ config: Config }>(
         handleProtocols: (offered: Set<string>) => (offered.has(PROTOCOL_V1) ? PROTOCOL_V1 : false),
       },
       preClose(done) {
-        clearInterval(pinger);
+        heartbeat.stop();
         fastify.roomHub.keepPresenceOnExit();
         drain([...fastify.websocketServer.clients], config).then(
           () => fastify.websocketServer.close(() => done()),
@@ -42,31 +42,10 @@ export default fp<{ config: Config }>(
       },
     });
 
-    // A peer that vanished without a close (a laptop lid, a dropped NAT mapping) would hold its
-    // socket, room membership and presence forever; pings find it, and keep proxies from timing
-    // out idle connections. Each round's ping carries a fresh random payload and only a pong
-    // echoing it counts: a client that never reads cannot stay "alive" by sending pongs unasked.
-    const alive = new WeakSet<WebSocket>();
-    let payload = randomBytes(8);
-    // One listener for every socket (`this` is the socket), not a closure per socket.
-    const onPong = function (this: WebSocket, data: Buffer) {
-      if (data.equals(payload)) alive.add(this);
-    };
-    fastify.websocketServer.on('connection', (socket: WebSocket) => {
-      alive.add(socket);
-      socket.on('pong', onPong);
-    });
-    const pinger = setInterval(() => {
-      payload = randomBytes(8);
-      for (const socket of fastify.websocketServer.clients) {
-        if (!alive.has(socket)) {
-          socket.terminate();
-          continue;
-        }
-        alive.delete(socket);
-        socket.ping(payload);
-      }
-    }, config.pingIntervalMs).unref();
+    // Keep-alive pings, a group of sockets at a time (see Heartbeat).
+    const heartbeat = new Heartbeat();
+    fastify.websocketServer.on('connection', (socket: WebSocket) => heartbeat.add(socket));
+    heartbeat.start(config.pingIntervalMs);
   },
   { name: 'parley-websocket' },
 );
