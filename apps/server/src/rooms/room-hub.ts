@@ -88,12 +88,12 @@ const LOG_BEHIND_GRACE_MS = 5000;
  * A finished history read is handed to identical reads for this long, as long as the room has
  * delivered nothing new meanwhile (see RoomHub.history): a deploy's reconnects of one room,
  * spread over seconds by the clients' jitter, then cost one log read per room and moment
- * instead of one each.
+ * instead of one each. (The default of RoomHubOptions.historyReuseMs.)
  */
 export const HISTORY_REUSE_MS = 1000;
 /**
  * Finished reads kept for reuse at most, and their estimated bytes at most (the oldest go
- * first). (Exported, as HISTORY_REUSE_MS, for the tests of these bounds.)
+ * first). (Exported for the tests of these bounds.)
  */
 export const HISTORY_REUSE_MAX_READS = 256;
 export const HISTORY_REUSE_MAX_BYTES = 32 * 1024 * 1024;
@@ -165,6 +165,12 @@ export interface RoomHubOptions {
   activities?: readonly RoomActivity[] | undefined;
   /** Rooms' webhooks (unless MAX_ROOM_WEBHOOKS is 0). */
   roomWebhooks?: RoomWebhookControl | undefined;
+  /**
+   * How long a finished history read is handed to identical reads; HISTORY_REUSE_MS unless
+   * set. Only tests set it: a long window keeps their reads however slow the machine, a short
+   * one lets them see reads let go.
+   */
+  historyReuseMs?: number | undefined;
 }
 
 /** A local socket's side of a room: the hub hands it each event once, in batches, in order. */
@@ -268,6 +274,8 @@ export class RoomHub {
   private readonly recentReads = new Map<string, RecentRead>();
   private recentReadBytes = 0;
   private recentReadsSweep: NodeJS.Timeout | undefined;
+  /** How long a finished read is handed out (RoomHubOptions.historyReuseMs). */
+  private readonly historyReuseMs: number;
   /**
    * With a publish check: per room and sender, the turn of their latest message or edit, which
    * ends once it is handed to the engine (see {@link checked}).
@@ -282,6 +290,7 @@ export class RoomHub {
     private readonly options: RoomHubOptions,
   ) {
     this.activities = options.activities ?? [];
+    this.historyReuseMs = options.historyReuseMs ?? HISTORY_REUSE_MS;
     engine.setListener({
       event: (room, event, seq) => this.receive(room, { event, seq }),
       availability: (up) => this.setDegraded(!up),
@@ -562,7 +571,7 @@ export class RoomHub {
     // A read that finished is as good as a new one while the room has delivered nothing since
     // it started (and stayed subscribed): whatever the log gained after it reached no socket
     // here yet, so it comes to the caller live, as it would after a fresh read. It is then
-    // handed out for HISTORY_REUSE_MS.
+    // handed out for historyReuseMs (HISTORY_REUSE_MS unless a test sets it).
     const key = `${room}\n${query.since ?? ''}\n${query.after ?? ''}\n${query.before ?? ''}\n${query.limit}\n${query.maxBytes}`;
     const recent = this.recentReads.get(key);
     if (recent !== undefined) {
@@ -621,7 +630,7 @@ export class RoomHub {
   private isReusable(room: string, recent: RecentRead): boolean {
     const { state } = recent;
     return (
-      performance.now() - recent.finishedAt < HISTORY_REUSE_MS &&
+      performance.now() - recent.finishedAt < this.historyReuseMs &&
       this.rooms.get(room) === state &&
       state.deliveredVersion === recent.version &&
       state.subscribed &&
@@ -642,7 +651,7 @@ export class RoomHub {
       if (this.recentReads.size <= HISTORY_REUSE_MAX_READS && this.recentReadBytes <= HISTORY_REUSE_MAX_BYTES) break;
       this.forgetRecentRead(oldestKey, oldest);
     }
-    this.recentReadsSweep ??= setTimeout(this.forgetExpiredReads, HISTORY_REUSE_MS).unref();
+    this.recentReadsSweep ??= setTimeout(this.forgetExpiredReads, this.historyReuseMs).unref();
   }
 
   /** Lets go of the kept reads that are too old to be handed out (an idle server keeps none). */
@@ -650,11 +659,11 @@ export class RoomHub {
     this.recentReadsSweep = undefined;
     const now = performance.now();
     for (const [key, recent] of this.recentReads) {
-      if (now - recent.finishedAt < HISTORY_REUSE_MS) break; // (oldest first: the rest are newer)
+      if (now - recent.finishedAt < this.historyReuseMs) break; // (oldest first: the rest are newer)
       this.forgetRecentRead(key, recent);
     }
     if (this.recentReads.size > 0)
-      this.recentReadsSweep = setTimeout(this.forgetExpiredReads, HISTORY_REUSE_MS).unref();
+      this.recentReadsSweep = setTimeout(this.forgetExpiredReads, this.historyReuseMs).unref();
   };
 
   private forgetRecentRead(key: string, recent: RecentRead): void {
