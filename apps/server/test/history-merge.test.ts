@@ -1,6 +1,10 @@
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { HISTORY_REUSE_MAX_BYTES, HISTORY_REUSE_MAX_READS, HISTORY_REUSE_MS } from '../src/rooms/room-hub.ts';
+import Fastify from 'fastify';
+import type { EngineOptions } from '../src/engine/engine.ts';
+import { MemoryEngine } from '../src/engine/memory-engine.ts';
+import { Stats } from '../src/observability/stats.ts';
+import { HISTORY_REUSE_MAX_BYTES, HISTORY_REUSE_MAX_READS, RoomHub, type RoomMember } from '../src/rooms/room-hub.ts';
 import { startApp, type RunningApp } from './helpers/app.ts';
 import { CrowdMember, closeCrowd, eventually } from './helpers/crowd.ts';
 import { TestRedis } from './helpers/redis-server.ts';
@@ -143,73 +147,137 @@ for (const engine of ['memory', 'redis'] as const) {
 
 /**
  * The finished reads RoomHub keeps for reuse are bounded in number and in estimated bytes, the
- * oldest dropped first, and let go once too old to be handed out. (Memory engine: the bounds are
- * the hub's, and its fast reads keep every kept one fresh, well within HISTORY_REUSE_MS.)
+ * oldest dropped first, and let go once too old to be handed out. Each test makes hubs of its
+ * own, over a memory engine, with the reuse window it needs (the app's keeps HISTORY_REUSE_MS):
+ * a long one where reads must stay kept, so that only the bounds drop any however slow the
+ * machine, and a short one to see reads let go. The assertions are on counts of reads, not on
+ * how long anything took.
  */
 describe('finished history reads kept for reuse', () => {
   type Query = { limit: number; maxBytes: number };
+  interface TestHub {
+    hub: RoomHub;
+    stats: Stats;
+    room: string;
+  }
 
-  /** Asks every query in turn, checking the bounds after each; returns how long it took. */
-  async function askInTurn({ app }: RunningApp, room: string, queries: Query[]): Promise<number> {
-    const started = performance.now();
+  /** Longer than any test runs: no read kept with it ages out. */
+  const KEEP_ALL_MS = 3_600_000;
+  const engineOptions: EngineOptions = {
+    historyLength: 100,
+    historyBudgetBytes: 64 << 20,
+    roomIndexSize: 100,
+    commandTimeoutMs: 2000,
+    roomTtlMs: 24 * 3600_000,
+    presenceTtlMs: 60_000,
+    activeWindowMs: 3600_000,
+    editWindowMs: 0,
+    maxReactionEmoji: 20,
+    maxReactionsPerMessage: 100,
+    waitReplicas: 0,
+    waitTimeoutMs: 1000,
+  };
+  // (A Fastify instance only for its logger, as the app passes the hub its own.)
+  const log = Fastify({ logger: { level: process.env.TEST_LOG_LEVEL ?? 'silent' } }).log;
+
+  /**
+   * A hub of its own with this reuse window, over a memory engine, and one member in `room` to
+   * whom `texts` were posted and delivered (before the reads: a delivery would end their reuse).
+   */
+  async function hubWith(t: TestContext, historyReuseMs: number, room: string, texts: string[]): Promise<TestHub> {
+    const engine = new MemoryEngine(engineOptions);
+    const stats = new Stats();
+    const hub = new RoomHub(engine, log, stats, {
+      typingMaxMembers: 100,
+      presenceCountOnlyMembers: 1000,
+      historyReuseMs,
+    });
+    let delivered = 0;
+    const member: RoomMember = {
+      userId: undefined,
+      addressKey: 'test',
+      deliver: (batch) => (delivered += batch.messageCount),
+      busStatus: () => {},
+      resync: () => {},
+      removed: () => {},
+      addressBanned: () => {},
+    };
+    await hub.join(room, member);
+    t.after(async () => {
+      hub.leave(room, member);
+      await engine.close();
+    });
+    for (const text of texts) await hub.post({ room, user: { id: 'u_keeper', name: 'Keeper' }, text });
+    await eventually(() => delivered === texts.length, 'the messages delivered');
+    return { hub, stats, room };
+  }
+
+  /** Asks every query in turn, checking the bounds after each. */
+  async function askInTurn({ hub, room }: TestHub, queries: Query[]): Promise<void> {
     for (const query of queries) {
-      await app.roomHub.history(room, query);
-      const kept = app.roomHub.keptHistoryReads;
+      await hub.history(room, query);
+      const kept = hub.keptHistoryReads;
       assert.ok(kept.reads <= HISTORY_REUSE_MAX_READS, `${kept.reads} reads kept`);
       assert.ok(kept.bytes <= HISTORY_REUSE_MAX_BYTES, `${kept.bytes} bytes kept`);
     }
-    return performance.now() - started;
   }
 
-  /** Asks `kept` again, all at once: none may cost a log read. Then `dropped`: each must cost one. */
-  async function assertKeptNewest({ app }: RunningApp, room: string, kept: Query[], dropped: Query[]): Promise<void> {
-    const start = app.stats.historyReads;
-    await Promise.all(kept.map((query) => app.roomHub.history(room, query)));
-    assert.equal(app.stats.historyReads - start, 0, 'the newest reads were all kept');
-    await Promise.all(dropped.map((query) => app.roomHub.history(room, query)));
-    assert.equal(app.stats.historyReads - start, dropped.length, 'the oldest were dropped');
+  /** How many log reads asking these queries again, all at once, costs. */
+  async function readsToAsk({ hub, stats, room }: TestHub, queries: Query[]): Promise<number> {
+    const start = stats.historyReads;
+    await Promise.all(queries.map((query) => hub.history(room, query)));
+    return stats.historyReads - start;
+  }
+
+  /** Asks `kept` again: none may cost a log read (nor move, being reused). Then `dropped`: each must cost one. */
+  async function assertKeptNewest(hub: TestHub, kept: Query[], dropped: Query[]): Promise<void> {
+    assert.equal(await readsToAsk(hub, kept), 0, 'the newest reads were all kept');
+    assert.equal(await readsToAsk(hub, dropped), dropped.length, 'the oldest were dropped');
+  }
+
+  /** Distinct reads of the same page (each maxBytes is a key of its own). */
+  function distinctReads(count: number, limit: number): Query[] {
+    return Array.from({ length: count }, (_, i) => ({ limit, maxBytes: (1 << 20) + i }));
   }
 
   test(`at most ${HISTORY_REUSE_MAX_READS} reads are kept, the oldest dropped first`, async (t) => {
-    const running = await startApp(t);
-    const room = 'kept_reads';
-    const { client } = await connectV1(running.wsUrl, room, { name: 'Keeper' });
-    t.after(() => client.close());
-    // (Delivered before the reads: a delivery would end their reuse.)
-    await nextMessage(client, await postV1(client, 'the one message'));
-    // Distinct reads of the same page (each maxBytes is a key of its own), 44 more than are kept.
-    const queries = Array.from({ length: HISTORY_REUSE_MAX_READS + 44 }, (_, i) => ({
-      limit: 10,
-      maxBytes: (1 << 20) + i,
-    }));
-    const took = await askInTurn(running, room, queries);
-    assert.equal(running.app.roomHub.keptHistoryReads.reads, HISTORY_REUSE_MAX_READS);
-    assert.ok(took < HISTORY_REUSE_MS / 2, `the reads took ${took} ms: too slow to tell a drop from an expiry`);
-    await assertKeptNewest(running, room, queries.slice(-HISTORY_REUSE_MAX_READS), queries.slice(0, 44));
+    const kept = await hubWith(t, KEEP_ALL_MS, 'kept_reads', ['the one message']);
+    // 44 more than are kept.
+    const queries = distinctReads(HISTORY_REUSE_MAX_READS + 44, 10);
+    await askInTurn(kept, queries);
+    assert.equal(kept.hub.keptHistoryReads.reads, HISTORY_REUSE_MAX_READS);
+    await assertKeptNewest(kept, queries.slice(-HISTORY_REUSE_MAX_READS), queries.slice(0, 44));
   });
 
-  test('at most HISTORY_REUSE_MAX_BYTES (estimated) are kept, the oldest dropped first; all let go once too old', async (t) => {
-    const running = await startApp(t);
-    const hub = running.app.roomHub;
-    const room = 'kept_bytes';
-    const { client } = await connectV1(running.wsUrl, room, { name: 'Keeper' });
-    t.after(() => client.close());
-    let last = '';
-    for (let i = 0; i < 50; i++) last = await postV1(client, `${i} `.padEnd(4000, 'x'));
-    await nextMessage(client, last);
+  test('at most HISTORY_REUSE_MAX_BYTES (estimated) are kept, the oldest dropped first', async (t) => {
+    const texts = Array.from({ length: 50 }, (_, i) => `${i} `.padEnd(4000, 'x'));
+    const kept = await hubWith(t, KEEP_ALL_MS, 'kept_bytes', texts);
     // Each read holds the 50 messages, estimated at about 0.6 MiB: the bytes bound keeps 53 of
     // them, far fewer than the count bound would.
-    const queries = Array.from({ length: 80 }, (_, i) => ({ limit: 50, maxBytes: (1 << 20) + i }));
-    const took = await askInTurn(running, room, queries);
-    const { reads, bytes } = hub.keptHistoryReads;
+    const queries = distinctReads(80, 50);
+    await askInTurn(kept, queries);
+    const { reads, bytes } = kept.hub.keptHistoryReads;
     const perRead = bytes / reads;
     assert.ok(perRead > 50 * 4000, `a read is estimated at ${perRead} bytes`);
     assert.equal(reads, Math.floor(HISTORY_REUSE_MAX_BYTES / perRead), 'as many as fit in the bound');
-    assert.ok(took < HISTORY_REUSE_MS / 2, `the reads took ${took} ms: too slow to tell a drop from an expiry`);
-    await assertKeptNewest(running, room, queries.slice(-reads), queries.slice(0, -reads));
-    // Once too old to be handed out, they are let go (the sweep runs every HISTORY_REUSE_MS),
-    // and their bytes with them.
-    await eventually(() => hub.keptHistoryReads.reads === 0, 'the kept reads let go', 4 * HISTORY_REUSE_MS);
-    assert.deepEqual(hub.keptHistoryReads, { reads: 0, bytes: 0 });
+    await assertKeptNewest(kept, queries.slice(-reads), queries.slice(0, -reads));
+  });
+
+  test('a kept read is handed out within the reuse window only, and let go after it, its bytes too', async (t) => {
+    const short = await hubWith(t, 50, 'let_go', ['the one message']);
+    const long = await hubWith(t, KEEP_ALL_MS, 'let_go', ['the one message']);
+    const query = { limit: 10, maxBytes: 1 << 20 };
+    assert.equal(await readsToAsk(short, [query]), 1);
+    assert.equal(await readsToAsk(long, [query]), 1);
+    // Past the short window (a busy machine only sleeps longer, which changes nothing here).
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(await readsToAsk(long, [query]), 0, 'handed out within the window');
+    assert.equal(await readsToAsk(short, [query]), 1, 'read again after the window');
+    // Kept reads past the window are let go (a sweep every window), bytes too: an idle hub keeps
+    // none. The long window's stays.
+    assert.equal(short.hub.keptHistoryReads.reads, 1, 'the new read is kept');
+    await eventually(() => short.hub.keptHistoryReads.reads === 0, 'the kept read let go', 30_000);
+    assert.deepEqual(short.hub.keptHistoryReads, { reads: 0, bytes: 0 });
+    assert.equal(long.hub.keptHistoryReads.reads, 1);
   });
 });
