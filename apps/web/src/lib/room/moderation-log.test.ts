@@ -8,6 +8,7 @@ import {
   type RoomSettings,
   type SettingsFrame,
   type User,
+  type WebhookFrame,
   type WelcomeFrame,
 } from '@parley/protocol';
 import {
@@ -59,8 +60,23 @@ function apply(state: RoomState, ...frames: RoomFrame[]): RoomState {
   return state;
 }
 
-/** An item as a short word for comparing orders: the action, or the setting that changed. */
-const word = (item: ModerationLogItem) => (item.kind === 'moderation' ? item.frame.action : item.change.setting);
+/** The owner's change of the room's webhook, as everyone is told it (`null`: removed). */
+function hook(events: string[] | null): WebhookFrame {
+  return { type: 'webhook', webhook: events === null ? null : { events }, by: olga };
+}
+
+/** Applies a frame received at `now` (this client's clock). */
+function applyAt(state: RoomState, now: number, frame: RoomFrame): RoomState {
+  return applyFrame(state, frame, { ...context, now }).state;
+}
+
+/** An item as a short word for comparing orders: the action, the setting that changed, or `webhook-<change>`. */
+const word = (item: ModerationLogItem) =>
+  item.kind === 'moderation'
+    ? item.frame.action
+    : item.kind === 'settings'
+      ? item.change.setting
+      : `webhook-${item.change.kind}`;
 
 describe('moderationLog', () => {
   test('the log’s moderation and settings lines, newest first; messages, joins and gaps are left out', () => {
@@ -77,7 +93,7 @@ describe('moderationLog', () => {
     const log = moderationLog(state.timeline.entries);
     assert.deepEqual(log.map(word), ['kick', 'unmute', 'slowModeSeconds', 'mute']);
     assert.deepEqual(
-      log.map((item) => item.eventId),
+      log.map((item) => (item.kind === 'webhook' ? undefined : item.eventId)),
       ['500-1', '500-0', '400-0', '200-0'],
     );
     // Who, what, to whom, until when and why: all there for the view.
@@ -161,6 +177,76 @@ describe('moderationLog', () => {
       'slowModeSeconds',
       'inviteOnly',
       'mute',
+    ]);
+  });
+
+  test('changes of the room’s webhook seen live are items too: who, what and when this client got them', () => {
+    let state = apply(initialRoomState(new Timeline()), welcome({ history: [msg('100-0')] }));
+    state = applyAt(state, 250, hook(['message', 'edit']));
+    state = applyAt(state, 300, msg('300-0'));
+    state = applyAt(state, 450, hook(['message', 'join']));
+    state = applyAt(state, 600, hook(null));
+    const log = moderationLog(state.timeline.entries);
+    assert.deepEqual(log.map(word), ['webhook-removed', 'webhook-changed', 'webhook-set']);
+    assert.deepEqual(
+      log.map((item) => item.ts),
+      [600, 450, 250],
+    );
+    const set = log[2]!;
+    assert.equal(set.kind, 'webhook');
+    if (set.kind === 'webhook') {
+      assert.equal(set.by.name, 'Olga');
+      assert.deepEqual(set.change, { kind: 'set', events: ['message', 'edit'] });
+    }
+    assert.equal(new Set(log.map((item) => item.key)).size, log.length);
+  });
+
+  test('webhook lines take their place among the log’s by time (a log line’s from its id); those keep their order', () => {
+    let state = apply(initialRoomState(new Timeline()), welcome());
+    state = applyAt(state, 200, mod('mute', '200-0'));
+    state = applyAt(state, 250, hook(['message']));
+    state = applyAt(state, 400, settings({ topic: 'Seeds', readOnly: true }, '400-0'));
+    state = applyAt(state, 450, hook(['message', 'join']));
+    state = applyAt(state, 500, mod('unmute', '500-0'));
+    state = applyAt(state, 500, mod('kick', '500-1'));
+    // Received in the same millisecond the server logged the kick: not the newer of the two.
+    state = applyAt(state, 500, hook(null));
+    assert.deepEqual(moderationLog(state.timeline.entries).map(word), [
+      'kick',
+      'unmute',
+      'webhook-removed',
+      'webhook-changed',
+      'topic',
+      'readOnly',
+      'webhook-set',
+      'mute',
+    ]);
+  });
+
+  test('an action missed while away goes by its time, before or after the webhook lines seen before it', () => {
+    let state = apply(initialRoomState(new Timeline()), welcome(), mod('mute', '100-0'));
+    state = applyAt(state, 300, hook(['message']));
+    state = { ...state, askedSince: '100-0' };
+    // Away from 350 on; the welcome brings what the log got meanwhile: one logged before the
+    // webhook line this client saw (the server's notice took a while), one after it.
+    state = apply(state, welcome({ recovered: true, moderation: [mod('unmute', '280-0'), mod('ban', '400-0')] }));
+    assert.deepEqual(moderationLog(state.timeline.entries).map(word), ['ban', 'webhook-set', 'unmute', 'mute']);
+  });
+
+  test('webhook lines keep the order they arrived in, even when this client’s clock went back', () => {
+    let state = apply(initialRoomState(new Timeline()), welcome());
+    state = applyAt(state, 900, hook(['message']));
+    state = applyAt(state, 200, mod('mute', '200-0'));
+    state = applyAt(state, 100, hook(null));
+    state = applyAt(state, 500, mod('unmute', '500-0'));
+    // The removal after the set, as they came, whatever their times say (sorted by time, the set
+    // would come first, before the removal that undid it); a clock that is off only moves them
+    // among the log's lines, by its times: both before the mute logged at 200.
+    assert.deepEqual(moderationLog(state.timeline.entries).map(word), [
+      'unmute',
+      'mute',
+      'webhook-removed',
+      'webhook-set',
     ]);
   });
 
