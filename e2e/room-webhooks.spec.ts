@@ -9,8 +9,9 @@ import { expect, test, type Person } from './fixtures.ts';
 // this spec runs on 127.0.0.1 (the test servers have ROOM_WEBHOOK_ALLOW_PRIVATE=1), copies the
 // secret shown once, and a member's message arrives there signed with it; the member sees that
 // the room's events leave it, and when that changes. The owner sees the deliveries, changes the
-// events, removes the webhook, and sees the server's refusal of a URL. The owner and the member
-// in two browsers (on two server instances in the redis project).
+// events, removes the webhook, sees the server's refusal of a URL, and finds the three changes in
+// the moderation log. The owner and the member in two browsers (on two server instances in the
+// redis project).
 
 /** One POST the receiver got. */
 interface Delivery {
@@ -197,6 +198,24 @@ test.describe('room webhooks', () => {
       await olga.page.waitForTimeout(1_000);
       expect(receiver.deliveries.filter((d) => d.body.includes('Nobody outside hears this'))).toEqual([]);
       expect(receiver.deliveries.length).toBe(before);
+
+      // The owner's moderation log has the three changes, newest first, in the log's words.
+      await dialog.getByRole('button', { name: 'Close' }).click();
+      await expect(dialog).toBeHidden();
+      await olga.page.getByRole('button', { name: 'Moderation tools' }).click();
+      await olga.page
+        .getByRole('menu', { name: 'Moderation tools' })
+        .getByRole('menuitem', { name: 'Moderation log' })
+        .click();
+      const log = olga.page.getByRole('dialog', { name: 'Moderation log' });
+      await expect(log.getByTestId('moderation-log-item')).toHaveText([
+        /^\s*Olga\b.* removed the room’s webhook: nothing is sent to it any more/,
+        /^\s*Olga\b.* changed the room’s webhook: its messages and arrivals are sent to it/,
+        /^\s*Olga\b.* set up a webhook: this room’s messages, edits and deletions are sent to it/,
+      ]);
+      await expect(log.getByTestId('moderation-log-item').first()).toHaveAttribute('data-kind', 'webhook');
+      await expectAxeClean(olga.page);
+      await expectNoHorizontalScroll(olga.page);
     } finally {
       await receiver.close();
     }
