@@ -361,7 +361,9 @@ interface LogPage {
 export const ABANDONED_ROOMS_PER_SWEEP = 50;
 
 /** The heartbeat refreshes at most this many people of a room per call (Redis runs a script alone). */
-const REFRESH_CHUNK = 500;
+export const REFRESH_CHUNK = 500;
+/** The heartbeat's refresh calls at Redis at once at most (see refreshPresence). (Exported for its test.) */
+export const REFRESH_IN_FLIGHT = 4;
 /** Daily quota counts expire this long after their day began. */
 const QUOTA_TTL_SECONDS = 2 * 24 * 3600;
 /** Log entries read at a time when looking for how the room last named someone (see lastKnown). */
@@ -405,6 +407,8 @@ export class RedisEngine implements ChatEngine {
   private readonly heartbeat: NodeJS.Timeout;
   private readonly abandonedSweep: NodeJS.Timeout;
   private sweeping = false;
+  /** A presence heartbeat is running (see refreshPresence). */
+  private refreshing = false;
   /** Redis Cluster: the second read-back after the subscriptions moved (see the subscribersReady handler). */
   private settledBackfill: NodeJS.Timeout | undefined;
   /** Enters waiting for their room's enter call in flight to return (see enterTogether). */
@@ -542,7 +546,7 @@ export class RedisEngine implements ChatEngine {
     if (this.cluster) this.slotsRefresh = refreshSlotsEvery([this.commands, this.reader, this.subscriber] as Cluster[]);
     // Refresh at a third of the expiry, so two missed beats still keep people present.
     this.heartbeat = setInterval(
-      () => this.refreshPresence(),
+      () => void this.refreshPresence(),
       Math.max(250, Math.floor(options.presenceTtlMs / 3)),
     ).unref();
     this.abandonedSweep = setInterval(
@@ -1476,42 +1480,68 @@ export class RedisEngine implements ChatEngine {
     return `${userId}|${this.instanceId}`;
   }
 
-  private refreshPresence(): void {
-    if (this.commands.status !== 'ready') return;
-    const now = Date.now();
-    if (this.present.size > 0) {
-      // Confirms this instance's rooms as occupied, in one command (entries of a dead instance age out).
-      const scored = [...this.present.keys()].flatMap((room) => [now, room]);
-      this.commands
-        .zadd(OCCUPIED_INDEX_KEY, ...scored)
-        .catch((err: Error) => this.log.warn({ err: err.message }, 'occupied-room index refresh failed'));
-    }
-    for (const [room, people] of this.present) {
-      const keys = presenceKeys(room);
-      const members = [...people.keys()].map((userId) => this.presenceMember(userId));
-      for (let i = 0; i < members.length; i += REFRESH_CHUNK) {
+  /**
+   * One presence heartbeat: confirms this instance's rooms as occupied and pushes back the expiry
+   * of its people, REFRESH_CHUNK people a script, at most REFRESH_IN_FLIGHT scripts at Redis at
+   * once: Redis runs a script alone, and all of a big room's chunks sent together (20 for 10,000
+   * people) would make every message posted meanwhile wait behind all of them. A beat still
+   * running when the next is due lets that one pass.
+   *
+   * Run by the heartbeat timer; public so a test can run a beat itself.
+   */
+  async refreshPresence(): Promise<void> {
+    if (this.refreshing || this.commands.status !== 'ready') return;
+    this.refreshing = true;
+    try {
+      const now = Date.now();
+      if (this.present.size > 0) {
+        // Confirms this instance's rooms as occupied, in one command (entries of a dead instance age out).
+        const scored = [...this.present.keys()].flatMap((room) => [now, room]);
         this.commands
-          .refreshPresence(
-            ...keys,
-            now,
-            roomChannel(room),
-            now + this.options.presenceTtlMs,
-            this.options.roomTtlMs,
-            ...members.slice(i, i + REFRESH_CHUNK),
-          )
-          .then(([missing, swept]) => {
-            this.reportSwept(room, swept);
-            // Entries that expired while this instance could not reach Redis: enter them again.
-            for (const member of missing) {
-              const person = this.present.get(room)?.get(userOfPresenceMember(member));
-              if (person !== undefined)
-                void this.enterTogether(room, person.user, person.address, 0).catch((err: Error) =>
-                  this.log.warn({ room, err: err.message }, 'presence refresh failed'),
-                );
-            }
-          })
-          .catch((err: Error) => this.log.warn({ room, err: err.message }, 'presence refresh failed'));
+          .zadd(OCCUPIED_INDEX_KEY, ...scored)
+          .catch((err: Error) => this.log.warn({ err: err.message }, 'occupied-room index refresh failed'));
       }
+      const chunks: Array<{ room: string; members: string[] }> = [];
+      for (const [room, people] of this.present) {
+        const members = [...people.keys()].map((userId) => this.presenceMember(userId));
+        for (let i = 0; i < members.length; i += REFRESH_CHUNK)
+          chunks.push({ room, members: members.slice(i, i + REFRESH_CHUNK) });
+      }
+      let next = 0;
+      const worker = async () => {
+        while (next < chunks.length) {
+          const { room, members } = chunks[next++]!;
+          await this.refreshChunk(room, members, now);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(REFRESH_IN_FLIGHT, chunks.length) }, worker));
+    } finally {
+      this.refreshing = false;
+    }
+  }
+
+  /** Pushes back the expiry of some of this instance's people in a room (never rejects: a failure is logged). */
+  private async refreshChunk(room: string, members: string[], now: number): Promise<void> {
+    try {
+      const [missing, swept] = await this.commands.refreshPresence(
+        ...presenceKeys(room),
+        now,
+        roomChannel(room),
+        now + this.options.presenceTtlMs,
+        this.options.roomTtlMs,
+        ...members,
+      );
+      this.reportSwept(room, swept);
+      // Entries that expired while this instance could not reach Redis: enter them again.
+      for (const member of missing) {
+        const person = this.present.get(room)?.get(userOfPresenceMember(member));
+        if (person !== undefined)
+          void this.enterTogether(room, person.user, person.address, 0).catch((err: Error) =>
+            this.log.warn({ room, err: err.message }, 'presence refresh failed'),
+          );
+      }
+    } catch (err) {
+      this.log.warn({ room, err: (err as Error).message }, 'presence refresh failed');
     }
   }
 
