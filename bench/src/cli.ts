@@ -83,7 +83,7 @@ const USAGE = `usage: pnpm bench [--quick] [options]
                           --workloads=e,f,g (results as <date>-storms.md when only those run)
   --big-room-sizes=N,N…   members of the one room in e and f (default 2000,5000,10000; quick 500,1000,2000)
   --big-room-senders=5    senders in e, one message a second each
-  --big-room-duration-ms=N  measured window of e (default 10000; quick 4000)
+  --big-room-duration-ms=N  measured window of e (default 30000; quick 4000)
   --join-concurrency=100  connections opened at once while e fills its room
   --storm-concurrency=500 connections opened at once in f
   --deploy-clients=N      clients in g (default 10000; quick 2000), in --deploy-rooms=N rooms (100; quick 20)
@@ -210,7 +210,7 @@ function parseArgs(argv: string[]): Args {
     bigRoomSizes: sizes,
     bigRoomSenders: Math.max(1, num('big-room-senders', 5)),
     bigRoomWarmupMs: quick ? 1000 : 2000,
-    bigRoomDurationMs: num('big-room-duration-ms', quick ? 4000 : 10_000),
+    bigRoomDurationMs: num('big-room-duration-ms', quick ? 4000 : 30_000),
     joinConcurrency: Math.max(1, num('join-concurrency', 100)),
     stormConcurrency: Math.max(1, num('storm-concurrency', 500)),
     deployClients: Math.max(deployRooms, num('deploy-clients', quick ? 2000 : 10_000)),
