@@ -1,11 +1,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import Fastify from 'fastify';
 import { Redis } from 'ioredis';
-import type { EngineOptions } from '../src/engine/engine.ts';
 import { ABANDONED_ROOMS_PER_SWEEP, RedisEngine } from '../src/engine/redis-engine.ts';
 import { OCCUPIED_INDEX_KEY } from '../src/engine/redis-keys.ts';
 import { eventually } from './helpers/crowd.ts';
+import { testEngineOptions, testLogger } from './helpers/engine-options.ts';
 import { TestRedis } from './helpers/redis-server.ts';
 
 /**
@@ -24,25 +23,11 @@ const PRESENCE_TTL_MS = 60_000;
 /** More rooms than two beats take, so it takes three. */
 const ROOMS = 2 * ABANDONED_ROOMS_PER_SWEEP + 10;
 
-const options: EngineOptions = {
-  historyLength: 100,
-  historyBudgetBytes: 1 << 20,
-  roomIndexSize: 1000,
-  commandTimeoutMs: 2000,
-  roomTtlMs: 24 * 3600_000,
-  presenceTtlMs: PRESENCE_TTL_MS,
-  activeWindowMs: 3600_000,
-  editWindowMs: 0,
-  maxReactionEmoji: 20,
-  maxReactionsPerMessage: 100,
-  waitReplicas: 0,
-  waitTimeoutMs: 1000,
-};
+const options = testEngineOptions({ presenceTtlMs: PRESENCE_TTL_MS });
 
 let redis: TestRedis;
 let direct: Redis;
-// (A Fastify instance only for its logger, as the app passes the engine its own.)
-const log = Fastify({ logger: { level: process.env.TEST_LOG_LEVEL ?? 'silent' } }).log;
+const log = testLogger();
 
 before(async () => {
   redis = await TestRedis.start();

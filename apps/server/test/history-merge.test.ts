@@ -1,12 +1,11 @@
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import Fastify from 'fastify';
-import type { EngineOptions } from '../src/engine/engine.ts';
 import { MemoryEngine } from '../src/engine/memory-engine.ts';
 import { Stats } from '../src/observability/stats.ts';
 import { HISTORY_REUSE_MAX_BYTES, HISTORY_REUSE_MAX_READS, RoomHub, type RoomMember } from '../src/rooms/room-hub.ts';
 import { startApp, type RunningApp } from './helpers/app.ts';
 import { CrowdMember, closeCrowd, eventually } from './helpers/crowd.ts';
+import { testEngineOptions, testLogger } from './helpers/engine-options.ts';
 import { TestRedis } from './helpers/redis-server.ts';
 import { connectV1, nextOfType, postV1, type TestClient } from './helpers/ws-client.ts';
 
@@ -163,22 +162,8 @@ describe('finished history reads kept for reuse', () => {
 
   /** Longer than any test runs: no read kept with it ages out. */
   const KEEP_ALL_MS = 3_600_000;
-  const engineOptions: EngineOptions = {
-    historyLength: 100,
-    historyBudgetBytes: 64 << 20,
-    roomIndexSize: 100,
-    commandTimeoutMs: 2000,
-    roomTtlMs: 24 * 3600_000,
-    presenceTtlMs: 60_000,
-    activeWindowMs: 3600_000,
-    editWindowMs: 0,
-    maxReactionEmoji: 20,
-    maxReactionsPerMessage: 100,
-    waitReplicas: 0,
-    waitTimeoutMs: 1000,
-  };
-  // (A Fastify instance only for its logger, as the app passes the hub its own.)
-  const log = Fastify({ logger: { level: process.env.TEST_LOG_LEVEL ?? 'silent' } }).log;
+  const engineOptions = testEngineOptions({ historyBudgetBytes: 64 << 20, roomIndexSize: 100 });
+  const log = testLogger();
 
   /**
    * A hub of its own with this reuse window, over a memory engine, and one member in `room` to

@@ -1,10 +1,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import Fastify from 'fastify';
 import { Redis } from 'ioredis';
-import type { EngineOptions } from '../src/engine/engine.ts';
 import { REFRESH_CHUNK, REFRESH_IN_FLIGHT, RedisEngine } from '../src/engine/redis-engine.ts';
 import { eventually } from './helpers/crowd.ts';
+import { testEngineOptions, testLogger } from './helpers/engine-options.ts';
 import { TestRedis } from './helpers/redis-server.ts';
 
 /**
@@ -19,23 +18,10 @@ import { TestRedis } from './helpers/redis-server.ts';
 const PRESENCE_TTL_MS = 120_000;
 const PEOPLE = 3000;
 
-const options: EngineOptions = {
-  historyLength: 100,
-  historyBudgetBytes: 1 << 20,
-  roomIndexSize: 1000,
-  commandTimeoutMs: 5000,
-  roomTtlMs: 24 * 3600_000,
-  presenceTtlMs: PRESENCE_TTL_MS,
-  activeWindowMs: 3600_000,
-  editWindowMs: 0,
-  maxReactionEmoji: 20,
-  maxReactionsPerMessage: 100,
-  waitReplicas: 0,
-  waitTimeoutMs: 1000,
-};
+const options = testEngineOptions({ presenceTtlMs: PRESENCE_TTL_MS, commandTimeoutMs: 5000 });
 
 let redis: TestRedis;
-const log = Fastify({ logger: { level: process.env.TEST_LOG_LEVEL ?? 'silent' } }).log;
+const log = testLogger();
 
 before(async () => {
   redis = await TestRedis.start();
