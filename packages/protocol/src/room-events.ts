@@ -13,12 +13,15 @@ import {
 // published to the room, defined once. Three forms, each with its schema:
 //
 //  - the event itself (`RoomEvent`), as the server handles it between the bus and the sockets;
-//  - its stored record (`RoomRecord`): a versioned object kept in the room's log and carried
-//    between instances (distinct from the wire frames, so either can change on its own);
+//  - for the kinds kept in the room's log, its stored record (`MessageRecord`, `ChangeRecord`,
+//    `ModerationRecord`, `SettingsRecord`): a versioned object carried between instances
+//    (distinct from the wire frames, so either can change on its own);
 //  - its wire frames, built from the event in one place (the server's rooms/room-events.ts).
 //
-// Adding a kind: add its event and record schemas here, then handle it wherever the compiler
-// points (every conversion is an exhaustive switch); see docs/architecture.md.
+// Adding a kind: add its event schema (and a record schema if it is kept in the log) here, then
+// handle it wherever the compiler points (every conversion is an exhaustive switch); a new
+// record is not in a union the compiler checks, so also teach the Redis engine's
+// redis-records.ts to read it; see docs/architecture.md.
 
 /** A chat message, as stored and delivered (its `id` gives its place in the room's order). */
 export const MessageEventSchema = v.object({ kind: v.literal('message'), message: MessageFrameSchema });
