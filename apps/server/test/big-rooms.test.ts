@@ -232,7 +232,12 @@ for (const engine of ['memory', 'redis'] as const) {
     test('a member page names an empty room with nobody, and refuses a bad cursor or limit', async () => {
       const empty = await (await fetch(`${a.httpUrl}/api/rooms/nobody_${engine}/members`)).json();
       assert.deepEqual(empty, { room: `nobody_${engine}`, memberCount: 0, members: [] });
-      for (const query of ['cursor=abc', 'cursor=-1', 'limit=0', 'limit=201', 'limit=x']) {
+      // The largest cursor there can be is read (an empty page); one past it is refused as bad,
+      // not passed to Redis's HSCAN, which refused it ('invalid cursor': 503 unavailable).
+      const largest = await fetch(`${a.httpUrl}/api/rooms/lobby/members?cursor=18446744073709551615`);
+      assert.equal(largest.status, 200);
+      const tooLarge = ['cursor=18446744073709551616', 'cursor=99999999999999999999'];
+      for (const query of ['cursor=abc', 'cursor=-1', 'limit=0', 'limit=201', 'limit=x', ...tooLarge]) {
         const res = await fetch(`${a.httpUrl}/api/rooms/lobby/members?${query}`);
         assert.equal(res.status, 400, query);
         assert.equal(((await res.json()) as { error: string }).error, 'bad_request');

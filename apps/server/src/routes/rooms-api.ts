@@ -23,6 +23,11 @@ const MIN_PAGE_BYTES = 16 * 1024;
 /** Members in a page of GET /api/rooms/<room>/members by default, and at most. */
 const MEMBER_PAGE_DEFAULT = 100;
 const MEMBER_PAGE_MAX = 200;
+/**
+ * The largest cursor a member page takes: the Redis engine's cursor is HSCAN's, an unsigned
+ * 64-bit number, and Redis answers a larger one with an error (which read as `unavailable`, 503).
+ */
+const MEMBER_CURSOR_MAX = 2n ** 64n - 1n;
 /** Rooms listed by GET /api/rooms. */
 const ROOM_LIST_SIZE = 50;
 /**
@@ -133,7 +138,7 @@ const roomsApi: FastifyPluginAsync<{ config: Config }> = async (fastify, { confi
     const room = parseRoomName(request.params.room);
     if (!room.ok) throw new HttpError('invalid_room', room.message);
     const { cursor } = request.query;
-    if (cursor !== undefined && !MEMBER_CURSOR_PATTERN.test(cursor))
+    if (cursor !== undefined && (!MEMBER_CURSOR_PATTERN.test(cursor) || BigInt(cursor) > MEMBER_CURSOR_MAX))
       throw new HttpError('bad_request', '"cursor" must be the cursor of the previous page.');
     const limit = request.query.limit === undefined ? MEMBER_PAGE_DEFAULT : Number(request.query.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > MEMBER_PAGE_MAX) {
