@@ -176,6 +176,8 @@ export interface Config {
   roomWebhookQueuePerRoom: number;
   /** Lets rooms' webhooks reach loopback, private and link-local addresses (never by default: owners are anyone). */
   roomWebhookAllowPrivate: boolean;
+  /** Bot-mention deliveries the messages of one address (key) may have held at once (of their queue's WEBHOOK_QUEUE_MAX); 0: no share. */
+  botMentionQueuePerAddress: number;
 }
 
 /** Raised when the environment holds invalid values; lists every problem at once. */
@@ -359,6 +361,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     roomWebhookQueuePerRoom: int('ROOM_WEBHOOK_QUEUE_PER_ROOM', 100, 1, 1_000_000),
     roomWebhookAllowPrivate:
       oneOf('ROOM_WEBHOOK_ALLOW_PRIVATE', env.ROOM_WEBHOOK_ALLOW_PRIVATE, ['0', '1'], problems) === '1',
+    botMentionQueuePerAddress: int('BOT_MENTION_QUEUE_PER_ADDRESS', 100, 0, 1_000_000),
   };
   // A welcome must fit in what one socket may have queued, with room to spare for what follows it.
   const sendBuffer = config.sendBufferLimitBytes;

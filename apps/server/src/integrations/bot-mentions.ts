@@ -25,6 +25,12 @@ export interface BotMentionOptions extends QueueOptions {
   maxBodyBytes: number;
   /** MAX_TEXT_BYTES: an answer is read up to 1 KiB + 6 × this (a reply of MAX_TEXT_BYTES, every byte escaped). */
   maxTextBytes: number;
+  /**
+   * BOT_MENTION_QUEUE_PER_ADDRESS: deliveries the messages of one sender's address key
+   * (limits/address-key.ts) may have held at once (queued, in flight or waiting to retry); 0: no
+   * share, only the queue's `queueMax`.
+   */
+  queuePerAddress: number;
 }
 
 /** Posts a bot's answer as the bot (sessions/bot-poster.ts: the bot API's path); throws when refused. */
@@ -71,10 +77,15 @@ const AT_SIGNS_SCANNED = 100;
  *   id, and the reply's clientMsgId is made from it, so the room gets one reply per mention
  *   however often the bot answers.
  * - **Bounded.** The webhooks' timeout, attempts and backoff, concurrency and queue size, in a
- *   queue of its own; an answer over 1 KiB + 6 × MAX_TEXT_BYTES fails the delivery unread, as
- *   does one that is not JSON (an empty one posts nothing); at most
- *   MAX_BOT_MENTIONS_PER_MESSAGE bots per message. Bots' own messages mention nobody, so bots
- *   cannot set each other off.
+ *   queue of its own; within it, the mentions of one sender's address (its address key, as
+ *   the rate limits count it: IPv6 by its prefix) hold at most BOT_MENTION_QUEUE_PER_ADDRESS
+ *   deliveries, so one address mentioning slow bots cannot fill the queue and have everyone
+ *   else's mentions dropped. A mention beyond its address's share is dropped and counted (the
+ *   dropped metric, the bot's counts for the operator), as a room webhook's beyond its room's
+ *   share; the sender is not told: the message was posted, and mentions are best effort. An
+ *   answer over 1 KiB + 6 × MAX_TEXT_BYTES fails the delivery unread, as does one that is not
+ *   JSON (an empty one posts nothing); at most MAX_BOT_MENTIONS_PER_MESSAGE bots per message.
+ *   Bots' own messages mention nobody, so bots cannot set each other off.
  * - **The bot API's path.** The reply is the bot's post (ReplyPoster): its rate, bans, mutes,
  *   read-only, slow mode, invite-only and the before-publish hook. A bot deleted meanwhile
  *   posts nothing.
@@ -91,6 +102,8 @@ export class BotMentions implements RoomActivity {
   private refreshing: Promise<void> | undefined;
   private poster: ReplyPoster | undefined;
   private readonly maxAnswerBytes: number;
+  /** Deliveries held (queued, in flight or waiting to retry) by the address key of the message's sender. */
+  private readonly heldBy = new Map<string, number>();
 
   constructor(
     private readonly options: BotMentionOptions,
@@ -134,6 +147,9 @@ export class BotMentions implements RoomActivity {
   posted(draft: MessageDraft, id: string): void {
     const { room, user, text } = draft;
     if (this.listeners.size === 0 || user.bot === true || isBotId(user.id)) return;
+    // Sessions always say (a draft without one would share a single budget with the others without).
+    const address = draft.address ?? '';
+    const share = this.options.queuePerAddress;
     for (const listener of this.mentioned(text)) {
       const deliveryId = deliveryIdOf(BOT_MENTION_EVENT, room, `${id}\n${listener.bot.id}`);
       const delivery: BotMentionDelivery = {
@@ -156,7 +172,16 @@ export class BotMentions implements RoomActivity {
         listener.status.counts.dropped += 1;
         continue;
       }
-      this.queue.enqueue({
+      // The address's share of the queue: an address that keeps mentioning slow bots waits for its own.
+      const held = this.heldBy.get(address) ?? 0;
+      if (share > 0 && held >= share) {
+        this.stats.botDeliveriesDropped += 1;
+        listener.status.counts.dropped += 1;
+        continue;
+      }
+      // Counted before it is queued: a delivery may end within enqueue (a refused address).
+      this.heldBy.set(address, held + 1);
+      const queued = this.queue.enqueue({
         url: listener.url,
         event: BOT_MENTION_EVENT,
         id: deliveryId,
@@ -166,8 +191,18 @@ export class BotMentions implements RoomActivity {
         maxAnswerBytes: this.maxAnswerBytes,
         answered: (answer, status, attempt) =>
           this.answered(answer, listener, { room, messageId: id, deliveryId, status, attempt }),
+        done: () => this.release(address),
       });
+      // Not taken (the queue full, counted as dropped, or closed): nothing of the share is held.
+      if (!queued) this.release(address);
     }
+  }
+
+  /** One delivery of an address's mentions ended (or was never queued): its share is freed. */
+  private release(address: string): void {
+    const left = (this.heldBy.get(address) ?? 1) - 1;
+    if (left <= 0) this.heldBy.delete(address);
+    else this.heldBy.set(address, left);
   }
 
   /** The bots with a webhook that `text` mentions, at most MAX_BOT_MENTIONS_PER_MESSAGE. */

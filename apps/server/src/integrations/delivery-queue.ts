@@ -51,6 +51,12 @@ export interface OutgoingDelivery {
    * the same). Must not throw.
    */
   answered?: (body: string, status: number, attempt: number) => string | undefined;
+  /**
+   * Told once when a delivery the queue took (enqueue answered true) leaves it: delivered, given
+   * up, or dropped as the queue closes (a share of the queue counted by its owner is released
+   * here). Must not throw.
+   */
+  done?: () => void;
 }
 
 interface Held extends OutgoingDelivery {
@@ -145,9 +151,13 @@ export class DeliveryQueue {
       await new Promise((resolve) => setTimeout(resolve, Math.min(DRAIN_POLL_MS, deadline - Date.now())));
     }
     this.closed = true;
-    for (const timer of this.retryTimers.keys()) clearTimeout(timer);
+    // Dropped unsent (those in flight are told as their attempt returns).
+    for (const [timer, delivery] of this.retryTimers) {
+      clearTimeout(timer);
+      delivery.done?.();
+    }
     this.retryTimers.clear();
-    this.ready.length = 0;
+    for (const delivery of this.ready.splice(0)) delivery.done?.();
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
   }
@@ -216,7 +226,10 @@ export class DeliveryQueue {
       result = refused ? 'refused' : tooLarge ? 'final' : 'retry';
       error = err instanceof Error ? err.message : String(err);
     }
-    if (this.closed) return;
+    if (this.closed) {
+      delivery.done?.();
+      return;
+    }
     // (Draining, there is no later: a failure now is final.)
     const retry = result === 'retry' && delivery.attempts < this.options.maxAttempts && !this.draining;
     delivery.status.attempted({
@@ -241,6 +254,7 @@ export class DeliveryQueue {
     this.held -= 1;
     delivery.status.counts.queued -= 1;
     this.meter.held(this.held);
+    delivery.done?.();
     if (result === 'delivered') {
       delivery.status.counts.delivered += 1;
       this.meter.ended('delivered');

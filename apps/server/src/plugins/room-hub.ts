@@ -63,7 +63,7 @@ export default fp<{ config: Config }>(
     }
     // Always there: bots get webhook URLs while the server runs (the operator's API).
     const botMentions = new BotMentions(
-      { ...delivery, maxTextBytes: config.maxTextBytes },
+      { ...delivery, maxTextBytes: config.maxTextBytes, queuePerAddress: config.botMentionQueuePerAddress },
       fastify.engine.operator,
       fastify.stats,
       fastify.log.child({ component: 'bot-mentions' }),
