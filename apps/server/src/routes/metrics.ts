@@ -221,7 +221,7 @@ const metricsRoutes: FastifyPluginAsync<{ token?: string | undefined }> = async 
   });
   counter(
     'parley_bot_mention_dropped_total',
-    'Mention deliveries never queued: the queue held WEBHOOK_QUEUE_MAX, or the body was over WEBHOOK_MAX_BODY_BYTES',
+    "Mention deliveries never queued: the queue held WEBHOOK_QUEUE_MAX, the sender's address held BOT_MENTION_QUEUE_PER_ADDRESS, or the body was over WEBHOOK_MAX_BODY_BYTES",
     () => stats.botDeliveriesDropped,
   );
   new Gauge({
