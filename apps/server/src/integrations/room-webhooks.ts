@@ -93,6 +93,8 @@ export class RoomWebhooks implements RoomActivity, RoomWebhookControl {
   private readonly queue: DeliveryQueue;
   private readonly known = new Map<string, Known>();
   private readonly targets = new Map<string, Target>();
+  /** Deliveries held (queued, in flight or waiting to retry) per room, whatever its webhook's URL (see enqueue). */
+  private readonly heldBy = new Map<string, number>();
   private version: string | undefined;
   private refreshing: Promise<void> | undefined;
   private readReports: ReportReader = async () => [];
@@ -239,12 +241,17 @@ export class RoomWebhooks implements RoomActivity, RoomWebhookControl {
       return;
     }
     // The room's share of the queue: a busy room (or a receiver that is down) waits for its own.
-    if (target.status.counts.queued >= this.options.queuePerRoom) {
+    // Counted per room, whatever the URL: a new URL must not start a fresh share while the old
+    // one's deliveries still wait.
+    const held = this.heldBy.get(room) ?? 0;
+    if (held >= this.options.queuePerRoom) {
       this.stats.roomWebhookDropped.room_share += 1;
       target.status.counts.dropped += 1;
       return;
     }
-    this.queue.enqueue({
+    // Counted before it is queued: a delivery may end within enqueue (a refused address).
+    this.heldBy.set(room, held + 1);
+    const queued = this.queue.enqueue({
       url: target.url,
       event: event.event,
       id: event.deliveryId,
@@ -252,7 +259,17 @@ export class RoomWebhooks implements RoomActivity, RoomWebhookControl {
       secret: webhook.secret,
       status: target.status,
       maxAnswerBytes: 0,
+      done: () => this.release(room),
     });
+    // Not taken (the queue full, counted as dropped, or closed): nothing of the share is held.
+    if (!queued) this.release(room);
+  }
+
+  /** One delivery of a room's events ended (or was never queued): its share is freed. */
+  private release(room: string): void {
+    const left = (this.heldBy.get(room) ?? 1) - 1;
+    if (left <= 0) this.heldBy.delete(room);
+    else this.heldBy.set(room, left);
   }
 
   /** The room's webhook, read from the engine at most every KNOWN_FOR_MS (sooner when the version changed). */
