@@ -106,6 +106,7 @@ const REFUSAL_CODES: ReadonlySet<string> = new Set([
   'kicked',
   'banned',
   'invite_required',
+  'room_full',
   'invalid_room',
   'invalid_name',
   'invalid_since',

@@ -37,6 +37,12 @@ export const ERROR_CODES = [
    * closed with 4403. Ask its owner or a moderator for one.
    */
   'invite_required',
+  /**
+   * The room is invite-only and has let in as many people as it keeps (ROOM_ADMITTED_MAX): your
+   * invite is valid, but lets no one new in until the owner makes room (turning invite-only off
+   * and on again). The connection is closed with 4403. Whoever was let in already gets in.
+   */
+  'room_full',
   /** The room is in slow mode: you may post again in `retryAfterMs` (the message was not sent). */
   'slow_mode',
   /** The room is read-only: only its owner and moderators may post. */

@@ -372,8 +372,13 @@ export interface ChatEngine extends QuotaStore {
   webhooksVersion(): Promise<string>;
   /** A person's standing in a room: the room's roles, and any ban (by id or address) or mute on them. */
   standing(room: string, userId: string, address: string): Promise<Standing>;
-  /** Lets a person into an invite-only room from now on (they presented a valid invite). */
-  admit(room: string, userId: string): Promise<void>;
+  /**
+   * Lets a person into an invite-only room from now on (they presented a valid invite):
+   * `admitted` (also when they already were), or `room_full` when the room has let in
+   * `admittedMax` people already (see EngineOptions) and they are not one of them. The count is
+   * kept beside the list, never counted by reading it.
+   */
+  admit(room: string, userId: string): Promise<AdmitResult>;
   /**
    * Bans an address from a room until `until` (0: until the person is unbanned): called by the
    * instance of a socket whose person was just banned, for the address of that socket. The ban
@@ -468,7 +473,16 @@ export interface EngineOptions {
   waitReplicas: number;
   /** Redis engine: how long to wait for them. */
   waitTimeoutMs: number;
+  /**
+   * People one invite-only room lets in with an invite at most (ROOM_ADMITTED_MAX): a newcomer
+   * with a valid invite past it is refused (`room_full`); whoever was let in already, the owner
+   * and moderators are not. Turning invite-only off forgets the list (and its count).
+   */
+  admittedMax: number;
 }
+
+/** What {@link ChatEngine.admit} did. */
+export type AdmitResult = { outcome: 'admitted' } | { outcome: 'refused'; code: 'room_full' };
 
 /** The bus is unreachable; the caller should tell the client to resend later. */
 export class EngineUnavailableError extends Error {

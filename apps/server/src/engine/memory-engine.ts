@@ -25,6 +25,7 @@ import {
   type EngineHealth,
   type EngineOptions,
   type HistoryQuery,
+  type AdmitResult,
   type HistoryResult,
   type Entered,
   type Exited,
@@ -340,9 +341,12 @@ export class MemoryEngine implements ChatEngine {
     const earlier = earlierUse(room, retryKey, content);
     if (earlier !== undefined) return earlier;
     const settings = { ...room.moderation.settings, ...draft.changes };
-    // Whoever is here when the room becomes invite-only stays let in.
+    // Whoever is here when the room becomes invite-only stays let in (the owner needs not be),
+    // counted, past ROOM_ADMITTED_MAX too: they are in already. Turning it off forgets the list,
+    // which has no use then (and so frees its places: on again, whoever is here stays let in).
     if (settings.inviteOnly && !room.moderation.settings.inviteOnly)
-      for (const id of room.present.keys()) room.moderation.admitted.add(id);
+      for (const id of room.present.keys()) if (id !== draft.by.id) room.moderation.admitted.add(id);
+    if (!settings.inviteOnly && room.moderation.settings.inviteOnly) room.moderation.admitted.clear();
     room.moderation.settings = settings;
     room.moderation.sweep(Date.now());
     const id = this.nextId();
@@ -395,8 +399,12 @@ export class MemoryEngine implements ChatEngine {
     return standing;
   }
 
-  async admit(roomName: string, userId: string): Promise<void> {
-    this.rooms.get(roomName)?.moderation.admitted.add(userId);
+  async admit(roomName: string, userId: string): Promise<AdmitResult> {
+    const admitted = this.rooms.get(roomName)?.moderation.admitted;
+    if (admitted === undefined || admitted.has(userId)) return { outcome: 'admitted' };
+    if (admitted.size >= this.options.admittedMax) return { outcome: 'refused', code: 'room_full' };
+    admitted.add(userId);
+    return { outcome: 'admitted' };
   }
 
   async banAddress(roomName: string, address: string, until: number, userId: string): Promise<void> {

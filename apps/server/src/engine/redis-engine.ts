@@ -22,6 +22,7 @@ import {
   type EngineHealth,
   type EngineOptions,
   type HistoryQuery,
+  type AdmitResult,
   type HistoryResult,
   type Entered,
   type Exited,
@@ -85,6 +86,7 @@ import {
   type LogItem,
 } from './redis-records.ts';
 import {
+  ADMIT,
   CHANGE_MESSAGE,
   CONFIGURE,
   CONFIRM,
@@ -288,6 +290,7 @@ type ScriptCommands = {
     ...args: [...keys: PresenceKeys, now: number, channel: string, expiry: number, ttl: number, ...members: string[]]
   ): Promise<[missing: string[], swept: string[]]>;
   sweepRoom(...args: [...keys: PresenceKeys, now: number, channel: string]): Promise<[count: number, swept: string[]]>;
+  admit(moderation: string, userId: string, max: number): Promise<0 | 1>;
   setWebhook(
     moderation: string,
     owner: string,
@@ -492,6 +495,7 @@ export class RedisEngine implements ChatEngine {
     this.commands.defineCommand('refreshPresence', { numberOfKeys: 7, lua: script(REFRESH) });
     this.commands.defineCommand('sweepRoom', { numberOfKeys: 7, lua: script(SWEEP_ROOM) });
     this.commands.defineCommand('setWebhook', { numberOfKeys: 1, lua: script(SET_WEBHOOK) });
+    this.commands.defineCommand('admit', { numberOfKeys: 1, lua: ADMIT });
 
     if ('clusterNodes' in target) {
       // Sharded pub/sub: one subscriber connection per primary (ioredis' subscriber group),
@@ -954,8 +958,11 @@ export class RedisEngine implements ChatEngine {
     return standing;
   }
 
-  async admit(room: string, userId: string): Promise<void> {
-    await this.unavailableOnError(() => this.commands.hset(roomKeys(room).moderation, `in:${userId}`, '1'));
+  async admit(room: string, userId: string): Promise<AdmitResult> {
+    const admitted = await this.unavailableOnError(() =>
+      this.commands.admit(roomKeys(room).moderation, userId, this.options.admittedMax),
+    );
+    return admitted === 1 ? { outcome: 'admitted' } : { outcome: 'refused', code: 'room_full' };
   }
 
   async banAddress(room: string, address: string, until: number, userId: string): Promise<void> {

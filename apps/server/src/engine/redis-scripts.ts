@@ -43,7 +43,8 @@ end
 -- The room's moderation state (KEYS[8], a hash): 'owner' (user id), 'mods' (moderator ids,
 -- space separated), 'ban:<id>' and 'mute:<id>' (when they end, ms; 0: never), 'addr:<address>'
 -- ('<until>|<id>': an address banned with that person), 'who:<id>' (the user JSON of someone
--- banned or muted, to name them when it is lifted), 'in:<id>' (let into an invite-only room),
+-- banned or muted, to name them when it is lifted), 'in:<id>' (let into an invite-only room;
+-- 'admitted' counts them, at most ROOM_ADMITTED_MAX by invite: see ADMIT),
 -- and the settings: 'settings' (their JSON, for welcomes), 'slow' (slow mode seconds) and 'ro'
 -- ('1': read-only), which the post script checks, and 'io' ('1': invite-only); the owner's
 -- webhook, 'hook' and 'hookev' (see SET_WEBHOOK). The rules are room-standing.ts's.
@@ -346,6 +347,8 @@ if action == 'ban' then
   end
 elseif action == 'unban' then
   redis.call('HDEL', KEYS[8], 'ban:' .. target)
+  -- A read of the whole hash: bounded, as the hash is (by ROOM_ADMITTED_MAX 'in:' fields,
+  -- forgotten when invite-only is turned off, besides the bans, mutes and settings).
   local all = redis.call('HGETALL', KEYS[8])
   for i = 1, #all, 2 do
     if string.sub(all[i], 1, 5) == 'addr:' and string.match(all[i + 1], '|(.*)$') == target then
@@ -449,14 +452,45 @@ export const CONFIGURE = `${LOG_HELPERS}
 local earlier = earlier_use(ARGV[7])
 if earlier then return earlier end
 if redis.call('HGET', KEYS[8], 'owner') ~= ARGV[1] then return {'', 4} end
--- Whoever is here when the room becomes invite-only stays let in ('in:<id>'; KEYS[10]: people).
-if ARGV[11] == '1' and redis.call('HGET', KEYS[8], 'io') ~= '1' then
-  for _, id in ipairs(redis.call('HKEYS', KEYS[10])) do redis.call('HSET', KEYS[8], 'in:' .. id, '1') end
+-- Whoever is here when the room becomes invite-only stays let in ('in:<id>'; KEYS[10]: people;
+-- the owner needs not be), counted ('admitted'; past ROOM_ADMITTED_MAX too: they are in
+-- already). Turning it off forgets them: the list has no use then (a read of the hash, bounded
+-- as ADMIT bounds it).
+local was = redis.call('HGET', KEYS[8], 'io') == '1'
+if ARGV[11] == '1' and not was then
+  local added = 0
+  for _, id in ipairs(redis.call('HKEYS', KEYS[10])) do
+    if id ~= ARGV[1] then added = added + redis.call('HSETNX', KEYS[8], 'in:' .. id, '1') end
+  end
+  if added > 0 then redis.call('HINCRBY', KEYS[8], 'admitted', added) end
+elseif ARGV[11] ~= '1' and was then
+  for _, field in ipairs(redis.call('HKEYS', KEYS[8])) do
+    if string.sub(field, 1, 3) == 'in:' then redis.call('HDEL', KEYS[8], field) end
+  end
+  redis.call('HDEL', KEYS[8], 'admitted')
 end
 redis.call('HSET', KEYS[8], 'settings', ARGV[8], 'slow', ARGV[9], 'ro', ARGV[10], 'io', ARGV[11])
 local id, seq = append(tonumber(ARGV[3]), ARGV[4], {'r', ARGV[2], 'g', '1'})
 redis.call('SET', KEYS[2], id .. '|' .. ARGV[7], 'PX', ARGV[6])
 return {id, 0, publish(ARGV[5], 'v1 settings ' .. id .. ' ' .. seq .. ' -\\n' .. ARGV[2])}
+`;
+
+/**
+ * Lets a person into an invite-only room (they presented a valid invite): 'in:<id>' in the
+ * room's moderation hash, counted in its 'admitted' field, at most ROOM_ADMITTED_MAX of them
+ * (the count is kept, never read from the hash). Someone let in already stays in; a hash that
+ * is gone (the room expired) is not made again.
+ * KEYS: the room's moderation hash
+ * ARGV: user id, the most people let in
+ * Returns 1 let in (now or before), 0 refused: the room let in as many as it may.
+ */
+export const ADMIT = `
+if redis.call('HEXISTS', KEYS[1], 'in:' .. ARGV[1]) == 1 then return 1 end
+if redis.call('EXISTS', KEYS[1]) == 0 then return 1 end
+if tonumber(redis.call('HGET', KEYS[1], 'admitted') or '0') >= tonumber(ARGV[2]) then return 0 end
+redis.call('HSET', KEYS[1], 'in:' .. ARGV[1], '1')
+redis.call('HINCRBY', KEYS[1], 'admitted', 1)
+return 1
 `;
 
 /**

@@ -26,6 +26,7 @@ function engineOptionsOf(config: Config): EngineOptions {
     maxReactionsPerMessage: config.reactionsPerMessageMax,
     waitReplicas: config.redisWaitReplicas,
     waitTimeoutMs: config.redisWaitTimeoutMs,
+    admittedMax: config.roomAdmittedMax,
   };
 }
 

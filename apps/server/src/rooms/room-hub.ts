@@ -11,6 +11,7 @@ import {
 } from '@parley/protocol';
 import type {
   ChangeDraft,
+  AdmitResult,
   ChatEngine,
   HistoryQuery,
   HistoryResult,
@@ -532,7 +533,7 @@ export class RoomHub {
   }
 
   /** Lets a person into an invite-only room (see ChatEngine.admit). */
-  admit(room: string, userId: string): Promise<void> {
+  admit(room: string, userId: string): Promise<AdmitResult> {
     return this.engine.admit(room, userId);
   }
 

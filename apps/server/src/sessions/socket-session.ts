@@ -269,7 +269,7 @@ export abstract class SocketSession implements RoomMember {
    * themselves. Nothing more it sends is handled.
    */
   protected closeRemoved(
-    code: 'kicked' | 'banned' | 'invite_required',
+    code: 'kicked' | 'banned' | 'invite_required' | 'room_full',
     until: number | undefined,
     scope: 'room' | 'server' = 'room',
   ): void {
@@ -282,11 +282,13 @@ export abstract class SocketSession implements RoomMember {
           : `The operator of this server banned you until ${new Date(until).toISOString()}.`
         : code === 'invite_required'
           ? 'This room is invite-only: ask its owner or a moderator for an invite.'
-          : code === 'kicked'
-            ? 'A moderator removed you from this room. You may come back.'
-            : until === undefined || until === 0
-              ? 'You are banned from this room.'
-              : `You are banned from this room until ${new Date(until).toISOString()}.`;
+          : code === 'room_full'
+            ? 'This invite-only room has let in as many people as it can; ask its owner.'
+            : code === 'kicked'
+              ? 'A moderator removed you from this room. You may come back.'
+              : until === undefined || until === 0
+                ? 'You are banned from this room.'
+                : `You are banned from this room until ${new Date(until).toISOString()}.`;
     this.sendError(code, message, undefined, { until, ...(scope === 'server' ? { scope } : {}) });
     this.writer.close(CLOSE_CODES.removed, code);
   }

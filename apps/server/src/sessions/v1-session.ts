@@ -123,7 +123,12 @@ export class V1Session extends SocketSession {
         this.closeRemoved('invite_required', undefined);
         return;
       }
-      await this.deps.hub.admit(this.room, issued.id);
+      // ...as many as the room keeps (ROOM_ADMITTED_MAX): past them, a newcomer is told so.
+      const admitted = await this.deps.hub.admit(this.room, issued.id);
+      if (admitted.outcome === 'refused') {
+        this.closeRemoved(admitted.code, undefined);
+        return;
+      }
     }
   }
 

@@ -19,6 +19,7 @@ export function testEngineOptions(overrides: Partial<EngineOptions> = {}): Engin
     maxReactionsPerMessage: 100,
     waitReplicas: 0,
     waitTimeoutMs: 1000,
+    admittedMax: 10_000,
     ...overrides,
   };
 }

@@ -529,7 +529,8 @@ function applyChangeFrame(state: RoomState, change: ChangeFrame): FrameOutcome {
 function applyError(state: RoomState, frame: ErrorFrame | UnknownErrorFrame, context: FrameContext): FrameOutcome {
   // An invite-only room without a (valid) invite: the close that follows ends the connection,
   // and the room says so instead of trying again.
-  if (frame.code === 'invite_required') return only({ ...state, removed: { kind: 'invite_required' } });
+  if (frame.code === 'invite_required' || frame.code === 'room_full')
+    return only({ ...state, removed: { kind: frame.code } });
   // Removed or banned: the close that follows ends the connection; the room says why instead.
   if (frame.code === 'kicked' || frame.code === 'banned') {
     const kind = frame.code;

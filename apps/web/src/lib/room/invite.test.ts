@@ -154,4 +154,15 @@ describe('applyFrame: invites', () => {
     // Let in later (an invite, or invite-only turned off): the welcome ends it.
     assert.equal(apply(state, welcome('member')).removed, null);
   });
+
+  test('room_full: a valid invite to a room that let in as many as it keeps puts the reader out, not a problem banner', () => {
+    const state = apply(initialRoomState(new Timeline()), {
+      type: 'error',
+      code: 'room_full',
+      message: 'This invite-only room has let in as many people as it can; ask its owner.',
+    });
+    assert.deepEqual(state.removed, { kind: 'room_full' });
+    assert.equal(state.serverProblem, null);
+    assert.equal(apply(state, welcome('member')).removed, null);
+  });
 });

@@ -30,11 +30,12 @@ export type Restrictions = ReadonlyMap<string, number | null>;
 export const NONE: Restrictions = new Map();
 
 /**
- * Why the reader is out of the room: a moderator removed (`kicked`) or banned them, or the room
- * is invite-only and they brought no valid invite (`invite_required`).
+ * Why the reader is out of the room: a moderator removed (`kicked`) or banned them, the room
+ * is invite-only and they brought no valid invite (`invite_required`), or their invite is valid
+ * but the room has let in as many people as it keeps (`room_full`, ROOM_ADMITTED_MAX).
  */
 export interface Removal {
-  kind: 'kicked' | 'banned' | 'invite_required';
+  kind: 'kicked' | 'banned' | 'invite_required' | 'room_full';
   /** A ban's end (ms since the epoch); absent: until a moderator lifts it. */
   until?: number;
   /** The moderator and their reason, when the moderation frame came before the close. */

@@ -143,6 +143,7 @@ const REMOVED_REASONS: Record<Removal['kind'], string> = {
   kicked: 'A moderator removed you from this room.',
   banned: 'You are banned from this room.',
   invite_required: 'This room is invite-only.',
+  room_full: 'This invite-only room has let in as many people as it can.',
 };
 
 /** Screen readers get the last few new things, not an ever-growing region. */
