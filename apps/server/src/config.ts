@@ -172,6 +172,8 @@ export interface Config {
   webhookAllowPrivate: boolean;
   /** Rooms with a webhook of their owner's at most (on Redis: in the cluster); 0: owners cannot set one. */
   maxRoomWebhooks: number;
+  /** Rooms' webhooks one client address (key, IPv6 by prefix) may have set at once (of MAX_ROOM_WEBHOOKS); 0: no share. */
+  roomWebhooksPerAddress: number;
   /** People one invite-only room lets in with an invite at most; a newcomer past it is refused (`room_full`). */
   roomAdmittedMax: number;
   /** Room webhook deliveries one room may have held at once (of the room webhooks' own WEBHOOK_QUEUE_MAX). */
@@ -360,6 +362,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     webhookMaxBodyBytes: int('WEBHOOK_MAX_BODY_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
     webhookAllowPrivate: oneOf('WEBHOOK_ALLOW_PRIVATE', env.WEBHOOK_ALLOW_PRIVATE, ['0', '1'], problems) === '1',
     maxRoomWebhooks: int('MAX_ROOM_WEBHOOKS', 1000, 0, 1_000_000),
+    roomWebhooksPerAddress: int('ROOM_WEBHOOKS_PER_ADDRESS', 5, 0, 1_000_000),
     roomAdmittedMax: int('ROOM_ADMITTED_MAX', 10_000, 1, 1_000_000),
     roomWebhookQueuePerRoom: int('ROOM_WEBHOOK_QUEUE_PER_ROOM', 100, 1, 1_000_000),
     roomWebhookAllowPrivate:

@@ -60,7 +60,11 @@ export const ERROR_CODES = [
    * `message` says which.
    */
   'webhook_url_refused',
-  /** The server keeps as many room webhooks as it takes (MAX_ROOM_WEBHOOKS); try again later. */
+  /**
+   * The server keeps as many room webhooks as it takes (MAX_ROOM_WEBHOOKS); try again later. Also
+   * when the owner's address has set as many of the rooms' webhooks as one address may
+   * (ROOM_WEBHOOKS_PER_ADDRESS): remove one of them first. `message` says which bound it is.
+   */
   'too_many_webhooks',
   /**
    * The message bus (Redis) is unreachable or did not answer in time; the message may not have

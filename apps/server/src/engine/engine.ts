@@ -164,13 +164,28 @@ export interface WebhookDraft {
   change: { op: 'set'; webhook: StoredRoomWebhook } | { op: 'events'; events: WebhookEventName[] } | { op: 'clear' };
   /** MAX_ROOM_WEBHOOKS: a `set` that would make more rooms with a webhook than this is refused. */
   max: number;
+  /**
+   * The address key (limits/address-key.ts: IPv6 by prefix) of the socket asking: a `set` records
+   * it as the webhook's setter (a new URL records the new setter's), a `clear` forgets it.
+   */
+  address: string;
+  /**
+   * ROOM_WEBHOOKS_PER_ADDRESS: a `set` that would give the room a new webhook when its `address`
+   * set this many of the rooms' webhooks there are already is refused; 0: no such bound.
+   */
+  maxPerAddress: number;
 }
 
 /** What became of a WebhookDraft: the webhook now, removed (`had`: there was one), or refused. */
 export type WebhookResult =
   | { outcome: 'stored'; webhook: StoredRoomWebhook }
   | { outcome: 'cleared'; had: boolean }
-  | { outcome: 'refused'; code: 'forbidden' | 'not_found' | 'too_many_webhooks' };
+  | {
+      outcome: 'refused';
+      code: 'forbidden' | 'not_found' | 'too_many_webhooks';
+      /** With `too_many_webhooks`: the bound that was hit, the server's total or the address's share. */
+      bound?: 'total' | 'address';
+    };
 
 /**
  * Why a post, a change or a moderation action was refused; each is an error code of the
@@ -358,8 +373,9 @@ export interface ChatEngine extends QuotaStore {
   configure(draft: SettingsDraft): Promise<PostResult>;
   /**
    * Sets, changes or removes a room's webhook (its owner only: `forbidden` otherwise; at most
-   * `max` rooms with one: `too_many_webhooks`), and when it changed, publishes a `webhook`
-   * notice to the room (the events and who, never the URL). Not an entry of the log.
+   * `max` rooms with one, and `maxPerAddress` set from one address: `too_many_webhooks`, with
+   * the bound hit), and when it changed, publishes a `webhook` notice to the room (the events
+   * and who, never the URL). Not an entry of the log.
    * @throws EngineUnavailableError like post.
    */
   setWebhook(draft: WebhookDraft): Promise<WebhookResult>;

@@ -148,6 +148,11 @@ export class MemoryEngine implements ChatEngine {
   private readonly quotaTotals = new Map<string, number>();
   /** Rooms with a webhook (MAX_ROOM_WEBHOOKS bounds them), and the version of all of them. */
   private readonly webhookRooms = new Set<string>();
+  /**
+   * Room with a webhook → the address key that set it (ROOM_WEBHOOKS_PER_ADDRESS): at most
+   * MAX_ROOM_WEBHOOKS entries, counted by going through them when a room gets a new webhook.
+   */
+  private readonly webhookSetters = new Map<string, string>();
   private webhookVersion = 0;
 
   constructor(private readonly options: EngineOptions) {
@@ -365,14 +370,20 @@ export class MemoryEngine implements ChatEngine {
       if (before === undefined) return { outcome: 'cleared', had: false };
       room.webhook = undefined;
       this.webhookRooms.delete(draft.room);
+      this.webhookSetters.delete(draft.room);
     } else if (change.op === 'events') {
       if (before === undefined) return { outcome: 'refused', code: 'not_found' };
       room.webhook = { ...before, events: change.events };
     } else {
       if (before === undefined && this.webhookRooms.size >= draft.max)
-        return { outcome: 'refused', code: 'too_many_webhooks' };
+        return { outcome: 'refused', code: 'too_many_webhooks', bound: 'total' };
+      // A new URL for a room's webhook is no new one: only a room that had none counts against
+      // its setter's address.
+      if (before === undefined && draft.maxPerAddress > 0 && this.setBy(draft.address) >= draft.maxPerAddress)
+        return { outcome: 'refused', code: 'too_many_webhooks', bound: 'address' };
       room.webhook = change.webhook;
       this.webhookRooms.add(draft.room);
+      this.webhookSetters.set(draft.room, draft.address);
     }
     this.webhookVersion += 1;
     const webhook = room.webhook === undefined ? null : { events: [...room.webhook.events] };
@@ -380,6 +391,13 @@ export class MemoryEngine implements ChatEngine {
     return room.webhook === undefined
       ? { outcome: 'cleared', had: true }
       : { outcome: 'stored', webhook: room.webhook };
+  }
+
+  /** The rooms' webhooks an address key set (of at most MAX_ROOM_WEBHOOKS). */
+  private setBy(address: string): number {
+    let count = 0;
+    for (const setter of this.webhookSetters.values()) if (setter === address) count += 1;
+    return count;
   }
 
   async webhook(roomName: string): Promise<StoredRoomWebhook | undefined> {
@@ -778,6 +796,7 @@ export class MemoryEngine implements ChatEngine {
   private forget(name: string, room: MemoryRoom): void {
     // The webhook goes with the room's other state.
     if (this.webhookRooms.delete(name)) this.webhookVersion += 1;
+    this.webhookSetters.delete(name);
     this.rooms.delete(name);
     this.recent.remove(name);
     this.storedBytes -= room.bytes;

@@ -47,6 +47,7 @@ import { memberEntry } from './member-entry.ts';
 import {
   OCCUPIED_INDEX_KEY,
   ROOM_INDEX_KEY,
+  ROOM_WEBHOOK_SETTERS_KEY,
   ROOM_WEBHOOKS_KEY,
   ROOM_WEBHOOKS_VERSION_KEY,
   SECRET_KEY,
@@ -869,10 +870,18 @@ export class RedisEngine implements ChatEngine {
     const { room, by, change } = draft;
     const keys = roomKeys(room);
     return this.unavailableOnError(async () => {
-      // The bound is counted apart from the room (its own slot on a cluster): two owners setting
-      // their rooms' first webhook at the same moment may pass it by one, which it can afford.
+      // The bounds are counted apart from the room (their own slot on a cluster), not atomically
+      // with the set: two owners setting their rooms' first webhook at the same moment (or one
+      // address in two rooms) may pass either by one, which it can afford. Only a room that has no
+      // webhook gets a new one: a new URL for a room's webhook counts for neither bound.
       if (change.op === 'set' && (await this.commands.hexists(keys.moderation, 'hook')) === 0) {
-        if (!(await this.roomForWebhook(draft.max))) return { outcome: 'refused', code: 'too_many_webhooks' };
+        if (!(await this.roomForWebhook(draft.max)))
+          return { outcome: 'refused', code: 'too_many_webhooks', bound: 'total' };
+        if (
+          draft.maxPerAddress > 0 &&
+          (await this.webhooksSetBy(draft.address, draft.maxPerAddress)) >= draft.maxPerAddress
+        )
+          return { outcome: 'refused', code: 'too_many_webhooks', bound: 'address' };
       }
       const events = change.op === 'set' ? change.webhook.events : change.op === 'events' ? change.events : null;
       const hook =
@@ -893,6 +902,9 @@ export class RedisEngine implements ChatEngine {
       if (outcome === 3) return { outcome: 'refused', code: 'not_found' };
       if (outcome === 2) return { outcome: 'cleared', had: false };
       await (outcome === 1 ? this.commands.srem(ROOM_WEBHOOKS_KEY, room) : this.commands.sadd(ROOM_WEBHOOKS_KEY, room));
+      // Who set it (a new URL: its new setter), for ROOM_WEBHOOKS_PER_ADDRESS; removed: nobody.
+      if (outcome === 1) await this.commands.hdel(ROOM_WEBHOOK_SETTERS_KEY, room);
+      else if (change.op === 'set') await this.commands.hset(ROOM_WEBHOOK_SETTERS_KEY, room, draft.address);
       await this.commands.incr(ROOM_WEBHOOKS_VERSION_KEY);
       if (outcome === 1) return { outcome: 'cleared', had: true };
       const webhook = storedWebhook(stored, events!.join(' '));
@@ -910,8 +922,26 @@ export class RedisEngine implements ChatEngine {
     const listed = await this.commands.smembers(ROOM_WEBHOOKS_KEY);
     const held = await Promise.all(listed.map((room) => this.commands.hexists(roomKeys(room).moderation, 'hook')));
     const gone = listed.filter((_, i) => held[i] === 0);
-    if (gone.length > 0) await this.commands.srem(ROOM_WEBHOOKS_KEY, ...gone);
+    if (gone.length > 0) {
+      await this.commands.srem(ROOM_WEBHOOKS_KEY, ...gone);
+      await this.commands.hdel(ROOM_WEBHOOK_SETTERS_KEY, ...gone);
+    }
     return listed.length - gone.length < max;
+  }
+
+  /**
+   * How many rooms' webhooks an address key set (ROOM_WEBHOOK_SETTERS_KEY: at most
+   * MAX_ROOM_WEBHOOKS entries). Once it reaches `max`, its rooms whose webhook expired with them
+   * are dropped from the hash and not counted (read only then).
+   */
+  private async webhooksSetBy(address: string, max: number): Promise<number> {
+    const setters = await this.commands.hgetall(ROOM_WEBHOOK_SETTERS_KEY);
+    const rooms = Object.keys(setters).filter((room) => setters[room] === address);
+    if (rooms.length < max) return rooms.length;
+    const held = await Promise.all(rooms.map((room) => this.commands.hexists(roomKeys(room).moderation, 'hook')));
+    const gone = rooms.filter((_, i) => held[i] === 0);
+    if (gone.length > 0) await this.commands.hdel(ROOM_WEBHOOK_SETTERS_KEY, ...gone);
+    return rooms.length - gone.length;
   }
 
   async webhook(room: string): Promise<StoredRoomWebhook | undefined> {

@@ -102,6 +102,17 @@ export const UNLISTED_KEY = 'parley:unlisted';
  */
 export const ROOM_WEBHOOKS_KEY = 'parley:room-webhooks';
 
+/**
+ * Hash of room with a webhook → the address key (limits/address-key.ts) of whoever set it, for
+ * ROOM_WEBHOOKS_PER_ADDRESS: written as a webhook is set (a new URL: the new setter's), an entry
+ * dropped as it is removed, and when the room's webhook is found gone (expired with the room) by
+ * a count, as ROOM_WEBHOOKS_KEY is pruned. Its rooms are ROOM_WEBHOOKS_KEY's, so at most
+ * MAX_ROOM_WEBHOOKS. Webhooks set before it existed have no entry and count for nobody. Not per
+ * room, like ROOM_WEBHOOKS_KEY (read and written by commands one by one, never in a script with
+ * a room's keys, so its own slot on a cluster).
+ */
+export const ROOM_WEBHOOK_SETTERS_KEY = 'parley:room-webhook-setters';
+
 /** Counter: bumped whenever a room's webhook is set, changed or removed, so instances re-read the ones they keep. */
 export const ROOM_WEBHOOKS_VERSION_KEY = 'parley:room-webhooks-version';
 

@@ -30,6 +30,8 @@ export interface RoomWebhookOptions extends QueueOptions {
   maxBodyBytes: number;
   /** MAX_ROOM_WEBHOOKS. */
   maxRoomWebhooks: number;
+  /** ROOM_WEBHOOKS_PER_ADDRESS: rooms' webhooks one address (key) may have set at once; 0: no such bound. */
+  perAddress: number;
   /** ROOM_WEBHOOK_QUEUE_PER_ROOM: deliveries one room may have held at once. */
   queuePerRoom: number;
 }
@@ -84,7 +86,9 @@ const RESOLVE_TIMEOUT_MS = 2000;
  * - **Bounded**: a queue of their own (WEBHOOK_QUEUE_MAX, WEBHOOK_CONCURRENCY), so rooms cannot
  *   starve the operator's webhooks; within it each room holds at most
  *   ROOM_WEBHOOK_QUEUE_PER_ROOM deliveries and has PER_ROOM_CONCURRENCY in flight, so one busy
- *   or failing room cannot starve the others. MAX_ROOM_WEBHOOKS rooms have one at most.
+ *   or failing room cannot starve the others. MAX_ROOM_WEBHOOKS rooms have one at most, and one
+ *   address (the owner's, when setting it) sets ROOM_WEBHOOKS_PER_ADDRESS of them at most, so
+ *   that one client cannot take every room's webhook for rooms it opened.
  * - **Never disabled behind the owner's back**: a webhook that keeps failing stays until its
  *   owner removes it (or the room expires); each delivery gives up after its attempts, and the
  *   owner sees the counts and the last failures when asking (the operator, on /admin).
@@ -145,7 +149,7 @@ export class RoomWebhooks implements RoomActivity, RoomWebhookControl {
     this.deliver(room, () => presenceEvents('leave', room, user, count, ts));
   }
 
-  async request(room: string, by: User, request: WebhookRequest): Promise<WebhookAnswer> {
+  async request(room: string, by: User, address: string, request: WebhookRequest): Promise<WebhookAnswer> {
     // Only the owner, before anything else is done for the request (a name resolved, a read).
     const { role } = await this.engine.standing(room, by.id, '');
     if (role !== 'owner') return refused('forbidden', REFUSALS.forbidden);
@@ -165,7 +169,14 @@ export class RoomWebhooks implements RoomActivity, RoomWebhookControl {
       const events = request.events ?? [...DEFAULT_ROOM_WEBHOOK_EVENTS];
       change = { op: 'set', webhook: { url: url.href, events, secret: newWebhookSecret(), setAt: Date.now() } };
     }
-    const result = await this.engine.setWebhook({ room, by, change, max: this.options.maxRoomWebhooks });
+    const result = await this.engine.setWebhook({
+      room,
+      by,
+      change,
+      max: this.options.maxRoomWebhooks,
+      address,
+      maxPerAddress: this.options.perAddress,
+    });
     if (result.outcome !== 'refused') this.known.delete(room);
     return answerOf(result, change.op === 'set');
   }
@@ -321,11 +332,15 @@ const REFUSALS: Record<Extract<WebhookResult, { outcome: 'refused' }>['code'], s
   too_many_webhooks: 'This server has as many room webhooks as it keeps; try again later.',
 };
 
+/** `too_many_webhooks` when the bound hit is the address's (ROOM_WEBHOOKS_PER_ADDRESS), not the server's. */
+const TOO_MANY_FROM_ADDRESS =
+  'Your address has set as many room webhooks as this server allows one address; remove one of them first.';
+
 /** The owner's answer to a change. */
 function answerOf(result: WebhookResult, withSecret: boolean): WebhookAnswer {
   switch (result.outcome) {
     case 'refused':
-      return refused(result.code, REFUSALS[result.code]);
+      return refused(result.code, result.bound === 'address' ? TOO_MANY_FROM_ADDRESS : REFUSALS[result.code]);
     case 'cleared':
       return { outcome: 'done', webhook: null, changed: result.had };
     case 'stored': {

@@ -77,6 +77,7 @@ export default fp<{ config: Config }>(
           ...delivery,
           allowPrivate: config.roomWebhookAllowPrivate,
           maxRoomWebhooks: config.maxRoomWebhooks,
+          perAddress: config.roomWebhooksPerAddress,
           queuePerRoom: config.roomWebhookQueuePerRoom,
         },
         fastify.engine,

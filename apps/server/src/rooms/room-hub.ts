@@ -148,7 +148,8 @@ export type WebhookAnswer =
 
 /** Rooms' webhooks, set by their owners (integrations/room-webhooks.ts): the hub passes their requests on. Never throws but EngineUnavailableError. */
 export interface RoomWebhookControl {
-  request(room: string, by: User, request: WebhookRequest): Promise<WebhookAnswer>;
+  /** `address`: the asking socket's address key (limits/address-key.ts), for ROOM_WEBHOOKS_PER_ADDRESS. */
+  request(room: string, by: User, address: string, request: WebhookRequest): Promise<WebhookAnswer>;
 }
 
 /** How the hub treats big rooms (TYPING_MAX_MEMBERS and PRESENCE_COUNT_ONLY_MEMBERS), and what it checks before publishing. */
@@ -514,9 +515,10 @@ export class RoomHub {
 
   /**
    * A room owner's request about the room's webhook (see integrations/room-webhooks.ts): set,
-   * change, remove or ask. `forbidden` when this server has no room webhooks.
+   * change, remove or ask, from the address (key) of the socket asking. `forbidden` when this
+   * server has no room webhooks.
    */
-  webhook(room: string, by: User, request: WebhookRequest): Promise<WebhookAnswer> {
+  webhook(room: string, by: User, address: string, request: WebhookRequest): Promise<WebhookAnswer> {
     const control = this.options.roomWebhooks;
     if (control === undefined)
       return Promise.resolve({
@@ -524,7 +526,7 @@ export class RoomHub {
         code: 'forbidden',
         message: 'This server does not send room webhooks.',
       });
-    return control.request(room, by, request);
+    return control.request(room, by, address, request);
   }
 
   /** A person's standing in a room (see ChatEngine.standing). */

@@ -337,7 +337,7 @@ export class V1Session extends SocketSession {
     const { clientMsgId } = sent;
     if (!this.allowMessage(clientMsgId)) return;
     const work = this.deps.hub
-      .webhook(this.room, user, {
+      .webhook(this.room, user, this.addressKey, {
         ...(sent.url !== undefined ? { url: sent.url } : {}),
         ...(sent.events !== undefined ? { events: sent.events } : {}),
       })
