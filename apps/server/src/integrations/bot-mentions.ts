@@ -16,6 +16,7 @@ import type { OperatorStore, StoredBot, TargetReport } from '../operator/operato
 import type { RoomActivity } from '../rooms/room-hub.ts';
 import { checkLiteralHost } from './address-policy.ts';
 import { DeliveryQueue, type QueueOptions } from './delivery-queue.ts';
+import { QueueShares } from './queue-shares.ts';
 import { DeliveryStatus } from './delivery-status.ts';
 import { redactUrl } from './redact-url.ts';
 import { deliveryIdOf } from './webhook-events.ts';
@@ -103,7 +104,7 @@ export class BotMentions implements RoomActivity {
   private poster: ReplyPoster | undefined;
   private readonly maxAnswerBytes: number;
   /** Deliveries held (queued, in flight or waiting to retry) by the address key of the message's sender. */
-  private readonly heldBy = new Map<string, number>();
+  private readonly shares: QueueShares;
 
   constructor(
     private readonly options: BotMentionOptions,
@@ -111,6 +112,7 @@ export class BotMentions implements RoomActivity {
     private readonly stats: Stats,
     private readonly log: FastifyBaseLogger,
   ) {
+    this.shares = new QueueShares(options.queuePerAddress);
     this.queue = new DeliveryQueue(
       options,
       {
@@ -149,7 +151,6 @@ export class BotMentions implements RoomActivity {
     if (this.listeners.size === 0 || user.bot === true || isBotId(user.id)) return;
     // Sessions always say (a draft without one would share a single budget with the others without).
     const address = draft.address ?? '';
-    const share = this.options.queuePerAddress;
     for (const listener of this.mentioned(text)) {
       const deliveryId = deliveryIdOf(BOT_MENTION_EVENT, room, `${id}\n${listener.bot.id}`);
       const delivery: BotMentionDelivery = {
@@ -172,15 +173,13 @@ export class BotMentions implements RoomActivity {
         listener.status.counts.dropped += 1;
         continue;
       }
-      // The address's share of the queue: an address that keeps mentioning slow bots waits for its own.
-      const held = this.heldBy.get(address) ?? 0;
-      if (share > 0 && held >= share) {
+      // The address's share of the queue: an address that keeps mentioning slow bots waits for its
+      // own. Taken before it is queued: a delivery may end within enqueue (a refused address).
+      if (!this.shares.take(address)) {
         this.stats.botDeliveriesDropped += 1;
         listener.status.counts.dropped += 1;
         continue;
       }
-      // Counted before it is queued: a delivery may end within enqueue (a refused address).
-      this.heldBy.set(address, held + 1);
       const queued = this.queue.enqueue({
         url: listener.url,
         event: BOT_MENTION_EVENT,
@@ -191,18 +190,11 @@ export class BotMentions implements RoomActivity {
         maxAnswerBytes: this.maxAnswerBytes,
         answered: (answer, status, attempt) =>
           this.answered(answer, listener, { room, messageId: id, deliveryId, status, attempt }),
-        done: () => this.release(address),
+        done: () => this.shares.release(address),
       });
       // Not taken (the queue full, counted as dropped, or closed): nothing of the share is held.
-      if (!queued) this.release(address);
+      if (!queued) this.shares.release(address);
     }
-  }
-
-  /** One delivery of an address's mentions ended (or was never queued): its share is freed. */
-  private release(address: string): void {
-    const left = (this.heldBy.get(address) ?? 1) - 1;
-    if (left <= 0) this.heldBy.delete(address);
-    else this.heldBy.set(address, left);
   }
 
   /** The bots with a webhook that `text` mentions, at most MAX_BOT_MENTIONS_PER_MESSAGE. */

@@ -21,6 +21,7 @@ import type { TargetReport } from '../operator/operator-store.ts';
 import type { RoomActivity, RoomWebhookControl, WebhookAnswer, WebhookRequest } from '../rooms/room-hub.ts';
 import { addressProblem } from './address-policy.ts';
 import { DeliveryQueue, type QueueOptions } from './delivery-queue.ts';
+import { QueueShares } from './queue-shares.ts';
 import { DeliveryStatus, FAILURES_KEPT } from './delivery-status.ts';
 import { redactUrl } from './redact-url.ts';
 import { changeEvent, messageEvent, presenceEvents } from './webhook-events.ts';
@@ -98,7 +99,7 @@ export class RoomWebhooks implements RoomActivity, RoomWebhookControl {
   private readonly known = new Map<string, Known>();
   private readonly targets = new Map<string, Target>();
   /** Deliveries held (queued, in flight or waiting to retry) per room, whatever its webhook's URL (see enqueue). */
-  private readonly heldBy = new Map<string, number>();
+  private readonly shares: QueueShares;
   private version: string | undefined;
   private refreshing: Promise<void> | undefined;
   private readReports: ReportReader = async () => [];
@@ -109,6 +110,7 @@ export class RoomWebhooks implements RoomActivity, RoomWebhookControl {
     private readonly stats: Stats,
     log: FastifyBaseLogger,
   ) {
+    this.shares = new QueueShares(options.queuePerRoom);
     this.queue = new DeliveryQueue(
       { ...options, privateFlag: undefined, perTargetConcurrency: PER_ROOM_CONCURRENCY },
       {
@@ -254,14 +256,12 @@ export class RoomWebhooks implements RoomActivity, RoomWebhookControl {
     // The room's share of the queue: a busy room (or a receiver that is down) waits for its own.
     // Counted per room, whatever the URL: a new URL must not start a fresh share while the old
     // one's deliveries still wait.
-    const held = this.heldBy.get(room) ?? 0;
-    if (held >= this.options.queuePerRoom) {
+    // Taken before it is queued: a delivery may end within enqueue (a refused address).
+    if (!this.shares.take(room)) {
       this.stats.roomWebhookDropped.room_share += 1;
       target.status.counts.dropped += 1;
       return;
     }
-    // Counted before it is queued: a delivery may end within enqueue (a refused address).
-    this.heldBy.set(room, held + 1);
     const queued = this.queue.enqueue({
       url: target.url,
       event: event.event,
@@ -270,17 +270,10 @@ export class RoomWebhooks implements RoomActivity, RoomWebhookControl {
       secret: webhook.secret,
       status: target.status,
       maxAnswerBytes: 0,
-      done: () => this.release(room),
+      done: () => this.shares.release(room),
     });
     // Not taken (the queue full, counted as dropped, or closed): nothing of the share is held.
-    if (!queued) this.release(room);
-  }
-
-  /** One delivery of a room's events ended (or was never queued): its share is freed. */
-  private release(room: string): void {
-    const left = (this.heldBy.get(room) ?? 1) - 1;
-    if (left <= 0) this.heldBy.delete(room);
-    else this.heldBy.set(room, left);
+    if (!queued) this.shares.release(room);
   }
 
   /** The room's webhook, read from the engine at most every KNOWN_FOR_MS (sooner when the version changed). */
