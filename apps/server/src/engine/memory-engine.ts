@@ -146,11 +146,10 @@ export class MemoryEngine implements ChatEngine {
   private readonly sweeper: NodeJS.Timeout;
   private quotaDay = '';
   private readonly quotaTotals = new Map<string, number>();
-  /** Rooms with a webhook (MAX_ROOM_WEBHOOKS bounds them), and the version of all of them. */
-  private readonly webhookRooms = new Set<string>();
   /**
-   * Room with a webhook → the address key that set it (ROOM_WEBHOOKS_PER_ADDRESS): at most
-   * MAX_ROOM_WEBHOOKS entries, counted by going through them when a room gets a new webhook.
+   * Rooms with a webhook (MAX_ROOM_WEBHOOKS bounds them) → the address key that set it
+   * (ROOM_WEBHOOKS_PER_ADDRESS: counted by going through them when a room gets a new webhook),
+   * and the version of all of them.
    */
   private readonly webhookSetters = new Map<string, string>();
   private webhookVersion = 0;
@@ -369,20 +368,18 @@ export class MemoryEngine implements ChatEngine {
     if (change.op === 'clear') {
       if (before === undefined) return { outcome: 'cleared', had: false };
       room.webhook = undefined;
-      this.webhookRooms.delete(draft.room);
       this.webhookSetters.delete(draft.room);
     } else if (change.op === 'events') {
       if (before === undefined) return { outcome: 'refused', code: 'not_found' };
       room.webhook = { ...before, events: change.events };
     } else {
-      if (before === undefined && this.webhookRooms.size >= draft.max)
+      if (before === undefined && this.webhookSetters.size >= draft.max)
         return { outcome: 'refused', code: 'too_many_webhooks', bound: 'total' };
       // A new URL for a room's webhook is no new one: only a room that had none counts against
       // its setter's address.
       if (before === undefined && draft.maxPerAddress > 0 && this.setBy(draft.address) >= draft.maxPerAddress)
         return { outcome: 'refused', code: 'too_many_webhooks', bound: 'address' };
       room.webhook = change.webhook;
-      this.webhookRooms.add(draft.room);
       this.webhookSetters.set(draft.room, draft.address);
     }
     this.webhookVersion += 1;
@@ -795,8 +792,7 @@ export class MemoryEngine implements ChatEngine {
 
   private forget(name: string, room: MemoryRoom): void {
     // The webhook goes with the room's other state.
-    if (this.webhookRooms.delete(name)) this.webhookVersion += 1;
-    this.webhookSetters.delete(name);
+    if (this.webhookSetters.delete(name)) this.webhookVersion += 1;
     this.rooms.delete(name);
     this.recent.remove(name);
     this.storedBytes -= room.bytes;

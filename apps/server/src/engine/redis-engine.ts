@@ -920,8 +920,7 @@ export class RedisEngine implements ChatEngine {
   private async roomForWebhook(max: number): Promise<boolean> {
     if ((await this.commands.scard(ROOM_WEBHOOKS_KEY)) < max) return true;
     const listed = await this.commands.smembers(ROOM_WEBHOOKS_KEY);
-    const held = await Promise.all(listed.map((room) => this.commands.hexists(roomKeys(room).moderation, 'hook')));
-    const gone = listed.filter((_, i) => held[i] === 0);
+    const gone = await this.webhooksGone(listed);
     if (gone.length > 0) {
       await this.commands.srem(ROOM_WEBHOOKS_KEY, ...gone);
       await this.commands.hdel(ROOM_WEBHOOK_SETTERS_KEY, ...gone);
@@ -938,10 +937,15 @@ export class RedisEngine implements ChatEngine {
     const setters = await this.commands.hgetall(ROOM_WEBHOOK_SETTERS_KEY);
     const rooms = Object.keys(setters).filter((room) => setters[room] === address);
     if (rooms.length < max) return rooms.length;
-    const held = await Promise.all(rooms.map((room) => this.commands.hexists(roomKeys(room).moderation, 'hook')));
-    const gone = rooms.filter((_, i) => held[i] === 0);
+    const gone = await this.webhooksGone(rooms);
     if (gone.length > 0) await this.commands.hdel(ROOM_WEBHOOK_SETTERS_KEY, ...gone);
     return rooms.length - gone.length;
+  }
+
+  /** Of these rooms, those whose webhook is gone (expired with the room's other state). */
+  private async webhooksGone(rooms: string[]): Promise<string[]> {
+    const held = await Promise.all(rooms.map((room) => this.commands.hexists(roomKeys(room).moderation, 'hook')));
+    return rooms.filter((_, i) => held[i] === 0);
   }
 
   async webhook(room: string): Promise<StoredRoomWebhook | undefined> {

@@ -173,14 +173,8 @@ export class BotMentions implements RoomActivity {
         listener.status.counts.dropped += 1;
         continue;
       }
-      // The address's share of the queue: an address that keeps mentioning slow bots waits for its
-      // own. Taken before it is queued: a delivery may end within enqueue (a refused address).
-      if (!this.shares.take(address)) {
-        this.stats.botDeliveriesDropped += 1;
-        listener.status.counts.dropped += 1;
-        continue;
-      }
-      const queued = this.queue.enqueue({
+      // The address's share of the queue: an address that keeps mentioning slow bots waits for its own.
+      const outcome = this.shares.enqueue(this.queue, address, {
         url: listener.url,
         event: BOT_MENTION_EVENT,
         id: deliveryId,
@@ -190,10 +184,11 @@ export class BotMentions implements RoomActivity {
         maxAnswerBytes: this.maxAnswerBytes,
         answered: (answer, status, attempt) =>
           this.answered(answer, listener, { room, messageId: id, deliveryId, status, attempt }),
-        done: () => this.shares.release(address),
       });
-      // Not taken (the queue full, counted as dropped, or closed): nothing of the share is held.
-      if (!queued) this.shares.release(address);
+      if (outcome === 'over_share') {
+        this.stats.botDeliveriesDropped += 1;
+        listener.status.counts.dropped += 1;
+      }
     }
   }
 

@@ -256,13 +256,7 @@ export class RoomWebhooks implements RoomActivity, RoomWebhookControl {
     // The room's share of the queue: a busy room (or a receiver that is down) waits for its own.
     // Counted per room, whatever the URL: a new URL must not start a fresh share while the old
     // one's deliveries still wait.
-    // Taken before it is queued: a delivery may end within enqueue (a refused address).
-    if (!this.shares.take(room)) {
-      this.stats.roomWebhookDropped.room_share += 1;
-      target.status.counts.dropped += 1;
-      return;
-    }
-    const queued = this.queue.enqueue({
+    const outcome = this.shares.enqueue(this.queue, room, {
       url: target.url,
       event: event.event,
       id: event.deliveryId,
@@ -270,10 +264,11 @@ export class RoomWebhooks implements RoomActivity, RoomWebhookControl {
       secret: webhook.secret,
       status: target.status,
       maxAnswerBytes: 0,
-      done: () => this.shares.release(room),
     });
-    // Not taken (the queue full, counted as dropped, or closed): nothing of the share is held.
-    if (!queued) this.shares.release(room);
+    if (outcome === 'over_share') {
+      this.stats.roomWebhookDropped.room_share += 1;
+      target.status.counts.dropped += 1;
+    }
   }
 
   /** The room's webhook, read from the engine at most every KNOWN_FOR_MS (sooner when the version changed). */
