@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startApp, type RunningApp } from './helpers/app.ts';
+import { metric, startApp, type RunningApp } from './helpers/app.ts';
 import { answer, TestReceiver, verifyAsReadmeShows, type Received } from './helpers/receiver.ts';
 import { TestClient, connectV1, json, nextOfType, postV1, requestV1, sendV1 } from './helpers/ws-client.ts';
 
@@ -21,12 +21,6 @@ const verify = (request: Received, secret = SECRET): boolean => verifyAsReadmeSh
 async function history(app: RunningApp, room: string): Promise<string[]> {
   const res = await fetch(`${app.httpUrl}/api/rooms/${room}/messages`);
   return res.status === 200 ? (await json(res)).messages.map((m: any) => m.text) : [];
-}
-
-async function metric(app: RunningApp, line: string): Promise<number> {
-  const text = await (await fetch(`${app.httpUrl}/metrics`)).text();
-  const found = text.split('\n').find((l) => l.startsWith(`${line} `));
-  return found === undefined ? Number.NaN : Number(found.slice(line.length + 1));
 }
 
 async function makeBot(app: RunningApp, name: string): Promise<string> {

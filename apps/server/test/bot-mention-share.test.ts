@@ -2,7 +2,8 @@ import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
 import { ConfigError, loadConfig } from '../src/config.ts';
-import { startApp, type RunningApp } from './helpers/app.ts';
+import { metric, startApp, type RunningApp } from './helpers/app.ts';
+import { eventually } from './helpers/crowd.ts';
 import { NEIGHBOUR_ADDRESS } from './helpers/neighbour.ts';
 import { answer, TestReceiver, type Received } from './helpers/receiver.ts';
 import { connectV1, json, postV1 } from './helpers/ws-client.ts';
@@ -20,21 +21,6 @@ const operator = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'appl
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const DROPPED = 'parley_bot_mention_dropped_total';
 const QUEUE = 'parley_bot_mention_queue';
-
-async function metric(app: RunningApp, line: string): Promise<number> {
-  const text = await (await fetch(`${app.httpUrl}/metrics`)).text();
-  const found = text.split('\n').find((l) => l.startsWith(`${line} `));
-  return found === undefined ? Number.NaN : Number(found.slice(line.length + 1));
-}
-
-/** Waits (at most `timeoutMs`, polling) until `check` is true. */
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await sleep(20);
-  }
-}
 
 async function makeBot(app: RunningApp, name: string, webhookUrl: string): Promise<void> {
   const res = await fetch(`${app.httpUrl}/api/admin/bots`, {
@@ -104,7 +90,7 @@ describe('the bots’ mentions’ share per address', () => {
     // every message is acked (posted), only the mentions are dropped.
     await postV1(alice, '@slow bot and @busy bot, status?', 'a1');
     for (let i = 2; i <= 8; i++) await postV1(alice, `@slow bot ping ${i}`, `a${i}`);
-    await until('3 of Alice’s mentions arrive', () => mentionsIn('share_a') === 3);
+    await eventually(() => mentionsIn('share_a') === 3, '3 of Alice’s mentions arrive', 5000);
     await sleep(200);
     assert.equal(mentionsIn('share_a'), 3, 'the share: 3 held (in flight) at once');
     assert.equal(await metric(app, DROPPED), 6, 'the 6 beyond the share are counted as dropped');
@@ -112,7 +98,7 @@ describe('the bots’ mentions’ share per address', () => {
 
     // Another address: its own share, and room in the queue.
     await postV1(nina, '@slow bot hello from next door', 'n1');
-    await until('Nina’s mention arrives', () => mentionsIn('share_b') === 1);
+    await eventually(() => mentionsIn('share_b') === 1, 'Nina’s mention arrives', 5000);
     assert.equal(await metric(app, DROPPED), 6, 'nothing of the neighbour’s is dropped');
     assert.equal(await metric(app, QUEUE), 4);
     // Alice is still over hers (Nina's delivery held is not hers).
@@ -122,21 +108,21 @@ describe('the bots’ mentions’ share per address', () => {
 
     // Alice's deliveries end, given up (a 500 with one attempt): her share is free again, Nina's still held.
     release('share_a', 500);
-    await until('Alice’s deliveries ended', async () => (await metric(app, QUEUE)) === 1);
+    await eventually(async () => (await metric(app, QUEUE)) === 1, 'Alice’s deliveries ended', 5000);
     for (let i = 10; i <= 13; i++) await postV1(alice, `@slow bot again ${i}`, `a${i}`);
-    await until('3 more of Alice’s mentions arrive', () => mentionsIn('share_a') === 6);
+    await eventually(() => mentionsIn('share_a') === 6, '3 more of Alice’s mentions arrive', 5000);
     await sleep(200);
     assert.equal(mentionsIn('share_a'), 6);
     assert.equal(await metric(app, DROPPED), 8, 'the fourth over the freed share is dropped');
     assert.equal(await metric(app, QUEUE), 4);
 
     release();
-    await until('every delivery ended', async () => (await metric(app, QUEUE)) === 0);
+    await eventually(async () => (await metric(app, QUEUE)) === 0, 'every delivery ended', 5000);
     assert.equal(await metric(app, 'parley_bot_mention_deliveries_total{outcome="failed"}'), 3);
     assert.equal(await metric(app, 'parley_bot_mention_deliveries_total{outcome="delivered"}'), 4);
     // Freed again after deliveries that succeeded: the full share goes out.
     for (let i = 14; i <= 16; i++) await postV1(alice, `@busy bot last ${i}`, `a${i}`);
-    await until('3 more of Alice’s mentions arrive', () => mentionsIn('share_a') === 9);
+    await eventually(() => mentionsIn('share_a') === 9, '3 more of Alice’s mentions arrive', 5000);
     assert.equal(await metric(app, DROPPED), 8);
   });
 
@@ -151,7 +137,7 @@ describe('the bots’ mentions’ share per address', () => {
     const { client } = await connectV1(app.wsUrl, 'share_none', { name: 'Olga' });
     t.after(() => client.close());
     for (let i = 1; i <= 8; i++) await postV1(client, `@busy bot ${i}`, `o${i}`);
-    await until('6 mentions arrive', () => mentionsIn('share_none') === 6);
+    await eventually(() => mentionsIn('share_none') === 6, '6 mentions arrive', 5000);
     assert.equal(await metric(app, DROPPED), 2, 'beyond WEBHOOK_QUEUE_MAX (6)');
   });
 

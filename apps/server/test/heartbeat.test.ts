@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import { Heartbeat } from '../src/wire/heartbeat.ts';
+import { eventually } from './helpers/crowd.ts';
 
 // The heartbeat against real sockets: a ws server whose connections it watches, and clients
 // that count the pings they get. Ticks are called by the test (no timer), so what each tick
@@ -37,7 +38,7 @@ async function setup(t: import('node:test').TestContext, groups: number) {
     await once(socket, 'open');
     peers.push(peer);
     // The server has added it once its group sizes count it.
-    await until(() => total(heartbeat) === before + 1, 'the server saw the connection');
+    await eventually(() => total(heartbeat) === before + 1, 'the server saw the connection', 5000);
     return peer;
   };
   return { heartbeat, connect };
@@ -47,18 +48,10 @@ function total(heartbeat: Heartbeat): number {
   return heartbeat.groupSizes().reduce((sum, size) => sum + size, 0);
 }
 
-async function until(done: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 /** Waits until the pings a tick sent have arrived: `expected` in all, then a little more for strays. */
 async function pingsArrived(peers: Peer[], expected: number): Promise<number> {
   const sum = () => peers.reduce((n, p) => n + p.pings, 0);
-  await until(() => sum() >= expected, `${expected} pings arrived`);
+  await eventually(() => sum() >= expected, `${expected} pings arrived`, 5000);
   await new Promise((resolve) => setTimeout(resolve, 50));
   return sum();
 }
@@ -102,10 +95,10 @@ test('a socket that does not answer, or answers with a pong nobody asked for, is
   for (let i = 0; i < 2; i++) heartbeat.tick(); // one round: everyone pinged once
   await pingsArrived([answering, silent, faking, another], 4);
   for (let i = 0; i < 2; i++) heartbeat.tick(); // the next round: the two that did not echo are cut
-  await until(() => silent.closed && faking.closed, 'the two were cut');
+  await eventually(() => silent.closed && faking.closed, 'the two were cut', 5000);
   assert.equal(answering.closed, false);
   assert.equal(another.closed, false);
-  await until(() => total(heartbeat) === 2, 'closed sockets left their groups');
+  await eventually(() => total(heartbeat) === 2, 'closed sockets left their groups', 5000);
 });
 
 test('a socket that closes leaves its group, and the next one joins the smallest group', async (t) => {
@@ -116,7 +109,7 @@ test('a socket that closes leaves its group, and the next one joins the smallest
   // Both sockets of group 1 (the 2nd and 5th connected) leave.
   peers[1]!.socket.close();
   peers[4]!.socket.close();
-  await until(() => heartbeat.groupSizes()[1] === 0, 'group 1 emptied');
+  await eventually(() => heartbeat.groupSizes()[1] === 0, 'group 1 emptied', 5000);
   await connect();
   assert.deepEqual(heartbeat.groupSizes(), [2, 1, 2], 'the newcomer went to the emptied group');
 });

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
-import { startApp, type RunningApp } from './helpers/app.ts';
+import { metric, startApp } from './helpers/app.ts';
+import { eventually } from './helpers/crowd.ts';
 import { answer, TestReceiver, type Received } from './helpers/receiver.ts';
 import { connectV1, postV1, type TestClient } from './helpers/ws-client.ts';
 
@@ -17,20 +18,6 @@ import { connectV1, postV1, type TestClient } from './helpers/ws-client.ts';
 const SHARE = 3;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const ROOM_SHARE = 'parley_room_webhook_dropped_total{reason="room_share"}';
-
-async function metric(app: RunningApp, line: string): Promise<number> {
-  const text = await (await fetch(`${app.httpUrl}/metrics`)).text();
-  const found = text.split('\n').find((l) => l.startsWith(`${line} `));
-  return found === undefined ? 0 : Number(found.slice(line.length + 1));
-}
-
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await sleep(20);
-  }
-}
 
 let requests = 0;
 /** Sets the room's webhook (the owner's `webhook` frame) and waits for its answer. */
@@ -66,13 +53,17 @@ test(`a room holds ${SHARE} webhook deliveries at most, whatever its URL, and ot
   await postV1(olga, 'mine now');
   await setWebhook(olga, `${receiver.url}?room=busy`);
   for (let i = 0; i < 6; i++) await postV1(olga, `busy ${i}`);
-  await until('three of the busy room`s deliveries dropped', async () => (await metric(app, ROOM_SHARE)) === 3);
-  await until('the busy room`s first deliveries are in flight', () => messagesTo(busy) >= 1);
+  await eventually(
+    async () => (await metric(app, ROOM_SHARE)) === 3,
+    'three of the busy room`s deliveries dropped',
+    5000,
+  );
+  await eventually(() => messagesTo(busy) >= 1, 'the busy room`s first deliveries are in flight', 5000);
 
   // A new URL: the room still holds its three, so its next events are dropped too.
   await setWebhook(olga, `${receiver.url}?room=busy-elsewhere`);
   for (let i = 0; i < 2; i++) await postV1(olga, `busy again ${i}`);
-  await until('the new URL got no fresh share', async () => (await metric(app, ROOM_SHARE)) === 5);
+  await eventually(async () => (await metric(app, ROOM_SHARE)) === 5, 'the new URL got no fresh share', 5000);
 
   // Another room is not held up by the busy one.
   const calm = 'share_calm';
@@ -80,7 +71,7 @@ test(`a room holds ${SHARE} webhook deliveries at most, whatever its URL, and ot
   await postV1(carl, 'mine now');
   await setWebhook(carl, `${receiver.url}?room=calm`);
   await postV1(carl, 'hello');
-  await until('the calm room`s delivery arrived', () => messagesTo(calm) === 1);
+  await eventually(() => messagesTo(calm) === 1, 'the calm room`s delivery arrived', 5000);
   assert.equal(await metric(app, ROOM_SHARE), 5, 'nothing of the calm room dropped');
 
   // The receiver answers: the busy room's deliveries end, and its share is free again.
@@ -89,10 +80,10 @@ test(`a room holds ${SHARE} webhook deliveries at most, whatever its URL, and ot
   };
   const drain = setInterval(answerAll, 20);
   t.after(() => clearInterval(drain));
-  await until('the busy room`s three held deliveries were made', () => messagesTo(busy) === SHARE);
+  await eventually(() => messagesTo(busy) === SHARE, 'the busy room`s three held deliveries were made', 5000);
   await sleep(100); // their ends are told as the answers return
   await postV1(olga, 'after the answers');
-  await until('the busy room delivers again', () => messagesTo(busy) === SHARE + 1);
+  await eventually(() => messagesTo(busy) === SHARE + 1, 'the busy room delivers again', 5000);
   assert.equal(await metric(app, ROOM_SHARE), 5, 'nothing more dropped once the share was free');
   clearInterval(drain);
   answerAll();

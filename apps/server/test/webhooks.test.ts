@@ -1,7 +1,7 @@
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { isPublicAddress } from '../src/integrations/address-policy.ts';
-import { startApp, type RunningApp } from './helpers/app.ts';
+import { metric, startApp, type RunningApp } from './helpers/app.ts';
 import { about, answer, TestReceiver, verifyAsReadmeShows, waitAbout, type Received } from './helpers/receiver.ts';
 import { TestRedis } from './helpers/redis-server.ts';
 import { ServerProcess } from './helpers/server-process.ts';
@@ -19,12 +19,6 @@ const ADMIN_TOKEN = 'operator-token-for-webhook-tests-0123';
 const ALL_EVENTS = 'message,edit,delete,join,leave';
 
 const verify = (request: Received): boolean => verifyAsReadmeShows(request, SECRET);
-
-async function metric(app: RunningApp, line: string): Promise<number> {
-  const text = await (await fetch(`${app.httpUrl}/metrics`)).text();
-  const found = text.split('\n').find((l) => l.startsWith(`${line} `));
-  return found === undefined ? Number.NaN : Number(found.slice(line.length + 1));
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -64,3 +64,10 @@ export async function startApp(
 export function roomPath(room: string): string {
   return `/ws/chat/${encodeURIComponent(room)}/`;
 }
+
+/** The value of one line of the app's `/metrics` (its name and labels as printed), NaN when absent. */
+export async function metric(app: RunningApp, line: string): Promise<number> {
+  const text = await (await fetch(`${app.httpUrl}/metrics`)).text();
+  const found = text.split('\n').find((l) => l.startsWith(`${line} `));
+  return found === undefined ? Number.NaN : Number(found.slice(line.length + 1));
+}

@@ -93,10 +93,14 @@ export async function closeCrowd(members: CrowdMember[], batchSize = 100): Promi
     await Promise.all(members.slice(start, start + batchSize).map((m) => m.leave()));
 }
 
-/** Waits until `check` holds, polling every 20 ms; fails after `timeoutMs` with `what`. */
-export async function eventually(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+/** Waits until `check` holds (it may be async), polling every 20 ms; fails after `timeoutMs` with `what`. */
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
