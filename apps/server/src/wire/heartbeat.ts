@@ -84,7 +84,7 @@ export class Heartbeat {
     }
   }
 
-  /** Sockets in each group (for tests and the bound's check). */
+  /** Sockets in each group (for its tests). */
   groupSizes(): number[] {
     return this.groups.map((group) => group.size);
   }
