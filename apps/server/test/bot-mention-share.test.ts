@@ -19,7 +19,9 @@ import { connectV1, json, postV1 } from './helpers/ws-client.ts';
 const ADMIN_TOKEN = 'operator-token-for-the-mention-share-tests';
 const operator = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const DROPPED = 'parley_bot_mention_dropped_total';
+const DROPPED_SHARE = 'parley_bot_mention_dropped_total{reason="address_share"}';
+const DROPPED_FULL = 'parley_bot_mention_dropped_total{reason="queue_full"}';
+const DROPPED_TOO_LARGE = 'parley_bot_mention_dropped_total{reason="too_large"}';
 const QUEUE = 'parley_bot_mention_queue';
 
 async function makeBot(app: RunningApp, name: string, webhookUrl: string): Promise<void> {
@@ -93,18 +95,18 @@ describe('the bots’ mentions’ share per address', () => {
     await eventually(() => mentionsIn('share_a') === 3, '3 of Alice’s mentions arrive', 5000);
     await sleep(200);
     assert.equal(mentionsIn('share_a'), 3, 'the share: 3 held (in flight) at once');
-    assert.equal(await metric(app, DROPPED), 6, 'the 6 beyond the share are counted as dropped');
+    assert.equal(await metric(app, DROPPED_SHARE), 6, 'the 6 beyond the share are counted as dropped');
     assert.equal(await metric(app, QUEUE), 3);
 
     // Another address: its own share, and room in the queue.
     await postV1(nina, '@slow bot hello from next door', 'n1');
     await eventually(() => mentionsIn('share_b') === 1, 'Nina’s mention arrives', 5000);
-    assert.equal(await metric(app, DROPPED), 6, 'nothing of the neighbour’s is dropped');
+    assert.equal(await metric(app, DROPPED_SHARE), 6, 'nothing of the neighbour’s is dropped');
     assert.equal(await metric(app, QUEUE), 4);
     // Alice is still over hers (Nina's delivery held is not hers).
     await postV1(alice, '@slow bot still there?', 'a9');
     await sleep(100);
-    assert.equal(await metric(app, DROPPED), 7);
+    assert.equal(await metric(app, DROPPED_SHARE), 7);
 
     // Alice's deliveries end, given up (a 500 with one attempt): her share is free again, Nina's still held.
     release('share_a', 500);
@@ -113,7 +115,7 @@ describe('the bots’ mentions’ share per address', () => {
     await eventually(() => mentionsIn('share_a') === 6, '3 more of Alice’s mentions arrive', 5000);
     await sleep(200);
     assert.equal(mentionsIn('share_a'), 6);
-    assert.equal(await metric(app, DROPPED), 8, 'the fourth over the freed share is dropped');
+    assert.equal(await metric(app, DROPPED_SHARE), 8, 'the fourth over the freed share is dropped');
     assert.equal(await metric(app, QUEUE), 4);
 
     release();
@@ -123,7 +125,9 @@ describe('the bots’ mentions’ share per address', () => {
     // Freed again after deliveries that succeeded: the full share goes out.
     for (let i = 14; i <= 16; i++) await postV1(alice, `@busy bot last ${i}`, `a${i}`);
     await eventually(() => mentionsIn('share_a') === 9, '3 more of Alice’s mentions arrive', 5000);
-    assert.equal(await metric(app, DROPPED), 8);
+    assert.equal(await metric(app, DROPPED_SHARE), 8);
+    assert.equal(await metric(app, DROPPED_FULL), 0, 'the queue itself was never full');
+    assert.equal(await metric(app, DROPPED_TOO_LARGE), 0);
   });
 
   test('BOT_MENTION_QUEUE_PER_ADDRESS=0: no share, only the queue’s total', async (t) => {
@@ -138,7 +142,26 @@ describe('the bots’ mentions’ share per address', () => {
     t.after(() => client.close());
     for (let i = 1; i <= 8; i++) await postV1(client, `@busy bot ${i}`, `o${i}`);
     await eventually(() => mentionsIn('share_none') === 6, '6 mentions arrive', 5000);
-    assert.equal(await metric(app, DROPPED), 2, 'beyond WEBHOOK_QUEUE_MAX (6)');
+    assert.equal(await metric(app, DROPPED_FULL), 2, 'beyond WEBHOOK_QUEUE_MAX (6)');
+    assert.equal(await metric(app, DROPPED_SHARE), 0, 'no share to be over');
+  });
+
+  test('a mention whose delivery is over WEBHOOK_MAX_BODY_BYTES is dropped and counted as too_large', async (t) => {
+    const { receiver, release, mentionsIn } = await holdingReceiver();
+    t.after(async () => {
+      release();
+      await receiver.close();
+    });
+    const app = await startApp(t, { ADMIN_TOKEN, WEBHOOK_ALLOW_PRIVATE: '1', WEBHOOK_MAX_BODY_BYTES: '1024' });
+    await makeBot(app, 'Slow Bot', receiver.url);
+    const { client } = await connectV1(app.wsUrl, 'share_large', { name: 'Pia' });
+    t.after(() => client.close());
+    await postV1(client, `@slow bot ${'x'.repeat(1100)}`, 'p1');
+    await postV1(client, '@slow bot short', 'p2');
+    await eventually(() => mentionsIn('share_large') === 1, 'the short mention arrives', 5000);
+    assert.equal(await metric(app, DROPPED_TOO_LARGE), 1);
+    assert.equal(await metric(app, DROPPED_SHARE), 0);
+    assert.equal(await metric(app, DROPPED_FULL), 0);
   });
 
   test('the setting: 100 by default, 0 allowed, bounded', () => {

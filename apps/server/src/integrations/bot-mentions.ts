@@ -118,7 +118,7 @@ export class BotMentions implements RoomActivity {
       {
         attempt: () => {},
         ended: (outcome) => (stats.botDeliveries[outcome] += 1),
-        droppedFull: () => (stats.botDeliveriesDropped += 1),
+        droppedFull: () => (stats.botDeliveriesDropped.queue_full += 1),
         held: (count) => (stats.botDeliveriesQueued = count),
       },
       log,
@@ -169,7 +169,7 @@ export class BotMentions implements RoomActivity {
       };
       const body = JSON.stringify(delivery);
       if (Buffer.byteLength(body) > this.options.maxBodyBytes) {
-        this.stats.botDeliveriesDropped += 1;
+        this.stats.botDeliveriesDropped.too_large += 1;
         listener.status.counts.dropped += 1;
         continue;
       }
@@ -186,7 +186,7 @@ export class BotMentions implements RoomActivity {
           this.answered(answer, listener, { room, messageId: id, deliveryId, status, attempt }),
       });
       if (outcome === 'over_share') {
-        this.stats.botDeliveriesDropped += 1;
+        this.stats.botDeliveriesDropped.address_share += 1;
         listener.status.counts.dropped += 1;
       }
     }

@@ -82,8 +82,12 @@ export class Stats {
   readonly botDeliveries = { delivered: 0, failed: 0, refused: 0 };
   /** Bots' answers to mentions, by what became of them: posted, a repeat of one posted (duplicate), refused by the room. */
   readonly botReplies = { posted: 0, duplicate: 0, refused: 0 };
-  /** Mention deliveries never queued (the queue full, the body too large), and those held now. */
-  botDeliveriesDropped = 0;
+  /**
+   * Mention deliveries never queued: the queue was full (queue_full), the sender's address held
+   * its share (address_share), the body was too large (too_large).
+   */
+  readonly botDeliveriesDropped = { queue_full: 0, address_share: 0, too_large: 0 };
+  /** Mention deliveries held now. */
   botDeliveriesQueued = 0;
   /** Deliveries to rooms' webhooks that ended, by outcome (as webhooks'). */
   readonly roomWebhookDeliveries = { delivered: 0, failed: 0, refused: 0 };

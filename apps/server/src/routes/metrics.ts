@@ -219,11 +219,16 @@ const metricsRoutes: FastifyPluginAsync<{ token?: string | undefined }> = async 
       for (const [outcome, count] of Object.entries(stats.botReplies)) this.inc({ outcome }, count);
     },
   });
-  counter(
-    'parley_bot_mention_dropped_total',
-    "Mention deliveries never queued: the queue held WEBHOOK_QUEUE_MAX, the sender's address held BOT_MENTION_QUEUE_PER_ADDRESS, or the body was over WEBHOOK_MAX_BODY_BYTES",
-    () => stats.botDeliveriesDropped,
-  );
+  new Counter({
+    name: 'parley_bot_mention_dropped_total',
+    help: 'Mention deliveries never queued: the queue held WEBHOOK_QUEUE_MAX (queue_full), the sender’s address BOT_MENTION_QUEUE_PER_ADDRESS (address_share), the body was over WEBHOOK_MAX_BODY_BYTES (too_large)',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [reason, count] of Object.entries(stats.botDeliveriesDropped)) this.inc({ reason }, count);
+    },
+  });
   new Gauge({
     name: 'parley_bot_mention_queue',
     help: 'Mention deliveries held by this instance: queued, in flight or waiting to retry',
