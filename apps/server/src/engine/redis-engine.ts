@@ -364,7 +364,7 @@ interface LogPage {
  */
 export const ABANDONED_ROOMS_PER_SWEEP = 50;
 
-/** The heartbeat refreshes at most this many people of a room per call (Redis runs a script alone). */
+/** The heartbeat refreshes at most this many people of a room per call (Redis runs a script alone; the script unpacks them into one command, which takes a few thousand at most). */
 export const REFRESH_CHUNK = 500;
 /** The heartbeat's refresh calls at Redis at once at most (see refreshPresence). (Exported for its test.) */
 export const REFRESH_IN_FLIGHT = 4;

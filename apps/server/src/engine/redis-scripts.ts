@@ -839,14 +839,23 @@ return out
  * ARGV: now, channel, expiry ms, room TTL ms, member... (`userId|instanceId`)
  */
 export const REFRESH = `${SWEEP}
-local missing = {}
-for i = 5, #ARGV do
-  if redis.call('ZSCORE', KEYS[1], ARGV[i]) then
-    redis.call('ZADD', KEYS[1], ARGV[3], ARGV[i])
-  else
-    missing[#missing + 1] = ARGV[i]
+-- One ZMSCORE and one ZADD for the whole chunk rather than two calls a person (a third less
+-- of Redis's time; ZMSCORE needs Redis 6.2). unpack takes a few thousand values at most, which
+-- REFRESH_CHUNK stays far below.
+local members, missing, updates = {}, {}, {}
+for i = 5, #ARGV do members[#members + 1] = ARGV[i] end
+if #members > 0 then
+  local scores = redis.call('ZMSCORE', KEYS[1], unpack(members))
+  for i, member in ipairs(members) do
+    if scores[i] then
+      updates[#updates + 1] = ARGV[3]
+      updates[#updates + 1] = member
+    else
+      missing[#missing + 1] = member
+    end
   end
 end
+if #updates > 0 then redis.call('ZADD', KEYS[1], unpack(updates)) end
 for _, i in ipairs({1, 2, 3, 4, 5, 7}) do redis.call('PEXPIRE', KEYS[i], ARGV[4]) end
 return { missing, swept }
 `;
