@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemberPageSchema, decodeWith, userTag } from '@parley/protocol';
-import { startApp, type RunningApp } from './helpers/app.ts';
+import { metric, startApp, type RunningApp } from './helpers/app.ts';
 import { closeCrowd, eventually, openCrowd, type CrowdMember } from './helpers/crowd.ts';
 import { TestRedis } from './helpers/redis-server.ts';
 
@@ -257,4 +257,23 @@ test('member pages are charged to the HTTP rate like the rest of the API', async
     statuses.push(res.status);
   }
   assert.deepEqual(statuses, [200, 200, 429]);
+});
+
+test('parley_room_broadcast_seconds observes each fan-out once, whatever the number of sockets it wrote', async (t) => {
+  const app = await startApp(t);
+  const crowd = await openCrowd([app.wsUrl], 'broadcast_metric', 60);
+  t.after(() => closeCrowd(crowd));
+  const [sender, ...others] = crowd as [CrowdMember, ...CrowdMember[]];
+  // Every join has been written out (the first member hears the 59 after it).
+  await eventually(() => sender.ofType('join').length === crowd.length - 1, 'the joins delivered');
+  const count = () => metric(app, 'parley_room_broadcast_seconds_count');
+  const before = await count();
+  // Joins arriving together go out in one batch each turn: fewer fan-outs than joins.
+  assert.ok(before >= 1 && before < crowd.length, `the joins' fan-outs were observed (${before})`);
+
+  sender.send({ type: 'message', text: 'to everyone', clientMsgId: 'm1' });
+  await eventually(() => others.every((m) => m.ofType('message').length === 1), 'the message reached everyone');
+  assert.equal(await count(), before + 1, 'one fan-out to 60 sockets is one observation');
+  assert.equal(await metric(app, 'parley_room_broadcast_seconds_bucket{le="+Inf"}'), before + 1);
+  assert.ok((await metric(app, 'parley_room_broadcast_seconds_sum')) > 0);
 });

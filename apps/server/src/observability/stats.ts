@@ -1,4 +1,5 @@
 import type { ErrorCode } from '@parley/protocol';
+import { Histogram } from 'prom-client';
 
 /**
  * What a call of the before-publish hook came to: its three answers, and the ways it can fail
@@ -101,6 +102,17 @@ export class Stats {
   roomWebhookQueued = 0;
   /** `error` frames sent, by code. */
   readonly errors = new Map<ErrorCode, number>();
+  /**
+   * How long writing one batch of a room's events to every socket of the room here took (the
+   * fan-out: one write per socket). Observed once a batch, not a frame, so a histogram is cheap
+   * enough; the metrics route registers it (see routes/metrics.ts).
+   */
+  readonly broadcastSeconds = new Histogram({
+    name: 'parley_room_broadcast_seconds',
+    help: "Time to write one batch of a room's events to every socket of the room on this instance",
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [],
+  });
 
   beforePublish(outcome: BeforePublishOutcome): void {
     this.beforePublishCalls.set(outcome, (this.beforePublishCalls.get(outcome) ?? 0) + 1);

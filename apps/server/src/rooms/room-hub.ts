@@ -1006,6 +1006,7 @@ export class RoomHub {
         if (events.length === 0) continue;
       }
       const batch = new OutgoingBatch(events);
+      const broadcastStarted = performance.now();
       for (const member of state.members) {
         try {
           member.deliver(batch);
@@ -1014,6 +1015,7 @@ export class RoomHub {
           this.log.warn({ room, err }, 'delivery to a member failed');
         }
       }
+      this.stats.broadcastSeconds.observe((performance.now() - broadcastStarted) / 1000);
       // The sockets of people just kicked or banned are closed, once they have the news.
       for (const { event } of events) {
         if (event.kind !== 'moderation') continue;

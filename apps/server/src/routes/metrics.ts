@@ -267,6 +267,8 @@ const metricsRoutes: FastifyPluginAsync<{ token?: string | undefined }> = async 
     },
   });
 
+  registry.registerMetric(stats.broadcastSeconds);
+
   // The engine's round trip, measured when scraped (a PING for Redis), not on the message path.
   const roundTrip = new Histogram({
     name: 'parley_bus_roundtrip_seconds',
