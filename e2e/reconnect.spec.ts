@@ -1,9 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { resolve } from 'node:path';
 import type { WebSocketRoute } from '@playwright/test';
-import { expect, repoRoot, test } from './fixtures.ts';
-import { RECOVERY_PAGE_SIZE, TEST_SERVER_ENV } from './test-servers.ts';
+import { expect, test } from './fixtures.ts';
+import { startOwnServer, type OwnServer } from './own-server.ts';
+import { RECOVERY_PAGE_SIZE } from './test-servers.ts';
 
 test.describe('reconnecting', () => {
   test('going offline shows "reconnecting"; messages typed meanwhile are pending, then sent once', async ({
@@ -265,55 +263,25 @@ test.describe('reconnecting', () => {
     // redis project it shares the test Redis with the project's instances.
     const port = Number(process.env.PARLEY_E2E_SPARE_PORT ?? 4319);
     const origin = `http://127.0.0.1:${port}`;
-    let server: ChildProcess | undefined;
-    let output = '';
+    /** Every start of it in this test, the running one last (their output goes with a failure). */
+    let starts: OwnServer[] = [];
 
     async function startServer(redisUrl: string): Promise<void> {
-      const child = spawn(process.execPath, [resolve(repoRoot, 'apps/server/dist/server.js')], {
-        cwd: repoRoot,
-        env: {
-          ...process.env,
-          PORT: String(port),
-          HOST: '127.0.0.1',
-          REDIS_URL: redisUrl,
-          LOG_LEVEL: 'warn',
-          ...TEST_SERVER_ENV,
-          WEB_DIST_DIR: resolve(repoRoot, 'apps/web/dist'),
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      server = child;
-      await expect
-        .poll(
-          async () =>
-            fetch(`${origin}/readyz`).then(
-              (r) => r.status,
-              () => 0,
-            ),
-          {
-            timeout: 15_000,
-            message: `the spare server on port ${port} did not become ready`,
-          },
-        )
-        .toBe(200);
+      starts.push(await startOwnServer({ REDIS_URL: redisUrl }, port));
     }
 
+    /** SIGKILL: no goodbye frame, no close handshake; the sockets just drop, as in a crash. */
     async function killServer(): Promise<void> {
-      const child = server;
-      server = undefined;
-      if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, 'exit');
-      // SIGKILL: no goodbye frame, no close handshake; the sockets just drop, as in a crash.
-      child.kill('SIGKILL');
-      await exited;
+      await starts.at(-1)?.stop('SIGKILL');
     }
 
     test.afterEach(async ({}, testInfo) => {
       await killServer();
-      if (testInfo.status !== testInfo.expectedStatus) await testInfo.attach('spare server output', { body: output });
-      output = '';
+      if (testInfo.status !== testInfo.expectedStatus)
+        await testInfo.attach('spare server output', {
+          body: starts.map((s) => s.output()).join('\n--- restarted ---\n'),
+        });
+      starts = [];
     });
 
     test('a crashed server shows "reconnecting", then "connected" again when it is back', async ({

@@ -1,26 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer, type AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
 import type { Locator } from '@playwright/test';
-import { expect, repoRoot, test, type Person } from './fixtures.ts';
-import { TEST_SERVER_ENV } from './test-servers.ts';
+import { expect, test, type Person } from './fixtures.ts';
+import { startOwnServer, type OwnServer } from './own-server.ts';
 
 // An invite-only room that has let in as many people as it keeps (ROOM_ADMITTED_MAX): a newcomer
 // with a valid invite gets the "This room is full" screen, while the owner and whoever was let in
 // already still come in. The project's servers share one configuration, so this spec starts a
 // server of its own (in-memory engine) that lets one person in per room.
-
-/** A TCP port nothing listens on right now. */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as AddressInfo;
-  probe.close();
-  await once(probe, 'close');
-  return port;
-}
 
 /** Opens the owner's settings dialog from the header. */
 async function openSettings(person: Person): Promise<Locator> {
@@ -34,61 +19,21 @@ test.describe('a full invite-only room', () => {
   // The server is the spec's own; running it again in the redis project would test nothing more.
   test.skip(({ engine }) => engine !== 'memory', 'starts its own in-memory server');
 
-  let server: ChildProcess | undefined;
+  let server: OwnServer | undefined;
   let origin = '';
-  let output = '';
 
   test.beforeAll(async () => {
-    const port = await freePort();
-    origin = `http://127.0.0.1:${port}`;
-    const child = spawn(process.execPath, [resolve(repoRoot, 'apps/server/dist/server.js')], {
-      cwd: repoRoot,
-      env: {
-        ...process.env,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        // Empty: the in-memory engine, even if the caller's shell sets REDIS_URL.
-        REDIS_URL: '',
-        LOG_LEVEL: 'warn',
-        ...TEST_SERVER_ENV,
-        WEB_DIST_DIR: resolve(repoRoot, 'apps/web/dist'),
-        ROOM_ADMITTED_MAX: '1',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    server = child;
-    await expect
-      .poll(
-        async () =>
-          fetch(`${origin}/readyz`).then(
-            (r) => r.status,
-            () => 0,
-          ),
-        { timeout: 15_000 },
-      )
-      .toBe(200)
-      .catch((err: unknown) => {
-        throw new Error(`the room-full server on port ${port} did not become ready; its output:\n${output}`, {
-          cause: err,
-        });
-      });
+    server = await startOwnServer({ ROOM_ADMITTED_MAX: '1' });
+    origin = server.origin;
   });
 
   test.afterAll(async () => {
-    const child = server;
-    server = undefined;
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
+    await server?.stop();
   });
 
   test.afterEach(async ({}, testInfo) => {
-    if (testInfo.status !== testInfo.expectedStatus) await testInfo.attach('room-full server output', { body: output });
+    if (testInfo.status !== testInfo.expectedStatus && server !== undefined)
+      await testInfo.attach('room-full server output', { body: server.output() });
   });
 
   test('past ROOM_ADMITTED_MAX a newcomer with a valid invite sees "This room is full"; the owner and those let in still come in', async ({
