@@ -1,5 +1,6 @@
 import type { WebSocketRoute } from '@playwright/test';
 import { expect, test } from './fixtures.ts';
+import { openGuests } from './guests.ts';
 
 test.describe('presence', () => {
   test('the member list and join/leave lines follow people coming and going', async ({ openPerson, uniqueRoom }) => {
@@ -211,21 +212,3 @@ test.describe('presence', () => {
     await expect(bob.room.groupOf('after the reload')).toHaveAttribute('data-author', 'Alice');
   });
 });
-
-// Runs in a page of the server's origin: opens `count` sockets as Guest 1…n, each welcomed before
-// the next opens, and keeps them open until the page closes.
-async function openGuests({ room, count }: { room: string; count: number }): Promise<void> {
-  const keep: WebSocket[] = [];
-  for (let i = 1; i <= count; i++) {
-    const url = `ws://${location.host}/ws/chat/${encodeURIComponent(room)}/?name=${encodeURIComponent(`Guest ${i}`)}`;
-    const socket = new WebSocket(url, ['parley.v1']);
-    keep.push(socket);
-    await new Promise<void>((resolve, reject) => {
-      socket.onmessage = (event) => {
-        if (String(event.data).startsWith('{"type":"welcome"')) resolve();
-      };
-      socket.onclose = (event) => reject(new Error(`guest ${i} was refused: ${event.code} ${event.reason}`));
-    });
-  }
-  (window as unknown as { guests: WebSocket[] }).guests = keep;
-}

@@ -146,8 +146,9 @@ export class RoomPage {
     return this.groups.filter({ has: this.#messageWithText(text) });
   }
 
+  /** The member list's row of the person called exactly `name` (the row's text has spaces around the name). */
   member(name: string): Locator {
-    return this.members.filter({ hasText: new RegExp(`^${escapeRegExp(name)}( \\(you\\))?$`) });
+    return this.members.filter({ hasText: new RegExp(`^\\s*${escapeRegExp(name)}(\\s+\\(you\\))?\\s*$`) });
   }
 
   // Relative to whatever it is used in (the log, a group).
