@@ -339,7 +339,7 @@ test('on shutdown, the deliveries queued or in flight are made before the server
     await sleep(200);
     answer(res, 200, {});
   };
-  const { app, wsUrl } = await startApp(undefined, {
+  const { app, wsUrl } = await startApp(t, {
     WEBHOOK_URLS: receiver.url,
     WEBHOOK_SECRET: SECRET,
     WEBHOOK_ALLOW_PRIVATE: '1',
@@ -350,7 +350,8 @@ test('on shutdown, the deliveries queued or in flight are made before the server
   const room = 'wh_shutdown';
   const { client } = await connectV1(wsUrl, room, { name: 'Last' });
   for (let i = 0; i < 5; i++) await postV1(client, `before the deploy ${i}`);
-  // The server stops at once: the deliveries still queued or in flight are made first.
+  // The server stops at once: the deliveries still queued or in flight are made first. (The
+  // test's own close, should an assertion fail first, is a no-op after this one.)
   await app.close();
   assert.deepEqual(
     about(receiver, room)
@@ -371,7 +372,7 @@ test('on shutdown, a delivery waiting for its retry is tried at once, not lost',
     seen.add(id);
     answer(res, 503, {});
   };
-  const { app, wsUrl } = await startApp(undefined, {
+  const { app, wsUrl } = await startApp(t, {
     WEBHOOK_URLS: receiver.url,
     WEBHOOK_SECRET: SECRET,
     WEBHOOK_ALLOW_PRIVATE: '1',
