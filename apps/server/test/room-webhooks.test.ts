@@ -87,10 +87,12 @@ describe('room webhooks on one instance', () => {
     assert.deepEqual(set.webhook.events, ['message', 'edit', 'join']);
     assert.equal(set.webhook.url, `${receiver.url}/${room}?token=…`, 'the owner sees it redacted');
     const notice = await nextOfType(bob, 'webhook');
+    assert.match(notice.eventId, /^\d+-\d+$/, 'an entry of the room’s log');
     assert.deepEqual(notice, {
       type: 'webhook',
       webhook: { events: ['message', 'edit', 'join'] },
       by: { id: welcome.you.id, name: 'Olga' },
+      eventId: notice.eventId,
     });
     assert.deepEqual(await nextOfType(mona, 'webhook'), notice);
 

@@ -6,6 +6,7 @@ import {
   MessageFrameSchema,
   ModerationFrameSchema,
   SettingsFrameSchema,
+  WebhookChangeFrameSchema,
 } from './server-frames.ts';
 
 // The bodies of the HTTP API (see paths.ts for the routes).
@@ -32,6 +33,8 @@ export const HistoryPageSchema = v.object({
   moderation: v.optional(v.array(ModerationFrameSchema)),
   /** With `after`: the settings changes in the page's stretch of the log, oldest first. */
   settingsChanges: v.optional(v.array(SettingsFrameSchema)),
+  /** With `after`: the changes of the room's webhook in the page's stretch of the log, oldest first. */
+  webhookChanges: v.optional(v.array(WebhookChangeFrameSchema)),
   /** With `after`: the newest log entry (message or change) the page covers; pass it as the next `after`. */
   lastEventId: v.optional(v.string()),
 });

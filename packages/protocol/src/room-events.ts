@@ -7,6 +7,7 @@ import {
   MemberSchema,
   SettingsFrameSchema,
   UserSchema,
+  WebhookChangeFrameSchema,
 } from './server-frames.ts';
 
 // The catalogue of room events: every kind of event that can be stored in a room's log or
@@ -14,7 +15,7 @@ import {
 //
 //  - the event itself (`RoomEvent`), as the server handles it between the bus and the sockets;
 //  - for the kinds kept in the room's log, its stored record (`MessageRecord`, `ChangeRecord`,
-//    `ModerationRecord`, `SettingsRecord`): a versioned object carried between instances
+//    `ModerationRecord`, `SettingsRecord`, `WebhookRecord`): a versioned object carried between instances
 //    (distinct from the wire frames, so either can change on its own);
 //  - its wire frames, built from the event in one place (the server's rooms/room-events.ts).
 //
@@ -72,13 +73,12 @@ export const PresenceEventSchema = v.object({ kind: v.literal('presence'), room:
 export const TypingEventSchema = v.object({ kind: v.literal('typing'), room: v.string(), user: UserSchema });
 /**
  * The owner set, changed or removed the room's webhook: which events go to it now (`null`: none
- * do), and who did it. Published, not stored (the welcome carries the state); never the URL.
+ * do), and who did it. Stored in the log like a settings change (`eventId`); never the URL.
  */
-export const WebhookNoticeEventSchema = v.object({
+export const WebhookChangeEventSchema = v.object({
   kind: v.literal('webhook'),
   room: v.string(),
-  webhook: v.nullable(v.object({ events: v.array(v.string()) })),
-  by: UserSchema,
+  webhook: WebhookChangeFrameSchema,
 });
 
 /** Every event of a room. */
@@ -91,7 +91,7 @@ export const RoomEventSchema = v.variant('kind', [
   LeaveEventSchema,
   PresenceEventSchema,
   TypingEventSchema,
-  WebhookNoticeEventSchema,
+  WebhookChangeEventSchema,
 ]);
 export type RoomEvent = v.InferOutput<typeof RoomEventSchema>;
 export type RoomEventKind = RoomEvent['kind'];
@@ -100,6 +100,7 @@ export type MessageRoomEvent = v.InferOutput<typeof MessageEventSchema>;
 export type ChangeRoomEvent = v.InferOutput<typeof ChangeEventSchema>;
 export type ModerationRoomEvent = v.InferOutput<typeof ModerationEventSchema>;
 export type SettingsRoomEvent = v.InferOutput<typeof SettingsEventSchema>;
+export type WebhookRoomEvent = v.InferOutput<typeof WebhookChangeEventSchema>;
 
 /**
  * The version of the records this release writes. Readers accept it and the versions before.
@@ -179,6 +180,21 @@ export const SettingsRecordSchema = v.object({
 export type SettingsRecord = v.InferOutput<typeof SettingsRecordSchema>;
 
 /**
+ * A change of the room's webhook as stored in the log: the events sent to it after the change
+ * (`null`: removed) and who changed it. Never its URL or secret, which live beside the log (the
+ * room's moderation hash) and are forgotten with the room. (No clientMsgId: a webhook request
+ * sent again is applied again.)
+ */
+export const WebhookRecordSchema = v.object({
+  v: v.literal(ROOM_RECORD_VERSION),
+  kind: v.literal('webhook'),
+  room: v.string(),
+  user: UserSchema,
+  events: v.nullable(v.array(v.string())),
+});
+export type WebhookRecord = v.InferOutput<typeof WebhookRecordSchema>;
+
+/**
  * A message record of the first release (stream field `b`): the same fields without `v` and
  * `kind`. Read as a v1 message record; never written any more.
  */
@@ -195,12 +211,6 @@ export const MessageRecordV0Schema = v.object({
  * was written; fields beyond `{id, name}` (a member entry's `tag` and `look`) are dropped.
  */
 export const PresencePayloadSchema = UserSchema;
-
-/** What a webhook notice carries between instances: the event without its kind and room (the channel's). */
-export const WebhookNoticePayloadSchema = v.object({
-  webhook: WebhookNoticeEventSchema.entries.webhook,
-  by: UserSchema,
-});
 
 /**
  * What a `join` carries between instances: the person's member entry as the server stored it

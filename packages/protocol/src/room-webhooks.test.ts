@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeClientFrame, decodeServerFrame, encodeFrame } from './codec.ts';
 import { isWebhookEventName } from './integrations.ts';
-import { WebhookNoticeEventSchema, RoomEventSchema } from './room-events.ts';
+import { RoomEventSchema, WebhookChangeEventSchema, WebhookRecordSchema } from './room-events.ts';
 import type { ServerFrame } from './server-frames.ts';
 import * as v from 'valibot';
 
@@ -45,7 +45,9 @@ test('webhook requests that are no frame: bad URLs, events, a removal with event
 
 test('webhook frames round-trip: the notice to everyone, the owner’s answers, the welcome’s field', () => {
   const frames: ServerFrame[] = [
-    { type: 'webhook', webhook: { events: ['message', 'edit', 'delete'] }, by: user },
+    { type: 'webhook', webhook: { events: ['message', 'edit', 'delete'] }, by: user, eventId: '1796301200000-0' },
+    { type: 'webhook', webhook: null, by: user, eventId: '1796301200000-1' },
+    // From a server before webhook changes were logged: no eventId.
     { type: 'webhook', webhook: null, by: user },
     {
       type: 'webhook',
@@ -80,16 +82,32 @@ test('webhook frames round-trip: the notice to everyone, the owner’s answers, 
       recovered: false,
       hasMore: false,
       webhook: { events: ['join', 'leave'] },
+      webhookChanges: [
+        { type: 'webhook', webhook: { events: ['message'] }, by: user, eventId: '1796301200000-0' },
+        { type: 'webhook', webhook: { events: ['join', 'leave'] }, by: user, eventId: '1796301200000-2' },
+      ],
     },
   ];
   for (const frame of frames) assert.deepEqual(decodeServerFrame(encodeFrame(frame)), { ok: true, value: frame });
   assert.equal(decodeServerFrame('{"type":"webhook"}').ok, false, 'webhook is null or an object, never absent');
 });
 
-test('the notice is a room event of its own; event names are checked', () => {
-  const notice = { kind: 'webhook', room: 'lobby', webhook: { events: ['message'] }, by: user };
-  assert.ok(v.safeParse(WebhookNoticeEventSchema, notice).success);
-  assert.ok(v.safeParse(RoomEventSchema, { ...notice, webhook: null }).success);
+test('a change is a room event of its own, logged (eventId); its record holds no URL; event names are checked', () => {
+  const frame = { type: 'webhook', webhook: { events: ['message'] }, by: user, eventId: '1796301200000-0' };
+  const change = { kind: 'webhook', room: 'lobby', webhook: frame };
+  assert.ok(v.safeParse(WebhookChangeEventSchema, change).success);
+  assert.ok(v.safeParse(RoomEventSchema, { ...change, webhook: { ...frame, webhook: null } }).success);
+  assert.ok(!v.safeParse(RoomEventSchema, { ...change, webhook: { ...frame, eventId: undefined } }).success);
+  const record = { v: 2, kind: 'webhook', room: 'lobby', user, events: ['message', 'join'] };
+  assert.ok(v.safeParse(WebhookRecordSchema, record).success);
+  assert.ok(v.safeParse(WebhookRecordSchema, { ...record, events: null }).success);
+  assert.deepEqual(Object.keys(v.parse(WebhookRecordSchema, { ...record, url: 'https://x', secret: 's' })).sort(), [
+    'events',
+    'kind',
+    'room',
+    'user',
+    'v',
+  ]);
   assert.ok(isWebhookEventName('room.vacated'));
   assert.ok(!isWebhookEventName('mention'));
 });

@@ -180,18 +180,37 @@ export type RoomWebhook = v.InferOutput<typeof RoomWebhookSchema>;
 
 /**
  * The room's webhook (`null`: it has none). To everyone, when the owner sets, changes or removes
- * it (`by`; no URL); to the owner, as the answer to a `webhook` request (`clientMsgId`, with the
- * URL). Not stored in the room's log: a client that was away sees the state in its welcome.
+ * it (`by` and `eventId`; no URL: see WebhookChangeFrameSchema); to the owner, as the answer to a
+ * `webhook` request (`clientMsgId`, with the URL; never stored).
  */
 export const WebhookFrameSchema = v.object({
   type: v.literal('webhook'),
   webhook: v.nullable(RoomWebhookSchema),
   /** Who changed it (to everyone). */
   by: v.optional(UserSchema),
+  /**
+   * The change's place in the room's log (to everyone, with `by`; absent from servers before
+   * webhook changes were logged, and from the owner's answers).
+   */
+  eventId: v.optional(MessageIdSchema),
   /** The owner's request this answers. */
   clientMsgId: v.optional(v.string()),
 });
 export type WebhookFrame = v.InferOutput<typeof WebhookFrameSchema>;
+
+/**
+ * The owner set, changed or removed the room's webhook, as the room's log keeps it: which events
+ * go to it after the change (`null`: it was removed), who changed it, and the change's place in
+ * the log. Never the URL or the secret. Everyone gets it live as a `webhook` frame, and in
+ * welcomes and history pages (`webhookChanges`) like settings changes.
+ */
+export const WebhookChangeFrameSchema = v.object({
+  type: v.literal('webhook'),
+  webhook: v.nullable(v.object({ events: v.array(v.string()) })),
+  by: UserSchema,
+  eventId: MessageIdSchema,
+});
+export type WebhookChangeFrame = v.InferOutput<typeof WebhookChangeFrameSchema>;
 
 /** Every frame that changes a message already sent. */
 export const ChangeFrameSchema = v.variant('type', [EditFrameSchema, DeleteFrameSchema, ReactionsFrameSchema]);
@@ -264,6 +283,12 @@ export const WelcomeFrameSchema = v.object({
    * `settings` are the settings now). Absent when there are none.
    */
   settingsChanges: v.optional(v.array(SettingsFrameSchema)),
+  /**
+   * The changes of the room's webhook in the stretch of the log the welcome covers, oldest first:
+   * with `since`, those made after it; without, those since the oldest message of `history` (the
+   * welcome's `webhook` is the webhook now). Absent when there are none.
+   */
+  webhookChanges: v.optional(v.array(WebhookChangeFrameSchema)),
   /**
    * The newest log entry (message or change) this welcome covers. Continue a cut-short recovery
    * with `after=<lastEventId>`, and reconnect with it as `since` if nothing newer arrives.

@@ -10,6 +10,7 @@ import type {
   SettingsFrame,
   RoomSummary,
   User,
+  WebhookChangeFrame,
   WebhookEventName,
 } from '@parley/protocol';
 import type { OperatorStore } from '../operator/operator-store.ts';
@@ -146,7 +147,8 @@ export interface SettingsDraft {
 /**
  * A room's webhook as the engines keep it, beside the room's roles and settings (and forgotten
  * with them): where its owner wants the room's events, which ones, and the secret that signs
- * them (kept as it is, like WEBHOOK_SECRET: the server signs with it). Never in the room's log.
+ * them (kept as it is, like WEBHOOK_SECRET: the server signs with it). Never in the room's log,
+ * whose entry of a change holds only the events and who changed them.
  */
 export interface StoredRoomWebhook {
   url: string;
@@ -299,6 +301,13 @@ export interface HistoryResult {
   /** since/after pages: the settings changes in the page's stretch of the log (the hub's read-back passes them on). */
   settings: SettingsFrame[];
   /**
+   * The changes of the room's webhook in the page's stretch of the log, oldest first: since/after
+   * pages, and the latest page (those since its oldest message: a welcome without `since` lists
+   * them, so that who set up or removed the webhook is known after a reload too). Empty for
+   * scroll-back pages.
+   */
+  webhooks: WebhookChangeFrame[];
+  /**
    * since/after pages: the newest log entry the page covers (a message or a change), to read
    * the next page after; undefined when the page is empty.
    */
@@ -374,8 +383,8 @@ export interface ChatEngine extends QuotaStore {
   /**
    * Sets, changes or removes a room's webhook (its owner only: `forbidden` otherwise; at most
    * `max` rooms with one, and `maxPerAddress` set from one address: `too_many_webhooks`, with
-   * the bound hit), and when it changed, publishes a `webhook` notice to the room (the events
-   * and who, never the URL). Not an entry of the log.
+   * the bound hit), and when it changed, appends the change to the log and publishes it (the
+   * events and who, never the URL or secret), in the same atomic step, like `configure`.
    * @throws EngineUnavailableError like post.
    */
   setWebhook(draft: WebhookDraft): Promise<WebhookResult>;

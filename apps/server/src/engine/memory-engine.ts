@@ -11,6 +11,7 @@ import {
   type SettingsFrame,
   type RoomSummary,
   type User,
+  type WebhookChangeFrame,
 } from '@parley/protocol';
 import {
   ADDRESSES_KEPT_MS,
@@ -46,6 +47,7 @@ import {
 } from './engine.ts';
 import { sinceIsRecoverable } from './history-window.ts';
 import {
+  addRoomEntry,
   applyReaction,
   ChangeCollector,
   changeFrameFor,
@@ -64,12 +66,16 @@ import { LookCounts, memberEntry, withRole } from './member-entry.ts';
 import { byActivity, RecentRooms } from './room-index.ts';
 import { moderationRefusal, purgeFrom, RoomModeration, type Standing } from './room-standing.ts';
 
-/** An entry of a room's log: a message (its state is in `messages`) or a change to one. */
+/**
+ * An entry of a room's log: a message (its state is in `messages`), a change to one, or an entry
+ * about the room (a moderation action, a settings change, a change of its webhook).
+ */
 type LogEntry =
   | { kind: 'message'; id: string; retryKey: string | undefined }
   | { kind: 'change'; id: string; retryKey: string | undefined; op: ChangeOp; target: string }
   | { kind: 'moderation'; id: string; retryKey: string | undefined; frame: ModerationFrame }
-  | { kind: 'settings'; id: string; retryKey: string | undefined; frame: SettingsFrame };
+  | { kind: 'settings'; id: string; retryKey: string | undefined; frame: SettingsFrame }
+  | { kind: 'webhook'; id: string; retryKey: undefined; frame: WebhookChangeFrame };
 
 /**
  * What a clientMsgId was used for: the log id, and a hash of what was sent (to tell a retry from
@@ -383,8 +389,16 @@ export class MemoryEngine implements ChatEngine {
       this.webhookSetters.set(draft.room, draft.address);
     }
     this.webhookVersion += 1;
-    const webhook = room.webhook === undefined ? null : { events: [...room.webhook.events] };
-    this.emit(draft.room, { kind: 'webhook', room: draft.room, webhook, by: draft.by });
+    // An entry of the log, like a settings change: the events and who, never the URL or secret.
+    const id = this.nextId();
+    const frame: WebhookChangeFrame = {
+      type: 'webhook',
+      webhook: room.webhook === undefined ? null : { events: [...room.webhook.events] },
+      by: draft.by,
+      eventId: id,
+    };
+    this.append(draft.room, room, { kind: 'webhook', id, retryKey: undefined, frame }, CHANGE_COST, '');
+    this.emit(draft.room, { kind: 'webhook', room: draft.room, webhook: frame });
     return room.webhook === undefined
       ? { outcome: 'cleared', had: true }
       : { outcome: 'stored', webhook: room.webhook };
@@ -437,6 +451,7 @@ export class MemoryEngine implements ChatEngine {
         changes: [],
         moderation: [],
         settings: [],
+        webhooks: [],
         recovered: false,
         hasMore: false,
         hasNewer: false,
@@ -690,8 +705,11 @@ export class MemoryEngine implements ChatEngine {
     if (from !== undefined) while (start < log.length && compareMessageIds(log[start]!.id, from) <= 0) start += 1;
     const messages: StoredMessage[] = [];
     const changes = new ChangeCollector();
-    const moderation: ModerationFrame[] = [];
-    const settings: SettingsFrame[] = [];
+    const lists = {
+      moderation: [] as ModerationFrame[],
+      settings: [] as SettingsFrame[],
+      webhooks: [] as WebhookChangeFrame[],
+    };
     let bytes = 0;
     let i = start;
     for (; i < log.length; i++) {
@@ -704,11 +722,10 @@ export class MemoryEngine implements ChatEngine {
         bytes += size;
         continue;
       }
-      if (entry.kind === 'moderation' || entry.kind === 'settings') {
+      if (entry.kind === 'moderation' || entry.kind === 'settings' || entry.kind === 'webhook') {
         const size = changeWireBytes(entry.frame);
         if (i > start && bytes + size > query.maxBytes) break;
-        if (entry.kind === 'moderation') moderation.push(entry.frame);
-        else settings.push(entry.frame);
+        addRoomEntry(lists, entry);
         bytes += size;
         continue;
       }
@@ -728,8 +745,7 @@ export class MemoryEngine implements ChatEngine {
     return {
       messages,
       changes: changes.list(),
-      moderation,
-      settings,
+      ...lists,
       recovered,
       hasMore,
       hasNewer: i < log.length,
@@ -737,13 +753,18 @@ export class MemoryEngine implements ChatEngine {
     };
   }
 
-  /** The latest messages (before `before`, for scroll-back), in their latest state, oldest first. */
+  /**
+   * The latest messages (before `before`, for scroll-back), in their latest state, oldest first;
+   * for the latest page, the changes of the room's webhook in its stretch too.
+   */
   private readBackward(room: MemoryRoom, query: HistoryQuery): HistoryResult {
     const page: StoredMessage[] = [];
+    const webhooks: WebhookChangeFrame[] = [];
     let bytes = 0;
     let hasMore = false;
     for (let i = room.log.length - 1; i >= 0; i--) {
       const entry = room.log[i]!;
+      if (entry.kind === 'webhook' && query.before === undefined) webhooks.push(entry.frame);
       if (entry.kind !== 'message') continue;
       if (query.before !== undefined && compareMessageIds(entry.id, query.before) >= 0) continue;
       const message = this.withExcerpt(room, room.messages.get(entry.id)!);
@@ -762,6 +783,7 @@ export class MemoryEngine implements ChatEngine {
       changes: [],
       moderation: [],
       settings: [],
+      webhooks: webhooks.reverse(),
       recovered: false,
       hasMore,
       hasNewer: false,

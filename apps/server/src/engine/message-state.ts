@@ -9,6 +9,7 @@ import {
   type ModerationFrame,
   type Reaction,
   type SettingsFrame,
+  type WebhookChangeFrame,
 } from '@parley/protocol';
 import type {
   ChangeDraft,
@@ -122,9 +123,40 @@ export class ChangeCollector {
   }
 }
 
-/** The bytes a change, moderation or settings frame takes in a page (its JSON and a comma). */
-export function changeWireBytes(frame: ChangeFrame | ModerationFrame | SettingsFrame): number {
+/** The bytes a change, moderation, settings or webhook frame takes in a page (its JSON and a comma). */
+export function changeWireBytes(frame: ChangeFrame | ModerationFrame | SettingsFrame | WebhookChangeFrame): number {
   return Buffer.byteLength(JSON.stringify(frame)) + 1;
+}
+
+/**
+ * An entry of the log about the room itself rather than a message: a moderation action, a
+ * settings change or a change of the room's webhook, each with its frame.
+ */
+export type RoomEntry =
+  | { kind: 'moderation'; frame: ModerationFrame }
+  | { kind: 'settings'; frame: SettingsFrame }
+  | { kind: 'webhook'; frame: WebhookChangeFrame };
+
+/** The lists of a page (or a HistoryResult) that hold the room's entries, each kind its own, oldest first. */
+export interface RoomEntryLists {
+  moderation: ModerationFrame[];
+  settings: SettingsFrame[];
+  webhooks: WebhookChangeFrame[];
+}
+
+/** Adds a room's entry to its page's list of its kind. */
+export function addRoomEntry(lists: RoomEntryLists, entry: RoomEntry): void {
+  switch (entry.kind) {
+    case 'moderation':
+      lists.moderation.push(entry.frame);
+      break;
+    case 'settings':
+      lists.settings.push(entry.frame);
+      break;
+    case 'webhook':
+      lists.webhooks.push(entry.frame);
+      break;
+  }
 }
 
 /**

@@ -7,9 +7,7 @@ import {
   isWebhookEventName,
   OPERATOR_USER,
   roleOf,
-  type ModerationFrame,
   type RoomRoles,
-  type SettingsFrame,
   type RoomSummary,
   type User,
 } from '@parley/protocol';
@@ -60,6 +58,7 @@ import {
   UNLISTED_KEY,
 } from './redis-keys.ts';
 import {
+  addRoomEntry,
   ChangeCollector,
   changeWireBytes,
   moderationFingerprint,
@@ -68,6 +67,7 @@ import {
   purgeFingerprint,
   retryFingerprint,
   settingsFingerprint,
+  type RoomEntryLists,
 } from './message-state.ts';
 import { holds, MAX_MODERATORS, type Standing } from './room-standing.ts';
 import {
@@ -83,7 +83,7 @@ import {
   recordOfItem,
   seqOfEntry,
   typingBusFrame,
-  webhookNoticeBusFrame,
+  webhookRecord,
   type LogItem,
 } from './redis-records.ts';
 import {
@@ -293,15 +293,18 @@ type ScriptCommands = {
   sweepRoom(...args: [...keys: PresenceKeys, now: number, channel: string]): Promise<[count: number, swept: string[]]>;
   admit(moderation: string, userId: string, max: number): Promise<0 | 1>;
   setWebhook(
-    moderation: string,
-    owner: string,
-    op: WebhookDraft['change']['op'],
-    hook: string,
-    events: string,
-    channel: string,
-    notice: string,
-    ttl: number,
-  ): Promise<[outcome: 0 | 1 | 2 | 3 | 4, hook: string]>;
+    ...args: [
+      ...keys: LogKeys,
+      owner: string,
+      op: WebhookDraft['change']['op'],
+      hook: string,
+      events: string,
+      record: string,
+      maxLen: number,
+      ttl: number,
+      channel: string,
+    ]
+  ): Promise<[id: string, outcome: 0 | 2 | 3 | 4, frame?: DeferredFrame, hook?: string]>;
 };
 
 type ReaderCommands = {
@@ -348,11 +351,9 @@ function refusalOf(reply: ScriptReply<number>): PostResult | undefined {
 }
 
 /** The bounds of one page of the log and where it stands (see readPage). */
-interface LogPage {
+interface LogPage extends RoomEntryLists {
   messages: StoredMessage[];
   changes: ChangeCollector;
-  moderation: ModerationFrame[];
-  settings: SettingsFrame[];
   lastEventId: string | undefined;
   lastSeq: number | undefined;
   more: boolean;
@@ -495,7 +496,7 @@ export class RedisEngine implements ChatEngine {
     this.commands.defineCommand('exitRoom', { numberOfKeys: 7, lua: script(EXIT) });
     this.commands.defineCommand('refreshPresence', { numberOfKeys: 7, lua: script(REFRESH) });
     this.commands.defineCommand('sweepRoom', { numberOfKeys: 7, lua: script(SWEEP_ROOM) });
-    this.commands.defineCommand('setWebhook', { numberOfKeys: 1, lua: script(SET_WEBHOOK) });
+    this.commands.defineCommand('setWebhook', { numberOfKeys: 9, lua: script(SET_WEBHOOK) });
     this.commands.defineCommand('admit', { numberOfKeys: 1, lua: ADMIT });
 
     if ('clusterNodes' in target) {
@@ -888,25 +889,33 @@ export class RedisEngine implements ChatEngine {
         change.op === 'set'
           ? JSON.stringify({ url: change.webhook.url, secret: change.webhook.secret, setAt: change.webhook.setAt })
           : '';
-      const [outcome, stored] = await this.commands.setWebhook(
-        keys.moderation,
-        by.id,
-        change.op,
-        hook,
-        (events ?? []).join(' '),
-        roomChannel(room),
-        webhookNoticeBusFrame(events, by),
-        this.options.roomTtlMs,
+      // The change is an entry of the room's log, appended in the same script (see configure).
+      const [id, outcome, , stored = ''] = await this.replicated(
+        'setWebhook',
+        [
+          ...this.logKeys(room, keys.log),
+          by.id,
+          change.op,
+          hook,
+          (events ?? []).join(' '),
+          webhookRecord(room, by, events),
+          this.options.historyLength,
+          this.options.roomTtlMs,
+          roomChannel(room),
+        ],
+        room,
       );
       if (outcome === 4) return { outcome: 'refused', code: 'forbidden' };
       if (outcome === 3) return { outcome: 'refused', code: 'not_found' };
       if (outcome === 2) return { outcome: 'cleared', had: false };
-      await (outcome === 1 ? this.commands.srem(ROOM_WEBHOOKS_KEY, room) : this.commands.sadd(ROOM_WEBHOOKS_KEY, room));
+      this.touchRoom(room, idTime(id));
+      const removed = change.op === 'clear';
+      await (removed ? this.commands.srem(ROOM_WEBHOOKS_KEY, room) : this.commands.sadd(ROOM_WEBHOOKS_KEY, room));
       // Who set it (a new URL: its new setter), for ROOM_WEBHOOKS_PER_ADDRESS; removed: nobody.
-      if (outcome === 1) await this.commands.hdel(ROOM_WEBHOOK_SETTERS_KEY, room);
+      if (removed) await this.commands.hdel(ROOM_WEBHOOK_SETTERS_KEY, room);
       else if (change.op === 'set') await this.commands.hset(ROOM_WEBHOOK_SETTERS_KEY, room, draft.address);
       await this.commands.incr(ROOM_WEBHOOKS_VERSION_KEY);
-      if (outcome === 1) return { outcome: 'cleared', had: true };
+      if (removed) return { outcome: 'cleared', had: true };
       const webhook = storedWebhook(stored, events!.join(' '));
       if (webhook === undefined) throw new Error('the stored webhook could not be read back');
       return { outcome: 'stored', webhook };
@@ -1023,6 +1032,7 @@ export class RedisEngine implements ChatEngine {
               changes: [],
               moderation: [],
               settings: [],
+              webhooks: [],
               recovered,
               hasMore: bounds.firstId !== undefined,
               hasNewer: false,
@@ -1034,6 +1044,7 @@ export class RedisEngine implements ChatEngine {
             changes: page.changes.list(),
             moderation: page.moderation,
             settings: page.settings,
+            webhooks: page.webhooks,
             recovered,
             hasMore: olderExists,
             hasNewer: page.more,
@@ -1049,6 +1060,7 @@ export class RedisEngine implements ChatEngine {
           changes: [],
           moderation: [],
           settings: [],
+          webhooks: [],
           recovered: false,
           hasMore: false,
           hasNewer: false,
@@ -1059,6 +1071,8 @@ export class RedisEngine implements ChatEngine {
         changes: [],
         moderation: [],
         settings: [],
+        // The latest page's: who set up or removed the webhook shows after a reload too.
+        webhooks: query.before === undefined ? page.webhooks.reverse() : [],
         recovered: false,
         hasMore: page.more,
         hasNewer: false,
@@ -1077,7 +1091,9 @@ export class RedisEngine implements ChatEngine {
    *
    * Forward (oldest first, a since/after page): messages in their latest state, and changes to
    * messages older than `from` (a change to a message of the page is in its state already).
-   * Backward (newest first, the latest page or scroll-back): messages only. At most `limit`
+   * Backward (newest first, the latest page or scroll-back): messages, and the changes of the
+   * room's webhook read on the way (not counted against the page's bounds: a few hundred bytes
+   * each, at most HISTORY_LENGTH of them). At most `limit`
    * messages and about `maxBytes` (at least one entry). `more`: messages (backward) or entries
    * (forward) follow the page. `lastEventId` and `lastSeq`: the newest entry read (forward: the
    * last one taken; backward: the first one read).
@@ -1095,6 +1111,7 @@ export class RedisEngine implements ChatEngine {
       changes: new ChangeCollector(),
       moderation: [],
       settings: [],
+      webhooks: [],
       lastEventId: undefined,
       lastSeq: undefined,
       more: false,
@@ -1124,12 +1141,14 @@ export class RedisEngine implements ChatEngine {
         }
         const record = recordOfItem(item);
         if (record === undefined) continue;
-        if (record.kind === 'moderation' || record.kind === 'settings') {
-          if (direction === 'backward') continue;
+        if (record.kind === 'moderation' || record.kind === 'settings' || record.kind === 'webhook') {
+          if (direction === 'backward') {
+            if (record.kind === 'webhook') page.webhooks.push(record.frame);
+            continue;
+          }
           const size = changeWireBytes(record.frame);
           if (taken > 0 && bytes + size > maxBytes) return { ...page, more: true };
-          if (record.kind === 'moderation') page.moderation.push(record.frame);
-          else page.settings.push(record.frame);
+          addRoomEntry(page, record);
           bytes += size;
         } else if (record.kind === 'change') {
           if (direction === 'backward' || record.frame === undefined) continue;
@@ -1170,11 +1189,9 @@ export class RedisEngine implements ChatEngine {
    * resend of an entry whose publish never happened publishes it then; the hubs deliver an entry
    * once whatever the order of publishes (they compare log ids and read gaps back).
    */
-  private async replicated<C extends 'postMessage' | 'changeMessage' | 'moderate' | 'configure' | 'purge'>(
-    script: C,
-    args: Parameters<ScriptCommands[C]>,
-    room: string,
-  ): Promise<Awaited<ReturnType<ScriptCommands[C]>>> {
+  private async replicated<
+    C extends 'postMessage' | 'changeMessage' | 'moderate' | 'configure' | 'purge' | 'setWebhook',
+  >(script: C, args: Parameters<ScriptCommands[C]>, room: string): Promise<Awaited<ReturnType<ScriptCommands[C]>>> {
     // A pipeline as used here: the custom scripts and publish by name (their typings are not on
     // ioredis' Pipeline type), and WAIT.
     type LoosePipeline = Record<string, (...args: unknown[]) => unknown> & {

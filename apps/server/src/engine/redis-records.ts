@@ -7,7 +7,7 @@ import {
   DEFAULT_ROOM_SETTINGS,
   JoinPayloadSchema,
   PresencePayloadSchema,
-  WebhookNoticePayloadSchema,
+  WebhookRecordSchema,
   ROOM_RECORD_VERSION,
   RoomEventSchema,
   decodeWith,
@@ -25,9 +25,11 @@ import {
   type Reaction,
   type RoomEvent,
   type User,
+  type WebhookChangeFrame,
+  type WebhookRecord,
 } from '@parley/protocol';
 import { idTime, type StoredMessage } from './engine.ts';
-import { changeFrameFor, replyExcerpt } from './message-state.ts';
+import { changeFrameFor, replyExcerpt, type RoomEntry } from './message-state.ts';
 
 // How room events are written to and read from Redis: the stored record of a message (a
 // stream entry), and the frames instances publish to each other. Everything here is built and
@@ -109,6 +111,31 @@ export function settingsRecord(draft: { room: string; by: User; clientMsgId: str
   return JSON.stringify(record);
 }
 
+/**
+ * The record of a change of the room's webhook: the events sent to it after the change (`null`:
+ * removed) and who changed it; never its URL or secret.
+ */
+export function webhookRecord(room: string, by: User, events: readonly string[] | null): string {
+  const record: WebhookRecord = {
+    v: ROOM_RECORD_VERSION,
+    kind: 'webhook',
+    room,
+    user: { id: by.id, name: by.name },
+    events: events === null ? null : [...events],
+  };
+  return JSON.stringify(record);
+}
+
+/** The frame of a stored webhook record. */
+function webhookFrameOf(record: WebhookRecord, eventId: string): WebhookChangeFrame {
+  return {
+    type: 'webhook',
+    webhook: record.events === null ? null : { events: record.events },
+    by: record.user,
+    eventId,
+  };
+}
+
 /** A room's settings as stored beside its log (their JSON), or the defaults when none are (or they are malformed). */
 export function storedSettings(json: string | null): RoomSettings {
   if (json === null) return DEFAULT_ROOM_SETTINGS;
@@ -175,11 +202,13 @@ export type LogItem = [
   answeredText: string | null,
 ];
 
-/** A log entry read back: a message in its latest state, or a change (the message changed and how). */
+/**
+ * A log entry read back: a message in its latest state, a change (the message changed and how),
+ * or an entry about the room (moderation, settings, webhook).
+ */
 export type LogRecord =
   | { kind: 'message'; message: StoredMessage }
-  | { kind: 'moderation'; frame: ModerationFrame }
-  | { kind: 'settings'; frame: SettingsFrame }
+  | RoomEntry
   | { kind: 'change'; op: ChangeOp; target: string; frame: ChangeFrame | undefined };
 
 /**
@@ -200,6 +229,10 @@ export function recordOfItem(item: LogItem): LogRecord | undefined {
   if ((record as { kind?: string }).kind === 'settings') {
     const settings = decodeWith(SettingsRecordSchema, record);
     return settings.ok ? { kind: 'settings', frame: settingsFrameOf(settings.value, id) } : undefined;
+  }
+  if ((record as { kind?: string }).kind === 'webhook') {
+    const webhook = decodeWith(WebhookRecordSchema, record);
+    return webhook.ok ? { kind: 'webhook', frame: webhookFrameOf(webhook.value, id) } : undefined;
   }
   if ((record as { kind?: string }).kind === 'moderation') {
     const moderation = decodeWith(ModerationRecordSchema, record);
@@ -295,15 +328,6 @@ export function typingBusFrame(user: User): string {
 }
 
 /**
- * The frame a room's webhook notice travels in (published by the SET_WEBHOOK script): which
- * events go to the webhook now (`null`: there is none) and who changed it; never the URL.
- */
-export function webhookNoticeBusFrame(events: readonly string[] | null, by: User): string {
-  const body = { webhook: events === null ? null : { events: [...events] }, by: { id: by.id, name: by.name } };
-  return `${BUS_FORMAT} webhook - - -\n${JSON.stringify(body)}`;
-}
-
-/**
  * Decodes what arrived on a room's channel, checking it against the catalogue's schemas. Frames
  * of the first release (a JSON event) are still read, for a Redis shared with such an instance.
  *
@@ -380,9 +404,11 @@ export function decodeBusFrame(payload: string, room: string): BusFrame | string
       return { event: { kind: 'typing', room, user: user.value } };
     }
     case 'webhook': {
-      const notice = decodeWith(WebhookNoticePayloadSchema, json);
-      if (!notice.ok) return 'malformed webhook notice';
-      return { event: { kind: 'webhook', room, ...notice.value } };
+      // (The release before published a notice without a log id: not an entry, dropped.)
+      const record = decodeWith(WebhookRecordSchema, json);
+      if (!record.ok || record.value.room !== room || id === undefined || !isMessageId(id))
+        return 'malformed webhook change';
+      return { event: { kind: 'webhook', room, webhook: webhookFrameOf(record.value, id) }, seq: Number(seq) };
     }
     default:
       return `unknown kind ${kind}`;

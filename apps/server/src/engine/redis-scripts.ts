@@ -83,6 +83,7 @@ local function entry_frame(id)
   for i = 1, #entry[2], 2 do f[entry[2][i]] = entry[2][i + 1] end
   if f.m then return 'v1 moderation ' .. id .. ' ' .. f.s .. ' -\\n' .. f.r end
   if f.g then return 'v1 settings ' .. id .. ' ' .. f.s .. ' -\\n' .. f.r end
+  if f.w then return 'v1 webhook ' .. id .. ' ' .. f.s .. ' -\\n' .. f.r end
   if f.t then
     local op = cjson.decode(f.r).op
     local tail = ''
@@ -496,32 +497,33 @@ return 1
 /**
  * Sets, changes or removes a room's webhook (its owner's), beside the roles and settings in the
  * room's moderation hash, so that it expires with them: 'hook' (JSON: url, secret, setAt) and
- * 'hookev' (its events, space separated, which welcomes show). Not an entry of the log; when it
- * changed, the notice (the events and who, never the URL) is published to the room.
- * KEYS: the room's moderation hash
- * ARGV: owner id, 'set' | 'events' | 'clear', hook JSON (set), events (set, events), channel,
- *       the notice's bus frame, room TTL ms
- * Returns {0 stored | 1 removed | 2 there was none to remove | 3 none to change | 4 forbidden,
- * the hook JSON now (stored)}.
+ * 'hookev' (its events, space separated, which welcomes show). When it changed, the change is
+ * appended to the log and published, in the same step, like a settings change: its record (the
+ * events after it and who, never the URL or secret) is serialised by the server.
+ *
+ * KEYS: see LOG_HELPERS (KEYS[2] is the log again: no retry guard)
+ * ARGV: owner id, 'set' | 'events' | 'clear', hook JSON (set), events (set, events), record
+ *       JSON, history length, room TTL ms, channel
+ * Returns {id, 0 changed, the frame to publish with DEFER_PUBLISH (else false), the hook JSON now
+ * ('' once removed)}; {'', 2 there was none to remove | 3 none to change | 4 forbidden}.
  */
-export const SET_WEBHOOK = `
-if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return {4, ''} end
-local current = redis.call('HGET', KEYS[1], 'hook')
+export const SET_WEBHOOK = `${LOG_HELPERS}
+if redis.call('HGET', KEYS[8], 'owner') ~= ARGV[1] then return {'', 4} end
+local current = redis.call('HGET', KEYS[8], 'hook')
 if ARGV[2] == 'clear' then
-  if not current then return {2, ''} end
-  redis.call('HDEL', KEYS[1], 'hook', 'hookev')
+  if not current then return {'', 2} end
+  current = ''
+  redis.call('HDEL', KEYS[8], 'hook', 'hookev')
 elseif ARGV[2] == 'events' then
-  if not current then return {3, ''} end
-  redis.call('HSET', KEYS[1], 'hookev', ARGV[4])
+  if not current then return {'', 3} end
+  redis.call('HSET', KEYS[8], 'hookev', ARGV[4])
 else
   current = ARGV[3]
-  redis.call('HSET', KEYS[1], 'hook', current, 'hookev', ARGV[4])
+  redis.call('HSET', KEYS[8], 'hook', current, 'hookev', ARGV[4])
 end
--- (The hash already expires with the room: every entry of its log pushes that back.)
-if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[7]) end
-redis.call('PUBLISH', ARGV[5], ARGV[6])
-if ARGV[2] == 'clear' then return {1, ''} end
-return {0, current}
+-- (The append pushes back the expiry of the log and the moderation hash with it.)
+local id, seq = append(tonumber(ARGV[6]), ARGV[7], {'r', ARGV[5], 'w', '1'})
+return {id, 0, publish(ARGV[8], 'v1 webhook ' .. id .. ' ' .. seq .. ' -\\n' .. ARGV[5]) or false, current}
 `;
 
 /**

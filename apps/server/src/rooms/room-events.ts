@@ -24,7 +24,7 @@ export function toV1Frame(event: RoomEvent): ServerFrame {
       return { type: 'presence', count: event.count };
     case 'webhook':
       // Everyone sees which events leave the server, and who chose them; never where they go.
-      return { type: 'webhook', webhook: event.webhook, by: event.by };
+      return event.webhook;
     default:
       return unhandled(event);
   }
@@ -104,9 +104,9 @@ export function batchWindow(event: RoomEvent): 'messages' | 'presence' {
 }
 
 /**
- * The event's place in the room's log (messages and changes are stored), or undefined for
- * events that are not stored (presence, typing, webhook notices): the hub orders and
- * de-duplicates by it.
+ * The event's place in the room's log (messages, changes, moderation, settings and webhook
+ * changes are stored), or undefined for events that are not stored (presence, typing): the hub
+ * orders and de-duplicates by it.
  */
 export function logIdOf(event: RoomEvent): string | undefined {
   switch (event.kind) {
@@ -118,11 +118,12 @@ export function logIdOf(event: RoomEvent): string | undefined {
       return event.moderation.eventId;
     case 'settings':
       return event.settings.eventId;
+    case 'webhook':
+      return event.webhook.eventId;
     case 'join':
     case 'leave':
     case 'presence':
     case 'typing':
-    case 'webhook':
       return undefined;
     default:
       return unhandled(event);

@@ -935,6 +935,11 @@ export class RoomHub {
         this.fanOut(room, state, { kind: 'settings', room, settings });
         recovered += 1;
       }
+      for (const webhook of result.webhooks) {
+        if (!isNew(webhook.eventId)) continue;
+        this.fanOut(room, state, { kind: 'webhook', room, webhook });
+        recovered += 1;
+      }
       const last = result.lastEventId;
       if (last !== undefined && isNew(last)) state.lastId = last;
       state.deliveredVersion += 1;
@@ -1052,6 +1057,6 @@ export class RoomHub {
 function estimatedBytes(result: HistoryResult): number {
   let bytes = 512;
   for (const message of result.messages) bytes += 512 + 3 * (message.text?.length ?? 0);
-  bytes += 512 * (result.changes.length + result.moderation.length + result.settings.length);
+  bytes += 512 * (result.changes.length + result.moderation.length + result.settings.length + result.webhooks.length);
   return bytes;
 }

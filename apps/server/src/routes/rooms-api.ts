@@ -125,6 +125,7 @@ const roomsApi: FastifyPluginAsync<{ config: Config }> = async (fastify, { confi
       if (page.changes.length > 0) body.changes = page.changes;
       if (page.moderation.length > 0) body.moderation = page.moderation;
       if (page.settings.length > 0) body.settingsChanges = page.settings;
+      if (page.webhooks.length > 0) body.webhookChanges = page.webhooks;
       if (page.lastEventId !== undefined) body.lastEventId = page.lastEventId;
     }
     const json = JSON.stringify(body);

@@ -170,6 +170,7 @@ export class V1Session extends SocketSession {
         ...(history.changes.length > 0 ? { changes: history.changes } : {}),
         ...(history.moderation.length > 0 ? { moderation: history.moderation } : {}),
         ...(history.settings.length > 0 ? { settingsChanges: history.settings } : {}),
+        ...(history.webhooks.length > 0 ? { webhookChanges: history.webhooks } : {}),
         ...(history.lastEventId !== undefined ? { lastEventId: history.lastEventId } : {}),
       },
       history,
