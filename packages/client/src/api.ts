@@ -56,7 +56,15 @@ export {
   type HttpOptions,
 } from './http/http.ts';
 export { serverBase, roomSocketUrl, connectProtocols, type ServerBase } from './http/server-url.ts';
-export { batchFrames, newestInBatch, newestId, logId, type LogFrame, type LogBatch } from './recovery/log-batch.ts';
+export {
+  batchFrames,
+  isLogFrame,
+  newestInBatch,
+  newestId,
+  logId,
+  type LogFrame,
+  type LogBatch,
+} from './recovery/log-batch.ts';
 export { RecentIds } from './recovery/recent-ids.ts';
 export {
   recoverAfter,

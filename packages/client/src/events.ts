@@ -13,6 +13,7 @@ import type {
   ReactionsFrame,
   ServerFrame,
   SettingsFrame,
+  WebhookFrame,
   WelcomeFrame,
 } from '@parley/protocol';
 import type { ParleyError } from './errors.ts';
@@ -25,7 +26,7 @@ import type { ParleyError } from './errors.ts';
  */
 export type LogSource = 'live' | 'history' | 'recovery';
 
-/** What comes with every log event (message, edit, delete, reactions, moderation, settings). */
+/** What comes with every log event (message, edit, delete, reactions, moderation, settings, a webhook change). */
 export interface LogContext {
   source: LogSource;
 }
@@ -70,7 +71,7 @@ export interface RecoveryInfo {
  */
 export type PassedOnFrame = Exclude<
   ServerFrame,
-  WelcomeFrame | MessageFrame | ChangeFrame | ModerationFrame | SettingsFrame | ErrorFrame
+  WelcomeFrame | MessageFrame | ChangeFrame | ModerationFrame | SettingsFrame | WebhookFrame | ErrorFrame
 >;
 
 /** One event per passed-on frame type, named after it. */
@@ -89,6 +90,11 @@ export interface RoomEvents extends FrameEvents {
   reactions: [reactions: ReactionsFrame, context: LogContext];
   moderation: [action: ModerationFrame, context: LogContext];
   settings: [settings: SettingsFrame, context: LogContext];
+  /**
+   * The room's webhook: a change of it (`by`, `eventId`), an entry of the log like `settings`,
+   * with its context; or, to the owner, the answer to a `webhook` request (`clientMsgId`), without.
+   */
+  webhook: [webhook: WebhookFrame, context?: LogContext];
   /**
    * Something went wrong that no promise reports: a server `error` frame not answering a
    * request of this client, a frame that does not match the protocol, a recovery that failed.

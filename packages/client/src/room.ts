@@ -34,7 +34,15 @@ import { TypedEmitter, type LogSource, type PassedOnFrame, type RoomEvents } fro
 import { fetchHistoryPage, type FetchLike } from './http/http.ts';
 import { connectProtocols, roomSocketUrl, serverBase, type ServerBase } from './http/server-url.ts';
 import { newClientMsgId, Outbox, type Ack, type OutboxOptions, type RequestFrame } from './outbox/outbox.ts';
-import { batchFrames, logId, newestId, newestInBatch, type LogBatch, type LogFrame } from './recovery/log-batch.ts';
+import {
+  batchFrames,
+  isLogFrame,
+  logId,
+  newestId,
+  newestInBatch,
+  type LogBatch,
+  type LogFrame,
+} from './recovery/log-batch.ts';
 import { RecentIds } from './recovery/recent-ids.ts';
 import { MAX_RECOVERY_PAGES, RECOVERY_PAGE_LIMIT, recoverAfter } from './recovery/recover.ts';
 
@@ -502,6 +510,11 @@ export class ParleyRoom extends TypedEmitter<RoomEvents> {
       case 'settings':
         this.#onLiveEntry(frame);
         break;
+      case 'webhook':
+        // A change of the room's webhook is an entry of its log; the owner's answers are not.
+        if (isLogFrame(frame)) this.#onLiveEntry(frame);
+        else this.emit('webhook', frame);
+        break;
       case 'ack':
       case 'invite':
         // The answer to a request: its promise resolves, and the frame is passed on too.
@@ -644,6 +657,9 @@ export class ParleyRoom extends TypedEmitter<RoomEvents> {
         break;
       case 'settings':
         this.emit('settings', frame, context);
+        break;
+      case 'webhook':
+        this.emit('webhook', frame, context);
         break;
       default: {
         const unknown: never = frame;

@@ -15,6 +15,7 @@ import {
   type HistoryPage,
   type MessageFrame,
   type ServerFrame,
+  type WebhookChangeFrame,
   type WelcomeFrame,
 } from '@parley/protocol';
 import { ParleyRoom, type ParleyError, type ParleyRoomOptions, type RoomEvents } from '../../src/index.ts';
@@ -161,6 +162,28 @@ test('live entries that arrive while a recovery pages are delivered after the pa
   );
   assert.deepEqual(recovered[0], [{ complete: true, pages: 2 }]);
   assert.equal(room.lastEventId, '16-0');
+});
+
+test('changes of the room’s webhook are log entries: from the welcome and live, once each, with their source; answers are not', async (t) => {
+  const server = await ScriptedServer.start(t);
+  const room = open(t, server, { since: '10-0' });
+  const webhooks = record(room, 'webhook');
+  const set: WebhookChangeFrame = { type: 'webhook', webhook: { events: ['message'] }, by: bob, eventId: '11-0' };
+  const removed: WebhookChangeFrame = { type: 'webhook', webhook: null, by: bob, eventId: '13-0' };
+  const connected = room.connect();
+  await until(() => server.connections.length === 1, 'the connection');
+  server.send(welcome({ history: [message('12-0')], webhookChanges: [set], recovered: true, lastEventId: '12-0' }));
+  await connected;
+  // A replay of the entry the welcome had, the next change, the owner's answer (no entry).
+  server.send(set);
+  server.send(removed);
+  server.send({ type: 'webhook', webhook: null, clientMsgId: 'w1' });
+  await until(() => webhooks.length === 3, 'the webhook frames');
+  assert.deepEqual(
+    webhooks.map(([frame, context]) => `${frame.eventId ?? frame.clientMsgId} ${context?.source ?? '-'}`),
+    ['11-0 recovery', '13-0 live', 'w1 -'],
+  );
+  assert.equal(room.lastEventId, '13-0');
 });
 
 test('a connection lost mid-recovery reconnects from the last id without a hole, not from the newest', async (t) => {

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ChangeFrame, HistoryPage, MessageFrame, WelcomeFrame } from '@parley/protocol';
+import type { ChangeFrame, HistoryPage, MessageFrame, WebhookChangeFrame, WelcomeFrame } from '@parley/protocol';
 import {
   batchFrames,
+  isLogFrame,
   logId,
   MAX_RECOVERY_PAGES,
   newestId,
@@ -44,6 +45,19 @@ test("a batch's entries come out in the room's order, whatever list they are in"
   assert.deepEqual(batchFrames(welcome).map(logId), ['9-5', '10-0', '11-0', '12-0', '100-0']);
   // Ids compare as numbers: 100-0 is newer than 12-0 (a string compare says otherwise).
   assert.equal(newestInBatch(welcome), '100-0');
+});
+
+test("a change of the room's webhook is a log entry of a batch, and a webhook frame with `by` and `eventId` is a log frame", () => {
+  const set: WebhookChangeFrame = { type: 'webhook', webhook: { events: ['message'] }, by: user, eventId: '11-2' };
+  const removed: WebhookChangeFrame = { type: 'webhook', webhook: null, by: user, eventId: '13-0' };
+  const welcome = { history: [message('10-0'), message('12-0')], webhookChanges: [set, removed] };
+  assert.deepEqual(batchFrames(welcome).map(logId), ['10-0', '11-2', '12-0', '13-0']);
+  assert.equal(newestInBatch(welcome), '13-0');
+  assert.equal(newestInBatch(page(['5-0'], { webhookChanges: [set] })), '11-2');
+  assert.ok(isLogFrame(set));
+  // The owner's answer, and a notice from a server before webhook changes were logged: not entries.
+  assert.ok(!isLogFrame({ type: 'webhook', webhook: null, clientMsgId: 'w1' } as { type: string }));
+  assert.ok(!isLogFrame({ type: 'webhook', webhook: null, by: user } as { type: string }));
 });
 
 test("a batch's newest id is its lastEventId when that is newer than its entries", () => {
