@@ -10,8 +10,8 @@ import { expect, test, type Person } from './fixtures.ts';
 // secret shown once, and a member's message arrives there signed with it; the member sees that
 // the room's events leave it, and when that changes. The owner sees the deliveries, changes the
 // events, removes the webhook, sees the server's refusal of a URL, and finds the three changes in
-// the moderation log. The owner and the member in two browsers (on two server instances in the
-// redis project).
+// the moderation log, after a reload too (they are entries of the room's log). The owner and the
+// member in two browsers (on two server instances in the redis project).
 
 /** One POST the receiver got. */
 interface Delivery {
@@ -216,6 +216,30 @@ test.describe('room webhooks', () => {
       await expect(log.getByTestId('moderation-log-item').first()).toHaveAttribute('data-kind', 'webhook');
       await expectAxeClean(olga.page);
       await expectNoHorizontalScroll(olga.page);
+
+      // The changes are entries of the room's log: after a reload, the owner's moderation log and
+      // the member's message log still have them (from the welcome), in the same words.
+      await log.getByRole('button', { name: 'Close' }).click();
+      await expect(log).toBeHidden();
+      for (const person of [olga, carl]) {
+        await person.page.reload();
+        await person.room.expectJoined(room);
+        await expect(webhookLines(person)).toHaveText([
+          /Olga\b.* set up a webhook: this room’s messages, edits/,
+          /Olga\b.* changed the room’s webhook: its messages and arrivals/,
+          /Olga\b.* removed the room’s webhook/,
+        ]);
+      }
+      await olga.page.getByRole('button', { name: 'Moderation tools' }).click();
+      await olga.page
+        .getByRole('menu', { name: 'Moderation tools' })
+        .getByRole('menuitem', { name: 'Moderation log' })
+        .click();
+      await expect(log.getByTestId('moderation-log-item')).toHaveText([
+        /^\s*Olga\b.* removed the room’s webhook: nothing is sent to it any more/,
+        /^\s*Olga\b.* changed the room’s webhook: its messages and arrivals are sent to it/,
+        /^\s*Olga\b.* set up a webhook: this room’s messages, edits and deletions are sent to it/,
+      ]);
     } finally {
       await receiver.close();
     }

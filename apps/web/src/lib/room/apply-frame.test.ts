@@ -366,14 +366,20 @@ describe('applyFrame: status', () => {
 
 describe('applyFrame: webhook', () => {
   // The rest is in webhook.test.ts.
-  test('a room webhook’s notice says which events leave the room, with a line', () => {
+  test('a change of the room’s webhook says which events leave the room, with a line', () => {
     const state = welcomed();
-    const outcome = applyFrame(state, { type: 'webhook', webhook: { events: ['message'] }, by: bob }, context());
+    const frame = { type: 'webhook', webhook: { events: ['message'] }, by: bob, eventId: '5-0' } as const;
+    const outcome = applyFrame(state, { ...frame, webhook: { events: ['message'] } }, context());
     assert.deepEqual(outcome.state.webhook, ['message']);
     assert.equal(outcome.timelineChanged, true);
     assert.deepEqual(outcome.effects, [
       { kind: 'announce', text: 'Bob set up a webhook: this room’s messages are sent to it' },
     ]);
+    // A server before webhook changes were logged (no eventId): the state and the words, no line.
+    const unlogged = applyFrame(welcomed(), { type: 'webhook', webhook: { events: ['message'] }, by: bob }, context());
+    assert.deepEqual(unlogged.state.webhook, ['message']);
+    assert.equal(unlogged.timelineChanged, false);
+    assert.equal(unlogged.effects.length, 1);
   });
 });
 

@@ -27,6 +27,7 @@ import {
   type ServerFrame,
   type SettingsFrame,
   type User,
+  type WebhookChangeFrame,
   type WebhookFrame,
   type WelcomeFrame,
 } from '@parley/protocol';
@@ -112,6 +113,11 @@ export interface RoomState {
    * which the next page's first change is described against (`settings` is already the newest).
    */
   readonly recoveredSettings?: RoomSettings | undefined;
+  /**
+   * While a recovery fetches pages: the webhook's events as of the last webhook change it has
+   * shown, which the next page's first change is described against (`webhook` is already now's).
+   */
+  readonly recoveredWebhook?: { events: WebhookEvents } | undefined;
   /**
    * When the reader may post again (ms since the epoch, this client's clock), after a `slow_mode`
    * refusal said how long to wait; `null` when no refusal is pending.
@@ -283,7 +289,7 @@ export function applyFrame(state: RoomState, frame: RoomFrame, context: FrameCon
         degraded: frame.degraded ? frame.message || 'The server is having trouble; messages may be delayed.' : null,
       });
     case 'webhook':
-      return applyWebhook(state, frame, context.now);
+      return applyWebhook(state, frame);
     default:
       return unhandled(frame);
   }
@@ -313,6 +319,9 @@ function applyWelcome(state: RoomState, welcome: WelcomeFrame, context: FrameCon
   let roles = welcome.roles ?? rolesOfYou(welcome.you);
   // Settings changed while away: a line each, each compared with the one before it.
   const before = addSettingsLines(timeline, welcome.settingsChanges, state.settings);
+  // The same for the webhook's changes (a first welcome brings those of its stretch: the first
+  // is described against no webhook, the state this client held).
+  const webhookBefore = addWebhookLines(timeline, welcome.webhookChanges, state.webhook);
   for (const action of welcome.moderation ?? []) {
     timeline.addModeration(action);
     bans = applyRestriction(bans, action, 'ban', 'unban');
@@ -370,8 +379,8 @@ function applyWelcome(state: RoomState, welcome: WelcomeFrame, context: FrameCon
       // while the reader was away are lines (above).
       settings: welcomeSettings(state.settings, welcome),
       recoveredSettings: recoverAfter !== undefined ? before : undefined,
-      // Whether the room's events leave the server now (a change made while away has no line:
-      // the server does not keep one).
+      recoveredWebhook: recoverAfter !== undefined ? { events: webhookBefore } : undefined,
+      // Whether the room's events leave the server now (the changes made while away are lines, above).
       webhook: keptEvents(state.webhook, welcome.webhook?.events ?? null),
     },
     effects,
@@ -416,11 +425,12 @@ function keptEvents(held: WebhookEvents, next: WebhookEvents): WebhookEvents {
 /**
  * The room's webhook. To the owner, the answer to their request (`clientMsgId`): its dialog shows
  * it (an answer whose dialog closed is dropped). To everyone, the owner's tabs included, when the
- * owner changed it (`by`): the room says which events leave it now, with a line in the log (read
- * out). Only that notice changes the room's state: the answer to a change usually comes first,
- * and the line compares the notice with the state before the change.
+ * owner changed it (`by`, an entry of the room's log): the room says which events leave it now,
+ * with a line in the log (read out). Only that entry changes the room's state: the answer to a
+ * change usually comes first, and the line compares the entry with the state before the change.
+ * A replay of an entry held (a welcome brought it) changes nothing.
  */
-function applyWebhook(state: RoomState, frame: WebhookFrame, now: number): FrameOutcome {
+function applyWebhook(state: RoomState, frame: WebhookFrame): FrameOutcome {
   if (frame.by === undefined) {
     if (frame.clientMsgId === undefined || !state.requests.has(frame.clientMsgId)) return only(state);
     const answer = { state: 'done', webhook: { webhook: frame.webhook } } as const;
@@ -428,14 +438,18 @@ function applyWebhook(state: RoomState, frame: WebhookFrame, now: number): Frame
   }
   const after = frame.webhook?.events ?? null;
   const change = webhookChange(state.webhook, after);
+  // (A server before webhook changes were logged sends no eventId: the state changes, no line.)
+  const { eventId, by } = frame;
+  const webhook = after === null ? null : { events: [...after] };
+  if (eventId !== undefined && !state.timeline.addWebhook({ type: 'webhook', webhook, by, eventId }, change))
+    return only(state);
   const events = keptEvents(state.webhook, after);
   const next = events === state.webhook ? state : { ...state, webhook: events };
   if (change === null) return only(next);
-  state.timeline.addWebhook(frame.by, change, now);
   return {
     state: next,
-    effects: [{ kind: 'announce', text: webhookText(frame.by, change) }],
-    timelineChanged: true,
+    effects: [{ kind: 'announce', text: webhookText(by, change) }],
+    timelineChanged: eventId !== undefined,
   };
 }
 
@@ -590,13 +604,15 @@ export function applyRecoveryPage(state: RoomState, page: HistoryPage, after: st
     page.settingsChanges,
     state.recoveredSettings ?? state.settings,
   );
+  const webhookBefore = state.recoveredWebhook === undefined ? state.webhook : state.recoveredWebhook.events;
+  const recoveredWebhook = { events: addWebhookLines(state.timeline, page.webhookChanges, webhookBefore) };
   const covered = newestInBatch(page);
   if (covered !== undefined) state.timeline.noteLogId(covered);
   const outbox = removeAppliedChanges(
     removeDelivered(state.outbox, page.messages, state.me?.id),
     state.timeline.cursor(),
   );
-  return { ...state, contiguous: cursor, outbox, recoveredSettings };
+  return { ...state, contiguous: cursor, outbox, recoveredSettings, recoveredWebhook };
 }
 
 /**
@@ -613,6 +629,25 @@ function addSettingsLines(
   for (const change of changes ?? []) {
     const after = settingsOf(change);
     timeline.addSettings(change, settingsChanges(current, after));
+    current = after;
+  }
+  return current;
+}
+
+/**
+ * Puts a line in the log for each change of the room's webhook a welcome or a recovery page
+ * brought, each described against the webhook before it, starting from `before`.
+ * @returns The webhook's events after the last of them (`before` when there are none).
+ */
+function addWebhookLines(
+  timeline: Timeline,
+  changes: readonly WebhookChangeFrame[] | undefined,
+  before: WebhookEvents,
+): WebhookEvents {
+  let current = before;
+  for (const frame of changes ?? []) {
+    const after = frame.webhook?.events ?? null;
+    timeline.addWebhook(frame, webhookChange(current, after));
     current = after;
   }
   return current;

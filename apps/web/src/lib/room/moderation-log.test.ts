@@ -8,7 +8,7 @@ import {
   type RoomSettings,
   type SettingsFrame,
   type User,
-  type WebhookFrame,
+  type WebhookChangeFrame,
   type WelcomeFrame,
 } from '@parley/protocol';
 import {
@@ -60,9 +60,9 @@ function apply(state: RoomState, ...frames: RoomFrame[]): RoomState {
   return state;
 }
 
-/** The owner's change of the room's webhook, as everyone is told it (`null`: removed). */
-function hook(events: string[] | null): WebhookFrame {
-  return { type: 'webhook', webhook: events === null ? null : { events }, by: olga };
+/** The owner's change of the room's webhook, an entry of the room's log (`null`: removed). */
+function hook(events: string[] | null, eventId: string): WebhookChangeFrame {
+  return { type: 'webhook', webhook: events === null ? null : { events }, by: olga, eventId };
 }
 
 /** Applies a frame received at `now` (this client's clock). */
@@ -180,17 +180,19 @@ describe('moderationLog', () => {
     ]);
   });
 
-  test('changes of the room’s webhook seen live are items too: who, what and when this client got them', () => {
+  test('changes of the room’s webhook are items too: who, what, and when the server logged them', () => {
     let state = apply(initialRoomState(new Timeline()), welcome({ history: [msg('100-0')] }));
-    state = applyAt(state, 250, hook(['message', 'edit']));
-    state = applyAt(state, 300, msg('300-0'));
-    state = applyAt(state, 450, hook(['message', 'join']));
-    state = applyAt(state, 600, hook(null));
+    state = apply(state, hook(['message', 'edit'], '250-0'), msg('300-0'), hook(['message', 'join'], '450-0'));
+    state = apply(state, hook(null, '600-0'));
     const log = moderationLog(state.timeline.entries);
     assert.deepEqual(log.map(word), ['webhook-removed', 'webhook-changed', 'webhook-set']);
     assert.deepEqual(
-      log.map((item) => item.ts),
-      [600, 450, 250],
+      log.map((item) => [item.eventId, item.ts]),
+      [
+        ['600-0', 600],
+        ['450-0', 450],
+        ['250-0', 250],
+      ],
     );
     const set = log[2]!;
     assert.equal(set.kind, 'webhook');
@@ -201,20 +203,17 @@ describe('moderationLog', () => {
     assert.equal(new Set(log.map((item) => item.key)).size, log.length);
   });
 
-  test('webhook lines take their place among the log’s by time (a log line’s from its id); those keep their order', () => {
+  test('webhook lines take their place among the log’s other lines by log id, whatever this client’s clock says', () => {
     let state = apply(initialRoomState(new Timeline()), welcome());
-    state = applyAt(state, 200, mod('mute', '200-0'));
-    state = applyAt(state, 250, hook(['message']));
-    state = applyAt(state, 400, settings({ topic: 'Seeds', readOnly: true }, '400-0'));
-    state = applyAt(state, 450, hook(['message', 'join']));
-    state = applyAt(state, 500, mod('unmute', '500-0'));
-    state = applyAt(state, 500, mod('kick', '500-1'));
-    // Received in the same millisecond the server logged the kick: not the newer of the two.
-    state = applyAt(state, 500, hook(null));
+    state = applyAt(state, 900, mod('mute', '200-0'));
+    state = applyAt(state, 100, hook(['message'], '250-0'));
+    state = applyAt(state, 50, settings({ topic: 'Seeds', readOnly: true }, '400-0'));
+    state = applyAt(state, 999, hook(['message', 'join'], '450-0'));
+    state = apply(state, mod('unmute', '500-0'), hook(null, '500-1'), mod('kick', '500-2'));
     assert.deepEqual(moderationLog(state.timeline.entries).map(word), [
       'kick',
-      'unmute',
       'webhook-removed',
+      'unmute',
       'webhook-changed',
       'topic',
       'readOnly',
@@ -223,29 +222,52 @@ describe('moderationLog', () => {
     ]);
   });
 
-  test('an action missed while away goes by its time, before or after the webhook lines seen before it', () => {
-    let state = apply(initialRoomState(new Timeline()), welcome(), mod('mute', '100-0'));
-    state = applyAt(state, 300, hook(['message']));
-    state = { ...state, askedSince: '100-0' };
-    // Away from 350 on; the welcome brings what the log got meanwhile: one logged before the
-    // webhook line this client saw (the server's notice took a while), one after it.
-    state = apply(state, welcome({ recovered: true, moderation: [mod('unmute', '280-0'), mod('ban', '400-0')] }));
-    assert.deepEqual(moderationLog(state.timeline.entries).map(word), ['ban', 'webhook-set', 'unmute', 'mute']);
+  test('changes made while away come with the welcome and a recovery page, each described against the one before', () => {
+    let state = apply(initialRoomState(new Timeline()), welcome(), mod('mute', '100-0'), hook(['message'], '120-0'));
+    state = { ...state, askedSince: '120-0' };
+    state = apply(
+      state,
+      welcome({
+        recovered: true,
+        hasNewer: true,
+        moderation: [mod('unmute', '150-0')],
+        webhook: { events: ['join'] },
+        webhookChanges: [hook(['message', 'edit'], '160-0')],
+      }),
+    );
+    state = applyRecoveryPage(
+      state,
+      {
+        room: 'r',
+        messages: [msg('170-0')],
+        webhookChanges: [hook(null, '180-0'), hook(['join'], '190-0')],
+        hasMore: false,
+        recovered: true,
+      },
+      '160-0',
+      '190-0',
+    );
+    assert.deepEqual(moderationLog(state.timeline.entries).map(word), [
+      'webhook-set',
+      'webhook-removed',
+      'webhook-changed',
+      'unmute',
+      'webhook-set',
+      'mute',
+    ]);
   });
 
-  test('webhook lines keep the order they arrived in, even when this client’s clock went back', () => {
-    let state = apply(initialRoomState(new Timeline()), welcome());
-    state = applyAt(state, 900, hook(['message']));
-    state = applyAt(state, 200, mod('mute', '200-0'));
-    state = applyAt(state, 100, hook(null));
-    state = applyAt(state, 500, mod('unmute', '500-0'));
-    // The removal after the set, as they came, whatever their times say (sorted by time, the set
-    // would come first, before the removal that undid it); a clock that is off only moves them
-    // among the log's lines, by its times: both before the mute logged at 200.
+  test('after a reload the first welcome’s webhook changes are there; the same entry arriving live is one item', () => {
+    const changes = [hook(['message'], '150-0'), hook(['message', 'join'], '250-0'), hook(null, '350-0')];
+    let state = apply(
+      initialRoomState(new Timeline()),
+      welcome({ history: [msg('100-0'), msg('200-0')], webhookChanges: changes, lastEventId: '350-0' }),
+    );
+    state = apply(state, changes[2]!, hook(['edit'], '400-0'));
     assert.deepEqual(moderationLog(state.timeline.entries).map(word), [
-      'unmute',
-      'mute',
+      'webhook-set',
       'webhook-removed',
+      'webhook-changed',
       'webhook-set',
     ]);
   });

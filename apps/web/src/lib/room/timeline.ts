@@ -18,6 +18,7 @@ import {
   type ModerationFrame,
   type SettingsFrame,
   type User,
+  type WebhookChangeFrame,
 } from '@parley/protocol';
 import { applyChange } from './changes.ts';
 import { PresenceRun, type PresenceSummary } from './presence-run.ts';
@@ -34,12 +35,8 @@ export type TimelineEntry =
   | { kind: 'moderation'; key: string; frame: ModerationFrame }
   /** The owner changed the room's settings: one line per setting that changed. */
   | { kind: 'settings'; key: string; frame: SettingsFrame; changes: readonly SettingChange[] }
-  /**
-   * The owner set, changed or removed the room's webhook: "Olga set up a webhook: …". Not in the
-   * room's log (the server publishes it without storing it): it goes where it arrived, with this
-   * client's time.
-   */
-  | { kind: 'webhook'; key: string; by: User; change: WebhookChange; ts: number };
+  /** The owner set, changed or removed the room's webhook: "Olga set up a webhook: …". */
+  | { kind: 'webhook'; key: string; frame: WebhookChangeFrame; change: WebhookChange };
 
 export type MessageEntry = Extract<TimelineEntry, { kind: 'message' }>;
 export type PresenceEntry = Extract<TimelineEntry, { kind: 'presence' }>;
@@ -60,10 +57,12 @@ function isMessage(entry: TimelineEntry): entry is MessageEntry {
   return entry.kind === 'message';
 }
 
-/** An entry's place in the room's log: a message's id, a moderation action's or a settings change's. */
+/** An entry's place in the room's log: a message's id, a moderation action's, a settings or webhook change's. */
 function logIdOf(entry: TimelineEntry): string | undefined {
   if (entry.kind === 'message') return entry.message.id;
-  return entry.kind === 'moderation' || entry.kind === 'settings' ? entry.frame.eventId : undefined;
+  return entry.kind === 'moderation' || entry.kind === 'settings' || entry.kind === 'webhook'
+    ? entry.frame.eventId
+    : undefined;
 }
 
 export class Timeline {
@@ -74,7 +73,7 @@ export class Timeline {
   readonly #positions = new Map<string, number>();
   /** Display names by user id, of everyone seen in the log (who reacted is sent as ids). */
   readonly #names = new Map<string, string>();
-  /** The eventId of every moderation action and settings change seen, so a replay shows once. */
+  /** The eventId of every moderation action, settings and webhook change seen, so a replay shows once. */
   readonly #events = new Set<string>();
   /** The newest log id seen in the current stretch besides messages (changes, covered entries). */
   #newestChange: string | undefined;
@@ -267,10 +266,22 @@ export class Timeline {
     return true;
   }
 
-  /** Adds the line of a change of the room's webhook, at the end (it has no place in the room's log). */
-  addWebhook(by: User, change: WebhookChange, ts: number): void {
-    this.#names.set(by.id, by.name);
-    this.#entries.push({ kind: 'webhook', key: this.#key('hook'), by, change, ts });
+  /**
+   * Adds the line of a change of the room's webhook, placed like a moderation line (see
+   * {@link addModeration}); a change that changed nothing for this client has no line, but its id
+   * counts for {@link cursor} all the same.
+   *
+   * @param change What changed, compared with the webhook before it; `null`: nothing.
+   * @returns Whether the change is new (not a replay of one seen).
+   */
+  addWebhook(frame: WebhookChangeFrame, change: WebhookChange | null): boolean {
+    this.noteLogId(frame.eventId);
+    if (this.#events.has(frame.eventId)) return false;
+    this.#events.add(frame.eventId);
+    this.#names.set(frame.by.id, frame.by.name);
+    if (change !== null)
+      this.#insertByLogId({ kind: 'webhook', key: `hook:${frame.eventId}`, frame, change }, frame.eventId);
+    return true;
   }
 
   /**

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { WEBHOOK_EVENTS, type RoomWebhook, type User, type WelcomeFrame } from '@parley/protocol';
+import {
+  WEBHOOK_EVENTS,
+  type MessageFrame,
+  type RoomWebhook,
+  type User,
+  type WebhookChangeFrame,
+  type WelcomeFrame,
+} from '@parley/protocol';
 import { applyFrame, initialRoomState, type FrameContext, type RoomFrame, type RoomState } from './apply-frame.ts';
 import { withRequest } from './moderation.ts';
 import { Timeline } from './timeline.ts';
@@ -46,6 +53,15 @@ function apply(state: RoomState, ...frames: RoomFrame[]) {
 }
 
 const fresh = () => initialRoomState(new Timeline());
+
+/** The owner's change of the room's webhook, an entry of the room's log (`null`: removed). */
+function change(events: string[] | null, eventId: string): WebhookChangeFrame {
+  return { type: 'webhook', webhook: events === null ? null : { events }, by: olga, eventId };
+}
+
+function msg(id: string): MessageFrame {
+  return { type: 'message', id, room: 'r', user: olga, text: id, ts: Number(id.split('-')[0]) };
+}
 
 describe('webhook: words', () => {
   test('events in the protocol’s order, in words; unknown names as they are', () => {
@@ -158,7 +174,7 @@ describe('webhook: deliveries as the owner sees them', () => {
 });
 
 describe('webhook: what frames do to the room', () => {
-  test('a welcome says whether the room has one; no line for a change made while away', () => {
+  test('a welcome says whether the room has one; without changes in its stretch, no line', () => {
     let outcome = apply(fresh(), welcome({ webhook: { events: ['message', 'edit'] } }));
     assert.deepEqual(outcome.state.webhook, ['message', 'edit']);
     assert.equal(outcome.state.timeline.entries.length, 0);
@@ -170,32 +186,59 @@ describe('webhook: what frames do to the room', () => {
     assert.equal(outcome.state.webhook, null);
   });
 
-  test('the owner’s notices: set, changed, removed, each a line of the log and read out', () => {
+  test('the owner’s changes: set, changed, removed, each a line of the log in its place, and read out', () => {
     const start = apply(fresh(), welcome()).state;
     const outcome = apply(
       start,
-      { type: 'webhook', webhook: { events: ['message'] }, by: olga },
-      { type: 'webhook', webhook: { events: ['message', 'join'] }, by: olga },
-      { type: 'webhook', webhook: null, by: olga },
+      change(['message'], '100-0'),
+      change(['message', 'join'], '200-0'),
+      change(null, '300-0'),
     );
     assert.equal(outcome.state.webhook, null);
     const lines = outcome.state.timeline.entries.filter((entry) => entry.kind === 'webhook');
     assert.deepEqual(
-      lines.map((line) => [line.by.name, line.change.kind, line.ts]),
+      lines.map((line) => [line.frame.by.name, line.change.kind, line.frame.eventId]),
       [
-        ['Olga', 'set', 5_000],
-        ['Olga', 'changed', 5_000],
-        ['Olga', 'removed', 5_000],
+        ['Olga', 'set', '100-0'],
+        ['Olga', 'changed', '200-0'],
+        ['Olga', 'removed', '300-0'],
       ],
     );
     assert.deepEqual(outcome.effects, [
       { kind: 'announce', text: 'Olga removed the room’s webhook: nothing is sent to it any more' },
     ]);
+    assert.equal(outcome.state.timeline.cursor(), '300-0', 'a reconnect asks for what follows');
+  });
+
+  test('a welcome’s changes are lines, each against the one before; the same entry live again is no second line', () => {
+    const changes = [change(['message'], '100-0'), change(['message', 'join'], '200-0'), change(null, '300-0')];
+    // A first welcome (a reload): the changes of its stretch, the first against no webhook.
+    let state = apply(
+      fresh(),
+      welcome({ history: [msg('50-0')], webhookChanges: changes, lastEventId: '300-0' }),
+    ).state;
+    const kinds = (s: RoomState) =>
+      s.timeline.entries.map((entry) => (entry.kind === 'webhook' ? entry.change.kind : entry.kind));
+    assert.deepEqual(kinds(state), ['message', 'set', 'changed', 'removed']);
+    assert.equal(state.webhook, null, 'the state is the welcome’s');
+    // The last one arrives live too (it was on its way): no second line, nothing read out.
+    const again = apply(state, changes[2]!);
+    assert.equal(again.timelineChanged, false);
+    assert.deepEqual(again.effects, []);
+    assert.deepEqual(kinds(again.state), ['message', 'set', 'changed', 'removed']);
+    // A reconnect's welcome brings the one made while away, described against the state held.
+    state = { ...again.state, askedSince: '300-0' };
+    state = apply(
+      state,
+      welcome({ recovered: true, webhook: { events: ['edit'] }, webhookChanges: [change(['edit'], '400-0')] }),
+    ).state;
+    assert.deepEqual(kinds(state), ['message', 'set', 'changed', 'removed', 'set']);
+    assert.deepEqual(state.webhook, ['edit']);
   });
 
   test('a removal of none is no line', () => {
     const start = apply(fresh(), welcome()).state;
-    const outcome = apply(start, { type: 'webhook', webhook: null, by: olga });
+    const outcome = apply(start, change(null, '100-0'));
     assert.equal(outcome.timelineChanged, false);
     assert.equal(outcome.state.timeline.entries.length, 0);
   });
@@ -209,7 +252,7 @@ describe('webhook: what frames do to the room', () => {
     assert.deepEqual(outcome.state.requests.get('w1'), { state: 'done', webhook: { webhook } });
     assert.equal(outcome.state.webhook, null);
     assert.equal(outcome.timelineChanged, false);
-    outcome = apply(outcome.state, { type: 'webhook', webhook: { events: ['message'] }, by: olga });
+    outcome = apply(outcome.state, change(['message'], '100-0'));
     assert.deepEqual(
       outcome.state.timeline.entries.map((entry) => (entry.kind === 'webhook' ? entry.change.kind : entry.kind)),
       ['set'],
