@@ -38,6 +38,14 @@ describe('members', () => {
   test('sorted with you first, then by name regardless of case', () => {
     assert.deepEqual(sortMembers([bob, me, alice], me.id), [me, alice, bob]);
   });
+
+  test('numbers in names sort by value', () => {
+    const guests = ['Guest 10', 'Guest 2', 'Guest 1', 'Guest 21'].map((name, i) => ({ id: `u_${i}`, name }));
+    assert.deepEqual(
+      sortMembers(guests, undefined).map((m) => m.name),
+      ['Guest 1', 'Guest 2', 'Guest 10', 'Guest 21'],
+    );
+  });
 });
 
 describe('lookalikeMarks', () => {

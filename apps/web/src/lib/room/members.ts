@@ -46,7 +46,14 @@ function keysOf(member: Member): readonly string[] {
 }
 
 /**
- * The list as shown: you first, then everyone by name (in the reader's language's order).
+ * Names in the reader's language's order, numbers by value (`Guest 2` before `Guest 10`). One
+ * collator for every comparison: sorting a room of 10,000 with localeCompare would build one per call.
+ */
+const byName = new Intl.Collator(undefined, { numeric: true });
+
+/**
+ * The list as shown: you first, then everyone by name (in the reader's language's order, numbers
+ * by value).
  *
  * @param myId Your user id, once known.
  */
@@ -54,7 +61,7 @@ export function sortMembers(members: readonly Member[], myId: string | undefined
   return [...members].sort((a, b) => {
     if (a.id === myId) return -1;
     if (b.id === myId) return 1;
-    return a.name.localeCompare(b.name) || a.id.localeCompare(b.id);
+    return byName.compare(a.name, b.name) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
   });
 }
 
