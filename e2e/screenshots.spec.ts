@@ -3,6 +3,8 @@ import { resolve } from 'node:path';
 import type { Browser, BrowserContextOptions, Page } from '@playwright/test';
 import { expectNoHorizontalScroll } from './checks.ts';
 import { expect, rememberName, repoRoot, test, type Person } from './fixtures.ts';
+import { openGuests } from './guests.ts';
+import { startOwnServer } from './own-server.ts';
 import { RoomPage } from './pages/room-page.ts';
 import { LobbyPage } from './pages/lobby-page.ts';
 import { E2E_ADMIN_TOKEN } from './test-servers.ts';
@@ -367,6 +369,61 @@ test('README screenshots: the operator page', async ({ browser, openPerson, serv
       await shoot(page, `admin-${colorScheme}-${device}.png`);
       await page.context().close();
     }
+  }
+});
+
+// docs/screenshots/big-room-{light,dark}-{desktop,phone}.png: a room of 1,234 people, its
+// member panel open: the count, the first people listed and the rest offered. On a server of its
+// own (connections per address unlimited, since every guest comes from 127.0.0.1), so the
+// lobby's pictures above list only their three rooms.
+test('README screenshots: a big room', async ({ browser, openPerson }) => {
+  test.setTimeout(180_000);
+  const room = 'launch_day';
+  const server = await startOwnServer({ MAX_CONNECTIONS_PER_IP: '0' });
+  try {
+    const host = await openPerson(server.origin, { name: 'Maya' });
+    const guest = await openPerson(server.origin, { name: 'Jonas' });
+    for (const person of [host, guest]) {
+      await person.room.goto(`/chat/${room}/`);
+      await person.room.expectJoined(room);
+    }
+    await host.room.send('Doors open in five minutes: the stream starts at 18:00 sharp.');
+    await guest.room.send('Hello from Lisbon! The sound is great.');
+    await host.room.expectMessage('Hello from Lisbon! The sound is great.');
+    // Chromium holds about 255 WebSockets per browser context: 200 guests in each of a few.
+    const guests: Page[] = [];
+    for (let first = 1; first <= 1_232; first += 200) {
+      const page = await open(browser, { baseURL: server.origin });
+      await page.goto('/healthz');
+      await page.evaluate(openGuests, { room, first, count: Math.min(200, 1_233 - first) });
+      guests.push(page);
+    }
+    await host.room.send('1,234 of you already: welcome, everyone!');
+
+    mkdirSync(OUT, { recursive: true });
+    for (const [device, options] of Object.entries(DEVICES)) {
+      for (const colorScheme of SCHEMES) {
+        const page = await open(browser, {
+          ...options,
+          colorScheme,
+          baseURL: server.origin,
+          storageState: await host.context.storageState(),
+        });
+        const roomPage = new RoomPage(page);
+        await roomPage.goto(`/chat/${room}/`);
+        await roomPage.expectJoined(room);
+        await expect(roomPage.messages).toHaveCount(3);
+        await expect(roomPage.membersToggle).toHaveText(/1,234/);
+        if ((await roomPage.membersToggle.getAttribute('aria-expanded')) === 'false')
+          await roomPage.membersToggle.click();
+        await expect(page.getByTestId('members-partial')).toContainText('of 1,234');
+        await shoot(page, `big-room-${colorScheme}-${device}.png`);
+        await page.context().close();
+      }
+    }
+    for (const page of guests) await page.context().close();
+  } finally {
+    await server.stop();
   }
 });
 
