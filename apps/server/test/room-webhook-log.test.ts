@@ -268,6 +268,48 @@ describe('webhook changes across two instances (redis engine)', () => {
   });
 });
 
+describe('webhook changes read back after a pub/sub gap (redis engine)', () => {
+  test('an instance that lost them on the bus reads them back from the log, in order with a settings change', async (t) => {
+    const receiver = await TestReceiver.start();
+    t.after(() => receiver.close());
+    const { redis, a, b } = await startTwoInstances(t, ALLOW);
+    const admin = new Redis(redis.url);
+    t.after(() => admin.disconnect());
+    const room = 'rwlog_gap';
+    const { client: olga } = await connectV1(a.wsUrl, room, { name: 'Olga' });
+    await postV1(olga, 'mine');
+    const { client: bob } = await connectV1(b.wsUrl, room, { name: 'Bob' });
+    t.after(() => {
+      olga.close();
+      bob.close();
+    });
+    // (B's hub reads back after the newest entry it delivered: one, first.)
+    const seen = await postV1(olga, 'seen on B');
+    while ((await bob.next(5000)).id !== seen);
+    const frames: any[] = [];
+    bob.socket.on('message', (data) => frames.push(JSON.parse(data.toString())));
+    // Both instances' subscribers drop; the changes made meanwhile reach B only through its read-back.
+    await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
+    assert.equal((await webhook(olga, { url: receiver.url, events: ['message'] })).type, 'webhook');
+    assert.equal((await requestV1(olga, { type: 'settings', topic: 'Hooks' })).type, 'ack');
+    assert.equal((await webhook(olga, { events: ['message', 'join'] })).type, 'webhook');
+    const marker = await postV1(olga, 'marker');
+    for (let waited = 0; !frames.some((frame) => frame.id === marker); waited += 20) {
+      assert.ok(waited < 10_000, `the marker reached B: ${JSON.stringify(frames)}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const entries = frames.filter((frame) => frame.type === 'webhook' || frame.type === 'settings');
+    assert.deepEqual(
+      entries.map((frame) => frame.type),
+      ['webhook', 'settings', 'webhook'],
+      'once each, in the log’s order',
+    );
+    const ids = entries.map((frame) => frame.eventId);
+    assert.deepEqual([...ids].sort(compareMessageIds), ids);
+    assert.ok(b.app.stats.backfilledMessages > 0, 'B read them back from the log');
+  });
+});
+
 test(
   'on a cluster with REDIS_WAIT_REPLICAS=1, a change through A reaches B’s clients once, and its recovery',
   { timeout: 120_000 },

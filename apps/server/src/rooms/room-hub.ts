@@ -878,8 +878,9 @@ export class RoomHub {
   }
 
   /**
-   * Delivers the log entries after `since`, page by page: messages in their latest state, and
-   * the changes to older messages. Returns how many entries were new here.
+   * Delivers the log entries after `since`, page by page, in the log's order: messages in their
+   * latest state, the changes to older messages, and the entries about the room (moderation,
+   * settings, webhook changes). Returns how many entries were new here.
    */
   private async readBack(room: string, state: RoomState, since: string): Promise<number> {
     let recovered = 0;
@@ -915,29 +916,24 @@ export class RoomHub {
       // changes are two lists: both are checked against where delivery stood before the page).
       const delivered = state.lastId;
       const isNew = (id: string) => delivered === undefined || compareMessageIds(id, delivered) > 0;
-      for (const message of result.messages) {
-        if (!isNew(message.id)) continue;
-        this.fanOut(room, state, { kind: 'message', message });
-        recovered += 1;
-      }
-      for (const change of result.changes) {
-        if (!isNew(change.eventId)) continue;
-        this.fanOut(room, state, { kind: 'change', room, change });
-        recovered += 1;
-      }
-      for (const moderation of result.moderation) {
-        if (!isNew(moderation.eventId)) continue;
-        this.fanOut(room, state, { kind: 'moderation', room, moderation });
-        recovered += 1;
-      }
-      for (const settings of result.settings) {
-        if (!isNew(settings.eventId)) continue;
-        this.fanOut(room, state, { kind: 'settings', room, settings });
-        recovered += 1;
-      }
-      for (const webhook of result.webhooks) {
-        if (!isNew(webhook.eventId)) continue;
-        this.fanOut(room, state, { kind: 'webhook', room, webhook });
+      // In the room's one order, whichever list of the page each entry is in.
+      const entries: Array<[id: string, event: RoomEvent]> = [
+        ...result.messages.map((message): [string, RoomEvent] => [message.id, { kind: 'message', message }]),
+        ...result.changes.map((change): [string, RoomEvent] => [change.eventId, { kind: 'change', room, change }]),
+        ...result.moderation.map((moderation): [string, RoomEvent] => [
+          moderation.eventId,
+          { kind: 'moderation', room, moderation },
+        ]),
+        ...result.settings.map((settings): [string, RoomEvent] => [
+          settings.eventId,
+          { kind: 'settings', room, settings },
+        ]),
+        ...result.webhooks.map((webhook): [string, RoomEvent] => [webhook.eventId, { kind: 'webhook', room, webhook }]),
+      ];
+      entries.sort((a, b) => compareMessageIds(a[0], b[0]));
+      for (const [id, event] of entries) {
+        if (!isNew(id)) continue;
+        this.fanOut(room, state, event);
         recovered += 1;
       }
       const last = result.lastEventId;
