@@ -218,6 +218,12 @@ interface RoomState {
   /** The newest log entry (message or change) delivered here, and its room sequence number when known. */
   lastId: string | undefined;
   lastSeq: number | undefined;
+  /**
+   * Where the room's log stood just before this instance subscribed ('0-0': it was empty): a
+   * bus drop before anything was delivered here reads back from there. Without it, a quiet
+   * room's sockets would never get what was posted while the bus was away.
+   */
+  subscribedFrom: string | undefined;
   /** While the log is being read back after a gap, live events wait here, in order. */
   held: Arrival[] | undefined;
   /** When a read-back first found the log behind lastId, of those in a row (see LOG_BEHIND_GRACE_MS). */
@@ -760,6 +766,7 @@ export class RoomHub {
         countTimer: undefined,
         lastId: undefined,
         lastSeq: undefined,
+        subscribedFrom: undefined,
         held: undefined,
         logBehindSince: undefined,
         deliveredVersion: 0,
@@ -778,8 +785,12 @@ export class RoomHub {
     const step = state.chain.then(async () => {
       const wanted = state.members.size > 0;
       if (wanted && !state.subscribed) {
+        // Read first: whatever is posted from here on is either after this point of the log or
+        // delivered by the subscription (both, and the sockets' own since filters it).
+        const from = await this.logPosition(room);
         await this.engine.subscribe(room);
         state.subscribed = true;
+        state.subscribedFrom = from;
         state.deliveredVersion += 1;
       } else if (!wanted && state.subscribed) {
         state.deliveredVersion += 1;
@@ -788,6 +799,7 @@ export class RoomHub {
         // Messages missed while unsubscribed are not ours to recover: start afresh next time.
         state.lastId = undefined;
         state.lastSeq = undefined;
+        state.subscribedFrom = undefined;
       }
       if (
         state.members.size === 0 &&
@@ -849,7 +861,7 @@ export class RoomHub {
       state.held.push(...held);
       return;
     }
-    const since = state.lastId;
+    const since = state.lastId ?? state.subscribedFrom;
     if (since === undefined) {
       for (const arrival of held) this.receive(room, arrival);
       return;
@@ -875,6 +887,12 @@ export class RoomHub {
         state.held = undefined;
         for (const arrival of waiting) this.receive(room, arrival);
       });
+  }
+
+  /** The newest entry of the room's log ('0-0' when it has none): one latest page of one message. */
+  private async logPosition(room: string): Promise<string> {
+    const latest = await this.engine.history(room, { limit: 1, maxBytes: BACKFILL_PAGE_BYTES });
+    return latest.lastEventId ?? '0-0';
   }
 
   /**
