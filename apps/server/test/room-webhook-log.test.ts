@@ -93,13 +93,16 @@ for (const engine of ['memory', 'redis'] as const) {
         webhook: { events: ['message'] },
         by: { id: olgaId, name: 'Olga' },
         eventId: setUp.eventId,
+        action: 'set',
       });
       assert.deepEqual(changed.webhook, { events: ['message', 'join'] });
+      assert.equal(changed.action, 'events', 'what the owner did, for clients that do not hold the state before');
       assert.deepEqual(removed, {
         type: 'webhook',
         webhook: null,
         by: { id: olgaId, name: 'Olga' },
         eventId: removed.eventId,
+        action: 'removed',
       });
       const ids = [setUp.eventId, topic.eventId, changed.eventId, removed.eventId];
       assert.deepEqual([...ids].sort(compareMessageIds), ids, 'in the log’s order, with the settings change');
@@ -201,8 +204,11 @@ for (const engine of ['memory', 'redis'] as const) {
         const room = `rwlog_stream_${engine}`;
         const { client: olga } = await connectV1(app.wsUrl, room, { name: 'Olga' });
         await postV1(olga, 'mine');
+        // The notice is read from another socket: on the owner's, it may come before the answer,
+        // which webhook() waits for past everything else.
+        const { client: bob } = await connectV1(app.wsUrl, room, { name: 'Bob' });
         await webhook(olga, { url: `${receiver.url}${SECRET_PATH}`, events: ['message'] });
-        const notice = await nextOfType(olga, 'webhook');
+        const notice = await nextOfType(bob, 'webhook');
         const direct = new Redis(redis!.url);
         try {
           const entries = await direct.xrange(`parley:{${room}}:log`, notice.eventId, notice.eventId);
@@ -215,6 +221,7 @@ for (const engine of ['memory', 'redis'] as const) {
             room,
             user: notice.by,
             events: ['message'],
+            action: 'set',
           });
           assertNoUrlOrSecret(JSON.stringify(fields), receiver.port);
           // The log and the hash holding the webhook expire together (ROOM_TTL_SECONDS).
@@ -227,6 +234,7 @@ for (const engine of ['memory', 'redis'] as const) {
           direct.disconnect();
         }
         olga.close();
+        bob.close();
       });
   });
 }

@@ -93,6 +93,7 @@ describe('room webhooks on one instance', () => {
       webhook: { events: ['message', 'edit', 'join'] },
       by: { id: welcome.you.id, name: 'Olga' },
       eventId: notice.eventId,
+      action: 'set',
     });
     assert.deepEqual(await nextOfType(mona, 'webhook'), notice);
 

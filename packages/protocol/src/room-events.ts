@@ -7,6 +7,7 @@ import {
   MemberSchema,
   SettingsFrameSchema,
   UserSchema,
+  WEBHOOK_ACTIONS,
   WebhookChangeFrameSchema,
 } from './server-frames.ts';
 
@@ -191,6 +192,8 @@ export const WebhookRecordSchema = v.object({
   room: v.string(),
   user: UserSchema,
   events: v.nullable(v.array(v.string())),
+  /** What the owner did (WEBHOOK_ACTIONS; absent from records written before it was kept). */
+  action: v.optional(v.picklist(WEBHOOK_ACTIONS)),
 });
 export type WebhookRecord = v.InferOutput<typeof WebhookRecordSchema>;
 

@@ -179,6 +179,15 @@ export const RoomWebhookSchema = v.object({
 export type RoomWebhook = v.InferOutput<typeof RoomWebhookSchema>;
 
 /**
+ * What the owner did to the room's webhook, in a log entry of a change: `set` a URL (a new
+ * webhook, or a new URL and secret for the one there was), `events` (other events for the
+ * webhook there is), `removed`. Lets a client word a change whose state before it does not hold
+ * (the first of a welcome's list).
+ */
+export const WEBHOOK_ACTIONS = ['set', 'events', 'removed'] as const;
+export type WebhookAction = (typeof WEBHOOK_ACTIONS)[number];
+
+/**
  * The room's webhook (`null`: it has none). To everyone, when the owner sets, changes or removes
  * it (`by` and `eventId`; no URL: see WebhookChangeFrameSchema); to the owner, as the answer to a
  * `webhook` request (`clientMsgId`, with the URL; never stored).
@@ -193,6 +202,8 @@ export const WebhookFrameSchema = v.object({
    * webhook changes were logged, and from the owner's answers).
    */
   eventId: v.optional(MessageIdSchema),
+  /** What the owner did (with `by` and `eventId`; absent from servers before it was sent). */
+  action: v.optional(v.picklist(WEBHOOK_ACTIONS)),
   /** The owner's request this answers. */
   clientMsgId: v.optional(v.string()),
 });
@@ -209,6 +220,8 @@ export const WebhookChangeFrameSchema = v.object({
   webhook: v.nullable(v.object({ events: v.array(v.string()) })),
   by: UserSchema,
   eventId: MessageIdSchema,
+  /** What the owner did (absent from entries logged before it was kept). */
+  action: v.optional(v.picklist(WEBHOOK_ACTIONS)),
 });
 export type WebhookChangeFrame = v.InferOutput<typeof WebhookChangeFrameSchema>;
 

@@ -10,6 +10,7 @@ import type {
   SettingsFrame,
   RoomSummary,
   User,
+  WebhookAction,
   WebhookChangeFrame,
   WebhookEventName,
 } from '@parley/protocol';
@@ -176,6 +177,11 @@ export interface WebhookDraft {
    * set this many of the rooms' webhooks there are already is refused; 0: no such bound.
    */
   maxPerAddress: number;
+}
+
+/** How the log's entry of a WebhookDraft's change names what the owner did. */
+export function webhookActionOf(op: WebhookDraft['change']['op']): WebhookAction {
+  return op === 'clear' ? 'removed' : op;
 }
 
 /** What became of a WebhookDraft: the webhook now, removed (`had`: there was one), or refused. */

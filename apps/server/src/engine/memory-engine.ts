@@ -44,6 +44,7 @@ import {
   type StoredRoomWebhook,
   type WebhookDraft,
   type WebhookResult,
+  webhookActionOf,
 } from './engine.ts';
 import { sinceIsRecoverable } from './history-window.ts';
 import {
@@ -396,6 +397,7 @@ export class MemoryEngine implements ChatEngine {
       webhook: room.webhook === undefined ? null : { events: [...room.webhook.events] },
       by: draft.by,
       eventId: id,
+      action: webhookActionOf(change.op),
     };
     this.append(draft.room, room, { kind: 'webhook', id, retryKey: undefined, frame }, CHANGE_COST, '');
     this.emit(draft.room, { kind: 'webhook', room: draft.room, webhook: frame });

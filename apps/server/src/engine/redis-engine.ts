@@ -39,6 +39,7 @@ import {
   type StoredRoomWebhook,
   type WebhookDraft,
   type WebhookResult,
+  webhookActionOf,
 } from './engine.ts';
 import { sinceIsRecoverable } from './history-window.ts';
 import { memberEntry } from './member-entry.ts';
@@ -898,7 +899,7 @@ export class RedisEngine implements ChatEngine {
           change.op,
           hook,
           (events ?? []).join(' '),
-          webhookRecord(room, by, events),
+          webhookRecord(room, by, events, webhookActionOf(change.op)),
           this.options.historyLength,
           this.options.roomTtlMs,
           roomChannel(room),

@@ -20,6 +20,7 @@ import {
   type ModerationFrame,
   type ModerationRecord,
   type RoomSettings,
+  type WebhookAction,
   type SettingsFrame,
   type SettingsRecord,
   type Reaction,
@@ -115,13 +116,14 @@ export function settingsRecord(draft: { room: string; by: User; clientMsgId: str
  * The record of a change of the room's webhook: the events sent to it after the change (`null`:
  * removed) and who changed it; never its URL or secret.
  */
-export function webhookRecord(room: string, by: User, events: readonly string[] | null): string {
+export function webhookRecord(room: string, by: User, events: readonly string[] | null, action: WebhookAction): string {
   const record: WebhookRecord = {
     v: ROOM_RECORD_VERSION,
     kind: 'webhook',
     room,
     user: { id: by.id, name: by.name },
     events: events === null ? null : [...events],
+    action,
   };
   return JSON.stringify(record);
 }
@@ -133,6 +135,7 @@ function webhookFrameOf(record: WebhookRecord, eventId: string): WebhookChangeFr
     webhook: record.events === null ? null : { events: record.events },
     by: record.user,
     eventId,
+    ...(record.action !== undefined ? { action: record.action } : {}),
   };
 }
 

@@ -319,9 +319,16 @@ function applyWelcome(state: RoomState, welcome: WelcomeFrame, context: FrameCon
   let roles = welcome.roles ?? rolesOfYou(welcome.you);
   // Settings changed while away: a line each, each compared with the one before it.
   const before = addSettingsLines(timeline, welcome.settingsChanges, state.settings);
-  // The same for the webhook's changes (a first welcome brings those of its stretch: the first
-  // is described against no webhook, the state this client held).
-  const webhookBefore = addWebhookLines(timeline, welcome.webhookChanges, state.webhook);
+  // The same for the webhook's changes. A welcome without `since` lists those of its history's
+  // stretch: the state before the first of them is older than anything here, so its line says
+  // what the entry says the owner did.
+  // (null is a state too, no webhook: only undefined means none was listed.)
+  const listedWebhook = addWebhookLines(
+    timeline,
+    welcome.webhookChanges,
+    asked === undefined ? undefined : state.webhook,
+  );
+  const webhookBefore = listedWebhook === undefined ? state.webhook : listedWebhook;
   for (const action of welcome.moderation ?? []) {
     timeline.addModeration(action);
     bans = applyRestriction(bans, action, 'ban', 'unban');
@@ -605,7 +612,8 @@ export function applyRecoveryPage(state: RoomState, page: HistoryPage, after: st
     state.recoveredSettings ?? state.settings,
   );
   const webhookBefore = state.recoveredWebhook === undefined ? state.webhook : state.recoveredWebhook.events;
-  const recoveredWebhook = { events: addWebhookLines(state.timeline, page.webhookChanges, webhookBefore) };
+  // (webhookBefore is known here, so what comes back is too.)
+  const recoveredWebhook = { events: addWebhookLines(state.timeline, page.webhookChanges, webhookBefore)! };
   const covered = newestInBatch(page);
   if (covered !== undefined) state.timeline.noteLogId(covered);
   const outbox = removeAppliedChanges(
@@ -636,18 +644,19 @@ function addSettingsLines(
 
 /**
  * Puts a line in the log for each change of the room's webhook a welcome or a recovery page
- * brought, each described against the webhook before it, starting from `before`.
+ * brought, each described against the webhook before it, starting from `before` (undefined:
+ * not known here, see webhookChange).
  * @returns The webhook's events after the last of them (`before` when there are none).
  */
 function addWebhookLines(
   timeline: Timeline,
   changes: readonly WebhookChangeFrame[] | undefined,
-  before: WebhookEvents,
-): WebhookEvents {
+  before: WebhookEvents | undefined,
+): WebhookEvents | undefined {
   let current = before;
   for (const frame of changes ?? []) {
     const after = frame.webhook?.events ?? null;
-    timeline.addWebhook(frame, webhookChange(current, after));
+    timeline.addWebhook(frame, webhookChange(current, after, frame.action));
     current = after;
   }
   return current;

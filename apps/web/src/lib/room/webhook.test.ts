@@ -236,6 +236,24 @@ describe('webhook: what frames do to the room', () => {
     assert.deepEqual(state.webhook, ['edit']);
   });
 
+  test('a first welcome’s first change is worded by what the owner did: its state before is not known here', () => {
+    const kinds = (s: RoomState) =>
+      s.timeline.entries.map((entry) => (entry.kind === 'webhook' ? entry.change.kind : entry.kind));
+    // Set up long before the history's stretch; in it, only the events changed, then removed.
+    const changes = [{ ...change(['message', 'join'], '100-0'), action: 'events' as const }, change(null, '200-0')];
+    const state = apply(
+      fresh(),
+      welcome({ history: [msg('50-0')], webhookChanges: changes, lastEventId: '200-0' }),
+    ).state;
+    assert.deepEqual(kinds(state), ['message', 'changed', 'removed']);
+    // A server that does not say what was done: taken as a set-up, as before.
+    const older = apply(
+      fresh(),
+      welcome({ history: [msg('50-0')], webhookChanges: [change(['message'], '100-0')], lastEventId: '100-0' }),
+    ).state;
+    assert.deepEqual(kinds(older), ['message', 'set']);
+  });
+
   test('a removal of none is no line', () => {
     const start = apply(fresh(), welcome()).state;
     const outcome = apply(start, change(null, '100-0'));

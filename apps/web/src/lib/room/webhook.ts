@@ -13,6 +13,7 @@ import {
   type RoomWebhook,
   type RoomWebhookDeliveries,
   type User,
+  type WebhookAction,
   type WebhookEventName,
 } from '@parley/protocol';
 
@@ -94,8 +95,21 @@ export type WebhookChange =
   | { kind: 'changed'; events: readonly string[] }
   | { kind: 'removed' };
 
-/** What went from `before` to `after`; `null` when nothing did (both without a webhook). */
-export function webhookChange(before: WebhookEvents, after: WebhookEvents): WebhookChange | null {
+/**
+ * What went from `before` to `after`; `null` when nothing did (both without a webhook). With
+ * `before` unknown (the first change a welcome lists: the state before it is older than what the
+ * welcome brought), what the log's entry says the owner did (`action`); entries of servers that
+ * do not say are taken as a set-up or a removal.
+ */
+export function webhookChange(
+  before: WebhookEvents | undefined,
+  after: WebhookEvents,
+  action?: WebhookAction,
+): WebhookChange | null {
+  if (before === undefined) {
+    if (after === null) return { kind: 'removed' };
+    return action === 'events' ? { kind: 'changed', events: after } : { kind: 'set', events: after };
+  }
   if (after === null) return before === null ? null : { kind: 'removed' };
   return before === null ? { kind: 'set', events: after } : { kind: 'changed', events: after };
 }
