@@ -24,6 +24,18 @@ const metricsRoutes: FastifyPluginAsync<{ token?: string | undefined }> = async 
         this.inc(read());
       },
     });
+  /** A counter with one label: `read` gives the count of each of its values. */
+  const counterBy = (name: string, help: string, label: string, read: () => Readonly<Record<string, number>>) =>
+    new Counter({
+      name,
+      help,
+      labelNames: [label],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [value, count] of Object.entries(read())) this.inc({ [label]: value }, count);
+      },
+    });
 
   new Gauge({
     name: 'parley_connections',
@@ -132,64 +144,40 @@ const metricsRoutes: FastifyPluginAsync<{ token?: string | undefined }> = async 
     'Read-backs that failed or found the log behind what was delivered, tried again shortly',
     () => stats.backfillRetries,
   );
-  new Counter({
-    name: 'parley_errors_total',
-    help: 'Error frames sent to clients, by code',
-    labelNames: ['code'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const code of ERROR_CODES) this.inc({ code }, stats.errors.get(code) ?? 0);
-    },
-  });
+  counterBy('parley_errors_total', 'Error frames sent to clients, by code', 'code', () =>
+    Object.fromEntries(ERROR_CODES.map((code) => [code, stats.errors.get(code) ?? 0])),
+  );
 
-  new Counter({
-    name: 'parley_before_publish_calls_total',
-    help: 'Messages and edits the before-publish hook was asked about, by outcome (accept, replace, reject; or timeout, too_large, error, bad_answer, overloaded: no verdict)',
-    labelNames: ['outcome'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const outcome of BEFORE_PUBLISH_OUTCOMES) this.inc({ outcome }, stats.beforePublishCalls.get(outcome) ?? 0);
-    },
-  });
-  new Counter({
-    name: 'parley_before_publish_failures_total',
-    help: 'Messages and edits the before-publish hook gave no verdict on, by what BEFORE_PUBLISH_FAILURE made of them (open: posted unchecked; closed: refused)',
-    labelNames: ['policy'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      this.inc({ policy: 'open' }, stats.beforePublishFailedOpen);
-      this.inc({ policy: 'closed' }, stats.beforePublishFailedClosed);
-    },
-  });
+  counterBy(
+    'parley_before_publish_calls_total',
+    'Messages and edits the before-publish hook was asked about, by outcome (accept, replace, reject; or timeout, too_large, error, bad_answer, overloaded: no verdict)',
+    'outcome',
+    () =>
+      Object.fromEntries(
+        BEFORE_PUBLISH_OUTCOMES.map((outcome) => [outcome, stats.beforePublishCalls.get(outcome) ?? 0]),
+      ),
+  );
+  counterBy(
+    'parley_before_publish_failures_total',
+    'Messages and edits the before-publish hook gave no verdict on, by what BEFORE_PUBLISH_FAILURE made of them (open: posted unchecked; closed: refused)',
+    'policy',
+    () => ({ open: stats.beforePublishFailedOpen, closed: stats.beforePublishFailedClosed }),
+  );
 
-  new Counter({
-    name: 'parley_webhook_deliveries_total',
-    help: 'Webhook deliveries (one event to one URL) that ended: delivered (a 2xx), failed (attempts used up, or a status not worth retrying), refused (not a public address)',
-    labelNames: ['outcome'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      this.inc({ outcome: 'delivered' }, stats.webhookDelivered);
-      this.inc({ outcome: 'failed' }, stats.webhookFailed);
-      this.inc({ outcome: 'refused' }, stats.webhookRefused);
-    },
-  });
+  counterBy(
+    'parley_webhook_deliveries_total',
+    'Webhook deliveries (one event to one URL) that ended: delivered (a 2xx), failed (attempts used up, or a status not worth retrying), refused (not a public address)',
+    'outcome',
+    () => ({ delivered: stats.webhookDelivered, failed: stats.webhookFailed, refused: stats.webhookRefused }),
+  );
   counter('parley_webhook_attempts_total', 'Webhook POSTs made, retries included', () => stats.webhookAttempts);
   counter('parley_webhook_retries_total', 'Webhook POSTs that were retries', () => stats.webhookRetries);
-  new Counter({
-    name: 'parley_webhook_dropped_total',
-    help: 'Webhook deliveries never queued: the queue held WEBHOOK_QUEUE_MAX (queue_full), or the body was over WEBHOOK_MAX_BODY_BYTES (too_large)',
-    labelNames: ['reason'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      this.inc({ reason: 'queue_full' }, stats.webhookDroppedFull);
-      this.inc({ reason: 'too_large' }, stats.webhookDroppedTooLarge);
-    },
-  });
+  counterBy(
+    'parley_webhook_dropped_total',
+    'Webhook deliveries never queued: the queue held WEBHOOK_QUEUE_MAX (queue_full), or the body was over WEBHOOK_MAX_BODY_BYTES (too_large)',
+    'reason',
+    () => ({ queue_full: stats.webhookDroppedFull, too_large: stats.webhookDroppedTooLarge }),
+  );
   new Gauge({
     name: 'parley_webhook_queue',
     help: 'Webhook deliveries held by this instance: queued, in flight or waiting to retry',
@@ -199,36 +187,24 @@ const metricsRoutes: FastifyPluginAsync<{ token?: string | undefined }> = async 
     },
   });
 
-  new Counter({
-    name: 'parley_bot_mention_deliveries_total',
-    help: 'Deliveries of mentions to bots’ webhook URLs that ended: delivered (a 2xx with a usable answer), failed, refused (not a public address)',
-    labelNames: ['outcome'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [outcome, count] of Object.entries(stats.botDeliveries)) this.inc({ outcome }, count);
-    },
-  });
-  new Counter({
-    name: 'parley_bot_mention_replies_total',
-    help: 'Bots’ answers to mentions with a text: posted, duplicate (posted already: a repeated delivery), refused (by the room, the bot’s rate or the before-publish hook)',
-    labelNames: ['outcome'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [outcome, count] of Object.entries(stats.botReplies)) this.inc({ outcome }, count);
-    },
-  });
-  new Counter({
-    name: 'parley_bot_mention_dropped_total',
-    help: 'Mention deliveries never queued: the queue held WEBHOOK_QUEUE_MAX (queue_full), the sender’s address BOT_MENTION_QUEUE_PER_ADDRESS (address_share), the body was over WEBHOOK_MAX_BODY_BYTES (too_large)',
-    labelNames: ['reason'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [reason, count] of Object.entries(stats.botDeliveriesDropped)) this.inc({ reason }, count);
-    },
-  });
+  counterBy(
+    'parley_bot_mention_deliveries_total',
+    'Deliveries of mentions to bots’ webhook URLs that ended: delivered (a 2xx with a usable answer), failed, refused (not a public address)',
+    'outcome',
+    () => stats.botDeliveries,
+  );
+  counterBy(
+    'parley_bot_mention_replies_total',
+    'Bots’ answers to mentions with a text: posted, duplicate (posted already: a repeated delivery), refused (by the room, the bot’s rate or the before-publish hook)',
+    'outcome',
+    () => stats.botReplies,
+  );
+  counterBy(
+    'parley_bot_mention_dropped_total',
+    'Mention deliveries never queued: the queue held WEBHOOK_QUEUE_MAX (queue_full), the sender’s address BOT_MENTION_QUEUE_PER_ADDRESS (address_share), the body was over WEBHOOK_MAX_BODY_BYTES (too_large)',
+    'reason',
+    () => stats.botDeliveriesDropped,
+  );
   new Gauge({
     name: 'parley_bot_mention_queue',
     help: 'Mention deliveries held by this instance: queued, in flight or waiting to retry',
@@ -238,26 +214,18 @@ const metricsRoutes: FastifyPluginAsync<{ token?: string | undefined }> = async 
     },
   });
 
-  new Counter({
-    name: 'parley_room_webhook_deliveries_total',
-    help: 'Deliveries to rooms’ webhooks (set by their owners) that ended: delivered (a 2xx), failed, refused (not a public address)',
-    labelNames: ['outcome'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [outcome, count] of Object.entries(stats.roomWebhookDeliveries)) this.inc({ outcome }, count);
-    },
-  });
-  new Counter({
-    name: 'parley_room_webhook_dropped_total',
-    help: 'Room webhook deliveries never queued: the queue held WEBHOOK_QUEUE_MAX (queue_full), the room ROOM_WEBHOOK_QUEUE_PER_ROOM (room_share), the body was over WEBHOOK_MAX_BODY_BYTES (too_large), the room’s webhook could not be read (unavailable)',
-    labelNames: ['reason'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [reason, count] of Object.entries(stats.roomWebhookDropped)) this.inc({ reason }, count);
-    },
-  });
+  counterBy(
+    'parley_room_webhook_deliveries_total',
+    'Deliveries to rooms’ webhooks (set by their owners) that ended: delivered (a 2xx), failed, refused (not a public address)',
+    'outcome',
+    () => stats.roomWebhookDeliveries,
+  );
+  counterBy(
+    'parley_room_webhook_dropped_total',
+    'Room webhook deliveries never queued: the queue held WEBHOOK_QUEUE_MAX (queue_full), the room ROOM_WEBHOOK_QUEUE_PER_ROOM (room_share), the body was over WEBHOOK_MAX_BODY_BYTES (too_large), the room’s webhook could not be read (unavailable)',
+    'reason',
+    () => stats.roomWebhookDropped,
+  );
   new Gauge({
     name: 'parley_room_webhook_queue',
     help: 'Room webhook deliveries held by this instance: queued, in flight or waiting to retry',
