@@ -8,14 +8,6 @@ import { escapeRegExp } from './pages/room-page.ts';
 // is invite-only, and someone who opens the link comes in and chats. The moderation log lists what
 // the owner did. People in separate browsers (on two server instances in the redis project).
 
-/** Opens the owner's settings dialog from the header. */
-async function openSettings(person: Person): Promise<Locator> {
-  await person.page.getByRole('button', { name: 'Room settings' }).click();
-  const dialog = person.page.getByRole('dialog', { name: 'Room settings' });
-  await expect(dialog).toBeVisible();
-  return dialog;
-}
-
 /** Picks one of the header's moderation tools (the owner's and moderators' menu). */
 async function openTool(person: Person, tool: 'Invite people' | 'Moderation log'): Promise<Locator> {
   await person.page.getByRole('button', { name: 'Moderation tools' }).click();
@@ -74,14 +66,14 @@ test.describe('invite links', () => {
     await olga.room.send('Welcome, invited guests');
 
     // Invite-only, in the room settings.
-    let dialog = await openSettings(olga);
+    let dialog = await olga.room.openSettings();
     await dialog.getByRole('checkbox', { name: 'Invite-only' }).check();
     await dialog.getByRole('button', { name: 'Save' }).click();
     await expect(dialog).toBeHidden();
     await expect(olga.room.log.getByTestId('settings-line').last()).toContainText('Olga made the room invite-only');
 
     // A link for a week, made in the same dialog: the server's link, when it expires, and Copy.
-    dialog = await openSettings(olga);
+    dialog = await olga.room.openSettings();
     await expect(dialog.getByRole('checkbox', { name: 'Invite-only' })).toBeChecked();
     const invite = dialog.getByTestId('invite-link');
     await expect(invite.getByRole('radio')).toHaveCount(4);

@@ -1,5 +1,4 @@
-import type { Locator } from '@playwright/test';
-import { expect, test, type ParleyFixtures, type Person } from './fixtures.ts';
+import { expect, test, type ParleyFixtures } from './fixtures.ts';
 import { startOwnServer } from './own-server.ts';
 
 // An invite-only room that has let in as many people as it keeps (ROOM_ADMITTED_MAX): a newcomer
@@ -8,14 +7,6 @@ import { startOwnServer } from './own-server.ts';
 // server of its own (on the project's engine) that lets one person in per room.
 
 type OpenPerson = ParleyFixtures['openPerson'];
-
-/** Opens the owner's settings dialog from the header. */
-async function openSettings(person: Person): Promise<Locator> {
-  await person.page.getByRole('button', { name: 'Room settings' }).click();
-  const dialog = person.page.getByRole('dialog', { name: 'Room settings' });
-  await expect(dialog).toBeVisible();
-  return dialog;
-}
 
 test.describe('a full invite-only room', () => {
   test('past ROOM_ADMITTED_MAX a newcomer with a valid invite sees "This room is full"; the owner and those let in still come in', async ({
@@ -46,12 +37,12 @@ async function fullRoom(origin: string, openPerson: OpenPerson, room: string): P
   await olga.room.send('Only one guest fits');
 
   // Invite-only, and a link.
-  let dialog = await openSettings(olga);
+  let dialog = await olga.room.openSettings();
   await dialog.getByRole('checkbox', { name: 'Invite-only' }).check();
   await dialog.getByRole('button', { name: 'Save' }).click();
   await expect(dialog).toBeHidden();
   await expect(olga.room.log.getByTestId('settings-line').last()).toContainText('Olga made the room invite-only');
-  dialog = await openSettings(olga);
+  dialog = await olga.room.openSettings();
   const invite = dialog.getByTestId('invite-link');
   await invite.getByRole('button', { name: 'Create link' }).click();
   const field = invite.getByRole('textbox', { name: 'Link to share' });

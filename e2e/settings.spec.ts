@@ -9,14 +9,6 @@ import { expect, test, type Person } from './fixtures.ts';
 /** The lines of the log about changes of the room's settings. */
 const settingsLines = (person: Person) => person.room.log.getByTestId('settings-line');
 
-/** Opens the owner's settings dialog from the header. */
-async function openSettings(person: Person): Promise<Locator> {
-  await person.page.getByRole('button', { name: 'Room settings' }).click();
-  const dialog = person.page.getByRole('dialog', { name: 'Room settings' });
-  await expect(dialog).toBeVisible();
-  return dialog;
-}
-
 /** Saves the dialog; it closes once the server took the change, and the focus goes back. */
 async function save(person: Person, dialog: Locator): Promise<void> {
   await dialog.getByRole('button', { name: 'Save' }).click();
@@ -46,7 +38,7 @@ test.describe('room settings', () => {
     await expect(carl.page.getByRole('button', { name: 'Room settings' })).toHaveCount(0);
 
     // A modal dialog: the focus is in it, Escape closes it and gives the focus back.
-    let dialog = await openSettings(olga);
+    let dialog = await olga.room.openSettings();
     await expect(dialog.getByLabel('Topic')).toBeFocused();
     await expect(dialog.getByRole('radio', { name: 'Off' })).toBeChecked();
     await expect(dialog.getByRole('group', { name: 'Slow mode' }).getByRole('radio')).toHaveCount(7);
@@ -56,7 +48,7 @@ test.describe('room settings', () => {
 
     // A topic (text, never markup) and slow mode, in one change.
     const topic = 'Plots are handed out on <b>Saturday</b> & Sunday';
-    dialog = await openSettings(olga);
+    dialog = await olga.room.openSettings();
     await dialog.getByLabel('Topic').fill(topic);
     await dialog.getByRole('radio', { name: '30 s' }).check();
     await expectAxeClean(olga.page);
@@ -96,7 +88,7 @@ test.describe('room settings', () => {
     await carl.room.expectMessage('Twice in a row');
 
     // Read-only: the member's composer is closed, the owner's is not.
-    dialog = await openSettings(olga);
+    dialog = await olga.room.openSettings();
     await expect(dialog.getByLabel('Topic')).toHaveValue(topic);
     await expect(dialog.getByRole('radio', { name: '30 s' })).toBeChecked();
     await dialog.getByRole('checkbox', { name: 'Read-only' }).check();
@@ -113,7 +105,7 @@ test.describe('room settings', () => {
     const lou = await openPerson('A', { name: 'Lou' });
     await lou.lobby.goto();
     await expect(lou.lobby.activeRoom(room)).toHaveCount(1, { timeout: 15_000 });
-    dialog = await openSettings(olga);
+    dialog = await olga.room.openSettings();
     await dialog.getByRole('checkbox', { name: 'Hide from the room list' }).check();
     await save(olga, dialog);
     await expect(settingsLines(carl).last()).toContainText('Olga hid the room from the room list');
@@ -126,7 +118,7 @@ test.describe('room settings', () => {
     await olga.room.goto(`/chat/${room}/`);
     await olga.room.expectJoined(room);
     await olga.room.send('Mine');
-    const dialog = await openSettings(olga);
+    const dialog = await olga.room.openSettings();
     // A topic the server refuses (a control character is not text it shows).
     await dialog.getByLabel('Topic').fill('bell \u0007 here');
     await dialog.getByRole('button', { name: 'Save' }).click();

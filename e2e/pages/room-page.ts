@@ -116,6 +116,14 @@ export class RoomPage {
   }
 
   /** Types a message and presses Enter. */
+  /** Opens the owner's settings dialog from the header and returns it. */
+  async openSettings(): Promise<Locator> {
+    await this.page.getByRole('button', { name: 'Room settings' }).click();
+    const dialog = this.page.getByRole('dialog', { name: 'Room settings' });
+    await expect(dialog).toBeVisible();
+    return dialog;
+  }
+
   async send(text: string): Promise<void> {
     await this.messageInput.fill(text);
     await this.messageInput.press('Enter');
