@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { compareMessageIds } from '@parley/protocol';
+import { LATEST_PAGE_WEBHOOK_CHANGES } from '../src/engine/engine.ts';
 import { startApp, type RunningApp } from './helpers/app.ts';
 import { TestReceiver } from './helpers/receiver.ts';
 import { TestRedis } from './helpers/redis-server.ts';
@@ -186,6 +187,29 @@ for (const engine of ['memory', 'redis'] as const) {
         assertNoUrlOrSecret(text, receiver.port);
       assert.equal(welcome.webhookChanges, undefined, 'no changes before the first');
       for (const client of [olga, watcher, back, dana, eve]) client.close();
+    });
+
+    test('a newcomer’s welcome lists the newest LATEST_PAGE_WEBHOOK_CHANGES changes, however many the owner made', async () => {
+      const room = `rwlog_many_${engine}`;
+      const { client: olga } = await connectV1(app.wsUrl, room, { name: 'Olga' });
+      await postV1(olga, 'mine');
+      const { client: bob } = await connectV1(app.wsUrl, room, { name: 'Bob' });
+      assert.equal((await webhook(olga, { url: receiver.url, events: ['message'] })).type, 'webhook');
+      const ids = [(await nextOfType(bob, 'webhook')).eventId];
+      const total = LATEST_PAGE_WEBHOOK_CHANGES + 5;
+      for (let i = 1; i < total; i++) {
+        const events = i % 2 === 0 ? ['message'] : ['message', 'join'];
+        assert.equal((await webhook(olga, { events })).type, 'webhook');
+        ids.push((await nextOfType(bob, 'webhook')).eventId);
+      }
+      const { client: dana, welcome } = await connectV1(app.wsUrl, room, { name: 'Dana' });
+      assert.deepEqual(
+        welcome.webhookChanges.map((change: any) => change.eventId),
+        ids.slice(-LATEST_PAGE_WEBHOOK_CHANGES),
+        'the newest ones, oldest first',
+      );
+      assert.equal(welcome.webhookChanges[0].action, 'events', 'the first listed says what was done');
+      for (const c of [olga, bob, dana]) c.close();
     });
 
     test('setting the same webhook again or removing none logs nothing', async () => {

@@ -540,6 +540,13 @@ export function messageCost(message: StoredMessage): number {
   return 200 + 2 * (text + message.user.name.length + (message.clientMsgId?.length ?? 0)) + reactions + reply;
 }
 
+/**
+ * The changes of the room's webhook a latest page (a welcome without `since`) lists at most, the
+ * newest: the page's byte bound does not count them, and an owner can make many. Clients word
+ * the first listed by its `action`.
+ */
+export const LATEST_PAGE_WEBHOOK_CHANGES = 20;
+
 /** What a change entry of the log costs in the memory engine's heap (its record and index). */
 export const CHANGE_COST = 150;
 

@@ -44,6 +44,7 @@ import {
   type StoredRoomWebhook,
   type WebhookDraft,
   type WebhookResult,
+  LATEST_PAGE_WEBHOOK_CHANGES,
   webhookActionOf,
 } from './engine.ts';
 import { sinceIsRecoverable } from './history-window.ts';
@@ -766,7 +767,8 @@ export class MemoryEngine implements ChatEngine {
     let hasMore = false;
     for (let i = room.log.length - 1; i >= 0; i--) {
       const entry = room.log[i]!;
-      if (entry.kind === 'webhook' && query.before === undefined) webhooks.push(entry.frame);
+      if (entry.kind === 'webhook' && query.before === undefined && webhooks.length < LATEST_PAGE_WEBHOOK_CHANGES)
+        webhooks.push(entry.frame);
       if (entry.kind !== 'message') continue;
       if (query.before !== undefined && compareMessageIds(entry.id, query.before) >= 0) continue;
       const message = this.withExcerpt(room, room.messages.get(entry.id)!);

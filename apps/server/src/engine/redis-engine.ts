@@ -39,6 +39,7 @@ import {
   type StoredRoomWebhook,
   type WebhookDraft,
   type WebhookResult,
+  LATEST_PAGE_WEBHOOK_CHANGES,
   webhookActionOf,
 } from './engine.ts';
 import { sinceIsRecoverable } from './history-window.ts';
@@ -1094,7 +1095,7 @@ export class RedisEngine implements ChatEngine {
    * messages older than `from` (a change to a message of the page is in its state already).
    * Backward (newest first, the latest page or scroll-back): messages, and the changes of the
    * room's webhook read on the way (not counted against the page's bounds: a few hundred bytes
-   * each, at most HISTORY_LENGTH of them). At most `limit`
+   * each, the newest LATEST_PAGE_WEBHOOK_CHANGES of them). At most `limit`
    * messages and about `maxBytes` (at least one entry). `more`: messages (backward) or entries
    * (forward) follow the page. `lastEventId` and `lastSeq`: the newest entry read (forward: the
    * last one taken; backward: the first one read).
@@ -1144,7 +1145,8 @@ export class RedisEngine implements ChatEngine {
         if (record === undefined) continue;
         if (record.kind === 'moderation' || record.kind === 'settings' || record.kind === 'webhook') {
           if (direction === 'backward') {
-            if (record.kind === 'webhook') page.webhooks.push(record.frame);
+            if (record.kind === 'webhook' && page.webhooks.length < LATEST_PAGE_WEBHOOK_CHANGES)
+              page.webhooks.push(record.frame);
             continue;
           }
           const size = changeWireBytes(record.frame);
