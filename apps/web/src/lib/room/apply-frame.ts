@@ -317,8 +317,11 @@ function applyWelcome(state: RoomState, welcome: WelcomeFrame, context: FrameCon
   if (mutedUntil !== undefined) mutes = new Map(mutes).set(welcome.you.id, mutedUntil === 0 ? null : mutedUntil);
   else if (mutes.has(welcome.you.id)) mutes = new Map([...mutes].filter(([id]) => id !== welcome.you.id));
   let roles = welcome.roles ?? rolesOfYou(welcome.you);
-  // Settings changed while away: a line each, each compared with the one before it.
-  const before = addSettingsLines(timeline, welcome.settingsChanges, state.settings);
+  // Settings changed while away: a line each, each compared with the one before it. A welcome
+  // without `since` (a reload, a newcomer) lists those of its history's stretch: the settings
+  // before the first of them are older than anything here (the settings held are a fresh page's
+  // defaults, or a stretch ago), so its line says the settings it left, not what changed.
+  const before = addSettingsLines(timeline, welcome.settingsChanges, asked === undefined ? undefined : state.settings);
   // The same for the webhook's changes. A welcome without `since` lists those of its history's
   // stretch: the state before the first of them is older than anything here, so its line says
   // what the entry says the owner did.
@@ -331,6 +334,11 @@ function applyWelcome(state: RoomState, welcome: WelcomeFrame, context: FrameCon
   const webhookBefore = listedWebhook === undefined ? state.webhook : listedWebhook;
   for (const action of welcome.moderation ?? []) {
     timeline.addModeration(action);
+    // A welcome without `since` lists the actions of its history's stretch: lines of the log
+    // only. They are not news (this client was not told of them as they came), and what they set
+    // may be over: a mute that ran out, a ban lifted by its end. What holds now is the welcome's
+    // own (`you.mutedUntil`, `roles`).
+    if (asked === undefined) continue;
     bans = applyRestriction(bans, action, 'ban', 'unban');
     mutes = applyRestriction(mutes, action, 'mute', 'unmute');
     if (welcome.roles === undefined) roles = applyRoleChange(roles, action);
@@ -625,14 +633,15 @@ export function applyRecoveryPage(state: RoomState, page: HistoryPage, after: st
 
 /**
  * Puts a line in the log for each settings change missed (a welcome's or a recovery page's),
- * each described against the settings before it, starting from `before`.
+ * each described against the settings before it, starting from `before` (undefined: not known
+ * here, see settingsChanges).
  * @returns The settings after the last of them (`before` when there are none).
  */
 function addSettingsLines(
   timeline: Timeline,
   changes: readonly SettingsFrame[] | undefined,
-  before: RoomSettings,
-): RoomSettings {
+  before: RoomSettings | undefined,
+): RoomSettings | undefined {
   let current = before;
   for (const change of changes ?? []) {
     const after = settingsOf(change);

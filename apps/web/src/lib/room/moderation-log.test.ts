@@ -272,6 +272,34 @@ describe('moderationLog', () => {
     ]);
   });
 
+  test('after a reload the first welcome’s actions and settings changes are there too, each once', () => {
+    const moderation = [mod('mute', '150-0', { until: 900 }), mod('unmute', '260-0')];
+    const changes = [settings({ topic: 'Seeds' }, '250-0'), settings({ topic: 'Seeds', readOnly: true }, '300-0')];
+    const hooks = [hook(['message'], '270-0')];
+    const first = welcome({
+      history: [msg('100-0'), msg('200-0')],
+      moderation,
+      settingsChanges: changes,
+      webhookChanges: hooks,
+      settings: { ...DEFAULT_ROOM_SETTINGS, topic: 'Seeds', readOnly: true },
+      lastEventId: '300-0',
+    });
+    let state = apply(initialRoomState(new Timeline()), first);
+    // The same entries again (live, or another welcome without since on this page): one item each.
+    state = apply(state, moderation[1]!, changes[1]!, first, mod('kick', '400-0'));
+    const log = moderationLog(state.timeline.entries);
+    assert.deepEqual(log.map(word), ['kick', 'readOnly', 'webhook-set', 'unmute', 'settings', 'mute']);
+    assert.equal(new Set(log.map((item) => item.key)).size, log.length, 'keys of their own');
+    // The first settings change is said by the settings it left (the page held only the defaults).
+    const firstSettings = log.find((item) => item.kind === 'settings' && item.eventId === '250-0');
+    assert.deepEqual(firstSettings?.kind === 'settings' && firstSettings.change, {
+      setting: 'settings',
+      settings: { ...DEFAULT_ROOM_SETTINGS, topic: 'Seeds' },
+    });
+    // Lines only: Carl's old mute does not make him muted now.
+    assert.equal(state.mutes.has(carl.id), false);
+  });
+
   test('nothing seen: an empty log', () => {
     const state = apply(initialRoomState(new Timeline()), welcome({ history: [msg('100-0')] }));
     assert.deepEqual(moderationLog(state.timeline.entries), []);

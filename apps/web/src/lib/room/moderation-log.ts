@@ -1,9 +1,9 @@
 /**
  * The moderation log the owner and moderators open from the room's header: every moderation
  * action, settings change and change of the room's webhook this client knows of (the log's
- * lines: those seen live, those a reconnect's welcome or a recovery page brought, and the webhook
- * changes of the stretch a first welcome shows), newest first. Pure: the view shows what this
- * returns.
+ * lines: those seen live, those a reconnect's welcome or a recovery page brought, and those of
+ * the stretch a first welcome shows, after a reload too), newest first. Pure: the view shows
+ * what this returns.
  */
 import { compareMessageIds, type ModerationFrame, type User } from '@parley/protocol';
 import type { SettingChange } from './settings.ts';
@@ -28,8 +28,8 @@ export function loggedAt(eventId: string): number | undefined {
 /**
  * The moderation log, newest first: the log's moderation, settings and webhook lines in their
  * order in the room's log (by log id); a change of several settings at once is one item per
- * setting, in the order the log's lines show them. A webhook change is its entry of the log, so
- * a live frame and a welcome's copy of it are one line (the timeline keeps each eventId once).
+ * setting, in the order the log's lines show them. Every line is its entry of the log, so a
+ * live frame and a welcome's copy of it are one line (the timeline keeps each eventId once).
  */
 export function moderationLog(entries: readonly TimelineEntry[]): ModerationLogItem[] {
   const items: ModerationLogItem[] = [];

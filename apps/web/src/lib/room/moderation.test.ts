@@ -308,6 +308,45 @@ describe('applyFrame: moderation', () => {
     assert.equal(state.timeline.cursor(), '5-0');
   });
 
+  test('a first welcome’s actions are lines only: what holds now is the welcome’s, not what old entries set', () => {
+    // A reload (no since): the stretch shown has Me muted for a while, Carl banned and Bob
+    // promoted. The welcome says what holds now (Me's mute ran out: no `mutedUntil`; its roles):
+    // the entries are lines of the log, and set nothing.
+    const { state, effects } = apply(
+      initialRoomState(new Timeline()),
+      welcome({
+        history: [msg('1-0'), msg('4-0')],
+        moderation: [mod('mute', me, '2-0', { until: 900 }), mod('ban', carl, '3-0'), mod('promote', bob, '5-0')],
+        lastEventId: '5-0',
+      }),
+    );
+    assert.deepEqual(lines(state.timeline.entries), ['message', 'mute Me', 'ban Carl', 'message', 'promote Bob']);
+    assert.equal(
+      state.mutes.has(me.id),
+      false,
+      'the welcome says Me is not muted: an old mute is a line, not the state',
+    );
+    assert.equal(state.bans.has(carl.id), false);
+    assert.deepEqual(state.roles, welcome().roles, 'the welcome’s roles');
+    assert.equal(state.removed, null);
+    assert.deepEqual(
+      (effects as { kind: string }[]).filter((e) => e.kind === 'announce'),
+      [],
+      'not read out',
+    );
+    assert.equal(state.timeline.cursor(), '5-0');
+    // The same entry live again is one line; a new one applies as ever.
+    const live = apply(state, mod('promote', bob, '5-0'), mod('mute', carl, '6-0', { until: 9_000 })).state;
+    assert.deepEqual(lines(live.timeline.entries).slice(-2), ['promote Bob', 'mute Carl']);
+    assert.equal(live.mutes.get(carl.id), 9_000);
+    // The reader's own mute comes from the welcome's `you`.
+    const muted = apply(
+      initialRoomState(new Timeline()),
+      welcome({ you: { ...me, role: 'member', mutedUntil: 0 }, moderation: [mod('unmute', me, '2-0')] }),
+    ).state;
+    assert.equal(muted.mutes.get(me.id), null, 'muted until lifted, whatever an older unmute said');
+  });
+
   test('a recovery page adds its lines and moves the cursor, but leaves roles and bans to what came live', () => {
     const state = apply(welcomed({}, [msg('1-0')]), mod('unban', carl, '9-0')).state;
     const after = applyRecoveryPage(

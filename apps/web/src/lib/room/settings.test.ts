@@ -191,7 +191,7 @@ describe('applyFrame: settings', () => {
   });
 
   test('a recovery welcome’s settings changes are lines in their place, each against the one before', () => {
-    const state = welcomed({ history: [msg('1-0')] });
+    const state = { ...welcomed({ history: [msg('1-0')] }), askedSince: '1-0' };
     const back = apply(
       state,
       welcome({
@@ -209,6 +209,60 @@ describe('applyFrame: settings', () => {
       'Olga turned on slow mode: one message every 30 s',
     ]);
     assert.equal(back.state.settings.slowModeSeconds, 30);
+  });
+
+  test('a first welcome’s first settings change says the settings it left: what was before is not known here', () => {
+    // A reload (no since): the page holds the defaults, the room's topic was set long before the
+    // history's stretch; in it, slow mode was turned on, then the room made read-only.
+    const now = { ...DEFAULT_ROOM_SETTINGS, topic: 'Seeds', slowModeSeconds: 30, readOnly: true };
+    const outcome = apply(
+      initialRoomState(new Timeline()),
+      welcome({
+        history: [msg('1-0')],
+        settings: now,
+        settingsChanges: [
+          settings({ topic: 'Seeds', slowModeSeconds: 30 }, '2-0'),
+          settings({ topic: 'Seeds', slowModeSeconds: 30, readOnly: true }, '3-0'),
+        ],
+        lastEventId: '3-0',
+      }),
+    );
+    // Not "set the topic: Seeds" (compared with the page's defaults: it was not set then).
+    assert.deepEqual(settingLines(outcome.state.timeline.entries), [
+      'Olga changed the room’s settings, now: topic “Seeds”; slow mode: one message every 30 s',
+      'Olga made the room read-only',
+    ]);
+    assert.deepEqual(outcome.state.settings, now);
+    assert.deepEqual(
+      outcome.effects.filter((e) => e.kind === 'announce'),
+      [],
+      'not news: nothing read out',
+    );
+    // The same entry arriving live again is no second line; a new one is compared with the settings now.
+    const next = apply(
+      outcome.state,
+      settings({ topic: 'Seeds', slowModeSeconds: 30, readOnly: true }, '3-0'),
+      settings({ topic: 'Seeds', slowModeSeconds: 0, readOnly: true }, '4-0'),
+    );
+    assert.deepEqual(settingLines(next.state.timeline.entries).slice(2), ['Olga turned off slow mode']);
+  });
+
+  test('the settings a line says when what changed is not known: the topic and slow mode always, the rest when on', () => {
+    const [all] = settingsChanges(undefined, {
+      topic: '',
+      slowModeSeconds: 0,
+      readOnly: true,
+      unlisted: true,
+      inviteOnly: true,
+    });
+    assert.equal(
+      settingText(olga, all!),
+      'Olga changed the room’s settings, now: no topic; no slow mode; read-only; hidden from the room list; invite-only',
+    );
+    assert.deepEqual(
+      settingsChanges(undefined, DEFAULT_ROOM_SETTINGS).map((c) => settingText(olga, c)),
+      ['Olga changed the room’s settings, now: no topic; no slow mode'],
+    );
   });
 
   test('messages that arrive later in a recovery go before a newer settings line', () => {

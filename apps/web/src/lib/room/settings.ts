@@ -14,7 +14,13 @@ export type SettingChange =
   | { setting: 'topic'; topic: string }
   /** Slow mode's new interval (0: off), and the one before (turned on, or changed). */
   | { setting: 'slowModeSeconds'; seconds: number; before: number }
-  | { setting: 'readOnly' | 'unlisted' | 'inviteOnly'; on: boolean };
+  | { setting: 'readOnly' | 'unlisted' | 'inviteOnly'; on: boolean }
+  /**
+   * A change whose state before is not known here (the first a welcome without `since` lists:
+   * the settings before it are older than anything the welcome holds), so not what changed but
+   * the settings after it.
+   */
+  | { setting: 'settings'; settings: RoomSettings };
 
 /** The settings a `settings` frame (or a welcome's) carries, without who changed them. */
 export function settingsOf(frame: RoomSettings | SettingsFrame | undefined): RoomSettings {
@@ -35,8 +41,14 @@ export function changedSettings(current: RoomSettings, wanted: RoomSettings): Pa
   return changed;
 }
 
-/** What changed from `before` to `after`, one entry per setting, in the log's order. */
-export function settingsChanges(before: RoomSettings, after: RoomSettings): SettingChange[] {
+/**
+ * What changed from `before` to `after`, one entry per setting, in the log's order. With `before`
+ * unknown (undefined), one entry with the settings after the change: comparing them with any
+ * settings held here (the defaults of a fresh page, or the settings now) would say things that
+ * did not happen.
+ */
+export function settingsChanges(before: RoomSettings | undefined, after: RoomSettings): SettingChange[] {
+  if (before === undefined) return [{ setting: 'settings', settings: after }];
   const changes: SettingChange[] = [];
   if (after.topic !== before.topic) changes.push({ setting: 'topic', topic: after.topic });
   if (after.slowModeSeconds !== before.slowModeSeconds)
@@ -83,7 +95,26 @@ export function settingWords(change: SettingChange): string {
       return change.on ? 'hid the room from the room list' : 'showed the room in the room list again';
     case 'inviteOnly':
       return change.on ? 'made the room invite-only' : 'opened the room to everyone';
+    case 'settings':
+      return `changed the room’s settings, now: ${settingsSummary(change.settings)}`;
   }
+}
+
+/**
+ * The settings as a line says them, the topic and slow mode always, the others when on:
+ * "topic “Quiet, please”; slow mode: one message every 30 s; read-only".
+ */
+export function settingsSummary(settings: RoomSettings): string {
+  const parts = [
+    settings.topic === '' ? 'no topic' : `topic “${settings.topic}”`,
+    settings.slowModeSeconds === 0
+      ? 'no slow mode'
+      : `slow mode: one message every ${slowModeInterval(settings.slowModeSeconds)}`,
+  ];
+  if (settings.readOnly) parts.push('read-only');
+  if (settings.unlisted) parts.push('hidden from the room list');
+  if (settings.inviteOnly) parts.push('invite-only');
+  return parts.join('; ');
 }
 
 /** The whole line as text, for screen readers and tests: "Olga made the room read-only". */
