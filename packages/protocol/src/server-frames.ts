@@ -288,12 +288,16 @@ export const WelcomeFrameSchema = v.object({
   changes: v.optional(v.array(ChangeFrameSchema)),
   /**
    * With `since`: the moderation actions taken after `since` (kicks, bans, mutes, role
-   * changes), oldest first, so a client that was away applies them. Absent when there are none.
+   * changes), oldest first, so a client that was away applies them. Without: those since the
+   * oldest message of `history` (the newest 20 at most), lines of the log only: the welcome's
+   * `you` and `roles` are the state now. Absent when there are none.
    */
   moderation: v.optional(v.array(ModerationFrameSchema)),
   /**
-   * With `since`: the settings changes made after `since`, oldest first (the welcome's
-   * `settings` are the settings now). Absent when there are none.
+   * The settings changes in the stretch of the log the welcome covers, oldest first: with
+   * `since`, those made after it; without, those since the oldest message of `history` (the
+   * newest 20 at most; the first has nothing before it here). The welcome's `settings` are the
+   * settings now. Absent when there are none.
    */
   settingsChanges: v.optional(v.array(SettingsFrameSchema)),
   /**

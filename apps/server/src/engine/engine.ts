@@ -302,15 +302,24 @@ export interface HistoryResult {
    * show theirs). Empty for other pages.
    */
   changes: ChangeFrame[];
-  /** since/after pages: the moderation actions in the page's stretch of the log, oldest first. Empty for other pages. */
+  /**
+   * The moderation actions in the page's stretch of the log, oldest first: since/after pages, and
+   * the latest page (those since its oldest message, at most the newest LATEST_PAGE_MODERATION: a
+   * welcome without `since` lists them, so that the moderation log reads the same after a
+   * reload). Empty for scroll-back pages.
+   */
   moderation: ModerationFrame[];
-  /** since/after pages: the settings changes in the page's stretch of the log (the hub's read-back passes them on). */
+  /**
+   * The settings changes in the page's stretch of the log, oldest first (the hub's read-back
+   * passes them on): since/after pages, and the latest page (at most the newest
+   * LATEST_PAGE_SETTINGS_CHANGES, like `moderation`). Empty for scroll-back pages.
+   */
   settings: SettingsFrame[];
   /**
    * The changes of the room's webhook in the page's stretch of the log, oldest first: since/after
-   * pages, and the latest page (those since its oldest message: a welcome without `since` lists
-   * them, so that who set up or removed the webhook is known after a reload too). Empty for
-   * scroll-back pages.
+   * pages, and the latest page (those since its oldest message, at most the newest
+   * LATEST_PAGE_WEBHOOK_CHANGES: a welcome without `since` lists them, so that who set up or
+   * removed the webhook is known after a reload too). Empty for scroll-back pages.
    */
   webhooks: WebhookChangeFrame[];
   /**
@@ -546,6 +555,19 @@ export function messageCost(message: StoredMessage): number {
  * the first listed by its `action`.
  */
 export const LATEST_PAGE_WEBHOOK_CHANGES = 20;
+
+/**
+ * The moderation actions, and the settings changes, a latest page lists at most (each kind its
+ * own count, the newest), for the same reason: its byte bound counts messages only, and
+ * moderators (the owner, for settings) can log many entries within their message quota. So a
+ * welcome without `since` carries at most this many of each beside its history (a moderation
+ * frame is at most about 1.5 KB with a 200-character reason, a settings frame about 1 KB with a
+ * 200-character topic: some 50 KB in all), and the whole welcome is charged to the address's
+ * history allowance (HISTORY_BYTES_PER_IP) as before. The first of each kind listed has nothing
+ * before it in the welcome: clients word it without comparing it with an earlier state.
+ */
+export const LATEST_PAGE_MODERATION = 20;
+export const LATEST_PAGE_SETTINGS_CHANGES = 20;
 
 /** What a change entry of the log costs in the memory engine's heap (its record and index). */
 export const CHANGE_COST = 150;

@@ -44,11 +44,11 @@ import {
   type StoredRoomWebhook,
   type WebhookDraft,
   type WebhookResult,
-  LATEST_PAGE_WEBHOOK_CHANGES,
   webhookActionOf,
 } from './engine.ts';
 import { sinceIsRecoverable } from './history-window.ts';
 import {
+  addLatestRoomEntry,
   addRoomEntry,
   applyReaction,
   ChangeCollector,
@@ -758,17 +758,25 @@ export class MemoryEngine implements ChatEngine {
 
   /**
    * The latest messages (before `before`, for scroll-back), in their latest state, oldest first;
-   * for the latest page, the changes of the room's webhook in its stretch too.
+   * for the latest page, the entries about the room in its stretch too (moderation, settings and
+   * webhook changes, the newest of each kind up to its bound: see addLatestRoomEntry).
    */
   private readBackward(room: MemoryRoom, query: HistoryQuery): HistoryResult {
     const page: StoredMessage[] = [];
-    const webhooks: WebhookChangeFrame[] = [];
+    const lists = {
+      moderation: [] as ModerationFrame[],
+      settings: [] as SettingsFrame[],
+      webhooks: [] as WebhookChangeFrame[],
+    };
     let bytes = 0;
     let hasMore = false;
     for (let i = room.log.length - 1; i >= 0; i--) {
       const entry = room.log[i]!;
-      if (entry.kind === 'webhook' && query.before === undefined && webhooks.length < LATEST_PAGE_WEBHOOK_CHANGES)
-        webhooks.push(entry.frame);
+      if (
+        query.before === undefined &&
+        (entry.kind === 'moderation' || entry.kind === 'settings' || entry.kind === 'webhook')
+      )
+        addLatestRoomEntry(lists, entry);
       if (entry.kind !== 'message') continue;
       if (query.before !== undefined && compareMessageIds(entry.id, query.before) >= 0) continue;
       const message = this.withExcerpt(room, room.messages.get(entry.id)!);
@@ -785,9 +793,9 @@ export class MemoryEngine implements ChatEngine {
     return {
       messages: page.reverse(),
       changes: [],
-      moderation: [],
-      settings: [],
-      webhooks: webhooks.reverse(),
+      moderation: lists.moderation.reverse(),
+      settings: lists.settings.reverse(),
+      webhooks: lists.webhooks.reverse(),
       recovered: false,
       hasMore,
       hasNewer: false,

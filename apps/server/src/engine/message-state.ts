@@ -20,6 +20,7 @@ import type {
   SettingsDraft,
   StoredMessage,
 } from './engine.ts';
+import { LATEST_PAGE_MODERATION, LATEST_PAGE_SETTINGS_CHANGES, LATEST_PAGE_WEBHOOK_CHANGES } from './engine.ts';
 
 // The rules of a message's state after edits, deletions and reactions, shared by both engines
 // (the Redis engine's scripts apply the same rules inside Redis; its tests and the memory
@@ -142,6 +143,23 @@ export interface RoomEntryLists {
   moderation: ModerationFrame[];
   settings: SettingsFrame[];
   webhooks: WebhookChangeFrame[];
+}
+
+/**
+ * Adds a room's entry, read newest first for a latest page, to its list of its kind while that
+ * list holds fewer than its bound (LATEST_PAGE_MODERATION, LATEST_PAGE_SETTINGS_CHANGES,
+ * LATEST_PAGE_WEBHOOK_CHANGES): each list ends up the newest of its kind, newest first.
+ */
+export function addLatestRoomEntry(lists: RoomEntryLists, entry: RoomEntry): void {
+  const list =
+    entry.kind === 'moderation' ? lists.moderation : entry.kind === 'settings' ? lists.settings : lists.webhooks;
+  const bound =
+    entry.kind === 'moderation'
+      ? LATEST_PAGE_MODERATION
+      : entry.kind === 'settings'
+        ? LATEST_PAGE_SETTINGS_CHANGES
+        : LATEST_PAGE_WEBHOOK_CHANGES;
+  if (list.length < bound) addRoomEntry(lists, entry);
 }
 
 /** Adds a room's entry to its page's list of its kind. */

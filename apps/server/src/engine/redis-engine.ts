@@ -39,7 +39,6 @@ import {
   type StoredRoomWebhook,
   type WebhookDraft,
   type WebhookResult,
-  LATEST_PAGE_WEBHOOK_CHANGES,
   webhookActionOf,
 } from './engine.ts';
 import { sinceIsRecoverable } from './history-window.ts';
@@ -60,6 +59,7 @@ import {
   UNLISTED_KEY,
 } from './redis-keys.ts';
 import {
+  addLatestRoomEntry,
   addRoomEntry,
   ChangeCollector,
   changeWireBytes,
@@ -1071,9 +1071,10 @@ export class RedisEngine implements ChatEngine {
       return {
         messages: page.messages.reverse(),
         changes: [],
-        moderation: [],
-        settings: [],
-        // The latest page's: who set up or removed the webhook shows after a reload too.
+        // The latest page's entries about the room: the moderation log reads the same after a
+        // reload (what every member was sent live; bounded by count, see addLatestRoomEntry).
+        moderation: query.before === undefined ? page.moderation.reverse() : [],
+        settings: query.before === undefined ? page.settings.reverse() : [],
         webhooks: query.before === undefined ? page.webhooks.reverse() : [],
         recovered: false,
         hasMore: page.more,
@@ -1093,9 +1094,10 @@ export class RedisEngine implements ChatEngine {
    *
    * Forward (oldest first, a since/after page): messages in their latest state, and changes to
    * messages older than `from` (a change to a message of the page is in its state already).
-   * Backward (newest first, the latest page or scroll-back): messages, and the changes of the
-   * room's webhook read on the way (not counted against the page's bounds: a few hundred bytes
-   * each, the newest LATEST_PAGE_WEBHOOK_CHANGES of them). At most `limit`
+   * Backward (newest first, the latest page or scroll-back): messages, and the entries about the
+   * room read on the way (moderation, settings and webhook changes; not counted against the
+   * page's bounds: bounded by count instead, the newest of each kind up to its bound, see
+   * addLatestRoomEntry; history() keeps them for the latest page only). At most `limit`
    * messages and about `maxBytes` (at least one entry). `more`: messages (backward) or entries
    * (forward) follow the page. `lastEventId` and `lastSeq`: the newest entry read (forward: the
    * last one taken; backward: the first one read).
@@ -1145,8 +1147,7 @@ export class RedisEngine implements ChatEngine {
         if (record === undefined) continue;
         if (record.kind === 'moderation' || record.kind === 'settings' || record.kind === 'webhook') {
           if (direction === 'backward') {
-            if (record.kind === 'webhook' && page.webhooks.length < LATEST_PAGE_WEBHOOK_CHANGES)
-              page.webhooks.push(record.frame);
+            addLatestRoomEntry(page, record);
             continue;
           }
           const size = changeWireBytes(record.frame);
