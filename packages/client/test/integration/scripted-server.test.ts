@@ -10,11 +10,14 @@ import { test, type TestContext } from 'node:test';
 import { WebSocketServer, type WebSocket } from 'ws';
 import {
   CLOSE_CODES,
+  DEFAULT_ROOM_SETTINGS,
   PROTOCOL_V1,
   tokenFromProtocols,
   type HistoryPage,
   type MessageFrame,
+  type ModerationFrame,
   type ServerFrame,
+  type SettingsFrame,
   type WebhookChangeFrame,
   type WelcomeFrame,
 } from '@parley/protocol';
@@ -184,6 +187,44 @@ test('changes of the room’s webhook are log entries: from the welcome and live
     ['11-0 recovery', '13-0 live', 'w1 -'],
   );
   assert.equal(room.lastEventId, '13-0');
+});
+
+test('a first welcome’s moderation actions and settings changes are its history: in the log’s order with its messages, once each', async (t) => {
+  // A welcome without since lists the entries of its history's stretch (servers since 2026-12-07).
+  const server = await ScriptedServer.start(t);
+  const room = open(t, server);
+  const entries: string[] = [];
+  const note = (kind: string) => (frame: { eventId?: string; id?: string }, context?: { source: string }) =>
+    entries.push(`${kind} ${frame.eventId ?? frame.id} ${context?.source ?? '-'}`);
+  room.on('message', note('message'));
+  room.on('moderation', note('moderation'));
+  room.on('settings', note('settings'));
+  const mute: ModerationFrame = { type: 'moderation', action: 'mute', user: bob, by: bob, until: 99, eventId: '11-0' };
+  const topic: SettingsFrame = { type: 'settings', ...DEFAULT_ROOM_SETTINGS, topic: 'Seeds', by: bob, eventId: '12-0' };
+  const connected = room.connect();
+  await until(() => server.connections.length === 1, 'the connection');
+  assert.equal(server.current.url.searchParams.get('since'), null);
+  server.send(
+    welcome({
+      history: [message('10-0'), message('13-0')],
+      moderation: [mute],
+      settingsChanges: [topic],
+      lastEventId: '13-0',
+    }),
+  );
+  await connected;
+  // The same entries live again are dropped; a new one is live.
+  server.send(topic);
+  server.send(message('14-0'));
+  await until(() => entries.length === 5, 'the entries');
+  assert.deepEqual(entries, [
+    'message 10-0 history',
+    'moderation 11-0 history',
+    'settings 12-0 history',
+    'message 13-0 history',
+    'message 14-0 live',
+  ]);
+  assert.equal(room.lastEventId, '14-0');
 });
 
 test('a connection lost mid-recovery reconnects from the last id without a hole, not from the newest', async (t) => {
