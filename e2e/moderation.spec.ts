@@ -54,6 +54,20 @@ async function messageToolbar(person: Person, message: Locator, action: string):
   await message.getByRole('toolbar').getByRole('button', { name: action, exact: true }).click();
 }
 
+/**
+ * Opens the moderation log from the header's menu that holds it: the Room menu where the header
+ * has one (a phone), else the moderators' tools.
+ */
+async function openModerationLog(person: Person): Promise<Locator> {
+  const roomMenu = person.page.getByRole('button', { name: 'Room menu', exact: true });
+  const name = (await roomMenu.isVisible()) ? 'Room menu' : 'Moderation tools';
+  await person.page.getByRole('button', { name, exact: true }).click();
+  await person.page.getByRole('menu', { name, exact: true }).getByRole('menuitem', { name: 'Moderation log' }).click();
+  const log = person.page.getByRole('dialog', { name: 'Moderation log' });
+  await expect(log).toBeVisible();
+  return log;
+}
+
 /** The lines of the log about moderation actions. */
 const moderationLines = (person: Person) => person.room.log.getByTestId('moderation-line');
 
@@ -177,6 +191,30 @@ test.describe('moderation', () => {
     await carl.room.expectJoined(room);
     await carl.room.send('sorry');
     await olga.room.expectMessage('sorry');
+
+    // A topic, then a reload: the moderation log still has every line (the welcome lists the
+    // entries of the history shown), and the topic's line says the settings it left (this page
+    // does not know what they were before it). Carl is not banned now: no line offers Unban.
+    const settings = await olga.room.openSettings();
+    await settings.getByLabel('Topic').fill('Be kind');
+    await settings.getByRole('button', { name: 'Save' }).click();
+    await expect(settings).toBeHidden();
+    await expect(carl.page.getByTestId('room-topic')).toHaveText('Topic: Be kind');
+    await olga.page.reload();
+    await olga.room.expectJoined(room);
+    await expect(moderationLines(olga)).toHaveText([
+      /^\s*Olga removed Carl \(calm down\)/,
+      new RegExp(`^\\s*Olga banned Carl until ${TIME} \\(spam\\)`),
+      /^\s*Olga unbanned Carl/,
+    ]);
+    await expect(moderationLines(olga).getByRole('button', { name: 'Unban Carl' })).toHaveCount(0);
+    const log = await openModerationLog(olga);
+    await expect(log.getByTestId('moderation-log-item')).toHaveText([
+      /^\s*Olga\b.* changed the room’s settings, now: topic “Be kind”; no slow mode/,
+      /^\s*Olga\b.* unbanned Carl\b/,
+      new RegExp(`^\\s*Olga\\b.* banned Carl\\b.* until ${TIME} \\(spam\\)`),
+      /^\s*Olga\b.* removed Carl\b.* \(calm down\)/,
+    ]);
   });
 
   test('a muted person sees the composer disabled until they are unmuted; a refusal shows the server’s words', async ({
