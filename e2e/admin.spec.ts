@@ -119,8 +119,7 @@ test.describe('the operator page', () => {
     await carl.room.send('Hello everyone');
     await carl.room.send('Buy cheap watches');
     // Carl, its owner, makes it invite-only.
-    await carl.page.getByRole('button', { name: 'Room settings' }).click();
-    const settings = carl.page.getByRole('dialog', { name: 'Room settings' });
+    const settings = await carl.room.openSettings();
     await settings.getByRole('checkbox', { name: 'Invite-only' }).check();
     await settings.getByRole('button', { name: 'Save' }).click();
     await expect(settings).toBeHidden();

@@ -1,4 +1,3 @@
-import type { Locator } from '@playwright/test';
 import { expectNoHorizontalScroll, expectAxeClean } from './checks.ts';
 import { expect, test, type Person } from './fixtures.ts';
 import { escapeRegExp } from './pages/room-page.ts';
@@ -7,15 +6,6 @@ import { escapeRegExp } from './pages/room-page.ts';
 // room settings (moderators from the header's tools menu), someone without a link is told the room
 // is invite-only, and someone who opens the link comes in and chats. The moderation log lists what
 // the owner did. People in separate browsers (on two server instances in the redis project).
-
-/** Picks one of the header's moderation tools (the owner's and moderators' menu). */
-async function openTool(person: Person, tool: 'Invite people' | 'Moderation log'): Promise<Locator> {
-  await person.page.getByRole('button', { name: 'Moderation tools' }).click();
-  await person.page.getByRole('menu', { name: 'Moderation tools' }).getByRole('menuitem', { name: tool }).click();
-  const dialog = person.page.getByRole('dialog', { name: tool });
-  await expect(dialog).toBeVisible();
-  return dialog;
-}
 
 /** Opens the member list where it is a closed sheet (a phone). */
 async function showMembers(person: Person): Promise<void> {
@@ -140,7 +130,7 @@ test.describe('invite links', () => {
     await dana.room.expectJoined(room);
 
     // The moderation log lists both, newest first, and is a dialog like the others.
-    const log = await openTool(olga, 'Moderation log');
+    const log = await olga.room.openTool('Moderation log');
     await expect(log.getByTestId('moderation-log-item')).toHaveText([
       /^\s*Olga\b.* removed Dana\b.* \(testing the log\)/,
       /^\s*Olga\b.* made the room invite-only/,
@@ -150,7 +140,7 @@ test.describe('invite links', () => {
     await expectNoHorizontalScroll(olga.page);
     await olga.page.keyboard.press('Escape');
     await expect(log).toBeHidden();
-    await expect(olga.page.getByRole('button', { name: 'Moderation tools' })).toBeFocused();
+    await expect(await olga.room.toolButton('Moderation log')).toBeFocused();
   });
 
   test('a moderator makes links from the header’s tools; a member has none; a refusal shows in the dialog', async ({
@@ -169,20 +159,19 @@ test.describe('invite links', () => {
     await bob.room.expectMessage('My room');
 
     // Nothing in the log yet.
-    const log = await openTool(olga, 'Moderation log');
+    const log = await olga.room.openTool('Moderation log');
     await expect(log.getByTestId('moderation-log-empty')).toHaveText('Nothing yet.');
     await log.getByRole('button', { name: 'Close' }).click();
     await expect(log).toBeHidden();
 
     // A member has no tools; a moderator has them.
-    const tools = bob.page.getByRole('button', { name: 'Moderation tools' });
-    await expect(tools).toHaveCount(0);
+    expect(await bob.room.headerTools()).toEqual([]);
     await moderate(olga, 'Bob', 'Make moderator');
-    await expect(tools).toBeVisible();
+    await expect.poll(() => bob.room.headerTools()).toEqual(['Invite people', 'Moderation log']);
 
     // The menu is a menu: the keyboard moves in it, Escape closes it and gives the focus back.
-    await tools.click();
-    const menu = bob.page.getByRole('menu', { name: 'Moderation tools' });
+    const tools = await bob.room.toolButton('Invite people');
+    const menu = await bob.room.openToolsMenu();
     await expect(menu.getByRole('menuitem')).toHaveText(['Invite people', 'Moderation log']);
     await expect(menu.getByRole('menuitem', { name: 'Invite people' })).toBeFocused();
     await bob.page.keyboard.press('ArrowDown');
@@ -192,7 +181,7 @@ test.describe('invite links', () => {
     await expect(tools).toBeFocused();
 
     // His link, valid for a day unless he picks otherwise.
-    const dialog = await openTool(bob, 'Invite people');
+    const dialog = await bob.room.openTool('Invite people');
     const create = dialog.getByRole('button', { name: 'Create link' });
     await expect(create).toBeFocused();
     await create.click();
@@ -203,9 +192,10 @@ test.describe('invite links', () => {
     await expect(dialog.getByTestId('announcer')).toContainText('Invite link created.');
     await expectAxeClean(bob.page);
 
-    // No longer a moderator while the dialog is open: the server refuses, and the dialog says so.
+    // No longer a moderator while the dialog is open (his page knows: the log says so): the
+    // server refuses, and the dialog, still open, says so. Closed, his tools are gone.
     await moderate(olga, 'Bob', 'Remove moderator');
-    await expect(tools).toHaveCount(0);
+    await expect(bob.room.log.getByTestId('moderation-line').last()).toHaveAttribute('data-action', 'demote');
     await dialog.getByRole('button', { name: 'Create another link' }).click();
     await expect(dialog.getByTestId('invite-problem')).toHaveText(
       'Only the room’s owner and moderators can invite people.',
@@ -213,5 +203,6 @@ test.describe('invite links', () => {
     await expect(dialog).toBeVisible();
     await dialog.getByRole('button', { name: 'Close' }).click();
     await expect(dialog).toBeHidden();
+    expect(await bob.room.headerTools()).toEqual([]);
   });
 });

@@ -1,4 +1,3 @@
-import type { Locator } from '@playwright/test';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -50,15 +49,6 @@ function signedWith(delivery: Delivery, secret: string): boolean {
   );
 }
 
-/** Opens the owner's webhook dialog from the header's tools menu. */
-async function openWebhook(person: Person): Promise<Locator> {
-  await person.page.getByRole('button', { name: 'Moderation tools' }).click();
-  await person.page.getByRole('menu', { name: 'Moderation tools' }).getByRole('menuitem', { name: 'Webhook' }).click();
-  const dialog = person.page.getByRole('dialog', { name: 'Room webhook' });
-  await expect(dialog).toBeVisible();
-  return dialog;
-}
-
 const webhookLines = (person: Person) => person.room.log.getByTestId('webhook-line');
 
 test.describe('room webhooks', () => {
@@ -85,7 +75,7 @@ test.describe('room webhooks', () => {
       await expect(carl.page.getByTestId('webhook-notice')).toHaveCount(0);
 
       // The owner's dialog: no webhook yet, the URL field has the focus; Escape closes it.
-      let dialog = await openWebhook(olga);
+      let dialog = await olga.room.openTool('Webhook');
       const urlField = dialog.getByLabel('Webhook URL');
       await expect(urlField).toBeFocused();
       await expect(dialog.getByRole('group', { name: 'Events to send' }).getByRole('checkbox')).toHaveCount(7);
@@ -165,8 +155,8 @@ test.describe('room webhooks', () => {
       // Closed and opened again: the secret is gone for good; the URL and events are there.
       await dialog.getByRole('button', { name: 'Close' }).click();
       await expect(dialog).toBeHidden();
-      await expect(olga.page.getByRole('button', { name: 'Moderation tools' })).toBeFocused();
-      dialog = await openWebhook(olga);
+      await expect(await olga.room.toolButton('Webhook')).toBeFocused();
+      dialog = await olga.room.openTool('Webhook');
       await expect(dialog.getByTestId('webhook-url')).toContainText('/parley/hook?token=…');
       await expect(dialog.getByTestId('webhook-secret')).toHaveCount(0);
       await expect(olga.page.getByText(secret)).toHaveCount(0);
@@ -202,12 +192,7 @@ test.describe('room webhooks', () => {
       // The owner's moderation log has the three changes, newest first, in the log's words.
       await dialog.getByRole('button', { name: 'Close' }).click();
       await expect(dialog).toBeHidden();
-      await olga.page.getByRole('button', { name: 'Moderation tools' }).click();
-      await olga.page
-        .getByRole('menu', { name: 'Moderation tools' })
-        .getByRole('menuitem', { name: 'Moderation log' })
-        .click();
-      const log = olga.page.getByRole('dialog', { name: 'Moderation log' });
+      const log = await olga.room.openTool('Moderation log');
       await expect(log.getByTestId('moderation-log-item')).toHaveText([
         /^\s*Olga\b.* removed the room’s webhook: nothing is sent to it any more/,
         /^\s*Olga\b.* changed the room’s webhook: its messages and arrivals are sent to it/,
@@ -230,11 +215,7 @@ test.describe('room webhooks', () => {
           /Olga\b.* removed the room’s webhook/,
         ]);
       }
-      await olga.page.getByRole('button', { name: 'Moderation tools' }).click();
-      await olga.page
-        .getByRole('menu', { name: 'Moderation tools' })
-        .getByRole('menuitem', { name: 'Moderation log' })
-        .click();
+      await olga.room.openTool('Moderation log');
       await expect(log.getByTestId('moderation-log-item')).toHaveText([
         /^\s*Olga\b.* removed the room’s webhook: nothing is sent to it any more/,
         /^\s*Olga\b.* changed the room’s webhook: its messages and arrivals are sent to it/,
@@ -256,7 +237,7 @@ test.describe('room webhooks', () => {
       await olga.room.goto(`/chat/${room}/`);
       await olga.room.expectJoined(room);
       await olga.room.send('Mine');
-      const dialog = await openWebhook(olga);
+      const dialog = await olga.room.openTool('Webhook');
       await dialog.getByRole('checkbox', { name: /^Arrivals/ }).check();
       await dialog.getByLabel('Webhook URL').fill(receiver.url);
       await dialog.getByLabel('Webhook URL').press('Enter');
@@ -272,7 +253,7 @@ test.describe('room webhooks', () => {
       );
       // The whole sentence, for screen readers (and the tooltip).
       await expect(dana.page.getByTestId('webhook-notice')).toHaveAttribute('title', /outside this chat server/);
-      await expect(dana.page.getByRole('button', { name: 'Moderation tools' })).toHaveCount(0);
+      expect(await dana.room.headerTools()).toEqual([]);
       // Her arrival went out too.
       await expect
         .poll(() => receiver.deliveries.some((d) => d.headers['parley-event'] === 'join' && d.body.includes('Dana')), {

@@ -264,8 +264,7 @@ test('README screenshots: room settings', async ({ browser, openPerson, serverA 
   // Olga posts first: the room is hers.
   await say(olga, 'Welcome to the seed swap! Tomatoes, beans and herbs so far.');
   await say(bob, 'I have runner beans to spare.');
-  await olga.page.getByRole('button', { name: 'Room settings' }).click();
-  const dialog = olga.page.getByRole('dialog', { name: 'Room settings' });
+  const dialog = await olga.room.openSettings();
   await dialog.getByLabel('Topic').fill('Bring seeds in labelled envelopes · swaps on Saturday at 10');
   await dialog.getByRole('radio', { name: '30 s' }).check();
   await dialog.getByRole('button', { name: 'Save' }).click();
@@ -286,8 +285,7 @@ test('README screenshots: room settings', async ({ browser, openPerson, serverA 
       await roomPage.goto(`/chat/${room}/`);
       await roomPage.expectJoined(room);
       await expect(roomPage.messages).toHaveCount(3);
-      await page.getByRole('button', { name: 'Room settings' }).click();
-      const shown = page.getByRole('dialog', { name: 'Room settings' });
+      const shown = await roomPage.openSettings();
       await expect(shown.getByRole('radio', { name: '30 s' })).toBeChecked();
       // The focus ring of the topic field would be the first thing seen: start on the dialog.
       await shown.getByRole('heading', { name: 'Room settings' }).click();
@@ -298,15 +296,14 @@ test('README screenshots: room settings', async ({ browser, openPerson, serverA 
 });
 
 // docs/screenshots/invite-{light,dark}-{desktop,phone}.png: a moderator's Invite people dialog
-// (from the header's Moderation tools) with a link made, in an invite-only room. Not in the README.
+// (from the header's Moderation tools, the Room menu on a phone) with a link made, in an invite-only room. Not in the README.
 test('README screenshots: invite link', async ({ browser, openPerson, serverA }) => {
   const room = 'book_club';
   const olga = await openPerson('A', { name: 'Olga' });
   await olga.room.goto(`/chat/${room}/`);
   await olga.room.expectJoined(room);
   await olga.room.send('This month: The Left Hand of Darkness. Invites only, please.');
-  await olga.page.getByRole('button', { name: 'Room settings' }).click();
-  const settings = olga.page.getByRole('dialog', { name: 'Room settings' });
+  const settings = await olga.room.openSettings();
   await settings.getByRole('checkbox', { name: 'Invite-only' }).check();
   await settings.getByRole('button', { name: 'Save' }).click();
   await expect(settings).toBeHidden();
@@ -323,9 +320,7 @@ test('README screenshots: invite link', async ({ browser, openPerson, serverA })
       const roomPage = new RoomPage(page);
       await roomPage.goto(`/chat/${room}/`);
       await roomPage.expectJoined(room);
-      await page.getByRole('button', { name: 'Moderation tools' }).click();
-      await page.getByRole('menuitem', { name: 'Invite people' }).click();
-      const dialog = page.getByRole('dialog', { name: 'Invite people' });
+      const dialog = await roomPage.openTool('Invite people');
       await dialog.getByRole('radio', { name: '7 days' }).check();
       await dialog.getByRole('button', { name: 'Create link' }).click();
       await expect(dialog.getByTestId('invite-expiry')).toContainText('Expires in 7 days');
@@ -346,8 +341,7 @@ test('README screenshots: the operator page', async ({ browser, openPerson, serv
   await nina.room.goto('/chat/staff_room/');
   await nina.room.expectJoined('staff_room');
   await nina.room.send('Rota for next week is up.');
-  await nina.page.getByRole('button', { name: 'Room settings' }).click();
-  const settings = nina.page.getByRole('dialog', { name: 'Room settings' });
+  const settings = await nina.room.openSettings();
   await settings.getByRole('checkbox', { name: 'Hide from the room list' }).check();
   await settings.getByRole('button', { name: 'Save' }).click();
   await expect(settings).toBeHidden();

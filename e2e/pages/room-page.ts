@@ -2,6 +2,16 @@ import { expect, type Locator, type Page } from '@playwright/test';
 
 export type Status = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 export type MessageState = 'delivered' | 'sent' | 'sending' | 'pending' | 'failed';
+/** The owner's and moderators' tools in the room's header, by the name of their button or menu item. */
+export type HeaderTool = 'Room settings' | 'Invite people' | 'Moderation log' | 'Webhook';
+
+/** The name of the dialog each header tool opens. */
+const TOOL_DIALOG: Record<HeaderTool, string> = {
+  'Room settings': 'Room settings',
+  'Invite people': 'Invite people',
+  'Moderation log': 'Moderation log',
+  Webhook: 'Room webhook',
+};
 
 /** A chat room at `/chat/<room>/`. */
 export class RoomPage {
@@ -29,8 +39,16 @@ export class RoomPage {
   readonly membersToggle: Locator;
   /** The banner shown while the connection is down. */
   readonly reconnecting: Locator;
-  /** The header's bell: mention notifications on or off. */
+  /** The header's bell: mention notifications on or off (wider than a phone; there, in the Room menu). */
   readonly notifyToggle: Locator;
+  /** On a phone, the header's one menu button (⋯): the owner's settings, the moderators' tools, the bell. */
+  readonly roomMenuButton: Locator;
+  readonly roomMenu: Locator;
+  /** Wider than a phone, the owner's and moderators' menu in the header (the shield). */
+  readonly moderationToolsButton: Locator;
+  readonly moderationTools: Locator;
+  /** Wider than a phone, the owner's settings button in the header. */
+  readonly settingsButton: Locator;
   /** The byte counter beside the message box, shown near the limit. */
   readonly budget: Locator;
   readonly typing: Locator;
@@ -67,6 +85,11 @@ export class RoomPage {
     this.membersToggle = page.getByRole('button', { name: /^People here/ });
     this.reconnecting = page.getByTestId('reconnecting');
     this.notifyToggle = page.getByRole('button', { name: 'Notify me of mentions' });
+    this.roomMenuButton = page.getByRole('button', { name: 'Room menu', exact: true });
+    this.roomMenu = page.getByRole('menu', { name: 'Room menu', exact: true });
+    this.moderationToolsButton = page.getByRole('button', { name: 'Moderation tools', exact: true });
+    this.moderationTools = page.getByRole('menu', { name: 'Moderation tools', exact: true });
+    this.settingsButton = page.getByRole('button', { name: 'Room settings', exact: true });
     this.budget = page.getByTestId('message-budget');
     this.typing = page.getByTestId('typing');
     this.presence = this.log.getByTestId('presence');
@@ -115,15 +138,61 @@ export class RoomPage {
     await this.expectStatus('connected');
   }
 
-  /** Types a message and presses Enter. */
   /** Opens the owner's settings dialog from the header and returns it. */
   async openSettings(): Promise<Locator> {
-    await this.page.getByRole('button', { name: 'Room settings' }).click();
-    const dialog = this.page.getByRole('dialog', { name: 'Room settings' });
+    return this.openTool('Room settings');
+  }
+
+  /**
+   * Whether the header has its phone layout: all its tools in the Room menu (the breakpoint of
+   * apps/web's RoomHeader.svelte).
+   */
+  async toolsInRoomMenu(): Promise<boolean> {
+    return this.page.evaluate(() => window.matchMedia('(max-width: 40rem)').matches);
+  }
+
+  /** The header button a tool opens from, which has the focus again when it closes: the Room menu's on a phone. */
+  async toolButton(tool: HeaderTool): Promise<Locator> {
+    if (await this.toolsInRoomMenu()) return this.roomMenuButton;
+    return tool === 'Room settings' ? this.settingsButton : this.moderationToolsButton;
+  }
+
+  /** Opens the header's menu of the moderators' tools (on a phone, the Room menu) and returns it. */
+  async openToolsMenu(): Promise<Locator> {
+    const inRoomMenu = await this.toolsInRoomMenu();
+    await (inRoomMenu ? this.roomMenuButton : this.moderationToolsButton).click();
+    const menu = inRoomMenu ? this.roomMenu : this.moderationTools;
+    await expect(menu).toBeVisible();
+    return menu;
+  }
+
+  /** Opens one of the owner's and moderators' tools from the header and returns its dialog. */
+  async openTool(tool: HeaderTool): Promise<Locator> {
+    if (tool === 'Room settings' && !(await this.toolsInRoomMenu())) await this.settingsButton.click();
+    else await (await this.openToolsMenu()).getByRole('menuitem', { name: tool, exact: true }).click();
+    const dialog = this.page.getByRole('dialog', { name: TOOL_DIALOG[tool] });
     await expect(dialog).toBeVisible();
     return dialog;
   }
 
+  /**
+   * The owner's and moderators' tools the header offers the reader, in order ([] for a member).
+   * Opens and closes the menu they are in; on a phone that is the Room menu, whose bell (a
+   * checkbox item) is not a tool.
+   */
+  async headerTools(): Promise<string[]> {
+    await expect(this.membersToggle).toBeVisible();
+    const inRoomMenu = await this.toolsInRoomMenu();
+    const settings = !inRoomMenu && (await this.settingsButton.count()) > 0 ? ['Room settings'] : [];
+    if ((await (inRoomMenu ? this.roomMenuButton : this.moderationToolsButton).count()) === 0) return settings;
+    const menu = await this.openToolsMenu();
+    const names = await menu.getByRole('menuitem').allTextContents();
+    await this.page.keyboard.press('Escape');
+    await expect(menu).toBeHidden();
+    return [...settings, ...names.map((name) => name.trim())];
+  }
+
+  /** Types a message and presses Enter. */
   async send(text: string): Promise<void> {
     await this.messageInput.fill(text);
     await this.messageInput.press('Enter');
