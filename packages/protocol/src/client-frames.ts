@@ -14,7 +14,9 @@ import { MessageIdSchema } from './server-frames.ts';
 
 // Every frame a client may send on `parley.v1`, one schema each, and their union. Every frame
 // that changes the room carries a clientMsgId: the server answers it with `ack` (or an `error`
-// carrying the clientMsgId), and a resend with the same clientMsgId is applied once.
+// carrying the clientMsgId), and a resend with the same clientMsgId is applied once. The
+// exceptions are requests answered with a frame of their own (`invite`, `webhook`): their
+// clientMsgId names the answer only, and a resend is a new request.
 
 const ClientMsgId = v.pipe(v.string(), v.regex(CLIENT_MSG_ID_PATTERN, 'must be 1–64 letters, digits, _ or -'));
 const Emoji = v.pipe(v.string(), v.check(isEmoji, 'must be a single emoji'));
