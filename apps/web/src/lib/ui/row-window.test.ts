@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { OVERSCAN_ROWS, UNMEASURED_ROWS, rowWindow } from './row-window.ts';
+import { KEEP_WITHIN_ROWS, OVERSCAN_ROWS, UNMEASURED_ROWS, rowWindow } from './row-window.ts';
 
 describe('rowWindow', () => {
   test('a list of 10,000 rows puts only those in view and a few around them in the page', () => {
@@ -36,5 +36,31 @@ describe('rowWindow', () => {
     assert.equal(rowWindow(10_000, 40, 0, 0).end, UNMEASURED_ROWS);
     assert.equal(rowWindow(10_000, 0, 0, 400).end, UNMEASURED_ROWS);
     assert.equal(rowWindow(10, Number.NaN, 0, 400).end, 10);
+  });
+
+  test('a row to keep (the focused one) stays in the page when the view moves away from it', () => {
+    const view = rowWindow(1_000, 40, 40 * 500, 400);
+    // Above the window: the window starts at it, the space before shrinks to match.
+    const above = rowWindow(1_000, 40, 40 * 500, 400, view.start - 10);
+    assert.equal(above.start, view.start - 10);
+    assert.equal(above.end, view.end);
+    assert.equal(above.spaceBefore, above.start * 40);
+    // Below it: the window ends just after it.
+    const below = rowWindow(1_000, 40, 40 * 500, 400, view.end + 10);
+    assert.equal(below.start, view.start);
+    assert.equal(below.end, view.end + 11);
+    assert.equal(below.spaceAfter, (1_000 - below.end) * 40);
+    for (const w of [above, below]) assert.equal(w.spaceBefore + (w.end - w.start) * 40 + w.spaceAfter, 1_000 * 40);
+    // In the window already, or none: the window as it is.
+    assert.deepEqual(rowWindow(1_000, 40, 40 * 500, 400, 505), view);
+    assert.deepEqual(rowWindow(1_000, 40, 40 * 500, 400, undefined), view);
+  });
+
+  test('a row to keep far from the view, or not in the list, is let go', () => {
+    const view = rowWindow(1_000, 40, 40 * 500, 400);
+    assert.deepEqual(rowWindow(1_000, 40, 40 * 500, 400, view.start - KEEP_WITHIN_ROWS - 1), view);
+    assert.deepEqual(rowWindow(1_000, 40, 40 * 500, 400, view.end + KEEP_WITHIN_ROWS), view);
+    assert.equal(rowWindow(1_000, 40, 40 * 500, 400, view.end + KEEP_WITHIN_ROWS - 1).end, view.end + KEEP_WITHIN_ROWS);
+    for (const keep of [-1, 1_000, 2.5, Number.NaN]) assert.deepEqual(rowWindow(1_000, 40, 40 * 500, 400, keep), view);
   });
 });

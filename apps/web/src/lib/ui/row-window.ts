@@ -17,21 +17,45 @@ export interface RowWindow {
 export const OVERSCAN_ROWS = 8;
 /** Rows rendered while the list's size is not known (hidden, or not yet laid out). */
 export const UNMEASURED_ROWS = 60;
+/**
+ * How far out of the window a row to keep (see rowWindow's `keep`) may be and still be kept:
+ * further, it is let go rather than render every row between it and the view.
+ */
+export const KEEP_WITHIN_ROWS = 60;
 
 /**
  * @param count Rows in the list.
  * @param rowHeight Height of one row, in pixels.
  * @param scrollTop How far the list is scrolled, in pixels.
  * @param viewportHeight The visible height of the list, in pixels (0: hidden).
+ * @param keep A row to keep in the page though it is out of the window (the one with the
+ *   focus: taking its element out of the page would drop the focus, and a menu open on it), as
+ *   long as it is within KEEP_WITHIN_ROWS of the window; the window grows to take it in.
  */
-export function rowWindow(count: number, rowHeight: number, scrollTop: number, viewportHeight: number): RowWindow {
+export function rowWindow(
+  count: number,
+  rowHeight: number,
+  scrollTop: number,
+  viewportHeight: number,
+  keep?: number,
+): RowWindow {
   if (count <= 0) return { start: 0, end: 0, spaceBefore: 0, spaceAfter: 0 };
-  if (!(rowHeight > 0) || !(viewportHeight > 0)) {
-    const end = Math.min(count, UNMEASURED_ROWS);
-    return { start: 0, end, spaceBefore: 0, spaceAfter: 0 };
+  const measured = rowHeight > 0 && viewportHeight > 0;
+  let start: number;
+  let end: number;
+  if (!measured) {
+    start = 0;
+    end = Math.min(count, UNMEASURED_ROWS);
+  } else {
+    const top = Math.max(0, scrollTop);
+    start = Math.min(count, Math.max(0, Math.floor(top / rowHeight) - OVERSCAN_ROWS));
+    end = Math.min(count, Math.max(start, Math.ceil((top + viewportHeight) / rowHeight) + OVERSCAN_ROWS));
   }
-  const top = Math.max(0, scrollTop);
-  const start = Math.min(count, Math.max(0, Math.floor(top / rowHeight) - OVERSCAN_ROWS));
-  const end = Math.min(count, Math.max(start, Math.ceil((top + viewportHeight) / rowHeight) + OVERSCAN_ROWS));
-  return { start, end, spaceBefore: start * rowHeight, spaceAfter: (count - end) * rowHeight };
+  if (keep !== undefined && Number.isInteger(keep) && keep >= 0 && keep < count) {
+    if (keep < start && start - keep <= KEEP_WITHIN_ROWS) start = keep;
+    else if (keep >= end && keep - end < KEEP_WITHIN_ROWS) end = keep + 1;
+  }
+  // Unmeasured, the rows are simply the list's first ones: no space stands in for the others.
+  const height = measured ? rowHeight : 0;
+  return { start, end, spaceBefore: start * height, spaceAfter: (count - end) * height };
 }
