@@ -54,20 +54,6 @@ async function messageToolbar(person: Person, message: Locator, action: string):
   await message.getByRole('toolbar').getByRole('button', { name: action, exact: true }).click();
 }
 
-/**
- * Opens the moderation log from the header's menu that holds it: the Room menu where the header
- * has one (a phone), else the moderators' tools.
- */
-async function openModerationLog(person: Person): Promise<Locator> {
-  const roomMenu = person.page.getByRole('button', { name: 'Room menu', exact: true });
-  const name = (await roomMenu.isVisible()) ? 'Room menu' : 'Moderation tools';
-  await person.page.getByRole('button', { name, exact: true }).click();
-  await person.page.getByRole('menu', { name, exact: true }).getByRole('menuitem', { name: 'Moderation log' }).click();
-  const log = person.page.getByRole('dialog', { name: 'Moderation log' });
-  await expect(log).toBeVisible();
-  return log;
-}
-
 /** The lines of the log about moderation actions. */
 const moderationLines = (person: Person) => person.room.log.getByTestId('moderation-line');
 
@@ -208,7 +194,7 @@ test.describe('moderation', () => {
       /^\s*Olga unbanned Carl/,
     ]);
     await expect(moderationLines(olga).getByRole('button', { name: 'Unban Carl' })).toHaveCount(0);
-    const log = await openModerationLog(olga);
+    const log = await olga.room.openTool('Moderation log');
     await expect(log.getByTestId('moderation-log-item')).toHaveText([
       /^\s*Olga\b.* changed the room’s settings, now: topic “Be kind”; no slow mode/,
       /^\s*Olga\b.* unbanned Carl\b/,
