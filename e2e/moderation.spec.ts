@@ -1,6 +1,7 @@
 import type { Locator } from '@playwright/test';
 import { expectNoHorizontalScroll, expectAxeClean } from './checks.ts';
 import { expect, test, type Person } from './fixtures.ts';
+import { openGuests } from './guests.ts';
 import { escapeRegExp } from './pages/room-page.ts';
 
 // Rooms people can protect: the first to post owns the room, and removes, bans, unbans and mutes
@@ -248,5 +249,96 @@ test.describe('moderation', () => {
     await expect(refused.getByTestId('moderation-problem')).toBeVisible();
     await refused.getByRole('button', { name: 'Cancel' }).click();
     await expect(refused).toBeHidden();
+  });
+  test('a person’s menu low in a long member list shows whole, over the list, and the list stays put', async ({
+    browser,
+    openPerson,
+    uniqueRoom,
+    serverA,
+  }) => {
+    const room = uniqueRoom('long_list');
+    const olga = await openPerson('A', { name: 'Olga' });
+    await olga.room.goto(`/chat/${room}/`);
+    await olga.room.expectJoined(room);
+    await olga.room.send('Welcome to the room');
+    await olga.room.expectMessage('Welcome to the room');
+    // Enough people that the list scrolls, at a phone's size as on a desktop.
+    const guests = await (await browser.newContext({ baseURL: serverA })).newPage();
+    await guests.goto('/healthz');
+    await guests.evaluate(openGuests, { room, count: 24 });
+    await expect(olga.room.membersToggle).toHaveText(/\b25\b/);
+    await showMembers(olga);
+    const scroller = olga.room.memberList.locator('xpath=..');
+    expect(await scroller.evaluate((el) => el.scrollHeight > el.clientHeight)).toBe(true);
+
+    // The lowest row wholly in view (the list at its top): its menu has no room below it in the list.
+    const name = await scroller.evaluate((el) => {
+      const view = el.getBoundingClientRect();
+      const rows = [...el.querySelectorAll('li')].filter((row) => row.getBoundingClientRect().bottom <= view.bottom);
+      return rows.at(-1)!.querySelector('.name')!.textContent!;
+    });
+    const row = memberEntry(olga, name);
+    const rowBox = await row.boundingBox();
+    const scrollTop = await scroller.evaluate((el) => el.scrollTop);
+    const toggle = row.getByRole('button', { name: `Moderate ${name}` });
+    await toggle.click();
+    const menu = olga.page.getByRole('menu', { name: `Moderate ${name}` });
+    const items = menu.getByRole('menuitem');
+    await expect(items.first()).toBeFocused();
+    expect(await items.count()).toBeGreaterThanOrEqual(5);
+
+    // Every item wholly inside the viewport, and on top where it is drawn (not under the list's edge).
+    const viewport = olga.page.viewportSize()!;
+    for (const item of await items.all()) {
+      const box = (await item.boundingBox())!;
+      expect(box.x).toBeGreaterThanOrEqual(0);
+      expect(box.y).toBeGreaterThanOrEqual(0);
+      expect(box.x + box.width).toBeLessThanOrEqual(viewport.width);
+      expect(box.y + box.height).toBeLessThanOrEqual(viewport.height);
+      const corners = [
+        [box.x + box.width / 2, box.y + box.height / 2],
+        [box.x + 2, box.y + 2],
+        [box.x + box.width - 2, box.y + box.height - 2],
+      ];
+      for (const [x, y] of corners)
+        expect(
+          await item.evaluate((el, [x, y]) => el.contains(document.elementFromPoint(x!, y!)), [x, y]),
+          `${await item.textContent()} is on top at ${x},${y}`,
+        ).toBe(true);
+    }
+    // The person's row is where it was: the list did not scroll to the menu.
+    expect(await scroller.evaluate((el) => el.scrollTop)).toBe(scrollTop);
+    expect(await row.boundingBox()).toEqual(rowBox);
+    await expect(row).toBeInViewport({ ratio: 1 });
+    await expect(toggle).toHaveAttribute('aria-expanded', 'true');
+
+    // Still a menu: the arrows move, Escape closes it and gives its button the focus.
+    await olga.page.keyboard.press('ArrowUp');
+    await expect(items.last()).toBeFocused();
+    expect(await scroller.evaluate((el) => el.scrollTop)).toBe(scrollTop);
+    await olga.page.keyboard.press('Escape');
+    await expect(menu).toBeHidden();
+    await expect(toggle).toBeFocused();
+    // A click elsewhere closes it.
+    await toggle.click();
+    await expect(items.first()).toBeFocused();
+    await olga.room.log.click({ position: { x: 5, y: 5 } });
+    await expect(menu).toBeHidden();
+    // Scrolling the list closes it (it would be left beside nobody), and the focus stays on its button.
+    await toggle.click();
+    await expect(items.first()).toBeFocused();
+    await scroller.evaluate((el) => el.scrollBy(0, 40));
+    await expect(menu).toBeHidden();
+    await expect(toggle).toBeFocused();
+    // People coming in above the row move it out of view: the menu closes, and the row is kept in
+    // the list's page (it has the focus), so its button keeps the focus.
+    await toggle.click();
+    await expect(items.first()).toBeFocused();
+    await guests.evaluate(openGuests, { room, count: 12, name: 'Aaron' });
+    await expect(olga.room.membersToggle).toHaveText(/\b37\b/);
+    await expect(menu).toBeHidden();
+    await expect(toggle).toBeFocused();
+    await expect(row).not.toBeInViewport();
+    await guests.context().close();
   });
 });
