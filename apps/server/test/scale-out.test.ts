@@ -69,6 +69,32 @@ describe('two instances on one Redis', () => {
     assert.equal(a.app.roomHub.memberCount('counted'), 0);
   });
 
+  test('a message posted while an instance subscribes its first socket of a room still reaches that socket, once', async () => {
+    // The reference protocol has no since: what another instance stores between this instance's
+    // read of the log's position and its subscription taking effect must still be delivered.
+    const room = 'subscribing';
+    const onA = await TestClient.connect(a.wsUrl + roomPath(room));
+    const engine = b.app.engine;
+    const subscribe = engine.subscribe.bind(engine);
+    engine.subscribe = async (name: string) => {
+      if (name === room) {
+        onA.send({ message: 'while B subscribes' });
+        assert.deepEqual(await onA.next(), { message: 'while B subscribes' });
+      }
+      return subscribe(name);
+    };
+    try {
+      const onB = await TestClient.connect(b.wsUrl + roomPath(room));
+      assert.deepEqual(await onB.next(), { message: 'while B subscribes' });
+      onA.send({ message: 'after' });
+      assert.deepEqual(await onB.next(), { message: 'after' }, 'the first came once, then the next');
+      onB.close();
+    } finally {
+      engine.subscribe = subscribe;
+      onA.close();
+    }
+  });
+
   test('leaving and rejoining quickly keeps the room subscribed', async () => {
     for (let i = 0; i < 5; i++) {
       const s = await TestClient.connect(a.wsUrl + roomPath('churn'));

@@ -792,6 +792,10 @@ export class RoomHub {
         state.subscribed = true;
         state.subscribedFrom = from;
         state.deliveredVersion += 1;
+        // What was posted between that read and the subscription taking effect reached no
+        // socket here, and the sockets joining are open already: a reference client has no
+        // `since` to ask for it. Read it back (usually an empty read) before anything live.
+        this.backfill(room, state, [], 'subscribed');
       } else if (!wanted && state.subscribed) {
         state.deliveredVersion += 1;
         await this.engine.unsubscribe(room);
@@ -854,9 +858,10 @@ export class RoomHub {
   /**
    * Reads the room's log after the last delivered message and delivers what is missing, holding
    * live events meanwhile so the order stays the id order. Reads page by page (at most the
-   * room's whole retained history, HISTORY_LENGTH messages).
+   * room's whole retained history, HISTORY_LENGTH messages). `why`: a gap (pub/sub lost
+   * something, counted in parley_backfills_total), or a new subscription's catch-up (not counted).
    */
-  private backfill(room: string, state: RoomState, held: Arrival[] = []): void {
+  private backfill(room: string, state: RoomState, held: Arrival[] = [], why: 'gap' | 'subscribed' = 'gap'): void {
     if (state.held !== undefined) {
       state.held.push(...held);
       return;
@@ -869,6 +874,10 @@ export class RoomHub {
     state.held = held;
     this.readBack(room, state, since)
       .then((recovered) => {
+        if (why === 'subscribed') {
+          if (recovered > 0) this.log.debug({ room, recovered }, 'delivered what was posted while subscribing');
+          return;
+        }
         this.stats.backfills += 1;
         this.stats.backfilledMessages += recovered;
         if (recovered > 0) this.log.info({ room, recovered }, 'read back missed messages');
@@ -912,6 +921,9 @@ export class RoomHub {
         // The latest page's newest entry: older than what was delivered here, the log is behind
         // (a node that lost it, or answers for slots it no longer holds); newer, it was trimmed.
         const newest = result.lastEventId;
+        // Nothing delivered here and nothing in the log (nobody has spoken in the room yet): there
+        // is nothing to read back, and a log never written is not "recoverable" from anything.
+        if (newest === undefined && compareMessageIds(from, '0-0') === 0) return recovered;
         const logBehind = newest === undefined || compareMessageIds(newest, from) < 0;
         if (logBehind) {
           const now = performance.now();
