@@ -1,4 +1,3 @@
-import type { WebSocketRoute } from '@playwright/test';
 import { expect, test } from './fixtures.ts';
 import { HISTORY_PAGE_SIZE } from './test-servers.ts';
 
@@ -118,23 +117,16 @@ test.describe('history', () => {
 
   test('a long session in a busy room: the page shows the newest 200 at the bottom, more when scrolled back, of a bounded log', async ({
     roomPage,
-    page,
     uniqueRoom,
   }) => {
     test.setTimeout(60_000);
     const room = uniqueRoom('long');
-    let route: WebSocketRoute | undefined;
-    await page.routeWebSocket(/\/ws\/chat\//, (ws) => {
-      route = ws;
-      ws.connectToServer();
-    });
-    await roomPage.goto(`/chat/${room}/`);
-    await roomPage.expectJoined(room);
+    const route = await roomPage.gotoThroughRoute(room);
     // 1,600 messages from the route (ids in order), as a busy room's afternoon.
     const user = { id: 'u_chatty', name: 'Chatty' };
     const total = 1_600;
     for (let i = 0; i < total; i++)
-      route?.send(JSON.stringify({ type: 'message', id: `${i + 1}-0`, room, user, text: `m ${i}`, ts: Date.now() }));
+      route.send(JSON.stringify({ type: 'message', id: `${i + 1}-0`, room, user, text: `m ${i}`, ts: Date.now() }));
     await expect(roomPage.messageTexts.last()).toHaveText(`m ${total - 1}`);
     // At the bottom the page shows only the newest 200 entries (log-window.ts).
     await expect.poll(() => roomPage.messages.count()).toBeLessThanOrEqual(200);

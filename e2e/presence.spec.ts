@@ -1,4 +1,3 @@
-import type { WebSocketRoute } from '@playwright/test';
 import { expect, test } from './fixtures.ts';
 import { openGuests } from './guests.ts';
 
@@ -64,13 +63,7 @@ test.describe('presence', () => {
   test('a flood of joins and leaves stays one line, and the page keeps up', async ({ roomPage, page, uniqueRoom }) => {
     const room = uniqueRoom('flood');
     // The frames come from the route, as fast as it can send them, as from a server under attack.
-    let route: WebSocketRoute | undefined;
-    await page.routeWebSocket(/\/ws\/chat\//, (ws) => {
-      route = ws;
-      ws.connectToServer();
-    });
-    await roomPage.goto(`/chat/${room}/`);
-    await roomPage.expectJoined(room);
+    const route = await roomPage.gotoThroughRoute(room);
     await roomPage.send('before the flood');
     await roomPage.expectMessage('before the flood');
     // Each change of the page's DOM made in one go counts as one render.
@@ -86,8 +79,8 @@ test.describe('presence', () => {
 
     const bots = 1_500;
     const user = (i: number) => ({ id: `u_bot${i}`, name: `Bot ${i}` });
-    for (let i = 0; i < bots; i++) route?.send(JSON.stringify({ type: 'join', user: user(i), ts: Date.now() }));
-    for (let i = 0; i < bots; i++) route?.send(JSON.stringify({ type: 'leave', user: user(i), ts: Date.now() }));
+    for (let i = 0; i < bots; i++) route.send(JSON.stringify({ type: 'join', user: user(i), ts: Date.now() }));
+    for (let i = 0; i < bots; i++) route.send(JSON.stringify({ type: 'leave', user: user(i), ts: Date.now() }));
     await expect(roomPage.presence).toContainText(`Bot 0, Bot 1, Bot 2 and ${bots - 3} others joined and left`);
     await expect(roomPage.presence).toHaveCount(1);
     await expect(roomPage.members).toHaveCount(1);
@@ -107,16 +100,10 @@ test.describe('presence', () => {
     uniqueRoom,
   }) => {
     const room = uniqueRoom('thousands');
-    let route: WebSocketRoute | undefined;
-    await page.routeWebSocket(/\/ws\/chat\//, (ws) => {
-      route = ws;
-      ws.connectToServer();
-    });
-    await roomPage.goto(`/chat/${room}/`);
-    await roomPage.expectJoined(room);
+    const route = await roomPage.gotoThroughRoute(room);
     const people = 2_000;
     for (let i = 0; i < people; i++)
-      route?.send(JSON.stringify({ type: 'join', user: { id: `u_guest${i}`, name: `Guest ${i}` }, ts: Date.now() }));
+      route.send(JSON.stringify({ type: 'join', user: { id: `u_guest${i}`, name: `Guest ${i}` }, ts: Date.now() }));
     await expect(roomPage.membersToggle).toHaveText(/2,001/);
     if (!(await roomPage.memberList.isVisible())) await roomPage.membersToggle.click();
     await expect(roomPage.memberList).toBeVisible();

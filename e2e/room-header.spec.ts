@@ -1,4 +1,3 @@
-import type { WebSocketRoute } from '@playwright/test';
 import { expectAxeClean, expectNoHorizontalScroll } from './checks.ts';
 import { expect, test } from './fixtures.ts';
 
@@ -22,14 +21,8 @@ test.describe('the room header on a phone', () => {
     const room = 'launch_party';
     // A big room's count, from the server's presence frame (sent here by the route, not by
     // 12,345 sockets).
-    let route: WebSocketRoute | undefined;
-    await page.routeWebSocket(/\/ws\/chat\//, (ws) => {
-      route = ws;
-      ws.connectToServer();
-    });
-    await roomPage.goto(`/chat/${room}/`);
-    await roomPage.expectJoined(room);
-    route?.send(JSON.stringify({ type: 'presence', count: 12_345 }));
+    const route = await roomPage.gotoThroughRoute(room);
+    route.send(JSON.stringify({ type: 'presence', count: 12_345 }));
     await expect(roomPage.membersToggle).toHaveText(/12,345/);
 
     const name = roomPage.heading(room);

@@ -1,4 +1,4 @@
-import { expect, type Locator, type Page } from '@playwright/test';
+import { expect, type Locator, type Page, type WebSocketRoute } from '@playwright/test';
 
 export type Status = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 export type MessageState = 'delivered' | 'sent' | 'sending' | 'pending' | 'failed';
@@ -108,6 +108,23 @@ export class RoomPage {
   /** Opens a room by its URL (a deep link), e.g. `/chat/lobby/`. */
   async goto(path: string): Promise<void> {
     await this.page.goto(path);
+  }
+
+  /**
+   * Opens `room` with its socket passing through the test, once it is welcomed: frames sent on
+   * the returned route reach the page as the server's would (a big room's count, a flood of
+   * joins, a long afternoon of messages) without the server doing that work.
+   */
+  async gotoThroughRoute(room: string): Promise<WebSocketRoute> {
+    let route: WebSocketRoute | undefined;
+    await this.page.routeWebSocket(/\/ws\/chat\//, (ws) => {
+      route = ws;
+      ws.connectToServer();
+    });
+    await this.goto(`/chat/${room}/`);
+    await this.expectJoined(room);
+    if (route === undefined) throw new Error('the room opened without a socket through the route');
+    return route;
   }
 
   heading(room: string): Locator {
