@@ -119,10 +119,7 @@ test.describe('the operator page', () => {
     await carl.room.send('Hello everyone');
     await carl.room.send('Buy cheap watches');
     // Carl, its owner, makes it invite-only.
-    const settings = await carl.room.openSettings();
-    await settings.getByRole('checkbox', { name: 'Invite-only' }).check();
-    await settings.getByRole('button', { name: 'Save' }).click();
-    await expect(settings).toBeHidden();
+    await carl.room.makeInviteOnly();
 
     const operator = await openPerson('A', { name: 'Op' });
     await operator.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: serverA });

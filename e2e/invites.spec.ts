@@ -56,14 +56,11 @@ test.describe('invite links', () => {
     await olga.room.send('Welcome, invited guests');
 
     // Invite-only, in the room settings.
-    let dialog = await olga.room.openSettings();
-    await dialog.getByRole('checkbox', { name: 'Invite-only' }).check();
-    await dialog.getByRole('button', { name: 'Save' }).click();
-    await expect(dialog).toBeHidden();
+    await olga.room.makeInviteOnly();
     await expect(olga.room.log.getByTestId('settings-line').last()).toContainText('Olga made the room invite-only');
 
     // A link for a week, made in the same dialog: the server's link, when it expires, and Copy.
-    dialog = await olga.room.openSettings();
+    const dialog = await olga.room.openSettings();
     await expect(dialog.getByRole('checkbox', { name: 'Invite-only' })).toBeChecked();
     const invite = dialog.getByTestId('invite-link');
     await expect(invite.getByRole('radio')).toHaveCount(4);

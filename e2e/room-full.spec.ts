@@ -37,12 +37,9 @@ async function fullRoom(origin: string, openPerson: OpenPerson, room: string): P
   await olga.room.send('Only one guest fits');
 
   // Invite-only, and a link.
-  let dialog = await olga.room.openSettings();
-  await dialog.getByRole('checkbox', { name: 'Invite-only' }).check();
-  await dialog.getByRole('button', { name: 'Save' }).click();
-  await expect(dialog).toBeHidden();
+  await olga.room.makeInviteOnly();
   await expect(olga.room.log.getByTestId('settings-line').last()).toContainText('Olga made the room invite-only');
-  dialog = await olga.room.openSettings();
+  const dialog = await olga.room.openSettings();
   const invite = dialog.getByTestId('invite-link');
   await invite.getByRole('button', { name: 'Create link' }).click();
   const field = invite.getByRole('textbox', { name: 'Link to share' });

@@ -303,10 +303,7 @@ test('README screenshots: invite link', async ({ browser, openPerson, serverA })
   await olga.room.goto(`/chat/${room}/`);
   await olga.room.expectJoined(room);
   await olga.room.send('This month: The Left Hand of Darkness. Invites only, please.');
-  const settings = await olga.room.openSettings();
-  await settings.getByRole('checkbox', { name: 'Invite-only' }).check();
-  await settings.getByRole('button', { name: 'Save' }).click();
-  await expect(settings).toBeHidden();
+  await olga.room.makeInviteOnly();
 
   mkdirSync(OUT, { recursive: true });
   for (const [device, options] of Object.entries(DEVICES)) {

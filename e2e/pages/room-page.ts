@@ -160,6 +160,14 @@ export class RoomPage {
     return this.openTool('Room settings');
   }
 
+  /** The owner makes the room invite-only in its settings: saved, and the dialog closed. */
+  async makeInviteOnly(): Promise<void> {
+    const dialog = await this.openSettings();
+    await dialog.getByRole('checkbox', { name: 'Invite-only' }).check();
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await expect(dialog).toBeHidden();
+  }
+
   /**
    * Whether the header has its phone layout: all its tools in the Room menu (the breakpoint of
    * apps/web's RoomHeader.svelte).
